@@ -1,0 +1,42 @@
+"""Exception classes. Every message names what a clinician or researcher must fix."""
+
+from __future__ import annotations
+
+
+class KgReasonerError(Exception):
+    """Base class of all kg-reasoner errors."""
+
+
+class InputError(KgReasonerError):
+    """Some input could not be turned into a patient graph.
+
+    Attributes name the file, the patient and the field (a JSON pointer or an
+    RDF node) so the record can be found and corrected.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, patient: str | None = None,
+                 field: str | None = None):
+        self.source = source
+        self.patient = patient
+        self.field = field
+        self.detail = message
+        where = []
+        if source:
+            where.append(f"file {source}")
+        if patient:
+            where.append(f"patient {patient}")
+        if field:
+            where.append(f"field {field}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class UnreadableInputError(InputError):
+    """A file is missing, unreadable, or not valid JSON / RDF."""
+
+
+class PatientDataError(InputError):
+    """A patient record has an unknown key, a value outside the allowed list, a wrong type or a missing unit."""
+
+
+class OntologyError(KgReasonerError):
+    """The bundled (or user-supplied) ontology, shapes or reference table is broken."""

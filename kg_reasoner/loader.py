@@ -1,0 +1,391 @@
+"""Patient data to RDF: patient summary JSON (decision-spec section 6) and RDF files.
+
+The JSON vocabulary is read from the ontology, not written here: which keys
+exist (``kgr:summaryKey``), what kind of record each becomes (the core class
+it specialises), and which values each accepts (``kgr:summaryValue``). A new
+cause or symptom added to the ontology with a summary key is accepted in the
+JSON with no code change. Everything outside that vocabulary is an error that
+names the file, the patient and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import quote
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
+from kg_reasoner.namespaces import KGR, PATIENT_BASE
+from kg_reasoner.sparql import run_query
+
+#: Keys of the patient summary that belong to the patient herself (spec section 6).
+PATIENT_KEYS = ("id", "gestational_age_weeks", "conception", "causes")
+#: Fields of one measurement entry and of one medication-use entry (spec section 6).
+MEASUREMENT_FIELDS = ("value", "unit", "reference_low", "interpretation", "time", "status")
+MEDICATION_FIELDS = ("supervised", "symptom_course")
+#: The core classes a summary key can specialise, most specific first.
+RECORD_KINDS = (KGR.Cause, KGR.Symptom, KGR.Measurement, KGR.ImagingResult, KGR.MedicationUse, KGR.Condition)
+#: File suffixes read as RDF, with their rdflib parser.
+RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json-ld": "json-ld"}
+
+
+@dataclass
+class PatientInput:
+    """One patient's asserted triples, ready for reasoning."""
+
+    patient_id: str
+    iri: URIRef
+    graph: Graph
+    source: str
+    data_problems: list[dict] = field(default_factory=list)
+
+
+def patient_iri(patient_id: str) -> URIRef:
+    return URIRef(PATIENT_BASE + quote(str(patient_id), safe=""))
+
+
+class SummaryVocabulary:
+    """The patient-summary vocabulary as the ontology defines it."""
+
+    def __init__(self, ontology_closure: Graph):
+        self.keys: dict[str, tuple[URIRef, URIRef]] = {}
+        kinds: dict[str, dict[URIRef, URIRef]] = {}
+        for row in run_query("summary-keys", ontology_closure):
+            kinds.setdefault(str(row.key), {})[row.kind] = row.cls
+        for key, by_kind in kinds.items():
+            for kind in RECORD_KINDS:
+                if kind in by_kind:
+                    self.keys[key] = (by_kind[kind], kind)
+                    break
+        self.values: dict[URIRef, dict[str, URIRef]] = {}
+        for row in run_query("summary-values", ontology_closure):
+            self.values.setdefault(row.owner, {})[str(row.value)] = row.term
+
+    def allowed(self, owner: URIRef) -> dict[str, URIRef]:
+        return self.values.get(owner, {})
+
+    def key_of_kind(self, *kinds: URIRef) -> dict[str, URIRef]:
+        return {k: cls for k, (cls, kind) in self.keys.items() if kind in kinds}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)
+
+
+def _decimal(v: Any) -> Literal:
+    return Literal(Decimal(str(v)), datatype=XSD.decimal)
+
+
+def _parse_time(text: Any, err) -> Literal:
+    if not isinstance(text, str):
+        raise err("must be an ISO 8601 date-time string, e.g. 2026-11-20T09:00:00Z")
+    try:
+        if len(text) == 10:
+            day = _dt.date.fromisoformat(text)
+            moment = _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc)
+        else:
+            moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise err(f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-20T09:00:00Z") from None
+    if moment.tzinfo is None:
+        raise err(f"{text!r} has no time zone; write e.g. {text}Z for UTC or add an offset like +01:00")
+    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+
+
+class SummaryReader:
+    """Turns one patient summary (a dict) into an RDF graph."""
+
+    def __init__(self, vocabulary: SummaryVocabulary):
+        self.v = vocabulary
+
+    def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
+        pid = data.get("id") if isinstance(data, dict) else None
+
+        def err(field_path: str):
+            def make(message: str) -> PatientDataError:
+                return PatientDataError(message, source=source, patient=pid if isinstance(pid, str) else None,
+                                        field=field_path)
+            return make
+
+        if not isinstance(data, dict):
+            raise PatientDataError("a patient summary must be a JSON object", source=source, field=pointer or "/")
+        if not isinstance(pid, str) or not pid.strip():
+            raise err(f"{pointer}/id")("the required key 'id' must be a non-empty string")
+        known = set(PATIENT_KEYS) | set(self.v.keys)
+        for key in data:
+            if key not in known:
+                raise err(f"{pointer}/{key}")(
+                    f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
+
+        g = Graph()
+        me = patient_iri(pid)
+        g.add((me, RDF.type, KGR.Patient))
+        g.add((me, KGR.patientId, Literal(pid)))
+        record_source = f"{source}#{pointer}" if source else f"#{pointer}"
+
+        def add_record(prop: URIRef, cls: URIRef, local: str, ptr: str) -> URIRef:
+            rec = URIRef(f"{me}/{local}")
+            g.add((me, prop, rec))
+            g.add((rec, RDF.type, cls))
+            g.add((rec, KGR.sourceRecord, Literal(f"{record_source}{ptr}")))
+            return rec
+
+        def choose(value: Any, owner: URIRef, ptr: str, what: str) -> URIRef:
+            allowed = self.v.allowed(owner)
+            if not isinstance(value, str) or value not in allowed:
+                raise err(ptr)(f"{value!r} is not a valid {what}; allowed: {', '.join(sorted(allowed))}")
+            return allowed[value]
+
+        if "gestational_age_weeks" in data:
+            ga = data["gestational_age_weeks"]
+            if not _is_number(ga):
+                raise err(f"{pointer}/gestational_age_weeks")(f"must be a number of weeks, not {ga!r}")
+            g.add((me, KGR.gestationalAgeWeeks, _decimal(ga)))
+        if "conception" in data:
+            g.add((me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception")))
+        if "causes" in data:
+            causes = data["causes"]
+            if not isinstance(causes, dict):
+                raise err(f"{pointer}/causes")("must be an object of cause: true/false")
+            allowed = self.v.key_of_kind(KGR.Cause)
+            for name, present in causes.items():
+                ptr = f"{pointer}/causes/{name}"
+                if name not in allowed:
+                    raise err(ptr)(f"unknown cause {name!r}; allowed: {', '.join(sorted(allowed))}")
+                if not isinstance(present, bool):
+                    raise err(ptr)("must be true (present) or false (known absent); leave the key out when not assessed")
+                rec = add_record(KGR.hasFinding, allowed[name], f"cause/{name}", f"/causes/{name}")
+                g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
+
+        for key, (cls, kind) in self.v.keys.items():
+            if key not in data or kind == KGR.Cause:
+                continue
+            value, ptr = data[key], f"{pointer}/{key}"
+            if kind == KGR.Symptom:
+                rec = add_record(KGR.hasFinding, cls, key, f"/{key}")
+                if value == "absent":
+                    g.add((rec, KGR.presence, KGR.Absent))
+                else:
+                    allowed = self.v.allowed(cls)
+                    if value not in allowed:
+                        raise err(ptr)(f"{value!r} is not a valid value; allowed: absent, {', '.join(sorted(allowed))}")
+                    g.add((rec, KGR.presence, KGR.Present))
+                    g.add((rec, KGR.severity, allowed[value]))
+            elif kind == KGR.Condition:
+                sub = choose(value, cls, ptr, key)
+                rec = add_record(KGR.hasFinding, sub, key, f"/{key}")
+                g.add((rec, KGR.presence, KGR.Present))
+            elif kind == KGR.ImagingResult:
+                rec = add_record(KGR.hasImagingResult, cls, key, f"/{key}")
+                g.add((rec, KGR.conclusion, choose(value, cls, ptr, f"{key} conclusion")))
+            elif kind == KGR.Measurement:
+                self._measurements(g, add_record, cls, key, value, ptr, err)
+            elif kind == KGR.MedicationUse:
+                self._medication(g, add_record, cls, key, value, ptr, err, choose)
+        return PatientInput(pid, me, g, source)
+
+    def _measurements(self, g, add_record, cls, key, value, ptr, err):
+        if not isinstance(value, list):
+            raise err(ptr)("must be a list of results")
+        for i, entry in enumerate(value):
+            eptr = f"{ptr}/{i}"
+            if not isinstance(entry, dict):
+                raise err(eptr)("a result must be an object with value and unit")
+            for f in entry:
+                if f not in MEASUREMENT_FIELDS:
+                    raise err(f"{eptr}/{f}")(f"unknown field {f!r}; allowed: {', '.join(MEASUREMENT_FIELDS)}")
+            if "value" not in entry:
+                raise err(f"{eptr}/value")("a result needs a value")
+            if not _is_number(entry["value"]):
+                raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
+            if "unit" not in entry:
+                raise err(f"{eptr}/unit")("a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed")
+            units = self.v.allowed(KGR.unit)
+            if entry["unit"] not in units:
+                raise err(f"{eptr}/unit")(f"unknown unit {entry['unit']!r}; allowed: {', '.join(sorted(units))}")
+            rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
+            g.add((rec, KGR.value, _decimal(entry["value"])))
+            g.add((rec, KGR.unit, units[entry["unit"]]))
+            if "reference_low" in entry:
+                if not _is_number(entry["reference_low"]):
+                    raise err(f"{eptr}/reference_low")(f"must be a number in the result's unit, not {entry['reference_low']!r}")
+                g.add((rec, KGR.referenceLow, _decimal(entry["reference_low"])))
+            if "interpretation" in entry:
+                allowed = self.v.allowed(KGR.interpretation)
+                if entry["interpretation"] not in allowed:
+                    raise err(f"{eptr}/interpretation")(
+                        f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
+            if "time" in entry:
+                g.add((rec, KGR.effectiveTime, _parse_time(entry["time"], err(f"{eptr}/time"))))
+            if "status" in entry:
+                allowed = self.v.allowed(KGR.resultStatus)
+                if entry["status"] not in allowed:
+                    raise err(f"{eptr}/status")(f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
+
+    def _medication(self, g, add_record, cls, key, value, ptr, err, choose):
+        if not isinstance(value, dict):
+            raise err(ptr)("must be an object with 'supervised' and/or 'symptom_course'")
+        for f in value:
+            if f not in MEDICATION_FIELDS:
+                raise err(f"{ptr}/{f}")(f"unknown field {f!r}; allowed: {', '.join(MEDICATION_FIELDS)}")
+        rec = add_record(KGR.hasMedicationUse, cls, key, f"/{key}")
+        if "supervised" in value:
+            if not isinstance(value["supervised"], bool):
+                raise err(f"{ptr}/supervised")("must be true (under medical supervision) or false (self-medication)")
+            g.add((rec, KGR.medicallySupervised, Literal(value["supervised"])))
+        if "symptom_course" in value:
+            g.add((rec, KGR.symptomCourse, choose(value["symptom_course"], KGR.symptomCourse,
+                                                  f"{ptr}/symptom_course", "symptom course")))
+
+
+# ---------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------
+
+def _load_json(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return json.load(fh, parse_float=Decimal)
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot be read: {exc.strerror or exc}", source=str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableInputError(f"is not valid JSON: {exc}", source=str(path)) from None
+
+
+def _check_no_remote_context(node: Any, path: Path) -> None:
+    """JSON-LD contexts must be inline: kg-reasoner never fetches a remote context."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "@context":
+                for ctx in (v if isinstance(v, list) else [v]):
+                    if isinstance(ctx, str):
+                        raise UnreadableInputError(
+                            f"refers to the remote JSON-LD context {ctx!r}; kg-reasoner never fetches "
+                            "from the network: put the context inline", source=str(path), field="@context")
+            _check_no_remote_context(v, path)
+    elif isinstance(node, list):
+        for v in node:
+            _check_no_remote_context(v, path)
+
+
+def parse_rdf_file(path: Path) -> Graph:
+    fmt = RDF_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UnreadableInputError(f"unknown file type {path.suffix!r}; use .json (patient summary), "
+                                   f"{', '.join(RDF_FORMATS)} (RDF)", source=str(path))
+    g = Graph()
+    try:
+        if fmt == "json-ld":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            _check_no_remote_context(data, path)
+            g.parse(data=json.dumps(data), format="json-ld")
+        else:
+            g.parse(path, format=fmt)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot be read: {exc.strerror or exc}", source=str(path)) from None
+    except Exception as exc:  # rdflib raises many parser-specific exception types
+        raise UnreadableInputError(f"is not valid {fmt}: {exc}", source=str(path)) from None
+    return g
+
+
+def split_patients(g: Graph, source: str) -> list[PatientInput]:
+    """One graph per kgr:Patient of an RDF file: the patient and every node reachable
+    from her, never crossing into another patient."""
+    patients = sorted(set(g.subjects(RDF.type, KGR.Patient)), key=str)
+    if not patients:
+        raise UnreadableInputError("contains no kgr:Patient", source=source)
+    owner: dict = {}
+    out = []
+    for p in patients:
+        pid = g.value(p, KGR.patientId)
+        name = str(pid) if pid is not None else str(p)
+        if not isinstance(p, URIRef):
+            raise PatientDataError("a patient must be an IRI, not a blank node", source=source, patient=name)
+        sub = Graph()
+        todo, seen = [p], {p}
+        while todo:
+            node = todo.pop()
+            for s, pr, o in g.triples((node, None, None)):
+                sub.add((s, pr, o))
+                if o in seen or isinstance(o, Literal) or pr == RDF.type:
+                    continue
+                if (o, RDF.type, KGR.Patient) in g:
+                    raise PatientDataError(f"links to another patient {o}", source=source, patient=name, field=str(pr))
+                if (o, None, None) in g:
+                    if owner.setdefault(o, p) != p:
+                        raise PatientDataError(f"record {o} is shared with patient {owner[o]}: one patient's facts "
+                                               "must never touch another's", source=source, patient=name, field=str(o))
+                    seen.add(o)
+                    todo.append(o)
+        out.append(PatientInput(name, p, sub, source))
+    reached = {t for pi in out for t in pi.graph}
+    stray = [t for t in g if t not in reached]
+    if stray:
+        for pi in out:
+            pi.data_problems.append({"severity": "warning", "record": source,
+                                     "message": f"{len(stray)} triple(s) of {source} are not attached to any patient "
+                                                "and were not used"})
+    return out
+
+
+def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named, and the readable files of directories named (sorted, recursive)."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and (child.suffix.lower() == ".json" or child.suffix.lower() in RDF_FORMATS):
+                    yield child
+        else:
+            yield path
+
+
+def read_file(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
+    """Every patient of one file, or the error of each patient that could not be read."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = _load_json(path)
+        except InputError as exc:
+            yield exc
+            return
+        if isinstance(data, dict) and "@context" in data:
+            yield from _read_rdf(path)
+            return
+        items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
+        for i, item in items:
+            try:
+                yield reader.read(item, str(path), "" if i is None else f"/{i}")
+            except InputError as exc:
+                yield exc
+    else:
+        yield from _read_rdf(path)
+
+
+def _read_rdf(path: Path) -> Iterator[PatientInput | InputError]:
+    try:
+        g = _parse_jsonld_json(path) if path.suffix.lower() == ".json" else parse_rdf_file(path)
+        yield from split_patients(g, str(path))
+    except InputError as exc:
+        yield exc
+
+
+def _parse_jsonld_json(path: Path) -> Graph:
+    data = _load_json(path)
+    _check_no_remote_context(data, path)
+    g = Graph()
+    try:
+        g.parse(data=json.dumps(data, default=str), format="json-ld")
+    except Exception as exc:
+        raise UnreadableInputError(f"is not valid JSON-LD: {exc}", source=str(path)) from None
+    return g

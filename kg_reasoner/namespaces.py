@@ -1,0 +1,65 @@
+"""Typed namespaces of the terms the Python code uses.
+
+``_fail = True`` makes a typo an AttributeError at import time, and
+``tests/test_ontology.py`` checks that every term listed here is declared in the
+ontology. The Python code deliberately uses core terms only: everything
+guidance-specific is reached through the ontology and the SPARQL queries.
+"""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+KGR_IRI = "https://w3id.org/kg-reasoner/ontology#"
+PATIENT_BASE = "https://w3id.org/kg-reasoner/patient/"
+ERR = Namespace("http://www.daml.org/2002/03/agents/agent-ont#")
+
+
+class KGR(DefinedNamespace):
+    """kg-reasoner core ontology terms used by the code."""
+
+    _fail = True
+    _NS = Namespace(KGR_IRI)
+
+    # classes
+    Patient: URIRef
+    Finding: URIRef
+    Symptom: URIRef
+    Condition: URIRef
+    Cause: URIRef
+    Measurement: URIRef
+    ImagingResult: URIRef
+    MedicationUse: URIRef
+    Record: URIRef
+    Status: URIRef
+    ReferenceRange: URIRef
+    # individuals
+    Present: URIRef
+    Absent: URIRef
+    # annotation properties
+    summaryKey: URIRef
+    summaryValue: URIRef
+    allowedSeverity: URIRef
+    allowedConclusion: URIRef
+    code: URIRef
+    # object / datatype properties
+    hasFinding: URIRef
+    hasMeasurement: URIRef
+    hasImagingResult: URIRef
+    hasMedicationUse: URIRef
+    hasRecord: URIRef
+    presence: URIRef
+    severity: URIRef
+    value: URIRef
+    unit: URIRef
+    referenceLow: URIRef
+    interpretation: URIRef
+    effectiveTime: URIRef
+    resultStatus: URIRef
+    sourceRecord: URIRef
+    patientId: URIRef
+    gestationalAgeWeeks: URIRef
+    conception: URIRef
+    conclusion: URIRef
+    medicallySupervised: URIRef
+    symptomCourse: URIRef
+    hasStatus: URIRef
