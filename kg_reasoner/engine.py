@@ -36,7 +36,7 @@ def _parse_packaged(folder: str, names, into: Graph) -> None:
         into.parse(data=read_text(folder, name), format="turtle", publicID=f"kg-reasoner:{folder}/{name}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KnowledgeBase:
     """The ontology (asserted and closed) and the two shape graphs."""
 

@@ -118,7 +118,7 @@ class SummaryReader:
             raise PatientDataError("a patient summary must be a JSON object", source=source, field=pointer or "/")
         if not isinstance(pid, str) or not pid.strip():
             raise err(f"{pointer}/id")("the required key 'id' must be a non-empty string")
-        known = set(PATIENT_KEYS) | set(self.v.keys)
+        known = set(PATIENT_KEYS) | {k for k, (_, kind) in self.v.keys.items() if kind != KGR.Cause}
         for key in data:
             if key not in known:
                 raise err(f"{pointer}/{key}")(

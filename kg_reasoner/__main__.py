@@ -1,0 +1,3 @@
+from kg_reasoner.cli import run
+
+run()

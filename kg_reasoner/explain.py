@@ -1,0 +1,206 @@
+"""Explanations by SPARQL: every field of an Assessment comes from a query of ``queries/``.
+
+The queries run on the patient's *explanation graph*: her asserted and
+inferred triples plus the ontology's statements about the terms they mention.
+That graph is what ``--format turtle`` prints, so the printed Turtle answers
+the same queries on its own. Python here only groups rows and formats text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from kg_reasoner.sparql import run_query
+
+
+_NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float}
+
+
+def _py(term: Any) -> Any:
+    """A query result term as JSON-friendly Python: numbers keep their lexical form."""
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        if term.datatype in _NUMERIC:
+            return str(term)
+        value = term.toPython()
+        return value.isoformat() if hasattr(value, "isoformat") else value
+    return str(term)
+
+
+def _num(v: Any) -> str:
+    """A computed decimal for people: at most 4 decimals, trailing zeros dropped."""
+    try:
+        d = Decimal(str(v))
+    except ArithmeticError:
+        return str(v)
+    if d.as_tuple().exponent < -4:
+        d = d.quantize(Decimal("0.0001"))
+    return format(d.normalize(), "f")
+
+
+def _record_facts(graph: Graph, patient: URIRef) -> dict[str, dict]:
+    facts: dict[str, dict] = {}
+    for row in run_query("explain-records", graph, patient=patient):
+        d = {k: _py(v) for k, v in row.asdict().items()}
+        facts[d.pop("record")] = d
+    types: dict[str, list] = defaultdict(list)
+    for row in run_query("explain-record-types", graph, patient=patient):
+        types[str(row.record)].append((bool(row.entry.toPython()), str(row.label)))
+    for rec, labels in types.items():
+        entry = sorted(lbl for is_entry, lbl in labels if is_entry)
+        facts.setdefault(rec, {})["kind"] = entry[0] if entry else ", ".join(sorted(lbl for _, lbl in labels))
+    for row in run_query("explain-judgements", graph, patient=patient):
+        d = {k: _py(v) for k, v in row.asdict().items()}
+        facts.setdefault(d.pop("record"), {}).setdefault("judgements", []).append(d)
+    return facts
+
+
+def describe_record(iri: str, f: dict) -> str:
+    """One line a clinician can check against the record: what, value, when, from where."""
+    parts = [f.get("kind") or iri]
+    detail = []
+    if f.get("value") is not None:
+        detail.append(f"{f['value']} {f.get('unit') or '(no unit)'}")
+        if f.get("referenceLow") is not None:
+            detail.append(f"reference lower bound {f['referenceLow']} {f.get('unit') or ''}".rstrip())
+        if f.get("interpretation"):
+            detail.append(f"interpreted {f['interpretation']}")
+        if f.get("resultStatus"):
+            detail.append(f"status {f['resultStatus']}")
+    if f.get("presence") == "absent":
+        detail.append("absent")
+    elif f.get("severity"):
+        detail.append(f["severity"])
+    elif f.get("presence"):
+        detail.append(f["presence"])
+    if f.get("conclusion"):
+        detail.append(f["conclusion"])
+    if f.get("supervised") is not None:
+        detail.append("under medical supervision" if f["supervised"] else "without medical supervision")
+    if f.get("course"):
+        detail.append(f"symptoms {f['course']}")
+    if f.get("time"):
+        detail.append(f"at {f['time']}")
+    text = parts[0] + (": " + ", ".join(detail) if detail else "")
+    if f.get("source"):
+        text += f" [source: {f['source']}]"
+    return text
+
+
+def _judgement_text(j: dict, f: dict) -> str:
+    verdict = "below the normal range" if j["below"] else "not below the normal range"
+    how = f"decided by {j['methodLabel']}"
+    if j.get("limit") is not None and f.get("normalized") is not None:
+        unit = j.get("canonicalUnit") or "canonical unit"
+        how += f": {_num(f['normalized'])} {unit} {'<' if j['below'] else '>='} {_num(j['limit'])} {unit}"
+    if j.get("rangeLabel"):
+        how += f"; reference '{j['rangeLabel']}'"
+        if j.get("rangeSource"):
+            how += f" (source: {j['rangeSource']})"
+    return f"{verdict}, {how}"
+
+
+def explain(graph: Graph, patient: URIRef) -> dict:
+    """All fields of the outcome record (decision-spec section 5) for one patient."""
+    out = next(iter(run_query("explain-outcome", graph, patient=patient)), None)
+    facts = _record_facts(graph, patient)
+
+    evidence: dict[str, list] = defaultdict(list)
+    for row in run_query("explain-evidence", graph, patient=patient):
+        ctx = str(row.context)
+        if row.record is not None:
+            rec = str(row.record)
+            evidence[ctx].append({"record": rec, "source": facts.get(rec, {}).get("source"),
+                                  "fact": describe_record(rec, facts.get(rec, {}))})
+        else:
+            evidence[ctx].append({"record": str(patient), "source": None,
+                                  "fact": f"{row.propertyLabel}: {row.valueLabel}"})
+    for ctx in evidence:
+        evidence[ctx] = sorted({e["fact"]: e for e in evidence[ctx]}.values(), key=lambda e: e["fact"])
+
+    criteria: dict[str, dict] = {}
+    for row in run_query("explain-criteria", graph, patient=patient):
+        code = str(row.code)
+        c = criteria.setdefault(code, {"label": str(row.label), "state": str(row.stateCode),
+                                       "sentence": _py(row.sentence), "needs": _py(row.needs),
+                                       "rule": _py(row.ruleCode), "evidence": [], "decided_by": []})
+        c["evidence"] = evidence.get(str(row.assessment), [])
+        for e in c["evidence"]:
+            for j in facts.get(e["record"], {}).get("judgements", []):
+                text = _judgement_text(j, facts[e["record"]])
+                if text not in c["decided_by"]:
+                    c["decided_by"].append(text)
+
+    fired: dict[str, dict] = {}
+    for row in run_query("explain-fired-rules", graph, patient=patient):
+        code = str(row.code)
+        r = fired.setdefault(code, {"id": code, "label": str(row.label),
+                                    "kind": "status" if row.isStatusRule.toPython() else "flag",
+                                    "concludes": _py(row.concludes) or _py(row.flag), "sentences": [],
+                                    "advice": _py(row.advice), "extension": bool(_py(row.extension)),
+                                    "evidence": evidence.get(str(row.rule), []),
+                                    "lists_evidence": bool(_py(row.listsEvidence))})
+        if row.sentence is not None and str(row.sentence) not in r["sentences"]:
+            r["sentences"].append(str(row.sentence))
+
+    rule_states: list[dict] = []
+    for row in run_query("explain-rule-states", graph, patient=patient):
+        rule_states.append({"rule": str(row.code), "relation": str(row.relation),
+                            "criterion": str(row.criterionCode), "label": str(row.criterionLabel),
+                            "needs": _py(row.needs)})
+    for code, r in fired.items():
+        if r["kind"] == "status" and not r["evidence"]:
+            r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
+
+    missing = [{"criterion": str(r.code), "label": str(r.label), "needs": _py(r.needs)}
+               for r in run_query("explain-missing", graph, patient=patient)]
+    flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
+             for r in run_query("explain-flags", graph, patient=patient)]
+    diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
+                 for r in run_query("explain-diagnoses", graph, patient=patient)]
+    unassessed = [str(r.label) for r in run_query("explain-unassessed-causes", graph, patient=patient)]
+    general = sorted(str(r.advice) for r in run_query("explain-general-advice", graph, patient=patient))
+
+    advice: list[str] = []
+    for code in sorted(fired, key=_rule_order):
+        r = fired[code]
+        if not r["advice"]:
+            continue
+        text = r["advice"]
+        if r["lists_evidence"] and r["evidence"]:
+            text += ": " + ", ".join(sorted({e["fact"].split(":")[0] for e in r["evidence"]})) + "."
+        if text not in advice:
+            advice.append(text)
+    advice += [g for g in general if g not in advice]
+
+    ignored = sorted(describe_record(rec, f) for rec, f in facts.items()
+                     if f.get("value") is not None and f.get("valid") is not True)
+    superseded = sorted(describe_record(rec, f) for rec, f in facts.items()
+                        if f.get("value") is not None and f.get("valid") is True and f.get("latest") is not True)
+    return {
+        "patient": _py(out.patientId) if out else None,
+        "status": _py(out.statusCode) if out else None,
+        "status_label": _py(out.statusLabel) if out else None,
+        "gestational_age_weeks": _py(out.gestationalAge) if out else None,
+        "fired": [fired[c] for c in sorted(fired, key=_rule_order)],
+        "criteria": dict(sorted(criteria.items())),
+        "rule_states": rule_states,
+        "missing": missing,
+        "flags": flags,
+        "diagnoses": diagnoses,
+        "advice": advice,
+        "unassessed_causes": unassessed,
+        "ignored_results": ignored,
+        "superseded_results": superseded,
+    }
+
+
+def _rule_order(code: str) -> tuple:
+    """R1..R8 in number order, extensions (E1) after them."""
+    return (code[0] != "R", code[0], int(code[1:]) if code[1:].isdigit() else 0, code)
