@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import owlrl
 import pyshacl
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 
 from kg_reasoner.errors import OntologyError, UnreadableInputError
@@ -31,6 +32,26 @@ ONTOLOGY_GRAPH = URIRef("https://w3id.org/kg-reasoner/graph/ontology-closure")
 _TRIVIAL_REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
 
 
+@functools.lru_cache(maxsize=1024)
+def _prepared(text: str):
+    return prepareQuery(text)
+
+
+class PreparedQueryGraph(Graph):
+    """An rdflib Graph that parses each distinct SPARQL text once.
+
+    pyshacl sends the same rule or constraint text for every focus node and
+    rdflib would parse it again each time (about 80% of the SHACL rules' run
+    time). Parsing is pure: the parsed query is reused, the evaluation is not.
+    """
+
+    def query(self, query_object, processor="sparql", result="sparql", initNs=None,  # noqa: N803
+              initBindings=None, use_store_provided=True, **kwargs):  # noqa: N803
+        if isinstance(query_object, str) and not initNs and not kwargs:
+            query_object = _prepared(query_object)
+        return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
+
+
 def _parse_packaged(folder: str, names, into: Graph) -> None:
     for name in names:
         into.parse(data=read_text(folder, name), format="turtle", publicID=f"kg-reasoner:{folder}/{name}")
@@ -43,6 +64,7 @@ class KnowledgeBase:
     ontology: Graph
     closure: Graph
     reasoning_base: Graph
+    rules_base: Graph
     validation_shapes: Graph
     rule_shapes: Graph
 
@@ -78,13 +100,24 @@ def load_knowledge_base(reference_table: str | None = None, extra_ontology: tupl
         raise OntologyError("the ontology is inconsistent under OWL 2 RL: " + "; ".join(errors))
     reasoning_base = Graph()
     reasoning_base.addN((s, p, o, reasoning_base) for s, p, o in closure if _reasoning_relevant(closure, s, p, o))
+    rules_base = Graph()
+    rules_base.addN((s, p, o, rules_base) for s, p, o in closure if _rules_relevant(s, p, o))
     validation, rules = Graph(), Graph()
     _parse_packaged("shapes", VALIDATION_SHAPES, validation)
     _parse_packaged("shapes", RULE_SHAPES, rules)
-    return KnowledgeBase(onto, closure, reasoning_base, validation, rules)
+    return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules)
 
 
 _ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))
+
+
+def _rules_relevant(s, p, o) -> bool:
+    """Whether a triple of the ontology closure can matter to the SHACL shapes: everything but
+    reflexive triples and documentation (labels, definitions, cross-references). The guidance's own
+    annotations (codes, summary keys, evidence classes, ...) stay: the rules read them."""
+    if s == o:
+        return False
+    return not (p in (RDFS.label, RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES))
 
 
 def _reasoning_relevant(closure: Graph, s, p, o) -> bool:
@@ -109,7 +142,7 @@ class ReasoningResult:
     dataset: Dataset
     asserted: Graph
     inferred: Graph
-    work: Graph               # ontology closure + asserted + inferred: what the rules and queries saw
+    work: Graph               # rules-relevant ontology closure + asserted + inferred: what the shapes saw
     inconsistencies: list[str]
     violations: list[dict]
     warnings: list[dict]
@@ -157,8 +190,8 @@ def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> Reaso
         if (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure:
             inferred.remove(t)
 
-    work = Graph()
-    for g in (kb.closure, asserted, inferred):
+    work = PreparedQueryGraph()
+    for g in (kb.rules_base, asserted, inferred):
         work.addN((s, p, o, work) for s, p, o in g)
     violations: list[dict] = []
     warnings: list[dict] = []
