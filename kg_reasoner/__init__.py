@@ -4,10 +4,13 @@ The guidance is an OWL ontology (``ontology/``), patient data becomes RDF,
 OWL-RL inference (owlrl) plus SHACL rules (pyshacl) derive the decision, and
 SPARQL queries (``queries/``) produce the explanation.
 
->>> from kg_reasoner import assess
->>> a = assess({"id": "P02", "conception": "art"})   # doctest: +SKIP
->>> a.status, a.rules                               # doctest: +SKIP
-('indicated', ['R2'])
+Usage::
+
+    from kg_reasoner import assess
+    a = assess("examples/P01-luteal-insufficiency.json")   # or a dict, or an rdflib Graph
+    a.status, a.rules, a.missing, a.flags                  # the decision
+    print(a.to_text())                                     # the explanation, line by line
+    a.full_graph.query(...)                                # the inferred graph, for your own SPARQL
 """
 
 __version__ = "0.1.0"

@@ -187,7 +187,8 @@ def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> Reaso
     inconsistencies = _closure_errors(inferred)
     for t in list(inferred):
         s, p, o = t
-        if (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure:
+        # owlrl's generalized triples with a literal subject ("7.0"^^xsd:decimal a xsd:decimal) are not RDF 1.1
+        if isinstance(s, Literal) or (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure:
             inferred.remove(t)
 
     work = PreparedQueryGraph()

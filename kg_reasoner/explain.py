@@ -27,10 +27,19 @@ def _py(term: Any) -> Any:
         return None
     if isinstance(term, Literal):
         if term.datatype in _NUMERIC:
-            return str(term)
+            return _canonical(term.toPython())
         value = term.toPython()
         return value.isoformat() if hasattr(value, "isoformat") else value
     return str(term)
+
+
+def _canonical(v: Any) -> str:
+    """The canonical XSD lexical form of a number (7 -> 7.0, 19.080 -> 19.08): the same whatever
+    serialization the graph went through."""
+    if isinstance(v, Decimal):
+        text = format(v.normalize(), "f")
+        return text if "." in text else text + ".0"
+    return str(v)
 
 
 def _num(v: Any) -> str:

@@ -80,7 +80,9 @@ def _is_number(v: Any) -> bool:
 
 
 def _decimal(v: Any) -> Literal:
-    return Literal(Decimal(str(v)), datatype=XSD.decimal)
+    """An xsd:decimal in canonical lexical form (7 -> "7.0", 19.080 -> "19.08")."""
+    text = format(Decimal(str(v)).normalize(), "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
 def _parse_time(text: Any, err) -> Literal:

@@ -1,0 +1,58 @@
+"""Shared fixtures. The knowledge base is loaded once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg_reasoner import Reasoner
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+VIGNETTES = sorted((DATA / "vignettes").glob("*.json"))
+CASES = sorted((DATA / "cases").glob("*.json"))
+#: The public vignettes bundled from ../shared/vignettes/public.json (the suite asserts it ran them all).
+EXPECTED_VIGNETTES = 15
+
+
+def load_case(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def outcome(a) -> dict:
+    return {"status": a.status, "rules": a.rules, "missing": a.missing, "flags": a.flags}
+
+
+@pytest.fixture(scope="session")
+def reasoner() -> Reasoner:
+    return Reasoner()
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command line as a user would (a separate process)."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "kg_reasoner", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=600)
+
+
+@pytest.fixture
+def write_json(tmp_path):
+    def write(name: str, data) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+    return write
+
+
+@pytest.fixture
+def assess(reasoner):
+    """Assess a patient summary given as keyword arguments (id defaults to 'T')."""
+    def run(**patient):
+        patient.setdefault("id", "T")
+        return reasoner.assess(patient)
+    return run

@@ -1,0 +1,211 @@
+"""Each kind of bad input gets a specific error naming the file, the patient and the field,
+and nothing else is lost: the other patients are still assessed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg_reasoner import PatientDataError, UnreadableInputError
+from conftest import run_cli
+
+GOOD = {"id": "OK", "conception": "art"}
+PATIENT_TTL = """
+@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
+@prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .
+@prefix pt:  <https://w3id.org/kg-reasoner/patient/> .
+pt:R1 a kgr:Patient ; kgr:patientId "R1" ; kgr:gestationalAgeWeeks 7.0 ;
+    kgr:hasMeasurement pt:R1-p4 ; kgr:hasFinding pt:R1-bleed ; kgr:hasImagingResult pt:R1-us .
+pt:R1-p4 a prg:SerumProgesteroneMeasurement ; kgr:value 6.0 ; kgr:unit kgr:NanogramPerMilliliter ;
+    kgr:referenceLow 10.0 ; kgr:sourceRecord "lab-123" .
+pt:R1-bleed a prg:VaginalBleeding ; kgr:presence kgr:Present ; kgr:severity prg:Light .
+pt:R1-us a prg:ObstetricUltrasoundResult ; kgr:conclusion prg:NormalEmbryonicDevelopment .
+"""
+
+
+@pytest.mark.parametrize("patient,field,words", [
+    ({"id": "X", "colour": "red"}, "/colour", "unknown key 'colour'"),
+    ({"id": "X", "vaginal_bleeding": "moderate"}, "/vaginal_bleeding", "'moderate' is not a valid value"),
+    ({"id": "X", "abdominal_pain": "light"}, "/abdominal_pain", "'light' is not a valid value"),
+    ({"id": "X", "gestational_age_weeks": "seven"}, "/gestational_age_weeks", "must be a number"),
+    ({"id": "X", "gestational_age_weeks": True}, "/gestational_age_weeks", "must be a number"),
+    ({"id": "X", "conception": "ivf"}, "/conception", "not a valid conception"),
+    ({"id": "X", "ultrasound": "viable"}, "/ultrasound", "not a valid ultrasound conclusion"),
+    ({"id": "X", "miscarriage": "threatened"}, "/miscarriage", "not a valid miscarriage"),
+    ({"id": "X", "causes": {"fibroids": True}}, "/causes/fibroids", "unknown cause 'fibroids'"),
+    ({"id": "X", "causes": {"infection": "yes"}}, "/causes/infection", "must be true"),
+    ({"id": "X", "causes": ["infection"]}, "/causes", "must be an object"),
+    ({"id": "X", "uterine_polyp": True}, "/uterine_polyp", "unknown key"),
+    ({"id": "X", "progesterone": {"value": 5, "unit": "ng/mL"}}, "/progesterone", "must be a list"),
+    ({"id": "X", "progesterone": [{"value": 5}]}, "/progesterone/0/unit", "never guessed"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "mg/dL"}]}, "/progesterone/0/unit", "unknown unit 'mg/dL'"),
+    ({"id": "X", "progesterone": [{"unit": "ng/mL"}]}, "/progesterone/0/value", "needs a value"),
+    ({"id": "X", "progesterone": [{"value": "low", "unit": "ng/mL"}]}, "/progesterone/0/value", "must be a number"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "flag": "L"}]}, "/progesterone/0/flag", "unknown field"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "interpretation": "L"}]},
+     "/progesterone/0/interpretation", "not valid"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "status": "final!"}]}, "/progesterone/0/status", "not valid"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "time": "yesterday"}]}, "/progesterone/0/time", "ISO 8601"),
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "time": "2026-11-20T09:00:00"}]},
+     "/progesterone/0/time", "no time zone"),
+    ({"id": "X", "progesterone_use": True}, "/progesterone_use", "must be an object"),
+    ({"id": "X", "progesterone_use": {"supervised": "yes"}}, "/progesterone_use/supervised", "true"),
+    ({"id": "X", "progesterone_use": {"symptom_course": "better"}}, "/progesterone_use/symptom_course", "not a valid"),
+    ({"id": "X", "progesterone_use": {"dose": 200}}, "/progesterone_use/dose", "unknown field"),
+    ({"id": ""}, "/id", "non-empty string"),
+    ({"name": "no id"}, "/id", "required key 'id'"),
+    ({"id": 7}, "/id", "non-empty string"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_bad_patient_summary(reasoner, write_json, patient, field, words):
+    path = write_json("bad.json", patient)
+    with pytest.raises(PatientDataError) as err:
+        reasoner.assess(path)
+    assert err.value.field == field
+    assert err.value.source == str(path)
+    assert words in str(err.value)
+    assert str(path) in str(err.value) and f"field {field}" in str(err.value)
+    if isinstance(patient.get("id"), str) and patient["id"]:
+        assert err.value.patient == patient["id"] and "patient X" in str(err.value)
+
+
+def test_unparsable_json_names_the_file(reasoner, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"id": "X", ', encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="is not valid JSON") as err:
+        reasoner.assess(path)
+    assert err.value.source == str(path)
+
+
+def test_missing_file(reasoner, tmp_path):
+    with pytest.raises(UnreadableInputError, match="cannot be read"):
+        reasoner.assess(tmp_path / "nope.json")
+
+
+def test_unparsable_turtle(reasoner, tmp_path):
+    path = tmp_path / "broken.ttl"
+    path.write_text("this is not turtle", encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="is not valid turtle"):
+        reasoner.assess(path)
+
+
+def test_rdf_without_patient(reasoner, tmp_path):
+    path = tmp_path / "empty.ttl"
+    path.write_text("<urn:a> <urn:b> <urn:c> .", encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="contains no kgr:Patient"):
+        reasoner.assess(path)
+
+
+def test_unknown_file_type(reasoner, tmp_path):
+    path = tmp_path / "patient.csv"
+    path.write_text("id\nX\n", encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="unknown file type"):
+        reasoner.assess(path)
+
+
+def test_remote_jsonld_context_is_refused_not_fetched(reasoner, tmp_path):
+    path = tmp_path / "p.jsonld"
+    path.write_text(json.dumps({"@context": "https://example.org/context.jsonld", "@id": "urn:x"}), encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="never fetches from the network"):
+        reasoner.assess(path)
+
+
+def test_rdf_input_equals_summary(reasoner, tmp_path):
+    """Turtle in the ontology's vocabulary reaches the same outcome as the same facts as JSON."""
+    path = tmp_path / "r1.ttl"
+    path.write_text(PATIENT_TTL, encoding="utf-8")
+    a = reasoner.assess(path)
+    b = reasoner.assess({"id": "R1", "gestational_age_weeks": 7, "vaginal_bleeding": "light", "ultrasound": "normal",
+                         "progesterone": [{"value": 6.0, "unit": "ng/mL", "reference_low": 10}]})
+    assert (a.status, a.rules, a.missing, a.flags) == (b.status, b.rules, b.missing, b.flags) == \
+        ("indicated", ["R1"], [], ["monitor"])
+    assert "[source: lab-123]" in " ".join(e["fact"] for e in a.criteria["C1"]["evidence"])
+
+
+def test_jsonld_input(reasoner, tmp_path):
+    from rdflib import Graph
+    g = Graph().parse(data=PATIENT_TTL, format="turtle")
+    path = tmp_path / "r1.jsonld"
+    path.write_text(g.serialize(format="json-ld"), encoding="utf-8")
+    assert reasoner.assess(path).status == "indicated"
+    nt = tmp_path / "r1.nt"
+    nt.write_text(g.serialize(format="nt"), encoding="utf-8")
+    assert reasoner.assess(nt).status == "indicated"
+
+
+def test_rdf_violation_fails_closed(reasoner, tmp_path):
+    """A measurement without unit in RDF: SHACL validation fails, no status is given (fail closed), and the
+    data problem names the record and the field."""
+    path = tmp_path / "nounit.ttl"
+    path.write_text(PATIENT_TTL.replace("kgr:unit kgr:NanogramPerMilliliter ;", ""), encoding="utf-8")
+    a = reasoner.assess(path)
+    assert a.status is None and not a.assessed and a.rules == [] and a.flags == []
+    problem = next(p for p in a.data_problems if p["severity"] == "violation")
+    assert problem["record"] == "lab-123" and problem["field"].endswith("#unit")
+    assert "never guessed" in problem["message"]
+    assert a.explanation_lines()[0].startswith("NOT ASSESSED")
+
+
+def test_rdf_severity_not_allowed_for_symptom(reasoner, tmp_path):
+    path = tmp_path / "severity.ttl"
+    path.write_text(PATIENT_TTL.replace("kgr:severity prg:Light", "kgr:severity prg:Mild"), encoding="utf-8")
+    a = reasoner.assess(path)
+    assert a.status is None
+    assert any("is not a grade of" in p["message"] for p in a.data_problems)
+
+
+def test_inconsistent_graph_fails_closed(reasoner, tmp_path):
+    """owlrl's inconsistency triples are checked: a finding both present and absent (kgr:presence is
+    functional, kgr:Present and kgr:Absent are different) gives no status, and the outcome says why."""
+    path = tmp_path / "inconsistent.ttl"
+    path.write_text(PATIENT_TTL.replace("kgr:presence kgr:Present", "kgr:presence kgr:Present , kgr:Absent"),
+                    encoding="utf-8")
+    a = reasoner.assess(path)
+    assert a.status is None and a.rules == []
+    errors = [p for p in a.data_problems if p["severity"] == "error"]
+    assert errors and all("inconsistent under OWL 2 RL" in p["message"] for p in errors)
+
+
+def test_two_conception_methods_are_inconsistent(reasoner, tmp_path):
+    path = tmp_path / "conception.ttl"
+    path.write_text(PATIENT_TTL.replace('kgr:patientId "R1" ;', 'kgr:patientId "R1" ; kgr:conception '
+                                        'prg:AssistedReproduction , prg:SpontaneousConception ;'), encoding="utf-8")
+    assert reasoner.assess(path).status is None
+
+
+def test_shared_record_between_patients_is_refused(reasoner, tmp_path):
+    """One patient's facts never touch another's: a record linked from two patients is an error."""
+    path = tmp_path / "shared.ttl"
+    path.write_text(PATIENT_TTL + """
+pt:R2 a kgr:Patient ; kgr:patientId "R2" ; kgr:hasFinding pt:R1-bleed .
+""", encoding="utf-8")
+    results = list(reasoner.assess_many([path]))
+    assert any(isinstance(r, PatientDataError) and "shared with patient" in str(r) for r in results)
+
+
+def test_bad_patient_in_array_does_not_lose_the_others(reasoner, write_json):
+    path = write_json("cohort.json", [GOOD, {"id": "BAD", "colour": 1}, {"id": "OK2", "miscarriage": "complete"}])
+    results = list(reasoner.assess_many([path]))
+    assert [getattr(r, "patient", None) for r in results] == ["OK", "BAD", "OK2"]
+    assert isinstance(results[1], PatientDataError) and results[1].field == "/1/colour"
+    assert results[0].status == "indicated" and results[2].status == "contraindicated"
+
+
+def test_cli_bad_file_reported_others_assessed(write_json, tmp_path):
+    good = write_json("good.json", GOOD)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    proc = run_cli("assess", str(bad), str(good), "--format", "json")
+    assert proc.returncode == 2
+    assert f"file {bad}" in proc.stderr and "is not valid JSON" in proc.stderr
+    assert [r["patient"] for r in json.loads(proc.stdout)] == ["OK"]
+
+
+def test_cli_not_assessable_exit_1(tmp_path):
+    path = tmp_path / "inconsistent.ttl"
+    path.write_text(PATIENT_TTL.replace("kgr:presence kgr:Present", "kgr:presence kgr:Present , kgr:Absent"),
+                    encoding="utf-8")
+    proc = run_cli("assess", str(path), "--format", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)[0]["status"] is None
+    assert "was not assessed" in proc.stderr
