@@ -1,0 +1,79 @@
+"""The reference engine: what it reuses, what it leaves out, and that neither changes a conclusion."""
+
+from __future__ import annotations
+
+import owlrl
+import pyshacl
+import pytest
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+
+from kg_reasoner.engine import PreparedQueryGraph, load_knowledge_base, reason
+from conftest import CASES, VIGNETTES, load_case
+
+SAMPLE = VIGNETTES + CASES[::6]
+
+
+def _owl_inferences(kb, base: Graph, asserted: Graph) -> set:
+    g = Graph()
+    g.addN((s, p, o, g) for s, p, o in base)
+    g.addN((s, p, o, g) for s, p, o in asserted)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
+    return {t for t in g if t not in kb.closure and t not in asserted and not isinstance(t[0], Literal)
+            and t[0] != t[2]}
+
+
+@pytest.mark.parametrize("path", SAMPLE[:8], ids=[p.stem for p in SAMPLE[:8]])
+def test_lean_reasoning_base_gives_the_same_patient_inferences(reasoner, path):
+    """owlrl runs per patient on the ontology closure less its reflexive and annotation triples; the
+    patient's inferred triples are exactly those of a run on the full closure."""
+    kb = reasoner.kb
+    pi = reasoner.read(load_case(path)["patient"])[0]
+    assert _owl_inferences(kb, kb.reasoning_base, pi.graph) == _owl_inferences(kb, kb.closure, pi.graph)
+
+
+@pytest.mark.parametrize("path", SAMPLE[:5], ids=[p.stem for p in SAMPLE[:5]])
+def test_lean_rules_base_gives_the_same_conclusions(reasoner, path):
+    """The SHACL rules on the lean base derive what they derive on the full ontology closure."""
+    kb = reasoner.kb
+    pi = reasoner.read(load_case(path)["patient"])[0]
+    result = reason(kb, pi.iri, pi.graph)
+    full = Graph()
+    for g in (kb.closure, result.asserted):
+        full.addN((s, p, o, full) for s, p, o in g)
+    full.addN((s, p, o, full) for s, p, o in result.inferred)
+    before = set(full)
+    pyshacl.shacl_rules(full, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True,
+                        inplace=True)
+    assert set(full) - before == set(), "the full-closure run derived something the engine did not"
+
+
+def test_prepared_query_graph_answers_like_a_graph(reasoner):
+    pi = reasoner.read(load_case(VIGNETTES[0])["patient"])[0]
+    plain, prepared = Graph(), PreparedQueryGraph()
+    for g in (plain, prepared):
+        g.addN((s, p, o, g) for s, p, o in reasoner.kb.rules_base)
+        g.addN((s, p, o, g) for s, p, o in pi.graph)
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
+        pyshacl.shacl_rules(g, shacl_graph=reasoner.kb.rule_shapes, inference="none", advanced=True,
+                            iterate_rules=True, inplace=True)
+    assert isomorphic(plain, prepared)
+
+
+def test_ontology_closure_is_computed_once_per_process(reasoner):
+    load_knowledge_base.cache_clear()
+    from kg_reasoner import Reasoner
+    Reasoner()
+    misses = load_knowledge_base.cache_info().misses
+    r = Reasoner()
+    for patient in ({"id": "A"}, {"id": "B", "conception": "art"}):
+        r.assess(patient)
+    assert load_knowledge_base.cache_info().misses == misses
+
+
+def test_knowledge_base_from_package_data():
+    from kg_reasoner.resources import ONTOLOGY_FILES, RULE_SHAPES, VALIDATION_SHAPES, data_folder, query_names
+    for folder, names in (("ontology", ONTOLOGY_FILES), ("shapes", RULE_SHAPES + VALIDATION_SHAPES)):
+        for name in names:
+            assert data_folder(folder).joinpath(name).is_file()
+    assert "explain-fired-rules" in query_names()
