@@ -35,7 +35,7 @@ class Reasoner:
     def read(self, data: Any, source: str | None = None) -> list[PatientInput]:
         """Patients of a path, a patient-summary dict (or list of dicts), or an rdflib Graph."""
         if isinstance(data, Graph):
-            return split_patients(data, source or "<graph>")
+            return split_patients(data, source or "<graph>", self.reader.v.terms)
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
         if isinstance(data, list):

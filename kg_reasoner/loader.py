@@ -64,6 +64,8 @@ class SummaryVocabulary:
                 if kind in by_kind:
                     self.keys[key] = (by_kind[kind], kind)
                     break
+        #: every IRI the ontology says something about: never part of a patient's own graph
+        self.terms: frozenset = frozenset(s for s in ontology_closure.subjects() if isinstance(s, URIRef))
         self.values: dict[URIRef, dict[str, URIRef]] = {}
         for row in run_query("summary-values", ontology_closure):
             self.values.setdefault(row.owner, {})[str(row.value)] = row.term
@@ -301,9 +303,9 @@ def parse_rdf_file(path: Path) -> Graph:
     return g
 
 
-def split_patients(g: Graph, source: str) -> list[PatientInput]:
+def split_patients(g: Graph, source: str, terms: frozenset = frozenset()) -> list[PatientInput]:
     """One graph per kgr:Patient of an RDF file: the patient and every node reachable
-    from her, never crossing into another patient."""
+    from her, never crossing into another patient nor into an ontology term (``terms``)."""
     patients = sorted(set(g.subjects(RDF.type, KGR.Patient)), key=str)
     if not patients:
         raise UnreadableInputError("contains no kgr:Patient", source=source)
@@ -320,7 +322,7 @@ def split_patients(g: Graph, source: str) -> list[PatientInput]:
             node = todo.pop()
             for s, pr, o in g.triples((node, None, None)):
                 sub.add((s, pr, o))
-                if o in seen or isinstance(o, Literal) or pr == RDF.type:
+                if o in seen or isinstance(o, Literal) or pr == RDF.type or o in terms:
                     continue
                 if (o, RDF.type, KGR.Patient) in g:
                     raise PatientDataError(f"links to another patient {o}", source=source, patient=name, field=str(pr))
@@ -362,7 +364,7 @@ def read_file(path: Path, reader: SummaryReader) -> Iterator[PatientInput | Inpu
             yield exc
             return
         if isinstance(data, dict) and "@context" in data:
-            yield from _read_rdf(path)
+            yield from _read_rdf(path, reader.v.terms)
             return
         items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
         for i, item in items:
@@ -371,13 +373,13 @@ def read_file(path: Path, reader: SummaryReader) -> Iterator[PatientInput | Inpu
             except InputError as exc:
                 yield exc
     else:
-        yield from _read_rdf(path)
+        yield from _read_rdf(path, reader.v.terms)
 
 
-def _read_rdf(path: Path) -> Iterator[PatientInput | InputError]:
+def _read_rdf(path: Path, terms: frozenset) -> Iterator[PatientInput | InputError]:
     try:
         g = _parse_jsonld_json(path) if path.suffix.lower() == ".json" else parse_rdf_file(path)
-        yield from split_patients(g, str(path))
+        yield from split_patients(g, str(path), terms)
     except InputError as exc:
         yield exc
 

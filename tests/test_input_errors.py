@@ -183,6 +183,33 @@ pt:R2 a kgr:Patient ; kgr:patientId "R2" ; kgr:hasFinding pt:R1-bleed .
     assert any(isinstance(r, PatientDataError) and "shared with patient" in str(r) for r in results)
 
 
+def test_rdf_file_with_ontology_statements_and_two_patients(reasoner, tmp_path):
+    """A data file may restate ontology terms; two patients pointing at the same term share no record."""
+    path = tmp_path / "two.ttl"
+    path.write_text(PATIENT_TTL + """
+prg:Light a prg:ThreatenedMiscarriageGrade .
+pt:R2 a kgr:Patient ; kgr:patientId "R2" ; kgr:hasFinding pt:R2-bleed .
+pt:R2-bleed a prg:VaginalBleeding ; kgr:presence kgr:Present ; kgr:severity prg:Light .
+""", encoding="utf-8")
+    results = {a.patient: a for a in reasoner.assess_many([path])}
+    assert results["R1"].status == "indicated"
+    assert (results["R2"].status, results["R2"].missing) == ("insufficient_data", ["C1", "C3"])
+    assert any("not attached to any patient" in p["message"] for p in results["R2"].data_problems)
+
+
+@pytest.mark.parametrize("patient,field", [
+    ({"id": "V", "gestational_age_weeks": -1}, "gestationalAgeWeeks"),
+    ({"id": "V", "gestational_age_weeks": 60}, "gestationalAgeWeeks"),
+    ({"id": "V", "progesterone": [{"value": -3, "unit": "ng/mL"}]}, "value"),
+], ids=["negative-ga", "ga-over-45", "negative-value"])
+def test_out_of_range_values_fail_closed(reasoner, patient, field):
+    """Values of the right type but outside their range fail SHACL validation: no status, and a data
+    problem naming the record and the field."""
+    a = reasoner.assess(patient)
+    assert a.status is None
+    assert any(p["severity"] == "violation" and p["field"].endswith("#" + field) for p in a.data_problems)
+
+
 def test_bad_patient_in_array_does_not_lose_the_others(reasoner, write_json):
     path = write_json("cohort.json", [GOOD, {"id": "BAD", "colour": 1}, {"id": "OK2", "miscarriage": "complete"}])
     results = list(reasoner.assess_many([path]))
