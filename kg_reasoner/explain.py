@@ -74,8 +74,9 @@ def describe_record(iri: str, f: dict) -> str:
     """One line a clinician can check against the record: what, value, when, from where."""
     parts = [f.get("kind") or iri]
     detail = []
-    if f.get("value") is not None:
-        detail.append(f"{f['value']} {f.get('unit') or '(no unit)'}")
+    if f.get("measurement"):
+        if f.get("value") is not None:
+            detail.append(f"{f['value']} {f.get('unit') or '(no unit)'}")
         if f.get("referenceLow") is not None:
             detail.append(f"reference lower bound {f['referenceLow']} {f.get('unit') or ''}".rstrip())
         if f.get("interpretation"):
@@ -189,9 +190,9 @@ def explain(graph: Graph, patient: URIRef) -> dict:
     advice += [g for g in general if g not in advice]
 
     ignored = sorted(describe_record(rec, f) for rec, f in facts.items()
-                     if f.get("value") is not None and f.get("valid") is not True)
+                     if f.get("measurement") and f.get("valid") is not True)
     superseded = sorted(describe_record(rec, f) for rec, f in facts.items()
-                        if f.get("value") is not None and f.get("valid") is True and f.get("latest") is not True)
+                        if f.get("measurement") and f.get("valid") is True and f.get("latest") is not True)
     return {
         "patient": _py(out.patientId) if out else None,
         "status": _py(out.statusCode) if out else None,

@@ -41,6 +41,8 @@ pt:R1-us a prg:ObstetricUltrasoundResult ; kgr:conclusion prg:NormalEmbryonicDev
     ({"id": "X", "progesterone": [{"value": 5}]}, "/progesterone/0/unit", "never guessed"),
     ({"id": "X", "progesterone": [{"value": 5, "unit": "mg/dL"}]}, "/progesterone/0/unit", "unknown unit 'mg/dL'"),
     ({"id": "X", "progesterone": [{"unit": "ng/mL"}]}, "/progesterone/0/value", "needs a value"),
+    ({"id": "X", "progesterone": [{"interpretation": "low", "reference_low": 10}]}, "/progesterone/0/reference_low",
+     "needs the result's value"),
     ({"id": "X", "progesterone": [{"value": "low", "unit": "ng/mL"}]}, "/progesterone/0/value", "must be a number"),
     ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "flag": "L"}]}, "/progesterone/0/flag", "unknown field"),
     ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "interpretation": "L"}]},
@@ -141,7 +143,7 @@ def test_rdf_violation_fails_closed(reasoner, tmp_path):
     a = reasoner.assess(path)
     assert a.status is None and not a.assessed and a.rules == [] and a.flags == []
     problem = next(p for p in a.data_problems if p["severity"] == "violation")
-    assert problem["record"] == "lab-123" and problem["field"].endswith("#unit")
+    assert problem["record"] == "lab-123" and problem["value"] == "6.0"
     assert "never guessed" in problem["message"]
     assert a.explanation_lines()[0].startswith("NOT ASSESSED")
 
@@ -181,6 +183,17 @@ pt:R2 a kgr:Patient ; kgr:patientId "R2" ; kgr:hasFinding pt:R1-bleed .
 """, encoding="utf-8")
     results = list(reasoner.assess_many([path]))
     assert any(isinstance(r, PatientDataError) and "shared with patient" in str(r) for r in results)
+
+
+def test_vignette_format_is_accepted(reasoner, write_json):
+    """A file of test cases in the vignette format ({id, description, patient, expect}) is read through
+    its "patient" objects, so the public vignettes file can be assessed as it is."""
+    case = {"id": "P02", "description": "IVF", "patient": {"id": "P02", "conception": "art"},
+            "expect": {"status": "indicated"}}
+    path = write_json("cases.json", [case, case | {"id": "P03", "patient": {"id": "P03", "ultrasound": "demise"}}])
+    results = list(reasoner.assess_many([path]))
+    assert [(a.patient, a.status) for a in results] == [("P02", "indicated"), ("P03", "contraindicated")]
+    assert results[1].criteria["C3"]["evidence"][0]["source"] == f"{path}#/1/patient/ultrasound"
 
 
 def test_rdf_file_with_ontology_statements_and_two_patients(reasoner, tmp_path):

@@ -259,6 +259,14 @@ def test_serial_results_explain_the_superseded_one(assess):
     assert len(a.superseded_results) == 1 and "5.0 ng/mL" in a.superseded_results[0]
 
 
+def test_interpretation_only_result(assess):
+    """Section 4 step 1: the result's own interpretation decides, so a result reported only as 'low'
+    (no value) decides C1."""
+    a = assess(progesterone=[{"interpretation": "low"}], vaginal_bleeding="light", ultrasound="normal")
+    assert (a.status, a.rules) == ("indicated", ["R1"])
+    assert any("the result's own interpretation" in d for d in a.criteria["C1"]["decided_by"])
+
+
 def test_ignored_result_is_explained(assess):
     """Section 4: "results marked entered-in-error or cancelled are ignored"."""
     a = assess(progesterone=[{"value": 5, "unit": "ng/mL", "reference_low": 10, "status": "entered-in-error"}])
