@@ -113,11 +113,11 @@ _ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))
 
 def _rules_relevant(s, p, o) -> bool:
     """Whether a triple of the ontology closure can matter to the SHACL shapes: everything but
-    reflexive triples and documentation (labels, definitions, cross-references). The guidance's own
-    annotations (codes, summary keys, evidence classes, ...) stay: the rules read them."""
+    reflexive triples and documentation (definitions, comments, cross-references). Labels and the
+    guidance's own annotations (codes, summary keys, evidence classes, ...) stay: the rules read them."""
     if s == o:
         return False
-    return not (p in (RDFS.label, RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES))
+    return not (p in (RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES))
 
 
 def _reasoning_relevant(closure: Graph, s, p, o) -> bool:

@@ -138,8 +138,9 @@ def explain(graph: Graph, patient: URIRef) -> dict:
     for row in run_query("explain-criteria", graph, patient=patient):
         code = str(row.code)
         c = criteria.setdefault(code, {"label": str(row.label), "state": str(row.stateCode),
-                                       "sentence": _py(row.sentence), "needs": _py(row.needs),
+                                       "sentence": _py(row.sentence), "needs": None,
                                        "rule": _py(row.ruleCode), "evidence": [], "decided_by": []})
+        c["needs"] = "; ".join(sorted(filter(None, {*(c["needs"] or "").split("; "), _py(row.needs)})))
         c["evidence"] = evidence.get(str(row.assessment), [])
         for e in c["evidence"]:
             for j in facts.get(e["record"], {}).get("judgements", []):
@@ -161,15 +162,23 @@ def explain(graph: Graph, patient: URIRef) -> dict:
 
     rule_states: list[dict] = []
     for row in run_query("explain-rule-states", graph, patient=patient):
-        rule_states.append({"rule": str(row.code), "relation": str(row.relation),
-                            "criterion": str(row.criterionCode), "label": str(row.criterionLabel),
-                            "needs": _py(row.needs)})
+        state = {"rule": str(row.code), "relation": str(row.relation), "criterion": str(row.criterionCode),
+                 "label": str(row.criterionLabel), "needs": _py(row.needs)}
+        same = next((s for s in rule_states if (s["rule"], s["relation"], s["criterion"]) ==
+                     (state["rule"], state["relation"], state["criterion"])), None)
+        if same is None:
+            rule_states.append(state)
+        elif state["needs"] and state["needs"] not in same["needs"]:
+            same["needs"] = "; ".join(sorted({*same["needs"].split("; "), state["needs"]}))
     for code, r in fired.items():
         if r["kind"] == "status" and not r["evidence"]:
             r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
 
-    missing = [{"criterion": str(r.code), "label": str(r.label), "needs": _py(r.needs)}
-               for r in run_query("explain-missing", graph, patient=patient)]
+    missing_needs: dict[str, dict] = {}
+    for r in run_query("explain-missing", graph, patient=patient):
+        m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set()})
+        m["needs"].add(_py(r.needs))
+    missing = [m | {"needs": "; ".join(sorted(filter(None, m["needs"])))} for _, m in sorted(missing_needs.items())]
     flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
              for r in run_query("explain-flags", graph, patient=patient)]
     diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}

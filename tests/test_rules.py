@@ -272,3 +272,20 @@ def test_ignored_result_is_explained(assess):
     a = assess(progesterone=[{"value": 5, "unit": "ng/mL", "reference_low": 10, "status": "entered-in-error"}])
     assert a.criteria["C1"]["state"] == "unknown"
     assert len(a.ignored_results) == 1 and "entered in error" in a.ignored_results[0]
+
+
+@pytest.mark.parametrize("patient,needs", [
+    ({"progesterone": [{"value": 5, "unit": "ng/mL"}]}, "the gestational age"),
+    ({"gestational_age_weeks": 20, "progesterone": [{"value": 5, "unit": "ng/mL"}]},
+     "a reference range for gestational week 20.0"),
+    ({"progesterone": [{"value": 5, "unit": "ng/mL", "reference_low": 10},
+                       {"value": 25, "unit": "ng/mL", "reference_low": 10}]}, "one latest serum progesterone result: the latest"),
+    ({"progesterone": [{"value": 5, "unit": "ng/mL", "status": "cancelled"}]}, "a valid serum progesterone result"),
+    ({}, "a valid serum progesterone result"),
+], ids=["no-gestational-age", "week-outside-table", "latest-disagree", "only-cancelled", "no-result"])
+def test_C1_unknown_names_what_is_needed(assess, patient, needs):
+    """Section 4 step 4: "otherwise C1 is unknown and missing names what is needed"."""
+    a = assess(vaginal_bleeding="light", ultrasound="normal", **patient)
+    assert a.missing == ["C1"] and a.status == "insufficient_data"
+    assert a.missing_details[0]["needs"].startswith(needs)
+    assert a.criteria["C1"]["needs"].startswith(needs)
