@@ -84,32 +84,19 @@ def test_missing_file(reasoner, tmp_path):
         reasoner.assess(tmp_path / "nope.json")
 
 
-def test_unparsable_turtle(reasoner, tmp_path):
-    path = tmp_path / "broken.ttl"
-    path.write_text("this is not turtle", encoding="utf-8")
-    with pytest.raises(UnreadableInputError, match="is not valid turtle"):
+@pytest.mark.parametrize("name,content,words", [
+    ("broken.ttl", "this is not turtle", "is not valid turtle"),
+    ("empty.ttl", "<urn:a> <urn:b> <urn:c> .", "contains no kgr:Patient"),
+    ("patient.csv", "id\nX\n", "unknown file type"),
+    ("p.jsonld", json.dumps({"@context": "https://example.org/context.jsonld", "@id": "urn:x"}),
+     "never fetches from the network"),
+], ids=["unparsable-turtle", "rdf-without-patient", "unknown-file-type", "remote-jsonld-context-refused"])
+def test_unreadable_file_names_the_file(reasoner, tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match=words) as err:
         reasoner.assess(path)
-
-
-def test_rdf_without_patient(reasoner, tmp_path):
-    path = tmp_path / "empty.ttl"
-    path.write_text("<urn:a> <urn:b> <urn:c> .", encoding="utf-8")
-    with pytest.raises(UnreadableInputError, match="contains no kgr:Patient"):
-        reasoner.assess(path)
-
-
-def test_unknown_file_type(reasoner, tmp_path):
-    path = tmp_path / "patient.csv"
-    path.write_text("id\nX\n", encoding="utf-8")
-    with pytest.raises(UnreadableInputError, match="unknown file type"):
-        reasoner.assess(path)
-
-
-def test_remote_jsonld_context_is_refused_not_fetched(reasoner, tmp_path):
-    path = tmp_path / "p.jsonld"
-    path.write_text(json.dumps({"@context": "https://example.org/context.jsonld", "@id": "urn:x"}), encoding="utf-8")
-    with pytest.raises(UnreadableInputError, match="never fetches from the network"):
-        reasoner.assess(path)
+    assert err.value.source == str(path)
 
 
 def test_rdf_input_equals_summary(reasoner, tmp_path):
