@@ -12,6 +12,7 @@ from kg_reasoner.assessment import Assessment
 from kg_reasoner.engine import KnowledgeBase, explanation_context, load_knowledge_base, reason
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain import explain
+from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
 from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
                                 split_patients)
 
@@ -29,20 +30,29 @@ class Reasoner:
     def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = ()):
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology))
-        self.reader = SummaryReader(_vocabulary(self.kb))
+        self.reader = SummaryReader(_vocabulary(self.kb), self.kb.closure)
+        self.fhir = _fhir_vocabulary(self.kb)
 
     # -- inputs ---------------------------------------------------------------
     def read(self, data: Any, source: str | None = None) -> list[PatientInput]:
         """Patients of a path, a patient-summary dict (or list of dicts), or an rdflib Graph."""
         if isinstance(data, Graph):
             return split_patients(data, source or "<graph>", self.reader.v.terms)
+        if isinstance(data, dict) and "resourceType" in data:
+            out = []
+            for item in read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>"):
+                if isinstance(item, InputError):
+                    raise item
+                out.append(item)
+            return out
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
         if isinstance(data, list):
             return [self.reader.read(item, source or "<list>", f"/{i}") for i, item in enumerate(data)]
         if isinstance(data, (str, Path)):
             out = []
-            for item in read_file(Path(data), self.reader):
+            path = Path(data)
+            for item in read_file(sorted(path.glob("*.ndjson")) if path.is_dir() else path, self.reader, self.fhir):
                 if isinstance(item, InputError):
                     raise item
                 out.append(item)
@@ -104,7 +114,7 @@ class Reasoner:
         for item in inputs:
             if isinstance(item, (str, Path)):
                 for path in iter_input_files([item]):
-                    for pi in read_file(path, self.reader):
+                    for pi in read_file(path, self.reader, self.fhir):
                         yield pi if isinstance(pi, InputError) else self.assess_input(pi)
             else:
                 try:
@@ -119,6 +129,11 @@ class Reasoner:
 @functools.lru_cache(maxsize=8)
 def _vocabulary(kb: KnowledgeBase) -> SummaryVocabulary:
     return SummaryVocabulary(kb.closure)
+
+
+@functools.lru_cache(maxsize=8)
+def _fhir_vocabulary(kb: KnowledgeBase) -> FhirVocabulary:
+    return FhirVocabulary(kb.closure)
 
 
 @functools.lru_cache(maxsize=1)

@@ -36,6 +36,8 @@ CASE_KEYS = frozenset({"id", "description", "patient", "expect"})
 RECORD_KINDS = (KGR.Cause, KGR.Symptom, KGR.Measurement, KGR.ImagingResult, KGR.MedicationUse, KGR.Condition)
 #: File suffixes read as RDF, with their rdflib parser.
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json-ld": "json-ld"}
+#: File suffixes read as FHIR bulk data (one resource per line).
+NDJSON = ".ndjson"
 
 
 @dataclass
@@ -108,8 +110,9 @@ def _parse_time(text: Any, err) -> Literal:
 class SummaryReader:
     """Turns one patient summary (a dict) into an RDF graph."""
 
-    def __init__(self, vocabulary: SummaryVocabulary):
+    def __init__(self, vocabulary: SummaryVocabulary, closure: Graph | None = None):
         self.v = vocabulary
+        self.closure = closure
 
     def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
         if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
@@ -352,25 +355,43 @@ def split_patients(g: Graph, source: str, terms: frozenset = frozenset()) -> lis
     return out
 
 
-def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named, and the readable files of directories named (sorted, recursive)."""
+def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
+    """Files named, and the readable files of directories named (sorted, recursive). The NDJSON
+    files of one directory form one FHIR bulk export and come as one list."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and (child.suffix.lower() == ".json" or child.suffix.lower() in RDF_FORMATS):
+            files = [c for c in sorted(path.rglob("*")) if c.is_file()]
+            by_dir: dict[Path, list[Path]] = {}
+            for child in files:
+                suffix = child.suffix.lower()
+                if suffix == ".ndjson":
+                    by_dir.setdefault(child.parent, []).append(child)
+                elif suffix == ".json" or suffix in RDF_FORMATS:
                     yield child
+            yield from by_dir.values()
         else:
             yield path
 
 
-def read_file(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
-    """Every patient of one file, or the error of each patient that could not be read."""
+def read_file(path: Path | list[Path], reader: SummaryReader, fhir=None) -> Iterator[PatientInput | InputError]:
+    """Every patient of one file (or one bulk export), or the error of each patient or resource
+    that could not be read."""
+    from kg_reasoner import fhir as fhir_mod   # the FHIR reader builds on this module
+    vocab = fhir if fhir is not None else fhir_mod.FhirVocabulary(reader.closure)
+    if isinstance(path, list) or path.suffix.lower() == ".ndjson":
+        paths = path if isinstance(path, list) else [path]
+        source = str(paths[0].parent if len(paths) > 1 else paths[0])
+        yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), vocab, source)
+        return
     if path.suffix.lower() == ".json":
         try:
             data = _load_json(path)
         except InputError as exc:
             yield exc
+            return
+        if isinstance(data, dict) and "resourceType" in data:
+            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), vocab, str(path))
             return
         if isinstance(data, dict) and "@context" in data:
             yield from _read_rdf(path, reader.v.terms)

@@ -32,6 +32,10 @@ class KGR(DefinedNamespace):
     Record: URIRef
     Status: URIRef
     ReferenceRange: URIRef
+    UnitOfMeasure: URIRef
+    ResultStatus: URIRef
+    Interpretation: URIRef
+    SymptomCourse: URIRef
     # individuals
     Present: URIRef
     Absent: URIRef
@@ -41,6 +45,8 @@ class KGR(DefinedNamespace):
     allowedSeverity: URIRef
     allowedConclusion: URIRef
     code: URIRef
+    ucumCode: URIRef
+    substance: URIRef
     # object / datatype properties
     hasFinding: URIRef
     hasMeasurement: URIRef
@@ -56,6 +62,8 @@ class KGR(DefinedNamespace):
     effectiveTime: URIRef
     resultStatus: URIRef
     sourceRecord: URIRef
+    sourceCode: URIRef
+    comparator: URIRef
     patientId: URIRef
     gestationalAgeWeeks: URIRef
     conception: URIRef

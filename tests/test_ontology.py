@@ -59,7 +59,7 @@ def _kind(g, t):
     return "class" if (t, RDF.type, OWL.Class) in g else "other"
 
 
-@pytest.mark.parametrize("doc", ["core", "progesterone", "progesterone-reference-ranges"])
+@pytest.mark.parametrize("doc", ["core", "code-systems", "progesterone", "progesterone-reference-ranges"])
 def test_ontology_metadata(onto, doc):
     iri = URIRef(f"https://w3id.org/kg-reasoner/ontology/{doc}")
     assert (iri, RDF.type, OWL.Ontology) in onto
