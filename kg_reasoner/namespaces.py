@@ -36,6 +36,7 @@ class KGR(DefinedNamespace):
     ResultStatus: URIRef
     Interpretation: URIRef
     SymptomCourse: URIRef
+    Severity: URIRef
     # individuals
     Present: URIRef
     Absent: URIRef

@@ -229,3 +229,13 @@ def test_cli_on_bundled_fhir_examples():
     assert proc.returncode == 0, proc.stderr
     got = {r["patient"]: r["status"] for r in json.loads(proc.stdout)}
     assert got["P01"] == "indicated" and len(got) >= 10
+
+
+def test_mapping_table_in_docs_is_current():
+    """docs/fhir-mapping.md is generated from the ontology; regenerate it when a cross-reference changes."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "scripts/fhir_mapping_table.py"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (ROOT / "docs" / "fhir-mapping.md").read_text(encoding="utf-8"), \
+        "run: python scripts/fhir_mapping_table.py > docs/fhir-mapping.md"
