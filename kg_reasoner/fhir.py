@@ -15,6 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -137,7 +138,7 @@ class FhirPatientBuilder:
                               "message": message})
 
     def record(self, prop, cls, ref: str, code: str | None) -> URIRef:
-        rec = URIRef(f"{self.me}/fhir/{ref}")
+        rec = URIRef(f"{self.me}/fhir/{quote(ref, safe='/')}")
         self.g.add((self.me, prop, rec))
         self.g.add((rec, RDF.type, cls))
         self.g.add((rec, KGR.sourceRecord, Literal(ref)))
@@ -353,6 +354,11 @@ def _reference_key(ref: str | None) -> str | None:
     return ref.split("/_history/")[0] if isinstance(ref, str) else None
 
 
+def _ref(r: dict) -> str:
+    """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles)."""
+    return f"{r['resourceType']}/{r['id']}" if r.get("id") else str(r.get("_fullUrl") or f"{r['resourceType']}/?")
+
+
 def read_resources(resources: Iterable[tuple[dict, str]], vocab: FhirVocabulary, source: str,
                    now: _dt.datetime | None = None) -> Iterator[PatientInput | InputError]:
     """Group resources (each with where it came from) by patient and read each patient on her own."""
@@ -365,9 +371,10 @@ def read_resources(resources: Iterable[tuple[dict, str]], vocab: FhirVocabulary,
     items = list(resources)
     for r, where in items:
         if r.get("resourceType") == "Patient":
-            pid = r.get("id")
+            pid = r.get("id") or (str(r["_fullUrl"]).rsplit("/", 1)[-1].rsplit(":", 1)[-1] if r.get("_fullUrl") else None)
             if not isinstance(pid, str) or not pid:
-                yield PatientDataError("a Patient resource needs an id", source=source, field=where)
+                yield PatientDataError("a Patient resource needs an id (or a Bundle entry fullUrl)", source=source,
+                                       field=where)
                 continue
             patients[f"Patient/{pid}"] = pid
             if r.get("_fullUrl"):
@@ -383,7 +390,7 @@ def read_resources(resources: Iterable[tuple[dict, str]], vocab: FhirVocabulary,
         rtype = r.get("resourceType")
         if rtype in ("Patient", "Medication"):
             continue
-        ref = f"{rtype}/{r.get('id', '?')}"
+        ref = _ref(r)
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
@@ -404,7 +411,9 @@ def read_resources(resources: Iterable[tuple[dict, str]], vocab: FhirVocabulary,
             elif rtype == "DiagnosticReport":
                 builder.diagnostic_report(r, ref)
             else:
-                based = any(_reference_key(b.get("reference")) in requests for b in r.get("basedOn") or [])
+                based = any(_reference_key(b.get("reference")) in requests
+                            or str(b.get("reference", "")).startswith("MedicationRequest/")
+                            for b in r.get("basedOn") or [] if isinstance(b, dict))
                 builder.medication(r, ref, rtype, medications, based)
         for r, where, ref in others:
             subject = _reference_key((r.get("subject") or r.get("patient") or {}).get("reference"))

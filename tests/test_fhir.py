@@ -133,6 +133,26 @@ def test_interpretation_decides_before_reference_range(reasoner, code, state):
     assert _one(reasoner, r, BLEEDING, NORMAL_US).criteria["C1"]["state"] == state
 
 
+def test_v2_interpretation_codes_are_equivalent(reasoner):
+    r = obs(P4, valueQuantity=qty(25, "ng/mL"), interpretation=[cc("http://terminology.hl7.org/CodeSystem/v2-0078", "L")])
+    assert _one(reasoner, r, BLEEDING, NORMAL_US).criteria["C1"]["state"] == "met"
+
+
+def test_transaction_bundle_without_ids(reasoner):
+    """Transaction bundles identify resources by fullUrl; references use those fullUrls."""
+    resources = summary_to_resources(load_case(VIGNETTES[0])["patient"])
+    entries = []
+    for i, r in enumerate(resources):
+        r = {k: v for k, v in r.items() if k != "id"}
+        if "subject" in r:
+            r["subject"] = {"reference": "urn:uuid:patient-0"}
+        entries.append({"fullUrl": f"urn:uuid:{'patient' if r['resourceType'] == 'Patient' else 'r'}-{i}",
+                        "resource": r, "request": {"method": "POST", "url": r["resourceType"]}})
+    a = reasoner.assess({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    assert (a.patient, a.status, a.rules) == ("patient-0", "indicated", ["R1"])
+    assert any(e["source"].startswith("urn:uuid:r-") for e in a.criteria["C1"]["evidence"])
+
+
 def test_refuted_condition_is_known_absent(reasoner):
     refuted = {"resourceType": "Condition", "id": "c9", "subject": {"reference": "Patient/F"},
                "code": cc(SCT, "199112006"), "verificationStatus": cc(VERIFICATION, "refuted")}
@@ -167,6 +187,8 @@ def test_prescribed_progesterone_is_supervised_statement_alone_is_self_medicatio
              "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727"),
              "basedOn": [{"reference": "MedicationRequest/rx"}]}
     alone = dict(based, id="ms2", basedOn=[])
+    external = dict(based, id="ms3", basedOn=[{"reference": "MedicationRequest/elsewhere"}])
+    assert _one(reasoner, external).flags == ["monitor"]
     assert _one(reasoner, rx).flags == ["monitor"]
     assert _one(reasoner, rx, based).flags == ["monitor"]
     assert _one(reasoner, alone).flags == ["monitor", "self_medication"]
