@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from rdflib import Graph
+from rdflib import Dataset, Graph
 
 from kg_reasoner.assessment import Assessment
 from kg_reasoner.engine import KnowledgeBase, explanation_context, load_knowledge_base, reason
@@ -71,6 +71,10 @@ class Reasoner:
                     for m in result.inconsistencies]
         problems += result.violations + result.warnings + list(pi.data_problems)
         e = explain(graph, pi.iri)
+        patient_graphs = Dataset()
+        for g in (result.asserted, result.inferred):
+            target = patient_graphs.graph(g.identifier)
+            target.addN((s, p, o, target) for s, p, o in g)
         assessed = result.assessable and e["status"] is not None
         return Assessment(
             patient=pi.patient_id,
@@ -92,7 +96,7 @@ class Reasoner:
             ignored_results=e["ignored_results"] if assessed else [],
             superseded_results=e["superseded_results"] if assessed else [],
             data_problems=problems,
-            dataset=result.dataset,
+            dataset=patient_graphs,
             graph=graph,
             full_graph=result.work,
             context=context,
@@ -105,25 +109,27 @@ class Reasoner:
                                    source=source or (str(data) if isinstance(data, (str, Path)) else None))
         return self.assess_input(patients[0])
 
+    def read_many(self, inputs: Iterable[Any]) -> Iterator[PatientInput | InputError]:
+        """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
+        or the InputError of what could not be read."""
+        for item in inputs:
+            if isinstance(item, (str, Path)):
+                for path in iter_input_files([item]):
+                    yield from read_file(path, self.reader, self.fhir)
+            else:
+                try:
+                    yield from self.read(item)
+                except InputError as exc:
+                    yield exc
+
     def assess_many(self, inputs: Iterable[Any]) -> Iterator[Assessment | InputError]:
         """Assess every patient of every input (paths, directories, dicts, graphs).
 
         Yields an Assessment per patient, or the InputError of a file or patient
         that could not be read; the other patients are still assessed.
         """
-        for item in inputs:
-            if isinstance(item, (str, Path)):
-                for path in iter_input_files([item]):
-                    for pi in read_file(path, self.reader, self.fhir):
-                        yield pi if isinstance(pi, InputError) else self.assess_input(pi)
-            else:
-                try:
-                    patients = self.read(item)
-                except InputError as exc:
-                    yield exc
-                    continue
-                for pi in patients:
-                    yield self.assess_input(pi)
+        for pi in self.read_many(inputs):
+            yield pi if isinstance(pi, InputError) else self.assess_input(pi)
 
 
 @functools.lru_cache(maxsize=8)

@@ -7,20 +7,26 @@ Exit codes (few, and the same for every command):
      (fail closed: inconsistent or invalid data; see data_problems)
   2  some input could not be read (bad file, bad patient record), or the
      command line was wrong; the other patients were still assessed
+130  interrupted (Ctrl-C); every outcome already written is complete
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import multiprocessing
+import os
 import sys
-from typing import Sequence
+from collections import Counter
+from typing import Iterator, Sequence
 
 from kg_reasoner import __version__
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError, KgReasonerError
 
-EXIT_OK, EXIT_NOT_ASSESSED, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_NOT_ASSESSED, EXIT_INPUT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="kg-reasoner",
         description="Knowledge-graph reasoning for clinical guidance: can progesterone prevent miscarriage?",
         epilog="Exit codes: 0 all assessed; 1 some patient could not be assessed (fail closed); "
-               "2 some input could not be read, or bad arguments.",
+               "2 some input could not be read, or bad arguments; 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"kg-reasoner {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -37,9 +43,16 @@ def _parser() -> argparse.ArgumentParser:
                                    "JSON (one object or an array), Turtle (.ttl), N-Triples (.nt) or JSON-LD "
                                    "(.jsonld) in the kg-reasoner vocabulary.")
     a.add_argument("inputs", nargs="+", metavar="FILE", help="files or directories (searched recursively)")
-    a.add_argument("--format", choices=("text", "json", "turtle"), default="text",
+    a.add_argument("--format", choices=FORMATS, default="text",
                    help="text: readable explanation (default); json: one array of outcome objects; "
-                        "turtle: asserted and inferred graphs with the ontology context")
+                        "ndjson: one outcome object per line; csv: one row per patient (patient, status, rules, "
+                        "missing, flags); turtle: asserted and inferred graphs with the ontology context; "
+                        "trig: one asserted and one inferred named graph per patient")
+    a.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    a.add_argument("--resume", action="store_true",
+                   help="with --output and --format ndjson or csv: skip patients already in FILE and append")
+    a.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="assess in N processes (default 1)")
+    a.add_argument("--quiet", "-q", action="store_true", help="no summary of statuses and rule firings on stderr")
     a.add_argument("--reference-table", metavar="TTL",
                    help="Turtle file replacing the default serum progesterone reference table")
     a.add_argument("--ontology", action="append", default=[], metavar="TTL",
@@ -47,41 +60,173 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
+#: Formats whose output is one line (or row) per patient: they can be appended to and resumed.
+RESUMABLE = ("ndjson", "csv")
+CSV_FIELDS = ("patient", "status", "rules", "missing", "flags")
+
+
+def format_one(a, fmt: str) -> str:
+    """One patient's output in a format (a complete record: lines are never split across patients)."""
+    if fmt in ("json", "ndjson"):
+        return json.dumps(a.to_dict(), indent=2 if fmt == "json" else None, default=str, ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(
+            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags)])
+        return buf.getvalue()
+    if fmt == "turtle":
+        return a.to_turtle() + "\n"
+    if fmt == "trig":
+        return a.dataset.serialize(format="trig")
+    return a.to_text()
+
+
+def _summary(a) -> tuple:
+    return (a.patient, a.source, a.status, a.assessed, tuple(r["id"] for r in a.fired_rules))
+
+
+# -- worker processes (--jobs) -----------------------------------------------------------------
+_worker: dict = {}
+
+
+def _init_worker(reference_table, ontology) -> None:
+    _worker["reasoner"] = Reasoner(reference_table, ontology)
+
+
+def _assess_in_worker(job: tuple) -> tuple[str, tuple]:
+    fmt, pid, iri, source, problems, ntriples = job
+    from rdflib import Graph, URIRef
+    from kg_reasoner.loader import PatientInput
+    pi = PatientInput(pid, URIRef(iri), Graph().parse(data=ntriples, format="nt"), source, problems)
+    a = _worker["reasoner"].assess_input(pi)
+    return format_one(a, fmt), _summary(a)
+
+
+def _results(reasoner: Reasoner, args, skip: set) -> Iterator[InputError | tuple[str, tuple]]:
+    """Formatted outcomes in input order, or the errors of what could not be read."""
+    inputs = (item for item in reasoner.read_many(args.inputs)
+              if isinstance(item, InputError) or item.patient_id not in skip)
+    if args.jobs <= 1:
+        for item in inputs:
+            if isinstance(item, InputError):
+                yield item
+            else:
+                a = reasoner.assess_input(item)
+                yield format_one(a, args.format), _summary(a)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    errors: list[InputError] = []   # appended by the pool's feeder thread, reported as results arrive
+
+    def jobs():
+        for item in inputs:
+            if isinstance(item, InputError):
+                errors.append(item)
+                continue
+            yield (args.format, item.patient_id, str(item.iri), item.source, item.data_problems,
+                   item.graph.serialize(format="nt"))
+
+    with ctx.Pool(args.jobs, initializer=_init_worker, initargs=(args.reference_table, args.ontology)) as pool:
+        for result in pool.imap(_assess_in_worker, jobs(), chunksize=4):
+            while errors:
+                yield errors.pop(0)
+            yield result
+    while errors:
+        yield errors.pop(0)
+
+
+def _drop_incomplete_last_line(path: str) -> None:
+    """An interrupted run may leave a partial last line; it is removed before appending (complete
+    records are never touched) and that patient is assessed again."""
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def _already_written(path: str, fmt: str) -> set:
+    if not os.path.exists(path):
+        return set()
+    _drop_incomplete_last_line(path)
+    done = set()
+    with open(path, encoding="utf-8") as fh:
+        if fmt == "ndjson":
+            for line in fh:
+                try:
+                    done.add(json.loads(line)["patient"])
+                except (ValueError, KeyError, TypeError):
+                    continue   # a line cut by an interruption is assessed again
+        else:
+            done = {row[0] for row in csv.reader(fh) if row and row[0] != "patient"}
+    return done
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.resume and (args.format not in RESUMABLE or not args.output):
+        parser.error(f"--resume needs --output FILE with --format {' or '.join(RESUMABLE)}")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     try:
         reasoner = Reasoner(args.reference_table, args.ontology)
     except KgReasonerError as exc:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    out = sys.stdout
-    read_error = not_assessed = False
+    skip = _already_written(args.output, args.format) if args.resume else set()
+    appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
+    out = open(args.output, "a" if appending else "w", encoding="utf-8") if args.output else sys.stdout
+    statuses: Counter = Counter()
+    rules: Counter = Counter()
+    counts = Counter()
     first = True
-    if args.format == "json":
-        out.write("[")
-    for item in reasoner.assess_many(args.inputs):
-        if isinstance(item, InputError):
-            read_error = True
-            print(f"kg-reasoner: error: {item}", file=sys.stderr)
-            continue
-        if not item.assessed:
-            not_assessed = True
-            print(f"kg-reasoner: patient {item.patient} ({item.source}) was not assessed: see data_problems",
-                  file=sys.stderr)
+    try:
         if args.format == "json":
-            out.write(("\n" if first else ",\n") + json.dumps(item.to_dict(), indent=2, default=str,
-                                                                ensure_ascii=False))
-        elif args.format == "turtle":
-            out.write(item.to_turtle() + "\n")
-        else:
-            out.write(("" if first else "\n") + item.to_text())
-        out.flush()
-        first = False
-    if args.format == "json":
-        out.write("\n]\n" if not first else "]\n")
-    if read_error:
+            out.write("[")
+        elif args.format == "csv" and not appending:
+            out.write(",".join(CSV_FIELDS) + "\n")
+        for item in _results(reasoner, args, skip):
+            if isinstance(item, InputError):
+                counts["unreadable"] += 1
+                print(f"kg-reasoner: error: {item}", file=sys.stderr)
+                continue
+            text, (pid, source, status, assessed, fired) = item
+            counts["assessed" if assessed else "not assessed"] += 1
+            statuses[status or "not assessed"] += 1
+            rules.update(fired)
+            if not assessed:
+                print(f"kg-reasoner: patient {pid} ({source}) was not assessed: see data_problems", file=sys.stderr)
+            if args.format == "json":
+                out.write(("\n" if first else ",\n") + text)
+            elif args.format == "ndjson":
+                out.write(text + "\n")
+            else:
+                out.write(text if args.format != "text" or first else "\n" + text)
+            out.flush()
+            first = False
+    except KeyboardInterrupt:
+        print("kg-reasoner: interrupted; every outcome written so far is complete"
+              + (" (rerun with --resume to continue)" if args.format in RESUMABLE and args.output else ""),
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if args.format == "json":
+            out.write("\n]\n" if not first else "]\n")
+        if out is not sys.stdout:
+            out.close()
+    if not args.quiet:
+        print(f"kg-reasoner: {counts['assessed']} assessed, {counts['not assessed']} not assessed, "
+              f"{counts['unreadable']} unreadable" + (f", {len(skip)} skipped (--resume)" if skip else ""),
+              file=sys.stderr)
+        if statuses:
+            print("kg-reasoner: statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+                  file=sys.stderr)
+        if rules:
+            print("kg-reasoner: rules fired: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())),
+                  file=sys.stderr)
+    if counts["unreadable"]:
         return EXIT_INPUT_ERROR
-    return EXIT_NOT_ASSESSED if not_assessed else EXIT_OK
+    return EXIT_NOT_ASSESSED if counts["not assessed"] else EXIT_OK
 
 
 def run() -> None:  # console-script entry point

@@ -1,0 +1,85 @@
+"""Batch runs from the command line: line formats, output files, resume, parallel jobs, summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from rdflib import Dataset
+
+from conftest import VIGNETTES, load_case, run_cli
+
+EXPECTED = {load_case(p)["id"]: load_case(p)["expect"] for p in VIGNETTES[:6]}
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cohort") / "cohort.json"
+    path.write_text(json.dumps([load_case(p)["patient"] for p in VIGNETTES[:6]] + [{"id": "BAD", "colour": 1}]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def ndjson_run(cohort):
+    return run_cli("assess", str(cohort), "--format", "ndjson")
+
+
+def test_ndjson_one_object_per_line(ndjson_run):
+    assert ndjson_run.returncode == 2          # the BAD record; everything else was assessed
+    rows = [json.loads(line) for line in ndjson_run.stdout.splitlines()]
+    assert {r["patient"]: {k: r[k] for k in ("status", "rules", "missing", "flags")} for r in rows} == EXPECTED
+    assert "field /6/colour" in ndjson_run.stderr
+
+
+def test_summary_on_stderr(ndjson_run, cohort):
+    assert "6 assessed, 0 not assessed, 1 unreadable" in ndjson_run.stderr
+    assert ("statuses: contraindicated 1, indicated 2, insufficient_data 1, not_indicated 1, not_recommended 1"
+            in ndjson_run.stderr)
+    assert "rules fired: R1 2, R2 1, R3 1, R4 1, R6 2" in ndjson_run.stderr
+    quiet = run_cli("assess", str(cohort), "--format", "csv", "--quiet")
+    assert "assessed" not in quiet.stderr
+
+
+def test_csv_rows(cohort):
+    proc = run_cli("assess", str(cohort), "--format", "csv", "--quiet")
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [r["patient"] for r in rows] == list(EXPECTED)
+    p04 = next(r for r in rows if r["patient"] == "P04")
+    assert (p04["status"], p04["rules"], p04["missing"], p04["flags"]) == ("not_recommended", "R1;R3", "", "")
+
+
+def test_trig_keeps_asserted_and_inferred_apart(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps([load_case(p)["patient"] for p in VIGNETTES[:2]]))
+    proc = run_cli("assess", str(path), "--format", "trig", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    ds = Dataset()
+    ds.parse(data=proc.stdout, format="trig")
+    names = sorted(str(g.identifier) for g in ds.graphs() if len(g))
+    assert names == [f"https://w3id.org/kg-reasoner/patient/{p}/graph/{k}" for p in ("P01", "P02")
+                     for k in ("asserted", "inferred")]
+
+
+def test_output_file_and_resume(cohort, tmp_path):
+    out = tmp_path / "out.ndjson"
+    first = json.dumps({"patient": "P01", "status": "indicated"})
+    out.write_text(first + "\n" + '{"patient": "P02", "sta')     # a line cut by an interruption
+    proc = run_cli("assess", str(cohort), "--format", "ndjson", "--output", str(out), "--resume")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "1 skipped (--resume)" in proc.stderr
+    patients = [json.loads(line)["patient"] for line in out.read_text().splitlines()]   # every line complete
+    assert patients.count("P01") == 1 and sorted(patients) == sorted(EXPECTED)
+
+
+def test_resume_needs_a_line_format_and_a_file(cohort):
+    assert run_cli("assess", str(cohort), "--resume").returncode == 2
+    assert run_cli("assess", str(cohort), "--format", "json", "--output", "x.json", "--resume").returncode == 2
+
+
+def test_jobs_give_the_same_output_in_order(cohort, ndjson_run):
+    proc = run_cli("assess", str(cohort), "--format", "ndjson", "--jobs", "2")
+    assert proc.returncode == 2
+    assert proc.stdout == ndjson_run.stdout
+    assert "field /6/colour" in proc.stderr
