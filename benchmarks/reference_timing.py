@@ -10,6 +10,7 @@ vignettes in one call.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -44,12 +45,16 @@ def main() -> None:
         for case in cases[:15]:
             (folder / f"{case['id']}.json").write_text(json.dumps(case["patient"]))
         one = [sys.executable, "-m", "kg_reasoner", "assess", str(ROOT / "examples/P01-luteal-insufficiency.json")]
-        t = time.perf_counter()
-        subprocess.run(one, check=True, capture_output=True)
-        cli_one = time.perf_counter() - t
+        env = dict(os.environ, KG_REASONER_CACHE_DIR=str(folder / "cache"))
+        timings = []
+        for _ in range(2):      # cold (builds the knowledge-base cache), then warm
+            t = time.perf_counter()
+            subprocess.run(one, check=True, capture_output=True, env=env)
+            timings.append(time.perf_counter() - t)
+        cli_cold, cli_one = timings
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "kg_reasoner", "assess", str(folder), "--format", "json"],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=env)
         cli_15 = time.perf_counter() - t
 
     print(f"ontology: {len(kb.ontology)} asserted triples, closure {len(kb.closure)}, "
@@ -57,8 +62,8 @@ def main() -> None:
     print(f"knowledge base load (parse + OWL-RL closure + shapes): {load:.2f} s")
     print(f"in-process, {len(latencies)} patients: p50 {statistics.median(latencies):.2f} s, "
           f"p95 {p95:.2f} s, mean {statistics.mean(latencies):.2f} s")
-    print(f"CLI wall time, one patient: {cli_one:.2f} s")
-    print(f"CLI wall time, 15 public vignettes in one call: {cli_15:.2f} s")
+    print(f"CLI wall time, one patient: {cli_cold:.2f} s cold, {cli_one:.2f} s with the knowledge-base cache warm")
+    print(f"CLI wall time, 15 public vignettes in one call (cache warm): {cli_15:.2f} s")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,13 @@ visible to another.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import owlrl
 import pyshacl
@@ -73,14 +78,65 @@ def _closure_errors(graph: Graph) -> list[str]:
     return sorted(str(m) for e in graph.subjects(RDF.type, ERR.ErrorMessage) for m in graph.objects(e, ERR.error))
 
 
+def cache_dir() -> Path | None:
+    """Where the closed knowledge base is cached: $KG_REASONER_CACHE_DIR, else
+    $XDG_CACHE_HOME/kg-reasoner or ~/.cache/kg-reasoner. KG_REASONER_CACHE_DIR= (empty) disables it."""
+    configured = os.environ.get("KG_REASONER_CACHE_DIR")
+    if configured == "":
+        return None
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg-reasoner"
+
+
+def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...]) -> str:
+    """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
+    from kg_reasoner import __version__
+    h = hashlib.sha256(f"kg-reasoner {__version__} owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    for folder, names in (("ontology", ONTOLOGY_FILES + ((REFERENCE_TABLE_FILE,) if not reference_table else ())),
+                          ("shapes", VALIDATION_SHAPES + RULE_SHAPES)):
+        for name in names:
+            h.update(f"\0{folder}/{name}\0".encode() + read_text(folder, name).encode())
+    for f in ([reference_table] if reference_table else []) + list(extra_ontology):
+        try:
+            h.update(f"\0{f}\0".encode() + Path(f).read_bytes())
+        except OSError:
+            h.update(f"\0{f}\0unreadable".encode())   # _build reports it
+    return h.hexdigest()[:32]
+
+
 @functools.lru_cache(maxsize=8)
 def load_knowledge_base(reference_table: str | None = None, extra_ontology: tuple[str, ...] = ()) -> KnowledgeBase:
-    """Load and close the ontology once per process and configuration.
+    """Load and close the ontology once per process and configuration, from the on-disk cache when
+    it holds this exact configuration (see cache_dir()).
 
     ``reference_table`` replaces the default progesterone reference table;
     ``extra_ontology`` adds Turtle files (e.g. a guidance extension) beside ours.
     Imports are resolved from the bundled files only: nothing is fetched.
     """
+    folder = cache_dir()
+    path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology)}.pickle" if folder else None
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                kb = pickle.load(fh)
+            if isinstance(kb, KnowledgeBase):
+                return kb
+        except Exception as exc:  # a damaged or foreign cache file is rebuilt, never trusted
+            log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
+    kb = _build_knowledge_base(reference_table, extra_ontology)
+    if path is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:
+                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(fh.name, path)
+        except OSError as exc:   # a read-only home still works, only slower
+            log.info("cannot write the knowledge-base cache %s: %s", path, exc)
+    return kb
+
+
+def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...]) -> KnowledgeBase:
     onto = Graph()
     _parse_packaged("ontology", ONTOLOGY_FILES, onto)
     user_files = ([reference_table] if reference_table else []) + list(extra_ontology)

@@ -20,6 +20,13 @@ CASES = sorted((DATA / "cases").glob("*.json"))
 EXPECTED_VIGNETTES = 15
 
 
+def pytest_configure(config):
+    """The suite keeps its knowledge-base cache in its own temporary folder (also for the CLI it runs)."""
+    if "KG_REASONER_CACHE_DIR" not in os.environ:
+        import tempfile
+        os.environ["KG_REASONER_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-reasoner-test-cache-")
+
+
 def load_case(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 

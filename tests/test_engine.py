@@ -77,3 +77,44 @@ def test_knowledge_base_from_package_data():
         for name in names:
             assert data_folder(folder).joinpath(name).is_file()
     assert "explain-fired-rules" in query_names()
+
+
+def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
+    """The closed knowledge base is cached on disk, keyed by a hash of everything it is built from."""
+    from rdflib.compare import isomorphic
+    from kg_reasoner import engine
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
+    engine.load_knowledge_base.cache_clear()
+    built = engine.load_knowledge_base()
+    files = list(tmp_path.glob("knowledge-base-*.pickle"))
+    assert len(files) == 1
+
+    def no_rebuild(*args):
+        raise AssertionError("rebuilt although the cache holds this configuration")
+    monkeypatch.setattr(engine, "_build_knowledge_base", no_rebuild)
+    engine.load_knowledge_base.cache_clear()
+    cached = engine.load_knowledge_base()
+    assert isomorphic(cached.closure, built.closure) and isomorphic(cached.rule_shapes, built.rule_shapes)
+
+    table = tmp_path / "table.ttl"
+    table.write_text("", encoding="utf-8")
+    key_a = engine._cache_key(str(table), ())
+    table.write_text("# changed", encoding="utf-8")
+    assert engine._cache_key(str(table), ()) != key_a
+    engine.load_knowledge_base.cache_clear()
+
+
+def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch):
+    from kg_reasoner import engine
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
+    engine.load_knowledge_base.cache_clear()
+    path = tmp_path / f"knowledge-base-{engine._cache_key(None, ())}.pickle"
+    path.write_bytes(b"not a pickle")
+    assert len(engine.load_knowledge_base().closure) > 1000
+    assert path.read_bytes() != b"not a pickle"
+    other = tmp_path / "off"
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
+    engine.load_knowledge_base.cache_clear()
+    engine.load_knowledge_base()
+    assert not other.exists() and engine.cache_dir() is None
+    engine.load_knowledge_base.cache_clear()
