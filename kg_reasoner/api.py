@@ -30,7 +30,7 @@ class Reasoner:
     def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = ()):
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology))
-        self.reader = SummaryReader(_vocabulary(self.kb), self.kb.closure)
+        self.reader = SummaryReader(_vocabulary(self.kb))
         self.fhir = _fhir_vocabulary(self.kb)
 
     # -- inputs ---------------------------------------------------------------
@@ -39,24 +39,16 @@ class Reasoner:
         if isinstance(data, Graph):
             return split_patients(data, source or "<graph>", self.reader.v.terms)
         if isinstance(data, dict) and "resourceType" in data:
-            out = []
-            for item in read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>"):
-                if isinstance(item, InputError):
-                    raise item
-                out.append(item)
-            return out
+            return _all_or_raise(read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir,
+                                           source or "<bundle>"))
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
         if isinstance(data, list):
             return [self.reader.read(item, source or "<list>", f"/{i}") for i, item in enumerate(data)]
         if isinstance(data, (str, Path)):
-            out = []
             path = Path(data)
-            for item in read_file(sorted(path.glob("*.ndjson")) if path.is_dir() else path, self.reader, self.fhir):
-                if isinstance(item, InputError):
-                    raise item
-                out.append(item)
-            return out
+            return _all_or_raise(read_file(sorted(path.glob("*.ndjson")) if path.is_dir() else path, self.reader,
+                                           self.fhir))
         raise TypeError(f"cannot assess a {type(data).__name__}: give a path, a dict or an rdflib Graph")
 
     # -- reasoning ------------------------------------------------------------
@@ -130,6 +122,16 @@ class Reasoner:
         """
         for pi in self.read_many(inputs):
             yield pi if isinstance(pi, InputError) else self.assess_input(pi)
+
+
+def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:
+    """Every patient read, or the first error: a single assess() call has no other patient to go on with."""
+    out = []
+    for item in items:
+        if isinstance(item, InputError):
+            raise item
+        out.append(item)
+    return out
 
 
 @functools.lru_cache(maxsize=8)

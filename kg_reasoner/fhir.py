@@ -385,7 +385,6 @@ def read_resources(resources: Iterable[tuple[dict, str]], vocab: FhirVocabulary,
                     medications[key] = r
                 elif key:
                     requests.add(key)
-    errors: dict[str, list] = defaultdict(list)
     for r, where in items:
         rtype = r.get("resourceType")
         if rtype in ("Patient", "Medication"):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
@@ -110,9 +110,8 @@ def _parse_time(text: Any, err) -> Literal:
 class SummaryReader:
     """Turns one patient summary (a dict) into an RDF graph."""
 
-    def __init__(self, vocabulary: SummaryVocabulary, closure: Graph | None = None):
+    def __init__(self, vocabulary: SummaryVocabulary):
         self.v = vocabulary
-        self.closure = closure
 
     def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
         if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
@@ -374,15 +373,14 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
             yield path
 
 
-def read_file(path: Path | list[Path], reader: SummaryReader, fhir=None) -> Iterator[PatientInput | InputError]:
+def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
-    that could not be read."""
-    from kg_reasoner import fhir as fhir_mod   # the FHIR reader builds on this module
-    vocab = fhir if fhir is not None else fhir_mod.FhirVocabulary(reader.closure)
+    that could not be read. ``fhir_vocab`` is the FhirVocabulary used for FHIR input."""
+    from kg_reasoner import fhir as fhir_mod   # imported here: the FHIR reader builds on this module
     if isinstance(path, list) or path.suffix.lower() == ".ndjson":
         paths = path if isinstance(path, list) else [path]
         source = str(paths[0].parent if len(paths) > 1 else paths[0])
-        yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), vocab, source)
+        yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -391,7 +389,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir=None) -> Iter
             yield exc
             return
         if isinstance(data, dict) and "resourceType" in data:
-            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), vocab, str(path))
+            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab, str(path))
             return
         if isinstance(data, dict) and "@context" in data:
             yield from _read_rdf(path, reader.v.terms)

@@ -6,7 +6,6 @@ sentence and the evidence the rule rests on.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
