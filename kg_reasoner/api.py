@@ -46,9 +46,7 @@ class Reasoner:
         if isinstance(data, list):
             return [self.reader.read(item, source or "<list>", f"/{i}") for i, item in enumerate(data)]
         if isinstance(data, (str, Path)):
-            path = Path(data)
-            return _all_or_raise(read_file(sorted(path.glob("*.ndjson")) if path.is_dir() else path, self.reader,
-                                           self.fhir))
+            return _all_or_raise(self.read_many([data]))
         raise TypeError(f"cannot assess a {type(data).__name__}: give a path, a dict or an rdflib Graph")
 
     # -- reasoning ------------------------------------------------------------

@@ -184,11 +184,7 @@ def _reasoning_relevant(closure: Graph, s, p, o) -> bool:
     triple about a patient's nodes, and without them owlrl's per-patient closure is about twice as fast.
     ``tests/test_engine.py`` checks that the patient inferences are identical with the full closure.
     """
-    if s == o:
-        return False
-    if p in (RDFS.label, RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES):
-        return False
-    return (p, RDF.type, OWL.AnnotationProperty) not in closure
+    return _rules_relevant(s, p, o) and p != RDFS.label and (p, RDF.type, OWL.AnnotationProperty) not in closure
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from kg_reasoner.loader import canonical_decimal
 from kg_reasoner.sparql import run_query
 
 
@@ -22,24 +23,16 @@ _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float}
 
 
 def _py(term: Any) -> Any:
-    """A query result term as JSON-friendly Python: numbers keep their lexical form."""
+    """A query result term as JSON-friendly Python: numbers in canonical lexical form, times in ISO 8601."""
     if term is None:
         return None
     if isinstance(term, Literal):
         if term.datatype in _NUMERIC:
-            return _canonical(term.toPython())
+            value = term.toPython()
+            return canonical_decimal(value) if isinstance(value, Decimal) else str(value)
         value = term.toPython()
         return value.isoformat() if hasattr(value, "isoformat") else value
     return str(term)
-
-
-def _canonical(v: Any) -> str:
-    """The canonical XSD lexical form of a number (7 -> 7.0, 19.080 -> 19.08): the same whatever
-    serialization the graph went through."""
-    if isinstance(v, Decimal):
-        text = format(v.normalize(), "f")
-        return text if "." in text else text + ".0"
-    return str(v)
 
 
 def _num(v: Any) -> str:

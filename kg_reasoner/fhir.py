@@ -21,7 +21,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
-from kg_reasoner.loader import PatientInput, _decimal, patient_iri
+from kg_reasoner.loader import PatientInput, _decimal, parse_moment, patient_iri
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.sparql import run_query
 
@@ -98,16 +98,11 @@ def _status_code(codeable: Any) -> str | None:
 
 
 def _parse_time(text: Any) -> _dt.datetime | None:
-    if not isinstance(text, str):
-        return None
+    """A FHIR dateTime as an aware datetime, or None when it is partial or has no time zone."""
     try:
-        if len(text) == 10:
-            d = _dt.date.fromisoformat(text)
-            return _dt.datetime(d.year, d.month, d.day, tzinfo=_dt.timezone.utc)
-        moment = _dt.datetime.fromisoformat(text)
+        return parse_moment(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo else None
 
 
 def _effective(resource: dict) -> tuple[_dt.datetime | None, str | None]:

@@ -85,26 +85,38 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)
 
 
-def _decimal(v: Any) -> Literal:
-    """An xsd:decimal in canonical lexical form (7 -> "7.0", 19.080 -> "19.08")."""
+def canonical_decimal(v: Any) -> str:
+    """The canonical xsd:decimal lexical form (7 -> "7.0", 19.080 -> "19.08"): the same whatever
+    serialization a value went through."""
     text = format(Decimal(str(v)).normalize(), "f")
-    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+    return text if "." in text else text + ".0"
 
 
-def _parse_time(text: Any, err) -> Literal:
+def _decimal(v: Any) -> Literal:
+    return Literal(canonical_decimal(v), datatype=XSD.decimal)
+
+
+def parse_moment(text: Any) -> _dt.datetime:
+    """An ISO 8601 date-time with a time zone (a date alone counts as 00:00 UTC); ValueError says why not."""
     if not isinstance(text, str):
-        raise err("must be an ISO 8601 date-time string, e.g. 2026-11-20T09:00:00Z")
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-11-20T09:00:00Z")
     try:
         if len(text) == 10:
             day = _dt.date.fromisoformat(text)
-            moment = _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc)
-        else:
-            moment = _dt.datetime.fromisoformat(text)
+            return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc)
+        moment = _dt.datetime.fromisoformat(text)
     except ValueError:
-        raise err(f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-20T09:00:00Z") from None
+        raise ValueError(f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-20T09:00:00Z") from None
     if moment.tzinfo is None:
-        raise err(f"{text!r} has no time zone; write e.g. {text}Z for UTC or add an offset like +01:00")
-    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+        raise ValueError(f"{text!r} has no time zone; write e.g. {text}Z for UTC or add an offset like +01:00")
+    return moment
+
+
+def _parse_time(text: Any, err) -> Literal:
+    try:
+        return Literal(parse_moment(text).isoformat(), datatype=XSD.dateTime)
+    except ValueError as exc:
+        raise err(str(exc)) from None
 
 
 class SummaryReader:
@@ -364,7 +376,7 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
             by_dir: dict[Path, list[Path]] = {}
             for child in files:
                 suffix = child.suffix.lower()
-                if suffix == ".ndjson":
+                if suffix == NDJSON:
                     by_dir.setdefault(child.parent, []).append(child)
                 elif suffix == ".json" or suffix in RDF_FORMATS:
                     yield child
@@ -377,7 +389,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
     """Every patient of one file (or one bulk export), or the error of each patient or resource
     that could not be read. ``fhir_vocab`` is the FhirVocabulary used for FHIR input."""
     from kg_reasoner import fhir as fhir_mod   # imported here: the FHIR reader builds on this module
-    if isinstance(path, list) or path.suffix.lower() == ".ndjson":
+    if isinstance(path, list) or path.suffix.lower() == NDJSON:
         paths = path if isinstance(path, list) else [path]
         source = str(paths[0].parent if len(paths) > 1 else paths[0])
         yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
