@@ -6,10 +6,12 @@ import functools
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from rdflib import Dataset, Graph
+from rdflib import Graph
 
 from kg_reasoner.assessment import Assessment
-from kg_reasoner.engine import KnowledgeBase, explanation_context, load_knowledge_base, reason
+from kg_reasoner.engine import (KnowledgeBase, PreparedQueryGraph, explanation_context, explanation_graph,
+                                load_knowledge_base, patient_dataset, reason)
+from kg_reasoner.fast import fast_engine
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain import explain
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
@@ -19,17 +21,30 @@ from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, 
 PathLike = str | Path
 
 
+#: The engines: "fast" (compiled OWL-RL tables, SHACL on pyoxigraph; the default) and "reference"
+#: (owlrl + pySHACL, the design card's pipeline). Both execute the same ontology and shapes.
+ENGINES = ("fast", "reference")
+
+
 class Reasoner:
     """The guidance knowledge base loaded once, ready to assess patients.
+
+    ``engine``: "fast" (default) or "reference"; both give the same outcomes and the same
+    inferred triples (``tests/test_differential.py``).
 
     ``reference_table``: a Turtle file replacing the default serum progesterone
     reference table. ``extra_ontology``: Turtle files loaded beside the bundled
     ontology (e.g. a new cause progesterone cannot address).
     """
 
-    def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = ()):
+    def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = (),
+                 engine: str = "fast"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+        self.engine = engine
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology))
+        self._fast = fast_engine(self.kb) if engine == "fast" else None
         self.reader = SummaryReader(_vocabulary(self.kb))
         self.fhir = _fhir_vocabulary(self.kb)
 
@@ -51,21 +66,25 @@ class Reasoner:
 
     # -- reasoning ------------------------------------------------------------
     def assess_input(self, pi: PatientInput) -> Assessment:
-        result = reason(self.kb, pi.iri, pi.graph)
-        context = explanation_context(self.kb, result.asserted, result.inferred)
-        graph = Graph()
-        for g in (result.asserted, result.inferred, context):
-            graph.addN((s, p, o, graph) for s, p, o in g)
+        if self.engine == "fast":
+            r = self._fast.reason(pi.iri, pi.graph, explain=lambda q: explain(q, pi.iri))
+            e, inconsistencies, violations, warnings = r.explanation, r.inconsistencies, r.violations, r.warnings
+            asserted, inferred, kb = r.asserted, r.inferred, self.kb
+
+            def graph_source() -> dict:
+                return _graphs(kb, pi.iri, asserted, inferred)
+        else:
+            result = reason(self.kb, pi.iri, pi.graph)
+            graphs = _graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work)
+            e = explain(explanation_graph(self.kb, result.asserted, result.inferred), pi.iri)
+            inconsistencies, violations, warnings = result.inconsistencies, result.violations, result.warnings
+
+            def graph_source() -> dict:
+                return graphs
         problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
                      "message": f"the patient graph is inconsistent under OWL 2 RL: {m}"}
-                    for m in result.inconsistencies]
-        problems += result.violations + result.warnings + list(pi.data_problems)
-        e = explain(graph, pi.iri)
-        patient_graphs = Dataset()
-        for g in (result.asserted, result.inferred):
-            target = patient_graphs.graph(g.identifier)
-            target.addN((s, p, o, target) for s, p, o in g)
-        assessed = result.assessable and e["status"] is not None
+                    for m in inconsistencies] + violations + warnings + list(pi.data_problems)
+        assessed = not inconsistencies and not violations and e["status"] is not None
         return Assessment(
             patient=pi.patient_id,
             iri=pi.iri,
@@ -86,10 +105,8 @@ class Reasoner:
             ignored_results=e["ignored_results"] if assessed else [],
             superseded_results=e["superseded_results"] if assessed else [],
             data_problems=problems,
-            dataset=patient_graphs,
-            graph=graph,
-            full_graph=result.work,
-            context=context,
+            graph_source=graph_source,
+            engine=self.engine,
         )
 
     def assess(self, data: Any, source: str | None = None) -> Assessment:
@@ -122,6 +139,21 @@ class Reasoner:
             yield pi if isinstance(pi, InputError) else self.assess_input(pi)
 
 
+def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None) -> dict:
+    """The rdflib views of one assessment: her two graphs as a dataset, the explanation graph
+    (her triples and the ontology context), and the full graph the rules saw."""
+    dataset, a, i = patient_dataset(iri, asserted, inferred)
+    context = explanation_context(kb, a, i)
+    graph = Graph()
+    for g in (a, i, context):
+        graph.addN((s, p, o, graph) for s, p, o in g)
+    if work is None:
+        work = PreparedQueryGraph()
+        for g in (kb.rules_base, a, i):
+            work.addN((s, p, o, work) for s, p, o in g)
+    return {"dataset": dataset, "graph": graph, "full_graph": work, "context": context}
+
+
 def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:
     """Every patient read, or the first error: a single assess() call has no other patient to go on with."""
     out = []
@@ -142,22 +174,24 @@ def _fhir_vocabulary(kb: KnowledgeBase) -> FhirVocabulary:
     return FhirVocabulary(kb.closure)
 
 
-@functools.lru_cache(maxsize=1)
-def _default_reasoner() -> Reasoner:
-    return Reasoner()
+@functools.lru_cache(maxsize=2)
+def _default_reasoner(engine: str = "fast") -> Reasoner:
+    return Reasoner(engine=engine)
 
 
 def assess(data: Any, *, reference_table: PathLike | None = None,
-           extra_ontology: Iterable[PathLike] = ()) -> Assessment:
+           extra_ontology: Iterable[PathLike] = (), engine: str = "fast") -> Assessment:
     """Assess one patient given as a path (patient summary JSON, Turtle, N-Triples or
     JSON-LD), a patient-summary dict, or an rdflib Graph in the ontology's vocabulary."""
-    reasoner = _default_reasoner() if not reference_table and not extra_ontology else \
-        Reasoner(reference_table, extra_ontology)
-    return reasoner.assess(data)
+    return _reasoner(reference_table, extra_ontology, engine).assess(data)
 
 
 def assess_many(inputs: Iterable[Any], *, reference_table: PathLike | None = None,
-                extra_ontology: Iterable[PathLike] = ()) -> Iterator[Assessment | InputError]:
-    reasoner = _default_reasoner() if not reference_table and not extra_ontology else \
-        Reasoner(reference_table, extra_ontology)
-    return reasoner.assess_many(inputs)
+                extra_ontology: Iterable[PathLike] = (), engine: str = "fast") -> Iterator[Assessment | InputError]:
+    return _reasoner(reference_table, extra_ontology, engine).assess_many(inputs)
+
+
+def _reasoner(reference_table, extra_ontology, engine: str) -> Reasoner:
+    if not reference_table and not extra_ontology:
+        return _default_reasoner(engine)
+    return Reasoner(reference_table, extra_ontology, engine=engine)

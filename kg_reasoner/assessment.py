@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from rdflib import Dataset, Graph, URIRef
 
@@ -36,13 +36,36 @@ class Assessment:
     ignored_results: list[str]
     superseded_results: list[str]
     data_problems: list[dict]
-    #: Asserted and inferred patient triples as two named graphs.
-    dataset: Dataset = field(repr=False, compare=False, default=None)
-    #: Patient triples plus the ontology statements the explanation needs (self-contained).
-    graph: Graph = field(repr=False, compare=False, default=None)
-    #: Everything the rules saw: ontology closure + asserted + inferred.
-    full_graph: Graph = field(repr=False, compare=False, default=None)
-    context: Graph = field(repr=False, compare=False, default=None)
+    #: Builds the rdflib graphs below on first use: {"dataset", "graph", "full_graph", "context"}.
+    graph_source: Callable[[], dict] = field(repr=False, compare=False, default=None)
+    #: Which engine assessed the patient ("fast" or "reference").
+    engine: str = field(repr=False, compare=False, default="reference")
+    _graphs: dict = field(init=False, repr=False, compare=False, default=None)
+
+    def _graph(self, name: str):
+        if self._graphs is None:
+            self._graphs = self.graph_source()
+        return self._graphs[name]
+
+    @property
+    def dataset(self) -> Dataset:
+        """Asserted and inferred patient triples as two named graphs."""
+        return self._graph("dataset")
+
+    @property
+    def graph(self) -> Graph:
+        """Patient triples plus the ontology statements the explanation needs (self-contained)."""
+        return self._graph("graph")
+
+    @property
+    def full_graph(self) -> Graph:
+        """Everything the rules saw: ontology closure + asserted + inferred."""
+        return self._graph("full_graph")
+
+    @property
+    def context(self) -> Graph:
+        """The ontology's statements about the terms the patient's graphs mention."""
+        return self._graph("context")
 
     @property
     def assessed(self) -> bool:

@@ -23,7 +23,7 @@ import owlrl
 import pyshacl
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS, XSD
 
 from kg_reasoner.errors import OntologyError, UnreadableInputError
 from kg_reasoner.namespaces import ERR, KGR
@@ -187,6 +187,86 @@ def _reasoning_relevant(closure: Graph, s, p, o) -> bool:
     return _rules_relevant(s, p, o) and p != RDFS.label and (p, RDF.type, OWL.AnnotationProperty) not in closure
 
 
+def problem_record(severity, focus, path, value, messages, source) -> dict:
+    """One validation result as a data problem naming the record and the field."""
+    return {
+        "severity": "violation" if severity == SH.Violation else "warning",
+        "record": str(source) if source is not None else str(focus),
+        "node": str(focus),
+        "field": str(path) if path is not None else None,
+        "value": str(value) if value is not None else None,
+        "message": "; ".join(sorted(str(m) for m in messages)),
+    }
+
+
+def _problem_key(d: dict) -> tuple:
+    return d["node"], d["field"] or "", d["message"], d["value"] or ""
+
+
+def _validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[dict]]:
+    violations, warnings = [], []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(r, SH.focusNode)
+        severity = report.value(r, SH.resultSeverity)
+        item = problem_record(severity, focus, report.value(r, SH.resultPath), report.value(r, SH.value),
+                              list(report.objects(r, SH.resultMessage)),
+                              data.value(focus, KGR.sourceRecord) if focus is not None else None)
+        (violations if severity == SH.Violation else warnings).append(item)
+    return sorted(violations, key=_problem_key), sorted(warnings, key=_problem_key)
+
+
+def owl_inferred_filter(kb: KnowledgeBase, t, asserted) -> bool:
+    """Whether a triple the OWL-RL closure derived belongs in the patient's inferred graph: not
+    asserted, not the ontology's own, not a generalized triple with a literal subject
+    ("7.0"^^xsd:decimal a xsd:decimal is not RDF 1.1), not a reflexive triple owlrl adds for every
+    resource (x owl:sameAs x), and not one of owlrl's axioms about the XSD datatypes it saw."""
+    s, p, o = t
+    return not (isinstance(s, Literal) or (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure
+                or t in asserted or str(s).startswith(_XSD))
+
+
+_XSD = str(XSD)
+
+
+def reference_owl(kb: KnowledgeBase, asserted: Graph) -> tuple[list, list[str]]:
+    """owlrl's closure of the reasoning-relevant ontology and the patient's triples:
+    the patient's inferred triples and owlrl's inconsistency messages."""
+    ds = Dataset()
+    onto = ds.graph(ONTOLOGY_GRAPH)
+    onto.addN((s, p, o, onto) for s, p, o in kb.reasoning_base)
+    a = ds.graph(URIRef("urn:kg-reasoner:asserted"))
+    a.addN((s, p, o, a) for s, p, o in asserted)
+    inferred = ds.graph(URIRef("urn:kg-reasoner:inferred"))
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(ds, destination=inferred)
+    errors = _closure_errors(inferred)
+    return [t for t in inferred if owl_inferred_filter(kb, t, asserted)], errors
+
+
+def _work_graph(kb: KnowledgeBase, asserted, owl) -> PreparedQueryGraph:
+    work = PreparedQueryGraph()
+    work.addN((s, p, o, work) for s, p, o in kb.rules_base)
+    work.addN((s, p, o, work) for s, p, o in asserted)
+    work.addN((s, p, o, work) for s, p, o in owl)
+    return work
+
+
+def reference_validation(kb: KnowledgeBase, asserted, owl, work: Graph | None = None):
+    """pySHACL validation of the patient's graph (asserted + OWL-RL inferred + ontology)."""
+    work = work if work is not None else _work_graph(kb, asserted, owl)
+    _conforms, report, _ = pyshacl.validate(work, shacl_graph=kb.validation_shapes, inference="none",
+                                            advanced=True, allow_warnings=True)
+    return _validation_problems(report, work)
+
+
+def reference_rules(kb: KnowledgeBase, asserted, owl, work: Graph | None = None) -> list:
+    """pySHACL's SHACL rules over the patient's graph: the triples they derive."""
+    work = work if work is not None else _work_graph(kb, asserted, owl)
+    before = set(work)
+    pyshacl.shacl_rules(work, shacl_graph=kb.rule_shapes, inference="none", advanced=True,
+                        iterate_rules=True, inplace=True)
+    return [t for t in work if t not in before]
+
+
 @dataclass
 class ReasoningResult:
     """What the engine derived for one patient."""
@@ -204,71 +284,48 @@ class ReasoningResult:
         return not self.inconsistencies and not self.violations
 
 
-def _validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[dict]]:
-    violations, warnings = [], []
-    for r in report.subjects(RDF.type, SH.ValidationResult):
-        focus = report.value(r, SH.focusNode)
-        path = report.value(r, SH.resultPath)
-        severity = report.value(r, SH.resultSeverity)
-        message = "; ".join(sorted(str(m) for m in report.objects(r, SH.resultMessage)))
-        value = report.value(r, SH.value)
-        source = data.value(focus, KGR.sourceRecord) if focus is not None else None
-        item = {
-            "severity": "violation" if severity == SH.Violation else "warning",
-            "record": str(source) if source is not None else str(focus),
-            "node": str(focus),
-            "field": str(path) if path is not None else None,
-            "value": str(value) if value is not None else None,
-            "message": message,
-        }
-        (violations if severity == SH.Violation else warnings).append(item)
-    key = lambda d: (d["node"], d["field"] or "", d["message"])  # noqa: E731
-    return sorted(violations, key=key), sorted(warnings, key=key)
+def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
+    """The patient's asserted and inferred triples as two named graphs of one dataset."""
+    ds = Dataset()
+    a = ds.graph(URIRef(f"{patient}/graph/asserted"))
+    a.addN((s, p, o, a) for s, p, o in asserted)
+    i = ds.graph(URIRef(f"{patient}/graph/inferred"))
+    i.addN((s, p, o, i) for s, p, o in inferred)
+    return ds, a, i
 
 
 def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> ReasoningResult:
-    """OWL-RL closure, then SHACL validation, then SHACL rules, for one patient."""
-    ds = Dataset()
-    onto = ds.graph(ONTOLOGY_GRAPH)
-    onto.addN((s, p, o, onto) for s, p, o in kb.reasoning_base)
-    asserted = ds.graph(URIRef(f"{patient}/graph/asserted"))
-    asserted.addN((s, p, o, asserted) for s, p, o in asserted_triples)
-    inferred = ds.graph(URIRef(f"{patient}/graph/inferred"))
-
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(ds, destination=inferred)
-    inconsistencies = _closure_errors(inferred)
-    for t in list(inferred):
-        s, p, o = t
-        # owlrl's generalized triples with a literal subject ("7.0"^^xsd:decimal a xsd:decimal) are not RDF 1.1
-        if isinstance(s, Literal) or (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure:
-            inferred.remove(t)
-
-    work = PreparedQueryGraph()
-    for g in (kb.rules_base, asserted, inferred):
-        work.addN((s, p, o, work) for s, p, o in g)
+    """The reference engine: owlrl's OWL-RL closure, then pySHACL validation, then pySHACL's SHACL
+    rules, for one patient. Inferred literals are given their canonical form (``canonical_literal``)."""
+    from kg_reasoner.fast import canonical_literal
+    owl, inconsistencies = reference_owl(kb, asserted_triples)
+    work = _work_graph(kb, asserted_triples, owl)
     violations: list[dict] = []
     warnings: list[dict] = []
+    derived: list = []
     if not inconsistencies:
-        conforms, report, _ = pyshacl.validate(work, shacl_graph=kb.validation_shapes, inference="none",
-                                               advanced=True, allow_warnings=True)
-        violations, warnings = _validation_problems(report, work)
+        violations, warnings = reference_validation(kb, asserted_triples, owl, work)
     if not inconsistencies and not violations:
-        before = len(work)
-        pyshacl.shacl_rules(work, shacl_graph=kb.rule_shapes, inference="none", advanced=True,
-                            iterate_rules=True, inplace=True)
-        log.debug("SHACL rules added %d triples for %s", len(work) - before, patient)
-        for t in work:
-            if t not in kb.closure and t not in asserted:
-                inferred.add(t)
-    return ReasoningResult(ds, asserted, inferred, work, inconsistencies, violations, warnings)
+        derived = reference_rules(kb, asserted_triples, owl, work)
+        log.debug("SHACL rules added %d triples for %s", len(derived), patient)
+    inferred = {(s, p, canonical_literal(o)) for s, p, o in owl}
+    inferred.update((s, p, canonical_literal(o)) for s, p, o in derived
+                    if (s, p, o) not in kb.closure and (s, p, o) not in asserted_triples)
+    ds, asserted, inferred_graph = patient_dataset(patient, asserted_triples, inferred)
+    return ReasoningResult(ds, asserted, inferred_graph, work, sorted(inconsistencies), violations, warnings)
 
 
 def explanation_context(kb: KnowledgeBase, *graphs: Graph) -> Graph:
     """The ontology's own statements about the terms a patient's graphs mention
-    (labels, codes, source sentences, advice, direct superclasses), two hops deep:
+    (labels, codes, source sentences, advice, direct superclasses), two hops deep,
+    and the ontology's links to those terms (e.g. the rule a criterion belongs to):
     with it, the patient's graphs answer the explanation queries on their own."""
     ctx = Graph()
     frontier = {n for g in graphs for t in g for n in (t[1], t[2]) if isinstance(n, URIRef)}
+    for term in list(frontier):
+        for s, p, _o in kb.ontology.triples((None, None, term)):
+            if isinstance(s, URIRef) and not str(p).startswith(_SCHEMA_NAMESPACES):
+                ctx.add((s, p, term))
     seen: set = set()
     for _ in range(2):
         nxt = set()
@@ -282,3 +339,14 @@ def explanation_context(kb: KnowledgeBase, *graphs: Graph) -> Graph:
         frontier = nxt
     return ctx
 
+
+_SCHEMA_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
+
+
+def explanation_graph(kb: KnowledgeBase, *graphs: Graph) -> Graph:
+    """What the explanation queries run on: the patient's graphs and the whole ontology
+    (as the fast engine's store holds them)."""
+    g = Graph()
+    for src in (kb.ontology, *graphs):
+        g.addN((s, p, o, g) for s, p, o in src)
+    return g

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -46,19 +46,21 @@ def _num(v: Any) -> str:
     return format(d.normalize(), "f")
 
 
-def _record_facts(graph: Graph, patient: URIRef) -> dict[str, dict]:
+def _record_facts(q, patient: URIRef) -> dict[str, dict]:
     facts: dict[str, dict] = {}
-    for row in run_query("explain-records", graph, patient=patient):
+    for row in q("explain-records", patient=patient):
         d = {k: _py(v) for k, v in row.asdict().items()}
+        d.pop("patient", None)
         facts[d.pop("record")] = d
     types: dict[str, list] = defaultdict(list)
-    for row in run_query("explain-record-types", graph, patient=patient):
+    for row in q("explain-record-types", patient=patient):
         types[str(row.record)].append((bool(row.entry.toPython()), str(row.label)))
     for rec, labels in types.items():
         entry = sorted(lbl for is_entry, lbl in labels if is_entry)
         facts.setdefault(rec, {})["kind"] = entry[0] if entry else ", ".join(sorted(lbl for _, lbl in labels))
-    for row in run_query("explain-judgements", graph, patient=patient):
+    for row in q("explain-judgements", patient=patient):
         d = {k: _py(v) for k, v in row.asdict().items()}
+        d.pop("patient", None)
         facts.setdefault(d.pop("record"), {}).setdefault("judgements", []).append(d)
     return facts
 
@@ -109,13 +111,21 @@ def _judgement_text(j: dict, f: dict) -> str:
     return f"{verdict}, {how}"
 
 
-def explain(graph: Graph, patient: URIRef) -> dict:
-    """All fields of the outcome record (decision-spec section 5) for one patient."""
-    out = next(iter(run_query("explain-outcome", graph, patient=patient)), None)
-    facts = _record_facts(graph, patient)
+def explain(graph: Graph | Callable, patient: URIRef) -> dict:
+    """All fields of the outcome record (decision-spec section 5) for one patient.
+
+    ``graph`` is an rdflib Graph, or a callable ``q(name, **bindings)`` that runs the query
+    ``queries/NAME.rq`` on some other store (the fast engine's) and returns rows alike."""
+    if isinstance(graph, Graph):
+        def q(name, **bindings):
+            return run_query(name, graph, **bindings)
+    else:
+        q = graph
+    out = next(iter(q("explain-outcome", patient=patient)), None)
+    facts = _record_facts(q, patient)
 
     evidence: dict[str, list] = defaultdict(list)
-    for row in run_query("explain-evidence", graph, patient=patient):
+    for row in q("explain-evidence", patient=patient):
         ctx = str(row.context)
         if row.record is not None:
             rec = str(row.record)
@@ -128,7 +138,7 @@ def explain(graph: Graph, patient: URIRef) -> dict:
         evidence[ctx] = sorted({e["fact"]: e for e in evidence[ctx]}.values(), key=lambda e: e["fact"])
 
     criteria: dict[str, dict] = {}
-    for row in run_query("explain-criteria", graph, patient=patient):
+    for row in q("explain-criteria", patient=patient):
         code = str(row.code)
         c = criteria.setdefault(code, {"label": str(row.label), "state": str(row.stateCode),
                                        "sentence": _py(row.sentence), "needs": None,
@@ -142,7 +152,7 @@ def explain(graph: Graph, patient: URIRef) -> dict:
                     c["decided_by"].append(text)
 
     fired: dict[str, dict] = {}
-    for row in run_query("explain-fired-rules", graph, patient=patient):
+    for row in q("explain-fired-rules", patient=patient):
         code = str(row.code)
         r = fired.setdefault(code, {"id": code, "label": str(row.label),
                                     "kind": "status" if row.isStatusRule.toPython() else "flag",
@@ -154,7 +164,7 @@ def explain(graph: Graph, patient: URIRef) -> dict:
             r["sentences"].append(str(row.sentence))
 
     rule_states: list[dict] = []
-    for row in run_query("explain-rule-states", graph, patient=patient):
+    for row in q("explain-rule-states", patient=patient):
         state = {"rule": str(row.code), "relation": str(row.relation), "criterion": str(row.criterionCode),
                  "label": str(row.criterionLabel), "needs": _py(row.needs)}
         same = next((s for s in rule_states if (s["rule"], s["relation"], s["criterion"]) ==
@@ -168,16 +178,16 @@ def explain(graph: Graph, patient: URIRef) -> dict:
             r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
 
     missing_needs: dict[str, dict] = {}
-    for r in run_query("explain-missing", graph, patient=patient):
+    for r in q("explain-missing", patient=patient):
         m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set()})
         m["needs"].add(_py(r.needs))
     missing = [m | {"needs": "; ".join(sorted(filter(None, m["needs"])))} for _, m in sorted(missing_needs.items())]
     flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
-             for r in run_query("explain-flags", graph, patient=patient)]
+             for r in q("explain-flags", patient=patient)]
     diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
-                 for r in run_query("explain-diagnoses", graph, patient=patient)]
-    unassessed = [str(r.label) for r in run_query("explain-unassessed-causes", graph, patient=patient)]
-    general = sorted(str(r.advice) for r in run_query("explain-general-advice", graph, patient=patient))
+                 for r in q("explain-diagnoses", patient=patient)]
+    unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
+    general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
     advice: list[str] = []
     for code in sorted(fired, key=_rule_order):
