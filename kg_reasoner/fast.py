@@ -414,6 +414,7 @@ class _PatientRun:
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
         self.version = 0
         self.pred_version: dict = {}
+        self._literals: dict | None = None
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
@@ -545,12 +546,23 @@ class _PatientRun:
             rows = self.e.store.query(text, default_graph=self.default,
                                       substitutions={ox.Variable("this"): to_ox(focus)})
             for sol, names in _solutions(rows):
-                bound = {n: from_ox(sol[n]) for n in names if sol[n] is not None}
+                bound = {n: self._original(sol[n]) for n in names if sol[n] is not None}
                 value = bound.get("value", focus)
                 texts = [_format(str(m), bound) for m in messages] + [_format(m, bound) for m in msgs
                                                                       if m not in [str(x) for x in messages]]
                 out.append((shape.severity, focus, bound.get("path"), value, texts))
         return out
+
+    def _original(self, term):
+        """The patient's own term for a query result (oxigraph keeps numbers in canonical form:
+        a data problem quotes the value as the record gave it)."""
+        if not isinstance(term, ox.Literal):
+            return from_ox(term)
+        if self._literals is None:
+            self._literals = {canonical_literal(o): o for (_s, _p), objs in self.values.items() for o in objs
+                              if isinstance(o, Literal)}
+        lit = from_ox(term)
+        return self._literals.get(canonical_literal(lit), lit)
 
     def _conforms(self, shape: _Shape, node) -> bool:
         if shape.path is not None:

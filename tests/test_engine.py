@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import owlrl
 import pyshacl
+
+from kg_reasoner.fast import canonical_literal
 import pytest
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
@@ -45,7 +47,8 @@ def test_lean_rules_base_gives_the_same_conclusions(reasoner, path):
     before = set(full)
     pyshacl.shacl_rules(full, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True,
                         inplace=True)
-    assert set(full) - before == set(), "the full-closure run derived something the engine did not"
+    derived = {(s, p, canonical_literal(o)) for s, p, o in set(full) - before}
+    assert derived - set(result.inferred) == set(), "the full-closure run derived something the engine did not"
 
 
 def test_prepared_query_graph_answers_like_a_graph(reasoner):

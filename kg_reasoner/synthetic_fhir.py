@@ -1,4 +1,4 @@
-"""Writes a patient summary (decision-spec section 6) as HL7 FHIR R4 resources, the way an EHR export
+"""Seeded synthetic FHIR R4: a patient summary (decision-spec section 6) written as HL7 FHIR R4 resources, the way an EHR export
 would present the same facts. ``variant`` picks realistic alternatives: molar instead of mass units,
 interpretation-only results, Observations instead of Conditions for symptoms, a DiagnosticReport for
 the ultrasound, ICD-10-CM instead of SNOMED CT codes, and unrelated extra resources."""
