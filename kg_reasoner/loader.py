@@ -391,8 +391,13 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
     from kg_reasoner import fhir as fhir_mod   # imported here: the FHIR reader builds on this module
     if isinstance(path, list) or path.suffix.lower() == NDJSON:
         paths = path if isinstance(path, list) else [path]
-        source = str(paths[0].parent if len(paths) > 1 else paths[0])
-        yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
+        summaries = [p for p in paths if _is_summary_ndjson(p)]
+        for p in summaries:
+            yield from _read_summary_ndjson(p, reader)
+        paths = [p for p in paths if p not in summaries]
+        if paths:
+            source = str(paths[0].parent if len(paths) > 1 else paths[0])
+            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -414,6 +419,37 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
                 yield exc
     else:
         yield from _read_rdf(path, reader.v.terms)
+
+
+def _is_summary_ndjson(path: Path) -> bool:
+    """Whether an NDJSON file holds patient summaries (one per line) rather than FHIR resources."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    item = json.loads(line)
+                    return isinstance(item, dict) and "resourceType" not in item
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
+    """One patient summary per line, read as the file streams (memory does not grow with it)."""
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            source = f"{path}:{lineno}"
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
+                continue
+            try:
+                yield reader.read(item, source)
+            except InputError as exc:
+                yield exc
 
 
 def _read_rdf(path: Path, terms: frozenset) -> Iterator[PatientInput | InputError]:

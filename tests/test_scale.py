@@ -1,0 +1,93 @@
+"""Cohort scale: the engine switch, streaming NDJSON of patient summaries, bounded parallel runs,
+the progress line, and the same run on a Dask cluster (a LocalCluster here)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from kg_reasoner.api import Reasoner
+from kg_reasoner.errors import InputError
+from kg_reasoner.synthetic import cohort
+
+N = 24
+
+
+@pytest.fixture(scope="module")
+def summaries(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scale") / "cohort.ndjson"
+    rows = list(cohort(N, seed=7))
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(5, "{not json")                        # one bad line: reported, the rest still assessed
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, rows
+
+
+@pytest.fixture(scope="module")
+def expected(summaries):
+    """The reference engine, in-process, patient by patient: what every other run must give."""
+    r = Reasoner(engine="reference")
+    return [r.assess_input(pi).to_dict() for pi in r.read_many([summaries[0]]) if not isinstance(pi, InputError)]
+
+
+def _outcomes(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+
+def test_ndjson_summaries_stream_and_match_the_reference(summaries, expected):
+    run = run_cli("assess", str(summaries[0]), "--format", "ndjson")
+    assert run.returncode == 2, run.stderr                 # the bad line
+    assert "line 6 is not JSON" in run.stderr
+    assert _outcomes(run.stdout) == expected
+    assert f"{N} assessed" in run.stderr
+
+
+def test_parallel_jobs_keep_input_order(summaries, expected):
+    run = run_cli("assess", str(summaries[0]), "--format", "ndjson", "--jobs", "2", "--quiet")
+    assert _outcomes(run.stdout) == expected
+    assert run.stderr.count("\n") == 1 and "line 6 is not JSON" in run.stderr   # --quiet: no summary
+
+
+def test_reference_engine_from_the_command_line(summaries, expected):
+    run = run_cli("assess", str(summaries[0]), "--format", "ndjson", "--engine", "reference", "--jobs", "2")
+    assert _outcomes(run.stdout) == expected
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(summaries):
+    run = run_cli("assess", str(summaries[0]), "--format", "csv")
+    assert "patients," not in run.stderr and "ETA" not in run.stderr
+
+
+def test_progress_estimates_the_cohort_size(summaries):
+    from kg_reasoner.progress import estimate_total
+    assert estimate_total([str(summaries[0])]) == N + 1     # the bad line counts: it is an input too
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster
+    cluster.close()
+
+
+def test_dask_cli_run_equals_local_run(summaries, expected, dask_cluster):
+    run = run_cli("assess", str(summaries[0]), "--format", "ndjson", "--dask", dask_cluster.scheduler_address)
+    assert run.returncode == 2 and "line 6 is not JSON" in run.stderr
+    assert _outcomes(run.stdout) == expected
+
+
+def test_dask_python_api(summaries, expected, dask_cluster):
+    from distributed import Client
+    from kg_reasoner.distributed import assess_dask
+    with Client(dask_cluster) as client:
+        got = list(assess_dask(client, summaries[1], partition=7))
+    assert [d["patient"] for d in got] == [d["patient"] for d in expected]
+    assert [_status(d) for d in got] == [_status(d) for d in expected]
+
+
+def _status(d: dict) -> tuple:
+    return d["status"], d["rules"], d["missing"], d["flags"], len(d["explanation"])
