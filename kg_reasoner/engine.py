@@ -72,6 +72,8 @@ class KnowledgeBase:
     rules_base: Graph
     validation_shapes: Graph
     rule_shapes: Graph
+    #: The SHACL rules compiled for the fast engine (None: it runs them with pySHACL).
+    rule_programs: list | None = None
 
 
 def _closure_errors(graph: Graph) -> list[str]:
@@ -92,7 +94,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...]) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     from kg_reasoner import __version__
-    h = hashlib.sha256(f"kg-reasoner {__version__} owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache 2 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
     for folder, names in (("ontology", ONTOLOGY_FILES + ((REFERENCE_TABLE_FILE,) if not reference_table else ())),
                           ("shapes", VALIDATION_SHAPES + RULE_SHAPES)):
         for name in names:
@@ -161,7 +163,8 @@ def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str
     validation, rules = Graph(), Graph()
     _parse_packaged("shapes", VALIDATION_SHAPES, validation)
     _parse_packaged("shapes", RULE_SHAPES, rules)
-    return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules)
+    from kg_reasoner.fast import compile_rule_shapes
+    return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules, compile_rule_shapes(rules))
 
 
 _ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))
@@ -219,10 +222,11 @@ def owl_inferred_filter(kb: KnowledgeBase, t, asserted) -> bool:
     """Whether a triple the OWL-RL closure derived belongs in the patient's inferred graph: not
     asserted, not the ontology's own, not a generalized triple with a literal subject
     ("7.0"^^xsd:decimal a xsd:decimal is not RDF 1.1), not a reflexive triple owlrl adds for every
-    resource (x owl:sameAs x), and not one of owlrl's axioms about the XSD datatypes it saw."""
+    resource (x owl:sameAs x), and not one of owlrl's axioms about the XSD datatypes it saw.
+    (``kb=None``: the caller has already left out the ontology's own triples.)"""
     s, p, o = t
-    return not (isinstance(s, Literal) or (p in _TRIVIAL_REFLEXIVE and s == o) or t in kb.closure
-                or t in asserted or str(s).startswith(_XSD))
+    return not (isinstance(s, Literal) or (p in _TRIVIAL_REFLEXIVE and s == o) or str(s).startswith(_XSD)
+                or t in asserted or (kb is not None and t in kb.closure))
 
 
 _XSD = str(XSD)

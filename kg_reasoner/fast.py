@@ -39,7 +39,7 @@ from rdflib.plugins.sparql import prepareQuery
 from kg_reasoner.owlrl_compiled import OwlRlTables, compile_owlrl
 from kg_reasoner.resources import read_text
 
-_ALL = object()          # a read set meaning "any predicate"
+_ALL = "any predicate"   # the read set of a query with a variable predicate (a string: it survives pickling)
 ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology-rules")
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 _XSD_STRING = str(XSD.string)
@@ -107,7 +107,7 @@ def _prefix_block(shapes: Graph, node) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read_set(text: str):
+def _read_set(algebra):
     """The predicates a query's WHERE clause can match (``_ALL`` for a variable predicate)."""
     preds: set = set()
 
@@ -143,7 +143,6 @@ def _read_set(text: str):
             return True
         return False    # a variable predicate
 
-    algebra = prepareQuery(text).algebra
     return frozenset(preds | {RDF.type, RDFS.subClassOf}) if walk(algebra) else _ALL
 
 
@@ -153,16 +152,18 @@ class _Rule:
     template: list            # [(s, p, o)] of ("var", name) / ("const", pyoxigraph term)
     reads: Any
     uses_this: bool
+    slots: list = field(default_factory=list)   # the template as projection indexes / constant terms
+    this_index: int = 0
     last_run: int = -1
 
 
-def _as_select(text: str) -> tuple[str, list]:
+def _as_select(text: str, algebra) -> tuple[str, list, list]:
     """A CONSTRUCT query as the SELECT of its template's variables, and the template.
 
     pyoxigraph drops a substituted ``$this`` from CONSTRUCT solutions whose WHERE clause
     binds it only inside a FILTER; the SELECT keeps it, and the template is instantiated
     here exactly as CONSTRUCT does (triples with an unbound or ill-placed term are skipped)."""
-    template = prepareQuery(text).algebra.get("template")
+    template = algebra.get("template")
     if template is None:
         raise _Unsupported("a SHACL rule that is not a CONSTRUCT with a template")
     upper = text.upper()
@@ -185,10 +186,10 @@ def _as_select(text: str) -> tuple[str, list]:
             elif isinstance(term, BNode):
                 raise _Unsupported("a rule template with blank nodes")
             else:
-                row.append(("const", to_ox(term)))
+                row.append(("const", term))
         compiled.append(tuple(row))
     select = "SELECT " + " ".join(f"?{n}" for n in sorted(names))
-    return text[:start] + select + " " + text[end + 1:], compiled
+    return text[:start] + select + " " + text[end + 1:], compiled, sorted(names)
 
 
 @dataclass
@@ -199,7 +200,16 @@ class _RuleShape:
     rules: list
 
 
-def compile_rule_shapes(shapes: Graph) -> list[_RuleShape]:
+def compile_rule_shapes(shapes: Graph) -> list[_RuleShape] | None:
+    """The rule shapes as programs for ``_PatientRun.apply_rules`` (plain data: the knowledge base
+    caches them on disk), or None when the shapes use something the fast engine does not run."""
+    try:
+        return _compile_rule_shapes(shapes)
+    except _Unsupported:
+        return None
+
+
+def _compile_rule_shapes(shapes: Graph) -> list[_RuleShape]:
     out = []
     for node in set(shapes.subjects(SH.rule, None)):
         targets = list(shapes.objects(node, SH.targetClass))
@@ -213,8 +223,11 @@ def compile_rule_shapes(shapes: Graph) -> list[_RuleShape]:
                     (r, SH.deactivated, Literal(True)) in shapes:
                 raise _Unsupported(f"rule {r} of {node} is not a plain sh:SPARQLRule")
             text = _prefix_block(shapes, r) + str(shapes.value(r, SH.construct))
-            select, template = _as_select(text)
-            rules.append(_Rule(select, template, _read_set(text), "$this" in text or "?this" in text))
+            algebra = prepareQuery(text).algebra
+            select, template, names = _as_select(text, algebra)
+            slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
+            rules.append(_Rule(select, template, _read_set(algebra), "$this" in text or "?this" in text,
+                               slots=slots, this_index=names.index("this")))
         out.append(_RuleShape(node, float(shapes.value(node, SH.order) or 0), targets, rules))
     return sorted(out, key=lambda s: s.order)
 
@@ -330,10 +343,7 @@ class FastEngine:
     def __init__(self, kb):
         self.kb = kb
         self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
-        try:
-            self.rule_shapes = compile_rule_shapes(kb.rule_shapes)
-        except _Unsupported:
-            self.rule_shapes = None
+        self.rule_shapes = _with_oxigraph_constants(kb.rule_programs)
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
         except _Unsupported:
@@ -352,6 +362,12 @@ class FastEngine:
         self._sup: dict = {}
         for s, o in kb.rules_base.subject_objects(RDFS.subClassOf):
             self._sup.setdefault(s, set()).add(o)
+        self._closure_set = frozenset(kb.closure)
+
+    @functools.lru_cache(maxsize=64)
+    def instances_of(self, targets: tuple) -> frozenset:
+        """The target classes and their subclasses."""
+        return frozenset(targets) | {s for s, sup in self._sup.items() if not sup.isdisjoint(targets)}
 
     # ------------------------------------------------------------------
     def reason(self, patient: URIRef, asserted: Graph, explain: Callable | None = None) -> FastResult:
@@ -360,7 +376,9 @@ class FastEngine:
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
             owl_by = "compiled"
-            owl = [t for t in data if owl_inferred_filter(self.kb, t, asserted)]
+            asserted_set = set(asserted_triples)
+            owl = [t for t in data if t not in asserted_set and t not in self._closure_set
+                   and owl_inferred_filter(None, t, ())]
         else:
             owl, errors = reference_owl(self.kb, asserted)
             owl_by = "owlrl"
@@ -395,7 +413,7 @@ class FastEngine:
             inferred = {(s, p, canonical_literal(o)) for s, p, o in owl}
             for s, p, o in derived:
                 t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
-                if t not in self.kb.closure and t not in asserted_set:
+                if t not in self._closure_set and t not in asserted_set:
                     inferred.add(t)
             explanation = explain(run.query) if explain is not None else None
         finally:
@@ -433,31 +451,27 @@ class _PatientRun:
                                                                                   substitutions=subs))]
 
     def _construct(self, rule: _Rule, this) -> list:
+        """The rule's CONSTRUCT for one focus node: its SELECT, then the template instantiated."""
         subs = {_THIS: this} if rule.uses_this else None
         out = []
+        literal, named = ox.Literal, ox.NamedNode
         for sol in self.e.store.query(rule.text, default_graph=self.default, substitutions=subs):
-            for pattern in rule.template:
-                terms = []
-                for kind, v in pattern:
-                    if kind == "const":
-                        terms.append(v)
-                    else:
-                        terms.append(this if v == "this" and rule.uses_this else sol[v])
-                s, p, o = terms
-                if s is None or p is None or o is None or isinstance(s, ox.Literal) or \
-                        not isinstance(p, ox.NamedNode):
+            row = [v for v in sol]
+            if rule.uses_this:
+                row[rule.this_index] = this
+            for s_, p_, o_ in rule.slots:
+                s = row[s_] if type(s_) is int else s_
+                p = row[p_] if type(p_) is int else p_
+                o = row[o_] if type(o_) is int else o_
+                if s is None or o is None or type(p) is not named or type(s) is literal:
                     continue
                 out.append((s, p, o))
         return out
 
     def _focus(self, targets: list) -> list:
-        nodes = set()
-        for c in targets:
-            classes = {c} | {s for s, sup in self.e._sup.items() if c in sup}
-            for x, ts in self.types.items():
-                if ts & classes:
-                    nodes.add(x)
-        return sorted(nodes)
+        """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)."""
+        classes = self.e.instances_of(tuple(targets))
+        return sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
 
     # -- SHACL rules ------------------------------------------------------
     def apply_rules(self) -> list:
@@ -493,7 +507,7 @@ class _PatientRun:
     def _stale(self, rule: _Rule) -> bool:
         if rule.last_run < 0:
             return True
-        if rule.reads is _ALL:
+        if rule.reads == _ALL:
             return self.version > rule.last_run
         return any(self.pred_version.get(p, -1) > rule.last_run for p in rule.reads)
 
@@ -690,6 +704,19 @@ class _Row:
 
     def asdict(self) -> dict:
         return dict(self._d)
+
+
+def _with_oxigraph_constants(programs: list[_RuleShape] | None) -> list[_RuleShape] | None:
+    """Fresh rule objects for one engine, the template constants as pyoxigraph terms."""
+    if programs is None:
+        return None
+    out = []
+    for shape in programs:
+        rules = [_Rule(r.text, r.template, r.reads, r.uses_this, this_index=r.this_index,
+                       slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots])
+                 for r in shape.rules]
+        out.append(_RuleShape(shape.node, shape.order, shape.targets, rules))
+    return out
 
 
 @functools.lru_cache(maxsize=8)
