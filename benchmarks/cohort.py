@@ -132,6 +132,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--skip", nargs="*", default=[], metavar="N:JOBS",
+                    help="size/jobs combinations not to run, e.g. 100000:1")
     ap.add_argument("--reference-n", type=int, default=1000, help="0 skips the reference engine")
     ap.add_argument("--reference-jobs", type=int, default=2)
     ap.add_argument("--naive-n", type=int, default=1000, help="0 skips the naive pipeline")
@@ -174,6 +176,9 @@ def main(argv=None) -> None:
             path = folder / f"cohort-{n}.ndjson"
             write_cohort(path, n, seed=n)
             for jobs in args.jobs:
+                if f"{n}:{jobs}" in args.skip:
+                    say(f"| fast | {n:,} | {jobs} | not run (--skip) | | |")
+                    continue
                 cmd = [sys.executable, "-m", "kg_reasoner", "assess", str(path), "--format", "ndjson",
                        "--output", str(folder / "out.ndjson"), "--jobs", str(jobs), "--quiet"]
                 wall, rss, proc = run_measured(cmd, env)
