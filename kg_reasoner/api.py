@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
 
 from kg_reasoner.assessment import Assessment
 from kg_reasoner.engine import (KnowledgeBase, PreparedQueryGraph, explanation_context, explanation_graph,
                                 load_knowledge_base, patient_dataset, reason)
-from kg_reasoner.fast import fast_engine
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain import explain
+from kg_reasoner.fast import fast_engine
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
 from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
                                 split_patients)
+from kg_reasoner.namespaces import KGR
 
 PathLike = str | Path
 
@@ -66,21 +69,25 @@ class Reasoner:
 
     # -- reasoning ------------------------------------------------------------
     def assess_input(self, pi: PatientInput) -> Assessment:
+        started = datetime.now(timezone.utc)
         if self.engine == "fast":
             r = self._fast.reason(pi.iri, pi.graph, explain=lambda q: explain(q, pi.iri))
             e, inconsistencies, violations, warnings = r.explanation, r.inconsistencies, r.violations, r.warnings
             asserted, inferred, kb = r.asserted, r.inferred, self.kb
 
             def graph_source() -> dict:
-                return _graphs(kb, pi.iri, asserted, inferred)
+                return _graphs(kb, pi.iri, asserted, inferred, activity=activity)
         else:
             result = reason(self.kb, pi.iri, pi.graph)
-            graphs = _graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work)
+            graphs = None
             e = explain(explanation_graph(self.kb, result.asserted, result.inferred), pi.iri)
+            del graphs
             inconsistencies, violations, warnings = result.inconsistencies, result.violations, result.warnings
 
             def graph_source() -> dict:
-                return graphs
+                return _graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity=activity)
+        activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc),
+                    "source": pi.source}
         problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
                      "message": f"the patient graph is inconsistent under OWL 2 RL: {m}"}
                     for m in inconsistencies] + violations + warnings + list(pi.data_problems)
@@ -139,10 +146,14 @@ class Reasoner:
             yield pi if isinstance(pi, InputError) else self.assess_input(pi)
 
 
-def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None) -> dict:
-    """The rdflib views of one assessment: her two graphs as a dataset, the explanation graph
-    (her triples and the ontology context), and the full graph the rules saw."""
+def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None, activity: dict | None = None) -> dict:
+    """The rdflib views of one assessment: her asserted, inferred and provenance graphs as a dataset,
+    the explanation graph (her triples and the ontology context), and the full graph the rules saw."""
     dataset, a, i = patient_dataset(iri, asserted, inferred)
+    if activity is not None:
+        prov = dataset.graph(URIRef(f"{iri}/graph/provenance"))
+        for t in provenance_triples(kb, iri, i, **activity):
+            prov.add(t)
     context = explanation_context(kb, a, i)
     graph = Graph()
     for g in (a, i, context):
@@ -152,6 +163,39 @@ def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = Non
         for g in (kb.rules_base, a, i):
             work.addN((s, p, o, work) for s, p, o in g)
     return {"dataset": dataset, "graph": graph, "full_graph": work, "context": context}
+
+
+def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, started, ended, source) -> list:
+    """PROV-O for one assessment: the activity (time, engine, package version, the ontology's
+    version IRIs, the data it used) and the entities it generated (her inferred graph and every
+    conclusion, criterion assessment, judgement and diagnosis in it)."""
+    from kg_reasoner import __version__
+    activity = URIRef(f"{iri}/assessment")
+    agent = URIRef(f"https://w3id.org/kg-reasoner/software/{__version__}/{engine}")
+    asserted_g, inferred_g = URIRef(f"{iri}/graph/asserted"), URIRef(f"{iri}/graph/inferred")
+    out = [
+        (activity, RDF.type, PROV.Activity),
+        (activity, RDFS.label, Literal(f"kg-reasoner assessment of {iri}")),
+        (activity, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
+        (activity, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
+        (activity, PROV.wasAssociatedWith, agent),
+        (activity, PROV.used, asserted_g),
+        (agent, RDF.type, PROV.SoftwareAgent),
+        (agent, RDFS.label, Literal(f"kg-reasoner {__version__}, {engine} engine")),
+        (agent, OWL.versionInfo, Literal(__version__)),
+        (asserted_g, RDF.type, PROV.Entity),
+        (inferred_g, RDF.type, PROV.Entity),
+        (inferred_g, PROV.wasGeneratedBy, activity),
+        (inferred_g, PROV.wasDerivedFrom, asserted_g),
+    ]
+    if source:
+        out.append((asserted_g, PROV.hadPrimarySource, Literal(source)))
+    for version in sorted(set(kb.ontology.objects(None, OWL.versionIRI))):
+        out += [(activity, PROV.used, version), (version, RDF.type, PROV.Entity)]
+    for entity in sorted(set(inferred.subjects(RDF.type, PROV.Entity))):
+        out.append((entity, KGR.assessedBy, activity))
+        out.append((entity, PROV.wasGeneratedBy, activity))
+    return out
 
 
 def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:

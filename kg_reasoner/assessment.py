@@ -49,7 +49,7 @@ class Assessment:
 
     @property
     def dataset(self) -> Dataset:
-        """Asserted and inferred patient triples as two named graphs."""
+        """The patient's asserted, inferred and provenance triples as three named graphs."""
         return self._graph("dataset")
 
     @property
@@ -78,6 +78,12 @@ class Assessment:
     @property
     def inferred(self) -> Graph:
         return self.dataset.graph(URIRef(f"{self.iri}/graph/inferred"))
+
+    @property
+    def provenance(self) -> Graph:
+        """PROV-O: the assessment activity (time, engine, package and ontology versions) and what it
+        generated, in the patient's third named graph."""
+        return self.dataset.graph(URIRef(f"{self.iri}/graph/provenance"))
 
     def query(self, sparql: str, **bindings: Any):
         """Run a SPARQL query on the full graph (ontology closure + asserted + inferred);
@@ -172,9 +178,9 @@ class Assessment:
         return "\n".join(out) + "\n"
 
     def to_turtle(self) -> str:
-        """The asserted graph, the inferred graph and the ontology context, as one Turtle document."""
+        """The asserted, inferred and provenance graphs and the ontology context, as one Turtle document."""
         parts = [f"# kg-reasoner assessment of patient {self.patient}"]
-        for name, g in (("asserted", self.asserted), ("inferred", self.inferred),
+        for name, g in (("asserted", self.asserted), ("inferred", self.inferred), ("provenance", self.provenance),
                         ("ontology context (terms the graphs above mention)", self.context)):
             g.namespace_manager = self.full_graph.namespace_manager
             parts.append(f"# ---- {name}: <{self.iri}/graph/{name.split()[0]}> ----")

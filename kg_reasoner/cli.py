@@ -61,11 +61,66 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--dask", metavar="ADDRESS",
                    help="assess on a dask.distributed cluster (scheduler address, e.g. tcp://host:8786); "
                         "needs the 'dask' extra")
+    a.add_argument("--store", metavar="PATH",
+                   help="also write every patient's asserted and inferred graphs into the on-disk SPARQL store "
+                        "PATH (created if needed; a patient assessed again is replaced)")
     a.add_argument("--reference-table", metavar="TTL",
                    help="Turtle file replacing the default serum progesterone reference table")
     a.add_argument("--ontology", action="append", default=[], metavar="TTL",
                    help="extra ontology file loaded beside the bundled guidance (repeatable)")
+    q = sub.add_parser("query", help="run a SPARQL query on a store or on files written by assess",
+                       description="Run a SPARQL 1.1 query (a .rq file, --query TEXT, or --name NAME of the "
+                                   "bundled query library) on an on-disk store (--store) or on TriG / N-Quads / "
+                                   "Turtle files written by 'kg-reasoner assess' (read with the bundled ontology).")
+    q.add_argument("file", nargs="?", metavar="FILE.rq", help="the query file")
+    q.add_argument("--query", metavar="TEXT", help="the query text")
+    q.add_argument("--name", metavar="NAME", help="a query of the library: " + ", ".join(library_names()))
+    q.add_argument("--store", metavar="PATH", help="the store written by 'assess --store'")
+    q.add_argument("--data", nargs="+", default=[], metavar="FILE", help="TriG / N-Quads / Turtle files instead")
+    q.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE",
+                   help="a value for a variable (an IRI, \"a string\", a number or a date-time); repeatable")
+    q.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table (default), csv, or json (the standard SPARQL 1.1 results format)")
+    v = sub.add_parser("serve", help="serve a store as a read-only SPARQL 1.1 endpoint",
+                       description="A read-only SPARQL 1.1 Protocol endpoint over a store written by "
+                                   "'kg-reasoner assess --store' (do not write to the store while serving it).")
+    v.add_argument("--store", required=True, metavar="PATH")
+    v.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    v.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit per query (default 10 s)")
+    v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
+                   help="result-size limit in rows or triples (default 10,000)")
+    v.add_argument("--verbose", action="store_true", help="log every request on stderr")
     return p
+
+
+def serve_main(args) -> int:
+    from kg_reasoner.endpoint import Limits, make_server
+    if not os.path.isdir(args.store):
+        print(f"kg-reasoner: file {args.store}: is not a store written by 'kg-reasoner assess --store'",
+              file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    try:
+        server = make_server(args.store, args.host, args.port, Limits(args.timeout, args.max_rows))
+    except OSError as exc:
+        print(f"kg-reasoner: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    server.verbose = args.verbose
+    host, port = server.server_address[:2]
+    print(f"kg-reasoner: SPARQL endpoint on http://{host}:{port}/sparql (store {args.store}); Ctrl-C stops it",
+          file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def library_names() -> list[str]:
+    from kg_reasoner.resources import query_names
+    return query_names()
 
 
 FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
@@ -102,12 +157,19 @@ def _init_worker(reference_table, ontology, engine="fast") -> None:
     _worker["reasoner"] = Reasoner(reference_table, ontology, engine=engine)
 
 
-def _assess_in_worker(job: tuple) -> tuple[str, tuple]:
-    fmt, pid, iri, source, problems, ntriples = job
+def _assess_in_worker(job: tuple) -> tuple:
+    fmt, pid, iri, source, problems, ntriples, *store = job
     from rdflib import Graph, URIRef
     from kg_reasoner.loader import PatientInput
     pi = PatientInput(pid, URIRef(iri), Graph().parse(data=ntriples, format="nt"), source, problems)
     a = _worker["reasoner"].assess_input(pi)
+    return _outcome(a, fmt, bool(store))
+
+
+def _outcome(a, fmt: str, with_graphs: bool) -> tuple:
+    """The formatted outcome and its summary, and the patient's two graphs as N-Quads for --store."""
+    if with_graphs:
+        return format_one(a, fmt), _summary(a), a.dataset.serialize(format="nquads")
     return format_one(a, fmt), _summary(a)
 
 
@@ -120,8 +182,7 @@ def _results(reasoner: Reasoner, args, skip: set) -> Iterator[InputError | tuple
             if isinstance(item, InputError):
                 yield item
             else:
-                a = reasoner.assess_input(item)
-                yield format_one(a, args.format), _summary(a)
+                yield _outcome(reasoner.assess_input(item), args.format, bool(args.store))
         return
     def jobs():
         for item in inputs:
@@ -129,7 +190,7 @@ def _results(reasoner: Reasoner, args, skip: set) -> Iterator[InputError | tuple
                 yield item
             else:
                 yield (args.format, item.patient_id, str(item.iri), item.source, item.data_problems,
-                       item.graph.serialize(format="nt"))
+                       item.graph.serialize(format="nt")) + (("store",) if args.store else ())
 
     if args.dask:
         from kg_reasoner.distributed import dask_results
@@ -184,9 +245,47 @@ def _already_written(path: str, fmt: str) -> set:
     return done
 
 
+def query_main(args, parser) -> int:
+    from kg_reasoner.resources import read_text
+    from kg_reasoner.store import CohortStore, QueryError, load_files, parse_binding, rdflib_query, serialize
+    given = [x for x in (args.file, args.query, args.name) if x]
+    if len(given) != 1:
+        parser.error("give exactly one of FILE.rq, --query TEXT or --name NAME")
+    if bool(args.store) == bool(args.data):
+        parser.error("give either --store PATH or --data FILE...")
+    try:
+        if args.name:
+            if args.name not in library_names():
+                parser.error(f"no query named {args.name!r}; the library has: {', '.join(library_names())}")
+            text = read_text("queries", f"{args.name}.rq")
+        elif args.file:
+            try:
+                text = open(args.file, encoding="utf-8").read()
+            except OSError as exc:
+                raise InputError(f"cannot be read: {exc.strerror}", source=args.file) from None
+        else:
+            text = args.query
+        bindings = dict(parse_binding(b) for b in args.bind)
+        if args.store:
+            if not os.path.isdir(args.store):
+                raise InputError("is not a store written by 'kg-reasoner assess --store'", source=args.store)
+            result = CohortStore(args.store, read_only=True).query(text, bindings)
+        else:
+            result = rdflib_query(load_files(args.data, Reasoner(engine="reference").kb), text, bindings)
+        sys.stdout.write(serialize(result, args.format))
+    except (QueryError, KgReasonerError) as exc:
+        print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "query":
+        return query_main(args, parser)
+    if args.command == "serve":
+        return serve_main(args)
     if args.resume and (args.format not in RESUMABLE or not args.output):
         parser.error(f"--resume needs --output FILE with --format {' or '.join(RESUMABLE)}")
     if args.jobs < 1:
@@ -199,6 +298,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     skip = _already_written(args.output, args.format) if args.resume else set()
     appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
     out = open(args.output, "a" if appending else "w", encoding="utf-8") if args.output else sys.stdout
+    store = None
+    if args.store:
+        from kg_reasoner.store import CohortStore
+        try:
+            store = CohortStore(args.store)
+        except KgReasonerError as exc:
+            print(f"kg-reasoner: {exc}", file=sys.stderr)
+            return EXIT_INPUT_ERROR
+        store.ensure_ontology(reasoner.kb)
     statuses: Counter = Counter()
     rules: Counter = Counter()
     counts = Counter()
@@ -215,7 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts["unreadable"] += 1
                 print(f"kg-reasoner: error: {item}", file=sys.stderr)
                 continue
-            text, (pid, source, status, assessed, fired) = item
+            text, (pid, source, status, assessed, fired), *graphs = item
+            if store is not None and graphs:
+                store.put_nquads(graphs[0])
             counts["assessed" if assessed else "not assessed"] += 1
             statuses[status or "not assessed"] += 1
             rules.update(fired)
@@ -237,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if "progress" in locals():
             progress.close()
+        if store is not None:
+            store.flush()
         if args.format == "json":
             out.write("\n]\n" if not first else "]\n")
         if out is not sys.stdout:

@@ -45,6 +45,7 @@ class KGR(DefinedNamespace):
     summaryValue: URIRef
     allowedSeverity: URIRef
     allowedConclusion: URIRef
+    assessedBy: URIRef
     code: URIRef
     ucumCode: URIRef
     substance: URIRef

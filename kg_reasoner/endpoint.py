@@ -1,0 +1,256 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over a cohort store: ``kg-reasoner serve --store PATH``.
+
+Server stack: the standard library's ``ThreadingHTTPServer`` (one thread per request) in front of
+pyoxigraph. It adds no dependency that could fall out of maintenance, it is enough for a
+localhost or intranet service, and every query runs in its own process (``forkserver``) that opens
+the store read-only: a query over its time limit is killed without touching the server, and a slow
+query never blocks the others. Put a reverse proxy (TLS, authentication) in front of it for
+anything public; by default it binds to 127.0.0.1 only.
+
+Protocol: ``GET /sparql?query=...``, ``POST /sparql`` as a form (``query=``) or with the query as
+the body (``application/sparql-query``), ``default-graph-uri`` / ``named-graph-uri`` parameters.
+Results by content negotiation: SELECT / ASK as SPARQL JSON (default), XML, CSV or TSV; CONSTRUCT /
+DESCRIBE as Turtle (default), JSON-LD, N-Triples or RDF/XML. ``GET /`` is a page where a person can
+type a query.
+
+Refused with a 4xx status and a message saying why: SPARQL Update in any form (403), ``SERVICE``
+(403), ``FROM`` / ``FROM NAMED`` / graph parameters naming a graph the store does not hold (400), a
+malformed query (400), a result over the row limit (413). A query over the time limit gets 503.
+"""
+
+from __future__ import annotations
+
+import html
+import multiprocessing
+import re
+import sys
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pyoxigraph as ox
+
+RESULT_TYPES = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+#: Short names clients send as ?format= / ?output= (SPARQLWrapper, browsers' form on the page).
+FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
+                "json-ld": "application/ld+json", "jsonld": "application/ld+json", "nt": "application/n-triples",
+                "rdfxml": "application/rdf+xml"}
+_UPDATE = re.compile(r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0      # seconds per query
+    max_rows: int = 10_000     # solutions (SELECT) or triples (CONSTRUCT / DESCRIBE) per result
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _strip(text: str) -> str:
+    """The query without comments, string literals and IRIs: what is left are keywords and names."""
+    text = re.sub(r"<[^<>\s]*>", "<>", text)
+    text = re.sub(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', '""', text)
+    return re.sub(r"#[^\n]*", "", text)
+
+
+def check_query(text: str, graphs: set[str], default_graphs: list[str], named_graphs: list[str]) -> None:
+    """Refuse what a read-only endpoint over this store must not run (raises Refused)."""
+    bare = _strip(text)
+    if _UPDATE.search(bare):
+        raise Refused(403, "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) "
+                           "is not accepted")
+    if re.search(r"\bSERVICE\b", bare, re.I):
+        raise Refused(403, "SERVICE is not accepted: this endpoint never queries other endpoints")
+    iris = re.findall(r"\bFROM\s+(?:NAMED\s+)?<([^>]*)>", text, re.I)
+    if len(iris) != len(re.findall(r"\bFROM\b", bare, re.I)):
+        raise Refused(400, "write FROM and FROM NAMED with a full IRI in angle brackets")
+    for iri in iris + default_graphs + named_graphs:
+        if iri not in graphs:
+            raise Refused(400, f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
+
+
+def _negotiate(accept: str, table: dict, default: str) -> str:
+    for part in (accept or "").split(","):
+        mime = part.split(";")[0].strip().lower()
+        if mime in table:
+            return mime
+        if mime in ("*/*", ""):
+            return default
+    if not accept or "*/*" in accept:
+        return default
+    raise Refused(406, f"cannot answer in {accept}; ask for one of: {', '.join(table)}")
+
+
+def _child(conn, store_path: str, query: str, default_graphs, named_graphs, accept: str, max_rows: int) -> None:
+    """Runs in its own process: opens the store read-only, runs the query, sends (status, type, body)."""
+    try:
+        store = ox.Store.read_only(store_path)
+        kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs \
+            else {"use_default_graph_as_union": True}
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        try:
+            result = store.query(query, **kwargs)
+        except SyntaxError as exc:
+            raise Refused(400, f"the query is not valid SPARQL 1.1: {exc}") from None
+        if isinstance(result, ox.QueryBoolean):
+            mime = _negotiate(accept, RESULT_TYPES, "application/sparql-results+json")
+            conn.send((200, mime, result.serialize(format=RESULT_TYPES[mime])))
+            return
+        graph = isinstance(result, ox.QueryTriples)
+        if graph:   # a client asking for "JSON" or "XML" gets the graph in the RDF syntax of that name
+            accept = {"application/sparql-results+json": "application/ld+json", "application/json":
+                      "application/ld+json", "application/sparql-results+xml": "application/rdf+xml",
+                      "application/xml": "application/rdf+xml"}.get(accept, accept)
+        table, default = (GRAPH_TYPES, "text/turtle") if graph else (RESULT_TYPES, "application/sparql-results+json")
+        mime = _negotiate(accept, table, default)
+        count = sum(1 for _ in result)          # the limit is checked before anything is serialized
+        if count > max_rows:
+            raise Refused(413, f"the result has more than {max_rows:,} {'triples' if graph else 'rows'} "
+                               f"({count:,}); add a LIMIT or narrow the query")
+        result = store.query(query, **kwargs)
+        conn.send((200, mime, result.serialize(format=table[mime])))
+    except Refused as exc:
+        conn.send((exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode()))
+    except Exception as exc:   # any other failure of the query is the query's, reported as such
+        conn.send((400, "text/plain; charset=utf-8", f"the query cannot be run: {exc}\n".encode()))
+    finally:
+        conn.close()
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>kg-reasoner SPARQL</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:60em}}textarea{{width:100%;height:14em;
+font-family:monospace}}</style></head>
+<body><h1>kg-reasoner SPARQL endpoint</h1>
+<p>Read-only SPARQL 1.1 over the cohort store <code>{store}</code>. Each query may run {timeout:g} s and
+return {rows:,} rows. The query library of kg-reasoner (<code>queries/*.rq</code>) runs here as it is.</p>
+<form method="post" action="/sparql">
+<textarea name="query">{example}</textarea>
+<p>Results as <select name="format"><option value="application/sparql-results+json">JSON</option>
+<option value="text/csv">CSV</option><option value="text/tab-separated-values">TSV</option>
+<option value="application/sparql-results+xml">XML</option></select>
+<button type="submit">Run</button></p></form></body></html>
+"""
+
+EXAMPLE = """PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>
+SELECT ?status (COUNT(?patient) AS ?patients) WHERE {
+    ?patient kgr:hasStatus/kgr:code ?status .
+} GROUP BY ?status ORDER BY ?status"""
+
+
+def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits()):
+    ctx = multiprocessing.get_context("forkserver")
+    # the store does not change while it is served (a writer beside read-only readers is undefined
+    # behaviour in RocksDB): its graphs are listed once
+    known = frozenset(g.value for g in ox.Store.read_only(store_path).named_graphs() if isinstance(g, ox.NamedNode))
+
+    def graphs() -> frozenset[str]:
+        return known
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "kg-reasoner-sparql"
+
+        def log_message(self, fmt, *args):   # quiet unless asked: one line per request on stderr
+            if getattr(self.server, "verbose", False):
+                sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+        def _send(self, status: int, mime: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", mime)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _params(self) -> dict:
+            params = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+            if self.command == "POST":
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8") if length else ""
+                ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                if ctype == "application/x-www-form-urlencoded":
+                    for k, v in parse_qs(body, keep_blank_values=True).items():
+                        params.setdefault(k, []).extend(v)
+                elif ctype == "application/sparql-query":
+                    params["query"] = [body]
+                elif ctype == "application/sparql-update":
+                    raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+                else:
+                    raise Refused(415, "POST a form (application/x-www-form-urlencoded) or a query "
+                                       "(application/sparql-query)")
+            return params
+
+        def _handle(self) -> None:
+            path = urlsplit(self.path).path
+            try:
+                params = self._params()
+                if path == "/" and "query" not in params:
+                    page = PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
+                                       example=html.escape(EXAMPLE))
+                    self._send(200, "text/html; charset=utf-8", page.encode())
+                    return
+                if path not in ("/", "/sparql"):
+                    raise Refused(404, "the endpoint is /sparql")
+                if "update" in params:
+                    raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+                queries = params.get("query", [])
+                if len(queries) != 1 or not queries[0].strip():
+                    raise Refused(400, "give exactly one query (the 'query' parameter)")
+                wanted = (params.get("format") or params.get("output") or [None])[0]
+                accept = FORMAT_NAMES.get(wanted, wanted) if wanted else self.headers.get("Accept") or ""
+                default_graphs = params.get("default-graph-uri", [])
+                named_graphs = params.get("named-graph-uri", [])
+                check_query(queries[0], graphs(), default_graphs, named_graphs)
+                self._send(*self._run(queries[0], default_graphs, named_graphs, accept))
+            except Refused as exc:
+                self._send(exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
+
+        def _run(self, query, default_graphs, named_graphs, accept):
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(child, store_path, query, default_graphs, named_graphs,
+                                                    accept, limits.max_rows), daemon=True)
+            proc.start()
+            child.close()
+            try:
+                if parent.poll(limits.timeout):
+                    return parent.recv()
+                raise Refused(503, f"the query ran longer than the time limit of {limits.timeout:g} s and was "
+                                   "stopped; narrow it or add a LIMIT")
+            except EOFError:
+                return 500, "text/plain; charset=utf-8", b"the query process ended without an answer\n"
+            finally:
+                if proc.is_alive():
+                    proc.kill()
+                proc.join()
+                parent.close()
+
+        do_GET = do_POST = do_HEAD = _handle
+
+        def do_PUT(self):  # noqa: N802
+            self._send(405, "text/plain; charset=utf-8", b"read-only endpoint: use GET or POST with a query\n")
+
+        do_DELETE = do_PATCH = do_PUT
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
