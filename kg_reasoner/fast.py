@@ -348,11 +348,11 @@ class FastEngine:
             self.validation = compile_validation_shapes(kb.validation_shapes)
         except _Unsupported:
             self.validation = None
-        self.store = ox.Store()
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_RULES_GRAPH)
-                          for s, p, o in kb.rules_base if not isinstance(s, Literal))
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
-                          for s, p, o in kb.ontology if not isinstance(s, Literal))
+        self._ontology_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_RULES_GRAPH)
+                                for s, p, o in kb.rules_base if not isinstance(s, Literal)]
+        self._ontology_quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
+                                 for s, p, o in kb.ontology if not isinstance(s, Literal)]
+        self._new_store()
         self._closure_types: dict = {}
         for s, o in kb.rules_base.subject_objects(RDF.type):
             self._closure_types.setdefault(s, set()).add(o)
@@ -363,6 +363,16 @@ class FastEngine:
         for s, o in kb.rules_base.subject_objects(RDFS.subClassOf):
             self._sup.setdefault(s, set()).add(o)
         self._closure_set = frozenset(kb.closure)
+
+    #: Patients assessed on one store before it is replaced by a fresh one. oxigraph's in-memory
+    #: store never forgets a string it has seen: without this, memory and time per patient would
+    #: grow with the cohort (every patient mints new IRIs).
+    STORE_RENEWAL = 500
+
+    def _new_store(self) -> None:
+        self.store = ox.Store()
+        self.store.extend(self._ontology_quads)
+        self._uses = 0
 
     @functools.lru_cache(maxsize=64)
     def instances_of(self, targets: tuple) -> frozenset:
@@ -383,6 +393,9 @@ class FastEngine:
             owl, errors = reference_owl(self.kb, asserted)
             owl_by = "owlrl"
         inconsistencies = sorted(errors)
+        if self._uses >= self.STORE_RENEWAL:
+            self._new_store()
+        self._uses += 1
         n = next(_counter)
         ga, gi = ox.NamedNode(f"urn:kg-reasoner:run:{n}:asserted"), ox.NamedNode(f"urn:kg-reasoner:run:{n}:inferred")
         store = self.store
