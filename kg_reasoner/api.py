@@ -148,15 +148,15 @@ class Reasoner:
 
 def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None, activity: dict | None = None) -> dict:
     """The rdflib views of one assessment: her asserted, inferred and provenance graphs as a dataset,
-    the explanation graph (her triples and the ontology context), and the full graph the rules saw."""
+    the explanation graph (her three graphs and the ontology context), and the full graph the rules saw."""
     dataset, a, i = patient_dataset(iri, asserted, inferred)
+    prov = dataset.graph(URIRef(f"{iri}/graph/provenance"))
     if activity is not None:
-        prov = dataset.graph(URIRef(f"{iri}/graph/provenance"))
         for t in provenance_triples(kb, iri, i, **activity):
             prov.add(t)
     context = explanation_context(kb, a, i)
     graph = Graph()
-    for g in (a, i, context):
+    for g in (a, i, prov, context):
         graph.addN((s, p, o, graph) for s, p, o in g)
     if work is None:
         work = PreparedQueryGraph()

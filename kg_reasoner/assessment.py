@@ -54,7 +54,8 @@ class Assessment:
 
     @property
     def graph(self) -> Graph:
-        """Patient triples plus the ontology statements the explanation needs (self-contained)."""
+        """Her asserted, inferred and provenance triples plus the ontology statements the explanation
+        needs (self-contained: what ``to_turtle`` prints)."""
         return self._graph("graph")
 
     @property

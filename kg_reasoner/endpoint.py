@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 
+from kg_reasoner.resources import read_text
+
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
     "application/json": ox.QueryResultsFormat.JSON,
@@ -103,6 +105,7 @@ def _child(conn, store_path: str, query: str, default_graphs, named_graphs, acce
     """Runs in its own process: opens the store read-only, runs the query, sends (status, type, body)."""
     try:
         store = ox.Store.read_only(store_path)
+        conn.send("ready")                      # the time limit counts from here: the query's own time
         kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs \
             else {"use_default_graph_as_union": True}
         if named_graphs:
@@ -151,14 +154,20 @@ return {rows:,} rows. The query library of kg-reasoner (<code>queries/*.rq</code
 <button type="submit">Run</button></p></form></body></html>
 """
 
-EXAMPLE = """PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>
-SELECT ?status (COUNT(?patient) AS ?patients) WHERE {
-    ?patient kgr:hasStatus/kgr:code ?status .
-} GROUP BY ?status ORDER BY ?status"""
+#: Seconds a query process may take to start and open the store (not counted in the time limit).
+STARTUP_LIMIT = 60.0
+
+
+def _warm_up() -> None:
+    """Runs once in a fresh process: makes the forkserver import what every query process needs."""
 
 
 def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits()):
     ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kg_reasoner.endpoint", "pyoxigraph"])
+    warm = ctx.Process(target=_warm_up)      # start the forkserver now, not on the first request
+    warm.start()
+    warm.join()
     # the store does not change while it is served (a writer beside read-only readers is undefined
     # behaviour in RocksDB): its graphs are listed once
     known = frozenset(g.value for g in ox.Store.read_only(store_path).named_graphs() if isinstance(g, ox.NamedNode))
@@ -206,7 +215,7 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 params = self._params()
                 if path == "/" and "query" not in params:
                     page = PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
-                                       example=html.escape(EXAMPLE))
+                                       example=html.escape(read_text("queries", "status-counts.rq")))
                     self._send(200, "text/html; charset=utf-8", page.encode())
                     return
                 if path not in ("/", "/sparql"):
@@ -232,6 +241,11 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
             proc.start()
             child.close()
             try:
+                if not parent.poll(STARTUP_LIMIT):
+                    raise Refused(503, "the query process did not start; the machine is overloaded, try again")
+                ready = parent.recv()
+                if ready != "ready":
+                    return ready
                 if parent.poll(limits.timeout):
                     return parent.recv()
                 raise Refused(503, f"the query ran longer than the time limit of {limits.timeout:g} s and was "

@@ -50,7 +50,7 @@ def test_csv_rows(cohort):
     assert (p04["status"], p04["rules"], p04["missing"], p04["flags"]) == ("not_recommended", "R1;R3", "", "")
 
 
-def test_trig_keeps_asserted_and_inferred_apart(tmp_path):
+def test_trig_keeps_asserted_inferred_and_provenance_apart(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps([load_case(p)["patient"] for p in VIGNETTES[:2]]))
     proc = run_cli("assess", str(path), "--format", "trig", "--quiet")
@@ -59,7 +59,7 @@ def test_trig_keeps_asserted_and_inferred_apart(tmp_path):
     ds.parse(data=proc.stdout, format="trig")
     names = sorted(str(g.identifier) for g in ds.graphs() if len(g))
     assert names == [f"https://w3id.org/kg-reasoner/patient/{p}/graph/{k}" for p in ("P01", "P02")
-                     for k in ("asserted", "inferred")]
+                     for k in ("asserted", "inferred", "provenance")]
 
 
 def test_output_file_and_resume(cohort, tmp_path):

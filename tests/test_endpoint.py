@@ -32,7 +32,7 @@ def endpoint(tmp_path_factory):
     run = run_cli("assess", *map(str, VIGNETTES), "--format", "csv", "--store", str(store), "--quiet")
     assert run.returncode in (0, 1), run.stderr
     proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "2", "--max-rows", "50"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                             "--timeout", "4", "--max-rows", "50"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ))
     line = proc.stderr.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", line)
@@ -146,16 +146,16 @@ def test_slow_query_is_stopped_and_does_not_block_others(endpoint):
 
     def run_slow():
         slow["result"] = request(endpoint, query=SLOW)
+        slow["done"] = time.monotonic()
 
     t = threading.Thread(target=run_slow)
     t.start()
-    time.sleep(0.3)
-    start = time.monotonic()
+    time.sleep(0.5)
     status, _, _ = request(endpoint, query=STATUS_COUNTS)
-    fast_took = time.monotonic() - start
+    fast_done = time.monotonic()
     t.join()
-    assert status == 200 and fast_took < 1.5          # answered while the slow query was running
-    assert slow["result"][0] == 503 and "time limit" in slow["result"][2]
+    assert status == 200 and fast_done < slow["done"]      # answered while the slow query was running
+    assert slow["result"][0] == 503 and "time limit of 4 s" in slow["result"][2]
 
 
 def test_sparqlwrapper_client(endpoint):

@@ -27,6 +27,7 @@ LIBRARY = {
     "evidence-for-conclusion": [{}, {"concludesCode": '"indicated"'}],
     "indicated-without-followup-test": [{"since": "2026-11-25T00:00:00Z"}],
     "explain-outcome": [{}],
+    "status-counts": [{}, {"status": '"indicated"'}],
 }
 
 
