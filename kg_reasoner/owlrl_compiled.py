@@ -53,10 +53,31 @@ def _identity(v):
     return v
 
 
-class OwlRlTables:
+class _TripleIndex:
+    """Triples with the five lookups the rules join on."""
+
+    def __init__(self):
+        self.triples: set = set()
+        self.sp: dict = defaultdict(set)      # (s, p) -> objects
+        self.po: dict = defaultdict(set)      # (p, o) -> subjects
+        self.s_any: dict = defaultdict(set)   # s -> (p, o)
+        self.o_any: dict = defaultdict(set)   # o -> (s, p)
+        self.p_any: dict = defaultdict(set)   # p -> (s, o)
+
+    def index(self, s, p, o) -> None:
+        self.triples.add((s, p, o))
+        self.sp[(s, p)].add(o)
+        self.po[(p, o)].add(s)
+        self.s_any[s].add((p, o))
+        self.o_any[o].add((s, p))
+        self.p_any[p].add((s, o))
+
+
+class OwlRlTables(_TripleIndex):
     """The closed ontology as lookup tables for the instance-level OWL 2 RL rules."""
 
     def __init__(self, tbox: Graph):
+        super().__init__()     # the closure as indexes, for joins of a patient triple with an ontology triple
         g = tbox
         self.sup: dict = defaultdict(set)
         self.spo: dict = defaultdict(set)
@@ -76,20 +97,8 @@ class OwlRlTables:
         self.disjoint: dict = defaultdict(set)      # class -> {(c1, c2) as the axiom orders them}
         self.complement: dict = defaultdict(set)
         self.all_different: list[list] = []
-        # the closure as indexes, for joins of a patient triple with an ontology triple
-        self.sp: dict = defaultdict(set)
-        self.po: dict = defaultdict(set)
-        self.s_any: dict = defaultdict(set)
-        self.o_any: dict = defaultdict(set)
-        self.p_any: dict = defaultdict(set)
-        self.triples = set()
         for s, p, o in g:
-            self.triples.add((s, p, o))
-            self.sp[(s, p)].add(o)
-            self.po[(p, o)].add(s)
-            self.s_any[s].add((p, o))
-            self.o_any[o].add((s, p))
-            self.p_any[p].add((s, o))
+            self.index(s, p, o)
             if p == RDFS.subClassOf and s != o:
                 self.sup[s].add(o)
             elif p == OWL.equivalentClass and s != o:
@@ -173,23 +182,18 @@ class OwlRlTables:
         return _Run(self).run(asserted)
 
 
-class _Run:
+class _Run(_TripleIndex):
     """One patient's forward chaining: a work queue of new triples."""
 
     def __init__(self, t: OwlRlTables):
+        super().__init__()
         self.t = t
-        self.data: set = set()
-        self.sp: dict = defaultdict(set)
-        self.po: dict = defaultdict(set)
-        self.s_any: dict = defaultdict(set)
-        self.o_any: dict = defaultdict(set)
-        self.p_any: dict = defaultdict(set)
         self.queue: list = []
         self.errors: list[str] = []
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
-        return triple in self.data or triple in self.t.triples
+        return triple in self.triples or triple in self.t.triples
 
     def objs(self, s, p):
         return self.sp.get((s, p), set()) | self.t.sp.get((s, p), set())
@@ -202,14 +206,9 @@ class _Run:
 
     def add(self, s, p, o) -> None:
         triple = (s, p, o)
-        if isinstance(p, Literal) or triple in self.data or triple in self.t.triples:
+        if isinstance(p, Literal) or triple in self.triples or triple in self.t.triples:
             return
-        self.data.add(triple)
-        self.sp[(s, p)].add(o)
-        self.po[(p, o)].add(s)
-        self.s_any[s].add((p, o))
-        self.o_any[o].add((s, p))
-        self.p_any[p].add((s, o))
+        self.index(s, p, o)
         self.queue.append(triple)
 
     def error(self, message: str) -> None:
@@ -224,7 +223,7 @@ class _Run:
         self._datatypes(asserted)
         while self.queue:
             self._fire(self.queue.pop())
-        return self.data, self.errors
+        return self.triples, self.errors
 
     def _datatypes(self, asserted) -> None:
         """dt-type2 and dt-not-type for the patient's literals, as owlrl does them."""
