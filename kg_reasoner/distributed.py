@@ -50,14 +50,9 @@ def _partitions(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _ordered(client, func, partitions: Iterable[list], config: tuple, window: int) -> Iterator[list]:
-    from collections import deque
-    pending: deque = deque()
-    for part in partitions:
-        pending.append(client.submit(func, part, config, pure=False))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    """Each partition's results in order, at most ``window`` partitions on the cluster at a time."""
+    from kg_reasoner.cli import ordered_bounded
+    return ordered_bounded(lambda part: client.submit(func, part, config, pure=False), partitions, window)
 
 
 def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 256) -> Iterator:

@@ -383,10 +383,10 @@ class FastEngine:
     def reason(self, patient: URIRef, asserted: Graph, explain: Callable | None = None) -> FastResult:
         from kg_reasoner.engine import owl_inferred_filter, reference_owl, reference_rules, reference_validation
         asserted_triples = list(asserted)
+        asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
             owl_by = "compiled"
-            asserted_set = set(asserted_triples)
             owl = [t for t in data if t not in asserted_set and t not in self._closure_set
                    and owl_inferred_filter(None, t, ())]
         else:
@@ -422,7 +422,6 @@ class FastEngine:
                     store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in rdf_derived)
                     derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
                     shacl_by = "pyshacl"
-            asserted_set = set(asserted_triples)
             inferred = {(s, p, canonical_literal(o)) for s, p, o in owl}
             for s, p, o in derived:
                 t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
