@@ -94,7 +94,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...]) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     from kg_reasoner import __version__
-    h = hashlib.sha256(f"kg-reasoner {__version__} cache 2 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache 3 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
     for folder, names in (("ontology", ONTOLOGY_FILES + ((REFERENCE_TABLE_FILE,) if not reference_table else ())),
                           ("shapes", VALIDATION_SHAPES + RULE_SHAPES)):
         for name in names:

@@ -149,7 +149,6 @@ def _read_set(algebra):
 @dataclass
 class _Rule:
     text: str                 # the rule's CONSTRUCT as a SELECT of the template's variables
-    template: list            # [(s, p, o)] of ("var", name) / ("const", pyoxigraph term)
     reads: Any
     uses_this: bool
     slots: list = field(default_factory=list)   # the template as projection indexes / constant terms
@@ -226,7 +225,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[_RuleShape]:
             algebra = prepareQuery(text).algebra
             select, template, names = _as_select(text, algebra)
             slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
-            rules.append(_Rule(select, template, _read_set(algebra), "$this" in text or "?this" in text,
+            rules.append(_Rule(select, _read_set(algebra), "$this" in text or "?this" in text,
                                slots=slots, this_index=names.index("this")))
         out.append(_RuleShape(node, float(shapes.value(node, SH.order) or 0), targets, rules))
     return sorted(out, key=lambda s: s.order)
@@ -724,7 +723,7 @@ def _with_oxigraph_constants(programs: list[_RuleShape] | None) -> list[_RuleSha
         return None
     out = []
     for shape in programs:
-        rules = [_Rule(r.text, r.template, r.reads, r.uses_this, this_index=r.this_index,
+        rules = [_Rule(r.text, r.reads, r.uses_this, this_index=r.this_index,
                        slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots])
                  for r in shape.rules]
         out.append(_RuleShape(shape.node, shape.order, shape.targets, rules))
