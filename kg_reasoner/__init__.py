@@ -23,6 +23,7 @@ from kg_reasoner.errors import (  # noqa: E402
     OntologyError,
 )
 from kg_reasoner.assessment import Assessment  # noqa: E402
+from kg_reasoner.guidance import Guidance, PROGESTERONE  # noqa: E402
 from kg_reasoner.api import assess, assess_many, Reasoner  # noqa: E402
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "assess_many",
     "Assessment",
     "Reasoner",
+    "Guidance",
+    "PROGESTERONE",
     "KgReasonerError",
     "InputError",
     "PatientDataError",

@@ -16,6 +16,7 @@ from kg_reasoner.engine import (KnowledgeBase, PreparedQueryGraph, explanation_c
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain import explain
 from kg_reasoner.fast import fast_engine
+from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
 from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
                                 split_patients)
@@ -35,18 +36,20 @@ class Reasoner:
     ``engine``: "fast" (default) or "reference"; both give the same outcomes and the same
     inferred triples (``tests/test_differential.py``).
 
-    ``reference_table``: a Turtle file replacing the default serum progesterone
-    reference table. ``extra_ontology``: Turtle files loaded beside the bundled
-    ontology (e.g. a new cause progesterone cannot address).
+    ``guidance``: the guidance module on the core (default: the bundled progesterone guidance;
+    see ``kg_reasoner.guidance``). ``reference_table``: a Turtle file replacing its default
+    reference table (for progesterone: serum progesterone by gestational week).
+    ``extra_ontology``: Turtle files loaded beside it (e.g. a new cause progesterone cannot address).
     """
 
     def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = (),
-                 engine: str = "fast"):
+                 engine: str = "fast", guidance: Guidance = PROGESTERONE):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
+        self.guidance = guidance
         self.kb: KnowledgeBase = load_knowledge_base(
-            str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology))
+            str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance)
         self._fast = fast_engine(self.kb) if engine == "fast" else None
         self.reader = SummaryReader(_vocabulary(self.kb))
         self.fhir = _fhir_vocabulary(self.kb)

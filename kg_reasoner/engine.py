@@ -27,8 +27,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS, XSD
 
 from kg_reasoner.errors import OntologyError, UnreadableInputError
 from kg_reasoner.namespaces import ERR, KGR
-from kg_reasoner.resources import (ONTOLOGY_FILES, REFERENCE_TABLE_FILE, RULE_SHAPES, VALIDATION_SHAPES,
-                                   read_text)
+from kg_reasoner.guidance import CORE_VALIDATION, PROGESTERONE, Guidance, public_id, read_document
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,13 @@ class PreparedQueryGraph(Graph):
         return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
 
 
-def _parse_packaged(folder: str, names, into: Graph) -> None:
-    for name in names:
-        into.parse(data=read_text(folder, name), format="turtle", publicID=f"kg-reasoner:{folder}/{name}")
+def _parse_documents(docs, into: Graph) -> None:
+    for doc in docs:
+        try:
+            text = read_document(doc)
+            into.parse(data=text, format="turtle", publicID=public_id(doc))
+        except Exception as exc:
+            raise UnreadableInputError(f"is not a readable Turtle file of the guidance: {exc}", source=doc) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,33 +94,34 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg-reasoner"
 
 
-def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...]) -> str:
+def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     from kg_reasoner import __version__
-    h = hashlib.sha256(f"kg-reasoner {__version__} cache 3 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
-    for folder, names in (("ontology", ONTOLOGY_FILES + ((REFERENCE_TABLE_FILE,) if not reference_table else ())),
-                          ("shapes", VALIDATION_SHAPES + RULE_SHAPES)):
-        for name in names:
-            h.update(f"\0{folder}/{name}\0".encode() + read_text(folder, name).encode())
-    for f in ([reference_table] if reference_table else []) + list(extra_ontology):
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache 4 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h.update(f"\0guidance {guidance.name}\0".encode())
+    docs = (guidance.ontology_documents(with_reference_table=not reference_table) + CORE_VALIDATION
+            + ("rules",) + guidance.rule_documents())
+    for doc in docs + (("user",) + ((reference_table,) if reference_table else ()) + tuple(extra_ontology)):
         try:
-            h.update(f"\0{f}\0".encode() + Path(f).read_bytes())
+            h.update(f"\0{doc}\0".encode() + (read_document(doc).encode() if doc not in ("rules", "user") else b""))
         except OSError:
-            h.update(f"\0{f}\0unreadable".encode())   # _build reports it
+            h.update(f"\0{doc}\0unreadable".encode())   # _build reports it
     return h.hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=8)
-def load_knowledge_base(reference_table: str | None = None, extra_ontology: tuple[str, ...] = ()) -> KnowledgeBase:
+def load_knowledge_base(reference_table: str | None = None, extra_ontology: tuple[str, ...] = (),
+                        guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
     """Load and close the ontology once per process and configuration, from the on-disk cache when
     it holds this exact configuration (see cache_dir()).
 
-    ``reference_table`` replaces the default progesterone reference table;
-    ``extra_ontology`` adds Turtle files (e.g. a guidance extension) beside ours.
+    ``guidance``: the guidance module loaded on the core (default: the bundled progesterone guidance);
+    ``reference_table`` replaces its default reference table;
+    ``extra_ontology`` adds Turtle files (e.g. a guidance extension) beside it.
     Imports are resolved from the bundled files only: nothing is fetched.
     """
     folder = cache_dir()
-    path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology)}.pickle" if folder else None
+    path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology, guidance)}.pickle" if folder else None
     if path is not None and path.is_file():
         try:
             with path.open("rb") as fh:
@@ -126,7 +130,7 @@ def load_knowledge_base(reference_table: str | None = None, extra_ontology: tupl
                 return kb
         except Exception as exc:  # a damaged or foreign cache file is rebuilt, never trusted
             log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
-    kb = _build_knowledge_base(reference_table, extra_ontology)
+    kb = _build_knowledge_base(reference_table, extra_ontology, guidance)
     if path is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -138,12 +142,11 @@ def load_knowledge_base(reference_table: str | None = None, extra_ontology: tupl
     return kb
 
 
-def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...]) -> KnowledgeBase:
+def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...],
+                          guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
     onto = Graph()
-    _parse_packaged("ontology", ONTOLOGY_FILES, onto)
+    _parse_documents(guidance.ontology_documents(with_reference_table=not reference_table), onto)
     user_files = ([reference_table] if reference_table else []) + list(extra_ontology)
-    if not reference_table:
-        _parse_packaged("ontology", [REFERENCE_TABLE_FILE], onto)
     for f in user_files:
         try:
             onto.parse(f, format="turtle")
@@ -161,8 +164,8 @@ def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str
     rules_base = Graph()
     rules_base.addN((s, p, o, rules_base) for s, p, o in closure if _rules_relevant(s, p, o))
     validation, rules = Graph(), Graph()
-    _parse_packaged("shapes", VALIDATION_SHAPES, validation)
-    _parse_packaged("shapes", RULE_SHAPES, rules)
+    _parse_documents(CORE_VALIDATION, validation)
+    _parse_documents(guidance.rule_documents(), rules)
     from kg_reasoner.fast import compile_rule_shapes
     return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules, compile_rule_shapes(rules))
 
