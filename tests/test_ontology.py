@@ -6,7 +6,7 @@ import re
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
 from kg_reasoner import Reasoner
 from kg_reasoner.engine import load_knowledge_base
@@ -27,10 +27,6 @@ def onto() -> Graph:
     return load_knowledge_base().ontology
 
 
-def our_terms(g: Graph):
-    return sorted({s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith((KGR_NS, PRG_NS))})
-
-
 def test_every_term_used_in_code_exists(onto):
     declared = set(g for g in onto.subjects(RDF.type, None))
     used = [getattr(KGR, name) for name in KGR.__annotations__]
@@ -39,24 +35,8 @@ def test_every_term_used_in_code_exists(onto):
     assert len(used) > 30
 
 
-def test_every_term_has_label_and_definition(onto):
-    terms = our_terms(onto)
-    assert len(terms) > 150
-    no_label = [str(t) for t in terms if (t, RDFS.label, None) not in onto]
-    no_def = [str(t) for t in terms if (t, SKOS.definition, None) not in onto]
-    assert no_label == [] and no_def == []
-
-
-def test_labels_are_unique(onto):
-    seen: dict = {}
-    for t in our_terms(onto):
-        for label in onto.objects(t, RDFS.label):
-            seen.setdefault((str(label).lower(), _kind(onto, t)), []).append(str(t))
-    assert {k: v for k, v in seen.items() if len(v) > 1} == {}
-
-
-def _kind(g, t):
-    return "class" if (t, RDF.type, OWL.Class) in g else "other"
+# Labels, definitions, unique labels, metadata, rule citations and code formats are checked by the
+# quality-control queries queries/qc/*-violation.rq (tests/test_ontology_checks.py).
 
 
 @pytest.mark.parametrize("doc", ["core", "code-systems", "progesterone", "progesterone-reference-ranges"])
