@@ -34,8 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kg-reasoner",
         description="Knowledge-graph reasoning for clinical guidance: can progesterone prevent miscarriage?",
-        epilog="Exit codes: 0 all assessed; 1 some patient could not be assessed (fail closed); "
-               "2 some input could not be read, or bad arguments; 130 interrupted.",
+        epilog="Exit codes: 0 all assessed; 1 some patient could not be assessed (fail closed), or "
+               "(release) a check of the ontology failed and nothing was written; 2 some input could not be "
+               "read, bad arguments, or a missing optional dependency; 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"kg-reasoner {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -91,7 +92,31 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="result-size limit in rows or triples (default 10,000)")
     v.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    r = sub.add_parser("release", help="check the ontology and write its release artefacts",
+                       description="Check the bundled ontology (OWL 2 RL profile, quality-control queries, "
+                                   "HermiT) and, when every check passes, write it as Turtle, RDF/XML and "
+                                   "JSON-LD with a Protégé catalog, pyLODE HTML documentation and release.json. "
+                                   "Needs the 'ontology' extra (owlready2, pyLODE) and Java.")
+    r.add_argument("--out", metavar="DIR", help=f"output folder (default dist/ontology/{__version__}; replaced)")
+    r.add_argument("--no-html", action="store_true", help="skip the HTML documentation")
+    r.add_argument("--skip-hermit", action="store_true", help="skip the HermiT check (no Java here)")
     return p
+
+
+def release_main(args) -> int:
+    from kg_reasoner.ontology_checks import ReasonerUnavailable
+    from kg_reasoner.release import ReleaseCheckFailed, release
+    try:
+        report = release(args.out, html=not args.no_html, hermit=not args.skip_hermit)
+    except ReleaseCheckFailed as exc:
+        print(f"kg-reasoner release: {exc}", file=sys.stderr)
+        return EXIT_NOT_ASSESSED
+    except (ImportError, ReasonerUnavailable) as exc:
+        print(f"kg-reasoner release: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    print(f"kg-reasoner release {report.version}: {len(report.files)} files in {report.out}; "
+          f"see {report.out / 'release.json'}", file=sys.stderr)
+    return EXIT_OK
 
 
 def serve_main(args) -> int:
@@ -286,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return query_main(args, parser)
     if args.command == "serve":
         return serve_main(args)
+    if args.command == "release":
+        return release_main(args)
     if args.resume and (args.format not in RESUMABLE or not args.output):
         parser.error(f"--resume needs --output FILE with --format {' or '.join(RESUMABLE)}")
     if args.jobs < 1:
