@@ -24,12 +24,15 @@ from kg_reasoner.errors import (  # noqa: E402
 )
 from kg_reasoner.assessment import Assessment  # noqa: E402
 from kg_reasoner.guidance import Guidance, PROGESTERONE  # noqa: E402
-from kg_reasoner.api import assess, assess_many, Reasoner  # noqa: E402
+from kg_reasoner.cohort import CohortResult  # noqa: E402
+from kg_reasoner.api import assess, assess_cohort, assess_many, Reasoner  # noqa: E402
 
 __all__ = [
     "__version__",
     "assess",
     "assess_many",
+    "assess_cohort",
+    "CohortResult",
     "Assessment",
     "Reasoner",
     "Guidance",

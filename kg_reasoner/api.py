@@ -11,6 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
 
 from kg_reasoner.assessment import Assessment
+from kg_reasoner.cohort import CohortResult
 from kg_reasoner.engine import (KnowledgeBase, PreparedQueryGraph, explanation_context, explanation_graph,
                                 load_knowledge_base, patient_dataset, reason)
 from kg_reasoner.errors import InputError, PatientDataError
@@ -148,6 +149,15 @@ class Reasoner:
         for pi in self.read_many(inputs):
             yield pi if isinstance(pi, InputError) else self.assess_input(pi)
 
+    def assess_cohort(self, inputs: Iterable[Any]) -> CohortResult:
+        """Assess every patient of every input and keep them together: a CohortResult (counts,
+        ``to_dataframe()``, ``to_store(path)``, a summary table in Jupyter), with the InputErrors of
+        what could not be read."""
+        assessments, errors = [], []
+        for item in self.assess_many(inputs):
+            (errors if isinstance(item, InputError) else assessments).append(item)
+        return CohortResult(assessments, errors, kb=self.kb)
+
 
 def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None, activity: dict | None = None) -> dict:
     """The rdflib views of one assessment: her asserted, inferred and provenance graphs as a dataset,
@@ -242,3 +252,12 @@ def _reasoner(reference_table, extra_ontology, engine: str) -> Reasoner:
     if not reference_table and not extra_ontology:
         return _default_reasoner(engine)
     return Reasoner(reference_table, extra_ontology, engine=engine)
+
+
+def assess_cohort(inputs: Iterable[Any], *, reference_table: PathLike | None = None,
+                  extra_ontology: Iterable[PathLike] = (), engine: str = "fast",
+                  guidance: Guidance = PROGESTERONE) -> CohortResult:
+    """Assess a cohort (paths, directories, dicts, graphs) into one CohortResult."""
+    if guidance is not PROGESTERONE:
+        return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance).assess_cohort(inputs)
+    return _reasoner(reference_table, extra_ontology, engine).assess_cohort(inputs)

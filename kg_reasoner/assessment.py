@@ -91,6 +91,12 @@ class Assessment:
         values are passed as ``initBindings``."""
         return self.full_graph.query(sparql, initBindings=bindings or None)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: a card with the status, the rules with their guidance sentences,
+        the criteria with evidence, missing data, flags and advice."""
+        from kg_reasoner.display import assessment_html
+        return assessment_html(self)
+
     # ------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {

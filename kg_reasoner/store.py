@@ -51,8 +51,8 @@ class CohortStore:
         self.store.add(ox.Quad(_META, _LOADED, key, _META))
 
     def put(self, assessment) -> None:
-        """Add or replace one patient's asserted and inferred graphs."""
-        for g in (assessment.asserted, assessment.inferred):
+        """Add or replace one patient's asserted, inferred and provenance graphs."""
+        for g in (assessment.asserted, assessment.inferred, assessment.provenance):
             name = ox.NamedNode(str(g.identifier))
             self.store.clear_graph(name)
             self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name) for s, p, o in g)
@@ -73,6 +73,18 @@ class CohortStore:
                                     substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()})
         except (SyntaxError, RuntimeError, ValueError) as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
+
+
+    def select(self, text: str, **bindings: Any) -> list[dict]:
+        """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
+        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in:
+        rdflib terms as they are, Python values as literals (give an IRI as ``rdflib.URIRef``)."""
+        from rdflib import Literal as _Literal
+        from rdflib.term import Identifier
+        terms = {k: v if isinstance(v, Identifier) else _Literal(v) for k, v in bindings.items()}
+        names, data = rows(self.query(text, terms))
+        return [{n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
+                 for n, t in zip(names, r)} for r in data]
 
 
 def _ontology_key(kb) -> str:
