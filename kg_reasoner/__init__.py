@@ -25,6 +25,8 @@ from kg_reasoner.errors import (  # noqa: E402
 from kg_reasoner.assessment import Assessment  # noqa: E402
 from kg_reasoner.guidance import Guidance, PROGESTERONE  # noqa: E402
 from kg_reasoner.cohort import CohortResult  # noqa: E402
+from kg_reasoner.resources import query_names  # noqa: E402
+from kg_reasoner.sparql import library_query  # noqa: E402
 from kg_reasoner.api import assess, assess_cohort, assess_many, Reasoner  # noqa: E402
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "assess_many",
     "assess_cohort",
     "CohortResult",
+    "library_query",
+    "query_names",
     "Assessment",
     "Reasoner",
     "Guidance",

@@ -159,23 +159,60 @@ class Reasoner:
         return CohortResult(assessments, errors, kb=self.kb)
 
 
+class _Graphs(dict):
+    """The rdflib views of one assessment, each built on first use:
+
+    - ``dataset``: her asserted, inferred and provenance graphs (three named graphs);
+    - ``context``: the ontology's statements about the terms they mention;
+    - ``graph``: the three graphs plus the context (self-contained: what ``to_turtle`` prints);
+    - ``full_graph``: what the rules saw (ontology closure + asserted + inferred).
+
+    Writing a cohort to a store needs only the dataset, which is cheap."""
+
+    def __init__(self, kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None, activity: dict | None):
+        super().__init__()
+        self.kb, self.iri, self.asserted, self.inferred, self.work, self.activity = kb, iri, asserted, inferred, work, activity
+
+    def __missing__(self, name: str):
+        kb = self.kb
+        if name == "dataset":
+            dataset, a, i = patient_dataset(self.iri, self.asserted, self.inferred)
+            prov = dataset.graph(URIRef(f"{self.iri}/graph/provenance"))
+            if self.activity is not None:
+                for t in provenance_triples(kb, self.iri, i, **self.activity):
+                    prov.add(t)
+            value = dataset
+        elif name == "context":
+            value = explanation_context(kb, self["dataset"].graph(URIRef(f"{self.iri}/graph/asserted")),
+                                        self["dataset"].graph(URIRef(f"{self.iri}/graph/inferred")))
+        elif name == "graph":
+            value = Graph()
+            ds = self["dataset"]
+            for g in [ds.graph(URIRef(f"{self.iri}/graph/{n}")) for n in ("asserted", "inferred", "provenance")] \
+                    + [self["context"]]:
+                value.addN((s, p, o, value) for s, p, o in g)
+        elif name == "full_graph":
+            value = self.work
+            if value is None:
+                value = PreparedQueryGraph()
+                for g in (kb.rules_base, self.asserted, self.inferred):
+                    value.addN((s, p, o, value) for s, p, o in g)
+        else:
+            raise KeyError(name)
+        for prefix, ns in _ontology_prefixes(kb):
+            value.bind(prefix, ns, override=False)
+        self[name] = value
+        return value
+
+
 def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None, activity: dict | None = None) -> dict:
-    """The rdflib views of one assessment: her asserted, inferred and provenance graphs as a dataset,
-    the explanation graph (her three graphs and the ontology context), and the full graph the rules saw."""
-    dataset, a, i = patient_dataset(iri, asserted, inferred)
-    prov = dataset.graph(URIRef(f"{iri}/graph/provenance"))
-    if activity is not None:
-        for t in provenance_triples(kb, iri, i, **activity):
-            prov.add(t)
-    context = explanation_context(kb, a, i)
-    graph = Graph()
-    for g in (a, i, prov, context):
-        graph.addN((s, p, o, graph) for s, p, o in g)
-    if work is None:
-        work = PreparedQueryGraph()
-        for g in (kb.rules_base, a, i):
-            work.addN((s, p, o, work) for s, p, o in g)
-    return {"dataset": dataset, "graph": graph, "full_graph": work, "context": context}
+    return _Graphs(kb, iri, asserted, inferred, work, activity)
+
+
+@functools.lru_cache(maxsize=8)
+def _ontology_prefixes(kb: KnowledgeBase) -> tuple:
+    """The prefixes the ontology files declare (kgr:, prg:, sct:, ...), for readable Turtle."""
+    return tuple((p, n) for p, n in kb.ontology.namespaces() if p and not p.startswith(("ns", "_")))
 
 
 def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, started, ended, source) -> list:

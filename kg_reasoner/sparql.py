@@ -22,5 +22,12 @@ def prepared(name: str) -> Query:
     return prepareQuery(read_text("queries", f"{name}.rq"))
 
 
+def library_query(name: str) -> str:
+    """The text of the bundled query ``queries/NAME.rq`` (see ``query_names()``), to run on an
+    Assessment (``a.query(text, patient=a.iri)``), a cohort store (``store.select(text, ...)``) or any
+    rdflib graph, with values passed as bindings."""
+    return read_text("queries", f"{name}.rq")
+
+
 def run_query(name: str, graph: Graph, **bindings: Any):
     return graph.query(prepared(name), initBindings=bindings or None)
