@@ -13,11 +13,9 @@ from typing import TYPE_CHECKING, Iterable
 if TYPE_CHECKING:   # pragma: no cover
     from kg_reasoner.assessment import Assessment
 
-#: Badge colours by status code (unknown codes of another guidance get the neutral grey).
-_STATUS_COLOURS = {
-    "indicated": "#1b7f3b", "contraindicated": "#b3261e", "not_recommended": "#c25e00",
-    "insufficient_data": "#6d5e00", "not_indicated": "#455a64",
-}
+#: One badge colour for every status: which statuses exist is the guidance's business (the
+#: ontology), not this module's; the status text says which one it is.
+_STATUS_COLOUR = "#1f4e79"
 _STATE_COLOURS = {"met": "#1b7f3b", "not_met": "#b3261e", "unknown": "#6d5e00"}
 _CSS = ("font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:13px;line-height:1.45;"
         "border:1px solid #ccc;border-radius:6px;padding:10px 14px;max-width:60em")
@@ -46,7 +44,7 @@ def assessment_html(a: "Assessment") -> str:
         head += f" <span style='color:#666'>({escape(a.source)})</span>"
     if a.assessed:
         label = f" ({a.status_label})" if a.status_label and a.status_label != a.status else ""
-        status = _badge(a.status + label, _STATUS_COLOURS.get(a.status, "#555"))
+        status = _badge(a.status + label, _STATUS_COLOUR)
     else:
         status = _badge("NOT ASSESSED", "#000") + " the data cannot be assessed safely; no rule was applied."
     parts = [f"<div class='kg-reasoner-assessment' style=\"{_CSS}\">",
@@ -107,7 +105,7 @@ def cohort_html(assessments: list, errors: list, limit: int = 20) -> str:
     def counts(c: Counter) -> str:
         return ", ".join(f"{escape(k)}: {v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
     rows = "".join(
-        f"<tr><td>{escape(a.patient)}</td><td>{_badge(a.status or 'not assessed', _STATUS_COLOURS.get(a.status, '#000'))}"
+        f"<tr><td>{escape(a.patient)}</td><td>{_badge(a.status or 'not assessed', _STATUS_COLOUR if a.status else '#000')}"
         f"</td><td>{escape(' '.join(a.rules))}</td><td>{escape(' '.join(a.missing))}</td><td>{escape(' '.join(a.flags))}</td></tr>"
         for a in assessments[:limit])
     more = f"<p>… and {len(assessments) - limit} more patients.</p>" if len(assessments) > limit else ""

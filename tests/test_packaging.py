@@ -26,12 +26,15 @@ def wheel(tmp_path_factory):
 @pytest.mark.parametrize("folder", ["ontology", "shapes", "queries"])
 def test_wheel_contains_package_data(wheel, folder):
     names = set(wheel.namelist())
-    sources = sorted(p for p in (ROOT / folder).iterdir() if p.is_file())
+    sources = sorted(p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     assert sources
     for src in sources:
-        member = f"kg_reasoner/_data/{folder}/{src.name}"
+        rel = src.relative_to(ROOT / folder).as_posix()
+        member = f"kg_reasoner/_data/{folder}/{rel}"
         assert member in names, member
-        assert wheel.read(member) == src.read_bytes(), f"{member} differs from {folder}/{src.name}"
+        assert wheel.read(member) == src.read_bytes(), f"{member} differs from {folder}/{rel}"
+    if folder == "queries":
+        assert any(n.startswith("kg_reasoner/_data/queries/qc/") and n.endswith("-violation.rq") for n in names)
 
 
 def test_wheel_has_console_script_and_version(wheel):
