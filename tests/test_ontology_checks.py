@@ -172,3 +172,15 @@ def test_hermit_reports_an_unsatisfiable_class():
     except ReasonerUnavailable as exc:
         pytest.skip(str(exc))
     assert result.consistent and result.unsatisfiable == ["https://example.org/rl#C"]
+
+
+def test_second_guidance_module_is_consistent_under_hermit(kb):
+    g = Graph()
+    g += kb.ontology
+    g.parse(DATA / "second-guidance" / "aspirin.ttl")
+    try:
+        result = hermit_classification(g)
+    except ReasonerUnavailable as exc:
+        pytest.skip(str(exc))
+    assert result.consistent and result.unsatisfiable == []
+    assert ("https://example.org/kg-reasoner-test/aspirin#ChronicHypertension", KGR + "Cause") in result.subclasses
