@@ -24,6 +24,7 @@ from typing import Iterator, Sequence
 
 from kg_reasoner import __version__
 from kg_reasoner.api import ENGINES, Reasoner
+from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.progress import Progress
 from kg_reasoner.errors import InputError, KgReasonerError
 
@@ -69,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="Turtle file replacing the default serum progesterone reference table")
     a.add_argument("--ontology", action="append", default=[], metavar="TTL",
                    help="extra ontology file loaded beside the bundled guidance (repeatable)")
+    a.add_argument("--guidance-module", action="append", default=[], metavar="TTL",
+                   help="assess under another guidance: its ontology module (importing the kg-reasoner core) "
+                        "replaces the bundled progesterone guidance (repeatable)")
+    a.add_argument("--guidance-rules", action="append", default=[], metavar="TTL",
+                   help="with --guidance-module: the module's own SHACL rule shapes, if any (repeatable)")
     q = sub.add_parser("query", help="run a SPARQL query on a store or on files written by assess",
                        description="Run a SPARQL 1.1 query (a .rq file, --query TEXT, or --name NAME of the "
                                    "bundled query library) on an on-disk store (--store) or on TriG / N-Quads / "
@@ -178,8 +184,14 @@ def _summary(a) -> tuple:
 _worker: dict = {}
 
 
-def _init_worker(reference_table, ontology, engine="fast") -> None:
-    _worker["reasoner"] = Reasoner(reference_table, ontology, engine=engine)
+def _init_worker(reference_table, ontology, engine="fast", guidance=PROGESTERONE) -> None:
+    _worker["reasoner"] = Reasoner(reference_table, ontology, engine=engine, guidance=guidance)
+
+
+def _guidance(args) -> Guidance:
+    if not args.guidance_module:
+        return PROGESTERONE
+    return Guidance.from_files("custom", args.guidance_module, args.guidance_rules)
 
 
 def _assess_in_worker(job: tuple) -> tuple:
@@ -219,11 +231,12 @@ def _results(reasoner: Reasoner, args, skip: set) -> Iterator[InputError | tuple
 
     if args.dask:
         from kg_reasoner.distributed import dask_results
-        yield from dask_results(args.dask, jobs(), (args.reference_table, tuple(args.ontology), args.engine))
+        config = (args.reference_table, tuple(args.ontology), args.engine, _guidance(args))
+        yield from dask_results(args.dask, jobs(), config)
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(args.jobs, initializer=_init_worker,
-                  initargs=(args.reference_table, args.ontology, args.engine)) as pool:
+                  initargs=(args.reference_table, args.ontology, args.engine, _guidance(args))) as pool:
         yield from ordered_bounded(lambda job: pool.apply_async(_assess_in_worker, (job,)), jobs(),
                                    window=args.jobs * 16)
 
@@ -317,8 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--resume needs --output FILE with --format {' or '.join(RESUMABLE)}")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.guidance_rules and not args.guidance_module:
+        parser.error("--guidance-rules needs --guidance-module")
     try:
-        reasoner = Reasoner(args.reference_table, args.ontology, engine=args.engine)
+        reasoner = Reasoner(args.reference_table, args.ontology, engine=args.engine, guidance=_guidance(args))
     except KgReasonerError as exc:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -19,8 +19,10 @@ _reasoners: dict = {}
 def _reasoner(config: tuple):
     from kg_reasoner.api import Reasoner
     if config not in _reasoners:
-        reference_table, ontology, engine = config
-        _reasoners[config] = Reasoner(reference_table, tuple(ontology or ()), engine=engine)
+        from kg_reasoner.guidance import PROGESTERONE
+        reference_table, ontology, engine, *rest = config
+        _reasoners[config] = Reasoner(reference_table, tuple(ontology or ()), engine=engine,
+                                      guidance=rest[0] if rest else PROGESTERONE)
     return _reasoners[config]
 
 

@@ -100,3 +100,20 @@ def test_unreadable_module_file_names_the_file(tmp_path):
     bad.write_text("this is not turtle .", encoding="utf-8")
     with pytest.raises(Exception, match=re.escape(str(bad))):
         Reasoner(guidance=Guidance.from_files("broken", ontology=[bad]))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_assesses_under_a_guidance_module(write_json, jobs):
+    from conftest import run_cli
+    a1 = write_json("a1.json", CASES[0][1])
+    a2 = write_json("a2.json", CASES[1][1])
+    done = run_cli("assess", str(a1), str(a2), "--guidance-module", str(MODULE), "--format", "csv", "--quiet",
+                   "--jobs", jobs)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == ["A1,indicated,A1,,", "A2,contraindicated,A1;A2,,"]
+
+
+def test_cli_guidance_rules_need_a_module(tmp_path):
+    from conftest import run_cli
+    done = run_cli("assess", "x.json", "--guidance-rules", str(MODULE))
+    assert done.returncode == 2 and "--guidance-rules needs --guidance-module" in done.stderr
