@@ -99,13 +99,15 @@ def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], gui
     from kg_reasoner import __version__
     h = hashlib.sha256(f"kg-reasoner {__version__} cache 4 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
     h.update(f"\0guidance {guidance.name}\0".encode())
-    docs = (guidance.ontology_documents(with_reference_table=not reference_table) + CORE_VALIDATION
-            + ("rules",) + guidance.rule_documents())
-    for doc in docs + (("user",) + ((reference_table,) if reference_table else ()) + tuple(extra_ontology)):
-        try:
-            h.update(f"\0{doc}\0".encode() + (read_document(doc).encode() if doc not in ("rules", "user") else b""))
-        except OSError:
-            h.update(f"\0{doc}\0unreadable".encode())   # _build reports it
+    user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
+    for part, docs in (("ontology", guidance.ontology_documents(with_reference_table=not reference_table)),
+                       ("validation", CORE_VALIDATION), ("rules", guidance.rule_documents()), ("user", user)):
+        h.update(f"\0{part}\0".encode())
+        for doc in docs:
+            try:
+                h.update(f"\0{doc}\0".encode() + read_document(doc).encode())
+            except (OSError, ValueError):
+                h.update(f"\0{doc}\0unreadable".encode())   # _build reports it
     return h.hexdigest()[:32]
 
 
