@@ -219,10 +219,47 @@ def owl2rl_violations(g: Graph) -> list[str]:
             report(f"ClassAssertion({p.name(cls)} {p.name(ind)})", p.sup(cls))
     for prop in p.data_properties & set(g.subjects(RDF.type, OWL.ObjectProperty)):
         report(f"Declaration({p.name(prop)})", ["declared both an object and a datatype property"])
+    for problem in _undeclared(g, p.name):
+        out.add(problem)
     for s, pred, o in g:
         if isinstance(o, Literal) and o.datatype is not None and o.datatype not in RL_DATATYPES:
             report(f"{p.name(s)} {p.name(pred)} {p.name(o)}", [f"datatype {p.name(o.datatype)} is not in OWL 2 RL"])
     return sorted(out)
+
+
+_BUILTIN = (str(RDF), str(RDFS), str(OWL), str(XSD))
+_CLASS_POSITIONS = (OWL.someValuesFrom, OWL.allValuesFrom, OWL.onClass, OWL.complementOf)
+_PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+
+def _undeclared(g: Graph, name) -> list[str]:
+    """OWL 2 DL typing (which OWL 2 RL presupposes): every class and property an axiom or assertion
+    uses is declared (owl:Class, owl:ObjectProperty, owl:DatatypeProperty, owl:AnnotationProperty),
+    so that tools need not guess what a name is."""
+    classes = set(g.subjects(RDF.type, OWL.Class)) | set(g.subjects(RDF.type, RDFS.Datatype))
+    properties = {p for kind in _PROPERTY_KINDS for p in g.subjects(RDF.type, kind)}
+    used_classes: set = set()
+    for s, o in g.subject_objects(RDFS.subClassOf):
+        used_classes |= {s, o}
+    for p in (OWL.equivalentClass, OWL.disjointWith):
+        for s, o in g.subject_objects(p):
+            used_classes |= {s, o}
+    for p in _CLASS_POSITIONS + (RDFS.domain,):
+        used_classes |= set(g.objects(None, p))
+    for s, o in g.subject_objects(RDF.type):
+        if not str(o).startswith(_BUILTIN):
+            used_classes.add(o)
+    for lst in list(g.objects(None, OWL.intersectionOf)) + list(g.objects(None, OWL.unionOf)):
+        used_classes |= {m for m in Collection(g, lst)}
+    used_properties = set(g.objects(None, OWL.onProperty)) | set(g.predicates())
+    for s, o in g.subject_objects(RDFS.subPropertyOf):
+        used_properties |= {s, o}
+    out = [f"Declaration(Class({name(c)})): used as a class but not declared owl:Class"
+           for c in used_classes if isinstance(c, URIRef) and c not in classes and not str(c).startswith(_BUILTIN)]
+    out += [f"Declaration(Property({name(p)})): used as a property but not declared an object, "
+            f"datatype or annotation property" for p in used_properties
+            if isinstance(p, URIRef) and p not in properties and not str(p).startswith(_BUILTIN)]
+    return out
 
 
 # -- quality-control queries --------------------------------------------------------------------

@@ -50,6 +50,8 @@ NOT_RL = [
     ("facet-restriction", ":d rdfs:range [ a rdfs:Datatype ; owl:onDatatype xsd:integer ; owl:withRestrictions ( [ xsd:minInclusive 0 ] ) ] .",
      "datatype restrictions (facets) are not in OWL 2 RL"),
     ("literal-datatype", ":A rdfs:comment \"2026-11-26\"^^xsd:date .", "datatype xsd:date is not in OWL 2 RL"),
+    ("undeclared-class", ":x a :Undeclared .", "Declaration(Class(:Undeclared)): used as a class but not declared"),
+    ("undeclared-property", ":x :undeclared :y .", "Declaration(Property(:undeclared)): used as a property but not"),
 ]
 
 
@@ -60,6 +62,13 @@ def kb():
 
 def test_ontology_is_inside_owl2_rl(kb):
     assert owl2rl_violations(kb.ontology) == []
+
+
+def test_profile_check_passes_a_declared_rl_ontology():
+    g = Graph().parse(data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A rdfs:subClassOf :B , "
+                      "[ a owl:Restriction ; owl:onProperty :p ; owl:allValuesFrom :B ] . :x a :A ; :p :y .",
+                      format="turtle")
+    assert owl2rl_violations(g) == []
 
 
 def test_second_guidance_module_is_inside_owl2_rl(kb):

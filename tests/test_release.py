@@ -65,10 +65,14 @@ def test_catalog_maps_every_import_to_a_released_file(released):
 
 
 def test_html_documentation_names_every_class(released):
+    seen = 0
     for module, g in rel.modules().items():
         html = (released / "html" / f"{module}.html").read_text(encoding="utf-8")
-        labels = [str(g.value(c, RDFS.label)) for c in g.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)]
-        assert all(label in html for label in labels), module
+        labels = [str(g.value(c, RDFS.label)) for c in g.subjects(RDF.type, OWL.Class)
+                  if isinstance(c, URIRef) and g.value(c, RDFS.label) is not None]
+        assert [label for label in labels if label not in html] == [], module
+        seen += len(labels)
+    assert seen > 80
     index = (released / "html" / "index.html").read_text(encoding="utf-8")
     assert all(f"{m}.html" in index for m in MODULES) and "0 axioms outside the profile" in index
 
