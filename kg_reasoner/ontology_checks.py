@@ -13,6 +13,7 @@ found, so an ontology engineer can fix it:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -306,12 +307,8 @@ def hermit_command() -> list[str]:
     if java is None:
         raise ReasonerUnavailable("HermiT needs Java (a JRE 8 or later on the PATH)")
     folder = Path(owlready2.__file__).parent / "hermit"
-    return [java, "-Xmx2000M", "-cp", f"{folder}{_sep()}{folder / 'HermiT.jar'}", "org.semanticweb.HermiT.cli.CommandLine"]
-
-
-def _sep() -> str:
-    import os
-    return os.pathsep
+    return [java, "-Xmx2000M", "-cp", f"{folder}{os.pathsep}{folder / 'HermiT.jar'}",
+            "org.semanticweb.HermiT.cli.CommandLine"]
 
 
 _AXIOM = re.compile(r"^(SubClassOf|Type|EquivalentClasses)\(\s*(.*?)\s*\)\s*$")

@@ -190,10 +190,8 @@ def _html_docs(sources: dict[str, Path], folder: Path) -> list[Path]:
 def _index(report: ReleaseReport, mods: dict[str, Graph], html: bool) -> str:
     rows = []
     for name, g in list(mods.items()) + [(FULL_NAME, None)]:
-        title = name
         if g is not None:
-            onto = next(g.subjects(RDF.type, OWL.Ontology))
-            title = str(g.value(onto, DCTERMS.title) or name)
+            title = str(g.value(next(g.subjects(RDF.type, OWL.Ontology)), DCTERMS.title) or name)
         else:
             title = "All modules in one document"
         links = " · ".join(f'<a href="../{name}.{ext}">{ext}</a>' for ext in FORMATS)
