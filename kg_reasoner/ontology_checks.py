@@ -43,6 +43,11 @@ _BOOLEAN_KEYS = {OWL.intersectionOf: "IntersectionOf", OWL.unionOf: "UnionOf", O
                  OWL.oneOf: "OneOf"}
 
 
+def _local(iri) -> str:
+    """The local name of an OWL vocabulary IRI (owl:someValuesFrom -> someValuesFrom)."""
+    return str(iri).split("#")[-1]
+
+
 class _Profile:
     """OWL 2 RL's three grammars of class expressions over an RDF graph (OWL 2 Profiles 4.2.2)."""
 
@@ -62,32 +67,24 @@ class _Profile:
         return self.render(node)
 
     def render(self, node) -> str:
+        """A blank-node class expression or data range in functional-style syntax."""
         g = self.g
-        if isinstance(node, URIRef) or isinstance(node, Literal):
-            return self.name(node)
         for key, label in _BOOLEAN_KEYS.items():
             value = g.value(node, key)
             if value is not None:
                 kind = "Data" if (node, RDF.type, RDFS.Datatype) in g else "Object"
                 items = [value] if key == OWL.complementOf else list(Collection(g, value))
                 return f"{kind}{label}({' '.join(self.name(i) for i in items)})"
-        prop = g.value(node, OWL.onProperty)
-        if prop is not None:
-            kind = "Data" if prop in self.data_properties else "Object"
-            for key in _RESTRICTION_KEYS:
-                value = g.value(node, key)
-                if value is None:
-                    continue
-                local = str(key).split("#")[-1]
-                word = {"someValuesFrom": "SomeValuesFrom", "allValuesFrom": "AllValuesFrom",
-                        "hasValue": "HasValue", "hasSelf": "HasSelf"}.get(local)
-                if word:
-                    return f"{kind}{word}({self.name(prop)} {self.name(value)})"
-                card = local.replace("Qualified", "").replace("Cardinality", "").capitalize() or "Exact"
-                card = {"Min": "Min", "Max": "Max", "": "Exact"}.get(card, card)
-                filler = g.value(node, OWL.onClass) or g.value(node, OWL.onDataRange)
-                return f"{kind}{card}Cardinality({value} {self.name(prop)}{' ' + self.name(filler) if filler else ''})"
-        return f"_:{node}"
+        prop, key, value = self._restriction(node)
+        if prop is None or key is None:
+            return f"_:{node}"
+        kind = "Data" if prop in self.data_properties else "Object"
+        local = _local(key)
+        if not local.endswith("Cardinality"):      # someValuesFrom, allValuesFrom, hasValue, hasSelf
+            return f"{kind}{local[0].upper()}{local[1:]}({self.name(prop)} {self.name(value)})"
+        card = local.replace("Qualified", "").replace("Cardinality", "").capitalize() or "Exact"
+        filler = g.value(node, OWL.onClass) or g.value(node, OWL.onDataRange)
+        return f"{kind}{card}Cardinality({value} {self.name(prop)}{' ' + self.name(filler) if filler else ''})"
 
     # the three grammars -------------------------------------------------------------------------
     def _restriction(self, node):
@@ -98,27 +95,34 @@ class _Profile:
                 return prop, key, value
         return prop, None, None
 
+    def _each(self, node, key, check) -> list[str]:
+        """The problems of every member of the RDF list ``node key (...)`` under ``check``."""
+        return [p for item in Collection(self.g, self.g.value(node, key)) for p in check(item)]
+
+    def _is_data(self, prop, filler) -> bool:
+        return prop in self.data_properties or (filler, RDF.type, RDFS.Datatype) in self.g
+
     def sub(self, node) -> list[str]:
         """Problems of ``node`` as a subclass expression."""
         g = self.g
         if isinstance(node, URIRef):
             return ["owl:Thing is not allowed as a subclass expression"] if node == OWL.Thing else []
         if (node, OWL.intersectionOf, None) in g or (node, OWL.unionOf, None) in g:
-            key = OWL.intersectionOf if (node, OWL.intersectionOf, None) in g else OWL.unionOf
-            return [p for item in Collection(g, g.value(node, key)) for p in self.sub(item)]
+            return self._each(node, OWL.intersectionOf if (node, OWL.intersectionOf, None) in g else OWL.unionOf,
+                              self.sub)
         if (node, OWL.oneOf, None) in g:
             return []
         if (node, OWL.complementOf, None) in g:
             return ["ObjectComplementOf is not allowed as a subclass expression"]
         prop, key, value = self._restriction(node)
         if key == OWL.someValuesFrom:
-            if prop in self.data_properties or (value, RDF.type, RDFS.Datatype) in g:
+            if self._is_data(prop, value):
                 return self.data_range(value)
             return [] if value == OWL.Thing else self.sub(value)
         if key == OWL.hasValue:
             return []
         if key is not None:
-            return [f"{str(key).split('#')[-1]} is not allowed as a subclass expression"]
+            return [f"{_local(key)} is not allowed as a subclass expression"]
         return ["not a class expression"]
 
     def sup(self, node) -> list[str]:
@@ -127,7 +131,7 @@ class _Profile:
         if isinstance(node, URIRef):
             return ["owl:Thing is not allowed as a superclass expression"] if node == OWL.Thing else []
         if (node, OWL.intersectionOf, None) in g:
-            return [p for item in Collection(g, g.value(node, OWL.intersectionOf)) for p in self.sup(item)]
+            return self._each(node, OWL.intersectionOf, self.sup)
         if (node, OWL.complementOf, None) in g:
             return self.sub(g.value(node, OWL.complementOf))
         if (node, OWL.unionOf, None) in g:
@@ -136,7 +140,7 @@ class _Profile:
             return ["ObjectOneOf is not allowed as a superclass expression"]
         prop, key, value = self._restriction(node)
         if key == OWL.allValuesFrom:
-            if prop in self.data_properties or (value, RDF.type, RDFS.Datatype) in g:
+            if self._is_data(prop, value):
                 return self.data_range(value)
             return self.sup(value)
         if key == OWL.hasValue:
@@ -151,7 +155,7 @@ class _Profile:
                 problems += self.data_range(data_filler)
             return problems
         if key is not None:
-            return [f"{str(key).split('#')[-1]} is not allowed as a superclass expression"]
+            return [f"{_local(key)} is not allowed as a superclass expression"]
         return ["not a class expression"]
 
     def equiv(self, node) -> list[str]:
@@ -160,12 +164,12 @@ class _Profile:
         if isinstance(node, URIRef):
             return ["owl:Thing is not allowed in an equivalence"] if node == OWL.Thing else []
         if (node, OWL.intersectionOf, None) in g:
-            return [p for item in Collection(g, g.value(node, OWL.intersectionOf)) for p in self.equiv(item)]
+            return self._each(node, OWL.intersectionOf, self.equiv)
         _prop, key, _value = self._restriction(node)
         if key == OWL.hasValue:
             return []
         what = next((label for k, label in _BOOLEAN_KEYS.items() if (node, k, None) in g), None)
-        what = f"Object{what}" if what else (str(key).split("#")[-1] if key is not None else "this expression")
+        what = f"Object{what}" if what else (_local(key) if key is not None else "this expression")
         return [f"{what} is not allowed in an equivalence (only classes, intersections and hasValue)"]
 
     def data_range(self, node) -> list[str]:
@@ -173,7 +177,7 @@ class _Profile:
             return [] if node in RL_DATATYPES or (node, RDF.type, RDFS.Datatype) in self.g \
                 and node not in (OWL.real, OWL.rational) else [f"datatype {self.name(node)} is not in OWL 2 RL"]
         if (node, OWL.intersectionOf, None) in self.g:
-            return [p for item in Collection(self.g, self.g.value(node, OWL.intersectionOf)) for p in self.data_range(item)]
+            return self._each(node, OWL.intersectionOf, self.data_range)
         if (node, OWL.withRestrictions, None) in self.g:
             return ["datatype restrictions (facets) are not in OWL 2 RL"]
         return ["this data range is not in OWL 2 RL (only datatypes and their intersections)"]
