@@ -80,7 +80,7 @@ class Reasoner:
             asserted, inferred, kb = r.asserted, r.inferred, self.kb
 
             def graph_source() -> dict:
-                return _graphs(kb, pi.iri, asserted, inferred, activity=activity)
+                return _Graphs(kb, pi.iri, asserted, inferred, None, activity)
         else:
             result = reason(self.kb, pi.iri, pi.graph)
             graphs = None
@@ -89,7 +89,7 @@ class Reasoner:
             inconsistencies, violations, warnings = result.inconsistencies, result.violations, result.warnings
 
             def graph_source() -> dict:
-                return _graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity=activity)
+                return _Graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity)
         activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc),
                     "source": pi.source}
         problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
@@ -203,10 +203,6 @@ class _Graphs(dict):
             value.bind(prefix, ns, override=False)
         self[name] = value
         return value
-
-
-def _graphs(kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None = None, activity: dict | None = None) -> dict:
-    return _Graphs(kb, iri, asserted, inferred, work, activity)
 
 
 @functools.lru_cache(maxsize=8)

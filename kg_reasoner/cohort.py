@@ -118,4 +118,4 @@ class CohortResult(Sequence[Assessment]):
 
     def _repr_html_(self) -> str:
         from kg_reasoner.display import cohort_html
-        return cohort_html(self.assessments, self.errors)
+        return cohort_html(self)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:   # pragma: no cover
     from kg_reasoner.assessment import Assessment
+    from kg_reasoner.cohort import CohortResult
 
 #: One badge colour for every status: which statuses exist is the guidance's business (the
 #: ontology), not this module's; the status text says which one it is.
@@ -96,11 +97,11 @@ def assessment_html(a: "Assessment") -> str:
     return "".join(parts)
 
 
-def cohort_html(assessments: list, errors: list, limit: int = 20) -> str:
-    """A cohort: counts by status, rule firings and flags, then the first ``limit`` patients."""
-    statuses = Counter(a.status or "not assessed" for a in assessments)
+def cohort_html(cohort: "CohortResult", limit: int = 20) -> str:
+    """A cohort: counts by status, status-rule firings and flags, then the first ``limit`` patients."""
+    assessments, errors = cohort.assessments, cohort.errors
+    statuses, flags = cohort.status_counts(), cohort.flag_counts()
     rules = Counter(r for a in assessments for r in a.rules)
-    flags = Counter(f for a in assessments for f in a.flags)
 
     def counts(c: Counter) -> str:
         return ", ".join(f"{escape(k)}: {v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
