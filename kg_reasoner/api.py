@@ -95,7 +95,9 @@ class Reasoner:
         problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
                      "message": f"the patient graph is inconsistent under OWL 2 RL: {m}"}
                     for m in inconsistencies] + violations + warnings + list(pi.data_problems)
-        assessed = not inconsistencies and not violations and e["status"] is not None
+        # a record the reader could not read at all (severity "error") fails the patient closed
+        unread = any(p["severity"] == "error" for p in pi.data_problems)
+        assessed = not inconsistencies and not violations and not unread and e["status"] is not None
         return Assessment(
             patient=pi.patient_id,
             iri=pi.iri,

@@ -179,9 +179,15 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
 
     missing_needs: dict[str, dict] = {}
     for r in q("explain-missing", patient=patient):
-        m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set()})
+        m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(),
+                                                   "codes": set()})
         m["needs"].add(_py(r.needs))
-    missing = [m | {"needs": "; ".join(sorted(filter(None, m["needs"])))} for _, m in sorted(missing_needs.items())]
+        if r.sourceCode is not None:
+            m["codes"].add(str(r.sourceCode))
+    missing = [{"criterion": m["criterion"], "label": m["label"],
+                "needs": "; ".join(sorted(filter(None, m["needs"])))
+                + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else "")}
+               for _, m in sorted(missing_needs.items())]
     flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
              for r in q("explain-flags", patient=patient)]
     diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}

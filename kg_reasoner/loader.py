@@ -11,6 +11,7 @@ names the file, the patient and the field.
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,7 @@ from rdflib.namespace import RDF, XSD
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.namespaces import KGR, PATIENT_BASE
 from kg_reasoner.sparql import run_query
+from kg_reasoner.times import TimeInterval, iso, parse_time
 
 #: Keys of the patient summary that belong to the patient herself (spec section 6).
 PATIENT_KEYS = ("id", "gestational_age_weeks", "conception", "causes")
@@ -38,6 +40,19 @@ RECORD_KINDS = (KGR.Cause, KGR.Symptom, KGR.Measurement, KGR.ImagingResult, KGR.
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json-ld": "json-ld"}
 #: File suffixes read as FHIR bulk data (one resource per line).
 NDJSON = ".ndjson"
+
+
+def is_ndjson(path: Path) -> bool:
+    """An NDJSON file, plain or gzip-compressed (as FHIR bulk exports are often delivered)."""
+    name = path.name.lower()
+    return name.endswith(NDJSON) or name.endswith(NDJSON + ".gz")
+
+
+def open_lines(path: Path) -> Iterator[str]:
+    """The lines of a text file, gzip or plain, with a UTF-8 byte-order mark removed."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="strict", newline=None) as fh:
+        yield from fh
 
 
 @dataclass
@@ -96,27 +111,17 @@ def _decimal(v: Any) -> Literal:
     return Literal(canonical_decimal(v), datatype=XSD.decimal)
 
 
-def parse_moment(text: Any) -> _dt.datetime:
-    """An ISO 8601 date-time with a time zone (a date alone counts as 00:00 UTC); ValueError says why not."""
-    if not isinstance(text, str):
-        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-11-20T09:00:00Z")
-    try:
-        if len(text) == 10:
-            day = _dt.date.fromisoformat(text)
-            return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc)
-        moment = _dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-20T09:00:00Z") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone; write e.g. {text}Z for UTC or add an offset like +01:00")
-    return moment
+def time_literal(moment: _dt.datetime) -> Literal:
+    return Literal(iso(moment), datatype=XSD.dateTime)
 
 
-def _parse_time(text: Any, err) -> Literal:
-    try:
-        return Literal(parse_moment(text).isoformat(), datatype=XSD.dateTime)
-    except ValueError as exc:
-        raise err(str(exc)) from None
+def add_time(g: Graph, rec: URIRef, interval: TimeInterval) -> None:
+    """A record's time: its earliest instant, and its latest when the time was recorded with less
+    precision (a date, a year-month, no time zone), compared as an interval (decision-spec section 4)."""
+    g.add((rec, KGR.effectiveTime, time_literal(interval.earliest)))
+    if not interval.precise:
+        g.add((rec, KGR.effectiveTimeLatest, time_literal(interval.latest)))
+        g.add((rec, KGR.timeAsRecorded, Literal(interval.text)))
 
 
 class SummaryReader:
@@ -251,7 +256,10 @@ class SummaryReader:
                         f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
                 g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
             if "time" in entry:
-                g.add((rec, KGR.effectiveTime, _parse_time(entry["time"], err(f"{eptr}/time"))))
+                try:
+                    add_time(g, rec, parse_time(entry["time"]))
+                except ValueError as exc:
+                    raise err(f"{eptr}/time")(str(exc)) from None
             if "status" in entry:
                 allowed = self.v.allowed(KGR.resultStatus)
                 if entry["status"] not in allowed:
@@ -376,7 +384,7 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
             by_dir: dict[Path, list[Path]] = {}
             for child in files:
                 suffix = child.suffix.lower()
-                if suffix == NDJSON:
+                if is_ndjson(child):
                     by_dir.setdefault(child.parent, []).append(child)
                 elif suffix == ".json" or suffix in RDF_FORMATS:
                     yield child
@@ -389,7 +397,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
     """Every patient of one file (or one bulk export), or the error of each patient or resource
     that could not be read. ``fhir_vocab`` is the FhirVocabulary used for FHIR input."""
     from kg_reasoner import fhir as fhir_mod   # imported here: the FHIR reader builds on this module
-    if isinstance(path, list) or path.suffix.lower() == NDJSON:
+    if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if _is_summary_ndjson(p)]
         for p in summaries:
@@ -424,19 +432,18 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
 def _is_summary_ndjson(path: Path) -> bool:
     """Whether an NDJSON file holds patient summaries (one per line) rather than FHIR resources."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    item = json.loads(line)
-                    return isinstance(item, dict) and "resourceType" not in item
-    except (OSError, ValueError):
+        for line in open_lines(path):
+            if line.strip():
+                item = json.loads(line)
+                return isinstance(item, dict) and "resourceType" not in item
+    except (OSError, ValueError, EOFError):
         return False
     return False
 
 
 def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
     """One patient summary per line, read as the file streams (memory does not grow with it)."""
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue

@@ -22,6 +22,11 @@ class KGR(DefinedNamespace):
 
     # classes
     Patient: URIRef
+    EpisodeRecord: URIRef
+    EventCondition: URIRef
+    UninterpretedRecord: URIRef
+    ReferencePopulation: URIRef
+    CodePattern: URIRef
     Finding: URIRef
     Symptom: URIRef
     Condition: URIRef
@@ -65,6 +70,22 @@ class KGR(DefinedNamespace):
     resultStatus: URIRef
     sourceRecord: URIRef
     sourceCode: URIRef
+    effectiveTimeLatest: URIRef
+    timeAsRecorded: URIRef
+    beganNoLaterThan: URIRef
+    episodeStart: URIRef
+    hasEarlierEpisodeRecord: URIRef
+    gestationalAgeAtRecordWeeks: URIRef
+    includesCodesUnder: URIRef
+    includesCodesMatching: URIRef
+    inCodeSystem: URIRef
+    pattern: URIRef
+    fhirSystem: URIRef
+    iriPrefix: URIRef
+    includesAssessedPatients: URIRef
+    textPattern: URIRef
+    appliesFromWeek: URIRef
+    appliesBeforeWeek: URIRef
     comparator: URIRef
     patientId: URIRef
     gestationalAgeWeeks: URIRef

@@ -5,6 +5,7 @@ the ultrasound, ICD-10-CM instead of SNOMED CT codes, and unrelated extra resour
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 SCT, LOINC, ICD10CM, UCUM = "http://snomed.info/sct", "http://loinc.org", "http://hl7.org/fhir/sid/icd-10-cm", \
@@ -157,3 +158,8 @@ def bundle(resources: list[dict], kind: str = "collection") -> dict:
     return {"resourceType": "Bundle", "type": kind,
             "entry": [{"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r}
                       for r in resources]}
+
+
+def to_json(resource: dict) -> str:
+    """One resource as FHIR JSON text (an NDJSON line): decimals are JSON numbers, as FHIR requires."""
+    return json.dumps(resource, default=lambda d: int(d) if d == d.to_integral_value() else float(d))

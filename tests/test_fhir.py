@@ -9,7 +9,7 @@ import pytest
 from kg_reasoner import InputError, UnreadableInputError
 from conftest import CASES, ROOT, VIGNETTES, load_case, outcome, run_cli
 from kg_reasoner.synthetic_fhir import (CLINICAL, LOINC, SCT, UCUM, V3, VERIFICATION, Unrepresentable, bundle, cc, qty,
-                          summary_to_resources)
+                          summary_to_resources, to_json)
 
 ALL = VIGNETTES + CASES
 
@@ -45,7 +45,7 @@ def test_bulk_ndjson_equals_one_bundle_per_patient(reasoner, tmp_path):
         for r in summary_to_resources(patient, i):
             by_type.setdefault(r["resourceType"], []).append(r)
     for rtype, rows in by_type.items():
-        (tmp_path / f"{rtype}.ndjson").write_text("\n".join(json.dumps(r, default=str) for r in rows) + "\n")
+        (tmp_path / f"{rtype}.ndjson").write_text("\n".join(to_json(r) for r in rows) + "\n")
     bulk = {a.patient: outcome(a) for a in reasoner.assess_many([tmp_path])}
     assert len(bulk) == len(VIGNETTES)
     for i, patient in enumerate(patients):
@@ -233,8 +233,8 @@ def test_bad_fhir_files(reasoner, tmp_path):
     (nd / "Patient.ndjson").write_text('{"resourceType": "Patient", "id": "A"}\n{broken\n{"id": "x"}\n')
     results = list(reasoner.assess_many([nd]))
     messages = [str(r) for r in results if isinstance(r, InputError)]
-    assert any("line 2 is not valid JSON" in m for m in messages)
-    assert any("line 3 is not a FHIR resource" in m for m in messages)
+    assert any("line 2 of Patient.ndjson is not valid JSON" in m for m in messages)
+    assert any("line 3 of Patient.ndjson is not a FHIR resource" in m for m in messages)
     assert [r.patient for r in results if not isinstance(r, InputError)] == ["A"]
 
 
