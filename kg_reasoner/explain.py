@@ -58,6 +58,8 @@ def _record_facts(q, patient: URIRef) -> dict[str, dict]:
     for rec, labels in types.items():
         entry = sorted(lbl for is_entry, lbl in labels if is_entry)
         facts.setdefault(rec, {})["kind"] = entry[0] if entry else ", ".join(sorted(lbl for _, lbl in labels))
+    for row in q("explain-record-codes", patient=patient):
+        facts.setdefault(str(row.record), {}).setdefault("codes", []).append(str(row.code))
     for row in q("explain-judgements", patient=patient):
         d = {k: _py(v) for k, v in row.asdict().items()}
         d.pop("patient", None)
@@ -90,11 +92,14 @@ def describe_record(iri: str, f: dict) -> str:
         detail.append("under medical supervision" if f["supervised"] else "without medical supervision")
     if f.get("course"):
         detail.append(f"symptoms {f['course']}")
-    if f.get("time"):
+    if f.get("timeAsRecorded"):
+        detail.append(f"at {f['timeAsRecorded']} (compared as the interval it covers)")
+    elif f.get("time"):
         detail.append(f"at {f['time']}")
     text = parts[0] + (": " + ", ".join(detail) if detail else "")
     if f.get("source"):
-        text += f" [source: {f['source']}]"
+        codes = f"; codes: {', '.join(sorted(f['codes']))}" if f.get("codes") else ""
+        text += f" [source: {f['source']}{codes}]"
     return text
 
 

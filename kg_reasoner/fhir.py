@@ -439,10 +439,10 @@ class FhirPatientBuilder:
                 why_not.append(f"[{i}] is for another population ({label})")
             elif not pops:
                 chosen.append((i, rr, False))
-            elif all(p.window is not None for p in pops):
+            elif any(p.window is not None for p in pops):   # the most specific population (a trimester) decides
                 if ga_weeks is None:
                     why_not.append(f"[{i}] is for a trimester ({label}) and the gestational age is unknown")
-                elif any(p.window[0] <= ga_weeks < p.window[1] for p in pops):
+                elif any(p.window[0] <= ga_weeks < p.window[1] for p in pops if p.window is not None):
                     chosen.append((i, rr, True))
                 else:
                     why_not.append(f"[{i}] is for another trimester ({label})")

@@ -32,23 +32,23 @@ CREF = "CodeableReference (R5)"
 LIST = "list"
 
 _COMMON = {"id": STR, "status": STR, "subject": REF, "patient": REF, "contained": LIST, "extension": LIST,
-           "identifier": LIST, "note": LIST, "basedOn": REF_LIST, "partOf": REF_LIST, "category": CC_LIST}
+           "identifier": LIST, "note": LIST, "basedOn": REF_LIST, "partOf": REF_LIST}
 ELEMENTS: dict[str, dict[str, str]] = {
     "Patient": {"id": STR, "extension": LIST, "identifier": LIST},
-    "Observation": {"code": CC, "valueQuantity": QTY, "valueCodeableConcept": CC, "valueBoolean": BOOL,
+    "Observation": {"code": CC, "category": CC_LIST, "valueQuantity": QTY, "valueCodeableConcept": CC, "valueBoolean": BOOL,
                     "dataAbsentReason": CC, "interpretation": CC_LIST, "referenceRange": RANGE_LIST,
                     "effectiveDateTime": STR, "effectiveInstant": STR, "effectivePeriod": PERIOD, "issued": STR,
                     "component": LIST, "hasMember": REF_LIST, "derivedFrom": REF_LIST},
-    "Condition": {"code": CC, "clinicalStatus": CC, "verificationStatus": CC, "severity": CC,
+    "Condition": {"code": CC, "category": CC_LIST, "clinicalStatus": CC, "verificationStatus": CC, "severity": CC,
                   "onsetDateTime": STR, "onsetPeriod": PERIOD, "recordedDate": STR, "abatementDateTime": STR,
                   "bodySite": CC_LIST, "evidence": LIST, "stage": LIST},
-    "DiagnosticReport": {"code": CC, "conclusionCode": CC_LIST, "conclusion": STR, "effectiveDateTime": STR,
+    "DiagnosticReport": {"code": CC, "category": CC_LIST, "conclusionCode": CC_LIST, "conclusion": STR, "effectiveDateTime": STR,
                          "effectivePeriod": PERIOD, "issued": STR, "result": REF_LIST},
-    "Procedure": {"code": CC, "performedDateTime": STR, "performedPeriod": PERIOD, "reasonCode": CC_LIST,
+    "Procedure": {"code": CC, "category": CC, "performedDateTime": STR, "performedPeriod": PERIOD, "reasonCode": CC_LIST,
                   "bodySite": CC_LIST},
-    "MedicationRequest": {"medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
+    "MedicationRequest": {"category": CC_LIST, "medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
                           "authoredOn": STR, "intent": STR, "dosageInstruction": LIST},
-    "MedicationStatement": {"medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
+    "MedicationStatement": {"category": CC, "medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
                             "effectiveDateTime": STR, "effectivePeriod": PERIOD, "dateAsserted": STR,
                             "dosage": LIST, "derivedFrom": REF_LIST},
     "Medication": {"code": CC, "ingredient": LIST},

@@ -49,8 +49,9 @@ pt:R1-us a prg:ObstetricUltrasoundResult ; kgr:conclusion prg:NormalEmbryonicDev
      "/progesterone/0/interpretation", "not valid"),
     ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "status": "final!"}]}, "/progesterone/0/status", "not valid"),
     ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "time": "yesterday"}]}, "/progesterone/0/time", "ISO 8601"),
-    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "time": "2026-11-20T09:00:00"}]},
-     "/progesterone/0/time", "no time zone"),
+    # a time without zone is an interval (decision-spec section 4), but a day that does not exist is an error
+    ({"id": "X", "progesterone": [{"value": 5, "unit": "ng/mL", "time": "2026-02-30T09:00:00"}]},
+     "/progesterone/0/time", "not a valid date"),
     ({"id": "X", "progesterone_use": True}, "/progesterone_use", "must be an object"),
     ({"id": "X", "progesterone_use": {"supervised": "yes"}}, "/progesterone_use/supervised", "true"),
     ({"id": "X", "progesterone_use": {"symptom_course": "better"}}, "/progesterone_use/symptom_course", "not a valid"),
