@@ -55,6 +55,18 @@ ELEMENTS: dict[str, dict[str, str]] = {
 }
 
 
+#: Elements of the read types that R4 does not have and whose meaning would be lost if ignored: STU3's
+#: MedicationStatement.taken ("n" = not taken, R4 says it with status not-taken), notDone, and so on.
+NOT_IN_R4: dict[str, dict[str, str]] = {
+    "MedicationStatement": {"taken": "STU3 (R4 states it with status not-taken)", "reasonNotTaken": "STU3"},
+    "MedicationRequest": {"context": "STU3"},
+    "Condition": {"assertedDate": "STU3 (R4: recordedDate)", "context": "STU3 (R4: encounter)"},
+    "Observation": {"context": "STU3 (R4: encounter)"},
+    "DiagnosticReport": {"context": "STU3 (R4: encounter)", "codedDiagnosis": "STU3 (R4: conclusionCode)"},
+    "Procedure": {"notDone": "STU3 (R4 states it with status not-done)", "context": "STU3 (R4: encounter)"},
+}
+
+
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
@@ -67,6 +79,9 @@ def shape_problems(resource: dict) -> list[tuple[str, str]]:
         urls = ", ".join(sorted({str(e.get("url")) for e in ext if isinstance(e, dict)})) or "no url"
         problems.append((path, f"a modifier extension the reader does not know ({urls}) may change the meaning "
                                "of this resource; FHIR requires it to be refused, not read as if absent"))
+    for name, version in NOT_IN_R4.get(resource.get("resourceType"), {}).items():
+        if name in resource:
+            problems.append((name, f"not an R4 element: {version}"))
     spec = {**_COMMON, **ELEMENTS.get(resource.get("resourceType"), {})}
     for name, kind in spec.items():
         if name in resource:

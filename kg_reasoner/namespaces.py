@@ -22,6 +22,7 @@ class KGR(DefinedNamespace):
 
     # classes
     Patient: URIRef
+    Presence: URIRef
     EpisodeRecord: URIRef
     EventCondition: URIRef
     UninterpretedRecord: URIRef

@@ -40,6 +40,12 @@ def reasoner() -> Reasoner:
     return Reasoner()
 
 
+@pytest.fixture(scope="session")
+def reference_reasoner() -> Reasoner:
+    """The reference owlrl + pyshacl engine, which the fast engine must always agree with."""
+    return Reasoner(engine="reference")
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the installed command line as a user would (a separate process)."""
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
