@@ -376,7 +376,7 @@ class FhirPatientBuilder:
             if when is not None:
                 add_time(self.g, rec, when)
             self.problem(ref, f"{what}: the examination could show a demise, so it is listed as missing data and "
-                              "the status cannot be indicated until it is read", field=field_name)
+                              "makes the outcome more cautious until it is read", field=field_name)
 
     def _measurement(self, r: dict, ref: str, classes: list) -> None:
         status = r.get("status")
@@ -471,7 +471,7 @@ class FhirPatientBuilder:
         elif chosen:
             why_not.append("the range that applies has no numeric lower bound")
         self.problem(m.ref, "no reference range can be chosen for this pregnancy (" + "; ".join(why_not)
-                     + "): the ranges do not decide C1", severity="info", field="referenceRange")
+                     + "): the ranges do not decide whether the value is below the normal range", severity="info", field="referenceRange")
 
     def condition(self, r: dict, ref: str) -> None:
         v = self.v
@@ -489,7 +489,7 @@ class FhirPatientBuilder:
                 self.problem(ref, f"verificationStatus {verification}: not confirmed; it could change the decision, "
                                   "so it is listed as missing data", field="verificationStatus")
                 rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"))
-                self.episode_record(rec, [KGR.EpisodeRecord], ref, *self._onset(r, ref))
+                self.episode_record(rec, concepts, ref, *self._onset(r, ref))
             else:
                 self.problem(ref, f"verificationStatus {verification}: not confirmed, not used",
                              field="verificationStatus")

@@ -101,7 +101,7 @@ def test_no_query_text_in_python():
 def test_no_decision_vocabulary_in_python():
     """No clinical decision is made in Python: status, flag and rule tokens come from the ontology."""
     pattern = re.compile(r"""["'](indicated|contraindicated|not_recommended|insufficient_data|not_indicated|"""
-                         r"""monitor|escalate|self_medication|review_treatment|urgent_evaluation|R[1-8]|E1|C[1-3])["']""")
+                         r"""monitor|escalate|self_medication|review_treatment|urgent_evaluation|R[1-8]|E[12]|C[1-3])["']""")
     offenders = [f"{p.name}:{m.group(0)}" for p in (ROOT / "kg_reasoner").rglob("*.py")
                  for m in pattern.finditer(p.read_text(encoding="utf-8"))]
     assert offenders == []
