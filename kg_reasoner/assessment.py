@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from rdflib import Dataset, Graph, URIRef
 
+from kg_reasoner.sparql_guard import rdflib_query as guarded_query
+
 
 @dataclass
 class Assessment:
@@ -88,8 +90,8 @@ class Assessment:
 
     def query(self, sparql: str, **bindings: Any):
         """Run a SPARQL query on the full graph (ontology closure + asserted + inferred);
-        values are passed as ``initBindings``."""
-        return self.full_graph.query(sparql, initBindings=bindings or None)
+        values are passed as ``initBindings``. SERVICE and FROM are refused (nothing is ever fetched)."""
+        return guarded_query(self.full_graph, sparql, bindings, known_graphs=set())
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: a card with the status, the rules with their guidance sentences,

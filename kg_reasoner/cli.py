@@ -98,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="result-size limit in rows or triples (default 10,000)")
     v.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    v.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                   help="a web origin (e.g. https://notebooks.example.org) whose pages may read the results; "
+                        "repeatable. Default: none (no Access-Control-Allow-Origin header)")
+    v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name clients use to reach the endpoint, besides the bound address and "
+                        "localhost; other Host headers are refused (DNS rebinding); repeatable")
     r = sub.add_parser("release", help="check the ontology and write its release artefacts",
                        description="Check the bundled ontology (OWL 2 RL profile, quality-control queries, "
                                    "HermiT) and, when every check passes, write it as Turtle, RDF/XML and "
@@ -126,13 +132,14 @@ def release_main(args) -> int:
 
 
 def serve_main(args) -> int:
-    from kg_reasoner.endpoint import Limits, make_server
+    from kg_reasoner.endpoint import Access, Limits, make_server
     if not os.path.isdir(args.store):
         print(f"kg-reasoner: file {args.store}: is not a store written by 'kg-reasoner assess --store'",
               file=sys.stderr)
         return EXIT_INPUT_ERROR
     try:
-        server = make_server(args.store, args.host, args.port, Limits(args.timeout, args.max_rows))
+        server = make_server(args.store, args.host, args.port, Limits(args.timeout, args.max_rows),
+                             Access(tuple(args.cors), tuple(args.allow_host)))
     except OSError as exc:
         print(f"kg-reasoner: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -13,16 +13,23 @@ Results by content negotiation: SELECT / ASK as SPARQL JSON (default), XML, CSV 
 DESCRIBE as Turtle (default), JSON-LD, N-Triples or RDF/XML. ``GET /`` is a page where a person can
 type a query.
 
-Refused with a 4xx status and a message saying why: SPARQL Update in any form (403), ``SERVICE``
+Refused with a 4xx status and a message saying why, decided on the parsed query (rdflib's SPARQL 1.1
+grammar, ``kg_reasoner.sparql_guard``), never on its text: SPARQL Update in any form (403), ``SERVICE``
 (403), ``FROM`` / ``FROM NAMED`` / graph parameters naming a graph the store does not hold (400), a
-malformed query (400), a result over the row limit (413). A query over the time limit gets 503.
+malformed query (400), a result over the row limit (413), a Host header that is not a name of this
+endpoint (400, DNS rebinding). A query over the time limit gets 503. ``FROM`` / ``FROM NAMED`` are
+honoured; ``default-graph-uri`` / ``named-graph-uri`` override them (SPARQL 1.1 Protocol). Every query
+process runs in a network namespace of its own where Linux allows it: it cannot reach any address.
+No CORS header is sent unless ``--cors ORIGIN`` names the origin.
 """
 
 from __future__ import annotations
 
+import ctypes
 import html
+import os
+import socket
 import multiprocessing
-import re
 import sys
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 
 from kg_reasoner.resources import read_text
+from kg_reasoner.sparql_guard import QueryRefused, inspect_query
+from kg_reasoner.store import dataset_arguments
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -51,7 +60,6 @@ FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/s
                 "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
                 "json-ld": "application/ld+json", "jsonld": "application/ld+json", "nt": "application/n-triples",
                 "rdfxml": "application/rdf+xml"}
-_UPDATE = re.compile(r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -60,33 +68,28 @@ class Limits:
     max_rows: int = 10_000     # solutions (SELECT) or triples (CONSTRUCT / DESCRIBE) per result
 
 
-class Refused(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+@dataclass(frozen=True)
+class Access:
+    """Who may talk to the endpoint from a browser. No CORS header is sent unless an origin is named
+    (a web page the user visits must not read the patient store), and a request whose Host header is
+    not a name of this endpoint is refused (DNS rebinding)."""
+
+    cors_origins: tuple[str, ...] = ()     # e.g. ("https://notebooks.example.org",); "*" allows any
+    allowed_hosts: tuple[str, ...] = ()    # names besides the bound address, localhost, 127.0.0.1, ::1
 
 
-def _strip(text: str) -> str:
-    """The query without comments, string literals and IRIs: what is left are keywords and names."""
-    text = re.sub(r"<[^<>\s]*>", "<>", text)
-    text = re.sub(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', '""', text)
-    return re.sub(r"#[^\n]*", "", text)
+Refused = QueryRefused
 
 
-def check_query(text: str, graphs: set[str], default_graphs: list[str], named_graphs: list[str]) -> None:
-    """Refuse what a read-only endpoint over this store must not run (raises Refused)."""
-    bare = _strip(text)
-    if _UPDATE.search(bare):
-        raise Refused(403, "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) "
-                           "is not accepted")
-    if re.search(r"\bSERVICE\b", bare, re.I):
-        raise Refused(403, "SERVICE is not accepted: this endpoint never queries other endpoints")
-    iris = re.findall(r"\bFROM\s+(?:NAMED\s+)?<([^>]*)>", text, re.I)
-    if len(iris) != len(re.findall(r"\bFROM\b", bare, re.I)):
-        raise Refused(400, "write FROM and FROM NAMED with a full IRI in angle brackets")
-    for iri in iris + default_graphs + named_graphs:
-        if iri not in graphs:
-            raise Refused(400, f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
+def check_query(text: str, graphs: frozenset[str], default_graphs: list[str], named_graphs: list[str]) -> dict:
+    """Decide on the parsed query (sparql_guard): refuse what a read-only endpoint over this store must
+    not run (raises Refused), and return the dataset to query. The protocol's default-graph-uri /
+    named-graph-uri override the query's FROM / FROM NAMED (SPARQL 1.1 Protocol, 2.1.4); with
+    neither, the default graph is the union of the store's graphs."""
+    plan = inspect_query(text)
+    if default_graphs or named_graphs:
+        return dataset_arguments(default_graphs, named_graphs, graphs)
+    return dataset_arguments(plan.from_default, plan.from_named, graphs)
 
 
 def _negotiate(accept: str, table: dict, default: str) -> str:
@@ -101,15 +104,36 @@ def _negotiate(accept: str, table: dict, default: str) -> str:
     raise Refused(406, f"cannot answer in {accept}; ask for one of: {', '.join(table)}")
 
 
-def _child(conn, store_path: str, query: str, default_graphs, named_graphs, accept: str, max_rows: int) -> None:
-    """Runs in its own process: opens the store read-only, runs the query, sends (status, type, body)."""
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def cut_off_network() -> bool:
+    """Move this process into a network namespace of its own, with no interface but a down loopback:
+    whatever the query engine tries, it cannot reach any address (defence in depth behind the parsed
+    refusal of SERVICE). As root CLONE_NEWNET suffices; an unprivileged user needs a user namespace
+    too (allowed by most Linux kernels). Returns whether it worked (False off Linux or where refused)."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    for flags in ((CLONE_NEWNET,) if os.geteuid() == 0 else ()) + (CLONE_NEWUSER | CLONE_NEWNET,):
+        if libc.unshare(flags) == 0:
+            return True
+    return False
+
+
+def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_rows: int) -> None:
+    """Runs in its own process, cut off from the network: opens the store read-only, runs the query,
+    sends (status, type, body)."""
+    try:
+        cut_off_network()
         store = ox.Store.read_only(store_path)
         conn.send("ready")                      # the time limit counts from here: the query's own time
-        kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs \
-            else {"use_default_graph_as_union": True}
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        kwargs = {"use_default_graph_as_union": True} if dataset.get("union") else {
+            "default_graph": [ox.NamedNode(g) for g in dataset["default"]],
+            "named_graphs": [ox.NamedNode(g) for g in dataset["named"]]}
         try:
             result = store.query(query, **kwargs)
         except SyntaxError as exc:
@@ -139,6 +163,13 @@ def _child(conn, store_path: str, query: str, default_graphs, named_graphs, acce
         conn.close()
 
 
+def _plain(dataset: dict) -> dict:
+    """The dataset as plain strings, to send to the query process."""
+    if dataset.get("use_default_graph_as_union"):
+        return {"union": True}
+    return {"default": [g.value for g in dataset["default_graph"]], "named": [g.value for g in dataset["named_graphs"]]}
+
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kg-reasoner SPARQL</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:60em}}textarea{{width:100%;height:14em;
@@ -162,7 +193,18 @@ def _warm_up() -> None:
     """Runs once in a fresh process: makes the forkserver import what every query process needs."""
 
 
-def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits()):
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _host_name(value: str) -> str:
+    """The name of a Host header without its port: example.org:8000 -> example.org, [::1]:8000 -> ::1."""
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits(),
+                access: Access = Access()):
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["kg_reasoner.endpoint", "pyoxigraph"])
     warm = ctx.Process(target=_warm_up)      # start the forkserver now, not on the first request
@@ -182,14 +224,46 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
             if getattr(self.server, "verbose", False):
                 sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
 
-        def _send(self, status: int, mime: str, body: bytes) -> None:
+        def _send(self, status: int, mime: str, body: bytes, extra: dict | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", mime)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Access-Control-Allow-Origin", "*")
+            for name, value in {**self._cors(), **(extra or {})}.items():
+                self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def _cors(self) -> dict:
+            origin = self.headers.get("Origin")
+            if origin and (origin in access.cors_origins or "*" in access.cors_origins):
+                return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            return {}
+
+        def _check_host(self) -> None:
+            """DNS rebinding: a page of another site, resolved to this address, sends its own Host."""
+            given = (self.headers.get("Host") or "").strip().lower()
+            name = _host_name(given)
+            allowed = {h.lower() for h in (host, *LOOPBACK_NAMES, *access.allowed_hosts)}
+            if host in ("0.0.0.0", "::"):
+                allowed |= {socket.gethostname().lower()}
+            if name not in allowed:
+                raise Refused(400, f"unexpected Host header {given!r}: this endpoint answers to "
+                                   f"{', '.join(sorted(allowed))} (add names with --allow-host)")
+
+        def do_OPTIONS(self):  # noqa: N802
+            """CORS preflight and the methods this read-only endpoint allows."""
+            try:
+                self._check_host()
+            except Refused as exc:
+                self._send(exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
+                return
+            extra = {"Allow": "GET, HEAD, POST, OPTIONS"}
+            if self._cors():
+                extra.update({"Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+                              "Access-Control-Allow-Headers": "Accept, Content-Type",
+                              "Access-Control-Max-Age": "600"})
+            self._send(204, "text/plain; charset=utf-8", b"", extra)
 
         def _params(self) -> dict:
             params = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
@@ -212,6 +286,7 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
         def _handle(self) -> None:
             path = urlsplit(self.path).path
             try:
+                self._check_host()
                 params = self._params()
                 if path == "/" and "query" not in params:
                     page = PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
@@ -229,15 +304,15 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 accept = FORMAT_NAMES.get(wanted, wanted) if wanted else self.headers.get("Accept") or ""
                 default_graphs = params.get("default-graph-uri", [])
                 named_graphs = params.get("named-graph-uri", [])
-                check_query(queries[0], graphs(), default_graphs, named_graphs)
-                self._send(*self._run(queries[0], default_graphs, named_graphs, accept))
+                dataset = check_query(queries[0], graphs(), default_graphs, named_graphs)
+                self._send(*self._run(queries[0], _plain(dataset), accept))
             except Refused as exc:
                 self._send(exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
 
-        def _run(self, query, default_graphs, named_graphs, accept):
+        def _run(self, query, dataset, accept):
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, store_path, query, default_graphs, named_graphs,
-                                                    accept, limits.max_rows), daemon=True)
+            proc = ctx.Process(target=_child, args=(child, store_path, query, dataset, accept, limits.max_rows),
+                               daemon=True)
             proc.start()
             child.close()
             try:

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pyoxigraph as ox
+
+from kg_reasoner.sparql_guard import QueryRefused, inspect_query
+from kg_reasoner.sparql_guard import rdflib_query as guarded_rdflib_query
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
 
@@ -68,11 +71,20 @@ class CohortStore:
         self.store.flush()
 
     def query(self, text: str, bindings: dict | None = None):
+        """Run a read-only query. Decided on the parsed query: no update, no SERVICE; FROM / FROM NAMED
+        are honoured (graphs of the store only), else the default graph is the union of all graphs."""
         try:
-            return self.store.query(text, use_default_graph_as_union=True,
-                                    substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()})
-        except (SyntaxError, RuntimeError, ValueError) as exc:
+            plan = inspect_query(text)
+            kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
+            return self.store.query(text, substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()},
+                                    **kwargs)
+        except QueryRefused as exc:
+            raise QueryError(str(exc)) from None
+        except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
+
+    def graph_names(self) -> frozenset[str]:
+        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
 
     def select(self, text: str, **bindings: Any) -> list[dict]:
@@ -148,9 +160,25 @@ def load_files(paths: Iterable[str], kb) -> Dataset:
 
 def rdflib_query(ds: Graph, text: str, bindings: dict | None = None):
     try:
-        return ds.query(text, initBindings=bindings or None)
+        known = {str(g.identifier) for g in ds.graphs()} if hasattr(ds, "graphs") else set()
+        return guarded_rdflib_query(ds, text, bindings, known)
+    except QueryRefused as exc:
+        raise QueryError(str(exc)) from None
     except Exception as exc:   # rdflib raises pyparsing and evaluation errors of many types
         raise QueryError(f"the query cannot be run: {exc}") from None
+
+
+def dataset_arguments(from_default: list[str], from_named: list[str], known: frozenset[str]) -> dict:
+    """pyoxigraph's dataset for a query: its FROM graphs as the default graph (FROM NAMED as the named
+    graphs), or the union of the store's graphs when it names none. A graph the store does not hold is
+    refused: nothing outside the store is ever loaded."""
+    for iri in from_default + from_named:
+        if iri not in known:
+            raise QueryRefused(400, f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
+    if not from_default and not from_named:
+        return {"use_default_graph_as_union": True}
+    return {"default_graph": [ox.NamedNode(g) for g in from_default],
+            "named_graphs": [ox.NamedNode(g) for g in from_named]}
 
 
 def rows(result) -> tuple[list[str], list[list]]:

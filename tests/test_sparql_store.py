@@ -155,7 +155,7 @@ def test_query_command_on_files_and_text_and_table(written):
 
 @pytest.mark.parametrize("args,message", [
     (["--name", "no-such-query"], "no query named"),
-    (["--query", "SELECT WHERE {"], "cannot be run"),
+    (["--query", "SELECT WHERE {"], "not valid SPARQL 1.1"),
     (["--query", "SELECT * WHERE { ?s ?p ?o }", "--bind", "novalue"], "var=value"),
 ], ids=["unknown-name", "malformed", "bad-bind"])
 def test_query_command_errors_are_clear(written, args, message):

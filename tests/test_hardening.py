@@ -1,0 +1,193 @@
+"""Issue 12: the endpoint, the cache, the store and the CLI under attack, faults and bad input. Each
+test is named after the issue's item it covers and failed on the main of 2026-12-01."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, VIGNETTES, run_cli
+
+KGR = "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>\n"
+GOOD_ORIGIN = "https://notebooks.example.org"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list = []
+
+    def do_GET(self):  # noqa: N802
+        _Recorder.hits.append(self.path)
+        body = b'{"head":{"vars":["secret"]},"results":{"bindings":[{"secret":{"type":"literal","value":"internal"}}]}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def internal_service():
+    """An 'internal' HTTP service on this machine that a SERVICE clause would make the endpoint fetch."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hardening") / "store"
+    run = run_cli("assess", *map(str, VIGNETTES[:4]), "--format", "csv", "--store", str(path), "--quiet")
+    assert run.returncode in (0, 1), run.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def endpoint(store):
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             "--timeout", "5", "--cors", GOOD_ORIGIN], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", line)
+    assert match, line
+    yield f"http://127.0.0.1:{match.group(1)}/sparql"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def call(url, query=None, method="GET", headers=None, params=None, body=None):
+    params = dict(params or {})
+    if query is not None and method == "GET":
+        params["query"] = query
+    if params:
+        url += "?" + urllib.parse.urlencode(params, doseq=True)
+    if query is not None and method == "POST":
+        body = urllib.parse.urlencode({"query": query}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+# --- 1. SERVICE through a comment trick; valid queries with the words ------------------------------
+def test_1_service_hidden_behind_a_comment_trick_is_refused_and_nothing_is_fetched(endpoint, internal_service):
+    _Recorder.hits.clear()
+    trick = f'# """\nSELECT * WHERE {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}\n# """'
+    status, _, body = call(endpoint, trick)
+    assert status == 403 and "SERVICE" in body
+    status, _, _ = call(endpoint, f"SELECT * WHERE {{ OPTIONAL {{ SERVICE SILENT <{internal_service}> {{ ?s ?p ?o }} }} }}",
+                        method="POST")
+    assert status == 403
+    assert _Recorder.hits == []
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?service ?from WHERE { ?service ?from ?x } LIMIT 1",
+    'SELECT ?s WHERE { ?s ?p "FROM <http://elsewhere/> and SERVICE" } LIMIT 1',
+    "# FROM <http://elsewhere/>\n# SERVICE <http://elsewhere/>\nSELECT ?s WHERE { ?s ?p ?o } LIMIT 1",
+    "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>\nSELECT ?s WHERE { ?s a sd:Service } LIMIT 1",
+], ids=["variables", "string", "comments", "sd-vocabulary"])
+def test_1_valid_queries_that_merely_contain_the_words_run(endpoint, query):
+    status, _, body = call(endpoint, query)
+    assert status == 200, body
+
+
+def test_1_the_query_process_cannot_reach_the_network():
+    probe = ("import socket, sys\nfrom kg_reasoner.endpoint import cut_off_network\n"
+             "ok = cut_off_network()\n"
+             "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=2); print(ok, 'reached')\n"
+             "except OSError as e:\n    print(ok, e.errno)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT).stdout.split()
+    if out[0] != "True":
+        pytest.skip("this kernel refuses network namespaces; the parsed SERVICE refusal still holds")
+    assert out[1] != "reached"
+
+
+def test_1_service_is_refused_by_query_and_the_python_api(store, internal_service):
+    _Recorder.hits.clear()
+    run = run_cli("query", "--store", str(store), "--query", f"SELECT * {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}")
+    assert run.returncode == 2 and "SERVICE" in run.stderr
+    from kg_reasoner import assess
+    a = assess(ROOT / "examples" / "P01-luteal-insufficiency.json")
+    with pytest.raises(Exception, match="SERVICE"):
+        a.query(f"SELECT * {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}")
+    assert _Recorder.hits == []
+
+
+# --- 4. browsers: no wildcard CORS, Host checked, OPTIONS answered -----------------------------------
+def test_4_no_wildcard_cors_and_only_the_named_origin(endpoint):
+    _, headers, _ = call(endpoint, "ASK {}", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in headers
+    _, headers, _ = call(endpoint, "ASK {}", headers={"Origin": GOOD_ORIGIN})
+    assert headers["Access-Control-Allow-Origin"] == GOOD_ORIGIN
+
+
+def test_4_unexpected_host_headers_are_refused(endpoint):
+    port = urllib.parse.urlsplit(endpoint).port
+    status, _, body = call(endpoint, "ASK {}", headers={"Host": f"attacker.example:{port}"})
+    assert status == 400 and "Host" in body
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        assert call(endpoint, "ASK {}", headers={"Host": host})[0] == 200
+
+
+def test_4_options_is_answered(endpoint):
+    status, headers, _ = call(endpoint, method="OPTIONS", headers={"Origin": GOOD_ORIGIN,
+                                                                  "Access-Control-Request-Method": "POST"})
+    assert status == 204 and "POST" in headers["Allow"]
+    assert headers["Access-Control-Allow-Origin"] == GOOD_ORIGIN and "POST" in headers["Access-Control-Allow-Methods"]
+    status, headers, _ = call(endpoint, method="OPTIONS", headers={"Origin": "https://evil.example"})
+    assert status == 204 and "Access-Control-Allow-Origin" not in headers
+
+
+# --- 10. FROM is honoured ------------------------------------------------------------------------------
+def _count(result_body) -> int:
+    return int(json.loads(result_body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_10_from_is_honoured_by_serve_and_the_protocol_overrides_it(endpoint):
+    graph = "https://w3id.org/kg-reasoner/patient/P01/graph/asserted"
+    other = "https://w3id.org/kg-reasoner/patient/P02/graph/asserted"
+    whole = _count(call(endpoint, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[2])
+    one = _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}")[2])
+    assert 0 < one < whole
+    overridden = _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}",
+                             params={"default-graph-uri": other})[2])
+    assert overridden == _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{other}> {{ ?s ?p ?o }}")[2])
+    status, _, body = call(endpoint, "SELECT * FROM <http://elsewhere.example/g> { ?s ?p ?o }")
+    assert status == 400 and "not in this store" in body
+
+
+def test_10_from_is_honoured_by_query_store(store):
+    graph = "https://w3id.org/kg-reasoner/patient/P01/graph/asserted"
+
+    def count(q):
+        run = run_cli("query", "--store", str(store), "--query", q, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        return _count(run.stdout)
+    assert 0 < count(f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}") < count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+
+
+def test_10_rdflib_never_fetches_a_from_graph(tmp_path, internal_service):
+    _Recorder.hits.clear()
+    data = tmp_path / "a.ttl"
+    data.write_text("<urn:a> <urn:b> <urn:c> .\n")
+    run = run_cli("query", "--data", str(data), "--query", f"SELECT * FROM <{internal_service}g> {{ ?s ?p ?o }}")
+    assert run.returncode == 2 and "not in the data" in run.stderr
+    assert _Recorder.hits == []
