@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
@@ -237,7 +238,11 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, sta
         (inferred_g, PROV.wasDerivedFrom, asserted_g),
     ]
     if source:
-        out.append((asserted_g, PROV.hadPrimarySource, Literal(source)))
+        # an entity named by a hash of where the data came from, labelled with the file's name only:
+        # an export never carries a path of the machine that made it
+        origin = URIRef("https://w3id.org/kg-reasoner/source/" + hashlib.sha256(source.encode()).hexdigest()[:24])
+        out += [(asserted_g, PROV.hadPrimarySource, origin), (origin, RDF.type, PROV.Entity),
+                (origin, RDFS.label, Literal(PurePath(source.split("#")[0]).name or source))]
     for version in sorted(set(kb.ontology.objects(None, OWL.versionIRI))):
         out += [(activity, PROV.used, version), (version, RDF.type, PROV.Entity)]
     for entity in sorted(set(inferred.subjects(RDF.type, PROV.Entity))):

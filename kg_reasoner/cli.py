@@ -19,7 +19,9 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from kg_reasoner import __version__
@@ -346,7 +348,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT_ERROR
     skip = _already_written(args.output, args.format) if args.resume else set()
     appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
-    out = open(args.output, "a" if appending else "w", encoding="utf-8") if args.output else sys.stdout
     store = None
     if args.store:
         from kg_reasoner.store import CohortStore
@@ -356,10 +357,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kg-reasoner: {exc}", file=sys.stderr)
             return EXIT_INPUT_ERROR
         store.ensure_ontology(reasoner.kb)
+    try:
+        out = Output(args.output, args.inputs, appending) if args.output else sys.stdout
+    except (InputError, OSError) as exc:
+        print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     statuses: Counter = Counter()
     rules: Counter = Counter()
     counts = Counter()
-    first = True
+    first, finished = True, False
     try:
         if args.format == "json":
             out.write("[")
@@ -388,20 +394,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out.write(text if args.format != "text" or first else "\n" + text)
             out.flush()
             first = False
+        if args.format == "json":
+            out.write("\n]\n" if not first else "]\n")
+        finished = True
     except KeyboardInterrupt:
+        finished = True       # every outcome written so far is complete: kept, and resumable
         print("kg-reasoner: interrupted; every outcome written so far is complete"
               + (" (rerun with --resume to continue)" if args.format in RESUMABLE and args.output else ""),
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except InputError as exc:  # the output cannot be written (a full disk, /dev/full): said, FILE left as it was
+        print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     finally:
         if "progress" in locals():
             progress.close()
         if store is not None:
             store.flush()
-        if args.format == "json":
-            out.write("\n]\n" if not first else "]\n")
         if out is not sys.stdout:
-            out.close()
+            # the finished (or interrupted, resumable) output replaces FILE only now; after a failure FILE
+            # keeps what it held
+            out.close() if finished else out.discard()
     if not args.quiet:
         print(f"kg-reasoner: {counts['assessed']} assessed, {counts['not assessed']} not assessed, "
               f"{counts['unreadable']} unreadable" + (f", {len(skip)} skipped (--resume)" if skip else ""),
@@ -415,6 +428,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     if counts["unreadable"]:
         return EXIT_INPUT_ERROR
     return EXIT_NOT_ASSESSED if counts["not assessed"] else EXIT_OK
+
+
+class Output:
+    """``--output FILE``: written to a temporary file beside FILE and renamed over it when the run ends,
+    so that FILE is never emptied before anything can fail; appended to in place with --resume. An
+    output that is also an input, or lies inside an input directory, is refused. A device (e.g.
+    /dev/null) is written directly."""
+
+    def __init__(self, path: str, inputs: Sequence[str], appending: bool):
+        target = Path(path).resolve()
+        for given in inputs:
+            source = Path(given).resolve()
+            if target == source or (source.is_dir() and source in target.parents):
+                raise InputError("is also an input (or lies in an input folder): writing it would destroy or "
+                                 "re-read the data; choose another output file", source=path)
+        if not target.parent.is_dir():
+            raise InputError(f"cannot be written: the folder {target.parent} does not exist", source=path)
+        self.path, self.tmp = target, None
+        if appending or (target.exists() and not target.is_file()):
+            self.fh = open(target, "a" if appending else "w", encoding="utf-8")
+        else:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+            self.fh = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        try:
+            return self.fh.write(text)
+        except OSError as exc:
+            raise InputError(f"cannot be written: {exc.strerror or exc}", source=str(self.path)) from None
+
+    def flush(self) -> None:
+        try:
+            self.fh.flush()
+        except OSError as exc:
+            raise InputError(f"cannot be written: {exc.strerror or exc}", source=str(self.path)) from None
+
+    def close(self) -> None:
+        self.fh.close()
+        if self.tmp is not None:
+            os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.fh.close()
+        if self.tmp is not None and os.path.exists(self.tmp):
+            os.unlink(self.tmp)
 
 
 def run() -> None:  # console-script entry point

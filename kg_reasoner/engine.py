@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import logging
 import os
 import pickle
@@ -97,7 +98,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     from kg_reasoner import __version__
-    h = hashlib.sha256(f"kg-reasoner {__version__} cache 4 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache 5 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
     for part, docs in (("ontology", guidance.ontology_documents(with_reference_table=not reference_table)),
@@ -124,24 +125,80 @@ def load_knowledge_base(reference_table: str | None = None, extra_ontology: tupl
     """
     folder = cache_dir()
     path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology, guidance)}.pickle" if folder else None
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                kb = pickle.load(fh)
-            if isinstance(kb, KnowledgeBase):
-                return kb
-        except Exception as exc:  # a damaged or foreign cache file is rebuilt, never trusted
-            log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
+    key = _cache_secret(folder) if folder else None
+    if path is not None and key is not None and path.is_file():
+        kb = _read_cache(path, key)
+        if kb is not None:
+            return kb
     kb = _build_knowledge_base(reference_table, extra_ontology, guidance)
-    if path is not None:
+    if path is not None and key is not None:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:
-                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:   # mode 0600
+                fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
             os.replace(fh.name, path)
         except OSError as exc:   # a read-only home still works, only slower
             log.info("cannot write the knowledge-base cache %s: %s", path, exc)
     return kb
+
+
+#: The integrity tag in front of each cache file: HMAC-SHA256 under the cache directory's own secret key.
+_TAG = hashlib.sha256().digest_size
+
+
+def _private(path: Path, kind: str) -> bool:
+    """Owned by the current user and neither group- nor world-writable (nor readable, for the key)."""
+    if not hasattr(os, "getuid"):       # no POSIX owners (Windows): the user's profile protects it
+        return True
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        log.warning("kg-reasoner: the knowledge-base cache %s %s is not private to this user (owner %s, mode %o); "
+                    "it is not used: remove it or set KG_REASONER_CACHE_DIR", kind, path, st.st_uid,
+                    st.st_mode & 0o777)
+        return False
+    return True
+
+
+def _cache_secret(folder: Path) -> bytes | None:
+    """The cache directory's secret key (created 0700 / 0600 on first use), or None when the directory or
+    its key is not private to this user: a cache anyone else can write is never loaded."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(folder, "directory"):
+            return None
+        key_file = folder / "cache.key"
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+        if not _private(key_file, "key"):
+            return None
+        key = key_file.read_bytes()
+        return key if len(key) == 32 else None
+    except OSError as exc:
+        log.info("no knowledge-base cache in %s: %s", folder, exc)
+        return None
+
+
+def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
+    """The cached knowledge base, only if the file is private to this user and its integrity tag verifies
+    under the directory's key: a planted or altered file is never unpickled."""
+    try:
+        if not _private(path, "file"):
+            return None
+        data = path.read_bytes()
+        tag, payload = data[:_TAG], data[_TAG:]
+        if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
+            log.warning("kg-reasoner: the knowledge-base cache file %s fails its integrity check; it is rebuilt", path)
+            return None
+        kb = pickle.loads(payload)
+        return kb if isinstance(kb, KnowledgeBase) else None
+    except Exception as exc:  # a damaged cache file is rebuilt, never trusted
+        log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
+        return None
 
 
 def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...],

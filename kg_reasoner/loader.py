@@ -156,7 +156,8 @@ class SummaryReader:
         me = patient_iri(pid)
         g.add((me, RDF.type, KGR.Patient))
         g.add((me, KGR.patientId, Literal(pid)))
-        record_source = f"{source}#{pointer}" if source else f"#{pointer}"
+        # the file's name, never the machine path it was read from (exports and stores travel)
+        record_source = f"{Path(source).name if source else ''}#{pointer}"
 
         def add_record(prop: URIRef, cls: URIRef, local: str, ptr: str) -> URIRef:
             rec = URIRef(f"{me}/{local}")
@@ -297,19 +298,28 @@ def _load_json(path: Path) -> Any:
 
 
 def _check_no_remote_context(node: Any, path: Path) -> None:
-    """JSON-LD contexts must be inline: kg-reasoner never fetches a remote context."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "@context":
-                for ctx in (v if isinstance(v, list) else [v]):
-                    if isinstance(ctx, str):
-                        raise UnreadableInputError(
-                            f"refers to the remote JSON-LD context {ctx!r}; kg-reasoner never fetches "
-                            "from the network: put the context inline", source=str(path), field="@context")
-            _check_no_remote_context(v, path)
-    elif isinstance(node, list):
-        for v in node:
-            _check_no_remote_context(v, path)
+    """JSON-LD contexts must be inline, at any depth: kg-reasoner never fetches a context, whether named
+    by a string (a URL or a file path) in ``@context`` or by ``@import`` inside an inline context."""
+    stack = [(node, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                here = f"{where}/{k}"
+                if k == "@import":
+                    raise UnreadableInputError(
+                        f"imports the JSON-LD context {v!r} (@import); kg-reasoner never fetches or reads a "
+                        "context from elsewhere: put the context inline", source=str(path), field=here)
+                if k == "@context":
+                    for ctx in (v if isinstance(v, list) else [v]):
+                        if not isinstance(ctx, (dict, type(None))):
+                            raise UnreadableInputError(
+                                f"refers to the JSON-LD context {ctx!r}, which is not inline; kg-reasoner never "
+                                "fetches or reads a context from elsewhere: put the context inline",
+                                source=str(path), field=here)
+                stack.append((v, here))
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
 
 
 def parse_rdf_file(path: Path) -> Graph:

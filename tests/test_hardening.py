@@ -191,3 +191,149 @@ def test_10_rdflib_never_fetches_a_from_graph(tmp_path, internal_service):
     run = run_cli("query", "--data", str(data), "--query", f"SELECT * FROM <{internal_service}g> {{ ?s ?p ?o }}")
     assert run.returncode == 2 and "not in the data" in run.stderr
     assert _Recorder.hits == []
+
+
+# --- 2. the knowledge-base cache is never an unchecked pickle -----------------------------------------
+class _Payload:
+    """A pickle that runs code when loaded (what an attacker would plant)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    from kg_reasoner import engine
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(folder))
+    engine.load_knowledge_base.cache_clear()
+    yield engine, folder, folder / f"knowledge-base-{engine._cache_key(None, ())}.pickle"
+    engine.load_knowledge_base.cache_clear()
+
+
+def test_2_a_planted_pickle_never_runs(fresh_cache, tmp_path):
+    import pickle
+    engine, folder, path = fresh_cache
+    engine.load_knowledge_base()                        # creates the private directory and its key
+    engine.load_knowledge_base.cache_clear()
+    marker = tmp_path / "owned"
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    assert len(engine.load_knowledge_base().closure) > 1000
+    assert not marker.exists()
+    path.write_bytes(b"\0" * 32 + pickle.dumps(_Payload(marker)))    # a tag of the right length, wrong value
+    engine.load_knowledge_base.cache_clear()
+    engine.load_knowledge_base()
+    assert not marker.exists()
+
+
+def test_2_a_planted_valid_knowledge_base_is_refused(fresh_cache, monkeypatch):
+    """A well-formed knowledge base that would change decisions, written without the directory's key."""
+    import pickle
+    engine, folder, path = fresh_cache
+    kb = engine.load_knowledge_base()
+    engine.load_knowledge_base.cache_clear()
+    path.write_bytes(b"\1" * 32 + pickle.dumps(kb))
+    rebuilt = []
+    real = engine._build_knowledge_base
+    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
+    engine.load_knowledge_base()
+    assert rebuilt == [1]
+
+
+def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cache, monkeypatch):
+    engine, folder, path = fresh_cache
+    engine.load_knowledge_base()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / "cache.key").stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o077 == 0
+    folder.chmod(0o777)
+    engine.load_knowledge_base.cache_clear()
+    rebuilt = []
+    real = engine._build_knowledge_base
+    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
+    engine.load_knowledge_base()
+    assert rebuilt == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_2_a_cache_file_owned_by_another_user_is_not_loaded(fresh_cache, monkeypatch):
+    engine, folder, path = fresh_cache
+    engine.load_knowledge_base()
+    os.chown(path, 1, 1)
+    engine.load_knowledge_base.cache_clear()
+    rebuilt = []
+    real = engine._build_knowledge_base
+    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
+    engine.load_knowledge_base()
+    assert rebuilt == [1]
+
+
+# --- 3. JSON-LD: no context is ever fetched or read from elsewhere ------------------------------------
+@pytest.mark.parametrize("context", [
+    {"@import": "http://127.0.0.1:1/context.jsonld", "kgr": "https://w3id.org/kg-reasoner/ontology#"},
+    [{"kgr": "https://w3id.org/kg-reasoner/ontology#"}, {"@import": "/etc/passwd"}],
+    {"kgr": "https://w3id.org/kg-reasoner/ontology#", "kgr:hasFinding": {"@id": "kgr:hasFinding",
+                                                                         "@context": "file:///etc/hosts"}},
+    "http://127.0.0.1:1/context.jsonld",
+], ids=["import", "import-in-list", "scoped-context", "remote"])
+def test_3_non_inline_json_ld_contexts_are_refused(tmp_path, context, internal_service):
+    _Recorder.hits.clear()
+    doc = tmp_path / "p.jsonld"
+    doc.write_text(json.dumps({"@context": context, "@id": "urn:p", "@type": "kgr:Patient"}))
+    run = run_cli("assess", str(doc))
+    assert run.returncode == 2 and ("not inline" in run.stderr or "@import" in run.stderr), run.stderr
+    assert "Traceback" not in run.stderr and _Recorder.hits == []
+
+
+# --- 6. exports never carry a machine path -----------------------------------------------------------------
+def test_6_provenance_names_the_source_by_an_entity_not_a_path(tmp_path):
+    data = tmp_path / "deep" / "folder"
+    data.mkdir(parents=True)
+    patient = data / "P01.json"
+    patient.write_text((ROOT / "examples" / "P01-luteal-insufficiency.json").read_text())
+    run = run_cli("assess", str(patient), "--format", "trig")
+    assert run.returncode == 0, run.stderr
+    assert str(tmp_path) not in run.stdout
+    from rdflib import Dataset
+    from rdflib.namespace import PROV, RDFS
+    ds = Dataset()
+    ds.parse(data=run.stdout, format="trig")
+    sources = [o for _, _, o, _ in ds.quads((None, PROV.hadPrimarySource, None, None))]
+    assert sources and all(str(s).startswith("https://w3id.org/kg-reasoner/source/") for s in sources)
+    assert {str(o) for s in sources for _, _, o, _ in ds.quads((s, RDFS.label, None, None))} == {"P01.json"}
+
+
+# --- 8. -o never empties a file before the run succeeds, and never destroys an input -----------------------
+def test_8_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path):
+    patient = tmp_path / "P01.json"
+    text = (ROOT / "examples" / "P01-luteal-insufficiency.json").read_text()
+    patient.write_text(text)
+    for out in (patient, tmp_path / "result.ndjson"):
+        run = run_cli("assess", str(patient) if out == patient else str(tmp_path), "-o", str(out), "--format", "ndjson")
+        assert run.returncode == 2 and "is also an input" in run.stderr
+    assert patient.read_text() == text
+
+
+def test_8_a_failed_run_leaves_the_old_output_as_it_was(tmp_path):
+    out = tmp_path / "out.ndjson"
+    out.write_text("precious\n")
+    run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", str(out),
+                  "--reference-table", str(tmp_path / "missing.ttl"))
+    assert run.returncode == 2
+    assert out.read_text() == "precious\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", str(out), "--format",
+                  "ndjson")
+    assert run.returncode == 0 and json.loads(out.read_text())["patient"] == "P01"
+
+
+@pytest.mark.parametrize("target", ["/dev/full", "missing-folder/out.ndjson"])
+def test_8_and_14_unwritable_outputs_are_a_clear_error(tmp_path, target):
+    out = target if target.startswith("/") else str(tmp_path / target)
+    if target.startswith("/") and not os.path.exists(target):
+        pytest.skip(f"{target} does not exist here")
+    run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", out, "--format", "ndjson")
+    assert run.returncode == 2 and "cannot be written" in run.stderr and "Traceback" not in run.stderr
