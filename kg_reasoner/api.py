@@ -20,7 +20,7 @@ from kg_reasoner.explain import explain
 from kg_reasoner.fast import fast_engine
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
+from kg_reasoner.loader import (PatientInput, foreign_nodes, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
                                 split_patients)
 from kg_reasoner.namespaces import KGR
 
@@ -60,7 +60,7 @@ class Reasoner:
     def read(self, data: Any, source: str | None = None) -> list[PatientInput]:
         """Patients of a path, a patient-summary dict (or list of dicts), or an rdflib Graph."""
         if isinstance(data, Graph):
-            return split_patients(data, source or "<graph>", self.reader.v.terms)
+            return split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure)
         if isinstance(data, dict) and "resourceType" in data:
             return _all_or_raise(read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir,
                                            source or "<bundle>"))
@@ -133,15 +133,18 @@ class Reasoner:
     def read_many(self, inputs: Iterable[Any]) -> Iterator[PatientInput | InputError]:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
+        owner: dict = {}      # a node not named under a patient's IRI -> the patient of the run it belongs to
         for item in inputs:
             if isinstance(item, (str, Path)):
-                for path in iter_input_files([item]):
-                    yield from read_file(path, self.reader, self.fhir)
+                read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
             else:
                 try:
-                    yield from self.read(item)
+                    read = iter(self.read(item))
                 except InputError as exc:
                     yield exc
+                    continue
+            for pi in read:
+                yield _claim_nodes(pi, owner)
 
     def assess_many(self, inputs: Iterable[Any]) -> Iterator[Assessment | InputError]:
         """Assess every patient of every input (paths, directories, dicts, graphs).
@@ -249,6 +252,21 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, sta
         out.append((entity, KGR.assessedBy, activity))
         out.append((entity, PROV.wasGeneratedBy, activity))
     return out
+
+
+def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | InputError:
+    """Across a run, a node that is not named under a patient's IRI belongs to the first patient whose
+    graph describes it; a later patient describing it is refused (one patient's facts never touch another's)."""
+    if isinstance(pi, InputError):
+        return pi
+    nodes = foreign_nodes(pi.graph, pi.iri)
+    clash = sorted(str(n) for n in nodes if owner.get(n, pi.iri) != pi.iri)
+    if clash:
+        return PatientDataError(f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "
+                                "describes: one patient's facts must never touch another's", source=pi.source,
+                                patient=pi.patient_id)
+    owner.update((n, pi.iri) for n in nodes)
+    return pi
 
 
 def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:

@@ -380,7 +380,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             text, (pid, source, status, assessed, fired), *graphs = item
             if store is not None and graphs:
-                store.put_nquads(graphs[0])
+                try:
+                    store.put_nquads(graphs[0])
+                except InputError as exc:    # refused by the store: said, and the run goes on
+                    counts["unreadable"] += 1
+                    print(f"kg-reasoner: error: patient {pid}: {exc}", file=sys.stderr)
+                    continue
             counts["assessed" if assessed else "not assessed"] += 1
             statuses[status or "not assessed"] += 1
             rules.update(fired)

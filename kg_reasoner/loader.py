@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
@@ -83,6 +83,7 @@ class SummaryVocabulary:
                 if kind in by_kind:
                     self.keys[key] = (by_kind[kind], kind)
                     break
+        self.closure = ontology_closure
         #: every IRI the ontology says something about: never part of a patient's own graph
         self.terms: frozenset = frozenset(s for s in ontology_closure.subjects() if isinstance(s, URIRef))
         self.values: dict[URIRef, dict[str, URIRef]] = {}
@@ -315,7 +316,7 @@ def _check_no_remote_context(node: Any, path: Path) -> None:
                         if not isinstance(ctx, (dict, type(None))):
                             raise UnreadableInputError(
                                 f"refers to the JSON-LD context {ctx!r}, which is not inline; kg-reasoner never "
-                                "fetches or reads a context from elsewhere: put the context inline",
+                                "fetches from the network nor reads a context from elsewhere: put it inline",
                                 source=str(path), field=here)
                 stack.append((v, here))
         elif isinstance(item, list):
@@ -344,7 +345,8 @@ def parse_rdf_file(path: Path) -> Graph:
     return g
 
 
-def split_patients(g: Graph, source: str, terms: frozenset = frozenset()) -> list[PatientInput]:
+def split_patients(g: Graph, source: str, terms: frozenset = frozenset(),
+                   ontology: Graph | None = None) -> list[PatientInput]:
     """One graph per kgr:Patient of an RDF file: the patient and every node reachable
     from her, never crossing into another patient nor into an ontology term (``terms``)."""
     patients = sorted(set(g.subjects(RDF.type, KGR.Patient)), key=str)
@@ -373,15 +375,50 @@ def split_patients(g: Graph, source: str, terms: frozenset = frozenset()) -> lis
                                                "must never touch another's", source=source, patient=name, field=str(o))
                     seen.add(o)
                     todo.append(o)
+        _check_own_nodes(sub, p, terms, source, name)
         out.append(PatientInput(name, p, sub, source))
     reached = {t for pi in out for t in pi.graph}
     stray = [t for t in g if t not in reached]
+    for s_, p_, o_ in stray:    # facts about someone else's node are refused, not merely left out
+        restated = ontology is not None and (s_, p_, o_) in ontology   # a term restated as the ontology says
+        if isinstance(s_, URIRef) and not restated and (s_ in terms or (str(s_).startswith(PATIENT_BASE)
+                                                                        and not any(owns(pi.iri, s_) for pi in out))):
+            what = "the ontology term" if s_ in terms else "a node of a patient this file does not hold"
+            raise PatientDataError(f"states facts about {what} {s_}: a file's facts must be about its own patients",
+                                   source=source, field=str(p_))
     if stray:
         for pi in out:
             pi.data_problems.append({"severity": "warning", "record": source,
                                      "message": f"{len(stray)} triple(s) of {source} are not attached to any patient "
                                                 "and were not used"})
     return out
+
+
+def owns(patient: URIRef, node: Any) -> bool:
+    """Whether a node is the patient's own by its name: her IRI, an IRI under it, or a blank node."""
+    return node == patient or isinstance(node, BNode) or str(node).startswith(f"{patient}/")
+
+
+def foreign_nodes(graph: Graph, patient: URIRef) -> set[URIRef]:
+    """The IRIs a patient's graph describes that are not named under her IRI (e.g. <urn:lab:123>): they
+    must belong to no other patient of the run or the store."""
+    return {s for s in graph.subjects() if isinstance(s, URIRef) and not owns(patient, s)}
+
+
+def _check_own_nodes(graph: Graph, patient: URIRef, terms: frozenset, source: str, name: str) -> None:
+    """One patient's file may state facts about her own nodes only: never about a node named under another
+    patient's IRI (<patient/P01/...> in X's data), nor about a term of the ontology."""
+    for s, p, o in graph:
+        for node, role in ((s, "describes"), (o, "links to")):
+            if not isinstance(node, URIRef) or owns(patient, node):
+                continue
+            rest = str(node)[len(PATIENT_BASE):] if str(node).startswith(PATIENT_BASE) else ""
+            if "/" in rest:
+                raise PatientDataError(f"{role} {node}, a node of patient {rest.split('/')[0]}: one patient's facts "
+                                       "must never touch another's", source=source, patient=name, field=str(p))
+            if role == "describes" and node in terms:
+                raise PatientDataError(f"states facts about the ontology term {node}: a patient's data cannot change "
+                                       "the guidance", source=source, patient=name, field=str(p))
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
@@ -427,7 +464,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
             yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab, str(path))
             return
         if isinstance(data, dict) and "@context" in data:
-            yield from _read_rdf(path, reader.v.terms)
+            yield from _read_rdf(path, reader.v)
             return
         items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
         for i, item in items:
@@ -436,7 +473,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
             except InputError as exc:
                 yield exc
     else:
-        yield from _read_rdf(path, reader.v.terms)
+        yield from _read_rdf(path, reader.v)
 
 
 def _is_summary_ndjson(path: Path) -> bool:
@@ -469,10 +506,10 @@ def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientI
                 yield exc
 
 
-def _read_rdf(path: Path, terms: frozenset) -> Iterator[PatientInput | InputError]:
+def _read_rdf(path: Path, vocabulary: "SummaryVocabulary") -> Iterator[PatientInput | InputError]:
     try:
         g = _parse_jsonld_json(path) if path.suffix.lower() == ".json" else parse_rdf_file(path)
-        yield from split_patients(g, str(path), terms)
+        yield from split_patients(g, str(path), vocabulary.terms, vocabulary.closure)
     except InputError as exc:
         yield exc
 

@@ -55,15 +55,31 @@ class CohortStore:
 
     def put(self, assessment) -> None:
         """Add or replace one patient's asserted, inferred and provenance graphs."""
-        for g in (assessment.asserted, assessment.inferred, assessment.provenance):
-            name = ox.NamedNode(str(g.identifier))
-            self.store.clear_graph(name)
-            self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name) for s, p, o in g)
+        quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
+                 for g in (assessment.asserted, assessment.inferred, assessment.provenance) for s, p, o in g]
+        self._replace(quads)
 
     def put_nquads(self, data: str) -> None:
         """Add or replace the graphs of an N-Quads document (a worker's assessment)."""
-        quads = list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-        for g in {q.graph_name for q in quads}:
+        self._replace(list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)))
+
+    def _replace(self, quads: list) -> None:
+        """Replace a patient's graphs, after checking that every node they describe that is not named under
+        her IRI is described by no other patient's data in the store (raises InputError)."""
+        graphs = {q.graph_name for q in quads}
+        owners = {_patient_of(g.value) for g in graphs if isinstance(g, ox.NamedNode)}
+        asserted = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)
+                    and isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.endswith("/graph/asserted")}
+        for node in asserted:
+            if any(node.value == o or node.value.startswith(f"{o}/") for o in owners):
+                continue
+            for other in self.store.quads_for_pattern(node, None, None, None):
+                g = other.graph_name
+                if isinstance(g, ox.NamedNode) and g not in graphs and g != ONTOLOGY_GRAPH and g != _META:
+                    raise InputError(f"describes {node.value}, which the store holds for another patient "
+                                     f"({_patient_of(g.value)}): one patient's facts must never touch another's",
+                                     source=str(self.path))
+        for g in graphs:
             self.store.clear_graph(g)
         self.store.extend(quads)
 
@@ -97,6 +113,11 @@ class CohortStore:
         names, data = rows(self.query(text, terms))
         return [{n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
                  for n, t in zip(names, r)} for r in data]
+
+
+def _patient_of(graph_name: str) -> str:
+    """The patient IRI of one of her graphs (<patient>/graph/asserted)."""
+    return graph_name.split("/graph/")[0]
 
 
 def _ontology_key(kb) -> str:

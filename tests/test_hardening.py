@@ -337,3 +337,50 @@ def test_8_and_14_unwritable_outputs_are_a_clear_error(tmp_path, target):
         pytest.skip(f"{target} does not exist here")
     run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", out, "--format", "ndjson")
     assert run.returncode == 2 and "cannot be written" in run.stderr and "Traceback" not in run.stderr
+
+
+# --- 5. one patient's file can never write another patient's facts ----------------------------------------
+TTL = """@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
+@prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .
+<https://w3id.org/kg-reasoner/patient/{pid}> a kgr:Patient ; kgr:patientId "{pid}" ;
+    kgr:hasFinding <{record}> .
+<{record}> a prg:VaginalBleeding ; kgr:presence kgr:Present ; kgr:severity prg:Light .
+{extra}
+"""
+
+
+def _ttl(tmp_path, name, pid, record=None, extra=""):
+    path = tmp_path / f"{name}.ttl"
+    record = record or f"https://w3id.org/kg-reasoner/patient/{pid}/bleeding"
+    path.write_text(TTL.format(pid=pid, record=record, extra=extra))
+    return path
+
+
+@pytest.mark.parametrize("extra,what", [
+    ('<https://w3id.org/kg-reasoner/patient/P01> kgr:hasStatus kgr:Contraindicated .', "patient this file"),
+    ('<https://w3id.org/kg-reasoner/patient/X> kgr:hasRecord <https://w3id.org/kg-reasoner/patient/P01/m> .\n'
+     '<https://w3id.org/kg-reasoner/patient/P01/m> a prg:InevitableMiscarriage ; kgr:presence kgr:Present .',
+     "a node of patient P01"),
+    ('kgr:Indicated kgr:precedence 99 .', "ontology term"),
+], ids=["patient-iri", "patient-record", "ontology-term"])
+def test_5_a_patient_file_stating_facts_about_others_is_refused(tmp_path, extra, what):
+    bad = _ttl(tmp_path, "x", "X", extra=extra)
+    store = tmp_path / "store"
+    run = run_cli("assess", str(bad), str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "--format", "csv",
+                  "--store", str(store))
+    assert run.returncode == 2 and what in run.stderr, run.stderr
+    assert "P01,indicated" in run.stdout
+    status = run_cli("query", "--store", str(store), "--format", "csv", "--query",
+                     KGR + "SELECT ?p ?s { ?p kgr:hasStatus/kgr:code ?s } ORDER BY ?p")
+    assert status.stdout.count("patient/P01,") == 1 and "contraindicated" not in status.stdout
+
+
+def test_5_a_node_shared_by_two_patients_is_refused_across_a_run_and_the_store(tmp_path):
+    shared = "urn:lab:specimen-1"
+    a, b = _ttl(tmp_path, "a", "A", record=shared), _ttl(tmp_path, "b", "B", record=shared)
+    run = run_cli("assess", str(a), str(b), "--format", "csv")
+    assert run.returncode == 2 and "already describes" in run.stderr and "A,insufficient_data" in run.stdout
+    store = tmp_path / "store"
+    assert run_cli("assess", str(a), "--format", "csv", "--store", str(store)).returncode == 0
+    run = run_cli("assess", str(b), "--format", "csv", "--store", str(store))
+    assert run.returncode == 2 and "the store holds for another patient" in run.stderr

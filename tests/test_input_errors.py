@@ -181,7 +181,7 @@ def test_vignette_format_is_accepted(reasoner, write_json):
     path = write_json("cases.json", [case, case | {"id": "P03", "patient": {"id": "P03", "ultrasound": "demise"}}])
     results = list(reasoner.assess_many([path]))
     assert [(a.patient, a.status) for a in results] == [("P02", "indicated"), ("P03", "contraindicated")]
-    assert results[1].criteria["C3"]["evidence"][0]["source"] == f"{path}#/1/patient/ultrasound"
+    assert results[1].criteria["C3"]["evidence"][0]["source"] == f"{path.name}#/1/patient/ultrasound"
 
 
 def test_rdf_file_with_ontology_statements_and_two_patients(reasoner, tmp_path):
