@@ -16,6 +16,7 @@ import argparse
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -327,6 +328,9 @@ def query_main(args, parser) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # rdflib logs a traceback for every ill-typed literal it parses; the reader names each one in a single
+    # clear line instead (the command line's choice, never made at import)
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "query":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import owlrl
 import pyshacl
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS, XSD
 
@@ -164,6 +164,9 @@ def _cache_secret(folder: Path) -> bytes | None:
     its key is not private to this user: a cache anyone else can write is never loaded."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.stat()
+        if hasattr(os, "getuid") and st.st_uid == os.getuid() and st.st_mode & 0o077:
+            folder.chmod(0o700)    # ours but open (an older version, a umask): closed; its files are still verified
         if not _private(folder, "directory"):
             return None
         key_file = folder / "cache.key"
@@ -351,12 +354,17 @@ class ReasoningResult:
 
 
 def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
-    """The patient's asserted and inferred triples as two named graphs of one dataset."""
+    """The patient's asserted and inferred triples as two named graphs of one dataset: what is exported
+    (TriG, Turtle) and stored. An inferred link to one of the ontology's anonymous class expressions
+    (``<patient> a [ owl:intersectionOf (...) ]``) is left out: outside the ontology that blank node is
+    a fresh, undescribed node, so the export would not say what the store says (issue 12, item 12).
+    The rules saw it; the named classes it entails are kept."""
     ds = Dataset()
     a = ds.graph(URIRef(f"{patient}/graph/asserted"))
     a.addN((s, p, o, a) for s, p, o in asserted)
+    own = {s for s, _, _ in asserted} | {s for s, _, _ in inferred}
     i = ds.graph(URIRef(f"{patient}/graph/inferred"))
-    i.addN((s, p, o, i) for s, p, o in inferred)
+    i.addN((s, p, o, i) for s, p, o in inferred if not (isinstance(o, BNode) and o not in own))
     return ds, a, i
 
 

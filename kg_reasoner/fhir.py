@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.fhir_shape import shape_problems
-from kg_reasoner.loader import PatientInput, _decimal, add_time, open_lines, patient_iri, time_literal
+from kg_reasoner.loader import (PatientInput, _decimal, add_time, json_loads, number_problem, open_lines, patient_iri,
+                                time_literal)
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.sparql import run_query
 from kg_reasoner.times import TimeInterval, parse_time
@@ -310,6 +310,9 @@ class FhirPatientBuilder:
             self.problem(ref, "gestational age needs valueQuantity in weeks (wk) or days (d); not used",
                          field="valueQuantity")
             return
+        if number_problem(value):
+            self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
+            return
         self.gestational_ages.append((when, Decimal(str(value)) * WEEKS[unit.lower()], ref))
 
     def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
@@ -418,6 +421,9 @@ class FhirPatientBuilder:
             self.problem(ref, f"missing or unknown unit ({q.get('code') or q.get('unit')!r}); the value is not used "
                               "(never guessed)", field="valueQuantity.unit")
             return
+        if number_problem(q["value"]):
+            self.problem(ref, f"{number_problem(q['value'])}; the value is not used", field="valueQuantity.value")
+            return
         self.g.add((rec, KGR.value, _decimal(q["value"])))
         self.g.add((rec, KGR.unit, unit))
         if q.get("comparator") in ("<", "<=", ">", ">="):
@@ -455,6 +461,7 @@ class FhirPatientBuilder:
             why_not += [f"[{i}] names no population" for i, _, _ in chosen]
             chosen = []
         lows = {_number(rr.get("low", {}).get("value")) for _, rr, _ in chosen}
+        lows = {low if low is None or not number_problem(low) else None for low in lows}
         if len(chosen) >= 1 and len(lows) == 1 and None not in lows:
             i, rr, _ = chosen[0]
             if self.v.unit(rr["low"]) == m.unit:
@@ -852,8 +859,8 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
                     continue
                 where = f"{path.name}:{n}"
                 try:
-                    r = json.loads(line, parse_float=Decimal)
-                except (ValueError, RecursionError) as exc:
+                    r = json_loads(line)
+                except ValueError as exc:
                     yield BrokenRecord(where, f"line {n} of {path.name} is not valid JSON ({exc})",
                                        sorted({_reference_key(m) for m in _PATIENT_REF.findall(line)}),
                                        next(iter(_RESOURCE_TYPE.findall(line)), named))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -108,6 +109,24 @@ def canonical_decimal(v: Any) -> str:
     return text if "." in text else text + ".0"
 
 
+#: The numbers both engines compare exactly (issue 12, item 11): pyoxigraph's xsd:decimal is a 128-bit fixed
+#: point with 18 fraction digits (about +-1.7e20); the bounds leave room for a unit conversion factor.
+MAX_MAGNITUDE = Decimal(10) ** 18
+MAX_FRACTION_DIGITS = 16
+
+
+def number_problem(v: Any) -> str | None:
+    """Why a number cannot be compared exactly by both engines, or None when it can."""
+    d = Decimal(str(v))
+    if not d.is_finite():
+        return f"{v} is not a finite number"
+    if abs(d) >= MAX_MAGNITUDE:
+        return f"{v} is outside the numbers the reasoner compares exactly (|value| < 10^18)"
+    if d != 0 and -d.normalize().as_tuple().exponent > MAX_FRACTION_DIGITS:
+        return f"{v} has more than {MAX_FRACTION_DIGITS} decimal places, beyond what the reasoner compares exactly"
+    return None
+
+
 def _decimal(v: Any) -> Literal:
     return Literal(canonical_decimal(v), datatype=XSD.decimal)
 
@@ -177,6 +196,8 @@ class SummaryReader:
             ga = data["gestational_age_weeks"]
             if not _is_number(ga):
                 raise err(f"{pointer}/gestational_age_weeks")(f"must be a number of weeks, not {ga!r}")
+            if number_problem(ga):
+                raise err(f"{pointer}/gestational_age_weeks")(number_problem(ga))
             g.add((me, KGR.gestationalAgeWeeks, _decimal(ga)))
         if "conception" in data:
             g.add((me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception")))
@@ -240,6 +261,8 @@ class SummaryReader:
                     raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
                 if "unit" not in entry:
                     raise err(f"{eptr}/unit")("a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed")
+                if number_problem(entry["value"]):
+                    raise err(f"{eptr}/value")(number_problem(entry["value"]))
                 g.add((rec, KGR.value, _decimal(entry["value"])))
             if "unit" in entry:
                 if entry["unit"] not in units:
@@ -250,6 +273,8 @@ class SummaryReader:
                     raise err(f"{eptr}/reference_low")("a reference lower bound needs the result's value and unit")
                 if not _is_number(entry["reference_low"]):
                     raise err(f"{eptr}/reference_low")(f"must be a number in the result's unit, not {entry['reference_low']!r}")
+                if number_problem(entry["reference_low"]):
+                    raise err(f"{eptr}/reference_low")(number_problem(entry["reference_low"]))
                 g.add((rec, KGR.referenceLow, _decimal(entry["reference_low"])))
             if "interpretation" in entry:
                 allowed = self.v.allowed(KGR.interpretation)
@@ -288,13 +313,37 @@ class SummaryReader:
 # Files
 # ---------------------------------------------------------------------------
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def json_loads(text: str) -> Any:
+    """JSON as every reader reads it (one numeric path): numbers with a fraction as exact decimals, never
+    floats (9.9999999999999999 stays below 10 in a .json file and an .ndjson line alike); NaN and
+    Infinity refused; nesting too deep to read and lone UTF-16 surrogates are errors, not crashes."""
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be read") from None
+    try:
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("it holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode text") from None
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be read") from None
+    return data
+
+
 def _load_json(path: Path) -> Any:
     try:
-        with path.open(encoding="utf-8") as fh:
-            return json.load(fh, parse_float=Decimal)
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UnreadableInputError(f"cannot be read: {exc.strerror or exc}", source=str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UnreadableInputError(f"is not valid UTF-8 text: {exc}", source=str(path)) from None
+    try:
+        return json_loads(text)
+    except ValueError as exc:
         raise UnreadableInputError(f"is not valid JSON: {exc}", source=str(path)) from None
 
 
@@ -331,7 +380,7 @@ def parse_rdf_file(path: Path) -> Graph:
     g = Graph()
     try:
         if fmt == "json-ld":
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json_loads(path.read_text(encoding="utf-8-sig"))
             _check_no_remote_context(data, path)
             g.parse(data=json.dumps(data), format="json-ld")
         else:
@@ -405,10 +454,22 @@ def foreign_nodes(graph: Graph, patient: URIRef) -> set[URIRef]:
     return {s for s in graph.subjects() if isinstance(s, URIRef) and not owns(patient, s)}
 
 
+#: Characters an IRI cannot hold (RFC 3987), though a Turtle \u escape can smuggle them in.
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
+
+
 def _check_own_nodes(graph: Graph, patient: URIRef, terms: frozenset, source: str, name: str) -> None:
     """One patient's file may state facts about her own nodes only: never about a node named under another
-    patient's IRI (<patient/P01/...> in X's data), nor about a term of the ontology."""
+    patient's IRI (<patient/P01/...> in X's data), nor about a term of the ontology. Its IRIs must be
+    valid IRIs and its typed literals well-formed (an ill-typed literal is named, never guessed)."""
     for s, p, o in graph:
+        for node in (s, p, o):
+            if isinstance(node, URIRef) and _BAD_IRI.search(node):
+                raise PatientDataError(f"{str(node)!r} is not a valid IRI (it holds a space or a character IRIs "
+                                       "cannot hold)", source=source, patient=name, field=str(p))
+        if isinstance(o, Literal) and o.ill_typed:
+            raise PatientDataError(f"{str(o)!r} is not a valid {o.datatype} value", source=source, patient=name,
+                                   field=str(p))
         for node, role in ((s, "describes"), (o, "links to")):
             if not isinstance(node, URIRef) or owns(patient, node):
                 continue
@@ -481,7 +542,10 @@ def _is_summary_ndjson(path: Path) -> bool:
     try:
         for line in open_lines(path):
             if line.strip():
-                item = json.loads(line)
+                try:
+                    item = json_loads(line)
+                except ValueError:     # a broken first line: told apart by whether it names a resourceType
+                    return '"resourceType"' not in line
                 return isinstance(item, dict) and "resourceType" not in item
     except (OSError, ValueError, EOFError):
         return False
@@ -496,7 +560,7 @@ def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientI
                 continue
             source = f"{path}:{lineno}"
             try:
-                item = json.loads(line)
+                item = json_loads(line)
             except ValueError as exc:
                 yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
                 continue

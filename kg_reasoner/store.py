@@ -213,8 +213,8 @@ def rows(result) -> tuple[list[str], list[list]]:
 
 def serialize(result, fmt: str) -> str:
     """SPARQL 1.1 results: ``json`` (standard JSON results), ``csv``, or a readable ``table``."""
-    if isinstance(result, bool) or getattr(result, "type", None) == "ASK":
-        value = result if isinstance(result, bool) else bool(result.askAnswer)
+    if isinstance(result, (bool, ox.QueryBoolean)) or getattr(result, "type", None) == "ASK":
+        value = bool(result) if isinstance(result, (bool, ox.QueryBoolean)) else bool(result.askAnswer)
         return ('{"head":{},"boolean":%s}' % str(value).lower()) if fmt == "json" else str(value).lower()
     if isinstance(result, ox.QueryTriples) or getattr(result, "type", None) in ("CONSTRUCT", "DESCRIBE"):
         g = Graph()
