@@ -19,6 +19,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 from collections import Counter
@@ -100,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit per query (default 10 s)")
     v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="result-size limit in rows or triples (default 10,000)")
+    v.add_argument("--max-bytes", type=int, default=50_000_000, metavar="N",
+                   help="result-size limit in bytes (default 50,000,000)")
+    v.add_argument("--max-queries", type=int, default=4, metavar="N",
+                   help="query processes at once; more requests queue, and get 503 after 10 s (default 4)")
     v.add_argument("--verbose", action="store_true", help="log every request on stderr")
     v.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                    help="a web origin (e.g. https://notebooks.example.org) whose pages may read the results; "
@@ -141,7 +146,8 @@ def serve_main(args) -> int:
               file=sys.stderr)
         return EXIT_INPUT_ERROR
     try:
-        server = make_server(args.store, args.host, args.port, Limits(args.timeout, args.max_rows),
+        server = make_server(args.store, args.host, args.port,
+                             Limits(args.timeout, args.max_rows, max_bytes=args.max_bytes, max_queries=args.max_queries),
                              Access(tuple(args.cors), tuple(args.allow_host)))
     except OSError as exc:
         print(f"kg-reasoner: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
@@ -150,6 +156,9 @@ def serve_main(args) -> int:
     host, port = server.server_address[:2]
     print(f"kg-reasoner: SPARQL endpoint on http://{host}:{port}/sparql (store {args.store}); Ctrl-C stops it",
           file=sys.stderr, flush=True)
+    def stop(signum, frame):                  # SIGTERM stops the server as Ctrl-C does
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

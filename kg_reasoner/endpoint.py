@@ -28,7 +28,9 @@ from __future__ import annotations
 import ctypes
 import html
 import os
+import signal
 import socket
+import threading
 import multiprocessing
 import sys
 from dataclasses import dataclass
@@ -66,6 +68,12 @@ FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/s
 class Limits:
     timeout: float = 10.0      # seconds per query
     max_rows: int = 10_000     # solutions (SELECT) or triples (CONSTRUCT / DESCRIBE) per result
+    max_bytes: int = 50_000_000    # bytes of one serialized result
+    max_body: int = 1_000_000      # bytes of a request body (a POSTed query or form)
+    max_queries: int = 4           # query processes at once; more requests wait in a queue ...
+    queue_wait: float = 10.0       # ... this many seconds at most, then get 503 with Retry-After
+    read_timeout: float = 10.0     # seconds a connection may take to send its request (slowloris)
+    backlog: int = 128             # connections the kernel queues before the server accepts them
 
 
 @dataclass(frozen=True)
@@ -124,10 +132,27 @@ def cut_off_network() -> bool:
     return False
 
 
-def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_rows: int) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: this process is killed when its parent (the forkserver, which ends with the server) dies, so
+    that no query process outlives a server stopped by SIGTERM or SIGKILL."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() == 1:      # the parent died before the signal was set
+            os._exit(1)
+
+
+def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_rows: int,
+           max_bytes: int = Limits.max_bytes) -> None:
     """Runs in its own process, cut off from the network: opens the store read-only, runs the query,
     sends (status, type, body)."""
     try:
+        die_with_parent()
         cut_off_network()
         store = ox.Store.read_only(store_path)
         conn.send("ready")                      # the time limit counts from here: the query's own time
@@ -154,7 +179,10 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_ro
             raise Refused(413, f"the result has more than {max_rows:,} {'triples' if graph else 'rows'} "
                                f"({count:,}); add a LIMIT or narrow the query")
         result = store.query(query, **kwargs)
-        conn.send((200, mime, result.serialize(format=table[mime])))
+        body = result.serialize(format=table[mime])
+        if len(body) > max_bytes:
+            raise Refused(413, f"the result is larger than {max_bytes:,} bytes; add a LIMIT or narrow the query")
+        conn.send((200, mime, body))
     except Refused as exc:
         conn.send((exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode()))
     except Exception as exc:   # any other failure of the query is the query's, reported as such
@@ -206,7 +234,7 @@ def _host_name(value: str) -> str:
 def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits(),
                 access: Access = Access()):
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["kg_reasoner.endpoint", "pyoxigraph"])
+    ctx.set_forkserver_preload(["kg_reasoner.endpoint", "pyoxigraph", "kg_reasoner.endpoint_forkserver"])
     warm = ctx.Process(target=_warm_up)      # start the forkserver now, not on the first request
     warm.start()
     warm.join()
@@ -268,8 +296,21 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
         def _params(self) -> dict:
             params = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
             if self.command == "POST":
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8") if length else ""
+                given = self.headers.get("Content-Length")
+                if given is None:
+                    raise Refused(411, "a POST needs a Content-Length")
+                if not given.strip().isdigit():
+                    raise Refused(400, f"Content-Length {given!r} is not a number of bytes")
+                length = int(given)
+                if length > limits.max_body:
+                    raise Refused(413, f"the request body is larger than {limits.max_body:,} bytes")
+                raw = self.rfile.read(length) if length else b""
+                if len(raw) != length:
+                    raise Refused(400, "the request body is shorter than its Content-Length")
+                try:
+                    body = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise Refused(400, "the request body is not UTF-8 text") from None
                 ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                 if ctype == "application/x-www-form-urlencoded":
                     for k, v in parse_qs(body, keep_blank_values=True).items():
@@ -310,9 +351,18 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 self._send(exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
 
         def _run(self, query, dataset, accept):
+            if not slots.acquire(timeout=limits.queue_wait):
+                raise Refused(503, f"{limits.max_queries} queries are running and the queue did not move for "
+                                   f"{limits.queue_wait:g} s; try again shortly")
+            try:
+                return self._run_one(query, dataset, accept)
+            finally:
+                slots.release()
+
+        def _run_one(self, query, dataset, accept):
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, store_path, query, dataset, accept, limits.max_rows),
-                               daemon=True)
+            proc = ctx.Process(target=_child, args=(child, store_path, query, dataset, accept, limits.max_rows,
+                                                    limits.max_bytes), daemon=True)
             proc.start()
             child.close()
             try:
@@ -340,6 +390,15 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
 
         do_DELETE = do_PATCH = do_PUT
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    Handler.timeout = limits.read_timeout           # a connection that sends nothing is closed (slowloris)
+    slots = threading.BoundedSemaphore(limits.max_queries)
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = limits.backlog
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):   # a client that went away is not an error to print
+            if getattr(self, "verbose", False):
+                super().handle_error(request, client_address)
+
+    return Server((host, port), Handler)

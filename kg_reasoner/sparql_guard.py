@@ -19,6 +19,10 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 
+#: rdflib's pyparsing grammar keeps state while it parses: one parse at a time (the endpoint parses in threads).
+_PARSING = threading.Lock()
+
+
 class QueryRefused(Exception):
     """A query that cannot be run here, with the HTTP status a protocol endpoint answers."""
 
@@ -40,7 +44,8 @@ def inspect_query(text: str) -> QueryPlan:
     if not isinstance(text, str) or not text.strip():
         raise QueryRefused(400, "give a SPARQL query")
     try:
-        parsed = parseQuery(text)
+        with _PARSING:
+            parsed = parseQuery(text)
     except RecursionError:
         raise QueryRefused(400, "the query is nested too deeply to be parsed") from None
     except ParseException as exc:
@@ -67,7 +72,8 @@ def inspect_query(text: str) -> QueryPlan:
 
 def _is_update(text: str) -> bool:
     try:
-        parseUpdate(text)
+        with _PARSING:
+            parseUpdate(text)
         return True
     except (ParseException, RecursionError):
         return False

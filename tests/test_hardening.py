@@ -475,3 +475,128 @@ def test_14_a_bad_input_is_named_and_the_run_goes_on(tmp_path, name):
 def test_14_queries_that_used_to_crash(store, query, code):
     run = run_cli("query", "--store", str(store), "--query", query)
     assert run.returncode == code and "Traceback" not in run.stderr and run.returncode >= 0
+
+
+# --- 9. availability of serve under load, slow clients and bad requests -------------------------------------
+import socket  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _raw(endpoint, data: bytes) -> str:
+    host, port = urllib.parse.urlsplit(endpoint).hostname, urllib.parse.urlsplit(endpoint).port
+    with socket.create_connection((host, port), timeout=20) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks).decode("latin-1")
+
+
+@pytest.fixture(scope="module")
+def busy_endpoint(store):
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             "--timeout", "3", "--max-queries", "2"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", proc.stderr.readline())
+    assert match
+    yield f"http://127.0.0.1:{match.group(1)}/sparql", proc
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def test_9_fifty_parallel_requests_are_each_answered(busy_endpoint):
+    url, _ = busy_endpoint
+    started = time.monotonic()
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(lambda i: call(url, "ASK { ?s ?p ?o }")[0], range(50)))
+    elapsed = time.monotonic() - started
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 2, statuses
+    print(f"50 parallel requests: {statuses.count(200)} answered 200, {statuses.count(503)} 503, {elapsed:.1f} s")
+
+
+def test_9_two_hundred_slow_connections_do_not_block_a_query(busy_endpoint):
+    url, _ = busy_endpoint
+    host, port = "127.0.0.1", urllib.parse.urlsplit(url).port
+    slow = []
+    for _ in range(200):
+        s = socket.create_connection((host, port), timeout=5)
+        s.sendall(b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n")   # never finishes its headers
+        slow.append(s)
+    try:
+        started = time.monotonic()
+        status, _, _ = call(url, "ASK {}")
+        took = time.monotonic() - started
+        assert status == 200 and took < 10, took
+        print(f"with 200 slow connections open, a query answered in {took:.2f} s")
+    finally:
+        for s in slow:
+            s.close()
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+     b"Content-Length: 4\r\nConnection: close\r\n\r\n\xff\xfe\xfd\xfc", "400"),
+    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+     b"Content-Length: many\r\nConnection: close\r\n\r\nASK {}", "400"),
+    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+     b"Content-Length: 99999999\r\nConnection: close\r\n\r\nASK {}", "413"),
+], ids=["not-utf8", "bad-length", "too-large"])
+def test_9_bad_requests_get_an_answer_not_a_dropped_connection(busy_endpoint, request_bytes, status):
+    answer = _raw(busy_endpoint[0], request_bytes)
+    assert answer.split(" ")[1] == status, answer[:200]
+
+
+def test_9_a_result_over_the_byte_limit_is_refused(store):
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             "--max-bytes", "2000", "--max-rows", "100000"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
+        status, _, body = call(url, "SELECT * { ?s ?p ?o } LIMIT 500")
+        assert status == 413 and "bytes" in body
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_9_query_processes_die_with_the_server(store, how):
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             "--timeout", "60"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
+    threading.Thread(target=lambda: call(url, SLOW), daemon=True).start()
+    time.sleep(3)                                   # the slow query is running in its own process
+    family = _descendants(proc.pid)
+    assert len(family) >= 2, family                 # the forkserver and the query process
+    proc.send_signal(getattr(signal, how))
+    proc.wait(timeout=15)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") and
+                                              "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]
+                                              for p in family if os.path.exists(f"/proc/{p}")):
+        time.sleep(0.2)
+    alive = [p for p in family if os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]]
+    assert alive == [], alive
