@@ -56,12 +56,20 @@ GRAPH_TYPES = {
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    # Turtle is N3 too: clients asking for N3 (SPARQLWrapper's N3) get Turtle under the type they asked for
+    "text/n3": ox.RdfFormat.TURTLE,
+    "text/rdf+n3": ox.RdfFormat.TURTLE,
+    "application/n3": ox.RdfFormat.TURTLE,
 }
+#: A graph result asked for as "JSON" or "XML" is given in the RDF syntax of that name.
+GRAPH_ALIASES = {"application/sparql-results+json": "application/ld+json", "application/json": "application/ld+json",
+                 "application/sparql-results+xml": "application/rdf+xml", "application/xml": "application/rdf+xml",
+                 "text/xml": "application/rdf+xml"}
 #: Short names clients send as ?format= / ?output= (SPARQLWrapper, browsers' form on the page).
 FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
                 "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
                 "json-ld": "application/ld+json", "jsonld": "application/ld+json", "nt": "application/n-triples",
-                "rdfxml": "application/rdf+xml"}
+                "rdfxml": "application/rdf+xml", "rdf+xml": "application/rdf+xml", "n3": "text/n3"}
 
 
 @dataclass(frozen=True)
@@ -100,15 +108,45 @@ def check_query(text: str, graphs: frozenset[str], default_graphs: list[str], na
     return dataset_arguments(plan.from_default, plan.from_named, graphs)
 
 
-def _negotiate(accept: str, table: dict, default: str) -> str:
-    for part in (accept or "").split(","):
-        mime = part.split(";")[0].strip().lower()
+def negotiate(fmt: str | None, accept: str, graph: bool) -> str:
+    """The media type of the answer (RFC 9110 content negotiation): a ``format=`` the endpoint can satisfy
+    wins; otherwise the Accept header's ranges by quality (q=0 excluded), exact types, ``text/*`` and
+    ``*/*``; no Accept header at all gets the default. Raises 406 when nothing asked for can be given."""
+    table, default = (GRAPH_TYPES, "text/turtle") if graph else (RESULT_TYPES, "application/sparql-results+json")
+
+    def usable(mime: str) -> str | None:
+        mime = (GRAPH_ALIASES.get(mime, mime) if graph else mime)
         if mime in table:
             return mime
-        if mime in ("*/*", ""):
+        if mime == "*/*":
             return default
-    if not accept or "*/*" in accept:
+        if mime.endswith("/*"):
+            return next((m for m in [default, *table] if m.startswith(mime[:-1])), None)
+        return None
+
+    if fmt:
+        chosen = usable(FORMAT_NAMES.get(fmt.strip().lower(), fmt.strip().lower()))
+        if chosen:
+            return chosen
+    if not accept.strip():
+        if fmt:
+            raise Refused(406, f"cannot answer in format {fmt!r}; ask for one of: {', '.join(table)}")
         return default
+    ranges = []
+    for i, part in enumerate(accept.split(",")):
+        mime, *params = [x.strip() for x in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.lower().startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if mime:
+            ranges.append((-q, mime.count("*"), i, mime.lower()))
+    for neg_q, _, _, mime in sorted(ranges):
+        if -neg_q > 0 and (chosen := usable(mime)):
+            return chosen
     raise Refused(406, f"cannot answer in {accept}; ask for one of: {', '.join(table)}")
 
 
@@ -147,8 +185,8 @@ def die_with_parent() -> None:
             os._exit(1)
 
 
-def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_rows: int,
-           max_bytes: int = Limits.max_bytes) -> None:
+def _child(conn, store_path: str, query: str, dataset: dict, accept: tuple[str | None, str], max_rows: int,
+           max_bytes: int = Limits.max_bytes, base_iri: str | None = None) -> None:
     """Runs in its own process, cut off from the network: opens the store read-only, runs the query,
     sends (status, type, body)."""
     try:
@@ -159,26 +197,23 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_ro
         kwargs = {"use_default_graph_as_union": True} if dataset.get("union") else {
             "default_graph": [ox.NamedNode(g) for g in dataset["default"]],
             "named_graphs": [ox.NamedNode(g) for g in dataset["named"]]}
+        fmt, accept_header = accept
         try:
-            result = store.query(query, **kwargs)
+            result = store.query(query, base_iri=base_iri, **kwargs)
         except SyntaxError as exc:
             raise Refused(400, f"the query is not valid SPARQL 1.1: {exc}") from None
         if isinstance(result, ox.QueryBoolean):
-            mime = _negotiate(accept, RESULT_TYPES, "application/sparql-results+json")
+            mime = negotiate(fmt, accept_header, graph=False)
             conn.send((200, mime, result.serialize(format=RESULT_TYPES[mime])))
             return
         graph = isinstance(result, ox.QueryTriples)
-        if graph:   # a client asking for "JSON" or "XML" gets the graph in the RDF syntax of that name
-            accept = {"application/sparql-results+json": "application/ld+json", "application/json":
-                      "application/ld+json", "application/sparql-results+xml": "application/rdf+xml",
-                      "application/xml": "application/rdf+xml"}.get(accept, accept)
-        table, default = (GRAPH_TYPES, "text/turtle") if graph else (RESULT_TYPES, "application/sparql-results+json")
-        mime = _negotiate(accept, table, default)
+        table = GRAPH_TYPES if graph else RESULT_TYPES
+        mime = negotiate(fmt, accept_header, graph)
         count = sum(1 for _ in result)          # the limit is checked before anything is serialized
         if count > max_rows:
             raise Refused(413, f"the result has more than {max_rows:,} {'triples' if graph else 'rows'} "
                                f"({count:,}); add a LIMIT or narrow the query")
-        result = store.query(query, **kwargs)
+        result = store.query(query, base_iri=base_iri, **kwargs)
         body = result.serialize(format=table[mime])
         if len(body) > max_bytes:
             raise Refused(413, f"the result is larger than {max_bytes:,} bytes; add a LIMIT or narrow the query")
@@ -189,6 +224,23 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: str, max_ro
         conn.send((400, "text/plain; charset=utf-8", f"the query cannot be run: {exc}\n".encode()))
     finally:
         conn.close()
+
+
+def service_description(url: str, limits: Limits) -> str:
+    """The endpoint described in the SPARQL 1.1 Service Description vocabulary (Turtle)."""
+    formats = " , ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in
+                         ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                          "Turtle", "JSON-LD", "N-Triples", "RDF_XML"))
+    return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<{url}> a sd:Service ;
+    rdfs:label "kg-reasoner read-only SPARQL 1.1 endpoint" ;
+    rdfs:comment "Read-only: no SPARQL Update, no SERVICE. FROM / FROM NAMED name graphs of the store; without them the default graph is the union of all graphs. Limits: {limits.timeout:g} s, {limits.max_rows} rows, {limits.max_bytes} bytes per query." ;
+    sd:endpoint <{url}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:feature sd:UnionDefaultGraph ;
+    sd:resultFormat {formats} .
+"""
 
 
 def _plain(dataset: dict) -> dict:
@@ -330,25 +382,43 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 self._check_host()
                 params = self._params()
                 if path == "/" and "query" not in params:
-                    page = PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
-                                       example=html.escape(read_text("queries", "status-counts.rq")))
-                    self._send(200, "text/html; charset=utf-8", page.encode())
+                    self._send(200, "text/html; charset=utf-8", self._page())
                     return
                 if path not in ("/", "/sparql"):
                     raise Refused(404, "the endpoint is /sparql")
                 if "update" in params:
                     raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
                 queries = params.get("query", [])
+                wanted = (params.get("format") or params.get("output") or [None])[0]
+                accept = (wanted, self.headers.get("Accept") or "")
+                if not queries and self.command in ("GET", "HEAD"):
+                    self._service_description(accept)
+                    return
                 if len(queries) != 1 or not queries[0].strip():
                     raise Refused(400, "give exactly one query (the 'query' parameter)")
-                wanted = (params.get("format") or params.get("output") or [None])[0]
-                accept = FORMAT_NAMES.get(wanted, wanted) if wanted else self.headers.get("Accept") or ""
                 default_graphs = params.get("default-graph-uri", [])
                 named_graphs = params.get("named-graph-uri", [])
                 dataset = check_query(queries[0], graphs(), default_graphs, named_graphs)
                 self._send(*self._run(queries[0], _plain(dataset), accept))
             except Refused as exc:
                 self._send(exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
+
+        def _endpoint_url(self) -> str:
+            return f"http://{self.headers.get('Host') or f'{host}:{self.server.server_address[1]}'}/sparql"
+
+        def _service_description(self, accept) -> None:
+            """GET /sparql without a query: a SPARQL 1.1 Service Description of this endpoint."""
+            if "text/html" in accept[1] and not accept[0]:
+                self._send(200, "text/html; charset=utf-8", self._page())
+                return
+            mime = negotiate(accept[0], accept[1], graph=True)
+            text = service_description(self._endpoint_url(), limits)
+            g = ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)
+            self._send(200, mime, ox.serialize(g, format=GRAPH_TYPES[mime]))
+
+        def _page(self) -> bytes:
+            return PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
+                               example=html.escape(read_text("queries", "status-counts.rq"))).encode()
 
         def _run(self, query, dataset, accept):
             if not slots.acquire(timeout=limits.queue_wait):
@@ -362,7 +432,7 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
         def _run_one(self, query, dataset, accept):
             parent, child = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_child, args=(child, store_path, query, dataset, accept, limits.max_rows,
-                                                    limits.max_bytes), daemon=True)
+                                                    limits.max_bytes, self._endpoint_url()), daemon=True)
             proc.start()
             child.close()
             try:

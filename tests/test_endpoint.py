@@ -124,7 +124,7 @@ def test_html_page_for_people(endpoint):
      "not in this store"),
     ({"query": "SELECT * WHERE { ?s ?p "}, 400, "not valid SPARQL"),
     ({"query": "SELECT * WHERE { ?s ?p ?o }"}, 413, "more than 50"),
-    ({}, 400, "exactly one query"),
+    ({"method": "POST", "body": b"", "content_type": "application/x-www-form-urlencoded"}, 400, "exactly one query"),
     ({"method": "PUT", "body": b"x", "content_type": "text/turtle"}, 405, "read-only"),
     ({"query": STATUS_COUNTS, "accept": "image/png"}, 406, "cannot answer"),
 ], ids=["update-form", "update-body", "insert", "load", "service", "from", "from-named", "graph-param",

@@ -600,3 +600,42 @@ def test_9_query_processes_die_with_the_server(store, how):
         time.sleep(0.2)
     alive = [p for p in family if os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]]
     assert alive == [], alive
+
+
+# --- 13. protocol conformance: base IRI, content negotiation, service description ------------------------------
+def test_13_a_plain_get_returns_a_service_description(endpoint):
+    status, headers, body = call(endpoint)
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+    sd = Graph().parse(data=body, format="turtle")
+    assert (URIRef(endpoint), RDF.type, URIRef("http://www.w3.org/ns/sparql-service-description#Service")) in sd
+
+
+def test_13_relative_iris_resolve_against_the_endpoint(endpoint):
+    status, _, body = call(endpoint, "SELECT ?x { BIND (<relative> AS ?x) }")
+    assert status == 200, body
+    assert json.loads(body)["results"]["bindings"][0]["x"]["value"].startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("accept,expected", [
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("text/*", "text/csv"),
+    ("*/*", "application/sparql-results+json"),
+    ("image/png, */*;q=0.1", "application/sparql-results+json"),
+    ("application/sparql-results+json;q=0, text/tab-separated-values", "text/tab-separated-values"),
+], ids=["q-values", "text-star", "star-star", "fallback", "q-zero"])
+def test_13_content_negotiation_honours_q_values_and_wildcards(endpoint, accept, expected):
+    status, headers, _ = call(endpoint, "SELECT ?s { ?s ?p ?o } LIMIT 1", headers={"Accept": accept})
+    assert status == 200 and headers["Content-Type"].split(";")[0] == expected
+
+
+@pytest.mark.parametrize("fmt", ["XML", "N3", "TURTLE", "JSONLD"])
+def test_13_sparqlwrapper_construct_in_every_format(endpoint, fmt):
+    import SPARQLWrapper as sw
+    client = sw.SPARQLWrapper(endpoint)
+    client.setQuery("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3")
+    client.setReturnFormat(getattr(sw, fmt))
+    result = client.query()
+    assert result.response.status == 200
+    assert len(result.convert()) >= 1
