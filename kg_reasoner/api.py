@@ -20,8 +20,8 @@ from kg_reasoner.explain import explain
 from kg_reasoner.fast import fast_engine
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.loader import (PatientInput, foreign_nodes, SummaryReader, SummaryVocabulary, iter_input_files, read_file,
-                                split_patients)
+from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, foreign_nodes, iter_input_files,
+                                patient_iri, read_file, split_patients)
 from kg_reasoner.namespaces import KGR
 
 PathLike = str | Path
@@ -134,6 +134,7 @@ class Reasoner:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
         owner: dict = {}      # a node not named under a patient's IRI -> the patient of the run it belongs to
+        seen: dict = {}       # patient id -> the sources it was read from in this run
         for item in inputs:
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
@@ -144,7 +145,7 @@ class Reasoner:
                     yield exc
                     continue
             for pi in read:
-                yield _claim_nodes(pi, owner)
+                yield _claim_nodes(_distinct(pi, seen), owner)
 
     def assess_many(self, inputs: Iterable[Any]) -> Iterator[Assessment | InputError]:
         """Assess every patient of every input (paths, directories, dicts, graphs).
@@ -252,6 +253,33 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, sta
         out.append((entity, KGR.assessedBy, activity))
         out.append((entity, PROV.wasGeneratedBy, activity))
     return out
+
+
+def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | InputError:
+    """A patient id read again in the same run (twice in one NDJSON, in two files, as FHIR and as a summary)
+    is another record of the cohort, never an overwrite: it is assessed under an IRI keyed by its source
+    too (so outputs, resume and the store keep both), with a data problem naming both sources."""
+    if isinstance(pi, InputError):
+        return pi
+    sources = seen.setdefault(pi.patient_id, [])
+    sources.append(pi.source)
+    if len(sources) == 1:
+        return pi
+    first = sources[0]
+    old = str(pi.iri)
+    new = f"{old}~{hashlib.sha256(f'{pi.source}#{len(sources)}'.encode()).hexdigest()[:10]}"
+
+    def rename(term):
+        if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
+            return URIRef(new + str(term)[len(old):])
+        return term
+    graph = Graph()
+    for t in pi.graph:
+        graph.add(tuple(rename(x) for x in t))
+    problem = {"severity": "warning", "record": pi.source, "node": new, "field": "id", "value": pi.patient_id,
+               "message": f"patient id {pi.patient_id!r} was also read from {first}: both are assessed, this one as "
+                          f"<{new}>; give each patient a unique id"}
+    return PatientInput(pi.patient_id, URIRef(new), graph, pi.source, list(pi.data_problems) + [problem])
 
 
 def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | InputError:

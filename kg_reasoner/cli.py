@@ -176,7 +176,7 @@ def library_names() -> list[str]:
 FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
 #: Formats whose output is one line (or row) per patient: they can be appended to and resumed.
 RESUMABLE = ("ndjson", "csv")
-CSV_FIELDS = ("patient", "status", "rules", "missing", "flags")
+CSV_FIELDS = ("patient", "status", "rules", "missing", "flags", "source")
 
 
 def format_one(a, fmt: str) -> str:
@@ -186,7 +186,7 @@ def format_one(a, fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(
-            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags)])
+            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags), a.source or ""])
         return buf.getvalue()
     if fmt == "turtle":
         return a.to_turtle() + "\n"
@@ -229,10 +229,16 @@ def _outcome(a, fmt: str, with_graphs: bool) -> tuple:
     return format_one(a, fmt), _summary(a)
 
 
+def _done(pi, skip: set) -> bool:
+    """Whether --resume already holds this patient: keyed by id and source (an old CSV without a source
+    column, by id)."""
+    return (pi.patient_id, pi.source) in skip or (pi.patient_id, None) in skip
+
+
 def _results(reasoner: Reasoner, args, skip: set) -> Iterator[InputError | tuple[str, tuple]]:
     """Formatted outcomes in input order, or the errors of what could not be read."""
     inputs = (item for item in reasoner.read_many(args.inputs)
-              if isinstance(item, InputError) or item.patient_id not in skip)
+              if isinstance(item, InputError) or not _done(item, skip))
     if args.jobs <= 1 and not args.dask:
         for item in inputs:
             if isinstance(item, InputError):
@@ -289,16 +295,17 @@ def _already_written(path: str, fmt: str) -> set:
     if not os.path.exists(path):
         return set()
     _drop_incomplete_last_line(path)
-    done = set()
+    done = set()       # (patient id, source): the same id read from another source is another patient
     with open(path, encoding="utf-8") as fh:
         if fmt == "ndjson":
             for line in fh:
                 try:
-                    done.add(json.loads(line)["patient"])
-                except (ValueError, KeyError, TypeError):
+                    row = json.loads(line)
+                    done.add((row["patient"], row.get("source")))
+                except (ValueError, KeyError, TypeError, AttributeError):
                     continue   # a line cut by an interruption is assessed again
         else:
-            done = {row[0] for row in csv.reader(fh) if row and row[0] != "patient"}
+            done = {(row[0], row[5] if len(row) > 5 else None) for row in csv.reader(fh) if row and row[0] != "patient"}
     return done
 
 

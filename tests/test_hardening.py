@@ -639,3 +639,26 @@ def test_13_sparqlwrapper_construct_in_every_format(endpoint, fmt):
     result = client.query()
     assert result.response.status == 200
     assert len(result.convert()) >= 1
+
+
+# --- 7. duplicate patient ids: both kept, named, resumable, stored -------------------------------------------
+def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
+    p01 = json.loads((ROOT / "examples" / "P01-luteal-insufficiency.json").read_text())
+    other = {"id": "P01", "vaginal_bleeding": "absent", "abdominal_pain": "absent"}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.ndjson").write_text(json.dumps(p01) + "\n" + json.dumps(other) + "\n")
+    (tmp_path / "in" / "b.json").write_text(json.dumps(p01))
+    out, store = tmp_path / "out.ndjson", tmp_path / "store"
+    run = run_cli("assess", str(tmp_path / "in"), "--format", "ndjson", "-o", str(out), "--store", str(store))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["patient"] for r in rows] == ["P01"] * 3 and run.returncode == 0, run.stderr
+    assert sum(any("was also read from" in p["message"] for p in r["data_problems"]) for r in rows) == 2
+    assert sorted(r["status"] for r in rows) == ["indicated", "indicated", "not_indicated"]
+    count = run_cli("query", "--store", str(store), "--format", "csv", "--query",
+                    KGR + "SELECT (COUNT(DISTINCT ?p) AS ?n) { ?p kgr:patientId \"P01\" ; kgr:hasStatus ?s }")
+    assert count.stdout.splitlines()[-1].strip() == "3"
+    # an interrupted run loses its last outcome: --resume assesses exactly that one again
+    out.write_text("\n".join(out.read_text().splitlines()[:2]) + "\n")
+    run = run_cli("assess", str(tmp_path / "in"), "--format", "ndjson", "-o", str(out), "--resume")
+    assert run.returncode == 0 and "2 skipped" in run.stderr
+    assert len(out.read_text().splitlines()) == 3
