@@ -823,6 +823,10 @@ def bundle_resources(bundle: dict, source: str, _where: str = "", _depth: int = 
                      ) -> Iterator[tuple[dict, str] | InputError]:
     """The resources of a Bundle (a Bundle inside an entry is read too, to MAX_BUNDLE_DEPTH levels), or the
     single resource itself."""
+    if not isinstance(bundle.get("resourceType"), str):
+        yield UnreadableInputError("resourceType must be a string naming an R4 resource type", source=source,
+                                   field=f"{_where}/resourceType")
+        return
     if bundle.get("resourceType") != "Bundle":
         yield (bundle, _where or "/")
         return
@@ -877,10 +881,15 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
 
 def read_fhir(items: Iterable[tuple[dict, str] | InputError | BrokenRecord], vocab: FhirVocabulary,
               source: str) -> Iterator[PatientInput | InputError]:
-    resources = []
+    resources, said = [], False
     for item in items:
         if isinstance(item, InputError):
+            said = True
             yield item
         else:
             resources.append(item)
-    yield from read_resources(resources, vocab, source)
+    for out in read_resources(resources, vocab, source):
+        said = True
+        yield out
+    if not said:    # nothing read and nothing wrong said would be a silent loss
+        yield UnreadableInputError("holds no Patient resource: there is no patient to assess", source=source)

@@ -151,6 +151,19 @@ class SummaryReader:
         self.v = vocabulary
 
     def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
+        """One patient summary as RDF, or a PatientDataError naming the file, patient and field; whatever
+        shape the JSON has, never another exception."""
+        try:
+            return self._read(data, source, pointer)
+        except InputError:
+            raise
+        except Exception as exc:   # a value of a shape no check foresaw: named, never a traceback
+            pid = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+            raise PatientDataError(f"cannot be read ({type(exc).__name__}: {exc}); check the types of its values "
+                                   "against decision-spec section 6", source=source, patient=pid,
+                                   field=pointer or "/") from None
+
+    def _read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
         if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
             # a test case in the vignette format: {"id", "description", "patient", "expect"}
             data, pointer = data["patient"], f"{pointer}/patient"
@@ -265,7 +278,7 @@ class SummaryReader:
                     raise err(f"{eptr}/value")(number_problem(entry["value"]))
                 g.add((rec, KGR.value, _decimal(entry["value"])))
             if "unit" in entry:
-                if entry["unit"] not in units:
+                if not isinstance(entry["unit"], str) or entry["unit"] not in units:
                     raise err(f"{eptr}/unit")(f"unknown unit {entry['unit']!r}; allowed: {', '.join(sorted(units))}")
                 g.add((rec, KGR.unit, units[entry["unit"]]))
             if "reference_low" in entry:
@@ -278,7 +291,7 @@ class SummaryReader:
                 g.add((rec, KGR.referenceLow, _decimal(entry["reference_low"])))
             if "interpretation" in entry:
                 allowed = self.v.allowed(KGR.interpretation)
-                if entry["interpretation"] not in allowed:
+                if not isinstance(entry["interpretation"], str) or entry["interpretation"] not in allowed:
                     raise err(f"{eptr}/interpretation")(
                         f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
                 g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
@@ -289,7 +302,7 @@ class SummaryReader:
                     raise err(f"{eptr}/time")(str(exc)) from None
             if "status" in entry:
                 allowed = self.v.allowed(KGR.resultStatus)
-                if entry["status"] not in allowed:
+                if not isinstance(entry["status"], str) or entry["status"] not in allowed:
                     raise err(f"{eptr}/status")(f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
                 g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
 

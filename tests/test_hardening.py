@@ -662,3 +662,60 @@ def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
     run = run_cli("assess", str(tmp_path / "in"), "--format", "ndjson", "-o", str(out), "--resume")
     assert run.returncode == 0 and "2 skipped" in run.stderr
     assert len(out.read_text().splitlines()) == 3
+
+
+# --- the fuzzer: seeded mutations of every reader's input, one run --------------------------------------------
+KINDS = [None, True, -1, 1e308, "x", "", [], {}, [None], {"a": []}, "2026-13-40T99:00:00Z", "\u202e", 10 ** 40]
+
+
+def _mutate(obj, rng):
+    """A copy of a JSON value with one element somewhere replaced by a value of another kind."""
+    obj = json.loads(json.dumps(obj, default=float))
+    node, path = obj, []
+    while isinstance(node, (dict, list)) and node and (not path or rng.random() < 0.6):
+        key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+        path.append((node, key))
+        node = node[key]
+    if path:
+        parent, key = path[-1]
+        parent[key] = rng.choice(KINDS)
+    return obj
+
+
+def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_service):
+    import random
+    from kg_reasoner.synthetic_fhir import bundle, summary_to_resources
+    _Recorder.hits.clear()
+    rng = random.Random(12)
+    cases = [json.loads(p.read_text()) for p in VIGNETTES]
+    folder = tmp_path / "fuzz"
+    folder.mkdir()
+    for i in range(30):
+        case = rng.choice(cases)
+        (folder / f"summary-{i}.json").write_text(json.dumps(_mutate(dict(case["patient"], id=f"S{i}"), rng)))
+        fhir = bundle(summary_to_resources(dict(case["patient"], id=f"F{i}"), i))
+        (folder / f"bundle-{i}.json").write_text(json.dumps(_mutate(fhir, rng)))
+    lines = [json.dumps(_mutate(dict(rng.choice(cases)["patient"], id=f"N{i}"), rng)) for i in range(30)]
+    lines[7] = lines[7][:20]                                         # a truncated line
+    (folder / "summaries.ndjson").write_text("\n".join(lines) + "\n")
+    ttl = TTL.format(pid="T", record="https://w3id.org/kg-reasoner/patient/T/b", extra="")
+    for i in range(15):
+        tokens = ttl.split(" ")
+        j = rng.randrange(len(tokens))
+        tokens[j] = rng.choice(["", "<http://127.0.0.1:1/x>", '"x"^^<http://www.w3.org/2001/XMLSchema#decimal>', ".",
+                                "@prefix", "<urn:\\u0020>", tokens[j] * 2])
+        (folder / f"turtle-{i}.ttl").write_text(" ".join(tokens).replace('"T"', f'"T{i}"'))
+    (folder / "jsonld.jsonld").write_text(json.dumps({"@context": [{"@import": internal_service}], "@id": "urn:x"}))
+    (folder / "P01.json").write_text((ROOT / "examples" / "P01-luteal-insufficiency.json").read_text())
+    run = run_cli("assess", str(folder), "--format", "csv")
+    assert run.returncode in (0, 1, 2)
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert "P01,indicated" in run.stdout
+    said = run.stdout + run.stderr                                  # nothing is lost: each input assessed or named
+    for name in [f"summary-{i}.json" for i in range(30)] + [f"bundle-{i}.json" for i in range(30)] + \
+            [f"turtle-{i}.ttl" for i in range(15)] + ["jsonld.jsonld"]:
+        assert name in said, name
+    for i in range(30):
+        assert f"N{i}," in run.stdout or f"patient N{i}" in run.stderr or f"summaries.ndjson:{i + 1}" in run.stderr \
+            or f"line {i + 1} " in run.stderr, f"N{i}"
+    assert _Recorder.hits == []
