@@ -104,7 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-bytes", type=int, default=50_000_000, metavar="N",
                    help="result-size limit in bytes (default 50,000,000)")
     v.add_argument("--max-queries", type=int, default=4, metavar="N",
-                   help="query processes at once; more requests queue, and get 503 after 10 s (default 4)")
+                   help="query processes at once; more requests queue (default 4)")
+    v.add_argument("--queue-wait", type=float, default=10.0, metavar="S",
+                   help="seconds a request may wait in that queue before it gets 503 (default 10)")
     v.add_argument("--verbose", action="store_true", help="log every request on stderr")
     v.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                    help="a web origin (e.g. https://notebooks.example.org) whose pages may read the results; "
@@ -147,7 +149,8 @@ def serve_main(args) -> int:
         return EXIT_INPUT_ERROR
     try:
         server = make_server(args.store, args.host, args.port,
-                             Limits(args.timeout, args.max_rows, max_bytes=args.max_bytes, max_queries=args.max_queries),
+                             Limits(args.timeout, args.max_rows, max_bytes=args.max_bytes, max_queries=args.max_queries,
+                                    queue_wait=args.queue_wait),
                              Access(tuple(args.cors), tuple(args.allow_host)))
     except OSError as exc:
         print(f"kg-reasoner: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -719,3 +719,18 @@ def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_ser
         assert f"N{i}," in run.stdout or f"patient N{i}" in run.stderr or f"summaries.ndjson:{i + 1}" in run.stderr \
             or f"line {i + 1} " in run.stderr, f"N{i}"
     assert _Recorder.hits == []
+
+
+def test_9_a_full_queue_answers_503(store):
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             "--timeout", "4", "--max-queries", "1", "--queue-wait", "0.5"], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(lambda i: call(url, SLOW), range(3)))
+        statuses = sorted(a[0] for a in answers)
+        assert 503 in statuses and any("queue" in a[2] for a in answers if a[0] == 503), statuses
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
