@@ -21,7 +21,7 @@ from kg_reasoner.fast import fast_engine
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
 from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, foreign_nodes, iter_input_files,
-                                patient_iri, read_file, split_patients)
+                                read_file, split_patients)
 from kg_reasoner.namespaces import KGR
 
 PathLike = str | Path

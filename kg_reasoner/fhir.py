@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.fhir_shape import shape_problems

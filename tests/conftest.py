@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +46,23 @@ def reasoner() -> Reasoner:
 def reference_reasoner() -> Reasoner:
     """The reference owlrl + pyshacl engine, which the fast engine must always agree with."""
     return Reasoner(engine="reference")
+
+
+@contextlib.contextmanager
+def serving(store: Path, *options: str):
+    """``kg-reasoner serve`` on a free port for the duration of a with-block: yields (its /sparql URL, the
+    process); the server is killed afterwards (a test may stop it earlier itself)."""
+    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
+                             *options], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", line)
+        assert match, line
+        yield match.group(1), proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

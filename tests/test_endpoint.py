@@ -5,10 +5,6 @@ The test starts ``kg-reasoner serve`` itself and stops it."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +14,7 @@ import urllib.request
 import pytest
 from rdflib import Graph
 
-from conftest import ROOT, VIGNETTES, run_cli
+from conftest import VIGNETTES, run_cli, serving
 
 KGR = "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>\n"
 STATUS_COUNTS = KGR + "SELECT ?status (COUNT(?p) AS ?n) WHERE { ?p kgr:hasStatus/kgr:code ?status } GROUP BY ?status"
@@ -31,15 +27,8 @@ def endpoint(tmp_path_factory):
     store = folder / "store"
     run = run_cli("assess", *map(str, VIGNETTES), "--format", "csv", "--store", str(store), "--quiet")
     assert run.returncode in (0, 1), run.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "4", "--max-rows", "50"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ))
-    line = proc.stderr.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", line)
-    assert match, line
-    yield f"http://127.0.0.1:{match.group(1)}/sparql"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(store, "--timeout", "4", "--max-rows", "50") as (url, _):
+        yield url
 
 
 def request(url: str, *, query: str | None = None, method: str = "GET", accept: str | None = None,

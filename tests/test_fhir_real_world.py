@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from kg_reasoner import InputError
-from kg_reasoner.synthetic_fhir import LOINC, SCT, UCUM, V3, cc, qty, to_json
+from kg_reasoner.synthetic_fhir import LOINC, SCT, V3, cc, qty, to_json
 
 HL7 = ROOT / "tests" / "data" / "fhir" / "hl7"
 ICD10CM, ICD10 = "http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, VIGNETTES, run_cli
+from conftest import ROOT, VIGNETTES, run_cli, serving
 
 KGR = "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>\n"
 GOOD_ORIGIN = "https://notebooks.example.org"
@@ -59,14 +58,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def endpoint(store):
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "5", "--cors", GOOD_ORIGIN], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", line)
-    assert match, line
-    yield f"http://127.0.0.1:{match.group(1)}/sparql"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(store, "--timeout", "5", "--cors", GOOD_ORIGIN) as (url, _):
+        yield url
 
 
 def call(url, query=None, method="GET", headers=None, params=None, body=None):
@@ -204,6 +197,15 @@ class _Payload:
         return (os.system, (f"touch {self.marker}",))
 
 
+def _rebuilds(engine, monkeypatch) -> bool:
+    """Whether loading the knowledge base now builds it anew (the cache file was not used)."""
+    rebuilt = []
+    real = engine._build_knowledge_base
+    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
+    engine.load_knowledge_base()
+    return rebuilt == [1]
+
+
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     from kg_reasoner import engine
@@ -236,11 +238,7 @@ def test_2_a_planted_valid_knowledge_base_is_refused(fresh_cache, monkeypatch):
     kb = engine.load_knowledge_base()
     engine.load_knowledge_base.cache_clear()
     path.write_bytes(b"\1" * 32 + pickle.dumps(kb))
-    rebuilt = []
-    real = engine._build_knowledge_base
-    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
-    engine.load_knowledge_base()
-    assert rebuilt == [1]
+    assert _rebuilds(engine, monkeypatch)
 
 
 def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cache, monkeypatch):
@@ -258,11 +256,7 @@ def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cac
     folder.chmod(0o777)
     os.chown(folder, 1, 1)                    # someone else's open folder: never used
     engine.load_knowledge_base.cache_clear()
-    rebuilt = []
-    real = engine._build_knowledge_base
-    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
-    engine.load_knowledge_base()
-    assert rebuilt == [1]
+    assert _rebuilds(engine, monkeypatch)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing a file's owner needs root")
@@ -271,11 +265,7 @@ def test_2_a_cache_file_owned_by_another_user_is_not_loaded(fresh_cache, monkeyp
     engine.load_knowledge_base()
     os.chown(path, 1, 1)
     engine.load_knowledge_base.cache_clear()
-    rebuilt = []
-    real = engine._build_knowledge_base
-    monkeypatch.setattr(engine, "_build_knowledge_base", lambda *a: rebuilt.append(1) or real(*a))
-    engine.load_knowledge_base()
-    assert rebuilt == [1]
+    assert _rebuilds(engine, monkeypatch)
 
 
 # --- 3. JSON-LD: no context is ever fetched or read from elsewhere ------------------------------------
@@ -500,13 +490,8 @@ def _raw(endpoint, data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def busy_endpoint(store):
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "3", "--max-queries", "2"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", proc.stderr.readline())
-    assert match
-    yield f"http://127.0.0.1:{match.group(1)}/sparql", proc
-    proc.kill()
-    proc.wait(timeout=10)
+    with serving(store, "--timeout", "3", "--max-queries", "2") as served:
+        yield served
 
 
 def test_9_fifty_parallel_requests_are_each_answered(busy_endpoint):
@@ -552,15 +537,9 @@ def test_9_bad_requests_get_an_answer_not_a_dropped_connection(busy_endpoint, re
 
 
 def test_9_a_result_over_the_byte_limit_is_refused(store):
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--max-bytes", "2000", "--max-rows", "100000"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    try:
-        url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
+    with serving(store, "--max-bytes", "2000", "--max-rows", "100000") as (url, _):
         status, _, body = call(url, "SELECT * { ?s ?p ?o } LIMIT 500")
         assert status == 413 and "bytes" in body
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -584,22 +563,25 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_9_query_processes_die_with_the_server(store, how):
     import signal
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "60"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
-    threading.Thread(target=lambda: call(url, SLOW), daemon=True).start()
-    time.sleep(3)                                   # the slow query is running in its own process
-    family = _descendants(proc.pid)
-    assert len(family) >= 2, family                 # the forkserver and the query process
-    proc.send_signal(getattr(signal, how))
-    proc.wait(timeout=15)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") and
-                                              "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]
-                                              for p in family if os.path.exists(f"/proc/{p}")):
-        time.sleep(0.2)
-    alive = [p for p in family if os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]]
-    assert alive == [], alive
+    with serving(store, "--timeout", "60") as (url, proc):
+        threading.Thread(target=lambda: call(url, SLOW), daemon=True).start()
+        time.sleep(3)                                   # the slow query is running in its own process
+        family = _descendants(proc.pid)
+        assert len(family) >= 2, family                 # the forkserver and the query process
+        proc.send_signal(getattr(signal, how))
+        proc.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_running(p) for p in family):
+            time.sleep(0.2)
+        assert [p for p in family if _running(p)] == []
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (a zombie has ended; only its parent's reaping is due)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 # --- 13. protocol conformance: base IRI, content negotiation, service description ------------------------------
@@ -722,15 +704,8 @@ def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_ser
 
 
 def test_9_a_full_queue_answers_503(store):
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             "--timeout", "4", "--max-queries", "1", "--queue-wait", "0.5"], cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        url = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", proc.stderr.readline()).group(1)
+    with serving(store, "--timeout", "4", "--max-queries", "1", "--queue-wait", "0.5") as (url, _):
         with ThreadPoolExecutor(3) as pool:
             answers = list(pool.map(lambda i: call(url, SLOW), range(3)))
         statuses = sorted(a[0] for a in answers)
         assert 503 in statuses and any("queue" in a[2] for a in answers if a[0] == 503), statuses
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)

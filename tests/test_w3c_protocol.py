@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
-import subprocess
-import sys
+import urllib.parse
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,7 +21,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
-from conftest import ROOT
+from conftest import ROOT, serving
 
 SUITE = ROOT / "tests" / "data" / "w3c-sparql-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -61,13 +59,8 @@ def endpoint(tmp_path_factory):
                      for t in ox.parse(file.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
     store.flush()
     del store
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(path), "--port", "0",
-                             "--allow-host", "www.example"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/sparql", proc.stderr.readline())
-    assert match
-    yield int(match.group(1))
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(path, "--allow-host", "www.example") as (url, _):
+        yield urllib.parse.urlsplit(url).port
 
 
 def _send(port: int, request) -> tuple[int, str, bytes]:
