@@ -71,6 +71,11 @@ class Assessment:
         return self._graph("context")
 
     @property
+    def decided_by(self) -> list[str]:
+        """The status rules whose conclusion is the final status (none: the default status)."""
+        return [r["id"] for r in self.fired_rules if r.get("decides")]
+
+    @property
     def assessed(self) -> bool:
         return self.status is not None
 
@@ -110,7 +115,9 @@ class Assessment:
             "flags": self.flags,
             "diagnosis": self.diagnosis,
             "criteria": self.criteria,
-            "fired_rules": [{k: v for k, v in r.items() if k != "lists_evidence"} for r in self.fired_rules],
+            "fired_rules": [{k: v for k, v in r.items() if k not in ("lists_evidence", "decides")}
+                            for r in self.fired_rules],
+            "decided_by": self.decided_by,
             "missing_details": self.missing_details,
             "flag_details": self.flag_details,
             "advice": self.advice,
@@ -132,11 +139,14 @@ class Assessment:
                     lines.append(f"  problem: {_problem_text(p)}")
             return lines
         label = f" ({self.status_label})" if self.status_label and self.status_label != self.status else ""
-        lines.append(f"Status: {self.status}{label}.")
+        by = f", decided by {', '.join(self.decided_by)}" if self.decided_by else ""
+        lines.append(f"Status: {self.status}{label}{by}.")
         for r in self.fired_rules:
             what = f"status {r['concludes']}" if r["kind"] == "status" else f"flag {r['concludes']}"
             ext = " [EXTENSION of the guidance, safety-first]" if r["extension"] else ""
-            lines.append(f"Rule {r['id']} fired ({r['label']}) -> {what}{ext}.")
+            outranked = (f" (outranked by {', '.join(r['outranked_by'])}: its advice is not given)"
+                         if r.get("outranked_by") else "")
+            lines.append(f"Rule {r['id']} fired ({r['label']}) -> {what}{outranked}{ext}.")
             for s in r["sentences"]:
                 lines.append(f"  guidance: \"{s}\"")
             for e in r["evidence"]:

@@ -55,6 +55,10 @@ def assessment_html(a: "Assessment") -> str:
     for r in a.fired_rules:
         what = f"status <b>{escape(r['concludes'])}</b>" if r["kind"] == "status" else f"flag <b>{escape(r['concludes'])}</b>"
         ext = " <i>(extension of the guidance, safety-first)</i>" if r.get("extension") else ""
+        if r.get("outranked_by"):
+            ext += f" <i>(outranked by {escape(', '.join(r['outranked_by']))}: its advice is not given)</i>"
+        elif r.get("decides"):
+            ext += " <b>(decides the status)</b>"
         quotes = "".join(f"<blockquote style='margin:2px 0 2px 1em;color:#333;border-left:3px solid #bbb;"
                          f"padding-left:6px'>“{escape(s)}”</blockquote>" for s in r["sentences"])
         evidence = _list(escape(e["fact"]) for e in r["evidence"])

@@ -164,7 +164,8 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
                                     "concludes": _py(row.concludes) or _py(row.flag), "sentences": [],
                                     "advice": _py(row.advice), "extension": bool(_py(row.extension)),
                                     "evidence": evidence.get(str(row.rule), []),
-                                    "lists_evidence": bool(_py(row.listsEvidence))})
+                                    "lists_evidence": bool(_py(row.listsEvidence)),
+                                    "decides": bool(_py(row.decides)) if row.decides is not None else None})
         if row.sentence is not None and str(row.sentence) not in r["sentences"]:
             r["sentences"].append(str(row.sentence))
 
@@ -200,10 +201,13 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
     general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
+    deciding = sorted((c for c, r in fired.items() if r["decides"]), key=_rule_order)
+    for r in fired.values():
+        r["outranked_by"] = deciding if r["decides"] is False else []
     advice: list[str] = []
     for code in sorted(fired, key=_rule_order):
         r = fired[code]
-        if not r["advice"]:
+        if not r["advice"] or r["outranked_by"]:       # advice follows the decision: not an outranked rule's
             continue
         text = r["advice"]
         if r["lists_evidence"] and r["evidence"]:

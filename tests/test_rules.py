@@ -288,3 +288,20 @@ def test_C1_unknown_names_what_is_needed(assess, patient, needs):
     assert a.missing == ["C1"] and a.status == "insufficient_data"
     assert a.missing_details[0]["needs"].startswith(needs)
     assert a.criteria["C1"]["needs"].startswith(needs)
+
+
+def test_advice_follows_the_decision(assess):
+    """decision-spec section 2, 'Advice follows the decision': an ART pregnancy with embryonic demise is
+    contraindicated (R4); R2 is still reported, marked outranked by R4, and its 'may help' advice is not
+    given. Text, JSON and card say which rule decided."""
+    a = assess(conception="art", ultrasound="demise")
+    assert a.status == "contraindicated" and a.rules == ["R2", "R4"] and a.decided_by == ["R4"]
+    assert not any("may help" in adv for adv in a.advice)
+    assert any("do not delay it with progesterone" in adv for adv in a.advice)
+    r2 = next(r for r in a.to_dict()["fired_rules"] if r["id"] == "R2")
+    assert r2["outranked_by"] == ["R4"] and a.to_dict()["decided_by"] == ["R4"]
+    text = a.to_text()
+    assert "decided by R4" in text and "outranked by R4" in text
+    assert "outranked by R4" in a._repr_html_()
+    alone = assess(conception="art")
+    assert alone.decided_by == ["R2"] and any("may help" in adv for adv in alone.advice)
