@@ -134,7 +134,7 @@ class Reasoner:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
         owner: dict = {}      # a node not named under a patient's IRI -> the patient of the run it belongs to
-        seen: dict = {}       # patient id -> the sources it was read from in this run
+        seen: dict = {}       # patient IRI -> the sources it was read from in this run
         for item in inputs:
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
@@ -261,7 +261,7 @@ def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | Input
     too (so outputs, resume and the store keep both), with a data problem naming both sources."""
     if isinstance(pi, InputError):
         return pi
-    sources = seen.setdefault(pi.patient_id, [])
+    sources = seen.setdefault(str(pi.iri), [])        # keyed by IRI: two ids can name the same patient IRI
     sources.append(pi.source)
     if len(sources) == 1:
         return pi
@@ -287,7 +287,9 @@ def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | I
     graph describes it; a later patient describing it is refused (one patient's facts never touch another's)."""
     if isinstance(pi, InputError):
         return pi
-    nodes = foreign_nodes(pi.graph, pi.iri)
+    # her own IRI and the nodes outside her namespace that she describes (her own IRI too: a patient seen
+    # earlier may have described it)
+    nodes = foreign_nodes(pi.graph, pi.iri) | {pi.iri}
     clash = sorted(str(n) for n in nodes if owner.get(n, pi.iri) != pi.iri)
     if clash:
         return PatientDataError(f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "

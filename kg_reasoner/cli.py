@@ -427,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finished = True
     except KeyboardInterrupt:
         finished = True       # every outcome written so far is complete: kept, and resumable
+        if args.format == "json":
+            out.write("\n]\n" if not first else "]\n")     # still a valid JSON array
         print("kg-reasoner: interrupted; every outcome written so far is complete"
               + (" (rerun with --resume to continue)" if args.format in RESUMABLE and args.output else ""),
               file=sys.stderr)
@@ -478,6 +480,9 @@ class Output:
             self.fh = open(target, "a" if appending else "w", encoding="utf-8")
         else:
             fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)        # the mode a plain open() would have given FILE
             self.fh = os.fdopen(fd, "w", encoding="utf-8")
 
     def write(self, text: str) -> int:

@@ -19,8 +19,8 @@ named in ``data_problems``.
 from __future__ import annotations
 
 import datetime as _dt
-import gzip
 import re
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -212,6 +212,8 @@ class FhirPatientBuilder:
         self.measured: list[_Measured] = []
         #: records of one episode, with the latest instant each can have begun and whether it is an event
         self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool]] = []
+        self.seen: dict[str, int] = {}
+        self.occurrence = ""
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append({"severity": severity, "record": ref, "node": ref, "field": field, "value": None,
@@ -222,8 +224,16 @@ class FhirPatientBuilder:
         self.problem(ref, f"{message}; the resource cannot be read, so the patient is not assessed on partial data",
                      severity="error", field=field)
 
+    def begin(self, ref: str) -> None:
+        """A new resource is read: it gets nodes of its own even when another resource has the same citation
+        (a history Bundle, a repeated id, resources without id)."""
+        self.seen[ref] = self.seen.get(ref, 0) + 1
+        self.occurrence = "" if self.seen[ref] == 1 else f"~{self.seen[ref]}"
+        if self.seen[ref] == 2:
+            self.problem(ref, "several resources are cited by this reference; each is read on its own")
+
     def record(self, prop, classes: Iterable[URIRef], ref: str, codeable: Any, suffix: str = "") -> URIRef:
-        rec = URIRef(f"{self.me}/fhir/{quote(ref, safe='/')}{suffix}")
+        rec = URIRef(f"{self.me}/fhir/{quote(ref, safe='/')}{self.occurrence}{suffix}")
         self.g.add((self.me, prop, rec))
         for cls in classes:
             self.g.add((rec, RDF.type, cls))
@@ -437,7 +447,7 @@ class FhirPatientBuilder:
         """Of several reference ranges, the pregnancy's (by appliesTo, text, and the trimester of the
         gestational age at the result's time); one unlabelled range is the result's own. Otherwise the
         ranges do not decide, and the explanation says why (decision-spec section 4)."""
-        chosen, why_not = [], []
+        chosen, why_not, specific = [], [], set()
         for i, rr in enumerate(m.ranges):
             pops = self.v.populations_of(rr)
             label = ", ".join(sorted(str(p.iri).rsplit("#", 1)[-1] for p in pops)) or "no population named"
@@ -450,13 +460,14 @@ class FhirPatientBuilder:
                     why_not.append(f"[{i}] is for a trimester ({label}) and the gestational age is unknown")
                 elif any(p.window[0] <= ga_weeks < p.window[1] for p in pops if p.window is not None):
                     chosen.append((i, rr, True))
+                    specific.add(i)
                 else:
                     why_not.append(f"[{i}] is for another trimester ({label})")
             else:
                 chosen.append((i, rr, True))
         pregnancy = [c for c in chosen if c[2]]
-        if pregnancy:
-            chosen = pregnancy
+        if pregnancy:    # the trimester's range, when one matches, before a range for any pregnancy
+            chosen = [c for c in pregnancy if c[0] in specific] or pregnancy
         elif len(m.ranges) > 1:
             why_not += [f"[{i}] names no population" for i, _, _ in chosen]
             chosen = []
@@ -558,7 +569,8 @@ class FhirPatientBuilder:
             return
         self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
 
-    def medication(self, r: dict, ref: str, kind: str, medications: dict, requests: dict[str, str | None]) -> None:
+    def medication(self, r: dict, ref: str, kind: str, medications: dict,
+                   requests: dict[str, tuple[str | None, bool]]) -> None:
         status = r.get("status")
         if status in NOT_IN_USE[kind]:
             return
@@ -575,13 +587,17 @@ class FhirPatientBuilder:
         if kind == "MedicationStatement":
             supervised = False
             for i, b in enumerate(r.get("basedOn") or []):
-                key = _reference_key(b.get("reference"))
-                if key in requests and requests[key] == self.pid:
+                key = _reference_key(b.get("reference")) if isinstance(b, dict) else None
+                owner, in_force = requests.get(key, (None, False))
+                if key in requests and owner == self.pid and in_force:
                     supervised = True
                     break
-                if key in requests:
-                    self.problem(ref, f"basedOn {key} is a request for another patient ({requests[key]}): not a "
+                if key in requests and owner != self.pid:
+                    self.problem(ref, f"basedOn {key} is a request for another patient ({owner}): not a "
                                       "prescription for her, read as self-medication", field=f"basedOn[{i}]")
+                elif key in requests:
+                    self.problem(ref, f"basedOn {key}, a request that is not in force (its status): not a "
+                                      "prescription now, read as self-medication", field=f"basedOn[{i}]")
                 elif supervised is False:
                     supervised = None
                     self.problem(ref, f"basedOn {key or 'a reference'} is not in the input: whether the use is "
@@ -604,8 +620,14 @@ class FhirPatientBuilder:
         if isinstance(target, str) and target.startswith("#"):
             med = next((c for c in r.get("contained") or [] if isinstance(c, dict)
                         and c.get("resourceType") == "Medication" and c.get("id") == target[1:]), None)
+            if med is not None and shape_problems(med):
+                med = RefusedResource(shape_problems(med))
         else:
             med = medications.get(_reference_key(target))
+        if isinstance(med, RefusedResource):
+            self.refuse(ref, f"its medication {target} cannot be read: " + "; ".join(f"{p}: {m}" for p, m in med.problems),
+                        field=where)
+            return None, where
         if med is None:
             if target:
                 self.problem(ref, f"{where} {target} is not in the input; the medication is unknown", field=where)
@@ -614,6 +636,13 @@ class FhirPatientBuilder:
 
     # -- the patient --------------------------------------------------------------------------------
     def finish(self) -> PatientInput:
+        try:
+            self._finish()
+        except (ArithmeticError, ValueError) as exc:     # e.g. a gestational age of a billion weeks
+            self.refuse("gestational age", f"the dates and gestational ages cannot be combined ({exc})")
+        return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
+
+    def _finish(self) -> None:
         ga = _latest(self.gestational_ages)
         start = None
         if ga is not None:
@@ -636,7 +665,6 @@ class FhirPatientBuilder:
             course = _latest(self.courses)[1]
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
-        return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
 
     def _this_pregnancy(self, start: _dt.datetime | None) -> None:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
@@ -714,6 +742,13 @@ def _ref(r: dict) -> str:
 
 
 @dataclass
+class RefusedResource:
+    """A resource that is not R4-shaped, kept in place of it so that whoever uses it fails closed."""
+
+    problems: list
+
+
+@dataclass
 class BrokenRecord:
     """A line of a bulk export that could not be read: its patients (if they can be told) fail closed."""
 
@@ -730,7 +765,7 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
     patients: dict[str, str] = {}          # reference key (Patient/id, fullUrl) -> patient id
     by_patient: dict[str, list] = defaultdict(list)
     medications: dict[str, dict] = {}
-    requests: dict[str, str | None] = {}   # MedicationRequest reference -> its patient's key
+    requests: dict[str, tuple[str | None, bool]] = {}   # MedicationRequest reference -> (its patient, in force)
     refused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     broken: list[BrokenRecord] = []
     others: list = []
@@ -742,34 +777,41 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
             items.append(item)
     for r, where in items:
         if r.get("resourceType") == "Patient":
-            pid = r.get("id") or (str(r["_fullUrl"]).rsplit("/", 1)[-1].rsplit(":", 1)[-1] if r.get("_fullUrl") else None)
+            full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
+            pid = r.get("id") or (full_url.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if full_url else None)
             if not isinstance(pid, str) or not pid:
                 yield PatientDataError("a Patient resource needs an id (or a Bundle entry fullUrl)", source=source,
                                        field=where)
                 continue
             patients[f"Patient/{pid}"] = pid
-            if r.get("_fullUrl"):
-                patients[r["_fullUrl"]] = pid
+            if full_url:
+                patients[full_url] = pid
     for r, where in items:
         rtype = r.get("resourceType")
-        keys = [k for k in (f"{rtype}/{r.get('id')}" if r.get("id") else None, r.get("_fullUrl")) if k]
+        keys = [k for k in (f"{rtype}/{r.get('id')}" if isinstance(r.get("id"), str) else None, r.get("_fullUrl"))
+                if isinstance(k, str) and k]
         if rtype == "Medication":
-            medications.update({k: r for k in keys})
+            # a Medication that is not R4-shaped (or carries a modifier extension) is kept as its refusal
+            problems = shape_problems(r)
+            medications.update({k: (r if not problems else RefusedResource(problems)) for k in keys})
         elif rtype == "MedicationRequest":
-            requests.update({k: patients.get(_subject_key(r)) for k in keys})
+            # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
+            in_force = r.get("status") in IN_USE["MedicationRequest"]
+            requests.update({k: (patients.get(_subject_key(r)), in_force) for k in keys})
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
-        owner = r.get("id") if rtype == "Patient" else patients.get(_subject_key(r))
+        owner = (r.get("id") if isinstance(r.get("id"), str) else None) if rtype == "Patient" \
+            else patients.get(_subject_key(r))
         problems = shape_problems(r)
         if problems and owner is not None:
             refused[owner] += [(ref, path, message) for path, message in problems]
             continue
         if rtype in ("Patient", "Medication"):
-            if problems:
+            if problems and rtype == "Patient":     # a refused Medication fails whoever uses it (RefusedResource)
                 yield PatientDataError(f"{ref}: " + "; ".join(f"{p}: {m}" for p, m in problems), source=source,
                                        field=where)
             continue
@@ -786,13 +828,14 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
         for b in broken:
-            if f"Patient/{pid}" in b.patients or (not b.patients and b.resource_type in (None, *READ_TYPES)
+            if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (not b.patients and b.resource_type in (None, *READ_TYPES)
                                                  and b.resource_type != "Patient"):
                 attached.add(id(b))
                 builder.refuse(b.where, b.message + ("" if b.patients else
                                                      "; which patient it belongs to cannot be told"))
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
+                builder.begin(ref)
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:   # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
@@ -873,8 +916,11 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
                     yield BrokenRecord(where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)",
                                        [], named)
                     continue
+                if r["resourceType"] == "Bundle":     # a Bundle on a line of an export: its resources are read
+                    yield from bundle_resources(r, str(path), where)
+                    continue
                 yield (r, where)
-        except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # BadGzipFile is an OSError
             yield BrokenRecord(f"{path.name}:{n + 1}", f"{path.name} cannot be read past line {n} "
                                                       f"({getattr(exc, 'strerror', None) or exc})", [], named)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import zlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -560,27 +561,36 @@ def _is_summary_ndjson(path: Path) -> bool:
                 except ValueError:     # a broken first line: told apart by whether it names a resourceType
                     return '"resourceType"' not in line
                 return isinstance(item, dict) and "resourceType" not in item
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, zlib.error):
         return False
     return False
 
 
 def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
     """One patient summary per line, read as the file streams (memory does not grow with it)."""
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            source = f"{path}:{lineno}"
-            try:
-                item = json_loads(line)
-            except ValueError as exc:
-                yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
-                continue
-            try:
-                yield reader.read(item, source)
-            except InputError as exc:
-                yield exc
+    lineno = 0
+    lines = open_lines(path)
+    while True:
+        try:
+            lineno, line = lineno + 1, next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # the rest of the file is lost: said
+            yield UnreadableInputError(f"cannot be read past line {lineno - 1}: {exc}", source=str(path),
+                                       field=f"line {lineno}")
+            return
+        if not line.strip():
+            continue
+        source = f"{path}:{lineno}"
+        try:
+            item = json_loads(line)
+        except ValueError as exc:
+            yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
+            continue
+        try:
+            yield reader.read(item, source)
+        except InputError as exc:
+            yield exc
 
 
 def _read_rdf(path: Path, vocabulary: "SummaryVocabulary") -> Iterator[PatientInput | InputError]:

@@ -71,8 +71,8 @@ class CohortStore:
         asserted = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)
                     and isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.endswith("/graph/asserted")}
         for node in asserted:
-            if any(node.value == o or node.value.startswith(f"{o}/") for o in owners):
-                continue
+            if any(node.value.startswith(f"{o}/") for o in owners):
+                continue         # her records: named under her IRI, which no other patient may use (checked on read)
             for other in self.store.quads_for_pattern(node, None, None, None):
                 g = other.graph_name
                 if isinstance(g, ox.NamedNode) and g not in graphs and g != ONTOLOGY_GRAPH and g != _META:

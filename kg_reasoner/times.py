@@ -75,11 +75,14 @@ def parse_time(text: object) -> TimeInterval:
                     return TimeInterval(instant, instant + _dt.timedelta(minutes=1) - _TICK, text)
                 return TimeInterval(instant, instant, text)
             end = start + (_dt.timedelta(minutes=1) if m["second"] is None else _TICK)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"{text!r} is not a valid date: {exc}") from None
     # no time zone: the local interval, wherever on earth it was recorded
     start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
-    return TimeInterval(start - EARLIEST_ZONE, end - _TICK + LATEST_ZONE, text)
+    try:
+        return TimeInterval(start - EARLIEST_ZONE, end - _TICK + LATEST_ZONE, text)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too close to the ends of the calendar to be compared") from None
 
 
 def _zone(text: str) -> _dt.timezone:

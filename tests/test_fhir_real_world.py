@@ -488,3 +488,74 @@ def test_both_engines_agree_on_real_world_records(reasoner, reference_reasoner, 
     fast, ref = reasoner.assess(ENGINE_CASES[name]), reference_reasoner.assess(ENGINE_CASES[name])
     assert fast.engine == "fast" and ref.engine == "reference"
     assert fast.to_dict() == ref.to_dict()
+
+
+# --- found by review: each failed before its fix ----------------------------------------------------------
+def test_two_resources_with_one_citation_keep_their_own_nodes(reasoner):
+    """A history Bundle cites one Condition twice: the loss of this pregnancy is kept beside the old one."""
+    old = condition("m", (SCT, "17369002"), onsetDateTime="2019-01-05")
+    new = condition("m", (SCT, "17369002"), onsetDateTime="2026-11-21")
+    a = reasoner.assess(bundle(*INDICATED, old, new))
+    assert a.status == "contraindicated"
+    assert any("several resources are cited" in p["message"] for p in a.data_problems)
+
+
+def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
+    rx = {"resourceType": "MedicationRequest", "id": "rx", "status": "entered-in-error", "intent": "order",
+          "subject": SUBJECT, "medicationCodeableConcept": PROGESTERONE_MED}
+    ms = {"resourceType": "MedicationStatement", "id": "ms", "status": "active", "subject": SUBJECT,
+          "medicationCodeableConcept": PROGESTERONE_MED, "basedOn": [{"reference": "MedicationRequest/rx"}]}
+    a = reasoner.assess(bundle(*INDICATED, rx, ms))
+    assert "self_medication" in a.flags
+
+
+def test_a_contained_or_listed_medication_with_a_modifier_extension_fails_closed(reasoner):
+    ms = _contained_statement()
+    ms["contained"][0]["modifierExtension"] = [{"url": "http://example.org/not-this-drug", "valueBoolean": True}]
+    assert reasoner.assess(bundle(*INDICATED, ms)).status is None
+    med = {"resourceType": "Medication", "id": "med", "code": PROGESTERONE_MED,
+           "modifierExtension": [{"url": "http://example.org/x", "valueBoolean": True}]}
+    ms2 = {"resourceType": "MedicationStatement", "id": "ms2", "status": "active", "subject": SUBJECT,
+           "medicationReference": {"reference": "Medication/med"}}
+    assert reasoner.assess(bundle(*INDICATED, med, ms2)).status is None
+
+
+@pytest.mark.parametrize("ga", [{"value": 10 ** 9, "unit": "wk"}, {"value": 8, "unit": "wk", "date": "0001-01-01"}],
+                         ids=["billion-weeks", "year-1"])
+def test_absurd_gestational_ages_fail_closed_without_a_traceback(reasoner, ga):
+    when = ga.pop("date", "2026-11-20T09:00:00Z")
+    obs_ga = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(ga["value"], ga["unit"]), effectiveDateTime=when)
+    a = reasoner.assess(bundle(obs_ga, LOW, BLEEDING, NORMAL_US))
+    assert a.status is None or a.data_problems
+
+
+def test_patient_ids_and_full_urls_of_the_wrong_kind_are_named(reasoner, tmp_path):
+    b = bundle(*INDICATED)
+    b["entry"].append({"fullUrl": {"x": 1}, "resource": {"resourceType": "Patient", "id": ["G"]}})
+    (tmp_path / "b.json").write_text(to_json(b))
+    results = list(reasoner.assess_many([tmp_path / "b.json"]))
+    assert any(isinstance(r, InputError) for r in results) and any(getattr(r, "patient", None) == "F" for r in results)
+
+
+def test_a_corrupt_gzip_export_and_a_bundle_line_are_named_not_crashing(reasoner, tmp_path):
+    d = _export(tmp_path, [GA, LOW, NORMAL_US])
+    raw = bytearray((d / "Observation.ndjson.gz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (d / "Observation.ndjson.gz").write_bytes(bytes(raw))
+    (d / "Condition.ndjson").write_text(to_json(bundle(condition("loss", (SCT, "59363009")))) + "\n")
+    results = list(reasoner.assess_many([d]))
+    f = next(r for r in results if getattr(r, "patient", None) == "F" and not isinstance(r, InputError))
+    assert f.status is None or f.status == "contraindicated"
+
+
+def test_a_truncated_line_naming_its_patient_by_full_url_fails_her_closed(reasoner, tmp_path):
+    full = dict(LOW, subject={"reference": "http://ehr.example/fhir/Patient/F"})
+    d = _export(tmp_path, [GA, full, NORMAL_US], name="Observation.ndjson", truncate=1)
+    f = next(r for r in reasoner.assess_many([d]) if getattr(r, "patient", None) == "F")
+    assert f.status is None
+
+
+def test_a_trimester_range_wins_over_a_range_for_any_pregnancy(reasoner):
+    any_pregnancy = {"low": qty(5, "ng/mL"), "text": "Pregnancy"}
+    a = reasoner.assess(bundle(GA, _ranged(6, [any_pregnancy, FIRST_TRIMESTER]), BLEEDING, NORMAL_US))
+    assert a.criteria["C1"]["state"] == "met"

@@ -709,3 +709,33 @@ def test_9_a_full_queue_answers_503(store):
             answers = list(pool.map(lambda i: call(url, SLOW), range(3)))
         statuses = sorted(a[0] for a in answers)
         assert 503 in statuses and any("queue" in a[2] for a in answers if a[0] == 503), statuses
+
+
+def test_1_unicode_escapes_cannot_hide_a_service_clause(store, internal_service):
+    """rdflib expands \\u escapes before parsing, pyoxigraph does not: such a query is refused outright."""
+    _Recorder.hits.clear()
+    q = 'SELECT * WHERE { ?a ?b "\\u0022" . SERVICE SILENT <%s> { ?s ?p ?o } ?c ?d "\\u0022" }' % internal_service
+    run = run_cli("query", "--store", str(store), "--query", q)
+    assert run.returncode == 2 and "escapes" in run.stderr
+    assert _Recorder.hits == []
+
+
+def test_5_a_bare_patient_iri_described_by_another_file_is_refused(tmp_path):
+    other = ('<https://w3id.org/kg-reasoner/patient/X> <https://w3id.org/kg-reasoner/ontology#hasRecord> '
+             '<https://w3id.org/kg-reasoner/patient/P2> .\n<https://w3id.org/kg-reasoner/patient/P2> '
+             '<https://w3id.org/kg-reasoner/ontology#gestationalAgeWeeks> 30.0 .')
+    a = _ttl(tmp_path, "a", "X", extra=other)
+    b = _ttl(tmp_path, "b", "P2")
+    run = run_cli("assess", str(a), str(b), "--format", "csv")
+    assert run.returncode == 2 and "already describes" in run.stderr
+    assert run.stdout.count("\nX,") + run.stdout.count("\nP2,") == 1
+
+
+def test_7_two_ids_naming_one_patient_iri_are_kept_apart(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"id": "P1", "conception": "art"}))
+    q = _ttl(tmp_path, "b", "P1").read_text().replace('kgr:patientId "P1"', 'kgr:patientId "Q"')
+    (tmp_path / "b.ttl").write_text(q)
+    run = run_cli("assess", str(tmp_path / "a.json"), str(tmp_path / "b.ttl"), "--format", "ndjson")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert sorted(r["patient"] for r in rows) == ["P1", "Q"]
+    assert any("was also read from" in p["message"] for r in rows for p in r["data_problems"])
