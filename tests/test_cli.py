@@ -12,7 +12,7 @@ from conftest import ROOT, VIGNETTES, load_case, run_cli
 def test_readme_example_runs():
     proc = run_cli("assess", "examples/P01-luteal-insufficiency.json")
     assert proc.returncode == 0, proc.stderr
-    assert "Status: indicated." in proc.stdout
+    assert "Status: indicated, decided by R1." in proc.stdout
     assert "Rule R1 fired" in proc.stdout and 'guidance: "If prenatal tests show progesterone levels' in proc.stdout
     assert "If there are concerns, it is recommended to consult a healthcare provider early." in proc.stdout
 
