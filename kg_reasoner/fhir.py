@@ -33,8 +33,8 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.fhir_shape import shape_problems
-from kg_reasoner.loader import (PatientInput, _decimal, add_time, json_loads, number_problem, open_lines, patient_iri,
-                                time_literal)
+from kg_reasoner.loader import (PatientInput, add_time, decimal_literal, json_loads, number_problem, open_lines,
+                                patient_iri, time_literal)
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.sparql import run_query
 from kg_reasoner.times import TimeInterval, parse_time
@@ -434,7 +434,7 @@ class FhirPatientBuilder:
         if number_problem(q["value"]):
             self.problem(ref, f"{number_problem(q['value'])}; the value is not used", field="valueQuantity.value")
             return
-        self.g.add((rec, KGR.value, _decimal(q["value"])))
+        self.g.add((rec, KGR.value, decimal_literal(q["value"])))
         self.g.add((rec, KGR.unit, unit))
         if q.get("comparator") in ("<", "<=", ">", ">="):
             self.g.add((rec, KGR.comparator, Literal(q["comparator"])))
@@ -476,7 +476,7 @@ class FhirPatientBuilder:
         if len(chosen) >= 1 and len(lows) == 1 and None not in lows:
             i, rr, _ = chosen[0]
             if self.v.unit(rr["low"]) == m.unit:
-                self.g.add((m.rec, KGR.referenceLow, _decimal(lows.pop())))
+                self.g.add((m.rec, KGR.referenceLow, decimal_literal(lows.pop())))
                 if len(m.ranges) > 1:
                     self.problem(m.ref, f"referenceRange[{i}] used as the pregnancy range; "
                                         + "; ".join(why_not), severity="info", field="referenceRange")
@@ -647,7 +647,7 @@ class FhirPatientBuilder:
         start = None
         if ga is not None:
             when, weeks, ga_ref = ga
-            self.g.add((self.me, KGR.gestationalAgeWeeks, _decimal(round(weeks, 4))))
+            self.g.add((self.me, KGR.gestationalAgeWeeks, decimal_literal(round(weeks, 4))))
             if when is not None:
                 start = when.earliest - _dt.timedelta(weeks=float(weeks))
                 self.g.add((self.me, KGR.episodeStart, time_literal(start)))
@@ -658,7 +658,7 @@ class FhirPatientBuilder:
                 when = self.g.value(rec, KGR.effectiveTime)
                 if when is not None:
                     self.g.add((rec, KGR.gestationalAgeAtRecordWeeks,
-                                _decimal(_weeks_between(ga, when.toPython()))))
+                                decimal_literal(_weeks_between(ga, when.toPython()))))
         self._this_pregnancy(start)
         if self.courses:
             # the symptom course is reported about the current treatment: it applies to each medication use

@@ -90,16 +90,22 @@ def shape_problems(resource: dict) -> list[tuple[str, str]]:
 
 
 def _modifier_extensions(node: Any, path: str):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}" if path else key
-            if key == "modifierExtension" and value not in (None, []):
-                yield here, value if isinstance(value, list) else [value]
-            elif key != "contained":   # a contained resource is checked when it is read
-                yield from _modifier_extensions(value, here)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _modifier_extensions(item, f"{path}[{i}]")
+    """(path, extensions) of every modifierExtension in a resource, in document order; iterative, so that
+    no nesting the JSON reader accepted can exhaust the stack."""
+    stack = [(node, path)]
+    while stack:
+        item, where = stack.pop()
+        children = []
+        if isinstance(item, dict):
+            for key, value in item.items():
+                here = f"{where}.{key}" if where else key
+                if key == "modifierExtension" and value not in (None, []):
+                    yield here, value if isinstance(value, list) else [value]
+                elif key != "contained":   # a contained resource is checked when it is read
+                    children.append((value, here))
+        elif isinstance(item, list):
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(item)]
+        stack.extend(reversed(children))
 
 
 def _check(value: Any, kind: str, path: str) -> list[tuple[str, str]]:

@@ -128,7 +128,8 @@ def number_problem(v: Any) -> str | None:
     return None
 
 
-def _decimal(v: Any) -> Literal:
+def decimal_literal(v: Any) -> Literal:
+    """A number as an xsd:decimal literal in canonical form."""
     return Literal(canonical_decimal(v), datatype=XSD.decimal)
 
 
@@ -212,7 +213,7 @@ class SummaryReader:
                 raise err(f"{pointer}/gestational_age_weeks")(f"must be a number of weeks, not {ga!r}")
             if number_problem(ga):
                 raise err(f"{pointer}/gestational_age_weeks")(number_problem(ga))
-            g.add((me, KGR.gestationalAgeWeeks, _decimal(ga)))
+            g.add((me, KGR.gestationalAgeWeeks, decimal_literal(ga)))
         if "conception" in data:
             g.add((me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception")))
         if "causes" in data:
@@ -277,7 +278,7 @@ class SummaryReader:
                     raise err(f"{eptr}/unit")("a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed")
                 if number_problem(entry["value"]):
                     raise err(f"{eptr}/value")(number_problem(entry["value"]))
-                g.add((rec, KGR.value, _decimal(entry["value"])))
+                g.add((rec, KGR.value, decimal_literal(entry["value"])))
             if "unit" in entry:
                 if not isinstance(entry["unit"], str) or entry["unit"] not in units:
                     raise err(f"{eptr}/unit")(f"unknown unit {entry['unit']!r}; allowed: {', '.join(sorted(units))}")
@@ -289,7 +290,7 @@ class SummaryReader:
                     raise err(f"{eptr}/reference_low")(f"must be a number in the result's unit, not {entry['reference_low']!r}")
                 if number_problem(entry["reference_low"]):
                     raise err(f"{eptr}/reference_low")(number_problem(entry["reference_low"]))
-                g.add((rec, KGR.referenceLow, _decimal(entry["reference_low"])))
+                g.add((rec, KGR.referenceLow, decimal_literal(entry["reference_low"])))
             if "interpretation" in entry:
                 allowed = self.v.allowed(KGR.interpretation)
                 if not isinstance(entry["interpretation"], str) or entry["interpretation"] not in allowed:
@@ -331,6 +332,9 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def json_loads(text: str) -> Any:
     """JSON as every reader reads it (one numeric path): numbers with a fraction as exact decimals, never
     floats (9.9999999999999999 stays below 10 in a .json file and an .ndjson line alike); NaN and
@@ -339,12 +343,15 @@ def json_loads(text: str) -> Any:
         data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("it is nested too deeply to be read") from None
-    try:
-        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("it holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode text") from None
-    except RecursionError:
-        raise ValueError("it is nested too deeply to be read") from None
+    # strict UTF-8 text cannot hold a surrogate: only a \uD800-\uDFFF escape can make one, so the (costly)
+    # re-encoding check runs only when the text has such an escape
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("it holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode text") from None
+        except RecursionError:
+            raise ValueError("it is nested too deeply to be read") from None
     return data
 
 
