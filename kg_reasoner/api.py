@@ -78,16 +78,15 @@ class Reasoner:
         if self.engine == "fast":
             r = self._fast.reason(pi.iri, pi.graph, explain=lambda q: explain(q, pi.iri))
             e, inconsistencies, violations, warnings = r.explanation, r.inconsistencies, r.violations, r.warnings
-            asserted, inferred, kb = r.asserted, r.inferred, self.kb
+            asserted, inferred, kb, stages = r.asserted, r.inferred, self.kb, r.stages
 
             def graph_source() -> dict:
                 return _Graphs(kb, pi.iri, asserted, inferred, None, activity)
         else:
             result = reason(self.kb, pi.iri, pi.graph)
-            graphs = None
             e = explain(explanation_graph(self.kb, result.asserted, result.inferred), pi.iri)
-            del graphs
             inconsistencies, violations, warnings = result.inconsistencies, result.violations, result.warnings
+            stages = dict(result.stages, explain="rdflib")
 
             def graph_source() -> dict:
                 return _Graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity)
@@ -121,6 +120,7 @@ class Reasoner:
             data_problems=problems,
             graph_source=graph_source,
             engine=self.engine,
+            stages=stages,
         )
 
     def assess(self, data: Any, source: str | None = None) -> Assessment:

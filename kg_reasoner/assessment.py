@@ -42,6 +42,10 @@ class Assessment:
     graph_source: Callable[[], dict] = field(repr=False, compare=False, default=None)
     #: Which engine assessed the patient ("fast" or "reference").
     engine: str = field(repr=False, compare=False, default="reference")
+    #: Which implementation ran each stage of the derivation, e.g. {"owl": "compiled", "validation":
+    #: "compiled", "rules": "compiled", "explain": "pyoxigraph"} (fast engine) or "owlrl", "pyshacl",
+    #: "rdflib" (reference engine). A stage that did not run (fail closed) is absent.
+    stages: dict = field(repr=False, compare=False, default_factory=dict)
     _graphs: dict = field(init=False, repr=False, compare=False, default=None)
 
     def _graph(self, name: str):

@@ -273,7 +273,9 @@ def _problem_key(d: dict) -> tuple:
 
 def _validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[dict]]:
     violations, warnings = [], []
-    for r in report.subjects(RDF.type, SH.ValidationResult):
+    # the report's own results only: a nested shape's results hang below them as sh:detail and are
+    # already said by the result that holds them (the fast engine reports them the same way)
+    for r in report.objects(None, SH.result):
         focus = report.value(r, SH.focusNode)
         severity = report.value(r, SH.resultSeverity)
         item = problem_record(severity, focus, report.value(r, SH.resultPath), report.value(r, SH.value),
@@ -347,6 +349,7 @@ class ReasoningResult:
     inconsistencies: list[str]
     violations: list[dict]
     warnings: list[dict]
+    stages: dict
 
     @property
     def assessable(self) -> bool:
@@ -377,16 +380,22 @@ def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> Reaso
     violations: list[dict] = []
     warnings: list[dict] = []
     derived: list = []
+    stages = {"owl": "owlrl"}
     if not inconsistencies:
         violations, warnings = reference_validation(kb, asserted_triples, owl, work)
+        stages["validation"] = "pyshacl"
     if not inconsistencies and not violations:
         derived = reference_rules(kb, asserted_triples, owl, work)
+        stages["rules"] = "pyshacl"
         log.debug("SHACL rules added %d triples for %s", len(derived), patient)
-    inferred = {(s, p, canonical_literal(o)) for s, p, o in owl}
+    # an inconsistent patient keeps no inferred graph: nothing derived from contradictory data is
+    # trusted or exported (the inconsistency is her data problem), in both engines alike
+    inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
     inferred.update((s, p, canonical_literal(o)) for s, p, o in derived
                     if (s, p, o) not in kb.closure and (s, p, o) not in asserted_triples)
     ds, asserted, inferred_graph = patient_dataset(patient, asserted_triples, inferred)
-    return ReasoningResult(ds, asserted, inferred_graph, work, sorted(inconsistencies), violations, warnings)
+    return ReasoningResult(ds, asserted, inferred_graph, work, sorted(inconsistencies), violations, warnings,
+                           stages)
 
 
 def explanation_context(kb: KnowledgeBase, *graphs: Graph) -> Graph:

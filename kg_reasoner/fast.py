@@ -46,6 +46,7 @@ _XSD_STRING = str(XSD.string)
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
 _counter = itertools.count()
 _THIS = ox.Variable("this")
+_OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
 
 
 # ---------------------------------------------------------------------------
@@ -296,6 +297,15 @@ def compile_validation_shapes(shapes: Graph) -> list[_Shape]:
             s.sparql.append((_prefix_block(shapes, c) + str(text), list(shapes.objects(c, SH.message))))
         return s
 
+    # targets other than sh:targetClass select focus nodes this validator would never visit: such a
+    # shapes graph is validated by pyshacl (never silently unchecked)
+    for target in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target):
+        for n in shapes.subjects(target, None):
+            raise _Unsupported(f"shape {n} uses {target}")
+    shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    for n in shape_nodes:
+        if (n, RDF.type, RDFS.Class) in shapes or (n, RDF.type, _OWL_CLASS) in shapes:
+            raise _Unsupported(f"shape {n} is also a class (an implicit class target)")
     top = [shape(n, False) for n in set(shapes.subjects(SH.targetClass, None))]
     for s in top:
         _check_messages(s)
@@ -328,8 +338,10 @@ class FastResult:
     violations: list[dict]
     warnings: list[dict]
     explanation: dict | None
-    owl_by: str
-    shacl_by: str
+    #: Which implementation ran each stage: {"owl": "compiled" | "owlrl", "validation": "compiled" |
+    #: "pyshacl", "rules": "compiled" | "pyshacl", "explain": "pyoxigraph"}. A stage outside the
+    #: compiled subset falls back to the reference library, and says so here.
+    stages: dict
 
     @property
     def assessable(self) -> bool:
@@ -385,12 +397,12 @@ class FastEngine:
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
-            owl_by = "compiled"
+            stages = {"owl": "compiled"}
             owl = [t for t in data if t not in asserted_set and t not in self._closure_set
                    and owl_inferred_filter(None, t, ())]
         else:
             owl, errors = reference_owl(self.kb, asserted)
-            owl_by = "owlrl"
+            stages = {"owl": "owlrl"}
         inconsistencies = sorted(errors)
         if self._uses >= self.STORE_RENEWAL:
             self._new_store()
@@ -405,33 +417,37 @@ class FastEngine:
         try:
             violations: list[dict] = []
             warnings: list[dict] = []
-            shacl_by = "compiled"
             if not inconsistencies:
                 if self.validation is not None:
                     violations, warnings = run.validate()
+                    stages["validation"] = "compiled"
                 else:
                     violations, warnings = reference_validation(self.kb, asserted, owl)
-                    shacl_by = "pyshacl"
+                    stages["validation"] = "pyshacl"
             derived: list = []
             if not inconsistencies and not violations:
                 if self.rule_shapes is not None:
                     derived = run.apply_rules()
+                    stages["rules"] = "compiled"
                 else:
                     rdf_derived = reference_rules(self.kb, asserted, owl)
                     store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in rdf_derived)
                     derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
-                    shacl_by = "pyshacl"
-            inferred = {(s, p, canonical_literal(o)) for s, p, o in owl}
+                    stages["rules"] = "pyshacl"
+            # an inconsistent patient keeps no inferred graph (as in the reference engine)
+            inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
             for s, p, o in derived:
                 t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
                 if t not in self._closure_set and t not in asserted_set:
                     inferred.add(t)
             explanation = explain(run.query) if explain is not None else None
+            if explain is not None:
+                stages["explain"] = "pyoxigraph"
         finally:
             store.clear_graph(ga)
             store.clear_graph(gi)
         return FastResult(asserted_triples, sorted(inferred), inconsistencies, violations, warnings, explanation,
-                          owl_by, shacl_by)
+                          stages)
 
 
 class _PatientRun:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -18,12 +19,34 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 VIGNETTES = sorted((DATA / "vignettes").glob("*.json"))
 CASES = sorted((DATA / "cases").glob("*.json"))
+#: Whether run_cli starts a separate process (the full tier) or calls the CLI in this process (the default).
+_CLI_AS_PROCESS = False
 #: The public vignettes bundled from ../shared/vignettes/public.json (the suite asserts it ran them all).
 EXPECTED_VIGNETTES = 15
 
 
+def pytest_addoption(parser):
+    parser.addoption("--with-slow", action="store_true", default=False,
+                     help="run the full tier too: tests marked slow (the reference engine on every case, the "
+                          "large differential run, notebooks, HermiT, release, wheel, Dask, subprocess CLI)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The default tier leaves out the tests marked slow (run them with --with-slow)."""
+    if config.getoption("--with-slow"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("slow") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 def pytest_configure(config):
     """The suite keeps its knowledge-base cache in its own temporary folder (also for the CLI it runs)."""
+    global _CLI_AS_PROCESS
+    _CLI_AS_PROCESS = config.getoption("--with-slow")
     if "KG_REASONER_CACHE_DIR" not in os.environ:
         import tempfile
         os.environ["KG_REASONER_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-reasoner-test-cache-")
@@ -37,15 +60,36 @@ def outcome(a) -> dict:
     return {"status": a.status, "rules": a.rules, "missing": a.missing, "flags": a.flags}
 
 
+_REASONERS: dict = {}
+
+
+def _reasoner(engine: str) -> Reasoner:
+    if engine not in _REASONERS:
+        _REASONERS[engine] = Reasoner(engine=engine)
+    return _REASONERS[engine]
+
+
+#: The engines every vignette, case and rule test runs on: the reference engine only in the full tier
+#: (it takes seconds per patient where the fast one takes milliseconds).
+ENGINES = ["fast", pytest.param("reference", marks=pytest.mark.slow)]
+
+
 @pytest.fixture(scope="session")
 def reasoner() -> Reasoner:
-    return Reasoner()
+    """The default (fast) engine."""
+    return _reasoner("fast")
 
 
 @pytest.fixture(scope="session")
 def reference_reasoner() -> Reasoner:
     """The reference owlrl + pyshacl engine, which the fast engine must always agree with."""
-    return Reasoner(engine="reference")
+    return _reasoner("reference")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_reasoner(request) -> Reasoner:
+    """Each engine in turn: a test using it runs once per engine (test id ``[fast-...]``, ``[reference-...]``)."""
+    return _reasoner(request.param)
 
 
 @contextlib.contextmanager
@@ -65,11 +109,27 @@ def serving(store: Path, *options: str):
         proc.wait(timeout=10)
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed command line as a user would (a separate process)."""
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "kg_reasoner", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env=env, timeout=600)
+def run_cli(*args: str, cwd: Path | None = None, process: bool | None = None) -> subprocess.CompletedProcess:
+    """Run the command line: in this process in the default tier (fast), as a separate process, as a user
+    would, in the full tier (``--with-slow``) or when ``process=True``. Either way the result is a
+    CompletedProcess with the exit code, stdout and stderr."""
+    if process or (process is None and _CLI_AS_PROCESS):
+        env = dict(os.environ, PYTHONIOENCODING="utf-8")
+        return subprocess.run([sys.executable, "-m", "kg_reasoner", *args], capture_output=True, text=True,
+                              cwd=cwd or ROOT, env=env, timeout=600)
+    from kg_reasoner.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        os.chdir(cwd or ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:      # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["kg-reasoner", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -82,9 +142,9 @@ def write_json(tmp_path):
 
 
 @pytest.fixture
-def assess(reasoner):
-    """Assess a patient summary given as keyword arguments (id defaults to 'T')."""
+def assess(engine_reasoner):
+    """Assess a patient summary given as keyword arguments (id defaults to 'T'), on each engine in turn."""
     def run(**patient):
         patient.setdefault("id", "T")
-        return reasoner.assess(patient)
+        return engine_reasoner.assess(patient)
     return run

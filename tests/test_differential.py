@@ -1,7 +1,10 @@
 """The fast engine gives exactly the reference engine's outcomes and inferred triples.
 
-300 seeded synthetic patients (every fifth as a FHIR R4 Bundle) are assessed by both engines;
-the whole outcome record and the inferred patient graph (by isomorphism) must agree.
+300 seeded synthetic patients (every fifth as a FHIR R4 Bundle, every seventh broken in RDF so that
+the fail-closed paths and their data problems are compared) are assessed by both engines; the whole
+outcome record and the inferred patient graph (by isomorphism) must agree, and the fast engine must
+have run every stage compiled (``Assessment.stages``), or the check compares the reference with itself.
+The default tier runs the first 24 of them; the full tier (``--with-slow``) all 300.
 ``python -m kg_reasoner.differential --n 10000 --jobs 2`` runs the same check on 10,000.
 """
 
@@ -11,14 +14,16 @@ from collections import Counter
 
 import pytest
 
-from kg_reasoner.differential import compare_one, inputs
+from kg_reasoner.differential import BREAKAGES, Broken, compare_one, inputs
 from kg_reasoner.synthetic import CAUSES, cohort
 
-N, SEED = 300, 20261126
-ITEMS = list(inputs(N, SEED, fhir_every=5))
+N, SEED, QUICK = 300, 20261126, 24
+ITEMS = list(inputs(N, SEED, fhir_every=5, broken_every=7))
 
 
 def _id(item) -> str:
+    if isinstance(item, Broken):
+        return item.id
     if "resourceType" in item:
         patient = next(e["resource"] for e in item["entry"] if e["resource"]["resourceType"] == "Patient")
         return f"fhir-{patient['id']}"
@@ -28,8 +33,13 @@ def _id(item) -> str:
 def test_the_cohort_has_the_size_and_spread_the_check_needs():
     """300 patients, FHIR among them, and every key of the summary in each of its states."""
     assert len(ITEMS) == N
-    fhir = sum(1 for i in ITEMS if "resourceType" in i)
+    fhir = sum(1 for i in ITEMS if isinstance(i, dict) and "resourceType" in i)
     assert fhir >= 40
+    broken = {i.kind for i in ITEMS if isinstance(i, Broken)}
+    assert broken == set(range(len(BREAKAGES)))
+    quick = ITEMS[:QUICK]
+    assert any(isinstance(i, Broken) for i in quick) and any(isinstance(i, dict) and "resourceType" in i
+                                                             for i in quick)
     summaries = list(cohort(N, SEED))
     seen = Counter()
     for p in summaries:
@@ -52,7 +62,8 @@ def test_the_cohort_has_the_size_and_spread_the_check_needs():
         assert seen[state], state
 
 
-@pytest.mark.parametrize("item", ITEMS, ids=[_id(i) for i in ITEMS])
+@pytest.mark.parametrize("item", [pytest.param(item, id=_id(item), marks=[pytest.mark.slow] if i >= QUICK else [])
+                                  for i, item in enumerate(ITEMS)])
 def test_fast_engine_equals_reference(item):
     patient, diffs = compare_one(item)
     assert not diffs, f"{patient}:\n  " + "\n  ".join(diffs)

@@ -20,15 +20,15 @@ def test_own_cases_are_bundled():
 
 
 @pytest.mark.parametrize("path", VIGNETTES, ids=[p.stem for p in VIGNETTES])
-def test_vignette_api(reasoner, path):
+def test_vignette_api(engine_reasoner, path):
     case = load_case(path)
-    assert outcome(reasoner.assess(case["patient"])) == case["expect"], case["description"]
+    assert outcome(engine_reasoner.assess(case["patient"])) == case["expect"], case["description"]
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_case_api(reasoner, path):
+def test_case_api(engine_reasoner, path):
     case = load_case(path)
-    assert outcome(reasoner.assess(case["patient"])) == case["expect"], case["description"]
+    assert outcome(engine_reasoner.assess(case["patient"])) == case["expect"], case["description"]
 
 
 @pytest.fixture(scope="module")
