@@ -23,6 +23,9 @@ CASES = sorted((DATA / "cases").glob("*.json"))
 _CLI_AS_PROCESS = False
 #: The public vignettes bundled from ../shared/vignettes/public.json (the suite asserts it ran them all).
 EXPECTED_VIGNETTES = 15
+#: tests/data holds data only: the copied standard test suites include upstream test modules (test_*.py) that
+#: tests/test_standard_corpora.py imports and runs itself; pytest must not collect them on their own.
+collect_ignore_glob = ["data/*"]
 
 
 def pytest_addoption(parser):
