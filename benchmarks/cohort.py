@@ -4,7 +4,7 @@ Prints figures and writes them to a Markdown file; asserts nothing.
     python benchmarks/cohort.py [--sizes 1000 10000 100000] [--jobs 1 2] [--reference-n 1000]
                                 [--naive-n 1000] [--output benchmarks/results.md]
 
-Measured, all on seeded synthetic cohorts (``kg_reasoner.synthetic``):
+Measured, all on seeded synthetic cohorts (``kg_reasoner.testing.synthetic``):
   * fast engine in-process, one patient at a time: p50 / p95 latency (1,000 patients after warm-up);
   * CLI wall time for one patient (knowledge-base cache warm);
   * cohort throughput (patients/s) and peak RSS (whole process tree, sampled) of
@@ -79,7 +79,7 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.Comp
 
 
 def write_cohort(path: Path, n: int, seed: int) -> None:
-    from kg_reasoner.synthetic import cohort
+    from kg_reasoner.testing.synthetic import cohort
     with path.open("w", encoding="utf-8") as fh:
         for p in cohort(n, seed):
             fh.write(json.dumps(p) + "\n")
@@ -87,7 +87,7 @@ def write_cohort(path: Path, n: int, seed: int) -> None:
 
 def in_process_latency(n: int) -> tuple[float, float, float]:
     from kg_reasoner.api import Reasoner
-    from kg_reasoner.synthetic import cohort
+    from kg_reasoner.testing.synthetic import cohort
     r = Reasoner(engine="fast")
     inputs = [r.read(p)[0] for p in cohort(n + 50, seed=99)]
     for pi in inputs[:50]:
@@ -108,9 +108,9 @@ def naive_pipeline(n: int) -> float:
     from rdflib import Graph
 
     from kg_reasoner.api import Reasoner
-    from kg_reasoner.engine import load_knowledge_base
-    from kg_reasoner.explain import explain
-    from kg_reasoner.synthetic import cohort
+    from kg_reasoner.reason.knowledge import load_knowledge_base
+    from kg_reasoner.explain.explanation import explain
+    from kg_reasoner.testing.synthetic import cohort
     kb = load_knowledge_base()
     r = Reasoner(engine="reference")
     inputs = [r.read(p)[0] for p in cohort(n, seed=42)]

@@ -19,7 +19,7 @@ LOGICAL = {RDFS.subClassOf, OWL.equivalentClass, OWL.disjointWith, RDFS.subPrope
 
 
 def main() -> None:
-    from kg_reasoner.engine import load_knowledge_base
+    from kg_reasoner.reason.knowledge import load_knowledge_base
     kb = load_knowledge_base()
     g = kb.ontology
     named = lambda t: {s for s in g.subjects(RDF.type, t) if isinstance(s, URIRef)}  # noqa: E731

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from kg_reasoner import Reasoner
-    from kg_reasoner.engine import load_knowledge_base
+    from kg_reasoner.reason.knowledge import load_knowledge_base
 
     t = time.perf_counter()
     reasoner = Reasoner()

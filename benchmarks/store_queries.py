@@ -36,8 +36,8 @@ COHORT_QUERIES = {
 
 def main(argv=None) -> None:
     from kg_reasoner.resources import read_text
-    from kg_reasoner.store import CohortStore, parse_binding, rows
-    from kg_reasoner.synthetic import cohort
+    from kg_reasoner.cohort.store import CohortStore, parse_binding, rows
+    from kg_reasoner.testing.synthetic import cohort
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)

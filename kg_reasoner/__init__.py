@@ -13,21 +13,23 @@ Usage::
     a.full_graph.query(...)                                # the inferred graph, for your own SPARQL
 """
 
-__version__ = "0.1.0"
-
-from kg_reasoner.errors import (  # noqa: E402
+from kg_reasoner._version import __version__
+from kg_reasoner.errors import (
     KgReasonerError,
     InputError,
     PatientDataError,
     UnreadableInputError,
     OntologyError,
 )
-from kg_reasoner.assessment import Assessment  # noqa: E402
-from kg_reasoner.guidance import Guidance, PROGESTERONE  # noqa: E402
-from kg_reasoner.cohort import CohortResult  # noqa: E402
-from kg_reasoner.resources import query_names  # noqa: E402
-from kg_reasoner.sparql import library_query  # noqa: E402
-from kg_reasoner.api import assess, assess_cohort, assess_many, Reasoner  # noqa: E402
+from kg_reasoner.explain.assessment import Assessment
+from kg_reasoner.guidance import Guidance, PROGESTERONE
+from kg_reasoner.cohort.result import CohortResult
+from kg_reasoner.resources import query_names
+from kg_reasoner.explain.queries import library_query
+from kg_reasoner.api import assess, assess_cohort, assess_many, Reasoner
+from kg_reasoner import _compat
+
+_compat.register()
 
 __all__ = [
     "__version__",

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from kg_reasoner.explain.provenance import AssessmentGraphs
+
 import functools
 import hashlib
 from datetime import datetime, timezone
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Iterable, Iterator
-
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
-
-from kg_reasoner.assessment import Assessment
-from kg_reasoner.cohort import CohortResult
-from kg_reasoner.engine import (KnowledgeBase, PreparedQueryGraph, explanation_context, explanation_graph,
-                                load_knowledge_base, patient_dataset, reason)
+from rdflib import Graph, URIRef
+from kg_reasoner.explain.assessment import Assessment
+from kg_reasoner.cohort.result import CohortResult
+from kg_reasoner.reason.knowledge import KnowledgeBase, load_knowledge_base
+from kg_reasoner.explain.context import explanation_graph
+from kg_reasoner.reason.reference import reason
 from kg_reasoner.errors import InputError, PatientDataError
-from kg_reasoner.explain import explain
-from kg_reasoner.fast import fast_engine
+from kg_reasoner.explain.explanation import explain
+from kg_reasoner.reason.fast import fast_engine
 from kg_reasoner.guidance import PROGESTERONE, Guidance
-from kg_reasoner.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.loader import (PatientInput, SummaryReader, SummaryVocabulary, foreign_nodes, iter_input_files,
-                                read_file, split_patients)
-from kg_reasoner.namespaces import KGR
+from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
+from kg_reasoner.read.patient import PatientInput
+from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
+from kg_reasoner.read.rdf import foreign_nodes, split_patients
+from kg_reasoner.read.files import iter_input_files, read_file
+
 
 PathLike = str | Path
 
@@ -81,7 +83,7 @@ class Reasoner:
             asserted, inferred, kb, stages = r.asserted, r.inferred, self.kb, r.stages
 
             def graph_source() -> dict:
-                return _Graphs(kb, pi.iri, asserted, inferred, None, activity)
+                return AssessmentGraphs(kb, pi.iri, asserted, inferred, None, activity)
         else:
             result = reason(self.kb, pi.iri, pi.graph)
             e = explain(explanation_graph(self.kb, result.asserted, result.inferred), pi.iri)
@@ -89,7 +91,7 @@ class Reasoner:
             stages = dict(result.stages, explain="rdflib")
 
             def graph_source() -> dict:
-                return _Graphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity)
+                return AssessmentGraphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity)
         activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc),
                     "source": pi.source}
         problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
@@ -164,95 +166,6 @@ class Reasoner:
         for item in self.assess_many(inputs):
             (errors if isinstance(item, InputError) else assessments).append(item)
         return CohortResult(assessments, errors, kb=self.kb)
-
-
-class _Graphs(dict):
-    """The rdflib views of one assessment, each built on first use:
-
-    - ``dataset``: her asserted, inferred and provenance graphs (three named graphs);
-    - ``context``: the ontology's statements about the terms they mention;
-    - ``graph``: the three graphs plus the context (self-contained: what ``to_turtle`` prints);
-    - ``full_graph``: what the rules saw (ontology closure + asserted + inferred).
-
-    Writing a cohort to a store needs only the dataset, which is cheap."""
-
-    def __init__(self, kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None, activity: dict | None):
-        super().__init__()
-        self.kb, self.iri, self.asserted, self.inferred, self.work, self.activity = kb, iri, asserted, inferred, work, activity
-
-    def __missing__(self, name: str):
-        kb = self.kb
-        if name == "dataset":
-            dataset, a, i = patient_dataset(self.iri, self.asserted, self.inferred)
-            prov = dataset.graph(URIRef(f"{self.iri}/graph/provenance"))
-            if self.activity is not None:
-                for t in provenance_triples(kb, self.iri, i, **self.activity):
-                    prov.add(t)
-            value = dataset
-        elif name == "context":
-            value = explanation_context(kb, self["dataset"].graph(URIRef(f"{self.iri}/graph/asserted")),
-                                        self["dataset"].graph(URIRef(f"{self.iri}/graph/inferred")))
-        elif name == "graph":
-            value = Graph()
-            ds = self["dataset"]
-            for g in [ds.graph(URIRef(f"{self.iri}/graph/{n}")) for n in ("asserted", "inferred", "provenance")] \
-                    + [self["context"]]:
-                value.addN((s, p, o, value) for s, p, o in g)
-        elif name == "full_graph":
-            value = self.work
-            if value is None:
-                value = PreparedQueryGraph()
-                for g in (kb.rules_base, self.asserted, self.inferred):
-                    value.addN((s, p, o, value) for s, p, o in g)
-        else:
-            raise KeyError(name)
-        for prefix, ns in _ontology_prefixes(kb):
-            value.bind(prefix, ns, override=False)
-        self[name] = value
-        return value
-
-
-@functools.lru_cache(maxsize=8)
-def _ontology_prefixes(kb: KnowledgeBase) -> tuple:
-    """The prefixes the ontology files declare (kgr:, prg:, sct:, ...), for readable Turtle."""
-    return tuple((p, n) for p, n in kb.ontology.namespaces() if p and not p.startswith(("ns", "_")))
-
-
-def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, started, ended, source) -> list:
-    """PROV-O for one assessment: the activity (time, engine, package version, the ontology's
-    version IRIs, the data it used) and the entities it generated (her inferred graph and every
-    conclusion, criterion assessment, judgement and diagnosis in it)."""
-    from kg_reasoner import __version__
-    activity = URIRef(f"{iri}/assessment")
-    agent = URIRef(f"https://w3id.org/kg-reasoner/software/{__version__}/{engine}")
-    asserted_g, inferred_g = URIRef(f"{iri}/graph/asserted"), URIRef(f"{iri}/graph/inferred")
-    out = [
-        (activity, RDF.type, PROV.Activity),
-        (activity, RDFS.label, Literal(f"kg-reasoner assessment of {iri}")),
-        (activity, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
-        (activity, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
-        (activity, PROV.wasAssociatedWith, agent),
-        (activity, PROV.used, asserted_g),
-        (agent, RDF.type, PROV.SoftwareAgent),
-        (agent, RDFS.label, Literal(f"kg-reasoner {__version__}, {engine} engine")),
-        (agent, OWL.versionInfo, Literal(__version__)),
-        (asserted_g, RDF.type, PROV.Entity),
-        (inferred_g, RDF.type, PROV.Entity),
-        (inferred_g, PROV.wasGeneratedBy, activity),
-        (inferred_g, PROV.wasDerivedFrom, asserted_g),
-    ]
-    if source:
-        # an entity named by a hash of where the data came from, labelled with the file's name only:
-        # an export never carries a path of the machine that made it
-        origin = URIRef("https://w3id.org/kg-reasoner/source/" + hashlib.sha256(source.encode()).hexdigest()[:24])
-        out += [(asserted_g, PROV.hadPrimarySource, origin), (origin, RDF.type, PROV.Entity),
-                (origin, RDFS.label, Literal(PurePath(source.split("#")[0]).name or source))]
-    for version in sorted(set(kb.ontology.objects(None, OWL.versionIRI))):
-        out += [(activity, PROV.used, version), (version, RDF.type, PROV.Entity)]
-    for entity in sorted(set(inferred.subjects(RDF.type, PROV.Entity))):
-        out.append((entity, KGR.assessedBy, activity))
-        out.append((entity, PROV.wasGeneratedBy, activity))
-    return out
 
 
 def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | InputError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+
 class KgReasonerError(Exception):
     """Base class of all kg-reasoner errors."""
 

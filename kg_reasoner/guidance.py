@@ -20,16 +20,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
-
 from kg_reasoner.resources import read_text
+
 
 #: How a document shipped with the package is named: ``kg-reasoner:<folder>/<file>``.
 PACKAGED = "kg-reasoner:"
 
+
 #: The core every guidance builds on, in import order.
 CORE_ONTOLOGY = (f"{PACKAGED}ontology/core.ttl", f"{PACKAGED}ontology/code-systems.ttl")
+
+
 #: The generic SHACL rules (they contain no guidance-specific IRI).
 CORE_RULES = (f"{PACKAGED}shapes/prefixes.ttl", f"{PACKAGED}shapes/core-rules.ttl")
+
+
 #: The closed-world checks of patient graphs (generic too).
 CORE_VALIDATION = (f"{PACKAGED}shapes/prefixes.ttl", f"{PACKAGED}shapes/patient-validation.ttl")
 

@@ -6,11 +6,18 @@ ontology. The Python code deliberately uses core terms only: everything
 guidance-specific is reached through the ontology and the SPARQL queries.
 """
 
+from __future__ import annotations
+
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
+
 KGR_IRI = "https://w3id.org/kg-reasoner/ontology#"
+
+
 PATIENT_BASE = "https://w3id.org/kg-reasoner/patient/"
+
+
 ERR = Namespace("http://www.daml.org/2002/03/agents/agent-ont#")
 
 

@@ -13,12 +13,19 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+
 #: Ontology documents of the bundled guidance, in import order.
 ONTOLOGY_FILES = ("core.ttl", "code-systems.ttl", "progesterone.ttl")
+
+
 #: The default reference table (replaceable by the user's own table).
 REFERENCE_TABLE_FILE = "progesterone-reference-ranges.ttl"
+
+
 #: Shapes that validate patient graphs (closed-world checks).
 VALIDATION_SHAPES = ("prefixes.ttl", "patient-validation.ttl")
+
+
 #: Shapes whose SHACL rules derive criteria, statuses, flags and missing data.
 RULE_SHAPES = ("prefixes.ttl", "core-rules.ttl", "progesterone-rules.ttl")
 

@@ -21,10 +21,10 @@ SYSTEM_NAMES = {"http://snomed.info/sct": "SNOMED CT", "http://loinc.org": "LOIN
 
 
 def main() -> None:
-    from kg_reasoner import fhir
-    from kg_reasoner.engine import load_knowledge_base
-    from kg_reasoner.fhir import FhirVocabulary
-    from kg_reasoner.fhir_shape import ELEMENTS, NOT_IN_R4, _COMMON
+    from kg_reasoner.read import fhir
+    from kg_reasoner.reason.knowledge import load_knowledge_base
+    from kg_reasoner.read.fhir import FhirVocabulary
+    from kg_reasoner.read.fhir_shape import ELEMENTS, NOT_IN_R4, _COMMON
     from kg_reasoner.namespaces import KGR
     kb = load_knowledge_base()
     v = FhirVocabulary(kb.closure)

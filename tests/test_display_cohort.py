@@ -79,7 +79,7 @@ def test_cohort_keeps_every_patient_and_every_error(cohort):
 
 
 def test_cohort_to_dataframe_in_one_call(cohort):
-    from kg_reasoner.cohort import COLUMNS
+    from kg_reasoner.cohort.result import COLUMNS
     df = cohort.to_dataframe()
     assert list(df.columns) == list(COLUMNS) and len(df) == len(cohort)
     assert df["status"].value_counts().to_dict() == {k: v for k, v in cohort.status_counts().items()}

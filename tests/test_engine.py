@@ -5,12 +5,13 @@ from __future__ import annotations
 import owlrl
 import pyshacl
 
-from kg_reasoner.fast import canonical_literal
+from kg_reasoner.reason.terms import canonical_literal
 import pytest
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
 
-from kg_reasoner.engine import PreparedQueryGraph, load_knowledge_base, reason
+from kg_reasoner.reason.knowledge import PreparedQueryGraph, load_knowledge_base
+from kg_reasoner.reason.reference import reason
 from conftest import CASES, VIGNETTES, load_case
 
 SAMPLE = VIGNETTES + CASES[::6]
@@ -85,7 +86,7 @@ def test_knowledge_base_from_package_data():
 def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     """The closed knowledge base is cached on disk, keyed by a hash of everything it is built from."""
     from rdflib.compare import isomorphic
-    from kg_reasoner import engine
+    from kg_reasoner.reason import knowledge as engine
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     engine.load_knowledge_base.cache_clear()
     built = engine.load_knowledge_base()
@@ -108,7 +109,7 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
 
 
 def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch):
-    from kg_reasoner import engine
+    from kg_reasoner.reason import knowledge as engine
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     engine.load_knowledge_base.cache_clear()
     path = tmp_path / f"knowledge-base-{engine._cache_key(None, ())}.pickle"

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
-from kg_reasoner.explain import explain
+from kg_reasoner.explain.explanation import explain
 from conftest import ROOT, VIGNETTES, load_case, run_cli
 
 

@@ -8,8 +8,7 @@ import pytest
 
 from kg_reasoner import InputError, UnreadableInputError
 from conftest import CASES, ROOT, VIGNETTES, load_case, outcome, run_cli
-from kg_reasoner.synthetic_fhir import (CLINICAL, LOINC, SCT, UCUM, V3, VERIFICATION, Unrepresentable, bundle, cc, qty,
-                          summary_to_resources, to_json)
+from kg_reasoner.testing.synthetic_fhir import CLINICAL, LOINC, SCT, UCUM, V3, VERIFICATION, Unrepresentable, bundle, cc, qty, summary_to_resources, to_json
 
 ALL = VIGNETTES + CASES
 

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from kg_reasoner import InputError
-from kg_reasoner.synthetic_fhir import LOINC, SCT, V3, cc, qty, to_json
+from kg_reasoner.testing.synthetic_fhir import LOINC, SCT, V3, cc, qty, to_json
 
 HL7 = ROOT / "tests" / "data" / "fhir" / "hl7"
 ICD10CM, ICD10 = "http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10"
@@ -89,7 +89,7 @@ def test_1_value_sets_are_ontology_data_not_python(reasoner):
     categories = {(s, p) for s, rows in reasoner.fhir.categories.items() for p, _ in rows}
     assert (ICD10CM, "O03") in categories and (ICD10, "O03") in categories and (ICD10CM, "O0981") in categories
     assert any(rx.pattern == "^O" for rx, _ in reasoner.fhir.patterns[ICD10CM])
-    source = (ROOT / "kg_reasoner" / "fhir.py").read_text()
+    source = (ROOT / "kg_reasoner" / "read" / "fhir.py").read_text()
     assert "O03" not in source and "O09" not in source
 
 
@@ -445,7 +445,7 @@ def test_an_ultrasound_report_with_only_a_text_conclusion_holds_the_status(reaso
 @pytest.mark.parametrize("path", sorted((HL7 / "r4").glob("*.json")), ids=lambda p: p.stem)
 def test_hl7_r4_examples_are_read_as_r4(reasoner, path):
     """Each of HL7's own R4 examples, beside a Patient, reads without a traceback, and the R4 shape check
-    refuses none of them (the element table of kg_reasoner/fhir_shape.py agrees with the standard's examples)."""
+    refuses none of them (the element table of kg_reasoner/read/fhir_shape.py agrees with the standard's examples)."""
     r = json.loads(path.read_text(encoding="utf-8"))
     data = r if r["resourceType"] == "Bundle" else bundle(adapt(r))
     for item in reasoner.assess_many([data]):

@@ -103,7 +103,7 @@ def test_1_valid_queries_that_merely_contain_the_words_run(endpoint, query):
 
 
 def test_1_the_query_process_cannot_reach_the_network():
-    probe = ("import socket, sys\nfrom kg_reasoner.endpoint import cut_off_network\n"
+    probe = ("import socket, sys\nfrom kg_reasoner.serve.endpoint import cut_off_network\n"
              "ok = cut_off_network()\n"
              "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=2); print(ok, 'reached')\n"
              "except OSError as e:\n    print(ok, e.errno)\n")
@@ -208,7 +208,7 @@ def _rebuilds(engine, monkeypatch) -> bool:
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
-    from kg_reasoner import engine
+    from kg_reasoner.reason import knowledge as engine
     folder = tmp_path / "cache"
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(folder))
     engine.load_knowledge_base.cache_clear()
@@ -666,7 +666,7 @@ def _mutate(obj, rng):
 
 def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_service):
     import random
-    from kg_reasoner.synthetic_fhir import bundle, summary_to_resources
+    from kg_reasoner.testing.synthetic_fhir import bundle, summary_to_resources
     _Recorder.hits.clear()
     rng = random.Random(12)
     cases = [json.loads(p.read_text()) for p in VIGNETTES]

@@ -9,7 +9,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
 from kg_reasoner import Reasoner
-from kg_reasoner.engine import load_knowledge_base
+from kg_reasoner.reason.knowledge import load_knowledge_base
 from kg_reasoner.namespaces import KGR
 from conftest import ROOT
 

@@ -7,9 +7,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kg_reasoner.engine import load_knowledge_base
-from kg_reasoner.ontology_checks import (ReasonerUnavailable, hermit_classification, owl2rl_violations,
-                                         qc_query_names, qc_violations)
+from kg_reasoner.reason.knowledge import load_knowledge_base
+from kg_reasoner.curation.checks import ReasonerUnavailable, hermit_classification, owl2rl_violations, qc_query_names, qc_violations
 from conftest import DATA
 
 PRG = "https://w3id.org/kg-reasoner/ontology/progesterone#"

@@ -13,7 +13,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg_reasoner import __version__
-from kg_reasoner import release as rel
+from kg_reasoner.curation import release as rel
 from conftest import DATA, run_cli
 
 MODULES = ["core", "code-systems", "progesterone", "progesterone-reference-ranges"]

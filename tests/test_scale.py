@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
-from kg_reasoner.synthetic import cohort
+from kg_reasoner.testing.synthetic import cohort
 
 N = 24
 
@@ -62,7 +62,7 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(summaries):
 
 
 def test_progress_estimates_the_cohort_size(summaries):
-    from kg_reasoner.progress import estimate_total
+    from kg_reasoner.cli.progress import estimate_total
     assert estimate_total([str(summaries[0])]) == N + 1     # the bad line counts: it is an input too
 
 
@@ -82,7 +82,7 @@ def test_dask_cli_run_equals_local_run(summaries, expected, dask_cluster):
 
 def test_dask_python_api(summaries, expected, dask_cluster):
     from distributed import Client
-    from kg_reasoner.distributed import assess_dask
+    from kg_reasoner.cohort.dask import assess_dask
     with Client(dask_cluster) as client:
         got = list(assess_dask(client, summaries[1], partition=7))
     assert [d["patient"] for d in got] == [d["patient"] for d in expected]

@@ -14,8 +14,8 @@ from rdflib.namespace import OWL, PROV, RDF
 from conftest import VIGNETTES, load_case, run_cli
 from kg_reasoner.api import Reasoner
 from kg_reasoner.resources import query_names, read_text
-from kg_reasoner.store import CohortStore, load_files, parse_binding, rdflib_query, rows
-from kg_reasoner.synthetic import cohort
+from kg_reasoner.cohort.store import CohortStore, load_files, parse_binding, rdflib_query, rows
+from kg_reasoner.testing.synthetic import cohort
 
 #: Library queries and the bindings each is run with (besides unbound), as the header says.
 LIBRARY = {

@@ -20,7 +20,7 @@ The fast engine compiles two standard things and must agree with the reference l
   compiled validator, from pySHACL and from the case's expected report. Rules: the triples the
   compiled rules derive, pySHACL's rule expansion and the case's expected triples.
 
-A case the compiled code refuses (``compile_owlrl`` returns None, ``_Unsupported``) is skipped with the
+A case the compiled code refuses (``compile_owlrl`` returns None, ``Unsupported``) is skipped with the
 refusal as reason: the fast engine hands such input to owlrl / pySHACL itself. A case where the compiled
 code is accepted and disagrees is a strict xfail naming the disagreement (``KNOWN_DISAGREEMENTS``, and by rule
 every accepted validation case whose shapes the compiler ignores: ``_ignored_shapes``, ``_IGNORED_TARGETS``);
@@ -55,12 +55,16 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from kg_reasoner.engine import (_TRIVIAL_REFLEXIVE, KnowledgeBase, _closure_errors, _reasoning_relevant,
-                                owl_inferred_filter)
-from kg_reasoner.fast import (FastEngine, _compile_rule_shapes, _PatientRun, _Unsupported, canonical_literal,
-                              compile_rule_shapes, compile_validation_shapes, from_ox, to_ox)
+from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors
+from kg_reasoner.reason.knowledge import KnowledgeBase, _reasoning_relevant
+from kg_reasoner.reason.reference import owl_inferred_filter
+from kg_reasoner.reason.fast import FastEngine, _PatientRun
+from kg_reasoner.reason.shacl_rules import _compile_rule_shapes, compile_rule_shapes
+from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.shacl_constraints import compile_validation_shapes
+from kg_reasoner.reason.terms import canonical_literal, from_ox, to_ox
 from kg_reasoner.namespaces import ERR
-from kg_reasoner.owlrl_compiled import UNSUPPORTED_PREDICATES, UNSUPPORTED_TYPES, OwlRlTables, compile_owlrl
+from kg_reasoner.reason.owlrl_tables import UNSUPPORTED_PREDICATES, UNSUPPORTED_TYPES, OwlRlTables, compile_owlrl
 
 CORPORA = Path(__file__).resolve().parent / "data" / "standard-corpora"
 OWLRL_TESTS = CORPORA / "owl-rl" / "test"
@@ -80,7 +84,7 @@ _OWLRL_CLOSURE = owlrl.DeductiveClosure
 # ===========================================================================
 
 _IGNORED_TARGETS = ("compile_validation_shapes compiles only the shapes that have sh:targetClass (and the shapes "
-                    "they reference) and silently ignores every other shape instead of raising _Unsupported: "
+                    "they reference) and silently ignores every other shape instead of raising Unsupported: "
                     "{what} is never validated, so the compiled validator reports {got}: {says}")
 
 #: case id -> why the compiled code disagrees with the reference (each checked by hand). Besides these, every
@@ -186,7 +190,7 @@ class _Compiled:
         for t in self.ontology:
             self.closure.add(t)
         _OWLRL_CLOSURE(owlrl.OWLRL_Semantics).expand(self.closure)
-        self.ontology_errors = _closure_errors(self.closure)
+        self.ontology_errors = closure_errors(self.closure)
         self.reasoning_base = Graph()
         self.reasoning_base.addN((s, p, o, self.reasoning_base) for s, p, o in self.closure
                                  if _reasoning_relevant(self.closure, s, p, o))
@@ -235,7 +239,7 @@ def _owlrl_reference(triples: set, compiled: _Compiled) -> tuple[set, list, set]
     for t in triples:
         g.add(t)
     _OWLRL_CLOSURE(owlrl.OWLRL_Semantics).expand(g)
-    errors = _closure_errors(g)
+    errors = closure_errors(g)
     asserted, closure = set(compiled.individuals), set(compiled.closure)
     everything = {t for t in g if t not in closure and not _is_error_triple(t)}
     kept = {t for t in everything if t not in asserted and owl_inferred_filter(None, t, ())}
@@ -244,7 +248,7 @@ def _owlrl_reference(triples: set, compiled: _Compiled) -> tuple[set, list, set]
 
 def _not_trivial(triples: set) -> set:
     """Without the reflexive triples owlrl adds for every resource (x owl:sameAs x, ...): the engine drops them."""
-    return {t for t in triples if not (t[1] in _TRIVIAL_REFLEXIVE and t[0] == t[2])}
+    return {t for t in triples if not (t[1] in TRIVIAL_REFLEXIVE and t[0] == t[2])}
 
 
 @pytest.mark.parametrize(("path", "function"), _owlrl_cases())
@@ -509,8 +513,8 @@ def _describe(outcome) -> str:
 
 def _check_validation(case: _ShaclCase, request) -> None:
     try:
-        compiled = compile_validation_shapes(case.shapes)     # raises _Unsupported outside the subset
-    except _Unsupported as exc:
+        compiled = compile_validation_shapes(case.shapes)     # raises Unsupported outside the subset
+    except Unsupported as exc:
         pytest.skip(f"outside the compiled subset: {exc}")
     expected = _expected_validation(case)
     reference, limitation = _pyshacl_validation(case)
@@ -538,7 +542,7 @@ def _check_validation(case: _ShaclCase, request) -> None:
 def _check_rules(case: _ShaclCase) -> None:
     try:
         programs = _compile_rule_shapes(case.shapes)      # as compile_rule_shapes, with the refusal's reason
-    except _Unsupported as exc:
+    except Unsupported as exc:
         assert compile_rule_shapes(case.shapes) is None
         pytest.skip(f"outside the compiled subset: {exc}")
     assert programs, "the case has no rule shape"

@@ -1,0 +1,51 @@
+"""``kg-reasoner query``: a library or own SPARQL query over a cohort store or over files.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_OK
+
+
+import os
+import sys
+from kg_reasoner.api import Reasoner
+from kg_reasoner.errors import InputError, KgReasonerError
+
+
+def library_names() -> list[str]:
+    from kg_reasoner.resources import query_names
+    return query_names()
+
+
+def query_main(args, parser) -> int:
+    from kg_reasoner.resources import read_text
+    from kg_reasoner.cohort.store import CohortStore, QueryError, load_files, parse_binding, rdflib_query, serialize
+    given = [x for x in (args.file, args.query, args.name) if x]
+    if len(given) != 1:
+        parser.error("give exactly one of FILE.rq, --query TEXT or --name NAME")
+    if bool(args.store) == bool(args.data):
+        parser.error("give either --store PATH or --data FILE...")
+    try:
+        if args.name:
+            if args.name not in library_names():
+                parser.error(f"no query named {args.name!r}; the library has: {', '.join(library_names())}")
+            text = read_text("queries", f"{args.name}.rq")
+        elif args.file:
+            try:
+                text = open(args.file, encoding="utf-8").read()
+            except OSError as exc:
+                raise InputError(f"cannot be read: {exc.strerror}", source=args.file) from None
+        else:
+            text = args.query
+        bindings = dict(parse_binding(b) for b in args.bind)
+        if args.store:
+            if not os.path.isdir(args.store):
+                raise InputError("is not a store written by 'kg-reasoner assess --store'", source=args.store)
+            result = CohortStore(args.store, read_only=True).query(text, bindings)
+        else:
+            result = rdflib_query(load_files(args.data, Reasoner(engine="reference").kb), text, bindings)
+        sys.stdout.write(serialize(result, args.format))
+    except (QueryError, KgReasonerError) as exc:
+        print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""Cohort runs on a dask.distributed cluster (the ``dask`` extra).
+
+Patients are sent in partitions; each worker builds the knowledge base once (from its own
+on-disk cache when warm) and assesses its partitions; results come back in input order,
+with a bounded number of partitions in flight. The same code runs on a ``LocalCluster``
+(the test suite) and on a real cluster (``kg-reasoner assess --dask tcp://scheduler:8786``).
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Iterable, Iterator
+from kg_reasoner.cohort.batch import assess_job, ordered_bounded, worker_reasoner
+from kg_reasoner.errors import InputError
+
+
+def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple[str, tuple]]:
+    """Run on a worker: the command line's jobs (``cohort.batch`` job format)."""
+    return [assess_job(job, config) for job in jobs]
+
+
+def assess_records(records: list[dict], config: tuple) -> list[dict]:
+    """Run on a worker: patient-summary dicts (or FHIR Bundles) to outcome dicts."""
+    r = worker_reasoner(config)
+    out = []
+    for rec in records:
+        try:
+            out.extend(a.to_dict() for a in (r.assess_input(pi) for pi in r.read(rec)))
+        except InputError as exc:
+            out.append({"patient": exc.patient, "source": exc.source, "status": None, "error": str(exc)})
+    return out
+
+
+def _partitions(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _ordered(client, func, partitions: Iterable[list], config: tuple, window: int) -> Iterator[list]:
+    """Each partition's results in order, at most ``window`` partitions on the cluster at a time."""
+    return ordered_bounded(lambda part: client.submit(func, part, config, pure=False), partitions, window)
+
+
+def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 256) -> Iterator:
+    """The CLI's results in input order (InputErrors of unreadable inputs in their place)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:   # pragma: no cover - depends on the installation
+        raise SystemExit("kg-reasoner: --dask needs the dask extra: pip install 'kg-reasoner[dask]'") from exc
+    with Client(address) as client:
+        window = 2 * max(sum(client.nthreads().values()), 1)
+        buffered: list = []
+
+        def parts():
+            # an InputError travels with its partition's position: yielded before the next partition
+            for chunk in _partitions(jobs, partition):
+                buffered.append([j for j in chunk if isinstance(j, InputError)])
+                yield [j for j in chunk if not isinstance(j, InputError)]
+
+        for results in _ordered(client, assess_partition, parts(), config, window):
+            yield from buffered.pop(0)
+            yield from results
+
+
+def assess_dask(client, records: Iterable[dict], *, reference_table=None, extra_ontology=(), engine: str = "fast",
+                partition: int = 256) -> Iterator[dict]:
+    """Python API: assess patient summaries (or FHIR Bundle dicts) on a Dask cluster given its
+    ``distributed.Client``; yields outcome dicts (``Assessment.to_dict()``) in input order."""
+    config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    for results in _ordered(client, assess_records, _partitions(records, partition), config, window):
+        yield from results

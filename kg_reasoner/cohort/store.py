@@ -1,0 +1,240 @@
+"""Persistent cohort store (pyoxigraph, on disk) and SPARQL over it or over files.
+
+Layout: the ontology in its own named graph, loaded once (replaced when the ontology changes);
+each patient's asserted and inferred triples in her two named graphs
+(``<patient>/graph/asserted``, ``<patient>/graph/inferred``). Re-assessing a patient replaces her
+two graphs. Queries see the union of all graphs as their default graph.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable
+import pyoxigraph as ox
+from kg_reasoner.explain.guard import QueryRefused, inspect_query
+from kg_reasoner.explain.guard import rdflib_query as guarded_rdflib_query
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, XSD
+from kg_reasoner.errors import InputError, KgReasonerError
+from kg_reasoner.reason.terms import from_ox, to_ox
+
+
+ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
+
+
+_META = ox.NamedNode("https://w3id.org/kg-reasoner/graph/store")
+
+
+_LOADED = ox.NamedNode("https://w3id.org/kg-reasoner/ontology#loadedOntologyVersion")
+
+
+class QueryError(KgReasonerError):
+    """A SPARQL query that cannot be parsed or run, with the reason."""
+
+
+class CohortStore:
+    """An on-disk SPARQL 1.1 store of assessed patients."""
+
+    def __init__(self, path: str | Path, read_only: bool = False):
+        self.path = Path(path)
+        try:
+            self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+        except OSError as exc:
+            raise InputError(f"cannot open the store: {exc}", source=str(path)) from None
+
+    def ensure_ontology(self, kb) -> None:
+        """Load the ontology into its graph unless this exact ontology is already there."""
+        key = ox.Literal(_ontology_key(kb))
+        if ox.Quad(_META, _LOADED, key, _META) in self.store:
+            return
+        self.store.clear_graph(ONTOLOGY_GRAPH)
+        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
+                          for s, p, o in kb.ontology if not isinstance(s, Literal))
+        self.store.clear_graph(_META)
+        self.store.add(ox.Quad(_META, _LOADED, key, _META))
+
+    def put(self, assessment) -> None:
+        """Add or replace one patient's asserted, inferred and provenance graphs."""
+        quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
+                 for g in (assessment.asserted, assessment.inferred, assessment.provenance) for s, p, o in g]
+        self._replace(quads)
+
+    def put_nquads(self, data: str) -> None:
+        """Add or replace the graphs of an N-Quads document (a worker's assessment)."""
+        self._replace(list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)))
+
+    def _replace(self, quads: list) -> None:
+        """Replace a patient's graphs, after checking that every node they describe that is not named under
+        her IRI is described by no other patient's data in the store (raises InputError)."""
+        graphs = {q.graph_name for q in quads}
+        owners = {_patient_of(g.value) for g in graphs if isinstance(g, ox.NamedNode)}
+        asserted = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)
+                    and isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.endswith("/graph/asserted")}
+        for node in asserted:
+            if any(node.value.startswith(f"{o}/") for o in owners):
+                continue         # her records: named under her IRI, which no other patient may use (checked on read)
+            for other in self.store.quads_for_pattern(node, None, None, None):
+                g = other.graph_name
+                if isinstance(g, ox.NamedNode) and g not in graphs and g != ONTOLOGY_GRAPH and g != _META:
+                    raise InputError(f"describes {node.value}, which the store holds for another patient "
+                                     f"({_patient_of(g.value)}): one patient's facts must never touch another's",
+                                     source=str(self.path))
+        for g in graphs:
+            self.store.clear_graph(g)
+        self.store.extend(quads)
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    def query(self, text: str, bindings: dict | None = None):
+        """Run a read-only query. Decided on the parsed query: no update, no SERVICE; FROM / FROM NAMED
+        are honoured (graphs of the store only), else the default graph is the union of all graphs."""
+        try:
+            plan = inspect_query(text)
+            kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
+            return self.store.query(text, substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()},
+                                    **kwargs)
+        except QueryRefused as exc:
+            raise QueryError(str(exc)) from None
+        except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
+            raise QueryError(f"the query cannot be run: {exc}") from None
+
+    def graph_names(self) -> frozenset[str]:
+        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+    def select(self, text: str, **bindings: Any) -> list[dict]:
+        """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
+        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in:
+        rdflib terms as they are, Python values as literals (give an IRI as ``rdflib.URIRef``)."""
+        from rdflib import Literal as _Literal
+        from rdflib.term import Identifier
+        terms = {k: v if isinstance(v, Identifier) else _Literal(v) for k, v in bindings.items()}
+        names, data = rows(self.query(text, terms))
+        return [{n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
+                 for n, t in zip(names, r)} for r in data]
+
+
+def _patient_of(graph_name: str) -> str:
+    """The patient IRI of one of her graphs (<patient>/graph/asserted)."""
+    return graph_name.split("/graph/")[0]
+
+
+def _ontology_key(kb) -> str:
+    import hashlib
+    versions = sorted(str(v) for v in kb.ontology.objects(None, OWL.versionIRI))
+    h = hashlib.sha256("\n".join(sorted(f"{s} {p} {o}" for s, p, o in kb.ontology)).encode()).hexdigest()[:16]
+    return " ".join(versions) + " " + h
+
+
+# ---------------------------------------------------------------------------------------------
+def parse_binding(text: str) -> tuple[str, Any]:
+    """``var=value`` from the command line: <iri>, an http(s)/urn IRI, "a string", a number, or
+    an xsd:dateTime (2026-11-01T00:00:00Z); anything else is a plain string."""
+    if "=" not in text:
+        raise QueryError(f"--bind {text!r}: write it as var=value")
+    var, value = text.split("=", 1)
+    var = var.strip().lstrip("?$")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+        raise QueryError(f"--bind {text!r}: {var!r} is not a SPARQL variable name")
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        return var, URIRef(value[1:-1])
+    if re.match(r"^(https?|urn|file):", value):
+        return var, URIRef(value)
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return var, Literal(value[1:-1])
+    if re.fullmatch(r"-?\d+", value):
+        return var, Literal(value, datatype=XSD.integer)
+    try:
+        if re.fullmatch(r"-?\d*\.\d+", value):
+            Decimal(value)
+            return var, Literal(value, datatype=XSD.decimal)
+    except InvalidOperation:
+        pass
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+        return var, Literal(value, datatype=XSD.dateTime)
+    return var, Literal(value)
+
+
+def load_files(paths: Iterable[str], kb) -> Dataset:
+    """Files written by ``kg-reasoner assess`` (TriG, N-Quads, Turtle, N-Triples, JSON-LD) in one
+    dataset, with the ontology, queried as the union of its graphs."""
+    ds = Dataset(default_union=True)
+    onto = ds.graph(URIRef(ONTOLOGY_GRAPH.value))
+    onto.addN((s, p, o, onto) for s, p, o in kb.ontology)
+    formats = {".trig": "trig", ".nq": "nquads", ".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
+    for p in paths:
+        fmt = formats.get(Path(p).suffix.lower())
+        if fmt is None:
+            raise InputError("is not a TriG, N-Quads, Turtle, N-Triples or JSON-LD file", source=str(p))
+        try:
+            if fmt in ("trig", "nquads"):
+                ds.parse(p, format=fmt)
+            else:
+                g = ds.graph(URIRef(Path(p).resolve().as_uri()))
+                g.parse(p, format=fmt)
+        except Exception as exc:
+            raise InputError(f"cannot be read as {fmt}: {exc}", source=str(p)) from None
+    return ds
+
+
+def rdflib_query(ds: Graph, text: str, bindings: dict | None = None):
+    try:
+        known = {str(g.identifier) for g in ds.graphs()} if hasattr(ds, "graphs") else set()
+        return guarded_rdflib_query(ds, text, bindings, known)
+    except QueryRefused as exc:
+        raise QueryError(str(exc)) from None
+    except Exception as exc:   # rdflib raises pyparsing and evaluation errors of many types
+        raise QueryError(f"the query cannot be run: {exc}") from None
+
+
+def dataset_arguments(from_default: list[str], from_named: list[str], known: frozenset[str]) -> dict:
+    """pyoxigraph's dataset for a query: its FROM graphs as the default graph (FROM NAMED as the named
+    graphs), or the union of the store's graphs when it names none. A graph the store does not hold is
+    refused: nothing outside the store is ever loaded."""
+    for iri in from_default + from_named:
+        if iri not in known:
+            raise QueryRefused(400, f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
+    if not from_default and not from_named:
+        return {"use_default_graph_as_union": True}
+    return {"default_graph": [ox.NamedNode(g) for g in from_default],
+            "named_graphs": [ox.NamedNode(g) for g in from_named]}
+
+
+def rows(result) -> tuple[list[str], list[list]]:
+    """Variable names and rows (rdflib terms or None) of a SELECT result of either back end."""
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return names, [[from_ox(sol[n]) if sol[n] is not None else None for n in names] for sol in result]
+    names = [str(v) for v in result.vars]
+    return names, [[row[v] if v in row.labels else None for v in names] for row in result]
+
+
+def serialize(result, fmt: str) -> str:
+    """SPARQL 1.1 results: ``json`` (standard JSON results), ``csv``, or a readable ``table``."""
+    if isinstance(result, (bool, ox.QueryBoolean)) or getattr(result, "type", None) == "ASK":
+        value = bool(result) if isinstance(result, (bool, ox.QueryBoolean)) else bool(result.askAnswer)
+        return ('{"head":{},"boolean":%s}' % str(value).lower()) if fmt == "json" else str(value).lower()
+    if isinstance(result, ox.QueryTriples) or getattr(result, "type", None) in ("CONSTRUCT", "DESCRIBE"):
+        g = Graph()
+        for t in result:
+            g.add(tuple(from_ox(x) for x in (t.subject, t.predicate, t.object)) if isinstance(t, ox.Triple) else t)
+        return g.serialize(format="turtle")
+    if fmt in ("json", "csv"):
+        if isinstance(result, ox.QuerySolutions):
+            f = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.CSV
+            return result.serialize(format=f).decode("utf-8")
+        return result.serialize(format=fmt).decode("utf-8")
+    names, data = rows(result)
+    cells = [[("" if t is None else str(t)) for t in r] for r in data]
+    widths = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names)]
+    out = [" | ".join(n.ljust(w) for n, w in zip(names, widths)), "-+-".join("-" * w for w in widths)]
+    out += [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["CohortStore", "QueryError", "load_files", "parse_binding", "rdflib_query", "rows", "serialize"]

@@ -1,0 +1,217 @@
+"""The outcome record of one assessment (decision-spec section 5)."""
+
+from __future__ import annotations
+
+from kg_reasoner.write.html import assessment_html
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from rdflib import Dataset, Graph, URIRef
+from kg_reasoner.explain.guard import rdflib_query as guarded_query
+
+
+@dataclass
+class Assessment:
+    """One pregnancy of one patient at one point in time, assessed against the guidance.
+
+    ``status`` is ``None`` when the patient could not be assessed (fail closed:
+    inconsistent or invalid data); ``data_problems`` then says why.
+    """
+
+    patient: str
+    iri: URIRef
+    source: str | None
+    status: str | None
+    status_label: str | None
+    rules: list[str]
+    fired_rules: list[dict]
+    diagnosis: list[dict]
+    criteria: dict[str, dict]
+    missing: list[str]
+    missing_details: list[dict]
+    flags: list[str]
+    flag_details: list[dict]
+    advice: list[str]
+    rule_states: list[dict]
+    unassessed_causes: list[str]
+    ignored_results: list[str]
+    superseded_results: list[str]
+    data_problems: list[dict]
+    #: Builds the rdflib graphs below on first use: {"dataset", "graph", "full_graph", "context"}.
+    graph_source: Callable[[], dict] = field(repr=False, compare=False, default=None)
+    #: Which engine assessed the patient ("fast" or "reference").
+    engine: str = field(repr=False, compare=False, default="reference")
+    #: Which implementation ran each stage of the derivation, e.g. {"owl": "compiled", "validation":
+    #: "compiled", "rules": "compiled", "explain": "pyoxigraph"} (fast engine) or "owlrl", "pyshacl",
+    #: "rdflib" (reference engine). A stage that did not run (fail closed) is absent.
+    stages: dict = field(repr=False, compare=False, default_factory=dict)
+    _graphs: dict = field(init=False, repr=False, compare=False, default=None)
+
+    def _graph(self, name: str):
+        if self._graphs is None:
+            self._graphs = self.graph_source()
+        return self._graphs[name]
+
+    @property
+    def dataset(self) -> Dataset:
+        """The patient's asserted, inferred and provenance triples as three named graphs."""
+        return self._graph("dataset")
+
+    @property
+    def graph(self) -> Graph:
+        """Her asserted, inferred and provenance triples plus the ontology statements the explanation
+        needs (self-contained: what ``to_turtle`` prints)."""
+        return self._graph("graph")
+
+    @property
+    def full_graph(self) -> Graph:
+        """Everything the rules saw: ontology closure + asserted + inferred."""
+        return self._graph("full_graph")
+
+    @property
+    def context(self) -> Graph:
+        """The ontology's statements about the terms the patient's graphs mention."""
+        return self._graph("context")
+
+    @property
+    def decided_by(self) -> list[str]:
+        """The status rules whose conclusion is the final status (none: the default status)."""
+        return [r["id"] for r in self.fired_rules if r.get("decides")]
+
+    @property
+    def assessed(self) -> bool:
+        return self.status is not None
+
+    @property
+    def asserted(self) -> Graph:
+        return self.dataset.graph(URIRef(f"{self.iri}/graph/asserted"))
+
+    @property
+    def inferred(self) -> Graph:
+        return self.dataset.graph(URIRef(f"{self.iri}/graph/inferred"))
+
+    @property
+    def provenance(self) -> Graph:
+        """PROV-O: the assessment activity (time, engine, package and ontology versions) and what it
+        generated, in the patient's third named graph."""
+        return self.dataset.graph(URIRef(f"{self.iri}/graph/provenance"))
+
+    def query(self, sparql: str, **bindings: Any):
+        """Run a SPARQL query on the full graph (ontology closure + asserted + inferred);
+        values are passed as ``initBindings``. SERVICE and FROM are refused (nothing is ever fetched)."""
+        return guarded_query(self.full_graph, sparql, bindings, known_graphs=set())
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: a card with the status, the rules with their guidance sentences,
+        the criteria with evidence, missing data, flags and advice."""
+        return assessment_html(self)
+
+    # ------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "patient": self.patient,
+            "source": self.source,
+            "status": self.status,
+            "rules": self.rules,
+            "missing": self.missing,
+            "flags": self.flags,
+            "diagnosis": self.diagnosis,
+            "criteria": self.criteria,
+            "fired_rules": [{k: v for k, v in r.items() if k not in ("lists_evidence", "decides")}
+                            for r in self.fired_rules],
+            "decided_by": self.decided_by,
+            "missing_details": self.missing_details,
+            "flag_details": self.flag_details,
+            "advice": self.advice,
+            "explanation": self.explanation_lines(),
+            "rule_states": self.rule_states,
+            "unassessed_causes": self.unassessed_causes,
+            "ignored_results": self.ignored_results,
+            "superseded_results": self.superseded_results,
+            "data_problems": self.data_problems,
+        }
+
+    def explanation_lines(self) -> list[str]:
+        """The explanation as lines a clinician can check one by one against the guidance."""
+        lines: list[str] = []
+        if not self.assessed:
+            lines.append("NOT ASSESSED: the data cannot be assessed safely, so no rule was applied.")
+            for p in self.data_problems:
+                if p["severity"] != "warning":
+                    lines.append(f"  problem: {_problem_text(p)}")
+            return lines
+        label = f" ({self.status_label})" if self.status_label and self.status_label != self.status else ""
+        by = f", decided by {', '.join(self.decided_by)}" if self.decided_by else ""
+        lines.append(f"Status: {self.status}{label}{by}.")
+        for r in self.fired_rules:
+            what = f"status {r['concludes']}" if r["kind"] == "status" else f"flag {r['concludes']}"
+            ext = " [EXTENSION of the guidance, safety-first]" if r["extension"] else ""
+            outranked = (f" (outranked by {', '.join(r['outranked_by'])}: its advice is not given)"
+                         if r.get("outranked_by") else "")
+            lines.append(f"Rule {r['id']} fired ({r['label']}) -> {what}{outranked}{ext}.")
+            for s in r["sentences"]:
+                lines.append(f"  guidance: \"{s}\"")
+            for e in r["evidence"]:
+                lines.append(f"  evidence: {e['fact']}")
+        for d in self.diagnosis:
+            lines.append(f"Diagnosis: {d['diagnosis']} (rule {d['rule']}).")
+        for code, c in self.criteria.items():
+            lines.append(f"Criterion {code} ({c['label']}) of rule {c['rule']}: {c['state']}.")
+            for e in c["evidence"]:
+                lines.append(f"  evidence: {e['fact']}")
+            for d in c["decided_by"]:
+                lines.append(f"  judged: {d}")
+            if c["state"] == "unknown" and c.get("needs"):
+                lines.append(f"  would be decided by: {c['needs']}")
+        for s in self.rule_states:
+            if s["relation"] == "partly_met":
+                lines.append(f"Rule {s['rule']} is partly met: {s['criterion']} ({s['label']}) is unknown; "
+                             f"needed: {s['needs']}.")
+            else:
+                lines.append(f"Rule {s['rule']} does not apply: {s['criterion']} ({s['label']}) is not met.")
+        if self.unassessed_causes:
+            lines.append("Not assessed (treated as not identified, not as absent): "
+                         + ", ".join(self.unassessed_causes) + ".")
+        for r in self.superseded_results:
+            lines.append(f"Earlier result, superseded by the latest: {r}")
+        for r in self.ignored_results:
+            lines.append(f"Ignored result (status excludes it): {r}")
+        for p in self.data_problems:
+            lines.append(f"Data problem ({p['severity']}): {_problem_text(p)}")
+        return lines
+
+    def to_text(self, width: int = 100) -> str:
+        head = f"Patient {self.patient}" + (f"  ({self.source})" if self.source else "")
+        out = [head, "=" * len(head)]
+        for line in self.explanation_lines():
+            indent = len(line) - len(line.lstrip())
+            out.extend(textwrap.wrap(line, width=width, subsequent_indent=" " * (indent + 4)) or [""])
+        if self.missing_details:
+            out.append("Missing data:")
+            for m in self.missing_details:
+                out.append(f"  - {m['criterion']} ({m['label']}): {m['needs']}")
+        if self.flags:
+            out.append("Flags: " + ", ".join(self.flags))
+        if self.advice:
+            out.append("Advice:")
+            for a in self.advice:
+                out.extend(textwrap.wrap(a, width=width, initial_indent="  - ", subsequent_indent="    "))
+        return "\n".join(out) + "\n"
+
+    def to_turtle(self) -> str:
+        """The asserted, inferred and provenance graphs and the ontology context, as one Turtle document."""
+        parts = [f"# kg-reasoner assessment of patient {self.patient}"]
+        for name, g in (("asserted", self.asserted), ("inferred", self.inferred), ("provenance", self.provenance),
+                        ("ontology context (terms the graphs above mention)", self.context)):
+            g.namespace_manager = self.full_graph.namespace_manager
+            parts.append(f"# ---- {name}: <{self.iri}/graph/{name.split()[0]}> ----")
+            parts.append(g.serialize(format="turtle"))
+        return "\n".join(parts)
+
+
+def _problem_text(p: dict) -> str:
+    where = p.get("record") or ""
+    field_ = f" field {p['field']}" if p.get("field") else ""
+    value = f" (value {p['value']})" if p.get("value") else ""
+    return f"{where}{field_}: {p['message']}{value}"

@@ -1,0 +1,241 @@
+"""Explanations by SPARQL: every field of an Assessment comes from a query of ``queries/``.
+
+The queries run on the patient's *explanation graph*: her asserted and
+inferred triples plus the ontology's statements about the terms they mention.
+That graph is what ``--format turtle`` prints, so the printed Turtle answers
+the same queries on its own. Python here only groups rows and formats text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, Callable
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from kg_reasoner.read.patient import canonical_decimal
+from kg_reasoner.explain.queries import run_query
+
+
+_NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float}
+
+
+def _py(term: Any) -> Any:
+    """A query result term as JSON-friendly Python: numbers in canonical lexical form, times in ISO 8601."""
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        if term.datatype in _NUMERIC:
+            value = term.toPython()
+            return canonical_decimal(value) if isinstance(value, Decimal) else str(value)
+        value = term.toPython()
+        return value.isoformat() if hasattr(value, "isoformat") else value
+    return str(term)
+
+
+def _num(v: Any) -> str:
+    """A computed decimal for people: at most 4 decimals, trailing zeros dropped."""
+    try:
+        d = Decimal(str(v))
+    except ArithmeticError:
+        return str(v)
+    if d.as_tuple().exponent < -4:
+        d = d.quantize(Decimal("0.0001"))
+    return format(d.normalize(), "f")
+
+
+def _record_facts(q, patient: URIRef) -> dict[str, dict]:
+    facts: dict[str, dict] = {}
+    for row in q("explain-records", patient=patient):
+        d = {k: _py(v) for k, v in row.asdict().items()}
+        d.pop("patient", None)
+        facts[d.pop("record")] = d
+    types: dict[str, list] = defaultdict(list)
+    for row in q("explain-record-types", patient=patient):
+        types[str(row.record)].append((bool(row.entry.toPython()), str(row.label)))
+    for rec, labels in types.items():
+        entry = sorted(lbl for is_entry, lbl in labels if is_entry)
+        facts.setdefault(rec, {})["kind"] = entry[0] if entry else ", ".join(sorted(lbl for _, lbl in labels))
+    for row in q("explain-record-codes", patient=patient):
+        facts.setdefault(str(row.record), {}).setdefault("codes", []).append(str(row.code))
+    for row in q("explain-judgements", patient=patient):
+        d = {k: _py(v) for k, v in row.asdict().items()}
+        d.pop("patient", None)
+        facts.setdefault(d.pop("record"), {}).setdefault("judgements", []).append(d)
+    return facts
+
+
+def describe_record(iri: str, f: dict) -> str:
+    """One line a clinician can check against the record: what, value, when, from where."""
+    parts = [f.get("kind") or iri]
+    detail = []
+    if f.get("measurement"):
+        if f.get("value") is not None:
+            detail.append(f"{f['value']} {f.get('unit') or '(no unit)'}")
+        if f.get("referenceLow") is not None:
+            detail.append(f"reference lower bound {f['referenceLow']} {f.get('unit') or ''}".rstrip())
+        if f.get("interpretation"):
+            detail.append(f"interpreted {f['interpretation']}")
+        if f.get("resultStatus"):
+            detail.append(f"status {f['resultStatus']}")
+    if f.get("presence") == "absent":
+        detail.append("absent")
+    elif f.get("severity"):
+        detail.append(f["severity"])
+    elif f.get("presence"):
+        detail.append(f["presence"])
+    if f.get("conclusion"):
+        detail.append(f["conclusion"])
+    if f.get("supervised") is not None:
+        detail.append("under medical supervision" if f["supervised"] else "without medical supervision")
+    if f.get("course"):
+        detail.append(f"symptoms {f['course']}")
+    if f.get("timeAsRecorded"):
+        detail.append(f"at {f['timeAsRecorded']} (compared as the interval it covers)")
+    elif f.get("time"):
+        detail.append(f"at {f['time']}")
+    text = parts[0] + (": " + ", ".join(detail) if detail else "")
+    if f.get("source"):
+        codes = f"; codes: {', '.join(sorted(f['codes']))}" if f.get("codes") else ""
+        text += f" [source: {f['source']}{codes}]"
+    return text
+
+
+def _judgement_text(j: dict, f: dict) -> str:
+    verdict = "below the normal range" if j["below"] else "not below the normal range"
+    how = f"decided by {j['methodLabel']}"
+    if j.get("limit") is not None and f.get("normalized") is not None:
+        unit = j.get("canonicalUnit") or "canonical unit"
+        how += f": {_num(f['normalized'])} {unit} {'<' if j['below'] else '>='} {_num(j['limit'])} {unit}"
+    if j.get("rangeLabel"):
+        how += f"; reference '{j['rangeLabel']}'"
+        if j.get("rangeSource"):
+            how += f" (source: {j['rangeSource']})"
+    return f"{verdict}, {how}"
+
+
+def explain(graph: Graph | Callable, patient: URIRef) -> dict:
+    """All fields of the outcome record (decision-spec section 5) for one patient.
+
+    ``graph`` is an rdflib Graph, or a callable ``q(name, **bindings)`` that runs the query
+    ``queries/NAME.rq`` on some other store (the fast engine's) and returns rows alike."""
+    if isinstance(graph, Graph):
+        def q(name, **bindings):
+            return run_query(name, graph, **bindings)
+    else:
+        q = graph
+    out = next(iter(q("explain-outcome", patient=patient)), None)
+    facts = _record_facts(q, patient)
+
+    evidence: dict[str, list] = defaultdict(list)
+    for row in q("explain-evidence", patient=patient):
+        ctx = str(row.context)
+        if row.record is not None:
+            rec = str(row.record)
+            evidence[ctx].append({"record": rec, "source": facts.get(rec, {}).get("source"),
+                                  "fact": describe_record(rec, facts.get(rec, {}))})
+        else:
+            evidence[ctx].append({"record": str(patient), "source": None,
+                                  "fact": f"{row.propertyLabel}: {row.valueLabel}"})
+    for ctx in evidence:
+        evidence[ctx] = sorted({e["fact"]: e for e in evidence[ctx]}.values(), key=lambda e: e["fact"])
+
+    criteria: dict[str, dict] = {}
+    for row in q("explain-criteria", patient=patient):
+        code = str(row.code)
+        c = criteria.setdefault(code, {"label": str(row.label), "state": str(row.stateCode),
+                                       "sentence": _py(row.sentence), "needs": None,
+                                       "rule": _py(row.ruleCode), "evidence": [], "decided_by": []})
+        c["needs"] = "; ".join(sorted(filter(None, {*(c["needs"] or "").split("; "), _py(row.needs)})))
+        c["evidence"] = evidence.get(str(row.assessment), [])
+        for e in c["evidence"]:
+            for j in facts.get(e["record"], {}).get("judgements", []):
+                text = _judgement_text(j, facts[e["record"]])
+                if text not in c["decided_by"]:
+                    c["decided_by"].append(text)
+
+    fired: dict[str, dict] = {}
+    for row in q("explain-fired-rules", patient=patient):
+        code = str(row.code)
+        r = fired.setdefault(code, {"id": code, "label": str(row.label),
+                                    "kind": "status" if row.isStatusRule.toPython() else "flag",
+                                    "concludes": _py(row.concludes) or _py(row.flag), "sentences": [],
+                                    "advice": _py(row.advice), "extension": bool(_py(row.extension)),
+                                    "evidence": evidence.get(str(row.rule), []),
+                                    "lists_evidence": bool(_py(row.listsEvidence)),
+                                    "decides": bool(_py(row.decides)) if row.decides is not None else None})
+        if row.sentence is not None and str(row.sentence) not in r["sentences"]:
+            r["sentences"].append(str(row.sentence))
+
+    rule_states: list[dict] = []
+    for row in q("explain-rule-states", patient=patient):
+        state = {"rule": str(row.code), "relation": str(row.relation), "criterion": str(row.criterionCode),
+                 "label": str(row.criterionLabel), "needs": _py(row.needs)}
+        same = next((s for s in rule_states if (s["rule"], s["relation"], s["criterion"]) ==
+                     (state["rule"], state["relation"], state["criterion"])), None)
+        if same is None:
+            rule_states.append(state)
+        elif state["needs"] and state["needs"] not in same["needs"]:
+            same["needs"] = "; ".join(sorted({*same["needs"].split("; "), state["needs"]}))
+    for code, r in fired.items():
+        if r["kind"] == "status" and not r["evidence"]:
+            r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
+
+    missing_needs: dict[str, dict] = {}
+    for r in q("explain-missing", patient=patient):
+        m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(),
+                                                   "codes": set()})
+        m["needs"].add(_py(r.needs))
+        if r.sourceCode is not None:
+            m["codes"].add(str(r.sourceCode))
+    missing = [{"criterion": m["criterion"], "label": m["label"],
+                "needs": "; ".join(sorted(filter(None, m["needs"])))
+                + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else "")}
+               for _, m in sorted(missing_needs.items())]
+    flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
+             for r in q("explain-flags", patient=patient)]
+    diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
+                 for r in q("explain-diagnoses", patient=patient)]
+    unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
+    general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
+
+    deciding = sorted((c for c, r in fired.items() if r["decides"]), key=_rule_order)
+    for r in fired.values():
+        r["outranked_by"] = deciding if r["decides"] is False else []
+    advice: list[str] = []
+    for code in sorted(fired, key=_rule_order):
+        r = fired[code]
+        if not r["advice"] or r["outranked_by"]:       # advice follows the decision: not an outranked rule's
+            continue
+        text = r["advice"]
+        if r["lists_evidence"] and r["evidence"]:
+            text += ": " + ", ".join(sorted({e["fact"].split(":")[0] for e in r["evidence"]})) + "."
+        if text not in advice:
+            advice.append(text)
+    advice += [g for g in general if g not in advice]
+
+    ignored = sorted(describe_record(rec, f) for rec, f in facts.items()
+                     if f.get("measurement") and f.get("valid") is not True)
+    superseded = sorted(describe_record(rec, f) for rec, f in facts.items()
+                        if f.get("measurement") and f.get("valid") is True and f.get("latest") is not True)
+    return {
+        "patient": _py(out.patientId) if out else None,
+        "status": _py(out.statusCode) if out else None,
+        "status_label": _py(out.statusLabel) if out else None,
+        "gestational_age_weeks": _py(out.gestationalAge) if out else None,
+        "fired": [fired[c] for c in sorted(fired, key=_rule_order)],
+        "criteria": dict(sorted(criteria.items())),
+        "rule_states": rule_states,
+        "missing": missing,
+        "flags": flags,
+        "diagnoses": diagnoses,
+        "advice": advice,
+        "unassessed_causes": unassessed,
+        "ignored_results": ignored,
+        "superseded_results": superseded,
+    }
+
+
+def _rule_order(code: str) -> tuple:
+    """R1..R8 in number order, extensions (E1) after them."""
+    return (code[0] != "R", code[0], int(code[1:]) if code[1:].isdigit() else 0, code)

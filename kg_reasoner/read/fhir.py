@@ -1,0 +1,967 @@
+"""HL7 FHIR R4 input: Bundles (any type, nested), single resources and bulk-data NDJSON exports
+(plain or gzip), read into the kgr vocabulary. docs/fhir-reading.md says what is read and why.
+
+What a code means is data: the ontology's cross-references (skos:exactMatch / closeMatch /
+narrowMatch, ``queries/fhir-codes.rq``) and its wider value sets (ICD-10 categories and code
+patterns, ``queries/fhir-code-sets.rq``), read as FHIR codings through ``ontology/code-systems.ttl``.
+Every coding of a CodeableConcept and every entry of a list is read; when codings mean different
+things the record carries every meaning, so OWL-RL and the rules let the safety-relevant one decide.
+
+This module applies FHIR's own semantics (statuses, verification, references, quantities, times of
+any precision, modifier extensions) and writes the triples a patient summary would give, citing
+each resource as ``Type/id``. What it cannot read is never dropped in silence: a record it cannot
+interpret in a value set that could bear on the decision becomes a ``kgr:UninterpretedRecord`` (the
+guidance makes the outcome more cautious), and a resource it cannot read at all (not R4-shaped, an
+unknown modifier extension, a broken NDJSON line) makes its patient fail closed (not assessed),
+named in ``data_problems``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import quote
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
+from kg_reasoner.read.fhir_shape import shape_problems
+from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, json_loads, number_problem, open_lines, patient_iri, time_literal
+from kg_reasoner.namespaces import KGR
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.read.times import TimeInterval, parse_time
+
+
+UCUM = "http://unitsofmeasure.org"
+
+
+#: Resource types read; any other type is listed as a data problem, never silently dropped.
+READ_TYPES = ("Patient", "Observation", "Condition", "DiagnosticReport", "MedicationRequest",
+              "MedicationStatement", "Medication", "Procedure")
+
+
+#: FHIR statuses (Observation, DiagnosticReport) whose resources are ignored.
+IGNORED_STATUS = {"entered-in-error", "cancelled"}
+
+
+#: FHIR Observation.status -> the summary's result status (kgr:summaryValue).
+RESULT_STATUS = {"final": "final", "amended": "final", "corrected": "final", "preliminary": "preliminary",
+                 "registered": "preliminary", "entered-in-error": "entered-in-error", "cancelled": "cancelled"}
+
+
+#: Condition.clinicalStatus codes meaning the condition is not present now (an event condition stays present).
+NOT_PRESENT = {"inactive", "resolved", "remission"}
+
+
+#: Condition.verificationStatus codes that do not confirm a condition.
+UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
+
+
+#: Medication statuses (R4 MedicationRequest / MedicationStatement, and R5 MedicationStatement 'recorded')
+#: meaning the medication is in use, and those meaning it is not; any other status is read as in use.
+IN_USE = {"MedicationRequest": {"active", "on-hold"},
+          "MedicationStatement": {"active", "intended", "on-hold", "recorded"}}
+
+
+NOT_IN_USE = {"MedicationRequest": {"completed", "stopped", "cancelled", "entered-in-error", "draft", "ended"},
+              "MedicationStatement": {"completed", "stopped", "not-taken", "entered-in-error", "draft"}}
+
+
+#: Procedure.status: done or under way (present), not done (absent), ignored.
+PROCEDURE_PRESENT, PROCEDURE_ABSENT = {"completed", "in-progress"}, {"not-done"}
+
+
+#: UCUM time units (and their plain spellings) a gestational age accepts, with their length in weeks.
+WEEKS = {"wk": Decimal(1), "week": Decimal(1), "weeks": Decimal(1),
+         "d": Decimal(1) / Decimal(7), "day": Decimal(1) / Decimal(7), "days": Decimal(1) / Decimal(7)}
+
+
+#: How deep Bundles may nest (a Bundle entry holding a Bundle) before the reader refuses.
+MAX_BUNDLE_DEPTH = 8
+
+
+_PATIENT_REF = re.compile(r'"(?:subject|patient)"\s*:\s*\{\s*"reference"\s*:\s*"([^"]+)"')
+
+
+_RESOURCE_TYPE = re.compile(r'"resourceType"\s*:\s*"([A-Za-z]+)"')
+
+
+def _codings(codeable: Any) -> list[tuple[str, str]]:
+    codings = codeable.get("coding") if isinstance(codeable, dict) else None
+    return [(str(c.get("system", "")), str(c.get("code", ""))) for c in codings or [] if isinstance(c, dict)]
+
+
+def _codes_text(codeable: Any) -> str:
+    return ", ".join(f"{s or '?'}|{c or '?'}" for s, c in _codings(codeable)) or "no coding"
+
+
+@dataclass
+class Population:
+    """A reference population (kgr:ReferencePopulation) as the reader matches it."""
+
+    iri: URIRef
+    includes: bool
+    text: re.Pattern | None = None
+    window: tuple[Decimal, Decimal] | None = None
+    codes: set = field(default_factory=set)
+
+
+class FhirVocabulary:
+    """The ontology's code cross-references, value sets, kinds and reference populations."""
+
+    def __init__(self, closure: Graph):
+        self.g = closure
+        self.codes: dict[tuple[str, str], list[tuple[int, URIRef]]] = defaultdict(list)
+        for row in run_query("fhir-codes", closure):
+            self.codes[(str(row.system), str(row.code))].append((int(row.strength), row.concept))
+        self.categories: dict[str, list[tuple[str, URIRef]]] = defaultdict(list)
+        self.patterns: dict[str, list[tuple[re.Pattern, URIRef]]] = defaultdict(list)
+        for row in run_query("fhir-code-sets", closure):
+            if str(row.kind) == "category":
+                self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
+            else:
+                self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
+        self.units = {str(u): unit for unit in closure.subjects(RDF.type, KGR.UnitOfMeasure)
+                      for u in closure.objects(unit, KGR.ucumCode)}
+        self.populations: dict[URIRef, Population] = {}
+        for row in run_query("reference-populations", closure):
+            p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
+            if row.textPattern is not None:
+                p.text = re.compile(str(row.textPattern), re.IGNORECASE)
+            if row.fromWeek is not None:
+                p.window = (Decimal(str(row.fromWeek)), Decimal(str(row.beforeWeek)))
+            if row.code is not None:
+                p.codes.add((str(row.system), str(row.code)))
+        self._is_a: dict[tuple, bool] = {}
+
+    def is_a(self, concept, kind) -> bool:
+        key = (concept, kind)
+        if key not in self._is_a:
+            self._is_a[key] = (concept, RDFS.subClassOf, kind) in self.g or (concept, RDF.type, kind) in self.g
+        return self._is_a[key]
+
+    def meanings(self, codeable: Any, accept: Callable[[URIRef], bool]) -> list[URIRef]:
+        """Every concept the codings of a CodeableConcept mean that ``accept`` admits. Per coding, the most
+        specific match wins (a cross-reference, by strength; else the longest ICD-10 category; else a code
+        pattern); across codings every meaning counts. A meaning of an uninterpreted-record class (a pattern
+        such as "any pregnancy-chapter code") is kept only when no coding has a meaning of its own."""
+        found: set[URIRef] = set()
+        for system, code in _codings(codeable):
+            exact = [(s, c) for s, c in self.codes.get((system, code), []) if accept(c)]
+            if exact:
+                best = min(s for s, _ in exact)
+                found |= {c for s, c in exact if s == best}
+                continue
+            key = code.replace(".", "").upper()
+            under = [(len(p), c) for p, c in self.categories.get(system, []) if key.startswith(p.upper()) and accept(c)]
+            if under:
+                longest = max(n for n, _ in under)
+                found |= {c for n, c in under if n == longest}
+                continue
+            found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
+        interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
+        return sorted(interpreted or found, key=str)
+
+    def unit(self, quantity: dict) -> URIRef | None:
+        system = quantity.get("system")
+        code = quantity.get("code") if system in (UCUM, None) else None
+        for text in (code, quantity.get("unit") if system in (UCUM, None) else None):
+            if not isinstance(text, str):
+                continue
+            # UCUM writes the litre as "L" or "l": ng/ml is the same unit as ng/mL
+            for spelling in (text, text.replace("ml", "mL").replace("/l", "/L")):
+                if spelling in self.units:
+                    return self.units[spelling]
+        return None
+
+    def populations_of(self, reference_range: dict) -> list[Population]:
+        """The populations a referenceRange entry names, by its appliesTo codes or its text."""
+        concepts = list(reference_range.get("appliesTo") or []) + [reference_range.get("type") or {}]
+        codes = {c for cc in concepts for c in _codings(cc)}
+        # the range's text, and the text, displays and codes of appliesTo and type (R4 range meanings such as
+        # http://terminology.hl7.org/CodeSystem/referencerange-meaning|follicular)
+        text = " ".join(filter(None, [reference_range.get("text")] + [cc.get("text") for cc in concepts] +
+                               [str(c.get(k)) for cc in concepts for c in cc.get("coding") or []
+                                for k in ("display", "code") if c.get(k)]))
+        return [p for p in self.populations.values()
+                if p.codes & codes or (p.text is not None and text and p.text.search(text))]
+
+
+def _time_of(resource: dict, keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    for key in keys:
+        if key.endswith("Period"):
+            period = resource.get(key)
+            if isinstance(period, dict) and "start" in period:
+                return f"{key}.start", period["start"]
+        elif key in resource:
+            return key, resource[key]
+    return None, None
+
+
+#: Where a resource's own time is, in order: when the specimen was taken or the fact held, not when it
+#: was reported (decision-spec section 4: ``issued`` only when no effective time exists).
+EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+
+
+ONSET = ("onsetDateTime", "onsetPeriod")
+
+
+PERFORMED = ("performedDateTime", "performedPeriod")
+
+
+@dataclass
+class _Measured:
+    rec: URIRef
+    when: TimeInterval | None
+    ranges: list
+    unit: URIRef | None
+    ref: str
+
+
+class FhirPatientBuilder:
+    """Collects one patient's resources and writes her graph."""
+
+    def __init__(self, vocab: FhirVocabulary, pid: str, source: str, now: _dt.datetime):
+        self.v, self.pid, self.source, self.now = vocab, pid, source, now
+        self.me = patient_iri(pid)
+        self.g = Graph()
+        self.g.add((self.me, RDF.type, KGR.Patient))
+        self.g.add((self.me, KGR.patientId, Literal(pid)))
+        self.problems: list[dict] = []
+        self.gestational_ages: list[tuple[TimeInterval | None, Decimal, str]] = []
+        self.courses: list[tuple[TimeInterval | None, URIRef]] = []
+        self.measured: list[_Measured] = []
+        #: records of one episode, with the latest instant each can have begun and whether it is an event
+        self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool]] = []
+        self.seen: dict[str, int] = {}
+        self.occurrence = ""
+
+    def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
+        self.problems.append({"severity": severity, "record": ref, "node": ref, "field": field, "value": None,
+                              "message": message})
+
+    def refuse(self, ref: str, message: str, field: str | None = None) -> None:
+        """A resource that cannot be read: the patient is not assessed on partial data (fails closed)."""
+        self.problem(ref, f"{message}; the resource cannot be read, so the patient is not assessed on partial data",
+                     severity="error", field=field)
+
+    def begin(self, ref: str) -> None:
+        """A new resource is read: it gets nodes of its own even when another resource has the same citation
+        (a history Bundle, a repeated id, resources without id)."""
+        self.seen[ref] = self.seen.get(ref, 0) + 1
+        self.occurrence = "" if self.seen[ref] == 1 else f"~{self.seen[ref]}"
+        if self.seen[ref] == 2:
+            self.problem(ref, "several resources are cited by this reference; each is read on its own")
+
+    def record(self, prop, classes: Iterable[URIRef], ref: str, codeable: Any, suffix: str = "") -> URIRef:
+        rec = URIRef(f"{self.me}/fhir/{quote(ref, safe='/')}{self.occurrence}{suffix}")
+        self.g.add((self.me, prop, rec))
+        for cls in classes:
+            self.g.add((rec, RDF.type, cls))
+        self.g.add((rec, KGR.sourceRecord, Literal(ref)))
+        for system, code in _codings(codeable):
+            self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{code}")))
+        return rec
+
+    def when(self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE) -> tuple[bool, TimeInterval | None]:
+        """(usable, time): a resource dated in the future is a data problem and not used."""
+        key, text = _time_of(resource, keys)
+        if key is None:
+            return True, None
+        try:
+            interval = parse_time(text)
+        except ValueError as exc:
+            self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
+            return True, None
+        if interval.earliest > self.now:
+            self.problem(ref, f"dated in the future ({text}); not used", field=key)
+            return False, None
+        return True, interval
+
+    def episode_record(self, rec: URIRef, classes: list[URIRef], ref: str, *times: TimeInterval | None) -> None:
+        """Remember a record for the 'this pregnancy' rule (decision-spec section 3): the latest instant it can
+        have begun is the earliest of its times' latest instants."""
+        if any(self.v.is_a(c, KGR.EpisodeRecord) for c in classes):
+            latest = min((t.latest for t in times if t is not None), default=None)
+            event = any(self.v.is_a(c, KGR.EventCondition) for c in classes)
+            self.episode.append((rec, next(iter(self.g.predicates(self.me, rec))), latest, ref, event))
+
+    # -- resources --------------------------------------------------------------------------------
+    def observation(self, r: dict, ref: str) -> None:
+        v = self.v
+        kinds = {"measurement": lambda c: v.is_a(c, KGR.Measurement),
+                 "gestational age": lambda c: (c, RDF.type, OWL.DatatypeProperty) in v.g,
+                 "symptom course": lambda c: c == KGR.symptomCourse,
+                 "symptom": lambda c: v.is_a(c, KGR.Symptom),
+                 "imaging": lambda c: v.is_a(c, KGR.ImagingResult)}
+        concepts = v.meanings(r.get("code"), lambda c: any(k(c) for k in kinds.values()))
+        if not concepts:
+            self.problem(ref, f"unrecognised Observation code ({_codes_text(r.get('code'))}); not used", field="code")
+            return
+        found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
+        if len(found) > 1:
+            self.refuse(ref, f"its codings ({_codes_text(r.get('code'))}) mean different kinds of fact "
+                             f"({', '.join(sorted(found))})", field="code")
+            return
+        kind = found.pop()
+        if kind == "measurement":
+            self._measurement(r, ref, concepts)
+            return
+        if r.get("status") in IGNORED_STATUS:
+            return
+        usable, when = self.when(r, ref)
+        if not usable:
+            return
+        if "dataAbsentReason" in r and not any(k in r for k in ("valueQuantity", "valueCodeableConcept",
+                                                                 "valueBoolean")):
+            self.problem(ref, f"no value (dataAbsentReason {_codes_text(r['dataAbsentReason'])}): unknown, "
+                              "not absent", severity="info", field="dataAbsentReason")
+            return
+        if kind == "symptom course":
+            course = v.meanings(r.get("valueCodeableConcept"), lambda c: v.is_a(c, KGR.SymptomCourse))
+            if len(course) == 1:
+                self.courses.append((when, course[0]))
+            else:
+                self.problem(ref, f"unrecognised or ambiguous symptom course "
+                                  f"({_codes_text(r.get('valueCodeableConcept'))})", field="valueCodeableConcept")
+        elif kind == "gestational age":
+            self._gestational_age(r, ref, when)
+        elif kind == "symptom":
+            self._symptom(r, ref, concepts, when)
+        else:
+            conclusions = [r["valueCodeableConcept"]] if "valueCodeableConcept" in r else []
+            self._imaging(conclusions, ref, concepts, r.get("code"), when, "valueCodeableConcept")
+
+    def _gestational_age(self, r: dict, ref: str, when: TimeInterval | None) -> None:
+        q = r.get("valueQuantity")
+        unit = q.get("code") or q.get("unit") if isinstance(q, dict) else None
+        value = q.get("value") if isinstance(q, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or \
+                not isinstance(unit, str) or unit.lower() not in WEEKS:
+            self.problem(ref, "gestational age needs valueQuantity in weeks (wk) or days (d); not used",
+                         field="valueQuantity")
+            return
+        if number_problem(value):
+            self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
+            return
+        self.gestational_ages.append((when, Decimal(str(value)) * WEEKS[unit.lower()], ref))
+
+    def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
+        v = self.v
+        presence, severity = KGR.Present, None
+        if r.get("valueBoolean") is False:
+            presence = KGR.Absent
+        elif "valueCodeableConcept" in r:
+            answer = v.meanings(r["valueCodeableConcept"], lambda c: c in (KGR.Present, KGR.Absent))
+            if len(answer) == 1:
+                presence = answer[0]
+            elif answer:
+                self.refuse(ref, "its value says both yes and no", field="valueCodeableConcept")
+                return
+            else:
+                severity = r["valueCodeableConcept"]
+        rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
+        self.g.add((rec, KGR.presence, presence))
+        if presence == KGR.Present and severity is not None:
+            self._severity(rec, concepts, severity, ref)
+        if when is not None:
+            add_time(self.g, rec, when)
+        self.episode_record(rec, concepts, ref, when)
+
+    def _severity(self, rec, symptoms: list, codeable, ref) -> None:
+        if not codeable:
+            return
+        allowed = {s for symptom in symptoms for s in self.v.g.objects(symptom, KGR.allowedSeverity)}
+        sev = self.v.meanings(codeable, lambda c: c in allowed)
+        if len(sev) == 1:
+            self.g.add((rec, KGR.severity, sev[0]))
+        elif sev:
+            # codings naming different grades: every one is stated, OWL-RL finds the contradiction (fail closed)
+            for s in sev:
+                self.g.add((rec, KGR.severity, s))
+            self.problem(ref, f"its severity codings name different grades ({_codes_text(codeable)})",
+                         severity="error", field="severity")
+        else:
+            self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
+
+    def _imaging(self, conclusions: list, ref: str, classes: list, code, when, field_name: str) -> None:
+        """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
+        cannot interpret, or none at all, makes a record not understood (it could show a demise)."""
+        allowed = {c for cls in classes for c in self.v.g.objects(cls, KGR.allowedConclusion)}
+        found: list[URIRef] = []
+        unread: list[str] = []
+        for codeable in conclusions:
+            meaning = self.v.meanings(codeable, lambda c: c in allowed)
+            found += [m for m in meaning if m not in found]
+            if not meaning:
+                unread.append(_codes_text(codeable))
+        for i, conclusion in enumerate(found):
+            rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
+            self.g.add((rec, KGR.conclusion, conclusion))
+            if when is not None:
+                add_time(self.g, rec, when)
+            self.episode_record(rec, classes, ref, when)
+        if unread or not found:
+            what = f"unrecognised conclusion ({'; '.join(unread)})" if unread else "no coded conclusion"
+            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, code, "/not-understood")
+            for codeable in conclusions:
+                for system, c in _codings(codeable):
+                    self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
+            if when is not None:
+                add_time(self.g, rec, when)
+            self.problem(ref, f"{what}: the examination could show a demise, so it is listed as missing data and "
+                              "makes the outcome more cautious until it is read", field=field_name)
+
+    def _measurement(self, r: dict, ref: str, classes: list) -> None:
+        status = r.get("status")
+        usable, when = self.when(r, ref)
+        if not usable:
+            return
+        rec = self.record(KGR.hasMeasurement, classes, ref, r.get("code"))
+        if when is not None:
+            add_time(self.g, rec, when)
+        self.episode_record(rec, classes, ref, when)
+        if status in RESULT_STATUS:
+            term = next((t for t in self.v.g.subjects(KGR.summaryValue, Literal(RESULT_STATUS[status]))
+                         if self.v.is_a(t, KGR.ResultStatus)), None)
+            if term is not None:
+                self.g.add((rec, KGR.resultStatus, term))
+        interpretations = r.get("interpretation") or []
+        below: set[URIRef] = set()
+        for i, codeable in enumerate(interpretations):
+            found = self.v.meanings(codeable, lambda c: self.v.is_a(c, KGR.Interpretation))
+            if not found:
+                self.problem(ref, f"unrecognised interpretation ({_codes_text(codeable)}); not used",
+                             field=f"interpretation[{i}]")
+            below |= set(found)
+        if len(below) == 1:
+            self.g.add((rec, KGR.interpretation, below.pop()))
+        elif below:
+            self.problem(ref, "its interpretations disagree (" + ", ".join(sorted(str(b).rsplit("#", 1)[-1]
+                                                                                    for b in below))
+                         + "); none is used", field="interpretation")
+        q = r.get("valueQuantity")
+        if not isinstance(q, dict) or q.get("value") is None:
+            if "valueQuantity" in r or not interpretations:
+                reason = f" (dataAbsentReason {_codes_text(r['dataAbsentReason'])})" if "dataAbsentReason" in r else ""
+                self.problem(ref, f"no numeric valueQuantity.value{reason}; the result cannot be compared with a "
+                                  "range", field="valueQuantity")
+            return
+        unit = self.v.unit(q)
+        if unit is None:
+            self.problem(ref, f"missing or unknown unit ({q.get('code') or q.get('unit')!r}); the value is not used "
+                              "(never guessed)", field="valueQuantity.unit")
+            return
+        if number_problem(q["value"]):
+            self.problem(ref, f"{number_problem(q['value'])}; the value is not used", field="valueQuantity.value")
+            return
+        self.g.add((rec, KGR.value, decimal_literal(q["value"])))
+        self.g.add((rec, KGR.unit, unit))
+        if q.get("comparator") in ("<", "<=", ">", ">="):
+            self.g.add((rec, KGR.comparator, Literal(q["comparator"])))
+            self.problem(ref, f"value reported as {q['comparator']}{q['value']}: it decides C1 only when the bound is "
+                              "conclusive", severity="info", field="valueQuantity.comparator")
+        if r.get("referenceRange"):
+            self.measured.append(_Measured(rec, when, list(r["referenceRange"]), unit, ref))
+
+    def _reference_range(self, m: _Measured, ga_weeks: Decimal | None) -> None:
+        """Of several reference ranges, the pregnancy's (by appliesTo, text, and the trimester of the
+        gestational age at the result's time); one unlabelled range is the result's own. Otherwise the
+        ranges do not decide, and the explanation says why (decision-spec section 4)."""
+        chosen, why_not, specific = [], [], set()
+        for i, rr in enumerate(m.ranges):
+            pops = self.v.populations_of(rr)
+            label = ", ".join(sorted(str(p.iri).rsplit("#", 1)[-1] for p in pops)) or "no population named"
+            if any(not p.includes for p in pops):
+                why_not.append(f"[{i}] is for another population ({label})")
+            elif not pops:
+                chosen.append((i, rr, False))
+            elif any(p.window is not None for p in pops):   # the most specific population (a trimester) decides
+                if ga_weeks is None:
+                    why_not.append(f"[{i}] is for a trimester ({label}) and the gestational age is unknown")
+                elif any(p.window[0] <= ga_weeks < p.window[1] for p in pops if p.window is not None):
+                    chosen.append((i, rr, True))
+                    specific.add(i)
+                else:
+                    why_not.append(f"[{i}] is for another trimester ({label})")
+            else:
+                chosen.append((i, rr, True))
+        pregnancy = [c for c in chosen if c[2]]
+        if pregnancy:    # the trimester's range, when one matches, before a range for any pregnancy
+            chosen = [c for c in pregnancy if c[0] in specific] or pregnancy
+        elif len(m.ranges) > 1:
+            why_not += [f"[{i}] names no population" for i, _, _ in chosen]
+            chosen = []
+        lows = {_number(rr.get("low", {}).get("value")) for _, rr, _ in chosen}
+        lows = {low if low is None or not number_problem(low) else None for low in lows}
+        if len(chosen) >= 1 and len(lows) == 1 and None not in lows:
+            i, rr, _ = chosen[0]
+            if self.v.unit(rr["low"]) == m.unit:
+                self.g.add((m.rec, KGR.referenceLow, decimal_literal(lows.pop())))
+                if len(m.ranges) > 1:
+                    self.problem(m.ref, f"referenceRange[{i}] used as the pregnancy range; "
+                                        + "; ".join(why_not), severity="info", field="referenceRange")
+            else:
+                self.problem(m.ref, f"referenceRange[{i}].low is in another or no unit; the range is not used",
+                             field=f"referenceRange[{i}].low")
+            return
+        if chosen and len(lows) > 1:
+            why_not.append("several ranges apply and their lower bounds differ")
+        elif chosen:
+            why_not.append("the range that applies has no numeric lower bound")
+        self.problem(m.ref, "no reference range can be chosen for this pregnancy (" + "; ".join(why_not)
+                     + "): the ranges do not decide whether the value is below the normal range", severity="info", field="referenceRange")
+
+    def condition(self, r: dict, ref: str) -> None:
+        v = self.v
+        verification = _status_code(r.get("verificationStatus"))
+        if verification == "entered-in-error":
+            return
+        concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
+        if not concepts:
+            self.problem(ref, f"unrecognised Condition code ({_codes_text(r.get('code'))}); not used", field="code")
+            return
+        event = any(v.is_a(c, KGR.EventCondition) for c in concepts)
+        if verification in UNCONFIRMED:
+            if event:
+                # an unconfirmed loss (or conception by ART) can be neither used nor ignored
+                self.problem(ref, f"verificationStatus {verification}: not confirmed; it could change the decision, "
+                                  "so it is listed as missing data", field="verificationStatus")
+                rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"))
+                self.episode_record(rec, concepts, ref, *self._onset(r, ref))
+            else:
+                self.problem(ref, f"verificationStatus {verification}: not confirmed, not used",
+                             field="verificationStatus")
+            return
+        uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
+        if verification == "refuted" and uninterpreted:
+            return
+        clinical = _status_code(r.get("clinicalStatus"))
+        present = verification != "refuted" and (clinical not in NOT_PRESENT or event)
+        rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
+        self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
+        if uninterpreted:
+            self.problem(ref, f"code {_codes_text(r.get('code'))} is not read by this guidance but lies in a value set "
+                              "that could change the decision; it is listed as missing data", field="code")
+        if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
+            self._severity(rec, concepts, r.get("severity"), ref)
+        self.episode_record(rec, concepts, ref, *self._onset(r, ref))
+
+    def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, TimeInterval | None]:
+        """When a condition began at the latest: its onset, and its recording date (it began no later)."""
+        return self.when(r, ref, ONSET)[1], self.when(r, ref, ("recordedDate",))[1]
+
+    def procedure(self, r: dict, ref: str) -> None:
+        v = self.v
+        status = r.get("status")
+        if status == "entered-in-error":
+            return
+        concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding))
+        if not concepts:
+            self.problem(ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance", field="code")
+            return
+        if status not in PROCEDURE_PRESENT | PROCEDURE_ABSENT:
+            self.problem(ref, f"procedure status {status!r}: not known to have been done; not used", field="status")
+            return
+        usable, when = self.when(r, ref, PERFORMED)
+        if not usable:
+            return
+        rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
+        self.g.add((rec, KGR.presence, KGR.Present if status in PROCEDURE_PRESENT else KGR.Absent))
+        self.episode_record(rec, concepts, ref, when)
+
+    def diagnostic_report(self, r: dict, ref: str) -> None:
+        if r.get("status") in IGNORED_STATUS:
+            return
+        usable, when = self.when(r, ref)
+        if not usable:
+            return
+        v = self.v
+        conclusions = list(r.get("conclusionCode") or [])
+        classes = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.ImagingResult))
+        if not classes:   # an unrecognised report code: a conclusion may still name an imaging result
+            for cls in sorted(v.g.subjects(KGR.allowedConclusion, None), key=str):
+                allowed = set(v.g.objects(cls, KGR.allowedConclusion))
+                if any(v.meanings(c, lambda x: x in allowed) for c in conclusions):
+                    classes = [cls]
+                    break
+        if not classes:
+            self.problem(ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))}); not used", field="code")
+            return
+        self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
+
+    def medication(self, r: dict, ref: str, kind: str, medications: dict,
+                   requests: dict[str, tuple[str | None, bool]]) -> None:
+        status = r.get("status")
+        if status in NOT_IN_USE[kind]:
+            return
+        if status not in IN_USE[kind]:
+            self.problem(ref, f"status {status!r} is not one the reader knows; read as in use (the cautious reading "
+                              "for the safety flags)", field="status")
+        codeable, where = self._medication_code(r, ref, medications)
+        v = self.v
+        substances = v.meanings(codeable, lambda c: any(True for _ in v.g.subjects(KGR.substance, c)))
+        if not substances:
+            self.problem(ref, f"unrecognised medication ({_codes_text(codeable)}); not used", field=where)
+            return
+        supervised: bool | None = kind == "MedicationRequest"
+        if kind == "MedicationStatement":
+            supervised = False
+            for i, b in enumerate(r.get("basedOn") or []):
+                key = _reference_key(b.get("reference")) if isinstance(b, dict) else None
+                owner, in_force = requests.get(key, (None, False))
+                if key in requests and owner == self.pid and in_force:
+                    supervised = True
+                    break
+                if key in requests and owner != self.pid:
+                    self.problem(ref, f"basedOn {key} is a request for another patient ({owner}): not a "
+                                      "prescription for her, read as self-medication", field=f"basedOn[{i}]")
+                elif key in requests:
+                    self.problem(ref, f"basedOn {key}, a request that is not in force (its status): not a "
+                                      "prescription now, read as self-medication", field=f"basedOn[{i}]")
+                elif supervised is False:
+                    supervised = None
+                    self.problem(ref, f"basedOn {key or 'a reference'} is not in the input: whether the use is "
+                                      "prescribed is unknown", field=f"basedOn[{i}]")
+        for cls in sorted({cls for s in substances for cls in v.g.subjects(KGR.substance, s)}, key=str):
+            rec = self.record(KGR.hasMedicationUse, [cls], ref, codeable)
+            if supervised is not None:
+                self.g.add((rec, KGR.medicallySupervised, Literal(supervised)))
+
+    def _medication_code(self, r: dict, ref: str, medications: dict) -> tuple[Any, str]:
+        """The medication's CodeableConcept: inline (R4 medicationCodeableConcept, R5 medication.concept) or
+        referenced (R4 medicationReference, R5 medication.reference) to a contained or listed Medication."""
+        r5 = r.get("medication") if isinstance(r.get("medication"), dict) else {}
+        if "medicationCodeableConcept" in r:
+            return r["medicationCodeableConcept"], "medicationCodeableConcept"
+        if "concept" in r5:
+            return r5["concept"], "medication.concept"
+        target, where = (r.get("medicationReference") or r5.get("reference") or {}).get("reference"), \
+            "medicationReference" if "medicationReference" in r else "medication.reference"
+        if isinstance(target, str) and target.startswith("#"):
+            med = next((c for c in r.get("contained") or [] if isinstance(c, dict)
+                        and c.get("resourceType") == "Medication" and c.get("id") == target[1:]), None)
+            if med is not None and shape_problems(med):
+                med = RefusedResource(shape_problems(med))
+        else:
+            med = medications.get(_reference_key(target))
+        if isinstance(med, RefusedResource):
+            self.refuse(ref, f"its medication {target} cannot be read: " + "; ".join(f"{p}: {m}" for p, m in med.problems),
+                        field=where)
+            return None, where
+        if med is None:
+            if target:
+                self.problem(ref, f"{where} {target} is not in the input; the medication is unknown", field=where)
+            return None, where
+        return med.get("code"), where
+
+    # -- the patient --------------------------------------------------------------------------------
+    def finish(self) -> PatientInput:
+        try:
+            self._finish()
+        except (ArithmeticError, ValueError) as exc:     # e.g. a gestational age of a billion weeks
+            self.refuse("gestational age", f"the dates and gestational ages cannot be combined ({exc})")
+        return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
+
+    def _finish(self) -> None:
+        ga = _latest(self.gestational_ages)
+        start = None
+        if ga is not None:
+            when, weeks, ga_ref = ga
+            self.g.add((self.me, KGR.gestationalAgeWeeks, decimal_literal(round(weeks, 4))))
+            if when is not None:
+                start = when.earliest - _dt.timedelta(weeks=float(weeks))
+                self.g.add((self.me, KGR.episodeStart, time_literal(start)))
+        for m in self.measured:
+            self._reference_range(m, _ga_at(ga, m.when))
+        if ga is not None and ga[0] is not None:
+            for rec in self.g.objects(self.me, KGR.hasMeasurement):
+                when = self.g.value(rec, KGR.effectiveTime)
+                if when is not None:
+                    self.g.add((rec, KGR.gestationalAgeAtRecordWeeks,
+                                decimal_literal(_weeks_between(ga, when.toPython()))))
+        self._this_pregnancy(start)
+        if self.courses:
+            # the symptom course is reported about the current treatment: it applies to each medication use
+            course = _latest(self.courses)[1]
+            for use in self.g.objects(self.me, KGR.hasMedicationUse):
+                self.g.add((use, KGR.symptomCourse, course))
+
+    def _this_pregnancy(self, start: _dt.datetime | None) -> None:
+        """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
+        start is of an earlier one and does not apply; when the dates cannot tell, it belongs to this one."""
+        for rec, link, began, ref, event in self.episode:
+            if began is not None:
+                self.g.add((rec, KGR.beganNoLaterThan, time_literal(began)))
+            if start is not None and began is not None and began < start:
+                self.g.remove((self.me, link, rec))
+                self.g.add((self.me, KGR.hasEarlierEpisodeRecord, rec))
+                self.problem(ref, f"began before this pregnancy (which began about {start.date().isoformat()}): "
+                                  "not applied to it", severity="info")
+            elif event and (start is None or began is None):
+                why = "the gestational age has no date" if began is not None else "the record has no onset or date"
+                if not self.gestational_ages:
+                    why = "no gestational age is recorded"
+                self.problem(ref, f"whether it began in this pregnancy cannot be told ({why}): taken to belong to "
+                                  "this pregnancy", severity="info")
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _status_code(codeable: Any) -> str | None:
+    codes = [c for _, c in _codings(codeable)]
+    return codes[0] if codes else None
+
+
+def _latest(items: list[tuple]) -> tuple | None:
+    """The item with the latest time; an untimed one counts as older than any timed one."""
+    if not items:
+        return None
+    floor = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+    return max(items, key=lambda t: (t[0] is not None, t[0].earliest if t[0] is not None else floor))
+
+
+def _weeks_between(ga: tuple, moment: _dt.datetime) -> Decimal:
+    when, weeks, _ = ga
+    days = Decimal((moment - when.earliest).total_seconds()) / Decimal(86400)
+    return round(weeks + days / Decimal(7), 4)
+
+
+def _ga_at(ga: tuple | None, when: TimeInterval | None) -> Decimal | None:
+    """The gestational age at a result's time (decision-spec section 4): the dated value projected to it,
+    an undated one as it is, none when either is missing."""
+    if ga is None:
+        return None
+    if ga[0] is None:
+        return ga[1]
+    return _weeks_between(ga, when.earliest) if when is not None else None
+
+
+def _reference_key(ref: Any) -> str | None:
+    return ref.split("/_history/")[0] if isinstance(ref, str) else None
+
+
+def _subject_key(r: dict) -> str | None:
+    subject = r.get("subject") if "subject" in r else r.get("patient")
+    if isinstance(subject, dict):
+        return _reference_key(subject.get("reference"))
+    return _reference_key(subject) if isinstance(subject, str) else None
+
+
+def _ref(r: dict) -> str:
+    """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles)."""
+    rid = r.get("id")
+    return f"{r['resourceType']}/{rid}" if isinstance(rid, str) and rid else \
+        str(r.get("_fullUrl") or f"{r['resourceType']}/?")
+
+
+@dataclass
+class RefusedResource:
+    """A resource that is not R4-shaped, kept in place of it so that whoever uses it fails closed."""
+
+    problems: list
+
+
+@dataclass
+class BrokenRecord:
+    """A line of a bulk export that could not be read: its patients (if they can be told) fail closed."""
+
+    where: str
+    message: str
+    patients: list[str]
+    resource_type: str | None
+
+
+def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: FhirVocabulary, source: str,
+                   now: _dt.datetime | None = None) -> Iterator[PatientInput | InputError]:
+    """Group resources (each with where it came from) by patient and read each patient on her own."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    patients: dict[str, str] = {}          # reference key (Patient/id, fullUrl) -> patient id
+    by_patient: dict[str, list] = defaultdict(list)
+    medications: dict[str, dict] = {}
+    requests: dict[str, tuple[str | None, bool]] = {}   # MedicationRequest reference -> (its patient, in force)
+    refused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    broken: list[BrokenRecord] = []
+    others: list = []
+    items = []
+    for item in resources:
+        if isinstance(item, BrokenRecord):
+            broken.append(item)
+        else:
+            items.append(item)
+    for r, where in items:
+        if r.get("resourceType") == "Patient":
+            full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
+            pid = r.get("id") or (full_url.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if full_url else None)
+            if not isinstance(pid, str) or not pid:
+                yield PatientDataError("a Patient resource needs an id (or a Bundle entry fullUrl)", source=source,
+                                       field=where)
+                continue
+            patients[f"Patient/{pid}"] = pid
+            if full_url:
+                patients[full_url] = pid
+    for r, where in items:
+        rtype = r.get("resourceType")
+        keys = [k for k in (f"{rtype}/{r.get('id')}" if isinstance(r.get("id"), str) else None, r.get("_fullUrl"))
+                if isinstance(k, str) and k]
+        if rtype == "Medication":
+            # a Medication that is not R4-shaped (or carries a modifier extension) is kept as its refusal
+            problems = shape_problems(r)
+            medications.update({k: (r if not problems else RefusedResource(problems)) for k in keys})
+        elif rtype == "MedicationRequest":
+            # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
+            in_force = r.get("status") in IN_USE["MedicationRequest"]
+            requests.update({k: (patients.get(_subject_key(r)), in_force) for k in keys})
+    for r, where in items:
+        rtype = r.get("resourceType")
+        ref = _ref(r)
+        if rtype not in READ_TYPES:
+            others.append((r, where, ref))
+            continue
+        owner = (r.get("id") if isinstance(r.get("id"), str) else None) if rtype == "Patient" \
+            else patients.get(_subject_key(r))
+        problems = shape_problems(r)
+        if problems and owner is not None:
+            refused[owner] += [(ref, path, message) for path, message in problems]
+            continue
+        if rtype in ("Patient", "Medication"):
+            if problems and rtype == "Patient":     # a refused Medication fails whoever uses it (RefusedResource)
+                yield PatientDataError(f"{ref}: " + "; ".join(f"{p}: {m}" for p, m in problems), source=source,
+                                       field=where)
+            continue
+        if owner is None:
+            subject = _subject_key(r)
+            yield PatientDataError(f"{ref} refers to {subject or 'no patient'}, which is not in the input "
+                                   "(broken reference)" + ("; " + "; ".join(f"{p}: {m}" for p, m in problems)
+                                                           if problems else ""), source=source, field=where)
+            continue
+        by_patient[owner].append((r, ref))
+    attached: set[int] = set()
+    for pid in sorted(set(patients.values())):
+        builder = FhirPatientBuilder(vocab, pid, source, now)
+        for ref, path, message in refused.get(pid, []):
+            builder.refuse(ref, message, field=path)
+        for b in broken:
+            if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (not b.patients and b.resource_type in (None, *READ_TYPES)
+                                                 and b.resource_type != "Patient"):
+                attached.add(id(b))
+                builder.refuse(b.where, b.message + ("" if b.patients else
+                                                     "; which patient it belongs to cannot be told"))
+        for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
+            try:
+                builder.begin(ref)
+                _read_one(builder, r, ref, medications, requests)
+            except Exception as exc:   # never a traceback: the resource is named, the patient fails closed
+                builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
+        for r, where, ref in others:
+            if patients.get(_subject_key(r)) == pid:
+                builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
+        yield builder.finish()
+    for b in broken:   # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
+        if id(b) not in attached:
+            yield UnreadableInputError(b.message, source=source, field=b.where)
+
+
+def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict, requests: dict) -> None:
+    rtype = r["resourceType"]
+    if rtype == "Observation":
+        builder.observation(r, ref)
+    elif rtype == "Condition":
+        builder.condition(r, ref)
+    elif rtype == "DiagnosticReport":
+        builder.diagnostic_report(r, ref)
+    elif rtype == "Procedure":
+        builder.procedure(r, ref)
+    else:
+        builder.medication(r, ref, rtype, medications, requests)
+
+
+def bundle_resources(bundle: dict, source: str, _where: str = "", _depth: int = 0
+                     ) -> Iterator[tuple[dict, str] | InputError]:
+    """The resources of a Bundle (a Bundle inside an entry is read too, to MAX_BUNDLE_DEPTH levels), or the
+    single resource itself."""
+    if not isinstance(bundle.get("resourceType"), str):
+        yield UnreadableInputError("resourceType must be a string naming an R4 resource type", source=source,
+                                   field=f"{_where}/resourceType")
+        return
+    if bundle.get("resourceType") != "Bundle":
+        yield (bundle, _where or "/")
+        return
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        yield UnreadableInputError("Bundle.entry must be a list (R4)", source=source, field=f"{_where}/entry")
+        return
+    for i, entry in enumerate(entries):
+        here = f"{_where}/entry/{i}"
+        r = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
+            yield UnreadableInputError("a Bundle entry has no resource with a resourceType", source=source, field=here)
+            continue
+        if r["resourceType"] == "Bundle":
+            if _depth + 1 >= MAX_BUNDLE_DEPTH:
+                yield UnreadableInputError(f"Bundles nested deeper than {MAX_BUNDLE_DEPTH} levels are refused",
+                                           source=source, field=here)
+                continue
+            yield from bundle_resources(r, source, f"{here}/resource", _depth + 1)
+            continue
+        if entry.get("fullUrl"):
+            r = dict(r, _fullUrl=entry["fullUrl"])
+        yield (r, here)
+
+
+def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputError | BrokenRecord]:
+    for path in paths:
+        n = 0
+        # bulk data files are named by resource type (Observation.ndjson, Observation.001.ndjson.gz)
+        named = (re.match(r"([A-Z][A-Za-z]+)(?:[.-]|$)", path.name) or [None, None])[1]
+        try:
+            for n, line in enumerate(open_lines(path), 1):
+                if not line.strip():
+                    continue
+                where = f"{path.name}:{n}"
+                try:
+                    r = json_loads(line)
+                except ValueError as exc:
+                    yield BrokenRecord(where, f"line {n} of {path.name} is not valid JSON ({exc})",
+                                       sorted({_reference_key(m) for m in _PATIENT_REF.findall(line)}),
+                                       next(iter(_RESOURCE_TYPE.findall(line)), named))
+                    continue
+                if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
+                    yield BrokenRecord(where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)",
+                                       [], named)
+                    continue
+                if r["resourceType"] == "Bundle":     # a Bundle on a line of an export: its resources are read
+                    yield from bundle_resources(r, str(path), where)
+                    continue
+                yield (r, where)
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # BadGzipFile is an OSError
+            yield BrokenRecord(f"{path.name}:{n + 1}", f"{path.name} cannot be read past line {n} "
+                                                      f"({getattr(exc, 'strerror', None) or exc})", [], named)
+
+
+def read_fhir(items: Iterable[tuple[dict, str] | InputError | BrokenRecord], vocab: FhirVocabulary,
+              source: str) -> Iterator[PatientInput | InputError]:
+    resources, said = [], False
+    for item in items:
+        if isinstance(item, InputError):
+            said = True
+            yield item
+        else:
+            resources.append(item)
+    for out in read_resources(resources, vocab, source):
+        said = True
+        yield out
+    if not said:    # nothing read and nothing wrong said would be a silent loss
+        yield UnreadableInputError("holds no Patient resource: there is no patient to assess", source=source)

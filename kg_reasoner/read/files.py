@@ -1,0 +1,118 @@
+"""Patient data to RDF: patient summary JSON (decision-spec section 6) and RDF files.
+
+The JSON vocabulary is read from the ontology, not written here: which keys
+exist (``kgr:summaryKey``), what kind of record each becomes (the core class
+it specialises), and which values each accepts (``kgr:summaryValue``). A new
+cause or symptom added to the ontology with a summary key is accepted in the
+JSON with no code change. Everything outside that vocabulary is an error that
+names the file, the patient and the field.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.read import fhir as fhir_mod
+
+from kg_reasoner.read.patient import PatientInput, is_ndjson, json_loads, load_json, open_lines
+from kg_reasoner.read.rdf import RDF_FORMATS, read_rdf
+from kg_reasoner.read.summary import SummaryReader
+
+import zlib
+from pathlib import Path
+from typing import Iterable, Iterator
+from kg_reasoner.errors import InputError, UnreadableInputError
+
+
+def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
+    """Files named, and the readable files of directories named (sorted, recursive). The NDJSON
+    files of one directory form one FHIR bulk export and come as one list."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files = [c for c in sorted(path.rglob("*")) if c.is_file()]
+            by_dir: dict[Path, list[Path]] = {}
+            for child in files:
+                suffix = child.suffix.lower()
+                if is_ndjson(child):
+                    by_dir.setdefault(child.parent, []).append(child)
+                elif suffix == ".json" or suffix in RDF_FORMATS:
+                    yield child
+            yield from by_dir.values()
+        else:
+            yield path
+
+
+def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
+    """Every patient of one file (or one bulk export), or the error of each patient or resource
+    that could not be read. ``fhir_vocab`` is the FhirVocabulary used for FHIR input."""
+    if isinstance(path, list) or is_ndjson(path):
+        paths = path if isinstance(path, list) else [path]
+        summaries = [p for p in paths if _is_summary_ndjson(p)]
+        for p in summaries:
+            yield from _read_summary_ndjson(p, reader)
+        paths = [p for p in paths if p not in summaries]
+        if paths:
+            source = str(paths[0].parent if len(paths) > 1 else paths[0])
+            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
+        return
+    if path.suffix.lower() == ".json":
+        try:
+            data = load_json(path)
+        except InputError as exc:
+            yield exc
+            return
+        if isinstance(data, dict) and "resourceType" in data:
+            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab, str(path))
+            return
+        if isinstance(data, dict) and "@context" in data:
+            yield from read_rdf(path, reader.v)
+            return
+        items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
+        for i, item in items:
+            try:
+                yield reader.read(item, str(path), "" if i is None else f"/{i}")
+            except InputError as exc:
+                yield exc
+    else:
+        yield from read_rdf(path, reader.v)
+
+
+def _is_summary_ndjson(path: Path) -> bool:
+    """Whether an NDJSON file holds patient summaries (one per line) rather than FHIR resources."""
+    try:
+        for line in open_lines(path):
+            if line.strip():
+                try:
+                    item = json_loads(line)
+                except ValueError:     # a broken first line: told apart by whether it names a resourceType
+                    return '"resourceType"' not in line
+                return isinstance(item, dict) and "resourceType" not in item
+    except (OSError, ValueError, EOFError, zlib.error):
+        return False
+    return False
+
+
+def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
+    """One patient summary per line, read as the file streams (memory does not grow with it)."""
+    lineno = 0
+    lines = open_lines(path)
+    while True:
+        try:
+            lineno, line = lineno + 1, next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # the rest of the file is lost: said
+            yield UnreadableInputError(f"cannot be read past line {lineno - 1}: {exc}", source=str(path),
+                                       field=f"line {lineno}")
+            return
+        if not line.strip():
+            continue
+        source = f"{path}:{lineno}"
+        try:
+            item = json_loads(line)
+        except ValueError as exc:
+            yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
+            continue
+        try:
+            yield reader.read(item, source)
+        except InputError as exc:
+            yield exc

@@ -1,0 +1,141 @@
+"""What every reader shares: the ``PatientInput`` a reader yields, patient IRIs, the one JSON path
+(decimals, NaN refused, surrogates), number bounds, literals for numbers and times, and NDJSON lines.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from kg_reasoner.errors import UnreadableInputError
+from kg_reasoner.namespaces import KGR, PATIENT_BASE
+from kg_reasoner.read.times import TimeInterval, iso
+
+
+#: File suffixes read as FHIR bulk data (one resource per line).
+NDJSON = ".ndjson"
+
+
+def is_ndjson(path: Path) -> bool:
+    """An NDJSON file, plain or gzip-compressed (as FHIR bulk exports are often delivered)."""
+    name = path.name.lower()
+    return name.endswith(NDJSON) or name.endswith(NDJSON + ".gz")
+
+
+def open_lines(path: Path) -> Iterator[str]:
+    """The lines of a text file, gzip or plain, with a UTF-8 byte-order mark removed."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="strict", newline=None) as fh:
+        yield from fh
+
+
+@dataclass
+class PatientInput:
+    """One patient's asserted triples, ready for reasoning."""
+
+    patient_id: str
+    iri: URIRef
+    graph: Graph
+    source: str
+    data_problems: list[dict] = field(default_factory=list)
+
+
+def patient_iri(patient_id: str) -> URIRef:
+    return URIRef(PATIENT_BASE + quote(str(patient_id), safe=""))
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)
+
+
+def canonical_decimal(v: Any) -> str:
+    """The canonical xsd:decimal lexical form (7 -> "7.0", 19.080 -> "19.08"): the same whatever
+    serialization a value went through."""
+    text = format(Decimal(str(v)).normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
+#: The numbers both engines compare exactly (issue 12, item 11): pyoxigraph's xsd:decimal is a 128-bit fixed
+#: point with 18 fraction digits (about +-1.7e20); the bounds leave room for a unit conversion factor.
+MAX_MAGNITUDE = Decimal(10) ** 18
+
+
+MAX_FRACTION_DIGITS = 16
+
+
+def number_problem(v: Any) -> str | None:
+    """Why a number cannot be compared exactly by both engines, or None when it can."""
+    d = Decimal(str(v))
+    if not d.is_finite():
+        return f"{v} is not a finite number"
+    if abs(d) >= MAX_MAGNITUDE:
+        return f"{v} is outside the numbers the reasoner compares exactly (|value| < 10^18)"
+    if d != 0 and -d.normalize().as_tuple().exponent > MAX_FRACTION_DIGITS:
+        return f"{v} has more than {MAX_FRACTION_DIGITS} decimal places, beyond what the reasoner compares exactly"
+    return None
+
+
+def decimal_literal(v: Any) -> Literal:
+    """A number as an xsd:decimal literal in canonical form."""
+    return Literal(canonical_decimal(v), datatype=XSD.decimal)
+
+
+def time_literal(moment: _dt.datetime) -> Literal:
+    return Literal(iso(moment), datatype=XSD.dateTime)
+
+
+def add_time(g: Graph, rec: URIRef, interval: TimeInterval) -> None:
+    """A record's time: its earliest instant, and its latest when the time was recorded with less
+    precision (a date, a year-month, no time zone), compared as an interval (decision-spec section 4)."""
+    g.add((rec, KGR.effectiveTime, time_literal(interval.earliest)))
+    if not interval.precise:
+        g.add((rec, KGR.effectiveTimeLatest, time_literal(interval.latest)))
+        g.add((rec, KGR.timeAsRecorded, Literal(interval.text)))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def json_loads(text: str) -> Any:
+    """JSON as every reader reads it (one numeric path): numbers with a fraction as exact decimals, never
+    floats (9.9999999999999999 stays below 10 in a .json file and an .ndjson line alike); NaN and
+    Infinity refused; nesting too deep to read and lone UTF-16 surrogates are errors, not crashes."""
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be read") from None
+    # strict UTF-8 text cannot hold a surrogate: only a \uD800-\uDFFF escape can make one, so the (costly)
+    # re-encoding check runs only when the text has such an escape
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("it holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode text") from None
+        except RecursionError:
+            raise ValueError("it is nested too deeply to be read") from None
+    return data
+
+
+def load_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot be read: {exc.strerror or exc}", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise UnreadableInputError(f"is not valid UTF-8 text: {exc}", source=str(path)) from None
+    try:
+        return json_loads(text)
+    except ValueError as exc:
+        raise UnreadableInputError(f"is not valid JSON: {exc}", source=str(path)) from None

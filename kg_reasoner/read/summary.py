@@ -1,0 +1,240 @@
+"""The patient summary JSON (decision-spec section 6) to RDF: the keys and values the ontology declares
+(``kgr:summaryKey``), read by ``SummaryReader``; every unknown key or value is a named error.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is_number, number_problem, patient_iri
+
+from pathlib import Path
+from typing import Any
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+from kg_reasoner.errors import InputError, PatientDataError
+from kg_reasoner.namespaces import KGR
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.read.times import parse_time
+
+
+#: Keys of the patient summary that belong to the patient herself (spec section 6).
+PATIENT_KEYS = ("id", "gestational_age_weeks", "conception", "causes")
+
+
+#: Fields of one measurement entry and of one medication-use entry (spec section 6).
+MEASUREMENT_FIELDS = ("value", "unit", "reference_low", "interpretation", "time", "status")
+
+
+MEDICATION_FIELDS = ("supervised", "symptom_course")
+
+
+#: Keys of a test-case file (the vignette format): the patient summary sits under "patient".
+CASE_KEYS = frozenset({"id", "description", "patient", "expect"})
+
+
+#: The core classes a summary key can specialise, most specific first.
+RECORD_KINDS = (KGR.Cause, KGR.Symptom, KGR.Measurement, KGR.ImagingResult, KGR.MedicationUse, KGR.Condition)
+
+
+class SummaryVocabulary:
+    """The patient-summary vocabulary as the ontology defines it."""
+
+    def __init__(self, ontology_closure: Graph):
+        self.keys: dict[str, tuple[URIRef, URIRef]] = {}
+        kinds: dict[str, dict[URIRef, URIRef]] = {}
+        for row in run_query("summary-keys", ontology_closure):
+            kinds.setdefault(str(row.key), {})[row.kind] = row.cls
+        for key, by_kind in kinds.items():
+            for kind in RECORD_KINDS:
+                if kind in by_kind:
+                    self.keys[key] = (by_kind[kind], kind)
+                    break
+        self.closure = ontology_closure
+        #: every IRI the ontology says something about: never part of a patient's own graph
+        self.terms: frozenset = frozenset(s for s in ontology_closure.subjects() if isinstance(s, URIRef))
+        self.values: dict[URIRef, dict[str, URIRef]] = {}
+        for row in run_query("summary-values", ontology_closure):
+            self.values.setdefault(row.owner, {})[str(row.value)] = row.term
+
+    def allowed(self, owner: URIRef) -> dict[str, URIRef]:
+        return self.values.get(owner, {})
+
+    def key_of_kind(self, *kinds: URIRef) -> dict[str, URIRef]:
+        return {k: cls for k, (cls, kind) in self.keys.items() if kind in kinds}
+
+
+class SummaryReader:
+    """Turns one patient summary (a dict) into an RDF graph."""
+
+    def __init__(self, vocabulary: SummaryVocabulary):
+        self.v = vocabulary
+
+    def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
+        """One patient summary as RDF, or a PatientDataError naming the file, patient and field; whatever
+        shape the JSON has, never another exception."""
+        try:
+            return self._read(data, source, pointer)
+        except InputError:
+            raise
+        except Exception as exc:   # a value of a shape no check foresaw: named, never a traceback
+            pid = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+            raise PatientDataError(f"cannot be read ({type(exc).__name__}: {exc}); check the types of its values "
+                                   "against decision-spec section 6", source=source, patient=pid,
+                                   field=pointer or "/") from None
+
+    def _read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
+        if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
+            # a test case in the vignette format: {"id", "description", "patient", "expect"}
+            data, pointer = data["patient"], f"{pointer}/patient"
+        pid = data.get("id") if isinstance(data, dict) else None
+
+        def err(field_path: str):
+            def make(message: str) -> PatientDataError:
+                return PatientDataError(message, source=source, patient=pid if isinstance(pid, str) else None,
+                                        field=field_path)
+            return make
+
+        if not isinstance(data, dict):
+            raise PatientDataError("a patient summary must be a JSON object", source=source, field=pointer or "/")
+        if not isinstance(pid, str) or not pid.strip():
+            raise err(f"{pointer}/id")("the required key 'id' must be a non-empty string")
+        known = set(PATIENT_KEYS) | {k for k, (_, kind) in self.v.keys.items() if kind != KGR.Cause}
+        for key in data:
+            if key not in known:
+                raise err(f"{pointer}/{key}")(
+                    f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
+
+        g = Graph()
+        me = patient_iri(pid)
+        g.add((me, RDF.type, KGR.Patient))
+        g.add((me, KGR.patientId, Literal(pid)))
+        # the file's name, never the machine path it was read from (exports and stores travel)
+        record_source = f"{Path(source).name if source else ''}#{pointer}"
+
+        def add_record(prop: URIRef, cls: URIRef, local: str, ptr: str) -> URIRef:
+            rec = URIRef(f"{me}/{local}")
+            g.add((me, prop, rec))
+            g.add((rec, RDF.type, cls))
+            g.add((rec, KGR.sourceRecord, Literal(f"{record_source}{ptr}")))
+            return rec
+
+        def choose(value: Any, owner: URIRef, ptr: str, what: str) -> URIRef:
+            allowed = self.v.allowed(owner)
+            if not isinstance(value, str) or value not in allowed:
+                raise err(ptr)(f"{value!r} is not a valid {what}; allowed: {', '.join(sorted(allowed))}")
+            return allowed[value]
+
+        if "gestational_age_weeks" in data:
+            ga = data["gestational_age_weeks"]
+            if not is_number(ga):
+                raise err(f"{pointer}/gestational_age_weeks")(f"must be a number of weeks, not {ga!r}")
+            if number_problem(ga):
+                raise err(f"{pointer}/gestational_age_weeks")(number_problem(ga))
+            g.add((me, KGR.gestationalAgeWeeks, decimal_literal(ga)))
+        if "conception" in data:
+            g.add((me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception")))
+        if "causes" in data:
+            causes = data["causes"]
+            if not isinstance(causes, dict):
+                raise err(f"{pointer}/causes")("must be an object of cause: true/false")
+            allowed = self.v.key_of_kind(KGR.Cause)
+            for name, present in causes.items():
+                ptr = f"{pointer}/causes/{name}"
+                if name not in allowed:
+                    raise err(ptr)(f"unknown cause {name!r}; allowed: {', '.join(sorted(allowed))}")
+                if not isinstance(present, bool):
+                    raise err(ptr)("must be true (present) or false (known absent); leave the key out when not assessed")
+                rec = add_record(KGR.hasFinding, allowed[name], f"cause/{name}", f"/causes/{name}")
+                g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
+
+        for key, (cls, kind) in self.v.keys.items():
+            if key not in data or kind == KGR.Cause:
+                continue
+            value, ptr = data[key], f"{pointer}/{key}"
+            if kind == KGR.Symptom:
+                rec = add_record(KGR.hasFinding, cls, key, f"/{key}")
+                if value == "absent":
+                    g.add((rec, KGR.presence, KGR.Absent))
+                else:
+                    allowed = self.v.allowed(cls)
+                    if value not in allowed:
+                        raise err(ptr)(f"{value!r} is not a valid value; allowed: absent, {', '.join(sorted(allowed))}")
+                    g.add((rec, KGR.presence, KGR.Present))
+                    g.add((rec, KGR.severity, allowed[value]))
+            elif kind == KGR.Condition:
+                sub = choose(value, cls, ptr, key)
+                rec = add_record(KGR.hasFinding, sub, key, f"/{key}")
+                g.add((rec, KGR.presence, KGR.Present))
+            elif kind == KGR.ImagingResult:
+                rec = add_record(KGR.hasImagingResult, cls, key, f"/{key}")
+                g.add((rec, KGR.conclusion, choose(value, cls, ptr, f"{key} conclusion")))
+            elif kind == KGR.Measurement:
+                self._measurements(g, add_record, cls, key, value, ptr, err)
+            elif kind == KGR.MedicationUse:
+                self._medication(g, add_record, cls, key, value, ptr, err, choose)
+        return PatientInput(pid, me, g, source)
+
+    def _measurements(self, g, add_record, cls, key, value, ptr, err):
+        if not isinstance(value, list):
+            raise err(ptr)("must be a list of results")
+        for i, entry in enumerate(value):
+            eptr = f"{ptr}/{i}"
+            if not isinstance(entry, dict):
+                raise err(eptr)("a result must be an object with value and unit")
+            for f in entry:
+                if f not in MEASUREMENT_FIELDS:
+                    raise err(f"{eptr}/{f}")(f"unknown field {f!r}; allowed: {', '.join(MEASUREMENT_FIELDS)}")
+            if "value" not in entry and "interpretation" not in entry:
+                raise err(f"{eptr}/value")("a result needs a value (with its unit) or an interpretation")
+            rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
+            units = self.v.allowed(KGR.unit)
+            if "value" in entry:
+                if not is_number(entry["value"]):
+                    raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
+                if "unit" not in entry:
+                    raise err(f"{eptr}/unit")("a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed")
+                if number_problem(entry["value"]):
+                    raise err(f"{eptr}/value")(number_problem(entry["value"]))
+                g.add((rec, KGR.value, decimal_literal(entry["value"])))
+            if "unit" in entry:
+                if not isinstance(entry["unit"], str) or entry["unit"] not in units:
+                    raise err(f"{eptr}/unit")(f"unknown unit {entry['unit']!r}; allowed: {', '.join(sorted(units))}")
+                g.add((rec, KGR.unit, units[entry["unit"]]))
+            if "reference_low" in entry:
+                if "value" not in entry:
+                    raise err(f"{eptr}/reference_low")("a reference lower bound needs the result's value and unit")
+                if not is_number(entry["reference_low"]):
+                    raise err(f"{eptr}/reference_low")(f"must be a number in the result's unit, not {entry['reference_low']!r}")
+                if number_problem(entry["reference_low"]):
+                    raise err(f"{eptr}/reference_low")(number_problem(entry["reference_low"]))
+                g.add((rec, KGR.referenceLow, decimal_literal(entry["reference_low"])))
+            if "interpretation" in entry:
+                allowed = self.v.allowed(KGR.interpretation)
+                if not isinstance(entry["interpretation"], str) or entry["interpretation"] not in allowed:
+                    raise err(f"{eptr}/interpretation")(
+                        f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
+            if "time" in entry:
+                try:
+                    add_time(g, rec, parse_time(entry["time"]))
+                except ValueError as exc:
+                    raise err(f"{eptr}/time")(str(exc)) from None
+            if "status" in entry:
+                allowed = self.v.allowed(KGR.resultStatus)
+                if not isinstance(entry["status"], str) or entry["status"] not in allowed:
+                    raise err(f"{eptr}/status")(f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
+
+    def _medication(self, g, add_record, cls, key, value, ptr, err, choose):
+        if not isinstance(value, dict):
+            raise err(ptr)("must be an object with 'supervised' and/or 'symptom_course'")
+        for f in value:
+            if f not in MEDICATION_FIELDS:
+                raise err(f"{ptr}/{f}")(f"unknown field {f!r}; allowed: {', '.join(MEDICATION_FIELDS)}")
+        rec = add_record(KGR.hasMedicationUse, cls, key, f"/{key}")
+        if "supervised" in value:
+            if not isinstance(value["supervised"], bool):
+                raise err(f"{ptr}/supervised")("must be true (under medical supervision) or false (self-medication)")
+            g.add((rec, KGR.medicallySupervised, Literal(value["supervised"])))
+        if "symptom_course" in value:
+            g.add((rec, KGR.symptomCourse, choose(value["symptom_course"], KGR.symptomCourse,
+                                                  f"{ptr}/symptom_course", "symptom course")))

@@ -1,0 +1,105 @@
+"""Times as records write them: instants, or intervals when the precision is less than full.
+
+decision-spec section 4: "Times of different precision (a date, a year-month, a time without
+zone) are compared as intervals: a result whose whole interval lies after another's is the later
+one; only overlapping intervals tie". A time is read here into its earliest and latest possible
+instant (UTC); the rules compare ``kgr:effectiveTime`` (earliest) with ``kgr:effectiveTimeLatest``.
+
+A value without a time zone could be in any zone from UTC-12:00 to UTC+14:00, so its interval is
+widened by those offsets: nothing is assumed about where the record was made. This module only
+parses; it decides nothing about the guidance.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+
+UTC = _dt.timezone.utc
+
+
+#: The widest offsets a local time can have (ISO 8601 / IANA): a zone-less time lies in between.
+EARLIEST_ZONE = _dt.timedelta(hours=14)
+
+
+LATEST_ZONE = _dt.timedelta(hours=12)
+
+
+_TICK = _dt.timedelta(microseconds=1)
+
+
+_PATTERN = re.compile(
+    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
+    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d{1,9})?)?"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """A recorded time: its earliest and latest possible instant (equal for a full date-time with zone)."""
+
+    earliest: _dt.datetime
+    latest: _dt.datetime
+    text: str
+
+    @property
+    def precise(self) -> bool:
+        return self.earliest == self.latest
+
+    def before(self, other: "TimeInterval") -> bool:
+        """Whether this whole interval lies before the other's."""
+        return self.latest < other.earliest
+
+
+def parse_time(text: object) -> TimeInterval:
+    """A FHIR date / dateTime / instant (or the summary's ISO 8601 time) as an interval; ValueError says why not."""
+    if not isinstance(text, str):
+        raise ValueError("must be an ISO 8601 date or date-time string, e.g. 2026-11-20T09:00:00Z")
+    m = _PATTERN.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not an ISO 8601 date or date-time, e.g. 2026-11-20T09:00:00Z")
+    year = int(m["year"])
+    try:
+        if m["month"] is None:
+            start, end = _dt.datetime(year, 1, 1), _dt.datetime(year + 1, 1, 1)
+        elif m["day"] is None:
+            month = int(m["month"])
+            start = _dt.datetime(year, month, 1)
+            end = start + _dt.timedelta(days=calendar.monthrange(year, month)[1])
+        elif m["hour"] is None:
+            start = _dt.datetime(year, int(m["month"]), int(m["day"]))
+            end = start + _dt.timedelta(days=1)
+        else:
+            fraction = int(((m["fraction"] or ".0")[1:] + "000000")[:6])
+            start = _dt.datetime(year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]),
+                                 int(m["second"] or 0), fraction)
+            if m["zone"]:
+                zone = UTC if m["zone"] == "Z" else _zone(m["zone"])
+                instant = start.replace(tzinfo=zone)   # kept in its own zone, as recorded
+                if m["second"] is None:   # hh:mm: the whole minute
+                    return TimeInterval(instant, instant + _dt.timedelta(minutes=1) - _TICK, text)
+                return TimeInterval(instant, instant, text)
+            end = start + (_dt.timedelta(minutes=1) if m["second"] is None else _TICK)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{text!r} is not a valid date: {exc}") from None
+    # no time zone: the local interval, wherever on earth it was recorded
+    start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+    try:
+        return TimeInterval(start - EARLIEST_ZONE, end - _TICK + LATEST_ZONE, text)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too close to the ends of the calendar to be compared") from None
+
+
+def _zone(text: str) -> _dt.timezone:
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    if hours > 14 or minutes > 59:
+        raise ValueError(f"time zone {text} is out of range")
+    return _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes))
+
+
+def iso(moment: _dt.datetime) -> str:
+    return moment.isoformat()

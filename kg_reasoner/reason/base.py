@@ -1,0 +1,55 @@
+"""What both engines share: the engine interface (``Engine.session`` -> ``Derivation``), data problems
+from validation results, the patient's named graphs, owlrl's inconsistency triples, and the
+``Unsupported`` signal of a part outside the compiled subset.
+"""
+
+from __future__ import annotations
+
+from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
+
+from kg_reasoner.namespaces import ERR
+
+
+def problem_record(severity, focus, path, value, messages, source) -> dict:
+    """One validation result as a data problem naming the record and the field."""
+    return {
+        "severity": "violation" if severity == SH.Violation else "warning",
+        "record": str(source) if source is not None else str(focus),
+        "node": str(focus),
+        "field": str(path) if path is not None else None,
+        "value": str(value) if value is not None else None,
+        "message": "; ".join(sorted(str(m) for m in messages)),
+    }
+
+
+def problem_key(d: dict) -> tuple:
+    return d["node"], d["field"] or "", d["message"], d["value"] or ""
+
+
+def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
+    """The patient's asserted and inferred triples as two named graphs of one dataset: what is exported
+    (TriG, Turtle) and stored. An inferred link to one of the ontology's anonymous class expressions
+    (``<patient> a [ owl:intersectionOf (...) ]``) is left out: outside the ontology that blank node is
+    a fresh, undescribed node, so the export would not say what the store says (issue 12, item 12).
+    The rules saw it; the named classes it entails are kept."""
+    ds = Dataset()
+    a = ds.graph(URIRef(f"{patient}/graph/asserted"))
+    a.addN((s, p, o, a) for s, p, o in asserted)
+    own = {s for s, _, _ in asserted} | {s for s, _, _ in inferred}
+    i = ds.graph(URIRef(f"{patient}/graph/inferred"))
+    i.addN((s, p, o, i) for s, p, o in inferred if not (isinstance(o, BNode) and o not in own))
+    return ds, a, i
+
+
+class Unsupported(Exception):
+    pass
+
+
+#: Reflexive triples owlrl adds for every resource (x owl:sameAs x, ...): true and uninformative.
+TRIVIAL_REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
+
+
+def closure_errors(graph: Graph) -> list[str]:
+    """The inconsistencies owlrl wrote into a closure (its ErrorMessage triples: they do not raise)."""
+    return sorted(str(m) for e in graph.subjects(RDF.type, ERR.ErrorMessage) for m in graph.objects(e, ERR.error))

@@ -1,0 +1,295 @@
+"""The fast engine: the same ontology and the same shapes, executed faster.
+
+* OWL 2 RL: the closed ontology compiled into lookup tables, each patient's
+  triples pushed through the profile's instance rules (``owlrl_compiled``).
+* SHACL rules: each ``sh:SPARQLRule`` of ``shapes/`` runs on pyoxigraph with
+  ``$this`` substituted (SEP-0007 substitution, the SHACL pre-binding
+  semantics), shape by shape in ``sh:order``, each to its fixpoint, exactly in
+  pyshacl's schedule. A rule is re-run only when a predicate its WHERE clause
+  reads has gained a triple since its last run (a re-run could find nothing new
+  otherwise): the predicates are read from the parsed query, not written here.
+* SHACL validation: the Core constraint components the shapes use, evaluated
+  with pyshacl's own comparison helpers, and ``sh:SPARQLConstraint`` on
+  pyoxigraph. A shapes graph using anything else is validated with pyshacl.
+* Explanations: the very ``queries/*.rq`` of the reference engine, on pyoxigraph.
+
+One oxigraph store per process holds the ontology once (two named graphs); a
+patient's triples live in two named graphs of their own for the time of her
+assessment, every query sees only ``[ontology, her asserted, her inferred]``
+as its default graph, and the graphs are dropped afterwards. Nothing in this
+module names a class, property, rule or status of the guidance.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.reason.reference import owl_inferred_filter, reference_owl, reference_rules, reference_validation
+
+from kg_reasoner.reason.shacl_constraints import ConstraintChecker
+from kg_reasoner.reason.terms import Row, solutions
+
+from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.shacl_constraints import compile_validation_shapes
+from kg_reasoner.reason.shacl_rules import Rule, ANY_PREDICATE, with_oxigraph_constants
+from kg_reasoner.reason.terms import canonical_literal, from_ox, to_ox
+
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import Callable
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
+from kg_reasoner.resources import read_text
+
+
+ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology-rules")
+
+
+ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
+
+
+_NUMERIC = {str(XSD.decimal), str(XSD.integer)}
+
+
+_counter = itertools.count()
+
+
+_THIS = ox.Variable("this")
+
+
+@dataclass
+class FastResult:
+    asserted: list
+    inferred: list
+    inconsistencies: list[str]
+    violations: list[dict]
+    warnings: list[dict]
+    explanation: dict | None
+    #: Which implementation ran each stage: {"owl": "compiled" | "owlrl", "validation": "compiled" |
+    #: "pyshacl", "rules": "compiled" | "pyshacl", "explain": "pyoxigraph"}. A stage outside the
+    #: compiled subset falls back to the reference library, and says so here.
+    stages: dict
+
+    @property
+    def assessable(self) -> bool:
+        return not self.inconsistencies and not self.violations
+
+
+class FastEngine:
+    """Compiled once per knowledge base (and per process); ``reason`` one patient at a time."""
+
+    def __init__(self, kb):
+        self.kb = kb
+        self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
+        self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
+        try:
+            self.validation = compile_validation_shapes(kb.validation_shapes)
+        except Unsupported:
+            self.validation = None
+        self._ontology_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_RULES_GRAPH)
+                                for s, p, o in kb.rules_base if not isinstance(s, Literal)]
+        self._ontology_quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
+                                 for s, p, o in kb.ontology if not isinstance(s, Literal)]
+        self._new_store()
+        self._closure_types: dict = {}
+        for s, o in kb.rules_base.subject_objects(RDF.type):
+            self._closure_types.setdefault(s, set()).add(o)
+        self._closure_values: dict = {}
+        for s, p, o in kb.rules_base:
+            self._closure_values.setdefault((s, p), set()).add(o)
+        self._sup: dict = {}
+        for s, o in kb.rules_base.subject_objects(RDFS.subClassOf):
+            self._sup.setdefault(s, set()).add(o)
+        self._closure_set = frozenset(kb.closure)
+
+    #: Patients assessed on one store before it is replaced by a fresh one. oxigraph's in-memory
+    #: store never forgets a string it has seen: without this, memory and time per patient would
+    #: grow with the cohort (every patient mints new IRIs).
+    STORE_RENEWAL = 500
+
+    def _new_store(self) -> None:
+        self.store = ox.Store()
+        self.store.extend(self._ontology_quads)
+        self._uses = 0
+
+    @functools.lru_cache(maxsize=64)
+    def instances_of(self, targets: tuple) -> frozenset:
+        """The target classes and their subclasses."""
+        return frozenset(targets) | {s for s, sup in self._sup.items() if not sup.isdisjoint(targets)}
+
+    # ------------------------------------------------------------------
+    def reason(self, patient: URIRef, asserted: Graph, explain: Callable | None = None) -> FastResult:
+        asserted_triples = list(asserted)
+        asserted_set = set(asserted_triples)
+        if self.owl is not None and OwlRlTables.accepts(asserted_triples):
+            data, errors = self.owl.closure(asserted_triples)
+            stages = {"owl": "compiled"}
+            owl = [t for t in data if t not in asserted_set and t not in self._closure_set
+                   and owl_inferred_filter(None, t, ())]
+        else:
+            owl, errors = reference_owl(self.kb, asserted)
+            stages = {"owl": "owlrl"}
+        inconsistencies = sorted(errors)
+        if self._uses >= self.STORE_RENEWAL:
+            self._new_store()
+        self._uses += 1
+        n = next(_counter)
+        ga, gi = ox.NamedNode(f"urn:kg-reasoner:run:{n}:asserted"), ox.NamedNode(f"urn:kg-reasoner:run:{n}:inferred")
+        store = self.store
+        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples
+                     if not isinstance(s, Literal))
+        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
+        run = _PatientRun(self, ga, gi, asserted_triples, owl)
+        try:
+            violations: list[dict] = []
+            warnings: list[dict] = []
+            if not inconsistencies:
+                if self.validation is not None:
+                    violations, warnings = run.validate()
+                    stages["validation"] = "compiled"
+                else:
+                    violations, warnings = reference_validation(self.kb, asserted, owl)
+                    stages["validation"] = "pyshacl"
+            derived: list = []
+            if not inconsistencies and not violations:
+                if self.rule_shapes is not None:
+                    derived = run.apply_rules()
+                    stages["rules"] = "compiled"
+                else:
+                    rdf_derived = reference_rules(self.kb, asserted, owl)
+                    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in rdf_derived)
+                    derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
+                    stages["rules"] = "pyshacl"
+            # an inconsistent patient keeps no inferred graph (as in the reference engine)
+            inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
+            for s, p, o in derived:
+                t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
+                if t not in self._closure_set and t not in asserted_set:
+                    inferred.add(t)
+            explanation = explain(run.query) if explain is not None else None
+            if explain is not None:
+                stages["explain"] = "pyoxigraph"
+        finally:
+            store.clear_graph(ga)
+            store.clear_graph(gi)
+        return FastResult(asserted_triples, sorted(inferred), inconsistencies, violations, warnings, explanation,
+                          stages)
+
+
+class _PatientRun(ConstraintChecker):
+    """One patient's graphs in the store, and the compiled shapes run over them."""
+
+    def __init__(self, engine: FastEngine, ga, gi, asserted: list, owl: list):
+        self.e = engine
+        self.ga, self.gi = ga, gi
+        self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
+        self.version = 0
+        self.pred_version: dict = {}
+        self._literals: dict | None = None
+        # rdflib-side indexes of the patient's triples, for the Core constraint components
+        self.values: dict = {}
+        self.types: dict = {}
+        for s, p, o in itertools.chain(asserted, owl):
+            self.values.setdefault((s, p), set()).add(o)
+            if p == RDF.type:
+                self.types.setdefault(s, set()).add(o)
+
+    # -- queries ---------------------------------------------------------
+    def query(self, name: str, **bindings):
+        """Run the query queries/NAME.rq over the ontology and her two graphs (as the explanations do)."""
+        text = query_text(name)
+        default = [ONTOLOGY_GRAPH, self.ga, self.gi]
+        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
+        return [Row(sol, names) for sol, names in solutions(self.e.store.query(text, default_graph=default,
+                                                                                  substitutions=subs))]
+
+    def _construct(self, rule: Rule, this) -> list:
+        """The rule's CONSTRUCT for one focus node: its SELECT, then the template instantiated."""
+        subs = {_THIS: this} if rule.uses_this else None
+        out = []
+        literal, named = ox.Literal, ox.NamedNode
+        for sol in self.e.store.query(rule.text, default_graph=self.default, substitutions=subs):
+            row = [v for v in sol]
+            if rule.uses_this:
+                row[rule.this_index] = this
+            for s_, p_, o_ in rule.slots:
+                s = row[s_] if type(s_) is int else s_
+                p = row[p_] if type(p_) is int else p_
+                o = row[o_] if type(o_) is int else o_
+                if s is None or o is None or type(p) is not named or type(s) is literal:
+                    continue
+                out.append((s, p, o))
+        return out
+
+    def _focus(self, targets: list) -> list:
+        """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)."""
+        classes = self.e.instances_of(tuple(targets))
+        return sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
+
+    # -- SHACL rules ------------------------------------------------------
+    def apply_rules(self) -> list:
+        derived: list = []
+        seen: set = set()
+        for shape in self.e.rule_shapes:
+            while True:
+                shape_modified = False
+                for rule in shape.rules:
+                    focus = self._focus(shape.targets)
+                    while True:
+                        if not self._stale(rule):
+                            break
+                        rule.last_run = self.version
+                        new = []
+                        for f in focus:
+                            for t in self._construct(rule, to_ox(f)):
+                                if t not in seen and not self._present(t):
+                                    seen.add(t)
+                                    new.append(t)
+                        if not new:
+                            break
+                        self._add(new)
+                        derived.extend(new)
+                        shape_modified = True
+                if not shape_modified:
+                    break
+        for shape in self.e.rule_shapes:
+            for rule in shape.rules:
+                rule.last_run = -1
+        return derived
+
+    def _stale(self, rule: Rule) -> bool:
+        if rule.last_run < 0:
+            return True
+        if rule.reads == ANY_PREDICATE:
+            return self.version > rule.last_run
+        return any(self.pred_version.get(p, -1) > rule.last_run for p in rule.reads)
+
+    def _present(self, t) -> bool:
+        q = ox.Quad(t[0], t[1], t[2], self.gi)
+        if q in self.e.store:
+            return True
+        return any(ox.Quad(t[0], t[1], t[2], g) in self.e.store for g in (self.ga, ONTOLOGY_RULES_GRAPH))
+
+    def _add(self, triples: list) -> None:
+        self.version += 1
+        self.e.store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in triples)
+        for s, p, o in triples:
+            rp = URIRef(p.value)
+            self.pred_version[rp] = self.version
+            if rp == RDF.type:
+                self.types.setdefault(from_ox(s), set()).add(from_ox(o))
+
+
+
+
+
+
+@functools.lru_cache(maxsize=8)
+def fast_engine(kb) -> FastEngine:
+    return FastEngine(kb)
+
+
+@functools.lru_cache(maxsize=None)
+def query_text(name: str) -> str:
+    return read_text("queries", f"{name}.rq")

@@ -1,0 +1,250 @@
+"""The knowledge base: the guidance ontology closed once under OWL 2 RL, its shapes and rules, loaded
+from package data and cached on disk (HMAC-checked, private to the user).
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.reason.shacl_rules import compile_rule_shapes
+
+from kg_reasoner._version import __version__
+
+from kg_reasoner.reason.base import closure_errors
+
+import functools
+import hashlib
+import hmac
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+import owlrl
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from kg_reasoner.errors import OntologyError, UnreadableInputError
+from kg_reasoner.guidance import CORE_VALIDATION, PROGESTERONE, Guidance, public_id, read_document
+
+
+log = logging.getLogger(__name__)
+
+
+ONTOLOGY_GRAPH = URIRef("https://w3id.org/kg-reasoner/graph/ontology-closure")
+
+
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared(text: str):
+    return prepareQuery(text)
+
+
+class PreparedQueryGraph(Graph):
+    """An rdflib Graph that parses each distinct SPARQL text once.
+
+    pyshacl sends the same rule or constraint text for every focus node and
+    rdflib would parse it again each time (about 80% of the SHACL rules' run
+    time). Parsing is pure: the parsed query is reused, the evaluation is not.
+    """
+
+    def query(self, query_object, processor="sparql", result="sparql", initNs=None,  # noqa: N803
+              initBindings=None, use_store_provided=True, **kwargs):  # noqa: N803
+        if isinstance(query_object, str) and not initNs and not kwargs:
+            query_object = _prepared(query_object)
+        return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
+
+
+def _parse_documents(docs, into: Graph) -> None:
+    for doc in docs:
+        try:
+            text = read_document(doc)
+            into.parse(data=text, format="turtle", publicID=public_id(doc))
+        except Exception as exc:
+            raise UnreadableInputError(f"is not a readable Turtle file of the guidance: {exc}", source=doc) from None
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeBase:
+    """The ontology (asserted and closed) and the two shape graphs."""
+
+    ontology: Graph
+    closure: Graph
+    reasoning_base: Graph
+    rules_base: Graph
+    validation_shapes: Graph
+    rule_shapes: Graph
+    #: The SHACL rules compiled for the fast engine (None: it runs them with pySHACL).
+    rule_programs: list | None = None
+
+
+
+
+def cache_dir() -> Path | None:
+    """Where the closed knowledge base is cached: $KG_REASONER_CACHE_DIR, else
+    $XDG_CACHE_HOME/kg-reasoner or ~/.cache/kg-reasoner. KG_REASONER_CACHE_DIR= (empty) disables it."""
+    configured = os.environ.get("KG_REASONER_CACHE_DIR")
+    if configured == "":
+        return None
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg-reasoner"
+
+
+def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
+    """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache 5 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h.update(f"\0guidance {guidance.name}\0".encode())
+    user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
+    for part, docs in (("ontology", guidance.ontology_documents(with_reference_table=not reference_table)),
+                       ("validation", CORE_VALIDATION), ("rules", guidance.rule_documents()), ("user", user)):
+        h.update(f"\0{part}\0".encode())
+        for doc in docs:
+            try:
+                h.update(f"\0{doc}\0".encode() + read_document(doc).encode())
+            except (OSError, ValueError):
+                h.update(f"\0{doc}\0unreadable".encode())   # _build reports it
+    return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=8)
+def load_knowledge_base(reference_table: str | None = None, extra_ontology: tuple[str, ...] = (),
+                        guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
+    """Load and close the ontology once per process and configuration, from the on-disk cache when
+    it holds this exact configuration (see cache_dir()).
+
+    ``guidance``: the guidance module loaded on the core (default: the bundled progesterone guidance);
+    ``reference_table`` replaces its default reference table;
+    ``extra_ontology`` adds Turtle files (e.g. a guidance extension) beside it.
+    Imports are resolved from the bundled files only: nothing is fetched.
+    """
+    folder = cache_dir()
+    path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology, guidance)}.pickle" if folder else None
+    key = _cache_secret(folder) if folder else None
+    if path is not None and key is not None and path.is_file():
+        kb = _read_cache(path, key)
+        if kb is not None:
+            return kb
+    kb = _build_knowledge_base(reference_table, extra_ontology, guidance)
+    if path is not None and key is not None:
+        try:
+            payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:   # mode 0600
+                fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
+            os.replace(fh.name, path)
+        except OSError as exc:   # a read-only home still works, only slower
+            log.info("cannot write the knowledge-base cache %s: %s", path, exc)
+    return kb
+
+
+#: The integrity tag in front of each cache file: HMAC-SHA256 under the cache directory's own secret key.
+_TAG = hashlib.sha256().digest_size
+
+
+def _private(path: Path, kind: str) -> bool:
+    """Owned by the current user and neither group- nor world-writable (nor readable, for the key)."""
+    if not hasattr(os, "getuid"):       # no POSIX owners (Windows): the user's profile protects it
+        return True
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        log.warning("kg-reasoner: the knowledge-base cache %s %s is not private to this user (owner %s, mode %o); "
+                    "it is not used: remove it or set KG_REASONER_CACHE_DIR", kind, path, st.st_uid,
+                    st.st_mode & 0o777)
+        return False
+    return True
+
+
+def _cache_secret(folder: Path) -> bytes | None:
+    """The cache directory's secret key (created 0700 / 0600 on first use), or None when the directory or
+    its key is not private to this user: a cache anyone else can write is never loaded."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.stat()
+        if hasattr(os, "getuid") and st.st_uid == os.getuid() and st.st_mode & 0o077:
+            folder.chmod(0o700)    # ours but open (an older version, a umask): closed; its files are still verified
+        if not _private(folder, "directory"):
+            return None
+        key_file = folder / "cache.key"
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+        if not _private(key_file, "key"):
+            return None
+        key = key_file.read_bytes()
+        return key if len(key) == 32 else None
+    except OSError as exc:
+        log.info("no knowledge-base cache in %s: %s", folder, exc)
+        return None
+
+
+def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
+    """The cached knowledge base, only if the file is private to this user and its integrity tag verifies
+    under the directory's key: a planted or altered file is never unpickled."""
+    try:
+        if not _private(path, "file"):
+            return None
+        data = path.read_bytes()
+        tag, payload = data[:_TAG], data[_TAG:]
+        if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
+            log.warning("kg-reasoner: the knowledge-base cache file %s fails its integrity check; it is rebuilt", path)
+            return None
+        kb = pickle.loads(payload)
+        return kb if isinstance(kb, KnowledgeBase) else None
+    except Exception as exc:  # a damaged cache file is rebuilt, never trusted
+        log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
+        return None
+
+
+def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...],
+                          guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
+    onto = Graph()
+    _parse_documents(guidance.ontology_documents(with_reference_table=not reference_table), onto)
+    user_files = ([reference_table] if reference_table else []) + list(extra_ontology)
+    for f in user_files:
+        try:
+            onto.parse(f, format="turtle")
+        except Exception as exc:
+            raise UnreadableInputError(f"is not a readable Turtle ontology file: {exc}", source=str(f)) from None
+    closure = Graph()
+    for t in onto:
+        closure.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    errors = closure_errors(closure)
+    if errors:
+        raise OntologyError("the ontology is inconsistent under OWL 2 RL: " + "; ".join(errors))
+    reasoning_base = Graph()
+    reasoning_base.addN((s, p, o, reasoning_base) for s, p, o in closure if _reasoning_relevant(closure, s, p, o))
+    rules_base = Graph()
+    rules_base.addN((s, p, o, rules_base) for s, p, o in closure if _rules_relevant(s, p, o))
+    validation, rules = Graph(), Graph()
+    _parse_documents(CORE_VALIDATION, validation)
+    _parse_documents(guidance.rule_documents(), rules)
+    return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules, compile_rule_shapes(rules))
+
+
+_ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))
+
+
+def _rules_relevant(s, p, o) -> bool:
+    """Whether a triple of the ontology closure can matter to the SHACL shapes: everything but
+    reflexive triples and documentation (definitions, comments, cross-references). Labels and the
+    guidance's own annotations (codes, summary keys, evidence classes, ...) stay: the rules read them."""
+    if s == o:
+        return False
+    return not (p in (RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES))
+
+
+def _reasoning_relevant(closure: Graph, s, p, o) -> bool:
+    """Whether a triple of the ontology closure can take part in OWL-RL inference about a patient.
+
+    Left out: reflexive triples owlrl adds for every resource (x owl:sameAs x, C rdfs:subClassOf C, ...)
+    and annotations (labels, definitions, cross-references, source sentences). Neither can derive a
+    triple about a patient's nodes, and without them owlrl's per-patient closure is about twice as fast.
+    ``tests/test_engine.py`` checks that the patient inferences are identical with the full closure.
+    """
+    return _rules_relevant(s, p, o) and p != RDFS.label and (p, RDF.type, OWL.AnnotationProperty) not in closure

@@ -1,0 +1,388 @@
+"""OWL 2 RL for one patient, specialised once to a closed ontology.
+
+owlrl re-scans the whole graph (ontology closure included) on every cycle to
+find the few triples a patient adds. Here the ontology's closure is read once
+into lookup tables (superclasses, super-properties, inverses, domains and
+ranges, restrictions, intersections, unions, disjointness, characteristics),
+and each patient's triples are pushed through the instance-level rules of the
+OWL 2 RL profile (tables 4-7: eq-*, prp-*, cls-*, cax-*, and dt-type2 /
+dt-not-type) with a work queue: a new triple is joined with the patient's
+triples and the closure, nothing else is ever visited.
+
+The rules are the profile's, not the guidance's: editing the ontology
+changes the tables, never this code. Error messages are owlrl's own texts,
+so both engines report an inconsistency identically.
+
+Two things make a closure unsuitable, and ``compile_owlrl`` then returns
+``None`` (the caller runs owlrl instead):
+  * the ontology uses an axiom this module does not implement
+    (``UNSUPPORTED_PREDICATES``, ``UNSUPPORTED_TYPES``);
+and ``OwlRlTables.accepts`` is false for a patient graph that carries schema
+triples of its own (``rdfs:subClassOf``, ``owl:Restriction``, ...): such a
+patient is reasoned with owlrl.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+from owlrl.DatatypeHandling import AltXSDToPYTHON
+from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
+from rdflib import BNode, Graph, Literal
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS
+
+
+TYPE, SAME, DIFF = RDF.type, OWL.sameAs, OWL.differentFrom
+
+
+#: Ontology axioms this module does not implement: a closure using them is reasoned with owlrl.
+UNSUPPORTED_PREDICATES = frozenset({OWL.propertyChainAxiom, OWL.hasKey, OWL.maxCardinality,
+                                    OWL.maxQualifiedCardinality, OWL.sourceIndividual,
+                                    OWL.propertyDisjointWith})
+
+
+UNSUPPORTED_TYPES = frozenset({OWL.AllDisjointProperties, OWL.NegativePropertyAssertion})
+
+
+#: Predicates and types that make a triple a schema statement rather than a fact about an individual.
+_SCHEMA_NAMESPACES = (str(OWL), str(RDFS))
+
+
+_INDIVIDUAL_PREDICATES = frozenset({SAME, DIFF, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy,
+                                    OWL.versionInfo})
+
+
+_INDIVIDUAL_TYPES = frozenset({OWL.Thing, OWL.NamedIndividual})
+
+
+_DATATYPES = frozenset(OWL_RL_Datatypes)
+
+
+def _identity(v):
+    return v
+
+
+class _TripleIndex:
+    """Triples with the five lookups the rules join on."""
+
+    def __init__(self):
+        self.triples: set = set()
+        self.sp: dict = defaultdict(set)      # (s, p) -> objects
+        self.po: dict = defaultdict(set)      # (p, o) -> subjects
+        self.s_any: dict = defaultdict(set)   # s -> (p, o)
+        self.o_any: dict = defaultdict(set)   # o -> (s, p)
+        self.p_any: dict = defaultdict(set)   # p -> (s, o)
+
+    def index(self, s, p, o) -> None:
+        self.triples.add((s, p, o))
+        self.sp[(s, p)].add(o)
+        self.po[(p, o)].add(s)
+        self.s_any[s].add((p, o))
+        self.o_any[o].add((s, p))
+        self.p_any[p].add((s, o))
+
+
+class OwlRlTables(_TripleIndex):
+    """The closed ontology as lookup tables for the instance-level OWL 2 RL rules."""
+
+    def __init__(self, tbox: Graph):
+        super().__init__()     # the closure as indexes, for joins of a patient triple with an ontology triple
+        g = tbox
+        self.sup: dict = defaultdict(set)
+        self.spo: dict = defaultdict(set)
+        self.dom: dict = defaultdict(set)
+        self.rng: dict = defaultdict(set)
+        self.inv: dict = defaultdict(set)
+        self.characteristics: dict = defaultdict(set)
+        self.inters: dict = {}
+        self.member_inters: dict = defaultdict(set)
+        self.member_unions: dict = defaultdict(set)
+        self.svf_by_prop: dict = defaultdict(set)
+        self.svf_by_class: dict = defaultdict(set)
+        self.hv_by_r: dict = defaultdict(set)
+        self.hv_by_pv: dict = defaultdict(set)
+        self.avf_by_r: dict = defaultdict(set)
+        self.avf_by_prop: dict = defaultdict(set)
+        self.disjoint: dict = defaultdict(set)      # class -> {(c1, c2) as the axiom orders them}
+        self.complement: dict = defaultdict(set)
+        self.all_different: list[list] = []
+        for s, p, o in g:
+            self.index(s, p, o)
+            if p == RDFS.subClassOf and s != o:
+                self.sup[s].add(o)
+            elif p == OWL.equivalentClass and s != o:
+                self.sup[s].add(o)
+                self.sup[o].add(s)
+            elif p == RDFS.subPropertyOf and s != o:
+                self.spo[s].add(o)
+            elif p == OWL.equivalentProperty and s != o:
+                self.spo[s].add(o)
+                self.spo[o].add(s)
+            elif p == RDFS.domain:
+                self.dom[s].add(o)
+            elif p == RDFS.range:
+                self.rng[s].add(o)
+            elif p == OWL.inverseOf:
+                self.inv[s].add(o)
+                self.inv[o].add(s)
+            elif p == OWL.intersectionOf:
+                members = list(Collection(g, o))
+                self.inters[s] = members
+                for m in members:
+                    self.member_inters[m].add(s)
+            elif p == OWL.unionOf:
+                for m in Collection(g, o):
+                    self.member_unions[m].add(s)
+            elif p == OWL.disjointWith:
+                self.disjoint[s].add((s, o))
+                self.disjoint[o].add((s, o))
+            elif p == OWL.complementOf:
+                self.complement[s].add((s, o))
+                self.complement[o].add((s, o))
+            elif p == TYPE and o in (OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.SymmetricProperty,
+                                     OWL.TransitiveProperty, OWL.IrreflexiveProperty, OWL.AsymmetricProperty):
+                self.characteristics[o].add(s)
+            elif p == TYPE and o == OWL.AllDisjointClasses:
+                for lst in g.objects(s, OWL.members):
+                    classes = list(Collection(g, lst))
+                    for i, c1 in enumerate(classes[:-1]):
+                        for c2 in classes[i + 1:]:
+                            self.disjoint[c1].add((c1, c2))
+                            self.disjoint[c2].add((c1, c2))
+            elif p == TYPE and o == OWL.AllDifferent:
+                for lst in [*g.objects(s, OWL.members), *g.objects(s, OWL.distinctMembers)]:
+                    self.all_different.append(list(Collection(g, lst)))
+        for r, p in g.subject_objects(OWL.onProperty):
+            for y in g.objects(r, OWL.someValuesFrom):
+                self.svf_by_prop[p].add((r, y))
+                self.svf_by_class[y].add((r, p))
+            for v in g.objects(r, OWL.hasValue):
+                self.hv_by_r[r].add((p, v))
+                self.hv_by_pv[(p, v)].add(r)
+            for y in g.objects(r, OWL.allValuesFrom):
+                self.avf_by_r[r].add((p, y))
+                self.avf_by_prop[p].add((r, y))
+        self.functional = self.characteristics[OWL.FunctionalProperty]
+        self.inverse_functional = self.characteristics[OWL.InverseFunctionalProperty]
+        self.symmetric = self.characteristics[OWL.SymmetricProperty]
+        self.transitive = self.characteristics[OWL.TransitiveProperty]
+        self.irreflexive = self.characteristics[OWL.IrreflexiveProperty]
+        self.asymmetric = self.characteristics[OWL.AsymmetricProperty]
+        self.different_members = {m for lst in self.all_different for m in lst}
+
+    @staticmethod
+    def accepts(asserted: Iterable) -> bool:
+        """Whether a patient's triples are facts about individuals only (no schema of their own)."""
+        for _s, p, o in asserted:
+            if isinstance(p, BNode):
+                return False
+            if str(p).startswith(_SCHEMA_NAMESPACES) and p not in _INDIVIDUAL_PREDICATES:
+                return False
+            if p == TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
+                return False
+            if p in (RDF.first, RDF.rest):
+                return False
+        return True
+
+    # ------------------------------------------------------------------
+    def closure(self, asserted: Iterable) -> tuple[set, list[str]]:
+        """The triples OWL 2 RL derives from the patient's triples and the closure (the
+        asserted triples included, generalized triples too), and owlrl's error messages."""
+        return _Run(self).run(asserted)
+
+
+class _Run(_TripleIndex):
+    """One patient's forward chaining: a work queue of new triples."""
+
+    def __init__(self, t: OwlRlTables):
+        super().__init__()
+        self.t = t
+        self.queue: list = []
+        self.errors: list[str] = []
+
+    # -- the data: closure + patient triples --------------------------------
+    def has(self, triple) -> bool:
+        return triple in self.triples or triple in self.t.triples
+
+    def objs(self, s, p):
+        return self.sp.get((s, p), set()) | self.t.sp.get((s, p), set())
+
+    def subjs(self, p, o):
+        return self.po.get((p, o), set()) | self.t.po.get((p, o), set())
+
+    def types(self, x):
+        return self.objs(x, TYPE)
+
+    def add(self, s, p, o) -> None:
+        triple = (s, p, o)
+        if isinstance(p, Literal) or triple in self.triples or triple in self.t.triples:
+            return
+        self.index(s, p, o)
+        self.queue.append(triple)
+
+    def error(self, message: str) -> None:
+        if message not in self.errors:
+            self.errors.append(message)
+
+    # -- the run ------------------------------------------------------------
+    def run(self, asserted: Iterable) -> tuple[set, list[str]]:
+        asserted = list(asserted)
+        for s, p, o in asserted:
+            self.add(s, p, o)
+        self._datatypes(asserted)
+        while self.queue:
+            self._fire(self.queue.pop())
+        return self.triples, self.errors
+
+    def _datatypes(self, asserted) -> None:
+        """dt-type2 and dt-not-type for the patient's literals, as owlrl does them."""
+        for _s, _p, lt in asserted:
+            if isinstance(lt, Literal) and lt.datatype in _DATATYPES:
+                self.add(lt, TYPE, lt.datatype)
+                for dt in OWL_Datatype_Subsumptions.get(lt.datatype, ()):
+                    self.add(lt, TYPE, dt)
+                try:
+                    AltXSDToPYTHON.get(lt.datatype, _identity)(str(lt))
+                except ValueError:
+                    self.error(f"Lexical value of the literal '{lt}' does not match its datatype ({lt.datatype})")
+
+    def _fire(self, triple) -> None:
+        s, p, o = triple
+        t = self.t
+        add = self.add
+        # prp-dom, prp-rng, prp-spo1, prp-inv1/2, prp-symp
+        for c in t.dom.get(p, ()):
+            add(s, TYPE, c)
+        for c in t.rng.get(p, ()):
+            add(o, TYPE, c)
+        for p2 in t.spo.get(p, ()):
+            add(s, p2, o)
+        for q in t.inv.get(p, ()):
+            add(o, q, s)
+        if p in t.symmetric:
+            add(o, p, s)
+        # prp-fp, prp-ifp
+        if p in t.functional:
+            for y2 in self.objs(s, p):
+                if y2 != o:
+                    add(o, SAME, y2)
+                    add(y2, SAME, o)
+        if p in t.inverse_functional:
+            for x2 in self.subjs(p, o):
+                if x2 != s:
+                    add(s, SAME, x2)
+                    add(x2, SAME, s)
+        # prp-irp, prp-asyp, prp-trp
+        if p in t.irreflexive and s == o:
+            self.error(f"Irreflexive property used on {s} with {p}")
+        if p in t.asymmetric and self.has((o, p, s)):
+            self.error(f"Erroneous usage of asymmetric property {p} on {s} and {o}")
+            self.error(f"Erroneous usage of asymmetric property {p} on {o} and {s}")
+        if p in t.transitive:
+            for z in self.objs(o, p):
+                add(s, p, z)
+            for w in self.subjs(p, s):
+                add(w, p, o)
+        # cls-svf1/2 (first premise), cls-hv2, cls-avf (second premise)
+        for r, y in t.svf_by_prop.get(p, ()):
+            if y == OWL.Thing or y in self.types(o):
+                add(s, TYPE, r)
+        for r in t.hv_by_pv.get((p, o), ()):
+            add(s, TYPE, r)
+        for r, y in t.avf_by_prop.get(p, ()):
+            if r in self.types(s):
+                add(o, TYPE, y)
+        # eq-rep-s/p/o with an existing sameAs
+        for z in self.objs(s, SAME):
+            if z != s:
+                add(z, p, o)
+        for z in self.objs(o, SAME):
+            if z != o:
+                add(s, p, z)
+        for z in self.objs(p, SAME):
+            if z != p:
+                add(s, z, o)
+        if p == TYPE:
+            self._type(s, o)
+        elif p == SAME:
+            self._same(s, o)
+        elif p == DIFF:
+            for a, b in ((s, o), (o, s)):
+                if self.has((a, SAME, b)):
+                    self.error(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: "
+                               f"({a}, {b})")
+
+    def _type(self, x, c) -> None:
+        t = self.t
+        add = self.add
+        if c == OWL.Nothing:
+            self.error(f"{x} is defined of type 'Nothing'")
+        for c2 in t.sup.get(c, ()):                     # cax-sco, cax-eqc
+            add(x, TYPE, c2)
+        for ci in t.inters.get(c, ()):                  # cls-int2
+            add(x, TYPE, ci)
+        if c in t.member_inters:                        # cls-int1
+            types = self.types(x)
+            for inter in t.member_inters[c]:
+                if all(ci in types for ci in t.inters[inter]):
+                    add(x, TYPE, inter)
+        for u in t.member_unions.get(c, ()):            # cls-uni
+            add(x, TYPE, u)
+        for r, p in t.svf_by_class.get(c, ()):          # cls-svf1 (second premise)
+            for u in self.subjs(p, x):
+                add(u, TYPE, r)
+        for p, v in t.hv_by_r.get(c, ()):               # cls-hv1
+            add(x, p, v)
+        for p, y in t.avf_by_r.get(c, ()):              # cls-avf (first premise)
+            for v in self.objs(x, p):
+                add(v, TYPE, y)
+        if c in t.disjoint or c in t.complement:        # cax-dw, cax-adc, cls-com
+            types = self.types(x)
+            for c1, c2 in t.disjoint.get(c, ()):
+                if c1 in types and c2 in types:
+                    self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
+            for c1, c2 in t.complement.get(c, ()):
+                if c1 in types and c2 in types:
+                    # owlrl's message names the second class where the element belongs
+                    self.error(f"Violation of complementarity for classes {c1} and {c2} on element {c2}")
+
+    def _same(self, x, y) -> None:
+        add = self.add
+        add(y, SAME, x)                                 # eq-sym
+        for z in self.objs(y, SAME):                    # eq-trans
+            add(x, SAME, z)
+        for w in self.subjs(SAME, x):
+            add(w, SAME, y)
+        for pp, oo in list(self.s_any.get(x, ())) + list(self.t.s_any.get(x, ())):   # eq-rep-s
+            add(y, pp, oo)
+        for ss, oo in list(self.p_any.get(x, ())) + list(self.t.p_any.get(x, ())):   # eq-rep-p
+            add(ss, y, oo)
+        for ss, pp in list(self.o_any.get(x, ())) + list(self.t.o_any.get(x, ())):   # eq-rep-o
+            add(ss, pp, y)
+        if self.has((x, DIFF, y)) or self.has((y, DIFF, x)):                          # eq-diff1
+            self.error(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({x}, {y})")
+        if x in self.t.different_members and x != y:                                   # eq-diff2/3
+            for members in self.t.all_different:
+                # owlrl compares the pairs (i, j) with i < j < n-1 of each list; so does this
+                for i in range(0, len(members) - 1):
+                    for j in range(i + 1, len(members) - 1):
+                        zi, zj = members[i], members[j]
+                        if zi != zj and (self.has((zi, SAME, zj)) or self.has((zj, SAME, zi))):
+                            self.error(f"'sameAs' and 'AllDifferent' cannot be used on the same subject-object "
+                                       f"pair: ({zi}, {zj})")
+
+
+def compile_owlrl(tbox: Graph) -> OwlRlTables | None:
+    """Lookup tables for ``tbox`` (a closed ontology), or None when it uses an axiom this module
+    does not implement (the caller then reasons with owlrl)."""
+    for p in UNSUPPORTED_PREDICATES:
+        if next(tbox.triples((None, p, None)), None) is not None:
+            return None
+    for c in UNSUPPORTED_TYPES:
+        if next(tbox.triples((None, TYPE, c)), None) is not None:
+            return None
+    return OwlRlTables(tbox)
+
+
+__all__ = ["OwlRlTables", "compile_owlrl", "UNSUPPORTED_PREDICATES", "UNSUPPORTED_TYPES"]

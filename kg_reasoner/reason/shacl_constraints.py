@@ -1,0 +1,285 @@
+"""SHACL Core constraint components and ``sh:SPARQLConstraint`` compiled for the fast engine, checked with
+pySHACL's own comparison helpers. A shapes graph outside this subset raises ``Unsupported`` and is
+validated by pySHACL: nothing is ever silently left unchecked.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.reason.base import problem_key, problem_record
+
+import pyoxigraph as ox
+from kg_reasoner.reason.terms import canonical_literal, from_ox, solutions, to_ox
+
+from kg_reasoner.reason.base import Unsupported
+
+from kg_reasoner.reason.terms import prefix_block
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from pyshacl.rdfutil.compare import compare_literal
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+
+_OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
+
+
+_PROPERTY_KEYS = {SH.path, SH.minCount, SH.maxCount, SH.datatype, SH.minLength, SH.node, SH.minInclusive,
+                  SH.maxInclusive, SH["class"], SH.nodeKind, SH["in"], SH.message, SH.severity, SH.name,
+                  SH.description}
+
+
+_NODE_KEYS = {SH.targetClass, SH.property, SH.sparql, SH.severity, SH.message, SH["or"], SH.datatype,
+              SH.name, SH.description, SH.rule, SH.order}
+
+
+
+
+@dataclass
+class Shape:
+    node: Any
+    path: Any = None
+    severity: Any = SH.Violation
+    messages: list = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    properties: list = field(default_factory=list)
+    ors: list = field(default_factory=list)
+    sparql: list = field(default_factory=list)     # (query text, messages)
+    targets: list = field(default_factory=list)
+
+
+def compile_validation_shapes(shapes: Graph) -> list[Shape]:
+    cache: dict = {}
+
+    def shape(node, is_property: bool) -> Shape:
+        if node in cache:
+            return cache[node]
+        keys = {p for p in shapes.predicates(node) if str(p).startswith(str(SH))}
+        allowed = _PROPERTY_KEYS if is_property else _NODE_KEYS
+        if keys - allowed:
+            raise Unsupported(f"shape {node} uses {sorted(keys - allowed)[0]}")
+        s = Shape(node, severity=shapes.value(node, SH.severity) or SH.Violation,
+                   messages=[m for m in shapes.objects(node, SH.message)],
+                   targets=list(shapes.objects(node, SH.targetClass)))
+        cache[node] = s
+        if is_property:
+            s.path = shapes.value(node, SH.path)
+            if not isinstance(s.path, URIRef):
+                raise Unsupported(f"property shape {node} has a complex path")
+        for key in (SH.minCount, SH.maxCount, SH.datatype, SH.minLength, SH.minInclusive, SH.maxInclusive,
+                    SH["class"], SH.nodeKind):
+            values = list(shapes.objects(node, key))
+            if len(values) > 1:
+                raise Unsupported(f"shape {node} has several {key}")
+            if values:
+                s.params[key] = values[0]
+        if (node, SH["in"], None) in shapes:
+            s.params[SH["in"]] = set(Collection(shapes, shapes.value(node, SH["in"])))
+        if (node, SH.node, None) in shapes:
+            s.params[SH.node] = [shape(n, False) for n in shapes.objects(node, SH.node)]
+        for lst in shapes.objects(node, SH["or"]):
+            s.ors.append([shape(m, (m, SH.path, None) in shapes) for m in Collection(shapes, lst)])
+        for p in shapes.objects(node, SH.property):
+            s.properties.append(shape(p, True))
+        for c in shapes.objects(node, SH.sparql):
+            text = shapes.value(c, SH.select)
+            if text is None or (c, SH.deactivated, Literal(True)) in shapes or \
+                    any(v in str(text) for v in ("$shapesGraph", "$currentShape", "$PATH", "$path")):
+                raise Unsupported(f"SPARQL constraint {c} of {node}")
+            s.sparql.append((prefix_block(shapes, c) + str(text), list(shapes.objects(c, SH.message))))
+        return s
+
+    # targets other than sh:targetClass select focus nodes this validator would never visit: such a
+    # shapes graph is validated by pyshacl (never silently unchecked)
+    for target in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target):
+        for n in shapes.subjects(target, None):
+            raise Unsupported(f"shape {n} uses {target}")
+    # a constraint component the shapes graph declares itself (SHACL-SPARQL, section 6): its parameters
+    # are not in the sh: namespace, so they would pass the key check below unseen
+    for component in shapes.subjects(RDF.type, SH.ConstraintComponent):
+        raise Unsupported(f"the shapes graph declares the constraint component {component}")
+    if (None, SH.parameter, None) in shapes:
+        raise Unsupported("the shapes graph declares a constraint component parameter")
+    shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    for n in shape_nodes:
+        if (n, RDF.type, RDFS.Class) in shapes or (n, RDF.type, _OWL_CLASS) in shapes:
+            raise Unsupported(f"shape {n} is also a class (an implicit class target)")
+    top = [shape(n, False) for n in set(shapes.subjects(SH.targetClass, None))]
+    for s in top:
+        _check_messages(s)
+    return top
+
+
+def _check_messages(s: Shape) -> None:
+    """Every result the fast validator reports carries the shapes' own sh:message (pyshacl's generic
+    messages are not reproduced): a shape that would need one is validated by pyshacl."""
+    has_core = bool(s.ors) or any(k in s.params for k in _PROPERTY_KEYS)
+    if has_core and not s.messages:
+        raise Unsupported(f"shape {s.node} has no sh:message")
+    for p in s.properties:
+        if not p.messages:
+            raise Unsupported(f"property shape {p.node} has no sh:message")
+    for _text, messages in s.sparql:
+        if not messages and not s.messages:
+            raise Unsupported(f"a SPARQL constraint of {s.node} has no sh:message")
+
+
+def _format(msg: str, bound: dict) -> str:
+    import re
+    for var, val in bound.items():
+        msg = re.sub("{{[?$]{}}}".format(var), str(val), msg)
+    return msg
+
+
+def _datatype_ok(v, dt) -> bool:
+    if not isinstance(v, Literal):
+        return False
+    if v.datatype == dt:
+        if getattr(v, "ill_typed", None) is True:
+            return False
+        value = v.value
+        if dt == XSD.string:
+            return isinstance(value, (str, bytes))
+        return value is not None
+    return v.datatype is None and v.language is None and dt == XSD.string
+
+
+def _min_length_ok(v, n) -> bool:
+    return not isinstance(v, BNode) and len(str(v)) >= int(n)
+
+
+def _range_ok(v, bound, ok: Callable[[int], bool]) -> bool:
+    if not isinstance(v, Literal):
+        return False
+    if isinstance(bound.value, str) != isinstance(v.value, str):
+        return False
+    try:
+        return ok(compare_literal(v, bound))
+    except (TypeError, NotImplementedError):
+        return False
+
+
+def _min_inclusive_ok(v, bound) -> bool:
+    return _range_ok(v, bound, lambda c: c >= 0)
+
+
+def _max_inclusive_ok(v, bound) -> bool:
+    return _range_ok(v, bound, lambda c: c <= 0)
+
+
+def _node_kind_ok(v, kind) -> bool:
+    kinds = {SH.IRI: (URIRef,), SH.BlankNode: (BNode,), SH.Literal: (Literal,),
+             SH.BlankNodeOrIRI: (BNode, URIRef), SH.IRIOrLiteral: (URIRef, Literal),
+             SH.BlankNodeOrLiteral: (BNode, Literal)}
+    return isinstance(v, kinds.get(kind, ()))
+
+
+_SOURCE_RECORD = URIRef("https://w3id.org/kg-reasoner/ontology#sourceRecord")
+
+
+class ConstraintChecker:
+    """The compiled validation, run over one patient's indexes (mixed into the fast engine's patient run).
+
+    It needs of its host: ``e`` (the engine: ``validation``, ``_closure_values``, ``_closure_types``,
+    ``instances_of``), ``values`` and ``types`` (the patient's (node, predicate) -> values and
+    node -> types indexes) and ``_focus(targets)`` (the instances of the target classes)."""
+
+    # -- SHACL validation -------------------------------------------------
+    def _values(self, node, path) -> set:
+        return self.values.get((node, path), set()) | self.e._closure_values.get((node, path), set())
+
+    def _types_of(self, node) -> set:
+        return self.types.get(node, set()) | self.e._closure_types.get(node, set())
+
+    def validate(self) -> tuple[list[dict], list[dict]]:
+        results: list[tuple] = []
+        for shape in self.e.validation:
+            for focus in self._focus(shape.targets):
+                results.extend(self._results(shape, focus))
+        violations, warnings = [], []
+        for severity, focus, path, value, messages in results:
+            source = next(iter(self._values(focus, _SOURCE_RECORD)), None)
+            item = problem_record(severity, focus, path, value, messages, source)
+            (violations if severity == SH.Violation else warnings).append(item)
+        return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
+
+    def _results(self, shape: Shape, focus) -> list[tuple]:
+        out = []
+        msgs = [str(m) for m in shape.messages]
+        for alternatives in shape.ors:
+            if not any(self._conforms(a, focus) for a in alternatives):
+                out.append((shape.severity, focus, None, focus, msgs))
+        for prop in shape.properties:
+            pmsgs = [str(m) for m in prop.messages]
+            for value in self._failing_values(prop, focus):
+                out.append((prop.severity, focus, prop.path, value, pmsgs))
+        for text, messages in shape.sparql:
+            rows = self.e.store.query(text, default_graph=self.default,
+                                      substitutions={ox.Variable("this"): to_ox(focus)})
+            for sol, names in solutions(rows):
+                bound = {n: self._original(sol[n]) for n in names if sol[n] is not None}
+                value = bound.get("value", focus)
+                texts = [_format(str(m), bound) for m in messages] + [_format(m, bound) for m in msgs
+                                                                      if m not in [str(x) for x in messages]]
+                out.append((shape.severity, focus, bound.get("path"), value, texts))
+        return out
+
+    def _original(self, term):
+        """The patient's own term for a query result (oxigraph keeps numbers in canonical form:
+        a data problem quotes the value as the record gave it)."""
+        if not isinstance(term, ox.Literal):
+            return from_ox(term)
+        if self._literals is None:
+            self._literals = {canonical_literal(o): o for (_s, _p), objs in self.values.items() for o in objs
+                              if isinstance(o, Literal)}
+        lit = from_ox(term)
+        return self._literals.get(canonical_literal(lit), lit)
+
+    def _conforms(self, shape: Shape, node) -> bool:
+        if shape.path is not None:
+            return not self._failing_values(shape, node)
+        if any(not any(self._conforms(a, node) for a in alts) for alts in shape.ors):
+            return False
+        if any(self._failing_values(p, node) for p in shape.properties):
+            return False
+        return all(not bad for bad in (self._value_failures(shape, node, [node]),))
+
+    def _failing_values(self, prop: Shape, focus) -> list:
+        """One entry per result pyshacl reports for this property shape: None for a count
+        component (no sh:value), else the failing value node."""
+        values = sorted(self._values(focus, prop.path), key=str)
+        out: list = []
+        p = prop.params
+        if SH.minCount in p and len(values) < int(p[SH.minCount]):
+            out.append(None)
+        if SH.maxCount in p and len(values) > int(p[SH.maxCount]):
+            out.append(None)
+        out.extend(self._value_failures(prop, focus, values))
+        return out
+
+    def _value_failures(self, shape: Shape, focus, values) -> list:
+        p = shape.params
+        out = []
+        for key, check in ((SH.datatype, _datatype_ok), (SH.minLength, _min_length_ok),
+                           (SH.minInclusive, _min_inclusive_ok), (SH.maxInclusive, _max_inclusive_ok),
+                           (SH.nodeKind, _node_kind_ok)):
+            if key in p:
+                out.extend(v for v in values if not check(v, p[key]))
+        if SH["class"] in p:
+            cls = p[SH["class"]]
+            out.extend(v for v in values if not self._instance_of(v, cls))
+        if SH["in"] in p:
+            out.extend(v for v in values if v not in p[SH["in"]])
+        if SH.node in p:
+            for node_shape in p[SH.node]:
+                out.extend(v for v in values if not self._conforms(node_shape, v))
+        return out
+
+    def _instance_of(self, v, cls) -> bool:
+        if isinstance(v, Literal):
+            return False
+        for t in self._types_of(v):
+            if t == cls or cls in self.e._sup.get(t, ()):
+                return True
+        return False

@@ -1,0 +1,160 @@
+"""SHACL-AF ``sh:SPARQLRule``s compiled for the fast engine: each rule's CONSTRUCT as a SELECT plus its
+template, the predicates its WHERE clause reads (read from the parsed query), shape by shape in
+``sh:order``. Outside this subset ``Unsupported`` is raised and pySHACL runs the rules.
+"""
+
+from __future__ import annotations
+
+from kg_reasoner.reason.terms import prefix_block
+
+from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.terms import to_ox
+
+from dataclasses import dataclass, field
+from typing import Any
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.paths import Path as RdfPath
+from rdflib.plugins.sparql import prepareQuery
+
+
+ANY_PREDICATE = "any predicate"   # the read set of a query with a variable predicate (a string: it survives pickling)
+
+
+
+
+def _read_set(algebra):
+    """The predicates a query's WHERE clause can match (``ANY_PREDICATE`` for a variable predicate)."""
+    preds: set = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "triples" and isinstance(v, list):
+                    for triple in v:
+                        if not walk_pred(triple[1]):
+                            return False
+                elif k != "template" and not walk(v):
+                    return False
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                if not walk(v):
+                    return False
+        return True
+
+    def walk_pred(p):
+        if isinstance(p, URIRef):
+            preds.add(p)
+            return True
+        if isinstance(p, RdfPath):
+            for attr in ("args", "path", "arg"):
+                sub = getattr(p, attr, None)
+                if sub is None:
+                    continue
+                for q in (sub if isinstance(sub, list) else [sub]):
+                    if not walk_pred(q):
+                        return False
+            for q in getattr(p, "frm", None) or []:     # negated property sets
+                preds.add(q)
+            return True
+        return False    # a variable predicate
+
+    return frozenset(preds | {RDF.type, RDFS.subClassOf}) if walk(algebra) else ANY_PREDICATE
+
+
+@dataclass
+class Rule:
+    text: str                 # the rule's CONSTRUCT as a SELECT of the template's variables
+    reads: Any
+    uses_this: bool
+    slots: list = field(default_factory=list)   # the template as projection indexes / constant terms
+    this_index: int = 0
+    last_run: int = -1
+
+
+def _as_select(text: str, algebra) -> tuple[str, list, list]:
+    """A CONSTRUCT query as the SELECT of its template's variables, and the template.
+
+    pyoxigraph drops a substituted ``$this`` from CONSTRUCT solutions whose WHERE clause
+    binds it only inside a FILTER; the SELECT keeps it, and the template is instantiated
+    here exactly as CONSTRUCT does (triples with an unbound or ill-placed term are skipped)."""
+    template = algebra.get("template")
+    if template is None:
+        raise Unsupported("a SHACL rule that is not a CONSTRUCT with a template")
+    upper = text.upper()
+    start = upper.find("CONSTRUCT")
+    open_ = text.find("{", start)
+    if start < 0 or open_ < 0 or text[start + len("CONSTRUCT"):open_].strip():
+        raise Unsupported("a CONSTRUCT without an explicit template")
+    depth, end = 0, open_
+    for end in range(open_, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    compiled, names = [], {"this"}
+    for triple in template:
+        row = []
+        for term in triple:
+            if isinstance(term, Variable):
+                names.add(str(term))
+                row.append(("var", str(term)))
+            elif isinstance(term, BNode):
+                raise Unsupported("a rule template with blank nodes")
+            else:
+                row.append(("const", term))
+        compiled.append(tuple(row))
+    select = "SELECT " + " ".join(f"?{n}" for n in sorted(names))
+    return text[:start] + select + " " + text[end + 1:], compiled, sorted(names)
+
+
+@dataclass
+class RuleShape:
+    node: Any
+    order: float
+    targets: list
+    rules: list
+
+
+def compile_rule_shapes(shapes: Graph) -> list[RuleShape] | None:
+    """The rule shapes as programs for ``_PatientRun.apply_rules`` (plain data: the knowledge base
+    caches them on disk), or None when the shapes use something the fast engine does not run."""
+    try:
+        return _compile_rule_shapes(shapes)
+    except Unsupported:
+        return None
+
+
+def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
+    out = []
+    for node in set(shapes.subjects(SH.rule, None)):
+        targets = list(shapes.objects(node, SH.targetClass))
+        extra_targets = [p for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+                         if (node, p, None) in shapes]
+        if extra_targets:
+            raise Unsupported(f"shape {node} uses {extra_targets[0]}")
+        rules = []
+        for r in sorted(shapes.objects(node, SH.rule), key=lambda r: float(shapes.value(r, SH.order) or 0)):
+            if (r, RDF.type, SH.SPARQLRule) not in shapes or (r, SH.condition, None) in shapes or \
+                    (r, SH.deactivated, Literal(True)) in shapes:
+                raise Unsupported(f"rule {r} of {node} is not a plain sh:SPARQLRule")
+            text = prefix_block(shapes, r) + str(shapes.value(r, SH.construct))
+            algebra = prepareQuery(text).algebra
+            select, template, names = _as_select(text, algebra)
+            slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
+            rules.append(Rule(select, _read_set(algebra), "$this" in text or "?this" in text,
+                               slots=slots, this_index=names.index("this")))
+        out.append(RuleShape(node, float(shapes.value(node, SH.order) or 0), targets, rules))
+    return sorted(out, key=lambda s: s.order)
+
+
+def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape] | None:
+    """Fresh rule objects for one engine, the template constants as pyoxigraph terms."""
+    if programs is None:
+        return None
+    out = []
+    for shape in programs:
+        rules = [Rule(r.text, r.reads, r.uses_this, this_index=r.this_index,
+                       slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots])
+                 for r in shape.rules]
+        out.append(RuleShape(shape.node, shape.order, shape.targets, rules))
+    return out

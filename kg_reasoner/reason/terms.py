@@ -1,0 +1,95 @@
+"""RDF terms between rdflib and pyoxigraph, the canonical form of inferred literals, and query rows.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rdflib import Graph
+from rdflib.namespace import SH
+
+import functools
+from decimal import Decimal, InvalidOperation
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+
+
+_XSD_STRING = str(XSD.string)
+
+
+@functools.lru_cache(maxsize=65536)
+def named_node(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def to_ox(t):
+    if isinstance(t, URIRef):
+        return named_node(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t))
+    if t.language:
+        return ox.Literal(str(t), language=t.language)
+    return ox.Literal(str(t), datatype=named_node(str(t.datatype)) if t.datatype else None)
+
+
+def from_ox(t):
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if t.language:
+        return Literal(t.value, lang=t.language)
+    dt = t.datatype.value
+    return Literal(t.value) if dt == _XSD_STRING else Literal(t.value, datatype=URIRef(dt))
+
+
+def canonical_literal(term):
+    """One lexical form per value for the literals a derivation computes: xsd:decimal in its
+    canonical form (95.400 -> 95.4), xsd:string as a simple literal. Both engines apply it to
+    what they infer, so their graphs compare triple by triple."""
+    if not isinstance(term, Literal) or term.language:
+        return term
+    if term.datatype == XSD.string:
+        return Literal(str(term))
+    if term.datatype == XSD.decimal:
+        try:
+            text = format(Decimal(str(term)).normalize(), "f")
+        except InvalidOperation:
+            return term
+        return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+    return term
+
+
+def prefix_block(shapes: Graph, node) -> str:
+    lines = []
+    for pnode in shapes.objects(node, SH.prefixes):
+        for decl in shapes.objects(pnode, SH.declare):
+            lines.append(f"PREFIX {shapes.value(decl, SH.prefix)}: <{shapes.value(decl, SH.namespace)}>")
+    return "\n".join(lines) + "\n"
+
+
+def solutions(results) -> Iterable:
+    names = [v.value for v in results.variables]
+    for sol in results:
+        yield sol, names
+
+
+class Row:
+    """A pyoxigraph solution that reads like an rdflib result row (terms converted to rdflib)."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, sol, names):
+        self._d = {n: from_ox(sol[n]) for n in names if sol[n] is not None}
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._d.get(name)
+
+    def __getitem__(self, name):
+        return self._d.get(name)
+
+    def asdict(self) -> dict:
+        return dict(self._d)

@@ -1,0 +1,46 @@
+"""The command line's output formats: one outcome as text, JSON, an NDJSON line, a CSV row, Turtle or
+TriG, and the CSV columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+
+FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
+
+
+#: Formats whose output is one line (or row) per patient: they can be appended to and resumed.
+RESUMABLE = ("ndjson", "csv")
+
+
+CSV_FIELDS = ("patient", "status", "rules", "missing", "flags", "source")
+
+
+def format_one(a, fmt: str) -> str:
+    """One patient's output in a format (a complete record: lines are never split across patients)."""
+    if fmt in ("json", "ndjson"):
+        return json.dumps(a.to_dict(), indent=2 if fmt == "json" else None, default=str, ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(
+            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags), a.source or ""])
+        return buf.getvalue()
+    if fmt == "turtle":
+        return a.to_turtle() + "\n"
+    if fmt == "trig":
+        return a.dataset.serialize(format="trig")
+    return a.to_text()
+
+
+def summary_row(a) -> tuple:
+    return (a.patient, a.source, a.status, a.assessed, tuple(r["id"] for r in a.fired_rules))
+
+
+def outcome_row(a, fmt: str, with_graphs: bool) -> tuple:
+    """The formatted outcome and its summary, and the patient's two graphs as N-Quads for --store."""
+    if with_graphs:
+        return format_one(a, fmt), summary_row(a), a.dataset.serialize(format="nquads")
+    return format_one(a, fmt), summary_row(a)
