@@ -31,6 +31,21 @@ hierarchy, made transitive as the owlrl-closed ontology would hold it, is its ``
 triple is one "patient's" asserted graph in the engine's store; no OWL inference runs (pySHACL runs with
 inference='none').
 
+Each SHACL validation case runs in two variants:
+
+* as written (test id: the case id, ``test_shacl_case``);
+* "message-added" (test id: the case id + ``[message-added]``, ``test_shacl_validation_message_added``). The
+  compiled validator refuses any shape that would report a result without the shapes' own ``sh:message`` (it does
+  not reproduce pySHACL's generic message texts), which most standard cases lack; so, before compiling, every shape,
+  property shape and SPARQL constraint of an in-memory copy of the case's shapes graph that has no ``sh:message``
+  gets ``sh:message "standard-corpus placeholder"`` (``_with_placeholder_messages``; nothing else is changed: no
+  target is rewritten, the data graph and the files are unchanged). A case the compiler then accepts is compared
+  with pySHACL on the same modified shapes graph and with the case's expected report, exactly as the first variant:
+  conforms and the top-level ``sh:result`` entries as (focus node, path, value, severity); message texts, source
+  shapes and nested ``sh:detail`` results are not compared. pySHACL's results on the modified shapes graph are also
+  checked against its results on the unchanged one (a message changes no result). Its strict xfails are the
+  ``KNOWN_DISAGREEMENTS`` keyed ``<case id>[message-added]``.
+
 The case files are unchanged copies (tests/data/standard-corpora/SOURCES.md); nothing is fetched.
 """
 
@@ -102,6 +117,25 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
         "reports conforms=True with no result, which is what the case expects (sh:uniqueLang \"1\"^^xsd:boolean is "
         "not true, so the constraint is inactive), but pySHACL reports 1 sh:UniqueLangConstraintComponent "
         "violation (ex:i, ex:message): it reads \"1\"^^xsd:boolean as true"),
+    # -- the "message-added" variant (placeholder sh:message on every shape; see the module docstring) --
+    **{f"{case}[message-added]": (
+        "compile_validation_shapes ignores the parameters of SPARQL-based constraint components (SHACL section 6; "
+        "here ex:lang of ex:LanguageConstraintComponentUsingSELECT, whose sh:propertyValidator is a SELECT): "
+        "it checks a shape's predicates only in the sh: namespace, so it accepts the two property shapes "
+        "[sh:path ex:englishLabel; ex:lang \"en\"] and [sh:path ex:germanLabel; ex:lang \"de\"] of "
+        "ex:LanguageExampleShape (sh:targetClass ex:Country) as property shapes with no constraint. The case and "
+        "pySHACL expect conforms=False with 2 violations, (ex:InvalidCountry1, ex:englishLabel, \"Munich\") and "
+        "(ex:InvalidCountry1, ex:germanLabel, \"Muenchen\"); the compiled validator reports conforms=True with no "
+        "result") for case in ("w3c-shacl/sparql/component/propertyValidator-select-001",
+                                "dash/sparql/component/propertyValidator-select-001")},
+    "w3c-shacl/sparql/pre-binding/unsupported-sparql-006[message-added]": (
+        "compile_validation_shapes ignores the parameters of SPARQL-based constraint components (SHACL "
+        "section 6): it accepts the property shapes [sh:path ex:englishLabel; ex:lang \"en\"] and "
+        "[sh:path ex:germanLabel; ex:lang \"de\"] of ex:LanguageExampleShape (sh:targetClass ex:Country) as "
+        "property shapes with no constraint, so it never sees the component's validator ex:hasLang, an ASK that "
+        "rebinds ?value (BIND (true AS ?value)), which SHACL (appendix A, pre-binding) does not allow. The case "
+        "expects a failure (sht:Failure) and pySHACL fails (\"Cannot use AS to re-bind potentially pre-bound "
+        "variables such as value\"); the compiled validator reports conforms=True with no result"),
 }
 
 
@@ -535,6 +569,80 @@ def _check_validation(case: _ShaclCase, request) -> None:
     assert outcome == expected, f"compiled: {_describe(outcome)}; the case expects {_describe(expected)}"
     if reference is not None:     # else pySHACL cannot run the case (``limitation``): the case alone decides
         assert outcome == reference, f"compiled: {_describe(outcome)}; pySHACL: {_describe(reference)}"
+
+
+# -- validation, "message-added" variant ----------------------------------------
+
+PLACEHOLDER_MESSAGE = Literal("standard-corpus placeholder")
+MESSAGE_ADDED = "message-added"
+
+#: Parameters whose value is a shape (sh:node, sh:property, ...) or a list of shapes (sh:and, sh:or, sh:xone).
+_SHAPE_VALUED = (SH.node, SH.property, SH["not"], SH.qualifiedValueShape)
+_SHAPE_LISTS = (SH["and"], SH["or"], SH.xone)
+
+
+def _with_placeholder_messages(shapes: Graph) -> Graph:
+    """A copy of the shapes graph where every shape, property shape and SPARQL constraint without an sh:message
+    has ``sh:message "standard-corpus placeholder"``; nothing else differs. Shapes (after SHACL 2.1): declared
+    sh:NodeShape / sh:PropertyShape, subjects of a target or of sh:path, values of a shape-valued parameter and
+    members of sh:and / sh:or / sh:xone lists; this covers every shape the compiler can reach (it starts from
+    the sh:targetClass subjects and follows sh:node, sh:property and sh:or). SPARQL constraints are the values
+    of sh:sparql."""
+    copy = Graph()
+    for prefix, namespace in shapes.namespaces():
+        copy.bind(prefix, namespace, override=True, replace=True)
+    copy += shapes
+    nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    for p in (SH.targetClass, *_OTHER_TARGETS, SH.path):
+        nodes.update(shapes.subjects(p, None))
+    for p in (*_SHAPE_VALUED, SH.sparql):
+        nodes.update(shapes.objects(None, p))
+    for p in _SHAPE_LISTS:
+        for lst in shapes.objects(None, p):
+            nodes.update(Collection(shapes, lst))
+    for node in nodes:
+        if isinstance(node, (URIRef, BNode)) and (node, SH.message, None) not in shapes:
+            copy.add((node, SH.message, PLACEHOLDER_MESSAGE))
+    return copy
+
+
+def _message_added_params() -> list:
+    """Every SHACL validation case (the W3C suite and pySHACL's DASH core and sparql folders; DASH rules
+    are inferencing cases), as ``<case id>[message-added]``."""
+    params = []
+    for case_id in [*_w3c_cases(), *_dash_cases()]:
+        if case_id.startswith("dash/rules/"):
+            continue
+        variant = f"{case_id}[{MESSAGE_ADDED}]"
+        marks = []
+        if variant in KNOWN_DISAGREEMENTS:
+            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError,
+                                           reason=KNOWN_DISAGREEMENTS[variant]))
+        params.append(pytest.param(case_id, id=variant, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("case_id", _message_added_params())
+def test_shacl_validation_message_added(case_id: str, request):
+    case = _load(case_id)
+    assert case.kind == "validate", "a DASH inferencing case outside dash/rules/"
+    original, modified = case.shapes, _with_placeholder_messages(case.shapes)
+    added = set(modified) - set(original)
+    assert set(original) <= set(modified) and all(p == SH.message for _s, p, _o in added)
+    case.id, case.shapes = f"{case_id}[{MESSAGE_ADDED}]", modified
+    try:
+        compile_validation_shapes(case.shapes)
+    except _Unsupported as exc:
+        pytest.skip(f"outside the compiled subset: {exc}")
+    # the placeholders change none of pySHACL's results, only their messages
+    with_placeholders, _ = _pyshacl_validation(case)
+    case.shapes = original
+    as_written, _ = _pyshacl_validation(case)
+    case.shapes = modified
+    assert with_placeholders == as_written, (
+        f"pySHACL with the placeholders: {with_placeholders and _describe(with_placeholders)}; "
+        f"as written: {as_written and _describe(as_written)}")
+    _check_validation(case, request)
 
 
 # -- rules ---------------------------------------------------------------------
