@@ -24,10 +24,12 @@ patient is reasoned with owlrl.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
 from owlrl.DatatypeHandling import AltXSDToPYTHON
+from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import BNode, Graph, Literal
 from rdflib.collection import Collection
@@ -200,10 +202,29 @@ class OwlRlTables(_TripleIndex):
         return True
 
     # ------------------------------------------------------------------
+    @staticmethod
+    def used_datatypes(triples: Iterable) -> set:
+        """The OWL 2 RL datatypes a graph uses, as owlrl counts them: its literals' datatypes and their
+        super-datatypes, and every node typed with a datatype."""
+        used: set = set()
+        for _s, p, o in triples:
+            if isinstance(o, Literal) and o.datatype in _DATATYPES:
+                used.add(o.datatype)
+                used.update(OWL_Datatype_Subsumptions.get(o.datatype, ()))
+            elif p == TYPE and o in _DATATYPES:
+                used.add(o)
+        return used
+
     def closure(self, asserted: Iterable) -> tuple[set, list[str]]:
         """The triples OWL 2 RL derives from the patient's triples and the closure (the
         asserted triples included, generalized triples too), and owlrl's error messages."""
         return _Run(self).run(asserted)
+
+    @functools.cached_property
+    def base_datatypes(self) -> frozenset:
+        """The datatypes the closed ontology uses (owlrl adds the disjointness of two datatypes only when
+        the graph uses both)."""
+        return frozenset(self.used_datatypes(self.triples))
 
 
 class _Run(_TripleIndex):
@@ -214,6 +235,7 @@ class _Run(_TripleIndex):
         self.t = t
         self.queue: list = []
         self.errors: list[str] = []
+        self.datatype_disjoint: dict = defaultdict(set)
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
@@ -251,6 +273,13 @@ class _Run(_TripleIndex):
 
     def _datatypes(self, asserted) -> None:
         """dt-type2 and dt-not-type for the patient's literals, as owlrl does them."""
+        # owlrl states the disjointness of two top-level datatypes when the graph uses both (cax-dw then
+        # catches a literal typed with both, e.g. an xsd:double value of a property ranging over xsd:decimal)
+        used = self.t.base_datatypes | OwlRlTables.used_datatypes(asserted)
+        for left, _p, right in OWLRL_Datatypes_Disjointness:
+            if left in used and right in used:
+                self.datatype_disjoint[left].add((left, right))
+                self.datatype_disjoint[right].add((left, right))
         for _s, _p, lt in asserted:
             if isinstance(lt, Literal) and lt.datatype in _DATATYPES:
                 self.add(lt, TYPE, lt.datatype)
@@ -355,6 +384,11 @@ class _Run(_TripleIndex):
         if c in t.disjoint or c in t.complement:  # cax-dw, cax-adc, cls-com
             types = self.types(x)
             for c1, c2 in t.disjoint.get(c, ()):
+                if c1 in types and c2 in types:
+                    self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
+        if c in self.datatype_disjoint:  # cax-dw on the datatype disjointness owlrl adds for this graph
+            types = self.types(x)
+            for c1, c2 in self.datatype_disjoint[c]:
                 if c1 in types and c2 in types:
                     self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
             for c1, c2 in t.complement.get(c, ()):

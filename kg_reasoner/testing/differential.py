@@ -74,6 +74,7 @@ BREAKAGES = (
     ("unit", "drop"),  # a measurement's unit removed
     ("value", "string"),  # a number given as a plain string
     ("value", "negative"),  # a negative measurement
+    ("value", "double"),  # a number typed xsd:double where the ontology ranges over xsd:decimal
     ("presence", "drop"),  # a finding with no presence
     ("presence", "contradict"),  # a finding both present and absent
     ("effectiveTime", "string"),  # a time given as a plain string
@@ -112,6 +113,9 @@ def broken_graph(graph: Graph, kind: int) -> Graph:
     elif how == "negative":
         out.remove((s, p, o))
         out.add((s, p, Literal(-abs(o.toPython()) - 1, datatype=o.datatype or XSD.decimal)))
+    elif how == "double":
+        out.remove((s, p, o))
+        out.add((s, p, Literal(float(o.toPython()), datatype=XSD.double)))
     elif how == "contradict":
         other = URIRef(_KGR + ("Absent" if str(o).endswith("Present") else "Present"))
         out.add((s, p, other))
