@@ -80,6 +80,7 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.Comp
 
 def write_cohort(path: Path, n: int, seed: int) -> None:
     from kg_reasoner.testing.synthetic import cohort
+
     with path.open("w", encoding="utf-8") as fh:
         for p in cohort(n, seed):
             fh.write(json.dumps(p) + "\n")
@@ -88,6 +89,7 @@ def write_cohort(path: Path, n: int, seed: int) -> None:
 def in_process_latency(n: int) -> tuple[float, float, float]:
     from kg_reasoner.api import Reasoner
     from kg_reasoner.testing.synthetic import cohort
+
     r = Reasoner(engine="fast")
     inputs = [r.read(p)[0] for p in cohort(n + 50, seed=99)]
     for pi in inputs[:50]:
@@ -108,9 +110,10 @@ def naive_pipeline(n: int) -> float:
     from rdflib import Graph
 
     from kg_reasoner.api import Reasoner
-    from kg_reasoner.reason.knowledge import load_knowledge_base
     from kg_reasoner.explain.explanation import explain
+    from kg_reasoner.reason.knowledge import load_knowledge_base
     from kg_reasoner.testing.synthetic import cohort
+
     kb = load_knowledge_base()
     r = Reasoner(engine="reference")
     inputs = [r.read(p)[0] for p in cohort(n, seed=42)]
@@ -121,8 +124,9 @@ def naive_pipeline(n: int) -> float:
         g.addN((s, p, o, g) for s, p, o in pi.graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
     pyshacl.validate(g, shacl_graph=kb.validation_shapes, inference="none", advanced=True, allow_warnings=True)
-    pyshacl.shacl_rules(g, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True,
-                        inplace=True)
+    pyshacl.shacl_rules(
+        g, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True, inplace=True
+    )
     for pi in inputs:
         explain(g, pi.iri)
     return time.perf_counter() - start
@@ -132,13 +136,18 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--skip", nargs="*", default=[], metavar="N:JOBS",
-                    help="size/jobs combinations not to run, e.g. 100000:1")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], metavar="N:JOBS", help="size/jobs combinations not to run, e.g. 100000:1"
+    )
     ap.add_argument("--reference-n", type=int, default=1000, help="0 skips the reference engine")
     ap.add_argument("--reference-jobs", type=int, default=2)
     ap.add_argument("--naive-n", type=int, default=1000, help="0 skips the naive pipeline")
-    ap.add_argument("--naive-timeout", type=float, default=3600,
-                    help="stop the naive pipeline after this many seconds and report the bound")
+    ap.add_argument(
+        "--naive-timeout",
+        type=float,
+        default=3600,
+        help="stop the naive pipeline after this many seconds and report the bound",
+    )
     ap.add_argument("--output", default=str(ROOT / "benchmarks" / "results.md"))
     args = ap.parse_args(argv)
 
@@ -148,22 +157,27 @@ def main(argv=None) -> None:
     def say(text: str = "") -> None:
         print(text, flush=True)
         lines.append(text)
-        Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")   # partial results survive
+        Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")  # partial results survive
 
     say("# kg-reasoner cohort benchmark")
     say()
-    say(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}. "
-        f"Command: `python benchmarks/cohort.py {' '.join(argv or sys.argv[1:])}`".rstrip() + ".")
+    say(
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}. "
+        f"Command: `python benchmarks/cohort.py {' '.join(argv or sys.argv[1:])}`".rstrip()
+        + "."
+    )
     say()
     p50, p95, mean = in_process_latency(1000)
-    say(f"- fast engine, in-process, one patient at a time (1,000 synthetic patients, full explanation): "
-        f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, mean {mean * 1000:.1f} ms")
+    say(
+        f"- fast engine, in-process, one patient at a time (1,000 synthetic patients, full explanation): "
+        f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, mean {mean * 1000:.1f} ms"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = dict(os.environ, KG_REASONER_CACHE_DIR=str(folder / "cache"))
         one = [sys.executable, "-m", "kg_reasoner", "assess", str(ROOT / "examples/P01-luteal-insufficiency.json")]
-        subprocess.run(one, check=True, capture_output=True, env=env)        # warms the cache
+        subprocess.run(one, check=True, capture_output=True, env=env)  # warms the cache
         walls = []
         for _ in range(5):
             wall, _rss, _ = run_measured(one, env)
@@ -180,8 +194,20 @@ def main(argv=None) -> None:
                 if f"{n}:{jobs}" in args.skip:
                     say(f"| fast | {n:,} | {jobs} | not run (--skip) | | |")
                     continue
-                cmd = [sys.executable, "-m", "kg_reasoner", "assess", str(path), "--format", "ndjson",
-                       "--output", str(folder / "out.ndjson"), "--jobs", str(jobs), "--quiet"]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "kg_reasoner",
+                    "assess",
+                    str(path),
+                    "--format",
+                    "ndjson",
+                    "--output",
+                    str(folder / "out.ndjson"),
+                    "--jobs",
+                    str(jobs),
+                    "--quiet",
+                ]
                 wall, rss, proc = run_measured(cmd, env)
                 if proc.returncode not in (0, 1):
                     say(f"| fast | {n:,} | {jobs} | failed: {proc.stderr.strip()[:200]} | | |")
@@ -192,13 +218,28 @@ def main(argv=None) -> None:
             n = args.reference_n
             path = folder / f"cohort-ref-{n}.ndjson"
             write_cohort(path, n, seed=n)
-            cmd = [sys.executable, "-m", "kg_reasoner", "assess", str(path), "--format", "ndjson", "--output",
-                   str(folder / "ref.ndjson"), "--jobs", str(args.reference_jobs), "--engine", "reference", "--quiet"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "kg_reasoner",
+                "assess",
+                str(path),
+                "--format",
+                "ndjson",
+                "--output",
+                str(folder / "ref.ndjson"),
+                "--jobs",
+                str(args.reference_jobs),
+                "--engine",
+                "reference",
+                "--quiet",
+            ]
             wall, rss, _ = run_measured(cmd, env)
             rates[("reference", n, args.reference_jobs)] = n / wall
             say(f"| reference | {n:,} | {args.reference_jobs} | {wall:.1f} | {n / wall:,.1f} | {rss / 2**20:,.0f} |")
     if args.naive_n:
         import multiprocessing
+
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(1) as pool:
             job = pool.apply_async(naive_pipeline, (args.naive_n,))
@@ -209,10 +250,12 @@ def main(argv=None) -> None:
             except multiprocessing.TimeoutError:
                 pool.terminate()
                 wall = args.naive_timeout
-                rates[("naive", args.naive_n, 1)] = args.naive_n / wall      # an upper bound on its rate
+                rates[("naive", args.naive_n, 1)] = args.naive_n / wall  # an upper bound on its rate
                 stopped.add("naive")
-                say(f"| naive single graph | {args.naive_n:,} | 1 | > {wall:.0f} (stopped) | "
-                    f"< {args.naive_n / wall:,.2f} | |")
+                say(
+                    f"| naive single graph | {args.naive_n:,} | 1 | > {wall:.0f} (stopped) | "
+                    f"< {args.naive_n / wall:,.2f} | |"
+                )
     say()
     best = max((v, k) for k, v in rates.items() if k[0] == "fast") if any(k[0] == "fast" for k in rates) else None
     for other in ("naive", "reference"):
@@ -220,8 +263,10 @@ def main(argv=None) -> None:
         if best and base:
             (k, v) = base[0]
             bound = "at least " if other in stopped else ""
-            say(f"- fast ({best[1][1]:,} patients, --jobs {best[1][2]}) vs {other} ({k[1]:,} patients, "
-                f"--jobs {k[2]}): {bound}{best[0] / v:,.0f}x the throughput")
+            say(
+                f"- fast ({best[1][1]:,} patients, --jobs {best[1][2]}) vs {other} ({k[1]:,} patients, "
+                f"--jobs {k[2]}): {bound}{best[0] / v:,.0f}x the throughput"
+            )
     print(f"written to {args.output}")
 
 

@@ -47,21 +47,29 @@ def main() -> None:
         one = [sys.executable, "-m", "kg_reasoner", "assess", str(ROOT / "examples/P01-luteal-insufficiency.json")]
         env = dict(os.environ, KG_REASONER_CACHE_DIR=str(folder / "cache"))
         timings = []
-        for _ in range(2):      # cold (builds the knowledge-base cache), then warm
+        for _ in range(2):  # cold (builds the knowledge-base cache), then warm
             t = time.perf_counter()
             subprocess.run(one, check=True, capture_output=True, env=env)
             timings.append(time.perf_counter() - t)
         cli_cold, cli_one = timings
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kg_reasoner", "assess", str(folder), "--format", "json"],
-                       check=True, capture_output=True, env=env)
+        subprocess.run(
+            [sys.executable, "-m", "kg_reasoner", "assess", str(folder), "--format", "json"],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
         cli_15 = time.perf_counter() - t
 
-    print(f"ontology: {len(kb.ontology)} asserted triples, closure {len(kb.closure)}, "
-          f"per-patient owlrl base {len(kb.reasoning_base)}, SHACL base {len(kb.rules_base)}")
+    print(
+        f"ontology: {len(kb.ontology)} asserted triples, closure {len(kb.closure)}, "
+        f"per-patient owlrl base {len(kb.reasoning_base)}, SHACL base {len(kb.rules_base)}"
+    )
     print(f"knowledge base load (parse + OWL-RL closure + shapes): {load:.2f} s")
-    print(f"in-process, {len(latencies)} patients: p50 {statistics.median(latencies):.2f} s, "
-          f"p95 {p95:.2f} s, mean {statistics.mean(latencies):.2f} s")
+    print(
+        f"in-process, {len(latencies)} patients: p50 {statistics.median(latencies):.2f} s, "
+        f"p95 {p95:.2f} s, mean {statistics.mean(latencies):.2f} s"
+    )
     print(f"CLI wall time, one patient: {cli_cold:.2f} s cold, {cli_one:.2f} s with the knowledge-base cache warm")
     print(f"CLI wall time, 15 public vignettes in one call (cache warm): {cli_15:.2f} s")
 

@@ -13,21 +13,21 @@ Usage::
     a.full_graph.query(...)                                # the inferred graph, for your own SPARQL
 """
 
+from kg_reasoner import _compat
 from kg_reasoner._version import __version__
+from kg_reasoner.api import Reasoner, assess, assess_cohort, assess_many
+from kg_reasoner.cohort.result import CohortResult
 from kg_reasoner.errors import (
-    KgReasonerError,
     InputError,
+    KgReasonerError,
+    OntologyError,
     PatientDataError,
     UnreadableInputError,
-    OntologyError,
 )
 from kg_reasoner.explain.assessment import Assessment
-from kg_reasoner.guidance import Guidance, PROGESTERONE
-from kg_reasoner.cohort.result import CohortResult
-from kg_reasoner.resources import query_names
 from kg_reasoner.explain.queries import library_query
-from kg_reasoner.api import assess, assess_cohort, assess_many, Reasoner
-from kg_reasoner import _compat
+from kg_reasoner.guidance import PROGESTERONE, Guidance
+from kg_reasoner.resources import query_names
 
 _compat.register()
 

@@ -273,8 +273,11 @@ class _OldModule(types.ModuleType):
         if name not in moved:
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         where, new = moved[name]
-        warnings.warn(f"{self.__name__}.{name} moved to kg_reasoner.{where}.{new}; the old path goes in 0.3",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{self.__name__}.{name} moved to kg_reasoner.{where}.{new}; the old path goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(importlib.import_module(f"kg_reasoner.{where}"), new)
 
     def __dir__(self):

@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-from kg_reasoner.explain.provenance import AssessmentGraphs
-
 import functools
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+
 from rdflib import Graph, URIRef
-from kg_reasoner.explain.assessment import Assessment
+
 from kg_reasoner.cohort.result import CohortResult
-from kg_reasoner.reason.knowledge import KnowledgeBase, load_knowledge_base
-from kg_reasoner.explain.context import explanation_graph
-from kg_reasoner.reason.reference import reason
 from kg_reasoner.errors import InputError, PatientDataError
+from kg_reasoner.explain.assessment import Assessment
 from kg_reasoner.explain.explanation import explain
-from kg_reasoner.reason.fast import fast_engine
+from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.read.patient import PatientInput
-from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
-from kg_reasoner.read.rdf import foreign_nodes, split_patients
 from kg_reasoner.read.files import iter_input_files, read_file
-
+from kg_reasoner.read.patient import PatientInput
+from kg_reasoner.read.rdf import foreign_nodes, split_patients
+from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
+from kg_reasoner.reason.base import Engine
+from kg_reasoner.reason.fast import fast_engine
+from kg_reasoner.reason.knowledge import KnowledgeBase, load_knowledge_base
+from kg_reasoner.reason.reference import ReferenceEngine
 
 PathLike = str | Path
 
 
-#: The engines: "fast" (compiled OWL-RL tables, SHACL on pyoxigraph; the default) and "reference"
-#: (owlrl + pySHACL, the design card's pipeline). Both execute the same ontology and shapes.
-ENGINES = ("fast", "reference")
+#: The engines, by name: "fast" (compiled OWL-RL tables, SHACL on pyoxigraph; the default) and
+#: "reference" (owlrl + pySHACL, the design card's pipeline). Both execute the same ontology and shapes
+#: behind one interface (``reason.base.Engine``).
+ENGINES: dict[str, Callable[[KnowledgeBase], Engine]] = {"fast": fast_engine, "reference": ReferenceEngine}
 
 
 class Reasoner:
@@ -46,15 +48,21 @@ class Reasoner:
     ``extra_ontology``: Turtle files loaded beside it (e.g. a new cause progesterone cannot address).
     """
 
-    def __init__(self, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = (),
-                 engine: str = "fast", guidance: Guidance = PROGESTERONE):
+    def __init__(
+        self,
+        reference_table: PathLike | None = None,
+        extra_ontology: Iterable[PathLike] = (),
+        engine: str = "fast",
+        guidance: Guidance = PROGESTERONE,
+    ):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
         self.guidance = guidance
         self.kb: KnowledgeBase = load_knowledge_base(
-            str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance)
-        self._fast = fast_engine(self.kb) if engine == "fast" else None
+            str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
+        )
+        self._engine: Engine = ENGINES[engine](self.kb)
         self.reader = SummaryReader(_vocabulary(self.kb))
         self.fhir = _fhir_vocabulary(self.kb)
 
@@ -64,8 +72,9 @@ class Reasoner:
         if isinstance(data, Graph):
             return split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure)
         if isinstance(data, dict) and "resourceType" in data:
-            return _all_or_raise(read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir,
-                                           source or "<bundle>"))
+            return _all_or_raise(
+                read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>")
+            )
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
         if isinstance(data, list):
@@ -77,26 +86,31 @@ class Reasoner:
     # -- reasoning ------------------------------------------------------------
     def assess_input(self, pi: PatientInput) -> Assessment:
         started = datetime.now(timezone.utc)
-        if self.engine == "fast":
-            r = self._fast.reason(pi.iri, pi.graph, explain=lambda q: explain(q, pi.iri))
-            e, inconsistencies, violations, warnings = r.explanation, r.inconsistencies, r.violations, r.warnings
-            asserted, inferred, kb, stages = r.asserted, r.inferred, self.kb, r.stages
+        with self._engine.session(pi.iri, pi.graph) as d:  # derive
+            e = explain(d.query, pi.iri)  # explain, while her graphs are held
+        inconsistencies, violations, warnings, stages = d.inconsistencies, d.violations, d.warnings, d.stages
+        kb = self.kb
 
-            def graph_source() -> dict:
-                return AssessmentGraphs(kb, pi.iri, asserted, inferred, None, activity)
-        else:
-            result = reason(self.kb, pi.iri, pi.graph)
-            e = explain(explanation_graph(self.kb, result.asserted, result.inferred), pi.iri)
-            inconsistencies, violations, warnings = result.inconsistencies, result.violations, result.warnings
-            stages = dict(result.stages, explain="rdflib")
+        def graph_source() -> dict:
+            return AssessmentGraphs(kb, pi.iri, d.asserted, d.inferred, d.work, activity)
 
-            def graph_source() -> dict:
-                return AssessmentGraphs(self.kb, pi.iri, result.asserted, result.inferred, result.work, activity)
-        activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc),
-                    "source": pi.source}
-        problems = [{"severity": "error", "record": pi.source, "node": str(pi.iri), "field": None, "value": None,
-                     "message": f"the patient graph is inconsistent under OWL 2 RL: {m}"}
-                    for m in inconsistencies] + violations + warnings + list(pi.data_problems)
+        activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc), "source": pi.source}
+        problems = (
+            [
+                {
+                    "severity": "error",
+                    "record": pi.source,
+                    "node": str(pi.iri),
+                    "field": None,
+                    "value": None,
+                    "message": f"the patient graph is inconsistent under OWL 2 RL: {m}",
+                }
+                for m in inconsistencies
+            ]
+            + violations
+            + warnings
+            + list(pi.data_problems)
+        )
         # a record the reader could not read at all (severity "error") fails the patient closed
         unread = any(p["severity"] == "error" for p in pi.data_problems)
         assessed = not inconsistencies and not violations and not unread and e["status"] is not None
@@ -128,15 +142,17 @@ class Reasoner:
     def assess(self, data: Any, source: str | None = None) -> Assessment:
         patients = self.read(data, source)
         if len(patients) != 1:
-            raise PatientDataError(f"holds {len(patients)} patients; use assess_many() for several",
-                                   source=source or (str(data) if isinstance(data, (str, Path)) else None))
+            raise PatientDataError(
+                f"holds {len(patients)} patients; use assess_many() for several",
+                source=source or (str(data) if isinstance(data, (str, Path)) else None),
+            )
         return self.assess_input(patients[0])
 
     def read_many(self, inputs: Iterable[Any]) -> Iterator[PatientInput | InputError]:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
-        owner: dict = {}      # a node not named under a patient's IRI -> the patient of the run it belongs to
-        seen: dict = {}       # patient IRI -> the sources it was read from in this run
+        owner: dict = {}  # a node not named under a patient's IRI -> the patient of the run it belongs to
+        seen: dict = {}  # patient IRI -> the sources it was read from in this run
         for item in inputs:
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
@@ -174,7 +190,7 @@ def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | Input
     too (so outputs, resume and the store keep both), with a data problem naming both sources."""
     if isinstance(pi, InputError):
         return pi
-    sources = seen.setdefault(str(pi.iri), [])        # keyed by IRI: two ids can name the same patient IRI
+    sources = seen.setdefault(str(pi.iri), [])  # keyed by IRI: two ids can name the same patient IRI
     sources.append(pi.source)
     if len(sources) == 1:
         return pi
@@ -184,14 +200,21 @@ def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | Input
 
     def rename(term):
         if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
-            return URIRef(new + str(term)[len(old):])
+            return URIRef(new + str(term)[len(old) :])
         return term
+
     graph = Graph()
     for t in pi.graph:
         graph.add(tuple(rename(x) for x in t))
-    problem = {"severity": "warning", "record": pi.source, "node": new, "field": "id", "value": pi.patient_id,
-               "message": f"patient id {pi.patient_id!r} was also read from {first}: both are assessed, this one as "
-                          f"<{new}>; give each patient a unique id"}
+    problem = {
+        "severity": "warning",
+        "record": pi.source,
+        "node": new,
+        "field": "id",
+        "value": pi.patient_id,
+        "message": f"patient id {pi.patient_id!r} was also read from {first}: both are assessed, this one as "
+        f"<{new}>; give each patient a unique id",
+    }
     return PatientInput(pi.patient_id, URIRef(new), graph, pi.source, list(pi.data_problems) + [problem])
 
 
@@ -205,9 +228,12 @@ def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | I
     nodes = foreign_nodes(pi.graph, pi.iri) | {pi.iri}
     clash = sorted(str(n) for n in nodes if owner.get(n, pi.iri) != pi.iri)
     if clash:
-        return PatientDataError(f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "
-                                "describes: one patient's facts must never touch another's", source=pi.source,
-                                patient=pi.patient_id)
+        return PatientDataError(
+            f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "
+            "describes: one patient's facts must never touch another's",
+            source=pi.source,
+            patient=pi.patient_id,
+        )
     owner.update((n, pi.iri) for n in nodes)
     return pi
 
@@ -237,15 +263,21 @@ def _default_reasoner(engine: str = "fast") -> Reasoner:
     return Reasoner(engine=engine)
 
 
-def assess(data: Any, *, reference_table: PathLike | None = None,
-           extra_ontology: Iterable[PathLike] = (), engine: str = "fast") -> Assessment:
+def assess(
+    data: Any, *, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = (), engine: str = "fast"
+) -> Assessment:
     """Assess one patient given as a path (patient summary JSON, Turtle, N-Triples or
     JSON-LD), a patient-summary dict, or an rdflib Graph in the ontology's vocabulary."""
     return _reasoner(reference_table, extra_ontology, engine).assess(data)
 
 
-def assess_many(inputs: Iterable[Any], *, reference_table: PathLike | None = None,
-                extra_ontology: Iterable[PathLike] = (), engine: str = "fast") -> Iterator[Assessment | InputError]:
+def assess_many(
+    inputs: Iterable[Any],
+    *,
+    reference_table: PathLike | None = None,
+    extra_ontology: Iterable[PathLike] = (),
+    engine: str = "fast",
+) -> Iterator[Assessment | InputError]:
     return _reasoner(reference_table, extra_ontology, engine).assess_many(inputs)
 
 
@@ -255,9 +287,14 @@ def _reasoner(reference_table, extra_ontology, engine: str) -> Reasoner:
     return Reasoner(reference_table, extra_ontology, engine=engine)
 
 
-def assess_cohort(inputs: Iterable[Any], *, reference_table: PathLike | None = None,
-                  extra_ontology: Iterable[PathLike] = (), engine: str = "fast",
-                  guidance: Guidance = PROGESTERONE) -> CohortResult:
+def assess_cohort(
+    inputs: Iterable[Any],
+    *,
+    reference_table: PathLike | None = None,
+    extra_ontology: Iterable[PathLike] = (),
+    engine: str = "fast",
+    guidance: Guidance = PROGESTERONE,
+) -> CohortResult:
     """Assess a cohort (paths, directories, dicts, graphs) into one CohortResult."""
     if guidance is not PROGESTERONE:
         return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance).assess_cohort(inputs)

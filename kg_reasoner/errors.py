@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 class KgReasonerError(Exception):
     """Base class of all kg-reasoner errors."""
 
@@ -15,8 +14,9 @@ class InputError(KgReasonerError):
     RDF node) so the record can be found and corrected.
     """
 
-    def __init__(self, message: str, *, source: str | None = None, patient: str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self, message: str, *, source: str | None = None, patient: str | None = None, field: str | None = None
+    ):
         self.source = source
         self.patient = patient
         self.field = field

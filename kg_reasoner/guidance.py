@@ -17,11 +17,11 @@ progesterone guidance's status-dependent flags), and optionally a reference tabl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
-from kg_reasoner.resources import read_text
 
+from kg_reasoner.resources import read_text
 
 #: How a document shipped with the package is named: ``kg-reasoner:<folder>/<file>``.
 PACKAGED = "kg-reasoner:"
@@ -51,12 +51,21 @@ class Guidance:
     reference_table: str | None = None
 
     @classmethod
-    def from_files(cls, name: str, ontology: Iterable[str | Path], rules: Iterable[str | Path] = (),
-                   reference_table: str | Path | None = None) -> "Guidance":
+    def from_files(
+        cls,
+        name: str,
+        ontology: Iterable[str | Path],
+        rules: Iterable[str | Path] = (),
+        reference_table: str | Path | None = None,
+    ) -> Guidance:
         """A guidance module from Turtle files on disk (its ontology must import the core's IRI,
         ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package)."""
-        return cls(name, tuple(str(Path(p).resolve()) for p in ontology), tuple(str(Path(p).resolve()) for p in rules),
-                   str(Path(reference_table).resolve()) if reference_table else None)
+        return cls(
+            name,
+            tuple(str(Path(p).resolve()) for p in ontology),
+            tuple(str(Path(p).resolve()) for p in rules),
+            str(Path(reference_table).resolve()) if reference_table else None,
+        )
 
     def ontology_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
         table = (self.reference_table,) if with_reference_table and self.reference_table else ()
@@ -78,7 +87,7 @@ PROGESTERONE = Guidance(
 def read_document(doc: str) -> str:
     """The text of a guidance document (packaged or on disk)."""
     if doc.startswith(PACKAGED):
-        folder, _, name = doc[len(PACKAGED):].partition("/")
+        folder, _, name = doc[len(PACKAGED) :].partition("/")
         return read_text(folder, name)
     return Path(doc).read_text(encoding="utf-8")
 

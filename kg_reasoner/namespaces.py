@@ -11,7 +11,6 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
-
 KGR_IRI = "https://w3id.org/kg-reasoner/ontology#"
 
 

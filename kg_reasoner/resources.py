@@ -13,7 +13,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-
 #: Ontology documents of the bundled guidance, in import order.
 ONTOLOGY_FILES = ("core.ttl", "code-systems.ttl", "progesterone.ttl")
 
@@ -30,7 +29,7 @@ VALIDATION_SHAPES = ("prefixes.ttl", "patient-validation.ttl")
 RULE_SHAPES = ("prefixes.ttl", "core-rules.ttl", "progesterone-rules.ttl")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data_folder(name: str) -> Traversable:
     """The folder ``name`` (ontology, shapes, queries) inside the installed package,
     or at the top of the source checkout."""

@@ -1,6 +1,6 @@
 """Print the FHIR mapping table (docs/fhir-mapping.md) from the ontology: the table is derived data.
 
-    python scripts/fhir_mapping_table.py > docs/fhir-mapping.md
+python scripts/fhir_mapping_table.py > docs/fhir-mapping.md
 """
 
 from __future__ import annotations
@@ -13,19 +13,25 @@ from rdflib.namespace import RDF, RDFS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SYSTEM_NAMES = {"http://snomed.info/sct": "SNOMED CT", "http://loinc.org": "LOINC",
-                "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM", "http://hl7.org/fhir/sid/icd-10": "ICD-10",
-                "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm", "http://www.whocc.no/atc": "ATC",
-                "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "v3-ObservationInterpretation",
-                "https://w3id.org/kg-reasoner/fhir/CodeSystem/kgr": "kg-reasoner local"}
+SYSTEM_NAMES = {
+    "http://snomed.info/sct": "SNOMED CT",
+    "http://loinc.org": "LOINC",
+    "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+    "http://hl7.org/fhir/sid/icd-10": "ICD-10",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+    "http://www.whocc.no/atc": "ATC",
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "v3-ObservationInterpretation",
+    "https://w3id.org/kg-reasoner/fhir/CodeSystem/kgr": "kg-reasoner local",
+}
 
 
 def main() -> None:
-    from kg_reasoner.read import fhir
-    from kg_reasoner.reason.knowledge import load_knowledge_base
-    from kg_reasoner.read.fhir import FhirVocabulary
-    from kg_reasoner.read.fhir_shape import ELEMENTS, NOT_IN_R4, _COMMON
     from kg_reasoner.namespaces import KGR
+    from kg_reasoner.read import fhir
+    from kg_reasoner.read.fhir import FhirVocabulary
+    from kg_reasoner.read.fhir_shape import _COMMON, ELEMENTS, NOT_IN_R4
+    from kg_reasoner.reason.knowledge import load_knowledge_base
+
     kb = load_knowledge_base()
     v = FhirVocabulary(kb.closure)
     codes = defaultdict(list)
@@ -51,46 +57,105 @@ def main() -> None:
         return f"| {label(concept)} | {resource} | {text} | {element} | {scope} |"
 
     groups = [
-        ("Measurement", lambda c: v.is_a(c, KGR.Measurement) and c != KGR.Measurement,
-         "Observation", "valueQuantity (UCUM ng/mL or nmol/L, also ng/ml, nmol/l; comparator), every interpretation "
-                        "(they must agree), the pregnancy's referenceRange (below), effective[x], status"),
-        ("Gestational age", lambda c: c == KGR.gestationalAgeWeeks, "Observation",
-         "valueQuantity in wk or d (weeks, days); the latest dated one wins; projected to each result's time"),
-        ("Symptom", lambda c: v.is_a(c, KGR.Symptom) and (c, KGR.summaryKey, None) in kb.closure,
-         "Condition or Observation", "Condition.severity; Observation.valueCodeableConcept (a severity, or SNOMED "
-                                     "Yes / No), valueBoolean; refuted Condition, No or false = absent; "
-                                     "dataAbsentReason = unknown"),
-        ("Cause", lambda c: v.is_a(c, KGR.Cause) and (c, KGR.summaryKey, None) in kb.closure, "Condition",
-         "present unless verificationStatus refuted or clinicalStatus inactive/resolved/remission"),
-        ("Condition", lambda c: v.is_a(c, KGR.Condition) and not v.is_a(c, KGR.Cause) and not v.is_a(c, KGR.Symptom)
-         and not v.is_a(c, KGR.UninterpretedRecord) and c in codes, "Condition or Procedure",
-         "present unless refuted (an event condition stays present when resolved); Procedure completed or "
-         "in-progress = present, not-done = absent; unconfirmed event condition = not understood (E2)"),
-        ("Imaging", lambda c: v.is_a(c, KGR.ImagingResult) and c != KGR.ImagingResult, "Observation or DiagnosticReport",
-         "Observation.valueCodeableConcept or every DiagnosticReport.conclusionCode (below); none readable = "
-         "record not understood (E2)"),
-        ("Imaging conclusion", lambda c: (None, KGR.allowedConclusion, c) in kb.closure, "(value)",
-         "Observation.valueCodeableConcept, DiagnosticReport.conclusionCode"),
-        ("Severity", lambda c: (c, RDF.type, KGR.Severity) in kb.closure and c in codes, "(value)",
-         "Condition.severity, Observation.valueCodeableConcept; moderate maps to heavy / severe (safety-first)"),
-        ("Presence", lambda c: (c, RDF.type, KGR.Presence) in kb.closure and c in codes, "(value)",
-         "Observation.valueCodeableConcept of a symptom"),
-        ("Interpretation", lambda c: (c, RDF.type, KGR.Interpretation) in kb.closure and c in codes, "(value)",
-         "every Observation.interpretation entry"),
-        ("Medication", lambda c: any(True for _ in kb.closure.subjects(KGR.substance, c)),
-         "MedicationRequest, MedicationStatement", "medicationCodeableConcept, medicationReference (contained "
-         "#id or a Medication of the input), R5 medication.concept / .reference; MedicationRequest, or a "
-         "MedicationStatement basedOn her own request = supervised; a statement alone or based on another "
-         "patient's request = self-medication; a request not in the input = supervision unknown"),
-        ("Symptom course", lambda c: c == KGR.symptomCourse or (c, RDF.type, KGR.SymptomCourse) in kb.closure,
-         "Observation", "code symptom-course, valueCodeableConcept improving / unchanged / worsening"),
-        ("Record not understood", lambda c: v.is_a(c, KGR.UninterpretedRecord) and c in codes, "Condition",
-         "a code only this value set covers: listed in missing, status held below indicated (rule E2)"),
+        (
+            "Measurement",
+            lambda c: v.is_a(c, KGR.Measurement) and c != KGR.Measurement,
+            "Observation",
+            "valueQuantity (UCUM ng/mL or nmol/L, also ng/ml, nmol/l; comparator), every interpretation "
+            "(they must agree), the pregnancy's referenceRange (below), effective[x], status",
+        ),
+        (
+            "Gestational age",
+            lambda c: c == KGR.gestationalAgeWeeks,
+            "Observation",
+            "valueQuantity in wk or d (weeks, days); the latest dated one wins; projected to each result's time",
+        ),
+        (
+            "Symptom",
+            lambda c: v.is_a(c, KGR.Symptom) and (c, KGR.summaryKey, None) in kb.closure,
+            "Condition or Observation",
+            "Condition.severity; Observation.valueCodeableConcept (a severity, or SNOMED "
+            "Yes / No), valueBoolean; refuted Condition, No or false = absent; "
+            "dataAbsentReason = unknown",
+        ),
+        (
+            "Cause",
+            lambda c: v.is_a(c, KGR.Cause) and (c, KGR.summaryKey, None) in kb.closure,
+            "Condition",
+            "present unless verificationStatus refuted or clinicalStatus inactive/resolved/remission",
+        ),
+        (
+            "Condition",
+            lambda c: (
+                v.is_a(c, KGR.Condition)
+                and not v.is_a(c, KGR.Cause)
+                and not v.is_a(c, KGR.Symptom)
+                and not v.is_a(c, KGR.UninterpretedRecord)
+                and c in codes
+            ),
+            "Condition or Procedure",
+            "present unless refuted (an event condition stays present when resolved); Procedure completed or "
+            "in-progress = present, not-done = absent; unconfirmed event condition = not understood (E2)",
+        ),
+        (
+            "Imaging",
+            lambda c: v.is_a(c, KGR.ImagingResult) and c != KGR.ImagingResult,
+            "Observation or DiagnosticReport",
+            "Observation.valueCodeableConcept or every DiagnosticReport.conclusionCode (below); none readable = "
+            "record not understood (E2)",
+        ),
+        (
+            "Imaging conclusion",
+            lambda c: (None, KGR.allowedConclusion, c) in kb.closure,
+            "(value)",
+            "Observation.valueCodeableConcept, DiagnosticReport.conclusionCode",
+        ),
+        (
+            "Severity",
+            lambda c: (c, RDF.type, KGR.Severity) in kb.closure and c in codes,
+            "(value)",
+            "Condition.severity, Observation.valueCodeableConcept; moderate maps to heavy / severe (safety-first)",
+        ),
+        (
+            "Presence",
+            lambda c: (c, RDF.type, KGR.Presence) in kb.closure and c in codes,
+            "(value)",
+            "Observation.valueCodeableConcept of a symptom",
+        ),
+        (
+            "Interpretation",
+            lambda c: (c, RDF.type, KGR.Interpretation) in kb.closure and c in codes,
+            "(value)",
+            "every Observation.interpretation entry",
+        ),
+        (
+            "Medication",
+            lambda c: any(True for _ in kb.closure.subjects(KGR.substance, c)),
+            "MedicationRequest, MedicationStatement",
+            "medicationCodeableConcept, medicationReference (contained "
+            "#id or a Medication of the input), R5 medication.concept / .reference; MedicationRequest, or a "
+            "MedicationStatement basedOn her own request = supervised; a statement alone or based on another "
+            "patient's request = self-medication; a request not in the input = supervision unknown",
+        ),
+        (
+            "Symptom course",
+            lambda c: c == KGR.symptomCourse or (c, RDF.type, KGR.SymptomCourse) in kb.closure,
+            "Observation",
+            "code symptom-course, valueCodeableConcept improving / unchanged / worsening",
+        ),
+        (
+            "Record not understood",
+            lambda c: v.is_a(c, KGR.UninterpretedRecord) and c in codes,
+            "Condition",
+            "a code only this value set covers: listed in missing, status held below indicated (rule E2)",
+        ),
     ]
     print("# FHIR R4 mapping\n")
     print("Generated from the ontology and the reader's element table by `python scripts/fhir_mapping_table.py`:")
     print("supporting a new code is a cross-reference (`skos:exactMatch` / `closeMatch` / `narrowMatch`), an ICD-10")
-    print("category (`kgr:includesCodesUnder`) or a code pattern (`kgr:includesCodesMatching`) in `ontology/`, not code.")
+    print(
+        "category (`kgr:includesCodesUnder`) or a code pattern (`kgr:includesCodesMatching`) in `ontology/`, not code."
+    )
     print("Every coding of a CodeableConcept is read; per coding the most specific match wins (exact, close,")
     print("narrower, category, pattern), and a record carries every meaning its codings have. How records are")
     print("read, dated and refused: [fhir-reading.md](fhir-reading.md).\n")
@@ -98,8 +163,10 @@ def main() -> None:
     for name, test, resource, element in groups:
         rows = [row(c, resource, element) for c in concepts if test(c)]
         if rows:
-            print(f"## {name}\n\n| concept | resource | codes | element carrying the value | applies |\n"
-                  "|---|---|---|---|---|")
+            print(
+                f"## {name}\n\n| concept | resource | codes | element carrying the value | applies |\n"
+                "|---|---|---|---|---|"
+            )
             print("\n".join(rows) + "\n")
     print("## Elements read, with their R4 shape\n")
     print("A resource whose element below has another shape (STU3 or R5: a string where R4 has a CodeableConcept,")
@@ -114,16 +181,24 @@ def main() -> None:
         print(f"| {rtype} | {read} | {refused} |")
     print("\n## Statuses\n")
     print("| resource | read as | ignored or not in use | anything else |\n|---|---|---|---|")
-    print(f"| Observation, DiagnosticReport | {', '.join(sorted(fhir.RESULT_STATUS))} (result status) | "
-          f"{', '.join(sorted(fhir.IGNORED_STATUS))} | counts (preliminary) |")
+    print(
+        f"| Observation, DiagnosticReport | {', '.join(sorted(fhir.RESULT_STATUS))} (result status) | "
+        f"{', '.join(sorted(fhir.IGNORED_STATUS))} | counts (preliminary) |"
+    )
     for kind in ("MedicationRequest", "MedicationStatement"):
-        print(f"| {kind} | in use: {', '.join(sorted(fhir.IN_USE[kind]))} | {', '.join(sorted(fhir.NOT_IN_USE[kind]))}"
-              " | read as in use, with a warning (cautious for the safety flags) |")
-    print(f"| Procedure | present: {', '.join(sorted(fhir.PROCEDURE_PRESENT))}; absent: "
-          f"{', '.join(sorted(fhir.PROCEDURE_ABSENT))} | entered-in-error | not used, with a warning |")
-    print(f"| Condition | clinicalStatus {', '.join(sorted(fhir.NOT_PRESENT))} = not present (an event condition "
-          f"stays present); verificationStatus refuted = absent | entered-in-error | "
-          f"{', '.join(sorted(fhir.UNCONFIRMED))}: not used (an event condition: not understood, E2) |")
+        print(
+            f"| {kind} | in use: {', '.join(sorted(fhir.IN_USE[kind]))} | {', '.join(sorted(fhir.NOT_IN_USE[kind]))}"
+            " | read as in use, with a warning (cautious for the safety flags) |"
+        )
+    print(
+        f"| Procedure | present: {', '.join(sorted(fhir.PROCEDURE_PRESENT))}; absent: "
+        f"{', '.join(sorted(fhir.PROCEDURE_ABSENT))} | entered-in-error | not used, with a warning |"
+    )
+    print(
+        f"| Condition | clinicalStatus {', '.join(sorted(fhir.NOT_PRESENT))} = not present (an event condition "
+        f"stays present); verificationStatus refuted = absent | entered-in-error | "
+        f"{', '.join(sorted(fhir.UNCONFIRMED))}: not used (an event condition: not understood, E2) |"
+    )
 
 
 MATCH = {0: "", 1: " (close)", 2: " (narrower)", 3: " (category)", 4: " (pattern)"}

@@ -29,9 +29,13 @@ collect_ignore_glob = ["data/*"]
 
 
 def pytest_addoption(parser):
-    parser.addoption("--with-slow", action="store_true", default=False,
-                     help="run the full tier too: tests marked slow (the reference engine on every case, the "
-                          "large differential run, notebooks, HermiT, release, wheel, Dask, subprocess CLI)")
+    parser.addoption(
+        "--with-slow",
+        action="store_true",
+        default=False,
+        help="run the full tier too: tests marked slow (the reference engine on every case, the "
+        "large differential run, notebooks, HermiT, release, wheel, Dask, subprocess CLI)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -52,6 +56,7 @@ def pytest_configure(config):
     _CLI_AS_PROCESS = config.getoption("--with-slow")
     if "KG_REASONER_CACHE_DIR" not in os.environ:
         import tempfile
+
         os.environ["KG_REASONER_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-reasoner-test-cache-")
 
 
@@ -99,8 +104,12 @@ def engine_reasoner(request) -> Reasoner:
 def serving(store: Path, *options: str):
     """``kg-reasoner serve`` on a free port for the duration of a with-block: yields (its /sparql URL, the
     process); the server is killed afterwards (a test may stop it earlier itself)."""
-    proc = subprocess.Popen([sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0",
-                             *options], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg_reasoner", "serve", "--store", str(store), "--port", "0", *options],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+/sparql)", line)
@@ -118,9 +127,16 @@ def run_cli(*args: str, cwd: Path | None = None, process: bool | None = None) ->
     CompletedProcess with the exit code, stdout and stderr."""
     if process or (process is None and _CLI_AS_PROCESS):
         env = dict(os.environ, PYTHONIOENCODING="utf-8")
-        return subprocess.run([sys.executable, "-m", "kg_reasoner", *args], capture_output=True, text=True,
-                              cwd=cwd or ROOT, env=env, timeout=600)
+        return subprocess.run(
+            [sys.executable, "-m", "kg_reasoner", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            env=env,
+            timeout=600,
+        )
     from kg_reasoner.cli import main
+
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()
     try:
@@ -128,7 +144,7 @@ def run_cli(*args: str, cwd: Path | None = None, process: bool | None = None) ->
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main(list(args))
-            except SystemExit as exc:      # argparse's usage errors
+            except SystemExit as exc:  # argparse's usage errors
                 code = exc.code if isinstance(exc.code, int) else 1
     finally:
         os.chdir(here)
@@ -141,13 +157,16 @@ def write_json(tmp_path):
         path = tmp_path / name
         path.write_text(json.dumps(data), encoding="utf-8")
         return path
+
     return write
 
 
 @pytest.fixture
 def assess(engine_reasoner):
     """Assess a patient summary given as keyword arguments (id defaults to 'T'), on each engine in turn."""
+
     def run(**patient):
         patient.setdefault("id", "T")
         return engine_reasoner.assess(patient)
+
     return run

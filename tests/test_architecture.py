@@ -13,8 +13,17 @@ PACKAGE = ROOT / "kg_reasoner"
 
 #: The stages and what each owns (docs/architecture.md draws the same tree).
 STAGES = {"read", "reason", "explain", "write", "cohort", "serve", "curation", "testing", "cli"}
-TOP_LEVEL = {"__init__.py", "__main__.py", "_version.py", "_compat.py", "api.py", "errors.py", "guidance.py",
-             "namespaces.py", "resources.py"}
+TOP_LEVEL = {
+    "__init__.py",
+    "__main__.py",
+    "_version.py",
+    "_compat.py",
+    "api.py",
+    "errors.py",
+    "guidance.py",
+    "namespaces.py",
+    "resources.py",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -41,7 +50,9 @@ def _imports(path: Path, name: str, modules: dict) -> list[tuple[str, list[str],
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if not base.startswith("kg_reasoner"):
                 continue
             names = [a.name for a in node.names]

@@ -7,9 +7,8 @@ import io
 import json
 
 import pytest
-from rdflib import Dataset
-
 from conftest import VIGNETTES, load_case, run_cli
+from rdflib import Dataset
 
 EXPECTED = {load_case(p)["id"]: load_case(p)["expect"] for p in VIGNETTES[:6]}
 
@@ -27,7 +26,7 @@ def ndjson_run(cohort):
 
 
 def test_ndjson_one_object_per_line(ndjson_run):
-    assert ndjson_run.returncode == 2          # the BAD record; everything else was assessed
+    assert ndjson_run.returncode == 2  # the BAD record; everything else was assessed
     rows = [json.loads(line) for line in ndjson_run.stdout.splitlines()]
     assert {r["patient"]: {k: r[k] for k in ("status", "rules", "missing", "flags")} for r in rows} == EXPECTED
     assert "field /6/colour" in ndjson_run.stderr
@@ -35,8 +34,10 @@ def test_ndjson_one_object_per_line(ndjson_run):
 
 def test_summary_on_stderr(ndjson_run, cohort):
     assert "6 assessed, 0 not assessed, 1 unreadable" in ndjson_run.stderr
-    assert ("statuses: contraindicated 1, indicated 2, insufficient_data 1, not_indicated 1, not_recommended 1"
-            in ndjson_run.stderr)
+    assert (
+        "statuses: contraindicated 1, indicated 2, insufficient_data 1, not_indicated 1, not_recommended 1"
+        in ndjson_run.stderr
+    )
     assert "rules fired: R1 2, R2 1, R3 1, R4 1, R6 2" in ndjson_run.stderr
     quiet = run_cli("assess", str(cohort), "--format", "csv", "--quiet")
     assert "assessed" not in quiet.stderr
@@ -58,18 +59,21 @@ def test_trig_keeps_asserted_inferred_and_provenance_apart(tmp_path):
     ds = Dataset()
     ds.parse(data=proc.stdout, format="trig")
     names = sorted(str(g.identifier) for g in ds.graphs() if len(g))
-    assert names == [f"https://w3id.org/kg-reasoner/patient/{p}/graph/{k}" for p in ("P01", "P02")
-                     for k in ("asserted", "inferred", "provenance")]
+    assert names == [
+        f"https://w3id.org/kg-reasoner/patient/{p}/graph/{k}"
+        for p in ("P01", "P02")
+        for k in ("asserted", "inferred", "provenance")
+    ]
 
 
 def test_output_file_and_resume(cohort, tmp_path):
     out = tmp_path / "out.ndjson"
     first = json.dumps({"patient": "P01", "status": "indicated"})
-    out.write_text(first + "\n" + '{"patient": "P02", "sta')     # a line cut by an interruption
+    out.write_text(first + "\n" + '{"patient": "P02", "sta')  # a line cut by an interruption
     proc = run_cli("assess", str(cohort), "--format", "ndjson", "--output", str(out), "--resume")
     assert proc.returncode == 2 and proc.stdout == ""
     assert "1 skipped (--resume)" in proc.stderr
-    patients = [json.loads(line)["patient"] for line in out.read_text().splitlines()]   # every line complete
+    patients = [json.loads(line)["patient"] for line in out.read_text().splitlines()]  # every line complete
     assert patients.count("P01") == 1 and sorted(patients) == sorted(EXPECTED)
 
 

@@ -24,8 +24,9 @@ def test_several_files_and_directories_in_one_call(tmp_path):
         case = load_case(path)
         (folder / f"{case['id']}.json").write_text(json.dumps(case["patient"]), encoding="utf-8")
     single = tmp_path / "single.json"
-    single.write_text(json.dumps([load_case(VIGNETTES[13])["patient"], load_case(VIGNETTES[14])["patient"]]),
-                      encoding="utf-8")
+    single.write_text(
+        json.dumps([load_case(VIGNETTES[13])["patient"], load_case(VIGNETTES[14])["patient"]]), encoding="utf-8"
+    )
     proc = run_cli("assess", str(folder), str(single), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert [r["patient"] for r in json.loads(proc.stdout)] == ["P01", "P02", "P03", "P14", "P15"]
@@ -55,14 +56,17 @@ def test_bad_reference_table_exit_2(tmp_path):
 
 def test_version():
     from kg_reasoner import __version__
+
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"kg-reasoner {__version__}"
 
 
 def test_import_has_no_side_effects():
     """No print, no logging.basicConfig, no global state changes at import."""
-    code = ("import logging, warnings; before = list(warnings.filters); import kg_reasoner, kg_reasoner.cli; "
-            "assert not logging.getLogger().handlers; assert warnings.filters == before")
+    code = (
+        "import logging, warnings; before = list(warnings.filters); import kg_reasoner, kg_reasoner.cli; "
+        "assert not logging.getLogger().handlers; assert warnings.filters == before"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""

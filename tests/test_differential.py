@@ -38,13 +38,21 @@ def test_the_cohort_has_the_size_and_spread_the_check_needs():
     broken = {i.kind for i in ITEMS if isinstance(i, Broken)}
     assert broken == set(range(len(BREAKAGES)))
     quick = ITEMS[:QUICK]
-    assert any(isinstance(i, Broken) for i in quick) and any(isinstance(i, dict) and "resourceType" in i
-                                                             for i in quick)
+    assert any(isinstance(i, Broken) for i in quick) and any(isinstance(i, dict) and "resourceType" in i for i in quick)
     summaries = list(cohort(N, SEED))
     seen = Counter()
     for p in summaries:
-        for key in ("gestational_age_weeks", "conception", "progesterone", "vaginal_bleeding", "abdominal_pain",
-                    "ultrasound", "miscarriage", "causes", "progesterone_use"):
+        for key in (
+            "gestational_age_weeks",
+            "conception",
+            "progesterone",
+            "vaginal_bleeding",
+            "abdominal_pain",
+            "ultrasound",
+            "miscarriage",
+            "causes",
+            "progesterone_use",
+        ):
             seen[(key, key in p)] += 1
         for r in p.get("progesterone", []):
             seen[("unit", r["unit"])] += 1
@@ -53,17 +61,37 @@ def test_the_cohort_has_the_size_and_spread_the_check_needs():
         seen[("serial", len(p.get("progesterone", [])) > 1)] += 1
         for c in CAUSES:
             seen[("cause", p.get("causes", {}).get(c, "absent"))] += 1
-    for key in ("gestational_age_weeks", "conception", "progesterone", "vaginal_bleeding", "abdominal_pain",
-                "ultrasound", "miscarriage", "causes", "progesterone_use"):
+    for key in (
+        "gestational_age_weeks",
+        "conception",
+        "progesterone",
+        "vaginal_bleeding",
+        "abdominal_pain",
+        "ultrasound",
+        "miscarriage",
+        "causes",
+        "progesterone_use",
+    ):
         assert seen[(key, True)] and seen[(key, False)], key
-    for state in (("unit", "ng/mL"), ("unit", "nmol/L"), ("status", "cancelled"), ("status", "entered-in-error"),
-                  ("status", "preliminary"), ("timed", False), ("serial", True), ("cause", True), ("cause", False),
-                  ("cause", "absent")):
+    for state in (
+        ("unit", "ng/mL"),
+        ("unit", "nmol/L"),
+        ("status", "cancelled"),
+        ("status", "entered-in-error"),
+        ("status", "preliminary"),
+        ("timed", False),
+        ("serial", True),
+        ("cause", True),
+        ("cause", False),
+        ("cause", "absent"),
+    ):
         assert seen[state], state
 
 
-@pytest.mark.parametrize("item", [pytest.param(item, id=_id(item), marks=[pytest.mark.slow] if i >= QUICK else [])
-                                  for i, item in enumerate(ITEMS)])
+@pytest.mark.parametrize(
+    "item",
+    [pytest.param(item, id=_id(item), marks=[pytest.mark.slow] if i >= QUICK else []) for i, item in enumerate(ITEMS)],
+)
 def test_fast_engine_equals_reference(item):
     patient, diffs = compare_one(item)
     assert not diffs, f"{patient}:\n  " + "\n  ".join(diffs)

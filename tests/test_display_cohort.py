@@ -6,8 +6,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import DATA, VIGNETTES, load_case
+
 from kg_reasoner.resources import read_text
 
 
@@ -30,7 +30,7 @@ def _visible(html: str) -> tuple[str, list[str]]:
 
 
 def test_card_shows_status_rules_sentences_criteria_missing_flags_and_advice(reasoner):
-    a = reasoner.assess(load_case(VIGNETTES[0])["patient"])          # P01: R1 with R6's monitor flag
+    a = reasoner.assess(load_case(VIGNETTES[0])["patient"])  # P01: R1 with R6's monitor flag
     text, tags = _visible(a._repr_html_())
     assert "Patient P01" in text and "indicated" in text
     for rule in a.fired_rules:
@@ -54,10 +54,13 @@ def test_card_shows_missing_data_and_partly_met_rule(reasoner):
 
 def test_card_escapes_data_and_shows_why_not_assessed(reasoner):
     from rdflib import Graph
-    g = Graph().parse(data="""@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
+
+    g = Graph().parse(
+        data="""@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
         <urn:p:X> a kgr:Patient ; kgr:patientId "<script>alert(1)</script>" ;
             kgr:gestationalAgeWeeks "7.0"^^<http://www.w3.org/2001/XMLSchema#decimal> , "9.0"^^<http://www.w3.org/2001/XMLSchema#decimal> .""",
-                      format="turtle")
+        format="turtle",
+    )
     a = reasoner.assess(g)
     html = a._repr_html_()
     text, tags = _visible(html)
@@ -68,8 +71,10 @@ def test_card_escapes_data_and_shows_why_not_assessed(reasoner):
 @pytest.fixture(scope="module")
 def cohort(request):
     from kg_reasoner import Reasoner
-    return Reasoner().assess_cohort([DATA / "vignettes", {"id": "BAD", "vaginal_bleeding": "nope"},
-                                     {"id": "U", "ultrasound": "normal"}])
+
+    return Reasoner().assess_cohort(
+        [DATA / "vignettes", {"id": "BAD", "vaginal_bleeding": "nope"}, {"id": "U", "ultrasound": "normal"}]
+    )
 
 
 def test_cohort_keeps_every_patient_and_every_error(cohort):
@@ -80,6 +85,7 @@ def test_cohort_keeps_every_patient_and_every_error(cohort):
 
 def test_cohort_to_dataframe_in_one_call(cohort):
     from kg_reasoner.cohort.result import COLUMNS
+
     df = cohort.to_dataframe()
     assert list(df.columns) == list(COLUMNS) and len(df) == len(cohort)
     assert df["status"].value_counts().to_dict() == {k: v for k, v in cohort.status_counts().items()}

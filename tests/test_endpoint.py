@@ -12,9 +12,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from rdflib import Graph
-
 from conftest import VIGNETTES, run_cli, serving
+from rdflib import Graph
 
 KGR = "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>\n"
 STATUS_COUNTS = KGR + "SELECT ?status (COUNT(?p) AS ?n) WHERE { ?p kgr:hasStatus/kgr:code ?status } GROUP BY ?status"
@@ -31,8 +30,16 @@ def endpoint(tmp_path_factory):
         yield url
 
 
-def request(url: str, *, query: str | None = None, method: str = "GET", accept: str | None = None,
-            body: bytes | None = None, content_type: str | None = None, params: dict | None = None):
+def request(
+    url: str,
+    *,
+    query: str | None = None,
+    method: str = "GET",
+    accept: str | None = None,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    params: dict | None = None,
+):
     params = dict(params or {})
     if query is not None and method == "GET":
         params["query"] = query
@@ -67,19 +74,26 @@ def test_post_form_and_direct_body_agree(endpoint):
     assert json.loads(form[2]) == json.loads(direct[2])
 
 
-@pytest.mark.parametrize("accept,ctype,check", [
-    ("application/sparql-results+xml", "application/sparql-results+xml", lambda b: "<sparql" in b),
-    ("text/csv", "text/csv", lambda b: b.splitlines()[0] == "status,n"),
-    ("text/tab-separated-values", "text/tab-separated-values", lambda b: b.splitlines()[0] == "?status\t?n"),
-    ("application/json", "application/json", lambda b: "results" in json.loads(b)),
-], ids=["xml", "csv", "tsv", "json"])
+@pytest.mark.parametrize(
+    "accept,ctype,check",
+    [
+        ("application/sparql-results+xml", "application/sparql-results+xml", lambda b: "<sparql" in b),
+        ("text/csv", "text/csv", lambda b: b.splitlines()[0] == "status,n"),
+        ("text/tab-separated-values", "text/tab-separated-values", lambda b: b.splitlines()[0] == "?status\t?n"),
+        ("application/json", "application/json", lambda b: "results" in json.loads(b)),
+    ],
+    ids=["xml", "csv", "tsv", "json"],
+)
 def test_select_formats_by_content_negotiation(endpoint, accept, ctype, check):
     status, got, body = request(endpoint, query=STATUS_COUNTS, accept=accept)
     assert status == 200 and got == ctype and check(body)
 
 
-@pytest.mark.parametrize("accept,ctype", [("text/turtle", "text/turtle"), ("application/ld+json", "application/ld+json")],
-                         ids=["turtle", "json-ld"])
+@pytest.mark.parametrize(
+    "accept,ctype",
+    [("text/turtle", "text/turtle"), ("application/ld+json", "application/ld+json")],
+    ids=["turtle", "json-ld"],
+)
 def test_construct_as_turtle_and_jsonld(endpoint, accept, ctype):
     q = KGR + "CONSTRUCT { ?p kgr:hasStatus ?s } WHERE { ?p kgr:hasStatus ?s }"
     status, got, body = request(endpoint, query=q, accept=accept)
@@ -98,26 +112,63 @@ def test_html_page_for_people(endpoint):
     assert status == 200 and ctype.startswith("text/html") and "<textarea" in body
 
 
-@pytest.mark.parametrize("kwargs,code,message", [
-    ({"method": "POST", "body": b"update=DELETE+WHERE+%7B%3Fs+%3Fp+%3Fo%7D",
-      "content_type": "application/x-www-form-urlencoded"}, 403, "read-only"),
-    ({"method": "POST", "body": b"DELETE WHERE { ?s ?p ?o }", "content_type": "application/sparql-update"},
-     403, "read-only"),
-    ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, 403, "read-only"),
-    ({"query": "LOAD <http://example.org/data.ttl>"}, 403, "read-only"),
-    ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, 403, "SERVICE"),
-    ({"query": "SELECT * FROM <http://example.org/other> WHERE { ?s ?p ?o }"}, 400, "not in this store"),
-    ({"query": "SELECT * FROM NAMED <http://example.org/other> WHERE { GRAPH ?g { ?s ?p ?o } }"}, 400,
-     "not in this store"),
-    ({"query": "SELECT * WHERE { ?s ?p ?o }", "params": {"default-graph-uri": "http://example.org/g"}}, 400,
-     "not in this store"),
-    ({"query": "SELECT * WHERE { ?s ?p "}, 400, "not valid SPARQL"),
-    ({"query": "SELECT * WHERE { ?s ?p ?o }"}, 413, "more than 50"),
-    ({"method": "POST", "body": b"", "content_type": "application/x-www-form-urlencoded"}, 400, "exactly one query"),
-    ({"method": "PUT", "body": b"x", "content_type": "text/turtle"}, 405, "read-only"),
-    ({"query": STATUS_COUNTS, "accept": "image/png"}, 406, "cannot answer"),
-], ids=["update-form", "update-body", "insert", "load", "service", "from", "from-named", "graph-param",
-        "malformed", "too-many-rows", "no-query", "put", "unacceptable"])
+@pytest.mark.parametrize(
+    "kwargs,code,message",
+    [
+        (
+            {
+                "method": "POST",
+                "body": b"update=DELETE+WHERE+%7B%3Fs+%3Fp+%3Fo%7D",
+                "content_type": "application/x-www-form-urlencoded",
+            },
+            403,
+            "read-only",
+        ),
+        (
+            {"method": "POST", "body": b"DELETE WHERE { ?s ?p ?o }", "content_type": "application/sparql-update"},
+            403,
+            "read-only",
+        ),
+        ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, 403, "read-only"),
+        ({"query": "LOAD <http://example.org/data.ttl>"}, 403, "read-only"),
+        ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, 403, "SERVICE"),
+        ({"query": "SELECT * FROM <http://example.org/other> WHERE { ?s ?p ?o }"}, 400, "not in this store"),
+        (
+            {"query": "SELECT * FROM NAMED <http://example.org/other> WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            400,
+            "not in this store",
+        ),
+        (
+            {"query": "SELECT * WHERE { ?s ?p ?o }", "params": {"default-graph-uri": "http://example.org/g"}},
+            400,
+            "not in this store",
+        ),
+        ({"query": "SELECT * WHERE { ?s ?p "}, 400, "not valid SPARQL"),
+        ({"query": "SELECT * WHERE { ?s ?p ?o }"}, 413, "more than 50"),
+        (
+            {"method": "POST", "body": b"", "content_type": "application/x-www-form-urlencoded"},
+            400,
+            "exactly one query",
+        ),
+        ({"method": "PUT", "body": b"x", "content_type": "text/turtle"}, 405, "read-only"),
+        ({"query": STATUS_COUNTS, "accept": "image/png"}, 406, "cannot answer"),
+    ],
+    ids=[
+        "update-form",
+        "update-body",
+        "insert",
+        "load",
+        "service",
+        "from",
+        "from-named",
+        "graph-param",
+        "malformed",
+        "too-many-rows",
+        "no-query",
+        "put",
+        "unacceptable",
+    ],
+)
 def test_refusals_are_clear_4xx(endpoint, kwargs, code, message):
     status, ctype, body = request(endpoint, **kwargs)
     assert status == code, body
@@ -125,7 +176,7 @@ def test_refusals_are_clear_4xx(endpoint, kwargs, code, message):
 
 
 def test_from_a_graph_of_the_store_is_allowed(endpoint):
-    q = ("SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/kg-reasoner/graph/ontology> WHERE { ?s ?p ?o }")
+    q = "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/kg-reasoner/graph/ontology> WHERE { ?s ?p ?o }"
     status, _, body = request(endpoint, query=q)
     assert status == 200 and int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 1000
 
@@ -143,12 +194,13 @@ def test_slow_query_is_stopped_and_does_not_block_others(endpoint):
     status, _, _ = request(endpoint, query=STATUS_COUNTS)
     fast_done = time.monotonic()
     t.join()
-    assert status == 200 and fast_done < slow["done"]      # answered while the slow query was running
+    assert status == 200 and fast_done < slow["done"]  # answered while the slow query was running
     assert slow["result"][0] == 503 and "time limit of 4 s" in slow["result"][2]
 
 
 def test_sparqlwrapper_client(endpoint):
     from SPARQLWrapper import JSON, SPARQLWrapper
+
     client = SPARQLWrapper(endpoint)
     client.setQuery(STATUS_COUNTS)
     client.setReturnFormat(JSON)
@@ -158,6 +210,7 @@ def test_sparqlwrapper_client(endpoint):
 
 def test_rdflib_sparqlstore_client(endpoint):
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
     g = Graph(store=SPARQLStore(endpoint, returnFormat="json"))
     rows = list(g.query(KGR + "SELECT ?id WHERE { ?p kgr:patientId ?id } ORDER BY ?id"))
     assert [str(r[0]) for r in rows][:2] == ["P01", "P02"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import owlrl
 import pyshacl
-
-from kg_reasoner.reason.terms import canonical_literal
 import pytest
+from conftest import CASES, VIGNETTES, load_case
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
 
 from kg_reasoner.reason.knowledge import PreparedQueryGraph, load_knowledge_base
 from kg_reasoner.reason.reference import reason
-from conftest import CASES, VIGNETTES, load_case
+from kg_reasoner.reason.terms import canonical_literal
 
 SAMPLE = VIGNETTES + CASES[::6]
 
@@ -22,8 +21,9 @@ def _owl_inferences(kb, base: Graph, asserted: Graph) -> set:
     g.addN((s, p, o, g) for s, p, o in base)
     g.addN((s, p, o, g) for s, p, o in asserted)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
-    return {t for t in g if t not in kb.closure and t not in asserted and not isinstance(t[0], Literal)
-            and t[0] != t[2]}
+    return {
+        t for t in g if t not in kb.closure and t not in asserted and not isinstance(t[0], Literal) and t[0] != t[2]
+    }
 
 
 @pytest.mark.parametrize("path", SAMPLE[:8], ids=[p.stem for p in SAMPLE[:8]])
@@ -46,8 +46,9 @@ def test_lean_rules_base_gives_the_same_conclusions(reasoner, path):
         full.addN((s, p, o, full) for s, p, o in g)
     full.addN((s, p, o, full) for s, p, o in result.inferred)
     before = set(full)
-    pyshacl.shacl_rules(full, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True,
-                        inplace=True)
+    pyshacl.shacl_rules(
+        full, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True, inplace=True
+    )
     derived = {(s, p, canonical_literal(o)) for s, p, o in set(full) - before}
     assert derived - set(result.inferred) == set(), "the full-closure run derived something the engine did not"
 
@@ -59,14 +60,16 @@ def test_prepared_query_graph_answers_like_a_graph(reasoner):
         g.addN((s, p, o, g) for s, p, o in reasoner.kb.rules_base)
         g.addN((s, p, o, g) for s, p, o in pi.graph)
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
-        pyshacl.shacl_rules(g, shacl_graph=reasoner.kb.rule_shapes, inference="none", advanced=True,
-                            iterate_rules=True, inplace=True)
+        pyshacl.shacl_rules(
+            g, shacl_graph=reasoner.kb.rule_shapes, inference="none", advanced=True, iterate_rules=True, inplace=True
+        )
     assert isomorphic(plain, prepared)
 
 
 def test_ontology_closure_is_computed_once_per_process(reasoner):
     load_knowledge_base.cache_clear()
     from kg_reasoner import Reasoner
+
     Reasoner()
     misses = load_knowledge_base.cache_info().misses
     r = Reasoner()
@@ -77,6 +80,7 @@ def test_ontology_closure_is_computed_once_per_process(reasoner):
 
 def test_knowledge_base_from_package_data():
     from kg_reasoner.resources import ONTOLOGY_FILES, RULE_SHAPES, VALIDATION_SHAPES, data_folder, query_names
+
     for folder, names in (("ontology", ONTOLOGY_FILES), ("shapes", RULE_SHAPES + VALIDATION_SHAPES)):
         for name in names:
             assert data_folder(folder).joinpath(name).is_file()
@@ -86,7 +90,9 @@ def test_knowledge_base_from_package_data():
 def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     """The closed knowledge base is cached on disk, keyed by a hash of everything it is built from."""
     from rdflib.compare import isomorphic
+
     from kg_reasoner.reason import knowledge as engine
+
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     engine.load_knowledge_base.cache_clear()
     built = engine.load_knowledge_base()
@@ -95,6 +101,7 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
 
     def no_rebuild(*args):
         raise AssertionError("rebuilt although the cache holds this configuration")
+
     monkeypatch.setattr(engine, "_build_knowledge_base", no_rebuild)
     engine.load_knowledge_base.cache_clear()
     cached = engine.load_knowledge_base()
@@ -110,6 +117,7 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
 
 def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch):
     from kg_reasoner.reason import knowledge as engine
+
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     engine.load_knowledge_base.cache_clear()
     path = tmp_path / f"knowledge-base-{engine._cache_key(None, ())}.pickle"

@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
+from conftest import ROOT, VIGNETTES, load_case, run_cli
 from rdflib import Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
 from kg_reasoner.explain.explanation import explain
-from conftest import ROOT, VIGNETTES, load_case, run_cli
 
 
 def assert_isomorphic(a: Graph, b: Graph):
@@ -18,8 +18,12 @@ def assert_isomorphic(a: Graph, b: Graph):
     ia, ib = to_isomorphic(a), to_isomorphic(b)
     if ia != ib:
         _, only_a, only_b = graph_diff(ia, ib)
-        pytest.fail("graphs differ\nonly in first:\n" + only_a.serialize(format="nt")
-                    + "\nonly in second:\n" + only_b.serialize(format="nt"))
+        pytest.fail(
+            "graphs differ\nonly in first:\n"
+            + only_a.serialize(format="nt")
+            + "\nonly in second:\n"
+            + only_b.serialize(format="nt")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +41,12 @@ def test_turtle_output_answers_the_explanation_queries_alone(assessments, vid):
 
 
 def test_cli_turtle_output_is_one_loadable_document(write_json):
-    path = write_json("p.json", load_case(VIGNETTES[8])["patient"])    # P09: R2, R6, R7, partly met R1
+    path = write_json("p.json", load_case(VIGNETTES[8])["patient"])  # P09: R2, R6, R7, partly met R1
     proc = run_cli("assess", str(path), "--format", "turtle")
     assert proc.returncode == 0, proc.stderr
     g = Graph().parse(data=proc.stdout, format="turtle")
     from rdflib import URIRef
+
     e = explain(g, URIRef("https://w3id.org/kg-reasoner/patient/P09"))
     assert e["status"] == "indicated" and [r["id"] for r in e["fired"]] == ["R2", "R6", "R7"]
     assert [m["criterion"] for m in e["missing"]] == ["C1", "C3"]
@@ -72,8 +77,12 @@ def test_cohort_run_equals_single_runs(reasoner, write_json):
 
 
 def test_explanation_cites_source_records_and_times(reasoner):
-    a = reasoner.assess({"id": "S", "progesterone": [{"value": 6, "unit": "ng/mL", "reference_low": 10,
-                                                      "time": "2026-11-20T09:00:00+01:00"}]})
+    a = reasoner.assess(
+        {
+            "id": "S",
+            "progesterone": [{"value": 6, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-20T09:00:00+01:00"}],
+        }
+    )
     fact = a.criteria["C1"]["evidence"][0]
     assert fact["source"] == "<dict>#/progesterone/0"
     assert "at 2026-11-20T09:00:00+01:00" in fact["fact"]
@@ -100,17 +109,33 @@ def test_no_query_text_in_python():
 
 def test_no_decision_vocabulary_in_python():
     """No clinical decision is made in Python: status, flag and rule tokens come from the ontology."""
-    pattern = re.compile(r"""["'](indicated|contraindicated|not_recommended|insufficient_data|not_indicated|"""
-                         r"""monitor|escalate|self_medication|review_treatment|urgent_evaluation|R[1-8]|E[12]|C[1-3])["']""")
-    offenders = [f"{p.name}:{m.group(0)}" for p in (ROOT / "kg_reasoner").rglob("*.py")
-                 for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    pattern = re.compile(
+        r"""["'](indicated|contraindicated|not_recommended|insufficient_data|not_indicated|"""
+        r"""monitor|escalate|self_medication|review_treatment|urgent_evaluation|R[1-8]|E[12]|C[1-3])["']"""
+    )
+    offenders = [
+        f"{p.name}:{m.group(0)}"
+        for p in (ROOT / "kg_reasoner").rglob("*.py")
+        for m in pattern.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
 def test_json_record_fields(assessments):
     d = json.loads(json.dumps(assessments["P04"].to_dict(), default=str))
-    for key in ("patient", "status", "rules", "missing", "flags", "criteria", "diagnosis", "advice",
-                "explanation", "data_problems", "fired_rules"):
+    for key in (
+        "patient",
+        "status",
+        "rules",
+        "missing",
+        "flags",
+        "criteria",
+        "diagnosis",
+        "advice",
+        "explanation",
+        "data_problems",
+        "fired_rules",
+    ):
         assert key in d
     assert d["criteria"]["C1"]["state"] == "met"
     assert {r["id"] for r in d["fired_rules"]} == {"R1", "R3"}

@@ -5,18 +5,33 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import CASES, ROOT, VIGNETTES, load_case, outcome, run_cli
 
 from kg_reasoner import InputError, UnreadableInputError
-from conftest import CASES, ROOT, VIGNETTES, load_case, outcome, run_cli
-from kg_reasoner.testing.synthetic_fhir import CLINICAL, LOINC, SCT, UCUM, V3, VERIFICATION, Unrepresentable, bundle, cc, qty, summary_to_resources, to_json
+from kg_reasoner.testing.synthetic_fhir import (
+    CLINICAL,
+    LOINC,
+    SCT,
+    UCUM,
+    V3,
+    VERIFICATION,
+    Unrepresentable,
+    bundle,
+    cc,
+    qty,
+    summary_to_resources,
+    to_json,
+)
 
 ALL = VIGNETTES + CASES
 
 
 def _bundle_or_skip(patient, variant):
     try:
-        return bundle(summary_to_resources(patient, variant), kind=("collection", "searchset", "transaction",
-                                                                    "document")[variant % 4])
+        return bundle(
+            summary_to_resources(patient, variant),
+            kind=("collection", "searchset", "transaction", "document")[variant % 4],
+        )
     except Unrepresentable as exc:
         pytest.skip(str(exc))
 
@@ -57,38 +72,75 @@ def _one(reasoner, *resources, pid="F"):
 
 
 def obs(code, **extra):
-    return {"resourceType": "Observation", "id": extra.pop("id", "o1"), "status": extra.pop("status", "final"),
-            "subject": {"reference": "Patient/F"}, "code": code, **extra}
+    return {
+        "resourceType": "Observation",
+        "id": extra.pop("id", "o1"),
+        "status": extra.pop("status", "final"),
+        "subject": {"reference": "Patient/F"},
+        "code": code,
+        **extra,
+    }
 
 
 P4 = cc(LOINC, "2839-9")
-BLEEDING = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/F"},
-            "code": cc(SCT, "289530006"), "severity": cc(SCT, "255604002")}
+BLEEDING = {
+    "resourceType": "Condition",
+    "id": "c1",
+    "subject": {"reference": "Patient/F"},
+    "code": cc(SCT, "289530006"),
+    "severity": cc(SCT, "255604002"),
+}
 NORMAL_US = obs(cc(SCT, "268445003"), id="us", valueCodeableConcept=cc(SCT, "237241002"))
 
 
 def test_entered_in_error_and_cancelled_observations_are_ignored(reasoner):
-    low = obs(P4, id="a", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-              effectiveDateTime="2026-11-10T08:00:00Z")
+    low = obs(
+        P4,
+        id="a",
+        valueQuantity=qty(5, "ng/mL"),
+        interpretation=[cc(V3, "L")],
+        effectiveDateTime="2026-11-10T08:00:00Z",
+    )
     for status in ("entered-in-error", "cancelled"):
-        later = obs(P4, id="b", status=status, valueQuantity=qty(30, "ng/mL"), interpretation=[cc(V3, "N")],
-                    effectiveDateTime="2026-11-18T08:00:00Z")
+        later = obs(
+            P4,
+            id="b",
+            status=status,
+            valueQuantity=qty(30, "ng/mL"),
+            interpretation=[cc(V3, "N")],
+            effectiveDateTime="2026-11-18T08:00:00Z",
+        )
         a = _one(reasoner, low, later, BLEEDING, NORMAL_US)
         assert a.status == "indicated", status
         assert any("Observation/b" in r for r in a.ignored_results)
 
 
 def test_latest_effective_wins_with_time_zones(reasoner):
-    early_low = obs(P4, id="a", valueQuantity=qty(5, "ng/mL"), referenceRange=[{"low": qty(10, "ng/mL")}],
-                    effectiveDateTime="2026-11-18T09:00:00+02:00")     # 07:00Z
-    late_normal = obs(P4, id="b", valueQuantity=qty(25, "ng/mL"), referenceRange=[{"low": qty(10, "ng/mL")}],
-                      effectiveDateTime="2026-11-18T08:00:00Z")
+    early_low = obs(
+        P4,
+        id="a",
+        valueQuantity=qty(5, "ng/mL"),
+        referenceRange=[{"low": qty(10, "ng/mL")}],
+        effectiveDateTime="2026-11-18T09:00:00+02:00",
+    )  # 07:00Z
+    late_normal = obs(
+        P4,
+        id="b",
+        valueQuantity=qty(25, "ng/mL"),
+        referenceRange=[{"low": qty(10, "ng/mL")}],
+        effectiveDateTime="2026-11-18T08:00:00Z",
+    )
     assert _one(reasoner, early_low, late_normal, BLEEDING, NORMAL_US).criteria["C1"]["state"] == "not_met"
 
 
 def test_future_result_is_a_data_problem(reasoner):
-    future = obs(P4, id="fut", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-                 effectiveDateTime="2099-01-01T00:00:00Z")
+    future = obs(
+        P4,
+        id="fut",
+        valueQuantity=qty(5, "ng/mL"),
+        interpretation=[cc(V3, "L")],
+        effectiveDateTime="2099-01-01T00:00:00Z",
+    )
     a = _one(reasoner, future, BLEEDING, NORMAL_US)
     assert a.criteria["C1"]["state"] == "unknown"
     assert any(p["record"] == "Observation/fut" and "future" in p["message"] for p in a.data_problems)
@@ -98,13 +150,19 @@ def test_future_result_is_a_data_problem(reasoner):
 def test_ucum_units_and_spellings(reasoner, unit):
     value = 6 if unit.startswith("ng") else 19.08
     low = 10 if unit.startswith("ng") else 31.8
-    r = obs(P4, valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit},
-            referenceRange=[{"low": {"value": low, "unit": unit, "system": UCUM, "code": unit}}])
+    r = obs(
+        P4,
+        valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit},
+        referenceRange=[{"low": {"value": low, "unit": unit, "system": UCUM, "code": unit}}],
+    )
     assert _one(reasoner, r, BLEEDING, NORMAL_US).status == "indicated"
 
 
-@pytest.mark.parametrize("quantity", [{"value": 5}, {"value": 5, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}],
-                         ids=["missing-unit", "unknown-unit"])
+@pytest.mark.parametrize(
+    "quantity",
+    [{"value": 5}, {"value": 5, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}],
+    ids=["missing-unit", "unknown-unit"],
+)
 def test_missing_or_unknown_unit_is_never_guessed(reasoner, quantity):
     r = obs(P4, id="bad", valueQuantity=quantity, referenceRange=[{"low": qty(10, "ng/mL")}])
     a = _one(reasoner, r, BLEEDING, NORMAL_US)
@@ -112,27 +170,37 @@ def test_missing_or_unknown_unit_is_never_guessed(reasoner, quantity):
     assert any(p["record"] == "Observation/bad" and "never guessed" in p["message"] for p in a.data_problems)
 
 
-@pytest.mark.parametrize("comparator,value,state", [("<", 5, "met"), ("<", 20, "unknown"), ("<=", 10, "unknown"),
-                                                    (">", 20, "not_met"), (">", 5, "unknown")])
+@pytest.mark.parametrize(
+    "comparator,value,state",
+    [("<", 5, "met"), ("<", 20, "unknown"), ("<=", 10, "unknown"), (">", 20, "not_met"), (">", 5, "unknown")],
+)
 def test_comparator_is_conservative(reasoner, comparator, value, state):
-    r = obs(P4, valueQuantity=dict(qty(value, "ng/mL"), comparator=comparator),
-            referenceRange=[{"low": qty(10, "ng/mL")}])
+    r = obs(
+        P4, valueQuantity=dict(qty(value, "ng/mL"), comparator=comparator), referenceRange=[{"low": qty(10, "ng/mL")}]
+    )
     a = _one(reasoner, r, BLEEDING, NORMAL_US)
     assert a.criteria["C1"]["state"] == state
     if state == "unknown":
         assert "reported only as a bound" in a.missing_details[0]["needs"]
 
 
-@pytest.mark.parametrize("code,state", [("L", "met"), ("LL", "met"), ("N", "not_met"), ("H", "not_met"),
-                                        ("HH", "not_met")])
+@pytest.mark.parametrize(
+    "code,state", [("L", "met"), ("LL", "met"), ("N", "not_met"), ("H", "not_met"), ("HH", "not_met")]
+)
 def test_interpretation_decides_before_reference_range(reasoner, code, state):
-    r = obs(P4, valueQuantity=qty(25, "ng/mL") if code in "LLL" else qty(5, "ng/mL"),
-            referenceRange=[{"low": qty(10, "ng/mL")}], interpretation=[cc(V3, code)])
+    r = obs(
+        P4,
+        valueQuantity=qty(25, "ng/mL") if code in "LLL" else qty(5, "ng/mL"),
+        referenceRange=[{"low": qty(10, "ng/mL")}],
+        interpretation=[cc(V3, code)],
+    )
     assert _one(reasoner, r, BLEEDING, NORMAL_US).criteria["C1"]["state"] == state
 
 
 def test_v2_interpretation_codes_are_equivalent(reasoner):
-    r = obs(P4, valueQuantity=qty(25, "ng/mL"), interpretation=[cc("http://terminology.hl7.org/CodeSystem/v2-0078", "L")])
+    r = obs(
+        P4, valueQuantity=qty(25, "ng/mL"), interpretation=[cc("http://terminology.hl7.org/CodeSystem/v2-0078", "L")]
+    )
     assert _one(reasoner, r, BLEEDING, NORMAL_US).criteria["C1"]["state"] == "met"
 
 
@@ -144,34 +212,61 @@ def test_transaction_bundle_without_ids(reasoner):
         r = {k: v for k, v in r.items() if k != "id"}
         if "subject" in r:
             r["subject"] = {"reference": "urn:uuid:patient-0"}
-        entries.append({"fullUrl": f"urn:uuid:{'patient' if r['resourceType'] == 'Patient' else 'r'}-{i}",
-                        "resource": r, "request": {"method": "POST", "url": r["resourceType"]}})
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{'patient' if r['resourceType'] == 'Patient' else 'r'}-{i}",
+                "resource": r,
+                "request": {"method": "POST", "url": r["resourceType"]},
+            }
+        )
     a = reasoner.assess({"resourceType": "Bundle", "type": "transaction", "entry": entries})
     assert (a.patient, a.status, a.rules) == ("patient-0", "indicated", ["R1"])
     assert any(e["source"].startswith("urn:uuid:r-") for e in a.criteria["C1"]["evidence"])
 
 
 def test_refuted_condition_is_known_absent(reasoner):
-    refuted = {"resourceType": "Condition", "id": "c9", "subject": {"reference": "Patient/F"},
-               "code": cc(SCT, "199112006"), "verificationStatus": cc(VERIFICATION, "refuted")}
+    refuted = {
+        "resourceType": "Condition",
+        "id": "c9",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(SCT, "199112006"),
+        "verificationStatus": cc(VERIFICATION, "refuted"),
+    }
     a = _one(reasoner, refuted)
     assert a.rules == [] and "genital tract infection" not in a.unassessed_causes
 
 
-@pytest.mark.parametrize("field,code,expect_rules", [
-    ("clinicalStatus", "resolved", []), ("clinicalStatus", "inactive", []), ("clinicalStatus", "active", ["R3"]),
-    ("verificationStatus", "entered-in-error", []), ("verificationStatus", "provisional", []),
-])
+@pytest.mark.parametrize(
+    "field,code,expect_rules",
+    [
+        ("clinicalStatus", "resolved", []),
+        ("clinicalStatus", "inactive", []),
+        ("clinicalStatus", "active", ["R3"]),
+        ("verificationStatus", "entered-in-error", []),
+        ("verificationStatus", "provisional", []),
+    ],
+)
 def test_condition_statuses(reasoner, field, code, expect_rules):
     system = CLINICAL if field == "clinicalStatus" else VERIFICATION
-    cond = {"resourceType": "Condition", "id": "c9", "subject": {"reference": "Patient/F"},
-            "code": cc(SCT, "199112006"), field: cc(system, code)}
+    cond = {
+        "resourceType": "Condition",
+        "id": "c9",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(SCT, "199112006"),
+        field: cc(system, code),
+    }
     assert _one(reasoner, cond).rules == expect_rules
 
 
-@pytest.mark.parametrize("severity,flags,c2", [("255604002", [], "met"), ("6736007", ["urgent_evaluation"], "unknown"),
-                                               ("24484000", ["urgent_evaluation"], "unknown")],
-                         ids=["mild", "moderate", "severe"])
+@pytest.mark.parametrize(
+    "severity,flags,c2",
+    [
+        ("255604002", [], "met"),
+        ("6736007", ["urgent_evaluation"], "unknown"),
+        ("24484000", ["urgent_evaluation"], "unknown"),
+    ],
+    ids=["mild", "moderate", "severe"],
+)
 def test_condition_severity_mapping(reasoner, severity, flags, c2):
     """mild -> light bleeding; moderate and severe -> heavy bleeding (safety-first, documented)."""
     a = _one(reasoner, dict(BLEEDING, severity=cc(SCT, severity)))
@@ -179,11 +274,22 @@ def test_condition_severity_mapping(reasoner, severity, flags, c2):
 
 
 def test_prescribed_progesterone_is_supervised_statement_alone_is_self_medication(reasoner):
-    rx = {"resourceType": "MedicationRequest", "id": "rx", "status": "active", "intent": "order",
-          "subject": {"reference": "Patient/F"}, "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "312641")}
-    based = {"resourceType": "MedicationStatement", "id": "ms", "status": "active", "subject": {"reference": "Patient/F"},
-             "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727"),
-             "basedOn": [{"reference": "MedicationRequest/rx"}]}
+    rx = {
+        "resourceType": "MedicationRequest",
+        "id": "rx",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "312641"),
+    }
+    based = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727"),
+        "basedOn": [{"reference": "MedicationRequest/rx"}],
+    }
     alone = dict(based, id="ms2", basedOn=[])
     external = dict(based, id="ms3", basedOn=[{"reference": "MedicationRequest/elsewhere"}])
     assert _one(reasoner, external).flags == ["monitor"]
@@ -202,18 +308,22 @@ def test_unrecognised_codes_and_resources_are_listed(reasoner):
 
 
 def test_explanation_cites_resource_and_code(reasoner):
-    a = _one(reasoner, obs(P4, id="abc", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")]),
-             BLEEDING, NORMAL_US)
+    a = _one(
+        reasoner, obs(P4, id="abc", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")]), BLEEDING, NORMAL_US
+    )
     fact = a.criteria["C1"]["evidence"][0]
     assert fact["source"] == "Observation/abc"
     from rdflib import Literal
+
     from kg_reasoner.namespaces import KGR
+
     assert (None, KGR.sourceCode, Literal("http://loinc.org|2839-9")) in a.asserted
 
 
 def test_broken_reference_names_the_resource_others_assessed(reasoner, tmp_path):
     resources = summary_to_resources({"id": "OK", "conception": "art"}) + [
-        obs(P4, id="orphan", subject={"reference": "Patient/ghost"}, valueQuantity=qty(5, "ng/mL"))]
+        obs(P4, id="orphan", subject={"reference": "Patient/ghost"}, valueQuantity=qty(5, "ng/mL"))
+    ]
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle(resources)))
     results = list(reasoner.assess_many([path]))
@@ -255,7 +365,9 @@ def test_mapping_table_in_docs_is_current():
     """docs/fhir-mapping.md is generated from the ontology; regenerate it when a cross-reference changes."""
     import subprocess
     import sys
+
     proc = subprocess.run([sys.executable, "scripts/fhir_mapping_table.py"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == (ROOT / "docs" / "fhir-mapping.md").read_text(encoding="utf-8"), \
+    assert proc.stdout == (ROOT / "docs" / "fhir-mapping.md").read_text(encoding="utf-8"), (
         "run: python scripts/fhir_mapping_table.py > docs/fhir-mapping.md"
+    )

@@ -11,8 +11,8 @@ import json
 import random
 
 import pytest
-
 from conftest import ROOT
+
 from kg_reasoner import InputError
 from kg_reasoner.testing.synthetic_fhir import LOINC, SCT, V3, cc, qty, to_json
 
@@ -50,17 +50,29 @@ def obs(code, rid="o1", **extra) -> dict:
 
 
 def condition(rid, *codings, clinical="active", verification="confirmed", **extra) -> dict:
-    return {"resourceType": "Condition", "id": rid, "subject": SUBJECT,
-            "code": {"coding": [{"system": s, "code": c} for s, c in codings]},
-            "clinicalStatus": cc(CLINICAL, clinical), "verificationStatus": cc(VERIFICATION, verification), **extra}
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": SUBJECT,
+        "code": {"coding": [{"system": s, "code": c} for s, c in codings]},
+        "clinicalStatus": cc(CLINICAL, clinical),
+        "verificationStatus": cc(VERIFICATION, verification),
+        **extra,
+    }
 
 
 GA = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"), effectiveDateTime="2026-11-20T09:00:00Z")
-LOW = obs(P4, "p4", valueQuantity=qty(6, "ng/mL"), referenceRange=[{"low": qty(10, "ng/mL")}],
-          effectiveDateTime="2026-11-20T09:00:00Z")
+LOW = obs(
+    P4,
+    "p4",
+    valueQuantity=qty(6, "ng/mL"),
+    referenceRange=[{"low": qty(10, "ng/mL")}],
+    effectiveDateTime="2026-11-20T09:00:00Z",
+)
 BLEEDING = condition("bleed", (SCT, "289530006"), severity=cc(SCT, "255604002"), onsetDateTime="2026-11-19")
-NORMAL_US = obs(cc(SCT, "268445003"), "us", valueCodeableConcept=cc(SCT, "237241002"),
-                effectiveDateTime="2026-11-20T10:00:00Z")
+NORMAL_US = obs(
+    cc(SCT, "268445003"), "us", valueCodeableConcept=cc(SCT, "237241002"), effectiveDateTime="2026-11-20T10:00:00Z"
+)
 #: the facts of vignette P01 (indicated by R1), as an EHR would send them
 INDICATED = (GA, LOW, BLEEDING, NORMAL_US)
 
@@ -75,10 +87,20 @@ def test_the_indicated_baseline(reasoner):
 
 
 # --- 1. codes mean categories ------------------------------------------------------------------------
-@pytest.mark.parametrize("system,code", [(SCT, "17369002"), (SCT, "156072005"), (SCT, "19169002"),
-                                         (ICD10CM, "O03.1"), (ICD10, "O03.4"), (ICD10CM, "O03.89"),
-                                         (ICD10CM, "O02.1"), (ICD10CM, "O00.10")],
-                         ids=lambda v: v.rsplit("/", 1)[-1])
+@pytest.mark.parametrize(
+    "system,code",
+    [
+        (SCT, "17369002"),
+        (SCT, "156072005"),
+        (SCT, "19169002"),
+        (ICD10CM, "O03.1"),
+        (ICD10, "O03.4"),
+        (ICD10CM, "O03.89"),
+        (ICD10CM, "O02.1"),
+        (ICD10CM, "O00.10"),
+    ],
+    ids=lambda v: v.rsplit("/", 1)[-1],
+)
 def test_1_a_miscarriage_coded_any_standard_way_contraindicates(reasoner, system, code):
     a = reasoner.assess(bundle(*INDICATED, condition("loss", (system, code), onsetDateTime="2026-11-21")))
     assert a.status == "contraindicated" and "R4" in a.rules, (code, a.data_problems)
@@ -95,7 +117,7 @@ def test_1_value_sets_are_ontology_data_not_python(reasoner):
 
 # --- 2. every coding counts -------------------------------------------------------------------------
 def test_2_a_milder_coding_never_hides_a_contraindicating_one(reasoner):
-    both = condition("c9", (SCT, "54048003"), (ICD10CM, "O03.4"), onsetDateTime="2026-11-21")   # threatened + incomplete
+    both = condition("c9", (SCT, "54048003"), (ICD10CM, "O03.4"), onsetDateTime="2026-11-21")  # threatened + incomplete
     a = reasoner.assess(bundle(*INDICATED, both))
     assert a.status == "contraindicated"
     r4 = next(r for r in a.fired_rules if r["id"] == "R4")
@@ -105,28 +127,40 @@ def test_2_a_milder_coding_never_hides_a_contraindicating_one(reasoner):
 
 # --- 3. every list entry counts ---------------------------------------------------------------------
 def test_3_a_second_conclusion_code_is_read(reasoner):
-    report = {"resourceType": "DiagnosticReport", "id": "us2", "status": "final", "subject": SUBJECT,
-              "code": cc(SCT, "446522006"), "effectiveDateTime": "2026-11-20T10:00:00Z",
-              "conclusionCode": [cc(SCT, "237241002"), cc(SCT, "237242009")]}   # viable? then non-viable
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "us2",
+        "status": "final",
+        "subject": SUBJECT,
+        "code": cc(SCT, "446522006"),
+        "effectiveDateTime": "2026-11-20T10:00:00Z",
+        "conclusionCode": [cc(SCT, "237241002"), cc(SCT, "237242009")],
+    }  # viable? then non-viable
     a = reasoner.assess(bundle(GA, LOW, BLEEDING, report))
     assert a.status == "contraindicated" and "R4" in a.rules
 
 
 def _ranged(value, ranges):
-    return obs(P4, "p4", valueQuantity=qty(value, "ng/mL"), referenceRange=ranges,
-               effectiveDateTime="2026-11-20T09:00:00Z")
+    return obs(
+        P4, "p4", valueQuantity=qty(value, "ng/mL"), referenceRange=ranges, effectiveDateTime="2026-11-20T09:00:00Z"
+    )
 
 
 FOLLICULAR = {"low": qty(0.2, "ng/mL"), "high": qty(1.5, "ng/mL"), "type": cc(MEANING, "follicular")}
 LUTEAL = {"low": qty(1.7, "ng/mL"), "high": qty(27, "ng/mL"), "text": "Luteal phase"}
 FIRST_TRIMESTER = {"low": qty(10, "ng/mL"), "high": qty(44, "ng/mL"), "text": "First trimester"}
-SECOND_TRIMESTER = {"low": qty(19.5, "ng/mL"), "high": qty(82.5, "ng/mL"),
-                    "appliesTo": [cc(SCT, "77386006")], "text": "2nd trimester"}
+SECOND_TRIMESTER = {
+    "low": qty(19.5, "ng/mL"),
+    "high": qty(82.5, "ng/mL"),
+    "appliesTo": [cc(SCT, "77386006")],
+    "text": "2nd trimester",
+}
 
 
 def test_3_the_pregnancy_range_is_chosen_not_the_first(reasoner):
-    a = reasoner.assess(bundle(GA, _ranged(6, [FOLLICULAR, LUTEAL, FIRST_TRIMESTER, SECOND_TRIMESTER]),
-                               BLEEDING, NORMAL_US))
+    a = reasoner.assess(
+        bundle(GA, _ranged(6, [FOLLICULAR, LUTEAL, FIRST_TRIMESTER, SECOND_TRIMESTER]), BLEEDING, NORMAL_US)
+    )
     assert a.criteria["C1"]["state"] == "met" and a.status == "indicated"
     assert any("referenceRange[2] used as the pregnancy range" in p["message"] for p in problems(a, "info"))
 
@@ -143,31 +177,49 @@ def test_4_the_specimen_time_wins_over_a_late_report(reasoner):
     """HL7's glucose example carries effectivePeriod and a later issued; our two results do too."""
     shape = hl7("Observation-f001")
     assert "effectivePeriod" in shape and "issued" in shape
-    old_low = adapt(shape, id="old", code=P4, valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-                    referenceRange=None, effectivePeriod={"start": "2026-11-10T09:00:00Z"},
-                    issued="2026-11-28T09:00:00Z")
-    new_normal = adapt(shape, id="new", code=P4, valueQuantity=qty(25, "ng/mL"), interpretation=[cc(V3, "N")],
-                       referenceRange=None, effectivePeriod=None, effectiveDateTime="2026-11-20T09:00:00Z",
-                       issued="2026-11-20T12:00:00Z")
+    old_low = adapt(
+        shape,
+        id="old",
+        code=P4,
+        valueQuantity=qty(5, "ng/mL"),
+        interpretation=[cc(V3, "L")],
+        referenceRange=None,
+        effectivePeriod={"start": "2026-11-10T09:00:00Z"},
+        issued="2026-11-28T09:00:00Z",
+    )
+    new_normal = adapt(
+        shape,
+        id="new",
+        code=P4,
+        valueQuantity=qty(25, "ng/mL"),
+        interpretation=[cc(V3, "N")],
+        referenceRange=None,
+        effectivePeriod=None,
+        effectiveDateTime="2026-11-20T09:00:00Z",
+        issued="2026-11-20T12:00:00Z",
+    )
     a = reasoner.assess(bundle(GA, old_low, new_normal, BLEEDING, NORMAL_US))
     assert a.criteria["C1"]["state"] == "not_met", a.data_problems
 
 
 @pytest.mark.parametrize("imprecise", ["2026-11", "2026-11-25T09:00:00", "2026-11-25"])
 def test_4_a_time_of_less_precision_is_an_interval_not_older(reasoner, imprecise):
-    older_normal = obs(P4, "a", valueQuantity=qty(25, "ng/mL"), interpretation=[cc(V3, "N")],
-                       effectiveDateTime="2026-10-20T09:00:00Z")
-    newer_low = obs(P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-                    effectiveDateTime=imprecise)
+    older_normal = obs(
+        P4, "a", valueQuantity=qty(25, "ng/mL"), interpretation=[cc(V3, "N")], effectiveDateTime="2026-10-20T09:00:00Z"
+    )
+    newer_low = obs(P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")], effectiveDateTime=imprecise)
     a = reasoner.assess(bundle(older_normal, newer_low, BLEEDING, NORMAL_US))
     assert a.criteria["C1"]["state"] == "met", a.data_problems
-    assert any(f"at {imprecise} (compared as the interval it covers)" in e["fact"] for e in a.criteria["C1"]["evidence"])
+    assert any(
+        f"at {imprecise} (compared as the interval it covers)" in e["fact"] for e in a.criteria["C1"]["evidence"]
+    )
 
 
 def test_4_overlapping_intervals_that_disagree_leave_c1_unknown(reasoner):
     day = obs(P4, "a", valueQuantity=qty(25, "ng/mL"), interpretation=[cc(V3, "N")], effectiveDateTime="2026-11-20")
-    timed = obs(P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-                effectiveDateTime="2026-11-20T09:00:00Z")
+    timed = obs(
+        P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")], effectiveDateTime="2026-11-20T09:00:00Z"
+    )
     a = reasoner.assess(bundle(day, timed, BLEEDING, NORMAL_US))
     assert a.criteria["C1"]["state"] == "unknown" and "disagree" in a.missing_details[0]["needs"]
 
@@ -178,7 +230,7 @@ def test_5_standard_gestational_age_codes_are_read(reasoner, code, unit, value):
     ga = obs(cc(LOINC, code), "ga", valueQuantity=qty(value, unit), effectiveDateTime="2026-11-20T09:00:00Z")
     no_range = obs(P4, "p4", valueQuantity=qty(6, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
     a = reasoner.assess(bundle(ga, no_range, BLEEDING, NORMAL_US))
-    assert a.status == "indicated", a.data_problems       # decided by the table at week 8
+    assert a.status == "indicated", a.data_problems  # decided by the table at week 8
 
 
 def test_5_a_dated_gestational_age_is_projected_to_the_result(reasoner):
@@ -193,19 +245,29 @@ def test_5_a_dated_gestational_age_is_projected_to_the_result(reasoner):
 # --- 6. this pregnancy ------------------------------------------------------------------------------
 def test_6_a_loss_of_this_pregnancy_contraindicates_even_when_resolved(reasoner):
     """HL7's Condition f201 is a resolved condition; the same shape holding a miscarriage of this pregnancy."""
-    resolved = adapt(hl7("Condition-f201"), id="loss", code=cc(SCT, "59363009"), onsetDateTime="2026-11-22",
-                     recordedDate="2026-11-23", abatementString=None, evidence=None, severity=None, bodySite=None)
+    resolved = adapt(
+        hl7("Condition-f201"),
+        id="loss",
+        code=cc(SCT, "59363009"),
+        onsetDateTime="2026-11-22",
+        recordedDate="2026-11-23",
+        abatementString=None,
+        evidence=None,
+        severity=None,
+        bodySite=None,
+    )
     assert resolved["clinicalStatus"]["coding"][0]["code"] == "resolved"
     a = reasoner.assess(bundle(*INDICATED, resolved))
     assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
 
 
 def test_6_a_loss_of_an_earlier_pregnancy_does_not_drive_this_one(reasoner):
-    old = condition("old", (SCT, "16607004"), onsetDateTime="2019-03-02")           # missed miscarriage, active
+    old = condition("old", (SCT, "16607004"), onsetDateTime="2019-03-02")  # missed miscarriage, active
     a = reasoner.assess(bundle(*INDICATED, old))
     assert a.status == "indicated" and "R4" not in a.rules
-    assert any(p["record"] == "Condition/old" and "began before this pregnancy" in p["message"]
-               for p in a.data_problems)
+    assert any(
+        p["record"] == "Condition/old" and "began before this pregnancy" in p["message"] for p in a.data_problems
+    )
 
 
 def test_6_assisted_reproduction_of_an_earlier_pregnancy_does_not_apply(reasoner):
@@ -219,13 +281,14 @@ def test_6_assisted_reproduction_of_an_earlier_pregnancy_does_not_apply(reasoner
 def test_6_undated_records_are_taken_to_belong_and_the_explanation_says_so(reasoner):
     a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, condition("loss", (SCT, "17369002"))))
     assert a.status == "contraindicated"
-    assert any(p["record"] == "Condition/loss" and "taken to belong to this pregnancy" in p["message"]
-               for p in a.data_problems)
+    assert any(
+        p["record"] == "Condition/loss" and "taken to belong to this pregnancy" in p["message"] for p in a.data_problems
+    )
 
 
 # --- 7. absent and unknown symptoms -----------------------------------------------------------------
 def test_7_no_as_a_snomed_value_and_false_count_as_absent(reasoner):
-    yes = hl7("Observation-secondsmoke")["valueCodeableConcept"]        # HL7's own Yes (373066001)
+    yes = hl7("Observation-secondsmoke")["valueCodeableConcept"]  # HL7's own Yes (373066001)
     no = {"coding": [{"system": SCT, "code": "373067005", "display": "No (qualifier value)"}], "text": "NO"}
     assert yes["coding"][0]["code"] == "373066001"
     bleeding_no = obs(cc(SCT, "289530006"), "b", valueCodeableConcept=no, effectiveDateTime="2026-11-20T09:00:00Z")
@@ -268,25 +331,50 @@ def test_8_a_contained_medication_of_a_request_is_read(reasoner):
     rx = adapt(hl7("MedicationRequest-medrx0310"), id="rx")
     rx["contained"][0]["code"] = PROGESTERONE_MED
     loss = condition("loss", (SCT, "59363009"), onsetDateTime="2026-11-22")
-    a = reasoner.assess(bundle(*INDICATED, loss, {k: v for k, v in rx.items() if k in (
-        "resourceType", "id", "contained", "status", "intent", "medicationReference", "subject")}))
+    a = reasoner.assess(
+        bundle(
+            *INDICATED,
+            loss,
+            {
+                k: v
+                for k, v in rx.items()
+                if k in ("resourceType", "id", "contained", "status", "intent", "medicationReference", "subject")
+            },
+        )
+    )
     assert a.status == "contraindicated" and "review_treatment" in a.flags, a.data_problems
 
 
 @pytest.mark.parametrize("shape", ["r5-concept", "r5-recorded"])
 def test_8_r5_medication_statements_keep_their_flags(reasoner, shape):
-    ms = {"resourceType": "MedicationStatement", "id": "ms", "subject": SUBJECT,
-          "status": "recorded" if shape == "r5-recorded" else "active",
-          "medication": {"concept": PROGESTERONE_MED}}
+    ms = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "subject": SUBJECT,
+        "status": "recorded" if shape == "r5-recorded" else "active",
+        "medication": {"concept": PROGESTERONE_MED},
+    }
     a = reasoner.assess(bundle(*INDICATED, ms))
     assert "self_medication" in a.flags
 
 
 def test_8_a_request_of_another_patient_is_no_prescription_for_her(reasoner):
-    other_rx = {"resourceType": "MedicationRequest", "id": "rx-g", "status": "active", "intent": "order",
-                "subject": {"reference": "Patient/G"}, "medicationCodeableConcept": PROGESTERONE_MED}
-    ms = {"resourceType": "MedicationStatement", "id": "ms", "status": "active", "subject": SUBJECT,
-          "medicationCodeableConcept": PROGESTERONE_MED, "basedOn": [{"reference": "MedicationRequest/rx-g"}]}
+    other_rx = {
+        "resourceType": "MedicationRequest",
+        "id": "rx-g",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/G"},
+        "medicationCodeableConcept": PROGESTERONE_MED,
+    }
+    ms = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": PROGESTERONE_MED,
+        "basedOn": [{"reference": "MedicationRequest/rx-g"}],
+    }
     b = bundle(*INDICATED, ms)
     b["entry"] += [{"resource": {"resourceType": "Patient", "id": "G"}}, {"resource": other_rx}]
     f = next(a for a in reasoner.assess_many([b]) if a.patient == "F")
@@ -295,8 +383,14 @@ def test_8_a_request_of_another_patient_is_no_prescription_for_her(reasoner):
 
 
 def test_8_a_missing_request_leaves_supervision_unknown_and_keeps_review_treatment(reasoner):
-    ms = {"resourceType": "MedicationStatement", "id": "ms", "status": "active", "subject": SUBJECT,
-          "medicationCodeableConcept": PROGESTERONE_MED, "basedOn": [{"reference": "MedicationRequest/gone"}]}
+    ms = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": PROGESTERONE_MED,
+        "basedOn": [{"reference": "MedicationRequest/gone"}],
+    }
     loss = condition("loss", (SCT, "59363009"), onsetDateTime="2026-11-22")
     a = reasoner.assess(bundle(*INDICATED, loss, ms))
     assert "review_treatment" in a.flags and "self_medication" not in a.flags
@@ -306,12 +400,37 @@ def test_8_a_missing_request_leaves_supervision_unknown_and_keeps_review_treatme
 # --- 9. assisted reproduction -----------------------------------------------------------------------
 def test_9_art_recorded_as_a_procedure_or_o09_819(reasoner):
     """HL7's BFDR ART procedure code (63487001) on HL7's Procedure example shape."""
-    art = adapt(hl7("Procedure-example"), id="art", code=cc(SCT, "63487001", "Assisted fertilization"),
-                performedDateTime="2026-10-05", reasonCode=None, followUp=None, outcome=None, report=None,
-                complication=None, performer=None, location=None, note=None, followUp_=None, recorder=None,
-                asserter=None, focalDevice=None, usedReference=None, usedCode=None, bodySite=None)
-    a = reasoner.assess(bundle(GA, {k: v for k, v in art.items() if k in ("resourceType", "id", "status", "code",
-                                                                          "subject", "performedDateTime")}))
+    art = adapt(
+        hl7("Procedure-example"),
+        id="art",
+        code=cc(SCT, "63487001", "Assisted fertilization"),
+        performedDateTime="2026-10-05",
+        reasonCode=None,
+        followUp=None,
+        outcome=None,
+        report=None,
+        complication=None,
+        performer=None,
+        location=None,
+        note=None,
+        followUp_=None,
+        recorder=None,
+        asserter=None,
+        focalDevice=None,
+        usedReference=None,
+        usedCode=None,
+        bodySite=None,
+    )
+    a = reasoner.assess(
+        bundle(
+            GA,
+            {
+                k: v
+                for k, v in art.items()
+                if k in ("resourceType", "id", "status", "code", "subject", "performedDateTime")
+            },
+        )
+    )
     assert "R2" in a.rules and a.status == "indicated", a.data_problems
     b = reasoner.assess(bundle(GA, condition("art", (ICD10CM, "O09.819"), recordedDate="2026-11-20")))
     assert "R2" in b.rules
@@ -320,8 +439,9 @@ def test_9_art_recorded_as_a_procedure_or_o09_819(reasoner):
 # --- 10. version and shape --------------------------------------------------------------------------
 def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     """HL7's STU3 Condition example: clinicalStatus and verificationStatus are plain strings."""
-    stu3 = adapt(hl7("Condition-example", "stu3"), id="refuted-bleeding", code=cc(SCT, "289530006"),
-                 verificationStatus="refuted")
+    stu3 = adapt(
+        hl7("Condition-example", "stu3"), id="refuted-bleeding", code=cc(SCT, "289530006"), verificationStatus="refuted"
+    )
     b = bundle(*INDICATED, stu3)
     b["entry"].append({"resource": {"resourceType": "Patient", "id": "G"}})
     by = {a.patient: a for a in reasoner.assess_many([b])}
@@ -332,8 +452,15 @@ def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     assert by["G"].status == "not_indicated"
 
 
-@pytest.mark.parametrize("element,value", [("interpretation", cc(V3, "L")), ("referenceRange", {"low": qty(10, "ng/mL")}),
-                                           ("code", [P4]), ("status", {"code": "final"})])
+@pytest.mark.parametrize(
+    "element,value",
+    [
+        ("interpretation", cc(V3, "L")),
+        ("referenceRange", {"low": qty(10, "ng/mL")}),
+        ("code", [P4]),
+        ("status", {"code": "final"}),
+    ],
+)
 def test_10_objects_where_r4_has_lists_are_refused_not_misread(reasoner, element, value):
     a = reasoner.assess(bundle(GA, dict(LOW, **{element: value}), BLEEDING, NORMAL_US))
     assert a.status is None
@@ -367,8 +494,9 @@ def test_10_no_input_shape_produces_a_traceback(reasoner):
 def _export(tmp_path, resources, name="Observation.ndjson.gz", bom=False, truncate=None):
     d = tmp_path / "export"
     d.mkdir(exist_ok=True)
-    (d / "Patient.ndjson").write_text(to_json({"resourceType": "Patient", "id": "F"}) + "\n" +
-                                      to_json({"resourceType": "Patient", "id": "G"}) + "\n")
+    (d / "Patient.ndjson").write_text(
+        to_json({"resourceType": "Patient", "id": "F"}) + "\n" + to_json({"resourceType": "Patient", "id": "G"}) + "\n"
+    )
     lines = [to_json(r) for r in resources]
     if truncate is not None:
         lines[truncate] = lines[truncate][: len(lines[truncate]) // 2]
@@ -399,20 +527,20 @@ def test_11_a_patient_with_a_truncated_record_is_not_assessed_the_others_are(rea
 
 # --- 12. nesting --------------------------------------------------------------------------------------
 def test_12_a_bundle_inside_a_bundle_is_read(reasoner):
-    nested = hl7("Bundle-bundle-response-simplesummary")     # HL7's batch-response holding searchset Bundles
+    nested = hl7("Bundle-bundle-response-simplesummary")  # HL7's batch-response holding searchset Bundles
     assert any(e["resource"]["resourceType"] == "Bundle" for e in nested["entry"])
     results = list(reasoner.assess_many([nested]))
     assert results and not any(isinstance(r, Exception) and "Traceback" in str(r) for r in results)
-    outer = {"resourceType": "Bundle", "type": "batch-response",
-             "entry": [{"resource": bundle(*INDICATED)}]}
+    outer = {"resourceType": "Bundle", "type": "batch-response", "entry": [{"resource": bundle(*INDICATED)}]}
     a = reasoner.assess(outer)
     assert (a.status, a.rules) == ("indicated", ["R1"])
 
 
 # --- 13. modifier extensions --------------------------------------------------------------------------
 def test_13_an_unknown_modifier_extension_refuses_the_resource(reasoner):
-    negated = dict(BLEEDING, id="neg", modifierExtension=[{"url": "http://example.org/fhir/negated",
-                                                           "valueBoolean": True}])
+    negated = dict(
+        BLEEDING, id="neg", modifierExtension=[{"url": "http://example.org/fhir/negated", "valueBoolean": True}]
+    )
     a = reasoner.assess(bundle(GA, LOW, negated, NORMAL_US))
     assert a.status is None
     assert any(p["record"] == "Condition/neg" and "modifier extension" in p["message"] for p in a.data_problems)
@@ -433,11 +561,28 @@ def test_an_unread_pregnancy_code_keeps_the_status_from_indicated(reasoner):
 
 def test_an_ultrasound_report_with_only_a_text_conclusion_holds_the_status(reasoner):
     """HL7's ultrasound DiagnosticReport example has a free-text conclusion and no conclusionCode."""
-    report = adapt(hl7("DiagnosticReport-ultrasound"), id="us-text", code=cc(SCT, "446522006"),
-                   effectiveDateTime="2026-11-20T10:00:00Z", media=None, performer=None, imagingStudy=None)
+    report = adapt(
+        hl7("DiagnosticReport-ultrasound"),
+        id="us-text",
+        code=cc(SCT, "446522006"),
+        effectiveDateTime="2026-11-20T10:00:00Z",
+        media=None,
+        performer=None,
+        imagingStudy=None,
+    )
     assert "conclusionCode" not in report and report["conclusion"]
-    a = reasoner.assess(bundle(GA, LOW, BLEEDING, {k: v for k, v in report.items() if k in (
-        "resourceType", "id", "status", "subject", "code", "effectiveDateTime", "conclusion")}))
+    a = reasoner.assess(
+        bundle(
+            GA,
+            LOW,
+            BLEEDING,
+            {
+                k: v
+                for k, v in report.items()
+                if k in ("resourceType", "id", "status", "subject", "code", "effectiveDateTime", "conclusion")
+            },
+        )
+    )
     assert a.status == "insufficient_data" and "E2" in a.rules
     assert any(m["criterion"] == "DiagnosticReport/us-text" for m in a.missing_details)
 
@@ -462,8 +607,10 @@ def test_hl7_stu3_examples_are_refused_by_name(reasoner, path):
     """HL7's STU3 examples differ from R4 in the elements the reader uses: each is refused, naming the element."""
     a = reasoner.assess(bundle(adapt(json.loads(path.read_text(encoding="utf-8")))))
     assert a.status is None
-    assert any(p["severity"] == "error" and ("R4 has" in p["message"] or "not an R4 element" in p["message"])
-               and p["field"] for p in a.data_problems)
+    assert any(
+        p["severity"] == "error" and ("R4 has" in p["message"] or "not an R4 element" in p["message"]) and p["field"]
+        for p in a.data_problems
+    )
 
 
 ENGINE_CASES = {
@@ -471,14 +618,24 @@ ENGINE_CASES = {
     "two-codings": bundle(*INDICATED, condition("c9", (SCT, "54048003"), (ICD10CM, "O03.4"))),
     "earlier-loss": bundle(*INDICATED, condition("old", (SCT, "16607004"), onsetDateTime="2019-03-02")),
     "unread-code": bundle(*INDICATED, condition("u", (ICD10CM, "O26.899"), onsetDateTime="2026-11-21")),
-    "year-month": bundle(obs(P4, "a", valueQuantity=qty(25, "ng/mL"), interpretation=[cc(V3, "N")],
-                             effectiveDateTime="2026-10-20T09:00:00Z"),
-                         obs(P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")],
-                             effectiveDateTime="2026-11"), BLEEDING, NORMAL_US),
-    "projected-ga": bundle(obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(13, "wk"),
-                               effectiveDateTime="2026-09-01T09:00:00Z"),
-                           obs(P4, "p4", valueQuantity=qty(6, "ng/mL"), effectiveDateTime="2026-10-01T09:00:00Z"),
-                           BLEEDING, NORMAL_US),
+    "year-month": bundle(
+        obs(
+            P4,
+            "a",
+            valueQuantity=qty(25, "ng/mL"),
+            interpretation=[cc(V3, "N")],
+            effectiveDateTime="2026-10-20T09:00:00Z",
+        ),
+        obs(P4, "b", valueQuantity=qty(5, "ng/mL"), interpretation=[cc(V3, "L")], effectiveDateTime="2026-11"),
+        BLEEDING,
+        NORMAL_US,
+    ),
+    "projected-ga": bundle(
+        obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(13, "wk"), effectiveDateTime="2026-09-01T09:00:00Z"),
+        obs(P4, "p4", valueQuantity=qty(6, "ng/mL"), effectiveDateTime="2026-10-01T09:00:00Z"),
+        BLEEDING,
+        NORMAL_US,
+    ),
     "stu3-refused": bundle(*INDICATED, adapt(hl7("Condition-example", "stu3"), id="s3")),
 }
 
@@ -501,10 +658,22 @@ def test_two_resources_with_one_citation_keep_their_own_nodes(reasoner):
 
 
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
-    rx = {"resourceType": "MedicationRequest", "id": "rx", "status": "entered-in-error", "intent": "order",
-          "subject": SUBJECT, "medicationCodeableConcept": PROGESTERONE_MED}
-    ms = {"resourceType": "MedicationStatement", "id": "ms", "status": "active", "subject": SUBJECT,
-          "medicationCodeableConcept": PROGESTERONE_MED, "basedOn": [{"reference": "MedicationRequest/rx"}]}
+    rx = {
+        "resourceType": "MedicationRequest",
+        "id": "rx",
+        "status": "entered-in-error",
+        "intent": "order",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": PROGESTERONE_MED,
+    }
+    ms = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": PROGESTERONE_MED,
+        "basedOn": [{"reference": "MedicationRequest/rx"}],
+    }
     a = reasoner.assess(bundle(*INDICATED, rx, ms))
     assert "self_medication" in a.flags
 
@@ -513,15 +682,27 @@ def test_a_contained_or_listed_medication_with_a_modifier_extension_fails_closed
     ms = _contained_statement()
     ms["contained"][0]["modifierExtension"] = [{"url": "http://example.org/not-this-drug", "valueBoolean": True}]
     assert reasoner.assess(bundle(*INDICATED, ms)).status is None
-    med = {"resourceType": "Medication", "id": "med", "code": PROGESTERONE_MED,
-           "modifierExtension": [{"url": "http://example.org/x", "valueBoolean": True}]}
-    ms2 = {"resourceType": "MedicationStatement", "id": "ms2", "status": "active", "subject": SUBJECT,
-           "medicationReference": {"reference": "Medication/med"}}
+    med = {
+        "resourceType": "Medication",
+        "id": "med",
+        "code": PROGESTERONE_MED,
+        "modifierExtension": [{"url": "http://example.org/x", "valueBoolean": True}],
+    }
+    ms2 = {
+        "resourceType": "MedicationStatement",
+        "id": "ms2",
+        "status": "active",
+        "subject": SUBJECT,
+        "medicationReference": {"reference": "Medication/med"},
+    }
     assert reasoner.assess(bundle(*INDICATED, med, ms2)).status is None
 
 
-@pytest.mark.parametrize("ga", [{"value": 10 ** 9, "unit": "wk"}, {"value": 8, "unit": "wk", "date": "0001-01-01"}],
-                         ids=["billion-weeks", "year-1"])
+@pytest.mark.parametrize(
+    "ga",
+    [{"value": 10**9, "unit": "wk"}, {"value": 8, "unit": "wk", "date": "0001-01-01"}],
+    ids=["billion-weeks", "year-1"],
+)
 def test_absurd_gestational_ages_fail_closed_without_a_traceback(reasoner, ga):
     when = ga.pop("date", "2026-11-20T09:00:00Z")
     obs_ga = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(ga["value"], ga["unit"]), effectiveDateTime=when)

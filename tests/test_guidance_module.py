@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import DATA
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF
@@ -13,7 +14,6 @@ from rdflib.namespace import OWL, RDF
 from kg_reasoner import Guidance, PatientDataError, Reasoner
 from kg_reasoner.guidance import CORE_ONTOLOGY, CORE_RULES, CORE_VALIDATION, read_document
 from kg_reasoner.resources import data_folder
-from conftest import DATA
 
 MODULE = DATA / "second-guidance" / "aspirin.ttl"
 ASPIRIN = Guidance.from_files("aspirin", ontology=[MODULE])
@@ -22,16 +22,34 @@ ASP_NS = "https://example.org/kg-reasoner-test/aspirin#"
 
 #: (case id, patient summary, expected status, rules, unassessed causes)
 CASES = [
-    ("risk-factor-indicates", {"id": "A1", "causes": {"chronic_hypertension": True}},
-     "indicated", ["A1"], ["pre-eclampsia in a previous pregnancy"]),
-    ("bleeding-disorder-contraindicates", {"id": "A2", "causes": {"previous_preeclampsia": True},
-                                            "bleeding_disorder": "von_willebrand"},
-     "contraindicated", ["A1", "A2"], ["chronic hypertension"]),
-    ("nothing-known-is-not-absent", {"id": "A3"},
-     "not_indicated", [], ["chronic hypertension", "pre-eclampsia in a previous pregnancy"]),
-    ("risk-factors-known-absent", {"id": "A4", "causes": {"chronic_hypertension": False,
-                                                         "previous_preeclampsia": False}},
-     "not_indicated", [], []),
+    (
+        "risk-factor-indicates",
+        {"id": "A1", "causes": {"chronic_hypertension": True}},
+        "indicated",
+        ["A1"],
+        ["pre-eclampsia in a previous pregnancy"],
+    ),
+    (
+        "bleeding-disorder-contraindicates",
+        {"id": "A2", "causes": {"previous_preeclampsia": True}, "bleeding_disorder": "von_willebrand"},
+        "contraindicated",
+        ["A1", "A2"],
+        ["chronic hypertension"],
+    ),
+    (
+        "nothing-known-is-not-absent",
+        {"id": "A3"},
+        "not_indicated",
+        [],
+        ["chronic hypertension", "pre-eclampsia in a previous pregnancy"],
+    ),
+    (
+        "risk-factors-known-absent",
+        {"id": "A4", "causes": {"chronic_hypertension": False, "previous_preeclampsia": False}},
+        "not_indicated",
+        [],
+        [],
+    ),
 ]
 
 
@@ -62,8 +80,10 @@ def test_engines_agree_on_the_second_guidance():
         assert a.to_dict() == b.to_dict()
         if not isomorphic(a.inferred, b.inferred):
             _, only_fast, only_ref = graph_diff(to_isomorphic(a.inferred), to_isomorphic(b.inferred))
-            pytest.fail(f"inferred graphs differ for {patient['id']}:\nfast only:\n"
-                        f"{only_fast.serialize(format='nt')}\nreference only:\n{only_ref.serialize(format='nt')}")
+            pytest.fail(
+                f"inferred graphs differ for {patient['id']}:\nfast only:\n"
+                f"{only_fast.serialize(format='nt')}\nreference only:\n{only_ref.serialize(format='nt')}"
+            )
 
 
 def test_second_guidance_knows_nothing_of_progesterone():
@@ -81,8 +101,13 @@ def test_core_documents_mention_no_guidance_term():
     module: a guidance imports the core, never the other way round."""
     docs = set(CORE_ONTOLOGY + CORE_RULES + CORE_VALIDATION)
     texts = {doc: read_document(doc) for doc in docs}
-    texts.update({f"queries/{p.name}": p.read_text(encoding="utf-8")
-                  for p in data_folder("queries").iterdir() if p.name.endswith(".rq")})
+    texts.update(
+        {
+            f"queries/{p.name}": p.read_text(encoding="utf-8")
+            for p in data_folder("queries").iterdir()
+            if p.name.endswith(".rq")
+        }
+    )
     offenders = sorted(doc for doc, text in texts.items() if "ontology/progesterone" in text or "prg:" in text)
     assert offenders == []
     assert len(texts) > 20
@@ -105,17 +130,20 @@ def test_unreadable_module_file_names_the_file(tmp_path):
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_cli_assesses_under_a_guidance_module(write_json, jobs):
     from conftest import run_cli
+
     a1 = write_json("a1.json", CASES[0][1])
     a2 = write_json("a2.json", CASES[1][1])
-    done = run_cli("assess", str(a1), str(a2), "--guidance-module", str(MODULE), "--format", "csv", "--quiet",
-                   "--jobs", jobs)
+    done = run_cli(
+        "assess", str(a1), str(a2), "--guidance-module", str(MODULE), "--format", "csv", "--quiet", "--jobs", jobs
+    )
     assert done.returncode == 0, done.stderr
-    rows = [line.rsplit(",", 1) for line in done.stdout.splitlines()[1:]]     # the last column is the source
+    rows = [line.rsplit(",", 1) for line in done.stdout.splitlines()[1:]]  # the last column is the source
     assert [r[0] for r in rows] == ["A1,indicated,A1,,", "A2,contraindicated,A1;A2,,"]
     assert [r[1] for r in rows] == [str(a1), str(a2)]
 
 
 def test_cli_guidance_rules_need_a_module(tmp_path):
     from conftest import run_cli
+
     done = run_cli("assess", "x.json", "--guidance-rules", str(MODULE))
     assert done.returncode == 2 and "--guidance-rules needs --guidance-module" in done.stderr

@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from conftest import ROOT, VIGNETTES, run_cli, serving
 
 KGR = "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#>\n"
@@ -85,28 +84,37 @@ def test_1_service_hidden_behind_a_comment_trick_is_refused_and_nothing_is_fetch
     trick = f'# """\nSELECT * WHERE {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}\n# """'
     status, _, body = call(endpoint, trick)
     assert status == 403 and "SERVICE" in body
-    status, _, _ = call(endpoint, f"SELECT * WHERE {{ OPTIONAL {{ SERVICE SILENT <{internal_service}> {{ ?s ?p ?o }} }} }}",
-                        method="POST")
+    status, _, _ = call(
+        endpoint,
+        f"SELECT * WHERE {{ OPTIONAL {{ SERVICE SILENT <{internal_service}> {{ ?s ?p ?o }} }} }}",
+        method="POST",
+    )
     assert status == 403
     assert _Recorder.hits == []
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT ?service ?from WHERE { ?service ?from ?x } LIMIT 1",
-    'SELECT ?s WHERE { ?s ?p "FROM <http://elsewhere/> and SERVICE" } LIMIT 1',
-    "# FROM <http://elsewhere/>\n# SERVICE <http://elsewhere/>\nSELECT ?s WHERE { ?s ?p ?o } LIMIT 1",
-    "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>\nSELECT ?s WHERE { ?s a sd:Service } LIMIT 1",
-], ids=["variables", "string", "comments", "sd-vocabulary"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?service ?from WHERE { ?service ?from ?x } LIMIT 1",
+        'SELECT ?s WHERE { ?s ?p "FROM <http://elsewhere/> and SERVICE" } LIMIT 1',
+        "# FROM <http://elsewhere/>\n# SERVICE <http://elsewhere/>\nSELECT ?s WHERE { ?s ?p ?o } LIMIT 1",
+        "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>\nSELECT ?s WHERE { ?s a sd:Service } LIMIT 1",
+    ],
+    ids=["variables", "string", "comments", "sd-vocabulary"],
+)
 def test_1_valid_queries_that_merely_contain_the_words_run(endpoint, query):
     status, _, body = call(endpoint, query)
     assert status == 200, body
 
 
 def test_1_the_query_process_cannot_reach_the_network():
-    probe = ("import socket, sys\nfrom kg_reasoner.serve.endpoint import cut_off_network\n"
-             "ok = cut_off_network()\n"
-             "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=2); print(ok, 'reached')\n"
-             "except OSError as e:\n    print(ok, e.errno)\n")
+    probe = (
+        "import socket, sys\nfrom kg_reasoner.serve.endpoint import cut_off_network\n"
+        "ok = cut_off_network()\n"
+        "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=2); print(ok, 'reached')\n"
+        "except OSError as e:\n    print(ok, e.errno)\n"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT).stdout.split()
     if out[0] != "True":
         pytest.skip("this kernel refuses network namespaces; the parsed SERVICE refusal still holds")
@@ -115,9 +123,12 @@ def test_1_the_query_process_cannot_reach_the_network():
 
 def test_1_service_is_refused_by_query_and_the_python_api(store, internal_service):
     _Recorder.hits.clear()
-    run = run_cli("query", "--store", str(store), "--query", f"SELECT * {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}")
+    run = run_cli(
+        "query", "--store", str(store), "--query", f"SELECT * {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}"
+    )
     assert run.returncode == 2 and "SERVICE" in run.stderr
     from kg_reasoner import assess
+
     a = assess(ROOT / "examples" / "P01-luteal-insufficiency.json")
     with pytest.raises(Exception, match="SERVICE"):
         a.query(f"SELECT * {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}")
@@ -141,8 +152,9 @@ def test_4_unexpected_host_headers_are_refused(endpoint):
 
 
 def test_4_options_is_answered(endpoint):
-    status, headers, _ = call(endpoint, method="OPTIONS", headers={"Origin": GOOD_ORIGIN,
-                                                                  "Access-Control-Request-Method": "POST"})
+    status, headers, _ = call(
+        endpoint, method="OPTIONS", headers={"Origin": GOOD_ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
     assert status == 204 and "POST" in headers["Allow"]
     assert headers["Access-Control-Allow-Origin"] == GOOD_ORIGIN and "POST" in headers["Access-Control-Allow-Methods"]
     status, headers, _ = call(endpoint, method="OPTIONS", headers={"Origin": "https://evil.example"})
@@ -160,8 +172,9 @@ def test_10_from_is_honoured_by_serve_and_the_protocol_overrides_it(endpoint):
     whole = _count(call(endpoint, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[2])
     one = _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}")[2])
     assert 0 < one < whole
-    overridden = _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}",
-                             params={"default-graph-uri": other})[2])
+    overridden = _count(
+        call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}", params={"default-graph-uri": other})[2]
+    )
     assert overridden == _count(call(endpoint, f"SELECT (COUNT(*) AS ?n) FROM <{other}> {{ ?s ?p ?o }}")[2])
     status, _, body = call(endpoint, "SELECT * FROM <http://elsewhere.example/g> { ?s ?p ?o }")
     assert status == 400 and "not in this store" in body
@@ -174,7 +187,12 @@ def test_10_from_is_honoured_by_query_store(store):
         run = run_cli("query", "--store", str(store), "--query", q, "--format", "json")
         assert run.returncode == 0, run.stderr
         return _count(run.stdout)
-    assert 0 < count(f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}") < count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+
+    assert (
+        0
+        < count(f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}")
+        < count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    )
 
 
 def test_10_rdflib_never_fetches_a_from_graph(tmp_path, internal_service):
@@ -209,6 +227,7 @@ def _rebuilds(engine, monkeypatch) -> bool:
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     from kg_reasoner.reason import knowledge as engine
+
     folder = tmp_path / "cache"
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(folder))
     engine.load_knowledge_base.cache_clear()
@@ -218,14 +237,15 @@ def fresh_cache(tmp_path, monkeypatch):
 
 def test_2_a_planted_pickle_never_runs(fresh_cache, tmp_path):
     import pickle
+
     engine, folder, path = fresh_cache
-    engine.load_knowledge_base()                        # creates the private directory and its key
+    engine.load_knowledge_base()  # creates the private directory and its key
     engine.load_knowledge_base.cache_clear()
     marker = tmp_path / "owned"
     path.write_bytes(pickle.dumps(_Payload(marker)))
     assert len(engine.load_knowledge_base().closure) > 1000
     assert not marker.exists()
-    path.write_bytes(b"\0" * 32 + pickle.dumps(_Payload(marker)))    # a tag of the right length, wrong value
+    path.write_bytes(b"\0" * 32 + pickle.dumps(_Payload(marker)))  # a tag of the right length, wrong value
     engine.load_knowledge_base.cache_clear()
     engine.load_knowledge_base()
     assert not marker.exists()
@@ -234,6 +254,7 @@ def test_2_a_planted_pickle_never_runs(fresh_cache, tmp_path):
 def test_2_a_planted_valid_knowledge_base_is_refused(fresh_cache, monkeypatch):
     """A well-formed knowledge base that would change decisions, written without the directory's key."""
     import pickle
+
     engine, folder, path = fresh_cache
     kb = engine.load_knowledge_base()
     engine.load_knowledge_base.cache_clear()
@@ -247,14 +268,14 @@ def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cac
     assert folder.stat().st_mode & 0o777 == 0o700
     assert (folder / "cache.key").stat().st_mode & 0o777 == 0o600
     assert path.stat().st_mode & 0o077 == 0
-    folder.chmod(0o777)                       # our own folder opened up: closed again, its files still verified
+    folder.chmod(0o777)  # our own folder opened up: closed again, its files still verified
     engine.load_knowledge_base.cache_clear()
     engine.load_knowledge_base()
     assert folder.stat().st_mode & 0o777 == 0o700
     if os.geteuid() != 0:
         pytest.skip("a folder owned by someone else needs root to make")
     folder.chmod(0o777)
-    os.chown(folder, 1, 1)                    # someone else's open folder: never used
+    os.chown(folder, 1, 1)  # someone else's open folder: never used
     engine.load_knowledge_base.cache_clear()
     assert _rebuilds(engine, monkeypatch)
 
@@ -269,13 +290,19 @@ def test_2_a_cache_file_owned_by_another_user_is_not_loaded(fresh_cache, monkeyp
 
 
 # --- 3. JSON-LD: no context is ever fetched or read from elsewhere ------------------------------------
-@pytest.mark.parametrize("context", [
-    {"@import": "http://127.0.0.1:1/context.jsonld", "kgr": "https://w3id.org/kg-reasoner/ontology#"},
-    [{"kgr": "https://w3id.org/kg-reasoner/ontology#"}, {"@import": "/etc/passwd"}],
-    {"kgr": "https://w3id.org/kg-reasoner/ontology#", "kgr:hasFinding": {"@id": "kgr:hasFinding",
-                                                                         "@context": "file:///etc/hosts"}},
-    "http://127.0.0.1:1/context.jsonld",
-], ids=["import", "import-in-list", "scoped-context", "remote"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"@import": "http://127.0.0.1:1/context.jsonld", "kgr": "https://w3id.org/kg-reasoner/ontology#"},
+        [{"kgr": "https://w3id.org/kg-reasoner/ontology#"}, {"@import": "/etc/passwd"}],
+        {
+            "kgr": "https://w3id.org/kg-reasoner/ontology#",
+            "kgr:hasFinding": {"@id": "kgr:hasFinding", "@context": "file:///etc/hosts"},
+        },
+        "http://127.0.0.1:1/context.jsonld",
+    ],
+    ids=["import", "import-in-list", "scoped-context", "remote"],
+)
 def test_3_non_inline_json_ld_contexts_are_refused(tmp_path, context, internal_service):
     _Recorder.hits.clear()
     doc = tmp_path / "p.jsonld"
@@ -296,6 +323,7 @@ def test_6_provenance_names_the_source_by_an_entity_not_a_path(tmp_path):
     assert str(tmp_path) not in run.stdout
     from rdflib import Dataset
     from rdflib.namespace import PROV, RDFS
+
     ds = Dataset()
     ds.parse(data=run.stdout, format="trig")
     sources = [o for _, _, o, _ in ds.quads((None, PROV.hadPrimarySource, None, None))]
@@ -317,13 +345,20 @@ def test_8_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path):
 def test_8_a_failed_run_leaves_the_old_output_as_it_was(tmp_path):
     out = tmp_path / "out.ndjson"
     out.write_text("precious\n")
-    run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", str(out),
-                  "--reference-table", str(tmp_path / "missing.ttl"))
+    run = run_cli(
+        "assess",
+        str(ROOT / "examples" / "P01-luteal-insufficiency.json"),
+        "-o",
+        str(out),
+        "--reference-table",
+        str(tmp_path / "missing.ttl"),
+    )
     assert run.returncode == 2
     assert out.read_text() == "precious\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
-    run = run_cli("assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", str(out), "--format",
-                  "ndjson")
+    run = run_cli(
+        "assess", str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "-o", str(out), "--format", "ndjson"
+    )
     assert run.returncode == 0 and json.loads(out.read_text())["patient"] == "P01"
 
 
@@ -353,22 +388,42 @@ def _ttl(tmp_path, name, pid, record=None, extra=""):
     return path
 
 
-@pytest.mark.parametrize("extra,what", [
-    ('<https://w3id.org/kg-reasoner/patient/P01> kgr:hasStatus kgr:Contraindicated .', "patient this file"),
-    ('<https://w3id.org/kg-reasoner/patient/X> kgr:hasRecord <https://w3id.org/kg-reasoner/patient/P01/m> .\n'
-     '<https://w3id.org/kg-reasoner/patient/P01/m> a prg:InevitableMiscarriage ; kgr:presence kgr:Present .',
-     "a node of patient P01"),
-    ('kgr:Indicated kgr:precedence 99 .', "ontology term"),
-], ids=["patient-iri", "patient-record", "ontology-term"])
+@pytest.mark.parametrize(
+    "extra,what",
+    [
+        ("<https://w3id.org/kg-reasoner/patient/P01> kgr:hasStatus kgr:Contraindicated .", "patient this file"),
+        (
+            "<https://w3id.org/kg-reasoner/patient/X> kgr:hasRecord <https://w3id.org/kg-reasoner/patient/P01/m> .\n"
+            "<https://w3id.org/kg-reasoner/patient/P01/m> a prg:InevitableMiscarriage ; kgr:presence kgr:Present .",
+            "a node of patient P01",
+        ),
+        ("kgr:Indicated kgr:precedence 99 .", "ontology term"),
+    ],
+    ids=["patient-iri", "patient-record", "ontology-term"],
+)
 def test_5_a_patient_file_stating_facts_about_others_is_refused(tmp_path, extra, what):
     bad = _ttl(tmp_path, "x", "X", extra=extra)
     store = tmp_path / "store"
-    run = run_cli("assess", str(bad), str(ROOT / "examples" / "P01-luteal-insufficiency.json"), "--format", "csv",
-                  "--store", str(store))
+    run = run_cli(
+        "assess",
+        str(bad),
+        str(ROOT / "examples" / "P01-luteal-insufficiency.json"),
+        "--format",
+        "csv",
+        "--store",
+        str(store),
+    )
     assert run.returncode == 2 and what in run.stderr, run.stderr
     assert "P01,indicated" in run.stdout
-    status = run_cli("query", "--store", str(store), "--format", "csv", "--query",
-                     KGR + "SELECT ?p ?s { ?p kgr:hasStatus/kgr:code ?s } ORDER BY ?p")
+    status = run_cli(
+        "query",
+        "--store",
+        str(store),
+        "--format",
+        "csv",
+        "--query",
+        KGR + "SELECT ?p ?s { ?p kgr:hasStatus/kgr:code ?s } ORDER BY ?p",
+    )
     assert status.stdout.count("patient/P01,") == 1 and "contraindicated" not in status.stdout
 
 
@@ -386,18 +441,23 @@ def test_5_a_node_shared_by_two_patients_is_refused_across_a_run_and_the_store(t
 # --- 12. exports say what the store says: no undescribed blank nodes --------------------------------------
 def test_12_exports_have_no_links_to_undescribed_blank_nodes():
     from rdflib import BNode, Dataset
+
     run = run_cli("assess", *map(str, VIGNETTES), "--format", "trig")
     assert run.returncode in (0, 1), run.stderr
     ds = Dataset()
     ds.parse(data=run.stdout, format="trig")
     described = {s for s, _, _, _ in ds.quads((None, None, None, None))}
-    dangling = [(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None)) if isinstance(o, BNode) and o not in described]
+    dangling = [
+        (s, p, o) for s, p, o, _ in ds.quads((None, None, None, None)) if isinstance(o, BNode) and o not in described
+    ]
     assert dangling == []
 
 
 # --- 11. numbers: one numeric path, and values the engines cannot compare are named --------------------------
-PRECISE = ('{"id": "%s", "progesterone": [{"value": 9.9999999999999999, "unit": "ng/mL", "reference_low": 10}], '
-           '"vaginal_bleeding": "light", "ultrasound": "normal"}')
+PRECISE = (
+    '{"id": "%s", "progesterone": [{"value": 9.9999999999999999, "unit": "ng/mL", "reference_low": 10}], '
+    '"vaginal_bleeding": "light", "ultrasound": "normal"}'
+)
 
 
 def test_11_json_and_ndjson_read_numbers_alike(tmp_path):
@@ -413,7 +473,8 @@ def test_11_json_and_ndjson_read_numbers_alike(tmp_path):
 @pytest.mark.parametrize("value", ["1e30", "0.00000000000000000001"], ids=["huge", "too-many-decimals"])
 def test_11_values_beyond_exact_comparison_are_a_named_problem_in_both_engines(tmp_path, engine, value):
     (tmp_path / "p.json").write_text(
-        '{"id": "BIG", "progesterone": [{"value": %s, "unit": "ng/mL", "reference_low": 10}]}' % value)
+        '{"id": "BIG", "progesterone": [{"value": ' + value + ', "unit": "ng/mL", "reference_low": 10}]}'
+    )
     run = run_cli("assess", str(tmp_path / "p.json"), "--engine", engine, "--format", "csv")
     assert run.returncode == 2 and "/progesterone/0/value" in run.stderr and "exactly" in run.stderr
 
@@ -423,29 +484,70 @@ P01 = ROOT / "examples" / "P01-luteal-insufficiency.json"
 BAD_FILES = {
     "nan.json": '{"id": "N", "gestational_age_weeks": NaN}',
     "infinity.ndjson": '{"id": "N1", "progesterone": [{"value": Infinity, "unit": "ng/mL"}]}\n{"id": "N2"}\n',
-    "fhir-value-true.json": json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "F"}},
-        {"resource": {"resourceType": "Observation", "id": "o", "status": "final", "subject": {"reference": "Patient/F"},
-                      "code": {"coding": [{"system": "http://loinc.org", "code": "2839-9"}]},
-                      "valueQuantity": {"value": True, "unit": "ng/mL"}}}]}),
-    "fhir-low-x.json": json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "F"}},
-        {"resource": {"resourceType": "Observation", "id": "o", "status": "final", "subject": {"reference": "Patient/F"},
-                      "code": {"coding": [{"system": "http://loinc.org", "code": "2839-9"}]},
-                      "valueQuantity": {"value": 5, "unit": "ng/mL"},
-                      "referenceRange": [{"low": {"value": "x", "unit": "ng/mL"}}]}}]}),
+    "fhir-value-true.json": json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "F"}},
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": "o",
+                        "status": "final",
+                        "subject": {"reference": "Patient/F"},
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "2839-9"}]},
+                        "valueQuantity": {"value": True, "unit": "ng/mL"},
+                    }
+                },
+            ],
+        }
+    ),
+    "fhir-low-x.json": json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "F"}},
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": "o",
+                        "status": "final",
+                        "subject": {"reference": "Patient/F"},
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "2839-9"}]},
+                        "valueQuantity": {"value": 5, "unit": "ng/mL"},
+                        "referenceRange": [{"low": {"value": "x", "unit": "ng/mL"}}],
+                    }
+                },
+            ],
+        }
+    ),
     "deep.json": "[" * 100_000 + "]" * 100_000,
     "surrogate.json": '{"id": "A\\ud800"}',
-    "subject-string.json": json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "F"}},
-        {"resource": {"resourceType": "Condition", "id": "c", "subject": "Patient/F",
-                      "code": {"coding": [{"system": "http://snomed.info/sct", "code": "59363009"}]}}}]}),
-    "iri-space.ttl": '@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .\n'
-                     '<https://w3id.org/kg-reasoner/patient/A\\u0020B> a kgr:Patient ; kgr:patientId "A B" .\n',
-    "ill-typed.ttl": '@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .\n'
-                     '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
-                     '<https://w3id.org/kg-reasoner/patient/A> a kgr:Patient ; kgr:patientId "A" ;\n'
-                     '    kgr:gestationalAgeWeeks "seven"^^xsd:decimal .\n',
+    "subject-string.json": json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "F"}},
+                {
+                    "resource": {
+                        "resourceType": "Condition",
+                        "id": "c",
+                        "subject": "Patient/F",
+                        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "59363009"}]},
+                    }
+                },
+            ],
+        }
+    ),
+    "iri-space.ttl": "@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .\n"
+    '<https://w3id.org/kg-reasoner/patient/A\\u0020B> a kgr:Patient ; kgr:patientId "A B" .\n',
+    "ill-typed.ttl": "@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .\n"
+    "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    '<https://w3id.org/kg-reasoner/patient/A> a kgr:Patient ; kgr:patientId "A" ;\n'
+    '    kgr:gestationalAgeWeeks "seven"^^xsd:decimal .\n',
 }
 
 
@@ -457,11 +559,12 @@ def test_14_a_bad_input_is_named_and_the_run_goes_on(tmp_path, name):
     assert run.returncode in (1, 2), run.stderr
     assert "Traceback" not in run.stderr and "P01,indicated" in run.stdout
     assert name in run.stderr or "not assessed" in run.stderr
-    assert len(run.stderr.splitlines()) <= 8                 # one clear line, not a library's log
+    assert len(run.stderr.splitlines()) <= 8  # one clear line, not a library's log
 
 
-@pytest.mark.parametrize("query,code", [("ASK {}", 0), ("SELECT * {" + "{" * 20_000 + "}" * 20_000 + "}", 2)],
-                         ids=["ask", "deep-nesting"])
+@pytest.mark.parametrize(
+    "query,code", [("ASK {}", 0), ("SELECT * {" + "{" * 20_000 + "}" * 20_000 + "}", 2)], ids=["ask", "deep-nesting"]
+)
 def test_14_queries_that_used_to_crash(store, query, code):
     run = run_cli("query", "--store", str(store), "--query", query)
     assert run.returncode == code and "Traceback" not in run.stderr and run.returncode >= 0
@@ -510,7 +613,7 @@ def test_9_two_hundred_slow_connections_do_not_block_a_query(busy_endpoint):
     slow = []
     for _ in range(200):
         s = socket.create_connection((host, port), timeout=5)
-        s.sendall(b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n")   # never finishes its headers
+        s.sendall(b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finishes its headers
         slow.append(s)
     try:
         started = time.monotonic()
@@ -523,14 +626,27 @@ def test_9_two_hundred_slow_connections_do_not_block_a_query(busy_endpoint):
             s.close()
 
 
-@pytest.mark.parametrize("request_bytes,status", [
-    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
-     b"Content-Length: 4\r\nConnection: close\r\n\r\n\xff\xfe\xfd\xfc", "400"),
-    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
-     b"Content-Length: many\r\nConnection: close\r\n\r\nASK {}", "400"),
-    (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
-     b"Content-Length: 99999999\r\nConnection: close\r\n\r\nASK {}", "413"),
-], ids=["not-utf8", "bad-length", "too-large"])
+@pytest.mark.parametrize(
+    "request_bytes,status",
+    [
+        (
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 4\r\nConnection: close\r\n\r\n\xff\xfe\xfd\xfc",
+            "400",
+        ),
+        (
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: many\r\nConnection: close\r\n\r\nASK {}",
+            "400",
+        ),
+        (
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 99999999\r\nConnection: close\r\n\r\nASK {}",
+            "413",
+        ),
+    ],
+    ids=["not-utf8", "bad-length", "too-large"],
+)
 def test_9_bad_requests_get_an_answer_not_a_dropped_connection(busy_endpoint, request_bytes, status):
     answer = _raw(busy_endpoint[0], request_bytes)
     assert answer.split(" ")[1] == status, answer[:200]
@@ -563,11 +679,12 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_9_query_processes_die_with_the_server(store, how):
     import signal
+
     with serving(store, "--timeout", "60") as (url, proc):
         threading.Thread(target=lambda: call(url, SLOW), daemon=True).start()
-        time.sleep(3)                                   # the slow query is running in its own process
+        time.sleep(3)  # the slow query is running in its own process
         family = _descendants(proc.pid)
-        assert len(family) >= 2, family                 # the forkserver and the query process
+        assert len(family) >= 2, family  # the forkserver and the query process
         proc.send_signal(getattr(signal, how))
         proc.wait(timeout=15)
         deadline = time.monotonic() + 15
@@ -590,6 +707,7 @@ def test_13_a_plain_get_returns_a_service_description(endpoint):
     assert status == 200 and headers["Content-Type"].startswith("text/turtle")
     from rdflib import Graph, URIRef
     from rdflib.namespace import RDF
+
     sd = Graph().parse(data=body, format="turtle")
     assert (URIRef(endpoint), RDF.type, URIRef("http://www.w3.org/ns/sparql-service-description#Service")) in sd
 
@@ -600,13 +718,17 @@ def test_13_relative_iris_resolve_against_the_endpoint(endpoint):
     assert json.loads(body)["results"]["bindings"][0]["x"]["value"].startswith("http://127.0.0.1:")
 
 
-@pytest.mark.parametrize("accept,expected", [
-    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
-    ("text/*", "text/csv"),
-    ("*/*", "application/sparql-results+json"),
-    ("image/png, */*;q=0.1", "application/sparql-results+json"),
-    ("application/sparql-results+json;q=0, text/tab-separated-values", "text/tab-separated-values"),
-], ids=["q-values", "text-star", "star-star", "fallback", "q-zero"])
+@pytest.mark.parametrize(
+    "accept,expected",
+    [
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("text/*", "text/csv"),
+        ("*/*", "application/sparql-results+json"),
+        ("image/png, */*;q=0.1", "application/sparql-results+json"),
+        ("application/sparql-results+json;q=0, text/tab-separated-values", "text/tab-separated-values"),
+    ],
+    ids=["q-values", "text-star", "star-star", "fallback", "q-zero"],
+)
 def test_13_content_negotiation_honours_q_values_and_wildcards(endpoint, accept, expected):
     status, headers, _ = call(endpoint, "SELECT ?s { ?s ?p ?o } LIMIT 1", headers={"Accept": accept})
     assert status == 200 and headers["Content-Type"].split(";")[0] == expected
@@ -615,6 +737,7 @@ def test_13_content_negotiation_honours_q_values_and_wildcards(endpoint, accept,
 @pytest.mark.parametrize("fmt", ["XML", "N3", "TURTLE", "JSONLD"])
 def test_13_sparqlwrapper_construct_in_every_format(endpoint, fmt):
     import SPARQLWrapper as sw
+
     client = sw.SPARQLWrapper(endpoint)
     client.setQuery("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3")
     client.setReturnFormat(getattr(sw, fmt))
@@ -636,8 +759,15 @@ def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
     assert [r["patient"] for r in rows] == ["P01"] * 3 and run.returncode == 0, run.stderr
     assert sum(any("was also read from" in p["message"] for p in r["data_problems"]) for r in rows) == 2
     assert sorted(r["status"] for r in rows) == ["indicated", "indicated", "not_indicated"]
-    count = run_cli("query", "--store", str(store), "--format", "csv", "--query",
-                    KGR + "SELECT (COUNT(DISTINCT ?p) AS ?n) { ?p kgr:patientId \"P01\" ; kgr:hasStatus ?s }")
+    count = run_cli(
+        "query",
+        "--store",
+        str(store),
+        "--format",
+        "csv",
+        "--query",
+        KGR + 'SELECT (COUNT(DISTINCT ?p) AS ?n) { ?p kgr:patientId "P01" ; kgr:hasStatus ?s }',
+    )
     assert count.stdout.splitlines()[-1].strip() == "3"
     # an interrupted run loses its last outcome: --resume assesses exactly that one again
     out.write_text("\n".join(out.read_text().splitlines()[:2]) + "\n")
@@ -647,7 +777,7 @@ def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
 
 
 # --- the fuzzer: seeded mutations of every reader's input, one run --------------------------------------------
-KINDS = [None, True, -1, 1e308, "x", "", [], {}, [None], {"a": []}, "2026-13-40T99:00:00Z", "\u202e", 10 ** 40]
+KINDS = [None, True, -1, 1e308, "x", "", [], {}, [None], {"a": []}, "2026-13-40T99:00:00Z", "\u202e", 10**40]
 
 
 def _mutate(obj, rng):
@@ -666,7 +796,9 @@ def _mutate(obj, rng):
 
 def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_service):
     import random
+
     from kg_reasoner.testing.synthetic_fhir import bundle, summary_to_resources
+
     _Recorder.hits.clear()
     rng = random.Random(12)
     cases = [json.loads(p.read_text()) for p in VIGNETTES]
@@ -678,14 +810,23 @@ def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_ser
         fhir = bundle(summary_to_resources(dict(case["patient"], id=f"F{i}"), i))
         (folder / f"bundle-{i}.json").write_text(json.dumps(_mutate(fhir, rng)))
     lines = [json.dumps(_mutate(dict(rng.choice(cases)["patient"], id=f"N{i}"), rng)) for i in range(30)]
-    lines[7] = lines[7][:20]                                         # a truncated line
+    lines[7] = lines[7][:20]  # a truncated line
     (folder / "summaries.ndjson").write_text("\n".join(lines) + "\n")
     ttl = TTL.format(pid="T", record="https://w3id.org/kg-reasoner/patient/T/b", extra="")
     for i in range(15):
         tokens = ttl.split(" ")
         j = rng.randrange(len(tokens))
-        tokens[j] = rng.choice(["", "<http://127.0.0.1:1/x>", '"x"^^<http://www.w3.org/2001/XMLSchema#decimal>', ".",
-                                "@prefix", "<urn:\\u0020>", tokens[j] * 2])
+        tokens[j] = rng.choice(
+            [
+                "",
+                "<http://127.0.0.1:1/x>",
+                '"x"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+                ".",
+                "@prefix",
+                "<urn:\\u0020>",
+                tokens[j] * 2,
+            ]
+        )
         (folder / f"turtle-{i}.ttl").write_text(" ".join(tokens).replace('"T"', f'"T{i}"'))
     (folder / "jsonld.jsonld").write_text(json.dumps({"@context": [{"@import": internal_service}], "@id": "urn:x"}))
     (folder / "P01.json").write_text((ROOT / "examples" / "P01-luteal-insufficiency.json").read_text())
@@ -693,13 +834,21 @@ def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_ser
     assert run.returncode in (0, 1, 2)
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     assert "P01,indicated" in run.stdout
-    said = run.stdout + run.stderr                                  # nothing is lost: each input assessed or named
-    for name in [f"summary-{i}.json" for i in range(30)] + [f"bundle-{i}.json" for i in range(30)] + \
-            [f"turtle-{i}.ttl" for i in range(15)] + ["jsonld.jsonld"]:
+    said = run.stdout + run.stderr  # nothing is lost: each input assessed or named
+    for name in (
+        [f"summary-{i}.json" for i in range(30)]
+        + [f"bundle-{i}.json" for i in range(30)]
+        + [f"turtle-{i}.ttl" for i in range(15)]
+        + ["jsonld.jsonld"]
+    ):
         assert name in said, name
     for i in range(30):
-        assert f"N{i}," in run.stdout or f"patient N{i}" in run.stderr or f"summaries.ndjson:{i + 1}" in run.stderr \
-            or f"line {i + 1} " in run.stderr, f"N{i}"
+        assert (
+            f"N{i}," in run.stdout
+            or f"patient N{i}" in run.stderr
+            or f"summaries.ndjson:{i + 1}" in run.stderr
+            or f"line {i + 1} " in run.stderr
+        ), f"N{i}"
     assert _Recorder.hits == []
 
 
@@ -714,16 +863,18 @@ def test_9_a_full_queue_answers_503(store):
 def test_1_unicode_escapes_cannot_hide_a_service_clause(store, internal_service):
     """rdflib expands \\u escapes before parsing, pyoxigraph does not: such a query is refused outright."""
     _Recorder.hits.clear()
-    q = 'SELECT * WHERE { ?a ?b "\\u0022" . SERVICE SILENT <%s> { ?s ?p ?o } ?c ?d "\\u0022" }' % internal_service
+    q = 'SELECT * WHERE { ?a ?b "\\u0022" . SERVICE SILENT <' + internal_service + '> { ?s ?p ?o } ?c ?d "\\u0022" }'
     run = run_cli("query", "--store", str(store), "--query", q)
     assert run.returncode == 2 and "escapes" in run.stderr
     assert _Recorder.hits == []
 
 
 def test_5_a_bare_patient_iri_described_by_another_file_is_refused(tmp_path):
-    other = ('<https://w3id.org/kg-reasoner/patient/X> <https://w3id.org/kg-reasoner/ontology#hasRecord> '
-             '<https://w3id.org/kg-reasoner/patient/P2> .\n<https://w3id.org/kg-reasoner/patient/P2> '
-             '<https://w3id.org/kg-reasoner/ontology#gestationalAgeWeeks> 30.0 .')
+    other = (
+        "<https://w3id.org/kg-reasoner/patient/X> <https://w3id.org/kg-reasoner/ontology#hasRecord> "
+        "<https://w3id.org/kg-reasoner/patient/P2> .\n<https://w3id.org/kg-reasoner/patient/P2> "
+        "<https://w3id.org/kg-reasoner/ontology#gestationalAgeWeeks> 30.0 ."
+    )
     a = _ttl(tmp_path, "a", "X", extra=other)
     b = _ttl(tmp_path, "b", "P2")
     run = run_cli("assess", str(a), str(b), "--format", "csv")

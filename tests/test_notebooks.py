@@ -9,7 +9,6 @@ import ast
 import json
 
 import pytest
-
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -29,15 +28,21 @@ def test_every_notebook_is_listed():
 
 
 def _code(path):
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if c["cell_type"] == "code"
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_stored_without_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     assert dirty == [], f"strip the outputs of cells {dirty}"
 
 
@@ -56,9 +61,11 @@ def test_notebook_uses_the_public_api_only(path):
 def test_notebook_runs_top_to_bottom(path):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=1200, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()   # raises on any error
+    NotebookClient(
+        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()  # raises on any error
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     plots = sum("image/png" in o.get("data", {}) for o in outputs)

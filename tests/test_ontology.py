@@ -5,21 +5,25 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
 from kg_reasoner import Reasoner
-from kg_reasoner.reason.knowledge import load_knowledge_base
 from kg_reasoner.namespaces import KGR
-from conftest import ROOT
+from kg_reasoner.reason.knowledge import load_knowledge_base
 
 KGR_NS = "https://w3id.org/kg-reasoner/ontology#"
 PRG_NS = "https://w3id.org/kg-reasoner/ontology/progesterone#"
 GUIDANCE = (ROOT / "docs" / "progesterone-miscarriage.txt").read_text(encoding="utf-8")
 TERMINOLOGY = (ROOT / "docs" / "terminology.md").read_text(encoding="utf-8")
 # expand the table's shorthand "Q51.21/.22/.28" into "Q51.21 Q51.22 Q51.28"
-TERMINOLOGY += " ".join(f" {m.group(1)}{suffix}" for m in re.finditer(r"([A-Z]\d{2})\.\d+((?:/\.\d+)+)", TERMINOLOGY)
-                        for suffix in m.group(2).split("/") if suffix)
+TERMINOLOGY += " ".join(
+    f" {m.group(1)}{suffix}"
+    for m in re.finditer(r"([A-Z]\d{2})\.\d+((?:/\.\d+)+)", TERMINOLOGY)
+    for suffix in m.group(2).split("/")
+    if suffix
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +87,17 @@ def test_criteria_cite_their_sentence(onto, code):
 
 def test_status_precedence(onto):
     """contraindicated > not_recommended > indicated > insufficient_data > not_indicated."""
-    order = sorted(onto.subjects(URIRef(KGR_NS + "precedence"), None),
-                   key=lambda s: -onto.value(s, URIRef(KGR_NS + "precedence")).toPython())
+    order = sorted(
+        onto.subjects(URIRef(KGR_NS + "precedence"), None),
+        key=lambda s: -onto.value(s, URIRef(KGR_NS + "precedence")).toPython(),
+    )
     assert [str(onto.value(s, KGR.code)) for s in order] == [
-        "contraindicated", "not_recommended", "indicated", "insufficient_data", "not_indicated"]
+        "contraindicated",
+        "not_recommended",
+        "indicated",
+        "insufficient_data",
+        "not_indicated",
+    ]
 
 
 SCHEMES = {
@@ -121,8 +132,8 @@ def test_cross_references_are_well_formed_and_verified(onto):
         iri = str(o)
         scheme = next((k for k in SCHEMES if iri.startswith(k)), None)
         if scheme is None:
-            continue   # QUDT units, HL7 value-set codes
-        code = iri[len(scheme):]
+            continue  # QUDT units, HL7 value-set codes
+        code = iri[len(scheme) :]
         if not SCHEMES[scheme].match(code):
             problems.append(f"{s}: malformed {iri}")
         if scheme == "https://loinc.org/" and not _loinc_check_digit(code):
@@ -134,9 +145,18 @@ def test_cross_references_are_well_formed_and_verified(onto):
 
 
 def test_every_cause_and_symptom_has_a_code(onto):
-    for cls in ("UterinePolyp", "IntrauterineAdhesions", "GenitalTractInfection", "UterineMalformation",
-                "EmbryonicChromosomalAbnormality", "VaginalBleeding", "AbdominalPain", "ThreatenedMiscarriage",
-                "InevitableMiscarriage", "MissedMiscarriage"):
+    for cls in (
+        "UterinePolyp",
+        "IntrauterineAdhesions",
+        "GenitalTractInfection",
+        "UterineMalformation",
+        "EmbryonicChromosomalAbnormality",
+        "VaginalBleeding",
+        "AbdominalPain",
+        "ThreatenedMiscarriage",
+        "InevitableMiscarriage",
+        "MissedMiscarriage",
+    ):
         c = URIRef(PRG_NS + cls)
         assert any((c, p, None) in onto for p in (SKOS.exactMatch, SKOS.closeMatch)), cls
 
@@ -189,9 +209,14 @@ def test_new_symptom_graded_mild_counts_for_C2(tmp_path):
     grades: C2 is met with no change to code or shapes."""
     ext = tmp_path / "symptom.ttl"
     ext.write_text(NEW_SYMPTOM, encoding="utf-8")
-    a = Reasoner(extra_ontology=[ext]).assess({"id": "X", "pelvic_cramping": "mild",
-                                              "progesterone": [{"value": 5, "unit": "ng/mL", "interpretation": "low"}],
-                                              "ultrasound": "normal"})
+    a = Reasoner(extra_ontology=[ext]).assess(
+        {
+            "id": "X",
+            "pelvic_cramping": "mild",
+            "progesterone": [{"value": 5, "unit": "ng/mL", "interpretation": "low"}],
+            "ultrasound": "normal",
+        }
+    )
     assert a.criteria["C2"]["state"] == "met" and a.status == "indicated"
 
 
@@ -211,12 +236,15 @@ def test_owl_rl_classifies_patients(reasoner):
 
 def test_missed_miscarriage_is_embryonic_demise(reasoner):
     """Subclass axioms: a missed miscarriage recorded in RDF is an embryonic demise and so contraindicates."""
-    g = Graph().parse(data="""
+    g = Graph().parse(
+        data="""
 @prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
 @prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .
 <urn:p:M> a kgr:Patient ; kgr:patientId "M" ; kgr:hasFinding <urn:p:M-f> .
 <urn:p:M-f> a prg:MissedMiscarriage ; kgr:presence kgr:Present .
-""", format="turtle")
+""",
+        format="turtle",
+    )
     a = reasoner.assess(g)
     assert (a.status, a.rules) == ("contraindicated", ["R4"])
 
@@ -246,12 +274,16 @@ NOT_CROSS_REFERENCED = {
 def test_verified_terminology_codes_are_cross_referenced(onto):
     """Every verified (V / V*) code of docs/terminology.md is a cross-reference of the ontology, or is
     listed above with the reason it is not."""
-    refs = {re.split(r"[/#_]", str(o))[-1]
-            for p in (SKOS.exactMatch, SKOS.closeMatch, SKOS.narrowMatch, SKOS.broadMatch, SKOS.relatedMatch)
-            for o in onto.objects(None, p)}
+    refs = {
+        re.split(r"[/#_]", str(o))[-1]
+        for p in (SKOS.exactMatch, SKOS.closeMatch, SKOS.narrowMatch, SKOS.broadMatch, SKOS.relatedMatch)
+        for o in onto.objects(None, p)
+    }
     table = (ROOT / "docs" / "terminology.md").read_text(encoding="utf-8").split("**URIs")[0]
-    code = re.compile(r"\b(?:[A-Z]\d{2}(?:\.[0-9A-Z]{1,4})?|\d{4,18}(?:-\d)?|C\d{3,6}|HP:\d{7}|MONDO:\d{7}|CHEBI:\d+"
-                      r"|[A-Z]\d{2}[A-Z]{2}\d{2})\b")
+    code = re.compile(
+        r"\b(?:[A-Z]\d{2}(?:\.[0-9A-Z]{1,4})?|\d{4,18}(?:-\d)?|C\d{3,6}|HP:\d{7}|MONDO:\d{7}|CHEBI:\d+"
+        r"|[A-Z]\d{2}[A-Z]{2}\d{2})\b"
+    )
     checked, missing = 0, []
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

@@ -4,12 +4,18 @@ and consistent and classified the same by HermiT (a complete OWL 2 DL reasoner) 
 from __future__ import annotations
 
 import pytest
+from conftest import DATA
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from kg_reasoner.curation.checks import (
+    ReasonerUnavailable,
+    hermit_classification,
+    owl2rl_violations,
+    qc_query_names,
+    qc_violations,
+)
 from kg_reasoner.reason.knowledge import load_knowledge_base
-from kg_reasoner.curation.checks import ReasonerUnavailable, hermit_classification, owl2rl_violations, qc_query_names, qc_violations
-from conftest import DATA
 
 PRG = "https://w3id.org/kg-reasoner/ontology/progesterone#"
 KGR = "https://w3id.org/kg-reasoner/ontology#"
@@ -30,25 +36,50 @@ PREFIXES = """
 """
 #: (id, axiom outside OWL 2 RL, what the report must say)
 NOT_RL = [
-    ("union-as-superclass", ":A rdfs:subClassOf [ owl:unionOf ( :B :C ) ] .",
-     "SubClassOf(:A ObjectUnionOf(:B :C)): ObjectUnionOf is not allowed as a superclass expression"),
-    ("existential-as-superclass", ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:someValuesFrom :B ] .",
-     "SubClassOf(:A ObjectSomeValuesFrom(:p :B)): someValuesFrom is not allowed as a superclass expression"),
-    ("universal-as-subclass", "[ a owl:Restriction ; owl:onProperty :p ; owl:allValuesFrom :B ] rdfs:subClassOf :A .",
-     "allValuesFrom is not allowed as a subclass expression"),
-    ("min-cardinality", ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:minCardinality 1 ] .",
-     "minCardinality is not allowed as a superclass expression"),
-    ("max-cardinality-2", ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:maxCardinality 2 ] .",
-     "max cardinality 2 (only 0 or 1) is not allowed"),
+    (
+        "union-as-superclass",
+        ":A rdfs:subClassOf [ owl:unionOf ( :B :C ) ] .",
+        "SubClassOf(:A ObjectUnionOf(:B :C)): ObjectUnionOf is not allowed as a superclass expression",
+    ),
+    (
+        "existential-as-superclass",
+        ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:someValuesFrom :B ] .",
+        "SubClassOf(:A ObjectSomeValuesFrom(:p :B)): someValuesFrom is not allowed as a superclass expression",
+    ),
+    (
+        "universal-as-subclass",
+        "[ a owl:Restriction ; owl:onProperty :p ; owl:allValuesFrom :B ] rdfs:subClassOf :A .",
+        "allValuesFrom is not allowed as a subclass expression",
+    ),
+    (
+        "min-cardinality",
+        ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:minCardinality 1 ] .",
+        "minCardinality is not allowed as a superclass expression",
+    ),
+    (
+        "max-cardinality-2",
+        ":A rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:maxCardinality 2 ] .",
+        "max cardinality 2 (only 0 or 1) is not allowed",
+    ),
     ("thing-as-subclass", "owl:Thing rdfs:subClassOf :A .", "owl:Thing is not allowed as a subclass expression"),
-    ("existential-in-equivalence", ":A owl:equivalentClass [ a owl:Restriction ; owl:onProperty :p ; owl:someValuesFrom :B ] .",
-     "someValuesFrom is not allowed in an equivalence"),
-    ("reflexive-property", ":p a owl:ReflexiveProperty .", "ReflexiveObjectProperty(:p): reflexive properties are not in OWL 2 RL"),
+    (
+        "existential-in-equivalence",
+        ":A owl:equivalentClass [ a owl:Restriction ; owl:onProperty :p ; owl:someValuesFrom :B ] .",
+        "someValuesFrom is not allowed in an equivalence",
+    ),
+    (
+        "reflexive-property",
+        ":p a owl:ReflexiveProperty .",
+        "ReflexiveObjectProperty(:p): reflexive properties are not in OWL 2 RL",
+    ),
     ("disjoint-union", ":A owl:disjointUnionOf ( :B :C ) .", "DisjointUnion is not in OWL 2 RL"),
     ("datatype-outside-rl", ":d rdfs:range xsd:date .", "datatype xsd:date is not in OWL 2 RL"),
-    ("facet-restriction", ":d rdfs:range [ a rdfs:Datatype ; owl:onDatatype xsd:integer ; owl:withRestrictions ( [ xsd:minInclusive 0 ] ) ] .",
-     "datatype restrictions (facets) are not in OWL 2 RL"),
-    ("literal-datatype", ":A rdfs:comment \"2026-11-26\"^^xsd:date .", "datatype xsd:date is not in OWL 2 RL"),
+    (
+        "facet-restriction",
+        ":d rdfs:range [ a rdfs:Datatype ; owl:onDatatype xsd:integer ; owl:withRestrictions ( [ xsd:minInclusive 0 ] ) ] .",
+        "datatype restrictions (facets) are not in OWL 2 RL",
+    ),
+    ("literal-datatype", ':A rdfs:comment "2026-11-26"^^xsd:date .', "datatype xsd:date is not in OWL 2 RL"),
     ("undeclared-class", ":x a :Undeclared .", "Declaration(Class(:Undeclared)): used as a class but not declared"),
     ("undeclared-property", ":x :undeclared :y .", "Declaration(Property(:undeclared)): used as a property but not"),
 ]
@@ -64,9 +95,11 @@ def test_ontology_is_inside_owl2_rl(kb):
 
 
 def test_profile_check_passes_a_declared_rl_ontology():
-    g = Graph().parse(data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A rdfs:subClassOf :B , "
-                      "[ a owl:Restriction ; owl:onProperty :p ; owl:allValuesFrom :B ] . :x a :A ; :p :y .",
-                      format="turtle")
+    g = Graph().parse(
+        data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A rdfs:subClassOf :B , "
+        "[ a owl:Restriction ; owl:onProperty :p ; owl:allValuesFrom :B ] . :x a :A ; :p :y .",
+        format="turtle",
+    )
     assert owl2rl_violations(g) == []
 
 
@@ -125,7 +158,7 @@ _META = (str(OWL), str(RDF), str(RDFS))
 def hermit(kb):
     try:
         return hermit_classification(kb.ontology)
-    except ReasonerUnavailable as exc:   # only without Java: owlready2 is part of the test extra
+    except ReasonerUnavailable as exc:  # only without Java: owlready2 is part of the test extra
         pytest.skip(str(exc))
 
 
@@ -136,29 +169,41 @@ def test_hermit_finds_the_ontology_consistent_and_every_class_satisfiable(hermit
 def test_hermit_and_owlrl_classify_the_classes_identically(kb, hermit):
     """Every subsumption between named classes owlrl derives is entailed (HermiT is complete), and
     HermiT finds none owlrl misses: the OWL 2 RL encoding loses nothing of the class hierarchy."""
-    owlrl = {(str(a), str(b)) for a, b in kb.closure.subject_objects(RDFS.subClassOf)
-             if isinstance(a, URIRef) and isinstance(b, URIRef) and a != b
-             and not str(a).startswith(_META) and not str(b).startswith(_META)}
+    owlrl = {
+        (str(a), str(b))
+        for a, b in kb.closure.subject_objects(RDFS.subClassOf)
+        if isinstance(a, URIRef)
+        and isinstance(b, URIRef)
+        and a != b
+        and not str(a).startswith(_META)
+        and not str(b).startswith(_META)
+    }
     assert len(hermit.subclasses) > 150
     assert sorted(owlrl - hermit.subclasses) == [] and sorted(hermit.subclasses - owlrl) == []
 
 
 def test_hermit_and_owlrl_type_the_individuals_identically(kb, hermit):
     individuals = {URIRef(i) for i, _ in hermit.types}
-    owlrl = {(str(s), str(o)) for s, o in kb.closure.subject_objects(RDF.type)
-             if s in individuals and isinstance(o, URIRef) and not str(o).startswith(_META)}
+    owlrl = {
+        (str(s), str(o))
+        for s, o in kb.closure.subject_objects(RDF.type)
+        if s in individuals and isinstance(o, URIRef) and not str(o).startswith(_META)
+    }
     assert len(hermit.types) > 80
     assert sorted(owlrl - hermit.types) == [] and sorted(hermit.types - owlrl) == []
 
 
-@pytest.mark.parametrize("sub, sup", [
-    (PRG + "MissedMiscarriage", PRG + "EmbryonicDemise"),
-    (PRG + "EmbryonicDemise", PRG + "ConditionContraindicatingProgesterone"),
-    (PRG + "UltrasoundShowingDemise", PRG + "UltrasoundShowingAbnormalDevelopment"),
-    (PRG + "UterinePolyp", PRG + "CauseProgesteroneCannotAddress"),
-    (PRG + "CauseProgesteroneCannotAddress", KGR + "Cause"),
-    (KGR + "StatusRule", "http://www.w3.org/ns/prov#Plan"),
-])
+@pytest.mark.parametrize(
+    "sub, sup",
+    [
+        (PRG + "MissedMiscarriage", PRG + "EmbryonicDemise"),
+        (PRG + "EmbryonicDemise", PRG + "ConditionContraindicatingProgesterone"),
+        (PRG + "UltrasoundShowingDemise", PRG + "UltrasoundShowingAbnormalDevelopment"),
+        (PRG + "UterinePolyp", PRG + "CauseProgesteroneCannotAddress"),
+        (PRG + "CauseProgesteroneCannotAddress", KGR + "Cause"),
+        (KGR + "StatusRule", "http://www.w3.org/ns/prov#Plan"),
+    ],
+)
 def test_hermit_classifies_as_expected(hermit, sub, sup):
     assert (sub, sup) in hermit.subclasses
 
@@ -173,8 +218,11 @@ def test_hermit_reports_an_inconsistent_ontology():
 
 
 def test_hermit_reports_an_unsatisfiable_class():
-    g = Graph().parse(data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A owl:disjointWith :B . "
-                                      ":C a owl:Class ; rdfs:subClassOf :A , :B .", format="turtle")
+    g = Graph().parse(
+        data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A owl:disjointWith :B . "
+        ":C a owl:Class ; rdfs:subClassOf :A , :B .",
+        format="turtle",
+    )
     try:
         result = hermit_classification(g)
     except ReasonerUnavailable as exc:

@@ -8,15 +8,18 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     wheels = list(out.glob("kg_reasoner-*.whl"))
     assert len(wheels) == 1
@@ -39,6 +42,7 @@ def test_wheel_contains_package_data(wheel, folder):
 
 def test_wheel_has_console_script_and_version(wheel):
     from kg_reasoner import __version__
+
     entry = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
     assert "kg-reasoner = kg_reasoner.cli:run" in wheel.read(entry).decode()
     meta = next(n for n in wheel.namelist() if n.endswith("METADATA"))
@@ -47,4 +51,5 @@ def test_wheel_has_console_script_and_version(wheel):
 
 def test_version_defined_once():
     from kg_reasoner import __version__
+
     assert importlib.metadata.version("kg-reasoner") == __version__

@@ -8,13 +8,13 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import DATA, run_cli
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg_reasoner import __version__
 from kg_reasoner.curation import release as rel
-from conftest import DATA, run_cli
 
 MODULES = ["core", "code-systems", "progesterone", "progesterone-reference-ranges"]
 
@@ -31,8 +31,10 @@ def released(tmp_path_factory):
 def _same(a: Graph, b: Graph, what: str) -> None:
     if not isomorphic(a, b):
         _, only_a, only_b = graph_diff(to_isomorphic(a), to_isomorphic(b))
-        pytest.fail(f"{what} differs:\nonly in the release:\n{only_a.serialize(format='nt')[:3000]}\n"
-                    f"only in the source:\n{only_b.serialize(format='nt')[:3000]}")
+        pytest.fail(
+            f"{what} differs:\nonly in the release:\n{only_a.serialize(format='nt')[:3000]}\n"
+            f"only in the source:\n{only_b.serialize(format='nt')[:3000]}"
+        )
 
 
 @pytest.mark.parametrize("fmt, parser", [("ttl", "turtle"), ("owl", "xml"), ("jsonld", "json-ld")])
@@ -50,8 +52,9 @@ def test_merged_document_holds_every_module_without_imports(released):
     for module in rel.modules().values():
         headers = set(module.subjects(RDF.type, OWL.Ontology))
         # blank nodes are renamed by a round trip: the triples made of IRIs and literals must all be there
-        missing = [t for t in module if t[0] not in headers and not any(isinstance(n, BNode) for n in t)
-                   and t not in merged]
+        missing = [
+            t for t in module if t[0] not in headers and not any(isinstance(n, BNode) for n in t) and t not in merged
+        ]
         assert missing == []
 
 
@@ -68,8 +71,11 @@ def test_html_documentation_names_every_class(released):
     seen = 0
     for module, g in rel.modules().items():
         html = (released / "html" / f"{module}.html").read_text(encoding="utf-8")
-        labels = [str(g.value(c, RDFS.label)) for c in g.subjects(RDF.type, OWL.Class)
-                  if isinstance(c, URIRef) and g.value(c, RDFS.label) is not None]
+        labels = [
+            str(g.value(c, RDFS.label))
+            for c in g.subjects(RDF.type, OWL.Class)
+            if isinstance(c, URIRef) and g.value(c, RDFS.label) is not None
+        ]
         assert [label for label in labels if label not in html] == [], module
         seen += len(labels)
     assert seen > 80
@@ -97,6 +103,7 @@ def test_failing_check_writes_nothing(tmp_path, monkeypatch):
         mods = dict(good)
         mods["broken"] = Graph().parse(DATA / "qc" / "broken.ttl")
         return mods
+
     monkeypatch.setattr(rel, "modules", with_broken)
     out = tmp_path / "out"
     with pytest.raises(rel.ReleaseCheckFailed) as info:
@@ -108,8 +115,10 @@ def test_failing_check_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_version_iris_must_name_the_package_version():
-    g = Graph().parse(data="""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+    g = Graph().parse(
+        data="""@prefix owl: <http://www.w3.org/2002/07/owl#> .
         <https://w3id.org/kg-reasoner/ontology/x> a owl:Ontology ;
-        owl:versionIRI <https://w3id.org/kg-reasoner/ontology/9.9.9/x> ; owl:versionInfo "9.9.9" .""")
+        owl:versionIRI <https://w3id.org/kg-reasoner/ontology/9.9.9/x> ; owl:versionInfo "9.9.9" ."""
+    )
     problems = rel._version_problems({"x": g}, __version__)
     assert len(problems) == 2 and "does not name version" in problems[0]

@@ -6,9 +6,7 @@ sentence and the evidence the rule rests on.
 
 from __future__ import annotations
 
-
 import pytest
-
 from conftest import ROOT
 
 GUIDANCE = (ROOT / "docs" / "progesterone-miscarriage.txt").read_text(encoding="utf-8")
@@ -69,13 +67,16 @@ def test_R2_assisted_reproduction_indicated(assess):
     assert evidence_text(r2["evidence"]) == "conception: assisted reproductive technology"
 
 
-@pytest.mark.parametrize("cause,label", [
-    ("chromosomal_abnormality", "embryonic chromosomal abnormality"),
-    ("uterine_malformation", "uterine malformation"),
-    ("uterine_polyp", "uterine polyp"),
-    ("intrauterine_adhesions", "intrauterine adhesions"),
-    ("infection", "genital tract infection"),
-])
+@pytest.mark.parametrize(
+    "cause,label",
+    [
+        ("chromosomal_abnormality", "embryonic chromosomal abnormality"),
+        ("uterine_malformation", "uterine malformation"),
+        ("uterine_polyp", "uterine polyp"),
+        ("intrauterine_adhesions", "intrauterine adhesions"),
+        ("infection", "genital tract infection"),
+    ],
+)
 def test_R3_cause_progesterone_cannot_address(assess, cause, label):
     """R3: "if miscarriage or abnormal pregnancy is caused by embryonic chromosomal abnormalities, or
     underlying issues such as uterine polyps, intrauterine adhesions, or infections, progesterone cannot
@@ -95,12 +96,16 @@ def test_R3_known_absent_cause_does_not_fire(assess):
     assert "infection" not in a.unassessed_causes and "genital tract infection" in a.unassessed_causes
 
 
-@pytest.mark.parametrize("patient", [
-    {"ultrasound": "demise"},
-    {"miscarriage": "inevitable"},
-    {"miscarriage": "incomplete"},
-    {"miscarriage": "complete"},
-], ids=["demise", "inevitable", "incomplete", "complete"])
+@pytest.mark.parametrize(
+    "patient",
+    [
+        {"ultrasound": "demise"},
+        {"miscarriage": "inevitable"},
+        {"miscarriage": "incomplete"},
+        {"miscarriage": "complete"},
+    ],
+    ids=["demise", "inevitable", "incomplete", "complete"],
+)
 def test_R4_demise_or_inevitable_miscarriage_contraindicated(assess, patient):
     """R4: "In cases where embryonic demise or inevitable miscarriage has already occurred, using
     progesterone is not only ineffective but may also delay appropriate management." """
@@ -115,8 +120,11 @@ def test_R4_demise_or_inevitable_miscarriage_contraindicated(assess, patient):
 def test_R5_self_medication_flag_whatever_the_status(assess):
     """R5: "Pregnant women experiencing any discomfort should first seek medical evaluation to determine
     the underlying cause and avoid self-medicating with progesterone." """
-    for patient, status in (({}, "not_indicated"), ({"miscarriage": "inevitable"}, "contraindicated"),
-                            ({"conception": "art"}, "indicated")):
+    for patient, status in (
+        ({}, "not_indicated"),
+        ({"miscarriage": "inevitable"}, "contraindicated"),
+        ({"conception": "art"}, "indicated"),
+    ):
         a = assess(progesterone_use={"supervised": False}, **patient)
         assert a.status == status
         assert "self_medication" in a.flags
@@ -163,8 +171,9 @@ def test_R8_review_treatment(assess):
     assert "review_treatment" not in assess(ultrasound="demise").flags
 
 
-@pytest.mark.parametrize("patient", [{"vaginal_bleeding": "heavy"}, {"abdominal_pain": "severe"}],
-                         ids=["heavy-bleeding", "severe-pain"])
+@pytest.mark.parametrize(
+    "patient", [{"vaginal_bleeding": "heavy"}, {"abdominal_pain": "severe"}], ids=["heavy-bleeding", "severe-pain"]
+)
 def test_E1_urgent_evaluation_extension(assess, patient):
     """E1 (EXTENSION, safety-first): heavy bleeding or severe pain does not satisfy C2 and raises
     urgent_evaluation ("seek medical evaluation", "consult a healthcare provider early")."""
@@ -192,8 +201,10 @@ def test_general_advice_always_given(assess):
     """Section 2: "Every assessment carries the general advice: If there are concerns, it is recommended
     to consult a healthcare provider early." """
     for patient in ({}, {"conception": "art"}, {"miscarriage": "inevitable"}):
-        assert "If there are concerns, it is recommended to consult a healthcare provider early." in \
-            assess(**patient).advice
+        assert (
+            "If there are concerns, it is recommended to consult a healthcare provider early."
+            in assess(**patient).advice
+        )
 
 
 def test_unknown_is_not_absent(assess):
@@ -208,12 +219,20 @@ def test_units_both_ways_agree(assess):
     """Section 4: "ng/mL and nmol/L must both work (1 ng/mL = 3.18 nmol/L)": the same results in either
     unit give the same criterion state."""
     for value, unit, low in ((6.0, "ng/mL", 10), (19.08, "nmol/L", 31.8)):
-        a = assess(gestational_age_weeks=7, progesterone=[{"value": value, "unit": unit, "reference_low": low}],
-                   vaginal_bleeding="light", ultrasound="normal")
+        a = assess(
+            gestational_age_weeks=7,
+            progesterone=[{"value": value, "unit": unit, "reference_low": low}],
+            vaginal_bleeding="light",
+            ultrasound="normal",
+        )
         assert a.criteria["C1"]["state"] == "met"
     for value, unit in ((10.0, "ng/mL"), (31.8, "nmol/L")):
-        a = assess(gestational_age_weeks=7, progesterone=[{"value": value, "unit": unit}],
-                   vaginal_bleeding="light", ultrasound="normal")
+        a = assess(
+            gestational_age_weeks=7,
+            progesterone=[{"value": value, "unit": unit}],
+            vaginal_bleeding="light",
+            ultrasound="normal",
+        )
         assert a.criteria["C1"]["state"] == "not_met", (value, unit)
 
 
@@ -228,8 +247,10 @@ def test_default_table_is_cited(assess):
 def test_user_reference_table_replaces_default(tmp_path):
     """Section 4: "users can supply their own table"."""
     from kg_reasoner import Reasoner
+
     table = tmp_path / "lek.ttl"
-    table.write_text("""
+    table.write_text(
+        """
 @prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .
 @prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -237,22 +258,34 @@ prg:Lek2017 a kgr:ReferenceRange ; rdfs:label "threatened miscarriage 6-10 weeks
     kgr:forMeasurementClass prg:SerumProgesteroneMeasurement ;
     kgr:minGestationalWeek 6.0 ; kgr:maxGestationalWeekExclusive 11.0 ;
     kgr:lowerLimit 35.0 ; kgr:unit kgr:NanomolePerLiter .
-""", encoding="utf-8")
-    patient = {"id": "L", "gestational_age_weeks": 8, "progesterone": [{"value": 33, "unit": "nmol/L"}],
-               "vaginal_bleeding": "light", "ultrasound": "normal"}
-    assert Reasoner().assess(patient).criteria["C1"]["state"] == "not_met"      # 33 >= 31.8 (Davis)
+""",
+        encoding="utf-8",
+    )
+    patient = {
+        "id": "L",
+        "gestational_age_weeks": 8,
+        "progesterone": [{"value": 33, "unit": "nmol/L"}],
+        "vaginal_bleeding": "light",
+        "ultrasound": "normal",
+    }
+    assert Reasoner().assess(patient).criteria["C1"]["state"] == "not_met"  # 33 >= 31.8 (Davis)
     a = Reasoner(reference_table=table).assess(patient)
-    assert a.criteria["C1"]["state"] == "met" and a.status == "indicated"         # 33 < 35 (user table)
+    assert a.criteria["C1"]["state"] == "met" and a.status == "indicated"  # 33 < 35 (user table)
     assert "35 nmol/L" in " ".join(a.criteria["C1"]["decided_by"])
-    patient["gestational_age_weeks"] = 12   # outside the user's table: unknown, the default is not used
+    patient["gestational_age_weeks"] = 12  # outside the user's table: unknown, the default is not used
     assert Reasoner(reference_table=table).assess(patient).criteria["C1"]["state"] == "unknown"
 
 
 def test_serial_results_explain_the_superseded_one(assess):
     """Section 4: "With several results the latest by time decides"; the earlier result is named too."""
-    a = assess(progesterone=[{"value": 22, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-18T08:00:00Z"},
-                             {"value": 5, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-10T08:00:00Z"}],
-               vaginal_bleeding="light", ultrasound="normal")
+    a = assess(
+        progesterone=[
+            {"value": 22, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-18T08:00:00Z"},
+            {"value": 5, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-10T08:00:00Z"},
+        ],
+        vaginal_bleeding="light",
+        ultrasound="normal",
+    )
     assert a.criteria["C1"]["state"] == "not_met"
     assert "22.0 ng/mL" in evidence_text(a.criteria["C1"]["evidence"])
     assert len(a.superseded_results) == 1 and "5.0 ng/mL" in a.superseded_results[0]
@@ -273,15 +306,28 @@ def test_ignored_result_is_explained(assess):
     assert len(a.ignored_results) == 1 and "entered in error" in a.ignored_results[0]
 
 
-@pytest.mark.parametrize("patient,needs", [
-    ({"progesterone": [{"value": 5, "unit": "ng/mL"}]}, "the gestational age"),
-    ({"gestational_age_weeks": 20, "progesterone": [{"value": 5, "unit": "ng/mL"}]},
-     "a reference range for gestational week 20 "),
-    ({"progesterone": [{"value": 5, "unit": "ng/mL", "reference_low": 10},
-                       {"value": 25, "unit": "ng/mL", "reference_low": 10}]}, "one latest serum progesterone result: the latest"),
-    ({"progesterone": [{"value": 5, "unit": "ng/mL", "status": "cancelled"}]}, "a valid serum progesterone result"),
-    ({}, "a valid serum progesterone result"),
-], ids=["no-gestational-age", "week-outside-table", "latest-disagree", "only-cancelled", "no-result"])
+@pytest.mark.parametrize(
+    "patient,needs",
+    [
+        ({"progesterone": [{"value": 5, "unit": "ng/mL"}]}, "the gestational age"),
+        (
+            {"gestational_age_weeks": 20, "progesterone": [{"value": 5, "unit": "ng/mL"}]},
+            "a reference range for gestational week 20 ",
+        ),
+        (
+            {
+                "progesterone": [
+                    {"value": 5, "unit": "ng/mL", "reference_low": 10},
+                    {"value": 25, "unit": "ng/mL", "reference_low": 10},
+                ]
+            },
+            "one latest serum progesterone result: the latest",
+        ),
+        ({"progesterone": [{"value": 5, "unit": "ng/mL", "status": "cancelled"}]}, "a valid serum progesterone result"),
+        ({}, "a valid serum progesterone result"),
+    ],
+    ids=["no-gestational-age", "week-outside-table", "latest-disagree", "only-cancelled", "no-result"],
+)
 def test_C1_unknown_names_what_is_needed(assess, patient, needs):
     """Section 4 step 4: "otherwise C1 is unknown and missing names what is needed"."""
     a = assess(vaginal_bleeding="light", ultrasound="normal", **patient)

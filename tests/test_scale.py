@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_cli
+
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
 from kg_reasoner.testing.synthetic import cohort
@@ -20,7 +20,7 @@ def summaries(tmp_path_factory):
     path = tmp_path_factory.mktemp("scale") / "cohort.ndjson"
     rows = list(cohort(N, seed=7))
     lines = [json.dumps(r) for r in rows]
-    lines.insert(5, "{not json")                        # one bad line: reported, the rest still assessed
+    lines.insert(5, "{not json")  # one bad line: reported, the rest still assessed
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, rows
 
@@ -36,10 +36,9 @@ def _outcomes(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-
 def test_ndjson_summaries_stream_and_match_the_reference(summaries, expected):
     run = run_cli("assess", str(summaries[0]), "--format", "ndjson")
-    assert run.returncode == 2, run.stderr                 # the bad line
+    assert run.returncode == 2, run.stderr  # the bad line
     assert "line 6 is not JSON" in run.stderr
     assert _outcomes(run.stdout) == expected
     assert f"{N} assessed" in run.stderr
@@ -48,7 +47,7 @@ def test_ndjson_summaries_stream_and_match_the_reference(summaries, expected):
 def test_parallel_jobs_keep_input_order(summaries, expected):
     run = run_cli("assess", str(summaries[0]), "--format", "ndjson", "--jobs", "2", "--quiet")
     assert _outcomes(run.stdout) == expected
-    assert run.stderr.count("\n") == 1 and "line 6 is not JSON" in run.stderr   # --quiet: no summary
+    assert run.stderr.count("\n") == 1 and "line 6 is not JSON" in run.stderr  # --quiet: no summary
 
 
 def test_reference_engine_from_the_command_line(summaries, expected):
@@ -63,7 +62,8 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(summaries):
 
 def test_progress_estimates_the_cohort_size(summaries):
     from kg_reasoner.cli.progress import estimate_total
-    assert estimate_total([str(summaries[0])]) == N + 1     # the bad line counts: it is an input too
+
+    assert estimate_total([str(summaries[0])]) == N + 1  # the bad line counts: it is an input too
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,9 @@ def test_dask_cli_run_equals_local_run(summaries, expected, dask_cluster):
 
 def test_dask_python_api(summaries, expected, dask_cluster):
     from distributed import Client
+
     from kg_reasoner.cohort.dask import assess_dask
+
     with Client(dask_cluster) as client:
         got = list(assess_dask(client, summaries[1], partition=7))
     assert [d["patient"] for d in got] == [d["patient"] for d in expected]

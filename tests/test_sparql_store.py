@@ -8,13 +8,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from conftest import VIGNETTES, load_case, run_cli
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF
 
-from conftest import VIGNETTES, load_case, run_cli
 from kg_reasoner.api import Reasoner
-from kg_reasoner.resources import query_names, read_text
 from kg_reasoner.cohort.store import CohortStore, load_files, parse_binding, rdflib_query, rows
+from kg_reasoner.resources import query_names, read_text
 from kg_reasoner.testing.synthetic import cohort
 
 #: Library queries and the bindings each is run with (besides unbound), as the header says.
@@ -70,8 +70,11 @@ def test_every_library_query_documents_itself():
     assert set(LIBRARY) <= set(query_names())
 
 
-@pytest.mark.parametrize("name,binding", [(n, b) for n, bs in LIBRARY.items() for b in bs],
-                         ids=[f"{n}-{'-'.join(b) or 'unbound'}" for n, bs in LIBRARY.items() for b in bs])
+@pytest.mark.parametrize(
+    "name,binding",
+    [(n, b) for n, bs in LIBRARY.items() for b in bs],
+    ids=[f"{n}-{'-'.join(b) or 'unbound'}" for n, bs in LIBRARY.items() for b in bs],
+)
 def test_library_query_same_answer_on_rdflib_and_store(written, name, binding):
     text = read_text("queries", f"{name}.rq")
     bindings = dict(parse_binding(f"{k}={v}") for k, v in binding.items())
@@ -101,13 +104,13 @@ def test_store_holds_each_patient_once_and_replaces_on_rerun(written, tmp_path):
 
 def test_ontology_is_loaded_once_into_its_own_graph(written):
     store = CohortStore(written["store"], read_only=True)
-    q = ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/kg-reasoner/graph/ontology> { ?s ?p ?o } }")
+    q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/kg-reasoner/graph/ontology> { ?s ?p ?o } }"
     kb = Reasoner().kb
     assert int(rows(store.query(q))[1][0][0]) == len(kb.ontology)
 
 
 def test_provenance_links_conclusions_to_facts_rule_and_activity():
-    a = Reasoner().assess(load_case(VIGNETTES[0])["patient"])     # P01: indicated by R1
+    a = Reasoner().assess(load_case(VIGNETTES[0])["patient"])  # P01: indicated by R1
     prov, inferred = a.provenance, a.inferred
     activity = URIRef(f"{a.iri}/assessment")
     assert (activity, RDF.type, PROV.Activity) in prov
@@ -122,8 +125,11 @@ def test_provenance_links_conclusions_to_facts_rule_and_activity():
     assert (r1, PROV.wasInfluencedBy, URIRef("https://w3id.org/kg-reasoner/ontology/progesterone#R1")) in inferred
     for entity in inferred.subjects(RDF.type, PROV.Entity):
         assert (entity, PROV.wasGeneratedBy, activity) in prov
-    sources = {str(r.source) for r in a.graph.query(read_text("queries", "evidence-for-conclusion.rq"),
-                                                    initBindings={"patient": a.iri}) if r.source}
+    sources = {
+        str(r.source)
+        for r in a.graph.query(read_text("queries", "evidence-for-conclusion.rq"), initBindings={"patient": a.iri})
+        if r.source
+    }
     assert any("progesterone/0" in s for s in sources), sources
 
 
@@ -135,8 +141,17 @@ def test_asserted_inferred_and_provenance_are_separate_graphs():
 
 
 def test_query_command_json_is_standard_sparql_results(written):
-    run = run_cli("query", "--name", "patients-by-status", "--store", str(written["store"]),
-                  "--bind", 'statusCode="contraindicated"', "--format", "json")
+    run = run_cli(
+        "query",
+        "--name",
+        "patients-by-status",
+        "--store",
+        str(written["store"]),
+        "--bind",
+        'statusCode="contraindicated"',
+        "--format",
+        "json",
+    )
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["head"]["vars"] == ["patient", "patientId", "statusCode", "statusLabel"]
@@ -146,18 +161,27 @@ def test_query_command_json_is_standard_sparql_results(written):
 
 
 def test_query_command_on_files_and_text_and_table(written):
-    run = run_cli("query", "--query", "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#> "
-                  "SELECT ?id WHERE { ?p kgr:patientId ?id } ORDER BY ?id LIMIT 3",
-                  "--data", str(written["trig"]))
+    run = run_cli(
+        "query",
+        "--query",
+        "PREFIX kgr: <https://w3id.org/kg-reasoner/ontology#> "
+        "SELECT ?id WHERE { ?p kgr:patientId ?id } ORDER BY ?id LIMIT 3",
+        "--data",
+        str(written["trig"]),
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "(3 rows)"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--name", "no-such-query"], "no query named"),
-    (["--query", "SELECT WHERE {"], "not valid SPARQL 1.1"),
-    (["--query", "SELECT * WHERE { ?s ?p ?o }", "--bind", "novalue"], "var=value"),
-], ids=["unknown-name", "malformed", "bad-bind"])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--name", "no-such-query"], "no query named"),
+        (["--query", "SELECT WHERE {"], "not valid SPARQL 1.1"),
+        (["--query", "SELECT * WHERE { ?s ?p ?o }", "--bind", "novalue"], "var=value"),
+    ],
+    ids=["unknown-name", "malformed", "bad-bind"],
+)
 def test_query_command_errors_are_clear(written, args, message):
     run = run_cli("query", *args, "--store", str(written["store"]))
     assert run.returncode == 2

@@ -70,16 +70,15 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors
-from kg_reasoner.reason.knowledge import KnowledgeBase, _reasoning_relevant
-from kg_reasoner.reason.reference import owl_inferred_filter
-from kg_reasoner.reason.fast import FastEngine, _PatientRun
-from kg_reasoner.reason.shacl_rules import _compile_rule_shapes, compile_rule_shapes
-from kg_reasoner.reason.base import Unsupported
-from kg_reasoner.reason.shacl_constraints import compile_validation_shapes
-from kg_reasoner.reason.terms import canonical_literal, from_ox, to_ox
 from kg_reasoner.namespaces import ERR
+from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, Unsupported, closure_errors
+from kg_reasoner.reason.fast import FastEngine, _PatientRun
+from kg_reasoner.reason.knowledge import KnowledgeBase, _reasoning_relevant
 from kg_reasoner.reason.owlrl_tables import UNSUPPORTED_PREDICATES, UNSUPPORTED_TYPES, OwlRlTables, compile_owlrl
+from kg_reasoner.reason.reference import owl_inferred_filter
+from kg_reasoner.reason.shacl_constraints import compile_validation_shapes
+from kg_reasoner.reason.shacl_rules import _compile_rule_shapes, compile_rule_shapes
+from kg_reasoner.reason.terms import canonical_literal, from_ox, to_ox
 
 CORPORA = Path(__file__).resolve().parent / "data" / "standard-corpora"
 OWLRL_TESTS = CORPORA / "owl-rl" / "test"
@@ -98,9 +97,11 @@ _OWLRL_CLOSURE = owlrl.DeductiveClosure
 # Known disagreements of the compiled code with the reference (strict xfails)
 # ===========================================================================
 
-_IGNORED_TARGETS = ("compile_validation_shapes compiles only the shapes that have sh:targetClass (and the shapes "
-                    "they reference) and silently ignores every other shape instead of raising Unsupported: "
-                    "{what} is never validated, so the compiled validator reports {got}: {says}")
+_IGNORED_TARGETS = (
+    "compile_validation_shapes compiles only the shapes that have sh:targetClass (and the shapes "
+    "they reference) and silently ignores every other shape instead of raising Unsupported: "
+    "{what} is never validated, so the compiled validator reports {got}: {says}"
+)
 
 #: case id -> why the compiled code disagrees with the reference (each checked by hand). Besides these, every
 #: validation case whose shapes graph the compiler accepts while ignoring shapes it cannot target (see
@@ -108,9 +109,10 @@ _IGNORED_TARGETS = ("compile_validation_shapes compiles only the shapes that hav
 KNOWN_DISAGREEMENTS: dict[str, str] = {
     "dash/rules/sparql/rectangle": (
         "integer arithmetic in a rule: the compiled rules (pyoxigraph) derive ex:ExampleRectangle ex:area "
-        "\"56\"^^xsd:integer, as the case expects and as SPARQL 1.1 op:numeric-multiply types integer * integer; "
-        "pySHACL (rdflib 7.6 SPARQL: SELECT (8*7 AS ?x) gives \"56\"^^xsd:decimal) derives \"56\"^^xsd:decimal "
-        "(\"56.0\" after canonical_literal): the two engines infer different literals"),
+        '"56"^^xsd:integer, as the case expects and as SPARQL 1.1 op:numeric-multiply types integer * integer; '
+        'pySHACL (rdflib 7.6 SPARQL: SELECT (8*7 AS ?x) gives "56"^^xsd:decimal) derives "56"^^xsd:decimal '
+        '("56.0" after canonical_literal): the two engines infer different literals'
+    ),
     # Fixed in the package, now refused by the compiler (so pyshacl validates them) and skipped here:
     # shapes with targets other than sh:targetClass were silently ignored (151 cases, e.g.
     # w3c-shacl/core/node/class-001, uniqueLang-002), and the parameters of a shapes graph's own constraint
@@ -121,6 +123,7 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
 # ===========================================================================
 # OWL 2 RL: owlrl's own test suite
 # ===========================================================================
+
 
 def _owlrl_cases() -> list:
     params = []
@@ -168,7 +171,7 @@ def _recording_closure(calls: list, compiled: bool):
     """A stand-in for ``owlrl.DeductiveClosure`` that records each call, then closes the graph with
     owlrl (``compiled=False``) or with the compiled tables (``compiled=True``)."""
 
-    class Recorder(_OWLRL_CLOSURE):     # a subclass: owlrl's own code reads class attributes through the name
+    class Recorder(_OWLRL_CLOSURE):  # a subclass: owlrl's own code reads class attributes through the name
         def __init__(self, semantics, *args, **kwargs):
             self.semantics, self.args, self.kwargs = semantics, args, kwargs
 
@@ -184,7 +187,7 @@ def _recording_closure(calls: list, compiled: bool):
 @contextlib.contextmanager
 def _running_case(monkeypatch, path: Path, calls: list, compiled: bool):
     with monkeypatch.context() as m:
-        m.chdir(path.parent)          # the cases read relatives.ttl relative to the working directory
+        m.chdir(path.parent)  # the cases read relatives.ttl relative to the working directory
         m.setattr(owlrl, "DeductiveClosure", _recording_closure(calls, compiled))
         yield
 
@@ -205,8 +208,9 @@ class _Compiled:
         _OWLRL_CLOSURE(owlrl.OWLRL_Semantics).expand(self.closure)
         self.ontology_errors = closure_errors(self.closure)
         self.reasoning_base = Graph()
-        self.reasoning_base.addN((s, p, o, self.reasoning_base) for s, p, o in self.closure
-                                 if _reasoning_relevant(self.closure, s, p, o))
+        self.reasoning_base.addN(
+            (s, p, o, self.reasoning_base) for s, p, o in self.closure if _reasoning_relevant(self.closure, s, p, o)
+        )
         self.tables = compile_owlrl(self.reasoning_base)
 
     def refused_axioms(self) -> list[str]:
@@ -227,7 +231,7 @@ def _compiled_expand(graph, destination=None) -> None:
     """What ``DeductiveClosure(OWLRL_Semantics).expand`` would write, computed by the compiled tables:
     the ontology's closure, the individuals' closure and owlrl's error messages."""
     if not isinstance(graph, Graph) or not (destination is None or isinstance(destination, Graph)):
-        pytest.fail("the compiled stand-in writes only rdflib graphs")   # never reached: such cases are refused
+        pytest.fail("the compiled stand-in writes only rdflib graphs")  # never reached: such cases are refused
     c = _Compiled(_triples_of(graph))
     data, errors, _kept = c.closure_of_individuals()
     target = destination if destination is not None else graph
@@ -277,12 +281,16 @@ def test_owlrl_case(path: Path, function: str, monkeypatch):
 
     if getattr(case, "patchings", None):
         patched = ", ".join(f"{p.getter().__name__}.{p.attribute}" for p in case.patchings)
-        pytest.skip(f"outside the compiled module: the case replaces owlrl internals with a mock ({patched}); "
-                    f"under OWLRL_Semantics restriction_typing_check always holds, so no graph reproduces it")
+        pytest.skip(
+            f"outside the compiled module: the case replaces owlrl internals with a mock ({patched}); "
+            f"under OWLRL_Semantics restriction_typing_check always holds, so no graph reproduces it"
+        )
     for call in calls:
         if call.semantics is not owlrl.OWLRL_Semantics:
-            pytest.skip(f"not OWL 2 RL: the case closes with owlrl.{call.semantics.__name__}, which the compiled "
-                        f"module does not implement (it compiles OWL 2 RL only)")
+            pytest.skip(
+                f"not OWL 2 RL: the case closes with owlrl.{call.semantics.__name__}, which the compiled "
+                f"module does not implement (it compiles OWL 2 RL only)"
+            )
         if call.args or call.kwargs:
             pytest.skip(f"not the engine's owlrl configuration: DeductiveClosure{call.args or ''}{call.kwargs or ''}")
 
@@ -291,18 +299,22 @@ def test_owlrl_case(path: Path, function: str, monkeypatch):
         compiled = _Compiled(call.triples)
         assert not compiled.ontology_errors, "the case's ontology alone is inconsistent"
         if compiled.tables is None:
-            pytest.skip(f"outside the compiled subset: compile_owlrl returns None, the ontology uses "
-                        f"{', '.join(compiled.refused_axioms())}")
+            pytest.skip(
+                f"outside the compiled subset: compile_owlrl returns None, the ontology uses "
+                f"{', '.join(compiled.refused_axioms())}"
+            )
         everything, errors, inferred = compiled.closure_of_individuals()
         ref_everything, ref_errors, ref_inferred = _owlrl_reference(call.triples, compiled)
         assert errors == ref_errors
-        assert inferred == ref_inferred, (f"compiled only: {sorted(inferred - ref_inferred)}; "
-                                          f"owlrl only: {sorted(ref_inferred - inferred)}")
+        assert inferred == ref_inferred, (
+            f"compiled only: {sorted(inferred - ref_inferred)}; owlrl only: {sorted(ref_inferred - inferred)}"
+        )
         # the same, before FastEngine's filter: literal-subject (dt-type2) triples included
         everything = _not_trivial(everything - set(compiled.closure))
         ref_everything = _not_trivial(ref_everything)
-        assert everything == ref_everything, (f"compiled only: {sorted(everything - ref_everything)}; "
-                                              f"owlrl only: {sorted(ref_everything - everything)}")
+        assert everything == ref_everything, (
+            f"compiled only: {sorted(everything - ref_everything)}; owlrl only: {sorted(ref_everything - everything)}"
+        )
 
     # 3. the case as written once more, the compiled tables standing for owlrl: its own assertions
     with _running_case(monkeypatch, path, [], compiled=True):
@@ -338,8 +350,15 @@ def _stand_in_kb(data: Graph, shapes: Graph, rule_programs=None) -> tuple[Knowle
     """A KnowledgeBase holding no guidance: the data's class hierarchy as the "ontology closure"
     (rules_base), the shapes as both shape graphs; the rest of the data is the "patient's" triples."""
     hierarchy = _subclass_closure(data)
-    kb = KnowledgeBase(ontology=Graph(), closure=hierarchy, reasoning_base=Graph(), rules_base=hierarchy,
-                       validation_shapes=shapes, rule_shapes=shapes, rule_programs=rule_programs)
+    kb = KnowledgeBase(
+        ontology=Graph(),
+        closure=hierarchy,
+        reasoning_base=Graph(),
+        rules_base=hierarchy,
+        validation_shapes=shapes,
+        rule_shapes=shapes,
+        rule_programs=rule_programs,
+    )
     asserted = [t for t in data if t[1] != RDFS.subClassOf]
     return kb, asserted
 
@@ -351,8 +370,7 @@ def _patient_run(engine: FastEngine, asserted: list):
     n = next(_run_counter)
     ga = ox.NamedNode(f"urn:kg-reasoner:test-corpora:{n}:asserted")
     gi = ox.NamedNode(f"urn:kg-reasoner:test-corpora:{n}:inferred")
-    engine.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted
-                        if not isinstance(s, Literal))
+    engine.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted if not isinstance(s, Literal))
     try:
         yield _PatientRun(engine, ga, gi, asserted, [])
     finally:
@@ -366,14 +384,29 @@ def _term(t):
 
 
 def _report_results(report: Graph, node) -> Counter:
-    return Counter((_term(report.value(r, SH.focusNode)), _term(report.value(r, SH.resultPath)),
-                    _term(report.value(r, SH.value)), report.value(r, SH.resultSeverity))
-                   for r in report.objects(node, SH.result))
+    return Counter(
+        (
+            _term(report.value(r, SH.focusNode)),
+            _term(report.value(r, SH.resultPath)),
+            _term(report.value(r, SH.value)),
+            report.value(r, SH.resultSeverity),
+        )
+        for r in report.objects(node, SH.result)
+    )
 
 
 class _ShaclCase:
-    def __init__(self, case_id: str, kind: str, data: Graph, shapes: Graph, expected_report=None,
-                 expected_graph: Graph | None = None, expected_failure: bool = False, expected_triples=None):
+    def __init__(
+        self,
+        case_id: str,
+        kind: str,
+        data: Graph,
+        shapes: Graph,
+        expected_report=None,
+        expected_graph: Graph | None = None,
+        expected_failure: bool = False,
+        expected_triples=None,
+    ):
         self.id, self.kind, self.data, self.shapes = case_id, kind, data, shapes
         self.expected_report, self.expected_graph = expected_report, expected_graph
         self.expected_failure, self.expected_triples = expected_failure, expected_triples
@@ -414,8 +447,15 @@ def _load_w3c(case_id: str) -> _ShaclCase:
     action = g.value(entry, MF.action)
     data, shapes = _parse(_path_of(g.value(action, SHT.dataGraph))), _parse(_path_of(g.value(action, SHT.shapesGraph)))
     result = g.value(entry, MF.result)
-    return _ShaclCase(case_id, "validate", data, shapes, expected_report=result, expected_graph=g,
-                      expected_failure=result == SHT.Failure)
+    return _ShaclCase(
+        case_id,
+        "validate",
+        data,
+        shapes,
+        expected_report=result,
+        expected_graph=g,
+        expected_failure=result == SHT.Failure,
+    )
 
 
 _DASH_FOLDERS = ("core", "sparql", "rules/sparql", "rules/triple")
@@ -435,12 +475,15 @@ def _load_dash(case_id: str) -> _ShaclCase:
     g = _parse(path)
     if (None, RDF.type, DASH.InferencingTestCase) in g:
         test = next(g.subjects(RDF.type, DASH.InferencingTestCase))
-        expected = {(g.value(r, RDF.subject), g.value(r, RDF.predicate), g.value(r, RDF.object))
-                    for r in g.objects(test, DASH.expectedResult)}
+        expected = {
+            (g.value(r, RDF.subject), g.value(r, RDF.predicate), g.value(r, RDF.object))
+            for r in g.objects(test, DASH.expectedResult)
+        }
         return _ShaclCase(case_id, "rules", g, _parse(path), expected_triples=expected)
     test = next(g.subjects(RDF.type, DASH.GraphValidationTestCase))
-    return _ShaclCase(case_id, "validate", g, _parse(path), expected_report=g.value(test, DASH.expectedResult),
-                      expected_graph=g)
+    return _ShaclCase(
+        case_id, "validate", g, _parse(path), expected_report=g.value(test, DASH.expectedResult), expected_graph=g
+    )
 
 
 def _shacl_params() -> list:
@@ -469,8 +512,12 @@ def _ignored_shapes(shapes: Graph, compiled: list) -> list[str]:
     not compile either: it accepted the shapes graph without them."""
     done = {s.node for s in compiled}
     out = []
-    for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
-                        | {s for p in _OTHER_TARGETS for s in shapes.subjects(p, None)}, key=str):
+    for shape in sorted(
+        set(shapes.subjects(RDF.type, SH.NodeShape))
+        | set(shapes.subjects(RDF.type, SH.PropertyShape))
+        | {s for p in _OTHER_TARGETS for s in shapes.subjects(p, None)},
+        key=str,
+    ):
         kinds = [shapes.qname(p) for p in _OTHER_TARGETS if (shape, p, None) in shapes]
         if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
             kinds.append("implicit class target")
@@ -485,13 +532,14 @@ def _compiled_validation(case: _ShaclCase, compiled: list) -> tuple[bool, Counte
     assert engine.validation is not None
     results: list = []
     with _patient_run(engine, asserted) as run:
-        for shape in compiled:     # as _PatientRun.validate, before results become data problems
+        for shape in compiled:  # as _PatientRun.validate, before results become data problems
             for focus in run._focus(shape.targets):
                 results.extend(run._results(shape, focus))
         violations, warnings = run.validate()
     assert len(violations) + len(warnings) == len(results)
-    found = Counter((_term(focus), _term(path), _term(value), severity)
-                    for severity, focus, path, value, _messages in results)
+    found = Counter(
+        (_term(focus), _term(path), _term(value), severity) for severity, focus, path, value, _messages in results
+    )
     return not results, found
 
 
@@ -502,7 +550,7 @@ def _pyshacl_validation(case: _ShaclCase):
     data += case.data
     try:
         conforms, report, text = pyshacl.validate(data, shacl_graph=case.shapes, inference="none", advanced=True)
-    except Exception as exc:       # noqa: BLE001 - a limitation of the reference: reported, not compared
+    except Exception as exc:  # noqa: BLE001 - a limitation of the reference: reported, not compared
         return None, f"{type(exc).__name__}: {exc}"
     if not isinstance(report, Graph):
         return "failure", text.strip()
@@ -526,7 +574,7 @@ def _describe(outcome) -> str:
 
 def _check_validation(case: _ShaclCase, request) -> None:
     try:
-        compiled = compile_validation_shapes(case.shapes)     # raises Unsupported outside the subset
+        compiled = compile_validation_shapes(case.shapes)  # raises Unsupported outside the subset
     except Unsupported as exc:
         pytest.skip(f"outside the compiled subset: {exc}")
     expected = _expected_validation(case)
@@ -534,8 +582,9 @@ def _check_validation(case: _ShaclCase, request) -> None:
     ignored = _ignored_shapes(case.shapes, compiled)
     conforming = (True, Counter())
     # a shape the compiler accepted but will never visit is a silent gap: fail, never excuse it
-    assert not ignored, _IGNORED_TARGETS.format(what=", ".join(ignored), got="conforms=True with no result",
-                                                says=f"the case expects {_describe(expected)}")
+    assert not ignored, _IGNORED_TARGETS.format(
+        what=", ".join(ignored), got="conforms=True with no result", says=f"the case expects {_describe(expected)}"
+    )
     del conforming, limitation
     try:
         outcome = _compiled_validation(case, compiled)
@@ -544,7 +593,7 @@ def _check_validation(case: _ShaclCase, request) -> None:
             raise
         outcome = "failure"
     assert outcome == expected, f"compiled: {_describe(outcome)}; the case expects {_describe(expected)}"
-    if reference is not None:     # else pySHACL cannot run the case (``limitation``): the case alone decides
+    if reference is not None:  # else pySHACL cannot run the case (``limitation``): the case alone decides
         assert outcome == reference, f"compiled: {_describe(outcome)}; pySHACL: {_describe(reference)}"
 
 
@@ -593,8 +642,7 @@ def _message_added_params() -> list:
         variant = f"{case_id}[{MESSAGE_ADDED}]"
         marks = []
         if variant in KNOWN_DISAGREEMENTS:
-            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError,
-                                           reason=KNOWN_DISAGREEMENTS[variant]))
+            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_DISAGREEMENTS[variant]))
         params.append(pytest.param(case_id, id=variant, marks=marks))
     return params
 
@@ -618,15 +666,17 @@ def test_shacl_validation_message_added(case_id: str, request):
     case.shapes = modified
     assert with_placeholders == as_written, (
         f"pySHACL with the placeholders: {with_placeholders and _describe(with_placeholders)}; "
-        f"as written: {as_written and _describe(as_written)}")
+        f"as written: {as_written and _describe(as_written)}"
+    )
     _check_validation(case, request)
 
 
 # -- rules ---------------------------------------------------------------------
 
+
 def _check_rules(case: _ShaclCase) -> None:
     try:
-        programs = _compile_rule_shapes(case.shapes)      # as compile_rule_shapes, with the refusal's reason
+        programs = _compile_rule_shapes(case.shapes)  # as compile_rule_shapes, with the refusal's reason
     except Unsupported as exc:
         assert compile_rule_shapes(case.shapes) is None
         pytest.skip(f"outside the compiled subset: {exc}")
@@ -638,13 +688,15 @@ def _check_rules(case: _ShaclCase) -> None:
     data = Graph()
     data += case.data
     before = set(data)
-    pyshacl.shacl_rules(data, shacl_graph=case.shapes, inference="none", advanced=True, iterate_rules=True,
-                        inplace=True)
+    pyshacl.shacl_rules(
+        data, shacl_graph=case.shapes, inference="none", advanced=True, iterate_rules=True, inplace=True
+    )
     reference = {(s, p, canonical_literal(o)) for s, p, o in data if (s, p, o) not in before}
     expected = {(s, p, canonical_literal(o)) for s, p, o in case.expected_triples}
     assert expected <= derived, f"the compiled rules miss the case's expected triples: {sorted(expected - derived)}"
-    assert derived == reference, (f"compiled only: {sorted(derived - reference)}; "
-                                  f"pySHACL only: {sorted(reference - derived)}")
+    assert derived == reference, (
+        f"compiled only: {sorted(derived - reference)}; pySHACL only: {sorted(reference - derived)}"
+    )
 
 
 @pytest.mark.parametrize("case_id", _shacl_params())

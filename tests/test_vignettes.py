@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import CASES, EXPECTED_VIGNETTES, VIGNETTES, load_case, outcome, run_cli
 
 

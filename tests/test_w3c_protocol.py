@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import ROOT, serving
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
-
-from conftest import ROOT, serving
 
 SUITE = ROOT / "tests" / "data" / "w3c-sparql-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -55,8 +54,10 @@ def endpoint(tmp_path_factory):
         name = ox.NamedNode(str(GRAPH.value(data, RDFS.label)))
         file = Path(str(GRAPH.value(data, UT.graph)).replace("file://", ""))
         store.add_graph(name)
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, name)
-                     for t in ox.parse(file.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+        store.extend(
+            ox.Quad(t.subject, t.predicate, t.object, name)
+            for t in ox.parse(file.read_bytes(), format=ox.RdfFormat.N_TRIPLES)
+        )
     store.flush()
     del store
     with serving(path, "--allow-host", "www.example") as (url, _):
@@ -83,21 +84,27 @@ def _send(port: int, request) -> tuple[int, str, bytes]:
     return out
 
 
-FORMATS = {"boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
-           "tabular": ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                       "text/tab-separated-values"),
-           "RDF": ("text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json")}
+FORMATS = {
+    "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
+    "tabular": (
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ),
+    "RDF": ("text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json"),
+}
 
 
 @pytest.mark.parametrize("test", TESTS, ids=_name)
 def test_w3c_sparql11_protocol(endpoint, test):
     name = _name(test)
-    read_only_refusal = name.startswith("update_")     # a read-only endpoint refuses what these expect to succeed
+    read_only_refusal = name.startswith("update_")  # a read-only endpoint refuses what these expect to succeed
     for request in Collection(GRAPH, GRAPH.value(GRAPH.value(test, MF.action), HT.requests)):
         status, ctype, body = _send(endpoint, request)
         if read_only_refusal:
             assert 400 <= status < 500, (name, status, body)
-            return                                      # the update was refused; its check query has nothing to check
+            return  # the update was refused; its check query has nothing to check
         resp = GRAPH.value(request, HT.resp)
         expected = {str(s).rsplit("StatusCode", 1)[-1] for s in GRAPH.objects(resp, MF.expectedStatus)}
         assert f"{status // 100}xx" in expected, (name, status, body[:300])

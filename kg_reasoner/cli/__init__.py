@@ -12,23 +12,20 @@ Exit codes (few, and the same for every command):
 
 from __future__ import annotations
 
-from kg_reasoner.cli.common import EXIT_OK
-
-from kg_reasoner.cli.query import library_names, query_main
-from kg_reasoner.cli.release import release_main
-from kg_reasoner.cli.serve import serve_main
-from kg_reasoner.cli.assess import assess_main
-from kg_reasoner.write.formats import FORMATS
-
 import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+
 from kg_reasoner._version import __version__
 from kg_reasoner.api import ENGINES
-
-
+from kg_reasoner.cli.assess import assess_main
+from kg_reasoner.cli.common import EXIT_OK
+from kg_reasoner.cli.query import library_names, query_main
+from kg_reasoner.cli.release import release_main
+from kg_reasoner.cli.serve import serve_main
+from kg_reasoner.write.formats import FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,85 +33,168 @@ def _parser() -> argparse.ArgumentParser:
         prog="kg-reasoner",
         description="Knowledge-graph reasoning for clinical guidance: can progesterone prevent miscarriage?",
         epilog="Exit codes: 0 all assessed; 1 some patient could not be assessed (fail closed), or "
-               "(release) a check of the ontology failed and nothing was written; 2 some input could not be "
-               "read, bad arguments, or a missing optional dependency; 130 interrupted.",
+        "(release) a check of the ontology failed and nothing was written; 2 some input could not be "
+        "read, bad arguments, or a missing optional dependency; 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"kg-reasoner {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("assess", help="assess patients from files and directories",
-                       description="Assess every patient of the given files and directories: patient summary "
-                                   "JSON (one object or an array), Turtle (.ttl), N-Triples (.nt) or JSON-LD "
-                                   "(.jsonld) in the kg-reasoner vocabulary.")
+    a = sub.add_parser(
+        "assess",
+        help="assess patients from files and directories",
+        description="Assess every patient of the given files and directories: patient summary "
+        "JSON (one object or an array), Turtle (.ttl), N-Triples (.nt) or JSON-LD "
+        "(.jsonld) in the kg-reasoner vocabulary.",
+    )
     a.add_argument("inputs", nargs="+", metavar="FILE", help="files or directories (searched recursively)")
-    a.add_argument("--format", choices=FORMATS, default="text",
-                   help="text: readable explanation (default); json: one array of outcome objects; "
-                        "ndjson: one outcome object per line; csv: one row per patient (patient, status, rules, "
-                        "missing, flags); turtle: asserted and inferred graphs with the ontology context; "
-                        "trig: one asserted and one inferred named graph per patient")
+    a.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text: readable explanation (default); json: one array of outcome objects; "
+        "ndjson: one outcome object per line; csv: one row per patient (patient, status, rules, "
+        "missing, flags); turtle: asserted and inferred graphs with the ontology context; "
+        "trig: one asserted and one inferred named graph per patient",
+    )
     a.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
-    a.add_argument("--resume", action="store_true",
-                   help="with --output and --format ndjson or csv: skip patients already in FILE and append")
+    a.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output and --format ndjson or csv: skip patients already in FILE and append",
+    )
     a.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="assess in N processes (default 1)")
-    a.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress bar and no summary of statuses and rule firings on stderr")
-    a.add_argument("--engine", choices=ENGINES, default="fast",
-                   help="fast (default): compiled OWL-RL and SHACL on pyoxigraph; reference: owlrl + pySHACL. "
-                        "Both give the same outcomes (a test proves it on seeded random patients)")
-    a.add_argument("--dask", metavar="ADDRESS",
-                   help="assess on a dask.distributed cluster (scheduler address, e.g. tcp://host:8786); "
-                        "needs the 'dask' extra")
-    a.add_argument("--store", metavar="PATH",
-                   help="also write every patient's asserted and inferred graphs into the on-disk SPARQL store "
-                        "PATH (created if needed; a patient assessed again is replaced)")
-    a.add_argument("--reference-table", metavar="TTL",
-                   help="Turtle file replacing the default serum progesterone reference table")
-    a.add_argument("--ontology", action="append", default=[], metavar="TTL",
-                   help="extra ontology file loaded beside the bundled guidance (repeatable)")
-    a.add_argument("--guidance-module", action="append", default=[], metavar="TTL",
-                   help="assess under another guidance: its ontology module (importing the kg-reasoner core) "
-                        "replaces the bundled progesterone guidance (repeatable)")
-    a.add_argument("--guidance-rules", action="append", default=[], metavar="TTL",
-                   help="with --guidance-module: the module's own SHACL rule shapes, if any (repeatable)")
-    q = sub.add_parser("query", help="run a SPARQL query on a store or on files written by assess",
-                       description="Run a SPARQL 1.1 query (a .rq file, --query TEXT, or --name NAME of the "
-                                   "bundled query library) on an on-disk store (--store) or on TriG / N-Quads / "
-                                   "Turtle files written by 'kg-reasoner assess' (read with the bundled ontology).")
+    a.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar and no summary of statuses and rule firings on stderr",
+    )
+    a.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="fast",
+        help="fast (default): compiled OWL-RL and SHACL on pyoxigraph; reference: owlrl + pySHACL. "
+        "Both give the same outcomes (a test proves it on seeded random patients)",
+    )
+    a.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="assess on a dask.distributed cluster (scheduler address, e.g. tcp://host:8786); needs the 'dask' extra",
+    )
+    a.add_argument(
+        "--store",
+        metavar="PATH",
+        help="also write every patient's asserted and inferred graphs into the on-disk SPARQL store "
+        "PATH (created if needed; a patient assessed again is replaced)",
+    )
+    a.add_argument(
+        "--reference-table", metavar="TTL", help="Turtle file replacing the default serum progesterone reference table"
+    )
+    a.add_argument(
+        "--ontology",
+        action="append",
+        default=[],
+        metavar="TTL",
+        help="extra ontology file loaded beside the bundled guidance (repeatable)",
+    )
+    a.add_argument(
+        "--guidance-module",
+        action="append",
+        default=[],
+        metavar="TTL",
+        help="assess under another guidance: its ontology module (importing the kg-reasoner core) "
+        "replaces the bundled progesterone guidance (repeatable)",
+    )
+    a.add_argument(
+        "--guidance-rules",
+        action="append",
+        default=[],
+        metavar="TTL",
+        help="with --guidance-module: the module's own SHACL rule shapes, if any (repeatable)",
+    )
+    q = sub.add_parser(
+        "query",
+        help="run a SPARQL query on a store or on files written by assess",
+        description="Run a SPARQL 1.1 query (a .rq file, --query TEXT, or --name NAME of the "
+        "bundled query library) on an on-disk store (--store) or on TriG / N-Quads / "
+        "Turtle files written by 'kg-reasoner assess' (read with the bundled ontology).",
+    )
     q.add_argument("file", nargs="?", metavar="FILE.rq", help="the query file")
     q.add_argument("--query", metavar="TEXT", help="the query text")
     q.add_argument("--name", metavar="NAME", help="a query of the library: " + ", ".join(library_names()))
     q.add_argument("--store", metavar="PATH", help="the store written by 'assess --store'")
     q.add_argument("--data", nargs="+", default=[], metavar="FILE", help="TriG / N-Quads / Turtle files instead")
-    q.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE",
-                   help="a value for a variable (an IRI, \"a string\", a number or a date-time); repeatable")
-    q.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                   help="table (default), csv, or json (the standard SPARQL 1.1 results format)")
-    v = sub.add_parser("serve", help="serve a store as a read-only SPARQL 1.1 endpoint",
-                       description="A read-only SPARQL 1.1 Protocol endpoint over a store written by "
-                                   "'kg-reasoner assess --store' (do not write to the store while serving it).")
+    q.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        metavar="VAR=VALUE",
+        help='a value for a variable (an IRI, "a string", a number or a date-time); repeatable',
+    )
+    q.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table (default), csv, or json (the standard SPARQL 1.1 results format)",
+    )
+    v = sub.add_parser(
+        "serve",
+        help="serve a store as a read-only SPARQL 1.1 endpoint",
+        description="A read-only SPARQL 1.1 Protocol endpoint over a store written by "
+        "'kg-reasoner assess --store' (do not write to the store while serving it).",
+    )
     v.add_argument("--store", required=True, metavar="PATH")
     v.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     v.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     v.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit per query (default 10 s)")
-    v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
-                   help="result-size limit in rows or triples (default 10,000)")
-    v.add_argument("--max-bytes", type=int, default=50_000_000, metavar="N",
-                   help="result-size limit in bytes (default 50,000,000)")
-    v.add_argument("--max-queries", type=int, default=4, metavar="N",
-                   help="query processes at once; more requests queue (default 4)")
-    v.add_argument("--queue-wait", type=float, default=10.0, metavar="S",
-                   help="seconds a request may wait in that queue before it gets 503 (default 10)")
+    v.add_argument(
+        "--max-rows",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="result-size limit in rows or triples (default 10,000)",
+    )
+    v.add_argument(
+        "--max-bytes", type=int, default=50_000_000, metavar="N", help="result-size limit in bytes (default 50,000,000)"
+    )
+    v.add_argument(
+        "--max-queries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="query processes at once; more requests queue (default 4)",
+    )
+    v.add_argument(
+        "--queue-wait",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds a request may wait in that queue before it gets 503 (default 10)",
+    )
     v.add_argument("--verbose", action="store_true", help="log every request on stderr")
-    v.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
-                   help="a web origin (e.g. https://notebooks.example.org) whose pages may read the results; "
-                        "repeatable. Default: none (no Access-Control-Allow-Origin header)")
-    v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
-                   help="a host name clients use to reach the endpoint, besides the bound address and "
-                        "localhost; other Host headers are refused (DNS rebinding); repeatable")
-    r = sub.add_parser("release", help="check the ontology and write its release artefacts",
-                       description="Check the bundled ontology (OWL 2 RL profile, quality-control queries, "
-                                   "HermiT) and, when every check passes, write it as Turtle, RDF/XML and "
-                                   "JSON-LD with a Protégé catalog, pyLODE HTML documentation and release.json. "
-                                   "Needs the 'ontology' extra (owlready2, pyLODE) and Java.")
+    v.add_argument(
+        "--cors",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (e.g. https://notebooks.example.org) whose pages may read the results; "
+        "repeatable. Default: none (no Access-Control-Allow-Origin header)",
+    )
+    v.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name clients use to reach the endpoint, besides the bound address and "
+        "localhost; other Host headers are refused (DNS rebinding); repeatable",
+    )
+    r = sub.add_parser(
+        "release",
+        help="check the ontology and write its release artefacts",
+        description="Check the bundled ontology (OWL 2 RL profile, quality-control queries, "
+        "HermiT) and, when every check passes, write it as Turtle, RDF/XML and "
+        "JSON-LD with a Protégé catalog, pyLODE HTML documentation and release.json. "
+        "Needs the 'ontology' extra (owlready2, pyLODE) and Java.",
+    )
     r.add_argument("--out", metavar="DIR", help=f"output folder (default dist/ontology/{__version__}; replaced)")
     r.add_argument("--no-html", action="store_true", help="skip the HTML documentation")
     r.add_argument("--skip-hermit", action="store_true", help="skip the HermiT check (no Java here)")
@@ -139,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:  # console-script entry point
     try:
         sys.exit(main())
-    except BrokenPipeError:          # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_OK)

@@ -34,6 +34,7 @@ def assess_main(args, parser) -> int:
     store = None
     if args.store:
         from kg_reasoner.cohort.store import CohortStore
+
         try:
             store = CohortStore(args.store)
         except KgReasonerError as exc:
@@ -57,12 +58,17 @@ def assess_main(args, parser) -> int:
         progress = Progress(args.inputs, enabled=not args.quiet and sys.stderr.isatty() and out is not sys.stderr)
         config = (args.reference_table, tuple(args.ontology), args.engine, guidance)
         if args.dask:
-            from kg_reasoner.cohort.dask import dask_results     # the dask extra, only when asked for
-            results = dask_results(args.dask, queued_jobs(reasoner, args.inputs, fmt=args.format,
-                                                          store=bool(args.store), skip=skip), config)
+            from kg_reasoner.cohort.dask import dask_results  # the dask extra, only when asked for
+
+            results = dask_results(
+                args.dask,
+                queued_jobs(reasoner, args.inputs, fmt=args.format, store=bool(args.store), skip=skip),
+                config,
+            )
         else:
-            results = batch_results(reasoner, args.inputs, fmt=args.format, store=bool(args.store),
-                                    jobs=args.jobs, config=config, skip=skip)
+            results = batch_results(
+                reasoner, args.inputs, fmt=args.format, store=bool(args.store), jobs=args.jobs, config=config, skip=skip
+            )
         for item in results:
             progress.step()
             if isinstance(item, InputError):
@@ -73,7 +79,7 @@ def assess_main(args, parser) -> int:
             if store is not None and graphs:
                 try:
                     store.put_nquads(graphs[0])
-                except InputError as exc:    # refused by the store: said, and the run goes on
+                except InputError as exc:  # refused by the store: said, and the run goes on
                     counts["unreadable"] += 1
                     print(f"kg-reasoner: error: patient {pid}: {exc}", file=sys.stderr)
                     continue
@@ -94,12 +100,14 @@ def assess_main(args, parser) -> int:
             out.write("\n]\n" if not first else "]\n")
         finished = True
     except KeyboardInterrupt:
-        finished = True       # every outcome written so far is complete: kept, and resumable
+        finished = True  # every outcome written so far is complete: kept, and resumable
         if args.format == "json":
-            out.write("\n]\n" if not first else "]\n")     # still a valid JSON array
-        print("kg-reasoner: interrupted; every outcome written so far is complete"
-              + (" (rerun with --resume to continue)" if args.format in RESUMABLE and args.output else ""),
-              file=sys.stderr)
+            out.write("\n]\n" if not first else "]\n")  # still a valid JSON array
+        print(
+            "kg-reasoner: interrupted; every outcome written so far is complete"
+            + (" (rerun with --resume to continue)" if args.format in RESUMABLE and args.output else ""),
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except InputError as exc:  # the output cannot be written (a full disk, /dev/full): said, FILE left as it was
         print(f"kg-reasoner: {exc}", file=sys.stderr)
@@ -114,15 +122,19 @@ def assess_main(args, parser) -> int:
             # keeps what it held
             out.close() if finished else out.discard()
     if not args.quiet:
-        print(f"kg-reasoner: {counts['assessed']} assessed, {counts['not assessed']} not assessed, "
-              f"{counts['unreadable']} unreadable" + (f", {len(skip)} skipped (--resume)" if skip else ""),
-              file=sys.stderr)
+        print(
+            f"kg-reasoner: {counts['assessed']} assessed, {counts['not assessed']} not assessed, "
+            f"{counts['unreadable']} unreadable" + (f", {len(skip)} skipped (--resume)" if skip else ""),
+            file=sys.stderr,
+        )
         if statuses:
-            print("kg-reasoner: statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
-                  file=sys.stderr)
+            print(
+                "kg-reasoner: statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())), file=sys.stderr
+            )
         if rules:
-            print("kg-reasoner: rules fired: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())),
-                  file=sys.stderr)
+            print(
+                "kg-reasoner: rules fired: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())), file=sys.stderr
+            )
     if counts["unreadable"]:
         return EXIT_INPUT_ERROR
     return EXIT_NOT_ASSESSED if counts["not assessed"] else EXIT_OK

@@ -8,8 +8,9 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+
 from kg_reasoner.errors import InputError
 
 
@@ -26,7 +27,7 @@ def already_written(path: str, fmt: str) -> set:
     if not os.path.exists(path):
         return set()
     drop_incomplete_last_line(path)
-    done = set()       # (patient id, source): the same id read from another source is another patient
+    done = set()  # (patient id, source): the same id read from another source is another patient
     with open(path, encoding="utf-8") as fh:
         if fmt == "ndjson":
             for line in fh:
@@ -34,7 +35,7 @@ def already_written(path: str, fmt: str) -> set:
                     row = json.loads(line)
                     done.add((row["patient"], row.get("source")))
                 except (ValueError, KeyError, TypeError, AttributeError):
-                    continue   # a line cut by an interruption is assessed again
+                    continue  # a line cut by an interruption is assessed again
         else:
             done = {(row[0], row[5] if len(row) > 5 else None) for row in csv.reader(fh) if row and row[0] != "patient"}
     return done
@@ -51,8 +52,11 @@ class Output:
         for given in inputs:
             source = Path(given).resolve()
             if target == source or (source.is_dir() and source in target.parents):
-                raise InputError("is also an input (or lies in an input folder): writing it would destroy or "
-                                 "re-read the data; choose another output file", source=path)
+                raise InputError(
+                    "is also an input (or lies in an input folder): writing it would destroy or "
+                    "re-read the data; choose another output file",
+                    source=path,
+                )
         if not target.parent.is_dir():
             raise InputError(f"cannot be written: the folder {target.parent} does not exist", source=path)
         self.path, self.tmp = target, None
@@ -62,7 +66,7 @@ class Output:
             fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)        # the mode a plain open() would have given FILE
+            os.chmod(self.tmp, 0o666 & ~umask)  # the mode a plain open() would have given FILE
             self.fh = os.fdopen(fd, "w", encoding="utf-8")
 
     def write(self, text: str) -> int:

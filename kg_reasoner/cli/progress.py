@@ -6,8 +6,8 @@ import json
 import re
 import sys
 import time
-from kg_reasoner.read.files import iter_input_files
 
+from kg_reasoner.read.files import iter_input_files
 
 _FHIR_PATIENT = re.compile(rb'"resourceType"\s*:\s*"Patient"')
 
@@ -23,8 +23,11 @@ def estimate_total(inputs) -> int | None:
                 name = str(p)
                 if name.endswith(".ndjson"):
                     with open(p, "rb") as fh:
-                        total += sum(1 for line in fh if line.strip() and
-                                     (b'"resourceType"' not in line or _FHIR_PATIENT.search(line)))
+                        total += sum(
+                            1
+                            for line in fh
+                            if line.strip() and (b'"resourceType"' not in line or _FHIR_PATIENT.search(line))
+                        )
                 elif name.endswith(".json"):
                     with open(p, "rb") as fh:
                         head = fh.read(64).lstrip()
@@ -65,8 +68,10 @@ class Progress:
             left = max(self.total - self.done, 0)
             width = 30
             filled = int(width * min(self.done / self.total, 1))
-            line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done:,}/{self.total:,}, {rate:,.0f}/s, " \
-                   f"ETA {_clock(left / rate if rate else 0)}"
+            line = (
+                f"[{'#' * filled}{'.' * (width - filled)}] {self.done:,}/{self.total:,}, {rate:,.0f}/s, "
+                f"ETA {_clock(left / rate if rate else 0)}"
+            )
         sys.stderr.write("\r" + line + " " * 4)
         sys.stderr.flush()
 

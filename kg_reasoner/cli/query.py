@@ -1,25 +1,25 @@
-"""``kg-reasoner query``: a library or own SPARQL query over a cohort store or over files.
-"""
+"""``kg-reasoner query``: a library or own SPARQL query over a cohort store or over files."""
 
 from __future__ import annotations
 
-from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_OK
-
-
 import os
 import sys
+
 from kg_reasoner.api import Reasoner
+from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_OK
 from kg_reasoner.errors import InputError, KgReasonerError
 
 
 def library_names() -> list[str]:
     from kg_reasoner.resources import query_names
+
     return query_names()
 
 
 def query_main(args, parser) -> int:
-    from kg_reasoner.resources import read_text
     from kg_reasoner.cohort.store import CohortStore, QueryError, load_files, parse_binding, rdflib_query, serialize
+    from kg_reasoner.resources import read_text
+
     given = [x for x in (args.file, args.query, args.name) if x]
     if len(given) != 1:
         parser.error("give exactly one of FILE.rq, --query TEXT or --name NAME")

@@ -1,17 +1,16 @@
-"""``kg-reasoner release``: check the bundled ontology and write its release files.
-"""
+"""``kg-reasoner release``: check the bundled ontology and write its release files."""
 
 from __future__ import annotations
 
-from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_NOT_ASSESSED, EXIT_OK
-
-
 import sys
+
+from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_NOT_ASSESSED, EXIT_OK
 
 
 def release_main(args) -> int:
     from kg_reasoner.curation.checks import ReasonerUnavailable
     from kg_reasoner.curation.release import ReleaseCheckFailed, release
+
     try:
         report = release(args.out, html=not args.no_html, hermit=not args.skip_hermit)
     except ReleaseCheckFailed as exc:
@@ -20,6 +19,9 @@ def release_main(args) -> int:
     except (ImportError, ReasonerUnavailable) as exc:
         print(f"kg-reasoner release: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    print(f"kg-reasoner release {report.version}: {len(report.files)} files in {report.out}; "
-          f"see {report.out / 'release.json'}", file=sys.stderr)
+    print(
+        f"kg-reasoner release {report.version}: {len(report.files)} files in {report.out}; "
+        f"see {report.out / 'release.json'}",
+        file=sys.stderr,
+    )
     return EXIT_OK

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from rdflib import Graph, URIRef
 
@@ -33,8 +34,9 @@ def worker_reasoner(config: tuple) -> Reasoner:
     """This process's reasoner for ``config`` (reference table, extra ontology, engine[, guidance])."""
     if config not in _REASONERS:
         reference_table, ontology, engine, *rest = config
-        _REASONERS[config] = Reasoner(reference_table, tuple(ontology or ()), engine=engine,
-                                      guidance=rest[0] if rest else PROGESTERONE)
+        _REASONERS[config] = Reasoner(
+            reference_table, tuple(ontology or ()), engine=engine, guidance=rest[0] if rest else PROGESTERONE
+        )
     return _REASONERS[config]
 
 
@@ -45,8 +47,9 @@ def init_worker(config: tuple) -> None:
 
 def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
     """A patient as a job for a worker."""
-    return (fmt, pi.patient_id, str(pi.iri), pi.source, pi.data_problems,
-            pi.graph.serialize(format="nt")) + (("store",) if store else ())
+    return (fmt, pi.patient_id, str(pi.iri), pi.source, pi.data_problems, pi.graph.serialize(format="nt")) + (
+        ("store",) if store else ()
+    )
 
 
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
@@ -63,8 +66,9 @@ def already_done(pi, skip: set) -> bool:
     return (pi.patient_id, pi.source) in skip or (pi.patient_id, None) in skip
 
 
-def queued_jobs(reasoner: Reasoner, inputs: Iterable[Any], *, fmt: str, store: bool, skip: set = frozenset()
-                ) -> Iterator[InputError | tuple]:
+def queued_jobs(
+    reasoner: Reasoner, inputs: Iterable[Any], *, fmt: str, store: bool, skip: set = frozenset()
+) -> Iterator[InputError | tuple]:
     """Every patient of ``inputs`` read and turned into a job (the InputErrors of what could not be read in
     their place), leaving out the patients ``skip`` already holds (``--resume``)."""
     for item in reasoner.read_many(inputs):
@@ -74,8 +78,16 @@ def queued_jobs(reasoner: Reasoner, inputs: Iterable[Any], *, fmt: str, store: b
             yield job(item, fmt, store)
 
 
-def batch_results(reasoner: Reasoner, inputs: Iterable[Any], *, fmt: str, store: bool, jobs: int = 1,
-                  config: tuple, skip: set = frozenset()) -> Iterator[InputError | tuple[str, tuple]]:
+def batch_results(
+    reasoner: Reasoner,
+    inputs: Iterable[Any],
+    *,
+    fmt: str,
+    store: bool,
+    jobs: int = 1,
+    config: tuple,
+    skip: set = frozenset(),
+) -> Iterator[InputError | tuple[str, tuple]]:
     """Formatted outcomes in input order, or the errors of what could not be read: in this process, or
     on ``jobs`` worker processes (``cohort.dask.dask_results`` runs the same jobs on a cluster)."""
     if jobs <= 1:

@@ -8,8 +8,9 @@ with a bounded number of partitions in flight. The same code runs on a ``LocalCl
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Iterable, Iterator
+
 from kg_reasoner.cohort.batch import assess_job, ordered_bounded, worker_reasoner
 from kg_reasoner.errors import InputError
 
@@ -46,7 +47,7 @@ def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 2
     """The CLI's results in input order (InputErrors of unreadable inputs in their place)."""
     try:
         from distributed import Client
-    except ImportError as exc:   # pragma: no cover - depends on the installation
+    except ImportError as exc:  # pragma: no cover - depends on the installation
         raise SystemExit("kg-reasoner: --dask needs the dask extra: pip install 'kg-reasoner[dask]'") from exc
     with Client(address) as client:
         window = 2 * max(sum(client.nthreads().values()), 1)
@@ -63,8 +64,15 @@ def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 2
             yield from results
 
 
-def assess_dask(client, records: Iterable[dict], *, reference_table=None, extra_ontology=(), engine: str = "fast",
-                partition: int = 256) -> Iterator[dict]:
+def assess_dask(
+    client,
+    records: Iterable[dict],
+    *,
+    reference_table=None,
+    extra_ontology=(),
+    engine: str = "fast",
+    partition: int = 256,
+) -> Iterator[dict]:
     """Python API: assess patient summaries (or FHIR Bundle dicts) on a Dask cluster given its
     ``distributed.Client``; yields outcome dicts (``Assessment.to_dict()``) in input order."""
     config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)

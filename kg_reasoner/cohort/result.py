@@ -7,23 +7,35 @@ other patients are still assessed). In Jupyter it displays as a summary table.
 
 from __future__ import annotations
 
-from kg_reasoner.write.html import cohort_html
-
-from kg_reasoner.cohort.store import CohortStore
-
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
-from kg_reasoner.explain.assessment import Assessment
+from typing import TYPE_CHECKING, Any
+
+from kg_reasoner.cohort.store import CohortStore
 from kg_reasoner.errors import InputError
-if TYPE_CHECKING:   # pragma: no cover
+from kg_reasoner.explain.assessment import Assessment
+from kg_reasoner.write.html import cohort_html
+
+if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
 
 #: The columns of ``CohortResult.to_dataframe()``, one row per patient.
-COLUMNS = ("patient", "source", "status", "status_label", "assessed", "rules", "flags", "missing",
-           "diagnosis", "unassessed_causes", "data_problems")
+COLUMNS = (
+    "patient",
+    "source",
+    "status",
+    "status_label",
+    "assessed",
+    "rules",
+    "flags",
+    "missing",
+    "diagnosis",
+    "unassessed_causes",
+    "data_problems",
+)
 
 
 def _pandas():
@@ -75,14 +87,24 @@ class CohortResult(Sequence[Assessment]):
     # -- tables -----------------------------------------------------------------------------
     def to_records(self) -> list[dict]:
         """One plain dict per patient (the columns of ``to_dataframe``)."""
-        return [{
-            "patient": a.patient, "source": a.source, "status": a.status, "status_label": a.status_label,
-            "assessed": a.assessed, "rules": list(a.rules), "flags": list(a.flags), "missing": list(a.missing),
-            "diagnosis": [d["diagnosis"] for d in a.diagnosis], "unassessed_causes": list(a.unassessed_causes),
-            "data_problems": len(a.data_problems),
-        } for a in self.assessments]
+        return [
+            {
+                "patient": a.patient,
+                "source": a.source,
+                "status": a.status,
+                "status_label": a.status_label,
+                "assessed": a.assessed,
+                "rules": list(a.rules),
+                "flags": list(a.flags),
+                "missing": list(a.missing),
+                "diagnosis": [d["diagnosis"] for d in a.diagnosis],
+                "unassessed_causes": list(a.unassessed_causes),
+                "data_problems": len(a.data_problems),
+            }
+            for a in self.assessments
+        ]
 
-    def to_dataframe(self) -> "pandas.DataFrame":
+    def to_dataframe(self) -> pandas.DataFrame:
         """One row per patient: patient, source, status, status_label, assessed, and lists of the
         rules fired (status rules), flags, missing criteria, diagnoses and unassessed causes, and the
         number of data problems. ``status`` is a categorical column."""
@@ -91,21 +113,34 @@ class CohortResult(Sequence[Assessment]):
         df["status"] = df["status"].astype("category")
         return df
 
-    def rules_dataframe(self) -> "pandas.DataFrame":
+    def rules_dataframe(self) -> pandas.DataFrame:
         """One row per (patient, fired rule): patient, rule, kind (status / flag), concludes, label."""
         pd = _pandas()
-        return pd.DataFrame([{"patient": a.patient, "rule": r["id"], "kind": r["kind"], "concludes": r["concludes"],
-                              "label": r["label"]} for a in self.assessments for r in a.fired_rules],
-                            columns=["patient", "rule", "kind", "concludes", "label"])
+        return pd.DataFrame(
+            [
+                {
+                    "patient": a.patient,
+                    "rule": r["id"],
+                    "kind": r["kind"],
+                    "concludes": r["concludes"],
+                    "label": r["label"],
+                }
+                for a in self.assessments
+                for r in a.fired_rules
+            ],
+            columns=["patient", "rule", "kind", "concludes", "label"],
+        )
 
-    def errors_dataframe(self) -> "pandas.DataFrame":
+    def errors_dataframe(self) -> pandas.DataFrame:
         """One row per input that could not be read: source, patient, field, message."""
         pd = _pandas()
-        return pd.DataFrame([{"source": e.source, "patient": e.patient, "field": e.field, "message": e.detail}
-                             for e in self.errors], columns=["source", "patient", "field", "message"])
+        return pd.DataFrame(
+            [{"source": e.source, "patient": e.patient, "field": e.field, "message": e.detail} for e in self.errors],
+            columns=["source", "patient", "field", "message"],
+        )
 
     # -- SPARQL -----------------------------------------------------------------------------
-    def to_store(self, path: str | Path) -> "CohortStore":
+    def to_store(self, path: str | Path) -> CohortStore:
         """Write every patient's asserted, inferred and provenance graphs (and the ontology, once)
         into the on-disk SPARQL store ``path``; query it with ``store.select(...)`` or serve it with
         ``kg-reasoner serve --store path``."""

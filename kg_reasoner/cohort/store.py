@@ -9,17 +9,19 @@ two graphs. Queries see the union of all graphs as their default graph.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
 import pyoxigraph as ox
-from kg_reasoner.explain.guard import QueryRefused, inspect_query
-from kg_reasoner.explain.guard import rdflib_query as guarded_rdflib_query
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
-from kg_reasoner.errors import InputError, KgReasonerError
-from kg_reasoner.reason.terms import from_ox, to_ox
 
+from kg_reasoner.errors import InputError, KgReasonerError
+from kg_reasoner.explain.guard import QueryRefused, inspect_query
+from kg_reasoner.explain.guard import rdflib_query as guarded_rdflib_query
+from kg_reasoner.reason.terms import from_ox, to_ox
 
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 
@@ -50,15 +52,21 @@ class CohortStore:
         if ox.Quad(_META, _LOADED, key, _META) in self.store:
             return
         self.store.clear_graph(ONTOLOGY_GRAPH)
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
-                          for s, p, o in kb.ontology if not isinstance(s, Literal))
+        self.store.extend(
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
+            for s, p, o in kb.ontology
+            if not isinstance(s, Literal)
+        )
         self.store.clear_graph(_META)
         self.store.add(ox.Quad(_META, _LOADED, key, _META))
 
     def put(self, assessment) -> None:
         """Add or replace one patient's asserted, inferred and provenance graphs."""
-        quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
-                 for g in (assessment.asserted, assessment.inferred, assessment.provenance) for s, p, o in g]
+        quads = [
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
+            for g in (assessment.asserted, assessment.inferred, assessment.provenance)
+            for s, p, o in g
+        ]
         self._replace(quads)
 
     def put_nquads(self, data: str) -> None:
@@ -70,17 +78,24 @@ class CohortStore:
         her IRI is described by no other patient's data in the store (raises InputError)."""
         graphs = {q.graph_name for q in quads}
         owners = {_patient_of(g.value) for g in graphs if isinstance(g, ox.NamedNode)}
-        asserted = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)
-                    and isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.endswith("/graph/asserted")}
+        asserted = {
+            q.subject
+            for q in quads
+            if isinstance(q.subject, ox.NamedNode)
+            and isinstance(q.graph_name, ox.NamedNode)
+            and q.graph_name.value.endswith("/graph/asserted")
+        }
         for node in asserted:
             if any(node.value.startswith(f"{o}/") for o in owners):
-                continue         # her records: named under her IRI, which no other patient may use (checked on read)
+                continue  # her records: named under her IRI, which no other patient may use (checked on read)
             for other in self.store.quads_for_pattern(node, None, None, None):
                 g = other.graph_name
                 if isinstance(g, ox.NamedNode) and g not in graphs and g != ONTOLOGY_GRAPH and g != _META:
-                    raise InputError(f"describes {node.value}, which the store holds for another patient "
-                                     f"({_patient_of(g.value)}): one patient's facts must never touch another's",
-                                     source=str(self.path))
+                    raise InputError(
+                        f"describes {node.value}, which the store holds for another patient "
+                        f"({_patient_of(g.value)}): one patient's facts must never touch another's",
+                        source=str(self.path),
+                    )
         for g in graphs:
             self.store.clear_graph(g)
         self.store.extend(quads)
@@ -94,8 +109,9 @@ class CohortStore:
         try:
             plan = inspect_query(text)
             kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
-            return self.store.query(text, substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()},
-                                    **kwargs)
+            return self.store.query(
+                text, substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}, **kwargs
+            )
         except QueryRefused as exc:
             raise QueryError(str(exc)) from None
         except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
@@ -104,17 +120,22 @@ class CohortStore:
     def graph_names(self) -> frozenset[str]:
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
-
     def select(self, text: str, **bindings: Any) -> list[dict]:
         """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
         strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in:
         rdflib terms as they are, Python values as literals (give an IRI as ``rdflib.URIRef``)."""
         from rdflib import Literal as _Literal
         from rdflib.term import Identifier
+
         terms = {k: v if isinstance(v, Identifier) else _Literal(v) for k, v in bindings.items()}
         names, data = rows(self.query(text, terms))
-        return [{n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
-                 for n, t in zip(names, r)} for r in data]
+        return [
+            {
+                n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
+                for n, t in zip(names, r)
+            }
+            for r in data
+        ]
 
 
 def _patient_of(graph_name: str) -> str:
@@ -124,6 +145,7 @@ def _patient_of(graph_name: str) -> str:
 
 def _ontology_key(kb) -> str:
     import hashlib
+
     versions = sorted(str(v) for v in kb.ontology.objects(None, OWL.versionIRI))
     h = hashlib.sha256("\n".join(sorted(f"{s} {p} {o}" for s, p, o in kb.ontology)).encode()).hexdigest()[:16]
     return " ".join(versions) + " " + h
@@ -187,7 +209,7 @@ def rdflib_query(ds: Graph, text: str, bindings: dict | None = None):
         return guarded_rdflib_query(ds, text, bindings, known)
     except QueryRefused as exc:
         raise QueryError(str(exc)) from None
-    except Exception as exc:   # rdflib raises pyparsing and evaluation errors of many types
+    except Exception as exc:  # rdflib raises pyparsing and evaluation errors of many types
         raise QueryError(f"the query cannot be run: {exc}") from None
 
 
@@ -200,8 +222,10 @@ def dataset_arguments(from_default: list[str], from_named: list[str], known: fro
             raise QueryRefused(400, f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
     if not from_default and not from_named:
         return {"use_default_graph_as_union": True}
-    return {"default_graph": [ox.NamedNode(g) for g in from_default],
-            "named_graphs": [ox.NamedNode(g) for g in from_named]}
+    return {
+        "default_graph": [ox.NamedNode(g) for g in from_default],
+        "named_graphs": [ox.NamedNode(g) for g in from_named],
+    }
 
 
 def rows(result) -> tuple[list[str], list[list]]:
@@ -217,7 +241,7 @@ def serialize(result, fmt: str) -> str:
     """SPARQL 1.1 results: ``json`` (standard JSON results), ``csv``, or a readable ``table``."""
     if isinstance(result, (bool, ox.QueryBoolean)) or getattr(result, "type", None) == "ASK":
         value = bool(result) if isinstance(result, (bool, ox.QueryBoolean)) else bool(result.askAnswer)
-        return ('{"head":{},"boolean":%s}' % str(value).lower()) if fmt == "json" else str(value).lower()
+        return ('{"head":{},"boolean":' + str(value).lower() + "}") if fmt == "json" else str(value).lower()
     if isinstance(result, ox.QueryTriples) or getattr(result, "type", None) in ("CONSTRUCT", "DESCRIBE"):
         g = Graph()
         for t in result:

@@ -1,3 +1,1 @@
-"""Ontology curation: independent checks (OWL 2 RL profile, QC queries, HermiT) and the release.
-"""
-
+"""Ontology curation: independent checks (OWL 2 RL profile, QC queries, HermiT) and the release."""

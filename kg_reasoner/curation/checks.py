@@ -20,27 +20,48 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
-from kg_reasoner.resources import data_folder
 
+from kg_reasoner.resources import data_folder
 
 #: The datatypes OWL 2 RL supports (OWL 2 Profiles, section 4.3): the OWL 2 datatype map without
 #: owl:real and owl:rational.
-RL_DATATYPES = frozenset([RDF.PlainLiteral, RDF.XMLLiteral, RDFS.Literal, RDF.langString] + [XSD[n] for n in (
-    "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger negativeInteger long int short byte "
-    "unsignedLong unsignedInt unsignedShort unsignedByte float double string normalizedString token language "
-    "Name NCName NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp").split()])
+RL_DATATYPES = frozenset(
+    [RDF.PlainLiteral, RDF.XMLLiteral, RDFS.Literal, RDF.langString]
+    + [
+        XSD[n]
+        for n in (
+            "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger negativeInteger long int short byte "
+            "unsignedLong unsignedInt unsignedShort unsignedByte float double string normalizedString token language "
+            "Name NCName NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp"
+        ).split()
+    ]
+)
 
 
-_RESTRICTION_KEYS = (OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue, OWL.hasSelf, OWL.minCardinality,
-                     OWL.maxCardinality, OWL.cardinality, OWL.minQualifiedCardinality,
-                     OWL.maxQualifiedCardinality, OWL.qualifiedCardinality)
+_RESTRICTION_KEYS = (
+    OWL.someValuesFrom,
+    OWL.allValuesFrom,
+    OWL.hasValue,
+    OWL.hasSelf,
+    OWL.minCardinality,
+    OWL.maxCardinality,
+    OWL.cardinality,
+    OWL.minQualifiedCardinality,
+    OWL.maxQualifiedCardinality,
+    OWL.qualifiedCardinality,
+)
 
 
-_BOOLEAN_KEYS = {OWL.intersectionOf: "IntersectionOf", OWL.unionOf: "UnionOf", OWL.complementOf: "ComplementOf",
-                 OWL.oneOf: "OneOf"}
+_BOOLEAN_KEYS = {
+    OWL.intersectionOf: "IntersectionOf",
+    OWL.unionOf: "UnionOf",
+    OWL.complementOf: "ComplementOf",
+    OWL.oneOf: "OneOf",
+}
 
 
 def _local(iri) -> str:
@@ -80,7 +101,7 @@ class _Profile:
             return f"_:{node}"
         kind = "Data" if prop in self.data_properties else "Object"
         local = _local(key)
-        if not local.endswith("Cardinality"):      # someValuesFrom, allValuesFrom, hasValue, hasSelf
+        if not local.endswith("Cardinality"):  # someValuesFrom, allValuesFrom, hasValue, hasSelf
             return f"{kind}{local[0].upper()}{local[1:]}({self.name(prop)} {self.name(value)})"
         card = local.replace("Qualified", "").replace("Cardinality", "").capitalize() or "Exact"
         filler = g.value(node, OWL.onClass) or g.value(node, OWL.onDataRange)
@@ -108,8 +129,9 @@ class _Profile:
         if isinstance(node, URIRef):
             return ["owl:Thing is not allowed as a subclass expression"] if node == OWL.Thing else []
         if (node, OWL.intersectionOf, None) in g or (node, OWL.unionOf, None) in g:
-            return self._each(node, OWL.intersectionOf if (node, OWL.intersectionOf, None) in g else OWL.unionOf,
-                              self.sub)
+            return self._each(
+                node, OWL.intersectionOf if (node, OWL.intersectionOf, None) in g else OWL.unionOf, self.sub
+            )
         if (node, OWL.oneOf, None) in g:
             return []
         if (node, OWL.complementOf, None) in g:
@@ -174,8 +196,13 @@ class _Profile:
 
     def data_range(self, node) -> list[str]:
         if isinstance(node, URIRef):
-            return [] if node in RL_DATATYPES or (node, RDF.type, RDFS.Datatype) in self.g \
-                and node not in (OWL.real, OWL.rational) else [f"datatype {self.name(node)} is not in OWL 2 RL"]
+            return (
+                []
+                if node in RL_DATATYPES
+                or (node, RDF.type, RDFS.Datatype) in self.g
+                and node not in (OWL.real, OWL.rational)
+                else [f"datatype {self.name(node)} is not in OWL 2 RL"]
+            )
         if (node, OWL.intersectionOf, None) in self.g:
             return self._each(node, OWL.intersectionOf, self.data_range)
         if (node, OWL.withRestrictions, None) in self.g:
@@ -203,9 +230,9 @@ def owl2rl_violations(g: Graph) -> list[str]:
     for node in g.subjects(RDF.type, OWL.AllDisjointClasses):
         members = list(Collection(g, g.value(node, OWL.members)))
         report(f"DisjointClasses({' '.join(p.name(m) for m in members)})", [q for m in members for q in p.sub(m)])
-    for s, o in g.subject_objects(OWL.disjointUnionOf):
+    for s, _o in g.subject_objects(OWL.disjointUnionOf):
         report(f"DisjointUnion({p.name(s)} ...)", ["DisjointUnion is not in OWL 2 RL"])
-    for s, o in g.subject_objects(OWL.hasKey):
+    for s, _o in g.subject_objects(OWL.hasKey):
         report(f"HasKey({p.name(s)} ...)", p.sub(s))
     for prop, cls in g.subject_objects(RDFS.domain):
         if (prop, RDF.type, OWL.AnnotationProperty) not in g:
@@ -255,7 +282,7 @@ def _undeclared(g: Graph, name) -> list[str]:
             used_classes |= {s, o}
     for p in _CLASS_POSITIONS + (RDFS.domain,):
         used_classes |= set(g.objects(None, p))
-    for s, o in g.subject_objects(RDF.type):
+    for o in g.objects(None, RDF.type):
         if not str(o).startswith(_BUILTIN):
             used_classes.add(o)
     for lst in list(g.objects(None, OWL.intersectionOf)) + list(g.objects(None, OWL.unionOf)):
@@ -263,17 +290,24 @@ def _undeclared(g: Graph, name) -> list[str]:
     used_properties = set(g.objects(None, OWL.onProperty)) | set(g.predicates())
     for s, o in g.subject_objects(RDFS.subPropertyOf):
         used_properties |= {s, o}
-    out = [f"Declaration(Class({name(c)})): used as a class but not declared owl:Class"
-           for c in used_classes if isinstance(c, URIRef) and c not in classes and not str(c).startswith(_BUILTIN)]
-    out += [f"Declaration(Property({name(p)})): used as a property but not declared an object, "
-            f"datatype or annotation property" for p in used_properties
-            if isinstance(p, URIRef) and p not in properties and not str(p).startswith(_BUILTIN)]
+    out = [
+        f"Declaration(Class({name(c)})): used as a class but not declared owl:Class"
+        for c in used_classes
+        if isinstance(c, URIRef) and c not in classes and not str(c).startswith(_BUILTIN)
+    ]
+    out += [
+        f"Declaration(Property({name(p)})): used as a property but not declared an object, "
+        f"datatype or annotation property"
+        for p in used_properties
+        if isinstance(p, URIRef) and p not in properties and not str(p).startswith(_BUILTIN)
+    ]
     return out
 
 
 def qc_query_names() -> list[str]:
-    return sorted(q.name[:-3] for q in data_folder("queries").joinpath("qc").iterdir()
-                  if q.name.endswith("-violation.rq"))
+    return sorted(
+        q.name[:-3] for q in data_folder("queries").joinpath("qc").iterdir() if q.name.endswith("-violation.rq")
+    )
 
 
 def qc_violations(g: Graph) -> dict[str, list[tuple[str, str]]]:
@@ -311,8 +345,13 @@ def hermit_command() -> list[str]:
     if java is None:
         raise ReasonerUnavailable("HermiT needs Java (a JRE 8 or later on the PATH)")
     folder = Path(owlready2.__file__).parent / "hermit"
-    return [java, "-Xmx2000M", "-cp", f"{folder}{os.pathsep}{folder / 'HermiT.jar'}",
-            "org.semanticweb.HermiT.cli.CommandLine"]
+    return [
+        java,
+        "-Xmx2000M",
+        "-cp",
+        f"{folder}{os.pathsep}{folder / 'HermiT.jar'}",
+        "org.semanticweb.HermiT.cli.CommandLine",
+    ]
 
 
 _AXIOM = re.compile(r"^(SubClassOf|Type|EquivalentClasses)\(\s*(.*?)\s*\)\s*$")
@@ -331,15 +370,17 @@ def hermit_classification(g: Graph, timeout: float = 300) -> HermitResult:
         plain.addN((s, p, o, plain) for s, p, o in g if p != OWL.imports)
         plain.serialize(src, format="xml")
         classes, types = Path(tmp) / "classes.ofn", Path(tmp) / "types.ofn"
-        run = subprocess.run(cmd + ["-k", "-c", f"--output={classes}", src.as_uri()], capture_output=True,
-                             text=True, timeout=timeout)
+        run = subprocess.run(
+            cmd + ["-k", "-c", f"--output={classes}", src.as_uri()], capture_output=True, text=True, timeout=timeout
+        )
         text = run.stdout + run.stderr + (classes.read_text(encoding="utf-8") if classes.is_file() else "")
         if run.returncode != 0 or "is satisfiable" not in text:
             if "inconsistent" in text.lower() or "is not satisfiable" in text:
                 return HermitResult(False, output=text)
             raise RuntimeError(f"HermiT failed (exit {run.returncode}): {text.strip()[-2000:]}")
-        run = subprocess.run(cmd + ["-I", f"--output={types}", src.as_uri()], capture_output=True, text=True,
-                             timeout=timeout)
+        run = subprocess.run(
+            cmd + ["-I", f"--output={types}", src.as_uri()], capture_output=True, text=True, timeout=timeout
+        )
         if run.returncode != 0:
             raise RuntimeError(f"HermiT failed to classify instances (exit {run.returncode}): {run.stderr[-2000:]}")
         result = HermitResult(True, output=text)
@@ -359,8 +400,9 @@ def hermit_classification(g: Graph, timeout: float = 300) -> HermitResult:
                     direct.setdefault(a, set()).update(i for i in iris if i != a)
         closed = _closure(direct)
         thing = str(OWL.Thing)
-        result.subclasses = {(a, b) for a, ups in closed.items() for b in ups if a != b and thing not in (a, b)
-                             and nothing not in (a, b)}
+        result.subclasses = {
+            (a, b) for a, ups in closed.items() for b in ups if a != b and thing not in (a, b) and nothing not in (a, b)
+        }
         for line in types.read_text(encoding="utf-8").splitlines():
             m = _AXIOM.match(line.strip())
             if m and m.group(1) == "Type":

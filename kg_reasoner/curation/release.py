@@ -19,10 +19,6 @@ queries (``queries/qc/*-violation.rq``), and HermiT (consistent, no unsatisfiabl
 
 from __future__ import annotations
 
-from kg_reasoner._version import __version__
-
-from kg_reasoner.curation.checks import hermit_classification, owl2rl_violations, qc_violations
-
 import hashlib
 import json
 import logging
@@ -30,10 +26,13 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
-from kg_reasoner.guidance import PROGESTERONE, public_id, read_document
 
+from kg_reasoner._version import __version__
+from kg_reasoner.curation.checks import hermit_classification, owl2rl_violations, qc_violations
+from kg_reasoner.guidance import PROGESTERONE, public_id, read_document
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,9 @@ class ReleaseCheckFailed(Exception):
     """A check found problems: the release is not written."""
 
     def __init__(self, problems: list[str]):
-        super().__init__(f"{len(problems)} problem(s) in the ontology; nothing was written:\n  "
-                         + "\n  ".join(problems))
+        super().__init__(
+            f"{len(problems)} problem(s) in the ontology; nothing was written:\n  " + "\n  ".join(problems)
+        )
         self.problems = problems
 
 
@@ -86,9 +86,12 @@ def run_checks(merged: Graph, hermit: bool = True) -> tuple[dict, list[str]]:
     checks: dict = {"owl2rl_violations": profile, "qc_violations": {k: [list(r) for r in v] for k, v in qc.items()}}
     if hermit:
         result = hermit_classification(merged)
-        checks["hermit"] = {"consistent": result.consistent, "unsatisfiable_classes": result.unsatisfiable,
-                            "inferred_subclass_pairs": len(result.subclasses),
-                            "inferred_type_pairs": len(result.types)}
+        checks["hermit"] = {
+            "consistent": result.consistent,
+            "unsatisfiable_classes": result.unsatisfiable,
+            "inferred_subclass_pairs": len(result.subclasses),
+            "inferred_type_pairs": len(result.types),
+        }
         if not result.consistent:
             problems.append("HermiT: the ontology is inconsistent")
         problems += [f"HermiT: class {c} is unsatisfiable" for c in result.unsatisfiable]
@@ -125,23 +128,60 @@ def merged_ontology(mods: dict[str, Graph], version: str) -> Graph:
     g.add((full, OWL.versionIRI, URIRef(f"https://w3id.org/kg-reasoner/ontology/{version}/progesterone-full")))
     g.add((full, OWL.versionInfo, Literal(version)))
     g.add((full, RDFS.label, Literal("kg-reasoner progesterone guidance, all modules", lang="en")))
-    g.add((full, DCTERMS.title, Literal("Progesterone to prevent miscarriage: kg-reasoner ontology (all modules)", lang="en")))
-    g.add((full, SKOS.definition, Literal("The kg-reasoner core, its code systems, the progesterone guidance and its "
-                                          "default reference table merged into one document.", lang="en")))
-    g.add((full, DCTERMS.description, Literal(
-        "The whole guidance ontology in one document, for tools that do not resolve owl:imports.", lang="en")))
+    g.add(
+        (
+            full,
+            DCTERMS.title,
+            Literal("Progesterone to prevent miscarriage: kg-reasoner ontology (all modules)", lang="en"),
+        )
+    )
+    g.add(
+        (
+            full,
+            SKOS.definition,
+            Literal(
+                "The kg-reasoner core, its code systems, the progesterone guidance and its "
+                "default reference table merged into one document.",
+                lang="en",
+            ),
+        )
+    )
+    g.add(
+        (
+            full,
+            DCTERMS.description,
+            Literal(
+                "The whole guidance ontology in one document, for tools that do not resolve owl:imports.", lang="en"
+            ),
+        )
+    )
     g.add((full, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((full, DCTERMS.creator, Literal("kg-reasoner developers")))
-    g.add((full, DCTERMS.created, Literal(datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                                          datatype=XSD.dateTime)))
-    g.add((full, DCTERMS.source, Literal("the modules core, code-systems, progesterone and "
-                                         "progesterone-reference-ranges of kg-reasoner " + version)))
+    g.add(
+        (
+            full,
+            DCTERMS.created,
+            Literal(datetime.now(timezone.utc).replace(microsecond=0).isoformat(), datatype=XSD.dateTime),
+        )
+    )
+    g.add(
+        (
+            full,
+            DCTERMS.source,
+            Literal(
+                "the modules core, code-systems, progesterone and "
+                "progesterone-reference-ranges of kg-reasoner " + version
+            ),
+        )
+    )
     return g
 
 
 def _catalog(mods: dict[str, Graph]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
-             '<catalog prefer="public" xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+        '<catalog prefer="public" xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">',
+    ]
     for name, g in mods.items():
         for onto in g.subjects(RDF.type, OWL.Ontology):
             for iri in [onto, g.value(onto, OWL.versionIRI)]:
@@ -154,8 +194,7 @@ def _catalog(mods: dict[str, Graph]) -> str:
 def _jsonld_context(g: Graph) -> dict:
     """The prefixes the graph's IRIs use (the context is inline: a reader fetches nothing)."""
     used = {str(t) for triple in g for t in triple if isinstance(t, URIRef)}
-    return {prefix: str(ns) for prefix, ns in g.namespaces()
-            if prefix and any(iri.startswith(str(ns)) for iri in used)}
+    return {prefix: str(ns) for prefix, ns in g.namespaces() if prefix and any(iri.startswith(str(ns)) for iri in used)}
 
 
 def _write_rdf(g: Graph, base: Path) -> list[Path]:
@@ -163,8 +202,9 @@ def _write_rdf(g: Graph, base: Path) -> list[Path]:
     for ext, fmt in FORMATS.items():
         path = base.with_suffix(f".{ext}")
         if fmt == "json-ld":
-            path.write_text(g.serialize(format="json-ld", context=_jsonld_context(g), auto_compact=True),
-                            encoding="utf-8")
+            path.write_text(
+                g.serialize(format="json-ld", context=_jsonld_context(g), auto_compact=True), encoding="utf-8"
+            )
         else:
             g.serialize(path, format=fmt, encoding="utf-8")
         out.append(path)
@@ -205,9 +245,12 @@ def _index(report: ReleaseReport, mods: dict[str, Graph], html: bool) -> str:
         doc = f'<a href="{name}.html">documentation</a> · ' if html and g is not None else ""
         rows.append(f"<tr><td><b>{name}</b><br>{title}</td><td>{doc}{links}</td></tr>")
     hermit = report.checks.get("hermit")
-    hermit_text = ("skipped" if hermit == "skipped" else
-                   f"consistent, {len(hermit['unsatisfiable_classes'])} unsatisfiable classes, "
-                   f"{hermit['inferred_subclass_pairs']} subclass pairs inferred")
+    hermit_text = (
+        "skipped"
+        if hermit == "skipped"
+        else f"consistent, {len(hermit['unsatisfiable_classes'])} unsatisfiable classes, "
+        f"{hermit['inferred_subclass_pairs']} subclass pairs inferred"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>kg-reasoner ontology {report.version}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{padding:.4em 1em;border-bottom:1px solid #ddd}}</style>
@@ -216,11 +259,11 @@ def _index(report: ReleaseReport, mods: dict[str, Graph], html: bool) -> str:
 <p>The guidance "Can progesterone prevent miscarriage?" as an OWL 2 RL ontology on the kg-reasoner core.
 Licensed CC BY 4.0. Open the RDF/XML files in Protégé with <a href="../catalog-v001.xml">catalog-v001.xml</a>
 beside them: imports resolve locally.</p>
-<table>{''.join(rows)}</table>
+<table>{"".join(rows)}</table>
 <h2>Checks</h2>
-<ul><li>OWL 2 RL profile: {len(report.checks['owl2rl_violations'])} axioms outside the profile</li>
-<li>Quality-control queries: {sum(len(v) for v in report.checks['qc_violations'].values())} violations
-({len(report.checks['qc_violations'])} queries)</li>
+<ul><li>OWL 2 RL profile: {len(report.checks["owl2rl_violations"])} axioms outside the profile</li>
+<li>Quality-control queries: {sum(len(v) for v in report.checks["qc_violations"].values())} violations
+({len(report.checks["qc_violations"])} queries)</li>
 <li>HermiT: {hermit_text}</li></ul>
 </body></html>
 """
@@ -253,8 +296,11 @@ def release(out: Path | None = None, html: bool = True, hermit: bool = True) -> 
         (out / "html" / "index.html").write_text(_index(report, mods, html), encoding="utf-8")
         written.append(out / "html" / "index.html")
     report.files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(written)}
-    manifest = {"version": __version__,
-                "version_iris": sorted(str(v) for g in mods.values() for v in g.objects(None, OWL.versionIRI)),
-                "checks": checks, "files": report.files}
+    manifest = {
+        "version": __version__,
+        "version_iris": sorted(str(v) for g in mods.values() for v in g.objects(None, OWL.versionIRI)),
+        "checks": checks,
+        "files": report.files,
+    }
     (out / "release.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return report

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from kg_reasoner.write.html import assessment_html
-
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
 from rdflib import Dataset, Graph, URIRef
+
 from kg_reasoner.explain.guard import rdflib_query as guarded_query
+from kg_reasoner.explain.records import (
+    Criterion,
+    DataProblem,
+    Diagnosis,
+    FiredRule,
+    Flag,
+    MissingData,
+    Outcome,
+    RuleState,
+)
+from kg_reasoner.write.html import assessment_html
 
 
 @dataclass
@@ -25,19 +37,19 @@ class Assessment:
     status: str | None
     status_label: str | None
     rules: list[str]
-    fired_rules: list[dict]
-    diagnosis: list[dict]
-    criteria: dict[str, dict]
+    fired_rules: list[FiredRule]
+    diagnosis: list[Diagnosis]
+    criteria: dict[str, Criterion]
     missing: list[str]
-    missing_details: list[dict]
+    missing_details: list[MissingData]
     flags: list[str]
-    flag_details: list[dict]
+    flag_details: list[Flag]
     advice: list[str]
-    rule_states: list[dict]
+    rule_states: list[RuleState]
     unassessed_causes: list[str]
     ignored_results: list[str]
     superseded_results: list[str]
-    data_problems: list[dict]
+    data_problems: list[DataProblem]
     #: Builds the rdflib graphs below on first use: {"dataset", "graph", "full_graph", "context"}.
     graph_source: Callable[[], dict] = field(repr=False, compare=False, default=None)
     #: Which engine assessed the patient ("fast" or "reference").
@@ -108,7 +120,7 @@ class Assessment:
         return assessment_html(self)
 
     # ------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Outcome:
         return {
             "patient": self.patient,
             "source": self.source,
@@ -118,8 +130,9 @@ class Assessment:
             "flags": self.flags,
             "diagnosis": self.diagnosis,
             "criteria": self.criteria,
-            "fired_rules": [{k: v for k, v in r.items() if k not in ("lists_evidence", "decides")}
-                            for r in self.fired_rules],
+            "fired_rules": [
+                {k: v for k, v in r.items() if k not in ("lists_evidence", "decides")} for r in self.fired_rules
+            ],
             "decided_by": self.decided_by,
             "missing_details": self.missing_details,
             "flag_details": self.flag_details,
@@ -147,11 +160,14 @@ class Assessment:
         for r in self.fired_rules:
             what = f"status {r['concludes']}" if r["kind"] == "status" else f"flag {r['concludes']}"
             ext = " [EXTENSION of the guidance, safety-first]" if r["extension"] else ""
-            outranked = (f" (outranked by {', '.join(r['outranked_by'])}: its advice is not given)"
-                         if r.get("outranked_by") else "")
+            outranked = (
+                f" (outranked by {', '.join(r['outranked_by'])}: its advice is not given)"
+                if r.get("outranked_by")
+                else ""
+            )
             lines.append(f"Rule {r['id']} fired ({r['label']}) -> {what}{outranked}{ext}.")
             for s in r["sentences"]:
-                lines.append(f"  guidance: \"{s}\"")
+                lines.append(f'  guidance: "{s}"')
             for e in r["evidence"]:
                 lines.append(f"  evidence: {e['fact']}")
         for d in self.diagnosis:
@@ -166,13 +182,15 @@ class Assessment:
                 lines.append(f"  would be decided by: {c['needs']}")
         for s in self.rule_states:
             if s["relation"] == "partly_met":
-                lines.append(f"Rule {s['rule']} is partly met: {s['criterion']} ({s['label']}) is unknown; "
-                             f"needed: {s['needs']}.")
+                lines.append(
+                    f"Rule {s['rule']} is partly met: {s['criterion']} ({s['label']}) is unknown; needed: {s['needs']}."
+                )
             else:
                 lines.append(f"Rule {s['rule']} does not apply: {s['criterion']} ({s['label']}) is not met.")
         if self.unassessed_causes:
-            lines.append("Not assessed (treated as not identified, not as absent): "
-                         + ", ".join(self.unassessed_causes) + ".")
+            lines.append(
+                "Not assessed (treated as not identified, not as absent): " + ", ".join(self.unassessed_causes) + "."
+            )
         for r in self.superseded_results:
             lines.append(f"Earlier result, superseded by the latest: {r}")
         for r in self.ignored_results:
@@ -202,8 +220,12 @@ class Assessment:
     def to_turtle(self) -> str:
         """The asserted, inferred and provenance graphs and the ontology context, as one Turtle document."""
         parts = [f"# kg-reasoner assessment of patient {self.patient}"]
-        for name, g in (("asserted", self.asserted), ("inferred", self.inferred), ("provenance", self.provenance),
-                        ("ontology context (terms the graphs above mention)", self.context)):
+        for name, g in (
+            ("asserted", self.asserted),
+            ("inferred", self.inferred),
+            ("provenance", self.provenance),
+            ("ontology context (terms the graphs above mention)", self.context),
+        ):
             g.namespace_manager = self.full_graph.namespace_manager
             parts.append(f"# ---- {name}: <{self.iri}/graph/{name.split()[0]}> ----")
             parts.append(g.serialize(format="turtle"))

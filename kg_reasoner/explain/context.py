@@ -4,10 +4,10 @@ statements about the terms her graphs mention, for a self-contained export).
 
 from __future__ import annotations
 
-from kg_reasoner.reason.knowledge import KnowledgeBase
-
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+
+from kg_reasoner.reason.knowledge import KnowledgeBase
 
 
 def explanation_context(kb: KnowledgeBase, *graphs: Graph) -> Graph:
@@ -36,12 +36,3 @@ def explanation_context(kb: KnowledgeBase, *graphs: Graph) -> Graph:
 
 
 _SCHEMA_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
-
-
-def explanation_graph(kb: KnowledgeBase, *graphs: Graph) -> Graph:
-    """What the explanation queries run on: the patient's graphs and the whole ontology
-    (as the fast engine's store holds them)."""
-    g = Graph()
-    for src in (kb.ontology, *graphs):
-        g.addN((s, p, o, g) for s, p, o in src)
-    return g

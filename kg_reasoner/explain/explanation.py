@@ -9,13 +9,15 @@ the same queries on its own. Python here only groups rows and formats text.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
-from kg_reasoner.read.patient import canonical_decimal
-from kg_reasoner.explain.queries import run_query
 
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.read.patient import canonical_decimal
 
 _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float}
 
@@ -120,6 +122,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     ``graph`` is an rdflib Graph, or a callable ``q(name, **bindings)`` that runs the query
     ``queries/NAME.rq`` on some other store (the fast engine's) and returns rows alike."""
     if isinstance(graph, Graph):
+
         def q(name, **bindings):
             return run_query(name, graph, **bindings)
     else:
@@ -132,20 +135,35 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         ctx = str(row.context)
         if row.record is not None:
             rec = str(row.record)
-            evidence[ctx].append({"record": rec, "source": facts.get(rec, {}).get("source"),
-                                  "fact": describe_record(rec, facts.get(rec, {}))})
+            evidence[ctx].append(
+                {
+                    "record": rec,
+                    "source": facts.get(rec, {}).get("source"),
+                    "fact": describe_record(rec, facts.get(rec, {})),
+                }
+            )
         else:
-            evidence[ctx].append({"record": str(patient), "source": None,
-                                  "fact": f"{row.propertyLabel}: {row.valueLabel}"})
+            evidence[ctx].append(
+                {"record": str(patient), "source": None, "fact": f"{row.propertyLabel}: {row.valueLabel}"}
+            )
     for ctx in evidence:
         evidence[ctx] = sorted({e["fact"]: e for e in evidence[ctx]}.values(), key=lambda e: e["fact"])
 
     criteria: dict[str, dict] = {}
     for row in q("explain-criteria", patient=patient):
         code = str(row.code)
-        c = criteria.setdefault(code, {"label": str(row.label), "state": str(row.stateCode),
-                                       "sentence": _py(row.sentence), "needs": None,
-                                       "rule": _py(row.ruleCode), "evidence": [], "decided_by": []})
+        c = criteria.setdefault(
+            code,
+            {
+                "label": str(row.label),
+                "state": str(row.stateCode),
+                "sentence": _py(row.sentence),
+                "needs": None,
+                "rule": _py(row.ruleCode),
+                "evidence": [],
+                "decided_by": [],
+            },
+        )
         c["needs"] = "; ".join(sorted(filter(None, {*(c["needs"] or "").split("; "), _py(row.needs)})))
         c["evidence"] = evidence.get(str(row.assessment), [])
         for e in c["evidence"]:
@@ -157,22 +175,41 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     fired: dict[str, dict] = {}
     for row in q("explain-fired-rules", patient=patient):
         code = str(row.code)
-        r = fired.setdefault(code, {"id": code, "label": str(row.label),
-                                    "kind": "status" if row.isStatusRule.toPython() else "flag",
-                                    "concludes": _py(row.concludes) or _py(row.flag), "sentences": [],
-                                    "advice": _py(row.advice), "extension": bool(_py(row.extension)),
-                                    "evidence": evidence.get(str(row.rule), []),
-                                    "lists_evidence": bool(_py(row.listsEvidence)),
-                                    "decides": bool(_py(row.decides)) if row.decides is not None else None})
+        r = fired.setdefault(
+            code,
+            {
+                "id": code,
+                "label": str(row.label),
+                "kind": "status" if row.isStatusRule.toPython() else "flag",
+                "concludes": _py(row.concludes) or _py(row.flag),
+                "sentences": [],
+                "advice": _py(row.advice),
+                "extension": bool(_py(row.extension)),
+                "evidence": evidence.get(str(row.rule), []),
+                "lists_evidence": bool(_py(row.listsEvidence)),
+                "decides": bool(_py(row.decides)) if row.decides is not None else None,
+            },
+        )
         if row.sentence is not None and str(row.sentence) not in r["sentences"]:
             r["sentences"].append(str(row.sentence))
 
     rule_states: list[dict] = []
     for row in q("explain-rule-states", patient=patient):
-        state = {"rule": str(row.code), "relation": str(row.relation), "criterion": str(row.criterionCode),
-                 "label": str(row.criterionLabel), "needs": _py(row.needs)}
-        same = next((s for s in rule_states if (s["rule"], s["relation"], s["criterion"]) ==
-                     (state["rule"], state["relation"], state["criterion"])), None)
+        state = {
+            "rule": str(row.code),
+            "relation": str(row.relation),
+            "criterion": str(row.criterionCode),
+            "label": str(row.criterionLabel),
+            "needs": _py(row.needs),
+        }
+        same = next(
+            (
+                s
+                for s in rule_states
+                if (s["rule"], s["relation"], s["criterion"]) == (state["rule"], state["relation"], state["criterion"])
+            ),
+            None,
+        )
         if same is None:
             rule_states.append(state)
         elif state["needs"] and state["needs"] not in same["needs"]:
@@ -183,19 +220,29 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
 
     missing_needs: dict[str, dict] = {}
     for r in q("explain-missing", patient=patient):
-        m = missing_needs.setdefault(str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(),
-                                                   "codes": set()})
+        m = missing_needs.setdefault(
+            str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(), "codes": set()}
+        )
         m["needs"].add(_py(r.needs))
         if r.sourceCode is not None:
             m["codes"].add(str(r.sourceCode))
-    missing = [{"criterion": m["criterion"], "label": m["label"],
-                "needs": "; ".join(sorted(filter(None, m["needs"])))
-                + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else "")}
-               for _, m in sorted(missing_needs.items())]
-    flags = [{"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
-             for r in q("explain-flags", patient=patient)]
-    diagnoses = [{"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
-                 for r in q("explain-diagnoses", patient=patient)]
+    missing = [
+        {
+            "criterion": m["criterion"],
+            "label": m["label"],
+            "needs": "; ".join(sorted(filter(None, m["needs"])))
+            + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else ""),
+        }
+        for _, m in sorted(missing_needs.items())
+    ]
+    flags = [
+        {"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
+        for r in q("explain-flags", patient=patient)
+    ]
+    diagnoses = [
+        {"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
+        for r in q("explain-diagnoses", patient=patient)
+    ]
     unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
     general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
@@ -205,7 +252,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     advice: list[str] = []
     for code in sorted(fired, key=_rule_order):
         r = fired[code]
-        if not r["advice"] or r["outranked_by"]:       # advice follows the decision: not an outranked rule's
+        if not r["advice"] or r["outranked_by"]:  # advice follows the decision: not an outranked rule's
             continue
         text = r["advice"]
         if r["lists_evidence"] and r["evidence"]:
@@ -214,10 +261,14 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
             advice.append(text)
     advice += [g for g in general if g not in advice]
 
-    ignored = sorted(describe_record(rec, f) for rec, f in facts.items()
-                     if f.get("measurement") and f.get("valid") is not True)
-    superseded = sorted(describe_record(rec, f) for rec, f in facts.items()
-                        if f.get("measurement") and f.get("valid") is True and f.get("latest") is not True)
+    ignored = sorted(
+        describe_record(rec, f) for rec, f in facts.items() if f.get("measurement") and f.get("valid") is not True
+    )
+    superseded = sorted(
+        describe_record(rec, f)
+        for rec, f in facts.items()
+        if f.get("measurement") and f.get("valid") is True and f.get("latest") is not True
+    )
     return {
         "patient": _py(out.patientId) if out else None,
         "status": _py(out.statusCode) if out else None,

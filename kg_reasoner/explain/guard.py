@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-
 
 _ESCAPE = re.compile(r"\\[uU]")
 
@@ -36,7 +36,7 @@ class QueryRefused(Exception):
 
 @dataclass(frozen=True)
 class QueryPlan:
-    form: str                                   # SelectQuery, AskQuery, ConstructQuery, DescribeQuery
+    form: str  # SelectQuery, AskQuery, ConstructQuery, DescribeQuery
     from_default: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
 
@@ -56,8 +56,10 @@ def inspect_query(text: str) -> QueryPlan:
         raise QueryRefused(400, "the query is nested too deeply to be parsed") from None
     except ParseException as exc:
         if _is_update(text):
-            raise QueryRefused(403, "this is a read-only query service: SPARQL Update (INSERT, DELETE, LOAD, "
-                                    "CLEAR, ...) is not accepted") from None
+            raise QueryRefused(
+                403,
+                "this is a read-only query service: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not accepted",
+            ) from None
         raise QueryRefused(400, f"the query is not valid SPARQL 1.1: {exc}") from None
     query = parsed[1]
     try:
@@ -109,6 +111,7 @@ def rdflib_query(graph, text: str, bindings: dict | None = None, known_graphs=No
             if iri not in known_graphs:
                 raise QueryRefused(400, f"graph <{iri}> is not in the data; nothing outside it is ever loaded")
     import rdflib.plugins.sparql as rdflib_sparql
+
     with _NO_LOADING:
         before = rdflib_sparql.SPARQL_LOAD_GRAPHS
         rdflib_sparql.SPARQL_LOAD_GRAPHS = False

@@ -4,17 +4,18 @@ each built on first use.
 
 from __future__ import annotations
 
-from kg_reasoner._version import __version__
-
 import functools
 import hashlib
 from pathlib import PurePath
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
-from kg_reasoner.reason.knowledge import KnowledgeBase, PreparedQueryGraph
+
+from kg_reasoner._version import __version__
 from kg_reasoner.explain.context import explanation_context
-from kg_reasoner.reason.base import patient_dataset
 from kg_reasoner.namespaces import KGR
+from kg_reasoner.reason.base import patient_dataset
+from kg_reasoner.reason.knowledge import KnowledgeBase, PreparedQueryGraph
 
 
 class AssessmentGraphs(dict):
@@ -29,7 +30,14 @@ class AssessmentGraphs(dict):
 
     def __init__(self, kb: KnowledgeBase, iri, asserted, inferred, work: Graph | None, activity: dict | None):
         super().__init__()
-        self.kb, self.iri, self.asserted, self.inferred, self.work, self.activity = kb, iri, asserted, inferred, work, activity
+        self.kb, self.iri, self.asserted, self.inferred, self.work, self.activity = (
+            kb,
+            iri,
+            asserted,
+            inferred,
+            work,
+            activity,
+        )
 
     def __missing__(self, name: str):
         kb = self.kb
@@ -41,13 +49,17 @@ class AssessmentGraphs(dict):
                     prov.add(t)
             value = dataset
         elif name == "context":
-            value = explanation_context(kb, self["dataset"].graph(URIRef(f"{self.iri}/graph/asserted")),
-                                        self["dataset"].graph(URIRef(f"{self.iri}/graph/inferred")))
+            value = explanation_context(
+                kb,
+                self["dataset"].graph(URIRef(f"{self.iri}/graph/asserted")),
+                self["dataset"].graph(URIRef(f"{self.iri}/graph/inferred")),
+            )
         elif name == "graph":
             value = Graph()
             ds = self["dataset"]
-            for g in [ds.graph(URIRef(f"{self.iri}/graph/{n}")) for n in ("asserted", "inferred", "provenance")] \
-                    + [self["context"]]:
+            for g in [ds.graph(URIRef(f"{self.iri}/graph/{n}")) for n in ("asserted", "inferred", "provenance")] + [
+                self["context"]
+            ]:
                 value.addN((s, p, o, value) for s, p, o in g)
         elif name == "full_graph":
             value = self.work
@@ -95,8 +107,11 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, sta
         # an entity named by a hash of where the data came from, labelled with the file's name only:
         # an export never carries a path of the machine that made it
         origin = URIRef("https://w3id.org/kg-reasoner/source/" + hashlib.sha256(source.encode()).hexdigest()[:24])
-        out += [(asserted_g, PROV.hadPrimarySource, origin), (origin, RDF.type, PROV.Entity),
-                (origin, RDFS.label, Literal(PurePath(source.split("#")[0]).name or source))]
+        out += [
+            (asserted_g, PROV.hadPrimarySource, origin),
+            (origin, RDF.type, PROV.Entity),
+            (origin, RDFS.label, Literal(PurePath(source.split("#")[0]).name or source)),
+        ]
     for version in sorted(set(kb.ontology.objects(None, OWL.versionIRI))):
         out += [(activity, PROV.used, version), (version, RDF.type, PROV.Entity)]
     for entity in sorted(set(inferred.subjects(RDF.type, PROV.Entity))):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
+
 from kg_reasoner.resources import read_text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def prepared(name: str) -> Query:
     """The query ``queries/NAME.rq``, parsed and algebra-translated once per process."""
     return prepareQuery(read_text("queries", f"{name}.rq"))

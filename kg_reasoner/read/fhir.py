@@ -22,27 +22,46 @@ import datetime as _dt
 import re
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
-from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
-from kg_reasoner.read.fhir_shape import shape_problems
-from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, json_loads, number_problem, open_lines, patient_iri, time_literal
-from kg_reasoner.namespaces import KGR
-from kg_reasoner.explain.queries import run_query
-from kg_reasoner.read.times import TimeInterval, parse_time
 
+from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.namespaces import KGR
+from kg_reasoner.read.fhir_shape import shape_problems
+from kg_reasoner.read.patient import (
+    PatientInput,
+    add_time,
+    decimal_literal,
+    json_loads,
+    number_problem,
+    open_lines,
+    patient_iri,
+    time_literal,
+)
+from kg_reasoner.read.times import TimeInterval, parse_time
 
 UCUM = "http://unitsofmeasure.org"
 
 
 #: Resource types read; any other type is listed as a data problem, never silently dropped.
-READ_TYPES = ("Patient", "Observation", "Condition", "DiagnosticReport", "MedicationRequest",
-              "MedicationStatement", "Medication", "Procedure")
+READ_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "DiagnosticReport",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Medication",
+    "Procedure",
+)
 
 
 #: FHIR statuses (Observation, DiagnosticReport) whose resources are ignored.
@@ -50,8 +69,15 @@ IGNORED_STATUS = {"entered-in-error", "cancelled"}
 
 
 #: FHIR Observation.status -> the summary's result status (kgr:summaryValue).
-RESULT_STATUS = {"final": "final", "amended": "final", "corrected": "final", "preliminary": "preliminary",
-                 "registered": "preliminary", "entered-in-error": "entered-in-error", "cancelled": "cancelled"}
+RESULT_STATUS = {
+    "final": "final",
+    "amended": "final",
+    "corrected": "final",
+    "preliminary": "preliminary",
+    "registered": "preliminary",
+    "entered-in-error": "entered-in-error",
+    "cancelled": "cancelled",
+}
 
 
 #: Condition.clinicalStatus codes meaning the condition is not present now (an event condition stays present).
@@ -64,12 +90,16 @@ UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 
 #: Medication statuses (R4 MedicationRequest / MedicationStatement, and R5 MedicationStatement 'recorded')
 #: meaning the medication is in use, and those meaning it is not; any other status is read as in use.
-IN_USE = {"MedicationRequest": {"active", "on-hold"},
-          "MedicationStatement": {"active", "intended", "on-hold", "recorded"}}
+IN_USE = {
+    "MedicationRequest": {"active", "on-hold"},
+    "MedicationStatement": {"active", "intended", "on-hold", "recorded"},
+}
 
 
-NOT_IN_USE = {"MedicationRequest": {"completed", "stopped", "cancelled", "entered-in-error", "draft", "ended"},
-              "MedicationStatement": {"completed", "stopped", "not-taken", "entered-in-error", "draft"}}
+NOT_IN_USE = {
+    "MedicationRequest": {"completed", "stopped", "cancelled", "entered-in-error", "draft", "ended"},
+    "MedicationStatement": {"completed", "stopped", "not-taken", "entered-in-error", "draft"},
+}
 
 
 #: Procedure.status: done or under way (present), not done (absent), ignored.
@@ -77,8 +107,14 @@ PROCEDURE_PRESENT, PROCEDURE_ABSENT = {"completed", "in-progress"}, {"not-done"}
 
 
 #: UCUM time units (and their plain spellings) a gestational age accepts, with their length in weeks.
-WEEKS = {"wk": Decimal(1), "week": Decimal(1), "weeks": Decimal(1),
-         "d": Decimal(1) / Decimal(7), "day": Decimal(1) / Decimal(7), "days": Decimal(1) / Decimal(7)}
+WEEKS = {
+    "wk": Decimal(1),
+    "week": Decimal(1),
+    "weeks": Decimal(1),
+    "d": Decimal(1) / Decimal(7),
+    "day": Decimal(1) / Decimal(7),
+    "days": Decimal(1) / Decimal(7),
+}
 
 
 #: How deep Bundles may nest (a Bundle entry holding a Bundle) before the reader refuses.
@@ -126,8 +162,11 @@ class FhirVocabulary:
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
-        self.units = {str(u): unit for unit in closure.subjects(RDF.type, KGR.UnitOfMeasure)
-                      for u in closure.objects(unit, KGR.ucumCode)}
+        self.units = {
+            str(u): unit
+            for unit in closure.subjects(RDF.type, KGR.UnitOfMeasure)
+            for u in closure.objects(unit, KGR.ucumCode)
+        }
         self.populations: dict[URIRef, Population] = {}
         for row in run_query("reference-populations", closure):
             p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
@@ -185,11 +224,25 @@ class FhirVocabulary:
         codes = {c for cc in concepts for c in _codings(cc)}
         # the range's text, and the text, displays and codes of appliesTo and type (R4 range meanings such as
         # http://terminology.hl7.org/CodeSystem/referencerange-meaning|follicular)
-        text = " ".join(filter(None, [reference_range.get("text")] + [cc.get("text") for cc in concepts] +
-                               [str(c.get(k)) for cc in concepts for c in cc.get("coding") or []
-                                for k in ("display", "code") if c.get(k)]))
-        return [p for p in self.populations.values()
-                if p.codes & codes or (p.text is not None and text and p.text.search(text))]
+        text = " ".join(
+            filter(
+                None,
+                [reference_range.get("text")]
+                + [cc.get("text") for cc in concepts]
+                + [
+                    str(c.get(k))
+                    for cc in concepts
+                    for c in cc.get("coding") or []
+                    for k in ("display", "code")
+                    if c.get(k)
+                ],
+            )
+        )
+        return [
+            p
+            for p in self.populations.values()
+            if p.codes & codes or (p.text is not None and text and p.text.search(text))
+        ]
 
 
 def _time_of(resource: dict, keys: tuple[str, ...]) -> tuple[str | None, Any]:
@@ -242,13 +295,18 @@ class FhirPatientBuilder:
         self.occurrence = ""
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
-        self.problems.append({"severity": severity, "record": ref, "node": ref, "field": field, "value": None,
-                              "message": message})
+        self.problems.append(
+            {"severity": severity, "record": ref, "node": ref, "field": field, "value": None, "message": message}
+        )
 
     def refuse(self, ref: str, message: str, field: str | None = None) -> None:
         """A resource that cannot be read: the patient is not assessed on partial data (fails closed)."""
-        self.problem(ref, f"{message}; the resource cannot be read, so the patient is not assessed on partial data",
-                     severity="error", field=field)
+        self.problem(
+            ref,
+            f"{message}; the resource cannot be read, so the patient is not assessed on partial data",
+            severity="error",
+            field=field,
+        )
 
     def begin(self, ref: str) -> None:
         """A new resource is read: it gets nodes of its own even when another resource has the same citation
@@ -294,19 +352,24 @@ class FhirPatientBuilder:
     # -- resources --------------------------------------------------------------------------------
     def observation(self, r: dict, ref: str) -> None:
         v = self.v
-        kinds = {"measurement": lambda c: v.is_a(c, KGR.Measurement),
-                 "gestational age": lambda c: (c, RDF.type, OWL.DatatypeProperty) in v.g,
-                 "symptom course": lambda c: c == KGR.symptomCourse,
-                 "symptom": lambda c: v.is_a(c, KGR.Symptom),
-                 "imaging": lambda c: v.is_a(c, KGR.ImagingResult)}
+        kinds = {
+            "measurement": lambda c: v.is_a(c, KGR.Measurement),
+            "gestational age": lambda c: (c, RDF.type, OWL.DatatypeProperty) in v.g,
+            "symptom course": lambda c: c == KGR.symptomCourse,
+            "symptom": lambda c: v.is_a(c, KGR.Symptom),
+            "imaging": lambda c: v.is_a(c, KGR.ImagingResult),
+        }
         concepts = v.meanings(r.get("code"), lambda c: any(k(c) for k in kinds.values()))
         if not concepts:
             self.problem(ref, f"unrecognised Observation code ({_codes_text(r.get('code'))}); not used", field="code")
             return
         found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
         if len(found) > 1:
-            self.refuse(ref, f"its codings ({_codes_text(r.get('code'))}) mean different kinds of fact "
-                             f"({', '.join(sorted(found))})", field="code")
+            self.refuse(
+                ref,
+                f"its codings ({_codes_text(r.get('code'))}) mean different kinds of fact ({', '.join(sorted(found))})",
+                field="code",
+            )
             return
         kind = found.pop()
         if kind == "measurement":
@@ -317,18 +380,26 @@ class FhirPatientBuilder:
         usable, when = self.when(r, ref)
         if not usable:
             return
-        if "dataAbsentReason" in r and not any(k in r for k in ("valueQuantity", "valueCodeableConcept",
-                                                                 "valueBoolean")):
-            self.problem(ref, f"no value (dataAbsentReason {_codes_text(r['dataAbsentReason'])}): unknown, "
-                              "not absent", severity="info", field="dataAbsentReason")
+        if "dataAbsentReason" in r and not any(
+            k in r for k in ("valueQuantity", "valueCodeableConcept", "valueBoolean")
+        ):
+            self.problem(
+                ref,
+                f"no value (dataAbsentReason {_codes_text(r['dataAbsentReason'])}): unknown, not absent",
+                severity="info",
+                field="dataAbsentReason",
+            )
             return
         if kind == "symptom course":
             course = v.meanings(r.get("valueCodeableConcept"), lambda c: v.is_a(c, KGR.SymptomCourse))
             if len(course) == 1:
                 self.courses.append((when, course[0]))
             else:
-                self.problem(ref, f"unrecognised or ambiguous symptom course "
-                                  f"({_codes_text(r.get('valueCodeableConcept'))})", field="valueCodeableConcept")
+                self.problem(
+                    ref,
+                    f"unrecognised or ambiguous symptom course ({_codes_text(r.get('valueCodeableConcept'))})",
+                    field="valueCodeableConcept",
+                )
         elif kind == "gestational age":
             self._gestational_age(r, ref, when)
         elif kind == "symptom":
@@ -341,10 +412,15 @@ class FhirPatientBuilder:
         q = r.get("valueQuantity")
         unit = q.get("code") or q.get("unit") if isinstance(q, dict) else None
         value = q.get("value") if isinstance(q, dict) else None
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or \
-                not isinstance(unit, str) or unit.lower() not in WEEKS:
-            self.problem(ref, "gestational age needs valueQuantity in weeks (wk) or days (d); not used",
-                         field="valueQuantity")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, Decimal))
+            or not isinstance(unit, str)
+            or unit.lower() not in WEEKS
+        ):
+            self.problem(
+                ref, "gestational age needs valueQuantity in weeks (wk) or days (d); not used", field="valueQuantity"
+            )
             return
         if number_problem(value):
             self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
@@ -384,8 +460,12 @@ class FhirPatientBuilder:
             # codings naming different grades: every one is stated, OWL-RL finds the contradiction (fail closed)
             for s in sev:
                 self.g.add((rec, KGR.severity, s))
-            self.problem(ref, f"its severity codings name different grades ({_codes_text(codeable)})",
-                         severity="error", field="severity")
+            self.problem(
+                ref,
+                f"its severity codings name different grades ({_codes_text(codeable)})",
+                severity="error",
+                field="severity",
+            )
         else:
             self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
 
@@ -414,8 +494,12 @@ class FhirPatientBuilder:
                     self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
             if when is not None:
                 add_time(self.g, rec, when)
-            self.problem(ref, f"{what}: the examination could show a demise, so it is listed as missing data and "
-                              "makes the outcome more cautious until it is read", field=field_name)
+            self.problem(
+                ref,
+                f"{what}: the examination could show a demise, so it is listed as missing data and "
+                "makes the outcome more cautious until it is read",
+                field=field_name,
+            )
 
     def _measurement(self, r: dict, ref: str, classes: list) -> None:
         status = r.get("status")
@@ -427,8 +511,14 @@ class FhirPatientBuilder:
             add_time(self.g, rec, when)
         self.episode_record(rec, classes, ref, when)
         if status in RESULT_STATUS:
-            term = next((t for t in self.v.g.subjects(KGR.summaryValue, Literal(RESULT_STATUS[status]))
-                         if self.v.is_a(t, KGR.ResultStatus)), None)
+            term = next(
+                (
+                    t
+                    for t in self.v.g.subjects(KGR.summaryValue, Literal(RESULT_STATUS[status]))
+                    if self.v.is_a(t, KGR.ResultStatus)
+                ),
+                None,
+            )
             if term is not None:
                 self.g.add((rec, KGR.resultStatus, term))
         interpretations = r.get("interpretation") or []
@@ -436,26 +526,39 @@ class FhirPatientBuilder:
         for i, codeable in enumerate(interpretations):
             found = self.v.meanings(codeable, lambda c: self.v.is_a(c, KGR.Interpretation))
             if not found:
-                self.problem(ref, f"unrecognised interpretation ({_codes_text(codeable)}); not used",
-                             field=f"interpretation[{i}]")
+                self.problem(
+                    ref,
+                    f"unrecognised interpretation ({_codes_text(codeable)}); not used",
+                    field=f"interpretation[{i}]",
+                )
             below |= set(found)
         if len(below) == 1:
             self.g.add((rec, KGR.interpretation, below.pop()))
         elif below:
-            self.problem(ref, "its interpretations disagree (" + ", ".join(sorted(str(b).rsplit("#", 1)[-1]
-                                                                                    for b in below))
-                         + "); none is used", field="interpretation")
+            self.problem(
+                ref,
+                "its interpretations disagree ("
+                + ", ".join(sorted(str(b).rsplit("#", 1)[-1] for b in below))
+                + "); none is used",
+                field="interpretation",
+            )
         q = r.get("valueQuantity")
         if not isinstance(q, dict) or q.get("value") is None:
             if "valueQuantity" in r or not interpretations:
                 reason = f" (dataAbsentReason {_codes_text(r['dataAbsentReason'])})" if "dataAbsentReason" in r else ""
-                self.problem(ref, f"no numeric valueQuantity.value{reason}; the result cannot be compared with a "
-                                  "range", field="valueQuantity")
+                self.problem(
+                    ref,
+                    f"no numeric valueQuantity.value{reason}; the result cannot be compared with a range",
+                    field="valueQuantity",
+                )
             return
         unit = self.v.unit(q)
         if unit is None:
-            self.problem(ref, f"missing or unknown unit ({q.get('code') or q.get('unit')!r}); the value is not used "
-                              "(never guessed)", field="valueQuantity.unit")
+            self.problem(
+                ref,
+                f"missing or unknown unit ({q.get('code') or q.get('unit')!r}); the value is not used (never guessed)",
+                field="valueQuantity.unit",
+            )
             return
         if number_problem(q["value"]):
             self.problem(ref, f"{number_problem(q['value'])}; the value is not used", field="valueQuantity.value")
@@ -464,8 +567,12 @@ class FhirPatientBuilder:
         self.g.add((rec, KGR.unit, unit))
         if q.get("comparator") in ("<", "<=", ">", ">="):
             self.g.add((rec, KGR.comparator, Literal(q["comparator"])))
-            self.problem(ref, f"value reported as {q['comparator']}{q['value']}: it decides C1 only when the bound is "
-                              "conclusive", severity="info", field="valueQuantity.comparator")
+            self.problem(
+                ref,
+                f"value reported as {q['comparator']}{q['value']}: it decides C1 only when the bound is conclusive",
+                severity="info",
+                field="valueQuantity.comparator",
+            )
         if r.get("referenceRange"):
             self.measured.append(_Measured(rec, when, list(r["referenceRange"]), unit, ref))
 
@@ -481,7 +588,7 @@ class FhirPatientBuilder:
                 why_not.append(f"[{i}] is for another population ({label})")
             elif not pops:
                 chosen.append((i, rr, False))
-            elif any(p.window is not None for p in pops):   # the most specific population (a trimester) decides
+            elif any(p.window is not None for p in pops):  # the most specific population (a trimester) decides
                 if ga_weeks is None:
                     why_not.append(f"[{i}] is for a trimester ({label}) and the gestational age is unknown")
                 elif any(p.window[0] <= ga_weeks < p.window[1] for p in pops if p.window is not None):
@@ -492,7 +599,7 @@ class FhirPatientBuilder:
             else:
                 chosen.append((i, rr, True))
         pregnancy = [c for c in chosen if c[2]]
-        if pregnancy:    # the trimester's range, when one matches, before a range for any pregnancy
+        if pregnancy:  # the trimester's range, when one matches, before a range for any pregnancy
             chosen = [c for c in pregnancy if c[0] in specific] or pregnancy
         elif len(m.ranges) > 1:
             why_not += [f"[{i}] names no population" for i, _, _ in chosen]
@@ -504,18 +611,31 @@ class FhirPatientBuilder:
             if self.v.unit(rr["low"]) == m.unit:
                 self.g.add((m.rec, KGR.referenceLow, decimal_literal(lows.pop())))
                 if len(m.ranges) > 1:
-                    self.problem(m.ref, f"referenceRange[{i}] used as the pregnancy range; "
-                                        + "; ".join(why_not), severity="info", field="referenceRange")
+                    self.problem(
+                        m.ref,
+                        f"referenceRange[{i}] used as the pregnancy range; " + "; ".join(why_not),
+                        severity="info",
+                        field="referenceRange",
+                    )
             else:
-                self.problem(m.ref, f"referenceRange[{i}].low is in another or no unit; the range is not used",
-                             field=f"referenceRange[{i}].low")
+                self.problem(
+                    m.ref,
+                    f"referenceRange[{i}].low is in another or no unit; the range is not used",
+                    field=f"referenceRange[{i}].low",
+                )
             return
         if chosen and len(lows) > 1:
             why_not.append("several ranges apply and their lower bounds differ")
         elif chosen:
             why_not.append("the range that applies has no numeric lower bound")
-        self.problem(m.ref, "no reference range can be chosen for this pregnancy (" + "; ".join(why_not)
-                     + "): the ranges do not decide whether the value is below the normal range", severity="info", field="referenceRange")
+        self.problem(
+            m.ref,
+            "no reference range can be chosen for this pregnancy ("
+            + "; ".join(why_not)
+            + "): the ranges do not decide whether the value is below the normal range",
+            severity="info",
+            field="referenceRange",
+        )
 
     def condition(self, r: dict, ref: str) -> None:
         v = self.v
@@ -530,13 +650,18 @@ class FhirPatientBuilder:
         if verification in UNCONFIRMED:
             if event:
                 # an unconfirmed loss (or conception by ART) can be neither used nor ignored
-                self.problem(ref, f"verificationStatus {verification}: not confirmed; it could change the decision, "
-                                  "so it is listed as missing data", field="verificationStatus")
+                self.problem(
+                    ref,
+                    f"verificationStatus {verification}: not confirmed; it could change the decision, "
+                    "so it is listed as missing data",
+                    field="verificationStatus",
+                )
                 rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"))
                 self.episode_record(rec, concepts, ref, *self._onset(r, ref))
             else:
-                self.problem(ref, f"verificationStatus {verification}: not confirmed, not used",
-                             field="verificationStatus")
+                self.problem(
+                    ref, f"verificationStatus {verification}: not confirmed, not used", field="verificationStatus"
+                )
             return
         uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
         if verification == "refuted" and uninterpreted:
@@ -546,8 +671,12 @@ class FhirPatientBuilder:
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
         if uninterpreted:
-            self.problem(ref, f"code {_codes_text(r.get('code'))} is not read by this guidance but lies in a value set "
-                              "that could change the decision; it is listed as missing data", field="code")
+            self.problem(
+                ref,
+                f"code {_codes_text(r.get('code'))} is not read by this guidance but lies in a value set "
+                "that could change the decision; it is listed as missing data",
+                field="code",
+            )
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *self._onset(r, ref))
@@ -584,10 +713,10 @@ class FhirPatientBuilder:
         v = self.v
         conclusions = list(r.get("conclusionCode") or [])
         classes = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.ImagingResult))
-        if not classes:   # an unrecognised report code: a conclusion may still name an imaging result
+        if not classes:  # an unrecognised report code: a conclusion may still name an imaging result
             for cls in sorted(v.g.subjects(KGR.allowedConclusion, None), key=str):
                 allowed = set(v.g.objects(cls, KGR.allowedConclusion))
-                if any(v.meanings(c, lambda x: x in allowed) for c in conclusions):
+                if any(v.meanings(c, lambda x, allowed=allowed: x in allowed) for c in conclusions):
                     classes = [cls]
                     break
         if not classes:
@@ -595,14 +724,19 @@ class FhirPatientBuilder:
             return
         self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
 
-    def medication(self, r: dict, ref: str, kind: str, medications: dict,
-                   requests: dict[str, tuple[str | None, bool]]) -> None:
+    def medication(
+        self, r: dict, ref: str, kind: str, medications: dict, requests: dict[str, tuple[str | None, bool]]
+    ) -> None:
         status = r.get("status")
         if status in NOT_IN_USE[kind]:
             return
         if status not in IN_USE[kind]:
-            self.problem(ref, f"status {status!r} is not one the reader knows; read as in use (the cautious reading "
-                              "for the safety flags)", field="status")
+            self.problem(
+                ref,
+                f"status {status!r} is not one the reader knows; read as in use (the cautious reading "
+                "for the safety flags)",
+                field="status",
+            )
         codeable, where = self._medication_code(r, ref, medications)
         v = self.v
         substances = v.meanings(codeable, lambda c: any(True for _ in v.g.subjects(KGR.substance, c)))
@@ -619,15 +753,26 @@ class FhirPatientBuilder:
                     supervised = True
                     break
                 if key in requests and owner != self.pid:
-                    self.problem(ref, f"basedOn {key} is a request for another patient ({owner}): not a "
-                                      "prescription for her, read as self-medication", field=f"basedOn[{i}]")
+                    self.problem(
+                        ref,
+                        f"basedOn {key} is a request for another patient ({owner}): not a "
+                        "prescription for her, read as self-medication",
+                        field=f"basedOn[{i}]",
+                    )
                 elif key in requests:
-                    self.problem(ref, f"basedOn {key}, a request that is not in force (its status): not a "
-                                      "prescription now, read as self-medication", field=f"basedOn[{i}]")
+                    self.problem(
+                        ref,
+                        f"basedOn {key}, a request that is not in force (its status): not a "
+                        "prescription now, read as self-medication",
+                        field=f"basedOn[{i}]",
+                    )
                 elif supervised is False:
                     supervised = None
-                    self.problem(ref, f"basedOn {key or 'a reference'} is not in the input: whether the use is "
-                                      "prescribed is unknown", field=f"basedOn[{i}]")
+                    self.problem(
+                        ref,
+                        f"basedOn {key or 'a reference'} is not in the input: whether the use is prescribed is unknown",
+                        field=f"basedOn[{i}]",
+                    )
         for cls in sorted({cls for s in substances for cls in v.g.subjects(KGR.substance, s)}, key=str):
             rec = self.record(KGR.hasMedicationUse, [cls], ref, codeable)
             if supervised is not None:
@@ -641,18 +786,29 @@ class FhirPatientBuilder:
             return r["medicationCodeableConcept"], "medicationCodeableConcept"
         if "concept" in r5:
             return r5["concept"], "medication.concept"
-        target, where = (r.get("medicationReference") or r5.get("reference") or {}).get("reference"), \
-            "medicationReference" if "medicationReference" in r else "medication.reference"
+        target, where = (
+            (r.get("medicationReference") or r5.get("reference") or {}).get("reference"),
+            "medicationReference" if "medicationReference" in r else "medication.reference",
+        )
         if isinstance(target, str) and target.startswith("#"):
-            med = next((c for c in r.get("contained") or [] if isinstance(c, dict)
-                        and c.get("resourceType") == "Medication" and c.get("id") == target[1:]), None)
+            med = next(
+                (
+                    c
+                    for c in r.get("contained") or []
+                    if isinstance(c, dict) and c.get("resourceType") == "Medication" and c.get("id") == target[1:]
+                ),
+                None,
+            )
             if med is not None and shape_problems(med):
                 med = RefusedResource(shape_problems(med))
         else:
             med = medications.get(_reference_key(target))
         if isinstance(med, RefusedResource):
-            self.refuse(ref, f"its medication {target} cannot be read: " + "; ".join(f"{p}: {m}" for p, m in med.problems),
-                        field=where)
+            self.refuse(
+                ref,
+                f"its medication {target} cannot be read: " + "; ".join(f"{p}: {m}" for p, m in med.problems),
+                field=where,
+            )
             return None, where
         if med is None:
             if target:
@@ -664,7 +820,7 @@ class FhirPatientBuilder:
     def finish(self) -> PatientInput:
         try:
             self._finish()
-        except (ArithmeticError, ValueError) as exc:     # e.g. a gestational age of a billion weeks
+        except (ArithmeticError, ValueError) as exc:  # e.g. a gestational age of a billion weeks
             self.refuse("gestational age", f"the dates and gestational ages cannot be combined ({exc})")
         return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
 
@@ -683,8 +839,9 @@ class FhirPatientBuilder:
             for rec in self.g.objects(self.me, KGR.hasMeasurement):
                 when = self.g.value(rec, KGR.effectiveTime)
                 if when is not None:
-                    self.g.add((rec, KGR.gestationalAgeAtRecordWeeks,
-                                decimal_literal(_weeks_between(ga, when.toPython()))))
+                    self.g.add(
+                        (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, when.toPython())))
+                    )
         self._this_pregnancy(start)
         if self.courses:
             # the symptom course is reported about the current treatment: it applies to each medication use
@@ -701,14 +858,20 @@ class FhirPatientBuilder:
             if start is not None and began is not None and began < start:
                 self.g.remove((self.me, link, rec))
                 self.g.add((self.me, KGR.hasEarlierEpisodeRecord, rec))
-                self.problem(ref, f"began before this pregnancy (which began about {start.date().isoformat()}): "
-                                  "not applied to it", severity="info")
+                self.problem(
+                    ref,
+                    f"began before this pregnancy (which began about {start.date().isoformat()}): not applied to it",
+                    severity="info",
+                )
             elif event and (start is None or began is None):
                 why = "the gestational age has no date" if began is not None else "the record has no onset or date"
                 if not self.gestational_ages:
                     why = "no gestational age is recorded"
-                self.problem(ref, f"whether it began in this pregnancy cannot be told ({why}): taken to belong to "
-                                  "this pregnancy", severity="info")
+                self.problem(
+                    ref,
+                    f"whether it began in this pregnancy cannot be told ({why}): taken to belong to this pregnancy",
+                    severity="info",
+                )
 
 
 def _number(value: Any) -> Decimal | None:
@@ -763,8 +926,11 @@ def _subject_key(r: dict) -> str | None:
 def _ref(r: dict) -> str:
     """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles)."""
     rid = r.get("id")
-    return f"{r['resourceType']}/{rid}" if isinstance(rid, str) and rid else \
-        str(r.get("_fullUrl") or f"{r['resourceType']}/?")
+    return (
+        f"{r['resourceType']}/{rid}"
+        if isinstance(rid, str) and rid
+        else str(r.get("_fullUrl") or f"{r['resourceType']}/?")
+    )
 
 
 @dataclass
@@ -784,14 +950,18 @@ class BrokenRecord:
     resource_type: str | None
 
 
-def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: FhirVocabulary, source: str,
-                   now: _dt.datetime | None = None) -> Iterator[PatientInput | InputError]:
+def read_resources(
+    resources: Iterable[tuple[dict, str] | BrokenRecord],
+    vocab: FhirVocabulary,
+    source: str,
+    now: _dt.datetime | None = None,
+) -> Iterator[PatientInput | InputError]:
     """Group resources (each with where it came from) by patient and read each patient on her own."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    patients: dict[str, str] = {}          # reference key (Patient/id, fullUrl) -> patient id
+    patients: dict[str, str] = {}  # reference key (Patient/id, fullUrl) -> patient id
     by_patient: dict[str, list] = defaultdict(list)
     medications: dict[str, dict] = {}
-    requests: dict[str, tuple[str | None, bool]] = {}   # MedicationRequest reference -> (its patient, in force)
+    requests: dict[str, tuple[str | None, bool]] = {}  # MedicationRequest reference -> (its patient, in force)
     refused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     broken: list[BrokenRecord] = []
     others: list = []
@@ -806,16 +976,20 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
             full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
             pid = r.get("id") or (full_url.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if full_url else None)
             if not isinstance(pid, str) or not pid:
-                yield PatientDataError("a Patient resource needs an id (or a Bundle entry fullUrl)", source=source,
-                                       field=where)
+                yield PatientDataError(
+                    "a Patient resource needs an id (or a Bundle entry fullUrl)", source=source, field=where
+                )
                 continue
             patients[f"Patient/{pid}"] = pid
             if full_url:
                 patients[full_url] = pid
-    for r, where in items:
+    for r, _where in items:
         rtype = r.get("resourceType")
-        keys = [k for k in (f"{rtype}/{r.get('id')}" if isinstance(r.get("id"), str) else None, r.get("_fullUrl"))
-                if isinstance(k, str) and k]
+        keys = [
+            k
+            for k in (f"{rtype}/{r.get('id')}" if isinstance(r.get("id"), str) else None, r.get("_fullUrl"))
+            if isinstance(k, str) and k
+        ]
         if rtype == "Medication":
             # a Medication that is not R4-shaped (or carries a modifier extension) is kept as its refusal
             problems = shape_problems(r)
@@ -830,22 +1004,29 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
-        owner = (r.get("id") if isinstance(r.get("id"), str) else None) if rtype == "Patient" \
+        owner = (
+            (r.get("id") if isinstance(r.get("id"), str) else None)
+            if rtype == "Patient"
             else patients.get(_subject_key(r))
+        )
         problems = shape_problems(r)
         if problems and owner is not None:
             refused[owner] += [(ref, path, message) for path, message in problems]
             continue
         if rtype in ("Patient", "Medication"):
-            if problems and rtype == "Patient":     # a refused Medication fails whoever uses it (RefusedResource)
-                yield PatientDataError(f"{ref}: " + "; ".join(f"{p}: {m}" for p, m in problems), source=source,
-                                       field=where)
+            if problems and rtype == "Patient":  # a refused Medication fails whoever uses it (RefusedResource)
+                yield PatientDataError(
+                    f"{ref}: " + "; ".join(f"{p}: {m}" for p, m in problems), source=source, field=where
+                )
             continue
         if owner is None:
             subject = _subject_key(r)
-            yield PatientDataError(f"{ref} refers to {subject or 'no patient'}, which is not in the input "
-                                   "(broken reference)" + ("; " + "; ".join(f"{p}: {m}" for p, m in problems)
-                                                           if problems else ""), source=source, field=where)
+            yield PatientDataError(
+                f"{ref} refers to {subject or 'no patient'}, which is not in the input "
+                "(broken reference)" + ("; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""),
+                source=source,
+                field=where,
+            )
             continue
         by_patient[owner].append((r, ref))
     attached: set[int] = set()
@@ -854,22 +1035,24 @@ def read_resources(resources: Iterable[tuple[dict, str] | BrokenRecord], vocab: 
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
         for b in broken:
-            if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (not b.patients and b.resource_type in (None, *READ_TYPES)
-                                                 and b.resource_type != "Patient"):
+            if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (
+                not b.patients and b.resource_type in (None, *READ_TYPES) and b.resource_type != "Patient"
+            ):
                 attached.add(id(b))
-                builder.refuse(b.where, b.message + ("" if b.patients else
-                                                     "; which patient it belongs to cannot be told"))
+                builder.refuse(
+                    b.where, b.message + ("" if b.patients else "; which patient it belongs to cannot be told")
+                )
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
                 _read_one(builder, r, ref, medications, requests)
-            except Exception as exc:   # never a traceback: the resource is named, the patient fails closed
+            except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
-        for r, where, ref in others:
+        for r, _where, ref in others:
             if patients.get(_subject_key(r)) == pid:
                 builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
         yield builder.finish()
-    for b in broken:   # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
+    for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
             yield UnreadableInputError(b.message, source=source, field=b.where)
 
@@ -888,13 +1071,15 @@ def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict,
         builder.medication(r, ref, rtype, medications, requests)
 
 
-def bundle_resources(bundle: dict, source: str, _where: str = "", _depth: int = 0
-                     ) -> Iterator[tuple[dict, str] | InputError]:
+def bundle_resources(
+    bundle: dict, source: str, _where: str = "", _depth: int = 0
+) -> Iterator[tuple[dict, str] | InputError]:
     """The resources of a Bundle (a Bundle inside an entry is read too, to MAX_BUNDLE_DEPTH levels), or the
     single resource itself."""
     if not isinstance(bundle.get("resourceType"), str):
-        yield UnreadableInputError("resourceType must be a string naming an R4 resource type", source=source,
-                                   field=f"{_where}/resourceType")
+        yield UnreadableInputError(
+            "resourceType must be a string naming an R4 resource type", source=source, field=f"{_where}/resourceType"
+        )
         return
     if bundle.get("resourceType") != "Bundle":
         yield (bundle, _where or "/")
@@ -911,8 +1096,9 @@ def bundle_resources(bundle: dict, source: str, _where: str = "", _depth: int = 
             continue
         if r["resourceType"] == "Bundle":
             if _depth + 1 >= MAX_BUNDLE_DEPTH:
-                yield UnreadableInputError(f"Bundles nested deeper than {MAX_BUNDLE_DEPTH} levels are refused",
-                                           source=source, field=here)
+                yield UnreadableInputError(
+                    f"Bundles nested deeper than {MAX_BUNDLE_DEPTH} levels are refused", source=source, field=here
+                )
                 continue
             yield from bundle_resources(r, source, f"{here}/resource", _depth + 1)
             continue
@@ -934,25 +1120,34 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
                 try:
                     r = json_loads(line)
                 except ValueError as exc:
-                    yield BrokenRecord(where, f"line {n} of {path.name} is not valid JSON ({exc})",
-                                       sorted({_reference_key(m) for m in _PATIENT_REF.findall(line)}),
-                                       next(iter(_RESOURCE_TYPE.findall(line)), named))
+                    yield BrokenRecord(
+                        where,
+                        f"line {n} of {path.name} is not valid JSON ({exc})",
+                        sorted({_reference_key(m) for m in _PATIENT_REF.findall(line)}),
+                        next(iter(_RESOURCE_TYPE.findall(line)), named),
+                    )
                     continue
                 if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
-                    yield BrokenRecord(where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)",
-                                       [], named)
+                    yield BrokenRecord(
+                        where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)", [], named
+                    )
                     continue
-                if r["resourceType"] == "Bundle":     # a Bundle on a line of an export: its resources are read
+                if r["resourceType"] == "Bundle":  # a Bundle on a line of an export: its resources are read
                     yield from bundle_resources(r, str(path), where)
                     continue
                 yield (r, where)
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # BadGzipFile is an OSError
-            yield BrokenRecord(f"{path.name}:{n + 1}", f"{path.name} cannot be read past line {n} "
-                                                      f"({getattr(exc, 'strerror', None) or exc})", [], named)
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # BadGzipFile is an OSError
+            yield BrokenRecord(
+                f"{path.name}:{n + 1}",
+                f"{path.name} cannot be read past line {n} ({getattr(exc, 'strerror', None) or exc})",
+                [],
+                named,
+            )
 
 
-def read_fhir(items: Iterable[tuple[dict, str] | InputError | BrokenRecord], vocab: FhirVocabulary,
-              source: str) -> Iterator[PatientInput | InputError]:
+def read_fhir(
+    items: Iterable[tuple[dict, str] | InputError | BrokenRecord], vocab: FhirVocabulary, source: str
+) -> Iterator[PatientInput | InputError]:
     resources, said = [], False
     for item in items:
         if isinstance(item, InputError):
@@ -963,5 +1158,5 @@ def read_fhir(items: Iterable[tuple[dict, str] | InputError | BrokenRecord], voc
     for out in read_resources(resources, vocab, source):
         said = True
         yield out
-    if not said:    # nothing read and nothing wrong said would be a silent loss
+    if not said:  # nothing read and nothing wrong said would be a silent loss
         yield UnreadableInputError("holds no Patient resource: there is no patient to assess", source=source)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-
 CC = "CodeableConcept"
 
 
@@ -53,28 +52,91 @@ CREF = "CodeableReference (R5)"
 LIST = "list"
 
 
-_COMMON = {"id": STR, "status": STR, "subject": REF, "patient": REF, "contained": LIST, "extension": LIST,
-           "identifier": LIST, "note": LIST, "basedOn": REF_LIST, "partOf": REF_LIST}
+_COMMON = {
+    "id": STR,
+    "status": STR,
+    "subject": REF,
+    "patient": REF,
+    "contained": LIST,
+    "extension": LIST,
+    "identifier": LIST,
+    "note": LIST,
+    "basedOn": REF_LIST,
+    "partOf": REF_LIST,
+}
 
 
 ELEMENTS: dict[str, dict[str, str]] = {
     "Patient": {"id": STR, "extension": LIST, "identifier": LIST},
-    "Observation": {"code": CC, "category": CC_LIST, "valueQuantity": QTY, "valueCodeableConcept": CC, "valueBoolean": BOOL,
-                    "dataAbsentReason": CC, "interpretation": CC_LIST, "referenceRange": RANGE_LIST,
-                    "effectiveDateTime": STR, "effectiveInstant": STR, "effectivePeriod": PERIOD, "issued": STR,
-                    "component": LIST, "hasMember": REF_LIST, "derivedFrom": REF_LIST},
-    "Condition": {"code": CC, "category": CC_LIST, "clinicalStatus": CC, "verificationStatus": CC, "severity": CC,
-                  "onsetDateTime": STR, "onsetPeriod": PERIOD, "recordedDate": STR, "abatementDateTime": STR,
-                  "bodySite": CC_LIST, "evidence": LIST, "stage": LIST},
-    "DiagnosticReport": {"code": CC, "category": CC_LIST, "conclusionCode": CC_LIST, "conclusion": STR, "effectiveDateTime": STR,
-                         "effectivePeriod": PERIOD, "issued": STR, "result": REF_LIST},
-    "Procedure": {"code": CC, "category": CC, "performedDateTime": STR, "performedPeriod": PERIOD, "reasonCode": CC_LIST,
-                  "bodySite": CC_LIST},
-    "MedicationRequest": {"category": CC_LIST, "medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
-                          "authoredOn": STR, "intent": STR, "dosageInstruction": LIST},
-    "MedicationStatement": {"category": CC, "medicationCodeableConcept": CC, "medicationReference": REF, "medication": CREF,
-                            "effectiveDateTime": STR, "effectivePeriod": PERIOD, "dateAsserted": STR,
-                            "dosage": LIST, "derivedFrom": REF_LIST},
+    "Observation": {
+        "code": CC,
+        "category": CC_LIST,
+        "valueQuantity": QTY,
+        "valueCodeableConcept": CC,
+        "valueBoolean": BOOL,
+        "dataAbsentReason": CC,
+        "interpretation": CC_LIST,
+        "referenceRange": RANGE_LIST,
+        "effectiveDateTime": STR,
+        "effectiveInstant": STR,
+        "effectivePeriod": PERIOD,
+        "issued": STR,
+        "component": LIST,
+        "hasMember": REF_LIST,
+        "derivedFrom": REF_LIST,
+    },
+    "Condition": {
+        "code": CC,
+        "category": CC_LIST,
+        "clinicalStatus": CC,
+        "verificationStatus": CC,
+        "severity": CC,
+        "onsetDateTime": STR,
+        "onsetPeriod": PERIOD,
+        "recordedDate": STR,
+        "abatementDateTime": STR,
+        "bodySite": CC_LIST,
+        "evidence": LIST,
+        "stage": LIST,
+    },
+    "DiagnosticReport": {
+        "code": CC,
+        "category": CC_LIST,
+        "conclusionCode": CC_LIST,
+        "conclusion": STR,
+        "effectiveDateTime": STR,
+        "effectivePeriod": PERIOD,
+        "issued": STR,
+        "result": REF_LIST,
+    },
+    "Procedure": {
+        "code": CC,
+        "category": CC,
+        "performedDateTime": STR,
+        "performedPeriod": PERIOD,
+        "reasonCode": CC_LIST,
+        "bodySite": CC_LIST,
+    },
+    "MedicationRequest": {
+        "category": CC_LIST,
+        "medicationCodeableConcept": CC,
+        "medicationReference": REF,
+        "medication": CREF,
+        "authoredOn": STR,
+        "intent": STR,
+        "dosageInstruction": LIST,
+    },
+    "MedicationStatement": {
+        "category": CC,
+        "medicationCodeableConcept": CC,
+        "medicationReference": REF,
+        "medication": CREF,
+        "effectiveDateTime": STR,
+        "effectivePeriod": PERIOD,
+        "dateAsserted": STR,
+        "dosage": LIST,
+        "derivedFrom": REF_LIST,
+    },
     "Medication": {"code": CC, "ingredient": LIST},
 }
 
@@ -101,8 +163,13 @@ def shape_problems(resource: dict) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for path, ext in _modifier_extensions(resource, ""):
         urls = ", ".join(sorted({str(e.get("url")) for e in ext if isinstance(e, dict)})) or "no url"
-        problems.append((path, f"a modifier extension the reader does not know ({urls}) may change the meaning "
-                               "of this resource; FHIR requires it to be refused, not read as if absent"))
+        problems.append(
+            (
+                path,
+                f"a modifier extension the reader does not know ({urls}) may change the meaning "
+                "of this resource; FHIR requires it to be refused, not read as if absent",
+            )
+        )
     for name, version in NOT_IN_R4.get(resource.get("resourceType"), {}).items():
         if name in resource:
             problems.append((name, f"not an R4 element: {version}"))
@@ -125,7 +192,7 @@ def _modifier_extensions(node: Any, path: str):
                 here = f"{where}.{key}" if where else key
                 if key == "modifierExtension" and value not in (None, []):
                     yield here, value if isinstance(value, list) else [value]
-                elif key != "contained":   # a contained resource is checked when it is read
+                elif key != "contained":  # a contained resource is checked when it is read
                     children.append((value, here))
         elif isinstance(item, list):
             children = [(v, f"{where}[{i}]") for i, v in enumerate(item)]
@@ -146,16 +213,25 @@ def _check(value: Any, kind: str, path: str) -> list[tuple[str, str]]:
     if kind == BOOL:
         return [] if isinstance(value, bool) else bad("a boolean")
     if not isinstance(value, dict):
-        return bad({CC: "a CodeableConcept object", REF: "a Reference object", QTY: "a Quantity object",
-                    PERIOD: "a Period object", CREF: "a CodeableReference object", "range": "an object"}[kind])
+        return bad(
+            {
+                CC: "a CodeableConcept object",
+                REF: "a Reference object",
+                QTY: "a Quantity object",
+                PERIOD: "a Period object",
+                CREF: "a CodeableReference object",
+                "range": "an object",
+            }[kind]
+        )
     if kind == CC:
         out = _check(value["coding"], LIST, f"{path}.coding") if "coding" in value else []
         if "coding" in value and not out:
             out = [p for i, c in enumerate(value["coding"]) for p in _coding(c, f"{path}.coding[{i}]")]
         return out + (_check(value["text"], STR, f"{path}.text") if "text" in value else [])
     if kind == REF:
-        return [] if isinstance(value.get("reference", ""), str) else _check(value["reference"], STR,
-                                                                              f"{path}.reference")
+        return (
+            [] if isinstance(value.get("reference", ""), str) else _check(value["reference"], STR, f"{path}.reference")
+        )
     if kind == QTY:
         out = []
         number = value.get("value")

@@ -10,16 +10,15 @@ names the file, the patient and the field.
 
 from __future__ import annotations
 
-from kg_reasoner.read import fhir as fhir_mod
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from kg_reasoner.errors import InputError, UnreadableInputError
+from kg_reasoner.read import fhir as fhir_mod
 from kg_reasoner.read.patient import PatientInput, is_ndjson, json_loads, load_json, open_lines
 from kg_reasoner.read.rdf import RDF_FORMATS, read_rdf
 from kg_reasoner.read.summary import SummaryReader
-
-import zlib
-from pathlib import Path
-from typing import Iterable, Iterator
-from kg_reasoner.errors import InputError, UnreadableInputError
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
@@ -83,7 +82,7 @@ def _is_summary_ndjson(path: Path) -> bool:
             if line.strip():
                 try:
                     item = json_loads(line)
-                except ValueError:     # a broken first line: told apart by whether it names a resourceType
+                except ValueError:  # a broken first line: told apart by whether it names a resourceType
                     return '"resourceType"' not in line
                 return isinstance(item, dict) and "resourceType" not in item
     except (OSError, ValueError, EOFError, zlib.error):
@@ -100,9 +99,10 @@ def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientI
             lineno, line = lineno + 1, next(lines)
         except StopIteration:
             return
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:   # the rest of the file is lost: said
-            yield UnreadableInputError(f"cannot be read past line {lineno - 1}: {exc}", source=str(path),
-                                       field=f"line {lineno}")
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # the rest of the file is lost: said
+            yield UnreadableInputError(
+                f"cannot be read past line {lineno - 1}: {exc}", source=str(path), field=f"line {lineno}"
+            )
             return
         if not line.strip():
             continue

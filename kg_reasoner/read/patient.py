@@ -8,17 +8,19 @@ import datetime as _dt
 import gzip
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
+
 from kg_reasoner.errors import UnreadableInputError
 from kg_reasoner.namespaces import KGR, PATIENT_BASE
 from kg_reasoner.read.times import TimeInterval, iso
-
 
 #: File suffixes read as FHIR bulk data (one resource per line).
 NDJSON = ".ndjson"

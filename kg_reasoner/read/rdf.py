@@ -4,18 +4,19 @@ graph per patient, each holding only nodes she owns (one patient's facts never t
 
 from __future__ import annotations
 
-from kg_reasoner.read.patient import PatientInput, json_loads, load_json
-from kg_reasoner.read.summary import SummaryVocabulary
-
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
+
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.namespaces import KGR, PATIENT_BASE
-
+from kg_reasoner.read.patient import PatientInput, json_loads, load_json
+from kg_reasoner.read.summary import SummaryVocabulary
 
 #: File suffixes read as RDF, with their rdflib parser.
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json-ld": "json-ld"}
@@ -33,14 +34,19 @@ def _check_no_remote_context(node: Any, path: Path) -> None:
                 if k == "@import":
                     raise UnreadableInputError(
                         f"imports the JSON-LD context {v!r} (@import); kg-reasoner never fetches or reads a "
-                        "context from elsewhere: put the context inline", source=str(path), field=here)
+                        "context from elsewhere: put the context inline",
+                        source=str(path),
+                        field=here,
+                    )
                 if k == "@context":
-                    for ctx in (v if isinstance(v, list) else [v]):
+                    for ctx in v if isinstance(v, list) else [v]:
                         if not isinstance(ctx, (dict, type(None))):
                             raise UnreadableInputError(
                                 f"refers to the JSON-LD context {ctx!r}, which is not inline; kg-reasoner never "
                                 "fetches from the network nor reads a context from elsewhere: put it inline",
-                                source=str(path), field=here)
+                                source=str(path),
+                                field=here,
+                            )
                 stack.append((v, here))
         elif isinstance(item, list):
             stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
@@ -49,8 +55,10 @@ def _check_no_remote_context(node: Any, path: Path) -> None:
 def parse_rdf_file(path: Path) -> Graph:
     fmt = RDF_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise UnreadableInputError(f"unknown file type {path.suffix!r}; use .json (patient summary), "
-                                   f"{', '.join(RDF_FORMATS)} (RDF)", source=str(path))
+        raise UnreadableInputError(
+            f"unknown file type {path.suffix!r}; use .json (patient summary), {', '.join(RDF_FORMATS)} (RDF)",
+            source=str(path),
+        )
     g = Graph()
     try:
         if fmt == "json-ld":
@@ -68,8 +76,9 @@ def parse_rdf_file(path: Path) -> Graph:
     return g
 
 
-def split_patients(g: Graph, source: str, terms: frozenset = frozenset(),
-                   ontology: Graph | None = None) -> list[PatientInput]:
+def split_patients(
+    g: Graph, source: str, terms: frozenset = frozenset(), ontology: Graph | None = None
+) -> list[PatientInput]:
     """One graph per kgr:Patient of an RDF file: the patient and every node reachable
     from her, never crossing into another patient nor into an ontology term (``terms``)."""
     patients = sorted(set(g.subjects(RDF.type, KGR.Patient)), key=str)
@@ -94,26 +103,41 @@ def split_patients(g: Graph, source: str, terms: frozenset = frozenset(),
                     raise PatientDataError(f"links to another patient {o}", source=source, patient=name, field=str(pr))
                 if (o, None, None) in g:
                     if owner.setdefault(o, p) != p:
-                        raise PatientDataError(f"record {o} is shared with patient {owner[o]}: one patient's facts "
-                                               "must never touch another's", source=source, patient=name, field=str(o))
+                        raise PatientDataError(
+                            f"record {o} is shared with patient {owner[o]}: one patient's facts "
+                            "must never touch another's",
+                            source=source,
+                            patient=name,
+                            field=str(o),
+                        )
                     seen.add(o)
                     todo.append(o)
         check_own_nodes(sub, p, terms, source, name)
         out.append(PatientInput(name, p, sub, source))
     reached = {t for pi in out for t in pi.graph}
     stray = [t for t in g if t not in reached]
-    for s_, p_, o_ in stray:    # facts about someone else's node are refused, not merely left out
-        restated = ontology is not None and (s_, p_, o_) in ontology   # a term restated as the ontology says
-        if isinstance(s_, URIRef) and not restated and (s_ in terms or (str(s_).startswith(PATIENT_BASE)
-                                                                        and not any(owns(pi.iri, s_) for pi in out))):
+    for s_, p_, o_ in stray:  # facts about someone else's node are refused, not merely left out
+        restated = ontology is not None and (s_, p_, o_) in ontology  # a term restated as the ontology says
+        if (
+            isinstance(s_, URIRef)
+            and not restated
+            and (s_ in terms or (str(s_).startswith(PATIENT_BASE) and not any(owns(pi.iri, s_) for pi in out)))
+        ):
             what = "the ontology term" if s_ in terms else "a node of a patient this file does not hold"
-            raise PatientDataError(f"states facts about {what} {s_}: a file's facts must be about its own patients",
-                                   source=source, field=str(p_))
+            raise PatientDataError(
+                f"states facts about {what} {s_}: a file's facts must be about its own patients",
+                source=source,
+                field=str(p_),
+            )
     if stray:
         for pi in out:
-            pi.data_problems.append({"severity": "warning", "record": source,
-                                     "message": f"{len(stray)} triple(s) of {source} are not attached to any patient "
-                                                "and were not used"})
+            pi.data_problems.append(
+                {
+                    "severity": "warning",
+                    "record": source,
+                    "message": f"{len(stray)} triple(s) of {source} are not attached to any patient and were not used",
+                }
+            )
     return out
 
 
@@ -139,24 +163,38 @@ def check_own_nodes(graph: Graph, patient: URIRef, terms: frozenset, source: str
     for s, p, o in graph:
         for node in (s, p, o):
             if isinstance(node, URIRef) and _BAD_IRI.search(node):
-                raise PatientDataError(f"{str(node)!r} is not a valid IRI (it holds a space or a character IRIs "
-                                       "cannot hold)", source=source, patient=name, field=str(p))
+                raise PatientDataError(
+                    f"{str(node)!r} is not a valid IRI (it holds a space or a character IRIs cannot hold)",
+                    source=source,
+                    patient=name,
+                    field=str(p),
+                )
         if isinstance(o, Literal) and o.ill_typed:
-            raise PatientDataError(f"{str(o)!r} is not a valid {o.datatype} value", source=source, patient=name,
-                                   field=str(p))
+            raise PatientDataError(
+                f"{str(o)!r} is not a valid {o.datatype} value", source=source, patient=name, field=str(p)
+            )
         for node, role in ((s, "describes"), (o, "links to")):
             if not isinstance(node, URIRef) or owns(patient, node):
                 continue
-            rest = str(node)[len(PATIENT_BASE):] if str(node).startswith(PATIENT_BASE) else ""
+            rest = str(node)[len(PATIENT_BASE) :] if str(node).startswith(PATIENT_BASE) else ""
             if "/" in rest:
-                raise PatientDataError(f"{role} {node}, a node of patient {rest.split('/')[0]}: one patient's facts "
-                                       "must never touch another's", source=source, patient=name, field=str(p))
+                raise PatientDataError(
+                    f"{role} {node}, a node of patient {rest.split('/')[0]}: one patient's facts "
+                    "must never touch another's",
+                    source=source,
+                    patient=name,
+                    field=str(p),
+                )
             if role == "describes" and node in terms:
-                raise PatientDataError(f"states facts about the ontology term {node}: a patient's data cannot change "
-                                       "the guidance", source=source, patient=name, field=str(p))
+                raise PatientDataError(
+                    f"states facts about the ontology term {node}: a patient's data cannot change the guidance",
+                    source=source,
+                    patient=name,
+                    field=str(p),
+                )
 
 
-def read_rdf(path: Path, vocabulary: "SummaryVocabulary") -> Iterator[PatientInput | InputError]:
+def read_rdf(path: Path, vocabulary: SummaryVocabulary) -> Iterator[PatientInput | InputError]:
     try:
         g = _parse_jsonld_json(path) if path.suffix.lower() == ".json" else parse_rdf_file(path)
         yield from split_patients(g, str(path), vocabulary.terms, vocabulary.closure)

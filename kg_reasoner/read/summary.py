@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is_number, number_problem, patient_iri
-
 from pathlib import Path
 from typing import Any
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
-from kg_reasoner.errors import InputError, PatientDataError
-from kg_reasoner.namespaces import KGR
-from kg_reasoner.explain.queries import run_query
-from kg_reasoner.read.times import parse_time
 
+from kg_reasoner.errors import InputError, PatientDataError
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.namespaces import KGR
+from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is_number, number_problem, patient_iri
+from kg_reasoner.read.times import parse_time
 
 #: Keys of the patient summary that belong to the patient herself (spec section 6).
 PATIENT_KEYS = ("id", "gestational_age_weeks", "conception", "causes")
@@ -75,11 +75,15 @@ class SummaryReader:
             return self._read(data, source, pointer)
         except InputError:
             raise
-        except Exception as exc:   # a value of a shape no check foresaw: named, never a traceback
+        except Exception as exc:  # a value of a shape no check foresaw: named, never a traceback
             pid = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
-            raise PatientDataError(f"cannot be read ({type(exc).__name__}: {exc}); check the types of its values "
-                                   "against decision-spec section 6", source=source, patient=pid,
-                                   field=pointer or "/") from None
+            raise PatientDataError(
+                f"cannot be read ({type(exc).__name__}: {exc}); check the types of its values "
+                "against decision-spec section 6",
+                source=source,
+                patient=pid,
+                field=pointer or "/",
+            ) from None
 
     def _read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
         if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
@@ -89,8 +93,10 @@ class SummaryReader:
 
         def err(field_path: str):
             def make(message: str) -> PatientDataError:
-                return PatientDataError(message, source=source, patient=pid if isinstance(pid, str) else None,
-                                        field=field_path)
+                return PatientDataError(
+                    message, source=source, patient=pid if isinstance(pid, str) else None, field=field_path
+                )
+
             return make
 
         if not isinstance(data, dict):
@@ -100,8 +106,7 @@ class SummaryReader:
         known = set(PATIENT_KEYS) | {k for k, (_, kind) in self.v.keys.items() if kind != KGR.Cause}
         for key in data:
             if key not in known:
-                raise err(f"{pointer}/{key}")(
-                    f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
+                raise err(f"{pointer}/{key}")(f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
 
         g = Graph()
         me = patient_iri(pid)
@@ -131,7 +136,9 @@ class SummaryReader:
                 raise err(f"{pointer}/gestational_age_weeks")(number_problem(ga))
             g.add((me, KGR.gestationalAgeWeeks, decimal_literal(ga)))
         if "conception" in data:
-            g.add((me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception")))
+            g.add(
+                (me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception"))
+            )
         if "causes" in data:
             causes = data["causes"]
             if not isinstance(causes, dict):
@@ -142,7 +149,9 @@ class SummaryReader:
                 if name not in allowed:
                     raise err(ptr)(f"unknown cause {name!r}; allowed: {', '.join(sorted(allowed))}")
                 if not isinstance(present, bool):
-                    raise err(ptr)("must be true (present) or false (known absent); leave the key out when not assessed")
+                    raise err(ptr)(
+                        "must be true (present) or false (known absent); leave the key out when not assessed"
+                    )
                 rec = add_record(KGR.hasFinding, allowed[name], f"cause/{name}", f"/causes/{name}")
                 g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
 
@@ -191,7 +200,9 @@ class SummaryReader:
                 if not is_number(entry["value"]):
                     raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
                 if "unit" not in entry:
-                    raise err(f"{eptr}/unit")("a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed")
+                    raise err(f"{eptr}/unit")(
+                        "a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed"
+                    )
                 if number_problem(entry["value"]):
                     raise err(f"{eptr}/value")(number_problem(entry["value"]))
                 g.add((rec, KGR.value, decimal_literal(entry["value"])))
@@ -203,7 +214,9 @@ class SummaryReader:
                 if "value" not in entry:
                     raise err(f"{eptr}/reference_low")("a reference lower bound needs the result's value and unit")
                 if not is_number(entry["reference_low"]):
-                    raise err(f"{eptr}/reference_low")(f"must be a number in the result's unit, not {entry['reference_low']!r}")
+                    raise err(f"{eptr}/reference_low")(
+                        f"must be a number in the result's unit, not {entry['reference_low']!r}"
+                    )
                 if number_problem(entry["reference_low"]):
                     raise err(f"{eptr}/reference_low")(number_problem(entry["reference_low"]))
                 g.add((rec, KGR.referenceLow, decimal_literal(entry["reference_low"])))
@@ -211,7 +224,8 @@ class SummaryReader:
                 allowed = self.v.allowed(KGR.interpretation)
                 if not isinstance(entry["interpretation"], str) or entry["interpretation"] not in allowed:
                     raise err(f"{eptr}/interpretation")(
-                        f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                        f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}"
+                    )
                 g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
             if "time" in entry:
                 try:
@@ -221,7 +235,9 @@ class SummaryReader:
             if "status" in entry:
                 allowed = self.v.allowed(KGR.resultStatus)
                 if not isinstance(entry["status"], str) or entry["status"] not in allowed:
-                    raise err(f"{eptr}/status")(f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}")
+                    raise err(f"{eptr}/status")(
+                        f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}"
+                    )
                 g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
 
     def _medication(self, g, add_record, cls, key, value, ptr, err, choose):
@@ -236,5 +252,10 @@ class SummaryReader:
                 raise err(f"{ptr}/supervised")("must be true (under medical supervision) or false (self-medication)")
             g.add((rec, KGR.medicallySupervised, Literal(value["supervised"])))
         if "symptom_course" in value:
-            g.add((rec, KGR.symptomCourse, choose(value["symptom_course"], KGR.symptomCourse,
-                                                  f"{ptr}/symptom_course", "symptom course")))
+            g.add(
+                (
+                    rec,
+                    KGR.symptomCourse,
+                    choose(value["symptom_course"], KGR.symptomCourse, f"{ptr}/symptom_course", "symptom course"),
+                )
+            )

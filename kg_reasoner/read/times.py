@@ -17,7 +17,6 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-
 UTC = _dt.timezone.utc
 
 
@@ -34,7 +33,8 @@ _TICK = _dt.timedelta(microseconds=1)
 _PATTERN = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d{1,9})?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$")
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class TimeInterval:
     def precise(self) -> bool:
         return self.earliest == self.latest
 
-    def before(self, other: "TimeInterval") -> bool:
+    def before(self, other: TimeInterval) -> bool:
         """Whether this whole interval lies before the other's."""
         return self.latest < other.earliest
 
@@ -74,12 +74,13 @@ def parse_time(text: object) -> TimeInterval:
             end = start + _dt.timedelta(days=1)
         else:
             fraction = int(((m["fraction"] or ".0")[1:] + "000000")[:6])
-            start = _dt.datetime(year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]),
-                                 int(m["second"] or 0), fraction)
+            start = _dt.datetime(
+                year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), int(m["second"] or 0), fraction
+            )
             if m["zone"]:
                 zone = UTC if m["zone"] == "Z" else _zone(m["zone"])
-                instant = start.replace(tzinfo=zone)   # kept in its own zone, as recorded
-                if m["second"] is None:   # hh:mm: the whole minute
+                instant = start.replace(tzinfo=zone)  # kept in its own zone, as recorded
+                if m["second"] is None:  # hh:mm: the whole minute
                     return TimeInterval(instant, instant + _dt.timedelta(minutes=1) - _TICK, text)
                 return TimeInterval(instant, instant, text)
             end = start + (_dt.timedelta(minutes=1) if m["second"] is None else _TICK)

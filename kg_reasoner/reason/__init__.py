@@ -3,4 +3,3 @@
 tables (``owlrl_tables``), SHACL rules (``shacl_rules``), SHACL constraints (``shacl_constraints``),
 and rdflib <-> pyoxigraph terms (``terms``).
 """
-

@@ -5,13 +5,22 @@ from validation results, the patient's named graphs, owlrl's inconsistency tripl
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
+from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.namespaces import ERR
 
+if TYPE_CHECKING:
+    from kg_reasoner.reason.knowledge import KnowledgeBase
 
-def problem_record(severity, focus, path, value, messages, source) -> dict:
+
+def problem_record(severity, focus, path, value, messages, source) -> DataProblem:
     """One validation result as a data problem naming the record and the field."""
     return {
         "severity": "violation" if severity == SH.Violation else "warning",
@@ -53,3 +62,35 @@ TRIVIAL_REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equiva
 def closure_errors(graph: Graph) -> list[str]:
     """The inconsistencies owlrl wrote into a closure (its ErrorMessage triples: they do not raise)."""
     return sorted(str(m) for e in graph.subjects(RDF.type, ERR.ErrorMessage) for m in graph.objects(e, ERR.error))
+
+
+@dataclass
+class Derivation:
+    """What an engine derived for one patient: her asserted and inferred triples, why she cannot be
+    assessed (OWL 2 RL inconsistencies, SHACL violations) and the warnings, which implementation ran
+    each stage, and ``query(name, **bindings)``: the library query ``queries/NAME.rq`` over the
+    ontology and her two graphs, valid while the engine's session lasts."""
+
+    asserted: Iterable
+    inferred: Iterable
+    inconsistencies: list[str]
+    violations: list[DataProblem]
+    warnings: list[DataProblem]
+    #: e.g. {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "pyoxigraph"}
+    stages: dict
+    query: Callable[..., Iterable[Any]]
+    #: the rdflib graph the rules saw, when the engine built one (the reference engine)
+    work: Graph | None = None
+
+    @property
+    def assessable(self) -> bool:
+        return not self.inconsistencies and not self.violations
+
+
+class Engine(Protocol):
+    """What ``api.Reasoner`` needs of an engine: a session per patient yielding her ``Derivation``."""
+
+    name: str
+    kb: KnowledgeBase
+
+    def session(self, patient: URIRef, asserted: Graph) -> contextlib.AbstractContextManager[Derivation]: ...

@@ -22,26 +22,22 @@ module names a class, property, rule or status of the guidance.
 
 from __future__ import annotations
 
-from kg_reasoner.reason.reference import owl_inferred_filter, reference_owl, reference_rules, reference_validation
-
-from kg_reasoner.reason.shacl_constraints import ConstraintChecker
-from kg_reasoner.reason.terms import Row, solutions
-
-from kg_reasoner.reason.base import Unsupported
-from kg_reasoner.reason.shacl_constraints import compile_validation_shapes
-from kg_reasoner.reason.shacl_rules import Rule, ANY_PREDICATE, with_oxigraph_constants
-from kg_reasoner.reason.terms import canonical_literal, from_ox, to_ox
-
+import contextlib
 import functools
 import itertools
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Iterator
+
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
-from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
-from kg_reasoner.resources import read_text
 
+from kg_reasoner.reason.base import Derivation, Unsupported
+from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
+from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
+from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
+from kg_reasoner.reason.shacl_rules import ANY_PREDICATE, Rule, with_oxigraph_constants
+from kg_reasoner.reason.terms import Row, canonical_literal, from_ox, solutions, to_ox
+from kg_reasoner.resources import read_text
 
 ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology-rules")
 
@@ -58,39 +54,31 @@ _counter = itertools.count()
 _THIS = ox.Variable("this")
 
 
-@dataclass
-class FastResult:
-    asserted: list
-    inferred: list
-    inconsistencies: list[str]
-    violations: list[dict]
-    warnings: list[dict]
-    explanation: dict | None
-    #: Which implementation ran each stage: {"owl": "compiled" | "owlrl", "validation": "compiled" |
-    #: "pyshacl", "rules": "compiled" | "pyshacl", "explain": "pyoxigraph"}. A stage outside the
-    #: compiled subset falls back to the reference library, and says so here.
-    stages: dict
-
-    @property
-    def assessable(self) -> bool:
-        return not self.inconsistencies and not self.violations
-
-
 class FastEngine:
-    """Compiled once per knowledge base (and per process); ``reason`` one patient at a time."""
+    """Compiled once per knowledge base (and per process); one ``session`` per patient."""
+
+    name = "fast"
 
     def __init__(self, kb):
         self.kb = kb
+        #: what runs a stage outside the compiled subset
+        self.reference = ReferenceEngine(kb)
         self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
         self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
         except Unsupported:
             self.validation = None
-        self._ontology_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_RULES_GRAPH)
-                                for s, p, o in kb.rules_base if not isinstance(s, Literal)]
-        self._ontology_quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
-                                 for s, p, o in kb.ontology if not isinstance(s, Literal)]
+        self._ontology_quads = [
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_RULES_GRAPH)
+            for s, p, o in kb.rules_base
+            if not isinstance(s, Literal)
+        ]
+        self._ontology_quads += [
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
+            for s, p, o in kb.ontology
+            if not isinstance(s, Literal)
+        ]
         self._new_store()
         self._closure_types: dict = {}
         for s, o in kb.rules_base.subject_objects(RDF.type):
@@ -113,22 +101,29 @@ class FastEngine:
         self.store.extend(self._ontology_quads)
         self._uses = 0
 
-    @functools.lru_cache(maxsize=64)
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one engine per knowledge base and process (fast_engine)
     def instances_of(self, targets: tuple) -> frozenset:
         """The target classes and their subclasses."""
         return frozenset(targets) | {s for s, sup in self._sup.items() if not sup.isdisjoint(targets)}
 
     # ------------------------------------------------------------------
-    def reason(self, patient: URIRef, asserted: Graph, explain: Callable | None = None) -> FastResult:
+    @contextlib.contextmanager
+    def session(self, patient: URIRef, asserted: Graph) -> Iterator[Derivation]:
+        """Derive one patient and keep her graphs in the store while the with-block runs (its
+        ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
+        subset is handed to the reference engine this engine holds, and ``stages`` says so."""
         asserted_triples = list(asserted)
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
             stages = {"owl": "compiled"}
-            owl = [t for t in data if t not in asserted_set and t not in self._closure_set
-                   and owl_inferred_filter(None, t, ())]
+            owl = [
+                t
+                for t in data
+                if t not in asserted_set and t not in self._closure_set and owl_inferred_filter(None, t, ())
+            ]
         else:
-            owl, errors = reference_owl(self.kb, asserted)
+            owl, errors = self.reference.owl(asserted)
             stages = {"owl": "owlrl"}
         inconsistencies = sorted(errors)
         if self._uses >= self.STORE_RENEWAL:
@@ -137,8 +132,9 @@ class FastEngine:
         n = next(_counter)
         ga, gi = ox.NamedNode(f"urn:kg-reasoner:run:{n}:asserted"), ox.NamedNode(f"urn:kg-reasoner:run:{n}:inferred")
         store = self.store
-        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples
-                     if not isinstance(s, Literal))
+        store.extend(
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples if not isinstance(s, Literal)
+        )
         store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
         run = _PatientRun(self, ga, gi, asserted_triples, owl)
         try:
@@ -149,7 +145,7 @@ class FastEngine:
                     violations, warnings = run.validate()
                     stages["validation"] = "compiled"
                 else:
-                    violations, warnings = reference_validation(self.kb, asserted, owl)
+                    violations, warnings = self.reference.validation(asserted, owl)
                     stages["validation"] = "pyshacl"
             derived: list = []
             if not inconsistencies and not violations:
@@ -157,7 +153,7 @@ class FastEngine:
                     derived = run.apply_rules()
                     stages["rules"] = "compiled"
                 else:
-                    rdf_derived = reference_rules(self.kb, asserted, owl)
+                    rdf_derived = self.reference.rules(asserted, owl)
                     store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in rdf_derived)
                     derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
                     stages["rules"] = "pyshacl"
@@ -167,14 +163,13 @@ class FastEngine:
                 t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
                 if t not in self._closure_set and t not in asserted_set:
                     inferred.add(t)
-            explanation = explain(run.query) if explain is not None else None
-            if explain is not None:
-                stages["explain"] = "pyoxigraph"
+            stages["explain"] = "pyoxigraph"
+            yield Derivation(
+                asserted_triples, sorted(inferred), inconsistencies, violations, warnings, stages, run.query
+            )
         finally:
             store.clear_graph(ga)
             store.clear_graph(gi)
-        return FastResult(asserted_triples, sorted(inferred), inconsistencies, violations, warnings, explanation,
-                          stages)
 
 
 class _PatientRun(ConstraintChecker):
@@ -201,8 +196,10 @@ class _PatientRun(ConstraintChecker):
         text = query_text(name)
         default = [ONTOLOGY_GRAPH, self.ga, self.gi]
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
-        return [Row(sol, names) for sol, names in solutions(self.e.store.query(text, default_graph=default,
-                                                                                  substitutions=subs))]
+        return [
+            Row(sol, names)
+            for sol, names in solutions(self.e.store.query(text, default_graph=default, substitutions=subs))
+        ]
 
     def _construct(self, rule: Rule, this) -> list:
         """The rule's CONSTRUCT for one focus node: its SELECT, then the template instantiated."""
@@ -281,15 +278,11 @@ class _PatientRun(ConstraintChecker):
                 self.types.setdefault(from_ox(s), set()).add(from_ox(o))
 
 
-
-
-
-
 @functools.lru_cache(maxsize=8)
 def fast_engine(kb) -> FastEngine:
     return FastEngine(kb)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def query_text(name: str) -> str:
     return read_text("queries", f"{name}.rq")

@@ -4,12 +4,6 @@ from package data and cached on disk (HMAC-checked, private to the user).
 
 from __future__ import annotations
 
-from kg_reasoner.reason.shacl_rules import compile_rule_shapes
-
-from kg_reasoner._version import __version__
-
-from kg_reasoner.reason.base import closure_errors
-
 import functools
 import hashlib
 import hmac
@@ -19,21 +13,23 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
 import owlrl
 import pyshacl
 from rdflib import Graph, URIRef
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.plugins.sparql import prepareQuery
+
+from kg_reasoner._version import __version__
 from kg_reasoner.errors import OntologyError, UnreadableInputError
 from kg_reasoner.guidance import CORE_VALIDATION, PROGESTERONE, Guidance, public_id, read_document
-
+from kg_reasoner.reason.base import closure_errors
+from kg_reasoner.reason.shacl_rules import compile_rule_shapes
 
 log = logging.getLogger(__name__)
 
 
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/kg-reasoner/graph/ontology-closure")
-
-
 
 
 @functools.lru_cache(maxsize=1024)
@@ -49,8 +45,16 @@ class PreparedQueryGraph(Graph):
     time). Parsing is pure: the parsed query is reused, the evaluation is not.
     """
 
-    def query(self, query_object, processor="sparql", result="sparql", initNs=None,  # noqa: N803
-              initBindings=None, use_store_provided=True, **kwargs):  # noqa: N803
+    def query(
+        self,
+        query_object,
+        processor="sparql",
+        result="sparql",
+        initNs=None,  # noqa: N803
+        initBindings=None,
+        use_store_provided=True,
+        **kwargs,
+    ):  # noqa: N803
         if isinstance(query_object, str) and not initNs and not kwargs:
             query_object = _prepared(query_object)
         return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
@@ -79,8 +83,6 @@ class KnowledgeBase:
     rule_programs: list | None = None
 
 
-
-
 def cache_dir() -> Path | None:
     """Where the closed knowledge base is cached: $KG_REASONER_CACHE_DIR, else
     $XDG_CACHE_HOME/kg-reasoner or ~/.cache/kg-reasoner. KG_REASONER_CACHE_DIR= (empty) disables it."""
@@ -94,23 +96,30 @@ def cache_dir() -> Path | None:
 
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
-    h = hashlib.sha256(f"kg-reasoner {__version__} cache 5 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode())
+    h = hashlib.sha256(
+        f"kg-reasoner {__version__} cache 5 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
+    )
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
-    for part, docs in (("ontology", guidance.ontology_documents(with_reference_table=not reference_table)),
-                       ("validation", CORE_VALIDATION), ("rules", guidance.rule_documents()), ("user", user)):
+    for part, docs in (
+        ("ontology", guidance.ontology_documents(with_reference_table=not reference_table)),
+        ("validation", CORE_VALIDATION),
+        ("rules", guidance.rule_documents()),
+        ("user", user),
+    ):
         h.update(f"\0{part}\0".encode())
         for doc in docs:
             try:
                 h.update(f"\0{doc}\0".encode() + read_document(doc).encode())
             except (OSError, ValueError):
-                h.update(f"\0{doc}\0unreadable".encode())   # _build reports it
+                h.update(f"\0{doc}\0unreadable".encode())  # _build reports it
     return h.hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=8)
-def load_knowledge_base(reference_table: str | None = None, extra_ontology: tuple[str, ...] = (),
-                        guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
+def load_knowledge_base(
+    reference_table: str | None = None, extra_ontology: tuple[str, ...] = (), guidance: Guidance = PROGESTERONE
+) -> KnowledgeBase:
     """Load and close the ontology once per process and configuration, from the on-disk cache when
     it holds this exact configuration (see cache_dir()).
 
@@ -130,10 +139,10 @@ def load_knowledge_base(reference_table: str | None = None, extra_ontology: tupl
     if path is not None and key is not None:
         try:
             payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
-            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:   # mode 0600
+            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:  # mode 0600
                 fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
             os.replace(fh.name, path)
-        except OSError as exc:   # a read-only home still works, only slower
+        except OSError as exc:  # a read-only home still works, only slower
             log.info("cannot write the knowledge-base cache %s: %s", path, exc)
     return kb
 
@@ -144,13 +153,18 @@ _TAG = hashlib.sha256().digest_size
 
 def _private(path: Path, kind: str) -> bool:
     """Owned by the current user and neither group- nor world-writable (nor readable, for the key)."""
-    if not hasattr(os, "getuid"):       # no POSIX owners (Windows): the user's profile protects it
+    if not hasattr(os, "getuid"):  # no POSIX owners (Windows): the user's profile protects it
         return True
     st = path.stat()
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
-        log.warning("kg-reasoner: the knowledge-base cache %s %s is not private to this user (owner %s, mode %o); "
-                    "it is not used: remove it or set KG_REASONER_CACHE_DIR", kind, path, st.st_uid,
-                    st.st_mode & 0o777)
+        log.warning(
+            "kg-reasoner: the knowledge-base cache %s %s is not private to this user (owner %s, mode %o); "
+            "it is not used: remove it or set KG_REASONER_CACHE_DIR",
+            kind,
+            path,
+            st.st_uid,
+            st.st_mode & 0o777,
+        )
         return False
     return True
 
@@ -162,7 +176,7 @@ def _cache_secret(folder: Path) -> bytes | None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = folder.stat()
         if hasattr(os, "getuid") and st.st_uid == os.getuid() and st.st_mode & 0o077:
-            folder.chmod(0o700)    # ours but open (an older version, a umask): closed; its files are still verified
+            folder.chmod(0o700)  # ours but open (an older version, a umask): closed; its files are still verified
         if not _private(folder, "directory"):
             return None
         key_file = folder / "cache.key"
@@ -200,8 +214,9 @@ def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
         return None
 
 
-def _build_knowledge_base(reference_table: str | None, extra_ontology: tuple[str, ...],
-                          guidance: Guidance = PROGESTERONE) -> KnowledgeBase:
+def _build_knowledge_base(
+    reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE
+) -> KnowledgeBase:
     onto = Graph()
     _parse_documents(guidance.ontology_documents(with_reference_table=not reference_table), onto)
     user_files = ([reference_table] if reference_table else []) + list(extra_ontology)

@@ -24,22 +24,31 @@ patient is reasoned with owlrl.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
+
 from owlrl.DatatypeHandling import AltXSDToPYTHON
+from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import BNode, Graph, Literal
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-
 TYPE, SAME, DIFF = RDF.type, OWL.sameAs, OWL.differentFrom
 
 
 #: Ontology axioms this module does not implement: a closure using them is reasoned with owlrl.
-UNSUPPORTED_PREDICATES = frozenset({OWL.propertyChainAxiom, OWL.hasKey, OWL.maxCardinality,
-                                    OWL.maxQualifiedCardinality, OWL.sourceIndividual,
-                                    OWL.propertyDisjointWith})
+UNSUPPORTED_PREDICATES = frozenset(
+    {
+        OWL.propertyChainAxiom,
+        OWL.hasKey,
+        OWL.maxCardinality,
+        OWL.maxQualifiedCardinality,
+        OWL.sourceIndividual,
+        OWL.propertyDisjointWith,
+    }
+)
 
 
 UNSUPPORTED_TYPES = frozenset({OWL.AllDisjointProperties, OWL.NegativePropertyAssertion})
@@ -49,8 +58,9 @@ UNSUPPORTED_TYPES = frozenset({OWL.AllDisjointProperties, OWL.NegativePropertyAs
 _SCHEMA_NAMESPACES = (str(OWL), str(RDFS))
 
 
-_INDIVIDUAL_PREDICATES = frozenset({SAME, DIFF, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy,
-                                    OWL.versionInfo})
+_INDIVIDUAL_PREDICATES = frozenset(
+    {SAME, DIFF, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo}
+)
 
 
 _INDIVIDUAL_TYPES = frozenset({OWL.Thing, OWL.NamedIndividual})
@@ -68,11 +78,11 @@ class _TripleIndex:
 
     def __init__(self):
         self.triples: set = set()
-        self.sp: dict = defaultdict(set)      # (s, p) -> objects
-        self.po: dict = defaultdict(set)      # (p, o) -> subjects
-        self.s_any: dict = defaultdict(set)   # s -> (p, o)
-        self.o_any: dict = defaultdict(set)   # o -> (s, p)
-        self.p_any: dict = defaultdict(set)   # p -> (s, o)
+        self.sp: dict = defaultdict(set)  # (s, p) -> objects
+        self.po: dict = defaultdict(set)  # (p, o) -> subjects
+        self.s_any: dict = defaultdict(set)  # s -> (p, o)
+        self.o_any: dict = defaultdict(set)  # o -> (s, p)
+        self.p_any: dict = defaultdict(set)  # p -> (s, o)
 
     def index(self, s, p, o) -> None:
         self.triples.add((s, p, o))
@@ -87,7 +97,7 @@ class OwlRlTables(_TripleIndex):
     """The closed ontology as lookup tables for the instance-level OWL 2 RL rules."""
 
     def __init__(self, tbox: Graph):
-        super().__init__()     # the closure as indexes, for joins of a patient triple with an ontology triple
+        super().__init__()  # the closure as indexes, for joins of a patient triple with an ontology triple
         g = tbox
         self.sup: dict = defaultdict(set)
         self.spo: dict = defaultdict(set)
@@ -104,7 +114,7 @@ class OwlRlTables(_TripleIndex):
         self.hv_by_pv: dict = defaultdict(set)
         self.avf_by_r: dict = defaultdict(set)
         self.avf_by_prop: dict = defaultdict(set)
-        self.disjoint: dict = defaultdict(set)      # class -> {(c1, c2) as the axiom orders them}
+        self.disjoint: dict = defaultdict(set)  # class -> {(c1, c2) as the axiom orders them}
         self.complement: dict = defaultdict(set)
         self.all_different: list[list] = []
         for s, p, o in g:
@@ -140,14 +150,20 @@ class OwlRlTables(_TripleIndex):
             elif p == OWL.complementOf:
                 self.complement[s].add((s, o))
                 self.complement[o].add((s, o))
-            elif p == TYPE and o in (OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.SymmetricProperty,
-                                     OWL.TransitiveProperty, OWL.IrreflexiveProperty, OWL.AsymmetricProperty):
+            elif p == TYPE and o in (
+                OWL.FunctionalProperty,
+                OWL.InverseFunctionalProperty,
+                OWL.SymmetricProperty,
+                OWL.TransitiveProperty,
+                OWL.IrreflexiveProperty,
+                OWL.AsymmetricProperty,
+            ):
                 self.characteristics[o].add(s)
             elif p == TYPE and o == OWL.AllDisjointClasses:
                 for lst in g.objects(s, OWL.members):
                     classes = list(Collection(g, lst))
                     for i, c1 in enumerate(classes[:-1]):
-                        for c2 in classes[i + 1:]:
+                        for c2 in classes[i + 1 :]:
                             self.disjoint[c1].add((c1, c2))
                             self.disjoint[c2].add((c1, c2))
             elif p == TYPE and o == OWL.AllDifferent:
@@ -186,10 +202,29 @@ class OwlRlTables(_TripleIndex):
         return True
 
     # ------------------------------------------------------------------
+    @staticmethod
+    def used_datatypes(triples: Iterable) -> set:
+        """The OWL 2 RL datatypes a graph uses, as owlrl counts them: its literals' datatypes and their
+        super-datatypes, and every node typed with a datatype."""
+        used: set = set()
+        for _s, p, o in triples:
+            if isinstance(o, Literal) and o.datatype in _DATATYPES:
+                used.add(o.datatype)
+                used.update(OWL_Datatype_Subsumptions.get(o.datatype, ()))
+            elif p == TYPE and o in _DATATYPES:
+                used.add(o)
+        return used
+
     def closure(self, asserted: Iterable) -> tuple[set, list[str]]:
         """The triples OWL 2 RL derives from the patient's triples and the closure (the
         asserted triples included, generalized triples too), and owlrl's error messages."""
         return _Run(self).run(asserted)
+
+    @functools.cached_property
+    def base_datatypes(self) -> frozenset:
+        """The datatypes the closed ontology uses (owlrl adds the disjointness of two datatypes only when
+        the graph uses both)."""
+        return frozenset(self.used_datatypes(self.triples))
 
 
 class _Run(_TripleIndex):
@@ -200,6 +235,7 @@ class _Run(_TripleIndex):
         self.t = t
         self.queue: list = []
         self.errors: list[str] = []
+        self.datatype_disjoint: dict = defaultdict(set)
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
@@ -237,6 +273,13 @@ class _Run(_TripleIndex):
 
     def _datatypes(self, asserted) -> None:
         """dt-type2 and dt-not-type for the patient's literals, as owlrl does them."""
+        # owlrl states the disjointness of two top-level datatypes when the graph uses both (cax-dw then
+        # catches a literal typed with both, e.g. an xsd:double value of a property ranging over xsd:decimal)
+        used = self.t.base_datatypes | OwlRlTables.used_datatypes(asserted)
+        for left, _p, right in OWLRL_Datatypes_Disjointness:
+            if left in used and right in used:
+                self.datatype_disjoint[left].add((left, right))
+                self.datatype_disjoint[right].add((left, right))
         for _s, _p, lt in asserted:
             if isinstance(lt, Literal) and lt.datatype in _DATATYPES:
                 self.add(lt, TYPE, lt.datatype)
@@ -310,36 +353,42 @@ class _Run(_TripleIndex):
         elif p == DIFF:
             for a, b in ((s, o), (o, s)):
                 if self.has((a, SAME, b)):
-                    self.error(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: "
-                               f"({a}, {b})")
+                    self.error(
+                        f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({a}, {b})"
+                    )
 
     def _type(self, x, c) -> None:
         t = self.t
         add = self.add
         if c == OWL.Nothing:
             self.error(f"{x} is defined of type 'Nothing'")
-        for c2 in t.sup.get(c, ()):                     # cax-sco, cax-eqc
+        for c2 in t.sup.get(c, ()):  # cax-sco, cax-eqc
             add(x, TYPE, c2)
-        for ci in t.inters.get(c, ()):                  # cls-int2
+        for ci in t.inters.get(c, ()):  # cls-int2
             add(x, TYPE, ci)
-        if c in t.member_inters:                        # cls-int1
+        if c in t.member_inters:  # cls-int1
             types = self.types(x)
             for inter in t.member_inters[c]:
                 if all(ci in types for ci in t.inters[inter]):
                     add(x, TYPE, inter)
-        for u in t.member_unions.get(c, ()):            # cls-uni
+        for u in t.member_unions.get(c, ()):  # cls-uni
             add(x, TYPE, u)
-        for r, p in t.svf_by_class.get(c, ()):          # cls-svf1 (second premise)
+        for r, p in t.svf_by_class.get(c, ()):  # cls-svf1 (second premise)
             for u in self.subjs(p, x):
                 add(u, TYPE, r)
-        for p, v in t.hv_by_r.get(c, ()):               # cls-hv1
+        for p, v in t.hv_by_r.get(c, ()):  # cls-hv1
             add(x, p, v)
-        for p, y in t.avf_by_r.get(c, ()):              # cls-avf (first premise)
+        for p, y in t.avf_by_r.get(c, ()):  # cls-avf (first premise)
             for v in self.objs(x, p):
                 add(v, TYPE, y)
-        if c in t.disjoint or c in t.complement:        # cax-dw, cax-adc, cls-com
+        if c in t.disjoint or c in t.complement:  # cax-dw, cax-adc, cls-com
             types = self.types(x)
             for c1, c2 in t.disjoint.get(c, ()):
+                if c1 in types and c2 in types:
+                    self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
+        if c in self.datatype_disjoint:  # cax-dw on the datatype disjointness owlrl adds for this graph
+            types = self.types(x)
+            for c1, c2 in self.datatype_disjoint[c]:
                 if c1 in types and c2 in types:
                     self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
             for c1, c2 in t.complement.get(c, ()):
@@ -349,28 +398,30 @@ class _Run(_TripleIndex):
 
     def _same(self, x, y) -> None:
         add = self.add
-        add(y, SAME, x)                                 # eq-sym
-        for z in self.objs(y, SAME):                    # eq-trans
+        add(y, SAME, x)  # eq-sym
+        for z in self.objs(y, SAME):  # eq-trans
             add(x, SAME, z)
         for w in self.subjs(SAME, x):
             add(w, SAME, y)
-        for pp, oo in list(self.s_any.get(x, ())) + list(self.t.s_any.get(x, ())):   # eq-rep-s
+        for pp, oo in list(self.s_any.get(x, ())) + list(self.t.s_any.get(x, ())):  # eq-rep-s
             add(y, pp, oo)
-        for ss, oo in list(self.p_any.get(x, ())) + list(self.t.p_any.get(x, ())):   # eq-rep-p
+        for ss, oo in list(self.p_any.get(x, ())) + list(self.t.p_any.get(x, ())):  # eq-rep-p
             add(ss, y, oo)
-        for ss, pp in list(self.o_any.get(x, ())) + list(self.t.o_any.get(x, ())):   # eq-rep-o
+        for ss, pp in list(self.o_any.get(x, ())) + list(self.t.o_any.get(x, ())):  # eq-rep-o
             add(ss, pp, y)
-        if self.has((x, DIFF, y)) or self.has((y, DIFF, x)):                          # eq-diff1
+        if self.has((x, DIFF, y)) or self.has((y, DIFF, x)):  # eq-diff1
             self.error(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({x}, {y})")
-        if x in self.t.different_members and x != y:                                   # eq-diff2/3
+        if x in self.t.different_members and x != y:  # eq-diff2/3
             for members in self.t.all_different:
                 # owlrl compares the pairs (i, j) with i < j < n-1 of each list; so does this
                 for i in range(0, len(members) - 1):
                     for j in range(i + 1, len(members) - 1):
                         zi, zj = members[i], members[j]
                         if zi != zj and (self.has((zi, SAME, zj)) or self.has((zj, SAME, zi))):
-                            self.error(f"'sameAs' and 'AllDifferent' cannot be used on the same subject-object "
-                                       f"pair: ({zi}, {zj})")
+                            self.error(
+                                f"'sameAs' and 'AllDifferent' cannot be used on the same subject-object "
+                                f"pair: ({zi}, {zj})"
+                            )
 
 
 def compile_owlrl(tbox: Graph) -> OwlRlTables | None:

@@ -4,20 +4,28 @@ one patient at a time (the design card's pipeline, which the fast engine must al
 
 from __future__ import annotations
 
+import contextlib
 import logging
-
-from kg_reasoner.reason.terms import canonical_literal
-
-from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors, patient_dataset, problem_key, problem_record
-from kg_reasoner.reason.knowledge import KnowledgeBase, ONTOLOGY_GRAPH, PreparedQueryGraph
-
+from collections.abc import Iterator
 from dataclasses import dataclass
+
 import owlrl
 import pyshacl
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
-from kg_reasoner.namespaces import KGR
 
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.namespaces import KGR
+from kg_reasoner.reason.base import (
+    TRIVIAL_REFLEXIVE,
+    Derivation,
+    closure_errors,
+    patient_dataset,
+    problem_key,
+    problem_record,
+)
+from kg_reasoner.reason.knowledge import ONTOLOGY_GRAPH, KnowledgeBase, PreparedQueryGraph
+from kg_reasoner.reason.terms import canonical_literal
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +37,14 @@ def validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[di
     for r in report.objects(None, SH.result):
         focus = report.value(r, SH.focusNode)
         severity = report.value(r, SH.resultSeverity)
-        item = problem_record(severity, focus, report.value(r, SH.resultPath), report.value(r, SH.value),
-                              list(report.objects(r, SH.resultMessage)),
-                              data.value(focus, KGR.sourceRecord) if focus is not None else None)
+        item = problem_record(
+            severity,
+            focus,
+            report.value(r, SH.resultPath),
+            report.value(r, SH.value),
+            list(report.objects(r, SH.resultMessage)),
+            data.value(focus, KGR.sourceRecord) if focus is not None else None,
+        )
         (violations if severity == SH.Violation else warnings).append(item)
     return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
 
@@ -43,8 +56,13 @@ def owl_inferred_filter(kb: KnowledgeBase, t, asserted) -> bool:
     resource (x owl:sameAs x), and not one of owlrl's axioms about the XSD datatypes it saw.
     (``kb=None``: the caller has already left out the ontology's own triples.)"""
     s, p, o = t
-    return not (isinstance(s, Literal) or (p in TRIVIAL_REFLEXIVE and s == o) or str(s).startswith(_XSD)
-                or t in asserted or (kb is not None and t in kb.closure))
+    return not (
+        isinstance(s, Literal)
+        or (p in TRIVIAL_REFLEXIVE and s == o)
+        or str(s).startswith(_XSD)
+        or t in asserted
+        or (kb is not None and t in kb.closure)
+    )
 
 
 _XSD = str(XSD)
@@ -75,8 +93,9 @@ def work_graph(kb: KnowledgeBase, asserted, owl) -> PreparedQueryGraph:
 def reference_validation(kb: KnowledgeBase, asserted, owl, work: Graph | None = None):
     """pySHACL validation of the patient's graph (asserted + OWL-RL inferred + ontology)."""
     work = work if work is not None else work_graph(kb, asserted, owl)
-    _conforms, report, _ = pyshacl.validate(work, shacl_graph=kb.validation_shapes, inference="none",
-                                            advanced=True, allow_warnings=True)
+    _conforms, report, _ = pyshacl.validate(
+        work, shacl_graph=kb.validation_shapes, inference="none", advanced=True, allow_warnings=True
+    )
     return validation_problems(report, work)
 
 
@@ -84,8 +103,9 @@ def reference_rules(kb: KnowledgeBase, asserted, owl, work: Graph | None = None)
     """pySHACL's SHACL rules over the patient's graph: the triples they derive."""
     work = work if work is not None else work_graph(kb, asserted, owl)
     before = set(work)
-    pyshacl.shacl_rules(work, shacl_graph=kb.rule_shapes, inference="none", advanced=True,
-                        iterate_rules=True, inplace=True)
+    pyshacl.shacl_rules(
+        work, shacl_graph=kb.rule_shapes, inference="none", advanced=True, iterate_rules=True, inplace=True
+    )
     return [t for t in work if t not in before]
 
 
@@ -96,7 +116,7 @@ class ReasoningResult:
     dataset: Dataset
     asserted: Graph
     inferred: Graph
-    work: Graph               # rules-relevant ontology closure + asserted + inferred: what the shapes saw
+    work: Graph  # rules-relevant ontology closure + asserted + inferred: what the shapes saw
     inconsistencies: list[str]
     violations: list[dict]
     warnings: list[dict]
@@ -126,8 +146,57 @@ def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> Reaso
     # an inconsistent patient keeps no inferred graph: nothing derived from contradictory data is
     # trusted or exported (the inconsistency is her data problem), in both engines alike
     inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
-    inferred.update((s, p, canonical_literal(o)) for s, p, o in derived
-                    if (s, p, o) not in kb.closure and (s, p, o) not in asserted_triples)
+    inferred.update(
+        (s, p, canonical_literal(o))
+        for s, p, o in derived
+        if (s, p, o) not in kb.closure and (s, p, o) not in asserted_triples
+    )
     ds, asserted, inferred_graph = patient_dataset(patient, asserted_triples, inferred)
-    return ReasoningResult(ds, asserted, inferred_graph, work, sorted(inconsistencies), violations, warnings,
-                           stages)
+    return ReasoningResult(ds, asserted, inferred_graph, work, sorted(inconsistencies), violations, warnings, stages)
+
+
+def query_graph(kb: KnowledgeBase, *graphs: Graph) -> Graph:
+    """What the library queries run on: the patient's graphs and the whole ontology (as the fast
+    engine's store holds them)."""
+    g = Graph()
+    for src in (kb.ontology, *graphs):
+        g.addN((s, p, o, g) for s, p, o in src)
+    return g
+
+
+class ReferenceEngine:
+    """The reference engine behind the ``Engine`` interface; its stages are also what the fast engine
+    hands a part it cannot compile to."""
+
+    name = "reference"
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+
+    def owl(self, asserted) -> tuple[list, list[str]]:
+        return reference_owl(self.kb, asserted)
+
+    def validation(self, asserted, owl) -> tuple[list[dict], list[dict]]:
+        return reference_validation(self.kb, asserted, owl)
+
+    def rules(self, asserted, owl) -> list:
+        return reference_rules(self.kb, asserted, owl)
+
+    @contextlib.contextmanager
+    def session(self, patient: URIRef, asserted: Graph) -> Iterator[Derivation]:
+        r = reason(self.kb, patient, asserted)
+        graph = query_graph(self.kb, r.asserted, r.inferred)
+
+        def query(name: str, **bindings):
+            return run_query(name, graph, **bindings)
+
+        yield Derivation(
+            r.asserted,
+            r.inferred,
+            r.inconsistencies,
+            r.violations,
+            r.warnings,
+            dict(r.stages, explain="rdflib"),
+            query,
+            r.work,
+        )

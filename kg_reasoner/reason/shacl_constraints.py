@@ -5,35 +5,54 @@ validated by pySHACL: nothing is ever silently left unchecked.
 
 from __future__ import annotations
 
-from kg_reasoner.reason.base import problem_key, problem_record
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
-from kg_reasoner.reason.terms import canonical_literal, from_ox, solutions, to_ox
-
-from kg_reasoner.reason.base import Unsupported
-
-from kg_reasoner.reason.terms import prefix_block
-
-from dataclasses import dataclass, field
-from typing import Any, Callable
 from pyshacl.rdfutil.compare import compare_literal
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from kg_reasoner.reason.base import Unsupported, problem_key, problem_record
+from kg_reasoner.reason.terms import canonical_literal, from_ox, prefix_block, solutions, to_ox
 
 _OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
 
 
-_PROPERTY_KEYS = {SH.path, SH.minCount, SH.maxCount, SH.datatype, SH.minLength, SH.node, SH.minInclusive,
-                  SH.maxInclusive, SH["class"], SH.nodeKind, SH["in"], SH.message, SH.severity, SH.name,
-                  SH.description}
+_PROPERTY_KEYS = {
+    SH.path,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH.minLength,
+    SH.node,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH["class"],
+    SH.nodeKind,
+    SH["in"],
+    SH.message,
+    SH.severity,
+    SH.name,
+    SH.description,
+}
 
 
-_NODE_KEYS = {SH.targetClass, SH.property, SH.sparql, SH.severity, SH.message, SH["or"], SH.datatype,
-              SH.name, SH.description, SH.rule, SH.order}
-
-
+_NODE_KEYS = {
+    SH.targetClass,
+    SH.property,
+    SH.sparql,
+    SH.severity,
+    SH.message,
+    SH["or"],
+    SH.datatype,
+    SH.name,
+    SH.description,
+    SH.rule,
+    SH.order,
+}
 
 
 @dataclass
@@ -45,7 +64,7 @@ class Shape:
     params: dict = field(default_factory=dict)
     properties: list = field(default_factory=list)
     ors: list = field(default_factory=list)
-    sparql: list = field(default_factory=list)     # (query text, messages)
+    sparql: list = field(default_factory=list)  # (query text, messages)
     targets: list = field(default_factory=list)
 
 
@@ -59,16 +78,27 @@ def compile_validation_shapes(shapes: Graph) -> list[Shape]:
         allowed = _PROPERTY_KEYS if is_property else _NODE_KEYS
         if keys - allowed:
             raise Unsupported(f"shape {node} uses {sorted(keys - allowed)[0]}")
-        s = Shape(node, severity=shapes.value(node, SH.severity) or SH.Violation,
-                   messages=[m for m in shapes.objects(node, SH.message)],
-                   targets=list(shapes.objects(node, SH.targetClass)))
+        s = Shape(
+            node,
+            severity=shapes.value(node, SH.severity) or SH.Violation,
+            messages=[m for m in shapes.objects(node, SH.message)],
+            targets=list(shapes.objects(node, SH.targetClass)),
+        )
         cache[node] = s
         if is_property:
             s.path = shapes.value(node, SH.path)
             if not isinstance(s.path, URIRef):
                 raise Unsupported(f"property shape {node} has a complex path")
-        for key in (SH.minCount, SH.maxCount, SH.datatype, SH.minLength, SH.minInclusive, SH.maxInclusive,
-                    SH["class"], SH.nodeKind):
+        for key in (
+            SH.minCount,
+            SH.maxCount,
+            SH.datatype,
+            SH.minLength,
+            SH.minInclusive,
+            SH.maxInclusive,
+            SH["class"],
+            SH.nodeKind,
+        ):
             values = list(shapes.objects(node, key))
             if len(values) > 1:
                 raise Unsupported(f"shape {node} has several {key}")
@@ -84,8 +114,11 @@ def compile_validation_shapes(shapes: Graph) -> list[Shape]:
             s.properties.append(shape(p, True))
         for c in shapes.objects(node, SH.sparql):
             text = shapes.value(c, SH.select)
-            if text is None or (c, SH.deactivated, Literal(True)) in shapes or \
-                    any(v in str(text) for v in ("$shapesGraph", "$currentShape", "$PATH", "$path")):
+            if (
+                text is None
+                or (c, SH.deactivated, Literal(True)) in shapes
+                or any(v in str(text) for v in ("$shapesGraph", "$currentShape", "$PATH", "$path"))
+            ):
                 raise Unsupported(f"SPARQL constraint {c} of {node}")
             s.sparql.append((prefix_block(shapes, c) + str(text), list(shapes.objects(c, SH.message))))
         return s
@@ -127,8 +160,9 @@ def _check_messages(s: Shape) -> None:
 
 def _format(msg: str, bound: dict) -> str:
     import re
+
     for var, val in bound.items():
-        msg = re.sub("{{[?$]{}}}".format(var), str(val), msg)
+        msg = re.sub(f"{{[?$]{var}}}", str(val), msg)
     return msg
 
 
@@ -169,9 +203,14 @@ def _max_inclusive_ok(v, bound) -> bool:
 
 
 def _node_kind_ok(v, kind) -> bool:
-    kinds = {SH.IRI: (URIRef,), SH.BlankNode: (BNode,), SH.Literal: (Literal,),
-             SH.BlankNodeOrIRI: (BNode, URIRef), SH.IRIOrLiteral: (URIRef, Literal),
-             SH.BlankNodeOrLiteral: (BNode, Literal)}
+    kinds = {
+        SH.IRI: (URIRef,),
+        SH.BlankNode: (BNode,),
+        SH.Literal: (Literal,),
+        SH.BlankNodeOrIRI: (BNode, URIRef),
+        SH.IRIOrLiteral: (URIRef, Literal),
+        SH.BlankNodeOrLiteral: (BNode, Literal),
+    }
     return isinstance(v, kinds.get(kind, ()))
 
 
@@ -215,13 +254,15 @@ class ConstraintChecker:
             for value in self._failing_values(prop, focus):
                 out.append((prop.severity, focus, prop.path, value, pmsgs))
         for text, messages in shape.sparql:
-            rows = self.e.store.query(text, default_graph=self.default,
-                                      substitutions={ox.Variable("this"): to_ox(focus)})
+            rows = self.e.store.query(
+                text, default_graph=self.default, substitutions={ox.Variable("this"): to_ox(focus)}
+            )
             for sol, names in solutions(rows):
                 bound = {n: self._original(sol[n]) for n in names if sol[n] is not None}
                 value = bound.get("value", focus)
-                texts = [_format(str(m), bound) for m in messages] + [_format(m, bound) for m in msgs
-                                                                      if m not in [str(x) for x in messages]]
+                texts = [_format(str(m), bound) for m in messages] + [
+                    _format(m, bound) for m in msgs if m not in [str(x) for x in messages]
+                ]
                 out.append((shape.severity, focus, bound.get("path"), value, texts))
         return out
 
@@ -231,8 +272,12 @@ class ConstraintChecker:
         if not isinstance(term, ox.Literal):
             return from_ox(term)
         if self._literals is None:
-            self._literals = {canonical_literal(o): o for (_s, _p), objs in self.values.items() for o in objs
-                              if isinstance(o, Literal)}
+            self._literals = {
+                canonical_literal(o): o
+                for (_s, _p), objs in self.values.items()
+                for o in objs
+                if isinstance(o, Literal)
+            }
         lit = from_ox(term)
         return self._literals.get(canonical_literal(lit), lit)
 
@@ -261,9 +306,13 @@ class ConstraintChecker:
     def _value_failures(self, shape: Shape, focus, values) -> list:
         p = shape.params
         out = []
-        for key, check in ((SH.datatype, _datatype_ok), (SH.minLength, _min_length_ok),
-                           (SH.minInclusive, _min_inclusive_ok), (SH.maxInclusive, _max_inclusive_ok),
-                           (SH.nodeKind, _node_kind_ok)):
+        for key, check in (
+            (SH.datatype, _datatype_ok),
+            (SH.minLength, _min_length_ok),
+            (SH.minInclusive, _min_inclusive_ok),
+            (SH.maxInclusive, _max_inclusive_ok),
+            (SH.nodeKind, _node_kind_ok),
+        ):
             if key in p:
                 out.extend(v for v in values if not check(v, p[key]))
         if SH["class"] in p:

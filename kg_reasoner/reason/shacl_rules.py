@@ -5,22 +5,18 @@ template, the predicates its WHERE clause reads (read from the parsed query), sh
 
 from __future__ import annotations
 
-from kg_reasoner.reason.terms import prefix_block
-
-from kg_reasoner.reason.base import Unsupported
-from kg_reasoner.reason.terms import to_ox
-
 from dataclasses import dataclass, field
 from typing import Any
+
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import Path as RdfPath
 from rdflib.plugins.sparql import prepareQuery
 
+from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.terms import prefix_block, to_ox
 
-ANY_PREDICATE = "any predicate"   # the read set of a query with a variable predicate (a string: it survives pickling)
-
-
+ANY_PREDICATE = "any predicate"  # the read set of a query with a variable predicate (a string: it survives pickling)
 
 
 def _read_set(algebra):
@@ -51,23 +47,23 @@ def _read_set(algebra):
                 sub = getattr(p, attr, None)
                 if sub is None:
                     continue
-                for q in (sub if isinstance(sub, list) else [sub]):
+                for q in sub if isinstance(sub, list) else [sub]:
                     if not walk_pred(q):
                         return False
-            for q in getattr(p, "frm", None) or []:     # negated property sets
+            for q in getattr(p, "frm", None) or []:  # negated property sets
                 preds.add(q)
             return True
-        return False    # a variable predicate
+        return False  # a variable predicate
 
     return frozenset(preds | {RDF.type, RDFS.subClassOf}) if walk(algebra) else ANY_PREDICATE
 
 
 @dataclass
 class Rule:
-    text: str                 # the rule's CONSTRUCT as a SELECT of the template's variables
+    text: str  # the rule's CONSTRUCT as a SELECT of the template's variables
     reads: Any
     uses_this: bool
-    slots: list = field(default_factory=list)   # the template as projection indexes / constant terms
+    slots: list = field(default_factory=list)  # the template as projection indexes / constant terms
     this_index: int = 0
     last_run: int = -1
 
@@ -84,7 +80,7 @@ def _as_select(text: str, algebra) -> tuple[str, list, list]:
     upper = text.upper()
     start = upper.find("CONSTRUCT")
     open_ = text.find("{", start)
-    if start < 0 or open_ < 0 or text[start + len("CONSTRUCT"):open_].strip():
+    if start < 0 or open_ < 0 or text[start + len("CONSTRUCT") : open_].strip():
         raise Unsupported("a CONSTRUCT without an explicit template")
     depth, end = 0, open_
     for end in range(open_, len(text)):
@@ -104,7 +100,7 @@ def _as_select(text: str, algebra) -> tuple[str, list, list]:
                 row.append(("const", term))
         compiled.append(tuple(row))
     select = "SELECT " + " ".join(f"?{n}" for n in sorted(names))
-    return text[:start] + select + " " + text[end + 1:], compiled, sorted(names)
+    return text[:start] + select + " " + text[end + 1 :], compiled, sorted(names)
 
 
 @dataclass
@@ -128,21 +124,32 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
     out = []
     for node in set(shapes.subjects(SH.rule, None)):
         targets = list(shapes.objects(node, SH.targetClass))
-        extra_targets = [p for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
-                         if (node, p, None) in shapes]
+        extra_targets = [
+            p for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target) if (node, p, None) in shapes
+        ]
         if extra_targets:
             raise Unsupported(f"shape {node} uses {extra_targets[0]}")
         rules = []
         for r in sorted(shapes.objects(node, SH.rule), key=lambda r: float(shapes.value(r, SH.order) or 0)):
-            if (r, RDF.type, SH.SPARQLRule) not in shapes or (r, SH.condition, None) in shapes or \
-                    (r, SH.deactivated, Literal(True)) in shapes:
+            if (
+                (r, RDF.type, SH.SPARQLRule) not in shapes
+                or (r, SH.condition, None) in shapes
+                or (r, SH.deactivated, Literal(True)) in shapes
+            ):
                 raise Unsupported(f"rule {r} of {node} is not a plain sh:SPARQLRule")
             text = prefix_block(shapes, r) + str(shapes.value(r, SH.construct))
             algebra = prepareQuery(text).algebra
             select, template, names = _as_select(text, algebra)
             slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
-            rules.append(Rule(select, _read_set(algebra), "$this" in text or "?this" in text,
-                               slots=slots, this_index=names.index("this")))
+            rules.append(
+                Rule(
+                    select,
+                    _read_set(algebra),
+                    "$this" in text or "?this" in text,
+                    slots=slots,
+                    this_index=names.index("this"),
+                )
+            )
         out.append(RuleShape(node, float(shapes.value(node, SH.order) or 0), targets, rules))
     return sorted(out, key=lambda s: s.order)
 
@@ -153,8 +160,15 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
         return None
     out = []
     for shape in programs:
-        rules = [Rule(r.text, r.reads, r.uses_this, this_index=r.this_index,
-                       slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots])
-                 for r in shape.rules]
+        rules = [
+            Rule(
+                r.text,
+                r.reads,
+                r.uses_this,
+                this_index=r.this_index,
+                slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
+            )
+            for r in shape.rules
+        ]
         out.append(RuleShape(shape.node, shape.order, shape.targets, rules))
     return out

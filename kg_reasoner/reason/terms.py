@@ -1,19 +1,14 @@
-"""RDF terms between rdflib and pyoxigraph, the canonical form of inferred literals, and query rows.
-"""
+"""RDF terms between rdflib and pyoxigraph, the canonical form of inferred literals, and query rows."""
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from rdflib import Graph
-from rdflib.namespace import SH
-
 import functools
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
 
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH, XSD
 
 _XSD_STRING = str(XSD.string)
 

@@ -27,20 +27,21 @@ from __future__ import annotations
 
 import ctypes
 import html
+import multiprocessing
 import os
 import signal
 import socket
-import threading
-import multiprocessing
 import sys
+import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-import pyoxigraph as ox
-from kg_reasoner.resources import read_text
-from kg_reasoner.explain.guard import QueryRefused, inspect_query
-from kg_reasoner.cohort.store import dataset_arguments
 
+import pyoxigraph as ox
+
+from kg_reasoner.cohort.store import dataset_arguments
+from kg_reasoner.explain.guard import QueryRefused, inspect_query
+from kg_reasoner.resources import read_text
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -65,28 +66,41 @@ GRAPH_TYPES = {
 
 
 #: A graph result asked for as "JSON" or "XML" is given in the RDF syntax of that name.
-GRAPH_ALIASES = {"application/sparql-results+json": "application/ld+json", "application/json": "application/ld+json",
-                 "application/sparql-results+xml": "application/rdf+xml", "application/xml": "application/rdf+xml",
-                 "text/xml": "application/rdf+xml"}
+GRAPH_ALIASES = {
+    "application/sparql-results+json": "application/ld+json",
+    "application/json": "application/ld+json",
+    "application/sparql-results+xml": "application/rdf+xml",
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+}
 
 
 #: Short names clients send as ?format= / ?output= (SPARQLWrapper, browsers' form on the page).
-FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
-                "json-ld": "application/ld+json", "jsonld": "application/ld+json", "nt": "application/n-triples",
-                "rdfxml": "application/rdf+xml", "rdf+xml": "application/rdf+xml", "n3": "text/n3"}
+FORMAT_NAMES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "json-ld": "application/ld+json",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "n3": "text/n3",
+}
 
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 10.0      # seconds per query
-    max_rows: int = 10_000     # solutions (SELECT) or triples (CONSTRUCT / DESCRIBE) per result
-    max_bytes: int = 50_000_000    # bytes of one serialized result
-    max_body: int = 1_000_000      # bytes of a request body (a POSTed query or form)
-    max_queries: int = 4           # query processes at once; more requests wait in a queue ...
-    queue_wait: float = 10.0       # ... this many seconds at most, then get 503 with Retry-After
-    read_timeout: float = 10.0     # seconds a connection may take to send its request (slowloris)
-    backlog: int = 128             # connections the kernel queues before the server accepts them
+    timeout: float = 10.0  # seconds per query
+    max_rows: int = 10_000  # solutions (SELECT) or triples (CONSTRUCT / DESCRIBE) per result
+    max_bytes: int = 50_000_000  # bytes of one serialized result
+    max_body: int = 1_000_000  # bytes of a request body (a POSTed query or form)
+    max_queries: int = 4  # query processes at once; more requests wait in a queue ...
+    queue_wait: float = 10.0  # ... this many seconds at most, then get 503 with Retry-After
+    read_timeout: float = 10.0  # seconds a connection may take to send its request (slowloris)
+    backlog: int = 128  # connections the kernel queues before the server accepts them
 
 
 @dataclass(frozen=True)
@@ -95,8 +109,8 @@ class Access:
     (a web page the user visits must not read the patient store), and a request whose Host header is
     not a name of this endpoint is refused (DNS rebinding)."""
 
-    cors_origins: tuple[str, ...] = ()     # e.g. ("https://notebooks.example.org",); "*" allows any
-    allowed_hosts: tuple[str, ...] = ()    # names besides the bound address, localhost, 127.0.0.1, ::1
+    cors_origins: tuple[str, ...] = ()  # e.g. ("https://notebooks.example.org",); "*" allows any
+    allowed_hosts: tuple[str, ...] = ()  # names besides the bound address, localhost, 127.0.0.1, ::1
 
 
 Refused = QueryRefused
@@ -120,7 +134,7 @@ def negotiate(fmt: str | None, accept: str, graph: bool) -> str:
     table, default = (GRAPH_TYPES, "text/turtle") if graph else (RESULT_TYPES, "application/sparql-results+json")
 
     def usable(mime: str) -> str | None:
-        mime = (GRAPH_ALIASES.get(mime, mime) if graph else mime)
+        mime = GRAPH_ALIASES.get(mime, mime) if graph else mime
         if mime in table:
             return mime
         if mime == "*/*":
@@ -186,22 +200,35 @@ def die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
-        if os.getppid() == 1:      # the parent died before the signal was set
+        if os.getppid() == 1:  # the parent died before the signal was set
             os._exit(1)
 
 
-def _child(conn, store_path: str, query: str, dataset: dict, accept: tuple[str | None, str], max_rows: int,
-           max_bytes: int = Limits.max_bytes, base_iri: str | None = None) -> None:
+def _child(
+    conn,
+    store_path: str,
+    query: str,
+    dataset: dict,
+    accept: tuple[str | None, str],
+    max_rows: int,
+    max_bytes: int = Limits.max_bytes,
+    base_iri: str | None = None,
+) -> None:
     """Runs in its own process, cut off from the network: opens the store read-only, runs the query,
     sends (status, type, body)."""
     try:
         die_with_parent()
         cut_off_network()
         store = ox.Store.read_only(store_path)
-        conn.send("ready")                      # the time limit counts from here: the query's own time
-        kwargs = {"use_default_graph_as_union": True} if dataset.get("union") else {
-            "default_graph": [ox.NamedNode(g) for g in dataset["default"]],
-            "named_graphs": [ox.NamedNode(g) for g in dataset["named"]]}
+        conn.send("ready")  # the time limit counts from here: the query's own time
+        kwargs = (
+            {"use_default_graph_as_union": True}
+            if dataset.get("union")
+            else {
+                "default_graph": [ox.NamedNode(g) for g in dataset["default"]],
+                "named_graphs": [ox.NamedNode(g) for g in dataset["named"]],
+            }
+        )
         fmt, accept_header = accept
         try:
             result = store.query(query, base_iri=base_iri, **kwargs)
@@ -214,10 +241,13 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: tuple[str |
         graph = isinstance(result, ox.QueryTriples)
         table = GRAPH_TYPES if graph else RESULT_TYPES
         mime = negotiate(fmt, accept_header, graph)
-        count = sum(1 for _ in result)          # the limit is checked before anything is serialized
+        count = sum(1 for _ in result)  # the limit is checked before anything is serialized
         if count > max_rows:
-            raise Refused(413, f"the result has more than {max_rows:,} {'triples' if graph else 'rows'} "
-                               f"({count:,}); add a LIMIT or narrow the query")
+            raise Refused(
+                413,
+                f"the result has more than {max_rows:,} {'triples' if graph else 'rows'} "
+                f"({count:,}); add a LIMIT or narrow the query",
+            )
         result = store.query(query, base_iri=base_iri, **kwargs)
         body = result.serialize(format=table[mime])
         if len(body) > max_bytes:
@@ -225,7 +255,7 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: tuple[str |
         conn.send((200, mime, body))
     except Refused as exc:
         conn.send((exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode()))
-    except Exception as exc:   # any other failure of the query is the query's, reported as such
+    except Exception as exc:  # any other failure of the query is the query's, reported as such
         conn.send((400, "text/plain; charset=utf-8", f"the query cannot be run: {exc}\n".encode()))
     finally:
         conn.close()
@@ -233,9 +263,19 @@ def _child(conn, store_path: str, query: str, dataset: dict, accept: tuple[str |
 
 def service_description(url: str, limits: Limits) -> str:
     """The endpoint described in the SPARQL 1.1 Service Description vocabulary (Turtle)."""
-    formats = " , ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in
-                         ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                          "Turtle", "JSON-LD", "N-Triples", "RDF_XML"))
+    formats = " , ".join(
+        f"<http://www.w3.org/ns/formats/{f}>"
+        for f in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "JSON-LD",
+            "N-Triples",
+            "RDF_XML",
+        )
+    )
     return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <{url}> a sd:Service ;
@@ -285,15 +325,16 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 def _host_name(value: str) -> str:
     """The name of a Host header without its port: example.org:8000 -> example.org, [::1]:8000 -> ::1."""
     if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else value
+        return value[1 : value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits(),
-                access: Access = Access()):
+def make_server(
+    store_path: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits = Limits(), access: Access = Access()
+):
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["kg_reasoner.serve.endpoint", "pyoxigraph", "kg_reasoner.serve.forkserver"])
-    warm = ctx.Process(target=_warm_up)      # start the forkserver now, not on the first request
+    warm = ctx.Process(target=_warm_up)  # start the forkserver now, not on the first request
     warm.start()
     warm.join()
     # the store does not change while it is served (a writer beside read-only readers is undefined
@@ -306,9 +347,9 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
     class Handler(BaseHTTPRequestHandler):
         server_version = "kg-reasoner-sparql"
 
-        def log_message(self, fmt, *args):   # quiet unless asked: one line per request on stderr
+        def log_message(self, fmt, *args):  # quiet unless asked: one line per request on stderr
             if getattr(self.server, "verbose", False):
-                sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+                sys.stderr.write(f"{self.address_string()} - {fmt % args}\n")
 
         def _send(self, status: int, mime: str, body: bytes, extra: dict | None = None) -> None:
             self.send_response(status)
@@ -334,8 +375,11 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
             if host in ("0.0.0.0", "::"):
                 allowed |= {socket.gethostname().lower()}
             if name not in allowed:
-                raise Refused(400, f"unexpected Host header {given!r}: this endpoint answers to "
-                                   f"{', '.join(sorted(allowed))} (add names with --allow-host)")
+                raise Refused(
+                    400,
+                    f"unexpected Host header {given!r}: this endpoint answers to "
+                    f"{', '.join(sorted(allowed))} (add names with --allow-host)",
+                )
 
         def do_OPTIONS(self):  # noqa: N802
             """CORS preflight and the methods this read-only endpoint allows."""
@@ -346,9 +390,13 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 return
             extra = {"Allow": "GET, HEAD, POST, OPTIONS"}
             if self._cors():
-                extra.update({"Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
-                              "Access-Control-Allow-Headers": "Accept, Content-Type",
-                              "Access-Control-Max-Age": "600"})
+                extra.update(
+                    {
+                        "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+                        "Access-Control-Allow-Headers": "Accept, Content-Type",
+                        "Access-Control-Max-Age": "600",
+                    }
+                )
             self._send(204, "text/plain; charset=utf-8", b"", extra)
 
         def _params(self) -> dict:
@@ -378,8 +426,9 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                 elif ctype == "application/sparql-update":
                     raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
                 else:
-                    raise Refused(415, "POST a form (application/x-www-form-urlencoded) or a query "
-                                       "(application/sparql-query)")
+                    raise Refused(
+                        415, "POST a form (application/x-www-form-urlencoded) or a query (application/sparql-query)"
+                    )
             return params
 
         def _handle(self) -> None:
@@ -423,13 +472,20 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
             self._send(200, mime, ox.serialize(g, format=GRAPH_TYPES[mime]))
 
         def _page(self) -> bytes:
-            return PAGE.format(store=html.escape(store_path), timeout=limits.timeout, rows=limits.max_rows,
-                               example=html.escape(read_text("queries", "status-counts.rq"))).encode()
+            return PAGE.format(
+                store=html.escape(store_path),
+                timeout=limits.timeout,
+                rows=limits.max_rows,
+                example=html.escape(read_text("queries", "status-counts.rq")),
+            ).encode()
 
         def _run(self, query, dataset, accept):
             if not slots.acquire(timeout=limits.queue_wait):
-                raise Refused(503, f"{limits.max_queries} queries are running and the queue did not move for "
-                                   f"{limits.queue_wait:g} s; try again shortly")
+                raise Refused(
+                    503,
+                    f"{limits.max_queries} queries are running and the queue did not move for "
+                    f"{limits.queue_wait:g} s; try again shortly",
+                )
             try:
                 return self._run_one(query, dataset, accept)
             finally:
@@ -437,8 +493,20 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
 
         def _run_one(self, query, dataset, accept):
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, store_path, query, dataset, accept, limits.max_rows,
-                                                    limits.max_bytes, self._endpoint_url()), daemon=True)
+            proc = ctx.Process(
+                target=_child,
+                args=(
+                    child,
+                    store_path,
+                    query,
+                    dataset,
+                    accept,
+                    limits.max_rows,
+                    limits.max_bytes,
+                    self._endpoint_url(),
+                ),
+                daemon=True,
+            )
             proc.start()
             child.close()
             try:
@@ -449,8 +517,11 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
                     return ready
                 if parent.poll(limits.timeout):
                     return parent.recv()
-                raise Refused(503, f"the query ran longer than the time limit of {limits.timeout:g} s and was "
-                                   "stopped; narrow it or add a LIMIT")
+                raise Refused(
+                    503,
+                    f"the query ran longer than the time limit of {limits.timeout:g} s and was "
+                    "stopped; narrow it or add a LIMIT",
+                )
             except EOFError:
                 return 500, "text/plain; charset=utf-8", b"the query process ended without an answer\n"
             finally:
@@ -466,14 +537,14 @@ def make_server(store_path: str, host: str = "127.0.0.1", port: int = 8000, limi
 
         do_DELETE = do_PATCH = do_PUT
 
-    Handler.timeout = limits.read_timeout           # a connection that sends nothing is closed (slowloris)
+    Handler.timeout = limits.read_timeout  # a connection that sends nothing is closed (slowloris)
     slots = threading.BoundedSemaphore(limits.max_queries)
 
     class Server(ThreadingHTTPServer):
         request_queue_size = limits.backlog
         daemon_threads = True
 
-        def handle_error(self, request, client_address):   # a client that went away is not an error to print
+        def handle_error(self, request, client_address):  # a client that went away is not an error to print
             if getattr(self, "verbose", False):
                 super().handle_error(request, client_address)
 

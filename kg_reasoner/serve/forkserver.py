@@ -10,5 +10,4 @@ from __future__ import annotations
 
 from kg_reasoner.serve.endpoint import die_with_parent
 
-
 die_with_parent()

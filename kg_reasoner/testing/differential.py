@@ -13,24 +13,21 @@ when every patient agreed, 1 otherwise.
 
 from __future__ import annotations
 
-from kg_reasoner.testing.synthetic import cohort
-
-from kg_reasoner.read.patient import PatientInput
-
-from kg_reasoner.api import Reasoner
-
-from kg_reasoner.testing.synthetic_fhir import Unrepresentable, bundle, summary_to_resources
-
 import argparse
 import multiprocessing
 import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import XSD
 
+from kg_reasoner.api import Reasoner
+from kg_reasoner.read.patient import PatientInput
+from kg_reasoner.testing.synthetic import cohort
+from kg_reasoner.testing.synthetic_fhir import Unrepresentable, bundle, summary_to_resources
 
 #: What the fast engine runs each stage with when it runs compiled (the point of the check).
 COMPILED = {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "pyoxigraph"}
@@ -74,20 +71,22 @@ def fhir_bundle(summary: dict) -> dict | None:
 #: The ways a patient graph is broken to compare the fail-closed paths (``Broken``): each a
 #: predicate of the core vocabulary and what is done to one of its triples.
 BREAKAGES = (
-    ("unit", "drop"),                     # a measurement's unit removed
-    ("value", "string"),                  # a number given as a plain string
-    ("value", "negative"),                # a negative measurement
-    ("presence", "drop"),                 # a finding with no presence
-    ("presence", "contradict"),           # a finding both present and absent
-    ("effectiveTime", "string"),          # a time given as a plain string
-    ("gestationalAgeWeeks", "duplicate"), # two gestational ages
-    ("patientId", "drop"),                # a patient without an id
+    ("unit", "drop"),  # a measurement's unit removed
+    ("value", "string"),  # a number given as a plain string
+    ("value", "negative"),  # a negative measurement
+    ("value", "double"),  # a number typed xsd:double where the ontology ranges over xsd:decimal
+    ("presence", "drop"),  # a finding with no presence
+    ("presence", "contradict"),  # a finding both present and absent
+    ("effectiveTime", "string"),  # a time given as a plain string
+    ("gestationalAgeWeeks", "duplicate"),  # two gestational ages
+    ("patientId", "drop"),  # a patient without an id
 )
 
 
 @dataclass(frozen=True)
 class Broken:
     """A synthetic patient read as usual, then one triple broken as ``BREAKAGES[kind]`` says."""
+
     summary: dict
     kind: int
 
@@ -96,7 +95,7 @@ class Broken:
         return f"{self.summary['id']}-broken-{BREAKAGES[self.kind][0]}-{BREAKAGES[self.kind][1]}"
 
 
-def _break(graph: Graph, kind: int) -> Graph:
+def broken_graph(graph: Graph, kind: int) -> Graph:
     name, how = BREAKAGES[kind]
     pred = URIRef(_KGR + name)
     out = Graph()
@@ -114,6 +113,9 @@ def _break(graph: Graph, kind: int) -> Graph:
     elif how == "negative":
         out.remove((s, p, o))
         out.add((s, p, Literal(-abs(o.toPython()) - 1, datatype=o.datatype or XSD.decimal)))
+    elif how == "double":
+        out.remove((s, p, o))
+        out.add((s, p, Literal(float(o.toPython()), datatype=XSD.double)))
     elif how == "contradict":
         other = URIRef(_KGR + ("Absent" if str(o).endswith("Present") else "Present"))
         out.add((s, p, other))
@@ -131,7 +133,7 @@ def compare_one(item: Any) -> tuple[str, list[str]]:
         _reasoners["fast"], _reasoners["reference"] = Reasoner(engine="fast"), Reasoner(engine="reference")
     if isinstance(item, Broken):
         pi = _reasoners["fast"].read(item.summary)[0]
-        pi = PatientInput(item.id, pi.iri, _break(pi.graph, item.kind), pi.source, list(pi.data_problems))
+        pi = PatientInput(item.id, pi.iri, broken_graph(pi.graph, item.kind), pi.source, list(pi.data_problems))
     else:
         pi = _reasoners["fast"].read(item)[0]
     fast = _reasoners["fast"].assess_input(pi)
@@ -166,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--fhir-every", type=int, default=5, help="every k-th patient as a FHIR Bundle (0: none)")
-    p.add_argument("--broken-every", type=int, default=7,
-                   help="every k-th patient broken in RDF, to compare the fail-closed paths (0: none)")
+    p.add_argument(
+        "--broken-every",
+        type=int,
+        default=7,
+        help="every k-th patient broken in RDF, to compare the fail-closed paths (0: none)",
+    )
     args = p.parse_args(argv)
     start = time.perf_counter()
     items = list(inputs(args.n, args.seed, args.fhir_every, args.broken_every))
@@ -178,9 +184,11 @@ def main(argv: list[str] | None = None) -> int:
             bad = _report(results)
     else:
         bad = _report(map(compare_one, items))
-    print(f"{len(items)} patients compared ({sum(1 for i in items if isinstance(i, dict) and 'resourceType' in i)} "
-          f"as FHIR Bundles, {sum(1 for i in items if isinstance(i, Broken))} broken), "
-          f"{bad} disagreed, {time.perf_counter() - start:.0f} s")
+    print(
+        f"{len(items)} patients compared ({sum(1 for i in items if isinstance(i, dict) and 'resourceType' in i)} "
+        f"as FHIR Bundles, {sum(1 for i in items if isinstance(i, Broken))} broken), "
+        f"{bad} disagreed, {time.perf_counter() - start:.0f} s"
+    )
     return 1 if bad else 0
 
 

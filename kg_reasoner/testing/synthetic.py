@@ -12,14 +12,18 @@ as documented in the spec; they are data, not rules.
 from __future__ import annotations
 
 import random
-from typing import Iterator
-
+from collections.abc import Iterator
 
 CAUSES = ("chromosomal_abnormality", "uterine_malformation", "uterine_polyp", "intrauterine_adhesions", "infection")
 
 
-_TIMES = ("2026-11-10T08:00:00Z", "2026-11-18T08:00:00Z", "2026-11-18T09:00:00+02:00", "2026-11-20",
-          "2026-11-20T09:00:00-05:00")
+_TIMES = (
+    "2026-11-10T08:00:00Z",
+    "2026-11-18T08:00:00Z",
+    "2026-11-18T09:00:00+02:00",
+    "2026-11-20",
+    "2026-11-20T09:00:00-05:00",
+)
 
 
 def _maybe(rng: random.Random, p: float = 0.5) -> bool:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-
-SCT, LOINC, ICD10CM, UCUM = "http://snomed.info/sct", "http://loinc.org", "http://hl7.org/fhir/sid/icd-10-cm", \
-    "http://unitsofmeasure.org"
+SCT, LOINC, ICD10CM, UCUM = (
+    "http://snomed.info/sct",
+    "http://loinc.org",
+    "http://hl7.org/fhir/sid/icd-10-cm",
+    "http://unitsofmeasure.org",
+)
 
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -28,24 +31,34 @@ CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
-SEVERITY = {"light": ("255604002", "Mild"), "mild": ("255604002", "Mild"),
-            "heavy": ("24484000", "Severe"), "severe": ("24484000", "Severe")}
+SEVERITY = {
+    "light": ("255604002", "Mild"),
+    "mild": ("255604002", "Mild"),
+    "heavy": ("24484000", "Severe"),
+    "severe": ("24484000", "Severe"),
+}
 
 
-SYMPTOM = {"vaginal_bleeding": (SCT, "289530006", "Bleeding from vagina"),
-           "abdominal_pain": (SCT, "21522001", "Abdominal pain")}
+SYMPTOM = {
+    "vaginal_bleeding": (SCT, "289530006", "Bleeding from vagina"),
+    "abdominal_pain": (SCT, "21522001", "Abdominal pain"),
+}
 
 
-CAUSE = {"chromosomal_abnormality": (SCT, "42686001", "Chromosomal abnormality in fetus affecting obstetrical care"),
-         "uterine_malformation": (SCT, "41215002", "Congenital abnormality of uterus, affecting pregnancy"),
-         "uterine_polyp": (ICD10CM, "N84.0", "Polyp of corpus uteri"),
-         "intrauterine_adhesions": (ICD10CM, "N85.6", "Intrauterine synechiae"),
-         "infection": (SCT, "199112006", "Infections of the genital tract in pregnancy")}
+CAUSE = {
+    "chromosomal_abnormality": (SCT, "42686001", "Chromosomal abnormality in fetus affecting obstetrical care"),
+    "uterine_malformation": (SCT, "41215002", "Congenital abnormality of uterus, affecting pregnancy"),
+    "uterine_polyp": (ICD10CM, "N84.0", "Polyp of corpus uteri"),
+    "intrauterine_adhesions": (ICD10CM, "N85.6", "Intrauterine synechiae"),
+    "infection": (SCT, "199112006", "Infections of the genital tract in pregnancy"),
+}
 
 
-MISCARRIAGE = {"inevitable": (SCT, "59363009", "Inevitable abortion"),
-               "incomplete": (ICD10CM, "O03.4", "Incomplete spontaneous abortion without complication"),
-               "complete": (ICD10CM, "O03.9", "Complete or unspecified spontaneous abortion without complication")}
+MISCARRIAGE = {
+    "inevitable": (SCT, "59363009", "Inevitable abortion"),
+    "incomplete": (ICD10CM, "O03.4", "Incomplete spontaneous abortion without complication"),
+    "complete": (ICD10CM, "O03.9", "Complete or unspecified spontaneous abortion without complication"),
+}
 
 
 CONCLUSION = {"normal": ("237241002", "Viable pregnancy"), "demise": ("237242009", "Non-viable pregnancy")}
@@ -72,8 +85,14 @@ class Unrepresentable(Exception):
 def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
     pid = p["id"]
     subject = {"reference": f"Patient/{pid}"}
-    out: list[dict] = [{"resourceType": "Patient", "id": pid, "meta": {"profile": [
-        "http://hl7.org/fhir/StructureDefinition/Patient"]}, "gender": "female"}]
+    out: list[dict] = [
+        {
+            "resourceType": "Patient",
+            "id": pid,
+            "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Patient"]},
+            "gender": "female",
+        }
+    ]
     n = 0
 
     def rid(kind):
@@ -82,9 +101,14 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
         return f"{pid}-{kind}-{n}"
 
     def condition(code, present=True, severity=None):
-        r = {"resourceType": "Condition", "id": rid("cond"), "subject": subject, "code": code,
-             "clinicalStatus": cc(CLINICAL, "active"),
-             "verificationStatus": cc(VERIFICATION, "confirmed" if present else "refuted")}
+        r = {
+            "resourceType": "Condition",
+            "id": rid("cond"),
+            "subject": subject,
+            "code": code,
+            "clinicalStatus": cc(CLINICAL, "active"),
+            "verificationStatus": cc(VERIFICATION, "confirmed" if present else "refuted"),
+        }
         if severity:
             r["severity"] = severity
         return r
@@ -93,11 +117,26 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
         ga = p["gestational_age_weeks"]
         code = ("18185-9", "Gestational age") if variant % 2 == 0 else ("11884-4", "Gestational age Estimated")
         value = qty(ga, "wk") if variant % 3 else qty(Decimal(str(ga)) * 7, "d")
-        out.append({"resourceType": "Observation", "id": rid("ga"), "status": "final", "subject": subject,
-                    "code": cc(LOINC, *code), "valueQuantity": value})
+        out.append(
+            {
+                "resourceType": "Observation",
+                "id": rid("ga"),
+                "status": "final",
+                "subject": subject,
+                "code": cc(LOINC, *code),
+                "valueQuantity": value,
+            }
+        )
     if p.get("conception") == "art":
-        code = cc(SCT, "10231000132102", "In-vitro fertilization pregnancy") if variant % 2 == 0 else \
-            cc(ICD10CM, "O09.811", "Supervision of pregnancy resulting from assisted reproductive technology, first trimester")
+        code = (
+            cc(SCT, "10231000132102", "In-vitro fertilization pregnancy")
+            if variant % 2 == 0
+            else cc(
+                ICD10CM,
+                "O09.811",
+                "Supervision of pregnancy resulting from assisted reproductive technology, first trimester",
+            )
+        )
         out.append(condition(code))
     for res in p.get("progesterone", []):
         # variant: mass results written in molar units (x 3.18, exact in decimal), as a lab reporting nmol/L would
@@ -105,10 +144,15 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
         factor = Decimal("3.18") if molar and res.get("unit") == "ng/mL" else Decimal(1)
         convert = lambda v, f=factor: Decimal(str(v)) * f  # noqa: E731
         unit = "nmol/L" if molar else "ng/mL"
-        obs = {"resourceType": "Observation", "id": rid("p4"), "status": res.get("status", "final"),
-               "subject": subject,
-               "code": cc(LOINC, "14890-8", "Progesterone [Moles/volume] in Serum or Plasma") if molar else
-               cc(LOINC, "2839-9", "Progesterone [Mass/volume] in Serum or Plasma")}
+        obs = {
+            "resourceType": "Observation",
+            "id": rid("p4"),
+            "status": res.get("status", "final"),
+            "subject": subject,
+            "code": cc(LOINC, "14890-8", "Progesterone [Moles/volume] in Serum or Plasma")
+            if molar
+            else cc(LOINC, "2839-9", "Progesterone [Mass/volume] in Serum or Plasma"),
+        }
         if "time" in res:
             obs["effectiveDateTime"] = res["time"]
         if "interpretation" in res:
@@ -126,8 +170,13 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
             sev = cc(SCT, *SEVERITY[value]) if value != "absent" else None
             out.append(condition(cc(system, code, display), present=value != "absent", severity=sev))
         else:
-            obs = {"resourceType": "Observation", "id": rid("sym"), "status": "final", "subject": subject,
-                   "code": cc(system, code, display)}
+            obs = {
+                "resourceType": "Observation",
+                "id": rid("sym"),
+                "status": "final",
+                "subject": subject,
+                "code": cc(system, code, display),
+            }
             if value == "absent":
                 obs["valueBoolean"] = False
             else:
@@ -138,12 +187,27 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
             raise Unrepresentable("no verified code for an 'abnormal development' ultrasound conclusion")
         conclusion = cc(SCT, *CONCLUSION[p["ultrasound"]])
         if variant % 2 == 0:
-            out.append({"resourceType": "Observation", "id": rid("us"), "status": "final", "subject": subject,
-                        "code": cc(SCT, "268445003", "Ultrasound scan - obstetric"), "valueCodeableConcept": conclusion})
+            out.append(
+                {
+                    "resourceType": "Observation",
+                    "id": rid("us"),
+                    "status": "final",
+                    "subject": subject,
+                    "code": cc(SCT, "268445003", "Ultrasound scan - obstetric"),
+                    "valueCodeableConcept": conclusion,
+                }
+            )
         else:
-            out.append({"resourceType": "DiagnosticReport", "id": rid("us"), "status": "final", "subject": subject,
-                        "code": cc(SCT, "446522006", "Ultrasonography in first trimester"),
-                        "conclusionCode": [conclusion]})
+            out.append(
+                {
+                    "resourceType": "DiagnosticReport",
+                    "id": rid("us"),
+                    "status": "final",
+                    "subject": subject,
+                    "code": cc(SCT, "446522006", "Ultrasonography in first trimester"),
+                    "conclusionCode": [conclusion],
+                }
+            )
     if "miscarriage" in p:
         out.append(condition(cc(*MISCARRIAGE[p["miscarriage"]])))
     for cause, present in p.get("causes", {}).items():
@@ -154,32 +218,76 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
         if "supervised" not in use:
             raise Unrepresentable("FHIR states who prescribed a medication: supervision cannot be left unknown")
         if use["supervised"]:
-            req = {"resourceType": "MedicationRequest", "id": rid("rx"), "status": "active", "intent": "order",
-                   "subject": subject, "medicationCodeableConcept": med}
+            req = {
+                "resourceType": "MedicationRequest",
+                "id": rid("rx"),
+                "status": "active",
+                "intent": "order",
+                "subject": subject,
+                "medicationCodeableConcept": med,
+            }
             out.append(req)
             if variant % 2 == 1:
-                out.append({"resourceType": "MedicationStatement", "id": rid("ms"), "status": "active",
-                            "subject": subject, "medicationCodeableConcept": med,
-                            "basedOn": [{"reference": f"MedicationRequest/{req['id']}"}]})
+                out.append(
+                    {
+                        "resourceType": "MedicationStatement",
+                        "id": rid("ms"),
+                        "status": "active",
+                        "subject": subject,
+                        "medicationCodeableConcept": med,
+                        "basedOn": [{"reference": f"MedicationRequest/{req['id']}"}],
+                    }
+                )
         else:
-            out.append({"resourceType": "MedicationStatement", "id": rid("ms"), "status": "active",
-                        "subject": subject, "medicationCodeableConcept": med})
+            out.append(
+                {
+                    "resourceType": "MedicationStatement",
+                    "id": rid("ms"),
+                    "status": "active",
+                    "subject": subject,
+                    "medicationCodeableConcept": med,
+                }
+            )
         if "symptom_course" in use:
-            out.append({"resourceType": "Observation", "id": rid("course"), "status": "final", "subject": subject,
-                        "code": cc(KGR_CODES, "symptom-course", "Course of symptoms during treatment"),
-                        "valueCodeableConcept": cc(KGR_CODES, use["symptom_course"])})
-    if variant % 2 == 1:   # unrelated resources an export carries too
-        out.append({"resourceType": "Encounter", "id": rid("enc"), "status": "finished", "subject": subject,
-                    "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}})
-        out.append({"resourceType": "Observation", "id": rid("bp"), "status": "final", "subject": subject,
-                    "code": cc(LOINC, "85354-9", "Blood pressure panel"), "component": []})
+            out.append(
+                {
+                    "resourceType": "Observation",
+                    "id": rid("course"),
+                    "status": "final",
+                    "subject": subject,
+                    "code": cc(KGR_CODES, "symptom-course", "Course of symptoms during treatment"),
+                    "valueCodeableConcept": cc(KGR_CODES, use["symptom_course"]),
+                }
+            )
+    if variant % 2 == 1:  # unrelated resources an export carries too
+        out.append(
+            {
+                "resourceType": "Encounter",
+                "id": rid("enc"),
+                "status": "finished",
+                "subject": subject,
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            }
+        )
+        out.append(
+            {
+                "resourceType": "Observation",
+                "id": rid("bp"),
+                "status": "final",
+                "subject": subject,
+                "code": cc(LOINC, "85354-9", "Blood pressure panel"),
+                "component": [],
+            }
+        )
     return out
 
 
 def bundle(resources: list[dict], kind: str = "collection") -> dict:
-    return {"resourceType": "Bundle", "type": kind,
-            "entry": [{"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r}
-                      for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": kind,
+        "entry": [{"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r} for r in resources],
+    }
 
 
 def to_json(resource: dict) -> str:

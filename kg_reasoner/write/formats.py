@@ -8,7 +8,6 @@ import csv
 import io
 import json
 
-
 FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
 
 
@@ -26,7 +25,8 @@ def format_one(a, fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(
-            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags), a.source or ""])
+            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags), a.source or ""]
+        )
         return buf.getvalue()
     if fmt == "turtle":
         return a.to_turtle() + "\n"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-if TYPE_CHECKING:   # pragma: no cover
+
+if TYPE_CHECKING:  # pragma: no cover
     from kg_reasoner.explain.assessment import Assessment
 
 
@@ -19,8 +20,16 @@ if TYPE_CHECKING:   # pragma: no cover
 LAYERS = ("facts", "criteria", "rules", "outcome")
 
 
-_COLOURS = {"met": "#c8e6c9", "not_met": "#ffcdd2", "unknown": "#fff3c4", "fact": "#e3f2fd", "rule": "#ede7f6",
-            "partly_met": "#fff3c4", "status": "#b2dfdb", "flag": "#f8bbd0"}
+_COLOURS = {
+    "met": "#c8e6c9",
+    "not_met": "#ffcdd2",
+    "unknown": "#fff3c4",
+    "fact": "#e3f2fd",
+    "rule": "#ede7f6",
+    "partly_met": "#fff3c4",
+    "status": "#b2dfdb",
+    "flag": "#f8bbd0",
+}
 
 
 @dataclass
@@ -43,7 +52,7 @@ def _short(sentence: str, limit: int = 160) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
-def derivation(a: "Assessment") -> Derivation:
+def derivation(a: Assessment) -> Derivation:
     """The derivation of ``a``: facts -> criteria -> rules -> status and flags, plus the rules that
     are partly met (dashed: an unknown criterion stops them) with what is missing."""
     d = Derivation()
@@ -55,14 +64,24 @@ def derivation(a: "Assessment") -> Derivation:
 
     rules_of_criteria: dict[str, str] = {}
     for code, c in a.criteria.items():
-        node = d.add(f"criterion:{code}", "criteria", f"{code} {c['label']}: {c['state']}",
-                     "" if c["state"] != "unknown" else f"needs: {c.get('needs') or ''}", c["state"])
+        node = d.add(
+            f"criterion:{code}",
+            "criteria",
+            f"{code} {c['label']}: {c['state']}",
+            "" if c["state"] != "unknown" else f"needs: {c.get('needs') or ''}",
+            c["state"],
+        )
         rules_of_criteria[code] = c["rule"]
         for e in c["evidence"]:
             d.link(fact(e), node)
     for r in a.fired_rules:
-        rule = d.add(f"rule:{r['id']}", "rules", f"{r['id']} {r['label']}",
-                     "“" + _short(r["sentences"][0]) + "”" if r["sentences"] else "", "rule")
+        rule = d.add(
+            f"rule:{r['id']}",
+            "rules",
+            f"{r['id']} {r['label']}",
+            "“" + _short(r["sentences"][0]) + "”" if r["sentences"] else "",
+            "rule",
+        )
         own = [c for c, rid in rules_of_criteria.items() if rid == r["id"]]
         for c in own:
             d.link(f"criterion:{c}", rule)
@@ -73,15 +92,29 @@ def derivation(a: "Assessment") -> Derivation:
             if r["concludes"] == a.status:
                 d.link(rule, out_status)
             else:
-                d.link(rule, d.add(f"status:{r['concludes']}", "outcome", f"proposed: {r['concludes']}",
-                                   "outranked by the status's precedence", "status"), "dotted")
+                d.link(
+                    rule,
+                    d.add(
+                        f"status:{r['concludes']}",
+                        "outcome",
+                        f"proposed: {r['concludes']}",
+                        "outranked by the status's precedence",
+                        "status",
+                    ),
+                    "dotted",
+                )
         else:
             d.link(rule, d.add(f"flag:{r['concludes']}", "outcome", f"flag: {r['concludes']}", "", "flag"))
     for s in a.rule_states:
         if s["relation"] != "partly_met":
             continue
-        rule = d.add(f"rule:{s['rule']}", "rules", f"{s['rule']} partly met",
-                     f"unknown: {s['criterion']} {s['label']}", "partly_met")
+        rule = d.add(
+            f"rule:{s['rule']}",
+            "rules",
+            f"{s['rule']} partly met",
+            f"unknown: {s['criterion']} {s['label']}",
+            "partly_met",
+        )
         for code, rid in rules_of_criteria.items():
             if rid == s["rule"]:
                 d.link(f"criterion:{code}", rule, "dashed")
@@ -89,7 +122,7 @@ def derivation(a: "Assessment") -> Derivation:
     return d
 
 
-def plot_derivation(a: "Assessment", ax=None, width: float = 15.0):
+def plot_derivation(a: Assessment, ax=None, width: float = 15.0):
     """Draw the derivation of ``a`` with matplotlib and return the Axes. Solid arrows: what decided
     the outcome; dashed: a partly met rule (its unknown criterion is the missing data); dotted: a
     status that a higher-precedence status outranked."""
@@ -110,22 +143,54 @@ def plot_derivation(a: "Assessment", ax=None, width: float = 15.0):
             pos[n] = (xs[layer], rows - (i + 0.5) * rows / len(nodes))
     for a_, b_, style in d.edges:
         (x1, y1), (x2, y2) = pos[a_], pos[b_]
-        ax.annotate("", xy=(x2 - box_w / 2, y2), xytext=(x1 + box_w / 2, y1),
-                    arrowprops=dict(arrowstyle="-|>", color="#555", lw=1.2,
-                                    linestyle={"solid": "-", "dashed": "--", "dotted": ":"}[style],
-                                    shrinkA=2, shrinkB=2))
+        ax.annotate(
+            "",
+            xy=(x2 - box_w / 2, y2),
+            xytext=(x1 + box_w / 2, y1),
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color="#555",
+                lw=1.2,
+                linestyle={"solid": "-", "dashed": "--", "dotted": ":"}[style],
+                shrinkA=2,
+                shrinkB=2,
+            ),
+        )
     for n, v in d.nodes.items():
         x, y = pos[n]
         title = "\n".join(textwrap.wrap(v["title"], 30))
         text = "\n".join(textwrap.wrap(v["text"], 44)[:6])
         h = 0.17 + 0.085 * (title.count("\n") + 1) + 0.07 * (text.count("\n") + 1 if text else 0)
-        ax.add_patch(FancyBboxPatch((x - box_w / 2, y - h / 2), box_w, h, boxstyle="round,pad=0.02",
-                                    fc=_COLOURS.get(v["style"], "#eee"), ec="#666", lw=0.8))
-        ax.text(x, y + (0.035 * (text.count("\n") + 1) if text else 0), title, ha="center", va="center",
-                fontsize=8.5, weight="bold")
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - box_w / 2, y - h / 2),
+                box_w,
+                h,
+                boxstyle="round,pad=0.02",
+                fc=_COLOURS.get(v["style"], "#eee"),
+                ec="#666",
+                lw=0.8,
+            )
+        )
+        ax.text(
+            x,
+            y + (0.035 * (text.count("\n") + 1) if text else 0),
+            title,
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            weight="bold",
+        )
         if text:
-            ax.text(x, y - 0.045 * (title.count("\n") + 1), text, ha="center", va="top", fontsize=6.5,
-                    style="italic" if v["style"] == "rule" else "normal")
+            ax.text(
+                x,
+                y - 0.045 * (title.count("\n") + 1),
+                text,
+                ha="center",
+                va="top",
+                fontsize=6.5,
+                style="italic" if v["style"] == "rule" else "normal",
+            )
     for layer, x in xs.items():
         ax.text(x, rows + 0.25, layer, ha="center", fontsize=10, color="#333")
     ax.set_xlim(-0.55, len(LAYERS) - 0.45)
