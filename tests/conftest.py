@@ -40,6 +40,10 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     """The default tier leaves out the tests marked slow (run them with --with-slow)."""
+    for item in items:
+        # whatever runs the reference engine directly is full-tier (seconds per patient)
+        if "reference_reasoner" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
     if config.getoption("--with-slow"):
         return
     kept, left_out = [], []

@@ -140,6 +140,10 @@ def test_the_tree_is_the_pipeline():
     assert top == TOP_LEVEL
     assert folders == STAGES
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for name in sorted(TOP_LEVEL):
+        assert f"kg_reasoner/{name}" in text or name in ("__main__.py",), f"docs/architecture.md does not place {name}"
     for name in sorted(STAGES):
         for path in sorted((PACKAGE / name).glob("*.py")):
+            if path.name == "__init__.py" and name != "cli":
+                continue
             assert f"{name}/{path.name}" in text, f"docs/architecture.md does not place {name}/{path.name}"

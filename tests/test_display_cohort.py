@@ -83,6 +83,7 @@ def test_cohort_keeps_every_patient_and_every_error(cohort):
     assert cohort.by_patient("U").status == "not_indicated"
 
 
+@pytest.mark.slow  # a cohort
 def test_cohort_to_dataframe_in_one_call(cohort):
     from kg_reasoner.cohort.result import COLUMNS
 

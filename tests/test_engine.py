@@ -26,6 +26,7 @@ def _owl_inferences(kb, base: Graph, asserted: Graph) -> set:
     }
 
 
+@pytest.mark.slow  # reference engine / knowledge-base rebuilds
 @pytest.mark.parametrize("path", SAMPLE[:8], ids=[p.stem for p in SAMPLE[:8]])
 def test_lean_reasoning_base_gives_the_same_patient_inferences(reasoner, path):
     """owlrl runs per patient on the ontology closure less its reflexive and annotation triples; the
@@ -35,6 +36,7 @@ def test_lean_reasoning_base_gives_the_same_patient_inferences(reasoner, path):
     assert _owl_inferences(kb, kb.reasoning_base, pi.graph) == _owl_inferences(kb, kb.closure, pi.graph)
 
 
+@pytest.mark.slow  # reference engine / knowledge-base rebuilds
 @pytest.mark.parametrize("path", SAMPLE[:5], ids=[p.stem for p in SAMPLE[:5]])
 def test_lean_rules_base_gives_the_same_conclusions(reasoner, path):
     """The SHACL rules on the lean base derive what they derive on the full ontology closure."""
@@ -87,6 +89,7 @@ def test_knowledge_base_from_package_data():
     assert "explain-fired-rules" in query_names()
 
 
+@pytest.mark.slow  # reference engine / knowledge-base rebuilds
 def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     """The closed knowledge base is cached on disk, keyed by a hash of everything it is built from."""
     from rdflib.compare import isomorphic
@@ -115,6 +118,7 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     engine.load_knowledge_base.cache_clear()
 
 
+@pytest.mark.slow  # reference engine / knowledge-base rebuilds
 def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch):
     from kg_reasoner.reason import knowledge as engine
 

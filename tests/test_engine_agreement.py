@@ -44,6 +44,9 @@ from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.loader import SummaryVocabulary
 from kg_reasoner.namespaces import KGR as _KGR
 
+#: the full tier only (hypothesis on both engines): run with --with-slow
+pytestmark = pytest.mark.slow
+
 #: every term of the core vocabulary, defined in kg_reasoner.namespaces or not (the ontology is the authority)
 KGR = Namespace(str(_KGR))
 

@@ -467,6 +467,7 @@ def test_10_objects_where_r4_has_lists_are_refused_not_misread(reasoner, element
     assert any(p["severity"] == "error" and p["field"].startswith(element) for p in a.data_problems)
 
 
+@pytest.mark.slow  # hundreds of malformed inputs
 def test_10_no_input_shape_produces_a_traceback(reasoner):
     """Seeded mutation of every element of the resources to every JSON kind: each patient is assessed or
     fails closed with a named problem; nothing raises."""

@@ -53,7 +53,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["fast", "reference"])
+@pytest.fixture(scope="module", params=["fast", pytest.param("reference", marks=pytest.mark.slow)])
 def aspirin(request) -> Reasoner:
     return Reasoner(guidance=ASPIRIN, engine=request.param)
 
@@ -73,6 +73,7 @@ def test_second_guidance_explains_with_its_own_sentences(aspirin):
     assert a.advice[0].endswith("take low-dose aspirin daily from 12 weeks: chronic hypertension.")
 
 
+@pytest.mark.slow  # the reference engine on every case
 def test_engines_agree_on_the_second_guidance():
     fast, ref = Reasoner(guidance=ASPIRIN, engine="fast"), Reasoner(guidance=ASPIRIN, engine="reference")
     for _, patient, *_ in CASES:

@@ -235,6 +235,7 @@ def fresh_cache(tmp_path, monkeypatch):
     engine.load_knowledge_base.cache_clear()
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_2_a_planted_pickle_never_runs(fresh_cache, tmp_path):
     import pickle
 
@@ -251,6 +252,7 @@ def test_2_a_planted_pickle_never_runs(fresh_cache, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_2_a_planted_valid_knowledge_base_is_refused(fresh_cache, monkeypatch):
     """A well-formed knowledge base that would change decisions, written without the directory's key."""
     import pickle
@@ -262,6 +264,7 @@ def test_2_a_planted_valid_knowledge_base_is_refused(fresh_cache, monkeypatch):
     assert _rebuilds(engine, monkeypatch)
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cache, monkeypatch):
     engine, folder, path = fresh_cache
     engine.load_knowledge_base()
@@ -280,6 +283,7 @@ def test_2_the_cache_directory_is_private_and_a_shared_one_is_not_used(fresh_cac
     assert _rebuilds(engine, monkeypatch)
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing a file's owner needs root")
 def test_2_a_cache_file_owned_by_another_user_is_not_loaded(fresh_cache, monkeypatch):
     engine, folder, path = fresh_cache
@@ -469,6 +473,7 @@ def test_11_json_and_ndjson_read_numbers_alike(tmp_path):
     assert "PREC,indicated" in run.stdout and "PRECN,indicated" in run.stdout
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 @pytest.mark.parametrize("value", ["1e30", "0.00000000000000000001"], ids=["huge", "too-many-decimals"])
 def test_11_values_beyond_exact_comparison_are_a_named_problem_in_both_engines(tmp_path, engine, value):
@@ -597,6 +602,7 @@ def busy_endpoint(store):
         yield served
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_9_fifty_parallel_requests_are_each_answered(busy_endpoint):
     url, _ = busy_endpoint
     started = time.monotonic()
@@ -607,6 +613,7 @@ def test_9_fifty_parallel_requests_are_each_answered(busy_endpoint):
     print(f"50 parallel requests: {statuses.count(200)} answered 200, {statuses.count(503)} 503, {elapsed:.1f} s")
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_9_two_hundred_slow_connections_do_not_block_a_query(busy_endpoint):
     url, _ = busy_endpoint
     host, port = "127.0.0.1", urllib.parse.urlsplit(url).port
@@ -675,6 +682,7 @@ def _descendants(pid: int) -> set[int]:
     return out
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_9_query_processes_die_with_the_server(store, how):
@@ -794,6 +802,7 @@ def _mutate(obj, rng):
     return obj
 
 
+@pytest.mark.slow  # knowledge-base rebuilds, load tests, the fuzzer, both engines
 def test_fuzzed_inputs_of_every_reader_never_stop_the_run(tmp_path, internal_service):
     import random
 

@@ -57,6 +57,7 @@ def test_notebook_uses_the_public_api_only(path):
                 assert all(a.name in PUBLIC or not a.name.startswith("kg_reasoner") for a in node.names)
 
 
+@pytest.mark.slow  # executes the notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path):
     nbformat = pytest.importorskip("nbformat")

@@ -189,6 +189,7 @@ ex:PelvicCramping a owl:Class ; rdfs:subClassOf kgr:Symptom ;
 """
 
 
+@pytest.mark.slow  # builds a knowledge base
 def test_new_cause_is_an_ontology_edit_not_a_code_change(tmp_path):
     """A cause added as a subclass of 'cause progesterone cannot address' changes decisions (R3) with
     no code change: it is accepted in the patient summary and classified by OWL-RL."""
@@ -204,6 +205,7 @@ def test_new_cause_is_an_ontology_edit_not_a_code_change(tmp_path):
     assert "antiphospholipid syndrome" in Reasoner(extra_ontology=[ext]).assess({"id": "Y"}).unassessed_causes
 
 
+@pytest.mark.slow  # builds a knowledge base
 def test_new_symptom_graded_mild_counts_for_C2(tmp_path):
     """A new symptom with the mild grade is a symptom of threatened miscarriage by the OWL axiom on
     grades: C2 is met with no change to code or shapes."""

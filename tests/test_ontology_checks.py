@@ -162,10 +162,12 @@ def hermit(kb):
         pytest.skip(str(exc))
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_finds_the_ontology_consistent_and_every_class_satisfiable(hermit):
     assert hermit.consistent and hermit.unsatisfiable == []
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_and_owlrl_classify_the_classes_identically(kb, hermit):
     """Every subsumption between named classes owlrl derives is entailed (HermiT is complete), and
     HermiT finds none owlrl misses: the OWL 2 RL encoding loses nothing of the class hierarchy."""
@@ -182,6 +184,7 @@ def test_hermit_and_owlrl_classify_the_classes_identically(kb, hermit):
     assert sorted(owlrl - hermit.subclasses) == [] and sorted(hermit.subclasses - owlrl) == []
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_and_owlrl_type_the_individuals_identically(kb, hermit):
     individuals = {URIRef(i) for i, _ in hermit.types}
     owlrl = {
@@ -204,10 +207,12 @@ def test_hermit_and_owlrl_type_the_individuals_identically(kb, hermit):
         (KGR + "StatusRule", "http://www.w3.org/ns/prov#Plan"),
     ],
 )
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_classifies_as_expected(hermit, sub, sup):
     assert (sub, sup) in hermit.subclasses
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_reports_an_inconsistent_ontology():
     g = Graph().parse(data=PREFIXES + ":A owl:disjointWith :B . :x a :A , :B .", format="turtle")
     try:
@@ -217,6 +222,7 @@ def test_hermit_reports_an_inconsistent_ontology():
     assert not result.consistent
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_hermit_reports_an_unsatisfiable_class():
     g = Graph().parse(
         data=PREFIXES + ":A a owl:Class . :B a owl:Class . :A owl:disjointWith :B . "
@@ -230,6 +236,7 @@ def test_hermit_reports_an_unsatisfiable_class():
     assert result.consistent and result.unsatisfiable == ["https://example.org/rl#C"]
 
 
+@pytest.mark.slow  # HermiT (Java)
 def test_second_guidance_module_is_consistent_under_hermit(kb):
     g = Graph()
     g += kb.ontology

@@ -10,6 +10,9 @@ import zipfile
 import pytest
 from conftest import ROOT
 
+#: the full tier only (builds the wheel): run with --with-slow
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):

@@ -16,6 +16,9 @@ from rdflib.namespace import OWL, RDF, RDFS
 from kg_reasoner import __version__
 from kg_reasoner.curation import release as rel
 
+#: the full tier only (writes every release format, pyLODE, HermiT): run with --with-slow
+pytestmark = pytest.mark.slow
+
 MODULES = ["core", "code-systems", "progesterone", "progesterone-reference-ranges"]
 
 

@@ -12,6 +12,9 @@ from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
 from kg_reasoner.testing.synthetic import cohort
 
+#: the full tier only (cohorts of hundreds of patients, Dask, worker processes): run with --with-slow
+pytestmark = pytest.mark.slow
+
 N = 24
 
 

@@ -173,8 +173,10 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
                     c["decided_by"].append(text)
 
     fired: dict[str, dict] = {}
+    order: dict[str, tuple] = {}
     for row in q("explain-fired-rules", patient=patient):
         code = str(row.code)
+        order[code] = (row.order is None, int(row.order.toPython()) if row.order is not None else 0, code)
         r = fired.setdefault(
             code,
             {
@@ -246,11 +248,11 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
     general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
-    deciding = sorted((c for c, r in fired.items() if r["decides"]), key=_rule_order)
+    deciding = sorted((c for c, r in fired.items() if r["decides"]), key=order.__getitem__)
     for r in fired.values():
         r["outranked_by"] = deciding if r["decides"] is False else []
     advice: list[str] = []
-    for code in sorted(fired, key=_rule_order):
+    for code in sorted(fired, key=order.__getitem__):
         r = fired[code]
         if not r["advice"] or r["outranked_by"]:  # advice follows the decision: not an outranked rule's
             continue
@@ -274,7 +276,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "status": _py(out.statusCode) if out else None,
         "status_label": _py(out.statusLabel) if out else None,
         "gestational_age_weeks": _py(out.gestationalAge) if out else None,
-        "fired": [fired[c] for c in sorted(fired, key=_rule_order)],
+        "fired": [fired[c] for c in sorted(fired, key=order.__getitem__)],
         "criteria": dict(sorted(criteria.items())),
         "rule_states": rule_states,
         "missing": missing,
@@ -285,8 +287,3 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "ignored_results": ignored,
         "superseded_results": superseded,
     }
-
-
-def _rule_order(code: str) -> tuple:
-    """R1..R8 in number order, extensions (E1) after them."""
-    return (code[0] != "R", code[0], int(code[1:]) if code[1:].isdigit() else 0, code)
