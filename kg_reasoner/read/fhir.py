@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
@@ -162,8 +162,9 @@ class FhirVocabulary:
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
-        self.units = {
-            str(u): unit
+        # the units are the ontology's named UnitOfMeasure individuals
+        self.units: dict[str, URIRef] = {
+            str(u): cast(URIRef, unit)
             for unit in closure.subjects(RDF.type, KGR.UnitOfMeasure)
             for u in closure.objects(unit, KGR.ucumCode)
         }
@@ -347,7 +348,9 @@ class FhirPatientBuilder:
         if any(self.v.is_a(c, KGR.EpisodeRecord) for c in classes):
             latest = min((t.latest for t in times if t is not None), default=None)
             event = any(self.v.is_a(c, KGR.EventCondition) for c in classes)
-            self.episode.append((rec, next(iter(self.g.predicates(self.me, rec))), latest, ref, event))
+            # the link from her to the record, which ``record`` has just added: an IRI of the ontology
+            link = cast(URIRef, next(iter(self.g.predicates(self.me, rec))))
+            self.episode.append((rec, link, latest, ref, event))
 
     # -- resources --------------------------------------------------------------------------------
     def observation(self, r: dict, ref: str) -> None:
@@ -714,9 +717,10 @@ class FhirPatientBuilder:
         conclusions = list(r.get("conclusionCode") or [])
         classes = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.ImagingResult))
         if not classes:  # an unrecognised report code: a conclusion may still name an imaging result
-            for cls in sorted(v.g.subjects(KGR.allowedConclusion, None), key=str):
+            # the ontology's imaging-result classes that name their allowed conclusions
+            for cls in sorted(cast(Iterable[URIRef], v.g.subjects(KGR.allowedConclusion, None)), key=str):
                 allowed = set(v.g.objects(cls, KGR.allowedConclusion))
-                if any(v.meanings(c, lambda x, allowed=allowed: x in allowed) for c in conclusions):
+                if any(v.meanings(c, allowed.__contains__) for c in conclusions):
                     classes = [cls]
                     break
         if not classes:
@@ -748,7 +752,7 @@ class FhirPatientBuilder:
             supervised = False
             for i, b in enumerate(r.get("basedOn") or []):
                 key = _reference_key(b.get("reference")) if isinstance(b, dict) else None
-                owner, in_force = requests.get(key, (None, False))
+                owner, in_force = requests.get(key, (None, False)) if key is not None else (None, False)
                 if key in requests and owner == self.pid and in_force:
                     supervised = True
                     break
@@ -773,7 +777,9 @@ class FhirPatientBuilder:
                         f"basedOn {key or 'a reference'} is not in the input: whether the use is prescribed is unknown",
                         field=f"basedOn[{i}]",
                     )
-        for cls in sorted({cls for s in substances for cls in v.g.subjects(KGR.substance, s)}, key=str):
+        # the ontology's medication-use classes of these substances
+        uses = {cast(URIRef, cls) for s in substances for cls in v.g.subjects(KGR.substance, s)}
+        for cls in sorted(uses, key=str):
             rec = self.record(KGR.hasMedicationUse, [cls], ref, codeable)
             if supervised is not None:
                 self.g.add((rec, KGR.medicallySupervised, Literal(supervised)))
@@ -781,7 +787,8 @@ class FhirPatientBuilder:
     def _medication_code(self, r: dict, ref: str, medications: dict) -> tuple[Any, str]:
         """The medication's CodeableConcept: inline (R4 medicationCodeableConcept, R5 medication.concept) or
         referenced (R4 medicationReference, R5 medication.reference) to a contained or listed Medication."""
-        r5 = r.get("medication") if isinstance(r.get("medication"), dict) else {}
+        medication = r.get("medication")
+        r5 = medication if isinstance(medication, dict) else {}
         if "medicationCodeableConcept" in r:
             return r["medicationCodeableConcept"], "medicationCodeableConcept"
         if "concept" in r5:
@@ -790,6 +797,7 @@ class FhirPatientBuilder:
             (r.get("medicationReference") or r5.get("reference") or {}).get("reference"),
             "medicationReference" if "medicationReference" in r else "medication.reference",
         )
+        med: dict | RefusedResource | None
         if isinstance(target, str) and target.startswith("#"):
             med = next(
                 (
@@ -837,15 +845,17 @@ class FhirPatientBuilder:
             self._reference_range(m, _ga_at(ga, m.when))
         if ga is not None and ga[0] is not None:
             for rec in self.g.objects(self.me, KGR.hasMeasurement):
-                when = self.g.value(rec, KGR.effectiveTime)
-                if when is not None:
+                # an xsd:dateTime literal this builder wrote (time_literal)
+                at = cast("Literal | None", self.g.value(rec, KGR.effectiveTime))
+                if at is not None:
                     self.g.add(
-                        (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, when.toPython())))
+                        (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, at.toPython())))
                     )
         self._this_pregnancy(start)
-        if self.courses:
+        latest_course = _latest(self.courses)  # None only when there is no course
+        if latest_course is not None:
             # the symptom course is reported about the current treatment: it applies to each medication use
-            course = _latest(self.courses)[1]
+            course = latest_course[1]
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
 
@@ -923,6 +933,12 @@ def _subject_key(r: dict) -> str | None:
     return _reference_key(subject) if isinstance(subject, str) else None
 
 
+def _patient_of(patients: dict[str, str], r: dict) -> str | None:
+    """The id of the patient a resource's subject (or patient) names, None when it names none in the input."""
+    key = _subject_key(r)
+    return patients.get(key) if key is not None else None
+
+
 def _ref(r: dict) -> str:
     """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles)."""
     rid = r.get("id")
@@ -960,7 +976,7 @@ def read_resources(
     now = now or _dt.datetime.now(_dt.timezone.utc)
     patients: dict[str, str] = {}  # reference key (Patient/id, fullUrl) -> patient id
     by_patient: dict[str, list] = defaultdict(list)
-    medications: dict[str, dict] = {}
+    medications: dict[str, dict | RefusedResource] = {}
     requests: dict[str, tuple[str | None, bool]] = {}  # MedicationRequest reference -> (its patient, in force)
     refused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     broken: list[BrokenRecord] = []
@@ -997,7 +1013,7 @@ def read_resources(
         elif rtype == "MedicationRequest":
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"]
-            requests.update({k: (patients.get(_subject_key(r)), in_force) for k in keys})
+            requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -1005,9 +1021,7 @@ def read_resources(
             others.append((r, where, ref))
             continue
         owner = (
-            (r.get("id") if isinstance(r.get("id"), str) else None)
-            if rtype == "Patient"
-            else patients.get(_subject_key(r))
+            (r.get("id") if isinstance(r.get("id"), str) else None) if rtype == "Patient" else _patient_of(patients, r)
         )
         problems = shape_problems(r)
         if problems and owner is not None:
@@ -1049,7 +1063,7 @@ def read_resources(
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         for r, _where, ref in others:
-            if patients.get(_subject_key(r)) == pid:
+            if _patient_of(patients, r) == pid:
                 builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
@@ -1123,7 +1137,7 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
                     yield BrokenRecord(
                         where,
                         f"line {n} of {path.name} is not valid JSON ({exc})",
-                        sorted({_reference_key(m) for m in _PATIENT_REF.findall(line)}),
+                        sorted({key for m in _PATIENT_REF.findall(line) if (key := _reference_key(m)) is not None}),
                         next(iter(_RESOURCE_TYPE.findall(line)), named),
                     )
                     continue

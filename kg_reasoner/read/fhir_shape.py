@@ -170,10 +170,13 @@ def shape_problems(resource: dict) -> list[tuple[str, str]]:
                 "of this resource; FHIR requires it to be refused, not read as if absent",
             )
         )
-    for name, version in NOT_IN_R4.get(resource.get("resourceType"), {}).items():
+    # every caller has checked that resourceType is a string; anything else names no resource type
+    rtype = resource.get("resourceType")
+    rtype = rtype if isinstance(rtype, str) else ""
+    for name, version in NOT_IN_R4.get(rtype, {}).items():
         if name in resource:
             problems.append((name, f"not an R4 element: {version}"))
-    spec = {**_COMMON, **ELEMENTS.get(resource.get("resourceType"), {})}
+    spec = {**_COMMON, **ELEMENTS.get(rtype, {})}
     for name, kind in spec.items():
         if name in resource:
             problems += _check(resource[name], kind, name)

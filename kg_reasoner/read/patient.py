@@ -80,7 +80,8 @@ def number_problem(v: Any) -> str | None:
         return f"{v} is not a finite number"
     if abs(d) >= MAX_MAGNITUDE:
         return f"{v} is outside the numbers the reasoner compares exactly (|value| < 10^18)"
-    if d != 0 and -d.normalize().as_tuple().exponent > MAX_FRACTION_DIGITS:
+    exponent = d.normalize().as_tuple().exponent  # an int: d is finite (a str only for NaN and infinity)
+    if d != 0 and isinstance(exponent, int) and -exponent > MAX_FRACTION_DIGITS:
         return f"{v} has more than {MAX_FRACTION_DIGITS} decimal places, beyond what the reasoner compares exactly"
     return None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.namespaces import KGR, PATIENT_BASE
@@ -92,7 +93,9 @@ def split_patients(
         if not isinstance(p, URIRef):
             raise PatientDataError("a patient must be an IRI, not a blank node", source=source, patient=name)
         sub = Graph()
-        todo, seen = [p], {p}
+        # the nodes reached are IRIs or blank nodes (a record may be a blank node), not only IRIs
+        todo: list[Node] = [p]
+        seen: set[Node] = {p}
         while todo:
             node = todo.pop()
             for s, pr, o in g.triples((node, None, None)):

@@ -32,7 +32,7 @@ def problem_record(severity, focus, path, value, messages, source) -> DataProble
     }
 
 
-def problem_key(d: dict) -> tuple:
+def problem_key(d: DataProblem) -> tuple:
     return d["node"], d["field"] or "", d["message"], d["value"] or ""
 
 

@@ -26,11 +26,13 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Iterator
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
+from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, Unsupported
 from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
@@ -138,8 +140,8 @@ class FastEngine:
         store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
         run = _PatientRun(self, ga, gi, asserted_triples, owl)
         try:
-            violations: list[dict] = []
-            warnings: list[dict] = []
+            violations: list[DataProblem] = []
+            warnings: list[DataProblem] = []
             if not inconsistencies:
                 if self.validation is not None:
                     violations, warnings = run.validate()
@@ -206,7 +208,9 @@ class _PatientRun(ConstraintChecker):
         subs = {_THIS: this} if rule.uses_this else None
         out = []
         literal, named = ox.Literal, ox.NamedNode
-        for sol in self.e.store.query(rule.text, default_graph=self.default, substitutions=subs):
+        # rule.text is a SELECT (``shacl_rules._as_select``): its result is solutions
+        rows = cast(ox.QuerySolutions, self.e.store.query(rule.text, default_graph=self.default, substitutions=subs))
+        for sol in rows:
             row = [v for v in sol]
             if rule.uses_this:
                 row[rule.this_index] = this

@@ -15,6 +15,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
 from kg_reasoner.explain.queries import run_query
+from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.reason.base import (
     TRIVIAL_REFLEXIVE,
@@ -30,8 +31,9 @@ from kg_reasoner.reason.terms import canonical_literal
 log = logging.getLogger(__name__)
 
 
-def validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[dict]]:
-    violations, warnings = [], []
+def validation_problems(report: Graph, data: Graph) -> tuple[list[DataProblem], list[DataProblem]]:
+    violations: list[DataProblem] = []
+    warnings: list[DataProblem] = []
     # the report's own results only: a nested shape's results hang below them as sh:detail and are
     # already said by the result that holds them (the fast engine reports them the same way)
     for r in report.objects(None, SH.result):
@@ -49,7 +51,7 @@ def validation_problems(report: Graph, data: Graph) -> tuple[list[dict], list[di
     return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
 
 
-def owl_inferred_filter(kb: KnowledgeBase, t, asserted) -> bool:
+def owl_inferred_filter(kb: KnowledgeBase | None, t, asserted) -> bool:
     """Whether a triple the OWL-RL closure derived belongs in the patient's inferred graph: not
     asserted, not the ontology's own, not a generalized triple with a literal subject
     ("7.0"^^xsd:decimal a xsd:decimal is not RDF 1.1), not a reflexive triple owlrl adds for every
@@ -118,8 +120,8 @@ class ReasoningResult:
     inferred: Graph
     work: Graph  # rules-relevant ontology closure + asserted + inferred: what the shapes saw
     inconsistencies: list[str]
-    violations: list[dict]
-    warnings: list[dict]
+    violations: list[DataProblem]
+    warnings: list[DataProblem]
     stages: dict
 
     @property
@@ -132,8 +134,8 @@ def reason(kb: KnowledgeBase, patient: URIRef, asserted_triples: Graph) -> Reaso
     rules, for one patient. Inferred literals are given their canonical form (``canonical_literal``)."""
     owl, inconsistencies = reference_owl(kb, asserted_triples)
     work = work_graph(kb, asserted_triples, owl)
-    violations: list[dict] = []
-    warnings: list[dict] = []
+    violations: list[DataProblem] = []
+    warnings: list[DataProblem] = []
     derived: list = []
     stages = {"owl": "owlrl"}
     if not inconsistencies:
@@ -176,7 +178,7 @@ class ReferenceEngine:
     def owl(self, asserted) -> tuple[list, list[str]]:
         return reference_owl(self.kb, asserted)
 
-    def validation(self, asserted, owl) -> tuple[list[dict], list[dict]]:
+    def validation(self, asserted, owl) -> tuple[list[DataProblem], list[DataProblem]]:
         return reference_validation(self.kb, asserted, owl)
 
     def rules(self, asserted, owl) -> list:

@@ -15,6 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Unsupported, problem_key, problem_record
 from kg_reasoner.reason.terms import canonical_literal, from_ox, prefix_block, solutions, to_ox
 
@@ -77,7 +78,7 @@ def compile_validation_shapes(shapes: Graph) -> list[Shape]:
         keys = {p for p in shapes.predicates(node) if str(p).startswith(str(SH))}
         allowed = _PROPERTY_KEYS if is_property else _NODE_KEYS
         if keys - allowed:
-            raise Unsupported(f"shape {node} uses {sorted(keys - allowed)[0]}")
+            raise Unsupported(f"shape {node} uses {sorted(keys - allowed, key=str)[0]}")
         s = Shape(
             node,
             severity=shapes.value(node, SH.severity) or SH.Violation,
@@ -224,6 +225,17 @@ class ConstraintChecker:
     ``instances_of``), ``values`` and ``types`` (the patient's (node, predicate) -> values and
     node -> types indexes) and ``_focus(targets)`` (the instances of the target classes)."""
 
+    # What the host (``fast._PatientRun``) provides: it sets these in its ``__init__``.
+    e: Any  # the fast engine (``fast.FastEngine``, not imported: it imports this module)
+    values: dict  # (node, predicate) -> the patient's values
+    types: dict  # node -> the patient's types
+    default: list  # the store's graphs the shapes' SPARQL constraints run over
+    _literals: dict | None  # canonical literal -> the patient's own literal, built on first use
+
+    def _focus(self, targets: list) -> list:
+        """The shape's focus nodes (the host's)."""
+        raise NotImplementedError
+
     # -- SHACL validation -------------------------------------------------
     def _values(self, node, path) -> set:
         return self.values.get((node, path), set()) | self.e._closure_values.get((node, path), set())
@@ -231,12 +243,13 @@ class ConstraintChecker:
     def _types_of(self, node) -> set:
         return self.types.get(node, set()) | self.e._closure_types.get(node, set())
 
-    def validate(self) -> tuple[list[dict], list[dict]]:
+    def validate(self) -> tuple[list[DataProblem], list[DataProblem]]:
         results: list[tuple] = []
         for shape in self.e.validation:
             for focus in self._focus(shape.targets):
                 results.extend(self._results(shape, focus))
-        violations, warnings = [], []
+        violations: list[DataProblem] = []
+        warnings: list[DataProblem] = []
         for severity, focus, path, value, messages in results:
             source = next(iter(self._values(focus, _SOURCE_RECORD)), None)
             item = problem_record(severity, focus, path, value, messages, source)
@@ -244,7 +257,7 @@ class ConstraintChecker:
         return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
 
     def _results(self, shape: Shape, focus) -> list[tuple]:
-        out = []
+        out: list[tuple] = []
         msgs = [str(m) for m in shape.messages]
         for alternatives in shape.ors:
             if not any(self._conforms(a, focus) for a in alternatives):
@@ -305,7 +318,7 @@ class ConstraintChecker:
 
     def _value_failures(self, shape: Shape, focus, values) -> list:
         p = shape.params
-        out = []
+        out: list = []
         for key, check in (
             (SH.datatype, _datatype_ok),
             (SH.minLength, _min_length_ok),

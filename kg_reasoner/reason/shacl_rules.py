@@ -6,12 +6,13 @@ template, the predicates its WHERE clause reads (read from the parsed query), sh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import Path as RdfPath
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.term import Node
 
 from kg_reasoner.reason.base import Unsupported
 from kg_reasoner.reason.terms import prefix_block, to_ox
@@ -120,6 +121,12 @@ def compile_rule_shapes(shapes: Graph) -> list[RuleShape] | None:
         return None
 
 
+def _order(shapes: Graph, node: Node) -> float:
+    """A shape's or a rule's sh:order (0 when it has none). The rule shapes are the packaged guidance's
+    own (``Guidance.rule_documents``), whose sh:order values are numeric literals."""
+    return float(cast("Literal | None", shapes.value(node, SH.order)) or 0)
+
+
 def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
     out = []
     for node in set(shapes.subjects(SH.rule, None)):
@@ -130,7 +137,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
         if extra_targets:
             raise Unsupported(f"shape {node} uses {extra_targets[0]}")
         rules = []
-        for r in sorted(shapes.objects(node, SH.rule), key=lambda r: float(shapes.value(r, SH.order) or 0)):
+        for r in sorted(shapes.objects(node, SH.rule), key=lambda r: _order(shapes, r)):
             if (
                 (r, RDF.type, SH.SPARQLRule) not in shapes
                 or (r, SH.condition, None) in shapes
@@ -150,7 +157,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
                     this_index=names.index("this"),
                 )
             )
-        out.append(RuleShape(node, float(shapes.value(node, SH.order) or 0), targets, rules))
+        out.append(RuleShape(node, _order(shapes, node), targets, rules))
     return sorted(out, key=lambda s: s.order)
 
 
