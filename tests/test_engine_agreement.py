@@ -77,8 +77,13 @@ FAST_ONLY = settings(PROFILE)
 # ---------------------------------------------------------------------------------------------------------
 
 #: decision-spec section 6: the ontology property whose individuals (kgr:summaryValue) are each field's values.
-FIELD_PROPERTY = {"conception": KGR.conception, "unit": KGR.unit, "interpretation": KGR.interpretation,
-                  "status": KGR.resultStatus, "symptom_course": KGR.symptomCourse}
+FIELD_PROPERTY = {
+    "conception": KGR.conception,
+    "unit": KGR.unit,
+    "interpretation": KGR.interpretation,
+    "status": KGR.resultStatus,
+    "symptom_course": KGR.symptomCourse,
+}
 #: decision-spec section 6: a symptom is "absent" or one of its severities (kgr:allowedSeverity).
 ABSENT = "absent"
 #: decision-spec section 1: the statuses R4 and R3 conclude, which outrank the indications.
@@ -90,15 +95,15 @@ class Vocabulary:
     """What a patient summary may hold, as the ontology and the shapes say."""
 
     causes: tuple[str, ...]
-    symptoms: dict[str, tuple[str, ...]]          # key -> "absent" and the severities
-    conditions: dict[str, tuple[str, ...]]        # key -> subtypes
-    imaging: dict[str, tuple[str, ...]]           # key -> conclusions
+    symptoms: dict[str, tuple[str, ...]]  # key -> "absent" and the severities
+    conditions: dict[str, tuple[str, ...]]  # key -> subtypes
+    imaging: dict[str, tuple[str, ...]]  # key -> conclusions
     measurements: tuple[str, ...]
     medications: tuple[str, ...]
-    values: dict[str, tuple[str, ...]]            # field of FIELD_PROPERTY -> allowed values
-    ranges: dict[str, tuple[Decimal | None, Decimal | None]]   # gestational_age_weeks, value, reference_low
-    thresholds: dict[str, tuple[Decimal, ...]]    # unit -> lower limits of the default table in that unit
-    week_bounds: tuple[Decimal, ...]              # gestational weeks where the default table changes
+    values: dict[str, tuple[str, ...]]  # field of FIELD_PROPERTY -> allowed values
+    ranges: dict[str, tuple[Decimal | None, Decimal | None]]  # gestational_age_weeks, value, reference_low
+    thresholds: dict[str, tuple[Decimal, ...]]  # unit -> lower limits of the default table in that unit
+    week_bounds: tuple[Decimal, ...]  # gestational weeks where the default table changes
     #: (key, value) pairs that decide the status on their own (contraindicated or not_recommended): drawn
     #: rarely, so that most patients reach the indication rules
     decisive: frozenset = frozenset()
@@ -114,11 +119,11 @@ def _shape_range(shapes: Graph, path: URIRef) -> tuple[Decimal | None, Decimal |
     return (None if low is None else Decimal(str(low)), None if high is None else Decimal(str(high)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def vocabulary() -> Vocabulary:
-    reasoner = Reasoner()                                # the cached knowledge base the fixtures use
+    reasoner = Reasoner()  # the cached knowledge base the fixtures use
     kb = reasoner.kb
-    v = SummaryVocabulary(kb.closure)                    # runs summary-keys.rq and summary-values.rq
+    v = SummaryVocabulary(kb.closure)  # runs summary-keys.rq and summary-values.rq
     by_kind: dict[URIRef, dict[str, URIRef]] = {}
     for key, (cls, kind) in sorted(v.keys.items()):
         by_kind.setdefault(kind, {})[key] = cls
@@ -127,32 +132,51 @@ def vocabulary() -> Vocabulary:
         return tuple(sorted(v.allowed(owner)))
 
     closure = kb.closure
-    factor = {u: Decimal(str(closure.value(c, KGR.conversionFactor)))
-              for c in closure.subjects(KGR.fromUnit, None) for u in closure.objects(c, KGR.fromUnit)}
+    factor = {
+        u: Decimal(str(closure.value(c, KGR.conversionFactor)))
+        for c in closure.subjects(KGR.fromUnit, None)
+        for u in closure.objects(c, KGR.fromUnit)
+    }
     units = v.allowed(KGR.unit)
-    limits_canonical = [Decimal(str(low)) * factor[closure.value(r, KGR.unit)]
-                        for r, low in closure.subject_objects(KGR.lowerLimit) if closure.value(r, KGR.unit) in factor]
-    weeks = {Decimal(str(w)) for p in (KGR.minGestationalWeek, KGR.maxGestationalWeekExclusive)
-             for w in closure.objects(None, p)}
+    limits_canonical = [
+        Decimal(str(low)) * factor[closure.value(r, KGR.unit)]
+        for r, low in closure.subject_objects(KGR.lowerLimit)
+        if closure.value(r, KGR.unit) in factor
+    ]
+    weeks = {
+        Decimal(str(w))
+        for p in (KGR.minGestationalWeek, KGR.maxGestationalWeekExclusive)
+        for w in closure.objects(None, p)
+    }
     symptoms = {k: (ABSENT,) + allowed(c) for k, c in by_kind.get(KGR.Symptom, {}).items()}
     conditions = {k: allowed(c) for k, c in by_kind.get(KGR.Condition, {}).items()}
     imaging = {k: allowed(c) for k, c in by_kind.get(KGR.ImagingResult, {}).items()}
     causes = tuple(by_kind.get(KGR.Cause, {}))
     probes = [(k, x) for d in (symptoms, conditions, imaging) for k, xs in d.items() for x in xs]
-    decisive = {(k, x) for k, x in probes
-                if reasoner.assess({"id": "probe", k: x}).status in OUTRANKING}
-    decisive |= {(f"causes/{c}", True) for c in causes
-                 if reasoner.assess({"id": "probe", "causes": {c: True}}).status in OUTRANKING}
+    decisive = {(k, x) for k, x in probes if reasoner.assess({"id": "probe", k: x}).status in OUTRANKING}
+    decisive |= {
+        (f"causes/{c}", True)
+        for c in causes
+        if reasoner.assess({"id": "probe", "causes": {c: True}}).status in OUTRANKING
+    }
     return Vocabulary(
-        causes=causes, symptoms=symptoms, conditions=conditions, imaging=imaging,
+        causes=causes,
+        symptoms=symptoms,
+        conditions=conditions,
+        imaging=imaging,
         measurements=tuple(by_kind.get(KGR.Measurement, {})),
         medications=tuple(by_kind.get(KGR.MedicationUse, {})),
         values={f: allowed(p) for f, p in FIELD_PROPERTY.items()},
-        ranges={"gestational_age_weeks": _shape_range(kb.validation_shapes, KGR.gestationalAgeWeeks),
-                "value": _shape_range(kb.validation_shapes, KGR.value),
-                "reference_low": _shape_range(kb.validation_shapes, KGR.referenceLow)},
-        thresholds={name: tuple(sorted({(x / factor[u]).quantize(Decimal("0.01")) for x in limits_canonical}))
-                    for name, u in units.items() if u in factor},
+        ranges={
+            "gestational_age_weeks": _shape_range(kb.validation_shapes, KGR.gestationalAgeWeeks),
+            "value": _shape_range(kb.validation_shapes, KGR.value),
+            "reference_low": _shape_range(kb.validation_shapes, KGR.referenceLow),
+        },
+        thresholds={
+            name: tuple(sorted({(x / factor[u]).quantize(Decimal("0.01")) for x in limits_canonical}))
+            for name, u in units.items()
+            if u in factor
+        },
         week_bounds=tuple(sorted(weeks)),
         decisive=frozenset(decisive),
     )
@@ -178,14 +202,18 @@ def test_the_vocabulary_is_read_from_the_ontology():
 # Strategies
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _decimal(low: Decimal, high: Decimal, places: int = 2) -> st.SearchStrategy:
     return st.decimals(min_value=low, max_value=high, places=places, allow_nan=False, allow_infinity=False)
 
 
 def _as_json_number(d: st.SearchStrategy) -> st.SearchStrategy:
     """A number as a reader may get it: an exact decimal (a .json file), an int or a float (a Python dict)."""
-    return st.one_of(d, d.map(lambda x: int(x) if x == x.to_integral_value() else x),
-                     d.map(float).filter(lambda f: Decimal(str(f)) == Decimal(str(f)).quantize(Decimal("0.01"))))
+    return st.one_of(
+        d,
+        d.map(lambda x: int(x) if x == x.to_integral_value() else x),
+        d.map(float).filter(lambda f: Decimal(str(f)) == Decimal(str(f)).quantize(Decimal("0.01"))),
+    )
 
 
 def _bucket(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
@@ -202,13 +230,19 @@ def numbers(v: Vocabulary, name: str, edges: tuple = (), readable: bool = True) 
     low = low if low is not None else Decimal(0)
     near = max(edges, default=Decimal(20)) * 3
     top = high if high is not None else max(near * 4, Decimal(200))
-    edge_values = sorted({e + d for e in edges for d in (Decimal("-0.01"), Decimal(0), Decimal("0.01"))
-                          if low <= e + d <= top} | {low, top})
+    edge_values = sorted(
+        {e + d for e in edges for d in (Decimal("-0.01"), Decimal(0), Decimal("0.01")) if low <= e + d <= top}
+        | {low, top}
+    )
     out_of_range = [_decimal(low - 50, low - Decimal("0.01"))]
     if high is not None:
         out_of_range.append(_decimal(high + Decimal("0.01"), high + 50))
-    choices = [(20, _decimal(low, min(near, top))), (10, st.sampled_from(edge_values)), (6, _decimal(low, top)),
-               (1, st.one_of(*out_of_range))]
+    choices = [
+        (20, _decimal(low, min(near, top))),
+        (10, st.sampled_from(edge_values)),
+        (6, _decimal(low, top)),
+        (1, st.one_of(*out_of_range)),
+    ]
     if not readable:
         choices.append((1, st.sampled_from([Decimal("1E+18"), Decimal("1E-17")])))
     return _as_json_number(_bucket(*choices))
@@ -220,12 +254,12 @@ def times() -> st.SearchStrategy:
     clock = st.tuples(st.sampled_from([0, 8, 9, 23]), st.sampled_from([0, 30])).map(lambda t: f"{t[0]:02d}:{t[1]:02d}")
     zone = st.sampled_from(["Z", "+02:00", "-05:00", "+14:00", "-12:00", "+00:00"])
     return st.one_of(
-        st.builds(lambda d, c, z: f"{d}T{c}:00{z}", day, clock, zone),     # an instant
-        st.builds(lambda d, c: f"{d}T{c}:00", day, clock),                # no zone: an interval
-        st.builds(lambda d, c, z: f"{d}T{c}{z}", day, clock, zone),        # a whole minute
-        st.builds(lambda d, c: f"{d}T{c}:00.5Z", day, clock),             # fraction of a second
-        day,                                                               # a date
-        st.just("2026-11"),                                                # a year-month
+        st.builds(lambda d, c, z: f"{d}T{c}:00{z}", day, clock, zone),  # an instant
+        st.builds(lambda d, c: f"{d}T{c}:00", day, clock),  # no zone: an interval
+        st.builds(lambda d, c, z: f"{d}T{c}{z}", day, clock, zone),  # a whole minute
+        st.builds(lambda d, c: f"{d}T{c}:00.5Z", day, clock),  # fraction of a second
+        day,  # a date
+        st.just("2026-11"),  # a year-month
     )
 
 
@@ -241,7 +275,7 @@ def progesterone_results(draw, v: Vocabulary, readable: bool = True) -> dict:
         if draw(st.booleans()):
             same = st.just(r["value"])
             r["reference_low"] = draw(st.one_of(numbers(v, "reference_low", v.thresholds[unit], readable), same))
-    else:                                        # an interpretation alone, with or without a unit
+    else:  # an interpretation alone, with or without a unit
         r["interpretation"] = draw(st.sampled_from(v.values["interpretation"]))
         if draw(st.booleans()):
             r["unit"] = unit
@@ -282,20 +316,30 @@ def summaries(draw, serial: bool = False, readable: bool = True) -> dict:
     for key, values in {**v.imaging, **v.conditions}.items():
         maybe(key, _value_of(v, key, values), rare=all((key, x) in v.decisive for x in values))
     for key in v.measurements:
-        maybe(key, st.lists(progesterone_results(v, readable), min_size=2 if serial else 0,
-                            max_size=4 if serial else 3), forced=serial)
+        maybe(
+            key,
+            st.lists(progesterone_results(v, readable), min_size=2 if serial else 0, max_size=4 if serial else 3),
+            forced=serial,
+        )
     if draw(st.booleans()):
-        p["causes"] = draw(st.fixed_dictionaries(
-            {}, optional={c: _value_of(v, f"causes/{c}", (False, True)) for c in v.causes}))
+        p["causes"] = draw(
+            st.fixed_dictionaries({}, optional={c: _value_of(v, f"causes/{c}", (False, True)) for c in v.causes})
+        )
     for key in v.medications:
-        maybe(key, st.fixed_dictionaries({}, optional={"supervised": st.booleans(),
-                                                       "symptom_course": st.sampled_from(v.values["symptom_course"])}))
+        maybe(
+            key,
+            st.fixed_dictionaries(
+                {},
+                optional={"supervised": st.booleans(), "symptom_course": st.sampled_from(v.values["symptom_course"])},
+            ),
+        )
     return p
 
 
 # ---------------------------------------------------------------------------------------------------------
 # 1a. The engines agree on random patients
 # ---------------------------------------------------------------------------------------------------------
+
 
 def assess_both(reasoner, reference_reasoner, data: Any, source: str | None = None):
     """Each engine reads and assesses the input itself. A refused input: both refuse it with the same error
@@ -326,10 +370,16 @@ def check_engines_agree(reasoner, reference_reasoner, summary: dict) -> None:
 
 @AGREEMENT
 @given(summary=summaries(readable=False))
-@example(summary={"id": "E1", "gestational_age_weeks": 60, "vaginal_bleeding": "light"})   # out of range
-@example(summary={"id": "E2", "progesterone": [{"value": 1e18, "unit": "ng/mL"}]})          # refused by the reader
-@example(summary={"id": "H2", "progesterone": [{"interpretation": "low"}, {"value": 50, "unit": "ng/mL"}],
-                  "vaginal_bleeding": "light", "ultrasound": "normal"})                     # KNOWN_NON_MONOTONE
+@example(summary={"id": "E1", "gestational_age_weeks": 60, "vaginal_bleeding": "light"})  # out of range
+@example(summary={"id": "E2", "progesterone": [{"value": 1e18, "unit": "ng/mL"}]})  # refused by the reader
+@example(
+    summary={
+        "id": "H2",
+        "progesterone": [{"interpretation": "low"}, {"value": 50, "unit": "ng/mL"}],
+        "vaginal_bleeding": "light",
+        "ultrasound": "normal",
+    }
+)  # KNOWN_NON_MONOTONE
 def test_engines_agree_on_random_summaries(reasoner, reference_reasoner, summary):
     """Every key of the vocabulary present or absent, values in and out of range, results in both units,
     with and without time, of every status: the same outcome record and isomorphic inferred graphs."""
@@ -348,12 +398,17 @@ def test_engines_agree_on_serial_results(reasoner, reference_reasoner, summary):
 # 1b. Properties the spec guarantees (fast engine; its equality with the reference is checked above)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _canonical(outcome: dict, rename: dict[str, dict[int, int]] | None = None) -> Any:
     """The outcome record with the records of measurement key k renamed by ``rename[k]`` (index in the
     shuffled list -> index in the original), lists sorted: equal when only the order of inputs differs."""
     text = json.dumps(outcome, sort_keys=True, default=str)
     for key, mapping in (rename or {}).items():
-        text = re.sub(rf"/{re.escape(key)}/(\d+)\b", lambda m: f"/{key}/{mapping[int(m.group(1))]}", text)
+        text = re.sub(
+            rf"/{re.escape(key)}/(\d+)\b",
+            lambda m, key=key, mapping=mapping: f"/{key}/{mapping[int(m.group(1))]}",
+            text,
+        )
 
     def norm(x: Any) -> Any:
         if isinstance(x, dict):
@@ -361,6 +416,7 @@ def _canonical(outcome: dict, rename: dict[str, dict[int, int]] | None = None) -
         if isinstance(x, list):
             return sorted((norm(i) for i in x), key=lambda i: json.dumps(i, sort_keys=True))
         return x
+
     return norm(json.loads(text))
 
 
@@ -384,8 +440,12 @@ def test_outcome_does_not_depend_on_the_order_of_results_or_causes(reasoner, sum
             value = dict(data.draw(st.permutations(list(value.items())), label="cause order"))
         shuffled[key] = value
     original, reordered = reasoner.assess(summary), reasoner.assess(shuffled)
-    assert (reordered.status, reordered.rules, reordered.missing, reordered.flags) == \
-        (original.status, original.rules, original.missing, original.flags)
+    assert (reordered.status, reordered.rules, reordered.missing, reordered.flags) == (
+        original.status,
+        original.rules,
+        original.missing,
+        original.flags,
+    )
     assert _canonical(reordered.to_dict(), rename) == _canonical(original.to_dict())
 
 
@@ -399,8 +459,11 @@ def _without(summary: dict, key: str) -> dict:
 def _gestational_age_decided_c1(key: str, before, after) -> bool:
     """The known exception (KNOWN_NON_MONOTONE): without the gestational age, a result the default table can
     no longer judge drops out of a tie it made undecided, and the other tied result decides C1."""
-    return (key == "gestational_age_weeks" and before.criteria.get("C1", {}).get("state") == "unknown"
-            and after.criteria.get("C1", {}).get("state") != "unknown")
+    return (
+        key == "gestational_age_weeks"
+        and before.criteria.get("C1", {}).get("state") == "unknown"
+        and after.criteria.get("C1", {}).get("state") != "unknown"
+    )
 
 
 def check_less_data(reasoner, summary: dict, key: str, before=None, after=None) -> None:
@@ -410,8 +473,9 @@ def check_less_data(reasoner, summary: dict, key: str, before=None, after=None) 
         return
     where = f"removing {key} from {json.dumps(summary, default=str)}"
     for code, c in after.criteria.items():
-        assert c["state"] in (before.criteria.get(code, {}).get("state"), "unknown"), \
+        assert c["state"] in (before.criteria.get(code, {}).get("state"), "unknown"), (
             f"{code} {before.criteria.get(code, {}).get('state')} -> {c['state']}: {where}"
+        )
     assert set(after.rules) <= set(before.rules), f"rules {before.rules} -> {after.rules}: {where}"
     if before.status in ("not_indicated", "insufficient_data"):
         assert after.status in ("not_indicated", "insufficient_data"), f"{before.status} -> {after.status}: {where}"
@@ -424,10 +488,24 @@ def check_less_data(reasoner, summary: dict, key: str, before=None, after=None) 
 @FAST_ONLY
 @given(summary=summaries())
 @example(summary={"id": "M1", "conception": "art", "ultrasound": "demise"})
-@example(summary={"id": "M2", "progesterone": [{"value": 6, "unit": "ng/mL", "reference_low": 10}],
-                  "vaginal_bleeding": "light", "ultrasound": "abnormal"})
-@example(summary={"id": "M3", "gestational_age_weeks": 7, "progesterone": [{"value": 6, "unit": "ng/mL"}],
-                  "vaginal_bleeding": "light", "abdominal_pain": "severe", "ultrasound": "normal"})
+@example(
+    summary={
+        "id": "M2",
+        "progesterone": [{"value": 6, "unit": "ng/mL", "reference_low": 10}],
+        "vaginal_bleeding": "light",
+        "ultrasound": "abnormal",
+    }
+)
+@example(
+    summary={
+        "id": "M3",
+        "gestational_age_weeks": 7,
+        "progesterone": [{"value": 6, "unit": "ng/mL"}],
+        "vaginal_bleeding": "light",
+        "abdominal_pain": "severe",
+        "ultrasound": "normal",
+    }
+)
 def test_less_data_is_never_more_permissive(reasoner, summary):
     """Removing one known key (or one cause) makes that fact unknown. decision-spec section 3: "Missing data
     is unknown, never not_met", and R3/R4 "only fire on recorded findings"; section 2: R1 needs all three
@@ -459,24 +537,53 @@ def test_less_data_is_never_more_permissive(reasoner, summary):
 #: table judges it, the tied results disagree and C1 is unknown (section 4); without it, that result is
 #: dropped from the tie instead of leaving C1 unknown, and the other result decides C1 alone.
 KNOWN_NON_MONOTONE = [
-    pytest.param({"id": "H1", "gestational_age_weeks": 0, "progesterone": [
-        {"interpretation": "high"}, {"value": 0, "unit": "ng/mL"}]}, "gestational_age_weeks",
-        id="hypothesis-minimal-C1-unknown-to-not_met"),
-    pytest.param({"id": "H2", "gestational_age_weeks": 7, "progesterone": [
-        {"interpretation": "low"}, {"value": 50, "unit": "ng/mL"}], "vaginal_bleeding": "light",
-        "ultrasound": "normal"}, "gestational_age_weeks", id="insufficient_data-to-indicated"),
-    pytest.param({"id": "H3", "gestational_age_weeks": 7, "progesterone": [
-        {"interpretation": "low", "time": "2026-11-20T09:00:00Z"},
-        {"value": 50, "unit": "ng/mL", "time": "2026-11-20T09:00:00Z"}], "vaginal_bleeding": "light",
-        "ultrasound": "normal"}, "gestational_age_weeks", id="same-time-insufficient_data-to-indicated"),
+    pytest.param(
+        {
+            "id": "H1",
+            "gestational_age_weeks": 0,
+            "progesterone": [{"interpretation": "high"}, {"value": 0, "unit": "ng/mL"}],
+        },
+        "gestational_age_weeks",
+        id="hypothesis-minimal-C1-unknown-to-not_met",
+    ),
+    pytest.param(
+        {
+            "id": "H2",
+            "gestational_age_weeks": 7,
+            "progesterone": [{"interpretation": "low"}, {"value": 50, "unit": "ng/mL"}],
+            "vaginal_bleeding": "light",
+            "ultrasound": "normal",
+        },
+        "gestational_age_weeks",
+        id="insufficient_data-to-indicated",
+    ),
+    pytest.param(
+        {
+            "id": "H3",
+            "gestational_age_weeks": 7,
+            "progesterone": [
+                {"interpretation": "low", "time": "2026-11-20T09:00:00Z"},
+                {"value": 50, "unit": "ng/mL", "time": "2026-11-20T09:00:00Z"},
+            ],
+            "vaginal_bleeding": "light",
+            "ultrasound": "normal",
+        },
+        "gestational_age_weeks",
+        id="same-time-insufficient_data-to-indicated",
+    ),
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "decision-spec sections 3-4: without the gestational age, a tied result the default table cannot judge is "
-    "treated as absent rather than unknown, so the other tied result decides C1 (insufficient_data -> "
-    "indicated); both engines agree. When fixed, remove this xfail and the exception in "
-    "test_less_data_is_never_more_permissive."))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "decision-spec sections 3-4: without the gestational age, a tied result the default table cannot judge is "
+        "treated as absent rather than unknown, so the other tied result decides C1 (insufficient_data -> "
+        "indicated); both engines agree. When fixed, remove this xfail and the exception in "
+        "test_less_data_is_never_more_permissive."
+    ),
+)
 @pytest.mark.parametrize("summary,key", KNOWN_NON_MONOTONE)
 def test_less_data_known_counterexamples(reasoner, summary, key):
     """The engines agree on these (the second one without its gestational age is an @example of
@@ -512,21 +619,28 @@ def ttl(old: str, new: str, extra: str = "") -> str:
 
 #: Failures a case may be known to have (the checks of test_broken_input):
 DISAGREE_STATUS, DISAGREE_PROBLEMS, DISAGREE_RECORD, DISAGREE_INFERRED = (
-    "status differs", "data_problems differ", "rest of the outcome record differs", "inferred graphs differ")
+    "status differs",
+    "data_problems differ",
+    "rest of the outcome record differs",
+    "inferred graphs differ",
+)
 NO_PROBLEM_FAST, NO_PROBLEM_REFERENCE, NOT_NAMED = (
-    "fast reports no such problem", "reference reports no such problem", "no problem names the record and the field")
+    "fast reports no such problem",
+    "reference reports no such problem",
+    "no problem names the record and the field",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Broken:
     id: str
-    fmt: str                    # "summary" (a dict), "ttl" or "jsonld" (a file)
-    data: Any                   # the summary, or the Turtle text (written as JSON-LD for "jsonld")
-    refused: bool               # the reader refuses it (PatientDataError): no assessment at all
-    status: str | None          # the reference engine's status (None: fail closed); fast must give the same
-    record: str                 # the record a problem must name: a JSON pointer, or the source record id
-    field: str | None           # the field it must name: a JSON pointer, or the property IRI
-    words: str                  # words of the problem's message
+    fmt: str  # "summary" (a dict), "ttl" or "jsonld" (a file)
+    data: Any  # the summary, or the Turtle text (written as JSON-LD for "jsonld")
+    refused: bool  # the reader refuses it (PatientDataError): no assessment at all
+    status: str | None  # the reference engine's status (None: fail closed); fast must give the same
+    record: str  # the record a problem must name: a JSON pointer, or the source record id
+    field: str | None  # the field it must name: a JSON pointer, or the property IRI
+    words: str  # words of the problem's message
     known: frozenset = frozenset()
     why: str = ""
 
@@ -539,69 +653,224 @@ _NO_PATH = "both engines agree, but the SPARQL constraint has no sh:path: the vi
 
 BROKEN = [
     # -- a progesterone result with its unit dropped
-    Broken("summary-unit-dropped", "summary", {"id": "B1", "progesterone": [{"value": 6.0}]}, True, None,
-           "/progesterone/0", "/progesterone/0/unit", "never guessed"),
-    Broken("turtle-unit-dropped", "ttl", ttl("kgr:unit kgr:NanogramPerMilliliter ;", ""), False, None,
-           "lab-123", str(KGR.unit), "never guessed", frozenset({NOT_NAMED}), _NO_PATH),
+    Broken(
+        "summary-unit-dropped",
+        "summary",
+        {"id": "B1", "progesterone": [{"value": 6.0}]},
+        True,
+        None,
+        "/progesterone/0",
+        "/progesterone/0/unit",
+        "never guessed",
+    ),
+    Broken(
+        "turtle-unit-dropped",
+        "ttl",
+        ttl("kgr:unit kgr:NanogramPerMilliliter ;", ""),
+        False,
+        None,
+        "lab-123",
+        str(KGR.unit),
+        "never guessed",
+        frozenset({NOT_NAMED}),
+        _NO_PATH,
+    ),
     # -- a wrong datatype
-    Broken("summary-value-string", "summary", {"id": "B2", "progesterone": [{"value": "6.0", "unit": "ng/mL"}]},
-           True, None, "/progesterone/0", "/progesterone/0/value", "must be a number"),
-    Broken("summary-ga-string", "summary", {"id": "B3", "gestational_age_weeks": "seven"}, True, None,
-           "/gestational_age_weeks", "/gestational_age_weeks", "must be a number"),
-    Broken("turtle-value-ill-typed", "ttl", ttl("kgr:value 6.0", 'kgr:value "abc"^^xsd:decimal'), True, None,
-           "lab-123", str(KGR.value), "is not a valid", frozenset({NOT_NAMED}),
-           "both engines refuse it alike, but the error names the patient and the property, not the record "
-           "(pt:T1-p4 / lab-123)"),
-    Broken("jsonld-value-ill-typed", "jsonld", ttl("kgr:value 6.0", 'kgr:value "abc"^^xsd:decimal'),
-           True, None, "lab-123", str(KGR.value), "is not a valid", frozenset({NOT_NAMED}),
-           "both engines refuse it alike, but the error names the patient and the property, not the record"),
-    Broken("turtle-value-string", "ttl", ttl("kgr:value 6.0", 'kgr:value "six"'), False, None,
-           "lab-123", str(KGR.value), "non-negative number"),
-    Broken("turtle-value-typed-string", "ttl", ttl("kgr:value 6.0", 'kgr:value "6"^^xsd:string'), False, None,
-           "lab-123", str(KGR.value), "inconsistent under OWL 2 RL", frozenset({NOT_NAMED}),
-           "both engines find the graph inconsistent under OWL 2 RL ('Disjoint classes xsd:decimal and "
-           "xsd:string have a common individual 6'; once a disagreement, fixed in reason/owlrl_tables.py); the "
-           "problem names the file as record and no field"),
-    Broken("turtle-value-double", "ttl", ttl("kgr:value 6.0", 'kgr:value "6.0E0"^^xsd:double'), False, None,
-           "lab-123", str(KGR.value), "inconsistent under OWL 2 RL", frozenset({NOT_NAMED}),
-           "both engines fail closed: 'Disjoint classes xsd:decimal and xsd:double have a common individual 6.0' "
-           "(kgr:value ranges over xsd:decimal). Once the fast engine said 'indicated' here: the compiled OWL 2 RL "
-           "tables lacked the datatype disjointness owlrl adds for the datatypes a graph uses (fixed). The "
-           "problem names the file as record and no field"),
+    Broken(
+        "summary-value-string",
+        "summary",
+        {"id": "B2", "progesterone": [{"value": "6.0", "unit": "ng/mL"}]},
+        True,
+        None,
+        "/progesterone/0",
+        "/progesterone/0/value",
+        "must be a number",
+    ),
+    Broken(
+        "summary-ga-string",
+        "summary",
+        {"id": "B3", "gestational_age_weeks": "seven"},
+        True,
+        None,
+        "/gestational_age_weeks",
+        "/gestational_age_weeks",
+        "must be a number",
+    ),
+    Broken(
+        "turtle-value-ill-typed",
+        "ttl",
+        ttl("kgr:value 6.0", 'kgr:value "abc"^^xsd:decimal'),
+        True,
+        None,
+        "lab-123",
+        str(KGR.value),
+        "is not a valid",
+        frozenset({NOT_NAMED}),
+        "both engines refuse it alike, but the error names the patient and the property, not the record "
+        "(pt:T1-p4 / lab-123)",
+    ),
+    Broken(
+        "jsonld-value-ill-typed",
+        "jsonld",
+        ttl("kgr:value 6.0", 'kgr:value "abc"^^xsd:decimal'),
+        True,
+        None,
+        "lab-123",
+        str(KGR.value),
+        "is not a valid",
+        frozenset({NOT_NAMED}),
+        "both engines refuse it alike, but the error names the patient and the property, not the record",
+    ),
+    Broken(
+        "turtle-value-string",
+        "ttl",
+        ttl("kgr:value 6.0", 'kgr:value "six"'),
+        False,
+        None,
+        "lab-123",
+        str(KGR.value),
+        "non-negative number",
+    ),
+    Broken(
+        "turtle-value-typed-string",
+        "ttl",
+        ttl("kgr:value 6.0", 'kgr:value "6"^^xsd:string'),
+        False,
+        None,
+        "lab-123",
+        str(KGR.value),
+        "inconsistent under OWL 2 RL",
+        frozenset({NOT_NAMED}),
+        "both engines find the graph inconsistent under OWL 2 RL ('Disjoint classes xsd:decimal and "
+        "xsd:string have a common individual 6'; once a disagreement, fixed in reason/owlrl_tables.py); the "
+        "problem names the file as record and no field",
+    ),
+    Broken(
+        "turtle-value-double",
+        "ttl",
+        ttl("kgr:value 6.0", 'kgr:value "6.0E0"^^xsd:double'),
+        False,
+        None,
+        "lab-123",
+        str(KGR.value),
+        "inconsistent under OWL 2 RL",
+        frozenset({NOT_NAMED}),
+        "both engines fail closed: 'Disjoint classes xsd:decimal and xsd:double have a common individual 6.0' "
+        "(kgr:value ranges over xsd:decimal). Once the fast engine said 'indicated' here: the compiled OWL 2 RL "
+        "tables lacked the datatype disjointness owlrl adds for the datatypes a graph uses (fixed). The "
+        "problem names the file as record and no field",
+    ),
     # -- a value outside the range the shapes allow (the summary reader accepts it; SHACL fails it closed)
-    Broken("summary-negative-value", "summary", {"id": "B5", "progesterone": [{"value": -3, "unit": "nmol/L"}]},
-           False, None, "<dict>#/progesterone/0", str(KGR.value), "non-negative"),
+    Broken(
+        "summary-negative-value",
+        "summary",
+        {"id": "B5", "progesterone": [{"value": -3, "unit": "nmol/L"}]},
+        False,
+        None,
+        "<dict>#/progesterone/0",
+        str(KGR.value),
+        "non-negative",
+    ),
     # -- a value outside the ontology's list
-    Broken("turtle-severity-not-a-grade", "ttl", ttl("kgr:severity prg:Light", "kgr:severity prg:Mild"), False, None,
-           "bleed-1", str(KGR.severity), "is not a grade of", frozenset({DISAGREE_PROBLEMS, NOT_NAMED}),
-           "the fast engine reports the SPARQL constraint's violation twice (one per solution: VaginalBleeding has "
-           "two allowed severities, ?any), the reference once; and the violation has no field (no sh:path)"),
+    Broken(
+        "turtle-severity-not-a-grade",
+        "ttl",
+        ttl("kgr:severity prg:Light", "kgr:severity prg:Mild"),
+        False,
+        None,
+        "bleed-1",
+        str(KGR.severity),
+        "is not a grade of",
+        frozenset({DISAGREE_PROBLEMS, NOT_NAMED}),
+        "the fast engine reports the SPARQL constraint's violation twice (one per solution: VaginalBleeding has "
+        "two allowed severities, ?any), the reference once; and the violation has no field (no sh:path)",
+    ),
     # -- contradictory presence (kgr:presence is functional, kgr:Present owl:differentFrom kgr:Absent)
-    Broken("turtle-present-and-absent", "ttl", ttl("kgr:presence kgr:Absent", "kgr:presence kgr:Present , kgr:Absent"),
-           False, None, "cause-1", str(KGR.presence), "inconsistent under OWL 2 RL",
-           frozenset({NOT_NAMED}),
-           "both engines agree (an inconsistent patient keeps no inferred graph in either); the problems name "
-           "the file as record and no field (kgr:presence)"),
-    Broken("turtle-cause-in-two-records", "ttl",
-           ttl("pt:T1-bleed , pt:T1-infection ;", "pt:T1-bleed , pt:T1-infection , pt:T1-infection2 ;",
-               'pt:T1-infection2 a prg:GenitalTractInfection ; kgr:presence kgr:Present ;\n'
-               '    kgr:sourceRecord "cause-2" .\n'),
-           False, None, "cause-2", str(KGR.presence), "both present and absent", frozenset({NOT_NAMED}),
-           "both engines agree; the violation names the patient as record (the finding is its value) and no "
-           "field: the SPARQL constraint has no sh:path"),
+    Broken(
+        "turtle-present-and-absent",
+        "ttl",
+        ttl("kgr:presence kgr:Absent", "kgr:presence kgr:Present , kgr:Absent"),
+        False,
+        None,
+        "cause-1",
+        str(KGR.presence),
+        "inconsistent under OWL 2 RL",
+        frozenset({NOT_NAMED}),
+        "both engines agree (an inconsistent patient keeps no inferred graph in either); the problems name "
+        "the file as record and no field (kgr:presence)",
+    ),
+    Broken(
+        "turtle-cause-in-two-records",
+        "ttl",
+        ttl(
+            "pt:T1-bleed , pt:T1-infection ;",
+            "pt:T1-bleed , pt:T1-infection , pt:T1-infection2 ;",
+            "pt:T1-infection2 a prg:GenitalTractInfection ; kgr:presence kgr:Present ;\n"
+            '    kgr:sourceRecord "cause-2" .\n',
+        ),
+        False,
+        None,
+        "cause-2",
+        str(KGR.presence),
+        "both present and absent",
+        frozenset({NOT_NAMED}),
+        "both engines agree; the violation names the patient as record (the finding is its value) and no "
+        "field: the SPARQL constraint has no sh:path",
+    ),
     # -- an unknown unit
-    Broken("summary-unknown-unit", "summary", {"id": "B6", "progesterone": [{"value": 6, "unit": "mg/dL"}]}, True,
-           None, "/progesterone/0", "/progesterone/0/unit", "unknown unit 'mg/dL'"),
-    Broken("turtle-unknown-unit", "ttl", ttl("kgr:unit kgr:NanogramPerMilliliter", "kgr:unit ex:MilligramPerDeciliter"),
-           False, None, "lab-123", str(KGR.unit), "no conversion", frozenset({NOT_NAMED}), _NO_PATH),
+    Broken(
+        "summary-unknown-unit",
+        "summary",
+        {"id": "B6", "progesterone": [{"value": 6, "unit": "mg/dL"}]},
+        True,
+        None,
+        "/progesterone/0",
+        "/progesterone/0/unit",
+        "unknown unit 'mg/dL'",
+    ),
+    Broken(
+        "turtle-unknown-unit",
+        "ttl",
+        ttl("kgr:unit kgr:NanogramPerMilliliter", "kgr:unit ex:MilligramPerDeciliter"),
+        False,
+        None,
+        "lab-123",
+        str(KGR.unit),
+        "no conversion",
+        frozenset({NOT_NAMED}),
+        _NO_PATH,
+    ),
     # -- an unknown key
-    Broken("summary-unknown-key", "summary", {"id": "B7", "colour": "red"}, True, None, "/colour", "/colour",
-           "unknown key 'colour'"),
-    Broken("summary-unknown-cause", "summary", {"id": "B8", "causes": {"fibroids": True}}, True, None,
-           "/causes/fibroids", "/causes/fibroids", "unknown cause 'fibroids'"),
-    Broken("summary-unknown-result-field", "summary",
-           {"id": "B9", "progesterone": [{"value": 6, "unit": "ng/mL", "flag": "L"}]}, True, None,
-           "/progesterone/0", "/progesterone/0/flag", "unknown field 'flag'"),
+    Broken(
+        "summary-unknown-key",
+        "summary",
+        {"id": "B7", "colour": "red"},
+        True,
+        None,
+        "/colour",
+        "/colour",
+        "unknown key 'colour'",
+    ),
+    Broken(
+        "summary-unknown-cause",
+        "summary",
+        {"id": "B8", "causes": {"fibroids": True}},
+        True,
+        None,
+        "/causes/fibroids",
+        "/causes/fibroids",
+        "unknown cause 'fibroids'",
+    ),
+    Broken(
+        "summary-unknown-result-field",
+        "summary",
+        {"id": "B9", "progesterone": [{"value": 6, "unit": "ng/mL", "flag": "L"}]},
+        True,
+        None,
+        "/progesterone/0",
+        "/progesterone/0/flag",
+        "unknown field 'flag'",
+    ),
 ]
 
 
@@ -612,8 +881,7 @@ class KnownGap(AssertionError):
 def _outcome_without_problems(a) -> dict:
     d = a.to_dict()
     d.pop("data_problems")
-    d["explanation"] = [line for line in d["explanation"]
-                        if not line.startswith(("  problem:", "Data problem"))]
+    d["explanation"] = [line for line in d["explanation"] if not line.startswith(("  problem:", "Data problem"))]
     return d
 
 
@@ -628,9 +896,15 @@ def _names(problem: dict, case: Broken) -> bool:
     return problem["record"].endswith(case.record) and problem["field"] == case.field
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, raises=KnownGap, reason=c.why)] if c.known else [])
-    for c in BROKEN])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c, id=c.id, marks=[pytest.mark.xfail(strict=True, raises=KnownGap, reason=c.why)] if c.known else []
+        )
+        for c in BROKEN
+    ],
+)
 def test_broken_input(reasoner, reference_reasoner, tmp_path, case):
     """Broken inputs fail closed alike: the reader refuses them with one error (for a summary, a pointer to
     the field; decision-spec section 6: "a clear error naming the key"), or both engines give no status
@@ -661,11 +935,15 @@ def test_broken_input(reasoner, reference_reasoner, tmp_path, case):
         if fast.data_problems != reference.data_problems:
             failures[DISAGREE_PROBLEMS] = f"fast {fast.data_problems} != reference {reference.data_problems}"
         if _outcome_without_problems(fast) != _outcome_without_problems(reference):
-            failures[DISAGREE_RECORD] = "; ".join(d[:300] for d in differences(fast, reference)
-                                                  if not d.startswith(("inferred", "data_problems", "explanation")))
+            failures[DISAGREE_RECORD] = "; ".join(
+                d[:300]
+                for d in differences(fast, reference)
+                if not d.startswith(("inferred", "data_problems", "explanation"))
+            )
         if _inferred(fast) != _inferred(reference):
-            failures[DISAGREE_INFERRED] = "; ".join(d[:300] for d in differences(fast, reference)
-                                                    if d.startswith("inferred"))
+            failures[DISAGREE_INFERRED] = "; ".join(
+                d[:300] for d in differences(fast, reference) if d.startswith("inferred")
+            )
         for missing, engine, a in ((NO_PROBLEM_FAST, "fast", fast), (NO_PROBLEM_REFERENCE, "reference", reference)):
             relevant = [p for p in a.data_problems if case.words in p["message"]]
             if not relevant:
@@ -684,8 +962,13 @@ def test_unknown_class_in_turtle_is_read_open_world_by_both_engines(reasoner, re
     does not know) is not an error (decision-spec section 6's unknown-key rule is about the summary JSON);
     both engines ignore it alike and assess the rest."""
     path = tmp_path / "unknown-class.ttl"
-    path.write_text(ttl("pt:T1-infection a prg:GenitalTractInfection ; kgr:presence kgr:Absent",
-                        'pt:T1-infection a ex:Fibroids ; kgr:presence kgr:Present ; ex:colour "red"'), encoding="utf-8")
+    path.write_text(
+        ttl(
+            "pt:T1-infection a prg:GenitalTractInfection ; kgr:presence kgr:Absent",
+            'pt:T1-infection a ex:Fibroids ; kgr:presence kgr:Present ; ex:colour "red"',
+        ),
+        encoding="utf-8",
+    )
     fast, reference = assess_both(reasoner, reference_reasoner, path)
     assert differences(fast, reference) == []
     assert fast.status == "indicated" and fast.data_problems == []

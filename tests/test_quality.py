@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -16,8 +15,10 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not _run("ruff", "--version").returncode == 0,
-                    reason="ruff is not installed (the test extra installs it)")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not _run("ruff", "--version").returncode == 0,
+    reason="ruff is not installed (the test extra installs it)",
+)
 def test_ruff_lint_and_format():
     lint = _run("ruff", "check", ".")
     assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -28,8 +28,8 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
-from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
+from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import BNode, Graph, Literal
 from rdflib.collection import Collection
