@@ -18,6 +18,18 @@ from kg_reasoner.testing.differential import BREAKAGES, Broken, compare_one, inp
 from kg_reasoner.testing.synthetic import CAUSES, cohort
 
 N, SEED, QUICK = 300, 20261126, 8
+#: every key of the patient summary (decision-spec section 6), each of which the cohort must give and leave out
+KEYS = (
+    "gestational_age_weeks",
+    "conception",
+    "progesterone",
+    "vaginal_bleeding",
+    "abdominal_pain",
+    "ultrasound",
+    "miscarriage",
+    "causes",
+    "progesterone_use",
+)
 ITEMS = list(inputs(N, SEED, fhir_every=5, broken_every=7))
 
 
@@ -42,17 +54,7 @@ def test_the_cohort_has_the_size_and_spread_the_check_needs():
     summaries = list(cohort(N, SEED))
     seen = Counter()
     for p in summaries:
-        for key in (
-            "gestational_age_weeks",
-            "conception",
-            "progesterone",
-            "vaginal_bleeding",
-            "abdominal_pain",
-            "ultrasound",
-            "miscarriage",
-            "causes",
-            "progesterone_use",
-        ):
+        for key in KEYS:
             seen[(key, key in p)] += 1
         for r in p.get("progesterone", []):
             seen[("unit", r["unit"])] += 1
@@ -61,17 +63,7 @@ def test_the_cohort_has_the_size_and_spread_the_check_needs():
         seen[("serial", len(p.get("progesterone", [])) > 1)] += 1
         for c in CAUSES:
             seen[("cause", p.get("causes", {}).get(c, "absent"))] += 1
-    for key in (
-        "gestational_age_weeks",
-        "conception",
-        "progesterone",
-        "vaginal_bleeding",
-        "abdominal_pain",
-        "ultrasound",
-        "miscarriage",
-        "causes",
-        "progesterone_use",
-    ):
+    for key in KEYS:
         assert seen[(key, True)] and seen[(key, False)], key
     for state in (
         ("unit", "ng/mL"),

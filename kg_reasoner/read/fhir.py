@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,11 +37,12 @@ from kg_reasoner.namespaces import KGR
 from kg_reasoner.read.fhir_shape import shape_problems
 from kg_reasoner.read.patient import (
     PatientInput,
+    ReadStopped,
     add_time,
     decimal_literal,
     json_loads,
     number_problem,
-    open_lines,
+    numbered_lines,
     patient_iri,
     time_literal,
 )
@@ -1123,40 +1123,38 @@ def bundle_resources(
 
 def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputError | BrokenRecord]:
     for path in paths:
-        n = 0
         # bulk data files are named by resource type (Observation.ndjson, Observation.001.ndjson.gz)
         named = (re.match(r"([A-Z][A-Za-z]+)(?:[.-]|$)", path.name) or [None, None])[1]
-        try:
-            for n, line in enumerate(open_lines(path), 1):
-                if not line.strip():
-                    continue
-                where = f"{path.name}:{n}"
-                try:
-                    r = json_loads(line)
-                except ValueError as exc:
-                    yield BrokenRecord(
-                        where,
-                        f"line {n} of {path.name} is not valid JSON ({exc})",
-                        sorted({key for m in _PATIENT_REF.findall(line) if (key := _reference_key(m)) is not None}),
-                        next(iter(_RESOURCE_TYPE.findall(line)), named),
-                    )
-                    continue
-                if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
-                    yield BrokenRecord(
-                        where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)", [], named
-                    )
-                    continue
-                if r["resourceType"] == "Bundle":  # a Bundle on a line of an export: its resources are read
-                    yield from bundle_resources(r, str(path), where)
-                    continue
-                yield (r, where)
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # BadGzipFile is an OSError
-            yield BrokenRecord(
-                f"{path.name}:{n + 1}",
-                f"{path.name} cannot be read past line {n} ({getattr(exc, 'strerror', None) or exc})",
-                [],
-                named,
-            )
+        for item in numbered_lines(path):
+            if isinstance(item, ReadStopped):
+                yield BrokenRecord(
+                    f"{path.name}:{item.line}",
+                    f"{path.name} cannot be read past line {item.line - 1} ({item.reason})",
+                    [],
+                    named,
+                )
+                break
+            n, line = item
+            where = f"{path.name}:{n}"
+            try:
+                r = json_loads(line)
+            except ValueError as exc:
+                yield BrokenRecord(
+                    where,
+                    f"line {n} of {path.name} is not valid JSON ({exc})",
+                    sorted({key for m in _PATIENT_REF.findall(line) if (key := _reference_key(m)) is not None}),
+                    next(iter(_RESOURCE_TYPE.findall(line)), named),
+                )
+                continue
+            if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
+                yield BrokenRecord(
+                    where, f"line {n} of {path.name} is not a FHIR resource (no resourceType)", [], named
+                )
+                continue
+            if r["resourceType"] == "Bundle":  # a Bundle on a line of an export: its resources are read
+                yield from bundle_resources(r, str(path), where)
+                continue
+            yield (r, where)
 
 
 def read_fhir(

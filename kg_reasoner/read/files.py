@@ -16,7 +16,15 @@ from pathlib import Path
 
 from kg_reasoner.errors import InputError, UnreadableInputError
 from kg_reasoner.read import fhir as fhir_mod
-from kg_reasoner.read.patient import PatientInput, is_ndjson, json_loads, load_json, open_lines
+from kg_reasoner.read.patient import (
+    PatientInput,
+    ReadStopped,
+    is_ndjson,
+    json_loads,
+    load_json,
+    numbered_lines,
+    open_lines,
+)
 from kg_reasoner.read.rdf import RDF_FORMATS, read_rdf
 from kg_reasoner.read.summary import SummaryReader
 
@@ -92,20 +100,13 @@ def _is_summary_ndjson(path: Path) -> bool:
 
 def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
     """One patient summary per line, read as the file streams (memory does not grow with it)."""
-    lineno = 0
-    lines = open_lines(path)
-    while True:
-        try:
-            lineno, line = lineno + 1, next(lines)
-        except StopIteration:
-            return
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # the rest of the file is lost: said
+    for item in numbered_lines(path):
+        if isinstance(item, ReadStopped):  # the rest of the file is lost: said
             yield UnreadableInputError(
-                f"cannot be read past line {lineno - 1}: {exc}", source=str(path), field=f"line {lineno}"
+                f"cannot be read past line {item.line - 1}: {item.error}", source=str(path), field=f"line {item.line}"
             )
             return
-        if not line.strip():
-            continue
+        lineno, line = item
         source = f"{path}:{lineno}"
         try:
             item = json_loads(line)

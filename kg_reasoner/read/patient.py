@@ -8,6 +8,7 @@ import datetime as _dt
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,3 +143,33 @@ def load_json(path: Path) -> Any:
         return json_loads(text)
     except ValueError as exc:
         raise UnreadableInputError(f"is not valid JSON: {exc}", source=str(path)) from None
+
+
+@dataclass(frozen=True)
+class ReadStopped:
+    """Where a line-by-line read had to stop (an I/O error, a truncated gzip stream, bad UTF-8): the
+    number of the line that could not be read, and why. The lines before it were read."""
+
+    line: int
+    error: BaseException
+
+    @property
+    def reason(self) -> str:
+        return getattr(self.error, "strerror", None) or str(self.error)
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, str] | ReadStopped]:
+    """The non-blank lines of an NDJSON file (gzipped or not) with their numbers, as the file streams; when
+    the rest of the file cannot be read, a last ``ReadStopped`` says where (nothing is lost silently)."""
+    n = 0
+    lines = open_lines(path)
+    while True:
+        try:
+            n, line = n + 1, next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # BadGzipFile is an OSError
+            yield ReadStopped(n, exc)
+            return
+        if line.strip():
+            yield n, line
