@@ -96,6 +96,9 @@ class KGR(DefinedNamespace):
     comparator: URIRef
     patientId: URIRef
     gestationalAgeWeeks: URIRef
+    TimeUnit: URIRef
+    unitsPerWeek: URIRef
+    unitSynonym: URIRef
     conception: URIRef
     conclusion: URIRef
     medicallySupervised: URIRef

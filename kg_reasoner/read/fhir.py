@@ -106,17 +106,6 @@ NOT_IN_USE = {
 PROCEDURE_PRESENT, PROCEDURE_ABSENT = {"completed", "in-progress"}, {"not-done"}
 
 
-#: UCUM time units (and their plain spellings) a gestational age accepts, with their length in weeks.
-WEEKS = {
-    "wk": Decimal(1),
-    "week": Decimal(1),
-    "weeks": Decimal(1),
-    "d": Decimal(1) / Decimal(7),
-    "day": Decimal(1) / Decimal(7),
-    "days": Decimal(1) / Decimal(7),
-}
-
-
 #: How deep Bundles may nest (a Bundle entry holding a Bundle) before the reader refuses.
 MAX_BUNDLE_DEPTH = 8
 
@@ -168,6 +157,14 @@ class FhirVocabulary:
             for unit in closure.subjects(RDF.type, KGR.UnitOfMeasure)
             for u in closure.objects(unit, KGR.ucumCode)
         }
+        #: the units of time a duration may be given in (UCUM codes and plain spellings, without case), as
+        #: the number of them that make a week (ontology data: kgr:TimeUnit)
+        self.per_week: dict[str, Decimal] = {}
+        for unit in closure.subjects(RDF.type, KGR.TimeUnit):
+            per_week = closure.value(unit, KGR.unitsPerWeek)
+            for name in [*closure.objects(unit, KGR.ucumCode), *closure.objects(unit, KGR.unitSynonym)]:
+                if per_week is not None:
+                    self.per_week[str(name).lower()] = Decimal(str(per_week))
         self.populations: dict[URIRef, Population] = {}
         for row in run_query("reference-populations", closure):
             p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
@@ -419,16 +416,19 @@ class FhirPatientBuilder:
             isinstance(value, bool)
             or not isinstance(value, (int, float, Decimal))
             or not isinstance(unit, str)
-            or unit.lower() not in WEEKS
+            or unit.lower() not in self.v.per_week
         ):
             self.problem(
-                ref, "gestational age needs valueQuantity in weeks (wk) or days (d); not used", field="valueQuantity"
+                ref,
+                f"gestational age needs valueQuantity in a unit of time ({', '.join(sorted(self.v.per_week))}); "
+                "not used",
+                field="valueQuantity",
             )
             return
         if number_problem(value):
             self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
             return
-        self.gestational_ages.append((when, Decimal(str(value)) * WEEKS[unit.lower()], ref))
+        self.gestational_ages.append((when, Decimal(str(value)) / self.v.per_week[unit.lower()], ref))
 
     def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
         v = self.v

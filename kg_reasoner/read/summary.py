@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.queries import run_query
@@ -16,8 +18,17 @@ from kg_reasoner.namespaces import KGR
 from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is_number, number_problem, patient_iri
 from kg_reasoner.read.times import parse_time
 
-#: Keys of the patient summary that belong to the patient herself (spec section 6).
-PATIENT_KEYS = ("id", "gestational_age_weeks", "conception", "causes")
+
+@dataclass(frozen=True)
+class Attribute:
+    """A key of the patient summary that carries an attribute of the patient herself (a property of
+    kgr:Patient with a kgr:summaryKey): a number, a string, or one of the codes of its range."""
+
+    key: str
+    property: URIRef
+    kind: URIRef  # owl:DatatypeProperty or owl:ObjectProperty
+    range: URIRef
+    label: str
 
 
 #: Fields of one measurement entry and of one medication-use entry (spec section 6).
@@ -54,6 +65,19 @@ class SummaryVocabulary:
         self.values: dict[URIRef, dict[str, URIRef]] = {}
         for row in run_query("summary-values", ontology_closure):
             self.values.setdefault(row.owner, {})[str(row.value)] = row.term
+        #: the patient's own attributes by summary key ("id", "gestational_age_weeks", "conception", ...)
+        self.attributes: dict[str, Attribute] = {}
+        #: keys whose object groups findings of a class by their own keys ("causes" -> kgr:Cause)
+        self.groups: dict[str, URIRef] = {}
+        for row in run_query("summary-attributes", ontology_closure):
+            if row.group is not None:
+                self.groups[str(row.group)] = row.groupClass
+            else:
+                self.attributes[str(row.key)] = Attribute(
+                    str(row.key), row.property, row.kind, row.range, str(row.label or row.key)
+                )
+        #: the key that names the patient (kgr:patientId)
+        self.id_key = next(a.key for a in self.attributes.values() if a.property == KGR.patientId)
 
     def allowed(self, owner: URIRef) -> dict[str, URIRef]:
         return self.values.get(owner, {})
@@ -89,7 +113,8 @@ class SummaryReader:
         if isinstance(data, dict) and isinstance(data.get("patient"), dict) and set(data) <= CASE_KEYS:
             # a test case in the vignette format: {"id", "description", "patient", "expect"}
             data, pointer = data["patient"], f"{pointer}/patient"
-        pid = data.get("id") if isinstance(data, dict) else None
+        v = self.v
+        pid = data.get(v.id_key) if isinstance(data, dict) else None
 
         def err(field_path: str):
             def make(message: str) -> PatientDataError:
@@ -102,8 +127,9 @@ class SummaryReader:
         if not isinstance(data, dict):
             raise PatientDataError("a patient summary must be a JSON object", source=source, field=pointer or "/")
         if not isinstance(pid, str) or not pid.strip():
-            raise err(f"{pointer}/id")("the required key 'id' must be a non-empty string")
-        known = set(PATIENT_KEYS) | {k for k, (_, kind) in self.v.keys.items() if kind != KGR.Cause}
+            raise err(f"{pointer}/{v.id_key}")(f"the required key {v.id_key!r} must be a non-empty string")
+        grouped = set(v.groups.values())
+        known = set(v.attributes) | set(v.groups) | {k for k, (_, kind) in v.keys.items() if kind not in grouped}
         for key in data:
             if key not in known:
                 raise err(f"{pointer}/{key}")(f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
@@ -128,35 +154,45 @@ class SummaryReader:
                 raise err(ptr)(f"{value!r} is not a valid {what}; allowed: {', '.join(sorted(allowed))}")
             return allowed[value]
 
-        if "gestational_age_weeks" in data:
-            ga = data["gestational_age_weeks"]
-            if not is_number(ga):
-                raise err(f"{pointer}/gestational_age_weeks")(f"must be a number of weeks, not {ga!r}")
-            if number_problem(ga):
-                raise err(f"{pointer}/gestational_age_weeks")(number_problem(ga))
-            g.add((me, KGR.gestationalAgeWeeks, decimal_literal(ga)))
-        if "conception" in data:
-            g.add(
-                (me, KGR.conception, choose(data["conception"], KGR.conception, f"{pointer}/conception", "conception"))
-            )
-        if "causes" in data:
-            causes = data["causes"]
-            if not isinstance(causes, dict):
-                raise err(f"{pointer}/causes")("must be an object of cause: true/false")
-            allowed = self.v.key_of_kind(KGR.Cause)
-            for name, present in causes.items():
-                ptr = f"{pointer}/causes/{name}"
+        for key, attribute in v.attributes.items():
+            if key not in data or key == v.id_key:
+                continue
+            value, ptr = data[key], f"{pointer}/{key}"
+            if attribute.kind == OWL.ObjectProperty:
+                g.add((me, attribute.property, choose(value, attribute.property, ptr, key.replace("_", " "))))
+            elif attribute.range == XSD.string:
+                if not isinstance(value, str):
+                    raise err(ptr)(f"{attribute.label} must be a string, not {value!r}")
+                g.add((me, attribute.property, Literal(value)))
+            else:
+                if not is_number(value):
+                    raise err(ptr)(f"{attribute.label} must be a number, not {value!r}")
+                if number_problem(value):
+                    raise err(ptr)(number_problem(value))
+                g.add((me, attribute.property, decimal_literal(value)))
+        for group, group_class in v.groups.items():
+            if group not in data:
+                continue
+            findings = data[group]
+            if not isinstance(findings, dict):
+                raise err(f"{pointer}/{group}")(f"must be an object of {group}: true/false")
+            allowed = v.key_of_kind(group_class)
+            what = str(v.closure.value(group_class, RDFS.label) or group)
+            for name, present in findings.items():
+                ptr = f"{pointer}/{group}/{name}"
                 if name not in allowed:
-                    raise err(ptr)(f"unknown cause {name!r}; allowed: {', '.join(sorted(allowed))}")
+                    raise err(ptr)(f"unknown {what} {name!r}; allowed: {', '.join(sorted(allowed))}")
                 if not isinstance(present, bool):
                     raise err(ptr)(
                         "must be true (present) or false (known absent); leave the key out when not assessed"
                     )
-                rec = add_record(KGR.hasFinding, allowed[name], f"cause/{name}", f"/causes/{name}")
+                rec = add_record(
+                    KGR.hasFinding, allowed[name], f"{quote(what.replace(' ', '_'))}/{name}", f"/{group}/{name}"
+                )
                 g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
 
         for key, (cls, kind) in self.v.keys.items():
-            if key not in data or kind == KGR.Cause:
+            if key not in data or kind in grouped:
                 continue
             value, ptr = data[key], f"{pointer}/{key}"
             if kind == KGR.Symptom:
