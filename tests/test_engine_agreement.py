@@ -18,7 +18,7 @@ The hypothesis settings are the profile ``kg-engine-agreement``: 40 examples, de
 database, no deadline. The fast-only properties run all 40; the engine-agreement tests, which run the
 reference engine (seconds a patient), 16 random and 10 serial-result patients.
 ``KG_REASONER_PROPERTY_EXAMPLES=N`` scales all of them, for a longer search.
-A spec property that fails on both engines is pinned as a strict xfail (KNOWN_NON_MONOTONE).
+A spec property once violated on both engines is kept as regression cases (KNOWN_NON_MONOTONE).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, URIRef
 from rdflib.compare import to_isomorphic
@@ -456,16 +456,6 @@ def _without(summary: dict, key: str) -> dict:
     return {k: val for k, val in summary.items() if k != key}
 
 
-def _gestational_age_decided_c1(key: str, before, after) -> bool:
-    """The known exception (KNOWN_NON_MONOTONE): without the gestational age, a result the default table can
-    no longer judge drops out of a tie it made undecided, and the other tied result decides C1."""
-    return (
-        key == "gestational_age_weeks"
-        and before.criteria.get("C1", {}).get("state") == "unknown"
-        and after.criteria.get("C1", {}).get("state") != "unknown"
-    )
-
-
 def check_less_data(reasoner, summary: dict, key: str, before=None, after=None) -> None:
     before = reasoner.assess(summary) if before is None else before
     after = reasoner.assess(_without(summary, key)) if after is None else after
@@ -519,23 +509,22 @@ def test_less_data_is_never_more_permissive(reasoner, summary):
     * indicated can appear only where R3 or R4 outranked an indication that the removed key did not carry
       (section 1 precedence): the patient was contraindicated or not_recommended before.
     A patient that failed closed (no status) is outside the property: removing the bad key may well assess her.
-    One known exception is left out here and pinned as a strict xfail (KNOWN_NON_MONOTONE)."""
+    The counterexamples it once found are checked on their own (KNOWN_NON_MONOTONE)."""
     before = reasoner.assess(summary)
     if before.status is None:
         return
     keys = [k for k in summary if k != "id" and k != "causes"] + [f"causes/{c}" for c in summary.get("causes", {})]
     for key in keys:
         after = reasoner.assess(_without(summary, key))
-        if _gestational_age_decided_c1(key, before, after):
-            event("known exception: removing the gestational age decided C1")
-            continue
         check_less_data(reasoner, summary, key, before, after)
 
 
-#: Found by test_less_data_is_never_more_permissive (both engines agree on each input). Two results that tie
+#: Found by test_less_data_is_never_more_permissive (both engines agreed on each input). Two results that tie
 #: (no times, or the same time) where one is judged only by the default table: with the gestational age the
-#: table judges it, the tied results disagree and C1 is unknown (section 4); without it, that result is
-#: dropped from the tie instead of leaving C1 unknown, and the other result decides C1 alone.
+#: table judges it, the tied results disagree and C1 is unknown (section 4); without it, that result was
+#: dropped from the tie instead of leaving C1 unknown, and the other result decided C1 alone (insufficient_data
+#: became indicated). Fixed in shapes/core-rules.ttl (kgrsh:CriterionAssessment: a latest result that cannot be
+#: judged leaves the criterion unknown); kept as regression cases.
 KNOWN_NON_MONOTONE = [
     pytest.param(
         {
@@ -574,16 +563,6 @@ KNOWN_NON_MONOTONE = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "decision-spec sections 3-4: without the gestational age, a tied result the default table cannot judge is "
-        "treated as absent rather than unknown, so the other tied result decides C1 (insufficient_data -> "
-        "indicated); both engines agree. When fixed, remove this xfail and the exception in "
-        "test_less_data_is_never_more_permissive."
-    ),
-)
 @pytest.mark.parametrize("summary,key", KNOWN_NON_MONOTONE)
 def test_less_data_known_counterexamples(reasoner, summary, key):
     """The engines agree on these (the second one without its gestational age is an @example of

@@ -352,3 +352,18 @@ def test_advice_follows_the_decision(assess):
     assert "outranked by R4" in a._repr_html_()
     alone = assess(conception="art")
     assert alone.decided_by == ["R2"] and any("may help" in adv for adv in alone.advice)
+
+
+def test_C1_unknown_when_a_latest_result_cannot_be_judged(assess):
+    """Section 4 and "unknown is not absent": two results tie for latest; one is judged low, the other has no
+    reference range to be judged by (no gestational age). It may be normal, so C1 stays unknown and the
+    gestational age is asked for; it is never dropped so that the other decides (found by the property-based
+    agreement tests: the status was `indicated`)."""
+    a = assess(
+        progesterone=[{"interpretation": "low"}, {"value": 50, "unit": "ng/mL"}],
+        vaginal_bleeding="light",
+        ultrasound="normal",
+    )
+    assert a.criteria["C1"]["state"] == "unknown"
+    assert a.status == "insufficient_data" and a.missing == ["C1"]
+    assert "gestational age" in a.missing_details[0]["needs"]
