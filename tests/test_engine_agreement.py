@@ -628,7 +628,6 @@ def _jsonld(turtle: str) -> str:
     return Graph().parse(data=turtle, format="turtle").serialize(format="json-ld")
 
 
-_NO_PATH = "both engines agree, but the SPARQL constraint has no sh:path: the violation's field is None"
 
 BROKEN = [
     # -- a progesterone result with its unit dropped
@@ -651,8 +650,8 @@ BROKEN = [
         "lab-123",
         str(KGR.unit),
         "never guessed",
-        frozenset({NOT_NAMED}),
-        _NO_PATH,
+        frozenset(),
+        "the SPARQL constraint binds ?path: both engines name the record and the field",
     ),
     # -- a wrong datatype
     Broken(
@@ -760,9 +759,8 @@ BROKEN = [
         "bleed-1",
         str(KGR.severity),
         "is not a grade of",
-        frozenset({DISAGREE_PROBLEMS, NOT_NAMED}),
-        "the fast engine reports the SPARQL constraint's violation twice (one per solution: VaginalBleeding has "
-        "two allowed severities, ?any), the reference once; and the violation has no field (no sh:path)",
+        frozenset(),
+        "the SPARQL constraint binds ?path: both engines name the record and the field",
     ),
     # -- contradictory presence (kgr:presence is functional, kgr:Present owl:differentFrom kgr:Absent)
     Broken(
@@ -816,8 +814,8 @@ BROKEN = [
         "lab-123",
         str(KGR.unit),
         "no conversion",
-        frozenset({NOT_NAMED}),
-        _NO_PATH,
+        frozenset(),
+        "the SPARQL constraint binds ?path: both engines name the record and the field",
     ),
     # -- an unknown key
     Broken(

@@ -15,7 +15,7 @@ from kg_reasoner.testing.synthetic import cohort
 #: the full tier only (cohorts of hundreds of patients, Dask, worker processes): run with --with-slow
 pytestmark = pytest.mark.slow
 
-N = 24
+N = 16
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,20 @@ def problem_key(d: DataProblem) -> tuple:
     return d["node"], d["field"] or "", d["message"], d["value"] or ""
 
 
+def distinct_problems(problems: list[DataProblem]) -> list[DataProblem]:
+    """Validation results as data problems, sorted, each said once: two results that name the same record,
+    field, value and message (two solutions of one SPARQL constraint, two shapes with one message) are one
+    problem to the reader, whichever engine found them."""
+    out: list[DataProblem] = []
+    seen: set = set()
+    for p in sorted(problems, key=problem_key):
+        key = tuple(sorted(p.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
 def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
     """The patient's asserted and inferred triples as two named graphs of one dataset: what is exported
     (TriG, Turtle) and stored. An inferred link to one of the ontology's anonymous class expressions

@@ -21,8 +21,8 @@ from kg_reasoner.reason.base import (
     TRIVIAL_REFLEXIVE,
     Derivation,
     closure_errors,
+    distinct_problems,
     patient_dataset,
-    problem_key,
     problem_record,
 )
 from kg_reasoner.reason.knowledge import ONTOLOGY_GRAPH, KnowledgeBase, PreparedQueryGraph
@@ -48,7 +48,7 @@ def validation_problems(report: Graph, data: Graph) -> tuple[list[DataProblem], 
             data.value(focus, KGR.sourceRecord) if focus is not None else None,
         )
         (violations if severity == SH.Violation else warnings).append(item)
-    return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
+    return distinct_problems(violations), distinct_problems(warnings)
 
 
 def owl_inferred_filter(kb: KnowledgeBase | None, t, asserted) -> bool:

@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kg_reasoner.explain.records import DataProblem
-from kg_reasoner.reason.base import Unsupported, problem_key, problem_record
+from kg_reasoner.reason.base import Unsupported, distinct_problems, problem_record
 from kg_reasoner.reason.terms import canonical_literal, from_ox, prefix_block, solutions, to_ox
 
 _OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
@@ -254,7 +254,7 @@ class ConstraintChecker:
             source = next(iter(self._values(focus, _SOURCE_RECORD)), None)
             item = problem_record(severity, focus, path, value, messages, source)
             (violations if severity == SH.Violation else warnings).append(item)
-        return sorted(violations, key=problem_key), sorted(warnings, key=problem_key)
+        return distinct_problems(violations), distinct_problems(warnings)
 
     def _results(self, shape: Shape, focus) -> list[tuple]:
         out: list[tuple] = []
