@@ -628,7 +628,6 @@ def _jsonld(turtle: str) -> str:
     return Graph().parse(data=turtle, format="turtle").serialize(format="json-ld")
 
 
-
 BROKEN = [
     # -- a progesterone result with its unit dropped
     Broken(
