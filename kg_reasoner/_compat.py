@@ -69,7 +69,7 @@ MOVED: dict[str, dict[str, tuple[str, str]]] = {
         "_work_graph": ("reason.reference", "work_graph"),
         "cache_dir": ("reason.knowledge", "cache_dir"),
         "explanation_context": ("explain.context", "explanation_context"),
-        "explanation_graph": ("explain.context", "explanation_graph"),
+        "explanation_graph": ("reason.reference", "query_graph"),
         "load_knowledge_base": ("reason.knowledge", "load_knowledge_base"),
         "log": ("reason.knowledge", "log"),
         "owl_inferred_filter": ("reason.reference", "owl_inferred_filter"),
@@ -82,7 +82,6 @@ MOVED: dict[str, dict[str, tuple[str, str]]] = {
     },
     "fast": {
         "FastEngine": ("reason.fast", "FastEngine"),
-        "FastResult": ("reason.fast", "FastResult"),
         "ONTOLOGY_GRAPH": ("reason.fast", "ONTOLOGY_GRAPH"),
         "ONTOLOGY_RULES_GRAPH": ("reason.fast", "ONTOLOGY_RULES_GRAPH"),
         "_Rule": ("reason.shacl_rules", "Rule"),

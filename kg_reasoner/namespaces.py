@@ -97,6 +97,8 @@ class KGR(DefinedNamespace):
     patientId: URIRef
     gestationalAgeWeeks: URIRef
     TimeUnit: URIRef
+    forMeasurementClass: URIRef
+    fromUnit: URIRef
     unitsPerWeek: URIRef
     unitSynonym: URIRef
     conception: URIRef

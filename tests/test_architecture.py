@@ -147,3 +147,20 @@ def test_the_tree_is_the_pipeline():
             if path.name == "__init__.py" and name != "cli":
                 continue
             assert f"{name}/{path.name}" in text, f"docs/architecture.md does not place {name}/{path.name}"
+
+
+def test_every_moved_name_resolves_with_a_deprecation_warning():
+    """The 0.1 import paths (kg_reasoner._compat.MOVED) keep working for one minor version: each name
+    resolves to the object at its new place, with a DeprecationWarning naming it."""
+    import importlib
+
+    import pytest
+
+    from kg_reasoner._compat import MOVED
+
+    for old, names in MOVED.items():
+        module = importlib.import_module(f"kg_reasoner.{old}")
+        for name, (where, new) in names.items():
+            with pytest.warns(DeprecationWarning, match=f"kg_reasoner.{where}.{new}"):
+                value = getattr(module, name)
+            assert value is getattr(importlib.import_module(f"kg_reasoner.{where}"), new), f"{old}.{name}"

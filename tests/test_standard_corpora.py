@@ -8,8 +8,8 @@ The fast engine compiles two standard things and must agree with the reference l
   once with ``owlrl.DeductiveClosure`` standing for the compiled module (the case's assertions check
   the compiled tables). In between, every graph the case closes is split into ontology triples and
   triples about individuals (``OwlRlTables.accepts``, the fast engine's own test), the ontology is
-  closed by owlrl and reduced to its reasoning base as ``engine._build_knowledge_base`` does, compiled
-  with ``compile_owlrl``, and ``closure`` of the individual triples (filtered as ``FastEngine.reason``
+  closed by owlrl and reduced to its reasoning base as ``reason.knowledge._build_knowledge_base`` does, compiled
+  with ``compile_owlrl``, and ``closure`` of the individual triples (filtered as ``FastEngine.session``
   filters it) is compared with owlrl's closure of the whole graph, restricted the same way, and with
   owlrl's inconsistency messages.
 * ``fast``: SHACL Core validation (``compile_validation_shapes``, ``_PatientRun``) and SHACL-AF
@@ -201,7 +201,7 @@ class _Compiled:
         for t in triples:
             # the fast engine's own test of "a fact about individuals" (any other triple is schema)
             (self.individuals.append(t) if OwlRlTables.accepts([t]) else self.ontology.add(t))
-        # as engine._build_knowledge_base: the ontology closed by owlrl, then its reasoning-relevant part
+        # as reason.knowledge._build_knowledge_base: the ontology closed by owlrl, then its reasoning-relevant part
         self.closure = Graph()
         for t in self.ontology:
             self.closure.add(t)

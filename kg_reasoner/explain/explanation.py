@@ -8,6 +8,7 @@ the same queries on its own. Python here only groups rows and formats text.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -176,7 +177,12 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     order: dict[str, tuple] = {}
     for row in q("explain-fired-rules", patient=patient):
         code = str(row.code)
-        order[code] = (row.order is None, int(row.order.toPython()) if row.order is not None else 0, code)
+        # kgr:displayOrder first; rules without one after, by code in natural order (R2 before R10)
+        order[code] = (
+            row.order is None,
+            int(row.order.toPython()) if row.order is not None else 0,
+            [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code)],
+        )
         r = fired.setdefault(
             code,
             {

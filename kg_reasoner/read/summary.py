@@ -19,6 +19,12 @@ from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is
 from kg_reasoner.read.times import parse_time
 
 
+def _segment(cls: URIRef) -> str:
+    """A stable IRI path segment for the records of a class: its local name, lower case (kgr:Cause ->
+    "cause"); never its display label, which may be reworded or translated."""
+    return quote(str(cls).rsplit("#", 1)[-1].rsplit("/", 1)[-1].lower())
+
+
 @dataclass(frozen=True)
 class Attribute:
     """A key of the patient summary that carries an attribute of the patient herself (a property of
@@ -100,7 +106,8 @@ class SummaryReader:
         except InputError:
             raise
         except Exception as exc:  # a value of a shape no check foresaw: named, never a traceback
-            pid = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+            key = self.v.id_key
+            pid = data.get(key) if isinstance(data, dict) and isinstance(data.get(key), str) else None
             raise PatientDataError(
                 f"cannot be read ({type(exc).__name__}: {exc}); check the types of its values "
                 "against decision-spec section 6",
@@ -186,9 +193,7 @@ class SummaryReader:
                     raise err(ptr)(
                         "must be true (present) or false (known absent); leave the key out when not assessed"
                     )
-                rec = add_record(
-                    KGR.hasFinding, allowed[name], f"{quote(what.replace(' ', '_'))}/{name}", f"/{group}/{name}"
-                )
+                rec = add_record(KGR.hasFinding, allowed[name], f"{_segment(group_class)}/{name}", f"/{group}/{name}")
                 g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
 
         for key, (cls, kind) in self.v.keys.items():
@@ -231,13 +236,19 @@ class SummaryReader:
             if "value" not in entry and "interpretation" not in entry:
                 raise err(f"{eptr}/value")("a result needs a value (with its unit) or an interpretation")
             rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
-            units = self.v.allowed(KGR.unit)
+            # the units this quantity can be given in: those the ontology converts for its class
+            convertible = {
+                u
+                for conv in self.v.closure.subjects(KGR.forMeasurementClass, cls)
+                for u in self.v.closure.objects(conv, KGR.fromUnit)
+            }
+            units = {k: u for k, u in self.v.allowed(KGR.unit).items() if u in convertible} or self.v.allowed(KGR.unit)
             if "value" in entry:
                 if not is_number(entry["value"]):
                     raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
                 if "unit" not in entry:
                     raise err(f"{eptr}/unit")(
-                        "a result needs a unit (ng/mL or nmol/L); a missing unit is never guessed"
+                        f"a result needs a unit ({' or '.join(sorted(units))}); a missing unit is never guessed"
                     )
                 if number_problem(entry["value"]):
                     raise err(f"{eptr}/value")(number_problem(entry["value"]))

@@ -1,7 +1,7 @@
 """The fast engine: the same ontology and the same shapes, executed faster.
 
 * OWL 2 RL: the closed ontology compiled into lookup tables, each patient's
-  triples pushed through the profile's instance rules (``owlrl_compiled``).
+  triples pushed through the profile's instance rules (``reason.owlrl_tables``).
 * SHACL rules: each ``sh:SPARQLRule`` of ``shapes/`` runs on pyoxigraph with
   ``$this`` substituted (SEP-0007 substitution, the SHACL pre-binding
   semantics), shape by shape in ``sh:order``, each to its fixpoint, exactly in
@@ -134,12 +134,13 @@ class FastEngine:
         n = next(_counter)
         ga, gi = ox.NamedNode(f"urn:kg-reasoner:run:{n}:asserted"), ox.NamedNode(f"urn:kg-reasoner:run:{n}:inferred")
         store = self.store
-        store.extend(
-            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples if not isinstance(s, Literal)
-        )
-        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
-        run = _PatientRun(self, ga, gi, asserted_triples, owl)
+        run: _PatientRun | None = None
         try:
+            store.extend(
+                ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples if not isinstance(s, Literal)
+            )
+            store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
+            run = _PatientRun(self, ga, gi, asserted_triples, owl)
             violations: list[DataProblem] = []
             warnings: list[DataProblem] = []
             if not inconsistencies:
@@ -170,6 +171,8 @@ class FastEngine:
                 asserted_triples, sorted(inferred), inconsistencies, violations, warnings, stages, run.query
             )
         finally:
+            if run is not None:
+                run.closed = True
             store.clear_graph(ga)
             store.clear_graph(gi)
 
@@ -183,6 +186,10 @@ class _PatientRun(ConstraintChecker):
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
         self.version = 0
         self.pred_version: dict = {}
+        #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
+        self.last_run: dict[int, int] = {}
+        #: set when the session ends: her graphs are gone from the store, so a query would answer nothing
+        self.closed = False
         self._literals: dict | None = None
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
@@ -195,6 +202,11 @@ class _PatientRun(ConstraintChecker):
     # -- queries ---------------------------------------------------------
     def query(self, name: str, **bindings):
         """Run the query queries/NAME.rq over the ontology and her two graphs (as the explanations do)."""
+        if self.closed:
+            raise RuntimeError(
+                f"Derivation.query({name!r}) after its session ended: the fast engine holds a patient's graphs "
+                "only inside `with engine.session(...)`"
+            )
         text = query_text(name)
         default = [ONTOLOGY_GRAPH, self.ga, self.gi]
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
@@ -240,7 +252,7 @@ class _PatientRun(ConstraintChecker):
                     while True:
                         if not self._stale(rule):
                             break
-                        rule.last_run = self.version
+                        self.last_run[id(rule)] = self.version
                         new = []
                         for f in focus:
                             for t in self._construct(rule, to_ox(f)):
@@ -254,17 +266,15 @@ class _PatientRun(ConstraintChecker):
                         shape_modified = True
                 if not shape_modified:
                     break
-        for shape in self.e.rule_shapes:
-            for rule in shape.rules:
-                rule.last_run = -1
         return derived
 
     def _stale(self, rule: Rule) -> bool:
-        if rule.last_run < 0:
+        last = self.last_run.get(id(rule), -1)
+        if last < 0:
             return True
         if rule.reads == ANY_PREDICATE:
-            return self.version > rule.last_run
-        return any(self.pred_version.get(p, -1) > rule.last_run for p in rule.reads)
+            return self.version > last
+        return any(self.pred_version.get(p, -1) > last for p in rule.reads)
 
     def _present(self, t) -> bool:
         q = ox.Quad(t[0], t[1], t[2], self.gi)

@@ -66,7 +66,6 @@ class Rule:
     uses_this: bool
     slots: list = field(default_factory=list)  # the template as projection indexes / constant terms
     this_index: int = 0
-    last_run: int = -1
 
 
 def _as_select(text: str, algebra) -> tuple[str, list, list]:

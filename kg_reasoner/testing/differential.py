@@ -1,6 +1,6 @@
 """Differential check: the fast engine against the reference engine (owlrl + pySHACL).
 
-``python -m kg_reasoner.differential --n 10000 --jobs 2 [--seed 1] [--fhir-every 5] [--broken-every 7]``
+``python -m kg_reasoner.testing.differential --n 10000 --jobs 2 [--seed 1] [--fhir-every 5] [--broken-every 7]``
 assesses seeded synthetic patients (``kg_reasoner.synthetic``; every fifth also
 written as a FHIR R4 Bundle, every seventh read and then broken in RDF so that the
 fail-closed paths are compared too) with both engines and compares the whole
@@ -95,6 +95,22 @@ class Broken:
         return f"{self.summary['id']}-broken-{BREAKAGES[self.kind][0]}-{BREAKAGES[self.kind][1]}"
 
 
+def applies(summary: dict, kind: int) -> bool:
+    """Whether breakage ``kind`` has something to break in this patient summary (a breakage that changes
+    nothing would compare an intact patient and call it broken)."""
+    name, _how = BREAKAGES[kind]
+    results = summary.get("progesterone", [])
+    if name in ("unit", "value"):
+        return any("value" in r for r in results)
+    if name == "effectiveTime":
+        return any("time" in r for r in results)
+    if name == "presence":
+        return any(k in summary for k in ("vaginal_bleeding", "abdominal_pain")) or bool(summary.get("causes"))
+    if name == "gestationalAgeWeeks":
+        return "gestational_age_weeks" in summary
+    return True
+
+
 def broken_graph(graph: Graph, kind: int) -> Graph:
     name, how = BREAKAGES[kind]
     pred = URIRef(_KGR + name)
@@ -103,7 +119,7 @@ def broken_graph(graph: Graph, kind: int) -> Graph:
         out.add(t)
     hits = sorted(graph.triples((None, pred, None)))
     if not hits:
-        return out
+        raise ValueError(f"nothing to break: the patient has no {name} (choose one that ``applies``)")
     s, p, o = hits[0]
     if how == "drop":
         out.remove((s, p, o))
@@ -150,7 +166,7 @@ def inputs(n: int, seed: int, fhir_every: int, broken_every: int = 0):
     as a ``Broken`` patient (the kinds of breakage in turn)."""
     broken = 0
     for i, summary in enumerate(cohort(n, seed)):
-        if broken_every and i % broken_every == broken_every - 1:
+        if broken_every and i % broken_every == broken_every - 1 and applies(summary, broken % len(BREAKAGES)):
             yield Broken(summary, broken % len(BREAKAGES))
             broken += 1
             continue
