@@ -134,3 +134,36 @@ def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatc
     engine.load_knowledge_base()
     assert not other.exists() and engine.cache_dir() is None
     engine.load_knowledge_base.cache_clear()
+
+
+def test_compiled_owl_rl_reports_what_owlrl_reports_for_complement_and_datatype_disjointness():
+    """cls-com and cax-dw, the ontology's and the datatypes' (owlrl adds the disjointness of two datatypes a
+    graph uses): the compiled tables give owlrl's own messages, each rule checked beside the others."""
+    import owlrl
+    from rdflib import Graph, Literal, Namespace
+    from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+    from kg_reasoner.reason.base import closure_errors
+    from kg_reasoner.reason.owlrl_tables import compile_owlrl
+
+    ex = Namespace("urn:ex:")
+    tbox = Graph()
+    tbox.add((ex.A, RDF.type, OWL.Class))
+    tbox.add((ex.B, RDF.type, OWL.Class))
+    tbox.add((ex.A, OWL.complementOf, ex.B))
+    tbox.add((ex.value, RDF.type, OWL.DatatypeProperty))
+    tbox.add((ex.value, RDFS.range, XSD.decimal))
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(tbox)
+    patient = [
+        (ex.x, RDF.type, ex.A),
+        (ex.x, RDF.type, ex.B),
+        (ex.x, ex.value, Literal(6.0, datatype=XSD.double)),
+        (ex.y, ex.value, Literal("2.0", datatype=XSD.decimal)),  # the graph uses both datatypes
+    ]
+    whole = Graph()
+    for t in [*tbox, *patient]:
+        whole.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(whole)
+    _triples, errors = compile_owlrl(tbox).closure(patient)
+    assert sorted(errors) == closure_errors(whole)
+    assert any("complementarity" in e for e in errors) and any("XMLSchema#double" in e for e in errors)

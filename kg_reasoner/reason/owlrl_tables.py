@@ -381,14 +381,11 @@ class _Run(_TripleIndex):
         for p, y in t.avf_by_r.get(c, ()):  # cls-avf (first premise)
             for v in self.objs(x, p):
                 add(v, TYPE, y)
-        if c in t.disjoint or c in t.complement:  # cax-dw, cax-adc, cls-com
+        # cax-dw (on the ontology's disjointness and on the datatype disjointness owlrl adds for this
+        # graph), cax-adc, cls-com
+        if c in t.disjoint or c in t.complement or c in self.datatype_disjoint:
             types = self.types(x)
-            for c1, c2 in t.disjoint.get(c, ()):
-                if c1 in types and c2 in types:
-                    self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
-        if c in self.datatype_disjoint:  # cax-dw on the datatype disjointness owlrl adds for this graph
-            types = self.types(x)
-            for c1, c2 in self.datatype_disjoint[c]:
+            for c1, c2 in (*t.disjoint.get(c, ()), *self.datatype_disjoint.get(c, ())):
                 if c1 in types and c2 in types:
                     self.error(f"Disjoint classes {c1} and {c2} have a common individual {x}")
             for c1, c2 in t.complement.get(c, ()):
