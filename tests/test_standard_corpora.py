@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import functools
 import importlib.util
 import itertools
@@ -186,10 +187,35 @@ def _recording_closure(calls: list, compiled: bool):
 
 @contextlib.contextmanager
 def _running_case(monkeypatch, path: Path, calls: list, compiled: bool):
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m, _owlrl_tables_restored():
         m.chdir(path.parent)  # the cases read relatives.ttl relative to the working directory
         m.setattr(owlrl, "DeductiveClosure", _recording_closure(calls, compiled))
         yield
+
+
+@contextlib.contextmanager
+def _owlrl_tables_restored():
+    """owlrl's OWLRL_Extension registers the datatypes a case defines in owlrl's (and rdflib's) module-level
+    tables, for good: later closures in the same process would type every graph with them (the reference
+    engine then infers ``:t a rdfs:Datatype`` for every patient). Each case's changes are undone."""
+    import sys
+
+    import rdflib.term
+
+    tables = [
+        value
+        for name, module in list(sys.modules.items())
+        if name.startswith("owlrl") or module is rdflib.term
+        for key, value in vars(module).items()
+        if isinstance(value, (list, dict, set)) and not key.startswith("__")  # never __builtins__
+    ]
+    saved = [(table, copy.copy(table)) for table in tables]
+    try:
+        yield
+    finally:
+        for table, before in saved:  # in place: the modules share these very objects
+            table.clear()
+            (table.extend if isinstance(table, list) else table.update)(before)
 
 
 class _Compiled:
