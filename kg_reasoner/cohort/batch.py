@@ -66,16 +66,21 @@ def already_done(pi, skip: set) -> bool:
     return (pi.patient_id, pi.source) in skip or (pi.patient_id, None) in skip
 
 
+def pending(reasoner: Reasoner, inputs: Iterable[Any], skip: set) -> Iterator[InputError | PatientInput]:
+    """Every patient of ``inputs`` read (the InputErrors of what could not be read in their place), leaving
+    out the patients ``skip`` already holds (``--resume``)."""
+    for item in reasoner.read_many(inputs):
+        if isinstance(item, InputError) or not already_done(item, skip):
+            yield item
+
+
 def queued_jobs(
     reasoner: Reasoner, inputs: Iterable[Any], *, fmt: str, store: bool, skip: set = frozenset()
 ) -> Iterator[InputError | tuple]:
     """Every patient of ``inputs`` read and turned into a job (the InputErrors of what could not be read in
     their place), leaving out the patients ``skip`` already holds (``--resume``)."""
-    for item in reasoner.read_many(inputs):
-        if isinstance(item, InputError):
-            yield item
-        elif not already_done(item, skip):
-            yield job(item, fmt, store)
+    for item in pending(reasoner, inputs, skip):
+        yield item if isinstance(item, InputError) else job(item, fmt, store)
 
 
 def batch_results(
@@ -91,11 +96,8 @@ def batch_results(
     """Formatted outcomes in input order, or the errors of what could not be read: in this process, or
     on ``jobs`` worker processes (``cohort.dask.dask_results`` runs the same jobs on a cluster)."""
     if jobs <= 1:
-        for item in reasoner.read_many(inputs):
-            if isinstance(item, InputError):
-                yield item
-            elif not already_done(item, skip):
-                yield outcome_row(reasoner.assess_input(item), fmt, store)
+        for item in pending(reasoner, inputs, skip):
+            yield item if isinstance(item, InputError) else outcome_row(reasoner.assess_input(item), fmt, store)
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
     ctx = multiprocessing.get_context("spawn")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,18 @@ class SummaryVocabulary:
 
     def allowed(self, owner: URIRef) -> dict[str, URIRef]:
         return self.values.get(owner, {})
+
+    @functools.cache  # noqa: B019 - one vocabulary per knowledge base, kept as long as it
+    def units_for(self, cls: URIRef) -> dict[str, URIRef]:
+        """The units (by summary value) a measurement of ``cls`` can be given in: those the ontology converts
+        for its class, else every unit (read once per class, not per result)."""
+        convertible = {
+            u
+            for conv in self.closure.subjects(KGR.forMeasurementClass, cls)
+            for u in self.closure.objects(conv, KGR.fromUnit)
+        }
+        units = self.allowed(KGR.unit)
+        return {k: u for k, u in units.items() if u in convertible} or units
 
     def key_of_kind(self, *kinds: URIRef) -> dict[str, URIRef]:
         return {k: cls for k, (cls, kind) in self.keys.items() if kind in kinds}
@@ -236,13 +249,7 @@ class SummaryReader:
             if "value" not in entry and "interpretation" not in entry:
                 raise err(f"{eptr}/value")("a result needs a value (with its unit) or an interpretation")
             rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
-            # the units this quantity can be given in: those the ontology converts for its class
-            convertible = {
-                u
-                for conv in self.v.closure.subjects(KGR.forMeasurementClass, cls)
-                for u in self.v.closure.objects(conv, KGR.fromUnit)
-            }
-            units = {k: u for k, u in self.v.allowed(KGR.unit).items() if u in convertible} or self.v.allowed(KGR.unit)
+            units = self.v.units_for(cls)
             if "value" in entry:
                 if not is_number(entry["value"]):
                     raise err(f"{eptr}/value")(f"must be a number, not {entry['value']!r}")
