@@ -1,6 +1,7 @@
 """What the card and the pictures call things, and their colours: the guidance's statuses in precedence
 order, each coloured by its kind (advising against the treatment, supporting it, neither, the default),
-the rules' labels and what each concludes, and the labels of the criterion states.
+the rules' labels and what each concludes, and the labels of the criterion states; and the one sentence
+both say about who decided the status.
 
 All of it is read from the ontology by ``queries/display-*.rq``, run on the assessment's full graph
 (ontology + her graphs): no status, rule or criterion is named here, so another guidance is drawn with
@@ -111,6 +112,36 @@ class Legend:
 
     def state_label(self, code: str) -> str:
         return self.states.get(code, code)
+
+
+def rule_names(L: Legend, codes, fired: dict) -> str:
+    """Rules by code and label ("R1 luteal insufficiency, R3 ..."); the label of a fired rule when the legend
+    has none."""
+    return ", ".join(
+        L.rule_name(c) if L.rule_label(c) else f"{c} {fired.get(c, {}).get('label', '')}".strip() for c in codes
+    )
+
+
+def decision_summary(a: Assessment, L: Legend) -> str:
+    """One sentence: who decided the status (a rule, a partly met rule, or the default: no status rule fired)."""
+    if not a.assessed:
+        return "not assessed: the data cannot be assessed safely, so no rule was applied"
+    fired = {r["id"]: r for r in a.fired_rules}
+    if a.decided_by:
+        return f"{L.status_label(a.status)}, decided by {rule_names(L, a.decided_by, fired)}"
+    partly = partly_met_deciding(a, L)
+    if partly:
+        return f"{L.status_label(a.status)}: {rule_names(L, partly, fired)} partly met (data missing)"
+    default = L.default_status
+    if default is not None and default.code == a.status:
+        return f"{L.status_label(a.status)}: no status rule fired, so the default status"
+    return L.status_label(a.status)
+
+
+def partly_met_deciding(a: Assessment, L: Legend) -> list[str]:
+    """The partly met rules whose partial status (kgr:partialStatus) is the status reached."""
+    rules = dict.fromkeys(s["rule"] for s in a.rule_states if s["relation"] == "partly_met")
+    return [r for r in rules if L.rules.get(r) and L.rules[r].partial == a.status]
 
 
 def _text(term) -> str:
