@@ -174,8 +174,8 @@ def test_card_escapes_every_label_and_is_self_contained(reasoner):
     text, tags = _visible(html)
     assert "script" not in tags and "<script" not in html.lower() and html.count("&lt;script&gt;") > 10
     assert evil in text
-    for vignette in VIGNETTES:
-        html = reasoner.assess(load_case(vignette)["patient"])._repr_html_()
+    for name in ("P01", "P04", "P06", "P10"):
+        html = _vignette(reasoner, name)._repr_html_()
         assert not re.search(r"<(script|link|img|iframe|style|object)|url\(|@import|src=|href=", html, re.I)
 
 
