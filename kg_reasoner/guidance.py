@@ -59,7 +59,12 @@ class Guidance:
         reference_table: str | Path | None = None,
     ) -> Guidance:
         """A guidance module from Turtle files on disk (its ontology must import the core's IRI,
-        ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package)."""
+        ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package).
+
+        When it is loaded (``Reasoner(guidance=...)``) the module is checked, once per content (the
+        check is cached with the knowledge base): an axiom neither engine would honour or an authoring
+        error refuses it with a ``GuidanceModuleError`` naming each term and axiom. ``kg-reasoner check``
+        runs the same checks and the slower ones (quality-control queries, HermiT) without loading."""
         return cls(
             name,
             tuple(str(Path(p).resolve()) for p in ontology),
@@ -68,8 +73,20 @@ class Guidance:
         )
 
     def ontology_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
+        return CORE_ONTOLOGY + self.module_documents(with_reference_table)
+
+    def module_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
+        """The guidance's own ontology documents (without the core)."""
         table = (self.reference_table,) if with_reference_table and self.reference_table else ()
-        return CORE_ONTOLOGY + self.ontology + table
+        return self.ontology + table
+
+    @property
+    def checked_at_load(self) -> bool:
+        """Whether loading checks the module (``kg_reasoner.curation``: the OWL 2 RL profile, what owlrl
+        does not honour, the authoring shapes) and refuses it on an error: any guidance with a document of
+        its own, not shipped with the package. (The packaged guidance is checked by the test suite.)"""
+        docs = self.ontology + self.rules + ((self.reference_table,) if self.reference_table else ())
+        return any(not d.startswith(PACKAGED) for d in docs)
 
     def rule_documents(self) -> tuple[str, ...]:
         return CORE_RULES + self.rules
