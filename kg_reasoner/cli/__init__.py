@@ -205,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         "authoring vocabulary (shapes/authoring.ttl), its SHACL rule shapes, the quality-control queries, "
         "and HermiT (consistency, unsatisfiable classes; skipped with a note without Java). Each finding "
         "names the term, the property and the axiom, and says what to change. 'assess --guidance-module' "
-        "refuses a module with a finding marked [refused at load].",
+        "refuses a module with a finding marked 'refused at load'.",
         epilog="Exit codes: 0 no error (warnings may be listed); 1 the module has errors; 2 a file could not "
         "be read, or bad arguments.",
     )

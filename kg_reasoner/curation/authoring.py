@@ -10,6 +10,7 @@ rule of the module's rule shapes derives ``kgr:firedRule`` it).
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import pyshacl
@@ -61,6 +62,23 @@ def _namer(module: Graph):
     return name
 
 
+def _results(report: Graph):
+    """The top-level results of a validation report (not the details nested under them)."""
+    return [
+        r
+        for report_node in report.subjects(RDF.type, SH.ValidationReport)
+        for r in report.objects(report_node, SH.result)
+    ]
+
+
+_IRI = re.compile(r"<?(https?://[^\s,;<>()\"]+?)>?(?=[\s,;:.)]*(?:\s|$))")
+
+
+def _curies(text: str, name) -> str:
+    """A message with the IRIs pySHACL put in it ({$this}, {?value}) written as CURIEs."""
+    return _IRI.sub(lambda m: name(URIRef(m.group(1))), text)
+
+
 def _owner(graph: Graph, node):
     """(subject, property) pointing to a blank node (a firing condition is found through its rule)."""
     return next(((s, p) for s, p in graph.subject_predicates(node) if p != RDF.rest and p != RDF.first), (None, None))
@@ -81,7 +99,7 @@ def shape_findings(closure: Graph, module: Graph) -> list[Finding]:
     own = set(module.subjects())
     name = _namer(module)
     out = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
+    for result in _results(report):
         focus = report.value(result, SH.focusNode)
         if focus not in own:
             continue
@@ -101,7 +119,7 @@ def shape_findings(closure: Graph, module: Graph) -> list[Finding]:
             axiom = f"{subject} {name(path)} {name(value) if value is not None else '(none)'}"
         else:
             axiom = f"{subject} ({label or 'authoring shape'})"
-        message = "; ".join(messages) or str(label or "violates an authoring shape")
+        message = _curies("; ".join(messages), name) or str(label or "violates an authoring shape")
         severity = "warning" if report.value(result, SH.resultSeverity) in (SH.Warning, SH.Info) else "error"
         out.append(
             Finding(
@@ -122,7 +140,7 @@ def fired_by_rule_shapes(rules: Graph) -> set:
     out: set = set()
     for node in rules.subjects(RDF.type, SH.SPARQLRule):
         text = rules.value(node, SH.construct)
-        if text is None:
+        if text is None or "firedRule" not in text:  # (parsing every rule of the core would cost a second)
             continue
         try:
             template = prepareQuery(prefix_block(rules, node) + str(text)).algebra.get("template") or []
@@ -134,13 +152,17 @@ def fired_by_rule_shapes(rules: Graph) -> set:
 
 def unfired_rules(closure: Graph, module: Graph, rules: Graph) -> list[Finding]:
     """The module's rules that can never fire: of no firing kind, and derived by none of its rule shapes."""
-    fired = fired_by_rule_shapes(rules)
+    candidates = [
+        rule
+        for rule in set(closure.subjects(RDF.type, KGR.GuidanceRule)) & set(module.subjects())
+        if not any((rule, RDF.type, kind) in closure for kind in FIRING_KINDS)
+        and not any((rule, p, None) in closure for p in FIRING_PROPERTIES)
+    ]
+    fired = fired_by_rule_shapes(rules) if candidates else set()
     name = _namer(module)
     out = []
-    for rule in set(closure.subjects(RDF.type, KGR.GuidanceRule)) & set(module.subjects()):
-        if any((rule, RDF.type, kind) in closure for kind in FIRING_KINDS):
-            continue
-        if any((rule, p, None) in closure for p in FIRING_PROPERTIES) or rule in fired:
+    for rule in candidates:
+        if rule in fired:
             continue
         out.append(
             Finding(
@@ -171,7 +193,7 @@ def rule_shape_findings(rules: Graph, module_rules: Graph) -> list[Finding]:
     name = _namer(module_rules)
     conforms, report, _text = pyshacl.validate(module_rules, shacl_graph=_shacl_shacl(), inference="none")
     if not conforms:
-        for result in report.subjects(RDF.type, SH.ValidationResult):
+        for result in _results(report):
             focus = report.value(result, SH.focusNode)
             path = report.value(result, SH.resultPath)
             value = report.value(result, SH.value)

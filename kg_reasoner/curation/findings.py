@@ -45,7 +45,8 @@ class Finding:
 
     def to_text(self) -> str:
         where = f"{self.term}" + (f" {self.property}" if self.property else "")
-        return f"{self.severity} [{self.check}] {where}: {self.message}\n    in {self.axiom}"
+        refused = "; refused at load" if self.blocking else ""
+        return f"{self.severity} [{self.check}{refused}] {where}: {self.message}\n    in {self.axiom}"
 
 
 def sort_findings(findings) -> list[Finding]:

@@ -78,7 +78,7 @@ class ModuleReport:
             f"kg-reasoner check: {', '.join(self.documents)}"
             + (f" (rules: {', '.join(self.rules)})" if self.rules else "")
         ]
-        lines += [f.to_text() + ("  [refused at load]" if f.blocking else "") for f in self.findings]
+        lines += [f.to_text() for f in self.findings]
         lines += [f"note: {n}" for n in self.notes]
         warnings = len(self.findings) - len(self.errors)
         if self.clean:
@@ -111,9 +111,12 @@ def check_module(
     that is missing or not Turtle."""
     guidance = Guidance.from_files("check", ontology, rules)
     report = ModuleReport(guidance.ontology, guidance.rules)
-    onto, module = Graph(), Graph()
+    onto, module, module_rules, all_rules = Graph(), Graph(), Graph(), Graph()
     _parse(CORE_ONTOLOGY, onto)
     _parse(guidance.module_documents(), module)
+    _parse(guidance.rules, module_rules)  # every file read before any check: an unreadable one fails fast
+    _parse(CORE_RULES, all_rules)
+    all_rules += module_rules
     onto += module
     name = _namer(module)
     findings = profile_findings(onto, module)
@@ -131,10 +134,6 @@ def check_module(
             )
         )
 
-    module_rules, all_rules = Graph(), Graph()
-    _parse(guidance.rules, module_rules)
-    _parse(CORE_RULES, all_rules)
-    all_rules += module_rules
     view = PreparedQueryGraph(store=closure.store, identifier=closure.identifier)
     findings += authoring_findings(view, module, all_rules)
     if guidance.rules:

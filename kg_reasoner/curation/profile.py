@@ -425,7 +425,11 @@ def _problems(g: Graph, module: Graph | None):
             else:
                 problem = Problem(f"{_local(key)} is not in OWL 2 RL", HINTS["count"])
             expression = p.render(node)
-            yield node if isinstance(node, URIRef) else expression, key, expression, problem
+            if isinstance(node, URIRef):  # a named datatype or class defined as the expression itself
+                kind = "DatatypeDefinition" if key == OWL.withRestrictions else "EquivalentClasses"
+                yield node, key, f"{kind}({p.name(node)} {expression})", problem
+            else:
+                yield expression, key, expression, problem
     yield from _undeclared(g, m, p.name)
     for s, pred, o in m:
         if isinstance(o, Literal) and o.datatype is not None and o.datatype not in RL_DATATYPES:
