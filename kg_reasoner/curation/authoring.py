@@ -15,7 +15,7 @@ from importlib import resources
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner.curation.findings import Finding
@@ -81,7 +81,10 @@ def _curies(text: str, name) -> str:
 
 def _owner(graph: Graph, node):
     """(subject, property) pointing to a blank node (a firing condition is found through its rule)."""
-    return next(((s, p) for s, p in graph.subject_predicates(node) if p != RDF.rest and p != RDF.first), (None, None))
+    pointers = (
+        (s, p) for s, p in graph.subject_predicates(node) if s != node and p not in (RDF.first, RDF.rest, OWL.sameAs)
+    )
+    return next(iter(sorted(pointers)), (None, None))
 
 
 def shape_findings(closure: Graph, module: Graph) -> list[Finding]:

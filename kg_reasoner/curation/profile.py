@@ -198,7 +198,7 @@ class _Profile:
     def _is_data(self, prop, filler) -> bool:
         return prop in self.data_properties or (filler, RDF.type, RDFS.Datatype) in self.g
 
-    def _count(self, key, value, position: str) -> Problem:
+    def _count(self, key, position: str) -> Problem:
         return Problem(f"{_local(key)} is not allowed as a {position} expression", HINTS["count"])
 
     def sub(self, node) -> list[Problem]:
@@ -227,7 +227,7 @@ class _Profile:
         if key == OWL.hasValue:
             return []
         if key in (OWL.minCardinality, OWL.minQualifiedCardinality, OWL.cardinality, OWL.qualifiedCardinality):
-            return [self._count(key, value, "subclass")]
+            return [self._count(key, "subclass")]
         if key == OWL.allValuesFrom:
             return [Problem("allValuesFrom is not allowed as a subclass expression", HINTS["allValuesFrom-sub"])]
         if key == OWL.hasSelf:
@@ -287,7 +287,7 @@ class _Profile:
                     )
             return problems
         if key in (OWL.minCardinality, OWL.minQualifiedCardinality, OWL.cardinality, OWL.qualifiedCardinality):
-            return [self._count(key, value, "superclass")]
+            return [self._count(key, "superclass")]
         if key == OWL.someValuesFrom:
             return [Problem("someValuesFrom is not allowed as a superclass expression", HINTS["someValuesFrom-sup"])]
         if key == OWL.hasSelf:
