@@ -164,8 +164,13 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
                 "evidence": [],
                 "decided_by": [],
                 "_assessment": str(row.assessment),
+                "_rules": set(),
             },
         )
+        if row.ruleCode is not None:
+            # a criterion of several rules: all of them for "why not", the first in natural order as its rule
+            c["_rules"].add(str(row.ruleCode))
+            c["rule"] = min(c["_rules"], key=_natural)
         c["needs"] = "; ".join(sorted(filter(None, {*(c["needs"] or "").split("; "), _py(row.needs)})))
         c["evidence"] = evidence.get(str(row.assessment), [])
         for e in c["evidence"]:
@@ -272,6 +277,8 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
     unassessed_contra = [str(r.label) for r in q("explain-unassessed-contraindications", patient=patient)]
     not_fired = _not_fired(q, patient, criteria, rule_states)
+    for c in criteria.values():
+        c.pop("_rules", None)
     general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
     deciding = sorted((c for c, r in fired.items() if r["decides"]), key=order.__getitem__)
@@ -357,6 +364,11 @@ def _count_text(k: dict) -> str:
     return f"{met} of {len(k['factors'])} factors met, {unknown} unknown (at least {k['minimum']} needed): {states}"
 
 
+def _natural(code: str) -> list:
+    """R2 before R10: a code's digits compared as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code)]
+
+
 def _not_fired(q, patient: URIRef, criteria: dict, rule_states: list) -> list[dict]:
     """Why each rule that did not fire did not: its criteria, the evidence it reads, or the status."""
     out: dict[str, dict] = {}
@@ -375,7 +387,7 @@ def _not_fired(q, patient: URIRef, criteria: dict, rule_states: list) -> list[di
         )
         reasons = r["reasons"]
         if str(row.kind) == "criteria":
-            states = [f"{c} ({v['label']}) {v['state']}" for c, v in criteria.items() if v["rule"] == code]
+            states = [f"{c} ({v['label']}) {v['state']}" for c, v in criteria.items() if code in v["_rules"]]
             text = "criteria: " + ", ".join(states) if states else "its criteria are not all met"
         elif str(row.kind) == "status-dependent":
             text = f"its condition on the final status ({_py(row.statusLabel) or 'none'}) does not hold"
