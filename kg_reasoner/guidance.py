@@ -79,7 +79,6 @@ class Guidance:
 PROGESTERONE = Guidance(
     "progesterone",
     ontology=(f"{PACKAGED}ontology/progesterone.ttl",),
-    rules=(f"{PACKAGED}shapes/progesterone-rules.ttl",),
     reference_table=f"{PACKAGED}ontology/progesterone-reference-ranges.ttl",
 )
 

@@ -26,7 +26,7 @@ VALIDATION_SHAPES = ("prefixes.ttl", "patient-validation.ttl")
 
 
 #: Shapes whose SHACL rules derive criteria, statuses, flags and missing data.
-RULE_SHAPES = ("prefixes.ttl", "core-rules.ttl", "progesterone-rules.ttl")
+RULE_SHAPES = ("prefixes.ttl", "core-rules.ttl")
 
 
 @functools.cache

@@ -224,8 +224,19 @@ class SummaryReader:
                     g.add((rec, KGR.presence, KGR.Present))
                     g.add((rec, KGR.severity, allowed[value]))
             elif kind == KGR.Condition:
-                sub = choose(value, cls, ptr, key)
-                rec = add_record(KGR.hasFinding, sub, key, f"/{key}")
+                # "present" / "absent" state the condition itself (unknown is not absent: leave the key out when
+                # not assessed); a value of a subclass (e.g. a cause's kind) states that subclass present
+                if value in ("present", "absent"):
+                    rec = add_record(KGR.hasFinding, cls, key, f"/{key}")
+                    g.add((rec, KGR.presence, KGR.Present if value == "present" else KGR.Absent))
+                    continue
+                allowed = self.v.allowed(cls)
+                if not isinstance(value, str) or value not in allowed:
+                    what = key.replace("_", " ")
+                    raise err(ptr)(
+                        f"{value!r} is not a valid {what}; allowed: {', '.join(['present', 'absent', *sorted(allowed)])}"
+                    )
+                rec = add_record(KGR.hasFinding, allowed[value], key, f"/{key}")
                 g.add((rec, KGR.presence, KGR.Present))
             elif kind == KGR.ImagingResult:
                 rec = add_record(KGR.hasImagingResult, cls, key, f"/{key}")
