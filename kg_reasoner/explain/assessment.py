@@ -17,6 +17,7 @@ from kg_reasoner.explain.records import (
     FiredRule,
     Flag,
     MissingData,
+    NotFiredRule,
     Outcome,
     RuleState,
 )
@@ -46,7 +47,9 @@ class Assessment:
     flag_details: list[Flag]
     advice: list[str]
     rule_states: list[RuleState]
+    not_fired: list[NotFiredRule]
     unassessed_causes: list[str]
+    unassessed_contraindications: list[str]
     ignored_results: list[str]
     superseded_results: list[str]
     data_problems: list[DataProblem]
@@ -139,7 +142,9 @@ class Assessment:
             "advice": self.advice,
             "explanation": self.explanation_lines(),
             "rule_states": self.rule_states,
+            "not_fired": self.not_fired,
             "unassessed_causes": self.unassessed_causes,
+            "unassessed_contraindications": self.unassessed_contraindications,
             "ignored_results": self.ignored_results,
             "superseded_results": self.superseded_results,
             "data_problems": self.data_problems,
@@ -173,7 +178,8 @@ class Assessment:
         for d in self.diagnosis:
             lines.append(f"Diagnosis: {d['diagnosis']} (rule {d['rule']}).")
         for code, c in self.criteria.items():
-            lines.append(f"Criterion {code} ({c['label']}) of rule {c['rule']}: {c['state']}.")
+            of = f" of rule {c['rule']}" if c["rule"] else ""
+            lines.append(f"Criterion {code} ({c['label']}){of}: {c['state']}.")
             for e in c["evidence"]:
                 lines.append(f"  evidence: {e['fact']}")
             for d in c["decided_by"]:
@@ -187,9 +193,21 @@ class Assessment:
                 )
             else:
                 lines.append(f"Rule {s['rule']} does not apply: {s['criterion']} ({s['label']}) is not met.")
+        for r in self.not_fired:
+            if r["kind"] == "status" or r["partly_met"]:
+                what = f"status {r['concludes']}" if r["kind"] == "status" else f"flag {r['concludes']}"
+                lines.append(f"Rule {r['rule']} did not fire ({r['label']}, {what}): {r['reason']}.")
+        if not self.rules and self.status is not None and not any(r["partly_met"] for r in self.not_fired):
+            lines.append(f"No rule that concludes a status fired: {self.status} is the default status.")
         if self.unassessed_causes:
             lines.append(
                 "Not assessed (treated as not identified, not as absent): " + ", ".join(self.unassessed_causes) + "."
+            )
+        if self.unassessed_contraindications:
+            lines.append(
+                "Contraindications not assessed (treated as not identified, not as absent): "
+                + ", ".join(self.unassessed_contraindications)
+                + "."
             )
         for r in self.superseded_results:
             lines.append(f"Earlier result, superseded by the latest: {r}")

@@ -163,6 +163,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
                 "rule": _py(row.ruleCode),
                 "evidence": [],
                 "decided_by": [],
+                "_assessment": str(row.assessment),
             },
         )
         c["needs"] = "; ".join(sorted(filter(None, {*(c["needs"] or "").split("; "), _py(row.needs)})))
@@ -172,6 +173,23 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
                 text = _judgement_text(j, facts[e["record"]])
                 if text not in c["decided_by"]:
                     c["decided_by"].append(text)
+
+    for row in q("explain-thresholds", patient=patient):
+        c = next((c for c in criteria.values() if c.get("_assessment") == str(row.assessment)), None)
+        if c is not None:
+            text = _threshold_text(row)
+            if text not in c["decided_by"]:
+                c["decided_by"].append(text)
+    counts: dict[str, dict] = {}
+    for row in q("explain-counts", patient=patient):
+        k = counts.setdefault(str(row.assessment), {"minimum": int(row.minimum.toPython()), "factors": []})
+        k["factors"].append((str(row.factorCode), str(row.factorLabel), str(row.factorState)))
+    for c in criteria.values():
+        k = counts.get(c.get("_assessment") or "")
+        if k is not None:
+            c["decided_by"].append(_count_text(k))
+    for c in criteria.values():
+        c.pop("_assessment", None)
 
     fired: dict[str, dict] = {}
     order: dict[str, tuple] = {}
@@ -252,6 +270,8 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         for r in q("explain-diagnoses", patient=patient)
     ]
     unassessed = [str(r.label) for r in q("explain-unassessed-causes", patient=patient)]
+    unassessed_contra = [str(r.label) for r in q("explain-unassessed-contraindications", patient=patient)]
+    not_fired = _not_fired(q, patient, criteria, rule_states)
     general = sorted(str(r.advice) for r in q("explain-general-advice", patient=patient))
 
     deciding = sorted((c for c, r in fired.items() if r["decides"]), key=order.__getitem__)
@@ -272,10 +292,15 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     ignored = sorted(
         describe_record(rec, f) for rec, f in facts.items() if f.get("measurement") and f.get("valid") is not True
     )
+    # superseded only when a later result of the same kind is the latest (a result no criterion reads has no latest)
+    latest_kinds = {f.get("kind") for f in facts.values() if f.get("measurement") and f.get("latest") is True}
     superseded = sorted(
         describe_record(rec, f)
         for rec, f in facts.items()
-        if f.get("measurement") and f.get("valid") is True and f.get("latest") is not True
+        if f.get("measurement")
+        and f.get("valid") is True
+        and f.get("latest") is not True
+        and f.get("kind") in latest_kinds
     )
     return {
         "patient": _py(out.patientId) if out else None,
@@ -289,7 +314,90 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "flags": flags,
         "diagnoses": diagnoses,
         "advice": advice,
+        "not_fired": not_fired,
         "unassessed_causes": unassessed,
+        "unassessed_contraindications": unassessed_contra,
         "ignored_results": ignored,
         "superseded_results": superseded,
     }
+
+
+_BOUND_SIGNS = (
+    ("minInclusive", ">=", "<"),
+    ("minExclusive", ">", "<="),
+    ("maxInclusive", "<=", ">"),
+    ("maxExclusive", "<", ">="),
+)
+
+
+def _threshold_text(row) -> str:
+    """A threshold stated with its numbers: "32.5 kg/m2 > 30 kg/m2" (met), "28 kg/m2 <= 30 kg/m2" (not met)."""
+    unit = f" {row.unit}" if row.unit is not None else ""
+    what = str(row.onLabel) if row.onLabel is not None else "value"
+    if row.observed is None:
+        wanted = " and ".join(
+            f"{sign} {_num(row[name].toPython())}{unit}" for name, sign, _ in _BOUND_SIGNS if row[name] is not None
+        )
+        return f"no comparable {what} (needed: {wanted})"
+    v = row.observed.toPython()
+    holds = {"minInclusive": v.__ge__, "minExclusive": v.__gt__, "maxInclusive": v.__le__, "maxExclusive": v.__lt__}
+    parts = [
+        f"{_num(v)}{unit} {sign if holds[name](row[name].toPython()) else neg} {_num(row[name].toPython())}{unit}"
+        for name, sign, neg in _BOUND_SIGNS
+        if row[name] is not None
+    ]
+    return f"{what}: " + ", ".join(parts)
+
+
+def _count_text(k: dict) -> str:
+    """A k-of-n criterion with its numbers: "2 of 3 factors met (at least 2 needed): M1 met, ..."."""
+    met = sum(1 for _, _, s in k["factors"] if s == "met")
+    unknown = sum(1 for _, _, s in k["factors"] if s == "unknown")
+    states = ", ".join(f"{code} ({label}) {state}" for code, label, state in k["factors"])
+    return f"{met} of {len(k['factors'])} factors met, {unknown} unknown (at least {k['minimum']} needed): {states}"
+
+
+def _not_fired(q, patient: URIRef, criteria: dict, rule_states: list) -> list[dict]:
+    """Why each rule that did not fire did not: its criteria, the evidence it reads, or the status."""
+    out: dict[str, dict] = {}
+    for row in q("explain-rules-not-fired", patient=patient):
+        code = str(row.code)
+        r = out.setdefault(
+            code,
+            {
+                "rule": code,
+                "label": str(row.label),
+                "kind": "status" if row.isStatusRule.toPython() else "flag",
+                "concludes": _py(row.concludes),
+                "reasons": [],
+                "_order": int(row.order.toPython()) if row.order is not None else 10**6,
+            },
+        )
+        reasons = r["reasons"]
+        if str(row.kind) == "criteria":
+            states = [f"{c} ({v['label']}) {v['state']}" for c, v in criteria.items() if v["rule"] == code]
+            text = "criteria: " + ", ".join(states) if states else "its criteria are not all met"
+        elif str(row.kind) == "status-dependent":
+            text = f"its condition on the final status ({_py(row.statusLabel) or 'none'}) does not hold"
+        elif row.propertyLabel is not None:
+            text = f"{row.propertyLabel}: {row.valueLabel if row.valueLabel is not None else 'not recorded'}"
+        elif row.evidenceLabel is not None:
+            recorded = row.evidenceRecorded is not None and row.evidenceRecorded.toPython()
+            text = (
+                f"a record of {row.evidenceLabel} exists, but the rule's class was not inferred"
+                if recorded
+                else f"no {row.evidenceLabel} recorded"
+            )
+        else:
+            text = "the patient is not of the class the rule applies to"
+        if text not in reasons:
+            reasons.append(text)
+    for s in rule_states:
+        r = out.get(s["rule"])
+        if r is not None and s["relation"] == "partly_met":
+            r["partly_met"] = True
+    rows = sorted(out.values(), key=lambda r: (r.pop("_order"), r["rule"]))
+    for r in rows:
+        r.setdefault("partly_met", False)
+        r["reason"] = "; ".join(sorted(r.pop("reasons")))
+    return rows

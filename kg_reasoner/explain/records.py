@@ -52,10 +52,12 @@ class FiredRule(TypedDict):
 
 
 class Criterion(TypedDict):
-    """A criterion of a rule, and its state for this patient (met / not met / unknown)."""
+    """A criterion of a rule (or a factor of a k-of-n criterion: ``rule`` is null), and its state for this
+    patient (met / not met / unknown). ``decided_by`` states how: the judgement of a result, a threshold with
+    its numbers ("BMI: 32.5 kg/m2 > 30 kg/m2"), or the factors of a k-of-n criterion."""
 
     label: str
-    rule: str
+    rule: str | None
     state: str
     sentence: str | None
     evidence: list[Evidence]
@@ -93,6 +95,18 @@ class RuleState(TypedDict):
     needs: str | None
 
 
+class NotFiredRule(TypedDict):
+    """Why a rule did not fire (explaining a "no"): its criteria's states, the evidence it reads and the
+    patient's value of it, or its condition on the final status."""
+
+    rule: str
+    label: str
+    kind: str
+    concludes: str | None
+    partly_met: bool
+    reason: str
+
+
 class Outcome(TypedDict):
     """One patient's outcome record: ``Assessment.to_dict()``, one element of ``--format json``, one line of
     ``--format ndjson``. ``status`` is null when the patient could not be assessed (fail closed)."""
@@ -112,7 +126,9 @@ class Outcome(TypedDict):
     advice: list[str]
     explanation: list[str]
     rule_states: list[RuleState]
+    not_fired: list[NotFiredRule]
     unassessed_causes: list[str]
+    unassessed_contraindications: list[str]
     ignored_results: list[str]
     superseded_results: list[str]
     data_problems: list[DataProblem]
