@@ -59,10 +59,14 @@ class Guidance:
         reference_table: str | Path | None = None,
     ) -> Guidance:
         """A guidance module from Turtle files on disk (its ontology must import the core's IRI,
-        ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package)."""
+        ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package).
+        A module the files import that the package ships (e.g. the pregnancy module,
+        ``https://w3id.org/kg-reasoner/ontology/pregnancy``) is loaded from the package too, as
+        ``ontology/catalog-v001.xml`` maps it: never from the network."""
+        files = tuple(str(Path(p).resolve()) for p in ontology)
         return cls(
             name,
-            tuple(str(Path(p).resolve()) for p in ontology),
+            packaged_imports(files) + files,
             tuple(str(Path(p).resolve()) for p in rules),
             str(Path(reference_table).resolve()) if reference_table else None,
         )
@@ -78,7 +82,7 @@ class Guidance:
 #: The bundled guidance "Can progesterone prevent miscarriage?".
 PROGESTERONE = Guidance(
     "progesterone",
-    ontology=(f"{PACKAGED}ontology/progesterone.ttl",),
+    ontology=(f"{PACKAGED}ontology/pregnancy.ttl", f"{PACKAGED}ontology/progesterone.ttl"),
     reference_table=f"{PACKAGED}ontology/progesterone-reference-ranges.ttl",
 )
 
@@ -93,3 +97,45 @@ def read_document(doc: str) -> str:
 
 def public_id(doc: str) -> str:
     return doc if doc.startswith(PACKAGED) else Path(doc).as_uri()
+
+
+def _catalog() -> dict[str, str]:
+    """Module IRI -> packaged document, from the Protégé import catalog shipped with the ontologies."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(read_text("ontology", "catalog-v001.xml"))
+    ns = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
+    return {u.get("name", ""): f"{PACKAGED}ontology/{u.get('uri')}" for u in root.iter(f"{ns}uri")}
+
+
+def packaged_imports(files: Iterable[str]) -> tuple[str, ...]:
+    """The packaged documents (other than the core, always loaded) that ``files`` import, directly or
+    through each other, in an order where a document comes after those it imports."""
+    from rdflib import Graph
+    from rdflib.namespace import OWL
+
+    from kg_reasoner.errors import OntologyError
+
+    catalog = _catalog()
+    always = set(CORE_ONTOLOGY)
+    out: list[str] = []
+
+    def visit(doc: str, text: str) -> None:
+        g = Graph()
+        try:
+            g.parse(data=text, format="turtle", publicID=public_id(doc))
+        except Exception as e:  # rdflib raises several kinds; the author needs the file and the parser's words
+            raise OntologyError(f"the guidance module {doc} is not readable Turtle: {e}") from e
+        for iri in sorted(str(o) for o in g.objects(None, OWL.imports)):
+            packaged = catalog.get(iri)
+            if packaged and packaged not in always and packaged not in out:
+                visit(packaged, read_document(packaged))
+                out.append(packaged)
+
+    for f in files:
+        try:
+            text = read_document(f)
+        except OSError as e:
+            raise OntologyError(f"the guidance module {f} cannot be read: {e.strerror or e}") from e
+        visit(f, text)
+    return tuple(out)

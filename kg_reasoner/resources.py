@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 #: Ontology documents of the bundled guidance, in import order.
-ONTOLOGY_FILES = ("core.ttl", "code-systems.ttl", "progesterone.ttl")
+ONTOLOGY_FILES = ("core.ttl", "code-systems.ttl", "pregnancy.ttl", "progesterone.ttl")
 
 
 #: The default reference table (replaceable by the user's own table).

@@ -3,7 +3,7 @@
 ``kg-reasoner release [--out DIR]`` (needs the ``ontology`` extra: owlready2 for HermiT, pyLODE for
 the HTML) writes, into ``DIR`` (default ``dist/ontology/<version>``):
 
-- every module (core, code-systems, progesterone, progesterone-reference-ranges) as Turtle
+- every module (core, code-systems, pregnancy, progesterone, progesterone-reference-ranges) as Turtle
   (``.ttl``), RDF/XML (``.owl``, for Protégé and the OWL API) and JSON-LD (``.jsonld``, context
   inline: nothing to fetch);
 - ``kg-reasoner-progesterone.{ttl,owl,jsonld}``: the whole guidance in one document (the modules
@@ -140,7 +140,7 @@ def merged_ontology(mods: dict[str, Graph], version: str) -> Graph:
             full,
             SKOS.definition,
             Literal(
-                "The kg-reasoner core, its code systems, the progesterone guidance and its "
+                "The kg-reasoner core, its code systems, the pregnancy module, the progesterone guidance and its "
                 "default reference table merged into one document.",
                 lang="en",
             ),
@@ -169,7 +169,7 @@ def merged_ontology(mods: dict[str, Graph], version: str) -> Graph:
             full,
             DCTERMS.source,
             Literal(
-                "the modules core, code-systems, progesterone and "
+                "the modules core, code-systems, pregnancy, progesterone and "
                 "progesterone-reference-ranges of kg-reasoner " + version
             ),
         )
