@@ -23,6 +23,7 @@ VIGNETTES = sorted((EXAMPLE / "vignettes").glob("*.json"))
 ASPIRIN = Guidance.from_files("aspirin-preeclampsia", ontology=[MODULE])
 KGR = "https://w3id.org/kg-reasoner/ontology#"
 ASP = "https://w3id.org/kg-reasoner/ontology/aspirin-preeclampsia#"
+KGR_CODE = URIRef(KGR + "code")
 
 _REASONERS: dict[str, Reasoner] = {}
 
@@ -111,6 +112,27 @@ def test_every_rule_and_criterion_quotes_source_txt_verbatim():
     quoted = {(s, str(o)) for s, o in g.subject_objects(URIRef(KGR + "sourceSentence"))}
     assert quoted
     assert sorted(str(o) for _, o in quoted if o not in sentences) == []
+
+
+def test_module_passes_the_quality_control_queries():
+    """The checks a release runs (queries/qc): a label names one term per kind, every rule and criterion cites a
+    sentence, every code cross-reference is well formed in a known code system, and the OWL 2 RL profile."""
+    from kg_reasoner.curation.checks import owl2rl_violations, qc_violations
+
+    g = Graph()
+    for doc in ASPIRIN.ontology_documents():
+        g.parse(data=read_document(doc), format="turtle")
+    assert {name: rows for name, rows in qc_violations(g).items() if rows} == {}
+    assert owl2rl_violations(g) == []
+
+
+def test_every_criterion_quotes_a_sentence():
+    g = _module()
+    criteria = {
+        s for s in g.subjects(KGR_CODE, None) if str(s).startswith(ASP) and str(g.value(s, KGR_CODE))[0] in "HMWO"
+    }
+    assert len(criteria) == 18
+    assert sorted(str(c) for c in criteria if g.value(c, URIRef(KGR + "sourceSentence")) is None) == []
 
 
 def test_every_rule_is_complete():
