@@ -18,6 +18,7 @@ from kg_reasoner._version import __version__
 from kg_reasoner.api import Reasoner, assess, assess_cohort, assess_many
 from kg_reasoner.cohort.result import CohortResult
 from kg_reasoner.errors import (
+    GuidanceModuleError,
     InputError,
     KgReasonerError,
     OntologyError,
@@ -48,4 +49,5 @@ __all__ = [
     "PatientDataError",
     "UnreadableInputError",
     "OntologyError",
+    "GuidanceModuleError",
 ]

@@ -41,3 +41,25 @@ class PatientDataError(InputError):
 
 class OntologyError(KgReasonerError):
     """The bundled (or user-supplied) ontology, shapes or reference table is broken."""
+
+
+class GuidanceModuleError(OntologyError):
+    """A guidance module was refused when loaded: it has axioms neither engine would honour (outside OWL 2
+    RL, or inside it but ignored by owlrl) or authoring errors (a rule that could not run as written).
+
+    ``findings`` lists each problem (``kg_reasoner.curation.findings.Finding``: the term, the property, the
+    axiom and what to change); ``source`` names the module's files. ``kg-reasoner check MODULE.ttl``
+    reports these and every slower check too."""
+
+    def __init__(self, findings: list, source: str | None = None):
+        self.findings = list(findings)
+        self.source = source
+        lines = [
+            f"  {f.term}" + (f" {f.property}" if f.property else "") + f": {f.message}\n    in {f.axiom}"
+            for f in self.findings
+        ]
+        where = f"guidance module {source}" if source else "the guidance module"
+        super().__init__(
+            f"{where} is refused: {len(self.findings)} problem(s) the engines would not run as written "
+            f"(kg-reasoner check reports them all):\n" + "\n".join(lines)
+        )

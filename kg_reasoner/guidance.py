@@ -62,7 +62,12 @@ class Guidance:
         ``https://w3id.org/kg-reasoner/ontology/core``; the core is always loaded from the package).
         A module the files import that the package ships (e.g. the pregnancy module,
         ``https://w3id.org/kg-reasoner/ontology/pregnancy``) is loaded from the package too, as
-        ``ontology/catalog-v001.xml`` maps it: never from the network."""
+        ``ontology/catalog-v001.xml`` maps it: never from the network.
+
+        When it is loaded (``Reasoner(guidance=...)``) the module is checked, once per content (the
+        check is cached with the knowledge base): an axiom neither engine would honour or an authoring
+        error refuses it with a ``GuidanceModuleError`` naming each term and axiom. ``kg-reasoner check``
+        runs the same checks and the slower ones (quality-control queries, HermiT) without loading."""
         files = tuple(str(Path(p).resolve()) for p in ontology)
         return cls(
             name,
@@ -72,8 +77,20 @@ class Guidance:
         )
 
     def ontology_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
+        return CORE_ONTOLOGY + self.module_documents(with_reference_table)
+
+    def module_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
+        """The guidance's own ontology documents (without the core)."""
         table = (self.reference_table,) if with_reference_table and self.reference_table else ()
-        return CORE_ONTOLOGY + self.ontology + table
+        return self.ontology + table
+
+    @property
+    def checked_at_load(self) -> bool:
+        """Whether loading checks the module (``kg_reasoner.curation``: the OWL 2 RL profile, what owlrl
+        does not honour, the authoring shapes) and refuses it on an error: any guidance with a document of
+        its own, not shipped with the package. (The packaged guidance is checked by the test suite.)"""
+        docs = self.ontology + self.rules + ((self.reference_table,) if self.reference_table else ())
+        return any(not d.startswith(PACKAGED) for d in docs)
 
     def rule_documents(self) -> tuple[str, ...]:
         return CORE_RULES + self.rules

@@ -297,3 +297,38 @@ def test_verified_terminology_codes_are_cross_referenced(onto):
                 missing.append(f"{cells[0]} {cells[1]} {c}")
     assert checked > 80 and missing == []
     assert all(c.split(":")[-1] not in refs for c in NOT_CROSS_REFERENCED), "an exclusion is now cross-referenced"
+
+
+def test_every_term_says_which_document_defines_it():
+    """Ontology reuse (docs/iri-policy.md): every labelled term of the kg-reasoner namespaces has exactly one
+    rdfs:isDefinedBy, the document that defines it (the file that labels it), so tools that merge the
+    modules (Protégé, the release's merged document) can still tell where a term comes from."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import OWL, RDF, RDFS
+
+    problems = []
+    for path in sorted((ROOT / "ontology").glob("*.ttl")):
+        g = Graph().parse(path)
+        doc = next(g.subjects(RDF.type, OWL.Ontology))
+        for term in {s for s in g.subjects(RDFS.label) if isinstance(s, URIRef) and s != doc}:
+            if not str(term).startswith("https://w3id.org/kg-reasoner/"):
+                continue
+            defined_by = set(g.objects(term, RDFS.isDefinedBy))
+            if defined_by != {doc}:
+                problems.append(f"{path.name}: {term} rdfs:isDefinedBy {sorted(defined_by)}, expected <{doc}>")
+    assert problems == []
+
+
+def test_core_classes_are_aligned_with_fhir_resource_types(onto):
+    from rdflib import URIRef
+    from rdflib.namespace import SKOS
+
+    kgr = "https://w3id.org/kg-reasoner/ontology#"
+    for cls, resource in (
+        ("Patient", "Patient"),
+        ("Measurement", "Observation"),
+        ("Condition", "Condition"),
+        ("MedicationUse", "MedicationStatement"),
+        ("ImagingResult", "DiagnosticReport"),
+    ):
+        assert (URIRef(kgr + cls), SKOS.closeMatch, URIRef(f"http://hl7.org/fhir/{resource}")) in onto

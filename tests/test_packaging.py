@@ -56,3 +56,15 @@ def test_version_defined_once():
     from kg_reasoner import __version__
 
     assert importlib.metadata.version("kg-reasoner") == __version__
+
+
+def test_wheel_contains_the_authoring_shapes(wheel):
+    """``kg-reasoner check`` and the load-time check of a guidance module read shapes/authoring.ttl from the
+    installed package."""
+    from rdflib import Graph
+    from rdflib.namespace import RDF, SH
+
+    member = "kg_reasoner/_data/shapes/authoring.ttl"
+    assert member in wheel.namelist()
+    shapes = Graph().parse(data=wheel.read(member).decode("utf-8"), format="turtle")
+    assert len(set(shapes.subjects(RDF.type, SH.NodeShape))) > 20

@@ -5,9 +5,15 @@ Exit codes (few, and the same for every command):
   0  every patient of every input was read and assessed
   1  every input was read, but some patient could not be assessed
      (fail closed: inconsistent or invalid data; see data_problems)
-  2  some input could not be read (bad file, bad patient record), or the
-     command line was wrong; the other patients were still assessed
+  2  some input could not be read (bad file, bad patient record), the
+     command line was wrong, or the guidance module was refused when loaded
+     (kg-reasoner check MODULE.ttl says why); the other patients were still
+     assessed
 130  interrupted (Ctrl-C); every outcome already written is complete
+
+``kg-reasoner check`` and ``release``: 0 no error found (check: warnings may
+be listed), 1 a check found an error, 2 an unreadable file or a bad command
+line (release: also a missing optional dependency).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Sequence
 from kg_reasoner._version import __version__
 from kg_reasoner.api import ENGINES
 from kg_reasoner.cli.assess import assess_main
+from kg_reasoner.cli.check import check_main
 from kg_reasoner.cli.common import EXIT_OK
 from kg_reasoner.cli.query import library_names, query_main
 from kg_reasoner.cli.release import release_main
@@ -32,9 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kg-reasoner",
         description="Knowledge-graph reasoning for clinical guidance: can progesterone prevent miscarriage?",
-        epilog="Exit codes: 0 all assessed; 1 some patient could not be assessed (fail closed), or "
-        "(release) a check of the ontology failed and nothing was written; 2 some input could not be "
-        "read, bad arguments, or a missing optional dependency; 130 interrupted.",
+        epilog="Exit codes: 0 all assessed (check: no error found); 1 some patient could not be assessed "
+        "(fail closed), (check) the module has errors, or (release) a check of the ontology failed and "
+        "nothing was written; 2 some input could not be read, a guidance module was refused at load (run "
+        "'kg-reasoner check' on it), bad arguments, or a missing optional dependency; 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"kg-reasoner {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TTL",
         help="assess under another guidance: its ontology module (importing the kg-reasoner core) "
-        "replaces the bundled progesterone guidance (repeatable)",
+        "replaces the bundled progesterone guidance (repeatable). The module is checked when loaded and "
+        "refused (exit 2) if the engines would ignore part of it; 'kg-reasoner check' says why",
     )
     a.add_argument(
         "--guidance-rules",
@@ -187,6 +196,35 @@ def _parser() -> argparse.ArgumentParser:
         help="a host name clients use to reach the endpoint, besides the bound address and "
         "localhost; other Host headers are refused (DNS rebinding); repeatable",
     )
+    c = sub.add_parser(
+        "check",
+        help="check a guidance module before using it",
+        description="Check a guidance module (Turtle, importing the kg-reasoner core) with the packaged core: "
+        "every axiom outside OWL 2 RL or inside it but ignored by the engines (owlrl), undeclared names, the "
+        "consistency of its OWL 2 RL closure, its rules, criteria and patient attributes against the "
+        "authoring vocabulary (shapes/authoring.ttl), its SHACL rule shapes, the quality-control queries, "
+        "and HermiT (consistency, unsatisfiable classes; skipped with a note without Java). Each finding "
+        "names the term, the property and the axiom, and says what to change. 'assess --guidance-module' "
+        "refuses a module with a finding marked 'refused at load'.",
+        epilog="Exit codes: 0 no error (warnings may be listed); 1 the module has errors; 2 a file could not "
+        "be read, or bad arguments.",
+    )
+    c.add_argument("module", nargs="+", metavar="MODULE.ttl", help="the module's ontology files")
+    c.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="RULES.ttl",
+        help="the module's own SHACL rule shapes, as given to assess --guidance-rules (repeatable)",
+    )
+    c.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one finding per line; json: an object with documents, clean, findings "
+        "(check, severity, blocking, term, property, axiom, message) and notes",
+    )
+    c.add_argument("--skip-hermit", action="store_true", help="skip HermiT (it needs Java; a few seconds)")
     r = sub.add_parser(
         "release",
         help="check the ontology and write its release artefacts",
@@ -213,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(args)
     if args.command == "release":
         return release_main(args)
+    if args.command == "check":
+        return check_main(args)
     return assess_main(args, parser)
 
 

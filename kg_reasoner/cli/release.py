@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_NOT_ASSESSED, EXIT_OK
+from kg_reasoner.cli.common import EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_OK
 
 
 def release_main(args) -> int:
@@ -15,7 +15,7 @@ def release_main(args) -> int:
         report = release(args.out, html=not args.no_html, hermit=not args.skip_hermit)
     except ReleaseCheckFailed as exc:
         print(f"kg-reasoner release: {exc}", file=sys.stderr)
-        return EXIT_NOT_ASSESSED
+        return EXIT_FINDINGS
     except (ImportError, ReasonerUnavailable) as exc:
         print(f"kg-reasoner release: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -21,8 +21,18 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner._version import __version__
-from kg_reasoner.errors import OntologyError, UnreadableInputError
-from kg_reasoner.guidance import CORE_VALIDATION, PROGESTERONE, Guidance, public_id, read_document
+from kg_reasoner.curation.authoring import authoring_findings
+from kg_reasoner.curation.profile import profile_findings
+from kg_reasoner.errors import GuidanceModuleError, OntologyError, UnreadableInputError
+from kg_reasoner.guidance import (
+    CORE_ONTOLOGY,
+    CORE_VALIDATION,
+    PACKAGED,
+    PROGESTERONE,
+    Guidance,
+    public_id,
+    read_document,
+)
 from kg_reasoner.reason.base import closure_errors
 from kg_reasoner.reason.shacl_rules import compile_rule_shapes
 
@@ -97,7 +107,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     h = hashlib.sha256(
-        f"kg-reasoner {__version__} cache 5 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
+        f"kg-reasoner {__version__} cache 6 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
     )
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
@@ -217,8 +227,13 @@ def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
 def _build_knowledge_base(
     reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE
 ) -> KnowledgeBase:
-    onto = Graph()
-    _parse_documents(guidance.ontology_documents(with_reference_table=not reference_table), onto)
+    onto, module = Graph(), Graph()
+    _parse_documents(CORE_ONTOLOGY, onto)
+    _parse_documents(guidance.module_documents(with_reference_table=not reference_table), module)
+    onto += module  # the module's blank nodes are the same in both graphs
+    refuse = guidance.checked_at_load
+    if refuse:  # an axiom neither engine would honour: refused before the closure is even computed
+        _refuse(guidance, [f for f in profile_findings(onto, module) if f.blocking])
     user_files = ([reference_table] if reference_table else []) + list(extra_ontology)
     for f in user_files:
         try:
@@ -239,7 +254,16 @@ def _build_knowledge_base(
     validation, rules = Graph(), Graph()
     _parse_documents(CORE_VALIDATION, validation)
     _parse_documents(guidance.rule_documents(), rules)
+    if refuse:  # an authoring error (read on the closure, each SPARQL text parsed once)
+        view = PreparedQueryGraph(store=closure.store, identifier=closure.identifier)
+        _refuse(guidance, [f for f in authoring_findings(view, module, rules) if f.blocking])
     return KnowledgeBase(onto, closure, reasoning_base, rules_base, validation, rules, compile_rule_shapes(rules))
+
+
+def _refuse(guidance: Guidance, findings: list) -> None:
+    if findings:
+        names = ", ".join(Path(d).name if not d.startswith(PACKAGED) else d for d in guidance.module_documents())
+        raise GuidanceModuleError(sorted(findings, key=lambda f: (f.term, f.axiom, f.message)), source=names)
 
 
 _ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))

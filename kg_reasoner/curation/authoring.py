@@ -1,0 +1,249 @@
+"""The authoring check of a guidance module: are its rules, criteria and patient attributes stated in
+the vocabulary the generic rules run (``shapes/authoring.ttl``), and can every rule fire?
+
+``authoring_findings(closure, module, rules)``: the violations of the authoring shapes on the OWL 2 RL
+closure of the module and the core, about the module's own terms, and every rule of the module that
+can never fire (it is neither class-triggered, nor a criteria rule, nor status-dependent, and no SHACL
+rule of the module's rule shapes derives ``kgr:firedRule`` it).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+
+from kg_reasoner.curation.findings import Finding
+from kg_reasoner.namespaces import KGR_IRI
+from kg_reasoner.reason.terms import prefix_block
+from kg_reasoner.resources import read_text
+
+#: The authoring vocabulary (issue 13) is newer than parts of the core: its terms are IRIs here, not
+#: ``namespaces.KGR`` names (which must all be declared in the core ontology).
+KGR = Namespace(KGR_IRI)
+
+
+#: The authoring shapes, in the package's shapes folder.
+AUTHORING_SHAPES = "authoring.ttl"
+
+
+#: The kinds of rule the generic rules fire by themselves (no SHACL rule of the module's own needed).
+FIRING_KINDS = (KGR.ClassTriggeredRule, KGR.CriteriaRule, KGR.StatusDependentRule)
+
+
+#: The properties that make a rule of a firing kind, whether or not it is typed with it.
+FIRING_PROPERTIES = (KGR.appliesToClass, KGR.hasCriterion, KGR.triggerCriterion, KGR.firesWhen)
+
+
+@functools.cache
+def authoring_shapes() -> Graph:
+    """The authoring shapes (parsed once per process)."""
+    g = Graph()
+    g.parse(data=read_text("shapes", AUTHORING_SHAPES), format="turtle")
+    return g
+
+
+def _namer(module: Graph):
+    def name(node) -> str:
+        if isinstance(node, URIRef):
+            try:
+                return module.namespace_manager.normalizeUri(node)
+            except Exception:
+                return f"<{node}>"
+        if isinstance(node, Literal):
+            return node.n3(module.namespace_manager)
+        return "[]"
+
+    return name
+
+
+def _results(report: Graph):
+    """The top-level results of a validation report (not the details nested under them)."""
+    return [
+        r
+        for report_node in report.subjects(RDF.type, SH.ValidationReport)
+        for r in report.objects(report_node, SH.result)
+    ]
+
+
+_IRI = re.compile(r"<?(https?://[^\s,;<>()\"]+?)>?(?=[\s,;:.)]*(?:\s|$))")
+
+
+def _curies(text: str, name) -> str:
+    """A message with the IRIs pySHACL put in it ({$this}, {?value}) written as CURIEs."""
+    return _IRI.sub(lambda m: name(URIRef(m.group(1))), text)
+
+
+def _owner(graph: Graph, node):
+    """(subject, property) pointing to a blank node (a firing condition is found through its rule)."""
+    pointers = (
+        (s, p) for s, p in graph.subject_predicates(node) if s != node and p not in (RDF.first, RDF.rest, OWL.sameAs)
+    )
+    return next(iter(sorted(pointers)), (None, None))
+
+
+def shape_findings(closure: Graph, module: Graph) -> list[Finding]:
+    """The authoring shapes' violations about the module's own terms (subjects the module states)."""
+    conforms, report, _text = pyshacl.validate(
+        closure,
+        shacl_graph=authoring_shapes(),
+        inference="none",
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+    )
+    if conforms:
+        return []
+    own = set(module.subjects())
+    name = _namer(module)
+    out = []
+    for result in _results(report):
+        focus = report.value(result, SH.focusNode)
+        if focus not in own:
+            continue
+        path = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        shape = report.value(result, SH.sourceShape)
+        label = authoring_shapes().value(shape, RDFS.label) if shape is not None else None
+        term, prop = focus, path
+        subject = name(focus)
+        if isinstance(focus, BNode):  # a firing condition: named through its rule
+            owner, via = _owner(closure, focus)
+            if owner is not None:
+                term, subject = owner, f"{name(owner)} {name(via)} [ ... ]"
+                prop = path if path is not None else via
+        if path is not None:
+            axiom = f"{subject} {name(path)} {name(value) if value is not None else '(none)'}"
+        else:
+            axiom = f"{subject} ({label or 'authoring shape'})"
+        message = _curies("; ".join(messages), name) or str(label or "violates an authoring shape")
+        severity = "warning" if report.value(result, SH.resultSeverity) in (SH.Warning, SH.Info) else "error"
+        out.append(
+            Finding(
+                "authoring",
+                name(term),
+                axiom,
+                message,
+                property=name(prop) if prop is not None else None,
+                severity=severity,
+            )
+        )
+    return out
+
+
+def fired_by_rule_shapes(rules: Graph) -> set:
+    """The rules a SHACL rule of ``rules`` derives ``?patient kgr:firedRule <rule>`` for (read from each
+    sh:SPARQLRule's CONSTRUCT template)."""
+    out: set = set()
+    for node in rules.subjects(RDF.type, SH.SPARQLRule):
+        text = rules.value(node, SH.construct)
+        if text is None or "firedRule" not in text:  # (parsing every rule of the core would cost a second)
+            continue
+        try:
+            template = prepareQuery(prefix_block(rules, node) + str(text)).algebra.get("template") or []
+        except Exception:  # a broken query: ``rule_shape_findings`` says so
+            continue
+        out.update(o for _s, p, o in template if p == KGR.firedRule and isinstance(o, URIRef))
+    return out
+
+
+def unfired_rules(closure: Graph, module: Graph, rules: Graph) -> list[Finding]:
+    """The module's rules that can never fire: of no firing kind, and derived by none of its rule shapes."""
+    candidates = [
+        rule
+        for rule in set(closure.subjects(RDF.type, KGR.GuidanceRule)) & set(module.subjects())
+        if not any((rule, RDF.type, kind) in closure for kind in FIRING_KINDS)
+        and not any((rule, p, None) in closure for p in FIRING_PROPERTIES)
+    ]
+    fired = fired_by_rule_shapes(rules) if candidates else set()
+    name = _namer(module)
+    out = []
+    for rule in candidates:
+        if rule in fired:
+            continue
+        out.append(
+            Finding(
+                "authoring",
+                name(rule),
+                f"{name(rule)} rdf:type kgr:GuidanceRule",
+                "this rule can never fire: it is not a kgr:ClassTriggeredRule (kgr:appliesToClass), a "
+                "kgr:CriteriaRule (kgr:hasCriterion) or a kgr:StatusDependentRule (kgr:firesWhen), and no SHACL "
+                "rule of the module's rule shapes derives kgr:firedRule for it",
+                property="rdf:type",
+            )
+        )
+    return out
+
+
+def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None) -> list[Finding]:
+    """Every authoring problem of the module: the shapes' violations and the rules that never fire.
+    ``closure``: the OWL 2 RL closure of the module and the core; ``module``: the module's own triples
+    (their blank nodes shared with ``closure``); ``rules``: the module's own SHACL rule shapes."""
+    return shape_findings(closure, module) + unfired_rules(closure, module, rules if rules is not None else Graph())
+
+
+def rule_shape_findings(rules: Graph, module_rules: Graph) -> list[Finding]:
+    """Problems of a module's own SHACL rule shapes (``module_rules``; ``rules`` adds the core's, whose
+    prefix declarations they may use): each shape against the SHACL shapes of SHACL (pySHACL's
+    shacl-shacl), and each SPARQL query that does not parse."""
+    out = []
+    name = _namer(module_rules)
+    conforms, report, _text = pyshacl.validate(module_rules, shacl_graph=_shacl_shacl(), inference="none")
+    if not conforms:
+        for result in _results(report):
+            focus = report.value(result, SH.focusNode)
+            path = report.value(result, SH.resultPath)
+            value = report.value(result, SH.value)
+            messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+            owner, _via = _owner(module_rules, focus) if isinstance(focus, BNode) else (None, None)
+            term = name(owner) if owner is not None else name(focus)
+            subject = f"{term} [ ... ]" if owner is not None else term
+            statement = " ".join(
+                x
+                for x in (subject, name(path) if path is not None else "", name(value) if value is not None else "")
+                if x
+            )
+            out.append(
+                Finding(
+                    "rules",
+                    term,
+                    statement,
+                    "not a well-formed SHACL shape: " + ("; ".join(messages) or "see the SHACL specification"),
+                    property=name(path) if path is not None else None,
+                )
+            )
+    for kind in (SH.construct, SH.select, SH.ask):
+        for node, text in module_rules.subject_objects(kind):
+            try:
+                prepareQuery(prefix_block(rules, node) + str(text))
+            except Exception as exc:
+                owner, _via = _owner(module_rules, node) if isinstance(node, BNode) else (node, None)
+                term = name(owner) if owner is not None else name(node)
+                out.append(
+                    Finding(
+                        "rules",
+                        term,
+                        f'{term} {name(kind)} """..."""',
+                        f"the SPARQL query does not parse ({' '.join(str(exc).split())[:300]}); "
+                        "are its prefixes declared (sh:prefixes)?",
+                        property=name(kind),
+                    )
+                )
+    return out
+
+
+@functools.cache
+def _shacl_shacl() -> Graph:
+    """The SHACL shapes of SHACL (W3C SHACL, appendix C), as pySHACL ships them."""
+    g = Graph()
+    g.parse(
+        data=resources.files("pyshacl").joinpath("assets", "shacl-shacl.ttl").read_text(encoding="utf-8"),
+        format="turtle",
+    )
+    return g
