@@ -31,6 +31,11 @@ PACKAGED = "kg-reasoner:"
 CORE_ONTOLOGY = (f"{PACKAGED}ontology/core.ttl", f"{PACKAGED}ontology/code-systems.ttl")
 
 
+#: Packaged modules that guidance modules share and import (``owl:imports`` of their IRI loads them from
+#: the package): the pregnancy module (gestational age, conception, reference tables by gestational week).
+SHARED_MODULES = (f"{PACKAGED}ontology/pregnancy.ttl",)
+
+
 #: The generic SHACL rules (they contain no guidance-specific IRI).
 CORE_RULES = (f"{PACKAGED}shapes/prefixes.ttl", f"{PACKAGED}shapes/core-rules.ttl")
 
@@ -83,6 +88,16 @@ class Guidance:
         """The guidance's own ontology documents (without the core)."""
         table = (self.reference_table,) if with_reference_table and self.reference_table else ()
         return self.ontology + table
+
+    def shared_documents(self) -> tuple[str, ...]:
+        """The packaged modules (e.g. the pregnancy module) among the guidance's documents: shared by
+        several guidance modules and checked by the package's own tests, like the core."""
+        return tuple(d for d in self.ontology if d in SHARED_MODULES)
+
+    def authored_documents(self, with_reference_table: bool = True) -> tuple[str, ...]:
+        """The documents the guidance's author wrote: its documents without the shared modules (what
+        ``kg-reasoner check`` and the check at load report on)."""
+        return tuple(d for d in self.module_documents(with_reference_table) if d not in SHARED_MODULES)
 
     @property
     def checked_at_load(self) -> bool:

@@ -135,7 +135,7 @@ def test_threshold_explanation_states_its_numbers(kinds):
     # a "no" is explained: each status rule that did not fire, and why
     reasons = {r["rule"]: r["reason"] for r in a.not_fired}
     assert reasons["K1"] == "criteria: TWO (two or more moderate factors) not_met, WINDOW (12 to 16 weeks) met"
-    assert reasons["K3"] == "no drug allergy recorded"
+    assert reasons["K3"] == "no record of: drug allergy"
     assert "not_indicated is the default status" in text
 
 
@@ -202,3 +202,19 @@ def test_threshold_a_value_given_only_as_a_bound_does_not_decide(kinds):
         undecided.to_text()
     )
     assert kinds.assess(patient(15, "<")).criteria["MARKER20"]["state"] == "unknown"
+
+
+def test_progesterone_no_is_explained(assess):
+    """P06 (normal progesterone): not_indicated, and each status rule says why it did not fire."""
+    import json
+
+    from conftest import DATA
+
+    a = assess(**json.loads((DATA / "vignettes" / "P06.json").read_text())["patient"])
+    assert a.status == "not_indicated"
+    reasons = {r["rule"]: r["reason"] for r in a.not_fired if r["kind"] == "status"}
+    assert set(reasons) == {"R1", "R2", "R3", "R4", "E2"}
+    assert reasons["R1"].startswith("criteria: C1 (low progesterone) not_met")
+    assert reasons["R2"] == "conception: not recorded"
+    assert reasons["R3"] == "no record of: identified cause progesterone cannot address"
+    assert "not_indicated is the default status" in a.to_text()

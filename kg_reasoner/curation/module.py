@@ -112,8 +112,8 @@ def check_module(
     guidance = Guidance.from_files("check", ontology, rules)
     report = ModuleReport(guidance.ontology, guidance.rules)
     onto, module, module_rules, all_rules = Graph(), Graph(), Graph(), Graph()
-    _parse(CORE_ONTOLOGY, onto)
-    _parse(guidance.module_documents(), module)
+    _parse(CORE_ONTOLOGY + guidance.shared_documents(), onto)
+    _parse(guidance.authored_documents(), module)
     _parse(guidance.rules, module_rules)  # every file read before any check: an unreadable one fails fast
     _parse(CORE_RULES, all_rules)
     all_rules += module_rules

@@ -193,8 +193,9 @@ class Assessment:
                 )
             else:
                 lines.append(f"Rule {s['rule']} does not apply: {s['criterion']} ({s['label']}) is not met.")
+        stated = {s["rule"] for s in self.rule_states}  # "does not apply" / "is partly met" said above
         for r in self.not_fired:
-            if r["kind"] == "status" or r["partly_met"]:
+            if r["rule"] not in stated and (r["kind"] == "status" or r["partly_met"]):
                 what = f"status {r['concludes']}" if r["kind"] == "status" else f"flag {r['concludes']}"
                 lines.append(f"Rule {r['rule']} did not fire ({r['label']}, {what}): {r['reason']}.")
         if not self.rules and self.status is not None and not any(r["partly_met"] for r in self.not_fired):

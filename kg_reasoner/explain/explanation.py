@@ -386,7 +386,7 @@ def _not_fired(q, patient: URIRef, criteria: dict, rule_states: list) -> list[di
             text = (
                 f"a record of {row.evidenceLabel} exists, but the rule's class was not inferred"
                 if recorded
-                else f"no {row.evidenceLabel} recorded"
+                else f"no record of: {row.evidenceLabel}"
             )
         else:
             text = "the patient is not of the class the rule applies to"

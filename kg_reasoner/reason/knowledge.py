@@ -228,8 +228,8 @@ def _build_knowledge_base(
     reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE
 ) -> KnowledgeBase:
     onto, module = Graph(), Graph()
-    _parse_documents(CORE_ONTOLOGY, onto)
-    _parse_documents(guidance.module_documents(with_reference_table=not reference_table), module)
+    _parse_documents(CORE_ONTOLOGY + guidance.shared_documents(), onto)
+    _parse_documents(guidance.authored_documents(with_reference_table=not reference_table), module)
     onto += module  # the module's blank nodes are the same in both graphs
     refuse = guidance.checked_at_load
     if refuse:  # an axiom neither engine would honour: refused before the closure is even computed
