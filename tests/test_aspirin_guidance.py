@@ -258,7 +258,11 @@ def test_explanation_of_a_no_gives_the_numbers_it_compared(fast):
     assert "0 of 6 factors met, 0 unknown (at least 1 needed)" in _block(a, "HR")
     text = a.to_text()
     assert "not_indicated is the default status" in text
-    assert "Rule A2 did not fire" in text and "Rule A1 did not fire" in text
+    assert "Rule A1 does not apply: HR (one or more high-risk factors) is not met." in text
+    assert "Rule A2 does not apply: MR (more than one moderate-risk factor) is not met." in text
+    assert (
+        "Rule A3 did not fire (contraindication to aspirin, status contraindicated): no record of: identified" in text
+    )
 
 
 def test_count_criterion_partly_met_lists_its_unknown_factors(fast):
