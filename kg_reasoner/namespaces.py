@@ -54,6 +54,7 @@ class KGR(DefinedNamespace):
     Absent: URIRef
     # annotation properties
     summaryKey: URIRef
+    attributeUnit: URIRef
     summaryValue: URIRef
     allowedSeverity: URIRef
     allowedConclusion: URIRef

@@ -29,7 +29,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import RDF, RDFS
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
 from kg_reasoner.explain.queries import run_query
@@ -165,6 +165,17 @@ class FhirVocabulary:
             for name in [*closure.objects(unit, KGR.ucumCode), *closure.objects(unit, KGR.unitSynonym)]:
                 if per_week is not None:
                     self.per_week[str(name).lower()] = Decimal(str(per_week))
+        #: the numeric patient attributes a guidance declares with a unit (kgr:attributeUnit, e.g. age in years,
+        #: BMI in kg/m2), by property: the spellings (UCUM code, synonyms, label; without case) of their unit
+        self.attribute_units: dict[URIRef, tuple[str, set[str]]] = {}
+        for prop, unit in closure.subject_objects(KGR.attributeUnit):
+            if prop == KGR.gestationalAgeWeeks:  # a duration, read in any unit of time (per_week)
+                continue
+            names = {
+                str(n).lower() for p in (KGR.ucumCode, KGR.unitSynonym, RDFS.label) for n in closure.objects(unit, p)
+            }
+            label = str(closure.value(unit, KGR.ucumCode) or closure.value(unit, RDFS.label) or unit)
+            self.attribute_units[cast(URIRef, prop)] = (label, names)
         self.populations: dict[URIRef, Population] = {}
         for row in run_query("reference-populations", closure):
             p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
@@ -285,6 +296,7 @@ class FhirPatientBuilder:
         self.g.add((self.me, KGR.patientId, Literal(pid)))
         self.problems: list[dict] = []
         self.gestational_ages: list[tuple[TimeInterval | None, Decimal, str]] = []
+        self.attributes: dict[URIRef, list[tuple[TimeInterval | None, Decimal, str]]] = {}
         self.courses: list[tuple[TimeInterval | None, URIRef]] = []
         self.measured: list[_Measured] = []
         #: records of one episode, with the latest instant each can have begun and whether it is an event
@@ -354,7 +366,8 @@ class FhirPatientBuilder:
         v = self.v
         kinds = {
             "measurement": lambda c: v.is_a(c, KGR.Measurement),
-            "gestational age": lambda c: (c, RDF.type, OWL.DatatypeProperty) in v.g,
+            "gestational age": lambda c: c == KGR.gestationalAgeWeeks,
+            "patient attribute": lambda c: c in v.attribute_units,
             "symptom course": lambda c: c == KGR.symptomCourse,
             "symptom": lambda c: v.is_a(c, KGR.Symptom),
             "imaging": lambda c: v.is_a(c, KGR.ImagingResult),
@@ -402,6 +415,16 @@ class FhirPatientBuilder:
                 )
         elif kind == "gestational age":
             self._gestational_age(r, ref, when)
+        elif kind == "patient attribute":
+            props = sorted({c for c in concepts if c in v.attribute_units})
+            if len(props) != 1:
+                self.problem(
+                    ref,
+                    f"its codings mean several patient attributes ({_codes_text(r.get('code'))}); not used",
+                    field="code",
+                )
+            else:
+                self._attribute(r, ref, props[0], when)
         elif kind == "symptom":
             self._symptom(r, ref, concepts, when)
         else:
@@ -429,6 +452,27 @@ class FhirPatientBuilder:
             self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
             return
         self.gestational_ages.append((when, Decimal(str(value)) / self.v.per_week[unit.lower()], ref))
+
+    def _attribute(self, r: dict, ref: str, prop: URIRef, when: TimeInterval | None) -> None:
+        """A numeric patient attribute the guidance declares (e.g. BMI): a valueQuantity in its unit; the
+        latest observation of it is used."""
+        unit_label, units = self.v.attribute_units[prop]
+        label = str(self.v.g.value(prop, RDFS.label) or prop)
+        q = r.get("valueQuantity")
+        unit = q.get("code") or q.get("unit") if isinstance(q, dict) else None
+        value = q.get("value") if isinstance(q, dict) else None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, Decimal))
+            or not isinstance(unit, str)
+            or unit.lower() not in units
+        ):
+            self.problem(ref, f"{label} needs valueQuantity in {unit_label}; not used", field="valueQuantity")
+            return
+        if number_problem(value):
+            self.problem(ref, f"{number_problem(value)}; the {label} is not used", field="valueQuantity.value")
+            return
+        self.attributes.setdefault(prop, []).append((when, Decimal(str(value)), ref))
 
     def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
         v = self.v
@@ -833,6 +877,10 @@ class FhirPatientBuilder:
         return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
 
     def _finish(self) -> None:
+        for prop, values in self.attributes.items():
+            latest = _latest(values)
+            if latest is not None:
+                self.g.add((self.me, prop, decimal_literal(latest[1])))
         ga = _latest(self.gestational_ages)
         start = None
         if ga is not None:
