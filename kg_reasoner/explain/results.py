@@ -157,7 +157,7 @@ class QueryResult(Result):
 
     def __repr__(self) -> str:
         if self.type == "ASK":
-            return f"<QueryResult ASK {bool(self.askAnswer)}>"
+            return f"<QueryResult ask: {bool(self.askAnswer)}>"
         if self.type == "SELECT":
             return f"<QueryResult {len(self.bindings)} rows of {', '.join('?' + str(v) for v in self.vars)}>"
         return f"<QueryResult {len(self.graph)} triples>"
