@@ -164,8 +164,8 @@ class CohortResult(Sequence[Assessment]):
 
         - ``patient``, ``source``, ``status``, ``status_label``, ``assessed``; ``status`` is an ordered
           Categorical of every status of the guidance in ascending kgr:precedence (read from the ontology),
-          so ``df.status.max()`` is the most serious status and ``df.status > "indicated"`` the statuses
-          that outrank "indicated"; a patient who could not be assessed has none (NaN);
+          so ``df.status.max()`` is the most serious status and ``df.status > code`` picks the statuses
+          that outrank ``code``; a patient who could not be assessed has none (NaN);
         - ``rules`` (status rules fired), ``flags``, ``missing`` (criteria), ``diagnosis``,
           ``unassessed_causes``: strings of their items joined by ``"; "`` (empty: none), so they survive
           ``groupby`` and ``to_csv`` unchanged (``df.flags.str.split("; ")`` gives lists back);
