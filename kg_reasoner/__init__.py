@@ -15,11 +15,13 @@ Usage::
 
 from kg_reasoner import _compat
 from kg_reasoner._version import __version__
-from kg_reasoner.api import Reasoner, assess, assess_cohort, assess_many
+from kg_reasoner.api import Reasoner, assess, assess_cohort, assess_many, iter_cohort
 from kg_reasoner.cohort.result import CohortResult
+from kg_reasoner.cohort.store import CohortStore, QueryError
 from kg_reasoner.errors import (
     GuidanceModuleError,
     InputError,
+    IriExpectedError,
     KgReasonerError,
     OntologyError,
     PatientDataError,
@@ -27,6 +29,7 @@ from kg_reasoner.errors import (
 )
 from kg_reasoner.explain.assessment import Assessment
 from kg_reasoner.explain.queries import library_query
+from kg_reasoner.explain.results import QueryResult
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.resources import query_names
 
@@ -37,6 +40,11 @@ __all__ = [
     "assess",
     "assess_many",
     "assess_cohort",
+    "iter_cohort",
+    "CohortStore",
+    "QueryError",
+    "QueryResult",
+    "IriExpectedError",
     "CohortResult",
     "library_query",
     "query_names",

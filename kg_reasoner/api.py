@@ -1,17 +1,21 @@
-"""Python API: ``assess`` one patient, ``assess_many`` a cohort, or hold a ``Reasoner``."""
+"""Python API: ``assess`` one patient, ``assess_cohort`` / ``iter_cohort`` a cohort (on ``jobs`` worker
+processes, with a progress bar), ``assess_many`` the plain sequential stream, or hold a ``Reasoner``."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, URIRef
 
-from kg_reasoner.cohort.result import CohortResult
+from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
+from kg_reasoner.cohort.result import CohortResult, patient_attributes
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.assessment import Assessment
 from kg_reasoner.explain.explanation import explain
@@ -59,6 +63,13 @@ class Reasoner:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
         self.guidance = guidance
+        #: what a worker process needs to build the same reasoner (``worker_reasoner``)
+        self.config: tuple = (
+            str(reference_table) if reference_table else None,
+            tuple(str(p) for p in extra_ontology),
+            engine,
+            guidance,
+        )
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
         )
@@ -176,14 +187,134 @@ class Reasoner:
         for pi in self.read_many(inputs):
             yield pi if isinstance(pi, InputError) else self.assess_input(pi)
 
-    def assess_cohort(self, inputs: Iterable[Any]) -> CohortResult:
+    def iter_cohort(
+        self, inputs: Iterable[Any], *, jobs: int = 1, progress: bool = False
+    ) -> Iterator[Assessment | InputError]:
+        """Assess every patient of every input (paths, directories, dicts, graphs) and yield, in input
+        order, her Assessment, or the InputError of what could not be read in its place.
+
+        ``jobs`` > 1 assesses on that many worker processes (the command line's ``--jobs``): the main
+        process reads the inputs, at most ``16 * jobs`` patients are in flight, so memory stays flat
+        however long the stream, as long as the caller does not keep what it is given. Each Assessment
+        is the one ``assess`` gives (its graphs are rebuilt from her triples on first use).
+        ``progress``: a progress bar (tqdm's notebook-aware ``tqdm.auto``, when tqdm is installed)."""
+        for item, _attributes in self._cohort(inputs, jobs=jobs, progress=progress):
+            yield item
+
+    def assess_cohort(self, inputs: Iterable[Any], *, jobs: int = 1, progress: bool = False) -> CohortResult:
         """Assess every patient of every input and keep them together: a CohortResult (counts,
         ``to_dataframe()``, ``to_store(path)``, a summary table in Jupyter), with the InputErrors of
-        what could not be read."""
-        assessments, errors = [], []
-        for item in self.assess_many(inputs):
-            (errors if isinstance(item, InputError) else assessments).append(item)
-        return CohortResult(assessments, errors, kb=self.kb)
+        what could not be read. ``jobs`` and ``progress`` as for ``iter_cohort``; the outcomes are the
+        same as ``assess`` one patient at a time, whatever ``jobs``."""
+        assessments, errors, attributes = [], [], []
+        for item, attrs in self._cohort(inputs, jobs=jobs, progress=progress):
+            if isinstance(item, InputError):
+                errors.append(item)
+            else:
+                assessments.append(item)
+                attributes.append(attrs)
+        return CohortResult(assessments, errors, kb=self.kb, attributes=attributes)
+
+    def _cohort(self, inputs: Iterable[Any], *, jobs: int, progress: bool) -> Iterator[tuple]:
+        """(Assessment or InputError, the patient's stratifying attributes or None), in input order."""
+        if not isinstance(jobs, int) or jobs < 1:
+            raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
+        bar = _progress_bar(inputs, progress)
+        attributes: list = []  # the attributes of the patients read and not yet yielded, in order
+
+        def read() -> Iterator[PatientInput | InputError]:
+            for pi in self.read_many(inputs):
+                if not isinstance(pi, InputError):
+                    attributes.append(patient_attributes(self.kb, pi.iri, pi.graph))
+                yield pi
+
+        try:
+            if jobs == 1:
+                results: Iterator = (pi if isinstance(pi, InputError) else self.assess_input(pi) for pi in read())
+            else:
+                queued = (pi if isinstance(pi, InputError) else patient_job(pi) for pi in read())
+                results = (
+                    r if isinstance(r, InputError) else _assessment_of(self.kb, r)
+                    for r in pool_results(
+                        assess_payload, queued, jobs=jobs, initializer=init_worker, initargs=(self.config,)
+                    )
+                )
+            for item in results:
+                if bar is not None:
+                    bar.update(1)
+                yield item, None if isinstance(item, InputError) else attributes.pop(0)
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _progress_bar(inputs: Any, enabled: bool):
+    """A tqdm bar (notebook widget or text, ``tqdm.auto``) counting patients, or None: not asked for, or
+    tqdm is not installed. Its total is known when the inputs are a list of patient-summary dicts."""
+    if not enabled:
+        return None
+    try:
+        with warnings.catch_warnings():  # tqdm warns when a notebook has no ipywidgets: text is fine
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    total = None
+    if isinstance(inputs, Sequence) and not isinstance(inputs, (str, bytes)):
+        if all(isinstance(x, dict) and "resourceType" not in x for x in inputs):
+            total = len(inputs)
+    return tqdm(total=total, unit="patient", desc="assessing")
+
+
+# -- worker processes -----------------------------------------------------------------------------------
+#: The reasoners of this process, one per configuration (a worker process, a Dask worker, the
+#: differential check): built once, from the on-disk knowledge-base cache when warm.
+_REASONERS: dict = {}
+#: The configuration a pool worker was started with (``init_worker``).
+_CONFIG: dict = {}
+
+
+def worker_reasoner(config: tuple | None = None) -> Reasoner:
+    """This process's reasoner for ``config`` (reference table, extra ontology, engine[, guidance]); by
+    default the configuration the pool worker was started with."""
+    config = config if config is not None else _CONFIG["config"]
+    if config not in _REASONERS:
+        reference_table, ontology, engine, *rest = config
+        _REASONERS[config] = Reasoner(
+            reference_table, tuple(ontology or ()), engine=engine, guidance=rest[0] if rest else PROGESTERONE
+        )
+    return _REASONERS[config]
+
+
+def init_worker(config: tuple) -> None:
+    """A pool worker's initializer: remember the configuration (the reasoner is built on first use)."""
+    _CONFIG["config"] = config
+
+
+#: The Assessment fields a worker sends back as they are (its graphs travel as triples).
+_PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(Assessment) if f.init and f.name != "graph_source")
+
+
+def assess_payload(job: tuple) -> tuple:
+    """Run in a worker: assess one patient job (``cohort.pool.patient_job``) and return her Assessment
+    as plain data: its fields, her asserted and inferred triples, and the provenance activity."""
+    a = worker_reasoner().assess_input(job_patient(job))
+    graphs = a.graph_source()
+    return (
+        {name: getattr(a, name) for name in _PLAIN_FIELDS},
+        list(graphs.asserted),
+        list(graphs.inferred),
+        graphs.activity,
+    )
+
+
+def _assessment_of(kb: KnowledgeBase, payload: tuple) -> Assessment:
+    """The Assessment of a worker's ``assess_payload``, its graphs rebuilt on first use."""
+    fields, asserted, inferred, activity = payload
+    return Assessment(
+        **fields,
+        graph_source=functools.partial(AssessmentGraphs, kb, fields["iri"], asserted, inferred, None, activity),
+    )
 
 
 def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | InputError:
@@ -266,11 +397,16 @@ def _default_reasoner(engine: str = "fast") -> Reasoner:
 
 
 def assess(
-    data: Any, *, reference_table: PathLike | None = None, extra_ontology: Iterable[PathLike] = (), engine: str = "fast"
+    data: Any,
+    *,
+    reference_table: PathLike | None = None,
+    extra_ontology: Iterable[PathLike] = (),
+    engine: str = "fast",
+    guidance: Guidance = PROGESTERONE,
 ) -> Assessment:
     """Assess one patient given as a path (patient summary JSON, Turtle, N-Triples or
     JSON-LD), a patient-summary dict, or an rdflib Graph in the ontology's vocabulary."""
-    return _reasoner(reference_table, extra_ontology, engine).assess(data)
+    return _reasoner(reference_table, extra_ontology, engine, guidance).assess(data)
 
 
 def assess_many(
@@ -279,25 +415,46 @@ def assess_many(
     reference_table: PathLike | None = None,
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
+    guidance: Guidance = PROGESTERONE,
 ) -> Iterator[Assessment | InputError]:
-    return _reasoner(reference_table, extra_ontology, engine).assess_many(inputs)
+    return _reasoner(reference_table, extra_ontology, engine, guidance).assess_many(inputs)
 
 
-def _reasoner(reference_table, extra_ontology, engine: str) -> Reasoner:
-    if not reference_table and not extra_ontology:
+def _reasoner(reference_table, extra_ontology, engine: str, guidance: Guidance = PROGESTERONE) -> Reasoner:
+    if not reference_table and not extra_ontology and guidance is PROGESTERONE:
         return _default_reasoner(engine)
-    return Reasoner(reference_table, extra_ontology, engine=engine)
+    return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance)
 
 
 def assess_cohort(
     inputs: Iterable[Any],
     *,
+    jobs: int = 1,
+    progress: bool = False,
     reference_table: PathLike | None = None,
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
 ) -> CohortResult:
-    """Assess a cohort (paths, directories, dicts, graphs) into one CohortResult."""
-    if guidance is not PROGESTERONE:
-        return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance).assess_cohort(inputs)
-    return _reasoner(reference_table, extra_ontology, engine).assess_cohort(inputs)
+    """Assess a cohort (paths, directories, dicts, graphs) into one CohortResult, on ``jobs`` worker
+    processes, with a progress bar if ``progress`` (``Reasoner.assess_cohort``)."""
+    return _reasoner(reference_table, extra_ontology, engine, guidance).assess_cohort(
+        inputs, jobs=jobs, progress=progress
+    )
+
+
+def iter_cohort(
+    inputs: Iterable[Any],
+    *,
+    jobs: int = 1,
+    progress: bool = False,
+    reference_table: PathLike | None = None,
+    extra_ontology: Iterable[PathLike] = (),
+    engine: str = "fast",
+    guidance: Guidance = PROGESTERONE,
+) -> Iterator[Assessment | InputError]:
+    """Stream a cohort: each patient's Assessment (or the InputError of what could not be read) in
+    input order, with flat memory (``Reasoner.iter_cohort``)."""
+    return _reasoner(reference_table, extra_ontology, engine, guidance).iter_cohort(
+        inputs, jobs=jobs, progress=progress
+    )

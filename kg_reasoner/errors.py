@@ -63,3 +63,10 @@ class GuidanceModuleError(OntologyError):
             f"{where} is refused: {len(self.findings)} problem(s) the engines would not run as written "
             f"(kg-reasoner check reports them all):\n" + "\n".join(lines)
         )
+
+
+class IriExpectedError(KgReasonerError, TypeError):
+    """A plain Python string was bound to a query variable where an IRI is needed (the subject, predicate or
+    graph of a pattern, or a value that reads as an IRI): SPARQL would match it as a literal and silently find
+    nothing. Give ``rdflib.URIRef(...)`` for an IRI, or ``rdflib.Literal(...)`` for a string that only looks
+    like one; ``patient=`` takes a patient id or her IRI."""

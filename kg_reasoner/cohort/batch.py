@@ -10,54 +10,30 @@ A configuration is a tuple ``(reference table, extra ontology files, engine, gui
 
 from __future__ import annotations
 
-import multiprocessing
-from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rdflib import Graph, URIRef
-
-from kg_reasoner.api import Reasoner
+from kg_reasoner.api import Reasoner, init_worker, worker_reasoner
+from kg_reasoner.cohort.pool import job_patient, ordered_bounded, patient_job, pool_results
 from kg_reasoner.errors import InputError
-from kg_reasoner.guidance import PROGESTERONE
 from kg_reasoner.read.patient import PatientInput
 from kg_reasoner.write.formats import outcome_row
 
-#: The reasoners of this process, one per configuration (a worker process, a Dask worker, the
-#: differential check): built once, from the on-disk knowledge-base cache when warm.
-_REASONERS: dict = {}
-#: The configuration a pool worker was started with (``init_worker``).
-_CONFIG: dict = {}
-
-
-def worker_reasoner(config: tuple) -> Reasoner:
-    """This process's reasoner for ``config`` (reference table, extra ontology, engine[, guidance])."""
-    if config not in _REASONERS:
-        reference_table, ontology, engine, *rest = config
-        _REASONERS[config] = Reasoner(
-            reference_table, tuple(ontology or ()), engine=engine, guidance=rest[0] if rest else PROGESTERONE
-        )
-    return _REASONERS[config]
-
-
-def init_worker(config: tuple) -> None:
-    """A pool worker's initializer: remember the configuration (the reasoner is built on first use)."""
-    _CONFIG["config"] = config
+# the per-process reasoner cache (``worker_reasoner``, ``init_worker``) lives in kg_reasoner.api, beside
+# the Reasoner, so that the Python API's cohort runs share it; it is re-exported here for the CLI and Dask
+__all__ = ["assess_job", "batch_results", "init_worker", "job", "ordered_bounded", "queued_jobs", "worker_reasoner"]
 
 
 def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
     """A patient as a job for a worker."""
-    return (fmt, pi.patient_id, str(pi.iri), pi.source, pi.data_problems, pi.graph.serialize(format="nt")) + (
-        ("store",) if store else ()
-    )
+    return (fmt,) + patient_job(pi) + (("store",) if store else ())
 
 
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
-    fmt, pid, iri, source, problems, ntriples, *store = job
-    pi = PatientInput(pid, URIRef(iri), Graph().parse(data=ntriples, format="nt"), source, problems)
-    a = worker_reasoner(config or _CONFIG["config"]).assess_input(pi)
-    return outcome_row(a, fmt, bool(store))
+    fmt, patient, store = job[0], job[1:6], len(job) > 6
+    a = worker_reasoner(config).assess_input(job_patient(patient))
+    return outcome_row(a, fmt, store)
 
 
 def already_done(pi, skip: set) -> bool:
@@ -100,21 +76,4 @@ def batch_results(
             yield item if isinstance(item, InputError) else outcome_row(reasoner.assess_input(item), fmt, store)
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, initializer=init_worker, initargs=(config,)) as pool:
-        yield from ordered_bounded(lambda j: pool.apply_async(assess_job, (j,)), queued, window=jobs * 16)
-
-
-def ordered_bounded(submit, items, window: int):
-    """Submit every job of ``items`` (InputErrors pass straight through, in their place) and yield
-    the results in input order, with at most ``window`` jobs in flight: memory stays bounded
-    however large the cohort (multiprocessing's imap would read the whole input ahead)."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(item if isinstance(item, InputError) else submit(item))
-        while len(pending) > window or (pending and isinstance(pending[0], InputError)):
-            head = pending.popleft()
-            yield head if isinstance(head, InputError) else head.get() if hasattr(head, "get") else head.result()
-    while pending:
-        head = pending.popleft()
-        yield head if isinstance(head, InputError) else head.get() if hasattr(head, "get") else head.result()
+    yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))

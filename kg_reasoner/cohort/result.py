@@ -7,22 +7,29 @@ other patients are still assessed). In Jupyter it displays as a summary table.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rdflib import Literal, URIRef
 
 from kg_reasoner.cohort.store import CohortStore
 from kg_reasoner.errors import InputError
 from kg_reasoner.explain.assessment import Assessment
+from kg_reasoner.explain.queries import run_query
+from kg_reasoner.namespaces import KGR
 from kg_reasoner.write.html import cohort_html
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
 
-#: The columns of ``CohortResult.to_dataframe()``, one row per patient.
+#: The first columns of ``CohortResult.to_dataframe()``, one row per patient; after them come the
+#: patient's own attributes (``patient_attributes``) and one ``criterion_<code>`` column per criterion.
 COLUMNS = (
     "patient",
     "source",
@@ -36,6 +43,47 @@ COLUMNS = (
     "unassessed_causes",
     "data_problems",
 )
+
+
+#: The list columns of ``to_dataframe()``, each a string of its items joined by LIST_SEPARATOR.
+LIST_COLUMNS = ("rules", "flags", "missing", "diagnosis", "unassessed_causes")
+LIST_SEPARATOR = "; "
+
+
+@functools.lru_cache(maxsize=8)
+def status_order(kb) -> tuple[str, ...]:
+    """The status codes of the guidance by ascending kgr:precedence (the last outranks all others), read
+    from the ontology with ``queries/display-statuses.rq``."""
+    rows = run_query("display-statuses", kb.closure)
+    return tuple(str(r.code) for r in sorted(rows, key=lambda r: (int(r.precedence), str(r.code))))
+
+
+@functools.lru_cache(maxsize=8)
+def attribute_keys(kb) -> tuple[tuple[URIRef, str, bool], ...]:
+    """(property, summary key, is an object property) of each attribute of the patient herself that the
+    patient summary names (gestational age, conception, ...): ``queries/summary-attributes.rq``."""
+    out = {}
+    for r in run_query("summary-attributes", kb.closure):
+        if r.property is not None and r.key is not None and str(r.key) != "id":  # her id: the patient column
+            out[r.property] = (r.property, str(r.key), str(r.kind).endswith("ObjectProperty"))
+    return tuple(sorted(out.values(), key=lambda t: t[1]))
+
+
+def patient_attributes(kb, iri, graph) -> dict:
+    """The patient's own attributes from her asserted graph, by summary key: numbers and strings as they
+    are, an individual as its summary value (``conception``: "art"); absent when not given."""
+    out: dict = {}
+    for prop, key, is_object in attribute_keys(kb):
+        value = next(iter(graph.objects(URIRef(iri), prop)), None)
+        if value is None:
+            continue
+        if is_object:
+            code = kb.closure.value(value, KGR.summaryValue)
+            out[key] = str(code) if code is not None else str(value)
+        else:
+            v = value.toPython() if isinstance(value, Literal) else str(value)
+            out[key] = float(v) if isinstance(v, Decimal) else v
+    return out
 
 
 def _pandas():
@@ -54,6 +102,13 @@ class CohortResult(Sequence[Assessment]):
     errors: list[InputError] = field(default_factory=list)
     #: the knowledge base the cohort was assessed with (for the store's ontology graph)
     kb: Any = field(default=None, repr=False, compare=False)
+    #: each assessment's patient attributes (``patient_attributes``), read from her input graph; when
+    #: absent they are read from her asserted graph on demand
+    attributes: list[dict] = field(default_factory=list, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}: {v}" for k, v in self.status_counts().most_common())
+        return f"<CohortResult {len(self)} patients ({counts or 'none'}), {len(self.errors)} input error(s)>"
 
     def __len__(self) -> int:
         return len(self.assessments)
@@ -105,12 +160,37 @@ class CohortResult(Sequence[Assessment]):
         ]
 
     def to_dataframe(self) -> pandas.DataFrame:
-        """One row per patient: patient, source, status, status_label, assessed, and lists of the
-        rules fired (status rules), flags, missing criteria, diagnoses and unassessed causes, and the
-        number of data problems. ``status`` is a categorical column."""
+        """One row per patient, for analysis in pandas:
+
+        - ``patient``, ``source``, ``status``, ``status_label``, ``assessed``; ``status`` is an ordered
+          Categorical of every status of the guidance in ascending kgr:precedence (read from the ontology),
+          so ``df.status.max()`` is the most serious status and ``df.status > code`` picks the statuses
+          that outrank ``code``; a patient who could not be assessed has none (NaN);
+        - ``rules`` (status rules fired), ``flags``, ``missing`` (criteria), ``diagnosis``,
+          ``unassessed_causes``: strings of their items joined by ``"; "`` (empty: none), so they survive
+          ``groupby`` and ``to_csv`` unchanged (``df.flags.str.split("; ")`` gives lists back);
+        - ``data_problems``: how many;
+        - the patient's own attributes researchers stratify by, named by their patient-summary key
+          (``gestational_age_weeks``, ``conception``, ...; read from her data, NaN when not given);
+        - ``criterion_<code>`` per criterion of the guidance: ``met``, ``not_met`` or ``unknown`` (NaN when
+          the criterion was not assessed for her)."""
         pd = _pandas()
-        df = pd.DataFrame(self.to_records(), columns=list(COLUMNS))
-        df["status"] = df["status"].astype("category")
+        records = self.to_records()
+        attributes = self.attributes if len(self.attributes) == len(self.assessments) else None
+        keys = [k for _, k, _ in attribute_keys(self.kb)] if self.kb is not None else []
+        criteria = sorted({c for a in self.assessments for c in a.criteria}, key=_natural)
+        for i, (rec, a) in enumerate(zip(records, self.assessments)):
+            for col in LIST_COLUMNS:
+                rec[col] = LIST_SEPARATOR.join(rec[col])
+            attrs = attributes[i] if attributes is not None else _attributes_of(self.kb, a)
+            for k in keys:
+                rec[k] = attrs.get(k)
+            for c in criteria:
+                rec[f"criterion_{c}"] = a.criteria[c]["state"] if c in a.criteria else None
+        columns = list(COLUMNS) + keys + [f"criterion_{c}" for c in criteria]
+        df = pd.DataFrame(records, columns=columns)
+        order = status_order(self.kb) if self.kb is not None else sorted({a.status for a in self} - {None})
+        df["status"] = pd.Categorical(df["status"], categories=list(order), ordered=True)
         return df
 
     def rules_dataframe(self) -> pandas.DataFrame:
@@ -154,3 +234,14 @@ class CohortResult(Sequence[Assessment]):
 
     def _repr_html_(self) -> str:
         return cohort_html(self)
+
+
+def _attributes_of(kb, a: Assessment) -> dict:
+    return patient_attributes(kb, a.iri, a.asserted) if kb is not None else {}
+
+
+def _natural(code: str) -> tuple:
+    """C2 before C10."""
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", code))

@@ -4,6 +4,11 @@ Layout: the ontology in its own named graph, loaded once (replaced when the onto
 each patient's asserted and inferred triples in her two named graphs
 (``<patient>/graph/asserted``, ``<patient>/graph/inferred``). Re-assessing a patient replaces her
 two graphs. Queries see the union of all graphs as their default graph.
+
+Open a store written by ``CohortResult.to_store(path)`` or ``kg-reasoner assess --store PATH`` with
+``CohortStore.open(path)`` (read-only by default) and query it with ``store.query(text, **values)``: the
+package's prefixes are bound, ``patient=`` takes a patient id or IRI, and the result turns into a
+DataFrame with ``.to_dataframe()``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from rdflib.namespace import OWL, XSD
 from kg_reasoner.errors import InputError, KgReasonerError
 from kg_reasoner.explain.guard import QueryRefused, inspect_query
 from kg_reasoner.explain.guard import rdflib_query as guarded_rdflib_query
+from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.reason.terms import from_ox, to_ox
 
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
@@ -37,14 +43,30 @@ class QueryError(KgReasonerError):
 
 
 class CohortStore:
-    """An on-disk SPARQL 1.1 store of assessed patients."""
+    """An on-disk SPARQL 1.1 store of assessed patients (pyoxigraph).
+
+    ``CohortStore.open(path)`` opens an existing store read-only (several processes may read it at
+    once); ``CohortStore(path)`` opens or creates it for writing (``CohortResult.to_store`` does)."""
 
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
         try:
             self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
             raise InputError(f"cannot open the store: {exc}", source=str(path)) from None
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = True) -> CohortStore:
+        """Open the store at ``path``, written by ``CohortResult.to_store(path)`` or ``kg-reasoner assess
+        --store path``: read-only by default (it must exist); ``read_only=False`` to add patients to it.
+        Raises InputError when it cannot be opened."""
+        if read_only and not Path(path).is_dir():
+            raise InputError("is not a cohort store (no such folder)", source=str(path))
+        return cls(path, read_only=read_only)
+
+    def __repr__(self) -> str:
+        return f"<CohortStore {str(self.path)!r}{' (read-only)' if self.read_only else ''}>"
 
     def ensure_ontology(self, kb) -> None:
         """Load the ontology into its graph unless this exact ontology is already there."""
@@ -103,15 +125,28 @@ class CohortStore:
     def flush(self) -> None:
         self.store.flush()
 
-    def query(self, text: str, bindings: dict | None = None):
-        """Run a read-only query. Decided on the parsed query: no update, no SERVICE; FROM / FROM NAMED
-        are honoured (graphs of the store only), else the default graph is the union of all graphs."""
+    def query(self, text: str, bindings: dict | None = None, **values: Any) -> QueryResult:
+        """Run a read-only query and return a ``QueryResult`` (rows; ``.to_dataframe()``), the same type
+        as ``Assessment.query``. The package's prefixes (kgr:, prg:, prov:, rdfs:, xsd:, ...) are bound
+        unless the query declares its own. ``values`` are bound to variables: ``patient=`` takes a patient
+        id or IRI, rdflib terms go as they are, other Python values as literals, and a plain string where an
+        IRI is needed raises ``IriExpectedError``; ``bindings`` is a dict of rdflib terms, bound as given.
+
+        Decided on the parsed query: no update, no SERVICE; FROM / FROM NAMED are honoured (graphs of
+        the store only), else the default graph is the union of all graphs."""
+        prefixes = package_prefixes()
+        terms = dict(bindings or {})
+        terms.update(bind_values(text, values, prefixes))
         try:
             plan = inspect_query(text)
             kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
-            return self.store.query(
-                text, substitutions={ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}, **kwargs
+            result = self.store.query(
+                text,
+                prefixes=prefixes,
+                substitutions={ox.Variable(k): to_ox(v) for k, v in terms.items()},
+                **kwargs,
             )
+            return _result(result)
         except QueryRefused as exc:
             raise QueryError(str(exc)) from None
         except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
@@ -122,13 +157,12 @@ class CohortStore:
 
     def select(self, text: str, **bindings: Any) -> list[dict]:
         """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
-        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in:
-        rdflib terms as they are, Python values as literals (give an IRI as ``rdflib.URIRef``)."""
+        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in,
+        as for ``query``: rdflib terms as they are, Python values as literals, ``patient=`` an id or IRI
+        (give any other IRI as ``rdflib.URIRef``)."""
         from rdflib import Literal as _Literal
-        from rdflib.term import Identifier
 
-        terms = {k: v if isinstance(v, Identifier) else _Literal(v) for k, v in bindings.items()}
-        names, data = rows(self.query(text, terms))
+        names, data = rows(self.query(text, **bindings))
         return [
             {
                 n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
@@ -136,6 +170,21 @@ class CohortStore:
             }
             for r in data
         ]
+
+
+def _result(result) -> QueryResult:
+    """A pyoxigraph result as a materialised QueryResult of rdflib terms."""
+    if isinstance(result, ox.QueryBoolean):
+        out = QueryResult("ASK")
+        out.askAnswer = bool(result)
+        return out
+    if isinstance(result, ox.QueryTriples):
+        out = QueryResult("CONSTRUCT")
+        out.graph = Graph()
+        for t in result:
+            out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+        return out
+    return QueryResult.select(*rows(result))
 
 
 def _patient_of(graph_name: str) -> str:

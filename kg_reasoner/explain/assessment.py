@@ -21,6 +21,7 @@ from kg_reasoner.explain.records import (
     Outcome,
     RuleState,
 )
+from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.write.html import assessment_html
 
 
@@ -112,10 +113,29 @@ class Assessment:
         generated, in the patient's third named graph."""
         return self.dataset.graph(URIRef(f"{self.iri}/graph/provenance"))
 
-    def query(self, sparql: str, **bindings: Any):
-        """Run a SPARQL query on the full graph (ontology closure + asserted + inferred);
-        values are passed as ``initBindings``. SERVICE and FROM are refused (nothing is ever fetched)."""
-        return guarded_query(self.full_graph, sparql, bindings, known_graphs=set())
+    def query(self, sparql: str, **bindings: Any) -> QueryResult:
+        """Run a SPARQL query on the full graph (ontology closure + asserted + inferred) and return a
+        ``QueryResult`` (rows; ``.to_dataframe()``), the same type as ``CohortStore.query``.
+
+        The package's prefixes (kgr:, prg:, prov:, rdfs:, xsd:, ... as the ontology files declare them)
+        are bound unless the query declares its own. Values are passed as bindings, never formatted in:
+        ``patient=`` takes her id or IRI; rdflib terms go as they are, other Python values as literals;
+        a plain string where an IRI is needed raises ``IriExpectedError``. SERVICE and FROM are refused
+        (nothing is ever fetched)."""
+        graph = self.full_graph
+        prefixes = {**{p: str(n) for p, n in graph.namespaces() if p}, **package_prefixes()}
+        own = self.iri if bindings.get("patient") == self.patient else None
+        terms = bind_values(sparql, bindings, prefixes, patient=own)
+        return QueryResult.of(guarded_query(graph, sparql, terms, known_graphs=set(), init_ns=prefixes))
+
+    def __repr__(self) -> str:
+        what = self.status if self.assessed else "not assessed"
+        parts = [f"rules {', '.join(self.rules)}" if self.rules else None]
+        parts += [f"flags {', '.join(self.flags)}" if self.flags else None]
+        parts += [f"missing {', '.join(self.missing)}" if self.missing else None]
+        parts += [f"{len(self.data_problems)} data problem(s)" if self.data_problems else None]
+        detail = "; ".join(p for p in parts if p)
+        return f"<Assessment {self.patient}: {what}" + (f" ({detail})" if detail else "") + ">"
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: a card with the status, the rules with their guidance sentences,

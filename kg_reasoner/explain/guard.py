@@ -101,10 +101,11 @@ def _walk(node):
 _NO_LOADING = threading.Lock()
 
 
-def rdflib_query(graph, text: str, bindings: dict | None = None, known_graphs=None):
+def rdflib_query(graph, text: str, bindings: dict | None = None, known_graphs=None, init_ns: dict | None = None):
     """Run a user's query with rdflib, after inspect_query: no SERVICE, and FROM / FROM NAMED read only
     graphs the dataset already holds (rdflib would otherwise fetch a FROM IRI from the network:
-    SPARQL_LOAD_GRAPHS is switched off for the call). ``known_graphs``: the graph names FROM may use."""
+    SPARQL_LOAD_GRAPHS is switched off for the call). ``known_graphs``: the graph names FROM may use;
+    ``init_ns``: prefixes the query may use undeclared (default: the graph's)."""
     plan = inspect_query(text)
     if known_graphs is not None:
         for iri in plan.from_default + plan.from_named:
@@ -116,6 +117,6 @@ def rdflib_query(graph, text: str, bindings: dict | None = None, known_graphs=No
         before = rdflib_sparql.SPARQL_LOAD_GRAPHS
         rdflib_sparql.SPARQL_LOAD_GRAPHS = False
         try:
-            return graph.query(text, initBindings=bindings or None)
+            return graph.query(text, initBindings=bindings or None, initNs=init_ns or None)
         finally:
             rdflib_sparql.SPARQL_LOAD_GRAPHS = before

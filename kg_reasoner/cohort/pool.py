@@ -1,0 +1,50 @@
+"""Worker processes for cohort runs, shared by the command line (``--jobs``, ``cohort.batch``) and the
+Python API (``Reasoner.assess_cohort(jobs=N)``): the patient as a job, a pool of spawned workers, and the
+ordered, bounded submission of jobs. Nothing here knows what a worker does with a patient.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+
+from rdflib import Graph, URIRef
+
+from kg_reasoner.errors import InputError
+from kg_reasoner.read.patient import PatientInput
+
+
+def patient_job(pi: PatientInput) -> tuple:
+    """A patient as the main process read her, serialised once for a worker: (patient id, IRI, source,
+    data problems, N-Triples)."""
+    return (pi.patient_id, str(pi.iri), pi.source, pi.data_problems, pi.graph.serialize(format="nt"))
+
+
+def job_patient(job: tuple) -> PatientInput:
+    """The PatientInput of ``patient_job(pi)``, in a worker."""
+    pid, iri, source, problems, ntriples = job
+    return PatientInput(pid, URIRef(iri), Graph().parse(data=ntriples, format="nt"), source, problems)
+
+
+def pool_results(worker: Callable, items: Iterable, *, jobs: int, initializer: Callable, initargs: tuple) -> Iterator:
+    """``worker(item)`` for every item on ``jobs`` spawned processes, in input order (InputErrors pass
+    through in their place), at most ``16 * jobs`` items in flight."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+        yield from ordered_bounded(lambda j: pool.apply_async(worker, (j,)), items, window=jobs * 16)
+
+
+def ordered_bounded(submit, items, window: int):
+    """Submit every job of ``items`` (InputErrors pass straight through, in their place) and yield
+    the results in input order, with at most ``window`` jobs in flight: memory stays bounded
+    however large the cohort (multiprocessing's imap would read the whole input ahead)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(item if isinstance(item, InputError) else submit(item))
+        while len(pending) > window or (pending and isinstance(pending[0], InputError)):
+            head = pending.popleft()
+            yield head if isinstance(head, InputError) else head.get() if hasattr(head, "get") else head.result()
+    while pending:
+        head = pending.popleft()
+        yield head if isinstance(head, InputError) else head.get() if hasattr(head, "get") else head.result()

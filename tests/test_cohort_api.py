@@ -1,0 +1,161 @@
+"""The Python cohort API (issue 14): ``assess_cohort`` / ``iter_cohort`` on worker processes equal N single
+runs, ``to_dataframe`` for research, one query result type for an Assessment and a cohort store."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import URIRef
+
+import kg_reasoner
+from kg_reasoner import CohortStore, InputError, IriExpectedError, QueryResult, library_query
+from kg_reasoner.testing.synthetic import cohort as synthetic_cohort
+
+pd = pytest.importorskip("pandas")
+
+PATIENTS = list(synthetic_cohort(12, seed=3)) + [{"id": "BAD", "vaginal_bleeding": "nope"}]
+
+
+def _plain(a) -> dict:
+    """The outcome record, without what depends on the time it was made."""
+    return a.to_dict()
+
+
+@pytest.fixture(scope="module")
+def one_by_one(reasoner):
+    out = []
+    for p in PATIENTS:
+        try:
+            out.append(_plain(reasoner.assess(p)))
+        except InputError as exc:
+            out.append(exc.patient)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cohort(reasoner):
+    return reasoner.assess_cohort(PATIENTS, jobs=2, progress=True)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cohort_run_equals_single_runs(reasoner, one_by_one, jobs):
+    streamed = [
+        a.patient if isinstance(a, InputError) else _plain(a) for a in reasoner.iter_cohort(PATIENTS, jobs=jobs)
+    ]
+    assert streamed == one_by_one
+    result = reasoner.assess_cohort(PATIENTS, jobs=jobs)
+    assert [_plain(a) for a in result] == [o for o in one_by_one if o != "BAD"]
+    assert [e.patient for e in result.errors] == ["BAD"]
+
+
+def test_assessments_from_workers_keep_their_graphs(reasoner, cohort):
+    here = reasoner.assess(PATIENTS[0])
+    there = cohort[0]
+    assert set(there.asserted) == set(here.asserted) and len(there.inferred) == len(here.inferred)
+    assert len(there.full_graph) == len(here.full_graph)
+    q = "SELECT ?s WHERE { ?s a kgr:Patient }"
+    assert there.query(q).records() == here.query(q).records()
+
+
+def test_module_level_functions_take_jobs_and_guidance():
+    result = kg_reasoner.assess_cohort(PATIENTS[:3], jobs=1, guidance=kg_reasoner.PROGESTERONE)
+    assert [a.patient for a in kg_reasoner.iter_cohort(PATIENTS[:3])] == [a.patient for a in result]
+    assert kg_reasoner.assess(PATIENTS[0], guidance=kg_reasoner.PROGESTERONE).status == result[0].status
+    with pytest.raises(ValueError, match="jobs"):
+        list(kg_reasoner.iter_cohort(PATIENTS[:1], jobs=0))
+
+
+def test_progress_without_tqdm_is_silent(reasoner, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # an import of it now fails
+    assert len(reasoner.assess_cohort(PATIENTS[:2], progress=True)) == 2
+
+
+def test_short_reprs(cohort):
+    assert repr(cohort).startswith(f"<CohortResult {len(cohort)} patients (") and "1 input error(s)" in repr(cohort)
+    a = cohort[0]
+    assert repr(a).startswith(f"<Assessment {a.patient}: {a.status}") and len(repr(a)) < 300
+
+
+# -- to_dataframe ---------------------------------------------------------------------------------------
+def test_status_is_ordered_by_the_ontologys_precedence(cohort, reasoner):
+    df = cohort.to_dataframe()
+    rows = kg_reasoner.library_query("display-statuses")
+    ranked = sorted(reasoner.kb.closure.query(rows), key=lambda r: int(r.precedence))
+    assert df["status"].cat.ordered
+    assert list(df["status"].cat.categories) == [str(r.code) for r in ranked]
+    assert df["status"].max() == max((a.status for a in cohort), key=list(df["status"].cat.categories).index)
+
+
+def test_list_columns_survive_groupby_and_csv(cohort, tmp_path):
+    df = cohort.to_dataframe()
+    by_flags = df.groupby("flags").size()
+    assert by_flags.sum() == len(df)
+    df.to_csv(tmp_path / "c.csv", index=False)
+    back = pd.read_csv(tmp_path / "c.csv", keep_default_na=False)
+    assert list(back["flags"]) == list(df["flags"]) and list(back["rules"]) == list(df["rules"])
+    for a, flags in zip(cohort, df["flags"]):
+        assert (flags.split("; ") if flags else []) == a.flags
+
+
+def test_criterion_and_stratifying_columns(cohort):
+    df = cohort.to_dataframe().set_index("patient")
+    for a in cohort:
+        for code, c in a.criteria.items():
+            assert df.loc[a.patient, f"criterion_{code}"] == c["state"]
+    for p in PATIENTS[:-1]:
+        row = df.loc[p["id"]]
+        assert (
+            row["gestational_age_weeks"] == pytest.approx(p["gestational_age_weeks"])
+            if "gestational_age_weeks" in p
+            else pd.isna(row["gestational_age_weeks"])
+        )
+        assert row["conception"] == p["conception"] if "conception" in p else pd.isna(row["conception"])
+    assert set(df["criterion_C1"].dropna()) <= {"met", "not_met", "unknown"}
+
+
+# -- queries ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def store(cohort, tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "cohort"
+    cohort.to_store(path).flush()
+    return path
+
+
+def test_store_opens_read_only_and_answers_like_the_assessment(cohort, store):
+    s = CohortStore.open(store)
+    assert s.read_only and "read-only" in repr(s)
+    a = next(x for x in cohort if x.rules)
+    q = library_query("evidence-for-conclusion")
+    on_store, on_assessment = s.query(q, patient=a.patient), a.query(q, patient=a.patient)
+    assert type(on_store) is type(on_assessment) is QueryResult
+    cols = ["rule", "fact"] if "fact" in on_store.to_dataframe() else list(on_store.to_dataframe().columns)
+    assert sorted(map(tuple, on_store.to_dataframe()[cols].values.tolist())) == sorted(
+        map(tuple, on_assessment.to_dataframe()[cols].values.tolist())
+    )
+    assert s.query(q, patient=a.iri).records() == on_store.records()  # an IRI too
+    assert s.query(q, patient=str(a.iri)).records() == on_store.records()
+
+
+def test_queries_bind_the_packages_prefixes(cohort, store):
+    n = CohortStore.open(store).query("SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a kgr:Patient }")
+    assert n.to_dataframe()["n"].tolist() == [len(cohort)]
+    assert cohort[0].query("ASK { ?s rdfs:label ?l ; a owl:Class }").askAnswer
+
+
+def test_a_plain_string_where_an_iri_is_needed_is_refused(cohort, store):
+    s, a = CohortStore.open(store), cohort[0]
+    for run in (s.query, a.query):
+        with pytest.raises(IriExpectedError, match="URIRef"):
+            run("SELECT ?p ?o WHERE { ?x ?p ?o }", x=str(a.iri))
+        with pytest.raises(IriExpectedError, match="subject"):
+            run("SELECT ?p ?o WHERE { ?x ?p ?o }", x="not-an-iri")
+        with pytest.raises(IriExpectedError):
+            run("SELECT ?s ?c WHERE { ?s a ?c }", c="kgr:Patient")
+        assert run("SELECT ?s ?c WHERE { ?s a ?c }", c=URIRef("https://w3id.org/kg-reasoner/ontology#Patient"))
+    assert s.select("SELECT ?s ?code WHERE { ?s kgr:code ?code }", code="R1")  # a literal where a literal is meant
+
+
+def test_opening_a_missing_store_says_so(tmp_path):
+    with pytest.raises(InputError, match="not a cohort store"):
+        CohortStore.open(tmp_path / "nowhere")
