@@ -431,33 +431,9 @@ class FhirPatientBuilder:
             conclusions = [r["valueCodeableConcept"]] if "valueCodeableConcept" in r else []
             self._imaging(conclusions, ref, concepts, r.get("code"), when, "valueCodeableConcept")
 
-    def _gestational_age(self, r: dict, ref: str, when: TimeInterval | None) -> None:
-        q = r.get("valueQuantity")
-        unit = q.get("code") or q.get("unit") if isinstance(q, dict) else None
-        value = q.get("value") if isinstance(q, dict) else None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float, Decimal))
-            or not isinstance(unit, str)
-            or unit.lower() not in self.v.per_week
-        ):
-            self.problem(
-                ref,
-                f"gestational age needs valueQuantity in a unit of time ({', '.join(sorted(self.v.per_week))}); "
-                "not used",
-                field="valueQuantity",
-            )
-            return
-        if number_problem(value):
-            self.problem(ref, f"{number_problem(value)}; the gestational age is not used", field="valueQuantity.value")
-            return
-        self.gestational_ages.append((when, Decimal(str(value)) / self.v.per_week[unit.lower()], ref))
-
-    def _attribute(self, r: dict, ref: str, prop: URIRef, when: TimeInterval | None) -> None:
-        """A numeric patient attribute the guidance declares (e.g. BMI): a valueQuantity in its unit; the
-        latest observation of it is used."""
-        unit_label, units = self.v.attribute_units[prop]
-        label = str(self.v.g.value(prop, RDFS.label) or prop)
+    def _quantity(self, r: dict, ref: str, what: str, units: Iterable[str], in_words: str) -> tuple | None:
+        """The (value, unit in lower case) of an Observation's valueQuantity in one of ``units``, or None
+        after saying why it is not used (no number, another unit, a number out of range)."""
         q = r.get("valueQuantity")
         unit = q.get("code") or q.get("unit") if isinstance(q, dict) else None
         value = q.get("value") if isinstance(q, dict) else None
@@ -467,12 +443,26 @@ class FhirPatientBuilder:
             or not isinstance(unit, str)
             or unit.lower() not in units
         ):
-            self.problem(ref, f"{label} needs valueQuantity in {unit_label}; not used", field="valueQuantity")
-            return
+            self.problem(ref, f"{what} needs valueQuantity in {in_words}; not used", field="valueQuantity")
+            return None
         if number_problem(value):
-            self.problem(ref, f"{number_problem(value)}; the {label} is not used", field="valueQuantity.value")
-            return
-        self.attributes.setdefault(prop, []).append((when, Decimal(str(value)), ref))
+            self.problem(ref, f"{number_problem(value)}; the {what} is not used", field="valueQuantity.value")
+            return None
+        return Decimal(str(value)), unit.lower()
+
+    def _gestational_age(self, r: dict, ref: str, when: TimeInterval | None) -> None:
+        units = self.v.per_week
+        q = self._quantity(r, ref, "gestational age", units, f"a unit of time ({', '.join(sorted(units))})")
+        if q is not None:
+            self.gestational_ages.append((when, q[0] / units[q[1]], ref))
+
+    def _attribute(self, r: dict, ref: str, prop: URIRef, when: TimeInterval | None) -> None:
+        """A numeric patient attribute the guidance declares (e.g. BMI): a valueQuantity in its unit; the
+        latest observation of it is used."""
+        unit_label, units = self.v.attribute_units[prop]
+        q = self._quantity(r, ref, str(self.v.g.value(prop, RDFS.label) or prop), units, unit_label)
+        if q is not None:
+            self.attributes.setdefault(prop, []).append((when, q[0], ref))
 
     def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
         v = self.v
