@@ -96,7 +96,8 @@ def test_layout_holds_for_every_patient_and_at_other_resolutions(reasoner, drawn
     """Boxes are sized at the figure's resolution; drawn at another (a saved file, a retina screen) the
     text still fits."""
     a = reasoner.assess(load_case(path)["patient"])
-    for dpi in (None, 72, 150) if path in VIGNETTES else (None, 72):  # 72: where hinting differs most
+    # every vignette at other resolutions too (72: where hinting differs most); a case at its own (full tier time)
+    for dpi in (None, 72, 150) if path in VIGNETTES else (None,):
         assert layout_problems(drawn(a), dpi) == [], dpi
 
 
