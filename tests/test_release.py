@@ -19,7 +19,7 @@ from kg_reasoner.curation import release as rel
 #: the full tier only (writes every release format, pyLODE, HermiT): run with --with-slow
 pytestmark = pytest.mark.slow
 
-MODULES = ["core", "code-systems", "progesterone", "progesterone-reference-ranges"]
+MODULES = ["core", "code-systems", "pregnancy", "progesterone", "progesterone-reference-ranges"]
 
 
 @pytest.fixture(scope="module")
