@@ -261,6 +261,22 @@ def derivation(a: Assessment, legend_: Legend | None = None) -> Derivation:
         title = L.rule_name(code) if L.rule_label(code) else f"{code} {fired.get(code, {}).get('label', '')}".strip()
         r = fired.get(code)
         text: list[str] = []
+
+        def rule_node(tag, fill, edge, tag_colour, strong=False, _id=rule_id, _title=title, _text=text, _band=band):
+            return Node(
+                _id,
+                "rules",
+                _title,
+                tag,
+                "\n".join(_text),
+                band=_band,
+                fill=fill,
+                edge=edge,
+                tag_colour=tag_colour,
+                strong=strong,
+                italic=True,
+            )
+
         if r is not None:
             if r["sentences"]:
                 text.append("“" + _short(r["sentences"][0]) + "”")
@@ -272,66 +288,21 @@ def derivation(a: Assessment, legend_: Legend | None = None) -> Derivation:
                 tag = f"fired → {L.status_label(r['concludes'])}"
                 if r.get("outranked_by"):
                     tag += f"; outranked by {rule_names(L, r['outranked_by'], fired)}: its advice is not given"
-                    node = Node(
-                        rule_id,
-                        "rules",
-                        title,
-                        tag,
-                        "\n".join(text),
-                        band=band,
-                        fill=_MUTED[0],
-                        edge=_MUTED[1],
-                        tag_colour=_GREY,
-                        italic=True,
-                    )
+                    node = rule_node(tag, _MUTED[0], _MUTED[1], _GREY)
                     link = ("dotted", _MUTED[1])
                 elif r.get("decides"):
                     tag += ": decides the status"
-                    node = Node(
-                        rule_id,
-                        "rules",
-                        title,
-                        tag,
-                        "\n".join(text),
-                        band=band,
-                        fill=_RULE[0],
-                        edge=status_colour,
-                        tag_colour=status_colour,
-                        strong=True,
-                        italic=True,
-                    )
+                    node = rule_node(tag, _RULE[0], status_colour, status_colour, strong=True)
                     link = ("solid", status_colour)
                 else:
-                    node = Node(
-                        rule_id,
-                        "rules",
-                        title,
-                        tag,
-                        "\n".join(text),
-                        band=band,
-                        fill=_RULE[0],
-                        edge=_RULE[1],
-                        tag_colour=_RULE[1],
-                        italic=True,
-                    )
+                    node = rule_node(tag, _RULE[0], _RULE[1], _RULE[1])
                     link = ("dotted", _MUTED[1])
                 if target in d.nodes:
                     d.link(rule_id, target, *link)
             else:
                 flag = next((f for f in a.flag_details if f["flag"] == r["concludes"]), None)
                 tag = f"fired → flag {(flag or {}).get('label') or r['concludes']}"
-                node = Node(
-                    rule_id,
-                    "rules",
-                    title,
-                    tag,
-                    "\n".join(text),
-                    band=band,
-                    fill=_RULE[0],
-                    edge=FLAG_COLOUR,
-                    tag_colour=FLAG_COLOUR,
-                    italic=True,
-                )
+                node = rule_node(tag, _RULE[0], FLAG_COLOUR, FLAG_COLOUR)
                 if f"flag:{r['concludes']}" in d.nodes:
                     d.link(rule_id, f"flag:{r['concludes']}", "solid", FLAG_COLOUR)
         else:
