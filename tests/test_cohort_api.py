@@ -118,8 +118,17 @@ def test_criterion_and_stratifying_columns(cohort):
 @pytest.fixture(scope="module")
 def store(cohort, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "cohort"
-    cohort.to_store(path).flush()
+    cohort.to_store(path).close()
     return path
+
+
+def test_a_closed_writer_leaves_a_store_that_opens_read_only(cohort, tmp_path):
+    with cohort.to_store(tmp_path / "s") as writer:
+        writer.store.optimize()  # a compaction in flight must be over once the writer is closed
+    with pytest.raises(InputError, match="closed"):
+        writer.query("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    reader = CohortStore.open(tmp_path / "s")
+    assert len(reader.query("SELECT DISTINCT ?p WHERE { ?p a kgr:Patient }")) == len(cohort)
 
 
 def test_store_opens_read_only_and_answers_like_the_assessment(cohort, store):

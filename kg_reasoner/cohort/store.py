@@ -125,6 +125,25 @@ class CohortStore:
     def flush(self) -> None:
         self.store.flush()
 
+    def close(self) -> None:
+        """Flush and release the store (its files and lock), so that another handle, e.g.
+        ``CohortStore.open(path)`` read-only, sees a settled store. A closed store cannot be used again."""
+        store = self.__dict__.pop("store", None)
+        if store is not None and not self.read_only:
+            store.flush()
+        del store  # pyoxigraph closes the database when its last reference goes
+
+    def __enter__(self) -> CohortStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "store":
+            raise InputError("the store was closed; open it again with CohortStore.open(path)", source=str(self.path))
+        raise AttributeError(name)
+
     def query(self, text: str, bindings: dict | None = None, **values: Any) -> QueryResult:
         """Run a read-only query and return a ``QueryResult`` (rows; ``.to_dataframe()``), the same type
         as ``Assessment.query``. The package's prefixes (kgr:, prg:, prov:, rdfs:, xsd:, ...) are bound
