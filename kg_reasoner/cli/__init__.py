@@ -92,8 +92,10 @@ def _parser() -> argparse.ArgumentParser:
         "--store",
         metavar="PATH",
         help="also write every patient's asserted and inferred graphs into the on-disk SPARQL store "
-        "PATH (created if needed; a patient assessed again is replaced)",
+        "PATH (created if needed; a patient assessed again is replaced), or into a SPARQL 1.1 server at "
+        "an http(s):// URL (Graph Store HTTP Protocol; see --query-endpoint)",
     )
+    _server_options(a)
     a.add_argument(
         "--reference-table", metavar="TTL", help="Turtle file replacing the default serum progesterone reference table"
     )
@@ -130,7 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("file", nargs="?", metavar="FILE.rq", help="the query file")
     q.add_argument("--query", metavar="TEXT", help="the query text")
     q.add_argument("--name", metavar="NAME", help="a query of the library: " + ", ".join(library_names()))
-    q.add_argument("--store", metavar="PATH", help="the store written by 'assess --store'")
+    q.add_argument(
+        "--store", metavar="PATH", help="the store written by 'assess --store' (a folder, or a SPARQL server's URL)"
+    )
+    _server_options(q)
     q.add_argument("--data", nargs="+", default=[], metavar="FILE", help="TriG / N-Quads / Turtle files instead")
     q.add_argument(
         "--bind",
@@ -267,3 +272,16 @@ def run() -> None:  # console-script entry point
 
 if __name__ == "__main__":
     run()
+
+
+def _server_options(p) -> None:
+    p.add_argument(
+        "--query-endpoint",
+        metavar="URL",
+        help="with --store URL: the server's SPARQL 1.1 query endpoint (default URL/query, as Oxigraph serves it)",
+    )
+    p.add_argument(
+        "--graph-store",
+        metavar="URL",
+        help="with --store URL: the server's Graph Store HTTP Protocol endpoint (default URL/store, as Oxigraph)",
+    )

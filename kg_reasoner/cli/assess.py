@@ -33,10 +33,10 @@ def assess_main(args, parser) -> int:
     appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
     store = None
     if args.store:
-        from kg_reasoner.cohort.store import CohortStore
+        from kg_reasoner.cli.common import open_store
 
         try:
-            store = CohortStore(args.store)
+            store = open_store(args, read_only=False)
         except KgReasonerError as exc:
             print(f"kg-reasoner: {exc}", file=sys.stderr)
             return EXIT_INPUT_ERROR

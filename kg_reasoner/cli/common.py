@@ -15,3 +15,27 @@ def guidance_of(args) -> Guidance:
     if not args.guidance_module:
         return PROGESTERONE
     return Guidance.from_files("custom", args.guidance_module, args.guidance_rules)
+
+
+def open_store(args, read_only: bool):
+    """The store of ``--store``: a folder, or a SPARQL server's URL with its endpoints
+    (``--query-endpoint``, ``--graph-store``). Raises InputError when it cannot be opened."""
+    from kg_reasoner.cohort.remote import is_url
+    from kg_reasoner.cohort.store import CohortStore
+    from kg_reasoner.errors import InputError
+
+    server = {}
+    if getattr(args, "query_endpoint", None):
+        server["query_endpoint"] = args.query_endpoint
+    if getattr(args, "graph_store", None):
+        server["graph_store"] = args.graph_store
+    if is_url(args.store):
+        return CohortStore.open(args.store, read_only=read_only, **server)
+    if server:
+        raise InputError("--query-endpoint and --graph-store are for a store on a SPARQL server (an http(s):// URL)")
+    if read_only:
+        import os
+
+        if not os.path.isdir(args.store):
+            raise InputError("is not a store written by 'kg-reasoner assess --store'", source=args.store)
+    return CohortStore(args.store, read_only=read_only)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from kg_reasoner.api import Reasoner
@@ -17,7 +16,8 @@ def library_names() -> list[str]:
 
 
 def query_main(args, parser) -> int:
-    from kg_reasoner.cohort.store import CohortStore, QueryError, load_files, parse_binding, rdflib_query, serialize
+    from kg_reasoner.cli.common import open_store
+    from kg_reasoner.cohort.store import QueryError, load_files, parse_binding, rdflib_query, serialize
     from kg_reasoner.resources import read_text
 
     given = [x for x in (args.file, args.query, args.name) if x]
@@ -39,9 +39,7 @@ def query_main(args, parser) -> int:
             text = args.query
         bindings = dict(parse_binding(b) for b in args.bind)
         if args.store:
-            if not os.path.isdir(args.store):
-                raise InputError("is not a store written by 'kg-reasoner assess --store'", source=args.store)
-            result = CohortStore(args.store, read_only=True).query(text, bindings)
+            result = open_store(args, read_only=True).query(text, bindings)
         else:
             result = rdflib_query(load_files(args.data, Reasoner(engine="reference").kb), text, bindings)
         sys.stdout.write(serialize(result, args.format))

@@ -220,16 +220,24 @@ class CohortResult(Sequence[Assessment]):
         )
 
     # -- SPARQL -----------------------------------------------------------------------------
-    def to_store(self, path: str | Path) -> CohortStore:
+    def to_store(self, path: str | Path, batch: int = 200, **server: Any) -> CohortStore:
         """Write every patient's asserted, inferred and provenance graphs (and the ontology, once)
-        into the on-disk SPARQL store ``path``; query it with ``store.select(...)`` or serve it with
-        ``kg-reasoner serve --store path``."""
-        store = CohortStore(path)
+        into the on-disk SPARQL store ``path``, streamed ``batch`` patients per write (flat memory: no
+        graph is kept on the assessments); query it with ``store.query(...)`` or serve it with
+        ``kg-reasoner serve --store path``. ``path`` may be the URL of a SPARQL 1.1 server
+        (``CohortStore.open``; ``server`` names its endpoints). A patient whose graphs describe another
+        patient's node is refused (``InputError``, raised after every other patient is written)."""
+        store = CohortStore.open(path, read_only=False, **server)
         if self.kb is not None:
             store.ensure_ontology(self.kb)
-        for a in self.assessments:
-            store.put(a)
+        errors = store.put_many(self.assessments, batch=batch)
         store.flush()
+        if errors:
+            raise InputError(
+                f"{len(errors)} patient(s) refused by the store (the others are written): "
+                + "; ".join(str(e) for e in errors),
+                source=str(path),
+            )
         return store
 
     def _repr_html_(self) -> str:

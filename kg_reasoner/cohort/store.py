@@ -17,32 +17,33 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import OWL, XSD
+from rdflib.namespace import XSD
 
-from kg_reasoner.errors import InputError, KgReasonerError
+from kg_reasoner.cohort.layout import (
+    LOADED,
+    META_GRAPH,
+    ONTOLOGY_GRAPH,
+    QueryError,
+    StoreWriting,
+    ontology_key,
+    query_result,
+    rows,
+)
+from kg_reasoner.errors import InputError
 from kg_reasoner.explain.guard import QueryRefused, inspect_query
 from kg_reasoner.explain.guard import rdflib_query as guarded_rdflib_query
 from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.reason.terms import from_ox, to_ox
 
-ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
+if TYPE_CHECKING:
+    from kg_reasoner.cohort.remote import RemoteStore
 
 
-_META = ox.NamedNode("https://w3id.org/kg-reasoner/graph/store")
-
-
-_LOADED = ox.NamedNode("https://w3id.org/kg-reasoner/ontology#loadedOntologyVersion")
-
-
-class QueryError(KgReasonerError):
-    """A SPARQL query that cannot be parsed or run, with the reason."""
-
-
-class CohortStore:
+class CohortStore(StoreWriting):
     """An on-disk SPARQL 1.1 store of assessed patients (pyoxigraph).
 
     ``CohortStore.open(path)`` opens an existing store read-only (several processes may read it at
@@ -51,16 +52,25 @@ class CohortStore:
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
+        self._since_flush = 0
         try:
             self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
             raise InputError(f"cannot open the store: {exc}", source=str(path)) from None
 
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = True) -> CohortStore:
+    def open(cls, path: str | Path, read_only: bool = True, **server: Any) -> CohortStore | RemoteStore:
         """Open the store at ``path``, written by ``CohortResult.to_store(path)`` or ``kg-reasoner assess
         --store path``: read-only by default (it must exist); ``read_only=False`` to add patients to it.
-        Raises InputError when it cannot be opened."""
+        An ``http(s)://`` URL opens a store on a SPARQL 1.1 server (``cohort.remote``: ``query_endpoint=``
+        and ``graph_store=`` name its two endpoints when they are not Oxigraph's ``/query`` and
+        ``/store``). Raises InputError when it cannot be opened."""
+        from kg_reasoner.cohort.remote import RemoteStore, is_url
+
+        if is_url(path):
+            return RemoteStore(str(path), read_only=read_only, **server)
+        if server:
+            raise TypeError(f"{', '.join(server)}: only for a store on a SPARQL server (an http(s):// URL)")
         if read_only and not Path(path).is_dir():
             raise InputError("is not a cohort store (no such folder)", source=str(path))
         return cls(path, read_only=read_only)
@@ -70,8 +80,8 @@ class CohortStore:
 
     def ensure_ontology(self, kb) -> None:
         """Load the ontology into its graph unless this exact ontology is already there."""
-        key = ox.Literal(_ontology_key(kb))
-        if ox.Quad(_META, _LOADED, key, _META) in self.store:
+        key = ox.Literal(ontology_key(kb))
+        if ox.Quad(META_GRAPH, LOADED, key, META_GRAPH) in self.store:
             return
         self.store.clear_graph(ONTOLOGY_GRAPH)
         self.store.extend(
@@ -79,48 +89,36 @@ class CohortStore:
             for s, p, o in kb.ontology
             if not isinstance(s, Literal)
         )
-        self.store.clear_graph(_META)
-        self.store.add(ox.Quad(_META, _LOADED, key, _META))
+        self.store.clear_graph(META_GRAPH)
+        self.store.add(ox.Quad(META_GRAPH, LOADED, key, META_GRAPH))
 
-    def put(self, assessment) -> None:
-        """Add or replace one patient's asserted, inferred and provenance graphs."""
-        quads = [
-            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
-            for g in (assessment.asserted, assessment.inferred, assessment.provenance)
-            for s, p, o in g
-        ]
-        self._replace(quads)
+    #: patients written by ``put_nquads`` between two flushes of the write buffers to disk
+    FLUSH_EVERY = 200
 
     def put_nquads(self, data: str) -> None:
-        """Add or replace the graphs of an N-Quads document (a worker's assessment)."""
-        self._replace(list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)))
+        """Add or replace the graphs of an N-Quads document (a worker's assessment); the write buffers go
+        to disk every ``FLUSH_EVERY`` patients, so that a long run keeps flat memory."""
+        errors = self._replace_many([list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))])
+        self._since_flush += 1
+        if self._since_flush >= self.FLUSH_EVERY:
+            self.store.flush()
+            self._since_flush = 0
+        if errors:
+            raise errors[0]
 
-    def _replace(self, quads: list) -> None:
-        """Replace a patient's graphs, after checking that every node they describe that is not named under
-        her IRI is described by no other patient's data in the store (raises InputError)."""
-        graphs = {q.graph_name for q in quads}
-        owners = {_patient_of(g.value) for g in graphs if isinstance(g, ox.NamedNode)}
-        asserted = {
-            q.subject
-            for q in quads
-            if isinstance(q.subject, ox.NamedNode)
-            and isinstance(q.graph_name, ox.NamedNode)
-            and q.graph_name.value.endswith("/graph/asserted")
+    def _write_batch(self, patients: list[list]) -> None:
+        """One transaction: each patient's graphs cleared, then every quad of the batch added."""
+        for quads in patients:
+            for g in {q.graph_name for q in quads}:
+                self.store.clear_graph(g)
+        self.store.extend(q for quads in patients for q in quads)
+
+    def _graphs_holding(self, node: ox.NamedNode) -> Iterable[str]:
+        return {
+            q.graph_name.value
+            for q in self.store.quads_for_pattern(node, None, None, None)
+            if isinstance(q.graph_name, ox.NamedNode)
         }
-        for node in asserted:
-            if any(node.value.startswith(f"{o}/") for o in owners):
-                continue  # her records: named under her IRI, which no other patient may use (checked on read)
-            for other in self.store.quads_for_pattern(node, None, None, None):
-                g = other.graph_name
-                if isinstance(g, ox.NamedNode) and g not in graphs and g != ONTOLOGY_GRAPH and g != _META:
-                    raise InputError(
-                        f"describes {node.value}, which the store holds for another patient "
-                        f"({_patient_of(g.value)}): one patient's facts must never touch another's",
-                        source=str(self.path),
-                    )
-        for g in graphs:
-            self.store.clear_graph(g)
-        self.store.extend(quads)
 
     def flush(self) -> None:
         self.store.flush()
@@ -132,12 +130,6 @@ class CohortStore:
         if store is not None and not self.read_only:
             store.flush()
         del store  # pyoxigraph closes the database when its last reference goes
-
-    def __enter__(self) -> CohortStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __getattr__(self, name: str) -> Any:
         if name == "store":
@@ -165,7 +157,7 @@ class CohortStore:
                 substitutions={ox.Variable(k): to_ox(v) for k, v in terms.items()},
                 **kwargs,
             )
-            return _result(result)
+            return query_result(result)
         except QueryRefused as exc:
             raise QueryError(str(exc)) from None
         except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
@@ -173,50 +165,6 @@ class CohortStore:
 
     def graph_names(self) -> frozenset[str]:
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
-
-    def select(self, text: str, **bindings: Any) -> list[dict]:
-        """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
-        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in,
-        as for ``query``: rdflib terms as they are, Python values as literals, ``patient=`` an id or IRI
-        (give any other IRI as ``rdflib.URIRef``)."""
-        from rdflib import Literal as _Literal
-
-        names, data = rows(self.query(text, **bindings))
-        return [
-            {
-                n: (t.toPython() if isinstance(t, _Literal) else (str(t) if t is not None else None))
-                for n, t in zip(names, r)
-            }
-            for r in data
-        ]
-
-
-def _result(result) -> QueryResult:
-    """A pyoxigraph result as a materialised QueryResult of rdflib terms."""
-    if isinstance(result, ox.QueryBoolean):
-        out = QueryResult("ASK")
-        out.askAnswer = bool(result)
-        return out
-    if isinstance(result, ox.QueryTriples):
-        out = QueryResult("CONSTRUCT")
-        out.graph = Graph()
-        for t in result:
-            out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
-        return out
-    return QueryResult.select(*rows(result))
-
-
-def _patient_of(graph_name: str) -> str:
-    """The patient IRI of one of her graphs (<patient>/graph/asserted)."""
-    return graph_name.split("/graph/")[0]
-
-
-def _ontology_key(kb) -> str:
-    import hashlib
-
-    versions = sorted(str(v) for v in kb.ontology.objects(None, OWL.versionIRI))
-    h = hashlib.sha256("\n".join(sorted(f"{s} {p} {o}" for s, p, o in kb.ontology)).encode()).hexdigest()[:16]
-    return " ".join(versions) + " " + h
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,15 +242,6 @@ def dataset_arguments(from_default: list[str], from_named: list[str], known: fro
         "default_graph": [ox.NamedNode(g) for g in from_default],
         "named_graphs": [ox.NamedNode(g) for g in from_named],
     }
-
-
-def rows(result) -> tuple[list[str], list[list]]:
-    """Variable names and rows (rdflib terms or None) of a SELECT result of either back end."""
-    if isinstance(result, ox.QuerySolutions):
-        names = [v.value for v in result.variables]
-        return names, [[from_ox(sol[n]) if sol[n] is not None else None for n in names] for sol in result]
-    names = [str(v) for v in result.vars]
-    return names, [[row[v] if v in row.labels else None for v in names] for row in result]
 
 
 def serialize(result, fmt: str) -> str:

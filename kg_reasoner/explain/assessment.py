@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,13 @@ class Assessment:
         if self._graphs is None:
             self._graphs = self.graph_source()
         return self._graphs[name]
+
+    def quads(self) -> Iterator[tuple]:
+        """Her asserted, inferred and provenance triples as ``(s, p, o, graph name)`` tuples, the same as
+        ``dataset``'s, built on the fly and kept nowhere (a cohort streams into a store with flat memory)."""
+        if self.graph_source is None and self._graphs is None:
+            raise ValueError(f"the assessment of {self.patient} carries no graphs")
+        return (self._graphs if self._graphs is not None else self.graph_source()).quads()
 
     @property
     def dataset(self) -> Dataset:

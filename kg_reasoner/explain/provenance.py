@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 
 from rdflib import Graph, Literal, URIRef
@@ -14,7 +15,7 @@ from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
 from kg_reasoner._version import __version__
 from kg_reasoner.explain.context import explanation_context
 from kg_reasoner.namespaces import KGR
-from kg_reasoner.reason.base import patient_dataset
+from kg_reasoner.reason.base import patient_dataset, patient_graphs
 from kg_reasoner.reason.knowledge import KnowledgeBase, PreparedQueryGraph
 
 
@@ -38,6 +39,21 @@ class AssessmentGraphs(dict):
             work,
             activity,
         )
+
+    def quads(self) -> Iterator[tuple]:
+        """Her asserted, inferred and provenance triples as ``(s, p, o, graph name)``, the same as the
+        dataset's, without building it (or keeping anything): what a store needs."""
+        if "dataset" in self:
+            yield from self["dataset"].quads((None, None, None, None))
+            return
+        graphs = patient_graphs(self.iri, self.asserted, self.inferred)
+        for name, triples in graphs:
+            for s, p, o in triples:
+                yield s, p, o, name
+        if self.activity is not None:
+            name = URIRef(f"{self.iri}/graph/provenance")
+            for s, p, o in provenance_triples(self.kb, self.iri, graphs[1][1], **self.activity):
+                yield s, p, o, name
 
     def __missing__(self, name: str):
         kb = self.kb
@@ -81,7 +97,7 @@ def ontology_prefixes(kb: KnowledgeBase) -> tuple:
     return tuple((p, n) for p, n in kb.ontology.namespaces() if p and not p.startswith(("ns", "_")))
 
 
-def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, started, ended, source) -> list:
+def provenance_triples(kb: KnowledgeBase, iri, inferred: Iterable, engine: str, started, ended, source) -> list:
     """PROV-O for one assessment: the activity (time, engine, package version, the ontology's
     version IRIs, the data it used) and the entities it generated (her inferred graph and every
     conclusion, criterion assessment, judgement and diagnosis in it)."""
@@ -114,7 +130,7 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Graph, engine: str, sta
         ]
     for version in sorted(set(kb.ontology.objects(None, OWL.versionIRI))):
         out += [(activity, PROV.used, version), (version, RDF.type, PROV.Entity)]
-    for entity in sorted(set(inferred.subjects(RDF.type, PROV.Entity))):
+    for entity in sorted({s for s, p, o in inferred if p == RDF.type and o == PROV.Entity}):
         out.append((entity, KGR.assessedBy, activity))
         out.append((entity, PROV.wasGeneratedBy, activity))
     return out

@@ -50,18 +50,31 @@ def distinct_problems(problems: list[DataProblem]) -> list[DataProblem]:
     return out
 
 
-def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
-    """The patient's asserted and inferred triples as two named graphs of one dataset: what is exported
+def patient_graphs(patient: URIRef, asserted, inferred) -> list[tuple[URIRef, list]]:
+    """The patient's asserted and inferred triples under the names of her two graphs: what is exported
     (TriG, Turtle) and stored. An inferred link to one of the ontology's anonymous class expressions
     (``<patient> a [ owl:intersectionOf (...) ]``) is left out: outside the ontology that blank node is
     a fresh, undescribed node, so the export would not say what the store says (issue 12, item 12).
     The rules saw it; the named classes it entails are kept."""
-    ds = Dataset()
-    a = ds.graph(URIRef(f"{patient}/graph/asserted"))
-    a.addN((s, p, o, a) for s, p, o in asserted)
+    asserted = list(asserted)
+    inferred = list(inferred)
     own = {s for s, _, _ in asserted} | {s for s, _, _ in inferred}
-    i = ds.graph(URIRef(f"{patient}/graph/inferred"))
-    i.addN((s, p, o, i) for s, p, o in inferred if not (isinstance(o, BNode) and o not in own))
+    return [
+        (URIRef(f"{patient}/graph/asserted"), asserted),
+        (
+            URIRef(f"{patient}/graph/inferred"),
+            [t for t in inferred if not (isinstance(t[2], BNode) and t[2] not in own)],
+        ),
+    ]
+
+
+def patient_dataset(patient: URIRef, asserted, inferred) -> tuple[Dataset, Graph, Graph]:
+    """``patient_graphs`` as two named graphs of one rdflib dataset."""
+    ds = Dataset()
+    (na, ta), (ni, ti) = patient_graphs(patient, asserted, inferred)
+    a, i = ds.graph(na), ds.graph(ni)
+    a.addN((s, p, o, a) for s, p, o in ta)
+    i.addN((s, p, o, i) for s, p, o in ti)
     return ds, a, i
 
 

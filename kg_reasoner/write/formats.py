@@ -39,8 +39,19 @@ def summary_row(a) -> tuple:
     return (a.patient, a.source, a.status, a.assessed, tuple(r["id"] for r in a.fired_rules))
 
 
+def nquads(a) -> str:
+    """The patient's three named graphs as N-Quads, serialised by pyoxigraph from ``Assessment.quads``
+    (no rdflib dataset is built)."""
+    import pyoxigraph as ox
+
+    from kg_reasoner.reason.terms import to_ox
+
+    quads = (ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in a.quads())
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+
+
 def outcome_row(a, fmt: str, with_graphs: bool) -> tuple:
     """The formatted outcome and its summary, and the patient's two graphs as N-Quads for --store."""
     if with_graphs:
-        return format_one(a, fmt), summary_row(a), a.dataset.serialize(format="nquads")
+        return format_one(a, fmt), summary_row(a), nquads(a)
     return format_one(a, fmt), summary_row(a)

@@ -1,0 +1,191 @@
+"""What every cohort store shares, embedded (``cohort.store``) or on a SPARQL server (``cohort.remote``):
+the layout of its graphs, the writing of patients in batches with the check that no patient's data
+describes another patient's node, and the conversion of results.
+
+Layout: the ontology in its own named graph, loaded once (replaced when the ontology changes); each
+patient's asserted, inferred and provenance triples in her three named graphs
+(``<patient>/graph/asserted``, ``/graph/inferred``, ``/graph/provenance``); re-assessing a patient
+replaces them. Queries see the union of all graphs as their default graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal
+from rdflib.namespace import OWL
+
+from kg_reasoner.errors import InputError, KgReasonerError
+from kg_reasoner.explain.results import QueryResult
+from kg_reasoner.reason.terms import from_ox, to_ox
+
+ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
+
+
+#: the store's own graph: which ontology it holds
+META_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/store")
+
+
+LOADED = ox.NamedNode("https://w3id.org/kg-reasoner/ontology#loadedOntologyVersion")
+
+
+class QueryError(KgReasonerError):
+    """A SPARQL query that cannot be parsed or run, with the reason."""
+
+
+def patient_of(graph_name: str) -> str:
+    """The patient IRI of one of her graphs (<patient>/graph/asserted)."""
+    return graph_name.split("/graph/")[0]
+
+
+def ontology_key(kb) -> str:
+    """The ontology's version IRIs and a hash of its triples: whether a store holds this very ontology."""
+    versions = sorted(str(v) for v in kb.ontology.objects(None, OWL.versionIRI))
+    h = hashlib.sha256("\n".join(sorted(f"{s} {p} {o}" for s, p, o in kb.ontology)).encode()).hexdigest()[:16]
+    return " ".join(versions) + " " + h
+
+
+def rows(result) -> tuple[list[str], list[list]]:
+    """Variable names and rows (rdflib terms or None) of a SELECT result of either back end."""
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return names, [[from_ox(sol[n]) if sol[n] is not None else None for n in names] for sol in result]
+    names = [str(v) for v in result.vars]
+    return names, [[row[v] if v in row.labels else None for v in names] for row in result]
+
+
+def query_result(result) -> QueryResult:
+    """A pyoxigraph result as a materialised QueryResult of rdflib terms."""
+    if isinstance(result, ox.QueryBoolean):
+        out = QueryResult("ASK")
+        out.askAnswer = bool(result)
+        return out
+    if isinstance(result, ox.QueryTriples):
+        out = QueryResult("CONSTRUCT")
+        out.graph = Graph()
+        for t in result:
+            out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+        return out
+    return QueryResult.select(*rows(result))
+
+
+class StoreWriting:
+    """Writing patients into a store, shared by both kinds: ``put``, ``put_many`` (batched, flat memory),
+    ``select`` and use as a context manager. A store provides ``_write_batch(patients)``, ``flush()``,
+    ``close()``, ``query(...)`` and ``_graphs_holding(node)`` (the named graphs that describe a node)."""
+
+    path: Any
+
+    def _write_batch(self, patients: list[list]) -> None:  # pragma: no cover - provided by each store
+        raise NotImplementedError
+
+    def _graphs_holding(self, node: ox.NamedNode) -> Iterable[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def flush(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    query: Callable[..., QueryResult]
+
+    def put(self, assessment) -> None:
+        """Add or replace one patient's asserted, inferred and provenance graphs (raises InputError when
+        they describe a node the store holds for another patient)."""
+        errors = self.put_many([assessment])
+        if errors:
+            raise errors[0]
+
+    def put_many(self, assessments: Iterable, batch: int = 200) -> list[InputError]:
+        """Add or replace the graphs of many patients, streamed: ``batch`` patients per write, nothing kept
+        from one batch to the next (flat memory however long the cohort). A patient whose graphs describe
+        a node that another patient's graphs hold (in the store or earlier in the same run) is refused and
+        left out; the others are written. Returns the refusals."""
+        errors: list[InputError] = []
+        pending: list[list] = []
+        for a in assessments:
+            pending.append([ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in a.quads()])
+            if len(pending) >= batch:
+                errors += self._replace_many(pending)
+                self.flush()  # the write buffers go to disk: memory stays flat
+                pending = []
+        if pending:
+            errors += self._replace_many(pending)
+        return errors
+
+    def _replace_many(self, patients: list[list]) -> list[InputError]:
+        """Replace each patient's graphs (one list of quads per patient), after checking that every node
+        she describes that is not named under her IRI is described by no other patient's data, in the
+        store or earlier in the batch; a patient who fails the check is left out."""
+        errors: list[InputError] = []
+        accepted: list[list] = []
+        claimed: dict = {}  # node -> owners, for the nodes of this batch's patients
+        for quads in patients:
+            graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+            owners = {patient_of(g) for g in graphs}
+            try:
+                mine = self._check_foreign(quads, graphs, owners, claimed)
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            for node in mine:
+                claimed[node] = owners
+            accepted.append(quads)
+        if accepted:
+            self._write_batch(accepted)
+        return errors
+
+    def _check_foreign(self, quads: list, graphs: set[str], owners: set[str], claimed: dict) -> set:
+        """The nodes a patient describes outside her IRI; raises InputError when another patient's data
+        describes one of them."""
+        asserted = {
+            q.subject
+            for q in quads
+            if isinstance(q.subject, ox.NamedNode)
+            and isinstance(q.graph_name, ox.NamedNode)
+            and q.graph_name.value.endswith("/graph/asserted")
+        }
+        mine = set()
+        for node in asserted:
+            if any(node.value.startswith(f"{o}/") for o in owners):
+                continue  # her records: named under her IRI, which no other patient may use (checked on read)
+            mine.add(node)
+            other_owner = claimed.get(node)
+            if other_owner is not None and other_owner != owners:
+                raise InputError(
+                    f"describes {node.value}, which another patient of this run also describes "
+                    f"({', '.join(sorted(other_owner))}): one patient's facts must never touch another's",
+                    source=str(self.path),
+                )
+            for g in self._graphs_holding(node):
+                if g not in graphs and g not in (ONTOLOGY_GRAPH.value, META_GRAPH.value):
+                    raise InputError(
+                        f"describes {node.value}, which the store holds for another patient "
+                        f"({patient_of(g)}): one patient's facts must never touch another's",
+                        source=str(self.path),
+                    )
+        return mine
+
+    def select(self, text: str, **bindings: Any) -> list[dict]:
+        """The rows of a SELECT query as dicts of Python values (numbers, strings, dates; IRIs as
+        strings), ready for ``pandas.DataFrame(rows)``. Values are passed as bindings, never formatted in,
+        as for ``query``: rdflib terms as they are, Python values as literals, ``patient=`` an id or IRI
+        (give any other IRI as ``rdflib.URIRef``)."""
+        names, data = rows(self.query(text, **bindings))
+        return [
+            {
+                n: (t.toPython() if isinstance(t, Literal) else (str(t) if t is not None else None))
+                for n, t in zip(names, r)
+            }
+            for r in data
+        ]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

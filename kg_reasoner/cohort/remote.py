@@ -1,0 +1,271 @@
+"""A cohort store on a standard SPARQL server: each patient's named graphs written with the SPARQL 1.1
+Graph Store HTTP Protocol, queries through the SPARQL 1.1 Protocol. Oxigraph server, Apache Jena
+Fuseki, GraphDB and QLever speak both.
+
+    store = CohortStore.open("http://localhost:7878", read_only=False)   # Oxigraph server's layout
+    store = CohortStore.open("http://host:3030/cohort", read_only=False,
+                             query_endpoint="http://host:3030/cohort/sparql",
+                             graph_store="http://host:3030/cohort/data")  # Fuseki's
+
+The server must answer a query without FROM over the union of its named graphs (the layout of the local
+store: one patient's graphs per patient, the ontology in its own graph). Oxigraph is asked to
+(its ``union-default-graph`` request parameter, which other servers ignore); for Fuseki set
+``tdb2:unionDefaultGraph true``. Opening a store that holds the ontology checks this and says so when
+the server does not.
+
+Values reach a query as a ``VALUES`` block placed first in its WHERE clause (the SPARQL 1.1 Protocol has
+no other way to send bindings); the terms are written in N-Triples syntax by rdflib, never formatted in
+by hand. Nothing else is ever sent or fetched: only the two endpoints given.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg_reasoner.cohort.layout import (
+    LOADED,
+    META_GRAPH,
+    ONTOLOGY_GRAPH,
+    QueryError,
+    StoreWriting,
+    ontology_key,
+    query_result,
+)
+from kg_reasoner.errors import InputError
+from kg_reasoner.explain.guard import QueryRefused, inspect_query
+from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
+from kg_reasoner.reason.terms import from_ox, to_ox
+
+
+class StoreServerError(InputError):
+    """The SPARQL server refused a request or could not be reached (its URL and answer are named)."""
+
+
+def is_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+class RemoteStore(StoreWriting):
+    """``CohortStore`` on a SPARQL 1.1 server (see the module's documentation)."""
+
+    def __init__(
+        self,
+        url: str,
+        read_only: bool = True,
+        *,
+        query_endpoint: str | None = None,
+        graph_store: str | None = None,
+        timeout: float = 60.0,
+    ):
+        self.url = url.rstrip("/")
+        self.path = self.url  # type: ignore[assignment]  # named in messages, as the local store's folder is
+        self.read_only = read_only
+        self.query_endpoint = query_endpoint or f"{self.url}/query"
+        self.graph_store = graph_store or f"{self.url}/store"
+        self.timeout = timeout
+        self._since_flush = 0
+        self.closed = False
+        self._check_union()
+
+    def __repr__(self) -> str:
+        return f"<CohortStore {self.url!r} (SPARQL server{', read-only' if self.read_only else ''})>"
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    def _request(self, method: str, url: str, body: bytes | None, headers: dict) -> bytes:
+        if self.closed:
+            raise InputError("the store was closed; open it again with CohortStore.open(url)", source=self.url)
+        req = urllib.request.Request(url, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - http(s) only (is_url)
+                return resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip()[:500]
+            raise StoreServerError(
+                f"the SPARQL server answered {method} with HTTP {exc.code} {exc.reason}: {detail}", source=url
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreServerError(f"the SPARQL server cannot be reached: {reason}", source=url) from None
+
+    def _put_graph(self, name: str, triples: Iterable) -> None:
+        if self.read_only:
+            raise InputError("is opened read-only: open it with read_only=False to write", source=self.url)
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        url = f"{self.graph_store}?{urllib.parse.urlencode({'graph': name})}"
+        self._request("PUT", url, body, {"Content-Type": "application/n-triples"})
+
+    def _sparql(self, text: str, accept: str) -> bytes:
+        # Oxigraph's union-default-graph parameter; a server that does not know it ignores it
+        url = f"{self.query_endpoint}?union-default-graph"
+        return self._request(
+            "POST", url, text.encode("utf-8"), {"Content-Type": "application/sparql-query", "Accept": accept}
+        )
+
+    def _check_union(self) -> None:
+        """The library's queries read the union of the graphs: refuse a server that answers otherwise."""
+        in_graph = self._ask(f"ASK {{ GRAPH <{META_GRAPH.value}> {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }} }}")
+        if in_graph and not self._ask(f"ASK {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }}"):
+            raise StoreServerError(
+                "the SPARQL server does not answer over the union of its named graphs, which the cohort "
+                "store's queries read: serve it so (oxigraph serve --union-default-graph; Fuseki: "
+                "tdb2:unionDefaultGraph true)",
+                source=self.query_endpoint,
+            )
+
+    def _ask(self, text: str) -> bool:
+        data = self._sparql(text, "application/sparql-results+json")
+        return bool(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+
+    # -- writing ------------------------------------------------------------------------------------
+    def ensure_ontology(self, kb) -> None:
+        key = ontology_key(kb)
+        found = self._select_terms(
+            f"SELECT ?k WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }} }}"
+        )
+        if any(row and str(row[0]) == key for row in found):
+            return
+        self._put_graph(ONTOLOGY_GRAPH.value, (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in kb.ontology))
+        self._put_graph(META_GRAPH.value, [ox.Triple(META_GRAPH, LOADED, ox.Literal(key))])
+        self._check_union()
+
+    def _write_batch(self, patients: list[list]) -> None:
+        """Each patient's graphs replaced by an HTTP PUT (Graph Store HTTP Protocol)."""
+        for quads in patients:
+            for g in sorted({q.graph_name for q in quads}, key=str):
+                self._put_graph(
+                    g.value, (ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name == g)
+                )
+
+    def _graphs_holding(self, node: ox.NamedNode) -> list[str]:
+        rows = self._select_terms("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?n ?p ?o } }", {"n": URIRef(node.value)})
+        return [str(r[0]) for r in rows if r and r[0] is not None]
+
+    def put_nquads(self, data: str) -> None:
+        errors = self._replace_many([list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))])
+        if errors:
+            raise errors[0]
+
+    def flush(self) -> None:
+        """Nothing to do: every write is a finished HTTP request."""
+
+    def close(self) -> None:
+        self.closed = True
+
+    # -- reading ------------------------------------------------------------------------------------
+    def graph_names(self) -> frozenset[str]:
+        return frozenset(
+            str(r[0]) for r in self._select_terms("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }") if r and r[0]
+        )
+
+    def _select_terms(self, text: str, terms: dict | None = None) -> list[list]:
+        result = self._run(text, terms or {})
+        return [[row.get(v) for v in result.vars] for row in result.bindings]
+
+    def query(self, text: str, bindings: dict | None = None, **values: Any) -> QueryResult:
+        """As ``CohortStore.query``, answered by the server."""
+        prefixes = package_prefixes()
+        terms = dict(bindings or {})
+        terms.update(bind_values(text, values, prefixes))
+        try:
+            plan = inspect_query(text)
+        except QueryRefused as exc:
+            raise QueryError(str(exc)) from None
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"the query cannot be run: {exc}") from None
+        known = None
+        for iri in plan.from_default + plan.from_named:
+            known = known if known is not None else self.graph_names()
+            if iri not in known:
+                raise QueryError(f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
+        declared = {p.lower() for p in _declared_prefixes(text)}
+        preamble = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p.lower() not in declared)
+        return self._run(preamble + text, terms, plan.form)
+
+    def _run(self, text: str, terms: dict, form: str = "SelectQuery") -> QueryResult:
+        sent = with_values(text, terms) if terms else text
+        if form in ("ConstructQuery", "DescribeQuery"):
+            data = self._sparql(sent, "application/n-triples")
+            out = QueryResult("CONSTRUCT")
+            out.graph = Graph()
+            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+                out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+            return out
+        data = self._sparql(sent, "application/sparql-results+json")
+        return query_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+
+
+def _declared_prefixes(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", text)
+
+
+def with_values(text: str, terms: dict[str, Node]) -> str:
+    """``text`` with ``VALUES (?a ?b) { (<iri> "literal") }`` placed first in its WHERE clause: the values
+    are joined before anything else of the query (as pre-bound variables are), the terms written in
+    N-Triples syntax (rdflib's ``n3()``: IRIs checked, strings escaped)."""
+    names = sorted(terms)
+    cells = []
+    for n in names:
+        t = terms[n]
+        if not isinstance(t, (URIRef, Literal)):
+            raise QueryError(f"?{n}: only IRIs and literals can be sent to a SPARQL server, not {t!r}")
+        cells.append(t.n3())
+    block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(cells)}) }} "
+    at = _where_brace(text)
+    return text[: at + 1] + block + text[at + 1 :]
+
+
+def _where_brace(text: str) -> int:
+    """Where the query's WHERE group opens: the first ``{`` outside IRIs, strings and comments, or for a
+    CONSTRUCT with a template, the first after that template."""
+    depth, i, n = 0, 0, len(text)
+    opened: list[int] = []
+    words: list[str] = []
+    while i < n:
+        c = text[i]
+        if c == "#":
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+            continue
+        if c == "<" and depth >= 0:
+            j = i + 1
+            while j < n and text[j] not in '<>"{}|^`\\ \n\t':
+                j += 1
+            if j < n and text[j] == ">":
+                i = j + 1
+                continue
+        if c in "\"'":
+            q = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else c
+            j = i + len(q)
+            while j < n and text[j : j + len(q)] != q:
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(q)
+            continue
+        if c.isalpha():
+            j = i
+            while j < n and (text[j].isalnum() or text[j] in "_-:"):
+                j += 1
+            if depth == 0:
+                words.append(text[i:j].upper())
+            i = j
+            continue
+        if c == "{":
+            if depth == 0:
+                opened.append(i)
+                construct_template = "CONSTRUCT" in words and words[-1] == "CONSTRUCT"
+                if not construct_template:
+                    return i
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    raise QueryError("the query has no WHERE clause to bind values in")
