@@ -18,7 +18,7 @@ from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
 from kg_reasoner.cohort.result import CohortResult, patient_attributes
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.assessment import Assessment
-from kg_reasoner.explain.explanation import explain
+from kg_reasoner.explain.explanation import explain, explain_summary
 from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
@@ -95,10 +95,16 @@ class Reasoner:
         raise TypeError(f"cannot assess a {type(data).__name__}: give a path, a dict or an rdflib Graph")
 
     # -- reasoning ------------------------------------------------------------
-    def assess_input(self, pi: PatientInput) -> Assessment:
+    def assess_input(self, pi: PatientInput, summary: bool = False) -> Assessment:
+        """Assess one patient as read. ``summary=True`` computes only the fields of a summary row (status,
+        rules, missing, flags: what ``--format csv`` writes); the other explanation fields stay empty and
+        ``stages["explain"]`` says "summary"."""
         started = datetime.now(timezone.utc)
         with self._engine.session(pi.iri, pi.graph) as d:  # derive
-            e = explain(d.query, pi.iri)  # explain, while her graphs are held
+            # explain, while her graphs are held
+            e = explain_summary(d.query, pi.iri) if summary else explain(d.query, pi.iri)
+        if summary:
+            d.stages["explain"] = "summary"
         inconsistencies, violations, warnings, stages = d.inconsistencies, d.violations, d.warnings, d.stages
         kb = self.kb
 

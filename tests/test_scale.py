@@ -95,5 +95,25 @@ def test_dask_python_api(summaries, expected, dask_cluster):
     assert [_status(d) for d in got] == [_status(d) for d in expected]
 
 
+def test_dask_workers_read_the_files_themselves(summaries, expected, dask_cluster, tmp_path):
+    """Only paths travel to the workers: each reads its shard (the bad line reported in its place)."""
+    from distributed import Client
+
+    from kg_reasoner.cohort.dask import assess_dask_files
+
+    lines = summaries[0].read_text(encoding="utf-8").splitlines()
+    shards = []
+    for i in range(0, len(lines), 6):
+        shards.append(tmp_path / f"shard-{i // 6}.ndjson")
+        shards[-1].write_text("\n".join(lines[i : i + 6]) + "\n", encoding="utf-8")
+    with Client(dask_cluster) as client:
+        got = list(assess_dask_files(client, shards))
+    errors = [d for d in got if d.get("error")]
+    assert len(errors) == 1 and "shard-0.ndjson" in errors[0]["source"] and "not JSON" in errors[0]["error"]
+    assessed = [d for d in got if not d.get("error")]
+    assert [d["patient"] for d in assessed] == [d["patient"] for d in expected]
+    assert [_status(d) for d in assessed] == [_status(d) for d in expected]
+
+
 def _status(d: dict) -> tuple:
     return d["status"], d["rules"], d["missing"], d["flags"], len(d["explanation"])

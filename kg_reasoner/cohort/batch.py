@@ -17,7 +17,7 @@ from kg_reasoner.api import Reasoner, init_worker, worker_reasoner
 from kg_reasoner.cohort.pool import job_patient, ordered_bounded, patient_job, pool_results
 from kg_reasoner.errors import InputError
 from kg_reasoner.read.patient import PatientInput
-from kg_reasoner.write.formats import outcome_row
+from kg_reasoner.write.formats import SUMMARY_FORMATS, outcome_row
 
 # the per-process reasoner cache (``worker_reasoner``, ``init_worker``) lives in kg_reasoner.api, beside
 # the Reasoner, so that the Python API's cohort runs share it; it is re-exported here for the CLI and Dask
@@ -32,7 +32,7 @@ def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
     fmt, patient, store = job[0], job[1:6], len(job) > 6
-    a = worker_reasoner(config).assess_input(job_patient(patient))
+    a = worker_reasoner(config).assess_input(job_patient(patient), summary=fmt in SUMMARY_FORMATS)
     return outcome_row(a, fmt, store)
 
 
@@ -73,7 +73,10 @@ def batch_results(
     on ``jobs`` worker processes (``cohort.dask.dask_results`` runs the same jobs on a cluster)."""
     if jobs <= 1:
         for item in pending(reasoner, inputs, skip):
-            yield item if isinstance(item, InputError) else outcome_row(reasoner.assess_input(item), fmt, store)
+            if isinstance(item, InputError):
+                yield item
+            else:
+                yield outcome_row(reasoner.assess_input(item, summary=fmt in SUMMARY_FORMATS), fmt, store)
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
     yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))

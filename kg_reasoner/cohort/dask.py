@@ -32,6 +32,20 @@ def assess_records(records: list[dict], config: tuple) -> list[dict]:
     return out
 
 
+def assess_files(paths: list[str], config: tuple) -> list[dict]:
+    """Run on a worker: read the input files itself (NDJSON, JSON, FHIR Bundles, Turtle: what
+    ``kg-reasoner assess`` reads) and assess every patient in them; what cannot be read becomes an error
+    dict naming the file and record, in its place."""
+    r = worker_reasoner(config)
+    out: list[dict] = []
+    for item in r.read_many(paths):
+        if isinstance(item, InputError):
+            out.append({"patient": item.patient, "source": item.source, "status": None, "error": str(item)})
+        else:
+            out.append(r.assess_input(item).to_dict())
+    return out
+
+
 def _partitions(items: Iterable, size: int) -> Iterator[list]:
     it = iter(items)
     while chunk := list(islice(it, size)):
@@ -78,4 +92,25 @@ def assess_dask(
     config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)
     window = 2 * max(sum(client.nthreads().values()), 1)
     for results in _ordered(client, assess_records, _partitions(records, partition), config, window):
+        yield from results
+
+
+def assess_dask_files(
+    client,
+    paths: Iterable,
+    *,
+    files_per_task: int = 1,
+    reference_table=None,
+    extra_ontology=(),
+    engine: str = "fast",
+) -> Iterator[dict]:
+    """Python API: assess input files on a Dask cluster, each worker reading its files itself (only the
+    paths travel: the paths must be readable on the workers, e.g. a shared file system). Split a large
+    NDJSON cohort into shards first (``split -l 10000 cohort.ndjson shard-``): a shard is a task. Yields
+    outcome dicts (``Assessment.to_dict()``) in input order, an error dict (``"error"``, naming the file
+    and record) in place of what could not be read."""
+    config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    parts = _partitions((str(p) for p in paths), files_per_task)
+    for results in _ordered(client, assess_files, parts, config, window):
         yield from results

@@ -111,8 +111,7 @@ class RemoteStore(StoreWriting):
 
     def _check_union(self) -> None:
         """The library's queries read the union of the graphs: refuse a server that answers otherwise."""
-        in_graph = self._ask(f"ASK {{ GRAPH <{META_GRAPH.value}> {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }} }}")
-        if in_graph and not self._ask(f"ASK {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }}"):
+        if self._ask("union-check-in-graph", _LAYOUT) and not self._ask("union-check-default", _LAYOUT):
             raise StoreServerError(
                 "the SPARQL server does not answer over the union of its named graphs, which the cohort "
                 "store's queries read: serve it so (oxigraph serve --union-default-graph; Fuseki: "
@@ -120,16 +119,14 @@ class RemoteStore(StoreWriting):
                 source=self.query_endpoint,
             )
 
-    def _ask(self, text: str) -> bool:
-        data = self._sparql(text, "application/sparql-results+json")
+    def _ask(self, name: str, terms: dict) -> bool:
+        data = self._sparql(with_values(_store_query(name), terms), "application/sparql-results+json")
         return bool(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
 
     # -- writing ------------------------------------------------------------------------------------
     def ensure_ontology(self, kb) -> None:
         key = ontology_key(kb)
-        found = self._select_terms(
-            f"SELECT ?k WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{META_GRAPH.value}> <{LOADED.value}> ?k }} }}"
-        )
+        found = self._select_terms(_store_query("loaded-ontology"), _LAYOUT)
         if any(row and str(row[0]) == key for row in found):
             return
         self._put_graph(ONTOLOGY_GRAPH.value, (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in kb.ontology))
@@ -145,7 +142,7 @@ class RemoteStore(StoreWriting):
                 )
 
     def _graphs_holding(self, node: ox.NamedNode) -> list[str]:
-        rows = self._select_terms("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?n ?p ?o } }", {"n": URIRef(node.value)})
+        rows = self._select_terms(_store_query("graphs-holding"), {"node": URIRef(node.value)})
         return [str(r[0]) for r in rows if r and r[0] is not None]
 
     def put_nquads(self, data: str) -> None:
@@ -161,9 +158,7 @@ class RemoteStore(StoreWriting):
 
     # -- reading ------------------------------------------------------------------------------------
     def graph_names(self) -> frozenset[str]:
-        return frozenset(
-            str(r[0]) for r in self._select_terms("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }") if r and r[0]
-        )
+        return frozenset(str(r[0]) for r in self._select_terms(_store_query("graph-names")) if r and r[0])
 
     def _select_terms(self, text: str, terms: dict | None = None) -> list[list]:
         result = self._run(text, terms or {})
@@ -200,6 +195,17 @@ class RemoteStore(StoreWriting):
             return out
         data = self._sparql(sent, "application/sparql-results+json")
         return query_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+
+
+#: the store's own graph and the property naming its ontology, bound into the store's queries
+_LAYOUT = {"meta": URIRef(META_GRAPH.value), "loaded": URIRef(LOADED.value)}
+
+
+def _store_query(name: str) -> str:
+    """The store's own queries, queries/store/NAME.rq (package data, as every query)."""
+    from kg_reasoner.resources import read_text
+
+    return read_text("queries", f"store/{name}.rq")
 
 
 def _declared_prefixes(text: str) -> list[str]:

@@ -196,33 +196,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     for c in criteria.values():
         c.pop("_assessment", None)
 
-    fired: dict[str, dict] = {}
-    order: dict[str, tuple] = {}
-    for row in q("explain-fired-rules", patient=patient):
-        code = str(row.code)
-        # kgr:displayOrder first; rules without one after, by code in natural order (R2 before R10)
-        order[code] = (
-            row.order is None,
-            int(row.order.toPython()) if row.order is not None else 0,
-            [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code)],
-        )
-        r = fired.setdefault(
-            code,
-            {
-                "id": code,
-                "label": str(row.label),
-                "kind": "status" if row.isStatusRule.toPython() else "flag",
-                "concludes": _py(row.concludes) or _py(row.flag),
-                "sentences": [],
-                "advice": _py(row.advice),
-                "extension": bool(_py(row.extension)),
-                "evidence": evidence.get(str(row.rule), []),
-                "lists_evidence": bool(_py(row.listsEvidence)),
-                "decides": bool(_py(row.decides)) if row.decides is not None else None,
-            },
-        )
-        if row.sentence is not None and str(row.sentence) not in r["sentences"]:
-            r["sentences"].append(str(row.sentence))
+    fired, order = _fired(q, patient, evidence)
 
     rule_states: list[dict] = []
     for row in q("explain-rule-states", patient=patient):
@@ -249,27 +223,8 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         if r["kind"] == "status" and not r["evidence"]:
             r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
 
-    missing_needs: dict[str, dict] = {}
-    for r in q("explain-missing", patient=patient):
-        m = missing_needs.setdefault(
-            str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(), "codes": set()}
-        )
-        m["needs"].add(_py(r.needs))
-        if r.sourceCode is not None:
-            m["codes"].add(str(r.sourceCode))
-    missing = [
-        {
-            "criterion": m["criterion"],
-            "label": m["label"],
-            "needs": "; ".join(sorted(filter(None, m["needs"])))
-            + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else ""),
-        }
-        for _, m in sorted(missing_needs.items())
-    ]
-    flags = [
-        {"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
-        for r in q("explain-flags", patient=patient)
-    ]
+    missing = _missing(q, patient)
+    flags = _flags(q, patient)
     diagnoses = [
         {"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
         for r in q("explain-diagnoses", patient=patient)
@@ -326,6 +281,93 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "unassessed_contraindications": unassessed_contra,
         "ignored_results": ignored,
         "superseded_results": superseded,
+    }
+
+
+def _fired(q, patient: URIRef, evidence: dict) -> tuple[dict[str, dict], dict[str, tuple]]:
+    """The rules that fired, with their display order."""
+    fired: dict[str, dict] = {}
+    order: dict[str, tuple] = {}
+    for row in q("explain-fired-rules", patient=patient):
+        code = str(row.code)
+        # kgr:displayOrder first; rules without one after, by code in natural order (R2 before R10)
+        order[code] = (
+            row.order is None,
+            int(row.order.toPython()) if row.order is not None else 0,
+            [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code)],
+        )
+        r = fired.setdefault(
+            code,
+            {
+                "id": code,
+                "label": str(row.label),
+                "kind": "status" if row.isStatusRule.toPython() else "flag",
+                "concludes": _py(row.concludes) or _py(row.flag),
+                "sentences": [],
+                "advice": _py(row.advice),
+                "extension": bool(_py(row.extension)),
+                "evidence": evidence.get(str(row.rule), []),
+                "lists_evidence": bool(_py(row.listsEvidence)),
+                "decides": bool(_py(row.decides)) if row.decides is not None else None,
+            },
+        )
+        if row.sentence is not None and str(row.sentence) not in r["sentences"]:
+            r["sentences"].append(str(row.sentence))
+
+    return fired, order
+
+
+def _missing(q, patient: URIRef) -> list[dict]:
+    """The criteria still unknown for a partly met rule, with what would decide them."""
+    missing_needs: dict[str, dict] = {}
+    for r in q("explain-missing", patient=patient):
+        m = missing_needs.setdefault(
+            str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(), "codes": set()}
+        )
+        m["needs"].add(_py(r.needs))
+        if r.sourceCode is not None:
+            m["codes"].add(str(r.sourceCode))
+    missing = [
+        {
+            "criterion": m["criterion"],
+            "label": m["label"],
+            "needs": "; ".join(sorted(filter(None, m["needs"])))
+            + (f" (codes: {', '.join(sorted(m['codes']))})" if m["codes"] else ""),
+        }
+        for _, m in sorted(missing_needs.items())
+    ]
+    return missing
+
+
+def _flags(q, patient: URIRef) -> list[dict]:
+    return [
+        {"flag": str(r.code), "label": str(r.label), "rule": _py(r.ruleCode)}
+        for r in q("explain-flags", patient=patient)
+    ]
+
+
+def explain_summary(q: Callable, patient: URIRef) -> dict:
+    """The fields a summary row needs (status, the rules that fired, missing criteria, flags), and only
+    those: four of the explanation's queries (what ``--format csv`` writes). The other fields are empty."""
+    out = next(iter(q("explain-outcome", patient=patient)), None)
+    fired, order = _fired(q, patient, {})
+    return {
+        "patient": _py(out.patientId) if out else None,
+        "status": _py(out.statusCode) if out else None,
+        "status_label": _py(out.statusLabel) if out else None,
+        "gestational_age_weeks": _py(out.gestationalAge) if out else None,
+        "fired": [fired[c] for c in sorted(fired, key=order.__getitem__)],
+        "criteria": {},
+        "rule_states": [],
+        "missing": _missing(q, patient),
+        "flags": _flags(q, patient),
+        "diagnoses": [],
+        "advice": [],
+        "not_fired": [],
+        "unassessed_causes": [],
+        "unassessed_contraindications": [],
+        "ignored_results": [],
+        "superseded_results": [],
     }
 
 

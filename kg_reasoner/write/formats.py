@@ -17,6 +17,9 @@ RESUMABLE = ("ndjson", "csv")
 
 CSV_FIELDS = ("patient", "status", "rules", "missing", "flags", "source")
 
+#: formats that write only a summary row: the explanation computes only its fields (``explain_summary``)
+SUMMARY_FORMATS = frozenset({"csv"})
+
 
 def format_one(a, fmt: str) -> str:
     """One patient's output in a format (a complete record: lines are never split across patients)."""
