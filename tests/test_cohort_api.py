@@ -122,11 +122,22 @@ def store(cohort, tmp_path_factory):
     return path
 
 
+def test_the_same_patient_twice_in_one_batch_keeps_only_her_last_graphs(tmp_path):
+    r = kg_reasoner.Reasoner()
+    first = r.assess({"id": "TWICE", "vaginal_bleeding": "light"})
+    second = r.assess({"id": "TWICE", "vaginal_bleeding": "heavy"})
+    store = CohortStore.open(tmp_path / "s", read_only=False)
+    assert store.put_many([first, second]) == []
+    got = store.query('SELECT ?sev WHERE { ?p kgr:patientId "TWICE" ; kgr:hasFinding/kgr:severity ?sev }')
+    assert len(got) == 1 and str(got.records()[0]["sev"]).endswith("Heavy")
+
+
 def test_a_closed_writer_leaves_a_store_that_opens_read_only(cohort, tmp_path):
     with cohort.to_store(tmp_path / "s") as writer:
         writer.store.optimize()  # a compaction in flight must be over once the writer is closed
     with pytest.raises(InputError, match="closed"):
         writer.query("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert not hasattr(writer, "store")
     reader = CohortStore.open(tmp_path / "s")
     assert len(reader.query("SELECT DISTINCT ?p WHERE { ?p a kgr:Patient }")) == len(cohort)
 

@@ -15,11 +15,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from kg_reasoner import CohortStore, InputError, Reasoner, library_query
 from kg_reasoner.cohort.remote import RemoteStore, StoreServerError, with_values
 from kg_reasoner.cohort.store import QueryError
+from kg_reasoner.resources import query_names
 from kg_reasoner.testing.synthetic import cohort as synthetic_cohort
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,12 +79,12 @@ def _rows(result) -> list:
     return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in result.records())
 
 
-@pytest.mark.parametrize("name", ["status-counts", "rule-firing-counts", "flags-across-cohort", "missing-data"])
+@pytest.mark.parametrize("name", query_names())
 def test_library_queries_answer_the_same_on_the_server(stores, name):
     local, remote = stores
     assert isinstance(remote, RemoteStore) and "SPARQL server" in repr(remote)
     expected = _rows(local.query(library_query(name)))
-    assert expected and _rows(remote.query(library_query(name))) == expected
+    assert _rows(remote.query(library_query(name))) == expected
 
 
 def test_patient_values_reach_the_server_as_bindings(stores, cohort):
@@ -157,8 +158,9 @@ def test_an_unreachable_server_is_named():
         'PREFIX x: <http://x/#> CONSTRUCT { ?p x:y "{" } WHERE { ?p ?q ?r } # {',
         'SELECT ("{ # }" AS ?b) ?p # a comment {\nWHERE { ?p ?q ?r }',
         "ASK { ?p ?q ?r }",
+        "SELECT ?construct ?p { ?p ?q ?r BIND (?r AS ?construct) }",
     ],
-    ids=["construct-template", "string-and-comment", "ask"],
+    ids=["construct-template", "string-and-comment", "ask", "variable-named-like-a-keyword"],
 )
 def test_values_go_first_in_the_where_clause(text):
     iri = URIRef("https://w3id.org/kg-reasoner/patient/P1")
@@ -166,6 +168,55 @@ def test_values_go_first_in_the_where_clause(text):
     at = out.index("VALUES (?p) { (<https://w3id.org/kg-reasoner/patient/P1>) }")
     assert out[:at].rstrip().endswith("{") and "?q ?r" in out[at:]
     assert at > out.index("WHERE") if "WHERE" in text else True
+
+
+@pytest.mark.parametrize(
+    "text,binding,message",
+    [
+        ("CONSTRUCT WHERE { ?p ?q ?r }", {"p": URIRef("urn:x")}, "short form"),
+        ("DESCRIBE <urn:x>", {"p": URIRef("urn:x")}, "not a variable"),
+        ("SELECT ?p WHERE { ?p ?q ?r }", {"nothere": URIRef("urn:x")}, "not a variable"),
+    ],
+    ids=["construct-where", "describe-without-where", "unknown-variable"],
+)
+def test_what_cannot_carry_values_is_refused_clearly(text, binding, message):
+    with pytest.raises(QueryError, match=message):
+        with_values(text, binding)
+
+
+def test_a_datatype_cannot_smuggle_query_text(stores):
+    _, remote = stores
+    evil = Literal(
+        "1", datatype=URIRef("http://x/dt> ) } SERVICE <http://169.254.169.254/x> { ?a ?b ?c } VALUES (?q) { (<urn:x")
+    )
+    with pytest.raises(QueryError):
+        remote.query("SELECT ?n WHERE { ?p kgr:patientId ?n }", n=evil)
+
+
+def test_from_is_honoured_on_the_server(stores, cohort):
+    local, remote = stores
+    graph = f"{cohort.assessments[2].iri}/graph/asserted"
+    q = f"SELECT (COUNT(DISTINCT ?p) AS ?n) FROM <{graph}> WHERE {{ ?p a kgr:Patient }}"
+    assert _rows(remote.query(q)) == _rows(local.query(q)) == [(("n", "1"),)]
+
+
+def test_blank_node_records_stay_one_node_on_the_server(server, tmp_path):
+    path = tmp_path / "bn.ttl"
+    path.write_text(
+        "@prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .\n"
+        "@prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .\n"
+        '<https://w3id.org/kg-reasoner/patient/BN> a kgr:Patient ; kgr:patientId "BN" ;\n'
+        "    kgr:hasFinding [ a prg:VaginalBleeding ; kgr:presence kgr:Present ; kgr:severity prg:Light ] .\n",
+        encoding="utf-8",
+    )
+    a = Reasoner().assess(path)
+    local = CohortStore.open(tmp_path / "local", read_only=False)
+    local.put(a)
+    remote = CohortStore.open(server, read_only=False)
+    remote.put(a)
+    q = 'SELECT (COUNT(*) AS ?n) WHERE { ?p kgr:patientId "BN" ; kgr:hasFinding ?r . ?r ?x ?y }'
+    assert _rows(remote.query(q)) == _rows(local.query(q))
+    assert int(remote.query(q).records()[0]["n"]) > 3
 
 
 def test_the_command_line_writes_and_queries_a_server_store(server):

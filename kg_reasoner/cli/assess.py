@@ -37,10 +37,10 @@ def assess_main(args, parser) -> int:
 
         try:
             store = open_store(args, read_only=False)
+            store.ensure_ontology(reasoner.kb)
         except KgReasonerError as exc:
             print(f"kg-reasoner: {exc}", file=sys.stderr)
             return EXIT_INPUT_ERROR
-        store.ensure_ontology(reasoner.kb)
     try:
         out = Output(args.output, args.inputs, appending) if args.output else sys.stdout
     except (InputError, OSError) as exc:

@@ -36,6 +36,11 @@ class QueryError(KgReasonerError):
     """A SPARQL query that cannot be parsed or run, with the reason."""
 
 
+class StoreServerError(InputError):
+    """The SPARQL server of a store refused a request or could not be reached (its URL and answer are
+    named). Not a refusal of one patient: a run that meets it stops writing."""
+
+
 def patient_of(graph_name: str) -> str:
     """The patient IRI of one of her graphs (<patient>/graph/asserted)."""
     return graph_name.split("/graph/")[0]
@@ -107,12 +112,19 @@ class StoreWriting:
         left out; the others are written. Returns the refusals."""
         errors: list[InputError] = []
         pending: list[list] = []
+        names: set = set()  # the graphs of the pending batch
         for a in assessments:
-            pending.append([ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in a.quads()])
+            quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in a.quads()]
+            graphs = {q.graph_name for q in quads}
+            if not names.isdisjoint(graphs):  # the same patient again: the batch so far is written first
+                errors += self._replace_many(pending)
+                pending, names = [], set()
+            pending.append(quads)
+            names |= graphs
             if len(pending) >= batch:
                 errors += self._replace_many(pending)
                 self.flush()  # the write buffers go to disk: memory stays flat
-                pending = []
+                pending, names = [], set()
         if pending:
             errors += self._replace_many(pending)
         return errors
@@ -129,6 +141,8 @@ class StoreWriting:
             owners = {patient_of(g) for g in graphs}
             try:
                 mine = self._check_foreign(quads, graphs, owners, claimed)
+            except StoreServerError:
+                raise  # the server failed, not the patient
             except InputError as exc:
                 errors.append(exc)
                 continue
@@ -162,7 +176,11 @@ class StoreWriting:
                     source=str(self.path),
                 )
             for g in self._graphs_holding(node):
-                if g not in graphs and g not in (ONTOLOGY_GRAPH.value, META_GRAPH.value):
+                if (
+                    g not in graphs
+                    and patient_of(g) not in owners
+                    and g not in (ONTOLOGY_GRAPH.value, META_GRAPH.value)
+                ):
                     raise InputError(
                         f"describes {node.value}, which the store holds for another patient "
                         f"({patient_of(g)}): one patient's facts must never touch another's",

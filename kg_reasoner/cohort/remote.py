@@ -14,8 +14,10 @@ store: one patient's graphs per patient, the ontology in its own graph). Oxigrap
 the server does not.
 
 Values reach a query as a ``VALUES`` block placed first in its WHERE clause (the SPARQL 1.1 Protocol has
-no other way to send bindings); the terms are written in N-Triples syntax by rdflib, never formatted in
-by hand. Nothing else is ever sent or fetched: only the two endpoints given.
+no other way to send bindings); each term is written in N-Triples syntax by pyoxigraph (IRIs checked),
+never formatted in by hand, and the text actually sent is checked again (no update, no SERVICE). Blank
+nodes become skolem IRIs under the patient's IRI. Nothing else is ever sent or fetched: only the two
+endpoints given.
 """
 
 from __future__ import annotations
@@ -35,18 +37,16 @@ from kg_reasoner.cohort.layout import (
     META_GRAPH,
     ONTOLOGY_GRAPH,
     QueryError,
+    StoreServerError,
     StoreWriting,
     ontology_key,
+    patient_of,
     query_result,
 )
 from kg_reasoner.errors import InputError
 from kg_reasoner.explain.guard import QueryRefused, inspect_query
 from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.reason.terms import from_ox, to_ox
-
-
-class StoreServerError(InputError):
-    """The SPARQL server refused a request or could not be reached (its URL and answer are named)."""
 
 
 def is_url(location: object) -> bool:
@@ -102,9 +102,10 @@ class RemoteStore(StoreWriting):
         url = f"{self.graph_store}?{urllib.parse.urlencode({'graph': name})}"
         self._request("PUT", url, body, {"Content-Type": "application/n-triples"})
 
-    def _sparql(self, text: str, accept: str) -> bytes:
-        # Oxigraph's union-default-graph parameter; a server that does not know it ignores it
-        url = f"{self.query_endpoint}?union-default-graph"
+    def _sparql(self, text: str, accept: str, union: bool = True) -> bytes:
+        # Oxigraph's union-default-graph parameter (a server that does not know it ignores it); never with a
+        # query that names its dataset (FROM / FROM NAMED), which Oxigraph would then answer over the union
+        url = f"{self.query_endpoint}?union-default-graph" if union else self.query_endpoint
         return self._request(
             "POST", url, text.encode("utf-8"), {"Content-Type": "application/sparql-query", "Accept": accept}
         )
@@ -134,11 +135,25 @@ class RemoteStore(StoreWriting):
         self._check_union()
 
     def _write_batch(self, patients: list[list]) -> None:
-        """Each patient's graphs replaced by an HTTP PUT (Graph Store HTTP Protocol)."""
+        """Each patient's graphs replaced by an HTTP PUT (Graph Store HTTP Protocol). A blank node would
+        not be the same node in two requests: each becomes a skolem IRI under her IRI
+        (``<patient>/.well-known/genid/<id>``, RDF 1.1 section 3.5), the same in her three graphs."""
         for quads in patients:
-            for g in sorted({q.graph_name for q in quads}, key=str):
+            graphs = sorted({q.graph_name for q in quads}, key=str)
+            owner = patient_of(graphs[0].value) if graphs else ""
+            skolem: dict = {}
+
+            def term(t, skolem=skolem, owner=owner):
+                if isinstance(t, ox.BlankNode):
+                    if t not in skolem:
+                        skolem[t] = ox.NamedNode(f"{owner}/.well-known/genid/{t.value}")
+                    return skolem[t]
+                return t
+
+            for g in graphs:
                 self._put_graph(
-                    g.value, (ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name == g)
+                    g.value,
+                    (ox.Triple(term(q.subject), q.predicate, term(q.object)) for q in quads if q.graph_name == g),
                 )
 
     def _graphs_holding(self, node: ox.NamedNode) -> list[str]:
@@ -182,18 +197,23 @@ class RemoteStore(StoreWriting):
                 raise QueryError(f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
         declared = {p.lower() for p in _declared_prefixes(text)}
         preamble = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p.lower() not in declared)
-        return self._run(preamble + text, terms, plan.form)
+        union = not (plan.from_default or plan.from_named)
+        return self._run(preamble + text, terms, plan.form, union)
 
-    def _run(self, text: str, terms: dict, form: str = "SelectQuery") -> QueryResult:
+    def _run(self, text: str, terms: dict, form: str = "SelectQuery", union: bool = True) -> QueryResult:
         sent = with_values(text, terms) if terms else text
+        try:
+            inspect_query(sent)  # the text actually sent: still no update, no SERVICE
+        except QueryRefused as exc:
+            raise QueryError(str(exc)) from None
         if form in ("ConstructQuery", "DescribeQuery"):
-            data = self._sparql(sent, "application/n-triples")
+            data = self._sparql(sent, "application/n-triples", union)
             out = QueryResult("CONSTRUCT")
             out.graph = Graph()
             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
                 out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
             return out
-        data = self._sparql(sent, "application/sparql-results+json")
+        data = self._sparql(sent, "application/sparql-results+json", union)
         return query_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
 
 
@@ -216,15 +236,22 @@ def _declared_prefixes(text: str) -> list[str]:
 
 def with_values(text: str, terms: dict[str, Node]) -> str:
     """``text`` with ``VALUES (?a ?b) { (<iri> "literal") }`` placed first in its WHERE clause: the values
-    are joined before anything else of the query (as pre-bound variables are), the terms written in
-    N-Triples syntax (rdflib's ``n3()``: IRIs checked, strings escaped)."""
+    are joined before anything else of the query (as pre-bound variables are), each term written by
+    pyoxigraph in N-Triples syntax (IRIs, datatype IRIs included, checked; strings escaped)."""
+    import re
+
     names = sorted(terms)
     cells = []
     for n in names:
         t = terms[n]
+        if not re.search(rf"[?$]{re.escape(n)}\b", text):
+            raise QueryError(f"?{n} is not a variable of the query: nothing to bind it to")
         if not isinstance(t, (URIRef, Literal)):
             raise QueryError(f"?{n}: only IRIs and literals can be sent to a SPARQL server, not {t!r}")
-        cells.append(t.n3())
+        try:
+            cells.append(str(to_ox(t)))
+        except (ValueError, TypeError) as exc:
+            raise QueryError(f"?{n}: {t!r} is not a valid RDF term: {exc}") from None
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(cells)}) }} "
     at = _where_brace(text)
     return text[: at + 1] + block + text[at + 1 :]
@@ -256,6 +283,13 @@ def _where_brace(text: str) -> int:
                 j += 2 if text[j] == "\\" else 1
             i = j + len(q)
             continue
+        if c in "?$":  # a variable, never a keyword (?construct, ?where)
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            i = j
+            words.append("?")
+            continue
         if c.isalpha():
             j = i
             while j < n and (text[j].isalnum() or text[j] in "_-:"):
@@ -268,10 +302,15 @@ def _where_brace(text: str) -> int:
             if depth == 0:
                 opened.append(i)
                 construct_template = "CONSTRUCT" in words and words[-1] == "CONSTRUCT"
+                if words[-2:] == ["CONSTRUCT", "WHERE"]:
+                    raise QueryError(
+                        "the short form of CONSTRUCT (no template) cannot take bound values on a SPARQL server: "
+                        "write its template out in full"
+                    )
                 if not construct_template:
                     return i
             depth += 1
         elif c == "}":
             depth -= 1
         i += 1
-    raise QueryError("the query has no WHERE clause to bind values in")
+    raise QueryError("the query has no WHERE clause to bind values in (e.g. DESCRIBE <iri>): write one")

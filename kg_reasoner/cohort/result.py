@@ -230,9 +230,14 @@ class CohortResult(Sequence[Assessment]):
         store = CohortStore.open(path, read_only=False, **server)
         if self.kb is not None:
             store.ensure_ontology(self.kb)
-        errors = store.put_many(self.assessments, batch=batch)
-        store.flush()
+        try:
+            errors = store.put_many(self.assessments, batch=batch)
+            store.flush()
+        except BaseException:
+            store.close()  # its lock released, whatever happened
+            raise
         if errors:
+            store.close()
             raise InputError(
                 f"{len(errors)} patient(s) refused by the store (the others are written): "
                 + "; ".join(str(e) for e in errors),

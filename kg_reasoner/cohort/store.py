@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from kg_reasoner.cohort.remote import RemoteStore
 
 
+class StoreClosedError(InputError, AttributeError):
+    """A closed store was used (an AttributeError too, so that ``hasattr`` answers False)."""
+
+
 class CohortStore(StoreWriting):
     """An on-disk SPARQL 1.1 store of assessed patients (pyoxigraph).
 
@@ -107,7 +111,8 @@ class CohortStore(StoreWriting):
             raise errors[0]
 
     def _write_batch(self, patients: list[list]) -> None:
-        """One transaction: each patient's graphs cleared, then every quad of the batch added."""
+        """Each patient's graphs cleared, then every quad of the batch added in one ``extend`` (no patient
+        comes twice in a batch: ``put_many`` sees to it)."""
         for quads in patients:
             for g in {q.graph_name for q in quads}:
                 self.store.clear_graph(g)
@@ -133,7 +138,9 @@ class CohortStore(StoreWriting):
 
     def __getattr__(self, name: str) -> Any:
         if name == "store":
-            raise InputError("the store was closed; open it again with CohortStore.open(path)", source=str(self.path))
+            raise StoreClosedError(
+                "the store was closed; open it again with CohortStore.open(path)", source=str(self.path)
+            )
         raise AttributeError(name)
 
     def query(self, text: str, bindings: dict | None = None, **values: Any) -> QueryResult:

@@ -92,6 +92,14 @@ class FastEngine:
         for s, o in kb.rules_base.subject_objects(RDFS.subClassOf):
             self._sup.setdefault(s, set()).add(o)
         self._closure_set = frozenset(kb.closure)
+        # what the ontology graph the rules read holds, for the rules' needs (``shacl_rules.Needs``)
+        self._static_predicates = frozenset(p for _, p, _ in kb.rules_base)
+        self._static_classes = frozenset(kb.rules_base.objects(None, RDF.type))
+        self._static_pairs = frozenset((s, p) for s, p, _ in kb.rules_base)
+
+    #: Leave out a rule whose parsed query needs what the data lacks (``shacl_rules.Needs``); False runs
+    #: every rule (tests/test_rule_needs.py proves the two the same).
+    skip_unmatchable = True
 
     #: Patients assessed on one store before it is replaced by a fresh one. oxigraph's in-memory
     #: store never forgets a string it has seen: without this, memory and time per patient would
@@ -198,6 +206,10 @@ class _PatientRun(ConstraintChecker):
             self.values.setdefault((s, p), set()).add(o)
             if p == RDF.type:
                 self.types.setdefault(s, set()).add(o)
+        # what her graphs hold so far, in rdflib terms, for the rules' needs (grown by ``_add``)
+        self.predicates: set = {p for _, p in self.values}
+        self.classes: set = {c for cs in self.types.values() for c in cs}
+        self.pairs: set = set(self.values)
 
     # -- queries ---------------------------------------------------------
     def query(self, name: str, **bindings):
@@ -254,7 +266,11 @@ class _PatientRun(ConstraintChecker):
                             break
                         self.last_run[id(rule)] = self.version
                         new = []
+                        if self.e.skip_unmatchable and not self._may_match(rule):
+                            break  # a run could find nothing: as if it had found nothing
                         for f in focus:
+                            if self.e.skip_unmatchable and not self._may_match_at(rule, f):
+                                continue
                             for t in self._construct(rule, to_ox(f)):
                                 if t not in seen and not self._present(t):
                                     seen.add(t)
@@ -267,6 +283,24 @@ class _PatientRun(ConstraintChecker):
                 if not shape_modified:
                     break
         return derived
+
+    def _may_match(self, rule: Rule) -> bool:
+        """False when the data lacks something every solution of the rule needs (``rule.needs``, read
+        from its parsed query): the rule would construct nothing."""
+        e, needs = self.e, rule.needs
+        return all(p in self.predicates or p in e._static_predicates for p in needs.predicates) and all(
+            c in self.classes or c in e._static_classes for c in needs.classes
+        )
+
+    def _may_match_at(self, rule: Rule, focus) -> bool:
+        """False when the focus node lacks a triple or a type every solution needs for ``$this``."""
+        e, needs = self.e, rule.needs
+        if not all((focus, p) in self.pairs or (focus, p) in e._static_pairs for p in needs.this_predicates):
+            return False
+        if needs.this_classes:
+            types = self.types.get(focus, set()) | e._closure_types.get(focus, set())
+            return needs.this_classes <= types
+        return True
 
     def _stale(self, rule: Rule) -> bool:
         last = self.last_run.get(id(rule), -1)
@@ -288,8 +322,13 @@ class _PatientRun(ConstraintChecker):
         for s, p, o in triples:
             rp = URIRef(p.value)
             self.pred_version[rp] = self.version
+            rs = from_ox(s)
+            self.predicates.add(rp)
+            self.pairs.add((rs, rp))
             if rp == RDF.type:
-                self.types.setdefault(from_ox(s), set()).add(from_ox(o))
+                ro = from_ox(o)
+                self.types.setdefault(rs, set()).add(ro)
+                self.classes.add(ro)
 
 
 @functools.lru_cache(maxsize=8)

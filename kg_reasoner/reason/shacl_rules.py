@@ -59,6 +59,80 @@ def _read_set(algebra):
     return frozenset(preds | {RDF.type, RDFS.subClassOf}) if walk(algebra) else ANY_PREDICATE
 
 
+_THIS = Variable("this")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What every solution of a query needs in the data, read from its algebra: triples of these
+    predicates, instances of these classes, and for the focus node ``$this`` triples of these predicates
+    and these types. Without one of them the query has no solution, so the fast engine need not run it.
+    Only what is certain is listed (an OPTIONAL, one branch of a UNION, a path, an aggregate that
+    answers one row from nothing: nothing)."""
+
+    predicates: frozenset = frozenset()
+    classes: frozenset = frozenset()
+    this_predicates: frozenset = frozenset()
+    this_classes: frozenset = frozenset()
+
+    def __or__(self, other: Needs) -> Needs:
+        return Needs(*(a | b for a, b in zip(self._parts(), other._parts())))
+
+    def __and__(self, other: Needs) -> Needs:
+        return Needs(*(a & b for a, b in zip(self._parts(), other._parts())))
+
+    def _parts(self) -> tuple:
+        return self.predicates, self.classes, self.this_predicates, self.this_classes
+
+
+#: operators whose solutions are solutions of their first operand (or a subset, or a projection of it)
+_SAME_AS_FIRST = {
+    "SelectQuery",
+    "ConstructQuery",
+    "Project",
+    "Distinct",
+    "Reduced",
+    "Slice",
+    "OrderBy",
+    "Filter",
+    "Extend",
+    "LeftJoin",
+    "Minus",
+}
+
+
+def needs_of(node) -> Needs:
+    """The ``Needs`` of an algebra expression (rdflib's ``translateQuery``)."""
+    name = getattr(node, "name", None)
+
+    def part(key: str):  # (CompValue.get answers a missing key with the key's own name)
+        return node[key] if key in node else None
+
+    if name == "BGP":
+        preds, classes, this_preds, this_classes = set(), set(), set(), set()
+        for s, p, o in part("triples") or []:
+            if not isinstance(p, URIRef):
+                continue  # a variable or a path: nothing certain
+            preds.add(p)
+            if s == _THIS:
+                this_preds.add(p)
+            if p == RDF.type and isinstance(o, URIRef):
+                classes.add(o)
+                if s == _THIS:
+                    this_classes.add(o)
+        return Needs(frozenset(preds), frozenset(classes), frozenset(this_preds), frozenset(this_classes))
+    if name in _SAME_AS_FIRST:
+        return needs_of(part("p") if "p" in node else part("p1"))
+    if name == "Join":
+        return needs_of(part("p1")) | needs_of(part("p2"))
+    if name == "Union":
+        return needs_of(part("p1")) & needs_of(part("p2"))
+    if name == "ToMultiSet":  # a subquery (inside it, ?this is another variable: not the focus node)
+        inner = needs_of(part("p"))
+        return Needs(inner.predicates, inner.classes)
+    return Needs()  # anything else (VALUES, GROUP/aggregates, GRAPH, SERVICE...): nothing certain
+
+
 @dataclass
 class Rule:
     text: str  # the rule's CONSTRUCT as a SELECT of the template's variables
@@ -66,6 +140,8 @@ class Rule:
     uses_this: bool
     slots: list = field(default_factory=list)  # the template as projection indexes / constant terms
     this_index: int = 0
+    #: what every solution needs in the data (``needs_of``): without it the rule is not run
+    needs: Needs = field(default_factory=Needs)
 
 
 def _as_select(text: str, algebra) -> tuple[str, list, list]:
@@ -154,6 +230,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
                     "$this" in text or "?this" in text,
                     slots=slots,
                     this_index=names.index("this"),
+                    needs=needs_of(algebra),
                 )
             )
         out.append(RuleShape(node, _order(shapes, node), targets, rules))
@@ -173,6 +250,7 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
                 r.uses_this,
                 this_index=r.this_index,
                 slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
+                needs=r.needs,
             )
             for r in shape.rules
         ]
