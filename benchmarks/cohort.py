@@ -79,6 +79,12 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.Comp
     return wall, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, "", err)
 
 
+def assess_command(path: Path, fmt: str, output: Path, jobs: int, *extra: str) -> list[str]:
+    """``kg-reasoner assess`` of a cohort file into ``output``, quietly."""
+    return [sys.executable, "-m", "kg_reasoner", "assess", str(path), "--format", fmt, "--output", str(output),
+            "--jobs", str(jobs), *extra, "--quiet"]  # fmt: skip
+
+
 def write_cohort(path: Path, n: int, seed: int) -> None:
     from kg_reasoner.testing.synthetic import cohort
 
@@ -204,20 +210,7 @@ def main(argv=None) -> None:
                     if f"{n}:{jobs}" in args.skip or f"{n}:{jobs}:{fmt}" in args.skip:
                         say(f"| {label} | {n:,} | {jobs} | not run (--skip) | | |")
                         continue
-                    cmd = [
-                        sys.executable,
-                        "-m",
-                        "kg_reasoner",
-                        "assess",
-                        str(path),
-                        "--format",
-                        fmt,
-                        "--output",
-                        str(folder / f"out.{fmt}"),
-                        "--jobs",
-                        str(jobs),
-                        "--quiet",
-                    ]
+                    cmd = assess_command(path, fmt, folder / f"out.{fmt}", jobs)
                     wall, rss, proc = run_measured(cmd, env)
                     if proc.returncode not in (0, 1):
                         say(f"| {label} | {n:,} | {jobs} | failed: {proc.stderr.strip()[:200]} | | |")
@@ -228,22 +221,7 @@ def main(argv=None) -> None:
             n = args.reference_n
             path = folder / f"cohort-ref-{n}.ndjson"
             write_cohort(path, n, seed=n)
-            cmd = [
-                sys.executable,
-                "-m",
-                "kg_reasoner",
-                "assess",
-                str(path),
-                "--format",
-                "ndjson",
-                "--output",
-                str(folder / "ref.ndjson"),
-                "--jobs",
-                str(args.reference_jobs),
-                "--engine",
-                "reference",
-                "--quiet",
-            ]
+            cmd = assess_command(path, "ndjson", folder / "ref.ndjson", args.reference_jobs, "--engine", "reference")
             wall, rss, _ = run_measured(cmd, env)
             rates[("reference", n, args.reference_jobs, "ndjson")] = n / wall
             say(f"| reference | {n:,} | {args.reference_jobs} | {wall:.1f} | {n / wall:,.1f} | {rss / 2**20:,.0f} |")

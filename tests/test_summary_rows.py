@@ -38,7 +38,7 @@ def test_summary_rows_equal_the_full_explanation_on_every_case(engine):
     patients = [pi for pi in r.read_many(inputs) if not isinstance(pi, InputError)]
     if engine == "fast":
         patients += [pi for pi in r.read_many([_ndjson(60)]) if not isinstance(pi, InputError)]
-    assert len(patients) > 10
+    assert len(patients) >= (10 if engine == "fast" else 4)
     for pi in patients:
         full, short = r.assess_input(pi), r.assess_input(pi, summary=True)
         assert _summary(short) == _summary(full), pi.patient_id

@@ -265,11 +265,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         and f.get("kind") in latest_kinds
     )
     return {
-        "patient": _py(out.patientId) if out else None,
-        "status": _py(out.statusCode) if out else None,
-        "status_label": _py(out.statusLabel) if out else None,
-        "gestational_age_weeks": _py(out.gestationalAge) if out else None,
-        "fired": [fired[c] for c in sorted(fired, key=order.__getitem__)],
+        **_outcome_fields(out, fired, order),
         "criteria": dict(sorted(criteria.items())),
         "rule_states": rule_states,
         "missing": missing,
@@ -346,17 +342,24 @@ def _flags(q, patient: URIRef) -> list[dict]:
     ]
 
 
-def explain_summary(q: Callable, patient: URIRef) -> dict:
-    """The fields a summary row needs (status, the rules that fired, missing criteria, flags), and only
-    those: four of the explanation's queries (what ``--format csv`` writes). The other fields are empty."""
-    out = next(iter(q("explain-outcome", patient=patient)), None)
-    fired, order = _fired(q, patient, {})
+def _outcome_fields(out, fired: dict, order: dict) -> dict:
+    """The patient, her status and the rules that fired, in display order."""
     return {
         "patient": _py(out.patientId) if out else None,
         "status": _py(out.statusCode) if out else None,
         "status_label": _py(out.statusLabel) if out else None,
         "gestational_age_weeks": _py(out.gestationalAge) if out else None,
         "fired": [fired[c] for c in sorted(fired, key=order.__getitem__)],
+    }
+
+
+def explain_summary(q: Callable, patient: URIRef) -> dict:
+    """The fields a summary row needs (status, the rules that fired, missing criteria, flags), and only
+    those: four of the explanation's queries (what ``--format csv`` writes). The other fields are empty."""
+    out = next(iter(q("explain-outcome", patient=patient)), None)
+    fired, order = _fired(q, patient, {})
+    return {
+        **_outcome_fields(out, fired, order),
         "criteria": {},
         "rule_states": [],
         "missing": _missing(q, patient),
