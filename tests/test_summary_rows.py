@@ -32,13 +32,13 @@ def _summary(a) -> tuple:
 @pytest.mark.parametrize("engine", ["fast", pytest.param("reference", marks=pytest.mark.slow)])
 def test_summary_rows_equal_the_full_explanation_on_every_case(engine):
     """The fast engine on every vignette and case and 60 synthetic patients; the reference engine (about
-    a second per patient) on four of them (the full tier; tests/test_differential.py proves the engines equal)."""
+    a second per patient) on two of them (the full tier; tests/test_differential.py proves the engines equal)."""
     r = Reasoner(engine=engine)
-    inputs = INPUTS if engine == "fast" else INPUTS[::18]
+    inputs = INPUTS if engine == "fast" else INPUTS[::36]
     patients = [pi for pi in r.read_many(inputs) if not isinstance(pi, InputError)]
     if engine == "fast":
         patients += [pi for pi in r.read_many([_ndjson(60)]) if not isinstance(pi, InputError)]
-    assert len(patients) >= (10 if engine == "fast" else 4)
+    assert len(patients) >= (10 if engine == "fast" else 2)
     for pi in patients:
         full, short = r.assess_input(pi), r.assess_input(pi, summary=True)
         assert _summary(short) == _summary(full), pi.patient_id
