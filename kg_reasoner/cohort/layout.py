@@ -129,6 +129,22 @@ class StoreWriting:
             errors += self._replace_many(pending)
         return errors
 
+    #: patients written by ``put_nquads`` between two flushes of the write buffers
+    FLUSH_EVERY = 200
+    _since_flush = 0
+
+    def put_nquads(self, data: str) -> None:
+        """Add or replace the graphs of an N-Quads document (a worker's assessment; raises InputError when
+        refused); the write buffers are flushed every ``FLUSH_EVERY`` patients, so that a long run keeps
+        flat memory."""
+        errors = self._replace_many([list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))])
+        self._since_flush += 1
+        if self._since_flush >= self.FLUSH_EVERY:
+            self.flush()
+            self._since_flush = 0
+        if errors:
+            raise errors[0]
+
     def _replace_many(self, patients: list[list]) -> list[InputError]:
         """Replace each patient's graphs (one list of quads per patient), after checking that every node
         she describes that is not named under her IRI is described by no other patient's data, in the

@@ -71,7 +71,6 @@ class RemoteStore(StoreWriting):
         self.query_endpoint = query_endpoint or f"{self.url}/query"
         self.graph_store = graph_store or f"{self.url}/store"
         self.timeout = timeout
-        self._since_flush = 0
         self.closed = False
         self._check_union()
 
@@ -159,11 +158,6 @@ class RemoteStore(StoreWriting):
     def _graphs_holding(self, node: ox.NamedNode) -> list[str]:
         rows = self._select_terms(_store_query("graphs-holding"), {"node": URIRef(node.value)})
         return [str(r[0]) for r in rows if r and r[0] is not None]
-
-    def put_nquads(self, data: str) -> None:
-        errors = self._replace_many([list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))])
-        if errors:
-            raise errors[0]
 
     def flush(self) -> None:
         """Nothing to do: every write is a finished HTTP request."""

@@ -56,7 +56,6 @@ class CohortStore(StoreWriting):
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
-        self._since_flush = 0
         try:
             self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
@@ -95,20 +94,6 @@ class CohortStore(StoreWriting):
         )
         self.store.clear_graph(META_GRAPH)
         self.store.add(ox.Quad(META_GRAPH, LOADED, key, META_GRAPH))
-
-    #: patients written by ``put_nquads`` between two flushes of the write buffers to disk
-    FLUSH_EVERY = 200
-
-    def put_nquads(self, data: str) -> None:
-        """Add or replace the graphs of an N-Quads document (a worker's assessment); the write buffers go
-        to disk every ``FLUSH_EVERY`` patients, so that a long run keeps flat memory."""
-        errors = self._replace_many([list(ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS))])
-        self._since_flush += 1
-        if self._since_flush >= self.FLUSH_EVERY:
-            self.store.flush()
-            self._since_flush = 0
-        if errors:
-            raise errors[0]
 
     def _write_batch(self, patients: list[list]) -> None:
         """Each patient's graphs cleared, then every quad of the batch added in one ``extend`` (no patient
