@@ -93,9 +93,10 @@ class FastEngine:
             self._sup.setdefault(s, set()).add(o)
         self._closure_set = frozenset(kb.closure)
         # what the ontology graph the rules read holds, for the rules' needs (``shacl_rules.Needs``)
-        self._static_predicates = frozenset(p for _, p, _ in kb.rules_base)
-        self._static_classes = frozenset(kb.rules_base.objects(None, RDF.type))
-        self._static_pairs = frozenset((s, p) for s, p, _ in kb.rules_base)
+        # (read off the indexes above: the (subject, predicate) keys and the types)
+        self._static_pairs = self._closure_values.keys()
+        self._static_predicates = frozenset(p for _, p in self._static_pairs)
+        self._static_classes = frozenset(c for cs in self._closure_types.values() for c in cs)
 
     #: Leave out a rule whose parsed query needs what the data lacks (``shacl_rules.Needs``); False runs
     #: every rule (tests/test_rule_needs.py proves the two the same).
