@@ -54,9 +54,13 @@ def test_parallel_jobs_keep_input_order(summaries, expected):
     assert run.stderr.count("\n") == 1 and "line 6 is not JSON" in run.stderr  # --quiet: no summary
 
 
-def test_reference_engine_from_the_command_line(summaries, expected):
-    run = run_cli("assess", str(summaries[0]), "--format", "ndjson", "--engine", "reference", "--jobs", "2")
-    assert _outcomes(run.stdout) == expected
+def test_reference_engine_from_the_command_line(summaries, expected, tmp_path):
+    """The first six patients and the bad line (the reference engine takes seconds per patient)."""
+    head = tmp_path / "head.ndjson"
+    head.write_text("".join(summaries[0].read_text(encoding="utf-8").splitlines(keepends=True)[:7]), encoding="utf-8")
+    run = run_cli("assess", str(head), "--format", "ndjson", "--engine", "reference", "--jobs", "2")
+    assert "line 6 is not JSON" in run.stderr
+    assert _outcomes(run.stdout) == expected[:6]
 
 
 def test_no_progress_line_when_stderr_is_not_a_terminal(summaries):
