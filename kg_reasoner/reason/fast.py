@@ -35,6 +35,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, Unsupported
 from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
+from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
 from kg_reasoner.reason.shacl_rules import ANY_PREDICATE, Rule, with_oxigraph_constants
@@ -82,6 +83,14 @@ class FastEngine:
             if not isinstance(s, Literal)
         ]
         self._new_store()
+        # the rules as Python plans over the patient's index (``reason.plans``); None: on pyoxigraph
+        self.plans = {
+            id(r): compile_select(r.text, algebra=r.algebra) for shape in self.rule_shapes or [] for r in shape.rules
+        }
+        self.static_index = TripleIndex.from_store(self.store, ONTOLOGY_RULES_GRAPH)
+        self.ontology_index = TripleIndex.from_store(self.store, ONTOLOGY_GRAPH)
+        self._query_plans: dict = {}
+        self._query_uses: dict = {}
         self._closure_types: dict = {}
         for s, o in kb.rules_base.subject_objects(RDF.type):
             self._closure_types.setdefault(s, set()).add(o)
@@ -102,10 +111,36 @@ class FastEngine:
     #: every rule (tests/test_rule_needs.py proves the two the same).
     skip_unmatchable = True
 
+    #: Run the rules that compile (``reason.plans``) as Python plans; False runs every rule on pyoxigraph.
+    use_plans = True
+
+    #: Run every compiled rule both ways and raise ``AssertionError`` when the rows differ (the
+    #: differential test, tests/test_plans.py).
+    check_plans = False
+    #: rule calls compared in check mode
+    plan_checks = 0
+
     #: Patients assessed on one store before it is replaced by a fresh one. oxigraph's in-memory
     #: store never forgets a string it has seen: without this, memory and time per patient would
     #: grow with the cohort (every patient mints new IRIs).
     STORE_RENEWAL = 500
+
+    #: A library query (queries/*.rq) is compiled into a plan at this use in the process: parsing costs
+    #: about 60 ms, a run on pyoxigraph 0.1-2 ms, so a run of one or a few patients never pays for it.
+    COMPILE_QUERY_AT = 20
+
+    def query_plan(self, name: str):
+        """The plan of the library query NAME, once it has been used COMPILE_QUERY_AT times (or in check
+        mode); None before, or when it uses something outside the plans' subset."""
+        if not self.use_plans:
+            return None
+        if name in self._query_plans:
+            return self._query_plans[name]
+        uses = self._query_uses[name] = self._query_uses.get(name, 0) + 1
+        if uses < self.COMPILE_QUERY_AT and not self.check_plans:
+            return None
+        plan = self._query_plans[name] = compile_select(query_text(name))
+        return plan
 
     def _new_store(self) -> None:
         self.store = ox.Store()
@@ -193,6 +228,9 @@ class _PatientRun(ConstraintChecker):
         self.e = engine
         self.ga, self.gi = ga, gi
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
+        # her graphs as oxigraph holds them (canonical literals), for the rules' plans
+        self.inferred_index = TripleIndex.from_store(engine.store, gi)
+        self.parts = (engine.static_index, TripleIndex.from_store(engine.store, ga), self.inferred_index)
         self.version = 0
         self.pred_version: dict = {}
         #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
@@ -200,6 +238,8 @@ class _PatientRun(ConstraintChecker):
         #: set when the session ends: her graphs are gone from the store, so a query would answer nothing
         self.closed = False
         self._literals: dict | None = None
+        #: rule runs handed from a plan to pyoxigraph (``plans.Fallback``)
+        self.fallbacks = 0
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
@@ -221,6 +261,24 @@ class _PatientRun(ConstraintChecker):
                 "only inside `with engine.session(...)`"
             )
         text = query_text(name)
+        plan = self.e.query_plan(name)
+        if plan is not None:
+            try:
+                sols = plan.solutions(
+                    (self.e.ontology_index, self.parts[1], self.inferred_index),
+                    {k: canonical(to_ox(v)) for k, v in bindings.items()},
+                )
+            except Fallback:
+                self.fallbacks += 1
+            else:
+                rows = [Row(_Solution(sol), plan.names) for sol in sols]
+                if self.e.check_plans:
+                    _check_query_rows(name, bindings, rows, self._oxigraph_rows(text, bindings))
+                    self.e.plan_checks += 1
+                return rows
+        return self._oxigraph_rows(text, bindings)
+
+    def _oxigraph_rows(self, text: str, bindings: dict) -> list:
         default = [ONTOLOGY_GRAPH, self.ga, self.gi]
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
         return [
@@ -229,14 +287,25 @@ class _PatientRun(ConstraintChecker):
         ]
 
     def _construct(self, rule: Rule, this) -> list:
-        """The rule's CONSTRUCT for one focus node: its SELECT, then the template instantiated."""
-        subs = {_THIS: this} if rule.uses_this else None
+        """The rule's CONSTRUCT for one focus node: its SELECT (as a plan, else on pyoxigraph), then the
+        template instantiated."""
+        rows = None
+        plan = self.e.plans.get(id(rule)) if self.e.use_plans else None
+        if plan is not None:
+            try:
+                sols = plan.solutions(self.parts, {"this": this} if rule.uses_this else {})
+            except Fallback:
+                self.fallbacks += 1
+            else:
+                rows = [[sol.get(n) for n in plan.names] for sol in sols]
+                if self.e.check_plans:
+                    _check_rows(rule, this, rows, self._select(rule, this))
+                    self.e.plan_checks += 1
+        if rows is None:
+            rows = self._select(rule, this)
         out = []
         literal, named = ox.Literal, ox.NamedNode
-        # rule.text is a SELECT (``shacl_rules._as_select``): its result is solutions
-        rows = cast(ox.QuerySolutions, self.e.store.query(rule.text, default_graph=self.default, substitutions=subs))
-        for sol in rows:
-            row = [v for v in sol]
+        for row in rows:
             if rule.uses_this:
                 row[rule.this_index] = this
             for s_, p_, o_ in rule.slots:
@@ -247,6 +316,12 @@ class _PatientRun(ConstraintChecker):
                     continue
                 out.append((s, p, o))
         return out
+
+    def _select(self, rule: Rule, this) -> list:
+        subs = {_THIS: this} if rule.uses_this else None
+        # rule.text is a SELECT (``shacl_rules._as_select``): its result is solutions
+        sols = cast(ox.QuerySolutions, self.e.store.query(rule.text, default_graph=self.default, substitutions=subs))
+        return [[v for v in sol] for sol in sols]
 
     def _focus(self, targets: list) -> list:
         """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)."""
@@ -320,7 +395,9 @@ class _PatientRun(ConstraintChecker):
     def _add(self, triples: list) -> None:
         self.version += 1
         self.e.store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in triples)
+        index = self.inferred_index
         for s, p, o in triples:
+            index.add((s, p, canonical(o)))
             rp = URIRef(p.value)
             self.pred_version[rp] = self.version
             rs = from_ox(s)
@@ -330,6 +407,36 @@ class _PatientRun(ConstraintChecker):
                 ro = from_ox(o)
                 self.types.setdefault(rs, set()).add(ro)
                 self.classes.add(ro)
+
+
+class _Solution(dict):
+    """A plan's row read as a pyoxigraph solution (an unbound variable is None)."""
+
+    def __missing__(self, key):
+        return None
+
+
+def _check_query_rows(name: str, bindings: dict, planned: list, oxigraph: list) -> None:
+    def key(rows):
+        out = [sorted((k, str(v)) for k, v in r.asdict().items()) for r in rows]
+        return out if "ORDER BY" in query_text(name) else sorted(out)
+
+    if key(planned) != key(oxigraph):
+        raise AssertionError(
+            f"the plan of queries/{name}.rq answers differently from pyoxigraph for {bindings}:\n"
+            f"plan: {key(planned)}\npyoxigraph: {key(oxigraph)}"
+        )
+
+
+def _check_rows(rule: Rule, this, planned: list, oxigraph: list) -> None:
+    def key(rows):
+        return sorted(tuple(str(v) for v in row) for row in rows)
+
+    if key(planned) != key(oxigraph):
+        raise AssertionError(
+            f"the plan of a rule answers differently from pyoxigraph for $this = {this}:\n{rule.text}\n"
+            f"plan: {key(planned)}\npyoxigraph: {key(oxigraph)}"
+        )
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.plans import select_algebra
 from kg_reasoner.reason.terms import prefix_block, to_ox
 
 ANY_PREDICATE = "any predicate"  # the read set of a query with a variable predicate (a string: it survives pickling)
@@ -142,6 +143,8 @@ class Rule:
     this_index: int = 0
     #: what every solution needs in the data (``needs_of``): without it the rule is not run
     needs: Needs = field(default_factory=Needs)
+    #: the SELECT's algebra as plain data (``plans.select_algebra``), for the rule's Python plan
+    algebra: Any = None
 
 
 def _as_select(text: str, algebra) -> tuple[str, list, list]:
@@ -231,6 +234,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
                     slots=slots,
                     this_index=names.index("this"),
                     needs=needs_of(algebra),
+                    algebra=select_algebra(select),
                 )
             )
         out.append(RuleShape(node, _order(shapes, node), targets, rules))
@@ -251,6 +255,7 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
                 this_index=r.this_index,
                 slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
                 needs=r.needs,
+                algebra=r.algebra,
             )
             for r in shape.rules
         ]

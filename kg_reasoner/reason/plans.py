@@ -1,0 +1,1143 @@
+"""SPARQL plans: a query's algebra (rdflib's parser) compiled once into Python closures that run over one
+patient's small in-memory index, for the subset of SPARQL 1.1 that the shapes and queries use. The plans
+are generic over SPARQL: nothing here names a class, property or rule of any guidance.
+
+Two ways out, so that a plan never answers differently from pyoxigraph:
+
+* ``Unsupported`` at compile time: an operator, path, function or aggregate outside the subset. The query
+  then always runs on pyoxigraph.
+* ``Fallback`` at run time: a value the plan cannot treat exactly as oxigraph does (a double, a dateTime
+  compared across time zones, an IRI it would have to resolve, a SAMPLE with a choice, two kinds of
+  literal compared...). That one call then runs on pyoxigraph.
+
+Semantics followed (checked against pyoxigraph by ``tests/test_plans.py``, query by query, on every
+patient of the corpus):
+
+* The default graph is the union of the index's parts as a multiset (a triple in two parts matches
+  twice, as oxigraph's list of default graphs does); property paths answer distinct pairs.
+* Terms are pyoxigraph terms as oxigraph stores them: the index is read back from the store, so literals
+  are in oxigraph's canonical form, and computed literals are written in that form.
+* Bindings given to a query (``$this``) are substituted as constants everywhere except inside
+  subqueries, as pyoxigraph's ``substitutions`` does; ``EXISTS`` substitutes the current solution into
+  its pattern (SPARQL 1.1, section 18.6). A join passes its left solution into its right operand only
+  for the variables the right operand certainly binds before it reads them (``safe``); other shared
+  variables are checked for compatibility afterwards, which is the algebra's join.
+* Expression errors follow section 17: an error in FILTER rejects, in BIND leaves unbound, ``||`` and
+  ``&&`` use the three-valued tables, ``COALESCE`` and ``IF`` catch as specified.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+from collections.abc import Callable, Iterator
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from kg_reasoner.reason.base import Unsupported
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_STRING, _BOOLEAN, _INTEGER, _DECIMAL, _DATETIME = (
+    ox.NamedNode(_XSD + t) for t in ("string", "boolean", "integer", "decimal", "dateTime")
+)
+_TRUE, _FALSE = ox.Literal("true", datatype=_BOOLEAN), ox.Literal("false", datatype=_BOOLEAN)
+_NUMERIC_OTHER = {
+    _XSD + t
+    for t in (
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
+#: oxigraph's xsd:decimal: 18 fractional digits, about +-1.7e20; xsd:integer: 64 bits
+_DECIMAL_PLACES, _DECIMAL_MAX, _INTEGER_MAX = 18, Decimal("1e20"), 2**63 - 1
+_QUANTUM, _DIVIDEND_MAX = Decimal("1e-18"), Decimal("1e15")
+
+
+class Fallback(Exception):
+    """A value the plan cannot evaluate exactly as oxigraph would: run this call on pyoxigraph."""
+
+
+class _Error(Exception):
+    """A SPARQL expression error (section 17.3): caught by FILTER, BIND, COALESCE, IF, || and &&."""
+
+
+_ERROR = _Error()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The index: one patient's triples (and, as a second part, the ontology's), looked up by any pattern.
+
+
+class TripleIndex:
+    """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs."""
+
+    __slots__ = ("triples", "sp", "po", "p", "s", "o")
+
+    def __init__(self, triples=()):
+        self.triples: set = set()
+        self.sp: dict = {}
+        self.po: dict = {}
+        self.p: dict = {}
+        self.s: dict = {}
+        self.o: dict = {}
+        for t in triples:
+            self.add(t)
+
+    def add(self, t) -> None:
+        if t in self.triples:
+            return
+        self.triples.add(t)
+        s, p, o = t
+        self.sp.setdefault((s, p), []).append(o)
+        self.po.setdefault((p, o), []).append(s)
+        self.p.setdefault(p, []).append((s, o))
+        self.s.setdefault(s, []).append((p, o))
+        self.o.setdefault(o, []).append((s, p))
+
+    @classmethod
+    def from_store(cls, store: ox.Store, graph) -> TripleIndex:
+        """The graph's triples as oxigraph stores them (its literals in canonical form)."""
+        return cls((q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph))
+
+
+def _match(parts, s, p, o) -> Iterator[tuple]:
+    """(s, p, o) for every triple of the parts matching the pattern (None: any), with multiplicity."""
+    for idx in parts:
+        if p is not None:
+            if s is not None:
+                objs = idx.sp.get((s, p))
+                if objs:
+                    if o is not None:
+                        if o in objs:
+                            yield s, p, o
+                    else:
+                        for o2 in objs:
+                            yield s, p, o2
+            elif o is not None:
+                for s2 in idx.po.get((p, o), ()):
+                    yield s2, p, o
+            else:
+                for s2, o2 in idx.p.get(p, ()):
+                    yield s2, p, o2
+        elif s is not None:
+            for p2, o2 in idx.s.get(s, ()):
+                if o is None or o2 == o:
+                    yield s, p2, o2
+        elif o is not None:
+            for s2, p2 in idx.o.get(o, ()):
+                yield s2, p2, o
+        else:
+            yield from idx.triples
+
+
+# ---------------------------------------------------------------------------------------------------
+# Values
+
+
+_SCRATCH = ox.NamedNode("urn:kg-reasoner:canonical")
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical(term):
+    """A term as oxigraph stores it (``"01"^^xsd:integer`` is stored as ``"1"``)."""
+    if type(term) is not ox.Literal or term.datatype == _STRING or term.language is not None:
+        return term
+    store = ox.Store()
+    store.add(ox.Quad(_SCRATCH, _SCRATCH, term, _SCRATCH))
+    return next(iter(store.quads_for_pattern(None, None, None, _SCRATCH))).object
+
+
+def _to_ox(t):
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        return canonical(ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)) if t.datatype else None))
+    raise Unsupported(f"a constant {t!r}")
+
+
+def _is_string(t) -> bool:
+    return type(t) is ox.Literal and t.datatype == _STRING and t.language is None
+
+
+def _kind(t):
+    """(kind, value) of a literal for comparisons; Fallback for what the plans do not compare."""
+    if type(t) is not ox.Literal:
+        raise Fallback("a comparison of a non-literal")
+    if t.language is not None:
+        raise Fallback("a language-tagged literal in a comparison")
+    dt = t.datatype
+    try:
+        if dt == _STRING:
+            return "str", t.value
+        if dt == _INTEGER:
+            return "num", int(t.value)
+        if dt == _DECIMAL:
+            return "num", Decimal(t.value)
+        if dt == _BOOLEAN:
+            if t.value not in ("true", "false"):
+                raise Fallback("an invalid boolean")
+            return "bool", t.value == "true"
+        if dt == _DATETIME:
+            v = _dt.datetime.fromisoformat(t.value)
+            return ("dt" if v.tzinfo else "dt-local"), v
+    except (ValueError, InvalidOperation) as e:
+        raise Fallback(f"an invalid literal {t}") from e
+    raise Fallback(f"a literal of type {dt.value}")
+
+
+def _equal(a, b) -> bool:
+    """SPARQL '=' (RDFterm-equal and the value comparisons of section 17.3)."""
+    if a is None or b is None:
+        raise _ERROR
+    la, lb = type(a) is ox.Literal, type(b) is ox.Literal
+    if not la or not lb:
+        return a == b
+    if a == b and a.datatype in (_STRING, _BOOLEAN, _INTEGER, _DECIMAL, _DATETIME):
+        return True
+    ka, va = _kind(a)
+    kb, vb = _kind(b)
+    if ka != kb:
+        raise Fallback("literals of two kinds compared")
+    return va == vb
+
+
+def _less(a, b) -> bool:
+    if a is None or b is None:
+        raise _ERROR
+    ka, va = _kind(a)
+    kb, vb = _kind(b)
+    if ka != kb:
+        raise Fallback("literals of two kinds ordered")
+    return va < vb
+
+
+def _ebv(t) -> bool:
+    """The effective boolean value (section 17.2.2)."""
+    if t is None:
+        raise _ERROR
+    if type(t) is not ox.Literal:
+        raise _ERROR
+    kind, v = _kind(t)
+    if kind == "bool":
+        return v
+    if kind == "num":
+        return v != 0
+    if kind == "str":
+        return v != ""
+    raise _ERROR
+
+
+def _number(t):
+    if type(t) is not ox.Literal or t.language is not None:
+        raise _ERROR
+    if t.datatype == _INTEGER or t.datatype == _DECIMAL:
+        return _kind(t)[1]
+    if t.datatype.value in _NUMERIC_OTHER:
+        raise Fallback(f"arithmetic on {t.datatype.value}")
+    raise _ERROR
+
+
+def _numeric_literal(v, decimal: bool):
+    if not decimal:
+        if abs(v) > _INTEGER_MAX:
+            raise Fallback("an integer overflow")
+        return ox.Literal(str(int(v)), datatype=_INTEGER)
+    d = Decimal(v)
+    if d == 0:
+        return ox.Literal("0", datatype=_DECIMAL)
+    if abs(d) >= _DECIMAL_MAX or d.as_tuple().exponent < -_DECIMAL_PLACES:  # type: ignore[operator]
+        raise Fallback("a decimal beyond oxigraph's precision")
+    return ox.Literal(format(d.normalize(), "f"), datatype=_DECIMAL)
+
+
+def _arith(op: str, a, b):
+    x, y = _number(a), _number(b)
+    decimal = isinstance(x, Decimal) or isinstance(y, Decimal)
+    if op == "+":
+        return _numeric_literal(x + y, decimal)
+    if op == "-":
+        return _numeric_literal(x - y, decimal)
+    if op == "*":
+        return _numeric_literal(x * y, decimal)
+    # division: xsd:decimal, truncated to oxigraph's 18 places; by zero, an error
+    if y == 0:
+        raise _ERROR
+    if abs(x) >= _DIVIDEND_MAX or abs(y) >= _DIVIDEND_MAX:
+        raise Fallback("a division of large numbers")
+    with localcontext() as ctx:
+        ctx.prec = 80
+        q = (Decimal(x) / Decimal(y)).quantize(_QUANTUM, rounding=ROUND_DOWN)
+    return _numeric_literal(q, True)
+
+
+def _string_arg(t) -> str:
+    if t is None or type(t) is not ox.Literal:
+        raise _ERROR
+    if t.language is not None:
+        raise Fallback("a language-tagged string")
+    if t.datatype != _STRING:
+        raise _ERROR
+    return t.value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Expressions: compiled into fn(solution, parts) -> term, raising _Error or Fallback
+
+Expr = Callable[[dict, tuple], object]
+
+
+def _compile_expr(e) -> Expr:
+    if isinstance(e, Variable):
+        name = str(e)
+        return lambda mu, parts: mu.get(name)
+    if isinstance(e, (URIRef, Literal)):
+        const = _to_ox(e)
+        return lambda mu, parts: const
+    if not isinstance(e, CompValue):
+        raise Unsupported(f"an expression {e!r}")
+    name = e.name
+    compiler = _EXPRESSIONS.get(name)
+    if compiler is None:
+        raise Unsupported(f"the SPARQL expression {name}")
+    return compiler(e)
+
+
+def _value(fn: Expr, mu, parts):
+    """An argument's value: an unbound variable is an error."""
+    v = fn(mu, parts)
+    if v is None:
+        raise _ERROR
+    return v
+
+
+def _relational(e) -> Expr:
+    left, op = _compile_expr(e.expr), e.op
+    if op in ("IN", "NOT IN"):
+        others = [_compile_expr(x) for x in e.other]
+
+        def in_(mu, parts):
+            a = _value(left, mu, parts)
+            error = None
+            for o in others:
+                try:
+                    if _equal(a, _value(o, mu, parts)):
+                        return _FALSE if op == "NOT IN" else _TRUE
+                except _Error as err:
+                    error = err
+            if error is not None:
+                raise error
+            return _TRUE if op == "NOT IN" else _FALSE
+
+        return in_
+    right = _compile_expr(e.other)
+    if op == "=":
+        return lambda mu, parts: _TRUE if _equal(left(mu, parts), right(mu, parts)) else _FALSE
+    if op == "!=":
+        return lambda mu, parts: _FALSE if _equal(left(mu, parts), right(mu, parts)) else _TRUE
+    if op == "<":
+        return lambda mu, parts: _TRUE if _less(left(mu, parts), right(mu, parts)) else _FALSE
+    if op == ">":
+        return lambda mu, parts: _TRUE if _less(right(mu, parts), left(mu, parts)) else _FALSE
+    if op == "<=":
+
+        def le(mu, parts):
+            a, b = left(mu, parts), right(mu, parts)
+            return _TRUE if _less(a, b) or _equal(a, b) else _FALSE
+
+        return le
+    if op == ">=":
+
+        def ge(mu, parts):
+            a, b = left(mu, parts), right(mu, parts)
+            return _TRUE if _less(b, a) or _equal(a, b) else _FALSE
+
+        return ge
+    raise Unsupported(f"the operator {op}")
+
+
+def _logical(e) -> Expr:
+    args = [_compile_expr(e.expr)] + [_compile_expr(x) for x in (e.other or [])]
+    conj = e.name == "ConditionalAndExpression"
+
+    def run(mu, parts):
+        error = None
+        for a in args:
+            try:
+                v = _ebv(a(mu, parts))
+            except _Error as err:
+                error = err
+                continue
+            if v is not conj:  # false in a conjunction, true in a disjunction decides
+                return _TRUE if v else _FALSE
+        if error is not None:
+            raise error
+        return _TRUE if conj else _FALSE
+
+    return run
+
+
+def _not(e) -> Expr:
+    arg = _compile_expr(e.expr)
+    return lambda mu, parts: _FALSE if _ebv(arg(mu, parts)) else _TRUE
+
+
+def _additive(e) -> Expr:
+    first = _compile_expr(e.expr)
+    rest = list(zip(e.op or [], [_compile_expr(x) for x in (e.other or [])], strict=True))
+
+    def run(mu, parts):
+        v = _value(first, mu, parts)
+        for op, fn in rest:
+            v = _arith(op, v, _value(fn, mu, parts))
+        return v
+
+    return run
+
+
+def _if(e) -> Expr:
+    cond, then, else_ = _compile_expr(e.arg1), _compile_expr(e.arg2), _compile_expr(e.arg3)
+    return lambda mu, parts: _value(then if _ebv(cond(mu, parts)) else else_, mu, parts)
+
+
+def _bound(e) -> Expr:
+    if not isinstance(e.arg, Variable):
+        raise Unsupported("BOUND of a non-variable")
+    name = str(e.arg)
+    return lambda mu, parts: _TRUE if mu.get(name) is not None else _FALSE
+
+
+def _coalesce(e) -> Expr:
+    args = [_compile_expr(a) for a in e.arg]
+
+    def run(mu, parts):
+        for a in args:
+            try:
+                v = a(mu, parts)
+            except _Error:
+                continue
+            if v is not None:
+                return v
+        raise _ERROR
+
+    return run
+
+
+def _str(e) -> Expr:
+    arg = _compile_expr(e.arg)
+
+    def run(mu, parts):
+        v = _value(arg, mu, parts)
+        if type(v) is ox.NamedNode or type(v) is ox.Literal:
+            return ox.Literal(v.value)
+        raise _ERROR
+
+    return run
+
+
+def _concat(e) -> Expr:
+    args = [_compile_expr(a) for a in e.arg]
+    return lambda mu, parts: ox.Literal("".join(_string_arg(a(mu, parts)) for a in args))
+
+
+def _iri(e) -> Expr:
+    arg = _compile_expr(e.arg)
+
+    def run(mu, parts):
+        v = _value(arg, mu, parts)
+        if type(v) is ox.NamedNode:
+            return v
+        text = _string_arg(v)
+        if ":" not in text:
+            raise Fallback("a relative IRI")
+        try:
+            return ox.NamedNode(text)
+        except ValueError as err:
+            raise Fallback("an invalid IRI") from err
+
+    return run
+
+
+def _strafter(e) -> Expr:
+    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+
+    def run(mu, parts):
+        x, y = _string_arg(a(mu, parts)), _string_arg(b(mu, parts))
+        i = x.find(y)
+        return ox.Literal(x[i + len(y) :] if i >= 0 else "")
+
+    return run
+
+
+def _term_test(e) -> Expr:
+    arg = _compile_expr(e.arg)
+    kind = {"Builtin_isIRI": ox.NamedNode, "Builtin_isURI": ox.NamedNode, "Builtin_isBLANK": ox.BlankNode}.get(
+        e.name, ox.Literal
+    )
+    return lambda mu, parts: _TRUE if type(_value(arg, mu, parts)) is kind else _FALSE
+
+
+def _string_test(e) -> Expr:
+    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+    test = {"Builtin_STRSTARTS": str.startswith, "Builtin_STRENDS": str.endswith, "Builtin_CONTAINS": str.__contains__}[
+        e.name
+    ]
+    return lambda mu, parts: _TRUE if test(_string_arg(a(mu, parts)), _string_arg(b(mu, parts))) else _FALSE
+
+
+def _floor(e) -> Expr:
+    arg = _compile_expr(e.arg)
+
+    def run(mu, parts):
+        v = _number(_value(arg, mu, parts))
+        if isinstance(v, int):
+            return _numeric_literal(v, False)
+        return _numeric_literal(v.to_integral_value(rounding="ROUND_FLOOR"), True)
+
+    return run
+
+
+def _is_numeric(e) -> Expr:
+    arg = _compile_expr(e.arg)
+
+    def run(mu, parts):
+        v = _value(arg, mu, parts)
+        if type(v) is not ox.Literal or v.language is not None:
+            return _FALSE
+        if v.datatype == _INTEGER or v.datatype == _DECIMAL:
+            _kind(v)  # an invalid lexical form: Fallback
+            return _TRUE
+        if v.datatype.value in _NUMERIC_OTHER:
+            raise Fallback("isNUMERIC of a derived numeric type")
+        return _FALSE
+
+    return run
+
+
+def _exists(e) -> Expr:
+    graph = e.graph
+    if isinstance(graph, CompValue) and graph.name == "GroupGraphPatternSub":
+        graph = translateGroupGraphPattern(graph)
+    plan = _compile_pattern(graph)
+    negated = e.name == "Builtin_NOTEXISTS"
+
+    def run(mu, parts):
+        for _ in plan.run(mu, parts):
+            return _FALSE if negated else _TRUE
+        return _TRUE if negated else _FALSE
+
+    return run
+
+
+def _unary_minus(e) -> Expr:
+    arg = _compile_expr(e.expr)
+    zero = ox.Literal("0", datatype=_INTEGER)
+    return lambda mu, parts: _arith("-", zero, _value(arg, mu, parts))
+
+
+_EXPRESSIONS: dict[str, Callable[[CompValue], Expr]] = {
+    "RelationalExpression": _relational,
+    "ConditionalAndExpression": _logical,
+    "ConditionalOrExpression": _logical,
+    "UnaryNot": _not,
+    "AdditiveExpression": _additive,
+    "MultiplicativeExpression": _additive,
+    "UnaryMinus": _unary_minus,
+    "Builtin_IF": _if,
+    "Builtin_BOUND": _bound,
+    "Builtin_COALESCE": _coalesce,
+    "Builtin_STR": _str,
+    "Builtin_CONCAT": _concat,
+    "Builtin_IRI": _iri,
+    "Builtin_URI": _iri,
+    "Builtin_STRAFTER": _strafter,
+    "Builtin_FLOOR": _floor,
+    "Builtin_isIRI": _term_test,
+    "Builtin_isURI": _term_test,
+    "Builtin_isBLANK": _term_test,
+    "Builtin_isLITERAL": _term_test,
+    "Builtin_STRSTARTS": _string_test,
+    "Builtin_STRENDS": _string_test,
+    "Builtin_CONTAINS": _string_test,
+    "Builtin_isNUMERIC": _is_numeric,
+    "Builtin_EXISTS": _exists,
+    "Builtin_NOTEXISTS": _exists,
+}
+
+
+def _filter_passes(fn: Expr, mu, parts) -> bool:
+    try:
+        return _ebv(fn(mu, parts))
+    except _Error:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------------
+# Graph patterns: compiled into plans with run(mu, parts) -> iterator of solutions extending mu
+
+
+class _Plan:
+    #: variables its solutions may bind
+    vars: frozenset = frozenset()
+    #: variables it certainly binds before anything in it reads them: substituting one of them by a
+    #: constant selects its solutions with that value (so a join may pass them in)
+    safe: frozenset = frozenset()
+
+    def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _compatible(a: dict, b: dict, names) -> bool:
+    for n in names:
+        x, y = a.get(n), b.get(n)
+        if x is not None and y is not None and x != y:
+            return False
+    return True
+
+
+class _Bgp(_Plan):
+    def __init__(self, triples):
+        self.patterns = []
+        names: set = set()
+        for s, p, o in triples:
+            pat = []
+            for i, t in enumerate((s, p, o)):
+                if isinstance(t, Variable):
+                    names.add(str(t))
+                    pat.append(("var", str(t)))
+                elif isinstance(t, BNode):  # a blank node of a pattern is a variable scoped to the BGP
+                    names.add("_:" + str(t))
+                    pat.append(("var", "_:" + str(t)))
+                elif i == 1 and not isinstance(t, URIRef):
+                    pat.append(("path", _compile_path(t)))
+                else:
+                    pat.append(("const", _to_ox(t)))
+            self.patterns.append(tuple(pat))
+        self.vars = frozenset(n for n in names if not n.startswith("_:"))
+        self.safe = self.vars
+
+        self.blank = any(n.startswith("_:") for n in names)
+        #: the join order and binding steps for each set of variables bound on entry
+        self._steps: dict = {}
+
+    def run(self, mu, parts):
+        bound = self.vars.intersection(mu) if mu else frozenset()
+        steps = self._steps.get(bound)
+        if steps is None:
+            steps = self._steps[bound] = self._order(bound)
+        if self.blank:
+            for nu in _solve(steps, 0, mu, parts):
+                yield {k: v for k, v in nu.items() if not k.startswith("_:")}
+        else:
+            yield from _solve(steps, 0, mu, parts)
+
+    def _order(self, bound: frozenset) -> tuple:
+        """The patterns in a greedy join order (fewest unbound positions first, a variable predicate
+        last), each as a step: for each position a constant, a bound variable's name, or a variable
+        it binds."""
+        known, todo, steps = set(bound), list(self.patterns), []
+        while todo:
+            costs = [_cost(pat, known) for pat in todo]
+            pat = todo[costs.index(min(costs))]  # the first of equals: the written order
+            todo.remove(pat)
+            get, binds, new = [], [], set()
+            for i, (kind, v) in enumerate(pat):
+                if kind == "var" and v in new:  # twice in one pattern: bound by the match, checked
+                    get.append((False, None))
+                    binds.append((i, v))
+                elif kind == "var" and v in known:
+                    get.append((True, v))
+                elif kind == "var":
+                    get.append((False, None))
+                    binds.append((i, v))
+                    new.add(v)
+                else:
+                    get.append((False, v if kind == "const" else None))
+            known |= new
+            path = pat[1][1] if pat[1][0] == "path" else None
+            steps.append((tuple(get), tuple(binds), path))
+        return tuple(steps)
+
+
+def _cost(pat, known) -> int:
+    """Unbound positions of a pattern (a path counts as one), plus one for a variable predicate."""
+    c = sum(1 for kind, v in pat if kind == "path" or (kind == "var" and v not in known))
+    return c + (1 if pat[1][0] == "var" and pat[1][1] not in known else 0)
+
+
+def _solve(steps: tuple, i: int, mu: dict, parts: tuple) -> Iterator[dict]:
+    if i == len(steps):
+        yield mu
+        return
+    get, binds, path = steps[i]
+    s, p, o = (mu[v] if is_var else v for is_var, v in get)
+    if path is not None:
+        matches: Iterator = ((a, None, b) for a, b in path(parts, s, o))
+    else:
+        matches = _match(parts, s, p, o)
+    nxt = i + 1
+    if not binds:
+        for _ in matches:
+            yield from _solve(steps, nxt, mu, parts)
+        return
+    for triple in matches:
+        nu = dict(mu)
+        ok = True
+        for pos, name in binds:
+            term = triple[pos]
+            bound = nu.get(name)
+            if bound is None:
+                nu[name] = term
+            elif bound != term:  # the same variable twice in one pattern
+                ok = False
+                break
+        if ok:
+            yield from _solve(steps, nxt, nu, parts)
+
+
+def _compile_path(path):
+    """A property path as fn(parts, s or None, o or None) -> set of (s, o) pairs (distinct, as oxigraph)."""
+    if isinstance(path, URIRef):
+        p = ox.NamedNode(str(path))
+        return lambda parts, s, o: {(a, c) for a, _, c in _match(parts, s, p, o)}
+    if isinstance(path, AlternativePath):
+        alts = [_compile_path(a) for a in path.args]
+        return lambda parts, s, o: set().union(*(a(parts, s, o) for a in alts))
+    if isinstance(path, InvPath):
+        inner = _compile_path(path.arg)
+        return lambda parts, s, o: {(b, a) for a, b in inner(parts, o, s)}
+    if isinstance(path, SequencePath):
+        steps = [_compile_path(a) for a in path.args]
+
+        def seq(parts, s, o):
+            if s is None and o is not None:  # walk backwards from the bound end
+                ends = {(o, o)}
+                for step in reversed(steps):
+                    ends = {(a, end) for mid, end in ends for a, _ in step(parts, None, mid)}
+                return ends
+            frontier = {(s, s)} if s is not None else None
+            for i, step in enumerate(steps):
+                last = i == len(steps) - 1
+                if frontier is None:
+                    frontier = step(parts, None, o if last else None)
+                    continue
+                frontier = {(start, b) for start, mid in frontier for _, b in step(parts, mid, o if last else None)}
+            return frontier or set()
+
+        return seq
+    if isinstance(path, MulPath):
+        step = _compile_path(path.path)
+        zero, more = path.mod in ("*", "?"), path.mod in ("*", "+")
+
+        def closure(parts, s, o):
+            if s is None and o is None:
+                raise Fallback("a repeated path with both ends unbound")
+            forward = s is not None
+            start = s if forward else o
+            seen: set = {start} if zero else set()
+            frontier = {start}
+            while frontier:
+                nxt = set()
+                for node in frontier:
+                    pairs = step(parts, node, None) if forward else step(parts, None, node)
+                    for a, b in pairs:
+                        other = b if forward else a
+                        if other not in seen:
+                            seen.add(other)
+                            nxt.add(other)
+                frontier = nxt if more else set()
+            ends = {(start, n) for n in seen} if forward else {(n, start) for n in seen}
+            if forward and o is not None:
+                return {(a, b) for a, b in ends if b == o}
+            return ends
+
+        return closure
+    raise Unsupported(f"the property path {path!r}")
+
+
+class _Join(_Plan):
+    def __init__(self, a: _Plan, b: _Plan):
+        self.a, self.b = a, b
+        self.vars = a.vars | b.vars
+        self.safe = frozenset(
+            x for x in self.vars if (x not in a.vars or x in a.safe) and (x not in b.vars or x in b.safe)
+        )
+        self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
+
+    def run(self, mu, parts):
+        b, safe_b, check = self.b, self.b.safe, self.check
+        for left in self.a.run(mu, parts):
+            passed = dict(mu)
+            for x in safe_b:
+                v = left.get(x)
+                if v is not None:
+                    passed[x] = v
+            for right in b.run(passed, parts):
+                if check and not _compatible(left, right, check):
+                    continue
+                yield {**left, **right}
+
+
+class _LeftJoin(_Plan):
+    def __init__(self, a: _Plan, b: _Plan, expr):
+        self.a, self.b = a, b
+        self.expr = None if _is_true_filter(expr) else _compile_expr(expr)
+        self.vars = a.vars | b.vars
+        self.safe = frozenset(x for x in a.safe if x not in b.vars or x in b.safe)
+        self.check = b.vars - b.safe
+
+    def run(self, mu, parts):
+        b, safe_b, check, expr = self.b, self.b.safe, self.check, self.expr
+        for left in self.a.run(mu, parts):
+            passed = dict(mu)
+            for x in safe_b:
+                v = left.get(x)
+                if v is not None:
+                    passed[x] = v
+            found = False
+            for right in b.run(passed, parts):
+                if check and not _compatible(left, right, check):
+                    continue
+                merged = {**left, **right}
+                if expr is not None and not _filter_passes(expr, merged, parts):
+                    continue
+                found = True
+                yield merged
+            if not found:
+                yield left
+
+
+class _Filter(_Plan):
+    def __init__(self, expr, p: _Plan):
+        self.p, self.expr = p, _compile_expr(expr)
+        self.vars, self.safe = p.vars, p.safe
+
+    def run(self, mu, parts):
+        expr = self.expr
+        for nu in self.p.run(mu, parts):
+            if _filter_passes(expr, nu, parts):
+                yield nu
+
+
+class _Extend(_Plan):
+    def __init__(self, p: _Plan, var, expr):
+        self.p, self.name, self.expr = p, str(var), _compile_expr(expr)
+        self.vars = p.vars | {self.name}
+        self.safe = p.safe - {self.name}
+
+    def run(self, mu, parts):
+        name, expr = self.name, self.expr
+        for nu in self.p.run(mu, parts):
+            if name in nu:
+                raise Fallback("BIND to a variable already bound")
+            try:
+                v = expr(nu, parts)
+            except _Error:
+                v = None
+            if v is None:
+                yield nu
+            else:
+                out = dict(nu)
+                out[name] = v
+                yield out
+
+
+class _Union(_Plan):
+    def __init__(self, a: _Plan, b: _Plan):
+        self.a, self.b = a, b
+        self.vars = a.vars | b.vars
+        self.safe = (a.safe & b.safe) | (a.safe - b.vars) | (b.safe - a.vars)
+
+    def run(self, mu, parts):
+        yield from self.a.run(mu, parts)
+        yield from self.b.run(mu, parts)
+
+
+class _Project(_Plan):
+    def __init__(self, p: _Plan, names: list[str]):
+        self.p, self.names = p, names
+        self.vars = frozenset(names)
+        self.safe = p.safe & self.vars
+
+    def run(self, mu, parts):
+        names = self.names
+        for nu in self.p.run(mu, parts):
+            yield {n: nu[n] for n in names if n in nu}
+
+
+class _Subquery(_Plan):
+    """A subquery: evaluated on its own (nothing outside reaches it, as pyoxigraph's substitutions do not),
+    then joined by compatibility."""
+
+    def __init__(self, p: _Plan):
+        self.p, self.vars, self.safe = p, p.vars, frozenset()
+
+    def run(self, mu, parts):
+        for nu in self.p.run({}, parts):
+            if _compatible(mu, nu, nu):
+                yield {**mu, **nu}
+
+
+class _Distinct(_Plan):
+    def __init__(self, p: _Plan):
+        self.p, self.vars, self.safe = p, p.vars, frozenset()
+
+    def run(self, mu, parts):
+        seen = set()
+        for nu in self.p.run(mu, parts):
+            key = frozenset(nu.items())
+            if key not in seen:
+                seen.add(key)
+                yield nu
+
+
+class _Aggregate(_Plan):
+    """AggregateJoin over Group: COUNT and SAMPLE (a SAMPLE with a choice falls back to pyoxigraph)."""
+
+    def __init__(self, node):
+        group = node.p
+        if group.name != "Group":
+            raise Unsupported("an aggregate without a group")
+        self.p = _compile_pattern(group.p)
+        keys = group.expr or []
+        if not all(isinstance(k, Variable) for k in keys):
+            raise Unsupported("GROUP BY an expression")
+        self.keys = [str(k) for k in keys]
+        self.aggs = []
+        for a in node.A:
+            if a.name not in ("Aggregate_Count", "Aggregate_Sample"):
+                raise Unsupported(f"the aggregate {a.name}")
+            star = a.name == "Aggregate_Count" and a.vars == "*"
+            self.aggs.append((a.name, str(a.res), None if star else _compile_expr(a.vars), bool(a.distinct)))
+        self.vars = frozenset(str(a.res) for a in node.A)
+        self.safe = frozenset()
+
+    def run(self, mu, parts):
+        groups: dict = {}
+        for nu in self.p.run(mu, parts):
+            groups.setdefault(tuple(nu.get(k) for k in self.keys), []).append(nu)
+        if not groups and not self.keys:
+            groups[()] = []
+        for members in groups.values():
+            out: dict = {}  # (rdflib's algebra brings the group's keys back as SAMPLEs, then BINDs them)
+            for name, res, expr, distinct in self.aggs:
+                values = []
+                for nu in members:
+                    if expr is None:
+                        values.append(tuple(sorted(nu.items(), key=lambda kv: kv[0])))
+                        continue
+                    try:
+                        v = expr(nu, parts)
+                    except _Error:
+                        continue
+                    if v is not None:
+                        values.append(v)
+                if name == "Aggregate_Count":
+                    n = len(set(values)) if distinct else len(values)
+                    out[res] = ox.Literal(str(n), datatype=_INTEGER)
+                elif values:
+                    if len(set(values)) > 1:
+                        raise Fallback("a SAMPLE with a choice")
+                    out[res] = values[0]
+            if _compatible(mu, out, out):
+                yield {**mu, **out}
+
+
+class _OrderBy(_Plan):
+    """ORDER BY over values of one kind per key (numbers, strings, IRIs, one language's strings, ...);
+    anything oxigraph would order by its own rules across kinds, and rows its order would leave tied,
+    fall back to pyoxigraph."""
+
+    def __init__(self, p: _Plan, conditions):
+        self.p, self.vars, self.safe = p, p.vars, p.safe
+        self.keys = []
+        for c in conditions:
+            if isinstance(c, CompValue) and c.name == "OrderCondition":
+                self.keys.append((_compile_expr(c.expr), c.order == "DESC"))
+            else:
+                self.keys.append((_compile_expr(c), False))
+
+    def run(self, mu, parts):
+        rows = []
+        for nu in self.p.run(mu, parts):
+            values = []
+            for fn, _desc in self.keys:
+                try:
+                    values.append(fn(nu, parts))
+                except _Error:
+                    values.append(None)
+            rows.append((values, nu))
+
+        def compare(a, b) -> int:
+            for fn_desc, x, y in zip(self.keys, a[0], b[0], strict=True):
+                c = _order_compare(x, y)
+                if c:
+                    return -c if fn_desc[1] else c
+            return 0
+
+        rows.sort(key=functools.cmp_to_key(compare))
+        for a, b in zip(rows, rows[1:]):
+            if compare(a, b) == 0 and a[1] != b[1]:
+                raise Fallback("ORDER BY leaves two different rows tied")
+        for _values, nu in rows:
+            yield nu
+
+
+_RANK = {type(None): 0, ox.BlankNode: 1, ox.NamedNode: 2, ox.Literal: 3}
+
+
+def _order_compare(x, y) -> int:
+    rx, ry = _RANK.get(type(x), 4), _RANK.get(type(y), 4)
+    if rx != ry:
+        if 4 in (rx, ry):
+            raise Fallback("ORDER BY on a quoted triple")
+        return -1 if rx < ry else 1
+    if rx == 0:
+        return 0
+    if rx == 1:
+        raise Fallback("ORDER BY on blank nodes")
+    if rx == 2:
+        return (x.value > y.value) - (x.value < y.value)
+    if x.language is not None or y.language is not None:
+        if x.language != y.language:
+            raise Fallback("ORDER BY across languages")
+        return (x.value > y.value) - (x.value < y.value)
+    kx, vx = _kind(x)
+    ky, vy = _kind(y)
+    if kx != ky:
+        raise Fallback("ORDER BY across kinds of literal")
+    return (vx > vy) - (vx < vy)
+
+
+class _Values(_Plan):
+    """Inline data (VALUES): joined by compatibility (an UNDEF leaves the variable to the other side)."""
+
+    def __init__(self, rows):
+        self.rows = [{str(k): _to_ox(v) for k, v in row.items() if v is not None and str(v) != "UNDEF"} for row in rows]
+        self.vars = frozenset(n for row in self.rows for n in row)
+        self.safe = frozenset()
+
+    def run(self, mu, parts):
+        for row in self.rows:
+            if _compatible(mu, row, row):
+                yield {**mu, **row}
+
+
+def _is_true_filter(expr) -> bool:
+    return expr is None or (isinstance(expr, CompValue) and expr.name == "TrueFilter")
+
+
+def _compile_pattern(node) -> _Plan:
+    name = getattr(node, "name", None)
+    if name == "BGP":
+        return _Bgp(node.triples or [])
+    if name == "Join":
+        return _Join(_compile_pattern(node.p1), _compile_pattern(node.p2))
+    if name == "LeftJoin":
+        return _LeftJoin(_compile_pattern(node.p1), _compile_pattern(node.p2), node.expr)
+    if name == "Filter":
+        p = _compile_pattern(node.p)
+        return p if _is_true_filter(node.expr) else _Filter(node.expr, p)
+    if name == "Extend":
+        return _Extend(_compile_pattern(node.p), node.var, node.expr)
+    if name == "Union":
+        return _Union(_compile_pattern(node.p1), _compile_pattern(node.p2))
+    if name == "OrderBy":
+        return _OrderBy(_compile_pattern(node.p), node.expr)
+    if name == "values":
+        return _Values(node.res or [])
+    if name == "ToMultiSet":
+        inner = node.p
+        if getattr(inner, "name", None) == "values":
+            return _Values(inner.res or [])
+        if getattr(inner, "name", None) not in ("Project", "Distinct"):
+            raise Unsupported(f"a multiset of {getattr(inner, 'name', inner)}")
+        return _Subquery(_compile_pattern(inner))
+    if name == "Project":
+        return _Project(_compile_pattern(node.p), [str(v) for v in node.PV])
+    if name == "Distinct":
+        return _Distinct(_compile_pattern(node.p))
+    if name == "AggregateJoin":
+        return _Aggregate(node)
+    raise Unsupported(f"the SPARQL operator {name}")
+
+
+class QueryPlan:
+    """A SELECT query compiled; ``solutions(parts, bindings)`` answers its rows as dicts."""
+
+    def __init__(self, text: str | None = None, *, algebra=None):
+        """From the query's text, or from its algebra as ``select_algebra`` gives it (parsing is the slow
+        part: the knowledge base keeps the algebra of its rules on disk)."""
+        frozen, star = select_algebra(str(text)) if algebra is None else algebra
+        root = thaw(frozen)
+        if root.name != "SelectQuery" or root.datasetClause:
+            raise Unsupported("not a SELECT over the default graph")
+        self.root = _compile_pattern(root.p)
+        self.names = [str(v) for v in root.PV]
+        if star:  # a star projection: the variables in scope (rdflib's list also has those inside EXISTS)
+            scope = self.root.p.vars if isinstance(self.root, _Project) else self.root.vars
+            self.names = [n for n in self.names if n in scope]
+            if isinstance(self.root, _Project):
+                self.root.names = self.names
+
+    def solutions(self, parts: tuple, bindings: dict) -> list[dict]:
+        """The rows (as dicts), or ``Fallback``. ``bindings`` are substituted as constants."""
+        names = self.names
+        return [{n: nu[n] for n in names if n in nu} for nu in self.root.run(dict(bindings), parts)]
+
+
+def select_algebra(text: str) -> tuple:
+    """A query's algebra and whether it projects with a star, as plain data that pickles (``freeze``)."""
+    parsed = parseQuery(text)
+    return freeze(translateQuery(parsed).algebra), "projection" not in parsed[1]
+
+
+def freeze(node):
+    """rdflib's algebra (``CompValue`` trees, which do not unpickle) as tuples, lists and terms."""
+    if isinstance(node, CompValue):
+        # rdflib sets some parts as attributes, over the items (``translateExists``: ``n.graph = ...``)
+        parts = {**node, **{k: v for k, v in vars(node).items() if k != "name" and not k.startswith("_")}}
+        return ("CompValue", node.name, [(k, freeze(v)) for k, v in parts.items()])
+    if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        return [freeze(v) for v in node]
+    if isinstance(node, dict):
+        return {k: freeze(v) for k, v in node.items()}
+    return node
+
+
+def thaw(node):
+    """``freeze`` undone."""
+    if isinstance(node, tuple) and len(node) == 3 and node[0] == "CompValue":
+        return CompValue(node[1], **{k: thaw(v) for k, v in node[2]})
+    if isinstance(node, list):
+        return [thaw(v) for v in node]
+    if isinstance(node, dict):
+        return {k: thaw(v) for k, v in node.items()}
+    return node
+
+
+def compile_select(text: str | None = None, *, algebra=None) -> QueryPlan | None:
+    """The query's plan, or None when it uses something outside the plans' subset."""
+    try:
+        return QueryPlan(text, algebra=algebra)
+    except Unsupported:
+        return None
