@@ -128,6 +128,16 @@ CASES = {
     "term-tests-and-string-tests": (
         '?s ?p ?o . BIND (isIRI(?o) AS ?i) BIND (isLITERAL(?o) AS ?l) BIND (STRSTARTS(STR(?p), "http://example.org/n") AS ?n)'
     ),
+    # FILTER conjuncts tested as soon as what they read is bound, and IRI domains bound, not scanned
+    "filter-pushed-into-a-join": "?s ex:p ?x . ?s ex:next ?n . ?n ex:p ?y . FILTER (?y > ?x)",
+    "filter-on-an-optional-variable-stays-above": "?s ex:p ?x . OPTIONAL { ?s ex:q ?y } FILTER (!BOUND(?y) || ?y > 2)",
+    "filter-on-a-bound-variable": "?s ex:p ?x . BIND (?x + 1 AS ?z) FILTER (?z > 2)",
+    "filter-reading-a-variable-of-the-other-side": "{ ?s ex:p ?x } { ?t ex:q ?y FILTER (?x < ?y) }",
+    "exists-reading-a-later-variable": "?s ex:p ?x . ?s ex:q ?y . FILTER NOT EXISTS { ?s ex:r ?r . FILTER (?y > 2) }",
+    "iri-domain": "?s ?p ?o . FILTER (?p IN (ex:p, ex:q))",
+    "iri-domain-against-literals": "?s ex:p ?o . FILTER (?o = ex:a || ?o = 1)",
+    "iri-domains-on-two-variables": "?s ex:next ?n . FILTER (?s = ex:b && ?n IN (ex:c, ex:d))",
+    "iri-domain-never-matched": "?s ex:p ?o . FILTER (?s IN (ex:nobody))",
     "bind-error-leaves-unbound": "?s ex:r ?r . BIND (?r * 2 AS ?bad) BIND (STR(?bad) AS ?worse)",
 }
 

@@ -129,9 +129,10 @@ class FastEngine:
     #: about 60 ms, a run on pyoxigraph 0.1-2 ms, so a run of one or a few patients never pays for it.
     COMPILE_QUERY_AT = 20
 
-    def query_plan(self, name: str):
-        """The plan of the library query NAME, once it has been used COMPILE_QUERY_AT times (or in check
-        mode); None before, or when it uses something outside the plans' subset."""
+    def query_plan(self, name: str, text: str | None = None):
+        """The plan of the library query NAME (or of the query TEXT, named by itself), once it has been
+        used COMPILE_QUERY_AT times (or in check mode); None before, or when it uses something outside
+        the plans' subset."""
         if not self.use_plans:
             return None
         if name in self._query_plans:
@@ -139,7 +140,7 @@ class FastEngine:
         uses = self._query_uses[name] = self._query_uses.get(name, 0) + 1
         if uses < self.COMPILE_QUERY_AT and not self.check_plans:
             return None
-        plan = self._query_plans[name] = compile_select(query_text(name))
+        plan = self._query_plans[name] = compile_select(text if text is not None else query_text(name))
         return plan
 
     def _new_store(self) -> None:
@@ -286,6 +287,22 @@ class _PatientRun(ConstraintChecker):
             for sol, names in solutions(self.e.store.query(text, default_graph=default, substitutions=subs))
         ]
 
+    def _constraint_rows(self, text: str, focus) -> list:
+        """A SPARQL constraint's rows for the focus node: as a plan once compiled, else on pyoxigraph."""
+        plan = self.e.query_plan(text, text)
+        if plan is not None:
+            try:
+                sols = plan.solutions(self.parts, {"this": to_ox(focus)})
+            except Fallback:
+                self.fallbacks += 1
+            else:
+                rows = [(_Solution(sol), plan.names) for sol in sols]
+                if self.e.check_plans:
+                    _check_constraint_rows(text, focus, rows, super()._constraint_rows(text, focus))
+                    self.e.plan_checks += 1
+                return rows
+        return super()._constraint_rows(text, focus)
+
     def _construct(self, rule: Rule, this) -> list:
         """The rule's CONSTRUCT for one focus node: its SELECT (as a plan, else on pyoxigraph), then the
         template instantiated."""
@@ -421,21 +438,27 @@ def _check_query_rows(name: str, bindings: dict, planned: list, oxigraph: list) 
         out = [sorted((k, str(v)) for k, v in r.asdict().items()) for r in rows]
         return out if "ORDER BY" in query_text(name) else sorted(out)
 
-    if key(planned) != key(oxigraph):
-        raise AssertionError(
-            f"the plan of queries/{name}.rq answers differently from pyoxigraph for {bindings}:\n"
-            f"plan: {key(planned)}\npyoxigraph: {key(oxigraph)}"
-        )
+    _same(f"queries/{name}.rq for {bindings}", key(planned), key(oxigraph))
+
+
+def _check_constraint_rows(text: str, focus, planned: list, oxigraph: list) -> None:
+    def key(rows):
+        return sorted(sorted((n, str(sol[n])) for n in names if sol[n] is not None) for sol, names in rows)
+
+    _same(f"a SPARQL constraint for $this = {focus}:\n{text}", key(planned), key(oxigraph))
 
 
 def _check_rows(rule: Rule, this, planned: list, oxigraph: list) -> None:
     def key(rows):
         return sorted(tuple(str(v) for v in row) for row in rows)
 
-    if key(planned) != key(oxigraph):
+    _same(f"a rule for $this = {this}:\n{rule.text}", key(planned), key(oxigraph))
+
+
+def _same(what: str, planned: list, oxigraph: list) -> None:
+    if planned != oxigraph:
         raise AssertionError(
-            f"the plan of a rule answers differently from pyoxigraph for $this = {this}:\n{rule.text}\n"
-            f"plan: {key(planned)}\npyoxigraph: {key(oxigraph)}"
+            f"the plan of {what}\nanswers differently from pyoxigraph:\nplan: {planned}\npyoxigraph: {oxigraph}"
         )
 
 

@@ -89,9 +89,10 @@ _ERROR = _Error()
 class TripleIndex:
     """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs."""
 
-    __slots__ = ("triples", "sp", "po", "p", "s", "o")
+    __slots__ = ("triples", "sp", "po", "p", "s", "o", "_stats")
 
     def __init__(self, triples=()):
+        self._stats: dict = {}
         self.triples: set = set()
         self.sp: dict = {}
         self.po: dict = {}
@@ -111,6 +112,14 @@ class TripleIndex:
         self.p.setdefault(p, []).append((s, o))
         self.s.setdefault(s, []).append((p, o))
         self.o.setdefault(o, []).append((s, p))
+
+    def stats(self, p) -> tuple[int, int, int]:
+        """(triples, distinct subjects, distinct objects) of predicate p, for join ordering."""
+        out = self._stats.get(p)
+        if out is None:
+            pairs = self.p.get(p, ())
+            out = self._stats[p] = (len(pairs), len({a for a, _ in pairs}), len({b for _, b in pairs}))
+        return out
 
     @classmethod
     def from_store(cls, store: ox.Store, graph) -> TripleIndex:
@@ -605,6 +614,12 @@ class _Plan:
     def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def push(self, test: Expr, reads: frozenset, domain: tuple | None = None) -> bool:
+        """Take a FILTER conjunct that reads the variables ``reads`` from the filter above, to test it as
+        soon as they are bound (``domain``: the IRIs the test admits for one variable, ``_domain``);
+        False when this operator cannot (the filter above keeps it)."""
+        return False
+
 
 def _compatible(a: dict, b: dict, names) -> bool:
     for n in names:
@@ -638,26 +653,54 @@ class _Bgp(_Plan):
         self.blank = any(n.startswith("_:") for n in names)
         #: the join order and binding steps for each set of variables bound on entry
         self._steps: dict = {}
+        #: FILTER conjuncts pushed down (``push``): (test, the variables of this BGP it reads)
+        self.filters: list = []
+        #: variable -> IRI lists it must be one of (``_domain``): it is bound from them, not scanned for
+        self.domains: dict = {}
+
+    def push(self, test, reads, domain=None) -> bool:
+        self.filters.append((test, reads & self.vars))
+        if domain is not None and domain[0] in self.vars:
+            self.domains.setdefault(domain[0], []).append(domain[1])
+        self._steps.clear()
+        return True
 
     def run(self, mu, parts):
         bound = self.vars.intersection(mu) if mu else frozenset()
-        steps = self._steps.get(bound)
-        if steps is None:
-            steps = self._steps[bound] = self._order(bound)
+        plan = self._steps.get(bound)
+        if plan is None:
+            plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
+        first, steps = plan
+        if first and not all(_filter_passes(t, mu, parts) for t in first):
+            return
         if self.blank:
             for nu in _solve(steps, 0, mu, parts):
                 yield {k: v for k, v in nu.items() if not k.startswith("_:")}
         else:
             yield from _solve(steps, 0, mu, parts)
 
-    def _order(self, bound: frozenset) -> tuple:
-        """The patterns in a greedy join order (fewest unbound positions first, a variable predicate
-        last), each as a step: for each position a constant, a bound variable's name, or a variable
-        it binds."""
-        known, todo, steps = set(bound), list(self.patterns), []
+    def _order(self, bound: frozenset, static: TripleIndex) -> tuple:
+        """The patterns in a greedy join order (among those joined to what is bound, the one with the
+        fewest expected matches, by the first part's statistics: the ontology's), each as a step: for
+        each position a constant, a bound variable's name, or a variable it binds. Computed once per
+        set of variables bound on entry (the order changes the time, never the solutions)."""
+        known, todo = set(bound), list(self.patterns)
+        steps: list = []
+        waiting = list(self.filters)
+        first = tuple(t for t, needs in waiting if needs <= known)
+        waiting = [(t, needs) for t, needs in waiting if not needs <= known]
+        for var, lists in self.domains.items():  # a variable a filter keeps to a few IRIs: bound from them
+            if var in known:
+                continue
+            values = tuple(v for v in lists[0] if all(v in other for other in lists[1:]))
+            known.add(var)
+            tests = tuple(t for t, needs in waiting if needs <= known)
+            waiting = [(t, needs) for t, needs in waiting if not needs <= known]
+            steps.append((((False, None),) * 3, ((0, var),), _values_of(values), tests))
         while todo:
-            costs = [_cost(pat, known) for pat in todo]
-            pat = todo[costs.index(min(costs))]  # the first of equals: the written order
+            joined = [pat for pat in todo if _joined(pat, known)] or todo
+            costs = [_estimate(pat, known, static) for pat in joined]
+            pat = joined[costs.index(min(costs))]  # the first of equals: the written order
             todo.remove(pat)
             get, binds, new = [], [], set()
             for i, (kind, v) in enumerate(pat):
@@ -674,21 +717,56 @@ class _Bgp(_Plan):
                     get.append((False, v if kind == "const" else None))
             known |= new
             path = pat[1][1] if pat[1][0] == "path" else None
-            steps.append((tuple(get), tuple(binds), path))
-        return tuple(steps)
+            tests = tuple(t for t, needs in waiting if needs <= known)  # as soon as what they read is bound
+            waiting = [(t, needs) for t, needs in waiting if not needs <= known]
+            steps.append((tuple(get), tuple(binds), path, tests))
+        return first, tuple(steps)
 
 
-def _cost(pat, known) -> int:
-    """Unbound positions of a pattern (a path counts as one), plus one for a variable predicate."""
-    c = sum(1 for kind, v in pat if kind == "path" or (kind == "var" and v not in known))
-    return c + (1 if pat[1][0] == "var" and pat[1][1] not in known else 0)
+def _values_of(values: tuple):
+    """A BGP step that binds a variable to each of ``values`` (as a path answering (value, None))."""
+    pairs = [(v, None) for v in values]
+    return lambda parts, s, o: pairs
+
+
+def _joined(pat, known) -> bool:
+    """The pattern shares a variable with what is bound, or has none (no cross product)."""
+    names = [v for kind, v in pat if kind == "var"]
+    return not names or any(v in known for v in names)
+
+
+#: a guess of a patient's triples per predicate (her graphs are small; the ontology's are counted)
+_PATIENT_SHARE = 5
+
+
+def _estimate(pat, known, static: TripleIndex) -> float:
+    """Expected matches of a pattern once ``known`` are bound."""
+    (sk, sv), (pk, pv), (ok, ov) = pat
+    s_bound = sk == "const" or (sk == "var" and sv in known)
+    o_bound = ok == "const" or (ok == "var" and ov in known)
+    if s_bound and o_bound:
+        return 0.5
+    if pk == "const":
+        n, ds, do = static.stats(pv)
+        n += _PATIENT_SHARE
+        if s_bound:
+            return max(1.0, n / max(ds, 1))
+        if o_bound:
+            return max(1.0, n / max(do, 1))
+        return float(n)
+    if pk == "path":
+        n = sum(static.stats(p)[0] + _PATIENT_SHARE for p in getattr(pv, "preds", ())) or 1000
+        return 3.0 if s_bound or o_bound else float(n)
+    if s_bound or o_bound:  # a variable predicate
+        return 10.0 if pv in known else 30.0
+    return float(len(static.triples) + 1000)
 
 
 def _solve(steps: tuple, i: int, mu: dict, parts: tuple) -> Iterator[dict]:
     if i == len(steps):
         yield mu
         return
-    get, binds, path = steps[i]
+    get, binds, path, tests = steps[i]
     s, p, o = (mu[v] if is_var else v for is_var, v in get)
     if path is not None:
         matches: Iterator = ((a, None, b) for a, b in path(parts, s, o))
@@ -710,12 +788,30 @@ def _solve(steps: tuple, i: int, mu: dict, parts: tuple) -> Iterator[dict]:
             elif bound != term:  # the same variable twice in one pattern
                 ok = False
                 break
-        if ok:
+        if ok and (not tests or all(_filter_passes(t, nu, parts) for t in tests)):
             yield from _solve(steps, nxt, nu, parts)
 
 
 def _compile_path(path):
-    """A property path as fn(parts, s or None, o or None) -> set of (s, o) pairs (distinct, as oxigraph)."""
+    """A property path as fn(parts, s or None, o or None) -> set of (s, o) pairs (distinct, as oxigraph);
+    ``fn.preds``: the predicates it reads (for join ordering)."""
+    fn = _compile_path_fn(path)
+    fn.preds = [ox.NamedNode(str(p)) for p in _path_predicates(path)]
+    return fn
+
+
+def _path_predicates(path) -> list:
+    if isinstance(path, URIRef):
+        return [path]
+    return [
+        p
+        for sub in (getattr(path, "args", None) or [getattr(path, "path", None) or getattr(path, "arg", None)])
+        if sub is not None
+        for p in _path_predicates(sub)
+    ]
+
+
+def _compile_path_fn(path):
     if isinstance(path, URIRef):
         p = ox.NamedNode(str(path))
         return lambda parts, s, o: {(a, c) for a, _, c in _match(parts, s, p, o)}
@@ -783,6 +879,14 @@ class _Join(_Plan):
         )
         self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
 
+    def push(self, test, reads, domain=None) -> bool:
+        # into the operand that certainly binds every variable of this join the test reads: there they
+        # are bound to the values the join's solution has
+        mine = reads & self.vars
+        return (mine <= self.a.safe and self.a.push(test, reads, domain)) or (
+            mine <= self.b.safe and self.b.push(test, reads, domain)
+        )
+
     def run(self, mu, parts):
         b, safe_b, check = self.b, self.b.safe, self.check
         for left in self.a.run(mu, parts):
@@ -804,6 +908,9 @@ class _LeftJoin(_Plan):
         self.vars = a.vars | b.vars
         self.safe = frozenset(x for x in a.safe if x not in b.vars or x in b.safe)
         self.check = b.vars - b.safe
+
+    def push(self, test, reads, domain=None) -> bool:
+        return reads & self.vars <= self.a.safe and self.a.push(test, reads, domain)
 
     def run(self, mu, parts):
         b, safe_b, check, expr = self.b, self.b.safe, self.check, self.expr
@@ -827,15 +934,64 @@ class _LeftJoin(_Plan):
 
 
 class _Filter(_Plan):
-    def __init__(self, expr, p: _Plan):
-        self.p, self.expr = p, _compile_expr(expr)
+    def __init__(self, tests: list, p: _Plan):
+        self.p, self.tests = p, tests
         self.vars, self.safe = p.vars, p.safe
 
     def run(self, mu, parts):
-        expr = self.expr
+        tests = self.tests
         for nu in self.p.run(mu, parts):
-            if _filter_passes(expr, nu, parts):
+            if all(_filter_passes(t, nu, parts) for t in tests):
                 yield nu
+
+    def push(self, test, reads, domain=None) -> bool:
+        if not self.p.push(test, reads, domain):
+            self.tests.append(test)  # (filters commute: a solution passes when it passes each)
+        return True
+
+
+def _filtered(expr, p: _Plan) -> _Plan:
+    """FILTER(expr) over p: each conjunct of expr pushed as far down as it keeps its meaning (tested as
+    soon as the variables it reads are bound, on the same values), the rest tested above."""
+    kept = []
+    for conjunct in _conjuncts(expr):
+        test = _compile_expr(conjunct)
+        if not p.push(test, frozenset(_mentioned(conjunct)), _domain(conjunct)):
+            kept.append(test)
+    return _Filter(kept, p) if kept else p
+
+
+def _domain(expr) -> tuple | None:
+    """(variable, IRIs) for ``?x = <iri>`` or ``?x IN (<iri>, ...)``: the variable can only take those
+    values (IRIs are equal only when identical), so a BGP may bind it from them instead of scanning."""
+    if not (isinstance(expr, CompValue) and expr.name == "RelationalExpression" and isinstance(expr.expr, Variable)):
+        return None
+    if expr.op == "=":
+        values = [expr.other]
+    elif expr.op == "IN":
+        values = list(expr.other)
+    else:
+        return None
+    if not values or not all(isinstance(v, URIRef) for v in values):
+        return None
+    return str(expr.expr), tuple(dict.fromkeys(ox.NamedNode(str(v)) for v in values))
+
+
+def _conjuncts(expr) -> list:
+    if isinstance(expr, CompValue) and expr.name == "ConditionalAndExpression":
+        return [c for part in [expr.expr, *(expr.other or [])] for c in _conjuncts(part)]
+    return [expr]
+
+
+def _mentioned(node) -> set:
+    """Every variable an expression mentions, inside its EXISTS patterns too (more is safe: later)."""
+    if isinstance(node, Variable):
+        return {str(node)}
+    if isinstance(node, CompValue):
+        return set().union(set(), *(_mentioned(v) for k, v in node.items() if k != "_vars"))
+    if isinstance(node, (list, tuple)):
+        return set().union(set(), *(_mentioned(v) for v in node))
+    return set()
 
 
 class _Extend(_Plan):
@@ -843,6 +999,9 @@ class _Extend(_Plan):
         self.p, self.name, self.expr = p, str(var), _compile_expr(expr)
         self.vars = p.vars | {self.name}
         self.safe = p.safe - {self.name}
+
+    def push(self, test, reads, domain=None) -> bool:
+        return self.name not in reads and self.p.push(test, reads, domain)
 
     def run(self, mu, parts):
         name, expr = self.name, self.expr
@@ -1056,7 +1215,7 @@ def _compile_pattern(node) -> _Plan:
         return _LeftJoin(_compile_pattern(node.p1), _compile_pattern(node.p2), node.expr)
     if name == "Filter":
         p = _compile_pattern(node.p)
-        return p if _is_true_filter(node.expr) else _Filter(node.expr, p)
+        return p if _is_true_filter(node.expr) else _filtered(node.expr, p)
     if name == "Extend":
         return _Extend(_compile_pattern(node.p), node.var, node.expr)
     if name == "Union":

@@ -267,10 +267,7 @@ class ConstraintChecker:
             for value in self._failing_values(prop, focus):
                 out.append((prop.severity, focus, prop.path, value, pmsgs))
         for text, messages in shape.sparql:
-            rows = self.e.store.query(
-                text, default_graph=self.default, substitutions={ox.Variable("this"): to_ox(focus)}
-            )
-            for sol, names in solutions(rows):
+            for sol, names in self._constraint_rows(text, focus):
                 bound = {n: self._original(sol[n]) for n in names if sol[n] is not None}
                 value = bound.get("value", focus)
                 texts = [_format(str(m), bound) for m in messages] + [
@@ -278,6 +275,11 @@ class ConstraintChecker:
                 ]
                 out.append((shape.severity, focus, bound.get("path"), value, texts))
         return out
+
+    def _constraint_rows(self, text: str, focus) -> list:
+        """The SPARQL constraint's rows for the focus node, as (solution, variable names) pairs."""
+        rows = self.e.store.query(text, default_graph=self.default, substitutions={ox.Variable("this"): to_ox(focus)})
+        return list(solutions(rows))
 
     def _original(self, term):
         """The patient's own term for a query result (oxigraph keeps numbers in canonical form:
