@@ -674,10 +674,10 @@ class _Bgp(_Plan):
         if first and not all(_filter_passes(t, mu, parts) for t in first):
             return
         if self.blank:
-            for nu in _solve(steps, 0, mu, parts):
+            for nu in _solve(steps, mu, parts):
                 yield {k: v for k, v in nu.items() if not k.startswith("_:")}
         else:
-            yield from _solve(steps, 0, mu, parts)
+            yield from _solve(steps, mu, parts)
 
     def _order(self, bound: frozenset, static: TripleIndex) -> tuple:
         """The patterns in a greedy join order (among those joined to what is bound, the one with the
@@ -762,34 +762,53 @@ def _estimate(pat, known, static: TripleIndex) -> float:
     return float(len(static.triples) + 1000)
 
 
-def _solve(steps: tuple, i: int, mu: dict, parts: tuple) -> Iterator[dict]:
-    if i == len(steps):
-        yield mu
-        return
-    get, binds, path, tests = steps[i]
-    s, p, o = (mu[v] if is_var else v for is_var, v in get)
-    if path is not None:
-        matches: Iterator = ((a, None, b) for a, b in path(parts, s, o))
-    else:
-        matches = _match(parts, s, p, o)
-    nxt = i + 1
-    if not binds:
-        for _ in matches:
-            yield from _solve(steps, nxt, mu, parts)
-        return
-    for triple in matches:
-        nu = dict(mu)
-        ok = True
-        for pos, name in binds:
-            term = triple[pos]
-            bound = nu.get(name)
-            if bound is None:
-                nu[name] = term
-            elif bound != term:  # the same variable twice in one pattern
-                ok = False
-                break
-        if ok and (not tests or all(_filter_passes(t, nu, parts) for t in tests)):
-            yield from _solve(steps, nxt, nu, parts)
+def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
+    """The BGP's solutions extending mu, step by step (breadth first: a patient's graphs are small)."""
+    sols = [mu]
+    for get, binds, path, tests in steps:
+        (s_var, s_const), (p_var, p_const), (o_var, o_const) = get
+        out = []
+        for m in sols:
+            s = m[s_const] if s_var else s_const
+            p = m[p_const] if p_var else p_const
+            o = m[o_const] if o_var else o_const
+            if path is not None:
+                matches: Iterator | list = [(a, None, b) for a, b in path(parts, s, o)]
+            elif p is not None and s is not None and o is None and not binds[1:]:
+                # the common step: subject and predicate bound, the object to bind (inlined)
+                name = binds[0][1] if binds else None
+                for idx in parts:
+                    objs = idx.sp.get((s, p))
+                    if objs:
+                        for o2 in objs:
+                            nu = dict(m)
+                            nu[name] = o2
+                            if not tests or all(_filter_passes(t, nu, parts) for t in tests):
+                                out.append(nu)
+                continue
+            else:
+                matches = _match(parts, s, p, o)
+            if not binds:
+                for _ in matches:
+                    out.append(m)
+                continue
+            for triple in matches:
+                nu = dict(m)
+                ok = True
+                for pos, name in binds:
+                    term = triple[pos]
+                    bound = nu.get(name)
+                    if bound is None:
+                        nu[name] = term
+                    elif bound != term:  # the same variable twice in one pattern
+                        ok = False
+                        break
+                if ok and (not tests or all(_filter_passes(t, nu, parts) for t in tests)):
+                    out.append(nu)
+        sols = out
+        if not sols:
+            break
+    return sols
 
 
 def _compile_path(path):
@@ -888,17 +907,23 @@ class _Join(_Plan):
         )
 
     def run(self, mu, parts):
-        b, safe_b, check = self.b, self.b.safe, self.check
+        b, safe_b, check = self.b, tuple(self.b.safe), self.check
         for left in self.a.run(mu, parts):
-            passed = dict(mu)
-            for x in safe_b:
-                v = left.get(x)
-                if v is not None:
-                    passed[x] = v
-            for right in b.run(passed, parts):
+            for right in b.run(_passing(mu, left, safe_b), parts):
                 if check and not _compatible(left, right, check):
                     continue
                 yield {**left, **right}
+
+
+def _passing(mu: dict, left: dict, names: tuple) -> dict:
+    """What a join passes to its right operand: its own bindings, and the left solution's values of the
+    variables the right operand certainly binds (``safe``)."""
+    passed = dict(mu)
+    for x in names:
+        v = left.get(x)
+        if v is not None:
+            passed[x] = v
+    return passed
 
 
 class _LeftJoin(_Plan):
@@ -913,15 +938,10 @@ class _LeftJoin(_Plan):
         return reads & self.vars <= self.a.safe and self.a.push(test, reads, domain)
 
     def run(self, mu, parts):
-        b, safe_b, check, expr = self.b, self.b.safe, self.check, self.expr
+        b, safe_b, check, expr = self.b, tuple(self.b.safe), self.check, self.expr
         for left in self.a.run(mu, parts):
-            passed = dict(mu)
-            for x in safe_b:
-                v = left.get(x)
-                if v is not None:
-                    passed[x] = v
             found = False
-            for right in b.run(passed, parts):
+            for right in b.run(_passing(mu, left, safe_b), parts):
                 if check and not _compatible(left, right, check):
                     continue
                 merged = {**left, **right}
