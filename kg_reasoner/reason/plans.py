@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import re
 from collections.abc import Callable, Iterator
-from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
+from decimal import Decimal
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
@@ -67,8 +68,7 @@ _NUMERIC_OTHER = {
     )
 }
 #: oxigraph's xsd:decimal: 18 fractional digits, about +-1.7e20; xsd:integer: 64 bits
-_DECIMAL_PLACES, _DECIMAL_MAX, _INTEGER_MAX = 18, Decimal("1e20"), 2**63 - 1
-_QUANTUM, _DIVIDEND_MAX = Decimal("1e-18"), Decimal("1e15")
+_DECIMAL_PLACES = 18
 
 
 class Fallback(Exception):
@@ -188,30 +188,55 @@ def _is_string(t) -> bool:
     return type(t) is ox.Literal and t.datatype == _STRING and t.language is None
 
 
+_INTEGER_LEX = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL_LEX = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+_DATETIME_LEX = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?", re.ASCII
+)
+#: oxigraph's xsd:decimal is an i128 counted in 1e-18; its xsd:integer an i64
+_POW = 10**18
+_I128_MIN, _I128_MAX = -(2**127), 2**127 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
+def _scaled(lex: str) -> int:
+    """An xsd:decimal lexical form (``_DECIMAL_LEX``) in 1e-18, exactly; Fallback past 18 fractional digits."""
+    sign = -1 if lex.startswith("-") else 1
+    whole, _, frac = lex.lstrip("+-").partition(".")
+    frac = frac.rstrip("0")
+    if len(frac) > _DECIMAL_PLACES:
+        raise Fallback(f"a decimal with more than {_DECIMAL_PLACES} fractional digits: {lex}")
+    return sign * (int(whole or "0") * _POW + int(frac.ljust(_DECIMAL_PLACES, "0")))
+
+
 def _kind(t):
-    """(kind, value) of a literal for comparisons; Fallback for what the plans do not compare."""
+    """(kind, value) of a literal for comparisons; Fallback for what the plans do not compare, or for a
+    lexical form oxigraph would not read as a value (it keeps those as opaque strings)."""
     if type(t) is not ox.Literal:
         raise Fallback("a comparison of a non-literal")
     if t.language is not None:
         raise Fallback("a language-tagged literal in a comparison")
-    dt = t.datatype
-    try:
-        if dt == _STRING:
-            return "str", t.value
-        if dt == _INTEGER:
-            return "num", int(t.value)
-        if dt == _DECIMAL:
-            return "num", Decimal(t.value)
-        if dt == _BOOLEAN:
-            if t.value not in ("true", "false"):
-                raise Fallback("an invalid boolean")
-            return "bool", t.value == "true"
-        if dt == _DATETIME:
-            v = _dt.datetime.fromisoformat(t.value)
-            return ("dt" if v.tzinfo else "dt-local"), v
-    except (ValueError, InvalidOperation) as e:
-        raise Fallback(f"an invalid literal {t}") from e
-    raise Fallback(f"a literal of type {dt.value}")
+    dt, lex = t.datatype, t.value
+    if dt == _STRING:
+        return "str", lex
+    if dt == _INTEGER:
+        if _INTEGER_LEX.fullmatch(lex) and _I64_MIN <= int(lex) <= _I64_MAX:
+            return "num", int(lex)
+    elif dt == _DECIMAL:
+        if _DECIMAL_LEX.fullmatch(lex) and _I128_MIN <= _scaled(lex) <= _I128_MAX:
+            return "num", Decimal(lex)
+    elif dt == _BOOLEAN:
+        if lex in ("true", "false"):
+            return "bool", lex == "true"
+    elif dt == _DATETIME:
+        if _DATETIME_LEX.fullmatch(lex) and not lex.startswith("0000") and lex[11:13] != "24":
+            try:
+                v = _dt.datetime.fromisoformat(lex)
+            except ValueError:
+                pass
+            else:
+                return ("dt" if v.tzinfo else "dt-local"), v
+    raise Fallback(f"a literal the plans do not read as a value: {t}")
 
 
 def _equal(a, b) -> bool:
@@ -221,8 +246,6 @@ def _equal(a, b) -> bool:
     la, lb = type(a) is ox.Literal, type(b) is ox.Literal
     if not la or not lb:
         return a == b
-    if a == b and a.datatype in (_STRING, _BOOLEAN, _INTEGER, _DECIMAL, _DATETIME):
-        return True
     ka, va = _kind(a)
     kb, vb = _kind(b)
     if ka != kb:
@@ -237,6 +260,8 @@ def _less(a, b) -> bool:
     kb, vb = _kind(b)
     if ka != kb:
         raise Fallback("literals of two kinds ordered")
+    if ka == "bool" and va != vb:
+        raise Fallback("booleans ordered")  # (oxigraph answers only for equal ones)
     return va < vb
 
 
@@ -256,47 +281,90 @@ def _ebv(t) -> bool:
     raise _ERROR
 
 
-def _number(t):
+def _number(t) -> tuple[bool, int]:
+    """(is a decimal, value): an xsd:integer as itself, an xsd:decimal as oxigraph holds it (in 1e-18)."""
     if type(t) is not ox.Literal or t.language is not None:
         raise _ERROR
-    if t.datatype == _INTEGER or t.datatype == _DECIMAL:
-        return _kind(t)[1]
+    if t.datatype == _INTEGER:
+        return False, _kind(t)[1]
+    if t.datatype == _DECIMAL:
+        _kind(t)  # a valid decimal, in oxigraph's range
+        return True, _scaled(t.value)
     if t.datatype.value in _NUMERIC_OTHER:
         raise Fallback(f"arithmetic on {t.datatype.value}")
     raise _ERROR
 
 
-def _numeric_literal(v, decimal: bool):
-    if not decimal:
-        if abs(v) > _INTEGER_MAX:
-            raise Fallback("an integer overflow")
-        return ox.Literal(str(int(v)), datatype=_INTEGER)
-    d = Decimal(v)
-    if d == 0:
+def _checked(v: int, low: int, high: int) -> int:
+    if not low <= v <= high:
+        raise _ERROR  # overflow (FOAR0002)
+    return v
+
+
+def _strip_zeros(v: int) -> tuple[int, int]:
+    """(v without its trailing zeros, how many)."""
+    shift = 0
+    if v:
+        while v % 10 == 0:
+            v //= 10
+            shift += 1
+    return v, shift
+
+
+def _truncating_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def _decimal_mul(a: int, b: int) -> int:
+    """A product of decimals (in 1e-18) when it is exact in 18 fractional digits and an i128, where
+    every version of oxigraph agrees; otherwise (it truncates or errors, depending on its version)
+    Fallback."""
+    if a == 0 or b == 0:
+        return 0  # (so pyoxigraph 0.5 answers, measured)
+    q, r = divmod(abs(a * b), _POW)
+    if r or q > _I128_MAX:
+        raise Fallback("a decimal product beyond 18 fractional digits or an i128")
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _decimal_div(a: int, b: int) -> int:
+    """oxigraph's ``Decimal::checked_div``: the dividend shifted left as far as an i128 allows, the
+    divisor's trailing zeros shifted out, both quotients truncated."""
+    if b == 0:
+        raise _ERROR  # FOAR0001
+    left, shift_left = a, 0
+    if left:
+        while _I128_MIN <= left * 10 <= _I128_MAX:
+            left *= 10
+            shift_left += 1
+    right, shift_right = _strip_zeros(b)
+    shift = shift_left + shift_right - _DECIMAL_PLACES
+    if shift < 0 or shift > 38 or (left == _I128_MIN and right == -1):
+        raise _ERROR
+    return _truncating_div(_truncating_div(left, right), 10**shift)
+
+
+def _decimal_literal(v: int):
+    """oxigraph's canonical lexical form of a decimal held in 1e-18."""
+    if v == 0:
         return ox.Literal("0", datatype=_DECIMAL)
-    if abs(d) >= _DECIMAL_MAX or d.as_tuple().exponent < -_DECIMAL_PLACES:  # type: ignore[operator]
-        raise Fallback("a decimal beyond oxigraph's precision")
-    return ox.Literal(format(d.normalize(), "f"), datatype=_DECIMAL)
+    whole, frac = divmod(abs(v), _POW)
+    text = str(whole) + ("." + str(frac).rjust(_DECIMAL_PLACES, "0").rstrip("0") if frac else "")
+    return ox.Literal(("-" if v < 0 else "") + text, datatype=_DECIMAL)
 
 
 def _arith(op: str, a, b):
-    x, y = _number(a), _number(b)
-    decimal = isinstance(x, Decimal) or isinstance(y, Decimal)
-    if op == "+":
-        return _numeric_literal(x + y, decimal)
-    if op == "-":
-        return _numeric_literal(x - y, decimal)
+    (da, x), (db, y) = _number(a), _number(b)
+    if op == "/":  # always a decimal
+        return _decimal_literal(_decimal_div(x if da else x * _POW, y if db else y * _POW))
+    if not da and not db:
+        v = x + y if op == "+" else x - y if op == "-" else x * y
+        return ox.Literal(str(_checked(v, _I64_MIN, _I64_MAX)), datatype=_INTEGER)
+    x, y = (x if da else x * _POW), (y if db else y * _POW)
     if op == "*":
-        return _numeric_literal(x * y, decimal)
-    # division: xsd:decimal, truncated to oxigraph's 18 places; by zero, an error
-    if y == 0:
-        raise _ERROR
-    if abs(x) >= _DIVIDEND_MAX or abs(y) >= _DIVIDEND_MAX:
-        raise Fallback("a division of large numbers")
-    with localcontext() as ctx:
-        ctx.prec = 80
-        q = (Decimal(x) / Decimal(y)).quantize(_QUANTUM, rounding=ROUND_DOWN)
-    return _numeric_literal(q, True)
+        return _decimal_literal(_decimal_mul(x, y))
+    return _decimal_literal(_checked(x + y if op == "+" else x - y, _I128_MIN, _I128_MAX))
 
 
 def _string_arg(t) -> str:
@@ -517,10 +585,11 @@ def _floor(e) -> Expr:
     arg = _compile_expr(e.arg)
 
     def run(mu, parts):
-        v = _number(_value(arg, mu, parts))
-        if isinstance(v, int):
-            return _numeric_literal(v, False)
-        return _numeric_literal(v.to_integral_value(rounding="ROUND_FLOOR"), True)
+        is_decimal, v = _number(_value(arg, mu, parts))
+        if not is_decimal:
+            return ox.Literal(str(v), datatype=_INTEGER)
+        whole = v // _POW  # (Python's floor division: oxigraph's checked_floor)
+        return _decimal_literal(_checked(whole * _POW, _I128_MIN, _I128_MAX))
 
     return run
 
@@ -610,6 +679,9 @@ class _Plan:
     #: variables it certainly binds before anything in it reads them: substituting one of them by a
     #: constant selects its solutions with that value (so a join may pass them in)
     safe: frozenset = frozenset()
+    #: variables it binds or reads anywhere (a filter, a BIND, an EXISTS): a join passes a value only
+    #: into an operand that does not mention the variable or certainly binds it first (``safe``)
+    mentions: frozenset = frozenset()
 
     def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -629,11 +701,32 @@ def _compatible(a: dict, b: dict, names) -> bool:
     return True
 
 
+def _expand_paths(triples) -> list:
+    """Top-level sequence and inverse paths as triple patterns through fresh variables, as spargebra
+    translates them (so their solutions keep their multiplicity; the other paths answer distinct pairs)."""
+    out: list = []
+    fresh = iter(range(1_000_000))
+
+    def add(s, p, o):
+        if isinstance(p, InvPath):
+            add(o, p.arg, s)
+        elif isinstance(p, SequencePath):
+            nodes = [s] + [BNode(f"kgr-path-{next(fresh)}") for _ in p.args[1:]] + [o]
+            for i, step in enumerate(p.args):
+                add(nodes[i], step, nodes[i + 1])
+        else:
+            out.append((s, p, o))
+
+    for s, p, o in triples:
+        add(s, p, o)
+    return out
+
+
 class _Bgp(_Plan):
     def __init__(self, triples):
         self.patterns = []
         names: set = set()
-        for s, p, o in triples:
+        for s, p, o in _expand_paths(triples):
             pat = []
             for i, t in enumerate((s, p, o)):
                 if isinstance(t, Variable):
@@ -648,7 +741,7 @@ class _Bgp(_Plan):
                     pat.append(("const", _to_ox(t)))
             self.patterns.append(tuple(pat))
         self.vars = frozenset(n for n in names if not n.startswith("_:"))
-        self.safe = self.vars
+        self.safe = self.mentions = self.vars
 
         self.blank = any(n.startswith("_:") for n in names)
         #: the join order and binding steps for each set of variables bound on entry
@@ -659,6 +752,7 @@ class _Bgp(_Plan):
         self.domains: dict = {}
 
     def push(self, test, reads, domain=None) -> bool:
+        self.mentions = self.mentions | reads
         self.filters.append((test, reads & self.vars))
         if domain is not None and domain[0] in self.vars:
             self.domains.setdefault(domain[0], []).append(domain[1])
@@ -868,7 +962,8 @@ def _compile_path_fn(path):
                 raise Fallback("a repeated path with both ends unbound")
             forward = s is not None
             start = s if forward else o
-            seen: set = {start} if zero else set()
+            # a zero-length path starts only from a node of the graph (a subject or an object), as in oxigraph
+            seen: set = {start} if zero and any(start in idx.s or start in idx.o for idx in parts) else set()
             frontier = {start}
             while frontier:
                 nxt = set()
@@ -893,8 +988,9 @@ class _Join(_Plan):
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
         self.vars = a.vars | b.vars
+        self.mentions = a.mentions | b.mentions
         self.safe = frozenset(
-            x for x in self.vars if (x not in a.vars or x in a.safe) and (x not in b.vars or x in b.safe)
+            x for x in self.vars if (x not in a.mentions or x in a.safe) and (x not in b.mentions or x in b.safe)
         )
         self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
 
@@ -902,9 +998,12 @@ class _Join(_Plan):
         # into the operand that certainly binds every variable of this join the test reads: there they
         # are bound to the values the join's solution has
         mine = reads & self.vars
-        return (mine <= self.a.safe and self.a.push(test, reads, domain)) or (
+        if (mine <= self.a.safe and self.a.push(test, reads, domain)) or (
             mine <= self.b.safe and self.b.push(test, reads, domain)
-        )
+        ):
+            self.mentions = self.mentions | reads
+            return True
+        return False
 
     def run(self, mu, parts):
         b, safe_b, check = self.b, tuple(self.b.safe), self.check
@@ -931,11 +1030,17 @@ class _LeftJoin(_Plan):
         self.a, self.b = a, b
         self.expr = None if _is_true_filter(expr) else _compile_expr(expr)
         self.vars = a.vars | b.vars
-        self.safe = frozenset(x for x in a.safe if x not in b.vars or x in b.safe)
+        self.mentions = (
+            a.mentions | b.mentions | (frozenset(_mentioned(expr)) if self.expr is not None else frozenset())
+        )
+        self.safe = frozenset(x for x in a.safe if x not in b.mentions or x in b.safe)
         self.check = b.vars - b.safe
 
     def push(self, test, reads, domain=None) -> bool:
-        return reads & self.vars <= self.a.safe and self.a.push(test, reads, domain)
+        if reads & self.vars <= self.a.safe and self.a.push(test, reads, domain):
+            self.mentions = self.mentions | reads
+            return True
+        return False
 
     def run(self, mu, parts):
         b, safe_b, check, expr = self.b, tuple(self.b.safe), self.check, self.expr
@@ -954,9 +1059,9 @@ class _LeftJoin(_Plan):
 
 
 class _Filter(_Plan):
-    def __init__(self, tests: list, p: _Plan):
+    def __init__(self, tests: list, p: _Plan, reads: frozenset):
         self.p, self.tests = p, tests
-        self.vars, self.safe = p.vars, p.safe
+        self.vars, self.safe, self.mentions = p.vars, p.safe, p.mentions | reads
 
     def run(self, mu, parts):
         tests = self.tests
@@ -965,6 +1070,7 @@ class _Filter(_Plan):
                 yield nu
 
     def push(self, test, reads, domain=None) -> bool:
+        self.mentions = self.mentions | reads
         if not self.p.push(test, reads, domain):
             self.tests.append(test)  # (filters commute: a solution passes when it passes each)
         return True
@@ -973,12 +1079,14 @@ class _Filter(_Plan):
 def _filtered(expr, p: _Plan) -> _Plan:
     """FILTER(expr) over p: each conjunct of expr pushed as far down as it keeps its meaning (tested as
     soon as the variables it reads are bound, on the same values), the rest tested above."""
-    kept = []
+    kept: list = []
+    kept_reads: frozenset = frozenset()
     for conjunct in _conjuncts(expr):
-        test = _compile_expr(conjunct)
-        if not p.push(test, frozenset(_mentioned(conjunct)), _domain(conjunct)):
+        test, reads = _compile_expr(conjunct), frozenset(_mentioned(conjunct))
+        if not p.push(test, reads, _domain(conjunct)):
             kept.append(test)
-    return _Filter(kept, p) if kept else p
+            kept_reads |= reads
+    return _Filter(kept, p, kept_reads) if kept else p
 
 
 def _domain(expr) -> tuple | None:
@@ -1011,6 +1119,8 @@ def _mentioned(node) -> set:
         return set().union(set(), *(_mentioned(v) for k, v in node.items() if k != "_vars"))
     if isinstance(node, (list, tuple)):
         return set().union(set(), *(_mentioned(v) for v in node))
+    if isinstance(node, dict):  # (VALUES rows: variables as keys)
+        return set().union(set(), *(_mentioned(k) | _mentioned(v) for k, v in node.items()))
     return set()
 
 
@@ -1019,9 +1129,13 @@ class _Extend(_Plan):
         self.p, self.name, self.expr = p, str(var), _compile_expr(expr)
         self.vars = p.vars | {self.name}
         self.safe = p.safe - {self.name}
+        self.mentions = p.mentions | _mentioned(expr) | {self.name}
 
     def push(self, test, reads, domain=None) -> bool:
-        return self.name not in reads and self.p.push(test, reads, domain)
+        if self.name not in reads and self.p.push(test, reads, domain):
+            self.mentions = self.mentions | reads
+            return True
+        return False
 
     def run(self, mu, parts):
         name, expr = self.name, self.expr
@@ -1044,7 +1158,10 @@ class _Union(_Plan):
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
         self.vars = a.vars | b.vars
-        self.safe = (a.safe & b.safe) | (a.safe - b.vars) | (b.safe - a.vars)
+        self.mentions = a.mentions | b.mentions
+        self.safe = frozenset(
+            x for x in self.vars if (x in a.safe or x not in a.mentions) and (x in b.safe or x not in b.mentions)
+        )
 
     def run(self, mu, parts):
         yield from self.a.run(mu, parts)
@@ -1056,6 +1173,7 @@ class _Project(_Plan):
         self.p, self.names = p, names
         self.vars = frozenset(names)
         self.safe = p.safe & self.vars
+        self.mentions = p.mentions | self.vars
 
     def run(self, mu, parts):
         names = self.names
@@ -1064,13 +1182,17 @@ class _Project(_Plan):
 
 
 class _Subquery(_Plan):
-    """A subquery: evaluated on its own (nothing outside reaches it, as pyoxigraph's substitutions do not),
-    then joined by compatibility."""
+    """A subquery: evaluated on its own, then joined by compatibility."""
 
     def __init__(self, p: _Plan):
-        self.p, self.vars, self.safe = p, p.vars, frozenset()
+        self.p, self.vars, self.safe, self.mentions = p, p.vars, frozenset(), p.vars
 
     def run(self, mu, parts):
+        # a value substituted from outside ($this, an EXISTS's solution) for a variable it projects
+        # reaches some of its parts in pyoxigraph and not others: left to pyoxigraph (a join passes a
+        # subquery nothing: it is never ``safe``)
+        if not self.vars.isdisjoint(mu):
+            raise Fallback("a value substituted into a subquery that projects its variable")
         for nu in self.p.run({}, parts):
             if _compatible(mu, nu, nu):
                 yield {**mu, **nu}
@@ -1078,7 +1200,7 @@ class _Subquery(_Plan):
 
 class _Distinct(_Plan):
     def __init__(self, p: _Plan):
-        self.p, self.vars, self.safe = p, p.vars, frozenset()
+        self.p, self.vars, self.safe, self.mentions = p, p.vars, frozenset(), p.mentions
 
     def run(self, mu, parts):
         seen = set()
@@ -1106,9 +1228,12 @@ class _Aggregate(_Plan):
             if a.name not in ("Aggregate_Count", "Aggregate_Sample"):
                 raise Unsupported(f"the aggregate {a.name}")
             star = a.name == "Aggregate_Count" and a.vars == "*"
-            self.aggs.append((a.name, str(a.res), None if star else _compile_expr(a.vars), bool(a.distinct)))
+            expr = None if star else _compile_expr(a.vars)
+            strict = a.name == "Aggregate_Count" and not star and not isinstance(a.vars, Variable)
+            self.aggs.append((a.name, str(a.res), expr, bool(a.distinct), strict))
         self.vars = frozenset(str(a.res) for a in node.A)
         self.safe = frozenset()
+        self.mentions = self.p.mentions | self.vars
 
     def run(self, mu, parts):
         groups: dict = {}
@@ -1118,7 +1243,7 @@ class _Aggregate(_Plan):
             groups[()] = []
         for members in groups.values():
             out: dict = {}  # (rdflib's algebra brings the group's keys back as SAMPLEs, then BINDs them)
-            for name, res, expr, distinct in self.aggs:
+            for name, res, expr, distinct, strict in self.aggs:
                 values = []
                 for nu in members:
                     if expr is None:
@@ -1126,7 +1251,9 @@ class _Aggregate(_Plan):
                         continue
                     try:
                         v = expr(nu, parts)
-                    except _Error:
+                    except _Error as err:
+                        if strict:  # (oxigraph: a type error in COUNT's expression poisons the count)
+                            raise Fallback("an error inside COUNT") from err
                         continue
                     if v is not None:
                         values.append(v)
@@ -1148,6 +1275,7 @@ class _OrderBy(_Plan):
 
     def __init__(self, p: _Plan, conditions):
         self.p, self.vars, self.safe = p, p.vars, p.safe
+        self.mentions = p.mentions | _mentioned(conditions)
         self.keys = []
         for c in conditions:
             if isinstance(c, CompValue) and c.name == "OrderCondition":
@@ -1211,8 +1339,11 @@ class _Values(_Plan):
     """Inline data (VALUES): joined by compatibility (an UNDEF leaves the variable to the other side)."""
 
     def __init__(self, rows):
-        self.rows = [{str(k): _to_ox(v) for k, v in row.items() if v is not None and str(v) != "UNDEF"} for row in rows]
-        self.vars = frozenset(n for row in self.rows for n in row)
+        # (rdflib gives the UNDEF keyword as a plain str; every term is an rdflib Node)
+        self.rows = [
+            {str(k): _to_ox(v) for k, v in row.items() if v is not None and type(v) is not str} for row in rows
+        ]
+        self.vars = self.mentions = frozenset(n for row in self.rows for n in row)
         self.safe = frozenset()
 
     def run(self, mu, parts):
@@ -1291,7 +1422,10 @@ def select_algebra(text: str) -> tuple:
 
 
 def freeze(node):
-    """rdflib's algebra (``CompValue`` trees, which do not unpickle) as tuples, lists and terms."""
+    """rdflib's algebra (``CompValue`` trees, which do not unpickle) as tuples, lists and terms; a
+    literal as its parts (an rdflib Literal pickles normalised: "2020-01-01Z"^^xsd:date loses its Z)."""
+    if isinstance(node, Literal):
+        return ("Literal", str(node), node.language, node.datatype)
     if isinstance(node, CompValue):
         # rdflib sets some parts as attributes, over the items (``translateExists``: ``n.graph = ...``)
         parts = {**node, **{k: v for k, v in vars(node).items() if k != "name" and not k.startswith("_")}}
@@ -1307,6 +1441,8 @@ def thaw(node):
     """``freeze`` undone."""
     if isinstance(node, tuple) and len(node) == 3 and node[0] == "CompValue":
         return CompValue(node[1], **{k: thaw(v) for k, v in node[2]})
+    if isinstance(node, tuple) and len(node) == 4 and node[0] == "Literal":
+        return Literal(node[1], lang=node[2], datatype=node[3], normalize=False)
     if isinstance(node, list):
         return [thaw(v) for v in node]
     if isinstance(node, dict):
