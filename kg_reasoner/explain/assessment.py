@@ -59,7 +59,7 @@ class Assessment:
     #: Which engine assessed the patient ("fast" or "reference").
     engine: str = field(repr=False, compare=False, default="reference")
     #: Which implementation ran each stage of the derivation, e.g. {"owl": "compiled", "validation":
-    #: "compiled", "rules": "compiled", "explain": "pyoxigraph"} (fast engine) or "owlrl", "pyshacl",
+    #: "compiled", "rules": "compiled", "explain": "plans"} (fast engine) or "owlrl", "pyshacl",
     #: "rdflib" (reference engine). A stage that did not run (fail closed) is absent.
     stages: dict = field(repr=False, compare=False, default_factory=dict)
     _graphs: dict = field(init=False, repr=False, compare=False, default=None)

@@ -103,7 +103,7 @@ class Derivation:
     inconsistencies: list[str]
     violations: list[DataProblem]
     warnings: list[DataProblem]
-    #: e.g. {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "pyoxigraph"}
+    #: e.g. {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "plans"}
     stages: dict
     query: Callable[..., Iterable[Any]]
     #: the rdflib graph the rules saw, when the engine built one (the reference engine)

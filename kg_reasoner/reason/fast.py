@@ -211,7 +211,7 @@ class FastEngine:
                 t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
                 if t not in self._closure_set and t not in asserted_set:
                     inferred.add(t)
-            stages["explain"] = "pyoxigraph"
+            stages["explain"] = "plans" if self.use_plans else "pyoxigraph"
             yield Derivation(
                 asserted_triples, sorted(inferred), inconsistencies, violations, warnings, stages, run.query
             )

@@ -1,6 +1,7 @@
 """Differential check: the fast engine against the reference engine (owlrl + pySHACL).
 
-``python -m kg_reasoner.testing.differential --n 10000 --jobs 2 [--seed 1] [--fhir-every 5] [--broken-every 7]``
+``python -m kg_reasoner.testing.differential --n 10000 --jobs 2 [--seed 1] [--fhir-every 5] [--broken-every 7]
+[--against reference|oxigraph]``
 assesses seeded synthetic patients (``kg_reasoner.synthetic``; every fifth also
 written as a FHIR R4 Bundle, every seventh read and then broken in RDF so that the
 fail-closed paths are compared too) with both engines and compares the whole
@@ -30,7 +31,7 @@ from kg_reasoner.testing.synthetic import cohort
 from kg_reasoner.testing.synthetic_fhir import Unrepresentable, bundle, summary_to_resources
 
 #: What the fast engine runs each stage with when it runs compiled (the point of the check).
-COMPILED = {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "pyoxigraph"}
+COMPILED = {"owl": "compiled", "validation": "compiled", "rules": "compiled", "explain": "plans"}
 
 
 _KGR = "https://w3id.org/kg-reasoner/ontology#"
@@ -146,7 +147,10 @@ _reasoners: dict = {}
 def compare_one(item: Any) -> tuple[str, list[str]]:
     """Assess one input (a summary dict, a FHIR Bundle dict or a ``Broken`` patient) with both engines."""
     if not _reasoners:
-        _reasoners["fast"], _reasoners["reference"] = Reasoner(engine="fast"), Reasoner(engine="reference")
+        _reasoners["fast"] = Reasoner(engine="fast")
+        _reasoners["reference"] = (
+            _against(_reasoners["fast"]) if AGAINST[0] == "oxigraph" else Reasoner(engine="reference")
+        )
     if isinstance(item, Broken):
         pi = _reasoners["fast"].read(item.summary)[0]
         pi = PatientInput(item.id, pi.iri, broken_graph(pi.graph, item.kind), pi.source, list(pi.data_problems))
@@ -159,6 +163,25 @@ def compare_one(item: Any) -> tuple[str, list[str]]:
     if fell_back:
         diffs.append(f"the fast engine did not run compiled: {fell_back}")
     return pi.patient_id, diffs
+
+
+#: what the fast engine is compared with: "reference" (owlrl + pySHACL) or "oxigraph" (the fast engine
+#: with every query on pyoxigraph, no plans: the fast path before ``reason.plans``)
+AGAINST = ["reference"]
+
+
+def _against(fast: Reasoner) -> Reasoner:
+    from kg_reasoner.reason.fast import FastEngine
+
+    other = Reasoner(engine="fast")
+    engine = FastEngine(fast.kb)  # (its own engine: ``fast_engine`` is shared per knowledge base)
+    engine.use_plans = False
+    other._engine = engine
+    return other
+
+
+def _init(against: str) -> None:
+    AGAINST[0] = against
 
 
 def inputs(n: int, seed: int, fhir_every: int, broken_every: int = 0):
@@ -190,12 +213,19 @@ def main(argv: list[str] | None = None) -> int:
         default=7,
         help="every k-th patient broken in RDF, to compare the fail-closed paths (0: none)",
     )
+    p.add_argument(
+        "--against",
+        choices=["reference", "oxigraph"],
+        default="reference",
+        help="the reference engine, or the fast engine with every query on pyoxigraph (no plans)",
+    )
     args = p.parse_args(argv)
+    _init(args.against)
     start = time.perf_counter()
     items = list(inputs(args.n, args.seed, args.fhir_every, args.broken_every))
     bad = 0
     if args.jobs > 1:
-        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        with multiprocessing.get_context("spawn").Pool(args.jobs, initializer=_init, initargs=(args.against,)) as pool:
             results = pool.imap(compare_one, items, chunksize=8)
             bad = _report(results)
     else:
