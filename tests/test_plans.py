@@ -5,6 +5,7 @@ patient of the corpus. What a plan cannot evaluate as oxigraph would is handed t
 
 from __future__ import annotations
 
+import gc
 import pickle
 from pathlib import Path
 
@@ -387,3 +388,17 @@ def test_every_rule_call_of_the_corpus_answers_as_pyoxigraph():
     assert checked.plan_checks > 30 * len(patients)
     compiled = [name for name, plan in checked._query_plans.items() if plan is not None]
     assert len(compiled) >= 15, compiled
+
+
+def test_nothing_of_a_patient_outlives_her_assessment():
+    """A patient's index (her triples, for the plans) is gone once her assessment is written: a cohort run's
+    memory stays flat (an expression error raised as one shared instance kept every traceback alive)."""
+    r = Reasoner()
+    for p in cohort(40, seed=5):
+        for pi in r.read(p):
+            r.assess_input(pi).to_dict()
+    gc.collect()
+    engine = r._engine
+    assert isinstance(engine, FastEngine)
+    kept = [o for o in gc.get_objects() if isinstance(o, TripleIndex)]
+    assert {id(o) for o in kept} <= {id(engine.static_index), id(engine.ontology_index)}

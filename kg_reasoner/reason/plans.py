@@ -78,8 +78,8 @@ class Fallback(Exception):
 class _Error(Exception):
     """A SPARQL expression error (section 17.3): caught by FILTER, BIND, COALESCE, IF, || and &&."""
 
-
-_ERROR = _Error()
+    # (raised fresh each time: a shared instance would keep every traceback, and the patient's index
+    # its frames hold, alive)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def _kind(t):
 def _equal(a, b) -> bool:
     """SPARQL '=' (RDFterm-equal and the value comparisons of section 17.3)."""
     if a is None or b is None:
-        raise _ERROR
+        raise _Error()
     la, lb = type(a) is ox.Literal, type(b) is ox.Literal
     if not la or not lb:
         return a == b
@@ -255,7 +255,7 @@ def _equal(a, b) -> bool:
 
 def _less(a, b) -> bool:
     if a is None or b is None:
-        raise _ERROR
+        raise _Error()
     ka, va = _kind(a)
     kb, vb = _kind(b)
     if ka != kb:
@@ -268,9 +268,9 @@ def _less(a, b) -> bool:
 def _ebv(t) -> bool:
     """The effective boolean value (section 17.2.2)."""
     if t is None:
-        raise _ERROR
+        raise _Error()
     if type(t) is not ox.Literal:
-        raise _ERROR
+        raise _Error()
     kind, v = _kind(t)
     if kind == "bool":
         return v
@@ -278,13 +278,13 @@ def _ebv(t) -> bool:
         return v != 0
     if kind == "str":
         return v != ""
-    raise _ERROR
+    raise _Error()
 
 
 def _number(t) -> tuple[bool, int]:
     """(is a decimal, value): an xsd:integer as itself, an xsd:decimal as oxigraph holds it (in 1e-18)."""
     if type(t) is not ox.Literal or t.language is not None:
-        raise _ERROR
+        raise _Error()
     if t.datatype == _INTEGER:
         return False, _kind(t)[1]
     if t.datatype == _DECIMAL:
@@ -292,12 +292,12 @@ def _number(t) -> tuple[bool, int]:
         return True, _scaled(t.value)
     if t.datatype.value in _NUMERIC_OTHER:
         raise Fallback(f"arithmetic on {t.datatype.value}")
-    raise _ERROR
+    raise _Error()
 
 
 def _checked(v: int, low: int, high: int) -> int:
     if not low <= v <= high:
-        raise _ERROR  # overflow (FOAR0002)
+        raise _Error()  # overflow (FOAR0002)
     return v
 
 
@@ -332,7 +332,7 @@ def _decimal_div(a: int, b: int) -> int:
     """oxigraph's ``Decimal::checked_div``: the dividend shifted left as far as an i128 allows, the
     divisor's trailing zeros shifted out, both quotients truncated."""
     if b == 0:
-        raise _ERROR  # FOAR0001
+        raise _Error()  # FOAR0001
     left, shift_left = a, 0
     if left:
         while _I128_MIN <= left * 10 <= _I128_MAX:
@@ -341,7 +341,7 @@ def _decimal_div(a: int, b: int) -> int:
     right, shift_right = _strip_zeros(b)
     shift = shift_left + shift_right - _DECIMAL_PLACES
     if shift < 0 or shift > 38 or (left == _I128_MIN and right == -1):
-        raise _ERROR
+        raise _Error()
     return _truncating_div(_truncating_div(left, right), 10**shift)
 
 
@@ -369,11 +369,11 @@ def _arith(op: str, a, b):
 
 def _string_arg(t) -> str:
     if t is None or type(t) is not ox.Literal:
-        raise _ERROR
+        raise _Error()
     if t.language is not None:
         raise Fallback("a language-tagged string")
     if t.datatype != _STRING:
-        raise _ERROR
+        raise _Error()
     return t.value
 
 
@@ -403,7 +403,7 @@ def _value(fn: Expr, mu, parts):
     """An argument's value: an unbound variable is an error."""
     v = fn(mu, parts)
     if v is None:
-        raise _ERROR
+        raise _Error()
     return v
 
 
@@ -514,7 +514,7 @@ def _coalesce(e) -> Expr:
                 continue
             if v is not None:
                 return v
-        raise _ERROR
+        raise _Error()
 
     return run
 
@@ -526,7 +526,7 @@ def _str(e) -> Expr:
         v = _value(arg, mu, parts)
         if type(v) is ox.NamedNode or type(v) is ox.Literal:
             return ox.Literal(v.value)
-        raise _ERROR
+        raise _Error()
 
     return run
 
