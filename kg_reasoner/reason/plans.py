@@ -984,14 +984,19 @@ def _compile_path_fn(path):
     raise Unsupported(f"the property path {path!r}")
 
 
+def _of_both(a: _Plan, b: _Plan) -> tuple[frozenset, frozenset, frozenset]:
+    """vars, mentions and safe of an operator over both operands' solutions (a join, a union): a variable
+    is safe when each operand that mentions it binds it safely."""
+    safe = frozenset(
+        x for x in a.vars | b.vars if (x not in a.mentions or x in a.safe) and (x not in b.mentions or x in b.safe)
+    )
+    return a.vars | b.vars, a.mentions | b.mentions, safe
+
+
 class _Join(_Plan):
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
-        self.vars = a.vars | b.vars
-        self.mentions = a.mentions | b.mentions
-        self.safe = frozenset(
-            x for x in self.vars if (x not in a.mentions or x in a.safe) and (x not in b.mentions or x in b.safe)
-        )
+        self.vars, self.mentions, self.safe = _of_both(a, b)
         self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
 
     def push(self, test, reads, domain=None) -> bool:
@@ -1157,11 +1162,7 @@ class _Extend(_Plan):
 class _Union(_Plan):
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
-        self.vars = a.vars | b.vars
-        self.mentions = a.mentions | b.mentions
-        self.safe = frozenset(
-            x for x in self.vars if (x in a.safe or x not in a.mentions) and (x in b.safe or x not in b.mentions)
-        )
+        self.vars, self.mentions, self.safe = _of_both(a, b)
 
     def run(self, mu, parts):
         yield from self.a.run(mu, parts)
