@@ -231,7 +231,10 @@ class _PatientRun(ConstraintChecker):
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
         # her graphs as oxigraph holds them (canonical literals), for the rules' plans
         self.inferred_index = TripleIndex.from_store(engine.store, gi)
-        self.parts = (engine.static_index, TripleIndex.from_store(engine.store, ga), self.inferred_index)
+        asserted_index = TripleIndex.from_store(engine.store, ga)
+        #: what the rules and constraints read (the ontology's rules graph), and the explanations
+        self.parts = (engine.static_index, asserted_index, self.inferred_index)
+        self.explain_parts = (engine.ontology_index, asserted_index, self.inferred_index)
         self.version = 0
         self.pred_version: dict = {}
         #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
@@ -262,22 +265,28 @@ class _PatientRun(ConstraintChecker):
                 "only inside `with engine.session(...)`"
             )
         text = query_text(name)
-        plan = self.e.query_plan(name)
-        if plan is not None:
-            try:
-                sols = plan.solutions(
-                    (self.e.ontology_index, self.parts[1], self.inferred_index),
-                    {k: canonical(to_ox(v)) for k, v in bindings.items()},
-                )
-            except Fallback:
-                self.fallbacks += 1
-            else:
-                rows = [Row(_Solution(sol), plan.names) for sol in sols]
-                if self.e.check_plans:
-                    _check_query_rows(name, bindings, rows, self._oxigraph_rows(text, bindings))
-                    self.e.plan_checks += 1
-                return rows
+        planned = self._planned(
+            self.e.query_plan(name), self.explain_parts, {k: canonical(to_ox(v)) for k, v in bindings.items()}
+        )
+        if planned is not None:
+            sols, names = planned
+            rows = [Row(_Solution(sol), names) for sol in sols]
+            if self.e.check_plans:
+                _check_query_rows(name, bindings, rows, self._oxigraph_rows(text, bindings))
+                self.e.plan_checks += 1
+            return rows
         return self._oxigraph_rows(text, bindings)
+
+    def _planned(self, plan, parts: tuple, bindings: dict) -> tuple[list, list] | None:
+        """The plan's solutions and variable names, or None: no plan, or the call handed to pyoxigraph
+        (``plans.Fallback``)."""
+        if plan is None:
+            return None
+        try:
+            return plan.solutions(parts, bindings), plan.names
+        except Fallback:
+            self.fallbacks += 1
+            return None
 
     def _oxigraph_rows(self, text: str, bindings: dict) -> list:
         default = [ONTOLOGY_GRAPH, self.ga, self.gi]
@@ -289,37 +298,29 @@ class _PatientRun(ConstraintChecker):
 
     def _constraint_rows(self, text: str, focus) -> list:
         """A SPARQL constraint's rows for the focus node: as a plan once compiled, else on pyoxigraph."""
-        plan = self.e.query_plan(text, text)
-        if plan is not None:
-            try:
-                sols = plan.solutions(self.parts, {"this": to_ox(focus)})
-            except Fallback:
-                self.fallbacks += 1
-            else:
-                rows = [(_Solution(sol), plan.names) for sol in sols]
-                if self.e.check_plans:
-                    _check_constraint_rows(text, focus, rows, super()._constraint_rows(text, focus))
-                    self.e.plan_checks += 1
-                return rows
+        planned = self._planned(self.e.query_plan(text, text), self.parts, {"this": to_ox(focus)})
+        if planned is not None:
+            sols, names = planned
+            rows = [(_Solution(sol), names) for sol in sols]
+            if self.e.check_plans:
+                _check_constraint_rows(text, focus, rows, super()._constraint_rows(text, focus))
+                self.e.plan_checks += 1
+            return rows
         return super()._constraint_rows(text, focus)
 
     def _construct(self, rule: Rule, this) -> list:
         """The rule's CONSTRUCT for one focus node: its SELECT (as a plan, else on pyoxigraph), then the
         template instantiated."""
-        rows = None
         plan = self.e.plans.get(id(rule)) if self.e.use_plans else None
-        if plan is not None:
-            try:
-                sols = plan.solutions(self.parts, {"this": this} if rule.uses_this else {})
-            except Fallback:
-                self.fallbacks += 1
-            else:
-                rows = [[sol.get(n) for n in plan.names] for sol in sols]
-                if self.e.check_plans:
-                    _check_rows(rule, this, rows, self._select(rule, this))
-                    self.e.plan_checks += 1
-        if rows is None:
+        planned = self._planned(plan, self.parts, {"this": this} if rule.uses_this else {})
+        if planned is None:
             rows = self._select(rule, this)
+        else:
+            sols, names = planned
+            rows = [[sol.get(n) for n in names] for sol in sols]
+            if self.e.check_plans:
+                _check_rows(rule, this, rows, self._select(rule, this))
+                self.e.plan_checks += 1
         out = []
         literal, named = ox.Literal, ox.NamedNode
         for row in rows:

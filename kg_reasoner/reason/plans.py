@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -42,6 +43,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.terms import to_ox
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _STRING, _BOOLEAN, _INTEGER, _DECIMAL, _DATETIME = (
@@ -175,17 +177,10 @@ def canonical(term):
 
 
 def _to_ox(t):
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        return canonical(ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)) if t.datatype else None))
-    raise Unsupported(f"a constant {t!r}")
-
-
-def _is_string(t) -> bool:
-    return type(t) is ox.Literal and t.datatype == _STRING and t.language is None
+    """A query's constant (an IRI or a literal) as oxigraph stores it."""
+    if not isinstance(t, (URIRef, Literal)):
+        raise Unsupported(f"a constant {t!r}")
+    return canonical(to_ox(t))
 
 
 _INTEGER_LEX = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -705,7 +700,7 @@ def _expand_paths(triples) -> list:
     """Top-level sequence and inverse paths as triple patterns through fresh variables, as spargebra
     translates them (so their solutions keep their multiplicity; the other paths answer distinct pairs)."""
     out: list = []
-    fresh = iter(range(1_000_000))
+    fresh = itertools.count()
 
     def add(s, p, o):
         if isinstance(p, InvPath):
@@ -868,18 +863,9 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
             o = m[o_const] if o_var else o_const
             if path is not None:
                 matches: Iterator | list = [(a, None, b) for a, b in path(parts, s, o)]
-            elif p is not None and s is not None and o is None and not binds[1:]:
-                # the common step: subject and predicate bound, the object to bind (inlined)
-                name = binds[0][1] if binds else None
-                for idx in parts:
-                    objs = idx.sp.get((s, p))
-                    if objs:
-                        for o2 in objs:
-                            nu = dict(m)
-                            nu[name] = o2
-                            if not tests or all(_filter_passes(t, nu, parts) for t in tests):
-                                out.append(nu)
-                continue
+            elif p is not None and s is not None and o is None:
+                # the common step, subject and predicate bound: the objects looked up directly
+                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get((s, p), ())]
             else:
                 matches = _match(parts, s, p, o)
             if not binds:
