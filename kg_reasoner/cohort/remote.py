@@ -1,11 +1,15 @@
 """A cohort store on a standard SPARQL server: each patient's named graphs written with the SPARQL 1.1
-Graph Store HTTP Protocol, queries through the SPARQL 1.1 Protocol. Oxigraph server, Apache Jena
-Fuseki, GraphDB and QLever speak both.
+Graph Store HTTP Protocol, queries through the SPARQL 1.1 Protocol (as URL-encoded POST, which every
+server takes). Oxigraph server, Virtuoso, Apache Jena Fuseki, GraphDB and QLever speak both; Oxigraph
+and Virtuoso 7 are tested (tests/test_remote_store.py).
 
     store = CohortStore.open("http://localhost:7878", read_only=False)   # Oxigraph server's layout
     store = CohortStore.open("http://host:3030/cohort", read_only=False,
                              query_endpoint="http://host:3030/cohort/sparql",
                              graph_store="http://host:3030/cohort/data")  # Fuseki's
+    store = CohortStore.open("http://host:8890", read_only=False,
+                             query_endpoint="http://host:8890/sparql",
+                             graph_store="http://host:8890/sparql-graph-crud")  # Virtuoso's
 
 The server must answer a query without FROM over the union of its named graphs (the layout of the local
 store: one patient's graphs per patient, the ontology in its own graph). Oxigraph is asked to
@@ -105,9 +109,10 @@ class RemoteStore(StoreWriting):
         # Oxigraph's union-default-graph parameter (a server that does not know it ignores it); never with a
         # query that names its dataset (FROM / FROM NAMED), which Oxigraph would then answer over the union
         url = f"{self.query_endpoint}?union-default-graph" if union else self.query_endpoint
-        return self._request(
-            "POST", url, text.encode("utf-8"), {"Content-Type": "application/sparql-query", "Accept": accept}
-        )
+        # the protocol's "query via URL-encoded POST", which every server takes (Virtuoso 7 never answers a
+        # "query via POST directly"), and no length limit as a GET's URL has
+        body = urllib.parse.urlencode({"query": text}).encode("ascii")
+        return self._request("POST", url, body, {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
 
     def _check_union(self) -> None:
         """The library's queries read the union of the graphs: refuse a server that answers otherwise."""
@@ -120,8 +125,7 @@ class RemoteStore(StoreWriting):
             )
 
     def _ask(self, name: str, terms: dict) -> bool:
-        data = self._sparql(with_values(_store_query(name), terms), "application/sparql-results+json")
-        return bool(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+        return bool(self._run(with_values(_store_query(name), terms), {}, "AskQuery").askAnswer)
 
     # -- writing ------------------------------------------------------------------------------------
     def ensure_ontology(self, kb) -> None:
@@ -167,6 +171,8 @@ class RemoteStore(StoreWriting):
 
     # -- reading ------------------------------------------------------------------------------------
     def graph_names(self) -> frozenset[str]:
+        """The server's named graphs, as it lists them (``GRAPH ?g { }``; Virtuoso 7 lists none, and a
+        query's FROM graph is then looked for by its triples)."""
         return frozenset(str(r[0]) for r in self._select_terms(_store_query("graph-names")) if r and r[0])
 
     def _select_terms(self, text: str, terms: dict | None = None) -> list[list]:
@@ -187,7 +193,7 @@ class RemoteStore(StoreWriting):
         known = None
         for iri in plan.from_default + plan.from_named:
             known = known if known is not None else self.graph_names()
-            if iri not in known:
+            if iri not in known and not self._ask("graph-has-triples", {"g": URIRef(iri)}):
                 raise QueryError(f"graph <{iri}> is not in this store; nothing outside the store is ever loaded")
         declared = {p.lower() for p in _declared_prefixes(text)}
         preamble = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p.lower() not in declared)
@@ -208,7 +214,41 @@ class RemoteStore(StoreWriting):
                 out.graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
             return out
         data = self._sparql(sent, "application/sparql-results+json", union)
-        return query_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+        result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        if form == "AskQuery" and not isinstance(result, ox.QueryBoolean):
+            raise StoreServerError(
+                "the SPARQL server answered an ASK query with a table, not a boolean", source=self.query_endpoint
+            )
+        if not isinstance(result, ox.QuerySolutions):
+            return query_result(result)
+        names = [v.value for v in result.variables]
+        rows = [[sol[n] for n in names] for sol in result]
+        return QueryResult.select(
+            names, [[from_ox(t) if t is not None else None for t in r] for r in canonical_rows(rows)]
+        )
+
+
+def canonical_rows(rows: list[list]) -> list[list]:
+    """The rows with each typed literal in its canonical lexical form, as the embedded store writes it
+    (``"1"^^xsd:boolean`` as ``"true"``, ``"01"`` as ``"1"``): the same value, now the same term, whichever
+    server answered. One scratch oxigraph store canonicalises them all."""
+    scratch, graph, at = ox.Store(), ox.NamedNode("urn:kg-reasoner:canonical"), {}
+    for i, row in enumerate(rows):
+        for j, t in enumerate(row):
+            if type(t) is ox.Literal and t.language is None and t.datatype != _STRING:
+                node = ox.NamedNode(f"urn:kg-reasoner:canonical:{i}:{j}")
+                at[node.value] = (i, j)
+                scratch.add(ox.Quad(node, graph, t, graph))
+    if not at:
+        return rows
+    out = [list(r) for r in rows]
+    for q in scratch.quads_for_pattern(None, None, None, graph):
+        i, j = at[q.subject.value]
+        out[i][j] = q.object
+    return out
+
+
+_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
 
 
 #: the store's own graph and the property naming its ontology, bound into the store's queries
