@@ -88,6 +88,13 @@ class RemoteStore(StoreWriting):
         req = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - http(s) only (is_url)
+                cut = resp.headers.get("X-SPARQL-MaxRows")
+                if cut is not None:  # Virtuoso's answer cut at its ResultSetMaxRows, with HTTP 200
+                    raise StoreServerError(
+                        f"the SPARQL server cut its answer at {cut} rows (its result limit, e.g. Virtuoso's "
+                        "ResultSetMaxRows): raise the limit, or ask for fewer rows (LIMIT / OFFSET)",
+                        source=url,
+                    )
                 return resp.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip()[:500]
@@ -219,36 +226,7 @@ class RemoteStore(StoreWriting):
             raise StoreServerError(
                 "the SPARQL server answered an ASK query with a table, not a boolean", source=self.query_endpoint
             )
-        if not isinstance(result, ox.QuerySolutions):
-            return query_result(result)
-        names = [v.value for v in result.variables]
-        rows = [[sol[n] for n in names] for sol in result]
-        return QueryResult.select(
-            names, [[from_ox(t) if t is not None else None for t in r] for r in canonical_rows(rows)]
-        )
-
-
-def canonical_rows(rows: list[list]) -> list[list]:
-    """The rows with each typed literal in its canonical lexical form, as the embedded store writes it
-    (``"1"^^xsd:boolean`` as ``"true"``, ``"01"`` as ``"1"``): the same value, now the same term, whichever
-    server answered. One scratch oxigraph store canonicalises them all."""
-    scratch, graph, at = ox.Store(), ox.NamedNode("urn:kg-reasoner:canonical"), {}
-    for i, row in enumerate(rows):
-        for j, t in enumerate(row):
-            if type(t) is ox.Literal and t.language is None and t.datatype != _STRING:
-                node = ox.NamedNode(f"urn:kg-reasoner:canonical:{i}:{j}")
-                at[node.value] = (i, j)
-                scratch.add(ox.Quad(node, graph, t, graph))
-    if not at:
-        return rows
-    out = [list(r) for r in rows]
-    for q in scratch.quads_for_pattern(None, None, None, graph):
-        i, j = at[q.subject.value]
-        out[i][j] = q.object
-    return out
-
-
-_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
+        return query_result(result)
 
 
 #: the store's own graph and the property naming its ontology, bound into the store's queries
