@@ -7,11 +7,14 @@ embedded store's on the same cohort."""
 from __future__ import annotations
 
 import contextlib
+import http.client
+import http.server
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -451,3 +454,50 @@ def test_a_server_answering_ask_with_a_table_is_refused(monkeypatch):
     monkeypatch.setattr(store, "_sparql", lambda *a, **k: table)
     with pytest.raises(StoreServerError, match="ASK query with a table"):
         store._run("ASK { ?s ?p ?o }", {}, "AskQuery")
+
+
+def test_requests_share_one_kept_alive_connection(stores, monkeypatch):
+    """Writes and queries to one host go over one connection; a connection the server has closed is
+    replaced, and the request sent again, without the caller seeing it."""
+    _, remote = stores
+    opened = []
+    connect = http.client.HTTPConnection.connect
+    monkeypatch.setattr(http.client.HTTPConnection, "connect", lambda self: (opened.append(1), connect(self))[1])
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    for conn in remote._connections.values():
+        conn.close()
+    remote._connections.clear()
+    for _ in range(5):
+        assert len(remote.query("SELECT ?p WHERE { ?p a kgr:Patient }")) == len(PATIENTS)
+    assert len(opened) == 1
+    for conn in remote._connections.values():
+        assert conn.sock is not None
+        conn.sock.close()  # as if the server had dropped it while idle
+    assert len(remote.query("SELECT ?p WHERE { ?p a kgr:Patient }")) == len(PATIENTS)
+    assert len(opened) == 2
+
+
+def test_a_redirect_is_named_not_followed():
+    """A server answering with a redirect is an error naming where it points: the store is where its URL
+    says, and a write is never sent on to another address."""
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def _go(self):
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PUT = _go
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(StoreServerError, match="HTTP 302.*to http://127.0.0.1:9/elsewhere.*not followed"):
+            CohortStore.open(f"http://127.0.0.1:{httpd.server_address[1]}")
+    finally:
+        httpd.shutdown()
