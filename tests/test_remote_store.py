@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import http.server
 import os
+import pickle
 import shutil
 import socket
 import subprocess
@@ -463,8 +464,7 @@ def test_requests_share_one_kept_alive_connection(stores, monkeypatch):
     opened = []
     connect = http.client.HTTPConnection.connect
     monkeypatch.setattr(http.client.HTTPConnection, "connect", lambda self: (opened.append(1), connect(self))[1])
-    monkeypatch.delenv("http_proxy", raising=False)
-    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.setattr(urllib.request, "getproxies", dict)  # whatever proxy the machine names
     for conn in remote._connections.values():
         conn.close()
     remote._connections.clear()
@@ -473,12 +473,12 @@ def test_requests_share_one_kept_alive_connection(stores, monkeypatch):
     assert len(opened) == 1
     for conn in remote._connections.values():
         assert conn.sock is not None
-        conn.sock.close()  # as if the server had dropped it while idle
+        conn.sock.shutdown(socket.SHUT_RDWR)  # as if the server had dropped it while idle
     assert len(remote.query("SELECT ?p WHERE { ?p a kgr:Patient }")) == len(PATIENTS)
     assert len(opened) == 2
 
 
-def test_a_redirect_is_named_not_followed():
+def test_a_redirect_is_named_not_followed(monkeypatch):
     """A server answering with a redirect is an error naming where it points: the store is where its URL
     says, and a write is never sent on to another address."""
 
@@ -494,6 +494,7 @@ def test_a_redirect_is_named_not_followed():
         def log_message(self, *args):
             pass
 
+    monkeypatch.setattr(urllib.request, "getproxies", dict)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
@@ -501,3 +502,26 @@ def test_a_redirect_is_named_not_followed():
             CohortStore.open(f"http://127.0.0.1:{httpd.server_address[1]}")
     finally:
         httpd.shutdown()
+
+
+def test_a_server_store_is_shared_by_threads_and_pickled(stores):
+    """Each thread (and process) gets its own connection: a store shared by threads answers every query, and a
+    pickled store carries no socket."""
+    _, remote = stores
+    errors: list = []
+
+    def ask():
+        try:
+            for _ in range(5):
+                assert len(remote.query("SELECT ?p WHERE { ?p a kgr:Patient }")) == len(PATIENTS)
+        except Exception as exc:  # noqa: BLE001 - collected and shown below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    copy = pickle.loads(pickle.dumps(remote))
+    assert len(copy.query("SELECT ?p WHERE { ?p a kgr:Patient }")) == len(PATIENTS)

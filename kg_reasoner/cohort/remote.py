@@ -30,6 +30,8 @@ sends each request through it instead.
 from __future__ import annotations
 
 import http.client
+import os
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -40,6 +42,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg_reasoner._version import __version__
 from kg_reasoner.cohort.layout import (
     LOADED,
     META_GRAPH,
@@ -55,6 +58,24 @@ from kg_reasoner.errors import InputError
 from kg_reasoner.explain.guard import QueryRefused, inspect_query
 from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.reason.terms import from_ox, to_ox
+
+#: what a kept-alive connection raises when the server has closed it (sent again once); never a timeout
+_DROPPED = (
+    http.client.RemoteDisconnected,
+    http.client.CannotSendRequest,
+    http.client.ResponseNotReady,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
+
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx answer is returned as it is (an error naming its Location)
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
 
 
 def is_url(location: object) -> bool:
@@ -81,8 +102,12 @@ class RemoteStore(StoreWriting):
         self.timeout = timeout
         self.closed = False
         #: (scheme, host:port) -> the kept-alive connection to it
-        self._connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
-        self._check_union()
+        self._connections: dict[tuple, http.client.HTTPConnection] = {}
+        try:
+            self._check_union()
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"<CohortStore {self.url!r} (SPARQL server{', read-only' if self.read_only else ''})>"
@@ -92,40 +117,57 @@ class RemoteStore(StoreWriting):
         if self.closed:
             raise InputError("the store was closed; open it again with CohortStore.open(url)", source=self.url)
         parts = urllib.parse.urlsplit(url)
-        if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname or ""):
+        if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(parts.netloc):
             return self._request_urllib(method, url, body, headers)
-        key = (parts.scheme, parts.netloc)
+        # one connection per process, thread and host: a store shared by threads or forked stays correct
+        key = (os.getpid(), threading.get_ident(), parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {"User-Agent": f"kg-reasoner/{__version__}", **headers}
         for attempt in (1, 2):
             reused = key in self._connections
-            conn = self._connection(key, parts)
             try:
+                conn = self._connection(key, parts)
                 conn.request(method, target or "/", body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
-            except (http.client.HTTPException, OSError) as exc:
-                conn.close()
-                del self._connections[key]
+            except _DROPPED:
+                self._drop(key)
                 if reused and attempt == 1:
-                    continue  # the server closed the idle connection: once more on a new one
+                    continue  # the server closed the idle connection before this request: once more, anew
+                raise StoreServerError("the SPARQL server closed the connection", source=url) from None
+            except TimeoutError:
+                self._drop(key)
+                raise StoreServerError(
+                    f"the SPARQL server did not answer within {self.timeout:g} s (CohortStore.open(..., timeout=))",
+                    source=url,
+                ) from None
+            except (http.client.HTTPException, OSError, ValueError) as exc:
+                self._drop(key)
                 raise StoreServerError(f"the SPARQL server cannot be reached: {exc}", source=url) from None
             if resp.will_close:
-                conn.close()
-                del self._connections[key]
+                self._drop(key)
             return self._answer(method, url, resp.status, resp.reason, resp.headers, data)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _connection(self, key: tuple[str, str], parts) -> http.client.HTTPConnection:
+    def _connection(self, key: tuple, parts) -> http.client.HTTPConnection:
         conn = self._connections.get(key)
         if conn is None:
             kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
             conn = self._connections[key] = kind(parts.hostname or "", parts.port, timeout=self.timeout)
         return conn
 
+    def _drop(self, key: tuple) -> None:
+        conn = self._connections.pop(key, None)
+        if conn is not None:
+            conn.close()
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_connections": {}}  # connections stay with their process
+
     def _request_urllib(self, method: str, url: str, body: bytes | None, headers: dict) -> bytes:
         req = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - http(s) only (is_url)
+            with _NO_REDIRECTS.open(req, timeout=self.timeout) as resp:
                 return self._answer(method, url, resp.status, resp.reason, resp.headers, resp.read())
         except urllib.error.HTTPError as exc:
             return self._answer(method, url, exc.code, exc.reason, exc.headers, exc.read())
@@ -223,9 +265,8 @@ class RemoteStore(StoreWriting):
 
     def close(self) -> None:
         self.closed = True
-        for conn in self._connections.values():
-            conn.close()
-        self._connections.clear()
+        for key in list(self._connections):
+            self._drop(key)
 
     # -- reading ------------------------------------------------------------------------------------
     def graph_names(self) -> frozenset[str]:
