@@ -202,8 +202,8 @@ class FastEngine:
                     stages["rules"] = "compiled"
                 else:
                     rdf_derived = self.reference.rules(asserted, owl)
-                    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in rdf_derived)
                     derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
+                    run._add(derived)  # into her inferred graph and its index (the explanations' plans read it)
                     stages["rules"] = "pyshacl"
             # an inconsistent patient keeps no inferred graph (as in the reference engine)
             inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
@@ -244,6 +244,8 @@ class _PatientRun(ConstraintChecker):
         self._literals: dict | None = None
         #: rule runs handed from a plan to pyoxigraph (``plans.Fallback``)
         self.fallbacks = 0
+        #: the rules' new triples not yet in the store (``_oxigraph``)
+        self._unwritten: list = []
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
@@ -293,7 +295,7 @@ class _PatientRun(ConstraintChecker):
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
         return [
             Row(sol, names)
-            for sol, names in solutions(self.e.store.query(text, default_graph=default, substitutions=subs))
+            for sol, names in solutions(self._oxigraph().query(text, default_graph=default, substitutions=subs))
         ]
 
     def _constraint_rows(self, text: str, focus) -> list:
@@ -338,7 +340,9 @@ class _PatientRun(ConstraintChecker):
     def _select(self, rule: Rule, this) -> list:
         subs = {_THIS: this} if rule.uses_this else None
         # rule.text is a SELECT (``shacl_rules._as_select``): its result is solutions
-        sols = cast(ox.QuerySolutions, self.e.store.query(rule.text, default_graph=self.default, substitutions=subs))
+        sols = cast(
+            ox.QuerySolutions, self._oxigraph().query(rule.text, default_graph=self.default, substitutions=subs)
+        )
         return [[v for v in sol] for sol in sols]
 
     def _focus(self, targets: list) -> list:
@@ -405,14 +409,22 @@ class _PatientRun(ConstraintChecker):
         return any(self.pred_version.get(p, -1) > last for p in rule.reads)
 
     def _present(self, t) -> bool:
-        q = ox.Quad(t[0], t[1], t[2], self.gi)
-        if q in self.e.store:
-            return True
-        return any(ox.Quad(t[0], t[1], t[2], g) in self.e.store for g in (self.ga, ONTOLOGY_RULES_GRAPH))
+        """Whether the rules' default graph (the ontology's rules graph and her two graphs) holds the
+        triple: looked up in their indexes, which hold what the store holds (canonical literals)."""
+        c = (t[0], t[1], canonical(t[2]))
+        return any(c in part.triples for part in self.parts)
+
+    def _oxigraph(self) -> ox.Store:
+        """The store with her graphs up to date: the rules' new triples are written to it only when a
+        query runs on pyoxigraph (a rule or query outside the plans, or check mode)."""
+        if self._unwritten:
+            self.e.store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in self._unwritten)
+            self._unwritten = []
+        return self.e.store
 
     def _add(self, triples: list) -> None:
         self.version += 1
-        self.e.store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in triples)
+        self._unwritten.extend(triples)
         index = self.inferred_index
         for s, p, o in triples:
             index.add((s, p, canonical(o)))

@@ -278,8 +278,14 @@ class ConstraintChecker:
 
     def _constraint_rows(self, text: str, focus) -> list:
         """The SPARQL constraint's rows for the focus node, as (solution, variable names) pairs."""
-        rows = self.e.store.query(text, default_graph=self.default, substitutions={ox.Variable("this"): to_ox(focus)})
+        rows = self._oxigraph().query(
+            text, default_graph=self.default, substitutions={ox.Variable("this"): to_ox(focus)}
+        )
         return list(solutions(rows))
+
+    def _oxigraph(self) -> ox.Store:
+        """The store holding the patient's graphs, up to date (the host's)."""
+        raise NotImplementedError
 
     def _original(self, term):
         """The patient's own term for a query result (oxigraph keeps numbers in canonical form:
