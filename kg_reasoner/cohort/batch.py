@@ -2,8 +2,8 @@
 cluster (``--dask``), the single per-process cache of reasoners those workers keep, and the ordered,
 bounded submission of jobs.
 
-A job is a tuple ``(format, patient id, IRI, source, data problems, N-Triples[, "store"])``: the
-patient as read by the main process, serialised once; a worker turns it back into a
+A job is a tuple ``(format, patient id, IRI, source, data problems, triples[, "store"])``: the
+patient as read by the main process (``cohort.pool.patient_job``); a worker turns it back into a
 ``PatientInput``, assesses it and returns the formatted outcome (``write.formats.outcome_row``).
 A configuration is a tuple ``(reference table, extra ontology files, engine, guidance)``.
 """

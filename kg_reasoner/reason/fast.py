@@ -50,6 +50,8 @@ ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
 
+_TYPE = RDF.type  # (an rdflib namespace attribute is a lookup each time: once here for the loops below)
+
 
 _counter = itertools.count()
 
@@ -246,12 +248,15 @@ class _PatientRun(ConstraintChecker):
         self.fallbacks = 0
         #: the rules' new triples not yet in the store (``_oxigraph``)
         self._unwritten: list = []
+        #: the focus nodes of each target list, and the count of types added when they were computed
+        self._focus_cache: dict = {}
+        self.types_version = 0
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
         for s, p, o in itertools.chain(asserted, owl):
             self.values.setdefault((s, p), set()).add(o)
-            if p == RDF.type:
+            if p == _TYPE:
                 self.types.setdefault(s, set()).add(o)
         # what her graphs hold so far, in rdflib terms, for the rules' needs (grown by ``_add``)
         self.predicates: set = {p for _, p in self.values}
@@ -346,9 +351,16 @@ class _PatientRun(ConstraintChecker):
         return [[v for v in sol] for sol in sols]
 
     def _focus(self, targets: list) -> list:
-        """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)."""
-        classes = self.e.instances_of(tuple(targets))
-        return sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
+        """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)
+        (kept until a rule adds a type)."""
+        key = tuple(targets)
+        cached = self._focus_cache.get(key)
+        if cached is not None and cached[0] == self.types_version:
+            return cached[1]
+        classes = self.e.instances_of(key)
+        focus = sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
+        self._focus_cache[key] = (self.types_version, focus)
+        return focus
 
     # -- SHACL rules ------------------------------------------------------
     def apply_rules(self) -> list:
@@ -433,7 +445,8 @@ class _PatientRun(ConstraintChecker):
             rs = from_ox(s)
             self.predicates.add(rp)
             self.pairs.add((rs, rp))
-            if rp == RDF.type:
+            if rp == _TYPE:
+                self.types_version += 1
                 ro = from_ox(o)
                 self.types.setdefault(rs, set()).add(ro)
                 self.classes.add(ro)

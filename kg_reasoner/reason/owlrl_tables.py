@@ -36,6 +36,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
 TYPE, SAME, DIFF = RDF.type, OWL.sameAs, OWL.differentFrom
+_THING, _NOTHING, _LIST_PREDICATES = OWL.Thing, OWL.Nothing, (RDF.first, RDF.rest)  # (looked up once)
 
 
 #: Ontology axioms this module does not implement: a closure using them is reasoned with owlrl.
@@ -197,7 +198,7 @@ class OwlRlTables(_TripleIndex):
                 return False
             if p == TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
                 return False
-            if p in (RDF.first, RDF.rest):
+            if p in _LIST_PREDICATES:
                 return False
         return True
 
@@ -329,7 +330,7 @@ class _Run(_TripleIndex):
                 add(w, p, o)
         # cls-svf1/2 (first premise), cls-hv2, cls-avf (second premise)
         for r, y in t.svf_by_prop.get(p, ()):
-            if y == OWL.Thing or y in self.types(o):
+            if y == _THING or y in self.types(o):
                 add(s, TYPE, r)
         for r in t.hv_by_pv.get((p, o), ()):
             add(s, TYPE, r)
@@ -360,7 +361,7 @@ class _Run(_TripleIndex):
     def _type(self, x, c) -> None:
         t = self.t
         add = self.add
-        if c == OWL.Nothing:
+        if c == _NOTHING:
             self.error(f"{x} is defined of type 'Nothing'")
         for c2 in t.sup.get(c, ()):  # cax-sco, cax-eqc
             add(x, TYPE, c2)

@@ -856,24 +856,67 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
     sols = [mu]
     for get, binds, path, tests in steps:
         (s_var, s_const), (p_var, p_const), (o_var, o_const) = get
-        out = []
+        out: list = []
+        append = out.append
+        # a step that binds one variable (bound before by nothing: no value to compare) needs no check
+        one = binds[0] if len(binds) == 1 else None
         for m in sols:
             s = m[s_const] if s_var else s_const
             p = m[p_const] if p_var else p_const
             o = m[o_const] if o_var else o_const
             if path is not None:
                 matches: Iterator | list = [(a, None, b) for a, b in path(parts, s, o)]
-            elif p is not None and s is not None and o is None:
+            elif p is not None and s is not None and o is not None:
+                # everything bound (nothing to bind: a test): m once for each part that holds the triple
+                key = (s, p)
+                for idx in parts:
+                    objs = idx.sp.get(key)
+                    if objs and o in objs:
+                        append(m)
+                continue
+            elif p is not None and s is not None:
                 # the common step, subject and predicate bound: the objects looked up directly
-                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get((s, p), ())]
+                key = (s, p)
+                if one is not None:  # (then it binds the object)
+                    name = one[1]
+                    for idx in parts:
+                        objs = idx.sp.get(key)
+                        if objs:
+                            for o2 in objs:
+                                nu = m.copy()
+                                nu[name] = o2
+                                if not tests or all(_filter_passes(t, nu, parts) for t in tests):
+                                    append(nu)
+                    continue
+                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get(key, ())]
+            elif p is not None and o is not None and s is None and one is not None:
+                # subject free, predicate and object bound: the subjects looked up directly
+                key, name = (p, o), one[1]
+                for idx in parts:
+                    subjects = idx.po.get(key)
+                    if subjects:
+                        for s2 in subjects:
+                            nu = m.copy()
+                            nu[name] = s2
+                            if not tests or all(_filter_passes(t, nu, parts) for t in tests):
+                                append(nu)
+                continue
             else:
                 matches = _match(parts, s, p, o)
             if not binds:
                 for _ in matches:
-                    out.append(m)
+                    append(m)
+                continue
+            if one is not None:
+                pos, name = one
+                for triple in matches:
+                    nu = m.copy()
+                    nu[name] = triple[pos]
+                    if not tests or all(_filter_passes(t, nu, parts) for t in tests):
+                        append(nu)
                 continue
             for triple in matches:
-                nu = dict(m)
+                nu = m.copy()
                 ok = True
                 for pos, name in binds:
                     term = triple[pos]
@@ -884,7 +927,7 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
                         ok = False
                         break
                 if ok and (not tests or all(_filter_passes(t, nu, parts) for t in tests)):
-                    out.append(nu)
+                    append(nu)
         sols = out
         if not sols:
             break

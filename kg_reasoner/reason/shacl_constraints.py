@@ -203,16 +203,29 @@ def _max_inclusive_ok(v, bound) -> bool:
     return _range_ok(v, bound, lambda c: c <= 0)
 
 
+_NODE_KINDS = {
+    SH.IRI: (URIRef,),
+    SH.BlankNode: (BNode,),
+    SH.Literal: (Literal,),
+    SH.BlankNodeOrIRI: (BNode, URIRef),
+    SH.IRIOrLiteral: (URIRef, Literal),
+    SH.BlankNodeOrLiteral: (BNode, Literal),
+}
+
+
 def _node_kind_ok(v, kind) -> bool:
-    kinds = {
-        SH.IRI: (URIRef,),
-        SH.BlankNode: (BNode,),
-        SH.Literal: (Literal,),
-        SH.BlankNodeOrIRI: (BNode, URIRef),
-        SH.IRIOrLiteral: (URIRef, Literal),
-        SH.BlankNodeOrLiteral: (BNode, Literal),
-    }
-    return isinstance(v, kinds.get(kind, ()))
+    return isinstance(v, _NODE_KINDS.get(kind, ()))
+
+
+# the value components as terms once (an rdflib namespace attribute costs a lookup each time)
+_VALUE_CHECKS = (
+    (SH.datatype, _datatype_ok),
+    (SH.minLength, _min_length_ok),
+    (SH.minInclusive, _min_inclusive_ok),
+    (SH.maxInclusive, _max_inclusive_ok),
+    (SH.nodeKind, _node_kind_ok),
+)
+_SH_CLASS, _SH_IN, _SH_NODE, _SH_MIN_COUNT, _SH_MAX_COUNT = SH["class"], SH["in"], SH.node, SH.minCount, SH.maxCount
 
 
 _SOURCE_RECORD = URIRef("https://w3id.org/kg-reasoner/ontology#sourceRecord")
@@ -317,9 +330,9 @@ class ConstraintChecker:
         values = sorted(self._values(focus, prop.path), key=str)
         out: list = []
         p = prop.params
-        if SH.minCount in p and len(values) < int(p[SH.minCount]):
+        if _SH_MIN_COUNT in p and len(values) < int(p[_SH_MIN_COUNT]):
             out.append(None)
-        if SH.maxCount in p and len(values) > int(p[SH.maxCount]):
+        if _SH_MAX_COUNT in p and len(values) > int(p[_SH_MAX_COUNT]):
             out.append(None)
         out.extend(self._value_failures(prop, focus, values))
         return out
@@ -327,22 +340,16 @@ class ConstraintChecker:
     def _value_failures(self, shape: Shape, focus, values) -> list:
         p = shape.params
         out: list = []
-        for key, check in (
-            (SH.datatype, _datatype_ok),
-            (SH.minLength, _min_length_ok),
-            (SH.minInclusive, _min_inclusive_ok),
-            (SH.maxInclusive, _max_inclusive_ok),
-            (SH.nodeKind, _node_kind_ok),
-        ):
+        for key, check in _VALUE_CHECKS:
             if key in p:
                 out.extend(v for v in values if not check(v, p[key]))
-        if SH["class"] in p:
-            cls = p[SH["class"]]
+        if _SH_CLASS in p:
+            cls = p[_SH_CLASS]
             out.extend(v for v in values if not self._instance_of(v, cls))
-        if SH["in"] in p:
-            out.extend(v for v in values if v not in p[SH["in"]])
-        if SH.node in p:
-            for node_shape in p[SH.node]:
+        if _SH_IN in p:
+            out.extend(v for v in values if v not in p[_SH_IN])
+        if _SH_NODE in p:
+            for node_shape in p[_SH_NODE]:
                 out.extend(v for v in values if not self._conforms(node_shape, v))
         return out
 

@@ -11,6 +11,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
 _XSD_STRING = str(XSD.string)
+_STRING, _DECIMAL = XSD.string, XSD.decimal
 
 
 @functools.lru_cache(maxsize=65536)
@@ -28,15 +29,21 @@ def to_ox(t):
     return ox.Literal(str(t), datatype=named_node(str(t.datatype)) if t.datatype else None)
 
 
+@functools.lru_cache(maxsize=65536)
+def uri_ref(iri: str) -> URIRef:
+    """One URIRef per IRI (equal terms that are the same object compare at once in sets and dicts)."""
+    return URIRef(iri)
+
+
 def from_ox(t):
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
+    if type(t) is ox.NamedNode:
+        return uri_ref(t.value)
+    if type(t) is ox.BlankNode:
         return BNode(t.value)
     if t.language:
         return Literal(t.value, lang=t.language)
     dt = t.datatype.value
-    return Literal(t.value) if dt == _XSD_STRING else Literal(t.value, datatype=URIRef(dt))
+    return Literal(t.value) if dt == _XSD_STRING else Literal(t.value, datatype=uri_ref(dt))
 
 
 def canonical_literal(term):
@@ -45,9 +52,9 @@ def canonical_literal(term):
     what they infer, so their graphs compare triple by triple."""
     if not isinstance(term, Literal) or term.language:
         return term
-    if term.datatype == XSD.string:
+    if term.datatype == _STRING:
         return Literal(str(term))
-    if term.datatype == XSD.decimal:
+    if term.datatype == _DECIMAL:
         try:
             text = format(Decimal(str(term)).normalize(), "f")
         except InvalidOperation:
