@@ -107,3 +107,14 @@ class KGR(DefinedNamespace):
     medicallySupervised: URIRef
     symptomCourse: URIRef
     hasStatus: URIRef
+
+
+def _as_attributes(namespace: type) -> None:
+    """Each declared term as a plain class attribute: ``KGR.Patient`` is then an attribute lookup, not a
+    call of rdflib's metaclass ``__getattr__`` that checks the name and builds a new URIRef every time
+    (the readers and engines look terms up per triple). An undeclared name still fails (``_fail``)."""
+    for name in namespace.__annotations__:
+        type.__setattr__(namespace, name, namespace[name])
+
+
+_as_attributes(KGR)

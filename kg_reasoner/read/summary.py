@@ -105,6 +105,13 @@ class SummaryVocabulary:
         return {k: cls for k, (cls, kind) in self.keys.items() if kind in kinds}
 
 
+class _Triples(list):
+    """One patient's triples while her summary is read (``add`` as rdflib's ``Graph.add``): made a Graph
+    at once at the end."""
+
+    add = list.append
+
+
 class SummaryReader:
     """Turns one patient summary (a dict) into an RDF graph."""
 
@@ -154,7 +161,7 @@ class SummaryReader:
             if key not in known:
                 raise err(f"{pointer}/{key}")(f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
 
-        g = Graph()
+        g = _Triples()
         me = patient_iri(pid)
         g.add((me, RDF.type, KGR.Patient))
         g.add((me, KGR.patientId, Literal(pid)))
@@ -245,7 +252,9 @@ class SummaryReader:
                 self._measurements(g, add_record, cls, key, value, ptr, err)
             elif kind == KGR.MedicationUse:
                 self._medication(g, add_record, cls, key, value, ptr, err, choose)
-        return PatientInput(pid, me, g, source)
+        graph = Graph()
+        graph.addN((s, p, o, graph) for s, p, o in g)  # (Graph.add would dispatch an event per triple)
+        return PatientInput(pid, me, graph, source)
 
     def _measurements(self, g, add_record, cls, key, value, ptr, err):
         if not isinstance(value, list):
