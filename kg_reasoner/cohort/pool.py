@@ -9,10 +9,10 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from kg_reasoner.errors import InputError
-from kg_reasoner.read.patient import PatientInput
+from kg_reasoner.read.patient import PatientInput, patient_graph
 
 
 def patient_job(pi: PatientInput) -> tuple:
@@ -25,9 +25,7 @@ def patient_job(pi: PatientInput) -> tuple:
 def job_patient(job: tuple) -> PatientInput:
     """The PatientInput of ``patient_job(pi)``, in a worker."""
     pid, iri, source, problems, triples = job
-    graph = Graph()
-    graph.addN((s, p, o, graph) for s, p, o in triples)  # (Graph.add would dispatch an event per triple)
-    return PatientInput(pid, URIRef(iri), graph, source, problems)
+    return PatientInput(pid, URIRef(iri), patient_graph(triples), source, problems)
 
 
 def pool_results(worker: Callable, items: Iterable, *, jobs: int, initializer: Callable, initargs: tuple) -> Iterator:

@@ -51,6 +51,17 @@ class PatientInput:
     data_problems: list[dict] = field(default_factory=list)
 
 
+def patient_graph(triples) -> Graph:
+    """A graph of one patient's triples as read. Its store is rdflib's ``SimpleMemory``: a patient's
+    graph has no named graphs of its own, and that store adds a triple about five times faster than the
+    default ``Memory`` (no contexts, no event per triple): reading and handing patients to workers
+    is on the path of every cohort run."""
+    graph = Graph(store="SimpleMemory")
+    for t in triples:
+        graph.add(t)
+    return graph
+
+
 def patient_iri(patient_id: str) -> URIRef:
     return URIRef(PATIENT_BASE + quote(str(patient_id), safe=""))
 

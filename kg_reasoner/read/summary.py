@@ -16,7 +16,15 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.queries import run_query
 from kg_reasoner.namespaces import KGR
-from kg_reasoner.read.patient import PatientInput, add_time, decimal_literal, is_number, number_problem, patient_iri
+from kg_reasoner.read.patient import (
+    PatientInput,
+    add_time,
+    decimal_literal,
+    is_number,
+    number_problem,
+    patient_graph,
+    patient_iri,
+)
 from kg_reasoner.read.times import parse_time
 
 
@@ -106,8 +114,8 @@ class SummaryVocabulary:
 
 
 class _Triples(list):
-    """One patient's triples while her summary is read (``add`` as rdflib's ``Graph.add``): made a Graph
-    at once at the end."""
+    """One patient's triples while her summary is read (``add`` as rdflib's ``Graph.add``), made her
+    graph at the end (``patient_graph``)."""
 
     add = list.append
 
@@ -252,9 +260,7 @@ class SummaryReader:
                 self._measurements(g, add_record, cls, key, value, ptr, err)
             elif kind == KGR.MedicationUse:
                 self._medication(g, add_record, cls, key, value, ptr, err, choose)
-        graph = Graph()
-        graph.addN((s, p, o, graph) for s, p, o in g)  # (Graph.add would dispatch an event per triple)
-        return PatientInput(pid, me, graph, source)
+        return PatientInput(pid, me, patient_graph(g), source)
 
     def _measurements(self, g, add_record, cls, key, value, ptr, err):
         if not isinstance(value, list):
