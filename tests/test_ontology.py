@@ -39,6 +39,16 @@ def test_every_term_used_in_code_exists(onto):
     assert len(used) > 30
 
 
+def test_the_typed_namespace_still_refuses_a_term_it_does_not_declare():
+    """``KGR``'s terms are plain class attributes (``namespaces._as_attributes``, for speed), each the IRI
+    rdflib's DefinedNamespace gives; a name it does not declare still fails (``_fail = True``)."""
+    for name in KGR.__annotations__:
+        assert KGR.__dict__[name] == URIRef(KGR_NS + name) == KGR[name]
+    with pytest.raises(AttributeError, match="not in namespace"):
+        KGR.NoSuchTerm  # noqa: B018
+    assert URIRef(KGR_NS + "Patient") in KGR
+
+
 # Labels, definitions, unique labels, metadata, rule citations and code formats are checked by the
 # quality-control queries queries/qc/*-violation.rq (tests/test_ontology_checks.py).
 

@@ -141,6 +141,11 @@ CASES = {
     "iri-domains-on-two-variables": "?s ex:next ?n . FILTER (?s = ex:b && ?n IN (ex:c, ex:d))",
     "iri-domain-never-matched": "?s ex:p ?o . FILTER (?s IN (ex:nobody))",
     "bind-error-leaves-unbound": "?s ex:r ?r . BIND (?r * 2 AS ?bad) BIND (STR(?bad) AS ?worse)",
+    # the steps _solve runs without its generic loop: one variable bound, or a bound triple tested
+    "bound-triple-in-two-graphs-counts-twice": "?s ex:q ?y . ?s ex:p 1 .",
+    "bound-triple-tested-per-solution": "?s ex:next ?n . ?n ex:p ?x . ?s ex:next ?n .",
+    "subjects-of-a-bound-object": "?s a ex:C . ?t a ex:C . FILTER (?s != ?t)",
+    "one-variable-with-a-filter-on-it": "?s ex:p ?x . ?s ex:q ?y . FILTER (?y > 2)",
 }
 
 
