@@ -26,6 +26,7 @@ import pytest
 from rdflib import Literal, URIRef, Variable
 
 from kg_reasoner import CohortStore, InputError, Reasoner, library_query
+from kg_reasoner.cli.common import EXIT_INPUT_ERROR
 from kg_reasoner.cohort.remote import RemoteStore, StoreServerError, with_values
 from kg_reasoner.cohort.store import QueryError
 from kg_reasoner.reason.terms import from_ox
@@ -336,6 +337,41 @@ def test_an_unreachable_server_is_named():
     with pytest.raises(StoreServerError, match="cannot be reached") as err:
         CohortStore.open(f"http://127.0.0.1:{_free_port()}")
     assert "127.0.0.1" in str(err.value)
+
+
+def test_the_command_line_waits_no_longer_than_its_store_timeout(capsys):
+    """``--store-timeout`` bounds the wait for each request to a server that accepts the connection and
+    never answers; the error names the wait and the option."""
+    from kg_reasoner.cli import main
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)  # connections are accepted by the kernel, and never answered
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        code = main(["query", "--store", url, "--store-timeout", "1", "--query", "ASK { ?s ?p ?o }"])
+        waited = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT_ERROR and "did not answer within 1 s" in err and "--store-timeout" in err, err
+    assert waited < 30  # (the default would wait 60 s per request)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--store-timeout", "0"], "--store-timeout must be a number of seconds above 0"),
+        (["--store-timeout", "5", "--store", "FOLDER"], "are for a store on a SPARQL server"),
+    ],
+    ids=["not-positive", "folder-store"],
+)
+def test_a_store_timeout_that_cannot_apply_is_refused(tmp_path, capsys, argv, message):
+    from kg_reasoner.cli import main
+
+    argv = [str(tmp_path) if a == "FOLDER" else a for a in argv]
+    if "--store" not in argv:
+        argv += ["--store", "http://127.0.0.1:9"]
+    assert main(["query", *argv, "--query", "ASK { ?s ?p ?o }"]) == EXIT_INPUT_ERROR
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -285,3 +285,9 @@ def _server_options(p) -> None:
         metavar="URL",
         help="with --store URL: the server's Graph Store HTTP Protocol endpoint (default URL/store, as Oxigraph)",
     )
+    p.add_argument(
+        "--store-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --store URL: how long to wait for the server's answer to one request (default 60)",
+    )

@@ -19,7 +19,8 @@ def guidance_of(args) -> Guidance:
 
 def open_store(args, read_only: bool):
     """The store of ``--store``: a folder, or a SPARQL server's URL with its endpoints
-    (``--query-endpoint``, ``--graph-store``). Raises InputError when it cannot be opened."""
+    (``--query-endpoint``, ``--graph-store``) and its timeout (``--store-timeout``). Raises InputError when
+    it cannot be opened."""
     from kg_reasoner.cohort.remote import is_url
     from kg_reasoner.cohort.store import CohortStore
     from kg_reasoner.errors import InputError
@@ -29,10 +30,16 @@ def open_store(args, read_only: bool):
         server["query_endpoint"] = args.query_endpoint
     if getattr(args, "graph_store", None):
         server["graph_store"] = args.graph_store
+    if getattr(args, "store_timeout", None) is not None:
+        if args.store_timeout <= 0:
+            raise InputError(f"--store-timeout must be a number of seconds above 0, not {args.store_timeout:g}")
+        server["timeout"] = args.store_timeout
     if is_url(args.store):
         return CohortStore.open(args.store, read_only=read_only, **server)
     if server:
-        raise InputError("--query-endpoint and --graph-store are for a store on a SPARQL server (an http(s):// URL)")
+        raise InputError(
+            "--query-endpoint, --graph-store and --store-timeout are for a store on a SPARQL server (an http(s):// URL)"
+        )
     if read_only:
         import os
 

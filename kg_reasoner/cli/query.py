@@ -39,7 +39,11 @@ def query_main(args, parser) -> int:
             text = args.query
         bindings = dict(parse_binding(b) for b in args.bind)
         if args.store:
-            result = open_store(args, read_only=True).query(text, bindings)
+            store = open_store(args, read_only=True)
+            try:
+                result = store.query(text, bindings)
+            finally:
+                store.close()  # (a store on a server: its kept-alive connection)
         else:
             result = rdflib_query(load_files(args.data, Reasoner(engine="reference").kb), text, bindings)
         sys.stdout.write(serialize(result, args.format))

@@ -138,7 +138,8 @@ class RemoteStore(StoreWriting):
             except TimeoutError:
                 self._drop(key)
                 raise StoreServerError(
-                    f"the SPARQL server did not answer within {self.timeout:g} s (CohortStore.open(..., timeout=))",
+                    f"the SPARQL server did not answer within {self.timeout:g} s (a longer wait: --store-timeout "
+                    "SECONDS, or CohortStore.open(..., timeout=SECONDS))",
                     source=url,
                 ) from None
             except (http.client.HTTPException, OSError, ValueError) as exc:
