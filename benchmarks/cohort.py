@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -163,6 +164,11 @@ def main(argv=None) -> None:
         help="stop the naive pipeline after this many seconds and report the bound",
     )
     ap.add_argument("--output", default=str(ROOT / "benchmarks" / "results.md"))
+    ap.add_argument(
+        "--keep-outputs",
+        metavar="DIR",
+        help="copy each fast run's output to DIR/fast-N-JOBS.FORMAT (e.g. to compare two versions' outcomes)",
+    )
     args = ap.parse_args(argv)
 
     lines: list[str] = []
@@ -216,6 +222,9 @@ def main(argv=None) -> None:
                         say(f"| {label} | {n:,} | {jobs} | failed: {proc.stderr.strip()[:200]} | | |")
                         continue
                     rates[("fast", n, jobs, fmt)] = n / wall
+                    if args.keep_outputs:
+                        Path(args.keep_outputs).mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(folder / f"out.{fmt}", Path(args.keep_outputs) / f"fast-{n}-{jobs}.{fmt}")
                     say(f"| {label} | {n:,} | {jobs} | {wall:.1f} | {n / wall:,.0f} | {rss / 2**20:,.0f} |")
         if args.reference_n:
             n = args.reference_n

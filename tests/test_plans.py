@@ -435,3 +435,35 @@ def test_the_explanations_see_what_pyshacl_derived_when_the_rules_run_there():
             assert sorted(a.inferred) == sorted(b.inferred), pi.patient_id
             assert explained == explain(b.query, pi.iri), pi.patient_id
         assert a.stages["rules"] == "pyshacl" or a.inconsistencies or a.violations
+
+
+class _Refusing:
+    """A plan that hands every call to pyoxigraph (as ``plans.Fallback`` does for a value it cannot read)."""
+
+    names: list = []
+
+    def solutions(self, parts, bindings):
+        raise Fallback("handed to pyoxigraph by the test")
+
+
+def test_a_rule_handed_to_pyoxigraph_sees_what_the_plans_derived_before_it():
+    """The rules' new triples reach the store only when a query runs there (``_PatientRun._oxigraph``):
+    with every other rule handed to pyoxigraph, each still sees what the plans derived before it, and
+    the derivations are the engine's without plans."""
+    r = Reasoner()
+    mixed = FastEngine(r.kb)
+    rules = [rule for shape in mixed.rule_shapes or [] for rule in shape.rules]
+    for rule in rules[1::2]:
+        mixed.plans[id(rule)] = _Refusing()
+    plain = FastEngine(r.kb)
+    plain.use_plans = False
+    fallbacks = 0
+    for pi in _corpus(r, 30):
+        with mixed.session(pi.iri, pi.graph) as a:
+            got = sorted(a.inferred)
+            explained = explain(a.query, pi.iri)
+            fallbacks += a.query.__self__.fallbacks
+        with plain.session(pi.iri, pi.graph) as b:
+            assert got == sorted(b.inferred), pi.patient_id
+            assert explained == explain(b.query, pi.iri), pi.patient_id
+    assert fallbacks > 100

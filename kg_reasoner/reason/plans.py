@@ -262,6 +262,10 @@ def _less(a, b) -> bool:
 
 def _ebv(t) -> bool:
     """The effective boolean value (section 17.2.2)."""
+    if t is _TRUE:  # (what the plans' own tests answer: no need to read it)
+        return True
+    if t is _FALSE:
+        return False
     if t is None:
         raise _Error()
     if type(t) is not ox.Literal:
@@ -613,6 +617,13 @@ def _exists(e) -> Expr:
     plan = _compile_pattern(graph)
     negated = e.name == "Builtin_NOTEXISTS"
 
+    if isinstance(plan, _Bgp):  # (the usual EXISTS: a BGP, its filters pushed in): depth first
+
+        def run(mu, parts):
+            return (_FALSE if negated else _TRUE) if plan.exists(mu, parts) else (_TRUE if negated else _FALSE)
+
+        return run
+
     def run(mu, parts):
         for _ in plan.run(mu, parts):
             return _FALSE if negated else _TRUE
@@ -741,6 +752,8 @@ class _Bgp(_Plan):
         self.blank = any(n.startswith("_:") for n in names)
         #: the join order and binding steps for each set of variables bound on entry
         self._steps: dict = {}
+        #: the same steps one by one (``exists``)
+        self._single: dict = {}
         #: FILTER conjuncts pushed down (``push``): (test, the variables of this BGP it reads)
         self.filters: list = []
         #: variable -> IRI lists it must be one of (``_domain``): it is bound from them, not scanned for
@@ -752,6 +765,7 @@ class _Bgp(_Plan):
         if domain is not None and domain[0] in self.vars:
             self.domains.setdefault(domain[0], []).append(domain[1])
         self._steps.clear()
+        self._single.clear()
         return True
 
     def run(self, mu, parts):
@@ -767,6 +781,33 @@ class _Bgp(_Plan):
                 yield {k: v for k, v in nu.items() if not k.startswith("_:")}
         else:
             yield from _solve(steps, mu, parts)
+
+    def exists(self, mu, parts) -> bool:
+        """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
+        first (``run`` is breadth first and finds them all; EXISTS needs one)."""
+        bound = self.vars.intersection(mu) if mu else frozenset()
+        plan = self._steps.get(bound)
+        if plan is None:
+            plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
+        first, steps = plan
+        if first and not all(_filter_passes(t, mu, parts) for t in first):
+            return False
+        last = len(steps)
+        if last == 0:
+            return True
+        single = self._single.get(bound)
+        if single is None:
+            single = self._single[bound] = tuple((step,) for step in steps)
+        pending = [(0, mu)]
+        while pending:
+            i, m = pending.pop()
+            nus = _solve(single[i], m, parts)
+            if i + 1 == last:
+                if nus:
+                    return True
+            else:
+                pending.extend((i + 1, nu) for nu in reversed(nus))
+        return False
 
     def _order(self, bound: frozenset, static: TripleIndex) -> tuple:
         """The patterns in a greedy join order (among those joined to what is bound, the one with the
