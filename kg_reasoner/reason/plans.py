@@ -618,11 +618,10 @@ def _exists(e) -> Expr:
     negated = e.name == "Builtin_NOTEXISTS"
 
     if isinstance(plan, _Bgp):  # (the usual EXISTS: a BGP, its filters pushed in): depth first
-
-        def run(mu, parts):
-            return (_FALSE if negated else _TRUE) if plan.exists(mu, parts) else (_TRUE if negated else _FALSE)
-
-        return run
+        bgp = plan
+        return lambda mu, parts: (
+            (_FALSE if negated else _TRUE) if bgp.exists(mu, parts) else (_TRUE if negated else _FALSE)
+        )
 
     def run(mu, parts):
         for _ in plan.run(mu, parts):
