@@ -774,12 +774,10 @@ class _Bgp(_Plan):
             plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
         first, steps = plan
         if first and not all(_filter_passes(t, mu, parts) for t in first):
-            return
+            return ()
         if self.blank:
-            for nu in _solve(steps, mu, parts):
-                yield {k: v for k, v in nu.items() if not k.startswith("_:")}
-        else:
-            yield from _solve(steps, mu, parts)
+            return [{k: v for k, v in nu.items() if not k.startswith("_:")} for nu in _solve(steps, mu, parts)]
+        return _solve(steps, mu, parts)  # (a list, not a generator: a BGP runs breadth first anyway)
 
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
