@@ -360,9 +360,11 @@ def test_the_command_line_waits_no_longer_than_its_store_timeout(capsys):
     "argv,message",
     [
         (["--store-timeout", "0"], "--store-timeout must be a number of seconds above 0"),
+        (["--store-timeout", "inf"], "--store-timeout must be a number of seconds above 0"),
+        (["--store-timeout", "nan"], "--store-timeout must be a number of seconds above 0"),
         (["--store-timeout", "5", "--store", "FOLDER"], "are for a store on a SPARQL server"),
     ],
-    ids=["not-positive", "folder-store"],
+    ids=["not-positive", "infinite", "not-a-number", "folder-store"],
 )
 def test_a_store_timeout_that_cannot_apply_is_refused(tmp_path, capsys, argv, message):
     from kg_reasoner.cli import main

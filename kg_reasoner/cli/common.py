@@ -21,6 +21,8 @@ def open_store(args, read_only: bool):
     """The store of ``--store``: a folder, or a SPARQL server's URL with its endpoints
     (``--query-endpoint``, ``--graph-store``) and its timeout (``--store-timeout``). Raises InputError when
     it cannot be opened."""
+    import math
+
     from kg_reasoner.cohort.remote import is_url
     from kg_reasoner.cohort.store import CohortStore
     from kg_reasoner.errors import InputError
@@ -31,7 +33,7 @@ def open_store(args, read_only: bool):
     if getattr(args, "graph_store", None):
         server["graph_store"] = args.graph_store
     if getattr(args, "store_timeout", None) is not None:
-        if args.store_timeout <= 0:
+        if not (math.isfinite(args.store_timeout) and args.store_timeout > 0):
             raise InputError(f"--store-timeout must be a number of seconds above 0, not {args.store_timeout:g}")
         server["timeout"] = args.store_timeout
     if is_url(args.store):

@@ -204,7 +204,12 @@ class FastEngine:
                     stages["rules"] = "compiled"
                 else:
                     rdf_derived = self.reference.rules(asserted, owl)
-                    derived = [(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in rdf_derived]
+                    # (a generalized triple, a literal subject or predicate, is left out as the plans' rules leave it)
+                    derived = [
+                        (to_ox(s), to_ox(p), to_ox(o))
+                        for s, p, o in rdf_derived
+                        if not isinstance(s, Literal) and isinstance(p, URIRef)
+                    ]
                     run._add(derived)  # into her inferred graph and its index (the explanations' plans read it)
                     stages["rules"] = "pyshacl"
             # an inconsistent patient keeps no inferred graph (as in the reference engine)
