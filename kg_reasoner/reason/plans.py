@@ -767,14 +767,23 @@ class _Bgp(_Plan):
         self._single.clear()
         return True
 
-    def run(self, mu, parts):
+    def _entry(self, mu, parts) -> tuple | None:
+        """(what mu binds of this BGP, the join steps for it), or None when a filter on what is bound on
+        entry fails."""
         bound = self.vars.intersection(mu) if mu else frozenset()
         plan = self._steps.get(bound)
         if plan is None:
             plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
         first, steps = plan
         if first and not all(_filter_passes(t, mu, parts) for t in first):
+            return None
+        return bound, steps
+
+    def run(self, mu, parts):
+        entry = self._entry(mu, parts)
+        if entry is None:
             return ()
+        steps = entry[1]
         if self.blank:
             return [{k: v for k, v in nu.items() if not k.startswith("_:")} for nu in _solve(steps, mu, parts)]
         return _solve(steps, mu, parts)  # (a list, not a generator: a BGP runs breadth first anyway)
@@ -782,13 +791,10 @@ class _Bgp(_Plan):
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
         first (``run`` is breadth first and finds them all; EXISTS needs one)."""
-        bound = self.vars.intersection(mu) if mu else frozenset()
-        plan = self._steps.get(bound)
-        if plan is None:
-            plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
-        first, steps = plan
-        if first and not all(_filter_passes(t, mu, parts) for t in first):
+        entry = self._entry(mu, parts)
+        if entry is None:
             return False
+        bound, steps = entry
         last = len(steps)
         if last == 0:
             return True
@@ -912,33 +918,22 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
                     if objs and o in objs:
                         append(m)
                 continue
-            elif p is not None and s is not None:
-                # the common step, subject and predicate bound: the objects looked up directly
-                key = (s, p)
-                if one is not None:  # (then it binds the object)
-                    name = one[1]
-                    for idx in parts:
-                        objs = idx.sp.get(key)
-                        if objs:
-                            for o2 in objs:
-                                nu = m.copy()
-                                nu[name] = o2
-                                if not tests or all(_filter_passes(t, nu, parts) for t in tests):
-                                    append(nu)
-                    continue
-                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get(key, ())]
-            elif p is not None and o is not None and s is None and one is not None:
-                # subject free, predicate and object bound: the subjects looked up directly
-                key, name = (p, o), one[1]
+            elif p is not None and one is not None and (s is None) != (o is None):
+                # the common steps: one variable bound from a direct lookup, the objects of (s, p) or
+                # the subjects of (p, o)
+                name, by_object = one[1], o is None
+                key = (s, p) if by_object else (p, o)
                 for idx in parts:
-                    subjects = idx.po.get(key)
-                    if subjects:
-                        for s2 in subjects:
+                    found = (idx.sp if by_object else idx.po).get(key)
+                    if found:
+                        for term in found:
                             nu = m.copy()
-                            nu[name] = s2
+                            nu[name] = term
                             if not tests or all(_filter_passes(t, nu, parts) for t in tests):
                                 append(nu)
                 continue
+            elif p is not None and s is not None:
+                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get((s, p), ())]
             else:
                 matches = _match(parts, s, p, o)
             if not binds:
