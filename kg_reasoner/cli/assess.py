@@ -116,8 +116,7 @@ def assess_main(args, parser) -> int:
         if "progress" in locals():
             progress.close()
         if store is not None:
-            store.flush()
-            store.close()  # its files and lock, or the connection kept alive to its server
+            store.close()  # flushed, and its files and lock released, or the connection kept alive to its server
         if out is not sys.stdout:
             # the finished (or interrupted, resumable) output replaces FILE only now; after a failure FILE
             # keeps what it held

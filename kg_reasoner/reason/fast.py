@@ -34,7 +34,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, Unsupported
-from kg_reasoner.reason.owlrl_tables import OwlRlTables, compile_owlrl
+from kg_reasoner.reason.owlrl_tables import TYPE, OwlRlTables, compile_owlrl
 from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
@@ -49,8 +49,6 @@ ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 
 
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
-
-_TYPE = RDF.type  # (an rdflib namespace attribute is a lookup each time: once here for the loops below)
 
 
 _counter = itertools.count()
@@ -253,15 +251,14 @@ class _PatientRun(ConstraintChecker):
         self.fallbacks = 0
         #: the rules' new triples not yet in the store (``_oxigraph``)
         self._unwritten: list = []
-        #: the focus nodes of each target list, and the count of types added when they were computed
+        #: the focus nodes of each target list, until a rule adds a type (``_add``)
         self._focus_cache: dict = {}
-        self.types_version = 0
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
         for s, p, o in itertools.chain(asserted, owl):
             self.values.setdefault((s, p), set()).add(o)
-            if p == _TYPE:
+            if p == TYPE:
                 self.types.setdefault(s, set()).add(o)
         # what her graphs hold so far, in rdflib terms, for the rules' needs (grown by ``_add``)
         self.predicates: set = {p for _, p in self.values}
@@ -359,12 +356,10 @@ class _PatientRun(ConstraintChecker):
         """The shape's focus nodes: instances of a target class or of a subclass (rdfs:subClassOf*)
         (kept until a rule adds a type)."""
         key = tuple(targets)
-        cached = self._focus_cache.get(key)
-        if cached is not None and cached[0] == self.types_version:
-            return cached[1]
-        classes = self.e.instances_of(key)
-        focus = sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
-        self._focus_cache[key] = (self.types_version, focus)
+        focus = self._focus_cache.get(key)
+        if focus is None:
+            classes = self.e.instances_of(key)
+            focus = self._focus_cache[key] = sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
         return focus
 
     # -- SHACL rules ------------------------------------------------------
@@ -450,8 +445,8 @@ class _PatientRun(ConstraintChecker):
             rs = from_ox(s)
             self.predicates.add(rp)
             self.pairs.add((rs, rp))
-            if rp == _TYPE:
-                self.types_version += 1
+            if rp == TYPE:
+                self._focus_cache.clear()  # (a new type: the focus nodes are computed again)
                 ro = from_ox(o)
                 self.types.setdefault(rs, set()).add(ro)
                 self.classes.add(ro)

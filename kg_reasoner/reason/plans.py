@@ -932,8 +932,6 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
                             if not tests or all(_filter_passes(t, nu, parts) for t in tests):
                                 append(nu)
                 continue
-            elif p is not None and s is not None:
-                matches = [(s, p, o2) for idx in parts for o2 in idx.sp.get((s, p), ())]
             else:
                 matches = _match(parts, s, p, o)
             if not binds:
