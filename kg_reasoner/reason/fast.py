@@ -2,22 +2,28 @@
 
 * OWL 2 RL: the closed ontology compiled into lookup tables, each patient's
   triples pushed through the profile's instance rules (``reason.owlrl_tables``).
-* SHACL rules: each ``sh:SPARQLRule`` of ``shapes/`` runs on pyoxigraph with
+* SHACL rules: each ``sh:SPARQLRule`` of ``shapes/`` runs as a Python plan of its
+  query (``reason.plans``; on pyoxigraph outside the plans' subset) with
   ``$this`` substituted (SEP-0007 substitution, the SHACL pre-binding
   semantics), shape by shape in ``sh:order``, each to its fixpoint, exactly in
-  pyshacl's schedule. A rule is re-run only when a predicate its WHERE clause
-  reads has gained a triple since its last run (a re-run could find nothing new
-  otherwise): the predicates are read from the parsed query, not written here.
+  pyshacl's schedule. A rule is re-run only when a triple added since its last
+  run can change its solutions (``shacl_rules.Watch``: a predicate it reads, a
+  new type of a class it reads or targets); the re-run would find nothing new
+  otherwise. What it reads is read from the parsed query, not written here.
 * SHACL validation: the Core constraint components the shapes use, evaluated
   with pyshacl's own comparison helpers, and ``sh:SPARQLConstraint`` on
   pyoxigraph. A shapes graph using anything else is validated with pyshacl.
-* Explanations: the very ``queries/*.rq`` of the reference engine, on pyoxigraph.
+* Explanations: the very ``queries/*.rq`` of the reference engine, as plans
+  once a process has used a query ``COMPILE_QUERY_AT`` times, on pyoxigraph
+  before that and outside the plans' subset.
 
-One oxigraph store per process holds the ontology once (two named graphs); a
-patient's triples live in two named graphs of their own for the time of her
-assessment, every query sees only ``[ontology, her asserted, her inferred]``
-as its default graph, and the graphs are dropped afterwards. Nothing in this
-module names a class, property, rule or status of the guidance.
+One oxigraph store per process holds the ontology once (two named graphs). A
+patient's triples are indexed in memory for the plans, and written to two named
+graphs of their own only when a query runs on pyoxigraph (a query not yet
+compiled, one outside the plans' subset, check mode); every query sees only
+``[ontology, her asserted, her inferred]`` as its default graph, and the graphs
+are dropped afterwards. Nothing in this module names a class, property, rule
+or status of the guidance.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg_reasoner.explain.records import DataProblem
-from kg_reasoner.reason.base import Derivation, Unsupported
+from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
 from kg_reasoner.reason.owlrl_tables import TYPE, OwlRlTables, compile_owlrl
 from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
@@ -46,6 +52,7 @@ ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology
 
 
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
+OX_TYPE = ox.NamedNode(str(TYPE))
 
 
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
@@ -68,6 +75,7 @@ class FastEngine:
         self.reference = ReferenceEngine(kb)
         self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
         self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
+        self._focus_classes: dict = {}  # id(rule shape) -> ``focus_classes``
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
         except Unsupported:
@@ -111,6 +119,11 @@ class FastEngine:
     #: every rule (tests/test_rule_needs.py proves the two the same).
     skip_unmatchable = True
 
+    #: Run a rule again only for a new triple that can change its solutions (``shacl_rules.Watch``: a
+    #: new type of a class it reads, not any new type); False, for any new triple of a predicate it
+    #: reads (tests/test_rule_needs.py proves the two the same).
+    refine_staleness = True
+
     #: Run the rules that compile (``reason.plans``) as Python plans; False runs every rule on pyoxigraph.
     use_plans = True
 
@@ -148,6 +161,14 @@ class FastEngine:
         self.store.extend(self._ontology_quads)
         self._uses = 0
 
+    def focus_classes(self, shape) -> frozenset:
+        """A rule shape's target classes and their subclasses, as pyoxigraph terms: a new type of one of
+        them is a new focus node."""
+        out = self._focus_classes.get(id(shape))
+        if out is None:
+            out = self._focus_classes[id(shape)] = frozenset(to_ox(c) for c in self.instances_of(tuple(shape.targets)))
+        return out
+
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one engine per knowledge base and process (fast_engine)
     def instances_of(self, targets: tuple) -> frozenset:
         """The target classes and their subclasses."""
@@ -181,10 +202,6 @@ class FastEngine:
         store = self.store
         run: _PatientRun | None = None
         try:
-            store.extend(
-                ox.Quad(to_ox(s), to_ox(p), to_ox(o), ga) for s, p, o in asserted_triples if not isinstance(s, Literal)
-            )
-            store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), gi) for s, p, o in owl)
             run = _PatientRun(self, ga, gi, asserted_triples, owl)
             violations: list[DataProblem] = []
             warnings: list[DataProblem] = []
@@ -218,13 +235,23 @@ class FastEngine:
                     inferred.add(t)
             stages["explain"] = "plans" if self.use_plans else "pyoxigraph"
             yield Derivation(
-                asserted_triples, sorted(inferred), inconsistencies, violations, warnings, stages, run.query
+                asserted_triples, SortedOnRead(inferred), inconsistencies, violations, warnings, stages, run.query
             )
         finally:
             if run is not None:
                 run.closed = True
-            store.clear_graph(ga)
-            store.clear_graph(gi)
+                if run.written:
+                    store.clear_graph(ga)
+                    store.clear_graph(gi)
+
+
+def _as_stored(triples) -> Iterator[tuple]:
+    """rdflib triples as pyoxigraph stores them: literals in canonical form (``plans.canonical``: "01"
+    as "1", a language tag in lower case); a triple with a literal subject, which a store cannot hold,
+    left out."""
+    for s, p, o in triples:
+        if not isinstance(s, Literal):
+            yield to_ox(s), to_ox(p), canonical(to_ox(o))
 
 
 class _PatientRun(ConstraintChecker):
@@ -234,14 +261,22 @@ class _PatientRun(ConstraintChecker):
         self.e = engine
         self.ga, self.gi = ga, gi
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
-        # her graphs as oxigraph holds them (canonical literals), for the rules' plans
-        self.inferred_index = TripleIndex.from_store(engine.store, gi)
-        asserted_index = TripleIndex.from_store(engine.store, ga)
+        # her graphs as oxigraph holds them (canonical literals), for the plans; they are written to the
+        # store only when a query runs there (``_oxigraph``)
+        self.inferred_index = TripleIndex(_as_stored(owl))
+        asserted_index = TripleIndex(_as_stored(asserted))
+        self._unwritten_graphs: tuple | None = (asserted, owl)
+        #: her graphs are in the store (cleared when the session ends)
+        self.written = False
         #: what the rules and constraints read (the ontology's rules graph), and the explanations
         self.parts = (engine.static_index, asserted_index, self.inferred_index)
         self.explain_parts = (engine.ontology_index, asserted_index, self.inferred_index)
         self.version = 0
+        #: when a rule last added a triple of each predicate (rdflib terms; pyoxigraph terms in
+        #: ``pred_changes``) and of each class (``class_changes``): what ``_stale`` reads
         self.pred_version: dict = {}
+        self.pred_changes: dict = {}
+        self.class_changes: dict = {}
         #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
         self.last_run: dict[int, int] = {}
         #: set when the session ends: her graphs are gone from the store, so a query would answer nothing
@@ -369,10 +404,11 @@ class _PatientRun(ConstraintChecker):
         for shape in self.e.rule_shapes:
             while True:
                 shape_modified = False
+                focus_classes = self.e.focus_classes(shape)
                 for rule in shape.rules:
                     focus = self._focus(shape.targets)
                     while True:
-                        if not self._stale(rule):
+                        if not self._stale(rule, focus_classes):
                             break
                         self.last_run[id(rule)] = self.version
                         new = []
@@ -412,13 +448,44 @@ class _PatientRun(ConstraintChecker):
             return needs.this_classes <= types
         return True
 
-    def _stale(self, rule: Rule) -> bool:
+    def _stale(self, rule: Rule, focus_classes: frozenset) -> bool:
+        """Whether a triple added since the rule last ran can change its solutions: one of the predicates
+        it reads, or a new type of a class it reads or takes focus nodes from (``Rule.watch``)."""
         last = self.last_run.get(id(rule), -1)
         if last < 0:
             return True
-        if rule.reads == ANY_PREDICATE:
-            return self.version > last
-        return any(self.pred_version.get(p, -1) > last for p in rule.reads)
+        if self.version <= last:
+            return False
+        w = rule.watch
+        if w is None or not self.e.refine_staleness:
+            if rule.reads == ANY_PREDICATE:
+                return True
+            return any(self.pred_version.get(p, -1) > last for p in rule.reads)
+        if any(self.pred_version.get(p, -1) > last for p in w.predicates):
+            return True
+        changed = [p for p, v in self.pred_changes.items() if v > last]
+        if w.any_predicate and changed:
+            return True
+        if any(self._among(p, places) for places in w.predicate_places for p in changed):
+            return True
+        if self.pred_changes.get(OX_TYPE, -1) <= last:
+            return False
+        if w.any_type:
+            return True
+        new = [c for c, v in self.class_changes.items() if v > last]
+        return any(c in w.classes or c in focus_classes for c in new) or any(
+            self._among(c, places) for places in w.class_places for c in new
+        )
+
+    def _among(self, term, places: frozenset) -> bool:
+        """Whether the term is a value at each of the places ((predicate, "s" or "o")) in the rules' graphs."""
+        for q, at in places:
+            if at == "s":
+                if not any((term, q) in part.sp for part in self.parts):
+                    return False
+            elif not any((q, term) in part.po for part in self.parts):
+                return False
+        return True
 
     def _present(self, t) -> bool:
         """Whether the rules' default graph (the ontology's rules graph and her two graphs) holds the
@@ -429,23 +496,33 @@ class _PatientRun(ConstraintChecker):
     def _oxigraph(self) -> ox.Store:
         """The store with her graphs up to date: the rules' new triples are written to it only when a
         query runs on pyoxigraph (a rule or query outside the plans, or check mode)."""
+        store = self.e.store
+        if self._unwritten_graphs is not None:
+            asserted, owl = self._unwritten_graphs
+            self._unwritten_graphs = None
+            self.written = True
+            store.extend(ox.Quad(s, p, o, self.ga) for s, p, o in _as_stored(asserted))
+            store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in _as_stored(owl))
         if self._unwritten:
-            self.e.store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in self._unwritten)
+            store.extend(ox.Quad(s, p, o, self.gi) for s, p, o in self._unwritten)
             self._unwritten = []
-        return self.e.store
+        return store
 
     def _add(self, triples: list) -> None:
         self.version += 1
         self._unwritten.extend(triples)
         index = self.inferred_index
+        version = self.version
         for s, p, o in triples:
             index.add((s, p, canonical(o)))
             rp = URIRef(p.value)
-            self.pred_version[rp] = self.version
+            self.pred_version[rp] = version
+            self.pred_changes[p] = version
             rs = from_ox(s)
             self.predicates.add(rp)
             self.pairs.add((rs, rp))
             if rp == TYPE:
+                self.class_changes[o] = version
                 self._focus_cache.clear()  # (a new type: the focus nodes are computed again)
                 ro = from_ox(o)
                 self.types.setdefault(rs, set()).add(ro)

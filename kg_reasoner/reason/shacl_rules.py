@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.paths import NegatedPath
 from rdflib.paths import Path as RdfPath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
@@ -44,6 +45,8 @@ def _read_set(algebra):
         if isinstance(p, URIRef):
             preds.add(p)
             return True
+        if isinstance(p, NegatedPath):  # !ex:p reads every other predicate
+            return False
         if isinstance(p, RdfPath):
             for attr in ("args", "path", "arg"):
                 sub = getattr(p, attr, None)
@@ -52,8 +55,6 @@ def _read_set(algebra):
                 for q in sub if isinstance(sub, list) else [sub]:
                     if not walk_pred(q):
                         return False
-            for q in getattr(p, "frm", None) or []:  # negated property sets
-                preds.add(q)
             return True
         return False  # a variable predicate
 
@@ -61,6 +62,193 @@ def _read_set(algebra):
 
 
 _THIS = Variable("this")
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Which new triples can change a rule's solutions (``watch_of``, read from its parsed query), finer than
+    its predicates: a new ``rdf:type`` triple matters only when its class is read as a constant, or is a
+    value a variable can take. Each pattern ``?x a ?v`` (or ``?x ?v ?y``) is read with what every
+    solution that uses it binds ``?v`` to: the values at one place of another pattern (``(predicate,
+    "s" | "o")``: ``?c kgr:metByClass ?v`` keeps ``?v`` to the objects of kgr:metByClass). A new
+    triple whose class (or predicate) is none of them cannot take part in a solution, nor in the
+    EXISTS, OPTIONAL or MINUS that decides one, so the rule need not run again for it."""
+
+    #: the constant predicates of the patterns and paths (rdf:type aside)
+    predicates: frozenset = frozenset()
+    #: any new rdf:type triple can change the solutions
+    any_type: bool = True
+    #: classes read as constants (``?x a ex:C``)
+    classes: frozenset = frozenset()
+    #: for each ``?x a ?v``: the places (predicate, "s" or "o") whose values ?v is among, all at once
+    class_places: frozenset = frozenset()
+    #: any new triple can change the solutions (a variable predicate free of any other pattern)
+    any_predicate: bool = True
+    #: for each ``?x ?v ?y``: the places whose values ?v is among
+    predicate_places: frozenset = frozenset()
+
+
+def watch_of(algebra) -> Watch:
+    """The ``Watch`` of a query's algebra (rdflib's ``translateQuery``). A variable's place is taken from
+    another pattern of the same basic graph pattern; from what the operand of a FILTER or BIND certainly
+    binds, for the patterns of its EXISTS (they are evaluated with those values substituted); and from
+    what a join's, OPTIONAL's or MINUS's other side certainly binds, for the patterns whose matches
+    join with it (never inside a negation or a nested OPTIONAL of that side, where a match need not
+    bind the variable to the solution). A subquery, an aggregate or anything else is read with nothing
+    known from outside."""
+    preds: set = {RDFS.subClassOf}
+    classes: set = set()
+    class_places: set = set()
+    pred_places: set = set()
+    flags = {"any_type": False, "any_predicate": False}
+
+    def part(node, key):
+        return node[key] if key in node else None
+
+    def places(triples) -> dict:
+        """Each variable (or blank node) of a BGP: the places of its constant-predicate patterns, by
+        pattern index."""
+        out: dict = {}
+        for i, (s, p, o) in enumerate(triples):
+            if isinstance(p, URIRef):
+                for term, where in ((s, "s"), (o, "o")):
+                    if isinstance(term, (Variable, BNode)):
+                        out.setdefault(term, []).append((i, (p, where)))
+        return out
+
+    def certain(node) -> dict:
+        """What every solution of a node binds, each variable with places its value is among."""
+        name = getattr(node, "name", None)
+        if name == "BGP":
+            return {v: {pl for _, pl in found} for v, found in places(part(node, "triples") or []).items()}
+        if name == "Join":
+            return merge(certain(part(node, "p1")), certain(part(node, "p2")))
+        if name in ("LeftJoin", "Minus"):
+            return certain(part(node, "p1"))
+        if name in ("Filter", "Extend", "Project", "Distinct", "Reduced", "OrderBy", "Slice"):
+            return certain(part(node, "p"))
+        return {}
+
+    def merge(*envs) -> dict:
+        out: dict = {}
+        for env in envs:
+            for v, pls in env.items():
+                out[v] = out.get(v, set()) | pls
+        return out
+
+    def read_pattern(term, kind: str, own: set) -> None:
+        """A variable in a class (``kind`` "class") or predicate position, with the places known for it."""
+        if not own:
+            flags["any_type" if kind == "class" else "any_predicate"] = True
+        else:
+            (class_places if kind == "class" else pred_places).add(frozenset(own))
+
+    def walk(node, env: dict, pos: dict) -> None:
+        name = getattr(node, "name", None)
+        if name == "BGP":
+            triples = part(node, "triples") or []
+            local = places(triples)
+            for i, (_s, p, o) in enumerate(triples):
+                if isinstance(p, URIRef):
+                    preds.add(p)
+                    if p == RDF.type:
+                        if isinstance(o, URIRef):
+                            classes.add(o)
+                        elif isinstance(o, (Variable, BNode)):
+                            own = {pl for j, pl in local.get(o, []) if j != i}
+                            read_pattern(o, "class", own | env.get(o, set()) | pos.get(o, set()))
+                        else:
+                            flags["any_type"] = True
+                elif isinstance(p, (Variable, BNode)):
+                    own = {pl for j, pl in local.get(p, []) if j != i}
+                    read_pattern(p, "predicate", own | env.get(p, set()) | pos.get(p, set()))
+                elif isinstance(p, RdfPath):
+                    path_predicates(p)
+                else:
+                    flags["any_type"] = flags["any_predicate"] = True
+            return
+        if name == "Join":
+            p1, p2 = part(node, "p1"), part(node, "p2")
+            walk(p1, env, merge(pos, certain(p2)))
+            walk(p2, env, merge(pos, certain(p1)))
+            return
+        if name == "LeftJoin":
+            p1, p2 = part(node, "p1"), part(node, "p2")
+            walk(p1, env, pos)
+            walk(p2, env, certain(p1))
+            expr(part(node, "expr"), merge(env, certain(p1), certain(p2)))
+            return
+        if name == "Minus":
+            p1 = part(node, "p1")
+            walk(p1, env, pos)
+            walk(part(node, "p2"), {}, certain(p1))
+            return
+        if name == "Union":
+            walk(part(node, "p1"), env, pos)
+            walk(part(node, "p2"), env, pos)
+            return
+        if name in ("Filter", "Extend", "OrderBy"):
+            p = part(node, "p")
+            walk(p, env, pos)
+            expr(part(node, "expr"), merge(env, certain(p)))
+            return
+        if name in ("SelectQuery", "ConstructQuery", "Project", "Distinct", "Reduced", "Slice"):
+            walk(part(node, "p"), env, pos)
+            return
+        if name in ("ToMultiSet", "Group", "AggregateJoin"):
+            # a subquery or an aggregate: evaluated on its own, nothing known from outside
+            for key in ("p", "expr", "A"):
+                sub = part(node, key)
+                if sub is not None:
+                    walk(sub, {}, {}) if getattr(sub, "name", None) else expr(sub, {})
+            return
+        if name in ("values", "Values"):
+            return
+        # anything else (GRAPH, SERVICE, ...): every new triple may matter
+        flags["any_type"] = flags["any_predicate"] = True
+
+    def path_predicates(path) -> None:
+        if isinstance(path, NegatedPath):  # !ex:p matches every other predicate
+            flags["any_type"] = flags["any_predicate"] = True
+            return
+        if isinstance(path, URIRef):
+            preds.add(path)
+            if path == RDF.type:
+                flags["any_type"] = True
+            return
+        for attr in ("args", "path", "arg"):
+            sub = getattr(path, attr, None)
+            if sub is not None:
+                for q in sub if isinstance(sub, list) else [sub]:
+                    path_predicates(q)
+
+    def expr(e, known: dict) -> None:
+        """The EXISTS patterns of an expression, with what is substituted into them."""
+        if isinstance(e, (list, tuple)):
+            for x in e:
+                expr(x, known)
+            return
+        if not isinstance(e, dict):
+            return
+        if getattr(e, "name", None) in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            graph = vars(e).get("graph")  # (translateExists sets the translated pattern as an attribute)
+            if graph is None:
+                flags["any_type"] = flags["any_predicate"] = True
+            else:
+                walk(graph, known, {})
+            return
+        for v in e.values():
+            expr(v, known)
+
+    walk(algebra, {}, {})
+    return Watch(
+        frozenset(preds - {RDF.type}),
+        flags["any_type"],
+        frozenset(classes),
+        frozenset(class_places),
+        flags["any_predicate"],
+        frozenset(pred_places),
+    )
 
 
 @dataclass(frozen=True)
@@ -145,6 +333,8 @@ class Rule:
     needs: Needs = field(default_factory=Needs)
     #: the SELECT's algebra as plain data (``plans.select_algebra``), for the rule's Python plan
     algebra: Any = None
+    #: which new triples can change its solutions (``watch_of``); None: any triple of ``reads``
+    watch: Watch | None = None
 
 
 def _as_select(text: str, algebra) -> tuple[str, list, list]:
@@ -235,6 +425,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
                     this_index=names.index("this"),
                     needs=needs_of(algebra),
                     algebra=select_algebra(select),
+                    watch=watch_of(algebra),
                 )
             )
         out.append(RuleShape(node, _order(shapes, node), targets, rules))
@@ -256,8 +447,24 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
                 slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
                 needs=r.needs,
                 algebra=r.algebra,
+                watch=_ox_watch(r.watch),
             )
             for r in shape.rules
         ]
         out.append(RuleShape(shape.node, shape.order, shape.targets, rules))
     return out
+
+
+def _ox_watch(w: Watch | None) -> Watch | None:
+    """A Watch with its classes and places as pyoxigraph terms (what the engine's indexes hold); its
+    constant predicates stay rdflib terms (the engine's ``pred_version`` keys)."""
+    if w is None:
+        return None
+    return Watch(
+        w.predicates,
+        w.any_type,
+        frozenset(to_ox(c) for c in w.classes),
+        frozenset(frozenset((to_ox(q), at) for q, at in places) for places in w.class_places),
+        w.any_predicate,
+        frozenset(frozenset((to_ox(q), at) for q, at in places) for places in w.predicate_places),
+    )
