@@ -467,3 +467,64 @@ def test_a_rule_handed_to_pyoxigraph_sees_what_the_plans_derived_before_it():
             assert got == sorted(b.inferred), pi.patient_id
             assert explained == explain(b.query, pi.iri), pi.patient_id
     assert fallbacks > 100
+
+
+def test_a_patients_index_holds_what_the_store_would_hold():
+    """Her graphs are indexed without the store (``fast._as_stored``): the same terms as the store gives back
+    (canonical numbers, lower-case language tags, blank node labels, duplicates once, literal subjects out)."""
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from kg_reasoner.reason.fast import _as_stored
+    from kg_reasoner.reason.terms import to_ox
+
+    s, p = URIRef("http://example.org/s"), URIRef("http://example.org/p")
+    values = [
+        Literal("01", datatype=XSD.integer),
+        Literal("1", datatype=XSD.integer),
+        Literal("+5", datatype=XSD.integer),
+        Literal("-0", datatype=XSD.integer),
+        Literal("abc", datatype=XSD.integer),
+        Literal("1.50", datatype=XSD.decimal),
+        Literal("1E0", datatype=XSD.double),
+        Literal("INF", datatype=XSD.double),
+        Literal("1", datatype=XSD.boolean),
+        Literal("2020-01-01T00:00:00.000Z", datatype=XSD.dateTime),
+        Literal("2020-01-01", datatype=XSD.date),
+        Literal("P1D", datatype=XSD.duration),
+        Literal("x", datatype=XSD.string),
+        Literal("x"),
+        Literal("a", lang="EN-gb"),
+        Literal("x", datatype=URIRef("http://example.org/dt")),
+        BNode("b0"),
+        URIRef("http://example.org/o"),
+    ]
+    triples = [(s, p, v) for v in values] + [(BNode("Ab"), p, s), (Literal("lit"), p, s)]
+    store, g = ox.Store(), ox.NamedNode("urn:test:g")
+    store.extend(ox.Quad(to_ox(a), to_ox(b), to_ox(c), g) for a, b, c in triples if not isinstance(a, Literal))
+    assert TripleIndex(_as_stored(triples)).triples == TripleIndex.from_store(store, g).triples
+    with pytest.raises(TypeError):
+        list(_as_stored([(s, BNode("p"), s)]))  # (a generalized triple: refused, as the store refuses it)
+
+
+@pytest.mark.parametrize("checked", [False, True], ids=["plans", "check-mode"])
+def test_sessions_leave_the_store_as_they_found_it(checked):
+    """Her graphs are written to the store only when a query runs there (check mode runs every one there),
+    and every graph written is gone when her session ends."""
+    r = Reasoner()
+    engine = FastEngine(r.kb)
+    engine.check_plans = checked
+    engine.COMPILE_QUERY_AT = 1  # (every query a plan from its first use)
+    before = len(engine.store)
+    written = []
+    for pi in _corpus(r, 12):
+        with engine.session(pi.iri, pi.graph) as d:
+            explain(d.query, pi.iri)
+            run = d.query.__self__
+            written.append(run.written)
+            assert run.written == (len(engine.store) > before), pi.patient_id
+        assert len(engine.store) == before, pi.patient_id
+    if checked:
+        assert all(written)
+    else:
+        assert written.count(False) >= 10, written  # (a call a plan hands to pyoxigraph writes them)

@@ -740,3 +740,89 @@ def test_corpora_are_complete():
     assert len(_owlrl_cases()) >= 19
     assert len(_w3c_cases()) >= 120
     assert len(_dash_cases()) >= 100
+
+
+# -- the rules' schedule: cases written here, against the same reference -------------------------------
+
+_SCHEDULE_PREFIXES = """@prefix ex: <http://example.org/> . @prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+"""
+
+
+def _rule_shape(*constructs: str) -> str:
+    rules = " ".join(
+        f'sh:rule [ a sh:SPARQLRule ; sh:order {i} ; sh:prefixes ex:prefixes ; sh:construct """{c}""" ] ;'
+        for i, c in enumerate(constructs)
+    )
+    return (
+        _SCHEDULE_PREFIXES
+        + 'ex:prefixes sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^<http://www.w3.org/2001/XMLSchema#anyURI> ] .\n'
+        + f"ex:S a sh:NodeShape ; sh:targetClass ex:T ; {rules} .\n"
+    )
+
+
+#: (data, rule CONSTRUCTs of one shape targeting ex:T, the triples pySHACL derives): each is a way a rule
+#: must run again that the fast engine's schedule (``_PatientRun.apply_rules``, ``shacl_rules.Watch``)
+#: once missed or could miss
+_SCHEDULE_CASES = {
+    # a rule that makes new focus nodes for itself: runs again on them (the focus list is pySHACL's, per run)
+    "new-focus-nodes": (
+        "ex:a a ex:T ; ex:next ex:b . ex:b ex:next ex:c . ex:c ex:next ex:d .",
+        ["CONSTRUCT { ?y a ex:T } WHERE { $this ex:next ?y }"],
+        "ex:b a ex:T . ex:c a ex:T . ex:d a ex:T .",
+    ),
+    # a class variable kept to the objects of ex:metBy: a new type of such a class runs the rule again
+    "class-among-the-places": (
+        "ex:p a ex:T ; ex:rec ex:m . ex:c ex:metBy ex:Met .",
+        [
+            "CONSTRUCT { $this ex:out ?c } WHERE { ?c ex:metBy ?cls . FILTER EXISTS { $this ex:rec ?m . ?m a ?cls } }",
+            "CONSTRUCT { ?m a ex:Met } WHERE { $this ex:rec ?m }",
+        ],
+        "ex:p ex:out ex:c . ex:m a ex:Met .",
+    ),
+    # a BIND inside the EXISTS gives the class variable another value than the one substituted from outside
+    "bind-in-exists": (
+        "ex:p a ex:T ; ex:q 1 ; ex:r ex:m2 . ex:c ex:metBy ex:A .",
+        [
+            "CONSTRUCT { $this ex:out ?c } WHERE { ?c ex:metBy ?cls . "
+            "FILTER EXISTS { $this ex:q ?z . BIND (ex:X AS ?cls) FILTER EXISTS { ?m2 a ?cls } } }",
+            "CONSTRUCT { ?m a ex:X } WHERE { $this ex:r ?m }",
+        ],
+        "ex:p ex:out ex:c . ex:m2 a ex:X .",
+    ),
+    # ex:broader* relates every node to itself: a triple naming a new node is a new solution
+    "zero-length-path": (
+        'ex:p a ex:T ; ex:r "new" .',
+        [
+            "CONSTRUCT { $this ex:out ?n } WHERE { ?n ex:broader* ?n2 . FILTER (?n = ex:new) }",
+            "CONSTRUCT { ?m a ex:X } WHERE { $this ex:r ?l BIND (IRI(CONCAT(STR(ex:), ?l)) AS ?m) }",
+        ],
+        "ex:p ex:out ex:new . ex:new a ex:X .",
+    ),
+    # a predicate after ";" inside an EXISTS is read too (the read set once saw the first one only)
+    "predicate-after-semicolon-in-exists": (
+        "ex:p a ex:T ; ex:a ex:y .",
+        [
+            "CONSTRUCT { $this ex:out ex:z } WHERE { FILTER EXISTS { $this ex:a ?y ; ex:b ?w } }",
+            "CONSTRUCT { $this ex:b 1 } WHERE { $this ex:a ?y }",
+        ],
+        "ex:p ex:out ex:z . ex:p ex:b 1 .",
+    ),
+}
+
+
+@pytest.mark.parametrize("refine", [True, False], ids=["watch", "predicates"])
+@pytest.mark.parametrize("case_id", sorted(_SCHEDULE_CASES))
+def test_rule_schedule_case(case_id: str, refine: bool, monkeypatch):
+    """The compiled rules derive what pySHACL derives (iterate_rules) when a rule must run again, with the
+    finer re-runs (``Watch``) and with a re-run for any new triple of a predicate the rule reads."""
+    data, constructs, expected = _SCHEDULE_CASES[case_id]
+    monkeypatch.setattr(FastEngine, "refine_staleness", refine)
+    case = _ShaclCase(
+        case_id,
+        "rules",
+        Graph().parse(data=_SCHEDULE_PREFIXES + data, format="turtle"),
+        Graph().parse(data=_rule_shape(*constructs), format="turtle"),
+        expected_triples=list(Graph().parse(data=_SCHEDULE_PREFIXES + expected, format="turtle")),
+    )
+    _check_rules(case)

@@ -119,7 +119,7 @@ class SortedOnRead(Sequence):
         return t in self._items
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
+        return isinstance(other, (list, tuple, SortedOnRead)) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]  # (a sequence, compared by value)
 

@@ -75,7 +75,6 @@ class FastEngine:
         self.reference = ReferenceEngine(kb)
         self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
         self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
-        self._focus_classes: dict = {}  # id(rule shape) -> ``focus_classes``
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
         except Unsupported:
@@ -161,14 +160,6 @@ class FastEngine:
         self.store.extend(self._ontology_quads)
         self._uses = 0
 
-    def focus_classes(self, shape) -> frozenset:
-        """A rule shape's target classes and their subclasses, as pyoxigraph terms: a new type of one of
-        them is a new focus node."""
-        out = self._focus_classes.get(id(shape))
-        if out is None:
-            out = self._focus_classes[id(shape)] = frozenset(to_ox(c) for c in self.instances_of(tuple(shape.targets)))
-        return out
-
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one engine per knowledge base and process (fast_engine)
     def instances_of(self, targets: tuple) -> frozenset:
         """The target classes and their subclasses."""
@@ -199,7 +190,6 @@ class FastEngine:
         self._uses += 1
         n = next(_counter)
         ga, gi = ox.NamedNode(f"urn:kg-reasoner:run:{n}:asserted"), ox.NamedNode(f"urn:kg-reasoner:run:{n}:inferred")
-        store = self.store
         run: _PatientRun | None = None
         try:
             run = _PatientRun(self, ga, gi, asserted_triples, owl)
@@ -241,8 +231,8 @@ class FastEngine:
             if run is not None:
                 run.closed = True
                 if run.written:
-                    store.clear_graph(ga)
-                    store.clear_graph(gi)
+                    run.store.clear_graph(ga)
+                    run.store.clear_graph(gi)
 
 
 def _as_stored(triples) -> Iterator[tuple]:
@@ -251,7 +241,10 @@ def _as_stored(triples) -> Iterator[tuple]:
     left out."""
     for s, p, o in triples:
         if not isinstance(s, Literal):
-            yield to_ox(s), to_ox(p), canonical(to_ox(o))
+            s_, p_, o_ = to_ox(s), to_ox(p), to_ox(o)
+            if type(p_) is not ox.NamedNode:
+                ox.Quad(s_, p_, o_)  # (a blank node or literal predicate: refused, as by the store)
+            yield s_, p_, canonical(o_)
 
 
 class _PatientRun(ConstraintChecker):
@@ -260,6 +253,8 @@ class _PatientRun(ConstraintChecker):
     def __init__(self, engine: FastEngine, ga, gi, asserted: list, owl: list):
         self.e = engine
         self.ga, self.gi = ga, gi
+        #: the store of her session (the one its end clears, even if the engine's is renewed meanwhile)
+        self.store = engine.store
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
         # her graphs as oxigraph holds them (canonical literals), for the plans; they are written to the
         # store only when a query runs there (``_oxigraph``)
@@ -279,6 +274,8 @@ class _PatientRun(ConstraintChecker):
         self.class_changes: dict = {}
         #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
         self.last_run: dict[int, int] = {}
+        #: the focus nodes each rule last ran on
+        self.last_focus: dict[int, list] = {}
         #: set when the session ends: her graphs are gone from the store, so a query would answer nothing
         self.closed = False
         self._literals: dict | None = None
@@ -404,12 +401,17 @@ class _PatientRun(ConstraintChecker):
         for shape in self.e.rule_shapes:
             while True:
                 shape_modified = False
-                focus_classes = self.e.focus_classes(shape)
                 for rule in shape.rules:
+                    # (as pySHACL: the focus nodes are taken once for a rule's runs to its fixpoint; a rule
+                    # whose focus nodes changed since it last ran runs again, even with nothing else new)
                     focus = self._focus(shape.targets)
+                    before = self.last_focus.get(id(rule))
+                    moved = before is not focus and before != focus
                     while True:
-                        if not self._stale(rule, focus_classes):
+                        if not moved and not self._stale(rule):
                             break
+                        moved = False
+                        self.last_focus[id(rule)] = focus
                         self.last_run[id(rule)] = self.version
                         new = []
                         if self.e.skip_unmatchable and not self._may_match(rule):
@@ -448,9 +450,9 @@ class _PatientRun(ConstraintChecker):
             return needs.this_classes <= types
         return True
 
-    def _stale(self, rule: Rule, focus_classes: frozenset) -> bool:
+    def _stale(self, rule: Rule) -> bool:
         """Whether a triple added since the rule last ran can change its solutions: one of the predicates
-        it reads, or a new type of a class it reads or takes focus nodes from (``Rule.watch``)."""
+        it reads, or a new type of a class it reads (``Rule.watch``). (New focus nodes: ``apply_rules``.)"""
         last = self.last_run.get(id(rule), -1)
         if last < 0:
             return True
@@ -473,9 +475,7 @@ class _PatientRun(ConstraintChecker):
         if w.any_type:
             return True
         new = [c for c, v in self.class_changes.items() if v > last]
-        return any(c in w.classes or c in focus_classes for c in new) or any(
-            self._among(c, places) for places in w.class_places for c in new
-        )
+        return any(c in w.classes for c in new) or any(self._among(c, places) for places in w.class_places for c in new)
 
     def _among(self, term, places: frozenset) -> bool:
         """Whether the term is a value at each of the places ((predicate, "s" or "o")) in the rules' graphs."""
@@ -496,7 +496,7 @@ class _PatientRun(ConstraintChecker):
     def _oxigraph(self) -> ox.Store:
         """The store with her graphs up to date: the rules' new triples are written to it only when a
         query runs on pyoxigraph (a rule or query outside the plans, or check mode)."""
-        store = self.e.store
+        store = self.store
         if self._unwritten_graphs is not None:
             asserted, owl = self._unwritten_graphs
             self._unwritten_graphs = None
@@ -514,7 +514,8 @@ class _PatientRun(ConstraintChecker):
         index = self.inferred_index
         version = self.version
         for s, p, o in triples:
-            index.add((s, p, canonical(o)))
+            o = canonical(o)
+            index.add((s, p, o))
             rp = URIRef(p.value)
             self.pred_version[rp] = version
             self.pred_changes[p] = version

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
-from rdflib.paths import NegatedPath
+from rdflib.paths import MulPath, NegatedPath, ZeroOrMore, ZeroOrOne
 from rdflib.paths import Path as RdfPath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
@@ -20,6 +20,13 @@ from kg_reasoner.reason.plans import select_algebra
 from kg_reasoner.reason.terms import prefix_block, to_ox
 
 ANY_PREDICATE = "any predicate"  # the read set of a query with a variable predicate (a string: it survives pickling)
+_EXISTS = ("Builtin_EXISTS", "Builtin_NOTEXISTS")
+
+
+def _zero_length(path) -> bool:
+    """A path that matches with zero steps (``ex:p*``, ``ex:p?``): it relates every node of the graph to
+    itself, so any new triple can add a solution."""
+    return isinstance(path, MulPath) and path.mod in (ZeroOrMore, ZeroOrOne)
 
 
 def _read_set(algebra):
@@ -27,6 +34,10 @@ def _read_set(algebra):
     preds: set = set()
 
     def walk(node):
+        if isinstance(node, dict) and getattr(node, "name", None) in _EXISTS:
+            # the translated pattern (translateExists sets it as an attribute; the item is the parse tree)
+            graph = vars(node).get("graph")
+            return graph is not None and walk(graph)
         if isinstance(node, dict):
             for k, v in node.items():
                 if k == "triples" and isinstance(v, list):
@@ -45,7 +56,7 @@ def _read_set(algebra):
         if isinstance(p, URIRef):
             preds.add(p)
             return True
-        if isinstance(p, NegatedPath):  # !ex:p reads every other predicate
+        if isinstance(p, NegatedPath) or _zero_length(p):  # !ex:p reads every other predicate; ex:p* any node
             return False
         if isinstance(p, RdfPath):
             for attr in ("args", "path", "arg"):
@@ -143,8 +154,27 @@ def watch_of(algebra) -> Watch:
         else:
             (class_places if kind == "class" else pred_places).add(frozenset(own))
 
+    def rebound(node) -> set:
+        """The variables a BIND or VALUES inside the node binds (not inside a subquery, an aggregate or an
+        EXISTS, which are scopes of their own): a value known from outside does not hold for them there."""
+        name = getattr(node, "name", None)
+        if name in ("ToMultiSet", "Group", "AggregateJoin") and getattr(part(node, "p"), "name", None) != "values":
+            return set()
+        if name == "values":
+            return {v for row in part(node, "res") or [] for v in row}
+        out = {part(node, "var")} if name == "Extend" else set()
+        for key in ("p", "p1", "p2"):
+            sub = part(node, key) if isinstance(node, dict) else None
+            if getattr(sub, "name", None):
+                out |= rebound(sub)
+        return out
+
     def walk(node, env: dict, pos: dict) -> None:
         name = getattr(node, "name", None)
+        again = rebound(node) if env or pos else set()
+        if again:
+            env = {v: pl for v, pl in env.items() if v not in again}
+            pos = {v: pl for v, pl in pos.items() if v not in again}
         if name == "BGP":
             triples = part(node, "triples") or []
             local = places(triples)
@@ -208,7 +238,7 @@ def watch_of(algebra) -> Watch:
         flags["any_type"] = flags["any_predicate"] = True
 
     def path_predicates(path) -> None:
-        if isinstance(path, NegatedPath):  # !ex:p matches every other predicate
+        if isinstance(path, NegatedPath) or _zero_length(path):  # !ex:p: every other predicate; ex:p*: any node
             flags["any_type"] = flags["any_predicate"] = True
             return
         if isinstance(path, URIRef):
@@ -230,7 +260,7 @@ def watch_of(algebra) -> Watch:
             return
         if not isinstance(e, dict):
             return
-        if getattr(e, "name", None) in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        if getattr(e, "name", None) in _EXISTS:
             graph = vars(e).get("graph")  # (translateExists sets the translated pattern as an attribute)
             if graph is None:
                 flags["any_type"] = flags["any_predicate"] = True
