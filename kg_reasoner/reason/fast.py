@@ -8,8 +8,9 @@
   semantics), shape by shape in ``sh:order``, each to its fixpoint, exactly in
   pyshacl's schedule. A rule is re-run only when a triple added since its last
   run can change its solutions (``shacl_rules.Watch``: a predicate it reads, a
-  new type of a class it reads or targets); the re-run would find nothing new
-  otherwise. What it reads is read from the parsed query, not written here.
+  new type of a class it reads), or when its focus nodes changed; the re-run
+  would find nothing new otherwise. What it reads is read from the parsed
+  query, not written here.
 * SHACL validation: the Core constraint components the shapes use, evaluated
   with pyshacl's own comparison helpers, and ``sh:SPARQLConstraint`` on
   pyoxigraph. A shapes graph using anything else is validated with pyshacl.
