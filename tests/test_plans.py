@@ -479,20 +479,12 @@ def test_a_patients_index_holds_what_the_store_would_hold():
     from kg_reasoner.reason.terms import to_ox
 
     s, p = URIRef("http://example.org/s"), URIRef("http://example.org/p")
-    values = [
-        Literal("01", datatype=XSD.integer),
-        Literal("1", datatype=XSD.integer),
-        Literal("+5", datatype=XSD.integer),
-        Literal("-0", datatype=XSD.integer),
-        Literal("abc", datatype=XSD.integer),
-        Literal("1.50", datatype=XSD.decimal),
-        Literal("1E0", datatype=XSD.double),
-        Literal("INF", datatype=XSD.double),
-        Literal("1", datatype=XSD.boolean),
-        Literal("2020-01-01T00:00:00.000Z", datatype=XSD.dateTime),
-        Literal("2020-01-01", datatype=XSD.date),
-        Literal("P1D", datatype=XSD.duration),
-        Literal("x", datatype=XSD.string),
+    typed = [
+        ("01", "integer"), ("1", "integer"), ("+5", "integer"), ("-0", "integer"), ("abc", "integer"),
+        ("1.50", "decimal"), ("1E0", "double"), ("INF", "double"), ("1", "boolean"),
+        ("2020-01-01T00:00:00.000Z", "dateTime"), ("2020-01-01", "date"), ("P1D", "duration"), ("x", "string"),
+    ]  # fmt: skip
+    values = [Literal(v, datatype=XSD[dt]) for v, dt in typed] + [
         Literal("x"),
         Literal("a", lang="EN-gb"),
         Literal("x", datatype=URIRef("http://example.org/dt")),
