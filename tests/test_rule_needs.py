@@ -179,10 +179,10 @@ def _run_after(rule_where: str, added: list, static: list = (), refine: bool = T
     import pyoxigraph as ox
 
     from kg_reasoner.reason.plans import TripleIndex
-    from kg_reasoner.reason.shacl_rules import Rule, _ox_watch, _read_set
+    from kg_reasoner.reason.shacl_rules import Rule, _ox_reads, _ox_watch, _read_set
 
     algebra = prepareQuery(f"PREFIX ex: <{EX}> CONSTRUCT {{ $this ex:out ?x }} WHERE {{ {rule_where} }}").algebra
-    rule = Rule("", _read_set(algebra), True, watch=_ox_watch(watch_of(algebra)))
+    rule = Rule("", _ox_reads(_read_set(algebra)), True, watch=_ox_watch(watch_of(algebra)))
 
     class _Engine:
         refine_staleness = refine
@@ -191,7 +191,7 @@ def _run_after(rule_where: str, added: list, static: list = (), refine: bool = T
     run.e = _Engine()
     run.inferred_index = TripleIndex()
     run.parts = (TripleIndex(static), TripleIndex(), run.inferred_index)
-    run.version, run.pred_version, run.pred_changes, run.class_changes = 0, {}, {}, {}
+    run.version, run.pred_changes, run.class_changes = 0, {}, {}
     run.last_run = {id(rule): 0}
     run.values, run.types, run.predicates, run.classes, run.pairs = {}, {}, set(), set(), set()
     run._unwritten, run._focus_cache = [], {}

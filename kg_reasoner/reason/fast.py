@@ -268,9 +268,8 @@ class _PatientRun(ConstraintChecker):
         self.parts = (engine.static_index, asserted_index, self.inferred_index)
         self.explain_parts = (engine.ontology_index, asserted_index, self.inferred_index)
         self.version = 0
-        #: when a rule last added a triple of each predicate (rdflib terms; pyoxigraph terms in
-        #: ``pred_changes``) and of each class (``class_changes``): what ``_stale`` reads
-        self.pred_version: dict = {}
+        #: when a rule last added a triple of each predicate and of each class (pyoxigraph terms): what
+        #: ``_stale`` reads
         self.pred_changes: dict = {}
         self.class_changes: dict = {}
         #: when each rule last ran in this patient's run (per run: never shared between patients or threads)
@@ -463,8 +462,8 @@ class _PatientRun(ConstraintChecker):
         if w is None or not self.e.refine_staleness:
             if rule.reads == ANY_PREDICATE:
                 return True
-            return any(self.pred_version.get(p, -1) > last for p in rule.reads)
-        if any(self.pred_version.get(p, -1) > last for p in w.predicates):
+            return any(self.pred_changes.get(p, -1) > last for p in rule.reads)
+        if any(self.pred_changes.get(p, -1) > last for p in w.predicates):
             return True
         changed = [p for p, v in self.pred_changes.items() if v > last]
         if w.any_predicate and changed:
@@ -518,7 +517,6 @@ class _PatientRun(ConstraintChecker):
             o = canonical(o)
             index.add((s, p, o))
             rp = URIRef(p.value)
-            self.pred_version[rp] = version
             self.pred_changes[p] = version
             rs = from_ox(s)
             self.predicates.add(rp)

@@ -463,7 +463,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
 
 
 def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape] | None:
-    """Fresh rule objects for one engine, the template constants as pyoxigraph terms."""
+    """Fresh rule objects for one engine, the template constants and what a rule reads as pyoxigraph terms."""
     if programs is None:
         return None
     out = []
@@ -471,7 +471,7 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
         rules = [
             Rule(
                 r.text,
-                r.reads,
+                _ox_reads(r.reads),
                 r.uses_this,
                 this_index=r.this_index,
                 slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
@@ -485,13 +485,18 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
     return out
 
 
+def _ox_reads(reads):
+    """A read set (``_read_set``) as pyoxigraph terms, the keys of the engine's ``pred_changes``."""
+    return reads if reads == ANY_PREDICATE else frozenset(to_ox(p) for p in reads)
+
+
 def _ox_watch(w: Watch | None) -> Watch | None:
-    """A Watch with its classes and places as pyoxigraph terms (what the engine's indexes hold); its
-    constant predicates stay rdflib terms (the engine's ``pred_version`` keys)."""
+    """A Watch with its predicates, classes and places as pyoxigraph terms (what the engine's indexes and
+    ``pred_changes`` hold)."""
     if w is None:
         return None
     return Watch(
-        w.predicates,
+        frozenset(to_ox(p) for p in w.predicates),
         w.any_type,
         frozenset(to_ox(c) for c in w.classes),
         frozenset(frozenset((to_ox(q), at) for q, at in places) for places in w.class_places),
