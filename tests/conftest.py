@@ -104,6 +104,32 @@ def engine_reasoner(request) -> Reasoner:
     return _reasoner(request.param)
 
 
+class _QuickBuild:
+    def __init__(self, engine, built):
+        self.engine, self.built, self.calls = engine, built, []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+        assert args == (None, (), self.engine.PROGESTERONE), args  # the default configuration only
+        return self.built
+
+
+@pytest.fixture
+def quick_build(monkeypatch):
+    """For the tests of the knowledge-base cache's loader: ``_build_knowledge_base`` stays what the loader
+    calls when it has no cache file it trusts (what those tests watch, in ``.calls``), but it hands back
+    the knowledge base this process already has instead of spending 15-20 s building the same one again.
+    That one was built or verified by the loader itself; tests/test_engine.py's
+    ``test_knowledge_base_cache_is_reused_and_keyed`` builds one into an empty folder for real.
+    Fails the test if the loader never built (the test would not exercise what it names)."""
+    from kg_reasoner.reason import knowledge as engine
+
+    stub = _QuickBuild(engine, engine.load_knowledge_base())  # before a test clears the in-process cache
+    monkeypatch.setattr(engine, "_build_knowledge_base", stub)
+    yield stub
+    assert stub.calls, "the loader never built"
+
+
 @contextlib.contextmanager
 def serving(store: Path, *options: str):
     """``kg-reasoner serve`` on a free port for the duration of a with-block: yields (its /sparql URL, the

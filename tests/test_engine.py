@@ -119,20 +119,19 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # reference engine / knowledge-base rebuilds
-def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch):
-    from kg_reasoner.reason import knowledge as engine
-
+def test_damaged_cache_is_rebuilt_and_cache_can_be_disabled(tmp_path, monkeypatch, quick_build):
+    engine = quick_build.engine
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     engine.load_knowledge_base.cache_clear()
     path = tmp_path / f"knowledge-base-{engine._cache_key(None, ())}.pickle"
     path.write_bytes(b"not a pickle")
     assert len(engine.load_knowledge_base().closure) > 1000
-    assert path.read_bytes() != b"not a pickle"
+    assert path.read_bytes() != b"not a pickle" and len(quick_build.calls) == 1
     other = tmp_path / "off"
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
     engine.load_knowledge_base.cache_clear()
     engine.load_knowledge_base()
-    assert not other.exists() and engine.cache_dir() is None
+    assert not other.exists() and engine.cache_dir() is None and len(quick_build.calls) == 2
     engine.load_knowledge_base.cache_clear()
 
 

@@ -225,9 +225,9 @@ def _rebuilds(engine, monkeypatch) -> bool:
 
 
 @pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    from kg_reasoner.reason import knowledge as engine
-
+def fresh_cache(tmp_path, monkeypatch, quick_build):
+    """An empty cache folder of its own (and the knowledge base "built" by ``quick_build``)."""
+    engine = quick_build.engine
     folder = tmp_path / "cache"
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(folder))
     engine.load_knowledge_base.cache_clear()

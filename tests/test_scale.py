@@ -55,16 +55,18 @@ def test_parallel_jobs_keep_input_order(summaries, expected):
 
 
 def test_reference_engine_from_the_command_line(summaries, expected, tmp_path):
-    """The first six patients and the bad line (the reference engine takes seconds per patient)."""
+    """Three patients around the bad line (the reference engine takes seconds per patient)."""
     head = tmp_path / summaries[0].name  # (the records cite their file by name)
-    head.write_text("".join(summaries[0].read_text(encoding="utf-8").splitlines(keepends=True)[:7]), encoding="utf-8")
+    lines = summaries[0].read_text(encoding="utf-8").splitlines(keepends=True)
+    # patients 4 and 5, the bad line 6, patient 6 (line 7); blank lines keep the records' line numbers
+    head.write_text("\n" * 3 + "".join(lines[3:7]), encoding="utf-8")
     run = run_cli("assess", str(head), "--format", "ndjson", "--engine", "reference", "--jobs", "2")
     assert "line 6 is not JSON" in run.stderr
 
     def other_path(outcomes):  # (the record's own source is its file's full path)
         return [{k: v for k, v in o.items() if k != "source"} for o in outcomes]
 
-    assert other_path(_outcomes(run.stdout)) == other_path(expected[:6])
+    assert other_path(_outcomes(run.stdout)) == other_path(expected[3:6])
 
 
 def test_no_progress_line_when_stderr_is_not_a_terminal(summaries):
