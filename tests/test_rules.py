@@ -244,12 +244,10 @@ def test_default_table_is_cited(assess):
     assert "default reference table" in decided and "Davis" in decided and "first trimester" in decided
 
 
-@pytest.mark.parametrize("engine", ["fast", pytest.param("reference", marks=pytest.mark.slow)])
-def test_user_reference_table_replaces_default(tmp_path, engine):
-    """Section 4: "users can supply their own table"."""
-    from kg_reasoner import Reasoner
-
-    table = tmp_path / "lek.ttl"
+@pytest.fixture(scope="module")
+def lek_table(tmp_path_factory):
+    """A user's reference table (one file for both engines: its knowledge base is built once, then cached)."""
+    table = tmp_path_factory.mktemp("table") / "lek.ttl"
     table.write_text(
         """
 @prefix prg: <https://w3id.org/kg-reasoner/ontology/progesterone#> .
@@ -262,6 +260,15 @@ prg:Lek2017 a kgr:ReferenceRange ; rdfs:label "threatened miscarriage 6-10 weeks
 """,
         encoding="utf-8",
     )
+    return table
+
+
+@pytest.mark.parametrize("engine", ["fast", pytest.param("reference", marks=pytest.mark.slow)])
+def test_user_reference_table_replaces_default(lek_table, engine):
+    """Section 4: "users can supply their own table"."""
+    from kg_reasoner import Reasoner
+
+    table = lek_table
     patient = {
         "id": "L",
         "gestational_age_weeks": 8,
