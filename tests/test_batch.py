@@ -10,6 +10,8 @@ import pytest
 from conftest import VIGNETTES, load_case, run_cli
 from rdflib import Dataset
 
+from kg_reasoner.errors import InputError
+
 EXPECTED = {load_case(p)["id"]: load_case(p)["expect"] for p in VIGNETTES[:6]}
 
 
@@ -87,3 +89,24 @@ def test_jobs_give_the_same_output_in_order(cohort, ndjson_run):
     assert proc.returncode == 2
     assert proc.stdout == ndjson_run.stdout
     assert "field /6/colour" in proc.stderr
+
+
+def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
+    """``pool_results`` sends several items per message: the results come back in input order, an
+    InputError of the reader in its place (it ends a chunk early), and an exception a worker raised for
+    one item is raised where that item stands, after the items before it."""
+    from kg_reasoner.cohort.pool import _chunks, pool_results
+
+    bad = InputError("unreadable", source="cohort.ndjson", patient="p4")
+    items = [str(i) for i in range(4)] + [bad] + [str(i) for i in range(5, 23)]
+    assert [len(c) if isinstance(c, list) else c for c in _chunks(items, 8)] == [4, bad, 8, 8, 2]
+    out = list(pool_results(int, items, jobs=2, initializer=abs, initargs=(0,), chunk=8))
+    assert out == list(range(4)) + [bad] + list(range(5, 23))
+
+    got = []
+    with pytest.raises(ValueError, match="'seven'"):
+        for r in pool_results(
+            int, ["1", "2", "3", "4", "5", "6", "seven", "8", "9"], jobs=2, initializer=abs, initargs=(0,), chunk=4
+        ):
+            got.append(r)
+    assert got == [1, 2, 3, 4, 5, 6]

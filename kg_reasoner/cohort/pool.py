@@ -5,6 +5,7 @@ ordered, bounded submission of jobs. Nothing here knows what a worker does with 
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -28,12 +29,57 @@ def job_patient(job: tuple) -> PatientInput:
     return PatientInput(pid, URIRef(iri), patient_graph(triples), source, problems)
 
 
-def pool_results(worker: Callable, items: Iterable, *, jobs: int, initializer: Callable, initargs: tuple) -> Iterator:
+def pool_results(
+    worker: Callable, items: Iterable, *, jobs: int, initializer: Callable, initargs: tuple, chunk: int = 8
+) -> Iterator:
     """``worker(item)`` for every item on ``jobs`` spawned processes, in input order (InputErrors pass
-    through in their place), at most ``16 * jobs`` items in flight."""
+    through in their place), at most ``16 * jobs`` items in flight. Items travel ``chunk`` at a time (one
+    message to a worker and one back for several patients: the pool's per-message cost is a sizeable
+    share of a patient's); an exception a worker raises for one item is raised here in that item's place."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
-        yield from ordered_bounded(lambda j: pool.apply_async(worker, (j,)), items, window=jobs * 16)
+        submit = functools.partial(_submit_chunk, pool, worker)
+        for done in ordered_bounded(submit, _chunks(items, chunk), window=max(1, jobs * 16 // chunk)):
+            if isinstance(done, InputError):
+                yield done
+                continue
+            for ok, value in done:
+                if not ok:
+                    raise value
+                yield value
+
+
+def _chunks(items: Iterable, size: int) -> Iterator:
+    """Runs of up to ``size`` consecutive items as lists; an InputError on its own, in its place."""
+    run: list = []
+    for item in items:
+        if isinstance(item, InputError):
+            if run:
+                yield run
+                run = []
+            yield item
+            continue
+        run.append(item)
+        if len(run) >= size:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _submit_chunk(pool, worker: Callable, run: list):
+    return pool.apply_async(_run_chunk, (worker, run))
+
+
+def _run_chunk(worker: Callable, run: list) -> list:
+    """In a worker: ``(True, worker(item))`` for each item, or ``(False, the exception it raised)``."""
+    out = []
+    for item in run:
+        try:
+            out.append((True, worker(item)))
+        except Exception as exc:  # noqa: BLE001 - handed back to be raised in the main process, in its place
+            out.append((False, exc))
+    return out
 
 
 def ordered_bounded(submit, items, window: int):
