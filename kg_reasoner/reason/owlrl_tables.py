@@ -187,6 +187,8 @@ class OwlRlTables(_TripleIndex):
         self.irreflexive = self.characteristics[OWL.IrreflexiveProperty]
         self.asymmetric = self.characteristics[OWL.AsymmetricProperty]
         self.different_members = {m for lst in self.all_different for m in lst}
+        #: whether the closure has an owl:sameAs triple (eq-rep-s/p/o have nothing to do without one)
+        self.any_same = SAME in self.p_any
 
     @staticmethod
     def accepts(asserted: Iterable) -> bool:
@@ -337,16 +339,17 @@ class _Run(_TripleIndex):
         for r, y in t.avf_by_prop.get(p, ()):
             if r in self.types(s):
                 add(o, TYPE, y)
-        # eq-rep-s/p/o with an existing sameAs
-        for z in self.objs(s, SAME):
-            if z != s:
-                add(z, p, o)
-        for z in self.objs(o, SAME):
-            if z != o:
-                add(s, p, z)
-        for z in self.objs(p, SAME):
-            if z != p:
-                add(s, z, o)
+        # eq-rep-s/p/o with an existing sameAs (none in most runs: the lookups are skipped then)
+        if t.any_same or SAME in self.p_any:
+            for z in self.objs(s, SAME):
+                if z != s:
+                    add(z, p, o)
+            for z in self.objs(o, SAME):
+                if z != o:
+                    add(s, p, z)
+            for z in self.objs(p, SAME):
+                if z != p:
+                    add(s, z, o)
         if p == TYPE:
             self._type(s, o)
         elif p == SAME:
