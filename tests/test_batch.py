@@ -92,21 +92,32 @@ def test_jobs_give_the_same_output_in_order(cohort, ndjson_run):
 
 
 def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
-    """``pool_results`` sends several items per message: the results come back in input order, an
-    InputError of the reader in its place (it ends a chunk early), and an exception a worker raised for
-    one item is raised where that item stands, after the items before it."""
-    from kg_reasoner.cohort.pool import _chunks, pool_results
+    """``pool_results`` sends eight jobs per message: the results come back in input order, with each
+    InputError of the reader in its place (kept in this process; a run still holds eight jobs), and an
+    exception a worker raised for one job is raised where that job stands, after the jobs before it
+    (some in the same message), with the worker's traceback as its cause."""
+    from multiprocessing.pool import RemoteTraceback
 
-    bad = InputError("unreadable", source="cohort.ndjson", patient="p4")
-    items = [str(i) for i in range(4)] + [bad] + [str(i) for i in range(5, 23)]
-    assert [len(c) if isinstance(c, list) else c for c in _chunks(items, 8)] == [4, bad, 8, 8, 2]
+    from kg_reasoner.cohort.pool import _runs, pool_results
+
+    def bad(n):
+        return InputError(f"unreadable record {n}", source="cohort.ndjson", patient=f"p{n}", field="/id")
+
+    items = [bad(0), "1", "2", "3", bad(4), bad(5)] + [str(i) for i in range(6, 23)] + [bad(23)]
+    runs = list(_runs(items, 8))
+    assert [sum(not isinstance(x, InputError) for x in run) for run in runs] == [8, 8, 4]
+    assert [x for run in runs for x in run] == items
     out = list(pool_results(int, items, jobs=2, initializer=abs, initargs=(0,), chunk=8))
-    assert out == list(range(4)) + [bad] + list(range(5, 23))
+    assert out == [x if isinstance(x, InputError) else int(x) for x in items]
+    assert all(a is b for a, b in zip(out, items) if isinstance(b, InputError))  # never through a worker
 
     got = []
-    with pytest.raises(ValueError, match="'seven'"):
+    with pytest.raises(ValueError, match="'seven'") as raised:
         for r in pool_results(
             int, ["1", "2", "3", "4", "5", "6", "seven", "8", "9"], jobs=2, initializer=abs, initargs=(0,), chunk=4
         ):
             got.append(r)
     assert got == [1, 2, 3, 4, 5, 6]
+    assert isinstance(raised.value.__cause__, RemoteTraceback) and "int(" in str(raised.value.__cause__)
+    with pytest.raises(ValueError, match="chunk"):
+        next(pool_results(int, ["1"], jobs=1, initializer=abs, initargs=(0,), chunk=0))
