@@ -542,9 +542,11 @@ def test_a_redirect_is_named_not_followed(monkeypatch):
         httpd.shutdown()
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_a_server_store_is_shared_by_threads_and_pickled(stores):
     """Each thread (and process) gets its own connection: a store shared by threads answers every query, and a
-    pickled store carries no socket."""
+    pickled store carries no socket. No pyoxigraph result is left for another thread's garbage collector
+    (pyo3 would refuse to free it there, and leak it: "unsendable, but is being dropped on another thread")."""
     _, remote = stores
     errors: list = []
 

@@ -315,11 +315,17 @@ class RemoteStore(StoreWriting):
             return out
         data = self._sparql(sent, "application/sparql-results+json", union)
         result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-        if form == "AskQuery" and not isinstance(result, ox.QueryBoolean):
-            raise StoreServerError(
-                "the SPARQL server answered an ASK query with a table, not a boolean", source=self.query_endpoint
-            )
-        return query_result(result)
+        try:
+            if form == "AskQuery" and not isinstance(result, ox.QueryBoolean):
+                raise StoreServerError(
+                    "the SPARQL server answered an ASK query with a table, not a boolean", source=self.query_endpoint
+                )
+            return query_result(result)
+        finally:
+            # freed here, in the thread that made it: pyoxigraph's results belong to one thread, and one
+            # that another thread's garbage collector reaches (this frame kept alive by a reference cycle)
+            # is never freed ("unsendable, but is being dropped on another thread")
+            del result
 
 
 #: the store's own graph and the property naming its ontology, bound into the store's queries

@@ -149,7 +149,10 @@ class CohortStore(StoreWriting):
                 substitutions={ox.Variable(k): to_ox(v) for k, v in terms.items()},
                 **kwargs,
             )
-            return query_result(result)
+            try:
+                return query_result(result)
+            finally:
+                del result  # (freed in this thread: see RemoteStore._run)
         except QueryRefused as exc:
             raise QueryError(str(exc)) from None
         except (SyntaxError, RuntimeError, ValueError, OSError) as exc:
