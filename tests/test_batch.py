@@ -121,3 +121,38 @@ def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
     assert isinstance(raised.value.__cause__, RemoteTraceback) and "int(" in str(raised.value.__cause__)
     with pytest.raises(ValueError, match="chunk"):
         next(pool_results(int, ["1"], jobs=1, initializer=abs, initargs=(0,), chunk=0))
+
+
+def test_dask_run_keeps_each_input_error_exactly_in_its_place():
+    """The --dask path groups jobs as the pool does (``pool._runs``): a partition holds ``partition`` jobs
+    whatever InputErrors stand between them, the errors never travel to the cluster, and every result and
+    error comes back exactly in its input place (before, an error came out ahead of its whole partition)."""
+    from kg_reasoner.cohort.dask import _in_place
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class Client:  # what _in_place asks of a distributed.Client: nthreads() and submit(...).result()
+        sent: list = []
+
+        def nthreads(self):
+            return {"w1": 1, "w2": 1}
+
+        def submit(self, func, part, config, pure):
+            assert not any(isinstance(j, InputError) for j in part)
+            self.sent.append(list(part))
+            return Done([("row", j) for j in part])
+
+    def bad(n):
+        return InputError(f"unreadable record {n}", source="cohort.ndjson", patient=f"p{n}", field="/id")
+
+    items = ["0", bad(1), "2", "3", bad(4), "5", "6", "7", bad(8), bad(9)]
+    client = Client()
+    out = list(_in_place(client, iter(items), config=(None, (), "fast"), partition=3))
+    assert out == [x if isinstance(x, InputError) else ("row", x) for x in items]
+    assert all(a is b for a, b in zip(out, items) if isinstance(b, InputError))
+    assert client.sent == [["0", "2", "3"], ["5", "6", "7"], []]

@@ -8,10 +8,12 @@ with a bounded number of partitions in flight. The same code runs on a ``LocalCl
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from kg_reasoner.cohort.batch import assess_job, ordered_bounded, worker_reasoner
+from kg_reasoner.cohort.pool import _runs
 from kg_reasoner.errors import InputError
 
 
@@ -64,18 +66,23 @@ def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 2
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise SystemExit("kg-reasoner: --dask needs the dask extra: pip install 'kg-reasoner[dask]'") from exc
     with Client(address) as client:
-        window = 2 * max(sum(client.nthreads().values()), 1)
-        buffered: list = []
+        yield from _in_place(client, jobs, config, partition)
 
-        def parts():
-            # an InputError travels with its partition's position: yielded before the next partition
-            for chunk in _partitions(jobs, partition):
-                buffered.append([j for j in chunk if isinstance(j, InputError)])
-                yield [j for j in chunk if not isinstance(j, InputError)]
 
-        for results in _ordered(client, assess_partition, parts(), config, window):
-            yield from buffered.pop(0)
-            yield from results
+def _in_place(client, jobs: Iterable, config: tuple, partition: int) -> Iterator:
+    """``dask_results`` on a client: the jobs go ``partition`` at a time (``pool._runs``: an InputError
+    counts for none and stays in this process), each result and InputError comes back exactly in its place."""
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    sent: deque = deque()  # the runs on the cluster, in order, with their InputErrors
+
+    def parts() -> Iterator[list]:
+        for run in _runs(jobs, partition):
+            sent.append(run)
+            yield [j for j in run if not isinstance(j, InputError)]
+
+    for results in _ordered(client, assess_partition, parts(), config, window):
+        done = iter(results)
+        yield from (item if isinstance(item, InputError) else next(done) for item in sent.popleft())
 
 
 def assess_dask(
