@@ -171,7 +171,8 @@ class Reasoner:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
         owner: dict = {}  # a node not named under a patient's IRI -> the patient of the run it belongs to
-        seen: dict = {}  # patient IRI -> the sources it was read from in this run
+        seen: dict = {}  # patient IRI -> the first source it was read from in this run
+        repeats: dict = {}  # patient IRI read more than once -> the times read
         for item in inputs:
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
@@ -182,7 +183,7 @@ class Reasoner:
                     yield exc
                     continue
             for pi in read:
-                yield _claim_nodes(_distinct(pi, seen), owner)
+                yield _claim_nodes(_distinct(pi, seen, repeats), owner)
 
     def assess_many(self, inputs: Iterable[Any]) -> Iterator[Assessment | InputError]:
         """Assess every patient of every input (paths, directories, dicts, graphs).
@@ -323,19 +324,22 @@ def _assessment_of(kb: KnowledgeBase, payload: tuple) -> Assessment:
     )
 
 
-def _distinct(pi: PatientInput | InputError, seen: dict) -> PatientInput | InputError:
+def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> PatientInput | InputError:
     """A patient id read again in the same run (twice in one NDJSON, in two files, as FHIR and as a summary)
     is another record of the cohort, never an overwrite: it is assessed under an IRI keyed by its source
     too (so outputs, resume and the store keep both), with a data problem naming both sources."""
     if isinstance(pi, InputError):
         return pi
-    sources = seen.setdefault(str(pi.iri), [])  # keyed by IRI: two ids can name the same patient IRI
-    sources.append(pi.source)
-    if len(sources) == 1:
+    # keyed by IRI (two ids can name the same patient IRI), by the URIRef the run's node owners keep anyway
+    # (``_claim_nodes``), holding only the first source (the times read only for a repeat): a run's memory
+    # per patient stays small
+    first = seen.get(pi.iri)
+    if first is None and pi.iri not in seen:
+        seen[pi.iri] = pi.source
         return pi
-    first = sources[0]
+    times = repeats[pi.iri] = repeats.get(pi.iri, 1) + 1
     old = str(pi.iri)
-    new = f"{old}~{hashlib.sha256(f'{pi.source}#{len(sources)}'.encode()).hexdigest()[:10]}"
+    new = f"{old}~{hashlib.sha256(f'{pi.source}#{times}'.encode()).hexdigest()[:10]}"
 
     def rename(term):
         if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):

@@ -784,6 +784,27 @@ def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
     assert len(out.read_text().splitlines()) == 3
 
 
+
+def test_7_a_repeated_id_is_named_by_its_source_and_its_read_count(tmp_path):
+    """The IRI a repeat is assessed under is stable (resume and the store key on it): the patient's IRI,
+    "~", and the first ten hex digits of SHA-256 over "<its source>#<the how-many-th read>"; the warning
+    names the first source. A different patient between the repeats changes nothing."""
+    import hashlib
+
+    from kg_reasoner import Reasoner
+
+    lines = [{"id": "P9", "vaginal_bleeding": "absent"}, {"id": "Q1"}, {"id": "P9"}, {"id": "P9"}]
+    path = tmp_path / "c.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    read = list(Reasoner().read_many([path]))
+    base = str(read[0].iri)
+    assert [str(pi.iri) for pi in read[:2]] == [base, base.replace("P9", "Q1")]
+    for pi, (line, times) in zip(read[2:], [(3, 2), (4, 3)]):
+        digest = hashlib.sha256(f"{path}:{line}#{times}".encode()).hexdigest()[:10]
+        assert str(pi.iri) == f"{base}~{digest}" and pi.source == f"{path}:{line}"
+        assert any(f"was also read from {path}:1" in p["message"] for p in pi.data_problems)
+
+
 # --- the fuzzer: seeded mutations of every reader's input, one run --------------------------------------------
 KINDS = [None, True, -1, 1e308, "x", "", [], {}, [None], {"a": []}, "2026-13-40T99:00:00Z", "\u202e", 10**40]
 
