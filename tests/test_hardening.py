@@ -784,7 +784,6 @@ def test_7_duplicate_ids_are_both_assessed_named_stored_and_resumed(tmp_path):
     assert len(out.read_text().splitlines()) == 3
 
 
-
 def test_7_a_repeated_id_is_named_by_its_source_and_its_read_count(tmp_path):
     """The IRI a repeat is assessed under is stable (resume and the store key on it): the patient's IRI,
     "~", and the first ten hex digits of SHA-256 over "<its source>#<the how-many-th read>"; the warning
