@@ -146,12 +146,31 @@ CASES = {
     "bound-triple-tested-per-solution": "?s ex:next ?n . ?n ex:p ?x . ?s ex:next ?n .",
     "subjects-of-a-bound-object": "?s a ex:C . ?t a ex:C . FILTER (?s != ?t)",
     "one-variable-with-a-filter-on-it": "?s ex:p ?x . ?s ex:q ?y . FILTER (?y > 2)",
+    # filter tests moved past the bound-triple tests after them (plans._tests_after_lookups)
+    "filter-after-a-bound-triple-in-two-graphs": "?s ex:q ?y . ?s ex:p 1 . FILTER (?y > 1)",
+    "filter-erring-after-a-bound-triple": '?s ex:r ?r . ?s ex:p 1 . FILTER (?r * 2 > 1 || ?r = "x")',
+    "most-specific-class-not-exists": (
+        "?s a ?c . FILTER NOT EXISTS { ?s a ?sub . FILTER (isIRI(?sub) && ?sub != ?c) ?sub ex:label ?c }"
+    ),
 }
 
 
 @pytest.mark.parametrize("where", CASES.values(), ids=CASES.keys())
 def test_a_plan_answers_as_pyoxigraph(world, where):
     _compare(world, where)
+
+
+def test_filter_tests_wait_for_the_bound_triple_tests_after_them():
+    """plans._tests_after_lookups: a step's filter tests move past the steps right after it that only test a
+    bound triple (no variable bound, no path), onto the last of them; a step that binds or walks a path
+    stops them."""
+    from kg_reasoner.reason.plans import _tests_after_lookups
+
+    lookup, test, path_step = ("get", (("1", "x"),), None), ("get", (), None), ("get", (), "a path")
+    steps = [(*lookup, ("t1",)), (*test, ()), (*test, ("t2",)), (*lookup, ("t3",)), (*path_step, ()), (*lookup, ())]
+    moved = _tests_after_lookups(steps)
+    assert [step[3] for step in moved] == [(), (), ("t1", "t2"), ("t3",), (), ()]
+    assert [step[:3] for step in moved] == [step[:3] for step in steps]
 
 
 THIS_CASES = {

@@ -853,7 +853,25 @@ class _Bgp(_Plan):
             tests = tuple(t for t, needs in waiting if needs <= known)  # as soon as what they read is bound
             waiting = [(t, needs) for t, needs in waiting if not needs <= known]
             steps.append((tuple(get), tuple(binds), path, tests))
-        return first, tuple(steps)
+        return first, _tests_after_lookups(steps)
+
+
+def _tests_after_lookups(steps: list) -> tuple:
+    """The steps with each step's filter tests moved past the steps right after it that only look a triple
+    up (everything bound, no path): a dict lookup per part is far cheaper than a filter expression, and
+    it drops most rows first. The conjuncts of a BGP's filters and its patterns commute (a test that
+    raises an error fails its row wherever it runs), so the solutions are the same."""
+    out = list(steps)
+    for i in range(len(out) - 1):
+        get, binds, path, tests = out[i]
+        j = i + 1
+        while tests and j < len(out) and not out[j][1] and out[j][2] is None:
+            j += 1
+        if j > i + 1:
+            out[i] = (get, binds, path, ())
+            nget, nbinds, npath, ntests = out[j - 1]
+            out[j - 1] = (nget, nbinds, npath, tests + ntests)
+    return tuple(out)
 
 
 def _values_of(values: tuple):
@@ -911,12 +929,16 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
             if path is not None:
                 matches: Iterator | list = [(a, None, b) for a, b in path(parts, s, o)]
             elif p is not None and s is not None and o is not None:
-                # everything bound (nothing to bind: a test): m once for each part that holds the triple
+                # everything bound (nothing to bind: a test): m once for each part that holds the triple,
+                # if it passes the filter tests moved here (``_tests_after_lookups``)
                 key = (s, p)
+                held = 0
                 for idx in parts:
                     objs = idx.sp.get(key)
                     if objs and o in objs:
-                        append(m)
+                        held += 1
+                if held and (not tests or all(_filter_passes(t, m, parts) for t in tests)):
+                    out.extend([m] * held)
                 continue
             elif p is not None and one is not None and (s is None) != (o is None):
                 # the common steps: one variable bound from a direct lookup, the objects of (s, p) or
