@@ -98,13 +98,13 @@ def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
     (some in the same message), with the worker's traceback as its cause."""
     from multiprocessing.pool import RemoteTraceback
 
-    from kg_reasoner.cohort.pool import _runs, pool_results
+    from kg_reasoner.cohort.pool import job_runs, pool_results
 
     def bad(n):
         return InputError(f"unreadable record {n}", source="cohort.ndjson", patient=f"p{n}", field="/id")
 
     items = [bad(0), "1", "2", "3", bad(4), bad(5)] + [str(i) for i in range(6, 23)] + [bad(23)]
-    runs = list(_runs(items, 8))
+    runs = list(job_runs(items, 8))
     assert [sum(not isinstance(x, InputError) for x in run) for run in runs] == [8, 8, 4]
     assert [x for run in runs for x in run] == items
     out = list(pool_results(int, items, jobs=2, initializer=abs, initargs=(0,), chunk=8))
@@ -124,7 +124,7 @@ def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
 
 
 def test_dask_run_keeps_each_input_error_exactly_in_its_place():
-    """The --dask path groups jobs as the pool does (``pool._runs``): a partition holds ``partition`` jobs
+    """The --dask path groups jobs as the pool does (``pool.job_runs``): a partition holds ``partition`` jobs
     whatever InputErrors stand between them, the errors never travel to the cluster, and every result and
     error comes back exactly in its input place (before, an error came out ahead of its whole partition)."""
     from kg_reasoner.cohort.dask import _in_place

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from kg_reasoner.cohort.batch import assess_job, ordered_bounded, worker_reasoner
-from kg_reasoner.cohort.pool import _runs
+from kg_reasoner.cohort.pool import job_runs
 from kg_reasoner.errors import InputError
 
 
@@ -70,13 +70,13 @@ def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 2
 
 
 def _in_place(client, jobs: Iterable, config: tuple, partition: int) -> Iterator:
-    """``dask_results`` on a client: the jobs go ``partition`` at a time (``pool._runs``: an InputError
+    """``dask_results`` on a client: the jobs go ``partition`` at a time (``pool.job_runs``: an InputError
     counts for none and stays in this process), each result and InputError comes back exactly in its place."""
     window = 2 * max(sum(client.nthreads().values()), 1)
     sent: deque = deque()  # the runs on the cluster, in order, with their InputErrors
 
     def parts() -> Iterator[list]:
-        for run in _runs(jobs, partition):
+        for run in job_runs(jobs, partition):
             sent.append(run)
             yield [j for j in run if not isinstance(j, InputError)]
 

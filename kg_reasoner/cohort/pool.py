@@ -46,7 +46,7 @@ def pool_results(
     with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
         submit = functools.partial(_Sent, pool, worker)
         # (ordered_bounded keeps window + 1 runs in flight)
-        for done in ordered_bounded(submit, _runs(items, chunk), window=max(1, jobs * 16 // chunk - 1)):
+        for done in ordered_bounded(submit, job_runs(items, chunk), window=max(1, jobs * 16 // chunk - 1)):
             for item in done:
                 if isinstance(item, InputError):
                     yield item
@@ -57,7 +57,7 @@ def pool_results(
                 yield value
 
 
-def _runs(items: Iterable, size: int) -> Iterator[list]:
+def job_runs(items: Iterable, size: int) -> Iterator[list]:
     """The items in runs of ``size`` jobs (an InputError stays in its place in a run: it counts for none)."""
     run: list = []
     count = 0

@@ -40,6 +40,14 @@ def from_ox(t):
         return uri_ref(t.value)
     if type(t) is ox.BlankNode:
         return BNode(t.value)
+    return _literal(t)
+
+
+@functools.lru_cache(maxsize=65536)
+def _literal(t: ox.Literal) -> Literal:
+    """One rdflib Literal per pyoxigraph literal (lexical form, datatype, language: terms equal only when
+    all three are): building one costs rdflib several microseconds, and the explanations' rows hold the
+    ontology's labels and codes for every patient. (rdflib's terms are immutable.)"""
     if t.language:
         return Literal(t.value, lang=t.language)
     dt = t.datatype.value
