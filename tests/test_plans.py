@@ -152,12 +152,33 @@ CASES = {
     "most-specific-class-not-exists": (
         "?s a ?c . FILTER NOT EXISTS { ?s a ?sub . FILTER (isIRI(?sub) && ?sub != ?c) ?sub ex:label ?c }"
     ),
+    # an EXISTS over triples tested depth first, a lookup and the bound-triple tests after it in one stage
+    "exists-lookup-then-bound-triple": "?s ex:p ?x . FILTER EXISTS { ?s ex:next ?n . ?n ex:p 2 }",
+    "not-exists-lookup-then-bound-triples": "?s ex:p ?x . FILTER NOT EXISTS { ?t ex:next ?s . ?t a ex:C . ?t ex:p 3 }",
+    "exists-as-a-value": "?s a ex:C . BIND (EXISTS { ?s ex:p ?x . ?s ex:p 1 } AS ?one)",
 }
 
 
 @pytest.mark.parametrize("where", CASES.values(), ids=CASES.keys())
 def test_a_plan_answers_as_pyoxigraph(world, where):
     _compare(world, where)
+
+
+def test_an_exists_over_triples_is_tested_depth_first(world, monkeypatch):
+    """rdflib's algebra joins an EXISTS group onto an empty BGP; the plans drop that join, so the EXISTS
+    runs on ``_Bgp.exists`` (depth first, stopping at the first solution; its steps in stages: ``_stages``)."""
+    from kg_reasoner.reason import plans
+
+    calls = []
+    exists = plans._Bgp.exists
+    monkeypatch.setattr(plans._Bgp, "exists", lambda self, mu, parts: calls.append(1) or exists(self, mu, parts))
+    assert _compare(world, CASES["exists-lookup-then-bound-triple"]) == [
+        ("<http://example.org/b>", '"3"^^<http://www.w3.org/2001/XMLSchema#integer>')
+    ]
+    assert calls
+    lookup, test = ("get", (("1", "x"),), None, ()), ("get", (), None, ())
+    walk = ("get", (), "a path", ())
+    assert plans._stages((lookup, test, test, lookup, walk, test)) == ((lookup, test, test), (lookup,), (walk, test))
 
 
 def test_filter_tests_wait_for_the_bound_triple_tests_after_them():

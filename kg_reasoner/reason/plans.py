@@ -795,12 +795,12 @@ class _Bgp(_Plan):
         if entry is None:
             return False
         bound, steps = entry
-        last = len(steps)
-        if last == 0:
+        if not steps:
             return True
         single = self._single.get(bound)
         if single is None:
-            single = self._single[bound] = tuple((step,) for step in steps)
+            single = self._single[bound] = _stages(steps)
+        last = len(single)
         pending = [(0, mu)]
         while pending:
             i, m = pending.pop()
@@ -854,6 +854,19 @@ class _Bgp(_Plan):
             waiting = [(t, needs) for t, needs in waiting if not needs <= known]
             steps.append((tuple(get), tuple(binds), path, tests))
         return first, _tests_after_lookups(steps)
+
+
+def _stages(steps: tuple) -> tuple:
+    """The steps as ``exists`` runs them depth first: each step that binds a variable (or walks a path)
+    with the bound-triple tests right after it, which check its solutions in the same ``_solve`` call
+    (not one call per solution)."""
+    stages: list = []
+    for step in steps:
+        if stages and not step[1] and step[2] is None:
+            stages[-1].append(step)
+        else:
+            stages.append([step])
+    return tuple(tuple(stage) for stage in stages)
 
 
 def _tests_after_lookups(steps: list) -> tuple:
@@ -1439,12 +1452,25 @@ def _is_true_filter(expr) -> bool:
     return expr is None or (isinstance(expr, CompValue) and expr.name == "TrueFilter")
 
 
+def _empty(plan: _Plan) -> bool:
+    """An empty BGP: no triple pattern, no filter: its one solution is what is passed in."""
+    return isinstance(plan, _Bgp) and not plan.patterns and not plan.filters and not plan.domains
+
+
 def _compile_pattern(node) -> _Plan:
     name = getattr(node, "name", None)
     if name == "BGP":
         return _Bgp(node.triples or [])
     if name == "Join":
-        return _Join(_compile_pattern(node.p1), _compile_pattern(node.p2))
+        a, b = _compile_pattern(node.p1), _compile_pattern(node.p2)
+        # rdflib's algebra joins a group's triples onto an empty BGP (one solution binding nothing), as in
+        # every EXISTS { ... }: that join is the BGP itself, whose solutions extend what is passed in (and
+        # an EXISTS over a BGP is tested depth first, ``_Bgp.exists``, stopping at the first solution)
+        if _empty(a) and isinstance(b, _Bgp):
+            return b
+        if _empty(b) and isinstance(a, _Bgp):
+            return a
+        return _Join(a, b)
     if name == "LeftJoin":
         return _LeftJoin(_compile_pattern(node.p1), _compile_pattern(node.p2), node.expr)
     if name == "Filter":
