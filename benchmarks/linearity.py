@@ -18,7 +18,6 @@ block with what the other core does).
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import sys
 import tempfile
@@ -41,15 +40,14 @@ def _report(i: int, block: int, cpu: float) -> None:
 
 
 def main_side(n: int, block: int) -> None:
+    from cohort import write_cohort  # (benchmarks/cohort.py, beside this script)
+
     from kg_reasoner.api import Reasoner
     from kg_reasoner.cohort.batch import queued_jobs
-    from kg_reasoner.testing.synthetic import cohort
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.ndjson"
-        with path.open("w", encoding="utf-8") as fh:
-            for p in cohort(n, seed=11):
-                fh.write(json.dumps(p) + "\n")
+        write_cohort(path, n, seed=11)
         reasoner = Reasoner(engine="fast")
         started, i = time.process_time(), 0
         for job in queued_jobs(reasoner, [path], fmt="csv", store=False):

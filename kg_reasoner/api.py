@@ -333,10 +333,10 @@ def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> Patie
     # keyed by IRI (two ids can name the same patient IRI), by the URIRef the run's node owners keep anyway
     # (``_claim_nodes``), holding only the first source (the times read only for a repeat): a run's memory
     # per patient stays small
-    first = seen.get(pi.iri)
-    if first is None and pi.iri not in seen:
+    if pi.iri not in seen:
         seen[pi.iri] = pi.source
         return pi
+    first = seen[pi.iri]
     times = repeats[pi.iri] = repeats.get(pi.iri, 1) + 1
     old = str(pi.iri)
     new = f"{old}~{hashlib.sha256(f'{pi.source}#{times}'.encode()).hexdigest()[:10]}"

@@ -856,13 +856,18 @@ class _Bgp(_Plan):
         return first, _tests_after_lookups(steps)
 
 
+def _tests_a_bound_triple(step: tuple) -> bool:
+    """A step that binds nothing and walks no path: it only looks its (bound) triple up."""
+    return not step[1] and step[2] is None
+
+
 def _stages(steps: tuple) -> tuple:
     """The steps as ``exists`` runs them depth first: each step that binds a variable (or walks a path)
     with the bound-triple tests right after it, which check its solutions in the same ``_solve`` call
     (not one call per solution)."""
     stages: list = []
     for step in steps:
-        if stages and not step[1] and step[2] is None:
+        if stages and _tests_a_bound_triple(step):
             stages[-1].append(step)
         else:
             stages.append([step])
@@ -878,7 +883,7 @@ def _tests_after_lookups(steps: list) -> tuple:
     for i in range(len(out) - 1):
         get, binds, path, tests = out[i]
         j = i + 1
-        while tests and j < len(out) and not out[j][1] and out[j][2] is None:
+        while tests and j < len(out) and _tests_a_bound_triple(out[j]):
             j += 1
         if j > i + 1:
             out[i] = (get, binds, path, ())
