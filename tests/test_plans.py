@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib.namespace import RDF
 
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
@@ -156,6 +157,11 @@ CASES = {
     "exists-lookup-then-bound-triple": "?s ex:p ?x . FILTER EXISTS { ?s ex:next ?n . ?n ex:p 2 }",
     "not-exists-lookup-then-bound-triples": "?s ex:p ?x . FILTER NOT EXISTS { ?t ex:next ?s . ?t a ex:C . ?t ex:p 3 }",
     "exists-as-a-value": "?s a ex:C . BIND (EXISTS { ?s ex:p ?x . ?s ex:p 1 } AS ?one)",
+    # a FILTER (NOT) EXISTS tested after the BGP's last step (plans._Bgp._order), not as soon as it can be
+    "not-exists-after-the-last-step": "?s a ?c . ?x ex:label ?c . FILTER NOT EXISTS { ?c ex:next ?n }",
+    "exists-reading-the-first-variable-only": "?s ex:p ?x ; ex:q ?y . FILTER EXISTS { ?s ex:next ?n }",
+    # the types of a node bound at run time read after a narrower lookup (plans._estimate)
+    "types-of-a-bound-node-after-a-lookup": "?s ex:next ?n . ?s ex:p ?x . ?n a ?c . ex:C ex:label ?l .",
 }
 
 
@@ -192,6 +198,49 @@ def test_filter_tests_wait_for_the_bound_triple_tests_after_them():
     moved = _tests_after_lookups(steps)
     assert [step[3] for step in moved] == [(), (), ("t1", "t2"), ("t3",), (), ()]
     assert [step[:3] for step in moved] == [step[:3] for step in steps]
+
+
+def _steps(where: str, bound: frozenset, ontology: str = "ex:x a ex:A .") -> tuple:
+    """(tests run on entry, join steps) of the query's one BGP for the variables bound on entry, ordered
+    on the statistics of the Turtle ``ontology`` (the first part's)."""
+    from kg_reasoner.reason.plans import _Bgp
+
+    store, graph = ox.Store(), ox.NamedNode("urn:test:ontology")
+    rdfs = "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    store.load((TURTLE_PREFIXES + rdfs + ontology).encode(), format=ox.RdfFormat.TURTLE, to_graph=graph)
+    node = QueryPlan(PREFIXES + f"SELECT * WHERE {{ {where} }}").root
+    while not isinstance(node, _Bgp):
+        node = node.p
+    return node._order(bound, TripleIndex.from_store(store, graph))
+
+
+def test_an_exists_filter_waits_for_the_last_step_of_its_bgp():
+    """A FILTER (NOT) EXISTS matches a pattern for each row it tests: it runs after the BGP's last step, when
+    the lookups have dropped the rows they drop, not as soon as the variables it reads are bound (a cheap
+    filter still runs then)."""
+    first, steps = _steps(
+        "?s a ?c . ?x ex:label ?c . FILTER NOT EXISTS { ?c ex:next ?n } FILTER (isIRI(?c))", frozenset({"s"})
+    )
+    assert not first and len(steps) == 2
+    assert [len(step[3]) for step in steps] == [1, 1]  # isIRI with the step binding ?c, NOT EXISTS at the end
+    assert steps[0][3][0].costly is False and steps[1][3][0].costly is True
+    # a test that reads only what is bound on entry still runs before every step (once per call)
+    first, steps = _steps("?s a ?c . FILTER NOT EXISTS { ?s ex:next ?n }", frozenset({"s"}))
+    assert len(first) == 1 and first[0].costly and not steps[0][3]
+
+
+def test_the_types_of_a_node_bound_at_run_time_count_its_superclasses():
+    """plans._estimate: a node bound at run time may be a patient's, whose types are closed under
+    rdfs:subClassOf; the ontology's individuals (one or two types each) would make its types look like the
+    cheapest step. With ?c and ?r bound, ``?c ex:p ?t`` (two objects per subject) runs first, then the
+    type of ?r is a bound triple's test."""
+    ontology = (
+        "ex:A rdfs:subClassOf ex:B , ex:C , ex:D , ex:E . ex:x a ex:A . ex:y a ex:B . "
+        "ex:k ex:p ex:B , ex:C . ex:k2 ex:p ex:D , ex:E ."
+    )
+    _first, steps = _steps("?r a ?t . ?c ex:p ?t .", frozenset({"c", "r"}), ontology)
+    assert [step[0][1][1].value for step in steps] == ["http://example.org/p", str(RDF.type)]
+    assert steps[1][1] == ()  # (binds nothing)
 
 
 THIS_CASES = {

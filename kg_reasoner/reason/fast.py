@@ -54,6 +54,8 @@ ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology
 
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 OX_TYPE = ox.NamedNode(str(TYPE))
+#: (``p in _IS_TYPE`` rather than ``p == TYPE``: a set compares hashes first, == calls rdflib's Python __eq__)
+_IS_TYPE = frozenset((TYPE,))
 
 
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
@@ -114,6 +116,10 @@ class FastEngine:
         self._static_pairs = self._closure_values.keys()
         self._static_predicates = frozenset(p for _, p in self._static_pairs)
         self._static_classes = frozenset(c for cs in self._closure_types.values() for c in cs)
+        #: one object per term of the OWL 2 RL tables and the ontology (theirs): a patient's terms are
+        #: replaced by them, so that sets and dicts compare her terms with the tables' by identity, not by
+        #: rdflib's __eq__ (a Python call for each equal pair of distinct objects)
+        self._terms: dict = dict(self.owl.terms) if self.owl is not None else {}
 
     #: Leave out a rule whose parsed query needs what the data lacks (``shacl_rules.Needs``); False runs
     #: every rule (tests/test_rule_needs.py proves the two the same).
@@ -172,7 +178,10 @@ class FastEngine:
         """Derive one patient and keep her graphs in the store while the with-block runs (its
         ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
         subset is handed to the reference engine this engine holds, and ``stages`` says so."""
-        asserted_triples = list(asserted)
+        # her terms as the knowledge base's own objects (``_terms``), each of her IRIs as one object
+        terms = dict(self._terms)
+        one = terms.setdefault
+        asserted_triples = [(one(s, s), one(p, p), one(o, o)) for s, p, o in asserted]
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
@@ -241,7 +250,7 @@ def _as_stored(triples) -> Iterator[tuple]:
     as "1", a language tag in lower case); a triple with a literal subject, which a store cannot hold,
     left out."""
     for s, p, o in triples:
-        if not isinstance(s, Literal):
+        if type(s) is URIRef or not isinstance(s, Literal):
             s_, p_, o_ = to_ox(s), to_ox(p), to_ox(o)
             if type(p_) is not ox.NamedNode:
                 ox.Quad(s_, p_, o_)  # (a blank node or literal predicate: refused, as by the store)
@@ -290,7 +299,7 @@ class _PatientRun(ConstraintChecker):
         self.types: dict = {}
         for s, p, o in itertools.chain(asserted, owl):
             self.values.setdefault((s, p), set()).add(o)
-            if p == TYPE:
+            if p in _IS_TYPE:
                 self.types.setdefault(s, set()).add(o)
         # what her graphs hold so far, in rdflib terms, for the rules' needs (grown by ``_add``)
         self.predicates: set = {p for _, p in self.values}
@@ -516,12 +525,12 @@ class _PatientRun(ConstraintChecker):
         for s, p, o in triples:
             o = canonical(o)
             index.add((s, p, o))
-            rp = URIRef(p.value)
+            rp = from_ox(p)
             self.pred_changes[p] = version
             rs = from_ox(s)
             self.predicates.add(rp)
             self.pairs.add((rs, rp))
-            if rp == TYPE:
+            if p == OX_TYPE:
                 self.class_changes[o] = version
                 self._focus_cache.clear()  # (a new type: the focus nodes are computed again)
                 ro = from_ox(o)

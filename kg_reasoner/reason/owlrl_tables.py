@@ -31,12 +31,19 @@ from collections.abc import Iterable
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
-from rdflib import BNode, Graph, Literal
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
 TYPE, SAME, DIFF = RDF.type, OWL.sameAs, OWL.differentFrom
-_THING, _NOTHING, _LIST_PREDICATES = OWL.Thing, OWL.Nothing, (RDF.first, RDF.rest)  # (looked up once)
+_THING, _NOTHING, _LIST_PREDICATES = OWL.Thing, OWL.Nothing, frozenset((RDF.first, RDF.rest))  # (looked up once)
+# (``p in _IS_TYPE`` rather than ``p == TYPE`` on the hot paths: a set compares hashes first, where == calls
+# rdflib's Python __eq__ for every pair)
+_IS_TYPE, _IS_SAME, _IS_DIFF, _IS_NOTHING = (
+    frozenset((t,)) for t in (RDF.type, OWL.sameAs, OWL.differentFrom, OWL.Nothing)
+)
+#: the terms the rules add triples with (a caller may give a patient's terms these very objects)
+OWLRL_TERMS = (TYPE, SAME, DIFF, _THING, _NOTHING)
 
 
 #: Ontology axioms this module does not implement: a closure using them is reasoned with owlrl.
@@ -99,7 +106,13 @@ class OwlRlTables(_TripleIndex):
 
     def __init__(self, tbox: Graph):
         super().__init__()  # the closure as indexes, for joins of a patient triple with an ontology triple
-        g = tbox
+        #: one object per term of the tables (a parsed graph has one per occurrence): a caller gives a
+        #: patient's terms these objects (``FastEngine``), and sets and dicts then compare them by identity,
+        #: without rdflib's __eq__ (a Python call for each equal pair of distinct objects)
+        self.terms: dict = {t: t for t in OWLRL_TERMS}
+        one = self.terms.setdefault
+        g = Graph()
+        g.addN((one(s, s), one(p, p), one(o, o), g) for s, p, o in tbox)
         self.sup: dict = defaultdict(set)
         self.spo: dict = defaultdict(set)
         self.dom: dict = defaultdict(set)
@@ -198,7 +211,7 @@ class OwlRlTables(_TripleIndex):
                 return False
             if str(p).startswith(_SCHEMA_NAMESPACES) and p not in _INDIVIDUAL_PREDICATES:
                 return False
-            if p == TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
+            if p in _IS_TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
                 return False
             if p in _LIST_PREDICATES:
                 return False
@@ -214,7 +227,7 @@ class OwlRlTables(_TripleIndex):
             if isinstance(o, Literal) and o.datatype in _DATATYPES:
                 used.add(o.datatype)
                 used.update(OWL_Datatype_Subsumptions.get(o.datatype, ()))
-            elif p == TYPE and o in _DATATYPES:
+            elif p in _IS_TYPE and o in _DATATYPES:
                 used.add(o)
         return used
 
@@ -255,7 +268,7 @@ class _Run(_TripleIndex):
 
     def add(self, s, p, o) -> None:
         triple = (s, p, o)
-        if isinstance(p, Literal) or triple in self.triples or triple in self.t.triples:
+        if (type(p) is not URIRef and isinstance(p, Literal)) or triple in self.triples or triple in self.t.triples:
             return
         self.index(s, p, o)
         self.queue.append(triple)
@@ -350,11 +363,11 @@ class _Run(_TripleIndex):
             for z in self.objs(p, SAME):
                 if z != p:
                     add(s, z, o)
-        if p == TYPE:
+        if p in _IS_TYPE:
             self._type(s, o)
-        elif p == SAME:
+        elif p in _IS_SAME:
             self._same(s, o)
-        elif p == DIFF:
+        elif p in _IS_DIFF:
             for a, b in ((s, o), (o, s)):
                 if self.has((a, SAME, b)):
                     self.error(
@@ -364,7 +377,7 @@ class _Run(_TripleIndex):
     def _type(self, x, c) -> None:
         t = self.t
         add = self.add
-        if c == _NOTHING:
+        if c in _IS_NOTHING:
             self.error(f"{x} is defined of type 'Nothing'")
         for c2 in t.sup.get(c, ()):  # cax-sco, cax-eqc
             add(x, TYPE, c2)
@@ -437,4 +450,4 @@ def compile_owlrl(tbox: Graph) -> OwlRlTables | None:
     return OwlRlTables(tbox)
 
 
-__all__ = ["OwlRlTables", "compile_owlrl", "UNSUPPORTED_PREDICATES", "UNSUPPORTED_TYPES"]
+__all__ = ["OWLRL_TERMS", "OwlRlTables", "compile_owlrl", "UNSUPPORTED_PREDICATES", "UNSUPPORTED_TYPES"]

@@ -395,7 +395,18 @@ def _compile_expr(e) -> Expr:
     compiler = _EXPRESSIONS.get(name)
     if compiler is None:
         raise Unsupported(f"the SPARQL expression {name}")
-    return compiler(e)
+    fn = compiler(e)
+    fn.costly = _has_exists(e)  # type: ignore[attr-defined]
+    return fn
+
+
+def _has_exists(node) -> bool:
+    """Whether an expression holds an EXISTS or NOT EXISTS (a pattern to match, not a value to compute)."""
+    if isinstance(node, CompValue):
+        return node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS") or any(_has_exists(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_has_exists(v) for v in node)
+    return False
 
 
 def _value(fn: Expr, mu, parts):
@@ -815,8 +826,10 @@ class _Bgp(_Plan):
     def _order(self, bound: frozenset, static: TripleIndex) -> tuple:
         """The patterns in a greedy join order (among those joined to what is bound, the one with the
         fewest expected matches, by the first part's statistics: the ontology's), each as a step: for
-        each position a constant, a bound variable's name, or a variable it binds. Computed once per
-        set of variables bound on entry (the order changes the time, never the solutions)."""
+        each position a constant, a bound variable's name, or a variable it binds, and the filter tests
+        it runs: as soon as what they read is bound, except a test holding an EXISTS (a pattern matched
+        for each row), which runs after the last step. Computed once per set of variables bound on entry
+        (the order changes the time, never the solutions)."""
         known, todo = set(bound), list(self.patterns)
         steps: list = []
         waiting = list(self.filters)
@@ -850,10 +863,16 @@ class _Bgp(_Plan):
                     get.append((False, v if kind == "const" else None))
             known |= new
             path = pat[1][1] if pat[1][0] == "path" else None
-            tests = tuple(t for t, needs in waiting if needs <= known)  # as soon as what they read is bound
-            waiting = [(t, needs) for t, needs in waiting if not needs <= known]
+            ready = [(t, needs) for t, needs in waiting if needs <= known and (not todo or not _costly(t))]
+            tests = tuple(t for t, _needs in ready)
+            waiting = [w for w in waiting if w not in ready]
             steps.append((tuple(get), tuple(binds), path, tests))
         return first, _tests_after_lookups(steps)
+
+
+def _costly(test) -> bool:
+    """Whether a compiled test holds an EXISTS (``_compile_expr``); a variable's value costs nothing."""
+    return getattr(test, "costly", False)
 
 
 def _tests_a_bound_triple(step: tuple) -> bool:
@@ -908,6 +927,10 @@ def _joined(pat, known) -> bool:
 _PATIENT_SHARE = 5
 
 
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+
+
 def _estimate(pat, known, static: TripleIndex) -> float:
     """Expected matches of a pattern once ``known`` are bound."""
     (sk, sv), (pk, pv), (ok, ov) = pat
@@ -918,6 +941,12 @@ def _estimate(pat, known, static: TripleIndex) -> float:
     if pk == "const":
         n, ds, do = static.stats(pv)
         n += _PATIENT_SHARE
+        if s_bound and sk == "var" and pv == _TYPE:
+            # the types of a node bound at run time, which may be a patient's: the data is closed under
+            # rdfs:subClassOf (OWL 2 RL), so a node of a class has the types of its superclasses too, more
+            # than the ontology's own individuals show
+            supers, classes, _ = static.stats(_SUBCLASS_OF)
+            return max(1.0, n / max(ds, 1), 1 + supers / max(classes, 1))
         if s_bound:
             return max(1.0, n / max(ds, 1))
         if o_bound:

@@ -20,6 +20,8 @@ def named_node(iri: str) -> ox.NamedNode:
 
 
 def to_ox(t):
+    if type(t) is URIRef:  # (the common case first: rdflib's terms are ABCs, and isinstance on them is slow)
+        return named_node(str(t))
     if isinstance(t, URIRef):
         return named_node(str(t))
     if isinstance(t, BNode):
@@ -58,7 +60,7 @@ def canonical_literal(term):
     """One lexical form per value for the literals a derivation computes: xsd:decimal in its
     canonical form (95.400 -> 95.4), xsd:string as a simple literal. Both engines apply it to
     what they infer, so their graphs compare triple by triple."""
-    if not isinstance(term, Literal) or term.language:
+    if type(term) is URIRef or not isinstance(term, Literal) or term.language:
         return term
     if term.datatype == _STRING:
         return Literal(str(term))
