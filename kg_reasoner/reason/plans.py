@@ -89,9 +89,11 @@ class _Error(Exception):
 
 
 class TripleIndex:
-    """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs."""
+    """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs. The subject and
+    object indexes (``s``, ``o``: for a variable predicate, a zero-length path) are built when first read:
+    most patients' queries never read them."""
 
-    __slots__ = ("triples", "sp", "po", "p", "s", "o", "_stats")
+    __slots__ = ("triples", "sp", "po", "p", "_s", "_o", "_stats")
 
     def __init__(self, triples=()):
         self._stats: dict = {}
@@ -99,8 +101,8 @@ class TripleIndex:
         self.sp: dict = {}
         self.po: dict = {}
         self.p: dict = {}
-        self.s: dict = {}
-        self.o: dict = {}
+        self._s: dict | None = None
+        self._o: dict | None = None
         for t in triples:
             self.add(t)
 
@@ -112,8 +114,28 @@ class TripleIndex:
         self.sp.setdefault((s, p), []).append(o)
         self.po.setdefault((p, o), []).append(s)
         self.p.setdefault(p, []).append((s, o))
-        self.s.setdefault(s, []).append((p, o))
-        self.o.setdefault(o, []).append((s, p))
+        if self._s is not None:
+            self._s.setdefault(s, []).append((p, o))
+        if self._o is not None:
+            self._o.setdefault(o, []).append((s, p))
+
+    @property
+    def s(self) -> dict:
+        """subject -> [(predicate, object)]."""
+        if self._s is None:
+            self._s = {}
+            for (s, p), objects in self.sp.items():
+                self._s.setdefault(s, []).extend((p, o) for o in objects)
+        return self._s
+
+    @property
+    def o(self) -> dict:
+        """object -> [(subject, predicate)]."""
+        if self._o is None:
+            self._o = {}
+            for (p, o), subjects in self.po.items():
+                self._o.setdefault(o, []).extend((s, p) for s in subjects)
+        return self._o
 
     def stats(self, p) -> tuple[int, int, int]:
         """(triples, distinct subjects, distinct objects) of predicate p, for join ordering."""
