@@ -200,6 +200,18 @@ def test_filter_tests_wait_for_the_bound_triple_tests_after_them():
     assert [step[:3] for step in moved] == [step[:3] for step in steps]
 
 
+def test_an_index_builds_its_subject_and_object_indexes_when_first_read():
+    """TripleIndex.s and .o are built from the other indexes when first read, and kept up to date after."""
+    a, b, c, p, q = (ox.NamedNode(f"http://example.org/{n}") for n in "abcpq")
+    idx = TripleIndex([(a, p, b), (a, q, c), (b, p, c)])
+    assert idx._s is None and idx._o is None
+    assert sorted(map(str, idx.s[a])) == sorted(map(str, [(p, b), (q, c)])) and idx.o[c] == [(a, q), (b, p)]
+    idx.add((c, p, a))
+    idx.add((c, p, a))  # (a triple already held: not indexed twice)
+    assert idx.s[c] == [(p, a)] and idx.o[a] == [(c, p)]
+    assert not [t for t in idx.triples if (t[1], t[2]) not in idx.s[t[0]] or (t[0], t[1]) not in idx.o[t[2]]]
+
+
 def _steps(where: str, bound: frozenset, ontology: str = "ex:x a ex:A .") -> tuple:
     """(tests run on entry, join steps) of the query's one BGP for the variables bound on entry, ordered
     on the statistics of the Turtle ``ontology`` (the first part's)."""

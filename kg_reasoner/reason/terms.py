@@ -20,9 +20,8 @@ def named_node(iri: str) -> ox.NamedNode:
 
 
 def to_ox(t):
-    if type(t) is URIRef:  # (the common case first: rdflib's terms are ABCs, and isinstance on them is slow)
-        return named_node(str(t))
-    if isinstance(t, URIRef):
+    # (``type(t) is URIRef`` first: the common case, and rdflib's terms are ABCs, whose isinstance is slow)
+    if type(t) is URIRef or isinstance(t, URIRef):
         return named_node(str(t))
     if isinstance(t, BNode):
         return ox.BlankNode(str(t))
