@@ -123,18 +123,14 @@ class TripleIndex:
     def s(self) -> dict:
         """subject -> [(predicate, object)]."""
         if self._s is None:
-            self._s = {}
-            for (s, p), objects in self.sp.items():
-                self._s.setdefault(s, []).extend((p, o) for o in objects)
+            self._s = _grouped((s, (p, o)) for (s, p), objects in self.sp.items() for o in objects)
         return self._s
 
     @property
     def o(self) -> dict:
         """object -> [(subject, predicate)]."""
         if self._o is None:
-            self._o = {}
-            for (p, o), subjects in self.po.items():
-                self._o.setdefault(o, []).extend((s, p) for s in subjects)
+            self._o = _grouped((o, (s, p)) for (p, o), subjects in self.po.items() for s in subjects)
         return self._o
 
     def stats(self, p) -> tuple[int, int, int]:
@@ -149,6 +145,14 @@ class TripleIndex:
     def from_store(cls, store: ox.Store, graph) -> TripleIndex:
         """The graph's triples as oxigraph stores them (its literals in canonical form)."""
         return cls((q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph))
+
+
+def _grouped(pairs) -> dict:
+    """key -> [values], in the order of the (key, value) pairs."""
+    out: dict = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
 
 
 def _match(parts, s, p, o) -> Iterator[tuple]:
