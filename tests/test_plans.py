@@ -160,6 +160,8 @@ CASES = {
     # a FILTER (NOT) EXISTS tested after the BGP's last step (plans._Bgp._order), not as soon as it can be
     "not-exists-after-the-last-step": "?s a ?c . ?x ex:label ?c . FILTER NOT EXISTS { ?c ex:next ?n }",
     "exists-reading-the-first-variable-only": "?s ex:p ?x ; ex:q ?y . FILTER EXISTS { ?s ex:next ?n }",
+    "not-exists-on-a-last-path-step-binding-nothing": "?s ex:flag true . ?s ex:self|ex:next ?s . FILTER NOT EXISTS { ?s ex:q ?y }",
+    "exists-on-a-last-path-step-binding-nothing": "?s ex:flag true . ?s ex:self|ex:next ?s . FILTER EXISTS { ?s ex:q ?y }",
     # the types of a node bound at run time read after a narrower lookup (plans._estimate)
     "types-of-a-bound-node-after-a-lookup": "?s ex:next ?n . ?s ex:p ?x . ?n a ?c . ex:C ex:label ?l .",
 }

@@ -116,7 +116,7 @@ class FastEngine:
         self._static_pairs = self._closure_values.keys()
         self._static_predicates = frozenset(p for _, p in self._static_pairs)
         self._static_classes = frozenset(c for cs in self._closure_types.values() for c in cs)
-        #: one object per term of the OWL 2 RL tables and the ontology (theirs): a patient's terms are
+        #: one object per IRI of the OWL 2 RL tables (theirs): a patient's IRIs are
         #: replaced by them, so that sets and dicts compare her terms with the tables' by identity, not by
         #: rdflib's __eq__ (a Python call for each equal pair of distinct objects)
         self._terms: dict = dict(self.owl.terms) if self.owl is not None else {}
@@ -178,10 +178,15 @@ class FastEngine:
         """Derive one patient and keep her graphs in the store while the with-block runs (its
         ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
         subset is handed to the reference engine this engine holds, and ``stages`` says so."""
-        # her terms as the knowledge base's own objects (``_terms``), each of her IRIs as one object
+        # her IRIs as the tables' own objects (``_terms``), each of hers as one object (literals as they are:
+        # rdflib's equality ignores a language tag's case, and her "x"@EN stays as written)
         terms = dict(self._terms)
         one = terms.setdefault
-        asserted_triples = [(one(s, s), one(p, p), one(o, o)) for s, p, o in asserted]
+
+        def iri(t):
+            return one(t, t) if type(t) is URIRef else t
+
+        asserted_triples = [(iri(s), iri(p), iri(o)) for s, p, o in asserted]
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)

@@ -106,13 +106,17 @@ class OwlRlTables(_TripleIndex):
 
     def __init__(self, tbox: Graph):
         super().__init__()  # the closure as indexes, for joins of a patient triple with an ontology triple
-        #: one object per term of the tables (a parsed graph has one per occurrence): a caller gives a
-        #: patient's terms these objects (``FastEngine``), and sets and dicts then compare them by identity,
+        #: one object per IRI of the tables (a parsed graph has one per occurrence): a caller gives a
+        #: patient's IRIs these objects (``FastEngine``), and sets and dicts then compare them by identity,
         #: without rdflib's __eq__ (a Python call for each equal pair of distinct objects)
         self.terms: dict = {t: t for t in OWLRL_TERMS}
         one = self.terms.setdefault
+
+        def iri(t):  # (IRIs only: rdflib's equality ignores a language tag's case)
+            return one(t, t) if type(t) is URIRef else t
+
         g = Graph()
-        g.addN((one(s, s), one(p, p), one(o, o), g) for s, p, o in tbox)
+        g.addN((iri(s), iri(p), iri(o), g) for s, p, o in tbox)
         self.sup: dict = defaultdict(set)
         self.spo: dict = defaultdict(set)
         self.dom: dict = defaultdict(set)

@@ -1029,9 +1029,10 @@ def _solve(steps: tuple, mu: dict, parts: tuple) -> list[dict]:
                 continue
             else:
                 matches = _match(parts, s, p, o)
-            if not binds:
-                for _ in matches:
-                    append(m)
+            if not binds:  # (a path between bound ends; the tests it carries read only what m binds)
+                held = sum(1 for _ in matches)
+                if held and (not tests or all(_filter_passes(t, m, parts) for t in tests)):
+                    out.extend([m] * held)
                 continue
             if one is not None:
                 pos, name = one
