@@ -41,7 +41,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
-from kg_reasoner.reason.owlrl_tables import TYPE, OwlRlTables, compile_owlrl
+from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_owlrl
 from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
@@ -54,8 +54,6 @@ ONTOLOGY_RULES_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology
 
 ONTOLOGY_GRAPH = ox.NamedNode("https://w3id.org/kg-reasoner/graph/ontology")
 OX_TYPE = ox.NamedNode(str(TYPE))
-#: (``p in _IS_TYPE`` rather than ``p == TYPE``: a set compares hashes first, == calls rdflib's Python __eq__)
-_IS_TYPE = frozenset((TYPE,))
 
 
 _NUMERIC = {str(XSD.decimal), str(XSD.integer)}
@@ -116,10 +114,6 @@ class FastEngine:
         self._static_pairs = self._closure_values.keys()
         self._static_predicates = frozenset(p for _, p in self._static_pairs)
         self._static_classes = frozenset(c for cs in self._closure_types.values() for c in cs)
-        #: one object per IRI of the OWL 2 RL tables (theirs): a patient's IRIs are
-        #: replaced by them, so that sets and dicts compare her terms with the tables' by identity, not by
-        #: rdflib's __eq__ (a Python call for each equal pair of distinct objects)
-        self._terms: dict = dict(self.owl.terms) if self.owl is not None else {}
 
     #: Leave out a rule whose parsed query needs what the data lacks (``shacl_rules.Needs``); False runs
     #: every rule (tests/test_rule_needs.py proves the two the same).
@@ -178,15 +172,8 @@ class FastEngine:
         """Derive one patient and keep her graphs in the store while the with-block runs (its
         ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
         subset is handed to the reference engine this engine holds, and ``stages`` says so."""
-        # her IRIs as the tables' own objects (``_terms``), each of hers as one object (literals as they are:
-        # rdflib's equality ignores a language tag's case, and her "x"@EN stays as written)
-        terms = dict(self._terms)
-        one = terms.setdefault
-
-        def iri(t):
-            return one(t, t) if type(t) is URIRef else t
-
-        asserted_triples = [(iri(s), iri(p), iri(o)) for s, p, o in asserted]
+        # her IRIs as the tables' own objects (sets and dicts compare them by identity)
+        asserted_triples = self.owl.with_its_iris(asserted) if self.owl is not None else list(asserted)
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
@@ -304,7 +291,7 @@ class _PatientRun(ConstraintChecker):
         self.types: dict = {}
         for s, p, o in itertools.chain(asserted, owl):
             self.values.setdefault((s, p), set()).add(o)
-            if p in _IS_TYPE:
+            if p in IS_TYPE:
                 self.types.setdefault(s, set()).add(o)
         # what her graphs hold so far, in rdflib terms, for the rules' needs (grown by ``_add``)
         self.predicates: set = {p for _, p in self.values}

@@ -37,13 +37,25 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 TYPE, SAME, DIFF = RDF.type, OWL.sameAs, OWL.differentFrom
 _THING, _NOTHING, _LIST_PREDICATES = OWL.Thing, OWL.Nothing, frozenset((RDF.first, RDF.rest))  # (looked up once)
-# (``p in _IS_TYPE`` rather than ``p == TYPE`` on the hot paths: a set compares hashes first, where == calls
+# (``p in IS_TYPE`` rather than ``p == TYPE`` on the hot paths: a set compares hashes first, where == calls
 # rdflib's Python __eq__ for every pair)
-_IS_TYPE, _IS_SAME, _IS_DIFF, _IS_NOTHING = (
+IS_TYPE, _IS_SAME, _IS_DIFF, _IS_NOTHING = (
     frozenset((t,)) for t in (RDF.type, OWL.sameAs, OWL.differentFrom, OWL.Nothing)
 )
-#: the terms the rules add triples with (a caller may give a patient's terms these very objects)
-OWLRL_TERMS = (TYPE, SAME, DIFF, _THING, _NOTHING)
+#: the terms the rules add triples with (the tables' IRIs are these very objects)
+_OWLRL_TERMS = (TYPE, SAME, DIFF, _THING, _NOTHING)
+
+
+def _one_object_per_iri(triples: Iterable, terms: dict) -> list:
+    """The triples with each IRI as the object ``terms`` holds for it (a new one is added): sets and dicts
+    then compare IRIs by identity, without rdflib's __eq__ (a Python call for each equal pair of distinct
+    objects). Literals stay as written: rdflib's equality ignores a language tag's case."""
+    one = terms.setdefault
+
+    def iri(t):
+        return one(t, t) if type(t) is URIRef else t
+
+    return [(iri(s), iri(p), iri(o)) for s, p, o in triples]
 
 
 #: Ontology axioms this module does not implement: a closure using them is reasoned with owlrl.
@@ -106,17 +118,10 @@ class OwlRlTables(_TripleIndex):
 
     def __init__(self, tbox: Graph):
         super().__init__()  # the closure as indexes, for joins of a patient triple with an ontology triple
-        #: one object per IRI of the tables (a parsed graph has one per occurrence): a caller gives a
-        #: patient's IRIs these objects (``FastEngine``), and sets and dicts then compare them by identity,
-        #: without rdflib's __eq__ (a Python call for each equal pair of distinct objects)
-        self.terms: dict = {t: t for t in OWLRL_TERMS}
-        one = self.terms.setdefault
-
-        def iri(t):  # (IRIs only: rdflib's equality ignores a language tag's case)
-            return one(t, t) if type(t) is URIRef else t
-
+        #: one object per IRI of the tables (a parsed graph has one per occurrence; ``with_its_iris``)
+        self.terms: dict = {t: t for t in _OWLRL_TERMS}
         g = Graph()
-        g.addN((iri(s), iri(p), iri(o), g) for s, p, o in tbox)
+        g.addN((s, p, o, g) for s, p, o in _one_object_per_iri(tbox, self.terms))
         self.sup: dict = defaultdict(set)
         self.spo: dict = defaultdict(set)
         self.dom: dict = defaultdict(set)
@@ -207,6 +212,10 @@ class OwlRlTables(_TripleIndex):
         #: whether the closure has an owl:sameAs triple (eq-rep-s/p/o have nothing to do without one)
         self.any_same = SAME in self.p_any
 
+    def with_its_iris(self, triples: Iterable) -> list:
+        """A patient's triples with the tables' objects for their IRIs, and one object per IRI of her own."""
+        return _one_object_per_iri(triples, dict(self.terms))
+
     @staticmethod
     def accepts(asserted: Iterable) -> bool:
         """Whether a patient's triples are facts about individuals only (no schema of their own)."""
@@ -215,7 +224,7 @@ class OwlRlTables(_TripleIndex):
                 return False
             if str(p).startswith(_SCHEMA_NAMESPACES) and p not in _INDIVIDUAL_PREDICATES:
                 return False
-            if p in _IS_TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
+            if p in IS_TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
                 return False
             if p in _LIST_PREDICATES:
                 return False
@@ -231,7 +240,7 @@ class OwlRlTables(_TripleIndex):
             if isinstance(o, Literal) and o.datatype in _DATATYPES:
                 used.add(o.datatype)
                 used.update(OWL_Datatype_Subsumptions.get(o.datatype, ()))
-            elif p in _IS_TYPE and o in _DATATYPES:
+            elif p in IS_TYPE and o in _DATATYPES:
                 used.add(o)
         return used
 
@@ -367,7 +376,7 @@ class _Run(_TripleIndex):
             for z in self.objs(p, SAME):
                 if z != p:
                     add(s, z, o)
-        if p in _IS_TYPE:
+        if p in IS_TYPE:
             self._type(s, o)
         elif p in _IS_SAME:
             self._same(s, o)
@@ -454,4 +463,4 @@ def compile_owlrl(tbox: Graph) -> OwlRlTables | None:
     return OwlRlTables(tbox)
 
 
-__all__ = ["OWLRL_TERMS", "OwlRlTables", "compile_owlrl", "UNSUPPORTED_PREDICATES", "UNSUPPORTED_TYPES"]
+__all__ = ["IS_TYPE", "OwlRlTables", "compile_owlrl", "UNSUPPORTED_PREDICATES", "UNSUPPORTED_TYPES"]

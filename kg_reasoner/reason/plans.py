@@ -426,10 +426,14 @@ def _compile_expr(e) -> Expr:
     return fn
 
 
+#: rdflib's names of the EXISTS and NOT EXISTS operators
+EXISTS_OPERATORS = ("Builtin_EXISTS", "Builtin_NOTEXISTS")
+
+
 def _has_exists(node) -> bool:
     """Whether an expression holds an EXISTS or NOT EXISTS (a pattern to match, not a value to compute)."""
     if isinstance(node, CompValue):
-        return node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS") or any(_has_exists(v) for v in node.values())
+        return node.name in EXISTS_OPERATORS or any(_has_exists(v) for v in node.values())
     if isinstance(node, (list, tuple)):
         return any(_has_exists(v) for v in node)
     return False

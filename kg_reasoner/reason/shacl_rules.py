@@ -16,11 +16,11 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from kg_reasoner.reason.base import Unsupported
+from kg_reasoner.reason.plans import EXISTS_OPERATORS as _EXISTS
 from kg_reasoner.reason.plans import select_algebra
 from kg_reasoner.reason.terms import prefix_block, to_ox
 
 ANY_PREDICATE = "any predicate"  # the read set of a query with a variable predicate (a string: it survives pickling)
-_EXISTS = ("Builtin_EXISTS", "Builtin_NOTEXISTS")
 
 
 def _zero_length(path) -> bool:
