@@ -19,8 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 VIGNETTES = sorted((DATA / "vignettes").glob("*.json"))
 CASES = sorted((DATA / "cases").glob("*.json"))
-#: Whether run_cli starts a separate process (the full tier) or calls the CLI in this process (the default).
+#: Whether run_cli starts a separate process in the CLI's own tests (tests/test_cli.py, the full tier) or
+#: calls the CLI in this process (the default tier; elsewhere in both tiers, and see ``cli_as_process``).
 _CLI_AS_PROCESS = False
+#: The test modules whose run_cli calls start a separate process in the full tier: the command line's own
+#: tests. Elsewhere the command line is the way to what a test checks, and starting Python, importing and
+#: loading the knowledge base again for each call (about 2 s) bought the full tier minutes and no coverage
+#: those tests and ``process=True`` do not give.
+_CLI_PROCESS_MODULES = frozenset({"test_cli"})
+#: --with-slow (set when pytest starts)
+_WITH_SLOW = False
 #: The public vignettes bundled from ../shared/vignettes/public.json (the suite asserts it ran them all).
 EXPECTED_VIGNETTES = 15
 #: tests/data holds data only: the copied standard test suites include upstream test modules (test_*.py) that
@@ -34,7 +42,7 @@ def pytest_addoption(parser):
         action="store_true",
         default=False,
         help="run the full tier too: tests marked slow (the reference engine on every case, the "
-        "large differential run, notebooks, HermiT, release, wheel, Dask, subprocess CLI)",
+        "large differential run, notebooks, HermiT, release, wheel, Dask, the CLI's own tests as a process)",
     )
 
 
@@ -56,8 +64,8 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_configure(config):
     """The suite keeps its knowledge-base cache in its own temporary folder (also for the CLI it runs)."""
-    global _CLI_AS_PROCESS
-    _CLI_AS_PROCESS = config.getoption("--with-slow")
+    global _WITH_SLOW
+    _WITH_SLOW = config.getoption("--with-slow")
     if "KG_REASONER_CACHE_DIR" not in os.environ:
         import tempfile
 
@@ -130,6 +138,16 @@ def quick_build(monkeypatch):
     assert stub.calls, "the loader never built"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cli_as_process(request):
+    """run_cli starts a separate process in the full tier's CLI tests (``_CLI_PROCESS_MODULES``); module
+    scope, so that a module's own fixtures calling run_cli see the same."""
+    global _CLI_AS_PROCESS
+    _CLI_AS_PROCESS = _WITH_SLOW and request.module.__name__.rpartition(".")[2] in _CLI_PROCESS_MODULES
+    yield
+    _CLI_AS_PROCESS = False
+
+
 @contextlib.contextmanager
 def serving(store: Path, *options: str):
     """``kg-reasoner serve`` on a free port for the duration of a with-block: yields (its /sparql URL, the
@@ -152,8 +170,8 @@ def serving(store: Path, *options: str):
 
 
 def run_cli(*args: str, cwd: Path | None = None, process: bool | None = None) -> subprocess.CompletedProcess:
-    """Run the command line: in this process in the default tier (fast), as a separate process, as a user
-    would, in the full tier (``--with-slow``) or when ``process=True``. Either way the result is a
+    """Run the command line: in this process (fast), or as a separate process, as a user would, when
+    ``process=True`` or in the full tier's tests of the command line itself (``_CLI_PROCESS_MODULES``). Either way the result is a
     CompletedProcess with the exit code, stdout and stderr."""
     if process or (process is None and _CLI_AS_PROCESS):
         env = dict(os.environ, PYTHONIOENCODING="utf-8")
