@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parent / "data"
 VIGNETTES = sorted((DATA / "vignettes").glob("*.json"))
 CASES = sorted((DATA / "cases").glob("*.json"))
 #: Whether run_cli starts a separate process in the CLI's own tests (tests/test_cli.py, the full tier) or
-#: calls the CLI in this process (the default tier; elsewhere in both tiers, and see ``cli_as_process``).
+#: calls the CLI in this process (the default tier; elsewhere in both tiers); set by ``_cli_as_process``.
 _CLI_AS_PROCESS = False
 #: The test modules whose run_cli calls start a separate process in the full tier: the command line's own
 #: tests. Elsewhere the command line is the way to what a test checks, and starting Python, importing and
@@ -41,7 +41,8 @@ def pytest_addoption(parser):
         "--with-slow",
         action="store_true",
         default=False,
-        help="run the full tier too: tests marked slow (the reference engine on every case, the "
+        help="run the full tier too: tests marked slow (the reference engine on every vignette, rule "
+        "test and second case, the "
         "large differential run, notebooks, HermiT, release, wheel, Dask, the CLI's own tests as a process)",
     )
 
@@ -89,8 +90,8 @@ def _reasoner(engine: str) -> Reasoner:
     return _REASONERS[engine]
 
 
-#: The engines every vignette, case and rule test runs on: the reference engine only in the full tier
-#: (it takes seconds per patient where the fast one takes milliseconds).
+#: The engines every vignette and rule test runs on: the reference engine only in the full tier (it takes
+#: seconds per patient where the fast one takes milliseconds; the own cases choose theirs in test_vignettes).
 ENGINES = ["fast", pytest.param("reference", marks=pytest.mark.slow)]
 
 

@@ -11,7 +11,7 @@ from conftest import ROOT, VIGNETTES, load_case, run_cli
 
 def test_readme_example_runs():
     """As a separate process in both tiers: the console entry point, __main__ and the exit code as a user
-    meets them (the quick tier calls the command line in process elsewhere)."""
+    meets them (outside tests/test_cli.py the command line is called in process, in both tiers)."""
     proc = run_cli("assess", "examples/P01-luteal-insufficiency.json", process=True)
     assert proc.returncode == 0, proc.stderr
     assert "Status: indicated, decided by R1." in proc.stdout

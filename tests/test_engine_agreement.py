@@ -52,7 +52,7 @@ KGR = Namespace(str(_KGR))
 
 # ---------------------------------------------------------------------------------------------------------
 # Hypothesis settings: one profile, reproducible in CI (derandomize), quick (the reference engine takes
-# about 2 s per patient, so the engine-agreement property is split into two tests that xdist runs side by side)
+# 4-7 s per patient, so the engine-agreement property is split into two tests that xdist runs side by side)
 # ---------------------------------------------------------------------------------------------------------
 
 settings.register_profile(

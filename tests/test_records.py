@@ -40,10 +40,12 @@ def test_every_outcome_validates(reasoner, patient):
 
 
 @pytest.mark.parametrize("item", FAIL_CLOSED, ids=[b.id for b in FAIL_CLOSED])
-def test_fail_closed_outcomes_validate(engine_reasoner, item):
-    pi = engine_reasoner.read(item.summary)[0]
+def test_fail_closed_outcomes_validate(reasoner, item):
+    """On the fast engine: tests/test_differential.py requires the reference engine's record of every
+    kind of breakage to equal the fast engine's, so they validate alike."""
+    pi = reasoner.read(item.summary)[0]
     pi = PatientInput(item.id, pi.iri, broken_graph(pi.graph, item.kind), pi.source, list(pi.data_problems))
-    jsonschema.validate(engine_reasoner.assess_input(pi).to_dict(), outcome_schema())
+    jsonschema.validate(reasoner.assess_input(pi).to_dict(), outcome_schema())
 
 
 def test_a_fhir_outcome_validates(reasoner):

@@ -21,6 +21,20 @@ def evidence_text(items):
     return " | ".join(e["fact"] for e in items)
 
 
+@pytest.fixture
+def assess_fast(reasoner):
+    """``assess`` on the fast engine only, for the tests of what tests/test_differential.py also compares
+    between the engines on every patient (results in both units, serial and ignored results, the default
+    table's citation in the whole outcome record): the reference engine takes 4-7 s a patient and the
+    whole suite must stay within .ci/run's 20 minutes."""
+
+    def run(**patient):
+        patient.setdefault("id", "T")
+        return reasoner.assess(patient)
+
+    return run
+
+
 def test_R1_luteal_insufficiency_indicated(assess):
     """R1: "If prenatal tests show progesterone levels below the normal range, and the pregnant woman
     experiences symptoms of threatened miscarriage such as light vaginal bleeding or mild abdominal pain,
@@ -215,11 +229,11 @@ def test_unknown_is_not_absent(assess):
     assert len(a.unassessed_causes) == 5
 
 
-def test_units_both_ways_agree(assess):
+def test_units_both_ways_agree(assess_fast):
     """Section 4: "ng/mL and nmol/L must both work (1 ng/mL = 3.18 nmol/L)": the same results in either
     unit give the same criterion state."""
     for value, unit, low in ((6.0, "ng/mL", 10), (19.08, "nmol/L", 31.8)):
-        a = assess(
+        a = assess_fast(
             gestational_age_weeks=7,
             progesterone=[{"value": value, "unit": unit, "reference_low": low}],
             vaginal_bleeding="light",
@@ -227,7 +241,7 @@ def test_units_both_ways_agree(assess):
         )
         assert a.criteria["C1"]["state"] == "met"
     for value, unit in ((10.0, "ng/mL"), (31.8, "nmol/L")):
-        a = assess(
+        a = assess_fast(
             gestational_age_weeks=7,
             progesterone=[{"value": value, "unit": unit}],
             vaginal_bleeding="light",
@@ -236,10 +250,10 @@ def test_units_both_ways_agree(assess):
         assert a.criteria["C1"]["state"] == "not_met", (value, unit)
 
 
-def test_default_table_is_cited(assess):
+def test_default_table_is_cited(assess_fast):
     """Section 4 step 3: "the value against the package's default reference table by gestational week
     (data in the ontology or a data file, with its source cited)"."""
-    a = assess(gestational_age_weeks=8, progesterone=[{"value": 8, "unit": "ng/mL"}])
+    a = assess_fast(gestational_age_weeks=8, progesterone=[{"value": 8, "unit": "ng/mL"}])
     decided = " ".join(a.criteria["C1"]["decided_by"])
     assert "default reference table" in decided and "Davis" in decided and "first trimester" in decided
 
@@ -284,9 +298,9 @@ def test_user_reference_table_replaces_default(lek_table, engine):
     assert Reasoner(reference_table=table, engine=engine).assess(patient).criteria["C1"]["state"] == "unknown"
 
 
-def test_serial_results_explain_the_superseded_one(assess):
+def test_serial_results_explain_the_superseded_one(assess_fast):
     """Section 4: "With several results the latest by time decides"; the earlier result is named too."""
-    a = assess(
+    a = assess_fast(
         progesterone=[
             {"value": 22, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-18T08:00:00Z"},
             {"value": 5, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-10T08:00:00Z"},
@@ -307,9 +321,9 @@ def test_interpretation_only_result(assess):
     assert any("the result's own interpretation" in d for d in a.criteria["C1"]["decided_by"])
 
 
-def test_ignored_result_is_explained(assess):
+def test_ignored_result_is_explained(assess_fast):
     """Section 4: "results marked entered-in-error or cancelled are ignored"."""
-    a = assess(progesterone=[{"value": 5, "unit": "ng/mL", "reference_low": 10, "status": "entered-in-error"}])
+    a = assess_fast(progesterone=[{"value": 5, "unit": "ng/mL", "reference_low": 10, "status": "entered-in-error"}])
     assert a.criteria["C1"]["state"] == "unknown"
     assert len(a.ignored_results) == 1 and "entered in error" in a.ignored_results[0]
 
