@@ -41,9 +41,9 @@ def pytest_addoption(parser):
         "--with-slow",
         action="store_true",
         default=False,
-        help="run the full tier too: tests marked slow (the reference engine on every vignette, rule "
-        "test and second case, the "
-        "large differential run, notebooks, HermiT, release, wheel, Dask, the CLI's own tests as a process)",
+        help="run the full tier too: tests marked slow (the reference engine on every vignette, rule test "
+        "and second case, the differential run, notebooks, HermiT, release, wheel, Dask, the CLI's own "
+        "tests as a process)",
     )
 
 
@@ -93,6 +93,27 @@ def _reasoner(engine: str) -> Reasoner:
 #: The engines every vignette and rule test runs on: the reference engine only in the full tier (it takes
 #: seconds per patient where the fast one takes milliseconds; the own cases choose theirs in test_vignettes).
 ENGINES = ["fast", pytest.param("reference", marks=pytest.mark.slow)]
+
+
+def engine_runs(paths: list[Path], reference_every: int = 2) -> list:
+    """(engine, case file) parameters, test ids ``fast-<stem>`` and ``reference-<stem>``: every file on
+    the fast engine, every ``reference_every``-th on the reference engine too (full tier; 4-7 s a patient,
+    and the whole suite must stay within .ci/run's 20 minutes)."""
+    return [pytest.param("fast", p, id=f"fast-{p.stem}") for p in paths] + [
+        pytest.param("reference", p, id=f"reference-{p.stem}", marks=pytest.mark.slow) for p in paths[::reference_every]
+    ]
+
+
+def assess_case(reasoner_for, engine: str, path: Path):
+    """A case file's patient assessed on ``reasoner_for(engine)``: the expected outcome, and on the
+    reference engine the whole outcome record, not only the four fields, equal to the fast engine's.
+    Returns the Assessment."""
+    case = load_case(path)
+    a = reasoner_for(engine).assess(case["patient"])
+    assert outcome(a) == case["expect"], case["description"]
+    if engine == "reference":
+        assert a.to_dict() == reasoner_for("fast").assess(case["patient"]).to_dict()
+    return a
 
 
 @pytest.fixture(scope="session")
@@ -172,8 +193,8 @@ def serving(store: Path, *options: str):
 
 def run_cli(*args: str, cwd: Path | None = None, process: bool | None = None) -> subprocess.CompletedProcess:
     """Run the command line: in this process (fast), or as a separate process, as a user would, when
-    ``process=True`` or in the full tier's tests of the command line itself (``_CLI_PROCESS_MODULES``). Either way the result is a
-    CompletedProcess with the exit code, stdout and stderr."""
+    ``process=True`` or in the full tier's tests of the command line itself (``_CLI_PROCESS_MODULES``).
+    Either way the result is a CompletedProcess with the exit code, stdout and stderr."""
     if process or (process is None and _CLI_AS_PROCESS):
         env = dict(os.environ, PYTHONIOENCODING="utf-8")
         return subprocess.run(
@@ -210,12 +231,24 @@ def write_json(tmp_path):
     return write
 
 
+def _assessor(reasoner: Reasoner):
+    def run(**patient):
+        patient.setdefault("id", "T")
+        return reasoner.assess(patient)
+
+    return run
+
+
 @pytest.fixture
 def assess(engine_reasoner):
     """Assess a patient summary given as keyword arguments (id defaults to 'T'), on each engine in turn."""
+    return _assessor(engine_reasoner)
 
-    def run(**patient):
-        patient.setdefault("id", "T")
-        return engine_reasoner.assess(patient)
 
-    return run
+@pytest.fixture
+def assess_fast(reasoner):
+    """``assess`` on the fast engine only, for tests of what tests/test_differential.py also compares
+    between the engines on every patient (results in both units, serial and ignored results, the default
+    table's citation in the whole outcome record): the reference engine takes 4-7 s a patient and the
+    whole suite must stay within .ci/run's 20 minutes."""
+    return _assessor(reasoner)

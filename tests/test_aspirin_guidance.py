@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, load_case, outcome, run_cli
+from conftest import ROOT, assess_case, engine_runs, load_case, run_cli
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -61,22 +61,9 @@ def test_vignettes_are_bundled():
         assert case["patient"]["id"] == case["id"] == path.stem
 
 
-#: (engine, vignette): every vignette on the fast engine, every second one on the reference engine too
-#: (4-7 s a patient; the whole suite must stay within .ci/run's 20 minutes)
-VIGNETTE_RUNS = [pytest.param("fast", p, id=f"fast-{p.stem}") for p in VIGNETTES] + [
-    pytest.param("reference", p, id=f"reference-{p.stem}", marks=pytest.mark.slow) for p in VIGNETTES[::2]
-]
-
-
-@pytest.mark.parametrize("engine,path", VIGNETTE_RUNS)
+@pytest.mark.parametrize("engine,path", engine_runs(VIGNETTES))
 def test_vignette(engine, path):
-    case = load_case(path)
-    aspirin = _reasoner(engine)
-    a = aspirin.assess(case["patient"])
-    assert outcome(a) == case["expect"], case["description"]
-    assert a.data_problems == []
-    if aspirin.engine == "reference":  # the whole outcome record, not only the four fields, equals the fast one's
-        assert a.to_dict() == _reasoner("fast").assess(case["patient"]).to_dict()
+    assert assess_case(_reasoner, engine, path).data_problems == []
 
 
 @pytest.mark.slow  # the reference engine

@@ -5,7 +5,7 @@ the fail-closed paths and their data problems are compared) are assessed by both
 outcome record and the inferred patient graph (by isomorphism) must agree, and the fast engine must
 have run every stage compiled (``Assessment.stages``), or the check compares the reference with itself.
 The default tier runs the first 8 of them; the full tier (``--with-slow``) all 30 (the reference engine
-takes some 5-7 s a patient there; every vignette and case also runs on both engines, and
+takes some 5-7 s a patient there; every vignette and every second case also runs on both engines, and
 ``python -m kg_reasoner.testing.differential --n 200 --jobs 2`` compares 200 in 11 minutes).
 ``python -m kg_reasoner.testing.differential --n 10000 --jobs 2`` runs the same check on 10,000.
 """

@@ -21,20 +21,6 @@ def evidence_text(items):
     return " | ".join(e["fact"] for e in items)
 
 
-@pytest.fixture
-def assess_fast(reasoner):
-    """``assess`` on the fast engine only, for the tests of what tests/test_differential.py also compares
-    between the engines on every patient (results in both units, serial and ignored results, the default
-    table's citation in the whole outcome record): the reference engine takes 4-7 s a patient and the
-    whole suite must stay within .ci/run's 20 minutes."""
-
-    def run(**patient):
-        patient.setdefault("id", "T")
-        return reasoner.assess(patient)
-
-    return run
-
-
 def test_R1_luteal_insufficiency_indicated(assess):
     """R1: "If prenatal tests show progesterone levels below the normal range, and the pregnant woman
     experiences symptoms of threatened miscarriage such as light vaginal bleeding or mild abdominal pain,

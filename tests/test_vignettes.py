@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CASES, EXPECTED_VIGNETTES, VIGNETTES, _reasoner, load_case, outcome, run_cli
-
-#: (engine, case file): every case on the fast engine, every second one on the reference engine too
-CASE_RUNS = [pytest.param("fast", p, id=f"fast-{p.stem}") for p in CASES] + [
-    pytest.param("reference", p, id=f"reference-{p.stem}", marks=pytest.mark.slow) for p in CASES[::2]
-]
+from conftest import (
+    CASES,
+    EXPECTED_VIGNETTES,
+    VIGNETTES,
+    _reasoner,
+    assess_case,
+    engine_runs,
+    load_case,
+    run_cli,
+)
 
 
 def test_all_public_vignettes_are_bundled():
@@ -28,22 +32,14 @@ def test_own_cases_are_bundled():
     assert len(CASES) >= 50
 
 
-def _check(engine: str, path) -> None:
-    case = load_case(path)
-    a = _reasoner(engine).assess(case["patient"])
-    assert outcome(a) == case["expect"], case["description"]
-    if engine == "reference":  # the whole outcome record, not only the four fields, equals the fast one's
-        assert a.to_dict() == _reasoner("fast").assess(case["patient"]).to_dict()
-
-
 @pytest.mark.parametrize("path", VIGNETTES, ids=[p.stem for p in VIGNETTES])
 def test_vignette_api(engine_reasoner, path):
-    _check(engine_reasoner.engine, path)
+    assess_case(_reasoner, engine_reasoner.engine, path)
 
 
-@pytest.mark.parametrize("engine,path", CASE_RUNS)
+@pytest.mark.parametrize("engine,path", engine_runs(CASES))
 def test_case_api(engine, path):
-    _check(engine, path)
+    assess_case(_reasoner, engine, path)
 
 
 @pytest.fixture(scope="module")
