@@ -18,7 +18,7 @@ from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
 from kg_reasoner.cohort.result import CohortResult, patient_attributes
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.assessment import Assessment
-from kg_reasoner.explain.explanation import explain, explain_summary
+from kg_reasoner.explain.explanation import SUMMARY_QUERIES, explain, explain_summary
 from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
@@ -95,12 +95,16 @@ class Reasoner:
         raise TypeError(f"cannot assess a {type(data).__name__}: give a path, a dict or an rdflib Graph")
 
     # -- reasoning ------------------------------------------------------------
-    def assess_input(self, pi: PatientInput, summary: bool = False) -> Assessment:
+    def assess_input(self, pi: PatientInput, summary: bool = False, keep_graphs: bool = False) -> Assessment:
         """Assess one patient as read. ``summary=True`` computes only the fields of a summary row (status,
         rules, missing, flags: what ``--format csv`` writes); the other explanation fields stay empty and
-        ``stages["explain"]`` says "summary"."""
+        ``stages["explain"]`` says "summary". The fast engine then derives only what those fields read
+        (``FastEngine.rules_demanded``), and the assessment's graphs are derived again in full when
+        asked for, unless ``keep_graphs=True`` (the caller will write them to a store) keeps the whole
+        derivation from the start."""
         started = datetime.now(timezone.utc)
-        with self._engine.session(pi.iri, pi.graph) as d:  # derive
+        demand = SUMMARY_QUERIES if summary and not keep_graphs else None
+        with self._engine.session(pi.iri, pi.graph, demand) as d:  # derive
             # explain, while her graphs are held
             e = explain_summary(d.query, pi.iri) if summary else explain(d.query, pi.iri)
         if summary:
@@ -109,6 +113,9 @@ class Reasoner:
         kb = self.kb
 
         def graph_source() -> dict:
+            if not d.complete:  # (a summary's derivation left out rules: derive her graphs in full)
+                with self._engine.session(pi.iri, pi.graph) as full:
+                    return AssessmentGraphs(kb, pi.iri, full.asserted, full.inferred, full.work, activity)
             return AssessmentGraphs(kb, pi.iri, d.asserted, d.inferred, d.work, activity)
 
         activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc), "source": pi.source}

@@ -179,10 +179,10 @@ def _run_after(rule_where: str, added: list, static: list = (), refine: bool = T
     import pyoxigraph as ox
 
     from kg_reasoner.reason.plans import TripleIndex
-    from kg_reasoner.reason.shacl_rules import Rule, _ox_reads, _ox_watch, _read_set
+    from kg_reasoner.reason.shacl_rules import Rule, _ox_reads, _read_set, ox_watch
 
     algebra = prepareQuery(f"PREFIX ex: <{EX}> CONSTRUCT {{ $this ex:out ?x }} WHERE {{ {rule_where} }}").algebra
-    rule = Rule("", _ox_reads(_read_set(algebra)), True, watch=_ox_watch(watch_of(algebra)))
+    rule = Rule("", _ox_reads(_read_set(algebra)), True, watch=ox_watch(watch_of(algebra)))
 
     class _Engine:
         refine_staleness = refine
@@ -254,3 +254,63 @@ def test_a_negated_property_set_reads_every_predicate(path):
     algebra = prepareQuery(f"PREFIX ex: <{EX}> CONSTRUCT {{ $this ex:out ?x }} WHERE {{ $this {path} ?x }}").algebra
     assert _read_set(algebra) == ANY_PREDICATE
     assert watch_of(algebra).any_predicate and watch_of(algebra).any_type
+
+
+def test_a_summary_derives_only_what_its_queries_read_and_answers_the_same():
+    """``assess_input(summary=True)`` asks the fast engine for the summary's four queries only
+    (``SUMMARY_QUERIES``): the rules none of them needs, directly or through another rule
+    (``FastEngine.rules_demanded``), are left out. Every vignette, case and 60 synthetic patients: the
+    same summary as with every rule, and the assessment's graphs derived again in full when read."""
+    from kg_reasoner.explain.explanation import SUMMARY_QUERIES, explain_summary
+
+    r = Reasoner()
+    engine = r._engine
+    assert isinstance(engine, FastEngine)
+    chosen = engine.rules_demanded(SUMMARY_QUERIES)
+    assert chosen is not None
+    every_rule = [rule for shape in engine.rule_shapes for rule in shape.rules]
+    assert 0 < len(chosen[0]) < len(every_rule)
+    inputs = sorted((DATA / "vignettes").glob("*.json")) + sorted((DATA / "cases").glob("*.json"))
+    patients = [pi for pi in r.read_many(inputs) if not isinstance(pi, InputError)]
+    patients += [pi for p in cohort(60, seed=37) for pi in r.read(p)]
+    left_out = 0
+    for pi in patients:
+        with engine.session(pi.iri, pi.graph, SUMMARY_QUERIES) as a:
+            part = explain_summary(a.query, pi.iri)
+            left_out += not a.complete
+            with pytest.raises(RuntimeError, match="derived only what"):
+                a.query("explain-criteria", patient=pi.iri)
+        with engine.session(pi.iri, pi.graph) as b:
+            whole = explain_summary(b.query, pi.iri)
+            inferred = sorted(b.inferred)
+        assert part == whole, pi.patient_id
+        assert b.complete
+        assessed = r.assess_input(pi, summary=True)
+        assert sorted(assessed.graph_source().inferred) == inferred, pi.patient_id
+    assert left_out > len(patients) // 2  # (an assessable patient: her rules ran, some were left out)
+
+
+def test_a_patient_filling_a_place_the_choice_assumed_empty_gets_every_rule():
+    """The choice of rules assumes a patient adds nothing to the ontology's places (e.g. no class of hers
+    says what would decide a criterion, ``kgr:needs``); a patient whose graphs do is derived with every
+    rule, and her summary is the same."""
+    from rdflib import Literal, URIRef
+
+    from kg_reasoner.explain.explanation import SUMMARY_QUERIES, explain_summary
+
+    r = Reasoner()
+    engine = r._engine
+    _, assumed = engine.rules_demanded(SUMMARY_QUERIES)
+    term, q, at = sorted(assumed, key=str)[0]
+    pi = r.read(sorted((DATA / "vignettes").glob("*.json"))[0])[0]
+    with engine.session(pi.iri, pi.graph, SUMMARY_QUERIES) as plain:
+        assert not plain.complete  # (without the triple below, rules are left out)
+    odd = URIRef(pi.iri + "/odd")
+    pi.graph.add(
+        (URIRef(term.value), URIRef(q.value), Literal("x")) if at == "s" else (odd, URIRef(q.value), URIRef(term.value))
+    )
+    with engine.session(pi.iri, pi.graph, SUMMARY_QUERIES) as a:
+        part = explain_summary(a.query, pi.iri)
+        assert a.complete and a.stages["rules"] == "compiled" and part["status"] is not None
+    with engine.session(pi.iri, pi.graph) as b:
+        assert explain_summary(b.query, pi.iri) == part

@@ -32,7 +32,7 @@ def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
     fmt, patient, store = job[0], job[1:6], len(job) > 6
-    a = worker_reasoner(config).assess_input(job_patient(patient), summary=fmt in SUMMARY_FORMATS)
+    a = worker_reasoner(config).assess_input(job_patient(patient), summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
     return outcome_row(a, fmt, store)
 
 
@@ -76,7 +76,8 @@ def batch_results(
             if isinstance(item, InputError):
                 yield item
             else:
-                yield outcome_row(reasoner.assess_input(item, summary=fmt in SUMMARY_FORMATS), fmt, store)
+                a = reasoner.assess_input(item, summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
+                yield outcome_row(a, fmt, store)
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
     yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))

@@ -353,6 +353,10 @@ def _outcome_fields(out, fired: dict, order: dict) -> dict:
     }
 
 
+#: the library queries ``explain_summary`` runs (what an engine's session must derive for it)
+SUMMARY_QUERIES = frozenset({"explain-outcome", "explain-fired-rules", "explain-missing", "explain-flags"})
+
+
 def explain_summary(q: Callable, patient: URIRef) -> dict:
     """The fields a summary row needs (status, the rules that fired, missing criteria, flags), and only
     those: four of the explanation's queries (what ``--format csv`` writes). The other fields are empty."""

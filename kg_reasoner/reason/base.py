@@ -147,6 +147,9 @@ class Derivation:
     query: Callable[..., Iterable[Any]]
     #: the rdflib graph the rules saw, when the engine built one (the reference engine)
     work: Graph | None = None
+    #: False when the session was asked for some queries only (``demand``) and left out rules none of
+    #: them needs: ``inferred`` is then only part of what the patient's derivation holds
+    complete: bool = True
 
     @property
     def assessable(self) -> bool:
@@ -159,4 +162,6 @@ class Engine(Protocol):
     name: str
     kb: KnowledgeBase
 
-    def session(self, patient: URIRef, asserted: Graph) -> contextlib.AbstractContextManager[Derivation]: ...
+    def session(
+        self, patient: URIRef, asserted: Graph, demand: frozenset | None = None
+    ) -> contextlib.AbstractContextManager[Derivation]: ...

@@ -38,6 +38,7 @@ from typing import cast
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
@@ -45,7 +46,14 @@ from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_
 from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
-from kg_reasoner.reason.shacl_rules import ANY_PREDICATE, Rule, with_oxigraph_constants
+from kg_reasoner.reason.shacl_rules import (
+    ANY_PREDICATE,
+    Rule,
+    Watch,
+    ox_watch,
+    watch_of,
+    with_oxigraph_constants,
+)
 from kg_reasoner.reason.terms import Row, canonical_literal, from_ox, solutions, to_ox
 from kg_reasoner.resources import read_text
 
@@ -124,6 +132,11 @@ class FastEngine:
     #: reads (tests/test_rule_needs.py proves the two the same).
     refine_staleness = True
 
+    #: Given the queries a caller will run (``session(..., demand=...)``), run only the rules whose triples
+    #: they read, directly or through the rules they need (``rules_demanded``); False runs every rule
+    #: (tests/test_rule_needs.py proves the queries' answers the same).
+    skip_undemanded = True
+
     #: Run the rules that compile (``reason.plans``) as Python plans; False runs every rule on pyoxigraph.
     use_plans = True
 
@@ -156,6 +169,86 @@ class FastEngine:
         plan = self._query_plans[name] = compile_select(text if text is not None else query_text(name))
         return plan
 
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - one engine per knowledge base and process (fast_engine)
+    def rules_demanded(self, demand: frozenset) -> tuple[frozenset, frozenset] | None:
+        """The rules the library queries ``demand`` need: those whose template writes a triple that can
+        change a needed query's or a needed rule's solutions (``shacl_rules.Watch``, read from the parsed
+        queries: the test that decides whether a rule runs again), or a type of a needed rule's target
+        class. Returns (their ids, the assumptions made), or None when every rule is needed.
+
+        A class or predicate a rule writes can matter by filling a place (``?c ex:q ?v``: ``?v`` among
+        the subjects of ex:q). The ontology's triples of ex:q are read here; a patient's cannot be, so a
+        place is assumed unfilled, as the ontology leaves it, and the assumption (term, ex:q, "s" or "o")
+        returned, to be checked on her graphs once the rules have run (``_PatientRun.fills_any``). A
+        place of a predicate that a left-out rule writes is taken as filled. The rules left out write
+        nothing a needed query reads, so its answers are the same; her inferred graph is then only part
+        of hers."""
+        if self.rule_shapes is None:
+            return None
+        # (shapes run in sh:order, each to its fixpoint, never again: a rule's triples reach only the rules
+        # of its own shape and of later ones, and the queries)
+        rules = [(k, shape, r) for k, shape in enumerate(self.rule_shapes) for r in shape.rules]
+        if any(type(slot[1]) is int for _, _, r in rules for slot in r.slots):
+            return None  # (a template with a variable predicate writes anything)
+        demanded = [ox_watch(watch_of(prepareQuery(query_text(name)).algebra)) for name in sorted(demand)]
+        if any(w is None for w in demanded):
+            return None
+        taken_filled: frozenset = frozenset()
+        while True:
+            needed, assumed = self._needed_rules(rules, demanded, taken_filled)
+            if len(needed) == len(rules):
+                return None
+            left_out_writes = frozenset(slot[1] for _, _, r in rules if id(r) not in needed for slot in r.slots)
+            if not {q for _, q, _ in assumed} & left_out_writes:
+                return frozenset(needed), frozenset(assumed)
+            taken_filled |= left_out_writes  # (a place a left-out rule may fill: taken as filled)
+
+    def _needed_rules(self, rules: list, demanded: list, taken_filled: frozenset) -> tuple[set, set]:
+        """``rules_demanded``'s closure: the ids of the rules needed, and the places assumed unfilled."""
+        statics = (self.static_index, self.ontology_index)
+        assumed: set = set()
+
+        def fills(term, places) -> bool:
+            for q, at in places:
+                if q in taken_filled:
+                    continue
+                if not any(((term, q) in idx.sp) if at == "s" else ((q, term) in idx.po) for idx in statics):
+                    assumed.add((term, q, at))
+                    return False
+            return True
+
+        def relevant(rule: Rule, w: Watch) -> bool:
+            for _s, p, o in rule.slots:
+                if w.any_predicate or p in w.predicates or any(fills(p, pl) for pl in w.predicate_places):
+                    return True
+                if p == OX_TYPE:
+                    if w.any_type:
+                        return True
+                    if type(o) is int:
+                        if w.classes or w.class_places:
+                            return True
+                    elif o in w.classes or any(fills(o, pl) for pl in w.class_places):
+                        return True
+            return False
+
+        after_all = len(self.rule_shapes or [])
+        watches = [(after_all, w) for w in demanded]
+        needed: set = set()
+        targets_read: set = set()
+        grew = True
+        while grew:
+            grew = False
+            for k, shape, r in rules:
+                if id(r) not in needed and any(relevant(r, w) for at, w in watches if at >= k):
+                    needed.add(id(r))
+                    watches.append((k, _read_by(r)))
+                    if id(shape) not in targets_read:  # (a new instance of a target class: a new focus node)
+                        targets_read.add(id(shape))
+                        classes = frozenset(to_ox(c) for c in self.instances_of(tuple(shape.targets)))
+                        watches.append((k, Watch(frozenset(), False, classes, any_predicate=False)))
+                    grew = True
+        return needed, assumed
+
     def _new_store(self) -> None:
         self.store = ox.Store()
         self.store.extend(self._ontology_quads)
@@ -168,10 +261,12 @@ class FastEngine:
 
     # ------------------------------------------------------------------
     @contextlib.contextmanager
-    def session(self, patient: URIRef, asserted: Graph) -> Iterator[Derivation]:
+    def session(self, patient: URIRef, asserted: Graph, demand: frozenset | None = None) -> Iterator[Derivation]:
         """Derive one patient and keep her graphs in the store while the with-block runs (its
         ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
-        subset is handed to the reference engine this engine holds, and ``stages`` says so."""
+        subset is handed to the reference engine this engine holds, and ``stages`` says so.
+        ``demand``: the only library queries the caller will run; the rules none of them needs are left
+        out (``rules_demanded``), and ``Derivation.complete`` is then False."""
         # her IRIs as the tables' own objects (sets and dicts compare them by identity)
         asserted_triples = self.owl.with_its_iris(asserted) if self.owl is not None else list(asserted)
         asserted_set = set(asserted_triples)
@@ -205,9 +300,23 @@ class FastEngine:
                     violations, warnings = self.reference.validation(asserted, owl)
                     stages["validation"] = "pyshacl"
             derived: list = []
+            left_out = False
             if not inconsistencies and not violations:
                 if self.rule_shapes is not None:
+                    chosen = self.rules_demanded(demand) if demand and self.skip_undemanded else None
+                    if chosen is not None:
+                        run.only = chosen[0]
                     derived = run.apply_rules()
+                    if chosen is not None and run.fills_any(chosen[1]):
+                        # her graphs fill a place the choice assumed empty: derive again with every rule
+                        run.closed = True
+                        if run.written:
+                            run.store.clear_graph(ga)
+                            run.store.clear_graph(gi)
+                        run = _PatientRun(self, ga, gi, asserted_triples, owl)
+                        derived = run.apply_rules()
+                    else:
+                        left_out = chosen is not None
                     stages["rules"] = "compiled"
                 else:
                     rdf_derived = self.reference.rules(asserted, owl)
@@ -226,15 +335,27 @@ class FastEngine:
                 if t not in self._closure_set and t not in asserted_set:
                     inferred.add(t)
             stages["explain"] = "plans" if self.use_plans else "pyoxigraph"
-            yield Derivation(
+            d = Derivation(
                 asserted_triples, SortedOnRead(inferred), inconsistencies, violations, warnings, stages, run.query
             )
+            d.complete = not left_out
+            if left_out:
+                run.demand = demand
+            yield d
         finally:
             if run is not None:
                 run.closed = True
                 if run.written:
                     run.store.clear_graph(ga)
                     run.store.clear_graph(gi)
+
+
+def _read_by(rule: Rule) -> Watch:
+    """What can change a rule's solutions: its Watch, or, without one, any triple of a predicate it reads."""
+    if rule.watch is not None:
+        return rule.watch
+    every = rule.reads == ANY_PREDICATE
+    return Watch(frozenset() if every else frozenset(rule.reads), True, any_predicate=every)
 
 
 def _as_stored(triples) -> Iterator[tuple]:
@@ -279,6 +400,10 @@ class _PatientRun(ConstraintChecker):
         self.last_focus: dict[int, list] = {}
         #: set when the session ends: her graphs are gone from the store, so a query would answer nothing
         self.closed = False
+        #: the ids of the only rules to run (``FastEngine.rules_demanded``), or None: every rule
+        self.only: frozenset | None = None
+        #: the queries the rules run were chosen for, when some were left out (``query`` refuses others)
+        self.demand: frozenset | None = None
         self._literals: dict | None = None
         #: rule runs handed from a plan to pyoxigraph (``plans.Fallback``)
         self.fallbacks = 0
@@ -305,6 +430,11 @@ class _PatientRun(ConstraintChecker):
             raise RuntimeError(
                 f"Derivation.query({name!r}) after its session ended: the fast engine holds a patient's graphs "
                 "only inside `with engine.session(...)`"
+            )
+        if self.demand is not None and name not in self.demand:
+            raise RuntimeError(
+                f"Derivation.query({name!r}): this session derived only what {sorted(self.demand)} read "
+                "(session(..., demand=...)); open a session without demand for other queries"
             )
         text = query_text(name)
         planned = self._planned(
@@ -396,13 +526,25 @@ class _PatientRun(ConstraintChecker):
         return focus
 
     # -- SHACL rules ------------------------------------------------------
+    def fills_any(self, assumptions: frozenset) -> bool:
+        """Whether her graphs hold one of the triples ``FastEngine.rules_demanded`` assumed absent:
+        (term, q, "s"), a triple (term q ?x); (term, q, "o"), a triple (?x q term)."""
+        for term, q, at in assumptions:
+            for part in self.parts[1:]:
+                if ((term, q) in part.sp) if at == "s" else ((q, term) in part.po):
+                    return True
+        return False
+
     def apply_rules(self) -> list:
         derived: list = []
         seen: set = set()
+        only = self.only
         for shape in self.e.rule_shapes:
             while True:
                 shape_modified = False
                 for rule in shape.rules:
+                    if only is not None and id(rule) not in only:
+                        continue
                     # (as pySHACL: the focus nodes are taken once for a rule's runs to its fixpoint; a rule
                     # whose focus nodes changed since it last ran runs again, even with nothing else new)
                     focus = self._focus(shape.targets)

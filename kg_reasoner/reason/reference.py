@@ -185,7 +185,8 @@ class ReferenceEngine:
         return reference_rules(self.kb, asserted, owl)
 
     @contextlib.contextmanager
-    def session(self, patient: URIRef, asserted: Graph) -> Iterator[Derivation]:
+    def session(self, patient: URIRef, asserted: Graph, demand: frozenset | None = None) -> Iterator[Derivation]:
+        """Derive one patient (every rule: ``demand``, the queries the caller will run, is not used)."""
         r = reason(self.kb, patient, asserted)
         graph = query_graph(self.kb, r.asserted, r.inferred)
 

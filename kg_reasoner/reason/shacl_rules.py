@@ -477,7 +477,7 @@ def with_oxigraph_constants(programs: list[RuleShape] | None) -> list[RuleShape]
                 slots=[tuple(x if type(x) is int else to_ox(x) for x in slot) for slot in r.slots],
                 needs=r.needs,
                 algebra=r.algebra,
-                watch=_ox_watch(r.watch),
+                watch=ox_watch(r.watch),
             )
             for r in shape.rules
         ]
@@ -490,7 +490,7 @@ def _ox_reads(reads):
     return reads if reads == ANY_PREDICATE else frozenset(to_ox(p) for p in reads)
 
 
-def _ox_watch(w: Watch | None) -> Watch | None:
+def ox_watch(w: Watch | None) -> Watch | None:
     """A Watch with its predicates, classes and places as pyoxigraph terms (what the engine's indexes and
     ``pred_changes`` hold)."""
     if w is None:
