@@ -103,8 +103,9 @@ class Reasoner:
         asked for, unless ``keep_graphs=True`` (the caller will write them to a store) keeps the whole
         derivation from the start."""
         started = datetime.now(timezone.utc)
-        demand = SUMMARY_QUERIES if summary and not keep_graphs else None
-        with self._engine.session(pi.iri, pi.graph, demand) as d:  # derive
+        # (the demand only when there is one: an engine without it still serves full assessments)
+        demand = {"demand": SUMMARY_QUERIES} if summary and not keep_graphs else {}
+        with self._engine.session(pi.iri, pi.graph, **demand) as d:  # derive
             # explain, while her graphs are held
             e = explain_summary(d.query, pi.iri) if summary else explain(d.query, pi.iri)
         if summary:
@@ -112,11 +113,18 @@ class Reasoner:
         inconsistencies, violations, warnings, stages = d.inconsistencies, d.violations, d.warnings, d.stages
         kb = self.kb
 
+        whole: list = []  # (a summary's derivation that left rules out, derived again in full once)
+
         def graph_source() -> dict:
-            if not d.complete:  # (a summary's derivation left out rules: derive her graphs in full)
-                with self._engine.session(pi.iri, pi.graph) as full:
-                    return AssessmentGraphs(kb, pi.iri, full.asserted, full.inferred, full.work, activity)
-            return AssessmentGraphs(kb, pi.iri, d.asserted, d.inferred, d.work, activity)
+            if d.complete:
+                return AssessmentGraphs(kb, pi.iri, d.asserted, d.inferred, d.work, activity)
+            if not whole:  # (from her triples as assessed, not from her graph as it may be now)
+                asserted = Graph()
+                for t in d.asserted:
+                    asserted.add(t)
+                with self._engine.session(pi.iri, asserted) as full:
+                    whole.append((full.asserted, full.inferred, full.work))
+            return AssessmentGraphs(kb, pi.iri, *whole[0], activity)
 
         activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc), "source": pi.source}
         problems = (

@@ -312,5 +312,77 @@ def test_a_patient_filling_a_place_the_choice_assumed_empty_gets_every_rule():
     with engine.session(pi.iri, pi.graph, SUMMARY_QUERIES) as a:
         part = explain_summary(a.query, pi.iri)
         assert a.complete and a.stages["rules"] == "compiled" and part["status"] is not None
+        inferred = sorted(a.inferred)
     with engine.session(pi.iri, pi.graph) as b:
         assert explain_summary(b.query, pi.iri) == part
+        assert sorted(b.inferred) == inferred  # (derived again with every rule: the whole graph)
+
+
+_TOY_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:E sh:targetClass ex:Q ; sh:order 0 ; sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+    sh:construct "CONSTRUCT { ?x a <http://example.org/P> } WHERE { $this <http://example.org/in> ?x }" ] .
+ex:A sh:targetClass ex:P ; sh:order 1 ; sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+    sh:construct "CONSTRUCT { $this <http://example.org/a> ?x } WHERE { $this <http://example.org/in> ?x }" ] .
+ex:B sh:targetClass ex:P ; sh:order 2 ;
+    sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+        sh:construct "CONSTRUCT { $this <http://example.org/b> ?x } WHERE { $this <http://example.org/a> ?x }" ] ,
+    [ a sh:SPARQLRule ; sh:order 1 ;
+        sh:construct "CONSTRUCT { $this <http://example.org/c> ?x } WHERE { $this <http://example.org/in> ?x }" ] ,
+    [ a sh:SPARQLRule ; sh:order 2 ;
+        sh:construct "CONSTRUCT { $this <http://example.org/a> ?x } WHERE { $this <http://example.org/in2> ?x }" ] .
+ex:C sh:targetClass ex:Q ; sh:order 3 ; sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+    sh:construct "CONSTRUCT { ?x a <http://example.org/P> } WHERE { $this <http://example.org/in> ?x }" ] .
+ex:D sh:targetClass ex:P ; sh:order 4 ; sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+    sh:construct "CONSTRUCT { $this a <http://example.org/Tagged> } WHERE { $this <http://example.org/in> ?x }" ] .
+ex:F sh:targetClass ex:P ; sh:order 5 ; sh:rule [ a sh:SPARQLRule ; sh:order 0 ;
+    sh:construct "CONSTRUCT { ?x a ?cls } WHERE { $this <http://example.org/in> ?x . ?cls <http://example.org/k> ?v }" ] .
+"""
+#: the toy rules in run order, by name
+_TOY = ["E", "A", "B0", "B1", "B2", "C", "D", "F"]
+
+
+def _toy_needed(query: str, ontology: str = "") -> tuple[set, set]:
+    """The toy rules ``FastEngine.needed_rules`` keeps for one query, over a toy ontology (Turtle)."""
+    from rdflib import Graph
+
+    from kg_reasoner.reason.plans import TripleIndex
+    from kg_reasoner.reason.shacl_rules import compile_rule_shapes, ox_watch, with_oxigraph_constants
+    from kg_reasoner.reason.terms import to_ox
+
+    engine = FastEngine.__new__(FastEngine)
+    engine.rule_shapes = with_oxigraph_constants(compile_rule_shapes(Graph().parse(data=_TOY_SHAPES, format="turtle")))
+    onto = Graph().parse(data=f"@prefix ex: <{EX}> .\n{ontology}", format="turtle")
+    engine.static_index = engine.ontology_index = TripleIndex((to_ox(s), to_ox(p), to_ox(o)) for s, p, o in onto)
+    engine._sup = {}
+    rules = [(k, shape, r) for k, shape in enumerate(engine.rule_shapes) for r in shape.rules]
+    assert len(rules) == len(_TOY)
+    names = {id(r): name for (_, _, r), name in zip(rules, _TOY, strict=True)}
+    needed, assumed = engine.needed_rules(
+        rules, [ox_watch(watch_of(prepareQuery(f"PREFIX ex: <{EX}> {query}").algebra))]
+    )
+    return {names[i] for i in needed}, {(_names([t.value]).pop(), _names([q.value]).pop(), at) for t, q, at in assumed}
+
+
+@pytest.mark.parametrize(
+    "query,ontology,needed,assumed",
+    [
+        # ex:b needs B0, which reads ex:a: A (an earlier shape) and B2 (later in the same shape, which runs
+        # to its fixpoint); the instances of B's target class come from E (an earlier shape), not from C
+        ("SELECT * { ?p ex:b ?x }", "", {"E", "A", "B0", "B2"}, set()),
+        ("SELECT * { ?p ex:c ?x }", "", {"E", "B1"}, set()),
+        # a class read through a place the ontology leaves empty: D left out, on that assumption; F's
+        # variable class may be any class, so F is kept, and E and C, which give it focus nodes
+        ("SELECT * { ?x a ?c . ?c ex:needs ?n }", "", {"E", "C", "F"}, {("Tagged", "needs", "s")}),
+        ("SELECT * { ?x a ?c . ?c ex:needs ?n }", 'ex:Tagged ex:needs "n" .', {"E", "C", "D", "F"}, set()),
+        ("SELECT * { ?x a ex:Z }", "", {"E", "C", "F"}, set()),
+        ("SELECT * { ?x ex:other ?y }", "", set(), set()),
+    ],
+    ids=["earlier-and-same-shape", "focus-only", "place-empty", "place-filled", "variable-class", "nothing"],
+)
+def test_needed_rules(query, ontology, needed, assumed):
+    """``FastEngine.needed_rules`` on toy rule shapes: a rule is kept when a needed query or rule of its own
+    or a later shape reads what it writes, or when it types a node into the target class of a needed rule
+    of its own or a later shape; a place the ontology leaves empty is an assumption."""
+    assert _toy_needed(query, ontology) == (needed, assumed)

@@ -107,6 +107,8 @@ class FastEngine:
         self.ontology_index = TripleIndex.from_store(self.store, ONTOLOGY_GRAPH)
         self._query_plans: dict = {}
         self._query_uses: dict = {}
+        #: demand -> ``rules_demanded``'s answer
+        self._demanded: dict = {}
         self._closure_types: dict = {}
         for s, o in kb.rules_base.subject_objects(RDF.type):
             self._closure_types.setdefault(s, set()).add(o)
@@ -169,7 +171,6 @@ class FastEngine:
         plan = self._query_plans[name] = compile_select(text if text is not None else query_text(name))
         return plan
 
-    @functools.lru_cache(maxsize=16)  # noqa: B019 - one engine per knowledge base and process (fast_engine)
     def rules_demanded(self, demand: frozenset) -> tuple[frozenset, frozenset] | None:
         """The rules the library queries ``demand`` need: those whose template writes a triple that can
         change a needed query's or a needed rule's solutions (``shacl_rules.Watch``, read from the parsed
@@ -182,7 +183,13 @@ class FastEngine:
         returned, to be checked on her graphs once the rules have run (``_PatientRun.fills_any``). A
         place of a predicate that a left-out rule writes is taken as filled. The rules left out write
         nothing a needed query reads, so its answers are the same; her inferred graph is then only part
-        of hers."""
+        of hers. (Kept per engine and demand.)"""
+        demand = frozenset(demand)
+        if demand not in self._demanded:
+            self._demanded[demand] = self._rules_demanded(demand)
+        return self._demanded[demand]
+
+    def _rules_demanded(self, demand: frozenset) -> tuple[frozenset, frozenset] | None:
         if self.rule_shapes is None:
             return None
         # (shapes run in sh:order, each to its fixpoint, never again: a rule's triples reach only the rules
@@ -195,7 +202,7 @@ class FastEngine:
             return None
         taken_filled: frozenset = frozenset()
         while True:
-            needed, assumed = self._needed_rules(rules, demanded, taken_filled)
+            needed, assumed = self.needed_rules(rules, demanded, taken_filled)
             if len(needed) == len(rules):
                 return None
             left_out_writes = frozenset(slot[1] for _, _, r in rules if id(r) not in needed for slot in r.slots)
@@ -203,8 +210,11 @@ class FastEngine:
                 return frozenset(needed), frozenset(assumed)
             taken_filled |= left_out_writes  # (a place a left-out rule may fill: taken as filled)
 
-    def _needed_rules(self, rules: list, demanded: list, taken_filled: frozenset) -> tuple[set, set]:
-        """``rules_demanded``'s closure: the ids of the rules needed, and the places assumed unfilled."""
+    def needed_rules(self, rules: list, demanded: list, taken_filled: frozenset = frozenset()) -> tuple[set, set]:
+        """``rules_demanded``'s closure over ``rules`` ((shape index, shape, rule) in run order) for the
+        Watches ``demanded`` (read after every rule has run): the ids of the rules needed, and the places
+        a left-out rule's triples were found not to fill (term, predicate, "s" or "o"). A place of a
+        predicate in ``taken_filled`` is taken as filled."""
         statics = (self.static_index, self.ontology_index)
         assumed: set = set()
 
@@ -247,6 +257,13 @@ class FastEngine:
                         classes = frozenset(to_ox(c) for c in self.instances_of(tuple(shape.targets)))
                         watches.append((k, Watch(frozenset(), False, classes, any_predicate=False)))
                     grew = True
+        # the assumptions are those that left a rule out (a needed rule's checks are moot)
+        assumed.clear()
+        for k, _shape, r in rules:
+            if id(r) not in needed:
+                for at, w in watches:
+                    if at >= k:
+                        relevant(r, w)
         return needed, assumed
 
     def _new_store(self) -> None:
@@ -303,7 +320,7 @@ class FastEngine:
             left_out = False
             if not inconsistencies and not violations:
                 if self.rule_shapes is not None:
-                    chosen = self.rules_demanded(demand) if demand and self.skip_undemanded else None
+                    chosen = self.rules_demanded(frozenset(demand)) if demand and self.skip_undemanded else None
                     if chosen is not None:
                         run.only = chosen[0]
                     derived = run.apply_rules()
@@ -339,8 +356,8 @@ class FastEngine:
                 asserted_triples, SortedOnRead(inferred), inconsistencies, violations, warnings, stages, run.query
             )
             d.complete = not left_out
-            if left_out:
-                run.demand = demand
+            # (only the demanded queries, whether or not a rule was left out for this patient)
+            run.demand = frozenset(demand) if demand else None
             yield d
         finally:
             if run is not None:
