@@ -105,6 +105,42 @@ def _places(w) -> set:
         ("{ ?c ex:metBy ?cls } UNION { ?c ex:other ?cls } ?m a ?cls .", True, set()),
         ("?m a/ex:p ?x .", True, set()),
         ("GRAPH ?g { ?m ex:p ?x }", True, set()),
+        # an OPTIONAL's variable given to an EXISTS: bound, among the OPTIONAL's places; free, its pattern
+        # adds nothing when another pattern types the same node and it occurs nowhere else in the EXISTS
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?t , ?cls }",
+            False,
+            {frozenset({("each", "o")}), frozenset({("notBy", "o")})},
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } "
+            "FILTER NOT EXISTS { ?c ex:each ?t2 . FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?t2 , ?cls } }",
+            False,
+            {frozenset({("each", "o")}), frozenset({("notBy", "o")})},
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } "
+            "FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?t , ?cls . FILTER (?cls != ex:A) }",
+            True,
+            {frozenset({("each", "o")})},
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } FILTER NOT EXISTS { $this ex:rec ?m . ?n a ?t . ?m a ?cls }",
+            True,
+            {frozenset({("each", "o")})},
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } OPTIONAL { ?c ex:alt ?cls } "
+            "FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?t , ?cls }",
+            True,
+            {frozenset({("each", "o")})},
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?cls } "
+            "FILTER NOT EXISTS { $this ex:rec ?m . BIND (ex:B AS ?cls) ?m a ?t , ?cls }",
+            True,
+            {frozenset({("each", "o")})},
+        ),
     ],
     ids=[
         "constant-class",
@@ -122,6 +158,12 @@ def _places(w) -> set:
         "union-not-certain",
         "type-in-path",
         "graph",
+        "optional-given-to-exists",
+        "optional-given-to-nested-exists",
+        "optional-used-again-in-exists",
+        "optional-on-another-node",
+        "two-optionals",
+        "optional-bound-again-in-exists",
     ],
 )
 def test_watch_keeps_a_class_variable_to_the_places_every_solution_binds_it_from(where, any_type, places):

@@ -107,7 +107,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     h = hashlib.sha256(
-        f"kg-reasoner {__version__} cache 10 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
+        f"kg-reasoner {__version__} cache 11 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
     )
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)

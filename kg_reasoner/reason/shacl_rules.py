@@ -99,6 +99,17 @@ class Watch:
     predicate_places: frozenset = frozenset()
 
 
+def _implied_when_free(triples: list, i: int, scope, occurrences) -> bool:
+    """Whether the pattern ``?s a ?v`` (``triples[i]``) adds nothing to whether the BGP has a solution when
+    ``?v`` is free: ``?v`` occurs nowhere else in the EXISTS pattern it was given to (``scope``), and another
+    pattern of the BGP gives ``?s`` a type, which ``?v`` can then take. (A new type of any class cannot
+    make such a pattern match where it did not.)"""
+    s, _p, v = triples[i]
+    if scope is None or occurrences(scope, v) != 1:
+        return False
+    return any(j != i and t[0] == s and t[1] == RDF.type for j, t in enumerate(triples))
+
+
 def watch_of(algebra) -> Watch:
     """The ``Watch`` of a query's algebra (rdflib's ``translateQuery``). A variable's place is taken from
     another pattern of the same basic graph pattern; from what the operand of a FILTER or BIND certainly
@@ -147,6 +158,39 @@ def watch_of(algebra) -> Watch:
                 out[v] = out.get(v, set()) | pls
         return out
 
+    def possible(node) -> dict:
+        """Beside what ``certain`` gives, the variables an OPTIONAL of the node may bind, each with the places
+        its value is among when it is bound (left out: one two OPTIONALs may bind)."""
+        name = getattr(node, "name", None)
+        if name == "LeftJoin":
+            sure, out = certain(part(node, "p1")), possible(part(node, "p1"))
+            for v, pl in certain(part(node, "p2")).items():
+                if v not in sure:
+                    out = {**out, v: pl} if v not in out else {k: x for k, x in out.items() if k != v}
+            return out
+        if name == "Join":
+            a, b = possible(part(node, "p1")), possible(part(node, "p2"))
+            both = certain(part(node, "p1")).keys() & certain(part(node, "p2")).keys()
+            return {
+                v: a.get(v, set()) | b.get(v, set()) for v in a.keys() | b.keys() if v in both or (v in a) != (v in b)
+            }
+        if name in ("Filter", "Extend", "Project", "Distinct", "Reduced", "OrderBy", "Slice"):
+            return possible(part(node, "p"))
+        return certain(node) if name == "BGP" else {}
+
+    def occurrences(node, v) -> int:
+        """How often the variable occurs in a pattern or expression (an EXISTS: in its translated pattern)."""
+        if isinstance(node, Variable):
+            return int(node == v)
+        if isinstance(node, dict):
+            if getattr(node, "name", None) in _EXISTS:
+                graph = vars(node).get("graph")
+                return 2 if graph is None else occurrences(graph, v)  # (unknown: as if used twice)
+            return sum(occurrences(x, v) for k, x in node.items() if not str(k).startswith("_"))
+        if isinstance(node, (list, tuple)):
+            return sum(occurrences(x, v) for x in node)
+        return 0
+
     def read_pattern(term, kind: str, own: set) -> None:
         """A variable in a class (``kind`` "class") or predicate position, with the places known for it."""
         if not own:
@@ -169,12 +213,15 @@ def watch_of(algebra) -> Watch:
                 out |= rebound(sub)
         return out
 
-    def walk(node, env: dict, pos: dict) -> None:
+    def walk(node, env: dict, pos: dict, maybe: dict) -> None:
+        """``maybe``: the variables an EXISTS is given that an OPTIONAL outside it may have bound, each with
+        (the places of its value when bound, the outermost EXISTS pattern it was given to)."""
         name = getattr(node, "name", None)
-        again = rebound(node) if env or pos else set()
+        again = rebound(node) if env or pos or maybe else set()
         if again:
             env = {v: pl for v, pl in env.items() if v not in again}
             pos = {v: pl for v, pl in pos.items() if v not in again}
+            maybe = {v: m for v, m in maybe.items() if v not in again}
         if name == "BGP":
             triples = part(node, "triples") or []
             local = places(triples)
@@ -186,7 +233,10 @@ def watch_of(algebra) -> Watch:
                             classes.add(o)
                         elif isinstance(o, (Variable, BNode)):
                             own = {pl for j, pl in local.get(o, []) if j != i}
-                            read_pattern(o, "class", own | env.get(o, set()) | pos.get(o, set()))
+                            known = own | env.get(o, set()) | pos.get(o, set())
+                            if not known and o in maybe and _implied_when_free(triples, i, maybe[o][1], occurrences):
+                                known = maybe[o][0]
+                            read_pattern(o, "class", known)
                         else:
                             flags["any_type"] = True
                 elif isinstance(p, (Variable, BNode)):
@@ -199,38 +249,40 @@ def watch_of(algebra) -> Watch:
             return
         if name == "Join":
             p1, p2 = part(node, "p1"), part(node, "p2")
-            walk(p1, env, merge(pos, certain(p2)))
-            walk(p2, env, merge(pos, certain(p1)))
+            walk(p1, env, merge(pos, certain(p2)), maybe)
+            walk(p2, env, merge(pos, certain(p1)), maybe)
             return
         if name == "LeftJoin":
             p1, p2 = part(node, "p1"), part(node, "p2")
-            walk(p1, env, pos)
-            walk(p2, env, certain(p1))
-            expr(part(node, "expr"), merge(env, certain(p1), certain(p2)))
+            walk(p1, env, pos, maybe)
+            walk(p2, env, certain(p1), maybe)
+            expr(part(node, "expr"), merge(env, certain(p1), certain(p2)), maybe)
             return
         if name == "Minus":
             p1 = part(node, "p1")
-            walk(p1, env, pos)
-            walk(part(node, "p2"), {}, certain(p1))
+            walk(p1, env, pos, maybe)
+            walk(part(node, "p2"), {}, certain(p1), {})
             return
         if name == "Union":
-            walk(part(node, "p1"), env, pos)
-            walk(part(node, "p2"), env, pos)
+            walk(part(node, "p1"), env, pos, maybe)
+            walk(part(node, "p2"), env, pos, maybe)
             return
         if name in ("Filter", "Extend", "OrderBy"):
             p = part(node, "p")
-            walk(p, env, pos)
-            expr(part(node, "expr"), merge(env, certain(p)))
+            walk(p, env, pos, maybe)
+            sure = certain(p)
+            optional = {v: (pl, None) for v, pl in possible(p).items() if v not in sure and v not in env}
+            expr(part(node, "expr"), merge(env, sure), {**optional, **maybe})
             return
         if name in ("SelectQuery", "ConstructQuery", "Project", "Distinct", "Reduced", "Slice"):
-            walk(part(node, "p"), env, pos)
+            walk(part(node, "p"), env, pos, maybe)
             return
         if name in ("ToMultiSet", "Group", "AggregateJoin"):
             # a subquery or an aggregate: evaluated on its own, nothing known from outside
             for key in ("p", "expr", "A"):
                 sub = part(node, key)
                 if sub is not None:
-                    walk(sub, {}, {}) if getattr(sub, "name", None) else expr(sub, {})
+                    walk(sub, {}, {}, {}) if getattr(sub, "name", None) else expr(sub, {}, {})
             return
         if name in ("values", "Values"):
             return
@@ -252,11 +304,11 @@ def watch_of(algebra) -> Watch:
                 for q in sub if isinstance(sub, list) else [sub]:
                     path_predicates(q)
 
-    def expr(e, known: dict) -> None:
+    def expr(e, known: dict, maybe: dict) -> None:
         """The EXISTS patterns of an expression, with what is substituted into them."""
         if isinstance(e, (list, tuple)):
             for x in e:
-                expr(x, known)
+                expr(x, known, maybe)
             return
         if not isinstance(e, dict):
             return
@@ -265,12 +317,12 @@ def watch_of(algebra) -> Watch:
             if graph is None:
                 flags["any_type"] = flags["any_predicate"] = True
             else:
-                walk(graph, known, {})
+                walk(graph, known, {}, {v: (pl, graph if at is None else at) for v, (pl, at) in maybe.items()})
             return
         for v in e.values():
-            expr(v, known)
+            expr(v, known, maybe)
 
-    walk(algebra, {}, {})
+    walk(algebra, {}, {}, {})
     return Watch(
         frozenset(preds - {RDF.type}),
         flags["any_type"],
