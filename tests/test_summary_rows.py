@@ -10,23 +10,11 @@ import pytest
 
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
+from kg_reasoner.testing.differential import summary_fields as _summary
 from kg_reasoner.testing.synthetic import cohort
-from kg_reasoner.write.formats import format_one
 
 DATA = Path(__file__).parent / "data"
 INPUTS = [p for p in sorted((DATA / "vignettes").glob("*.json")) + sorted((DATA / "cases").glob("*.json"))]
-
-
-def _summary(a) -> tuple:
-    return (
-        a.status,
-        a.status_label,
-        a.rules,
-        a.missing,
-        a.flags,
-        [(r["id"], r["kind"], r["decides"]) for r in a.fired_rules],
-        format_one(a, "csv"),
-    )
 
 
 @pytest.mark.parametrize("engine", ["fast", pytest.param("reference", marks=pytest.mark.slow)])

@@ -1,0 +1,103 @@
+"""A worker's CPU per patient with and without one of the fast engine's economies, on the same seeded
+patients, in blocks of 100 that alternate which setting goes first (the second run of a block is a little
+faster: warm caches), all in one process (this machine's speed drifts more from minute to minute than
+the changes measured). Prints figures, asserts nothing.
+
+    python benchmarks/engine_ab.py --change summary-demand [--format csv] [--n 3000]
+    python benchmarks/engine_ab.py --change optional-watch [--format csv|ndjson] [--n 3000]
+
+* ``summary-demand``: a summary row derives only what its queries read (``FastEngine.skip_undemanded``).
+* ``optional-watch``: a rule whose class variable comes from an OPTIONAL given to an EXISTS runs again
+  only for a class it can read (``shacl_rules.watch_of``); "without" gives such a rule the watch it had
+  before (any new type wakes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _settings(change: str, reasoner) -> dict:
+    """setting name -> a function that puts the engine in that setting."""
+    from kg_reasoner.explain.explanation import SUMMARY_QUERIES
+    from kg_reasoner.reason.fast import FastEngine
+
+    if change == "summary-demand":
+
+        def demand(on: bool):
+            return lambda: setattr(FastEngine, "skip_undemanded", on)
+
+        return {"with": demand(True), "without": demand(False)}
+    engine = reasoner._engine
+    # the rules whose watch the change made finer: any_type before, places now
+    changed = [
+        (shape, i, r)
+        for shape in engine.rule_shapes
+        for i, r in enumerate(shape.rules)
+        if r.watch is not None and not r.watch.any_type and "OPTIONAL" in r.text and "EXISTS" in r.text
+    ]
+    finer = {id(shape): list(shape.rules) for shape, _, _ in changed}
+    coarser = {k: list(v) for k, v in finer.items()}
+    for shape, i, r in changed:
+        coarser[id(shape)][i] = dataclasses.replace(r, watch=dataclasses.replace(r.watch, any_type=True))
+        engine.plans[id(coarser[id(shape)][i])] = engine.plans[id(r)]
+    shapes = {id(shape): shape for shape, _, _ in changed}
+
+    def use(rules: dict):
+        def put():
+            for k, shape in shapes.items():
+                shape.rules = rules[k]
+            engine._demanded.clear()  # (the rules a summary needs, chosen again for these rule objects)
+            engine.rules_demanded(SUMMARY_QUERIES)
+
+        return put
+
+    return {"with": use(finer), "without": use(coarser)}
+
+
+def main(argv=None) -> None:
+    from kg_reasoner.api import Reasoner, init_worker, worker_reasoner
+    from kg_reasoner.cohort.batch import assess_job, job
+    from kg_reasoner.errors import InputError
+    from kg_reasoner.testing.synthetic import cohort
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--change", required=True, choices=["summary-demand", "optional-watch"])
+    ap.add_argument("--format", default="csv", choices=["csv", "ndjson"])
+    ap.add_argument("--n", type=int, default=3000, help="patients measured (after 300 of warm-up)")
+    args = ap.parse_args(argv)
+    reasoner = Reasoner(engine="fast")
+    init_worker((None, (), "fast"))
+    settings = _settings(args.change, worker_reasoner(None))
+    jobs = [
+        job(pi, args.format, False)
+        for record in cohort(args.n + 300, seed=11)
+        for pi in reasoner.read(record)
+        if not isinstance(pi, InputError)
+    ]
+    for j in jobs[:300]:
+        assess_job(j)
+    per: dict[str, list[float]] = {name: [] for name in settings}
+    for rnd, i in enumerate(range(300, len(jobs) - 99, 100)):
+        for name in list(settings) if rnd % 2 == 0 else list(settings)[::-1]:
+            settings[name]()
+            started = time.process_time()
+            for j in jobs[i : i + 100]:
+                assess_job(j)
+            per[name].append(1000 * (time.process_time() - started) / 100)
+    settings["with"]()
+    for name, times in per.items():
+        print(f"{args.change} {name}, --format {args.format}: median {statistics.median(times):.3f} ms CPU per patient")
+    paired = statistics.median([a / b for a, b in zip(per["with"], per["without"], strict=True)])
+    print(f"with / without, median of the {len(per['with'])} paired blocks: {paired:.3f}")
+
+
+if __name__ == "__main__":
+    main()
