@@ -428,3 +428,58 @@ def test_needed_rules(query, ontology, needed, assumed):
     or a later shape reads what it writes, or when it types a node into the target class of a needed rule
     of its own or a later shape; a place the ontology leaves empty is an assumption."""
     assert _toy_needed(query, ontology) == (needed, assumed)
+
+
+def _solutions(where: str, graph) -> list:
+    from rdflib import URIRef
+
+    query = f"PREFIX ex: <{EX}> SELECT * WHERE {{ {where} }}"
+    rows = graph.query(query, initBindings={"this": URIRef(EX + "this")})
+    return sorted(tuple(sorted((str(k), str(v)) for k, v in r.asdict().items())) for r in rows)
+
+
+_NOT_EACH = "FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?t , ?cls }"
+
+
+@pytest.mark.parametrize(
+    "where,data",
+    [
+        (f"?c ex:each ?t . BIND (ex:C AS ?cls) OPTIONAL {{ ?c ex:notBy ?cls }} {_NOT_EACH}", ""),
+        (f"?c ex:each ?t . VALUES ?cls {{ ex:C }} OPTIONAL {{ ?c ex:notBy ?cls }} {_NOT_EACH}", ""),
+        (
+            f"?c ex:each ?t . {{ ?c ex:alt ?cls }} UNION {{ ?c ex:x ?y }} OPTIONAL {{ ?c ex:notBy ?cls }} {_NOT_EACH}",
+            "ex:c ex:alt ex:C .",
+        ),
+        (
+            f"?c ex:each ?t . {{ SELECT ?cls WHERE {{ ?z ex:alt ?cls }} }} OPTIONAL {{ ?c ex:notBy ?cls }} {_NOT_EACH}",
+            "ex:z ex:alt ex:C .",
+        ),
+        (
+            f"?c ex:each ?t . OPTIONAL {{ ?c ex:notBy ?cls }} {{ ?c ex:alt ?cls }} UNION {{ ?c ex:x ?y }} {_NOT_EACH}",
+            "ex:c ex:alt ex:C .",
+        ),
+        (
+            "?c ex:each ?t . OPTIONAL { ?c ex:notBy ?c1 . ?c ex:alt ?c2 } "
+            "FILTER NOT EXISTS { $this ex:rec ?m . ?m a ?c1 , ?c2 }",
+            "",
+        ),
+    ],
+    ids=["bind-before", "values-before", "union-before", "subquery-before", "union-after", "two-excusing-each-other"],
+)
+def test_watch_of_an_optional_variable_bound_otherwise_reads_any_type(where, data):
+    """Where the OPTIONAL is not the only thing that may bind the variable given to an EXISTS (a BIND,
+    VALUES, UNION or subquery beside it), or where two class patterns would excuse each other, a new type
+    of a class no place names does change the solutions (checked here with rdflib): the watch must read
+    any type. (Found by an independent review of the OPTIONAL refinement.)"""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+
+    graph = Graph().parse(
+        data=f"@prefix ex: <{EX}> . ex:this ex:rec ex:m . ex:c ex:each ex:T . ex:m a ex:T . {data}", format="turtle"
+    )
+    if "?c1" in where:
+        graph.remove((URIRef(EX + "m"), RDF.type, URIRef(EX + "T")))
+    before = _solutions(where, graph)
+    graph.add((URIRef(EX + "m"), RDF.type, URIRef(EX + "C")))
+    assert _solutions(where, graph) != before  # (the new type matters)
+    assert _watch(where).any_type

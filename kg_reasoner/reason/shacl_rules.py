@@ -99,15 +99,17 @@ class Watch:
     predicate_places: frozenset = frozenset()
 
 
-def _implied_when_free(triples: list, i: int, scope, occurrences) -> bool:
+def _implied_when_free(triples: list, i: int, scope, occurrences, grounded, env: dict, pos: dict) -> bool:
     """Whether the pattern ``?s a ?v`` (``triples[i]``) adds nothing to whether the BGP has a solution when
     ``?v`` is free: ``?v`` occurs nowhere else in the EXISTS pattern it was given to (``scope``), and another
-    pattern of the BGP gives ``?s`` a type, which ``?v`` can then take. (A new type of any class cannot
-    make such a pattern match where it did not.)"""
+    pattern of the BGP gives ``?s`` a type, which ``?v`` can then take; that pattern's class is a constant
+    or a variable read with places of its own (``grounded``), so that it is watched itself (two such
+    patterns cannot excuse each other). A new type of any class cannot make such a pattern match where
+    it did not."""
     s, _p, v = triples[i]
     if scope is None or occurrences(scope, v) != 1:
         return False
-    return any(j != i and t[0] == s and t[1] == RDF.type for j, t in enumerate(triples))
+    return any(j != i and t[0] == s and t[1] == RDF.type and grounded(j, t[2], env, pos) for j, t in enumerate(triples))
 
 
 def watch_of(algebra) -> Watch:
@@ -159,23 +161,28 @@ def watch_of(algebra) -> Watch:
         return out
 
     def possible(node) -> dict:
-        """Beside what ``certain`` gives, the variables an OPTIONAL of the node may bind, each with the places
-        its value is among when it is bound (left out: one two OPTIONALs may bind)."""
+        """Beside what ``certain`` gives, the variables only an OPTIONAL of the node binds, each with the
+        places its value is among when it is bound: a variable that anything else in the node mentions (a
+        BIND, VALUES, a UNION, a subquery, another OPTIONAL) is left out."""
         name = getattr(node, "name", None)
         if name == "LeftJoin":
-            sure, out = certain(part(node, "p1")), possible(part(node, "p1"))
-            for v, pl in certain(part(node, "p2")).items():
-                if v not in sure:
-                    out = {**out, v: pl} if v not in out else {k: x for k, x in out.items() if k != v}
+            p1, p2 = part(node, "p1"), part(node, "p2")
+            sure = certain(p1)
+            out = {v: pl for v, pl in possible(p1).items() if not occurrences(p2, v)}
+            for v, pl in certain(p2).items():
+                if v not in sure and not occurrences(p1, v):
+                    out[v] = pl
             return out
         if name == "Join":
-            a, b = possible(part(node, "p1")), possible(part(node, "p2"))
-            both = certain(part(node, "p1")).keys() & certain(part(node, "p2")).keys()
+            p1, p2 = part(node, "p1"), part(node, "p2")
             return {
-                v: a.get(v, set()) | b.get(v, set()) for v in a.keys() | b.keys() if v in both or (v in a) != (v in b)
+                **{v: pl for v, pl in possible(p1).items() if not occurrences(p2, v)},
+                **{v: pl for v, pl in possible(p2).items() if not occurrences(p1, v)},
             }
-        if name in ("Filter", "Extend", "Project", "Distinct", "Reduced", "OrderBy", "Slice"):
+        if name in ("Filter", "Project", "Distinct", "Reduced", "OrderBy", "Slice"):
             return possible(part(node, "p"))
+        if name == "Extend":
+            return {v: pl for v, pl in possible(part(node, "p")).items() if v != part(node, "var")}
         return certain(node) if name == "BGP" else {}
 
     def occurrences(node, v) -> int:
@@ -186,7 +193,8 @@ def watch_of(algebra) -> Watch:
             if getattr(node, "name", None) in _EXISTS:
                 graph = vars(node).get("graph")
                 return 2 if graph is None else occurrences(graph, v)  # (unknown: as if used twice)
-            return sum(occurrences(x, v) for k, x in node.items() if not str(k).startswith("_"))
+            # (a VALUES row is a dict keyed by its variables; "_vars" only repeats what is counted elsewhere)
+            return sum(occurrences(k, v) + occurrences(x, v) for k, x in node.items() if not str(k).startswith("_"))
         if isinstance(node, (list, tuple)):
             return sum(occurrences(x, v) for x in node)
         return 0
@@ -213,6 +221,17 @@ def watch_of(algebra) -> Watch:
                 out |= rebound(sub)
         return out
 
+    def grounded(local: dict):
+        """For a BGP: whether its pattern j's object is a constant or a variable with places of its own
+        (another pattern of the BGP, or what is bound around it), not one read only through an OPTIONAL."""
+
+        def test(j: int, o, env: dict, pos: dict) -> bool:
+            if not isinstance(o, (Variable, BNode)):
+                return True
+            return bool({pl for k, pl in local.get(o, []) if k != j} or env.get(o) or pos.get(o))
+
+        return test
+
     def walk(node, env: dict, pos: dict, maybe: dict) -> None:
         """``maybe``: the variables an EXISTS is given that an OPTIONAL outside it may have bound, each with
         (the places of its value when bound, the outermost EXISTS pattern it was given to)."""
@@ -234,7 +253,11 @@ def watch_of(algebra) -> Watch:
                         elif isinstance(o, (Variable, BNode)):
                             own = {pl for j, pl in local.get(o, []) if j != i}
                             known = own | env.get(o, set()) | pos.get(o, set())
-                            if not known and o in maybe and _implied_when_free(triples, i, maybe[o][1], occurrences):
+                            if (
+                                not known
+                                and o in maybe
+                                and _implied_when_free(triples, i, maybe[o][1], occurrences, grounded(local), env, pos)
+                            ):
                                 known = maybe[o][0]
                             read_pattern(o, "class", known)
                         else:
