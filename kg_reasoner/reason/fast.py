@@ -284,6 +284,7 @@ class FastEngine:
         subset is handed to the reference engine this engine holds, and ``stages`` says so.
         ``demand``: the only library queries the caller will run; the rules none of them needs are left
         out (``rules_demanded``), and ``Derivation.complete`` is then False."""
+        demand = frozenset(demand) if demand else None
         # her IRIs as the tables' own objects (sets and dicts compare them by identity)
         asserted_triples = self.owl.with_its_iris(asserted) if self.owl is not None else list(asserted)
         asserted_set = set(asserted_triples)
@@ -320,16 +321,13 @@ class FastEngine:
             left_out = False
             if not inconsistencies and not violations:
                 if self.rule_shapes is not None:
-                    chosen = self.rules_demanded(frozenset(demand)) if demand and self.skip_undemanded else None
+                    chosen = self.rules_demanded(demand) if demand and self.skip_undemanded else None
                     if chosen is not None:
                         run.only = chosen[0]
                     derived = run.apply_rules()
                     if chosen is not None and run.fills_any(chosen[1]):
                         # her graphs fill a place the choice assumed empty: derive again with every rule
-                        run.closed = True
-                        if run.written:
-                            run.store.clear_graph(ga)
-                            run.store.clear_graph(gi)
+                        run.close()
                         run = _PatientRun(self, ga, gi, asserted_triples, owl)
                         derived = run.apply_rules()
                     else:
@@ -357,14 +355,11 @@ class FastEngine:
             )
             d.complete = not left_out
             # (only the demanded queries, whether or not a rule was left out for this patient)
-            run.demand = frozenset(demand) if demand else None
+            run.demand = demand
             yield d
         finally:
             if run is not None:
-                run.closed = True
-                if run.written:
-                    run.store.clear_graph(ga)
-                    run.store.clear_graph(gi)
+                run.close()
 
 
 def _read_by(rule: Rule) -> Watch:
@@ -541,6 +536,13 @@ class _PatientRun(ConstraintChecker):
             classes = self.e.instances_of(key)
             focus = self._focus_cache[key] = sorted(x for x, ts in self.types.items() if not ts.isdisjoint(classes))
         return focus
+
+    def close(self) -> None:
+        """End her run: her graphs leave the store (a query would answer nothing)."""
+        self.closed = True
+        if self.written:
+            self.store.clear_graph(self.ga)
+            self.store.clear_graph(self.gi)
 
     # -- SHACL rules ------------------------------------------------------
     def fills_any(self, assumptions: frozenset) -> bool:

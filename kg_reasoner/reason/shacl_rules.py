@@ -99,19 +99,6 @@ class Watch:
     predicate_places: frozenset = frozenset()
 
 
-def _implied_when_free(triples: list, i: int, scope, occurrences, grounded, env: dict, pos: dict) -> bool:
-    """Whether the pattern ``?s a ?v`` (``triples[i]``) adds nothing to whether the BGP has a solution when
-    ``?v`` is free: ``?v`` occurs nowhere else in the EXISTS pattern it was given to (``scope``), and another
-    pattern of the BGP gives ``?s`` a type, which ``?v`` can then take; that pattern's class is a constant
-    or a variable read with places of its own (``grounded``), so that it is watched itself (two such
-    patterns cannot excuse each other). A new type of any class cannot make such a pattern match where
-    it did not."""
-    s, _p, v = triples[i]
-    if scope is None or occurrences(scope, v) != 1:
-        return False
-    return any(j != i and t[0] == s and t[1] == RDF.type and grounded(j, t[2], env, pos) for j, t in enumerate(triples))
-
-
 def watch_of(algebra) -> Watch:
     """The ``Watch`` of a query's algebra (rdflib's ``translateQuery``). A variable's place is taken from
     another pattern of the same basic graph pattern; from what the operand of a FILTER or BIND certainly
@@ -221,16 +208,24 @@ def watch_of(algebra) -> Watch:
                 out |= rebound(sub)
         return out
 
-    def grounded(local: dict):
-        """For a BGP: whether its pattern j's object is a constant or a variable with places of its own
-        (another pattern of the BGP, or what is bound around it), not one read only through an OPTIONAL."""
-
-        def test(j: int, o, env: dict, pos: dict) -> bool:
-            if not isinstance(o, (Variable, BNode)):
+    def implied_when_free(triples: list, i: int, local: dict, env: dict, pos: dict, scope) -> bool:
+        """Whether the pattern ``?s a ?v`` (``triples[i]``) adds nothing to whether the BGP has a solution
+        when ``?v`` is free: ``?v`` occurs nowhere else in the EXISTS pattern it was given to (``scope``),
+        and another pattern of the BGP gives ``?s`` a type, which ``?v`` can then take; that pattern's
+        class is a constant or a variable with places of its own (another pattern of the BGP, or what is
+        bound around it), so that it is watched itself (two such patterns cannot excuse each other). A new
+        type of any class cannot make such a pattern match where it did not."""
+        s, _p, v = triples[i]
+        if scope is None or occurrences(scope, v) != 1:
+            return False
+        for j, (sj, pj, oj) in enumerate(triples):
+            if j == i or sj != s or pj != RDF.type:
+                continue
+            if not isinstance(oj, (Variable, BNode)):
                 return True
-            return bool({pl for k, pl in local.get(o, []) if k != j} or env.get(o) or pos.get(o))
-
-        return test
+            if {pl for k, pl in local.get(oj, []) if k != j} or env.get(oj) or pos.get(oj):
+                return True
+        return False
 
     def walk(node, env: dict, pos: dict, maybe: dict) -> None:
         """``maybe``: the variables an EXISTS is given that an OPTIONAL outside it may have bound, each with
@@ -253,11 +248,7 @@ def watch_of(algebra) -> Watch:
                         elif isinstance(o, (Variable, BNode)):
                             own = {pl for j, pl in local.get(o, []) if j != i}
                             known = own | env.get(o, set()) | pos.get(o, set())
-                            if (
-                                not known
-                                and o in maybe
-                                and _implied_when_free(triples, i, maybe[o][1], occurrences, grounded(local), env, pos)
-                            ):
+                            if not known and o in maybe and implied_when_free(triples, i, local, env, pos, maybe[o][1]):
                                 known = maybe[o][0]
                             read_pattern(o, "class", known)
                         else:
