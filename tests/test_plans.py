@@ -623,3 +623,81 @@ def test_sessions_leave_the_store_as_they_found_it(checked):
         assert all(written)
     else:
         assert written.count(False) >= 10, written  # (a call a plan hands to pyoxigraph writes them)
+
+
+# --- the join steps as compiled Python source (plans._Bgp.generated, kg_reasoner.reason.step_source) -----
+
+
+@pytest.fixture
+def source_checked(monkeypatch):
+    """Every BGP run both ways, its compiled source and the interpreter (``plans._solve``): the same
+    solutions in the same order, or an AssertionError."""
+    from kg_reasoner.reason import plans
+
+    monkeypatch.setattr(plans._Bgp, "check_source", True)
+    calls = []
+    compiled = plans.step_source.compiled
+    monkeypatch.setattr(plans.step_source, "compiled", lambda *a: calls.append(1) or compiled(*a))
+    return calls
+
+
+@pytest.mark.parametrize("where", CASES.values(), ids=CASES.keys())
+def test_the_compiled_steps_answer_as_the_interpreter(world, where, source_checked):
+    _compare(world, where)
+    assert source_checked or "ex:" not in where  # (each case compiled its steps afresh, and ran them both ways)
+
+
+@pytest.mark.parametrize("where", THIS_CASES.values(), ids=THIS_CASES.keys())
+def test_the_compiled_steps_answer_as_the_interpreter_with_this_bound(world, where, source_checked):
+    _compare(world, where, this="http://example.org/a", select="?this ?x")
+
+
+def test_every_bgp_call_of_the_corpus_answers_as_the_interpreter(source_checked):
+    """Every vignette, case, HL7 example and 40 synthetic patients, summary and full explanation: each
+    BGP call run on its compiled steps and on the interpreter, the same solutions in the same order."""
+    r = Reasoner()
+    for pi in _corpus(r, 40):
+        r.assess_input(pi, summary=True)
+        r.assess_input(pi).to_dict()
+    assert len(source_checked) > 50
+
+
+def test_the_compiled_steps_read_as_nested_loops():
+    """A lookup binding one variable and a bound triple tested: two loops over the parts, the variable a
+    local until the solution is written; a step of another kind (a path) is handed to the interpreter."""
+    _first, steps = _steps("?s ex:next ?n . ?n ex:p 2 . ?n ex:q|ex:r ?x .", frozenset({"s"}))
+    from kg_reasoner.reason import plans
+
+    run, exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes)
+    assert "idx.sp.get(" in run.source and "_solve((K" in run.source and "append(" in run.source
+    assert "return True" in exists.source and "append(" not in exists.source
+    store = ox.Store()
+    g = ox.NamedNode("urn:test:a")
+    store.load(
+        (TURTLE_PREFIXES + "ex:a ex:next ex:b , ex:c . ex:b ex:p 2 ; ex:q 5 . ex:c ex:p 3 ; ex:q 6 .").encode(),
+        format=ox.RdfFormat.TURTLE,
+        to_graph=g,
+    )
+    parts = (TripleIndex(), TripleIndex.from_store(store, g))
+    mu = {"s": ox.NamedNode("http://example.org/a")}
+    assert (
+        run(mu, parts)
+        == plans._solve(steps, mu, parts)
+        == [{**mu, "n": ox.NamedNode("http://example.org/b"), "x": ox.Literal("5", datatype=ox.NamedNode(XSD_INTEGER))}]
+    )
+    assert exists(mu, parts) is True
+    assert exists({"s": ox.NamedNode("http://example.org/c")}, parts) is False
+
+
+def test_steps_nested_deeper_than_python_allows_stay_interpreted():
+    """CPython compiles at most 20 nested blocks: a BGP of more lookups than that runs on the interpreter."""
+    from kg_reasoner.reason import plans
+
+    chain = " . ".join(f"?v{i} ex:next ?v{i + 1}" for i in range(12))
+    _first, steps = _steps(chain, frozenset({"v0"}))
+    assert plans.step_source.compiled(steps, plans._solve, plans._filter_passes) is None
+    _first, steps = _steps(" . ".join(f"?v{i} ex:next ?v{i + 1}" for i in range(5)), frozenset({"v0"}))
+    assert plans.step_source.compiled(steps, plans._solve, plans._filter_passes) is not None
+
+
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"

@@ -42,6 +42,7 @@ from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, translateQ
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kg_reasoner.reason import step_source
 from kg_reasoner.reason.base import Unsupported
 from kg_reasoner.reason.terms import to_ox
 
@@ -809,25 +810,37 @@ class _Bgp(_Plan):
         return True
 
     def _entry(self, mu, parts) -> tuple | None:
-        """(what mu binds of this BGP, the join steps for it), or None when a filter on what is bound on
-        entry fails."""
+        """(what mu binds of this BGP, the join steps for it, their compiled source or None), or None when
+        a filter on what is bound on entry fails."""
         bound = self.vars.intersection(mu) if mu else frozenset()
         plan = self._steps.get(bound)
         if plan is None:
-            plan = self._steps[bound] = self._order(bound, parts[0] if parts else TripleIndex())
-        first, steps = plan
+            first, steps = self._order(bound, parts[0] if parts else TripleIndex())
+            plan = self._steps[bound] = (first, steps, step_source.compiled(steps, _solve, _filter_passes))
+        first, steps, source = plan
         if first and not all(_filter_passes(t, mu, parts) for t in first):
             return None
-        return bound, steps
+        return bound, steps, (source if self.generated else None)
+
+    #: run the steps' compiled source (``step_source``), not the interpreter (``_solve``): a switch for the
+    #: benchmarks; ``check_source``: run both and compare (the tests)
+    generated = True
+    check_source = False
 
     def run(self, mu, parts):
         entry = self._entry(mu, parts)
         if entry is None:
             return ()
-        steps = entry[1]
+        _bound, steps, source = entry
+        if source is None:
+            sols = _solve(steps, mu, parts)  # (a list, not a generator: a BGP runs breadth first anyway)
+        else:
+            sols = source[0](mu, parts)
+            if self.check_source:
+                _same_solutions(steps, sols, _solve(steps, mu, parts), source[0])
         if self.blank:
-            return [{k: v for k, v in nu.items() if not k.startswith("_:")} for nu in _solve(steps, mu, parts)]
-        return _solve(steps, mu, parts)  # (a list, not a generator: a BGP runs breadth first anyway)
+            return [{k: v for k, v in nu.items() if not k.startswith("_:")} for nu in sols]
+        return sols
 
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
@@ -835,9 +848,18 @@ class _Bgp(_Plan):
         entry = self._entry(mu, parts)
         if entry is None:
             return False
-        bound, steps = entry
+        bound, steps, source = entry
         if not steps:
             return True
+        if source is not None:
+            found = source[1](mu, parts)
+            if self.check_source:
+                try:
+                    interpreted = bool(_solve(steps, mu, parts))
+                except Fallback:  # (a later row the interpreter tests too; the first solution decides)
+                    interpreted = found
+                _same_solutions(steps, [found], [interpreted], source[1])
+            return found
         single = self._single.get(bound)
         if single is None:
             single = self._single[bound] = _stages(steps)
@@ -898,6 +920,14 @@ class _Bgp(_Plan):
             waiting = [w for w in waiting if w not in ready]
             steps.append((tuple(get), tuple(binds), path, tests))
         return first, _tests_after_lookups(steps)
+
+
+def _same_solutions(steps: tuple, generated: list, interpreted: list, fn) -> None:
+    if generated != interpreted:
+        raise AssertionError(
+            f"the compiled steps answer differently from the interpreter:\n{fn.source}\nsteps: {steps}\n"
+            f"compiled: {generated}\ninterpreted: {interpreted}"
+        )
 
 
 def _costly(test) -> bool:
