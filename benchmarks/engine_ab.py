@@ -6,10 +6,13 @@ the changes measured). Prints figures, asserts nothing.
     python benchmarks/engine_ab.py --change summary-demand [--format csv] [--n 3000]
     python benchmarks/engine_ab.py --change optional-watch [--format csv|ndjson] [--n 3000]
     python benchmarks/engine_ab.py --change step-source [--format csv|ndjson] [--n 3000]
+    python benchmarks/engine_ab.py --change whole-rows [--format csv|ndjson] [--n 3000]
 
 * ``summary-demand``: a summary row derives only what its queries read (``FastEngine.skip_undemanded``).
 * ``step-source``: a BGP's join steps run as compiled Python source (``step_source``), not interpreted
   (``plans._solve``).
+* ``whole-rows``: a join passes its left row whole to a BGP reading only its own variables
+  (``plans._takes_the_row``), not a new dict of the values it binds, merged with its solutions after.
 * ``optional-watch``: a rule whose class variable comes from an OPTIONAL given to an EXISTS runs again
   only for a class it can read (``shacl_rules.watch_of``); "without" gives such a rule the watch it had
   before (any new type wakes it).
@@ -45,6 +48,13 @@ def _settings(change: str, reasoner) -> dict:
             return lambda: setattr(_Bgp, "generated", on)
 
         return {"with": source(True), "without": source(False)}
+    if change == "whole-rows":
+        from kg_reasoner.reason.plans import _Plan
+
+        def whole(on: bool):
+            return lambda: setattr(_Plan, "whole_rows", on)
+
+        return {"with": whole(True), "without": whole(False)}
     engine = reasoner._engine
     # the rules whose watch the change made finer: any_type before, places now
     changed = [
@@ -79,7 +89,9 @@ def main(argv=None) -> None:
     from kg_reasoner.testing.synthetic import cohort
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--change", required=True, choices=["summary-demand", "optional-watch", "step-source"])
+    ap.add_argument(
+        "--change", required=True, choices=["summary-demand", "optional-watch", "step-source", "whole-rows"]
+    )
     ap.add_argument("--format", default="csv", choices=["csv", "ndjson"])
     ap.add_argument("--n", type=int, default=3000, help="patients measured (after 300 of warm-up)")
     args = ap.parse_args(argv)

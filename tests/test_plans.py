@@ -162,6 +162,14 @@ CASES = {
     "exists-reading-the-first-variable-only": "?s ex:p ?x ; ex:q ?y . FILTER EXISTS { ?s ex:next ?n }",
     "not-exists-on-a-last-path-step-binding-nothing": "?s ex:flag true . ?s ex:self|ex:next ?s . FILTER NOT EXISTS { ?s ex:q ?y }",
     "exists-on-a-last-path-step-binding-nothing": "?s ex:flag true . ?s ex:self|ex:next ?s . FILTER EXISTS { ?s ex:q ?y }",
+    # a join passing its left row whole to a BGP that reads only its own variables (plans._takes_the_row)
+    "optional-chain-with-paths-and-blanks": (
+        "?s ex:p ?x . OPTIONAL { ?s ex:q ?y } OPTIONAL { ?s ex:next/ex:q ?n } OPTIONAL { ?s ex:v [ ex:w ?w ] }"
+    ),
+    "optional-whose-filter-reads-the-left-row": "?s ex:p ?x . OPTIONAL { ?s ex:q ?y FILTER (?y > ?x) } ",
+    "group-with-its-own-filter-joined": "?s ex:p ?x . { ?s ex:q ?y FILTER (?y > 2) }",
+    "optional-after-a-subquery": "{ SELECT ?s WHERE { ?s ex:p ?x } } OPTIONAL { ?s ex:q ?y }",
+    "optional-binding-a-variable-the-left-row-has": "?s ex:q ?y . OPTIONAL { ?s ex:q ?y . ?s ex:p ?x }",
     # the types of a node bound at run time read after a narrower lookup (plans._estimate)
     "types-of-a-bound-node-after-a-lookup": "?s ex:next ?n . ?s ex:p ?x . ?n a ?c . ex:C ex:label ?l .",
 }
@@ -701,3 +709,25 @@ def test_steps_nested_deeper_than_python_allows_stay_interpreted():
 
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def test_a_join_passes_its_row_whole_only_to_a_bgp_reading_its_own_variables():
+    """plans._takes_the_row: an OPTIONAL or group of triples (its own filters on its own variables) takes
+    the left row as it is; one whose filter reads another variable of the row, or a group that is not a
+    BGP, gets only the values it binds first (``_passing``), its solutions merged with the row after."""
+    from kg_reasoner.reason import plans
+
+    def joins(where: str) -> list:
+        found, todo = [], [QueryPlan(PREFIXES + f"SELECT * WHERE {{ {where} }}").root]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (plans._Join, plans._LeftJoin)):
+                found.append(plans._takes_the_row(node.a, node.b))
+            todo.extend(getattr(node, k) for k in ("a", "b", "p") if hasattr(node, k))
+        return found
+
+    assert joins("?s ex:p ?x . OPTIONAL { ?s ex:q ?y FILTER (?y > ?x) }") == [True]  # (the OPTIONAL's own test)
+    assert joins("?s ex:p ?x . { ?s ex:q ?y FILTER (?y > 2) }") == [True]
+    assert joins("?s ex:p ?x . { ?s ex:q ?y FILTER (?y > ?x) }") == [False]  # (reads ?x: unbound in there)
+    assert joins("?s ex:p ?x . OPTIONAL { ?s ex:q ?y OPTIONAL { ?y ex:r ?z } }") == [False, True]
+    assert joins("?s ex:p ?x . { SELECT ?s WHERE { ?s ex:q ?y } }") == [False]

@@ -729,6 +729,11 @@ class _Plan:
     #: variables it binds or reads anywhere (a filter, a BIND, an EXISTS): a join passes a value only
     #: into an operand that does not mention the variable or certainly binds it first (``safe``)
     mentions: frozenset = frozenset()
+    #: its solutions extend what is passed in (keep every binding of mu): all but a projection's
+    extends: bool = True
+    #: a join passes its left row whole to a BGP that reads only its own variables (``_takes_the_row``): a
+    #: switch for the benchmarks
+    whole_rows = True
 
     def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -1188,6 +1193,8 @@ class _Join(_Plan):
         self.a, self.b = a, b
         self.vars, self.mentions, self.safe = _of_both(a, b)
         self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
+        self.extends = a.extends
+        self._whole: bool | None = None
 
     def push(self, test, reads, domain=None) -> bool:
         # into the operand that certainly binds every variable of this join the test reads: there they
@@ -1202,11 +1209,25 @@ class _Join(_Plan):
 
     def run(self, mu, parts):
         b, safe_b, check = self.b, tuple(self.b.safe), self.check
+        if self._whole is None:
+            self._whole = _takes_the_row(self.a, b)
+        if self._whole and self.whole_rows:
+            for left in self.a.run(mu, parts):
+                yield from b.run(left, parts)
+            return
         for left in self.a.run(mu, parts):
             for right in b.run(_passing(mu, left, safe_b), parts):
                 if check and not _compatible(left, right, check):
                     continue
                 yield {**left, **right}
+
+
+def _takes_the_row(a: _Plan, b: _Plan) -> bool:
+    """Whether a join may pass its left operand's whole row to the right one, whose solutions are then
+    the joined rows: the right one a BGP reading only its own variables (its tests too), which it binds
+    before reading them (``safe``), so the left row's other values pass through it untouched; and the
+    left row extends what the join was passed (its solution ``{**left, **right}`` keeps that)."""
+    return a.extends and isinstance(b, _Bgp) and b.mentions <= b.vars
 
 
 def _passing(mu: dict, left: dict, names: tuple) -> dict:
@@ -1230,6 +1251,8 @@ class _LeftJoin(_Plan):
         )
         self.safe = frozenset(x for x in a.safe if x not in b.mentions or x in b.safe)
         self.check = b.vars - b.safe
+        self.extends = a.extends
+        self._whole: bool | None = None
 
     def push(self, test, reads, domain=None) -> bool:
         if reads & self.vars <= self.a.safe and self.a.push(test, reads, domain):
@@ -1239,6 +1262,19 @@ class _LeftJoin(_Plan):
 
     def run(self, mu, parts):
         b, safe_b, check, expr = self.b, tuple(self.b.safe), self.check, self.expr
+        if self._whole is None:
+            self._whole = _takes_the_row(self.a, b)
+        if self._whole and self.whole_rows:
+            for left in self.a.run(mu, parts):
+                found = False
+                for merged in b.run(left, parts):
+                    if expr is not None and not _filter_passes(expr, merged, parts):
+                        continue
+                    found = True
+                    yield merged
+                if not found:
+                    yield left
+            return
         for left in self.a.run(mu, parts):
             found = False
             for right in b.run(_passing(mu, left, safe_b), parts):
@@ -1257,6 +1293,7 @@ class _Filter(_Plan):
     def __init__(self, tests: list, p: _Plan, reads: frozenset):
         self.p, self.tests = p, tests
         self.vars, self.safe, self.mentions = p.vars, p.safe, p.mentions | reads
+        self.extends = p.extends
 
     def run(self, mu, parts):
         tests = self.tests
@@ -1325,6 +1362,7 @@ class _Extend(_Plan):
         self.vars = p.vars | {self.name}
         self.safe = p.safe - {self.name}
         self.mentions = p.mentions | _mentioned(expr) | {self.name}
+        self.extends = p.extends
 
     def push(self, test, reads, domain=None) -> bool:
         if self.name not in reads and self.p.push(test, reads, domain):
@@ -1353,6 +1391,7 @@ class _Union(_Plan):
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
         self.vars, self.mentions, self.safe = _of_both(a, b)
+        self.extends = a.extends and b.extends
 
     def run(self, mu, parts):
         yield from self.a.run(mu, parts)
@@ -1365,6 +1404,7 @@ class _Project(_Plan):
         self.vars = frozenset(names)
         self.safe = p.safe & self.vars
         self.mentions = p.mentions | self.vars
+        self.extends = False  # (what it does not project is dropped, what was passed in too)
 
     def run(self, mu, parts):
         names = self.names
@@ -1392,6 +1432,7 @@ class _Subquery(_Plan):
 class _Distinct(_Plan):
     def __init__(self, p: _Plan):
         self.p, self.vars, self.safe, self.mentions = p, p.vars, frozenset(), p.mentions
+        self.extends = p.extends
 
     def run(self, mu, parts):
         seen = set()
@@ -1467,6 +1508,7 @@ class _OrderBy(_Plan):
     def __init__(self, p: _Plan, conditions):
         self.p, self.vars, self.safe = p, p.vars, p.safe
         self.mentions = p.mentions | _mentioned(conditions)
+        self.extends = p.extends
         self.keys = []
         for c in conditions:
             if isinstance(c, CompValue) and c.name == "OrderCondition":
