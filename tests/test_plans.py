@@ -409,6 +409,23 @@ REVIEWED = {
         None,
     ),
     "not-a-number-decimal": ({"a": 'ex:a ex:v "NaN"^^xsd:decimal .'}, "?s ex:v ?x FILTER (?x < 1)", None),
+    # the fresh variables of two expanded sequence paths, one in a BGP and one in the EXISTS it tests, named
+    # alike: the EXISTS compared its own with the outer one and dropped the solution (review, 2026-12-04)
+    "sequence-paths-inside-and-outside-an-exists": (
+        {"a": "ex:s ex:n ex:m1 ; ex:e 1 . ex:m1 ex:m ex:t . ex:u ex:c ex:m2 . ex:m2 ex:d ex:w ."},
+        "?s ex:n/ex:m ?t . FILTER EXISTS { ?s ex:e ?v . ?z ex:c/ex:d ?w }",
+        None,
+    ),
+    "sequence-paths-inside-and-outside-an-exists-with-a-join": (
+        {"a": "ex:s ex:n ex:m1 . ex:m1 ex:m ex:t . ex:u ex:c ex:m2 . ex:m2 ex:d ex:w . ex:s ex:k [ ex:j 1 ] ."},
+        "?s ex:n/ex:m ?t . FILTER EXISTS { { ?s ex:k [ ex:j ?v ] } { ?z ex:c/ex:d ?w } }",
+        None,
+    ),
+    "sequence-paths-inside-and-outside-an-exists-with-an-optional": (
+        {"a": "ex:s ex:n ex:m1 . ex:m1 ex:m ex:t . ex:u ex:c ex:m2 . ex:m2 ex:d ex:w . ex:s ex:k [ ex:j 1 ] ."},
+        "?s ex:n/ex:m ?t . FILTER EXISTS { ?s ex:k [ ex:j ?v ] OPTIONAL { ?z ex:c/ex:d ?w } FILTER (BOUND(?w)) }",
+        None,
+    ),
 }
 
 
@@ -428,6 +445,9 @@ ANSWERED = {
         "constant-date-kept-as-written",
         "the-string-undef-in-values",
         "exists-binding-by-values",
+        "sequence-paths-inside-and-outside-an-exists",
+        "sequence-paths-inside-and-outside-an-exists-with-a-join",
+        "sequence-paths-inside-and-outside-an-exists-with-an-optional",
     )
 }
 

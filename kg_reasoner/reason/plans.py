@@ -753,11 +753,17 @@ def _compatible(a: dict, b: dict, names) -> bool:
     return True
 
 
+#: numbers the fresh variables of expanded paths, unique in the process: an EXISTS is given the row of the
+#: BGP that tests it, blank variables included, so a name reused in the EXISTS's own BGP would be compared
+#: with the outer one (a review found a solution dropped so, before the names were unique)
+_PATH_NODES = itertools.count()
+
+
 def _expand_paths(triples) -> list:
     """Top-level sequence and inverse paths as triple patterns through fresh variables, as spargebra
     translates them (so their solutions keep their multiplicity; the other paths answer distinct pairs)."""
     out: list = []
-    fresh = itertools.count()
+    fresh = _PATH_NODES
 
     def add(s, p, o):
         if isinstance(p, InvPath):
