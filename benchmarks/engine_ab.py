@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import statistics
 import sys
 import time
@@ -94,16 +95,16 @@ def main(argv=None) -> None:
     )
     ap.add_argument("--format", default="csv", choices=["csv", "ndjson"])
     ap.add_argument("--n", type=int, default=3000, help="patients measured (after 300 of warm-up)")
+    ap.add_argument("--input", help="read the patients from this file (as `assess` does), not the seeded cohort")
     args = ap.parse_args(argv)
     reasoner = Reasoner(engine="fast")
     init_worker((None, (), "fast"))
     settings = _settings(args.change, worker_reasoner(None))
-    jobs = [
-        job(pi, args.format, False)
-        for record in cohort(args.n + 300, seed=11)
-        for pi in reasoner.read(record)
-        if not isinstance(pi, InputError)
-    ]
+    if args.input:
+        read = itertools.islice(reasoner.read_many([args.input]), args.n + 300)
+    else:
+        read = (pi for record in cohort(args.n + 300, seed=11) for pi in reasoner.read(record))
+    jobs = [job(pi, args.format, False) for pi in read if not isinstance(pi, InputError)]
     for j in jobs[:300]:
         assess_job(j)
     per: dict[str, list[float]] = {name: [] for name in settings}
