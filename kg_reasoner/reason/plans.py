@@ -1270,23 +1270,16 @@ class _LeftJoin(_Plan):
         b, safe_b, check, expr = self.b, tuple(self.b.safe), self.check, self.expr
         if self._whole is None:
             self._whole = _takes_the_row(self.a, b)
-        if self._whole and self.whole_rows:
-            for left in self.a.run(mu, parts):
-                found = False
-                for merged in b.run(left, parts):
-                    if expr is not None and not _filter_passes(expr, merged, parts):
-                        continue
-                    found = True
-                    yield merged
-                if not found:
-                    yield left
-            return
+        whole = self._whole and self.whole_rows
         for left in self.a.run(mu, parts):
             found = False
-            for right in b.run(_passing(mu, left, safe_b), parts):
-                if check and not _compatible(left, right, check):
+            for right in b.run(left if whole else _passing(mu, left, safe_b), parts):
+                if whole:
+                    merged = right  # (the left row, extended)
+                elif check and not _compatible(left, right, check):
                     continue
-                merged = {**left, **right}
+                else:
+                    merged = {**left, **right}
                 if expr is not None and not _filter_passes(expr, merged, parts):
                     continue
                 found = True
