@@ -6,7 +6,8 @@ solutions in the order of a depth-first one); the interpreter stays the referenc
 two common kinds (a path, a variable predicate, two variables bound by one pattern) is handed to it for each
 row. Generic over SPARQL: the source holds variable names and the query's constants, nothing else.
 
-``tests/test_plans.py`` runs every plan of the corpus both ways and compares the solutions (``CHECK``)."""
+``tests/test_plans.py`` runs every plan case and every BGP call of the corpus both ways and compares the
+solutions (``plans._Bgp.check_source``)."""
 
 from __future__ import annotations
 
