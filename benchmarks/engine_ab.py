@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import itertools
 import statistics
 import sys
@@ -31,31 +32,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+#: the changes that are a class attribute of the engine switched on and off: (module, class, attribute)
+_SWITCHES = {
+    "summary-demand": ("kg_reasoner.reason.fast", "FastEngine", "skip_undemanded"),
+    "step-source": ("kg_reasoner.reason.plans", "_Bgp", "generated"),
+    "whole-rows": ("kg_reasoner.reason.plans", "_Plan", "whole_rows"),
+}
+
+
 def _settings(change: str, reasoner) -> dict:
     """setting name -> a function that puts the engine in that setting."""
     from kg_reasoner.explain.explanation import SUMMARY_QUERIES
-    from kg_reasoner.reason.fast import FastEngine
 
-    if change == "summary-demand":
+    if change in _SWITCHES:
+        module, name, attribute = _SWITCHES[change]
+        owner = getattr(importlib.import_module(module), name)
 
-        def demand(on: bool):
-            return lambda: setattr(FastEngine, "skip_undemanded", on)
+        def switch(on: bool):
+            return lambda: setattr(owner, attribute, on)
 
-        return {"with": demand(True), "without": demand(False)}
-    if change == "step-source":
-        from kg_reasoner.reason.plans import _Bgp
-
-        def source(on: bool):
-            return lambda: setattr(_Bgp, "generated", on)
-
-        return {"with": source(True), "without": source(False)}
-    if change == "whole-rows":
-        from kg_reasoner.reason.plans import _Plan
-
-        def whole(on: bool):
-            return lambda: setattr(_Plan, "whole_rows", on)
-
-        return {"with": whole(True), "without": whole(False)}
+        return {"with": switch(True), "without": switch(False)}
     engine = reasoner._engine
     # the rules whose watch the change made finer: any_type before, places now
     changed = [
@@ -90,9 +86,7 @@ def main(argv=None) -> None:
     from kg_reasoner.testing.synthetic import cohort
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--change", required=True, choices=["summary-demand", "optional-watch", "step-source", "whole-rows"]
-    )
+    ap.add_argument("--change", required=True, choices=[*_SWITCHES, "optional-watch"])
     ap.add_argument("--format", default="csv", choices=["csv", "ndjson"])
     ap.add_argument("--n", type=int, default=3000, help="patients measured (after 300 of warm-up)")
     ap.add_argument("--input", help="read the patients from this file (as `assess` does), not the seeded cohort")
