@@ -1195,12 +1195,13 @@ def _of_both(a: _Plan, b: _Plan) -> tuple[frozenset, frozenset, frozenset]:
 
 
 class _Join(_Plan):
+    _whole = functools.cached_property(lambda self: _passes_whole_rows(self))
+
     def __init__(self, a: _Plan, b: _Plan):
         self.a, self.b = a, b
         self.vars, self.mentions, self.safe = _of_both(a, b)
         self.check = b.vars - b.safe  # shared variables the right operand may leave unbound or read first
         self.extends = a.extends
-        self._whole: bool | None = None
 
     def push(self, test, reads, domain=None) -> bool:
         # into the operand that certainly binds every variable of this join the test reads: there they
@@ -1215,9 +1216,7 @@ class _Join(_Plan):
 
     def run(self, mu, parts):
         b, safe_b, check = self.b, tuple(self.b.safe), self.check
-        if self._whole is None:
-            self._whole = _takes_the_row(self.a, b)
-        if self._whole and self.whole_rows:
+        if self.whole_rows and self._whole:
             for left in self.a.run(mu, parts):
                 yield from b.run(left, parts)
             return
@@ -1236,6 +1235,12 @@ def _takes_the_row(a: _Plan, b: _Plan) -> bool:
     return a.extends and isinstance(b, _Bgp) and b.mentions <= b.vars
 
 
+def _passes_whole_rows(join) -> bool:
+    """``_takes_the_row`` of a join's operands, read when it first runs (a FILTER above may push a test into
+    its right operand after the join is built, until the whole query is compiled)."""
+    return _takes_the_row(join.a, join.b)
+
+
 def _passing(mu: dict, left: dict, names: tuple) -> dict:
     """What a join passes to its right operand: its own bindings, and the left solution's values of the
     variables the right operand certainly binds (``safe``)."""
@@ -1248,6 +1253,8 @@ def _passing(mu: dict, left: dict, names: tuple) -> dict:
 
 
 class _LeftJoin(_Plan):
+    _whole = functools.cached_property(lambda self: _passes_whole_rows(self))
+
     def __init__(self, a: _Plan, b: _Plan, expr):
         self.a, self.b = a, b
         self.expr = None if _is_true_filter(expr) else _compile_expr(expr)
@@ -1258,7 +1265,6 @@ class _LeftJoin(_Plan):
         self.safe = frozenset(x for x in a.safe if x not in b.mentions or x in b.safe)
         self.check = b.vars - b.safe
         self.extends = a.extends
-        self._whole: bool | None = None
 
     def push(self, test, reads, domain=None) -> bool:
         if reads & self.vars <= self.a.safe and self.a.push(test, reads, domain):
@@ -1268,9 +1274,7 @@ class _LeftJoin(_Plan):
 
     def run(self, mu, parts):
         b, safe_b, check, expr = self.b, tuple(self.b.safe), self.check, self.expr
-        if self._whole is None:
-            self._whole = _takes_the_row(self.a, b)
-        whole = self._whole and self.whole_rows
+        whole = self.whole_rows and self._whole
         for left in self.a.run(mu, parts):
             found = False
             for right in b.run(left if whole else _passing(mu, left, safe_b), parts):
