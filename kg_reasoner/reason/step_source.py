@@ -68,12 +68,9 @@ class _Writer:
     def source(self) -> str:
         self.line(0, "def steps(mu, parts):")
         # (a value None in what is passed in would read as unbound: the interpreter handles that, rarely)
-        if self.exists:
-            self.line(1, "if None in mu.values():")
-            self.line(2, "return bool(_solve(STEPS, mu, parts))")
-        else:
-            self.line(1, "if None in mu.values():")
-            self.line(2, "return _solve(STEPS, mu, parts)")
+        self.line(1, "if None in mu.values():")
+        self.line(2, "return bool(_solve(STEPS, mu, parts))" if self.exists else "return _solve(STEPS, mu, parts)")
+        if not self.exists:
             self.line(1, "out = []")
             self.line(1, "append = out.append")
         bound_here = {name for _get, binds, _path, _tests in self.steps for _pos, name in binds}
