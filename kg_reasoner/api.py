@@ -185,9 +185,7 @@ class Reasoner:
     def read_many(self, inputs: Iterable[Any]) -> Iterator[PatientInput | InputError]:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read."""
-        owner: dict = {}  # a node not named under a patient's IRI -> the patient of the run it belongs to
-        seen: dict = {}  # patient IRI -> the first source it was read from in this run
-        repeats: dict = {}  # patient IRI read more than once -> the times read
+        claims = RunClaims()
         for item in inputs:
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
@@ -198,7 +196,7 @@ class Reasoner:
                     yield exc
                     continue
             for pi in read:
-                yield _claim_nodes(_distinct(pi, seen, repeats), owner)
+                yield claims.admit(pi)
 
     def assess_many(self, inputs: Iterable[Any]) -> Iterator[Assessment | InputError]:
         """Assess every patient of every input (paths, directories, dicts, graphs).
@@ -337,6 +335,33 @@ def _assessment_of(kb: KnowledgeBase, payload: tuple) -> Assessment:
         **fields,
         graph_source=functools.partial(AssessmentGraphs, kb, fields["iri"], asserted, inferred, None, activity),
     )
+
+
+class RunClaims:
+    """What the patients read so far in one run claim: their IRIs and the nodes outside their namespace
+    they describe. A patient is admitted in input order (``admit``): a repeat of an IRI is renamed
+    (``_distinct``), a patient describing another's node is refused (``_claim_nodes``)."""
+
+    def __init__(self) -> None:
+        self.owner: dict = {}  # a node not named under a patient's IRI -> the patient of the run it belongs to
+        self.seen: dict = {}  # patient IRI -> the first source it was read from in this run
+        self.repeats: dict = {}  # patient IRI read more than once -> the times read
+
+    def admit(self, pi: PatientInput | InputError) -> PatientInput | InputError:
+        """The patient as this run assesses her (renamed if her IRI was read before), or the error refusing her."""
+        return _claim_nodes(_distinct(pi, self.seen, self.repeats), self.owner)
+
+    def admit_unchanged(self, iri: URIRef, source: str, nodes: Iterable[URIRef]) -> bool:
+        """For a patient read elsewhere (a worker handed her raw line), given her IRI, source and
+        ``foreign_nodes``: True when ``admit`` would take her unchanged (her IRI not read before in the run,
+        no node of hers another patient's), recording her claims as ``admit`` does; else False, recording
+        nothing: she must be read again here and passed to ``admit``."""
+        nodes = set(nodes) | {iri}
+        if iri in self.seen or any(self.owner.get(n, iri) != iri for n in nodes):
+            return False
+        self.seen[iri] = source
+        self.owner.update((n, iri) for n in nodes)
+        return True
 
 
 def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> PatientInput | InputError:

@@ -156,3 +156,109 @@ def test_dask_run_keeps_each_input_error_exactly_in_its_place():
     assert out == [x if isinstance(x, InputError) else ("row", x) for x in items]
     assert all(a is b for a, b in zip(out, items) if isinstance(b, InputError))
     assert client.sent == [["0", "2", "3"], ["5", "6", "7"], []]
+
+
+def test_workers_read_the_raw_lines_of_summary_ndjson_and_outcomes_match_one_process(tmp_path):
+    """When every input is a patient-summary NDJSON file, ``--jobs`` hands the workers raw lines
+    (``batch.line_job``) and the main process only admits each patient in order. Everything a run in which the
+    main process reads the patients gives comes out the same and in its place: a line that is not JSON, a
+    record the reader refuses, blank lines, a repeated id (renamed, read again in the main process and
+    assessed there, with its warning), a gzip file cut short (the lines before the cut, then an error
+    naming the line), two files of one directory, and the store's named graphs."""
+    import gzip
+
+    from kg_reasoner.read.files import summary_ndjson_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    patients = [load_case(p)["patient"] for p in VIGNETTES[:5]]
+    first = patients[0]["id"]
+    lines = [json.dumps(p) for p in patients[:3]]
+    lines[1:1] = ["", "{not json", json.dumps({"id": "BAD", "colour": 1})]
+    lines += [json.dumps(dict(patients[3], id=first)), json.dumps({"id": first}), json.dumps(patients[4])]
+    (folder / "a.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = gzip.compress(("\n".join(json.dumps(dict(p, id=f"G{i}")) for i, p in enumerate(patients)) + "\n").encode())
+    (folder / "b.ndjson.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a truncated download
+    assert summary_ndjson_files([folder]) == [folder / "a.ndjson", folder / "b.ndjson.gz"]
+    assert summary_ndjson_files([folder, tmp_path / "x.json"]) is None  # any other input: the main process reads
+
+    runs = {}
+    for jobs in ("1", "2"):
+        store = tmp_path / f"store{jobs}"
+        runs[jobs] = run_cli("assess", str(folder), "--format", "ndjson", "--jobs", jobs, "--store", str(store))
+    one, two = runs["1"], runs["2"]
+    assert two.returncode == one.returncode == 2
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    assert "line 3 is not JSON" in two.stderr and "field /colour" in two.stderr and "cannot be read past" in two.stderr
+    outcomes = [json.loads(x) for x in two.stdout.splitlines()]
+    repeats = [o for o in outcomes if o["patient"] == first]
+    assert len(repeats) == 3 and len({o["source"] for o in repeats}) == 3
+    for o in repeats[1:]:  # each repeat renamed, with the warning naming the first
+        assert any(f"was also read from {folder / 'a.ndjson'}:1" in p["message"] for p in o["data_problems"])
+    counted = [
+        run_cli("query", "--store", str(tmp_path / f"store{jobs}"), "--format", "csv", "--query", COUNT_GRAPHS).stdout
+        for jobs in ("1", "2")
+    ]
+    assert counted[0] == counted[1] and int(counted[1].splitlines()[-1]) >= 3 * len(outcomes)
+
+
+COUNT_GRAPHS = "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_an_input_error_crosses_a_process_whole():
+    """A worker hands an InputError back in a patient's place: its record, patient and field survive the pickle."""
+    import pickle
+
+    from kg_reasoner.errors import PatientDataError
+
+    exc = PatientDataError("unknown key", source="c.ndjson:4", patient="P1", field="/colour")
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is PatientDataError and str(back) == str(exc)
+    assert (back.source, back.patient, back.field, back.detail) == ("c.ndjson:4", "P1", "/colour", "unknown key")
+
+
+def test_admitting_a_patient_read_in_a_worker_is_admitting_her_here():
+    """``RunClaims.admit_unchanged`` (a worker read her: only her IRI, source and foreign nodes come back),
+    falling back to ``admit`` on a re-read when it says no, leaves every patient and the run's claims exactly
+    as ``admit`` alone does: over a repeat, a node another patient described, and one described twice by
+    the same patient."""
+    from rdflib import Graph, Literal, URIRef
+
+    from kg_reasoner.api import RunClaims
+    from kg_reasoner.read.patient import PatientInput, patient_iri
+    from kg_reasoner.read.rdf import foreign_nodes
+
+    def patient(pid: str, lab: str | None, n: int) -> PatientInput:
+        me, g = patient_iri(pid), Graph()
+        g.add((me, URIRef("urn:x:p"), Literal(pid)))
+        if lab:
+            g.add((me, URIRef("urn:x:has"), URIRef(lab)))
+            g.add((URIRef(lab), URIRef("urn:x:value"), Literal(n)))
+        return PatientInput(pid, me, g, f"c.ndjson:{n}")
+
+    cohort = [
+        ("A", "urn:lab:1"),
+        ("B", None),
+        ("A", None),
+        ("C", "urn:lab:1"),
+        ("D", "urn:lab:2"),
+        ("D", "urn:lab:2"),
+        ("E", "urn:lab:2"),
+    ]
+    here, there = RunClaims(), RunClaims()
+    fell_back = 0
+    for n, (pid, lab) in enumerate(cohort, 1):
+        expected = here.admit(patient(pid, lab, n))
+        pi = patient(pid, lab, n)
+        if there.admit_unchanged(pi.iri, pi.source, foreign_nodes(pi.graph, pi.iri)):
+            got = pi
+        else:
+            fell_back += 1
+            got = there.admit(patient(pid, lab, n))
+        if isinstance(expected, Exception):
+            assert type(got) is type(expected) and str(got) == str(expected)
+        else:
+            assert isinstance(got, PatientInput) and (got.iri, got.source) == (expected.iri, expected.source)
+            assert set(got.graph) == set(expected.graph) and got.data_problems == expected.data_problems
+    assert fell_back == 4  # the repeated A, C (urn:lab:1 is A's), the repeated D, E (urn:lab:2 is D's)
+    assert (there.owner, there.seen, there.repeats) == (here.owner, here.seen, here.repeats)

@@ -100,20 +100,45 @@ def _is_summary_ndjson(path: Path) -> bool:
 
 def _read_summary_ndjson(path: Path, reader: SummaryReader) -> Iterator[PatientInput | InputError]:
     """One patient summary per line, read as the file streams (memory does not grow with it)."""
+    for item in summary_lines(path):
+        yield item if isinstance(item, InputError) else read_summary_line(reader, path, *item)
+
+
+def summary_lines(path: Path) -> Iterator[tuple[int, str] | InputError]:
+    """The numbered lines of a patient-summary NDJSON file, not yet read, as the file streams; when the rest
+    of the file cannot be read, a last UnreadableInputError says from which line (nothing is lost silently)."""
     for item in numbered_lines(path):
         if isinstance(item, ReadStopped):  # the rest of the file is lost: said
             yield UnreadableInputError(
                 f"cannot be read past line {item.line - 1}: {item.error}", source=str(path), field=f"line {item.line}"
             )
             return
-        lineno, line = item
-        source = f"{path}:{lineno}"
-        try:
-            item = json_loads(line)
-        except ValueError as exc:
-            yield UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
-            continue
-        try:
-            yield reader.read(item, source)
-        except InputError as exc:
-            yield exc
+        yield item
+
+
+def read_summary_line(reader: SummaryReader, path: Path | str, lineno: int, line: str) -> PatientInput | InputError:
+    """The patient of line ``lineno`` of a patient-summary NDJSON file, or the InputError naming what in it
+    could not be read (the same in the main process and in a worker that is handed the raw line)."""
+    try:
+        item = json_loads(line)
+    except ValueError as exc:
+        return UnreadableInputError(f"line {lineno} is not JSON: {exc}", source=str(path))
+    try:
+        return reader.read(item, f"{path}:{lineno}")
+    except InputError as exc:
+        return exc
+
+
+def summary_ndjson_files(inputs: object) -> list[Path] | None:
+    """When ``inputs`` (a list of paths) names only patient-summary NDJSON files (directories of them
+    included), those files in the order ``read_file`` reads them; otherwise None. A run of such files can
+    hand its workers raw lines (``cohort.batch``): each line is a patient, read where she is assessed."""
+    if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, (str, Path)) for x in inputs):
+        return None
+    out: list[Path] = []
+    for entry in iter_input_files(inputs):
+        for path in entry if isinstance(entry, list) else [entry]:
+            if not (is_ndjson(path) and path.is_file() and _is_summary_ndjson(path)):
+                return None
+            out.append(path)
+    return out or None
