@@ -45,10 +45,10 @@ def _report(i: int, block: int, cpu: float) -> None:
 def main_side(n: int, block: int, reads: bool) -> None:
     from cohort import write_cohort  # (benchmarks/cohort.py, beside this script)
 
-    from kg_reasoner.api import Reasoner, RunClaims
+    from kg_reasoner.api import Reasoner
     from kg_reasoner.cohort.batch import line_job, queued_jobs
+    from kg_reasoner.read.claims import RunClaims, claim_of
     from kg_reasoner.read.files import read_summary_line, summary_lines
-    from kg_reasoner.read.rdf import foreign_nodes
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.ndjson"
@@ -60,13 +60,13 @@ def main_side(n: int, block: int, reads: bool) -> None:
         for job in jobs:
             if not reads and isinstance(job, tuple):
                 lineno, line = job
-                job = line_job("csv", path, lineno, line, False)
+                job = line_job("csv", path, lineno, line, store=False)
                 t = time.process_time()  # what the worker hands back, made untimed: her IRI, source, nodes
                 pi = read_summary_line(reasoner.reader, path, lineno, line)
-                claim = None if isinstance(pi, Exception) else (pi.iri, pi.source, foreign_nodes(pi.graph, pi.iri))
+                claim = None if isinstance(pi, Exception) else claim_of(pi)
                 taken += time.process_time() - t
                 if claim is not None:
-                    claims.admit_unchanged(*claim)
+                    claims.admit_unchanged(claim)
             pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
             i += 1
             if i % block == 0:
@@ -89,7 +89,7 @@ def worker_side(n: int, block: int, fmt: str) -> None:
     started, i = time.process_time(), 0
     for record in cohort(n, seed=11):
         t = time.process_time()
-        job = line_job(fmt, Path("cohort.ndjson"), i + 1, json.dumps(record), False)
+        job = line_job(fmt, Path("cohort.ndjson"), i + 1, json.dumps(record), store=False)
         made += time.process_time() - t
         assess_line(job)
         i += 1

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
+from kg_reasoner.cohort.lines import line_results
 from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
 from kg_reasoner.cohort.result import CohortResult, patient_attributes
 from kg_reasoner.errors import InputError, PatientDataError
@@ -21,10 +21,11 @@ from kg_reasoner.explain.assessment import Assessment
 from kg_reasoner.explain.explanation import SUMMARY_QUERIES, explain, explain_summary
 from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
+from kg_reasoner.read.claims import RunClaims, claim_of
 from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.read.files import iter_input_files, read_file
+from kg_reasoner.read.files import iter_input_files, read_file, read_summary_line, summary_ndjson_files
 from kg_reasoner.read.patient import PatientInput
-from kg_reasoner.read.rdf import foreign_nodes, split_patients
+from kg_reasoner.read.rdf import split_patients
 from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
 from kg_reasoner.reason.base import Engine
 from kg_reasoner.reason.fast import fast_engine
@@ -240,32 +241,55 @@ class Reasoner:
         if not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
         bar = _progress_bar(inputs, progress)
-        attributes: list = []  # the attributes of the patients read and not yet yielded, in order
-
-        def read() -> Iterator[PatientInput | InputError]:
-            for pi in self.read_many(inputs):
-                if not isinstance(pi, InputError):
-                    attributes.append(patient_attributes(self.kb, pi.iri, pi.graph))
-                yield pi
-
-        try:
-            if jobs == 1:
-                results: Iterator = (pi if isinstance(pi, InputError) else self.assess_input(pi) for pi in read())
-            else:
-                queued = (pi if isinstance(pi, InputError) else patient_job(pi) for pi in read())
-                results = (
-                    r if isinstance(r, InputError) else _assessment_of(self.kb, r)
-                    for r in pool_results(
-                        assess_payload, queued, jobs=jobs, initializer=init_worker, initargs=(self.config,)
-                    )
+        files = summary_ndjson_files(inputs) if jobs > 1 else None
+        results: Iterator[tuple]
+        if jobs == 1:
+            results = (
+                (pi, None) if isinstance(pi, InputError) else (self.assess_input(pi), self._attributes(pi))
+                for pi in self.read_many(inputs)
+            )
+        elif files is not None:  # the workers read the raw lines (``cohort.lines``)
+            results = (
+                (r, None) if isinstance(r, InputError) else (_assessment_of(self.kb, r[0]), r[1])
+                for r in line_results(
+                    files,
+                    make_job=lambda path, lineno, line: (str(path), lineno, line),
+                    worker=assess_payload_line,
+                    reader=self.reader,
+                    local=lambda pi: (_payload(self.assess_input(pi)), self._attributes(pi)),
+                    jobs=jobs,
+                    initializer=init_worker,
+                    initargs=(self.config,),
                 )
-            for item in results:
+            )
+        else:
+            attributes: list = []  # the attributes of the patients read and not yet yielded, in order
+
+            def read() -> Iterator[PatientInput | InputError]:
+                for pi in self.read_many(inputs):
+                    if not isinstance(pi, InputError):
+                        attributes.append(self._attributes(pi))
+                    yield pi
+
+            queued = (pi if isinstance(pi, InputError) else patient_job(pi) for pi in read())
+            results = (
+                (r, None) if isinstance(r, InputError) else (_assessment_of(self.kb, r), attributes.pop(0))
+                for r in pool_results(
+                    assess_payload, queued, jobs=jobs, initializer=init_worker, initargs=(self.config,)
+                )
+            )
+        try:
+            for item, attrs in results:
                 if bar is not None:
                     bar.update(1)
-                yield item, None if isinstance(item, InputError) else attributes.pop(0)
+                yield item, attrs
         finally:
             if bar is not None:
                 bar.close()
+
+    def _attributes(self, pi: PatientInput) -> dict:
+        """The patient's stratifying attributes (``cohort.result.patient_attributes``)."""
+        return patient_attributes(self.kb, pi.iri, pi.graph)
 
 
 def _progress_bar(inputs: Any, enabled: bool):
@@ -317,8 +341,24 @@ _PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(Assessment) if f.init a
 
 def assess_payload(job: tuple) -> tuple:
     """Run in a worker: assess one patient job (``cohort.pool.patient_job``) and return her Assessment
-    as plain data: its fields, her asserted and inferred triples, and the provenance activity."""
-    a = worker_reasoner().assess_input(job_patient(job))
+    as plain data (``_payload``)."""
+    return _payload(worker_reasoner().assess_input(job_patient(job)))
+
+
+def assess_payload_line(job: tuple) -> tuple:
+    """Run in a worker: read the patient of a raw line ``(file, line number, line)`` of a patient-summary
+    NDJSON file and assess her: ``(None, InputError)`` when the line cannot be read, else
+    ``(claim_of(her), (her Assessment as plain data, her stratifying attributes))``."""
+    r = worker_reasoner()
+    pi = read_summary_line(r.reader, *job)
+    if isinstance(pi, InputError):
+        return None, pi
+    return claim_of(pi), (_payload(r.assess_input(pi)), r._attributes(pi))
+
+
+def _payload(a: Assessment) -> tuple:
+    """An Assessment as plain data for another process: its fields, her asserted and inferred triples, and
+    the provenance activity (``_assessment_of`` rebuilds it)."""
     graphs = a.graph_source()
     return (
         {name: getattr(a, name) for name in _PLAIN_FIELDS},
@@ -335,90 +375,6 @@ def _assessment_of(kb: KnowledgeBase, payload: tuple) -> Assessment:
         **fields,
         graph_source=functools.partial(AssessmentGraphs, kb, fields["iri"], asserted, inferred, None, activity),
     )
-
-
-class RunClaims:
-    """What the patients read so far in one run claim: their IRIs and the nodes outside their namespace
-    they describe. A patient is admitted in input order (``admit``): a repeat of an IRI is renamed
-    (``_distinct``), a patient describing another's node is refused (``_claim_nodes``)."""
-
-    def __init__(self) -> None:
-        self.owner: dict = {}  # a node not named under a patient's IRI -> the patient of the run it belongs to
-        self.seen: dict = {}  # patient IRI -> the first source it was read from in this run
-        self.repeats: dict = {}  # patient IRI read more than once -> the times read
-
-    def admit(self, pi: PatientInput | InputError) -> PatientInput | InputError:
-        """The patient as this run assesses her (renamed if her IRI was read before), or the error refusing her."""
-        return _claim_nodes(_distinct(pi, self.seen, self.repeats), self.owner)
-
-    def admit_unchanged(self, iri: URIRef, source: str, nodes: Iterable[URIRef]) -> bool:
-        """For a patient read elsewhere (a worker handed her raw line), given her IRI, source and
-        ``foreign_nodes``: True when ``admit`` would take her unchanged (her IRI not read before in the run,
-        no node of hers another patient's), recording her claims as ``admit`` does; else False, recording
-        nothing: she must be read again here and passed to ``admit``."""
-        nodes = set(nodes) | {iri}
-        if iri in self.seen or any(self.owner.get(n, iri) != iri for n in nodes):
-            return False
-        self.seen[iri] = source
-        self.owner.update((n, iri) for n in nodes)
-        return True
-
-
-def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> PatientInput | InputError:
-    """A patient id read again in the same run (twice in one NDJSON, in two files, as FHIR and as a summary)
-    is another record of the cohort, never an overwrite: it is assessed under an IRI keyed by its source
-    too (so outputs, resume and the store keep both), with a data problem naming both sources."""
-    if isinstance(pi, InputError):
-        return pi
-    # keyed by IRI (two ids can name the same patient IRI), by the URIRef the run's node owners keep anyway
-    # (``_claim_nodes``), holding only the first source (the times read only for a repeat): a run's memory
-    # per patient stays small
-    if pi.iri not in seen:
-        seen[pi.iri] = pi.source
-        return pi
-    first = seen[pi.iri]
-    times = repeats[pi.iri] = repeats.get(pi.iri, 1) + 1
-    old = str(pi.iri)
-    new = f"{old}~{hashlib.sha256(f'{pi.source}#{times}'.encode()).hexdigest()[:10]}"
-
-    def rename(term):
-        if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
-            return URIRef(new + str(term)[len(old) :])
-        return term
-
-    graph = Graph()
-    for t in pi.graph:
-        graph.add(tuple(rename(x) for x in t))
-    problem = {
-        "severity": "warning",
-        "record": pi.source,
-        "node": new,
-        "field": "id",
-        "value": pi.patient_id,
-        "message": f"patient id {pi.patient_id!r} was also read from {first}: both are assessed, this one as "
-        f"<{new}>; give each patient a unique id",
-    }
-    return PatientInput(pi.patient_id, URIRef(new), graph, pi.source, list(pi.data_problems) + [problem])
-
-
-def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | InputError:
-    """Across a run, a node that is not named under a patient's IRI belongs to the first patient whose
-    graph describes it; a later patient describing it is refused (one patient's facts never touch another's)."""
-    if isinstance(pi, InputError):
-        return pi
-    # her own IRI and the nodes outside her namespace that she describes (her own IRI too: a patient seen
-    # earlier may have described it)
-    nodes = foreign_nodes(pi.graph, pi.iri) | {pi.iri}
-    clash = sorted(str(n) for n in nodes if owner.get(n, pi.iri) != pi.iri)
-    if clash:
-        return PatientDataError(
-            f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "
-            "describes: one patient's facts must never touch another's",
-            source=pi.source,
-            patient=pi.patient_id,
-        )
-    owner.update((n, pi.iri) for n in nodes)
-    return pi
 
 
 def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:

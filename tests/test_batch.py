@@ -224,9 +224,8 @@ def test_admitting_a_patient_read_in_a_worker_is_admitting_her_here():
     the same patient."""
     from rdflib import Graph, Literal, URIRef
 
-    from kg_reasoner.api import RunClaims
+    from kg_reasoner.read.claims import RunClaims, claim_of
     from kg_reasoner.read.patient import PatientInput, patient_iri
-    from kg_reasoner.read.rdf import foreign_nodes
 
     def patient(pid: str, lab: str | None, n: int) -> PatientInput:
         me, g = patient_iri(pid), Graph()
@@ -250,7 +249,7 @@ def test_admitting_a_patient_read_in_a_worker_is_admitting_her_here():
     for n, (pid, lab) in enumerate(cohort, 1):
         expected = here.admit(patient(pid, lab, n))
         pi = patient(pid, lab, n)
-        if there.admit_unchanged(pi.iri, pi.source, foreign_nodes(pi.graph, pi.iri)):
+        if there.admit_unchanged(claim_of(pi)):
             got = pi
         else:
             fell_back += 1

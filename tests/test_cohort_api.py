@@ -47,6 +47,24 @@ def test_a_cohort_run_equals_single_runs(reasoner, one_by_one, jobs):
     assert [e.patient for e in result.errors] == ["BAD"]
 
 
+def test_workers_reading_raw_ndjson_lines_equal_one_process(reasoner, tmp_path):
+    """A cohort given as patient-summary NDJSON files: with ``jobs=2`` the workers read the raw lines
+    (``cohort.lines``). The outcomes, the errors in their places, a repeated id (read again and renamed in
+    this process) and the stratifying attributes of ``to_dataframe`` equal a run in one process."""
+    import json
+
+    path = tmp_path / "cohort.ndjson"
+    lines = [json.dumps(p) for p in PATIENTS] + ["{cut", json.dumps(dict(PATIENTS[2], id=PATIENTS[0]["id"]))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runs = [reasoner.assess_cohort([path], jobs=jobs) for jobs in (1, 2)]
+    assert [_plain(a) for a in runs[1]] == [_plain(a) for a in runs[0]] and len(runs[1]) == len(PATIENTS)
+    assert [str(e) for e in runs[1].errors] == [str(e) for e in runs[0].errors] and len(runs[1].errors) == 2
+    assert any("was also read from" in p["message"] for p in runs[1][-1].data_problems)
+    frames = [r.to_dataframe() for r in runs]
+    pd.testing.assert_frame_equal(frames[1], frames[0])
+    assert "gestational_age_weeks" in frames[1].columns
+
+
 def test_assessments_from_workers_keep_their_graphs(reasoner, cohort):
     here = reasoner.assess(PATIENTS[0])
     there = cohort[0]

@@ -8,27 +8,25 @@ patient as read by the main process (``cohort.pool.patient_job``); a worker turn
 A configuration is a tuple ``(reference table, extra ontology files, engine, guidance)``.
 
 When every input is a patient-summary NDJSON file (the usual bulk cohort), the main process does not read
-the patients: a job is the raw line ``(format, file, line number, line[, "store"])`` (``line_job``) and the
-worker reads it (``assess_line``). The main process only splits the files into lines, admits each patient
-in input order (``api.RunClaims``: a repeated id or a node of another patient is read again and handled
-there, as ``read_many`` would) and writes: its own cost per patient no longer caps the run.
+the patients (``cohort.lines``): a job is the raw line ``(format, file, line number, line[, "store"])``
+(``line_job``) and the worker reads it (``assess_line``): the main process's cost per patient no longer
+caps the run.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import functools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rdflib import URIRef
-
-from kg_reasoner.api import Reasoner, RunClaims, init_worker, worker_reasoner
+from kg_reasoner.api import Reasoner, init_worker, worker_reasoner
+from kg_reasoner.cohort.lines import line_results
 from kg_reasoner.cohort.pool import job_patient, ordered_bounded, patient_job, pool_results
 from kg_reasoner.errors import InputError
-from kg_reasoner.read.files import read_summary_line, summary_lines, summary_ndjson_files
+from kg_reasoner.read.claims import claim_of
+from kg_reasoner.read.files import read_summary_line, summary_ndjson_files
 from kg_reasoner.read.patient import PatientInput
-from kg_reasoner.read.rdf import foreign_nodes
 from kg_reasoner.write.formats import SUMMARY_FORMATS, outcome_row
 
 # the per-process reasoner cache (``worker_reasoner``, ``init_worker``) lives in kg_reasoner.api, beside
@@ -48,21 +46,21 @@ def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     return outcome_row(a, fmt, store)
 
 
-def line_job(fmt: str, path: Path, lineno: int, line: str, store: bool) -> tuple:
+def line_job(fmt: str, path: Path, lineno: int, line: str, *, store: bool) -> tuple:
     """A raw line of a patient-summary NDJSON file as a job for a worker (``assess_line``)."""
     return (fmt, str(path), lineno, line) + (("store",) if store else ())
 
 
 def assess_line(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: read the patient of a ``line_job`` and assess her. Returns ``(None, InputError)``
-    when the line cannot be read, else ``((her IRI, source, foreign nodes), the formatted outcome)``: the
-    main process admits her with these (``RunClaims.admit_unchanged``) before it takes the outcome."""
+    when the line cannot be read, else ``(claim_of(her), the formatted outcome)``: the main process admits her
+    with it (``RunClaims.admit_unchanged``) before it takes the outcome."""
     fmt, path, lineno, line, store = job[0], job[1], job[2], job[3], len(job) > 4
     r = worker_reasoner(config)
     pi = read_summary_line(r.reader, path, lineno, line)
     if isinstance(pi, InputError):
         return None, pi
-    claim = (str(pi.iri), pi.source, [str(n) for n in foreign_nodes(pi.graph, pi.iri)])
+    claim = claim_of(pi)
     a = r.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
     return claim, outcome_row(a, fmt, store)
 
@@ -111,47 +109,19 @@ def batch_results(
                 yield outcome_row(a, fmt, store)
         return
     files = None if skip else summary_ndjson_files(inputs)
-    if files is not None:
-        yield from _line_results(reasoner, files, fmt=fmt, store=store, jobs=jobs, config=config)
+    if files is not None:  # the workers read the raw lines (``cohort.lines``)
+        yield from line_results(
+            files,
+            make_job=functools.partial(line_job, fmt, store=store),
+            worker=assess_line,
+            reader=reasoner.reader,
+            local=lambda pi: outcome_row(
+                reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store), fmt, store
+            ),
+            jobs=jobs,
+            initializer=init_worker,
+            initargs=(config,),
+        )
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
     yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))
-
-
-def _line_results(
-    reasoner: Reasoner, files: list[Path], *, fmt: str, store: bool, jobs: int, config: tuple
-) -> Iterator[InputError | tuple[str, tuple]]:
-    """``batch_results`` for patient-summary NDJSON files: raw lines to the workers, each patient admitted
-    in input order as her outcome comes back. One whose IRI was read before in the run, or who describes
-    another patient's node, is read again here and passed through ``RunClaims.admit`` (renamed or
-    refused, as ``read_many`` does) and, when admitted, assessed here: the outcomes are those of a run
-    in which the main process reads every patient."""
-    claims = RunClaims()
-    sent: deque = deque()  # the jobs (or a file's InputError) whose results are still to come, in order
-
-    def queued() -> Iterator[InputError | tuple]:
-        for path in files:
-            for item in summary_lines(path):
-                job = item if isinstance(item, InputError) else line_job(fmt, path, *item, store)
-                sent.append(job)
-                yield job
-
-    for result in pool_results(assess_line, queued(), jobs=jobs, initializer=init_worker, initargs=(config,)):
-        job = sent.popleft()
-        if isinstance(result, InputError):  # the rest of a file could not be read: never sent
-            yield result
-            continue
-        claim, row = result
-        if claim is None:  # the line's own InputError
-            yield row
-            continue
-        iri, source, nodes = claim
-        if claims.admit_unchanged(URIRef(iri), source, map(URIRef, nodes)):
-            yield row
-            continue
-        pi = claims.admit(read_summary_line(reasoner.reader, job[1], job[2], job[3]))
-        if isinstance(pi, InputError):
-            yield pi
-        else:
-            a = reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
-            yield outcome_row(a, fmt, store)
