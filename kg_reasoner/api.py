@@ -215,7 +215,8 @@ class Reasoner:
         order, her Assessment, or the InputError of what could not be read in its place.
 
         ``jobs`` > 1 assesses on that many worker processes (the command line's ``--jobs``): the main
-        process reads the inputs, at most ``16 * jobs`` patients are in flight, so memory stays flat
+        process reads the inputs (the workers read the lines themselves when every input is a
+        patient-summary NDJSON file: ``cohort.lines``), at most ``16 * jobs`` patients are in flight, so memory stays flat
         however long the stream, as long as the caller does not keep what it is given. Each Assessment
         is the one ``assess`` gives (its graphs are rebuilt from her triples on first use).
         ``progress``: a progress bar (tqdm's notebook-aware ``tqdm.auto``, when tqdm is installed)."""
@@ -240,8 +241,8 @@ class Reasoner:
         """(Assessment or InputError, the patient's stratifying attributes or None), in input order."""
         if not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
-        bar = _progress_bar(inputs, progress)
         files = summary_ndjson_files(inputs) if jobs > 1 else None
+        bar = _progress_bar(inputs, progress)
         results: Iterator[tuple]
         if jobs == 1:
             results = (

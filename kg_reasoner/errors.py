@@ -30,15 +30,6 @@ class InputError(KgReasonerError):
             where.append(f"field {field}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
-    def __reduce__(self):
-        # pickled whole (a worker process hands one back in a patient's place): the record, patient and
-        # field survive, which Exception's own pickling (its message only) would lose
-        return (_input_error, (type(self), self.detail, self.source, self.patient, self.field))
-
-
-def _input_error(cls: type, message: str, source: str | None, patient: str | None, field: str | None) -> InputError:
-    return cls(message, source=source, patient=patient, field=field)
-
 
 class UnreadableInputError(InputError):
     """A file is missing, unreadable, or not valid JSON / RDF."""

@@ -164,7 +164,8 @@ def test_workers_read_the_raw_lines_of_summary_ndjson_and_outcomes_match_one_pro
     main process reads the patients gives comes out the same and in its place: a line that is not JSON, a
     record the reader refuses, blank lines, a repeated id (renamed, read again in the main process and
     assessed there, with its warning), a gzip file cut short (the lines before the cut, then an error
-    naming the line), two files of one directory, and the store's named graphs."""
+    naming the line, first: the files after it go on in step), a line nested too deep to read, two files of
+    one directory, and the store's named graphs."""
     import gzip
 
     from kg_reasoner.read.files import summary_ndjson_files
@@ -174,12 +175,13 @@ def test_workers_read_the_raw_lines_of_summary_ndjson_and_outcomes_match_one_pro
     patients = [load_case(p)["patient"] for p in VIGNETTES[:5]]
     first = patients[0]["id"]
     lines = [json.dumps(p) for p in patients[:3]]
-    lines[1:1] = ["", "{not json", json.dumps({"id": "BAD", "colour": 1})]
+    lines[1:1] = ["", "{not json", json.dumps({"id": "BAD", "colour": 1}), "[" * 300 + "]" * 300]
     lines += [json.dumps(dict(patients[3], id=first)), json.dumps({"id": first}), json.dumps(patients[4])]
-    (folder / "a.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines.append(json.dumps({"id": "G0"}))  # a repeat of the cut file's first patient
+    (folder / "b.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     whole = gzip.compress(("\n".join(json.dumps(dict(p, id=f"G{i}")) for i, p in enumerate(patients)) + "\n").encode())
-    (folder / "b.ndjson.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a truncated download
-    assert summary_ndjson_files([folder]) == [folder / "a.ndjson", folder / "b.ndjson.gz"]
+    (folder / "a.ndjson.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a truncated download
+    assert summary_ndjson_files([folder]) == [folder / "a.ndjson.gz", folder / "b.ndjson"]
     assert summary_ndjson_files([folder, tmp_path / "x.json"]) is None  # any other input: the main process reads
 
     runs = {}
@@ -189,12 +191,15 @@ def test_workers_read_the_raw_lines_of_summary_ndjson_and_outcomes_match_one_pro
     one, two = runs["1"], runs["2"]
     assert two.returncode == one.returncode == 2
     assert two.stdout == one.stdout and two.stderr == one.stderr
-    assert "line 3 is not JSON" in two.stderr and "field /colour" in two.stderr and "cannot be read past" in two.stderr
+    assert "line 3 is not JSON" in two.stderr and "field /colour" in two.stderr
+    assert "line 5 is not JSON: it is nested too deeply" in two.stderr
+    assert "a.ndjson.gz, field line 2: cannot be read past line 1" in two.stderr  # (line 1 was read: G0)
     outcomes = [json.loads(x) for x in two.stdout.splitlines()]
     repeats = [o for o in outcomes if o["patient"] == first]
     assert len(repeats) == 3 and len({o["source"] for o in repeats}) == 3
     for o in repeats[1:]:  # each repeat renamed, with the warning naming the first
-        assert any(f"was also read from {folder / 'a.ndjson'}:1" in p["message"] for p in o["data_problems"])
+        assert any(f"was also read from {folder / 'b.ndjson'}:1" in p["message"] for p in o["data_problems"])
+    assert sum(o["patient"] == "G0" for o in outcomes) == 2
     counted = [
         run_cli("query", "--store", str(tmp_path / f"store{jobs}"), "--format", "csv", "--query", COUNT_GRAPHS).stdout
         for jobs in ("1", "2")
@@ -206,13 +211,17 @@ COUNT_GRAPHS = "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
 
 
 def test_an_input_error_crosses_a_process_whole():
-    """A worker hands an InputError back in a patient's place: its record, patient and field survive the pickle."""
+    """A worker hands an InputError back in a patient's place (``assess_line``): its type, record, patient,
+    field and notes survive the pickle (Exception's own pickling keeps the instance's attributes; a
+    constructor with other arguments would break it)."""
     import pickle
 
     from kg_reasoner.errors import PatientDataError
 
     exc = PatientDataError("unknown key", source="c.ndjson:4", patient="P1", field="/colour")
+    exc.add_note("read by a worker")
     back = pickle.loads(pickle.dumps(exc))
+    assert back.__notes__ == ["read by a worker"]
     assert type(back) is PatientDataError and str(back) == str(exc)
     assert (back.source, back.patient, back.field, back.detail) == ("c.ndjson:4", "P1", "/colour", "unknown key")
 
@@ -261,3 +270,26 @@ def test_admitting_a_patient_read_in_a_worker_is_admitting_her_here():
             assert set(got.graph) == set(expected.graph) and got.data_problems == expected.data_problems
     assert fell_back == 4  # the repeated A, C (urn:lab:1 is A's), the repeated D, E (urn:lab:2 is D's)
     assert (there.owner, there.seen, there.repeats) == (here.owner, here.seen, here.repeats)
+
+
+def test_json_nested_deeper_than_the_limit_is_refused_the_same_from_any_stack_depth():
+    """``json_loads`` refuses nesting beyond MAX_JSON_DEPTH itself: a line read by a worker (a shallow stack)
+    and by the main process (a deep one) gets the same answer (json's own limit counts the frames below it)."""
+    from kg_reasoner.read.patient import MAX_JSON_DEPTH, json_loads
+
+    def at_depth(frames: int, text: str):
+        if frames:
+            return at_depth(frames - 1, text)
+        try:
+            json_loads(text)
+            return "read"
+        except ValueError as exc:
+            return str(exc)
+
+    for k in (MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 980):
+        text = "[" * k + "]" * k
+        answers = {at_depth(frames, text) for frames in (0, 300, 600)}
+        assert answers == {
+            "read" if k <= MAX_JSON_DEPTH else f"it is nested too deeply to be read (more than {MAX_JSON_DEPTH} levels)"
+        }
+    assert json_loads('{"id": "' + "[{" * 400 + '"}') == {"id": "[{" * 400}  # brackets in a string are text

@@ -53,9 +53,12 @@ def test_workers_reading_raw_ndjson_lines_equal_one_process(reasoner, tmp_path):
     this process) and the stratifying attributes of ``to_dataframe`` equal a run in one process."""
     import json
 
+    from kg_reasoner.read.files import summary_ndjson_files
+
     path = tmp_path / "cohort.ndjson"
     lines = [json.dumps(p) for p in PATIENTS] + ["{cut", json.dumps(dict(PATIENTS[2], id=PATIENTS[0]["id"]))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert summary_ndjson_files([path]) == [path]  # (so jobs=2 takes the raw lines)
     runs = [reasoner.assess_cohort([path], jobs=jobs) for jobs in (1, 2)]
     assert [_plain(a) for a in runs[1]] == [_plain(a) for a in runs[0]] and len(runs[1]) == len(PATIENTS)
     assert [str(e) for e in runs[1].errors] == [str(e) for e in runs[0].errors] and len(runs[1].errors) == 2

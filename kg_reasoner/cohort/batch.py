@@ -31,7 +31,17 @@ from kg_reasoner.write.formats import SUMMARY_FORMATS, outcome_row
 
 # the per-process reasoner cache (``worker_reasoner``, ``init_worker``) lives in kg_reasoner.api, beside
 # the Reasoner, so that the Python API's cohort runs share it; it is re-exported here for the CLI and Dask
-__all__ = ["assess_job", "batch_results", "init_worker", "job", "ordered_bounded", "queued_jobs", "worker_reasoner"]
+__all__ = [
+    "assess_job",
+    "assess_line",
+    "batch_results",
+    "init_worker",
+    "job",
+    "line_job",
+    "ordered_bounded",
+    "queued_jobs",
+    "worker_reasoner",
+]
 
 
 def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
@@ -42,8 +52,7 @@ def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
     fmt, patient, store = job[0], job[1:6], len(job) > 6
-    a = worker_reasoner(config).assess_input(job_patient(patient), summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
-    return outcome_row(a, fmt, store)
+    return _outcome(worker_reasoner(config), job_patient(patient), fmt, store)
 
 
 def line_job(fmt: str, path: Path, lineno: int, line: str, *, store: bool) -> tuple:
@@ -60,9 +69,12 @@ def assess_line(job: tuple, config: tuple | None = None) -> tuple:
     pi = read_summary_line(r.reader, path, lineno, line)
     if isinstance(pi, InputError):
         return None, pi
-    claim = claim_of(pi)
-    a = r.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
-    return claim, outcome_row(a, fmt, store)
+    return claim_of(pi), _outcome(r, pi, fmt, store)
+
+
+def _outcome(reasoner: Reasoner, pi: PatientInput, fmt: str, store: bool) -> tuple:
+    """A patient assessed and formatted (``write.formats.outcome_row``): only what the format reads."""
+    return outcome_row(reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store), fmt, store)
 
 
 def already_done(pi, skip: set) -> bool:
@@ -105,8 +117,7 @@ def batch_results(
             if isinstance(item, InputError):
                 yield item
             else:
-                a = reasoner.assess_input(item, summary=fmt in SUMMARY_FORMATS, keep_graphs=store)
-                yield outcome_row(a, fmt, store)
+                yield _outcome(reasoner, item, fmt, store)
         return
     files = None if skip else summary_ndjson_files(inputs)
     if files is not None:  # the workers read the raw lines (``cohort.lines``)
@@ -115,9 +126,7 @@ def batch_results(
             make_job=functools.partial(line_job, fmt, store=store),
             worker=assess_line,
             reader=reasoner.reader,
-            local=lambda pi: outcome_row(
-                reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store), fmt, store
-            ),
+            local=lambda pi: _outcome(reasoner, pi, fmt, store),
             jobs=jobs,
             initializer=init_worker,
             initargs=(config,),

@@ -48,19 +48,19 @@ def line_results(
                 if isinstance(item, InputError):  # the rest of a file could not be read: never sent
                     yield item
                     continue
-                sent.append((path, *item))
+                sent.append((path, *item))  # where the line is, and the line
                 yield make_job(path, *item)
 
     for result in pool_results(worker, queued(), jobs=jobs, initializer=initializer, initargs=initargs):
         if isinstance(result, InputError):
             yield result
             continue
-        line = sent.popleft()
+        where = sent.popleft()
         claim, value = result
         if claim is None:  # the line's own InputError
             yield value
         elif claims.admit_unchanged(claim):
             yield value
         else:
-            pi = claims.admit(read_summary_line(reader, *line))
+            pi = claims.admit(read_summary_line(reader, *where))
             yield pi if isinstance(pi, InputError) else local(pi)

@@ -132,7 +132,8 @@ def read_summary_line(reader: SummaryReader, path: Path | str, lineno: int, line
 def summary_ndjson_files(inputs: object) -> list[Path] | None:
     """When ``inputs`` (a list of paths) names only patient-summary NDJSON files (directories of them
     included), those files in the order ``read_file`` reads them; otherwise None. A run of such files can
-    hand its workers raw lines (``cohort.batch``): each line is a patient, read where she is assessed."""
+    hand its workers raw lines (``cohort.lines``, for the command line and ``Reasoner.iter_cohort``): each
+    line is a patient, read where she is assessed."""
     if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, (str, Path)) for x in inputs):
         return None
     out: list[Path] = []

@@ -122,11 +122,35 @@ def _no_constant(name: str):
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
+#: The deepest nesting of JSON arrays and objects read (summaries and FHIR resources nest a few levels).
+#: Deeper text is refused with the same error in every process: ``json.loads``'s own limit is Python's
+#: recursion limit, which counts the frames already on the stack (a worker's differ from the main process's).
+MAX_JSON_DEPTH = 256
+_JSON_TOKENS = re.compile(r'[\[\]{}]|"(?:[^"\\]|\\.)*"')
+
+
+def _too_deep(text: str) -> bool:
+    """Whether JSON text nests arrays and objects deeper than MAX_JSON_DEPTH (brackets in strings aside)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # (the usual line: no scan)
+        return False
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
 
 def json_loads(text: str) -> Any:
     """JSON as every reader reads it (one numeric path): numbers with a fraction as exact decimals, never
     floats (9.9999999999999999 stays below 10 in a .json file and an .ndjson line alike); NaN and
-    Infinity refused; nesting too deep to read and lone UTF-16 surrogates are errors, not crashes."""
+    Infinity refused; nesting deeper than MAX_JSON_DEPTH and lone UTF-16 surrogates are errors, not crashes."""
+    if _too_deep(text):
+        raise ValueError(f"it is nested too deeply to be read (more than {MAX_JSON_DEPTH} levels)")
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except RecursionError:
@@ -176,7 +200,8 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str] | ReadStopped]:
     lines = open_lines(path)
     while True:
         try:
-            n, line = n + 1, next(lines)
+            n += 1  # (the number of the line being read, also when it cannot be)
+            line = next(lines)
         except StopIteration:
             return
         except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:  # BadGzipFile is an OSError

@@ -10,11 +10,17 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
+#: Entries of each term cache below. The terms every patient shares (the ontology's IRIs, labels and codes) are
+#: a few thousand and stay in; a patient's own terms pass through. 8,192 misses as often as 65,536 did on
+#: 12,000 full explanations (``named_node`` and ``uri_ref`` equally, ``_literal`` 5% more), and a worker's
+#: memory stays at about 115 MB instead of growing to about 200 MB by 100,000 patients.
+_TERMS = 8192
+
 _XSD_STRING = str(XSD.string)
 _STRING, _DECIMAL = XSD.string, XSD.decimal
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=_TERMS)
 def named_node(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
@@ -30,7 +36,7 @@ def to_ox(t):
     return ox.Literal(str(t), datatype=named_node(str(t.datatype)) if t.datatype else None)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=_TERMS)
 def uri_ref(iri: str) -> URIRef:
     """One URIRef per IRI (equal terms that are the same object compare at once in sets and dicts)."""
     return URIRef(iri)
@@ -44,7 +50,7 @@ def from_ox(t):
     return _literal(t)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=_TERMS)
 def _literal(t: ox.Literal) -> Literal:
     """One rdflib Literal per pyoxigraph literal (lexical form, datatype, language: terms equal only when
     all three are): building one costs rdflib several microseconds, and the explanations' rows hold the
