@@ -8,7 +8,7 @@ import json
 
 import pytest
 from conftest import VIGNETTES, load_case, run_cli
-from rdflib import Dataset
+from rdflib import Dataset, Graph, Literal, URIRef
 
 from kg_reasoner.errors import InputError
 
@@ -293,3 +293,24 @@ def test_json_nested_deeper_than_the_limit_is_refused_the_same_from_any_stack_de
             "read" if k <= MAX_JSON_DEPTH else f"it is nested too deeply to be read (more than {MAX_JSON_DEPTH} levels)"
         }
     assert json_loads('{"id": "' + "[{" * 400 + '"}') == {"id": "[{" * 400}  # brackets in a string are text
+
+
+def test_a_renamed_repeat_never_takes_the_iri_of_another_patient_of_the_run():
+    """A repeat is renamed "<IRI>~<10 hex digits>"; a patient whose id is exactly that name, read before or
+    after it, keeps her own IRI apart: the run never holds two patients under one IRI."""
+    import hashlib
+
+    from kg_reasoner.read.claims import RunClaims
+    from kg_reasoner.read.patient import PatientInput, patient_iri
+
+    def named(pid: str, source: str) -> PatientInput:
+        g = Graph()
+        g.add((patient_iri(pid), URIRef("urn:x:p"), Literal(pid)))
+        return PatientInput(pid, patient_iri(pid), g, source)
+
+    renamed = "P1~" + hashlib.sha256(b"c.ndjson:2#2").hexdigest()[:10]
+    for order in (["P1", "P1", renamed], [renamed, "P1", "P1"], ["P1", renamed, "P1", renamed]):
+        claims = RunClaims()
+        read = [claims.admit(named(pid, f"c.ndjson:{n}")) for n, pid in enumerate(order, 1)]
+        iris = [str(pi.iri) for pi in read]
+        assert len(set(iris)) == len(iris), (order, iris)

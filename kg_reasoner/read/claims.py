@@ -53,7 +53,8 @@ class RunClaims:
 def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> PatientInput | InputError:
     """A patient id read again in the same run (twice in one NDJSON, in two files, as FHIR and as a summary)
     is another record of the cohort, never an overwrite: it is assessed under an IRI keyed by its source
-    too (so outputs, resume and the store keep both), with a data problem naming both sources."""
+    too (so outputs, resume and the store keep both), with a data problem naming both sources. The new IRI
+    is never one another patient of the run has or gets: it counts as read."""
     if isinstance(pi, InputError):
         return pi
     # keyed by IRI (two ids can name the same patient IRI), by the URIRef the run's node owners keep anyway
@@ -63,9 +64,13 @@ def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> Patie
         seen[pi.iri] = pi.source
         return pi
     first = seen[pi.iri]
-    times = repeats[pi.iri] = repeats.get(pi.iri, 1) + 1
     old = str(pi.iri)
-    new = f"{old}~{hashlib.sha256(f'{pi.source}#{times}'.encode()).hexdigest()[:10]}"
+    while True:  # an IRI a patient of the run already has (one read with the id "P1~<digits>") is passed over
+        times = repeats[pi.iri] = repeats.get(pi.iri, 1) + 1
+        new = f"{old}~{hashlib.sha256(f'{pi.source}#{times}'.encode()).hexdigest()[:10]}"
+        if URIRef(new) not in seen:
+            break
+    seen[URIRef(new)] = pi.source  # (so a later patient whose id names it is a repeat too)
 
     def rename(term):
         if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
