@@ -43,11 +43,16 @@ class RunClaims:
         iri_text, source, foreign = claim
         iri = URIRef(iri_text)
         nodes = {URIRef(n) for n in foreign} | {iri}
-        if iri in self.seen or any(self.owner.get(n, iri) != iri for n in nodes):
+        if iri in self.seen or _clashes(nodes, iri, self.owner):
             return False
-        self.seen[iri] = source
-        self.owner.update((n, iri) for n in nodes)
+        self.seen[iri] = source  # (as ``_distinct`` records a first read)
+        self.owner.update((n, iri) for n in nodes)  # (as ``_claim_nodes`` records her nodes)
         return True
+
+
+def _clashes(nodes: set, iri: URIRef, owner: dict) -> list[str]:
+    """The nodes (sorted, as text) that another patient of the run already describes."""
+    return sorted(str(n) for n in nodes if owner.get(n, iri) != iri)
 
 
 def _distinct(pi: PatientInput | InputError, seen: dict, repeats: dict) -> PatientInput | InputError:
@@ -100,7 +105,7 @@ def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | I
     # her own IRI and the nodes outside her namespace that she describes (her own IRI too: a patient seen
     # earlier may have described it)
     nodes = foreign_nodes(pi.graph, pi.iri) | {pi.iri}
-    clash = sorted(str(n) for n in nodes if owner.get(n, pi.iri) != pi.iri)
+    clash = _clashes(nodes, pi.iri, owner)
     if clash:
         return PatientDataError(
             f"describes {clash[0]}, which patient {owner[URIRef(clash[0])]} of this run already "
