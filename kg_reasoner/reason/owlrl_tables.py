@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.DatatypeHandling import AltXSDToPYTHON
@@ -111,6 +112,25 @@ class _TripleIndex:
         self.s_any[s].add((p, o))
         self.o_any[o].add((s, p))
         self.p_any[p].add((s, o))
+
+
+class _PredicateRules(NamedTuple):
+    """What the rules of ``_Run._fire`` do with a triple of one predicate, read from the tables once (a
+    predicate none of them names has no entry)."""
+
+    dom: tuple  # prp-dom
+    rng: tuple  # prp-rng
+    spo: tuple  # prp-spo1
+    inv: tuple  # prp-inv1/2
+    symmetric: bool  # prp-symp
+    functional: bool  # prp-fp
+    inverse_functional: bool  # prp-ifp
+    irreflexive: bool  # prp-irp
+    asymmetric: bool  # prp-asyp
+    transitive: bool  # prp-trp
+    svf: tuple  # cls-svf1/2, first premise: (restriction, class)
+    avf: tuple  # cls-avf, second premise: (restriction, class)
+    has_value: bool  # cls-hv2: some restriction has a value on this predicate
 
 
 class OwlRlTables(_TripleIndex):
@@ -211,6 +231,45 @@ class OwlRlTables(_TripleIndex):
         self.different_members = {m for lst in self.all_different for m in lst}
         #: whether the closure has an owl:sameAs triple (eq-rep-s/p/o have nothing to do without one)
         self.any_same = SAME in self.p_any
+        #: for each predicate the property rules name, what they do with its triples (``_Run._fire``)
+        self.by_predicate: dict = self._predicate_rules()
+        #: the classes whose superclasses hold all their superclasses' superclasses (the closure's
+        #: subsumptions are transitive): a type added as a superclass of such a class needs no cax-sco of
+        #: its own (``_Run._type``)
+        self.sup_closed: frozenset = frozenset(
+            c for c, sups in self.sup.items() if all(self.sup.get(c2, set()) <= sups | {c} for c2 in sups)
+        )
+
+    def _predicate_rules(self) -> dict:
+        with_value = {p for p, _v in self.hv_by_pv}
+        named = (
+            set(self.dom)
+            | set(self.rng)
+            | set(self.spo)
+            | set(self.inv)
+            | set(self.svf_by_prop)
+            | set(self.avf_by_prop)
+        )
+        for c in self.characteristics.values():
+            named |= c
+        return {
+            p: _PredicateRules(
+                tuple(self.dom.get(p, ())),
+                tuple(self.rng.get(p, ())),
+                tuple(self.spo.get(p, ())),
+                tuple(self.inv.get(p, ())),
+                p in self.characteristics[OWL.SymmetricProperty],
+                p in self.characteristics[OWL.FunctionalProperty],
+                p in self.characteristics[OWL.InverseFunctionalProperty],
+                p in self.characteristics[OWL.IrreflexiveProperty],
+                p in self.characteristics[OWL.AsymmetricProperty],
+                p in self.characteristics[OWL.TransitiveProperty],
+                tuple(self.svf_by_prop.get(p, ())),
+                tuple(self.avf_by_prop.get(p, ())),
+                p in with_value,
+            )
+            for p in named | with_value
+        }
 
     def with_its_iris(self, triples: Iterable) -> list:
         """A patient's triples with the tables' objects for their IRIs, and one object per IRI of her own."""
@@ -257,14 +316,34 @@ class OwlRlTables(_TripleIndex):
 
 
 class _Run(_TripleIndex):
-    """One patient's forward chaining: a work queue of new triples."""
+    """One patient's forward chaining: a work queue of new triples. (Only owl:sameAs reads the
+    ``s_any``/``o_any``/``p_any`` lookups: they are built when a run's first sameAs triple is, and kept
+    from then on.)"""
 
     def __init__(self, t: OwlRlTables):
         super().__init__()
         self.t = t
+        #: the triples to fire, each with whether cax-sco is already done for it (``_type``)
         self.queue: list = []
         self.errors: list[str] = []
         self.datatype_disjoint: dict = defaultdict(set)
+        #: whether the run holds an owl:sameAs triple (then the s/o/p lookups are kept)
+        self.any_same = False
+
+    def index(self, s, p, o) -> None:
+        self.triples.add((s, p, o))
+        self.sp[(s, p)].add(o)
+        self.po[(p, o)].add(s)
+        if self.any_same:
+            self.s_any[s].add((p, o))
+            self.o_any[o].add((s, p))
+            self.p_any[p].add((s, o))
+        elif p in _IS_SAME:
+            self.any_same = True
+            for s2, p2, o2 in self.triples:
+                self.s_any[s2].add((p2, o2))
+                self.o_any[o2].add((s2, p2))
+                self.p_any[p2].add((s2, o2))
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
@@ -279,12 +358,12 @@ class _Run(_TripleIndex):
     def types(self, x):
         return self.objs(x, TYPE)
 
-    def add(self, s, p, o) -> None:
+    def add(self, s, p, o, sup_done: bool = False) -> None:
         triple = (s, p, o)
-        if (type(p) is not URIRef and isinstance(p, Literal)) or triple in self.triples or triple in self.t.triples:
+        if triple in self.triples or triple in self.t.triples or (type(p) is not URIRef and isinstance(p, Literal)):
             return
         self.index(s, p, o)
-        self.queue.append(triple)
+        self.queue.append((triple, sup_done))
 
     def error(self, message: str) -> None:
         if message not in self.errors:
@@ -296,8 +375,9 @@ class _Run(_TripleIndex):
         for s, p, o in asserted:
             self.add(s, p, o)
         self._datatypes(asserted)
-        while self.queue:
-            self._fire(self.queue.pop())
+        queue, fire = self.queue, self._fire
+        while queue:
+            fire(*queue.pop())
         return self.triples, self.errors
 
     def _datatypes(self, asserted) -> None:
@@ -319,54 +399,57 @@ class _Run(_TripleIndex):
                 except ValueError:
                     self.error(f"Lexical value of the literal '{lt}' does not match its datatype ({lt.datatype})")
 
-    def _fire(self, triple) -> None:
+    def _fire(self, triple, sup_done: bool) -> None:
         s, p, o = triple
         t = self.t
         add = self.add
-        # prp-dom, prp-rng, prp-spo1, prp-inv1/2, prp-symp
-        for c in t.dom.get(p, ()):
-            add(s, TYPE, c)
-        for c in t.rng.get(p, ()):
-            add(o, TYPE, c)
-        for p2 in t.spo.get(p, ()):
-            add(s, p2, o)
-        for q in t.inv.get(p, ()):
-            add(o, q, s)
-        if p in t.symmetric:
-            add(o, p, s)
-        # prp-fp, prp-ifp
-        if p in t.functional:
-            for y2 in self.objs(s, p):
-                if y2 != o:
-                    add(o, SAME, y2)
-                    add(y2, SAME, o)
-        if p in t.inverse_functional:
-            for x2 in self.subjs(p, o):
-                if x2 != s:
-                    add(s, SAME, x2)
-                    add(x2, SAME, s)
-        # prp-irp, prp-asyp, prp-trp
-        if p in t.irreflexive and s == o:
-            self.error(f"Irreflexive property used on {s} with {p}")
-        if p in t.asymmetric and self.has((o, p, s)):
-            self.error(f"Erroneous usage of asymmetric property {p} on {s} and {o}")
-            self.error(f"Erroneous usage of asymmetric property {p} on {o} and {s}")
-        if p in t.transitive:
-            for z in self.objs(o, p):
-                add(s, p, z)
-            for w in self.subjs(p, s):
-                add(w, p, o)
-        # cls-svf1/2 (first premise), cls-hv2, cls-avf (second premise)
-        for r, y in t.svf_by_prop.get(p, ()):
-            if y == _THING or y in self.types(o):
-                add(s, TYPE, r)
-        for r in t.hv_by_pv.get((p, o), ()):
-            add(s, TYPE, r)
-        for r, y in t.avf_by_prop.get(p, ()):
-            if r in self.types(s):
-                add(o, TYPE, y)
+        rules = t.by_predicate.get(p)
+        if rules is not None:
+            # prp-dom, prp-rng, prp-spo1, prp-inv1/2, prp-symp
+            for c in rules.dom:
+                add(s, TYPE, c)
+            for c in rules.rng:
+                add(o, TYPE, c)
+            for p2 in rules.spo:
+                add(s, p2, o)
+            for q in rules.inv:
+                add(o, q, s)
+            if rules.symmetric:
+                add(o, p, s)
+            # prp-fp, prp-ifp
+            if rules.functional:
+                for y2 in self.objs(s, p):
+                    if y2 != o:
+                        add(o, SAME, y2)
+                        add(y2, SAME, o)
+            if rules.inverse_functional:
+                for x2 in self.subjs(p, o):
+                    if x2 != s:
+                        add(s, SAME, x2)
+                        add(x2, SAME, s)
+            # prp-irp, prp-asyp, prp-trp
+            if rules.irreflexive and s == o:
+                self.error(f"Irreflexive property used on {s} with {p}")
+            if rules.asymmetric and self.has((o, p, s)):
+                self.error(f"Erroneous usage of asymmetric property {p} on {s} and {o}")
+                self.error(f"Erroneous usage of asymmetric property {p} on {o} and {s}")
+            if rules.transitive:
+                for z in self.objs(o, p):
+                    add(s, p, z)
+                for w in self.subjs(p, s):
+                    add(w, p, o)
+            # cls-svf1/2 (first premise), cls-hv2, cls-avf (second premise)
+            for r, y in rules.svf:
+                if y == _THING or y in self.types(o):
+                    add(s, TYPE, r)
+            if rules.has_value:
+                for r in t.hv_by_pv.get((p, o), ()):
+                    add(s, TYPE, r)
+            for r, y in rules.avf:
+                if r in self.types(s):
+                    add(o, TYPE, y)
         # eq-rep-s/p/o with an existing sameAs (none in most runs: the lookups are skipped then)
-        if t.any_same or SAME in self.p_any:
+        if t.any_same or self.any_same:
             for z in self.objs(s, SAME):
                 if z != s:
                     add(z, p, o)
@@ -377,23 +460,28 @@ class _Run(_TripleIndex):
                 if z != p:
                     add(s, z, o)
         if p in IS_TYPE:
-            self._type(s, o)
+            self._type(s, o, sup_done)
         elif p in _IS_SAME:
             self._same(s, o)
         elif p in _IS_DIFF:
             for a, b in ((s, o), (o, s)):
-                if self.has((a, SAME, b)):
+                # (owlrl states x owl:sameAs x of every resource: x owl:differentFrom x is an inconsistency)
+                if a == b or self.has((a, SAME, b)):
                     self.error(
                         f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({a}, {b})"
                     )
 
-    def _type(self, x, c) -> None:
+    def _type(self, x, c, sup_done: bool = False) -> None:
         t = self.t
         add = self.add
         if c in _IS_NOTHING:
             self.error(f"{x} is defined of type 'Nothing'")
-        for c2 in t.sup.get(c, ()):  # cax-sco, cax-eqc
-            add(x, TYPE, c2)
+        if not sup_done:  # cax-sco, cax-eqc
+            # (a superclass of a class whose superclasses are closed has its own superclasses among them:
+            # its type triple is queued with cax-sco done)
+            closed = c in t.sup_closed
+            for c2 in t.sup.get(c, ()):
+                add(x, TYPE, c2, closed)
         for ci in t.inters.get(c, ()):  # cls-int2
             add(x, TYPE, ci)
         if c in t.member_inters:  # cls-int1
