@@ -314,3 +314,41 @@ def test_a_renamed_repeat_never_takes_the_iri_of_another_patient_of_the_run():
         read = [claims.admit(named(pid, f"c.ndjson:{n}")) for n, pid in enumerate(order, 1)]
         iris = [str(pi.iri) for pi in read]
         assert len(set(iris)) == len(iris), (order, iris)
+
+
+def test_resume_with_jobs_on_summary_ndjson_gives_the_file_one_process_gives(tmp_path):
+    """``--resume`` with something to skip takes the path where the main process reads the patients (the skip
+    set is keyed by patient id): with ``--jobs 2`` the finished file equals one process's, line for line."""
+    patients = [load_case(p)["patient"] for p in VIGNETTES[:6]]
+    cohort = tmp_path / "cohort.ndjson"
+    cohort.write_text("".join(json.dumps(p) + "\n" for p in patients), encoding="utf-8")
+    whole = tmp_path / "whole.ndjson"
+    assert run_cli("assess", str(cohort), "--format", "ndjson", "--output", str(whole)).returncode in (0, 1)
+    done = whole.read_text(encoding="utf-8").splitlines()
+    for jobs in ("1", "2"):
+        out = tmp_path / f"resumed{jobs}.ndjson"
+        out.write_text("\n".join(done[:2]) + "\n" + done[2][: len(done[2]) // 2], encoding="utf-8")  # cut short
+        proc = run_cli("assess", str(cohort), "--format", "ndjson", "--output", str(out), "--resume", "--jobs", jobs)
+        assert "2 skipped (--resume)" in proc.stderr, proc.stderr
+        assert out.read_text(encoding="utf-8").splitlines() == done
+
+
+def test_only_a_pool_worker_tunes_its_garbage_collector(monkeypatch):
+    """``worker_reasoner`` freezes the knowledge base's objects out of the collector's full collections and
+    raises its young-generation threshold only in a process ``init_worker`` started (a pool worker); a
+    researcher's own process keeps its garbage collector as it was."""
+    import gc
+
+    from kg_reasoner import api
+
+    calls: list = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "set_threshold", lambda *a: calls.append(("threshold", *a)))
+    monkeypatch.setattr(api, "_CONFIG", {})
+    monkeypatch.setattr(api, "_REASONERS", {})
+    api.worker_reasoner((None, (), "fast"))
+    assert calls == []
+    monkeypatch.setattr(api, "_REASONERS", {})
+    api.init_worker((None, (), "fast"))
+    api.worker_reasoner()
+    assert calls == ["freeze", ("threshold", 10_000, 10, 10)]
