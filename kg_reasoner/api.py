@@ -77,7 +77,12 @@ class Reasoner:
         )
         self._engine: Engine = ENGINES[engine](self.kb)
         self.reader = SummaryReader(_vocabulary(self.kb))
-        self.fhir = _fhir_vocabulary(self.kb)
+
+    @functools.cached_property
+    def fhir(self) -> FhirVocabulary:
+        """The FHIR reader's vocabulary, read from the ontology when a FHIR input first needs it (half a second
+        that a run of patient summaries, or a worker handed their lines, never spends)."""
+        return _fhir_vocabulary(self.kb)
 
     # -- inputs ---------------------------------------------------------------
     def read(self, data: Any, source: str | None = None) -> list[PatientInput]:
@@ -190,7 +195,7 @@ class Reasoner:
         claims = RunClaims()
         for item in inputs:
             if isinstance(item, (str, Path)):
-                read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, self.fhir))
+                read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, lambda: self.fhir))
             else:
                 try:
                     read = iter(self.read(item))

@@ -50,7 +50,8 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
 
 def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
-    that could not be read. ``fhir_vocab`` is the FhirVocabulary used for FHIR input."""
+    that could not be read. ``fhir_vocab()`` gives the FhirVocabulary used for FHIR input (called only for
+    FHIR input: reading the vocabulary from the ontology takes half a second)."""
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if _is_summary_ndjson(p)]
@@ -59,7 +60,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
         paths = [p for p in paths if p not in summaries]
         if paths:
             source = str(paths[0].parent if len(paths) > 1 else paths[0])
-            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab, source)
+            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab(), source)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -68,7 +69,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
             yield exc
             return
         if isinstance(data, dict) and "resourceType" in data:
-            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab, str(path))
+            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab(), str(path))
             return
         if isinstance(data, dict) and "@context" in data:
             yield from read_rdf(path, reader.v)
