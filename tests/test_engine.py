@@ -231,3 +231,24 @@ def test_compiled_owl_rl_closure_equals_owlrl_on_random_ontologies(case):
 
     assert kept(data) == kept(whole)
     assert sorted(errors) == closure_errors(whole)
+
+
+def test_sorted_on_read_makes_its_set_when_first_read_and_once():
+    """``SortedOnRead`` given a function (the fast engine's inferred graph: a summary row never reads it) calls
+    it only when first read, and only once; read, it is the sorted set; pickled, the sorted list."""
+    import pickle
+
+    from kg_reasoner.reason.base import SortedOnRead
+
+    calls: list = []
+
+    def make() -> set:
+        calls.append(1)
+        return {(3,), (1,), (2,)}
+
+    lazy = SortedOnRead(make)
+    assert calls == []
+    assert (2,) in lazy and (4,) not in lazy and calls == [1]
+    assert list(lazy) == [(1,), (2,), (3,)] and len(lazy) == 3 and lazy[0] == (1,) and calls == [1]
+    assert pickle.loads(pickle.dumps(SortedOnRead(make))) == [(1,), (2,), (3,)]
+    assert SortedOnRead({(2,), (1,)}) == [(1,), (2,)]

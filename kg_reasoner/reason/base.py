@@ -93,13 +93,22 @@ def closure_errors(graph: Graph) -> list[str]:
 
 class SortedOnRead(Sequence):
     """A set of triples read as a sorted sequence, sorted when first read: a summary row (``--format
-    csv``) never reads a patient's inferred triples, and sorting them is a tenth of her reasoning."""
+    csv``) never reads a patient's inferred triples, and sorting them is a tenth of her reasoning. Given a
+    function, the set is what it returns when first read (made then, not before)."""
 
-    __slots__ = ("_items", "_sorted")
+    __slots__ = ("_make", "_set", "_sorted")
 
-    def __init__(self, items: set) -> None:
-        self._items = items
+    def __init__(self, items: set | Callable[[], set]) -> None:
+        self._set: set | None = None if callable(items) else items
+        self._make = items if callable(items) else None
         self._sorted: list | None = None
+
+    @property
+    def _items(self) -> set:
+        if self._set is None:
+            self._set = self._make()  # type: ignore[misc]
+            self._make = None
+        return self._set
 
     def _list(self) -> list:
         if self._sorted is None:

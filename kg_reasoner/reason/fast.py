@@ -276,6 +276,16 @@ class FastEngine:
         """The target classes and their subclasses."""
         return frozenset(targets) | {s for s, sup in self._sup.items() if not sup.isdisjoint(targets)}
 
+    def _inferred(self, owl: list, derived: list, asserted: set, inconsistent: bool) -> set:
+        """A patient's inferred graph in rdflib terms: what the OWL 2 RL closure and the rules derived that is
+        neither asserted nor the ontology's (an inconsistent patient keeps none, as in the reference engine)."""
+        inferred = set() if inconsistent else {(s, p, canonical_literal(o)) for s, p, o in owl}
+        for s, p, o in derived:
+            t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
+            if t not in self._closure_set and t not in asserted:
+                inferred.add(t)
+        return inferred
+
     # ------------------------------------------------------------------
     @contextlib.contextmanager
     def session(self, patient: URIRef, asserted: Graph, demand: frozenset | None = None) -> Iterator[Derivation]:
@@ -343,15 +353,16 @@ class FastEngine:
                     ]
                     run._add(derived)  # into her inferred graph and its index (the explanations' plans read it)
                     stages["rules"] = "pyshacl"
-            # an inconsistent patient keeps no inferred graph (as in the reference engine)
-            inferred = set() if inconsistencies else {(s, p, canonical_literal(o)) for s, p, o in owl}
-            for s, p, o in derived:
-                t = (from_ox(s), from_ox(p), canonical_literal(from_ox(o)))
-                if t not in self._closure_set and t not in asserted_set:
-                    inferred.add(t)
             stages["explain"] = "plans" if self.use_plans else "pyoxigraph"
             d = Derivation(
-                asserted_triples, SortedOnRead(inferred), inconsistencies, violations, warnings, stages, run.query
+                asserted_triples,
+                # (made when first read: a summary row never reads it)
+                SortedOnRead(functools.partial(self._inferred, owl, derived, asserted_set, bool(inconsistencies))),
+                inconsistencies,
+                violations,
+                warnings,
+                stages,
+                run.query,
             )
             d.complete = not left_out
             # (only the demanded queries, whether or not a rule was left out for this patient)
