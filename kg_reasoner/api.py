@@ -261,12 +261,11 @@ class Reasoner:
                 for r in line_results(
                     files,
                     make_job=lambda path, lineno, line: (str(path), lineno, line),
-                    worker=assess_payload_line,
+                    run=functools.partial(
+                        pool_results, assess_payload_line, jobs=jobs, initializer=init_worker, initargs=(self.config,)
+                    ),
                     reader=self.reader,
                     local=lambda pi: (_payload(self.assess_input(pi)), self._attributes(pi)),
-                    jobs=jobs,
-                    initializer=init_worker,
-                    initargs=(self.config,),
                 )
             )
         else:

@@ -94,6 +94,26 @@ def test_dask_cli_run_equals_local_run(summaries, expected, dask_cluster):
     assert _outcomes(run.stdout) == expected
 
 
+def test_dask_cli_run_of_summary_lines_equals_one_process(summaries, dask_cluster, tmp_path):
+    """On summary NDJSON the --dask run hands the cluster raw lines (``cohort.dask.assess_line_partition``) and
+    admits each patient here in order: a repeated id (renamed, read again and assessed here, with its warning),
+    a line that is not JSON and the store's named graphs come out as in one process."""
+    lines = summaries[0].read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])["id"]
+    cohort_file = tmp_path / "cohort.ndjson"
+    cohort_file.write_text("\n".join([*lines[:8], json.dumps(dict(json.loads(lines[1]), id=first))]) + "\n")
+    runs = [
+        run_cli("assess", str(cohort_file), "--format", "csv", *extra, "--store", str(tmp_path / f"store{i}"))
+        for i, extra in enumerate([(), ("--dask", dask_cluster.scheduler_address)])
+    ]
+    assert runs[1].returncode == runs[0].returncode == 2
+    assert runs[1].stdout == runs[0].stdout and runs[1].stderr == runs[0].stderr
+    assert "line 6 is not JSON" in runs[1].stderr and runs[1].stdout.count(f"{first},") == 2
+    count = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+    counted = [run_cli("query", "--store", str(tmp_path / f"store{i}"), "--query", count).stdout for i in (0, 1)]
+    assert counted[0] == counted[1]
+
+
 def test_dask_python_api(summaries, expected, dask_cluster):
     from distributed import Client
 

@@ -11,7 +11,7 @@ from kg_reasoner.api import Reasoner
 from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_ASSESSED, EXIT_OK, guidance_of
 from kg_reasoner.cli.output import Output, already_written
 from kg_reasoner.cli.progress import Progress
-from kg_reasoner.cohort.batch import batch_results, queued_jobs
+from kg_reasoner.cohort.batch import batch_results
 from kg_reasoner.errors import InputError, KgReasonerError
 from kg_reasoner.write.formats import CSV_FIELDS, RESUMABLE
 
@@ -57,18 +57,16 @@ def assess_main(args, parser) -> int:
             out.write(",".join(CSV_FIELDS) + "\n")
         progress = Progress(args.inputs, enabled=not args.quiet and sys.stderr.isatty() and out is not sys.stderr)
         config = (args.reference_table, tuple(args.ontology), args.engine, guidance)
-        if args.dask:
-            from kg_reasoner.cohort.dask import dask_results  # the dask extra, only when asked for
-
-            results = dask_results(
-                args.dask,
-                queued_jobs(reasoner, args.inputs, fmt=args.format, store=bool(args.store), skip=skip),
-                config,
-            )
-        else:
-            results = batch_results(
-                reasoner, args.inputs, fmt=args.format, store=bool(args.store), jobs=args.jobs, config=config, skip=skip
-            )
+        results = batch_results(
+            reasoner,
+            args.inputs,
+            fmt=args.format,
+            store=bool(args.store),
+            jobs=args.jobs,
+            config=config,
+            skip=skip,
+            dask=args.dask or None,
+        )
         for item in results:
             progress.step()
             if isinstance(item, InputError):

@@ -109,28 +109,37 @@ def batch_results(
     jobs: int = 1,
     config: tuple,
     skip: set = frozenset(),
+    dask: str | None = None,
 ) -> Iterator[InputError | tuple[str, tuple]]:
-    """Formatted outcomes in input order, or the errors of what could not be read: in this process, or
-    on ``jobs`` worker processes (``cohort.dask.dask_results`` runs the same jobs on a cluster)."""
-    if jobs <= 1:
+    """Formatted outcomes in input order, or the errors of what could not be read: in this process, on
+    ``jobs`` worker processes, or on the Dask cluster whose scheduler is at the address ``dask``
+    (``cohort.dask.dask_results``: the dask extra)."""
+    if jobs <= 1 and dask is None:
         for item in pending(reasoner, inputs, skip):
             if isinstance(item, InputError):
                 yield item
             else:
                 yield _outcome(reasoner, item, fmt, store)
         return
+    if dask is not None:
+        from kg_reasoner.cohort.dask import assess_line_partition, assess_partition, dask_results
+
     files = None if skip else summary_ndjson_files(inputs)
     if files is not None:  # the workers read the raw lines (``cohort.lines``)
         yield from line_results(
             files,
             make_job=functools.partial(line_job, fmt, store=store),
-            worker=assess_line,
+            run=(
+                functools.partial(pool_results, assess_line, jobs=jobs, initializer=init_worker, initargs=(config,))
+                if dask is None
+                else functools.partial(dask_results, dask, config=config, func=assess_line_partition)
+            ),
             reader=reasoner.reader,
             local=lambda pi: _outcome(reasoner, pi, fmt, store),
-            jobs=jobs,
-            initializer=init_worker,
-            initargs=(config,),
         )
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
-    yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))
+    if dask is not None:
+        yield from dask_results(dask, queued, config=config, func=assess_partition)
+    else:
+        yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))

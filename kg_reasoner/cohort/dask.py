@@ -9,10 +9,10 @@ with a bounded number of partitions in flight. The same code runs on a ``LocalCl
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from kg_reasoner.cohort.batch import assess_job, ordered_bounded, worker_reasoner
+from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, worker_reasoner
 from kg_reasoner.cohort.pool import job_runs
 from kg_reasoner.errors import InputError
 
@@ -20,6 +20,12 @@ from kg_reasoner.errors import InputError
 def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple[str, tuple]]:
     """Run on a worker: the command line's jobs (``cohort.batch`` job format)."""
     return [assess_job(job, config) for job in jobs]
+
+
+def assess_line_partition(jobs: list[tuple], config: tuple) -> list[tuple]:
+    """Run on a worker: the command line's raw-line jobs (``cohort.batch.line_job``): the worker reads each
+    patient from her line, and only lines travel (no shared file system is needed)."""
+    return [assess_line(job, config) for job in jobs]
 
 
 def assess_records(records: list[dict], config: tuple) -> list[dict]:
@@ -59,17 +65,20 @@ def _ordered(client, func, partitions: Iterable[list], config: tuple, window: in
     return ordered_bounded(lambda part: client.submit(func, part, config, pure=False), partitions, window)
 
 
-def dask_results(address: str, jobs: Iterable, config: tuple, partition: int = 256) -> Iterator:
-    """The CLI's results in input order (InputErrors of unreadable inputs in their place)."""
+def dask_results(
+    address: str, jobs: Iterable, config: tuple, partition: int = 256, func: Callable = assess_partition
+) -> Iterator:
+    """The CLI's results in input order (InputErrors of unreadable inputs in their place): ``func`` (a
+    partition of jobs, config) on the cluster, ``assess_partition`` or ``assess_line_partition``."""
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise SystemExit("kg-reasoner: --dask needs the dask extra: pip install 'kg-reasoner[dask]'") from exc
     with Client(address) as client:
-        yield from _in_place(client, jobs, config, partition)
+        yield from _in_place(client, jobs, config, partition, func)
 
 
-def _in_place(client, jobs: Iterable, config: tuple, partition: int) -> Iterator:
+def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Callable = assess_partition) -> Iterator:
     """``dask_results`` on a client: the jobs go ``partition`` at a time (``pool.job_runs``: an InputError
     counts for none and stays in this process), each result and InputError comes back exactly in its place."""
     window = 2 * max(sum(client.nthreads().values()), 1)
@@ -80,7 +89,7 @@ def _in_place(client, jobs: Iterable, config: tuple, partition: int) -> Iterator
             sent.append(run)
             yield [j for j in run if not isinstance(j, InputError)]
 
-    for results in _ordered(client, assess_partition, parts(), config, window):
+    for results in _ordered(client, func, parts(), config, window):
         done = iter(results)
         yield from (item if isinstance(item, InputError) else next(done) for item in sent.popleft())
 

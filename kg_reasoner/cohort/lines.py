@@ -5,8 +5,8 @@ splits the files into lines, admits each patient in input order as her result co
 before, a node of another patient's) is read again here and passed through ``RunClaims.admit``, as a run
 reading every patient in the main process would: the outcomes are the same.
 
-Used by the command line (``cohort.batch``) and the Python API (``Reasoner.iter_cohort``); each gives its
-own job and worker.
+Used by the command line (``cohort.batch``: on a process pool or on a Dask cluster) and the Python API
+(``Reasoner.iter_cohort``); each gives its own job and the way its jobs are run.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kg_reasoner.cohort.pool import pool_results
 from kg_reasoner.errors import InputError
 from kg_reasoner.read.claims import RunClaims
 from kg_reasoner.read.files import read_summary_line, summary_lines
@@ -28,17 +27,16 @@ def line_results(
     files: list[Path],
     *,
     make_job: Callable[[Path, int, str], Any],
-    worker: Callable,
+    run: Callable[[Iterator[Any]], Iterator[Any]],
     reader: SummaryReader,
     local: Callable[[PatientInput], Any],
-    jobs: int,
-    initializer: Callable,
-    initargs: tuple,
 ) -> Iterator[Any]:
-    """For every line of ``files``, in order: the value ``worker(make_job(path, line number, line))``
-    returned as ``(claim_of(patient), value)``, or ``local(patient)`` for a patient read again here, or the
-    InputError of a line that cannot be read (a worker returns ``(None, InputError)``) or of a file whose
-    rest cannot be read."""
+    """For every line of ``files``, in order: the value the worker returned for ``make_job(path, line
+    number, line)`` as ``(claim_of(patient), value)``, or ``local(patient)`` for a patient read again here,
+    or the InputError of a line that cannot be read (a worker returns ``(None, InputError)``) or of a file
+    whose rest cannot be read. ``run(jobs)`` runs the jobs on the workers and yields their results in
+    order, an InputError among the jobs in its place (``pool.pool_results`` with the worker, or
+    ``cohort.dask.dask_results``)."""
     claims = RunClaims()
     sent: deque = deque()  # (path, line number, line) of each job whose result is still to come, in order
 
@@ -51,7 +49,7 @@ def line_results(
                 sent.append((path, *item))  # where the line is, and the line
                 yield make_job(path, *item)
 
-    for result in pool_results(worker, queued(), jobs=jobs, initializer=initializer, initargs=initargs):
+    for result in run(queued()):
         if isinstance(result, InputError):
             yield result
             continue
