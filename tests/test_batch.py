@@ -342,6 +342,7 @@ def test_only_a_pool_worker_tunes_its_garbage_collector(monkeypatch):
     from kg_reasoner import api
 
     calls: list = []
+    monkeypatch.setattr(gc, "collect", lambda: calls.append("collect"))
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "set_threshold", lambda *a: calls.append(("threshold", *a)))
     monkeypatch.setattr(api, "_CONFIG", {})
@@ -351,15 +352,15 @@ def test_only_a_pool_worker_tunes_its_garbage_collector(monkeypatch):
     monkeypatch.setattr(api, "_REASONERS", {})
     api.init_worker((None, (), "fast"))
     api.worker_reasoner()
-    assert calls == ["freeze", ("threshold", 10_000, 10, 10)]
+    assert calls == ["collect", "freeze", ("threshold", 10_000, 10, 10)]
 
 
 def test_dask_runs_of_summary_ndjson_send_raw_lines(tmp_path, monkeypatch):
-    """``batch_results(..., dask=ADDRESS)`` on patient-summary NDJSON sends the cluster raw-line jobs
+    """``dask_batch_results`` (``assess --dask``) on patient-summary NDJSON sends the cluster raw-line jobs
     (``assess_line_partition``: workers read the patients, no shared file system needed); other inputs the
     jobs the main process read (``assess_partition``). Here the cluster is this process."""
     from kg_reasoner.api import Reasoner
-    from kg_reasoner.cohort import batch, dask
+    from kg_reasoner.cohort import dask
 
     sent: list = []
 
@@ -374,11 +375,11 @@ def test_dask_runs_of_summary_ndjson_send_raw_lines(tmp_path, monkeypatch):
     patients = [load_case(p)["patient"] for p in VIGNETTES[:2]]
     ndjson = tmp_path / "c.ndjson"
     ndjson.write_text("".join(json.dumps(p) + "\n" for p in patients), encoding="utf-8")
-    lines = list(batch.batch_results(r, [ndjson], fmt="csv", store=False, config=config, dask="tcp://x:8786"))
+    lines = list(dask.dask_batch_results("tcp://x:8786", r, [ndjson], fmt="csv", store=False, config=config))
     assert [name for name, _ in sent] == ["assess_line_partition"] * 2
     as_json = tmp_path / "c.json"
     as_json.write_text(json.dumps(patients), encoding="utf-8")
     sent.clear()
-    read = list(batch.batch_results(r, [as_json], fmt="csv", store=False, config=config, dask="tcp://x:8786"))
+    read = list(dask.dask_batch_results("tcp://x:8786", r, [as_json], fmt="csv", store=False, config=config))
     assert [name for name, _ in sent] == ["assess_partition"] * 2
     assert [(row[1][0], row[1][2]) for row in read] == [(row[1][0], row[1][2]) for row in lines] and len(lines) == 2

@@ -57,16 +57,16 @@ def assess_main(args, parser) -> int:
             out.write(",".join(CSV_FIELDS) + "\n")
         progress = Progress(args.inputs, enabled=not args.quiet and sys.stderr.isatty() and out is not sys.stderr)
         config = (args.reference_table, tuple(args.ontology), args.engine, guidance)
-        results = batch_results(
-            reasoner,
-            args.inputs,
-            fmt=args.format,
-            store=bool(args.store),
-            jobs=args.jobs,
-            config=config,
-            skip=skip,
-            dask=args.dask or None,
-        )
+        if args.dask:
+            from kg_reasoner.cohort.dask import dask_batch_results  # the dask extra, only when asked for
+
+            results = dask_batch_results(
+                args.dask, reasoner, args.inputs, fmt=args.format, store=bool(args.store), config=config, skip=skip
+            )
+        else:
+            results = batch_results(
+                reasoner, args.inputs, fmt=args.format, store=bool(args.store), jobs=args.jobs, config=config, skip=skip
+            )
         for item in results:
             progress.step()
             if isinstance(item, InputError):

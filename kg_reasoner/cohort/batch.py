@@ -39,6 +39,7 @@ __all__ = [
     "job",
     "line_job",
     "ordered_bounded",
+    "outcome",
     "queued_jobs",
     "worker_reasoner",
 ]
@@ -52,7 +53,7 @@ def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
     fmt, patient, store = job[0], job[1:6], len(job) > 6
-    return _outcome(worker_reasoner(config), job_patient(patient), fmt, store)
+    return outcome(worker_reasoner(config), job_patient(patient), fmt, store)
 
 
 def line_job(fmt: str, path: Path, lineno: int, line: str, *, store: bool) -> tuple:
@@ -69,10 +70,10 @@ def assess_line(job: tuple, config: tuple | None = None) -> tuple:
     pi = read_summary_line(r.reader, path, lineno, line)
     if isinstance(pi, InputError):
         return None, pi
-    return claim_of(pi), _outcome(r, pi, fmt, store)
+    return claim_of(pi), outcome(r, pi, fmt, store)
 
 
-def _outcome(reasoner: Reasoner, pi: PatientInput, fmt: str, store: bool) -> tuple:
+def outcome(reasoner: Reasoner, pi: PatientInput, fmt: str, store: bool) -> tuple:
     """A patient assessed and formatted (``write.formats.outcome_row``): only what the format reads."""
     return outcome_row(reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store), fmt, store)
 
@@ -109,37 +110,25 @@ def batch_results(
     jobs: int = 1,
     config: tuple,
     skip: set = frozenset(),
-    dask: str | None = None,
 ) -> Iterator[InputError | tuple[str, tuple]]:
-    """Formatted outcomes in input order, or the errors of what could not be read: in this process, on
-    ``jobs`` worker processes, or on the Dask cluster whose scheduler is at the address ``dask``
-    (``cohort.dask.dask_results``: the dask extra)."""
-    if jobs <= 1 and dask is None:
+    """Formatted outcomes in input order, or the errors of what could not be read: in this process, or
+    on ``jobs`` worker processes (``cohort.dask.dask_batch_results`` runs the same jobs on a cluster)."""
+    if jobs <= 1:
         for item in pending(reasoner, inputs, skip):
             if isinstance(item, InputError):
                 yield item
             else:
-                yield _outcome(reasoner, item, fmt, store)
+                yield outcome(reasoner, item, fmt, store)
         return
-    if dask is not None:
-        from kg_reasoner.cohort.dask import assess_line_partition, assess_partition, dask_results
-
     files = None if skip else summary_ndjson_files(inputs)
     if files is not None:  # the workers read the raw lines (``cohort.lines``)
         yield from line_results(
             files,
             make_job=functools.partial(line_job, fmt, store=store),
-            run=(
-                functools.partial(pool_results, assess_line, jobs=jobs, initializer=init_worker, initargs=(config,))
-                if dask is None
-                else functools.partial(dask_results, dask, config=config, func=assess_line_partition)
-            ),
+            run=functools.partial(pool_results, assess_line, jobs=jobs, initializer=init_worker, initargs=(config,)),
             reader=reasoner.reader,
-            local=lambda pi: _outcome(reasoner, pi, fmt, store),
+            local=lambda pi: outcome(reasoner, pi, fmt, store),
         )
         return
     queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
-    if dask is not None:
-        yield from dask_results(dask, queued, config=config, func=assess_partition)
-    else:
-        yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))
+    yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))

@@ -8,13 +8,24 @@ with a bounded number of partitions in flight. The same code runs on a ``LocalCl
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, worker_reasoner
+from kg_reasoner.cohort.batch import (
+    assess_job,
+    assess_line,
+    line_job,
+    ordered_bounded,
+    outcome,
+    queued_jobs,
+    worker_reasoner,
+)
+from kg_reasoner.cohort.lines import line_results
 from kg_reasoner.cohort.pool import job_runs
 from kg_reasoner.errors import InputError
+from kg_reasoner.read.files import summary_ndjson_files
 
 
 def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple[str, tuple]]:
@@ -76,6 +87,27 @@ def dask_results(
         raise SystemExit("kg-reasoner: --dask needs the dask extra: pip install 'kg-reasoner[dask]'") from exc
     with Client(address) as client:
         yield from _in_place(client, jobs, config, partition, func)
+
+
+def dask_batch_results(
+    address: str, reasoner, inputs: Iterable, *, fmt: str, store: bool, config: tuple, skip: set = frozenset()
+) -> Iterator:
+    """``cohort.batch.batch_results`` on the Dask cluster whose scheduler is at ``address`` (``assess --dask``):
+    patient-summary NDJSON goes as raw lines the workers read (``assess_line_partition``: no shared file
+    system needed) while this process keeps the run's checks (``cohort.lines``); other inputs, and
+    ``--resume`` with something to skip, are read here and go as jobs (``assess_partition``)."""
+    files = None if skip else summary_ndjson_files(inputs)
+    if files is not None:
+        yield from line_results(
+            files,
+            make_job=functools.partial(line_job, fmt, store=store),
+            run=functools.partial(dask_results, address, config=config, func=assess_line_partition),
+            reader=reasoner.reader,
+            local=lambda pi: outcome(reasoner, pi, fmt, store),
+        )
+        return
+    jobs = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
+    yield from dask_results(address, jobs, config=config, func=assess_partition)
 
 
 def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Callable = assess_partition) -> Iterator:

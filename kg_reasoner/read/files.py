@@ -10,6 +10,7 @@ names the file, the patient and the field.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -48,10 +49,16 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
             yield path
 
 
+def _identity(value):
+    return value
+
+
 def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
-    that could not be read. ``fhir_vocab()`` gives the FhirVocabulary used for FHIR input (called only for
-    FHIR input: reading the vocabulary from the ontology takes half a second)."""
+    that could not be read. ``fhir_vocab``: the FhirVocabulary used for FHIR input, or a function giving it
+    (called only for FHIR input: reading the vocabulary from the ontology takes half a second)."""
+    if not callable(fhir_vocab):
+        fhir_vocab = functools.partial(_identity, fhir_vocab)
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if _is_summary_ndjson(p)]

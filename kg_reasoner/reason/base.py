@@ -105,9 +105,8 @@ class SortedOnRead(Sequence):
 
     @property
     def _items(self) -> set:
-        if self._set is None:
+        if self._set is None:  # (two threads reading it first at once both make it: the same set)
             self._set = self._make()  # type: ignore[misc]
-            self._make = None
         return self._set
 
     def _list(self) -> list:
