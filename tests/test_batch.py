@@ -145,7 +145,7 @@ def test_dask_run_keeps_each_input_error_exactly_in_its_place():
         def submit(self, func, part, config, pure):
             assert not any(isinstance(j, InputError) for j in part)
             self.sent.append(list(part))
-            return Done([("row", j) for j in part])
+            return Done([(True, ("row", j)) for j in part])
 
     def bad(n):
         return InputError(f"unreadable record {n}", source="cohort.ndjson", patient=f"p{n}", field="/id")
@@ -367,7 +367,7 @@ def test_dask_runs_of_summary_ndjson_send_raw_lines(tmp_path, monkeypatch):
     def local_cluster(address, jobs, config, partition=256, func=None):
         for job in jobs:
             sent.append((func.__name__, job[0] if func is dask.assess_line_partition else "read"))
-            yield job if isinstance(job, InputError) else func([job], config)[0]
+            yield job if isinstance(job, InputError) else func([job], config)[0][1]
 
     monkeypatch.setattr(dask, "dask_results", local_cluster)
     r = Reasoner()
@@ -383,3 +383,39 @@ def test_dask_runs_of_summary_ndjson_send_raw_lines(tmp_path, monkeypatch):
     read = list(dask.dask_batch_results("tcp://x:8786", r, [as_json], fmt="csv", store=False, config=config))
     assert [name for name, _ in sent] == ["assess_partition"] * 2
     assert [(row[1][0], row[1][2]) for row in read] == [(row[1][0], row[1][2]) for row in lines] and len(lines) == 2
+
+
+def test_dask_run_raises_a_job_s_exception_in_its_place_after_the_results_before_it():
+    """A job that raises on the cluster: the results before it in its partition come out first, then its
+    exception is raised, as with --jobs (``pool.run_chunk`` on the worker; the jobs after it are not run)."""
+    from kg_reasoner.cohort.dask import _in_place, assess_partition
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class Client:  # runs each partition here, through the partition function the cluster runs
+        def nthreads(self):
+            return {"w1": 1}
+
+        def submit(self, func, part, config, pure):
+            return Done(func(part, config))
+
+    import kg_reasoner.cohort.dask as dask_module
+
+    def job(j, config=None):
+        if j == "boom":
+            raise ValueError("a job that raises")
+        return ("row", j)
+
+    out: list = []
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(dask_module, "assess_job", job)
+        with pytest.raises(ValueError, match="a job that raises"):
+            for item in _in_place(Client(), iter(["0", "1", "boom", "3"]), config=(None, (), "fast"), partition=4):
+                out.append(item)
+        assert [ok for ok, _ in assess_partition(["0", "boom", "3"], (None, (), "fast"))] == [True, False]
+    assert out == [("row", "0"), ("row", "1")]

@@ -23,20 +23,21 @@ from kg_reasoner.cohort.batch import (
     worker_reasoner,
 )
 from kg_reasoner.cohort.lines import line_results
-from kg_reasoner.cohort.pool import job_runs
+from kg_reasoner.cohort.pool import NOT_RUN, job_runs, run_chunk
 from kg_reasoner.errors import InputError
 from kg_reasoner.read.files import summary_ndjson_files
 
 
-def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple[str, tuple]]:
-    """Run on a worker: the command line's jobs (``cohort.batch`` job format)."""
-    return [assess_job(job, config) for job in jobs]
+def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple]:
+    """Run on a worker: the command line's jobs (``cohort.batch`` job format), each as ``(True, result)``, up to
+    one that raises: ``(False, its exception)`` (``pool.run_chunk``), raised in the client in its place."""
+    return run_chunk(functools.partial(assess_job, config=config), jobs)
 
 
 def assess_line_partition(jobs: list[tuple], config: tuple) -> list[tuple]:
     """Run on a worker: the command line's raw-line jobs (``cohort.batch.line_job``): the worker reads each
-    patient from her line, and only lines travel (no shared file system is needed)."""
-    return [assess_line(job, config) for job in jobs]
+    patient from her line, and only lines travel (no shared file system is needed). As ``assess_partition``."""
+    return run_chunk(functools.partial(assess_line, config=config), jobs)
 
 
 def assess_records(records: list[dict], config: tuple) -> list[dict]:
@@ -112,7 +113,8 @@ def dask_batch_results(
 
 def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Callable = assess_partition) -> Iterator:
     """``dask_results`` on a client: the jobs go ``partition`` at a time (``pool.job_runs``: an InputError
-    counts for none and stays in this process), each result and InputError comes back exactly in its place."""
+    counts for none and stays in this process), each result and InputError comes back exactly in its place;
+    an exception a job raised is raised in its place, after the results before it."""
     window = 2 * max(sum(client.nthreads().values()), 1)
     sent: deque = deque()  # the runs on the cluster, in order, with their InputErrors
 
@@ -123,7 +125,22 @@ def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Calla
 
     for results in _ordered(client, func, parts(), config, window):
         done = iter(results)
-        yield from (item if isinstance(item, InputError) else next(done) for item in sent.popleft())
+        for item in sent.popleft():
+            if isinstance(item, InputError):
+                yield item
+                continue
+            # (the jobs after one that raised were not run: the run stops at that one, as with --jobs)
+            ok, value = next(done, NOT_RUN)
+            if not ok:
+                # (a worker's exception with its traceback: what unpickling it gives, when it did not travel)
+                raise value if isinstance(value, BaseException) else _rebuilt(value)
+            yield value
+
+
+def _rebuilt(wrapped) -> BaseException:
+    """The exception of multiprocessing's ExceptionWithTraceback, its worker traceback as its cause."""
+    rebuild, args = wrapped.__reduce__()
+    return rebuild(*args)
 
 
 def assess_dask(

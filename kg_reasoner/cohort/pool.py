@@ -79,18 +79,18 @@ class _Sent:
     def __init__(self, pool, worker: Callable, run: list):
         self.run = run
         jobs = [x for x in run if not isinstance(x, InputError)]
-        self.result = pool.apply_async(_run_chunk, (worker, jobs)) if jobs else None
+        self.result = pool.apply_async(run_chunk, (worker, jobs)) if jobs else None
 
     def get(self) -> list:
         done = iter(self.result.get() if self.result is not None else ())
         # (the jobs after one that raised were not run; the main process stops at that one)
-        return [item if isinstance(item, InputError) else next(done, _NOT_RUN) for item in self.run]
+        return [item if isinstance(item, InputError) else next(done, NOT_RUN) for item in self.run]
 
 
-_NOT_RUN = (False, RuntimeError("not run: a job before it in its message raised"))
+NOT_RUN = (False, RuntimeError("not run: a job before it in its message raised"))
 
 
-def _run_chunk(worker: Callable, jobs: list) -> list:
+def run_chunk(worker: Callable, jobs: list) -> list:
     """In a worker: ``(True, worker(job))`` for each job, up to the first that raises: ``(False, its
     exception)``, carrying the worker's traceback (as the pool sends an exception), or a RuntimeError
     naming it when it does not pickle. The jobs after it are not run: the main process stops there."""
