@@ -347,3 +347,38 @@ def test_fhir_attribute_in_another_unit_is_a_data_problem(fast, tmp_path):
     assert a.criteria["M2"]["state"] == "unknown"
     [p] = [p for p in a.data_problems if p["field"] == "valueQuantity"]
     assert "body mass index needs valueQuantity in kg/m2" in p["message"]
+
+
+@pytest.mark.parametrize("guidance", ["progesterone", "aspirin"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "summary-keys",
+        "summary-values",
+        "summary-attributes",
+        "fhir-codes",
+        "fhir-code-sets",
+        "reference-populations",
+    ],
+)
+def test_reader_vocabulary_queries_answer_the_same_on_pyoxigraph_and_rdflib(guidance, name):
+    """The readers' vocabularies run their six queries on pyoxigraph (``explain.queries.store_rows``: rdflib's
+    parser took about a second of every process's start): on both guidances' closures every query gives
+    rdflib's rows, value for value (a number's value, not its lexical form: the store keeps numbers in
+    canonical form, and the readers read them as numbers)."""
+    from kg_reasoner.explain.queries import ontology_store, run_query, store_rows
+    from kg_reasoner.guidance import PROGESTERONE
+    from kg_reasoner.reason.knowledge import load_knowledge_base
+
+    kb = load_knowledge_base(None, (), PROGESTERONE if guidance == "progesterone" else ASPIRIN)
+
+    def value(term):
+        return (term.toPython(), term.datatype, term.language) if isinstance(term, Literal) else term
+
+    rdflib_rows = run_query(name, kb.closure)
+    names = [str(v) for v in rdflib_rows.vars]
+    expected = sorted((tuple(value(row[n]) for n in names) for row in rdflib_rows), key=repr)
+    got = sorted(
+        (tuple(value(row[n]) for n in names) for row in store_rows(name, ontology_store(kb.closure))), key=repr
+    )
+    assert got == expected and (expected or guidance == "aspirin")  # (the progesterone guidance has rows for each)

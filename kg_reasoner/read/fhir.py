@@ -32,7 +32,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg_reasoner.errors import InputError, PatientDataError, UnreadableInputError
-from kg_reasoner.explain.queries import run_query
+from kg_reasoner.explain.queries import ontology_store, store_rows
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.read.fhir_shape import shape_problems
 from kg_reasoner.read.patient import (
@@ -142,11 +142,12 @@ class FhirVocabulary:
     def __init__(self, closure: Graph):
         self.g = closure
         self.codes: dict[tuple[str, str], list[tuple[int, URIRef]]] = defaultdict(list)
-        for row in run_query("fhir-codes", closure):
+        store = ontology_store(closure)
+        for row in store_rows("fhir-codes", store):
             self.codes[(str(row.system), str(row.code))].append((int(row.strength), row.concept))
         self.categories: dict[str, list[tuple[str, URIRef]]] = defaultdict(list)
         self.patterns: dict[str, list[tuple[re.Pattern, URIRef]]] = defaultdict(list)
-        for row in run_query("fhir-code-sets", closure):
+        for row in store_rows("fhir-code-sets", store):
             if str(row.kind) == "category":
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
@@ -177,7 +178,7 @@ class FhirVocabulary:
             label = str(closure.value(unit, KGR.ucumCode) or closure.value(unit, RDFS.label) or unit)
             self.attribute_units[cast(URIRef, prop)] = (label, names)
         self.populations: dict[URIRef, Population] = {}
-        for row in run_query("reference-populations", closure):
+        for row in store_rows("reference-populations", store):
             p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
             if row.textPattern is not None:
                 p.text = re.compile(str(row.textPattern), re.IGNORECASE)

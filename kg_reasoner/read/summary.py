@@ -14,7 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg_reasoner.errors import InputError, PatientDataError
-from kg_reasoner.explain.queries import run_query
+from kg_reasoner.explain.queries import ontology_store, store_rows
 from kg_reasoner.namespaces import KGR
 from kg_reasoner.read.patient import (
     PatientInput,
@@ -67,7 +67,8 @@ class SummaryVocabulary:
     def __init__(self, ontology_closure: Graph):
         self.keys: dict[str, tuple[URIRef, URIRef]] = {}
         kinds: dict[str, dict[URIRef, URIRef]] = {}
-        for row in run_query("summary-keys", ontology_closure):
+        store = ontology_store(ontology_closure)
+        for row in store_rows("summary-keys", store):
             kinds.setdefault(str(row.key), {})[row.kind] = row.cls
         for key, by_kind in kinds.items():
             for kind in RECORD_KINDS:
@@ -78,13 +79,13 @@ class SummaryVocabulary:
         #: every IRI the ontology says something about: never part of a patient's own graph
         self.terms: frozenset = frozenset(s for s in ontology_closure.subjects() if isinstance(s, URIRef))
         self.values: dict[URIRef, dict[str, URIRef]] = {}
-        for row in run_query("summary-values", ontology_closure):
+        for row in store_rows("summary-values", store):
             self.values.setdefault(row.owner, {})[str(row.value)] = row.term
         #: the patient's own attributes by summary key ("id", "gestational_age_weeks", "conception", ...)
         self.attributes: dict[str, Attribute] = {}
         #: keys whose object groups findings of a class by their own keys ("causes" -> kgr:Cause)
         self.groups: dict[str, URIRef] = {}
-        for row in run_query("summary-attributes", ontology_closure):
+        for row in store_rows("summary-attributes", store):
             if row.group is not None:
                 self.groups[str(row.group)] = row.groupClass
             else:
