@@ -38,12 +38,11 @@ from typing import cast
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
-from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
 from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_owlrl
-from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select
+from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select, translated
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
 from kg_reasoner.reason.shacl_rules import (
@@ -197,7 +196,7 @@ class FastEngine:
         rules = [(k, shape, r) for k, shape in enumerate(self.rule_shapes) for r in shape.rules]
         if any(type(slot[1]) is int for _, _, r in rules for slot in r.slots):
             return None  # (a template with a variable predicate writes anything)
-        demanded = [ox_watch(watch_of(prepareQuery(query_text(name)).algebra)) for name in sorted(demand)]
+        demanded = [ox_watch(watch_of(translated(query_text(name))[0].algebra)) for name in sorted(demand)]
         if any(w is None for w in demanded):
             return None
         taken_filled: frozenset = frozenset()

@@ -1664,10 +1664,19 @@ class QueryPlan:
         return [{n: nu[n] for n in names if n in nu} for nu in self.root.run(dict(bindings), parts)]
 
 
+@functools.lru_cache(maxsize=256)
+def translated(text: str) -> tuple:
+    """A query parsed and translated to rdflib's algebra (rdflib's ``prepareQuery``), and whether it projects
+    with a star: parsed once per process for every reader of it (parsing takes 30-150 ms a query). The
+    algebra is read, never changed."""
+    parsed = parseQuery(text)
+    return translateQuery(parsed), "projection" not in parsed[1]
+
+
 def select_algebra(text: str) -> tuple:
     """A query's algebra and whether it projects with a star, as plain data that pickles (``freeze``)."""
-    parsed = parseQuery(text)
-    return freeze(translateQuery(parsed).algebra), "projection" not in parsed[1]
+    query, star = translated(text)
+    return freeze(query.algebra), star
 
 
 def freeze(node):
