@@ -5,8 +5,10 @@ name each criterion with its state and numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from conftest import ROOT, assess_case, engine_runs, load_case, run_cli
@@ -349,6 +351,17 @@ def test_fhir_attribute_in_another_unit_is_a_data_problem(fast, tmp_path):
     assert "body mass index needs valueQuantity in kg/m2" in p["message"]
 
 
+#: the columns the readers read as numbers or booleans (the store keeps numbers in canonical form: "14.0" as "14")
+_READ_AS_VALUES = {"strength", "includes", "fromWeek", "beforeWeek"}
+
+
+def _kb(guidance: str):
+    from kg_reasoner.guidance import PROGESTERONE
+    from kg_reasoner.reason.knowledge import load_knowledge_base
+
+    return load_knowledge_base(None, (), PROGESTERONE if guidance == "progesterone" else ASPIRIN)
+
+
 @pytest.mark.parametrize("guidance", ["progesterone", "aspirin"])
 @pytest.mark.parametrize(
     "name",
@@ -364,21 +377,57 @@ def test_fhir_attribute_in_another_unit_is_a_data_problem(fast, tmp_path):
 def test_reader_vocabulary_queries_answer_the_same_on_pyoxigraph_and_rdflib(guidance, name):
     """The readers' vocabularies run their six queries on pyoxigraph (``explain.queries.store_rows``: rdflib's
     parser took about a second of every process's start): on both guidances' closures every query gives
-    rdflib's rows, value for value (a number's value, not its lexical form: the store keeps numbers in
-    canonical form, and the readers read them as numbers)."""
+    rdflib's rows, term for term (lexical forms included: the readers key dicts on them), but for the columns
+    read as numbers, compared by value."""
     from kg_reasoner.explain.queries import ontology_store, run_query, store_rows
-    from kg_reasoner.guidance import PROGESTERONE
-    from kg_reasoner.reason.knowledge import load_knowledge_base
 
-    kb = load_knowledge_base(None, (), PROGESTERONE if guidance == "progesterone" else ASPIRIN)
+    kb = _kb(guidance)
 
-    def value(term):
-        return (term.toPython(), term.datatype, term.language) if isinstance(term, Literal) else term
+    def row_of(row, names):
+        return tuple(
+            row[n].toPython() if n in _READ_AS_VALUES and isinstance(row[n], Literal) else row[n] for n in names
+        )
 
     rdflib_rows = run_query(name, kb.closure)
     names = [str(v) for v in rdflib_rows.vars]
-    expected = sorted((tuple(value(row[n]) for n in names) for row in rdflib_rows), key=repr)
-    got = sorted(
-        (tuple(value(row[n]) for n in names) for row in store_rows(name, ontology_store(kb.closure))), key=repr
-    )
+    expected = sorted((row_of(row, names) for row in rdflib_rows), key=repr)
+    got = sorted((row_of(row, names) for row in store_rows(name, ontology_store(kb.closure))), key=repr)
     assert got == expected and (expected or guidance == "aspirin")  # (the progesterone guidance has rows for each)
+
+
+@pytest.mark.parametrize("guidance", ["progesterone", "aspirin"])
+def test_reader_vocabularies_are_the_same_built_on_pyoxigraph_or_rdflib(guidance, monkeypatch):
+    """``SummaryVocabulary`` and ``FhirVocabulary`` built from the pyoxigraph rows equal those built from rdflib's
+    rows in every order rdflib gives them (its rows in their order, then reversed): a reader that keeps the
+    last of several rows (a key's record kinds, a property's ranges) keeps the same one."""
+    from kg_reasoner.explain.queries import run_query
+    from kg_reasoner.read import fhir, summary
+
+    kb = _kb(guidance)
+
+    def canon(x):  # (the readers' dicts and lists as sorted tuples; a number by value; a pattern by its text)
+        if isinstance(x, dict):
+            return tuple(sorted((repr(k), canon(v)) for k, v in x.items()))
+        if isinstance(x, (list, tuple, set, frozenset)) and not hasattr(x, "_fields"):
+            return tuple(sorted((canon(v) for v in x), key=repr))
+        if isinstance(x, re.Pattern):
+            return ("pattern", x.pattern, x.flags)
+        if isinstance(x, Decimal):
+            return ("number", x.normalize())
+        if dataclasses.is_dataclass(x) or hasattr(x, "_fields"):
+            return (type(x).__name__, canon(dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x._asdict()))
+        return repr(x)
+
+    def described(vocabulary) -> dict:
+        return {name: canon(value) for name, value in vars(vocabulary).items() if not isinstance(value, Graph)}
+
+    built = [described(summary.SummaryVocabulary(kb.closure)), described(fhir.FhirVocabulary(kb.closure))]
+    for flip in (False, True):
+        with monkeypatch.context() as m:
+            for module in (summary, fhir):
+                m.setattr(module, "ontology_store", lambda graph: graph)
+                m.setattr(
+                    module, "store_rows", lambda name, g, step=-1 if flip else 1: list(run_query(name, g))[::step]
+                )
+            again = [described(summary.SummaryVocabulary(kb.closure)), described(fhir.FhirVocabulary(kb.closure))]
+        assert again == built

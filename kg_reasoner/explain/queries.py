@@ -50,6 +50,10 @@ def ontology_store(graph: Graph) -> ox.Store:
 def store_rows(name: str, store: ox.Store) -> list[Row]:
     """The rows of queries/NAME.rq over ``ontology_store(graph)``, each read as an rdflib result row (rdflib
     terms; None when unbound): the same as ``run_query(name, graph)``, without rdflib's SPARQL parser, which
-    takes 30-150 ms per query at every process's start (the readers' vocabularies run six queries)."""
-    results = store.query(read_text("queries", f"{name}.rq"))
-    return [Row(sol, names) for sol, names in solutions(results)]
+    takes 30-150 ms per query at every process's start (the readers' vocabularies run six queries). Rows of
+    a query without ORDER BY come sorted by their values: the same order on every run."""
+    text = read_text("queries", f"{name}.rq")
+    rows = [Row(sol, names) for sol, names in solutions(store.query(text))]
+    if "ORDER BY" not in text.upper():  # (one order whatever the store's indexes: a reader may keep the last)
+        rows.sort(key=lambda row: sorted((k, str(v)) for k, v in row.asdict().items()))
+    return rows

@@ -61,6 +61,10 @@ CASE_KEYS = frozenset({"id", "description", "patient", "expect"})
 RECORD_KINDS = (KGR.Cause, KGR.Symptom, KGR.Measurement, KGR.ImagingResult, KGR.MedicationUse, KGR.Condition)
 
 
+#: ranges that say nothing about a value (the OWL-RL closure adds owl:Thing to an object property's ranges)
+_GENERIC_RANGES = frozenset((OWL.Thing, RDFS.Literal, RDFS.Resource))
+
+
 class SummaryVocabulary:
     """The patient-summary vocabulary as the ontology defines it."""
 
@@ -89,9 +93,12 @@ class SummaryVocabulary:
             if row.group is not None:
                 self.groups[str(row.group)] = row.groupClass
             else:
-                self.attributes[str(row.key)] = Attribute(
-                    str(row.key), row.property, row.kind, row.range, str(row.label or row.key)
-                )
+                # (a property with several ranges, e.g. its own and owl:Thing from the closure: the specific one)
+                known = self.attributes.get(str(row.key))
+                if known is None or (known.range in _GENERIC_RANGES and row.range not in _GENERIC_RANGES):
+                    self.attributes[str(row.key)] = Attribute(
+                        str(row.key), row.property, row.kind, row.range, str(row.label or row.key)
+                    )
         #: the key that names the patient (kgr:patientId)
         self.id_key = next(a.key for a in self.attributes.values() if a.property == KGR.patientId)
 
