@@ -16,7 +16,7 @@ caps the run.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,8 @@ __all__ = [
     "job",
     "line_job",
     "ordered_bounded",
-    "outcome",
     "queued_jobs",
+    "spread_results",
     "worker_reasoner",
 ]
 
@@ -53,7 +53,7 @@ def job(pi: PatientInput, fmt: str, store: bool) -> tuple:
 def assess_job(job: tuple, config: tuple | None = None) -> tuple:
     """Run in a worker: assess one job, return the formatted outcome."""
     fmt, patient, store = job[0], job[1:6], len(job) > 6
-    return outcome(worker_reasoner(config), job_patient(patient), fmt, store)
+    return _outcome(worker_reasoner(config), job_patient(patient), fmt, store)
 
 
 def line_job(fmt: str, path: Path, lineno: int, line: str, *, store: bool) -> tuple:
@@ -70,10 +70,10 @@ def assess_line(job: tuple, config: tuple | None = None) -> tuple:
     pi = read_summary_line(r.reader, path, lineno, line)
     if isinstance(pi, InputError):
         return None, pi
-    return claim_of(pi), outcome(r, pi, fmt, store)
+    return claim_of(pi), _outcome(r, pi, fmt, store)
 
 
-def outcome(reasoner: Reasoner, pi: PatientInput, fmt: str, store: bool) -> tuple:
+def _outcome(reasoner: Reasoner, pi: PatientInput, fmt: str, store: bool) -> tuple:
     """A patient assessed and formatted (``write.formats.outcome_row``): only what the format reads."""
     return outcome_row(reasoner.assess_input(pi, summary=fmt in SUMMARY_FORMATS, keep_graphs=store), fmt, store)
 
@@ -118,17 +118,43 @@ def batch_results(
             if isinstance(item, InputError):
                 yield item
             else:
-                yield outcome(reasoner, item, fmt, store)
+                yield _outcome(reasoner, item, fmt, store)
         return
+    pool = functools.partial(pool_results, jobs=jobs, initializer=init_worker, initargs=(config,))
+    yield from spread_results(
+        reasoner,
+        inputs,
+        fmt=fmt,
+        store=store,
+        skip=skip,
+        run_lines=functools.partial(pool, assess_line),
+        run_jobs=functools.partial(pool, assess_job),
+    )
+
+
+def spread_results(
+    reasoner: Reasoner,
+    inputs: Iterable[Any],
+    *,
+    fmt: str,
+    store: bool,
+    skip: set,
+    run_lines: Callable[[Iterator[Any]], Iterator[Any]],
+    run_jobs: Callable[[Iterator[Any]], Iterator[Any]],
+) -> Iterator[InputError | tuple[str, tuple]]:
+    """``batch_results`` on workers: ``run_lines(jobs)`` runs raw-line jobs (``line_job``, ``assess_line``) and
+    ``run_jobs(jobs)`` jobs this process read (``job``, ``assess_job``), each yielding the results in order (a
+    process pool, or a Dask cluster: ``cohort.dask``). Patient-summary NDJSON goes as raw lines the workers read
+    while this process keeps the run's checks (``cohort.lines``); other inputs, and ``--resume`` with something
+    to skip, are read here."""
     files = None if skip else summary_ndjson_files(inputs)
-    if files is not None:  # the workers read the raw lines (``cohort.lines``)
+    if files is not None:
         yield from line_results(
             files,
             make_job=functools.partial(line_job, fmt, store=store),
-            run=functools.partial(pool_results, assess_line, jobs=jobs, initializer=init_worker, initargs=(config,)),
+            run=run_lines,
             reader=reasoner.reader,
-            local=lambda pi: outcome(reasoner, pi, fmt, store),
+            local=lambda pi: _outcome(reasoner, pi, fmt, store),
         )
         return
-    queued = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
-    yield from pool_results(assess_job, queued, jobs=jobs, initializer=init_worker, initargs=(config,))
+    yield from run_jobs(queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip))

@@ -13,19 +13,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from kg_reasoner.cohort.batch import (
-    assess_job,
-    assess_line,
-    line_job,
-    ordered_bounded,
-    outcome,
-    queued_jobs,
-    worker_reasoner,
-)
-from kg_reasoner.cohort.lines import line_results
+from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, spread_results, worker_reasoner
 from kg_reasoner.cohort.pool import NOT_RUN, job_runs, run_chunk
 from kg_reasoner.errors import InputError
-from kg_reasoner.read.files import summary_ndjson_files
 
 
 def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple]:
@@ -93,22 +83,20 @@ def dask_results(
 def dask_batch_results(
     address: str, reasoner, inputs: Iterable, *, fmt: str, store: bool, config: tuple, skip: set = frozenset()
 ) -> Iterator:
-    """``cohort.batch.batch_results`` on the Dask cluster whose scheduler is at ``address`` (``assess --dask``):
-    patient-summary NDJSON goes as raw lines the workers read (``assess_line_partition``: no shared file
-    system needed) while this process keeps the run's checks (``cohort.lines``); other inputs, and
-    ``--resume`` with something to skip, are read here and go as jobs (``assess_partition``)."""
-    files = None if skip else summary_ndjson_files(inputs)
-    if files is not None:
-        yield from line_results(
-            files,
-            make_job=functools.partial(line_job, fmt, store=store),
-            run=functools.partial(dask_results, address, config=config, func=assess_line_partition),
-            reader=reasoner.reader,
-            local=lambda pi: outcome(reasoner, pi, fmt, store),
-        )
-        return
-    jobs = queued_jobs(reasoner, inputs, fmt=fmt, store=store, skip=skip)
-    yield from dask_results(address, jobs, config=config, func=assess_partition)
+    """``cohort.batch.batch_results`` on the Dask cluster whose scheduler is at ``address`` (``assess --dask``),
+    through ``batch.spread_results``: patient-summary NDJSON goes as raw lines the workers read
+    (``assess_line_partition``: no shared file system needed) while this process keeps the run's checks;
+    other inputs, and ``--resume`` with something to skip, are read here and go as jobs (``assess_partition``)."""
+    cluster = functools.partial(dask_results, address, config=config)
+    yield from spread_results(
+        reasoner,
+        inputs,
+        fmt=fmt,
+        store=store,
+        skip=skip,
+        run_lines=functools.partial(cluster, func=assess_line_partition),
+        run_jobs=functools.partial(cluster, func=assess_partition),
+    )
 
 
 def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Callable = assess_partition) -> Iterator:
