@@ -10,7 +10,6 @@ names the file, the patient and the field.
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -49,16 +48,15 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]
             yield path
 
 
-def _identity(value):
-    return value
+def _vocabulary(fhir_vocab):
+    """The FhirVocabulary ``read_file`` was given, or the one the function it was given returns."""
+    return fhir_vocab() if callable(fhir_vocab) else fhir_vocab
 
 
 def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
     that could not be read. ``fhir_vocab``: the FhirVocabulary used for FHIR input, or a function giving it
     (called only for FHIR input: reading the vocabulary from the ontology takes half a second)."""
-    if not callable(fhir_vocab):
-        fhir_vocab = functools.partial(_identity, fhir_vocab)
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if _is_summary_ndjson(p)]
@@ -67,7 +65,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
         paths = [p for p in paths if p not in summaries]
         if paths:
             source = str(paths[0].parent if len(paths) > 1 else paths[0])
-            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), fhir_vocab(), source)
+            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), _vocabulary(fhir_vocab), source)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -76,7 +74,9 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
             yield exc
             return
         if isinstance(data, dict) and "resourceType" in data:
-            yield from fhir_mod.read_fhir(fhir_mod.bundle_resources(data, str(path)), fhir_vocab(), str(path))
+            yield from fhir_mod.read_fhir(
+                fhir_mod.bundle_resources(data, str(path)), _vocabulary(fhir_vocab), str(path)
+            )
             return
         if isinstance(data, dict) and "@context" in data:
             yield from read_rdf(path, reader.v)
