@@ -109,6 +109,10 @@ class _TripleIndex:
         self.triples.add((s, p, o))
         self.sp[(s, p)].add(o)
         self.po[(p, o)].add(s)
+        self.index_any(s, p, o)
+
+    def index_any(self, s, p, o) -> None:
+        """The triple in the lookups by subject, object and predicate alone (only owl:sameAs reads them)."""
         self.s_any[s].add((p, o))
         self.o_any[o].add((s, p))
         self.p_any[p].add((s, o))
@@ -335,15 +339,11 @@ class _Run(_TripleIndex):
         self.sp[(s, p)].add(o)
         self.po[(p, o)].add(s)
         if self.any_same:
-            self.s_any[s].add((p, o))
-            self.o_any[o].add((s, p))
-            self.p_any[p].add((s, o))
+            self.index_any(s, p, o)
         elif p in _IS_SAME:
             self.any_same = True
-            for s2, p2, o2 in self.triples:
-                self.s_any[s2].add((p2, o2))
-                self.o_any[o2].add((s2, p2))
-                self.p_any[p2].add((s2, o2))
+            for triple in self.triples:
+                self.index_any(*triple)
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
