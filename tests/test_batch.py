@@ -123,18 +123,21 @@ def test_pool_sends_patients_in_chunks_and_keeps_everything_in_its_place():
         next(pool_results(int, ["1"], jobs=1, initializer=abs, initargs=(0,), chunk=0))
 
 
+class _Done:
+    """What a distributed.Client's submit returns, as far as ``cohort.dask._in_place`` reads it: ``result()``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
 def test_dask_run_keeps_each_input_error_exactly_in_its_place():
     """The --dask path groups jobs as the pool does (``pool.job_runs``): a partition holds ``partition`` jobs
     whatever InputErrors stand between them, the errors never travel to the cluster, and every result and
     error comes back exactly in its input place (before, an error came out ahead of its whole partition)."""
     from kg_reasoner.cohort.dask import _in_place
-
-    class Done:
-        def __init__(self, value):
-            self.value = value
-
-        def result(self):
-            return self.value
 
     class Client:  # what _in_place asks of a distributed.Client: nthreads() and submit(...).result()
         sent: list = []
@@ -145,7 +148,7 @@ def test_dask_run_keeps_each_input_error_exactly_in_its_place():
         def submit(self, func, part, config, pure):
             assert not any(isinstance(j, InputError) for j in part)
             self.sent.append(list(part))
-            return Done([(True, ("row", j)) for j in part])
+            return _Done([(True, ("row", j)) for j in part])
 
     def bad(n):
         return InputError(f"unreadable record {n}", source="cohort.ndjson", patient=f"p{n}", field="/id")
@@ -390,19 +393,12 @@ def test_dask_run_raises_a_job_s_exception_in_its_place_after_the_results_before
     exception is raised, as with --jobs (``pool.run_chunk`` on the worker; the jobs after it are not run)."""
     from kg_reasoner.cohort.dask import _in_place, assess_partition
 
-    class Done:
-        def __init__(self, value):
-            self.value = value
-
-        def result(self):
-            return self.value
-
     class Client:  # runs each partition here, through the partition function the cluster runs
         def nthreads(self):
             return {"w1": 1}
 
         def submit(self, func, part, config, pure):
-            return Done(func(part, config))
+            return _Done(func(part, config))
 
     import kg_reasoner.cohort.dask as dask_module
 
