@@ -5,7 +5,7 @@ from __future__ import annotations
 import owlrl
 import pyshacl
 import pytest
-from conftest import CASES, VIGNETTES, load_case
+from conftest import CASES, ROOT, VIGNETTES, load_case
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, Namespace
@@ -123,6 +123,90 @@ def test_knowledge_base_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     table.write_text("# changed", encoding="utf-8")
     assert engine._cache_key(str(table), ()) != key_a
     engine.load_knowledge_base.cache_clear()
+
+
+def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_never_trusted_when_altered(
+    tmp_path, monkeypatch
+):
+    """``knowledge.cached`` (what the fast engine keeps of its parsed queries): computed once, read back by the
+    next process (here: a second call), keyed by kind and text, refused when the file is altered or holds
+    another type, and computed every time without a cache directory."""
+    from kg_reasoner.reason import knowledge
+
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
+    calls: list = []
+
+    def build(value):
+        def make():
+            calls.append(value)
+            return value
+
+        return make
+
+    assert knowledge.cached("kind-a", "SELECT 1", build((1, "one")), tuple) == (1, "one")
+    (path,) = tmp_path.glob("kind-a-*.pickle")
+    assert knowledge.cached("kind-a", "SELECT 1", build((2, "two")), tuple) == (1, "one")  # read back
+    assert calls == [(1, "one")]
+    assert knowledge.cached("kind-a", "SELECT 2", build((3,)), tuple) == (3,)  # another text
+    assert knowledge.cached("kind-b", "SELECT 1", build((4,)), tuple) == (4,)  # another kind
+    files = sorted(tmp_path.glob("kind-a-*.pickle"))
+    assert len(files) == 2 and all(f.stat().st_mode & 0o077 == 0 for f in files)
+
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit changed: the tag no longer verifies
+    assert knowledge.cached("kind-a", "SELECT 1", build((5,)), tuple) == (5,)
+    # a file that verifies but holds another type than the one asked for: computed again
+    assert knowledge.cached("kind-a", "SELECT 1", build({"six": 6}), dict) == {"six": 6}
+    assert calls[-2:] == [(5,), {"six": 6}]
+
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
+    n = len(calls)
+    knowledge.cached("kind-a", "SELECT 1", build((7,)), tuple)
+    knowledge.cached("kind-a", "SELECT 1", build((7,)), tuple)
+    assert len(calls) == n + 2
+
+
+def test_library_query_plans_from_the_cache_answer_as_plans_parsed_in_process(tmp_path, monkeypatch):
+    """Every library query's plan compiled from its algebra as read back from the cache gives the rows of
+    the plan compiled from a parse in this process, for each vignette; the demand's Watch read back is the
+    Watch computed."""
+    from kg_reasoner.api import Reasoner
+    from kg_reasoner.reason import fast as fast_module
+    from kg_reasoner.reason.plans import compile_select
+    from kg_reasoner.reason.shacl_rules import watch_of
+    from kg_reasoner.resources import read_text
+
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
+    names = sorted(f.stem for f in (ROOT / "queries").glob("*.rq"))
+    for name in names:
+        text = read_text("queries", f"{name}.rq")
+        fast_module.query_algebra.cache_clear()
+        fast_module.query_algebra(text)  # written
+        fast_module.query_algebra.cache_clear()
+        fast_module.query_watch.cache_clear()
+        fast_module.query_watch(text)
+        fast_module.query_watch.cache_clear()
+        assert fast_module.query_watch(text) == watch_of(fast_module.translated(text)[0].algebra), name
+    assert len(list(tmp_path.glob("query-algebra-*.pickle"))) == len(names)
+
+    reasoner = Reasoner(engine="fast")
+    engine = reasoner._engine
+    for path in VIGNETTES[:6]:
+        pi = reasoner.read(path)[0]
+        with engine.session(pi.iri, pi.graph) as d:
+            run = d.query.__self__
+            for name in names:
+                text = read_text("queries", f"{name}.rq")
+                fast_module.query_algebra.cache_clear()
+                from_cache = compile_select(algebra=fast_module.query_algebra(text))
+                parsed = compile_select(text)
+                if parsed is None:
+                    assert from_cache is None, name
+                    continue
+                bindings = {"patient": fast_module.to_ox(pi.iri)}
+                assert from_cache.solutions(run.explain_parts, bindings) == parsed.solutions(
+                    run.explain_parts, bindings
+                ), f"{name} for {path.name}"
 
 
 @pytest.mark.slow  # reference engine / knowledge-base rebuilds

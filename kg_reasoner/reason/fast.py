@@ -41,8 +41,9 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
+from kg_reasoner.reason.knowledge import cached
 from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_owlrl
-from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select, translated
+from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select, select_algebra, translated
 from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
 from kg_reasoner.reason.shacl_rules import (
@@ -167,7 +168,8 @@ class FastEngine:
         uses = self._query_uses[name] = self._query_uses.get(name, 0) + 1
         if uses < self.COMPILE_QUERY_AT and not self.check_plans:
             return None
-        plan = self._query_plans[name] = compile_select(text if text is not None else query_text(name))
+        text = text if text is not None else query_text(name)
+        plan = self._query_plans[name] = compile_select(algebra=query_algebra(text))
         return plan
 
     def rules_demanded(self, demand: frozenset) -> tuple[frozenset, frozenset] | None:
@@ -196,7 +198,7 @@ class FastEngine:
         rules = [(k, shape, r) for k, shape in enumerate(self.rule_shapes) for r in shape.rules]
         if any(type(slot[1]) is int for _, _, r in rules for slot in r.slots):
             return None  # (a template with a variable predicate writes anything)
-        demanded = [ox_watch(watch_of(translated(query_text(name))[0].algebra)) for name in sorted(demand)]
+        demanded = [ox_watch(query_watch(query_text(name))) for name in sorted(demand)]
         if any(w is None for w in demanded):
             return None
         taken_filled: frozenset = frozenset()
@@ -745,3 +747,16 @@ def fast_engine(kb) -> FastEngine:
 @functools.cache
 def query_text(name: str) -> str:
     return read_text("queries", f"{name}.rq")
+
+
+@functools.lru_cache(maxsize=256)
+def query_algebra(text: str) -> tuple:
+    """A query's algebra as ``plans.select_algebra`` gives it, parsed once per machine (``knowledge.cached``)
+    rather than once per process: every worker of a cohort run compiles 10-25 queries."""
+    return cached("query-algebra", text, lambda: select_algebra(text), tuple)
+
+
+@functools.lru_cache(maxsize=256)
+def query_watch(text: str) -> Watch:
+    """The ``Watch`` of a library query (``shacl_rules.watch_of``), read once per machine as ``query_algebra``."""
+    return cached("query-watch", text, lambda: watch_of(translated(text)[0].algebra), Watch)

@@ -11,11 +11,14 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import owlrl
 import pyshacl
+import rdflib
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.plugins.sparql import prepareQuery
@@ -40,6 +43,12 @@ log = logging.getLogger(__name__)
 
 
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/kg-reasoner/graph/ontology-closure")
+
+T = TypeVar("T")
+
+#: Part of every cache key: raise it when what a cache file holds changes shape (the knowledge base's fields,
+#: ``plans.freeze``, ``shacl_rules.Watch``) without a change of version.
+CACHE_FORMAT = 11
 
 
 @functools.lru_cache(maxsize=1024)
@@ -107,7 +116,7 @@ def cache_dir() -> Path | None:
 def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], guidance: Guidance = PROGESTERONE) -> str:
     """A hash of everything the knowledge base is built from: a change to any of it is a new key."""
     h = hashlib.sha256(
-        f"kg-reasoner {__version__} cache 11 owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
+        f"kg-reasoner {__version__} cache {CACHE_FORMAT} owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
     )
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
@@ -147,14 +156,43 @@ def load_knowledge_base(
             return kb
     kb = _build_knowledge_base(reference_table, extra_ontology, guidance)
     if path is not None and key is not None:
-        try:
-            payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
-            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:  # mode 0600
-                fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
-            os.replace(fh.name, path)
-        except OSError as exc:  # a read-only home still works, only slower
-            log.info("cannot write the knowledge-base cache %s: %s", path, exc)
+        _write_cache(path, key, kb)
     return kb
+
+
+def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
+    """``build()``, kept in the cache directory beside the knowledge bases (HMAC-checked, private to the user,
+    as they are) under a hash of ``kind``, ``text`` (what it is computed from) and the versions of this
+    package and rdflib: a process reads it there instead of computing it again. For what is slow to compute
+    and read by every process, e.g. a library query's parsed algebra (parsing takes 10-60 ms a query, every
+    worker of a cohort run parses 10-25). Without a cache directory (KG_REASONER_CACHE_DIR=), ``build()``.
+    A value that is not an ``expect`` is never returned from the file."""
+    folder = cache_dir()
+    key = _cache_secret(folder) if folder else None
+    if folder is None or key is None:
+        return build()
+    h = hashlib.sha256(
+        f"kg-reasoner {__version__} cache {CACHE_FORMAT} rdflib {rdflib.__version__} {kind}\0".encode() + text.encode()
+    )
+    path = folder / f"{kind}-{h.hexdigest()[:32]}.pickle"
+    if path.is_file():
+        value = _read_cache(path, key, expect)
+        if value is not None:
+            return value
+    value = build()
+    _write_cache(path, key, value)
+    return value
+
+
+def _write_cache(path: Path, key: bytes, value) -> None:
+    """The value pickled into the cache file, behind its integrity tag (written whole, then renamed)."""
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:  # mode 0600
+            fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
+        os.replace(fh.name, path)
+    except OSError as exc:  # a read-only home still works, only slower
+        log.info("cannot write the cache file %s: %s", path, exc)
 
 
 #: The integrity tag in front of each cache file: HMAC-SHA256 under the cache directory's own secret key.
@@ -206,9 +244,9 @@ def _cache_secret(folder: Path) -> bytes | None:
         return None
 
 
-def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
-    """The cached knowledge base, only if the file is private to this user and its integrity tag verifies
-    under the directory's key: a planted or altered file is never unpickled."""
+def _read_cache(path: Path, key: bytes, expect: type = KnowledgeBase):
+    """The cached knowledge base (or other ``expect``), only if the file is private to this user and its
+    integrity tag verifies under the directory's key: a planted or altered file is never unpickled."""
     try:
         if not _private(path, "file"):
             return None
@@ -217,8 +255,8 @@ def _read_cache(path: Path, key: bytes) -> KnowledgeBase | None:
         if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
             log.warning("kg-reasoner: the knowledge-base cache file %s fails its integrity check; it is rebuilt", path)
             return None
-        kb = pickle.loads(payload)
-        return kb if isinstance(kb, KnowledgeBase) else None
+        value = pickle.loads(payload)
+        return value if isinstance(value, expect) else None
     except Exception as exc:  # a damaged cache file is rebuilt, never trusted
         log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
         return None
