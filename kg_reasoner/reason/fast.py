@@ -386,12 +386,27 @@ def _as_stored(triples) -> Iterator[tuple]:
     """rdflib triples as pyoxigraph stores them: literals in canonical form (``plans.canonical``: "01"
     as "1", a language tag in lower case); a triple with a literal subject, which a store cannot hold,
     left out."""
+    iris: dict = {}  # (a patient's IRIs recur from triple to triple: each converted once)
     for s, p, o in triples:
         if type(s) is URIRef or not isinstance(s, Literal):
-            s_, p_, o_ = to_ox(s), to_ox(p), to_ox(o)
-            if type(p_) is not ox.NamedNode:
-                ox.Quad(s_, p_, o_)  # (a blank node or literal predicate: refused, as by the store)
-            yield s_, p_, canonical(o_)
+            s_ = iris.get(s) if type(s) is URIRef else None
+            if s_ is None:
+                s_ = to_ox(s)
+                if type(s) is URIRef:
+                    iris[s] = s_
+            p_ = iris.get(p) if type(p) is URIRef else None
+            if p_ is None:
+                p_ = to_ox(p)
+                if type(p_) is not ox.NamedNode:
+                    ox.Quad(s_, p_, to_ox(o))  # (a blank node or literal predicate: refused, as by the store)
+                iris[p] = p_
+            if type(o) is URIRef:
+                o_ = iris.get(o)
+                if o_ is None:
+                    o_ = iris[o] = to_ox(o)
+                yield s_, p_, o_
+            else:
+                yield s_, p_, canonical(to_ox(o))
 
 
 class _PatientRun(ConstraintChecker):

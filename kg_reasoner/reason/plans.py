@@ -800,9 +800,11 @@ class _Bgp(_Plan):
             self.patterns.append(tuple(pat))
         self.vars = frozenset(n for n in names if not n.startswith("_:"))
         self.safe = self.mentions = self.vars
+        #: (bit, variable) for each variable: ``_entry`` keys the join steps by the bits of those bound
+        self._bits = tuple((1 << i, name) for i, name in enumerate(sorted(self.vars)))
 
         self.blank = any(n.startswith("_:") for n in names)
-        #: the join order and binding steps for each set of variables bound on entry
+        #: the join order and binding steps for each set of variables bound on entry (by its ``_bits``)
         self._steps: dict = {}
         #: the same steps one by one (``exists``)
         self._single: dict = {}
@@ -823,12 +825,18 @@ class _Bgp(_Plan):
     def _entry(self, mu, parts) -> tuple | None:
         """(what mu binds of this BGP, the join steps for it, their compiled source or None), or None when
         a filter on what is bound on entry fails."""
-        bound = self.vars.intersection(mu) if mu else frozenset()
-        plan = self._steps.get(bound)
+        # (the plans are kept by which of its variables mu binds, as the bits of a number: mu can hold many
+        # more names than the BGP has, so testing the BGP's few names is cheaper than intersecting)
+        mask = 0
+        for bit, name in self._bits:
+            if name in mu:
+                mask |= bit
+        plan = self._steps.get(mask)
         if plan is None:
+            bound = frozenset(name for bit, name in self._bits if mask & bit)
             first, steps = self._order(bound, parts[0] if parts else TripleIndex())
-            plan = self._steps[bound] = (first, steps, step_source.compiled(steps, _solve, _filter_passes))
-        first, steps, source = plan
+            plan = self._steps[mask] = (bound, first, steps, step_source.compiled(steps, _solve, _filter_passes))
+        bound, first, steps, source = plan
         if first and not all(_filter_passes(t, mu, parts) for t in first):
             return None
         return bound, steps, (source if self.generated else None)

@@ -229,6 +229,7 @@ _SH_CLASS, _SH_IN, _SH_NODE, _SH_MIN_COUNT, _SH_MAX_COUNT = SH["class"], SH["in"
 
 
 _SOURCE_RECORD = URIRef("https://w3id.org/kg-reasoner/ontology#sourceRecord")
+_EMPTY: frozenset = frozenset()
 
 
 class ConstraintChecker:
@@ -250,11 +251,19 @@ class ConstraintChecker:
         raise NotImplementedError
 
     # -- SHACL validation -------------------------------------------------
-    def _values(self, node, path) -> set:
-        return self.values.get((node, path), set()) | self.e._closure_values.get((node, path), set())
+    def _values(self, node, path) -> set | frozenset:
+        """The node's values of path, hers and the ontology's (read, never changed, by the callers)."""
+        mine, ontology = self.values.get((node, path)), self.e._closure_values.get((node, path))
+        if ontology is None:
+            return _EMPTY if mine is None else mine
+        return ontology if mine is None else mine | ontology
 
-    def _types_of(self, node) -> set:
-        return self.types.get(node, set()) | self.e._closure_types.get(node, set())
+    def _types_of(self, node) -> set | frozenset:
+        """The node's types, hers and the ontology's (read, never changed, by the callers)."""
+        mine, ontology = self.types.get(node), self.e._closure_types.get(node)
+        if ontology is None:
+            return _EMPTY if mine is None else mine
+        return ontology if mine is None else mine | ontology
 
     def validate(self) -> tuple[list[DataProblem], list[DataProblem]]:
         results: list[tuple] = []
