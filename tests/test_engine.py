@@ -131,6 +131,8 @@ def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_nev
     """``knowledge.cached`` (what the fast engine keeps of its parsed queries): computed once, read back by the
     next process (here: a second call), keyed by kind and text, refused when the file is altered or holds
     another type, and computed every time without a cache directory."""
+    import pickle
+
     from kg_reasoner.reason import knowledge
 
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
@@ -152,12 +154,17 @@ def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_nev
     files = sorted(tmp_path.glob("kind-a-*.pickle"))
     assert len(files) == 2 and all(f.stat().st_mode & 0o077 == 0 for f in files)
 
-    data = path.read_bytes()
-    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit changed: the tag no longer verifies
+    # a well-formed pickle of the right type behind a tag that does not verify it: only the check refuses it
+    path.write_bytes(path.read_bytes()[:32] + pickle.dumps((9, "planted")))
     assert knowledge.cached("kind-a", "SELECT 1", build((5,)), tuple) == (5,)
     # a file that verifies but holds another type than the one asked for: computed again
     assert knowledge.cached("kind-a", "SELECT 1", build({"six": 6}), dict) == {"six": 6}
     assert calls[-2:] == [(5,), {"six": 6}]
+
+    # a value that does not pickle is only not cached: returned, and nothing left in the folder
+    unpicklable = (lambda: None,)
+    assert knowledge.cached("kind-c", "SELECT 3", lambda: unpicklable, tuple) is unpicklable
+    assert not list(tmp_path.glob("kind-c-*")) and not list(tmp_path.glob("*.tmp"))
 
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
     n = len(calls)
@@ -166,47 +173,67 @@ def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_nev
     assert len(calls) == n + 2
 
 
-def test_library_query_plans_from_the_cache_answer_as_plans_parsed_in_process(tmp_path, monkeypatch):
-    """Every library query's plan compiled from its algebra as read back from the cache gives the rows of
-    the plan compiled from a parse in this process, for each vignette; the demand's Watch read back is the
-    Watch computed."""
+def test_query_plans_and_demand_from_the_cache_answer_as_those_parsed_in_process(tmp_path, monkeypatch):
+    """Every library query's and SPARQL constraint's plan, compiled from its algebra as read back from the cache
+    (no parse: the parser is made to fail), gives the rows of the plan compiled from a parse in this process,
+    for each of six vignettes; the Watches of the queries read back are those computed, and so is the choice of
+    rules a summary row demands (``rules_demanded``)."""
     from kg_reasoner.api import Reasoner
+    from kg_reasoner.explain.explanation import SUMMARY_QUERIES
     from kg_reasoner.reason import fast as fast_module
     from kg_reasoner.reason.plans import compile_select
     from kg_reasoner.reason.shacl_rules import watch_of
     from kg_reasoner.resources import read_text
 
-    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
-    names = sorted(f.stem for f in (ROOT / "queries").glob("*.rq"))
-    for name in names:
-        text = read_text("queries", f"{name}.rq")
-        fast_module.query_algebra.cache_clear()
-        fast_module.query_algebra(text)  # written
-        fast_module.query_algebra.cache_clear()
-        fast_module.query_watch.cache_clear()
-        fast_module.query_watch(text)
-        fast_module.query_watch.cache_clear()
-        assert fast_module.query_watch(text) == watch_of(fast_module.translated(text)[0].algebra), name
-    assert len(list(tmp_path.glob("query-algebra-*.pickle"))) == len(names)
-
-    reasoner = Reasoner(engine="fast")
+    reasoner = Reasoner(engine="fast")  # (its knowledge base from the suite's cache, before the folder changes)
     engine = reasoner._engine
+    demanded_parsed = engine._rules_demanded(frozenset(SUMMARY_QUERIES))
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
+    queries = {f.stem: read_text("queries", f.name) for f in sorted((ROOT / "queries").glob("*.rq"))}
+    constraints = [(shape, text) for shape in engine.validation for text, _messages in shape.sparql]
+    assert constraints  # (the shipped shapes have SPARQL constraints)
+    texts = [*queries.values(), *(text for _shape, text in constraints)]
+    watches = {}
+    for text in texts:
+        fast_module.query_algebra.cache_clear()
+        fast_module.query_algebra(text)  # computed and written
+        fast_module.query_watch.cache_clear()
+        watches[text] = fast_module.query_watch(text)
+        assert watches[text] == watch_of(fast_module.translated(text)[0].algebra)
+    assert len(list(tmp_path.glob("query-algebra-*.pickle"))) == len(set(texts))
+
+    def no_parse(*args):
+        raise AssertionError("parsed again although the cache holds it")
+
+    monkeypatch.setattr(fast_module, "select_algebra", no_parse)
+    monkeypatch.setattr(fast_module, "translated", no_parse)
+    fast_module.query_algebra.cache_clear()
+    fast_module.query_watch.cache_clear()
+    assert all(fast_module.query_watch(text) == watches[text] for text in texts)
+    assert engine._rules_demanded(frozenset(SUMMARY_QUERIES)) == demanded_parsed
+    from_cache = {text: compile_select(algebra=fast_module.query_algebra(text)) for text in texts}
+    monkeypatch.undo()  # (the parser back, for the plans parsed here)
+
     for path in VIGNETTES[:6]:
         pi = reasoner.read(path)[0]
         with engine.session(pi.iri, pi.graph) as d:
             run = d.query.__self__
-            for name in names:
-                text = read_text("queries", f"{name}.rq")
-                fast_module.query_algebra.cache_clear()
-                from_cache = compile_select(algebra=fast_module.query_algebra(text))
+            for name, text in queries.items():
                 parsed = compile_select(text)
                 if parsed is None:
-                    assert from_cache is None, name
+                    assert from_cache[text] is None, name
                     continue
                 bindings = {"patient": fast_module.to_ox(pi.iri)}
-                assert from_cache.solutions(run.explain_parts, bindings) == parsed.solutions(
+                assert from_cache[text].solutions(run.explain_parts, bindings) == parsed.solutions(
                     run.explain_parts, bindings
                 ), f"{name} for {path.name}"
+            for shape, text in constraints:
+                parsed = compile_select(text)
+                for focus in run._focus(shape.targets):
+                    bindings = {"this": fast_module.to_ox(focus)}
+                    assert from_cache[text].solutions(run.parts, bindings) == parsed.solutions(run.parts, bindings)
+    fast_module.query_algebra.cache_clear()
+    fast_module.query_watch.cache_clear()
 
 
 @pytest.mark.slow  # reference engine / knowledge-base rebuilds

@@ -4,12 +4,15 @@ from package data and cached on disk (HMAC-checked, private to the user).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
+import importlib.util
 import logging
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +121,7 @@ def _cache_key(reference_table: str | None, extra_ontology: tuple[str, ...], gui
     h = hashlib.sha256(
         f"kg-reasoner {__version__} cache {CACHE_FORMAT} owlrl {owlrl.__version__} pyshacl {pyshacl.__version__}".encode()
     )
+    h.update(_code_digest())
     h.update(f"\0guidance {guidance.name}\0".encode())
     user = ((reference_table,) if reference_table else ()) + tuple(extra_ontology)
     for part, docs in (
@@ -162,8 +166,8 @@ def load_knowledge_base(
 
 def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
     """``build()``, kept in the cache directory beside the knowledge bases (HMAC-checked, private to the user,
-    as they are) under a hash of ``kind``, ``text`` (what it is computed from) and the versions of this
-    package and rdflib: a process reads it there instead of computing it again. For what is slow to compute
+    as they are) under a hash of ``kind``, ``text`` (what it is computed from), this package's version and
+    ``CACHE_FORMAT``, and the code that computes it (``_code_digest``): a process reads it there instead of computing it again. For what is slow to compute
     and read by every process, e.g. a library query's parsed algebra (parsing takes 10-60 ms a query, every
     worker of a cohort run parses 10-25). Without a cache directory (KG_REASONER_CACHE_DIR=), ``build()``.
     A value that is not an ``expect`` is never returned from the file."""
@@ -171,9 +175,8 @@ def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
     key = _cache_secret(folder) if folder else None
     if folder is None or key is None:
         return build()
-    h = hashlib.sha256(
-        f"kg-reasoner {__version__} cache {CACHE_FORMAT} rdflib {rdflib.__version__} {kind}\0".encode() + text.encode()
-    )
+    h = hashlib.sha256(f"kg-reasoner {__version__} cache {CACHE_FORMAT} {kind}\0".encode())
+    h.update(_code_digest() + b"\0" + text.encode())
     path = folder / f"{kind}-{h.hexdigest()[:32]}.pickle"
     if path.is_file():
         value = _read_cache(path, key, expect)
@@ -185,14 +188,41 @@ def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
 
 
 def _write_cache(path: Path, key: bytes, value) -> None:
-    """The value pickled into the cache file, behind its integrity tag (written whole, then renamed)."""
+    """The value pickled into the cache file, behind its integrity tag (written whole, then renamed). A value
+    that cannot be written (a read-only home, a value that does not pickle) is only not cached: the caller
+    has it, and nothing is left behind."""
+    tmp = None
     try:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:  # mode 0600
+            tmp = fh.name
             fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
-        os.replace(fh.name, path)
-    except OSError as exc:  # a read-only home still works, only slower
+        os.replace(tmp, path)
+    except Exception as exc:  # (still works, only slower)
         log.info("cannot write the cache file %s: %s", path, exc)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+#: The modules whose code makes what the caches hold (the rules compiled, a query's algebra frozen, a Watch).
+_CACHED_BY = ("kg_reasoner.reason.plans", "kg_reasoner.reason.shacl_rules", "kg_reasoner.reason.knowledge")
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """A hash of the code that makes the cached values and of the parser's versions (rdflib, pyparsing): an
+    edit to that code is a new key, even when the version and ``CACHE_FORMAT`` were left as they were."""
+    # (rdflib's SPARQL parser, imported above, is built on pyparsing, rdflib's own dependency)
+    pyparsing = getattr(sys.modules.get("pyparsing"), "__version__", "unknown")
+    h = hashlib.sha256(f"rdflib {rdflib.__version__} pyparsing {pyparsing}".encode())
+    for name in _CACHED_BY:
+        spec = importlib.util.find_spec(name)
+        try:
+            h.update(f"\0{name}\0".encode() + Path(str(spec.origin if spec else "")).read_bytes())
+        except OSError:  # (no source to read: the version stands for it)
+            h.update(f"\0{name}\0{__version__}".encode())
+    return h.digest()
 
 
 #: The integrity tag in front of each cache file: HMAC-SHA256 under the cache directory's own secret key.
@@ -206,7 +236,7 @@ def _private(path: Path, kind: str) -> bool:
     st = path.stat()
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
         log.warning(
-            "kg-reasoner: the knowledge-base cache %s %s is not private to this user (owner %s, mode %o); "
+            "kg-reasoner: the cache %s %s is not private to this user (owner %s, mode %o); "
             "it is not used: remove it or set KG_REASONER_CACHE_DIR",
             kind,
             path,
@@ -240,7 +270,7 @@ def _cache_secret(folder: Path) -> bytes | None:
         key = key_file.read_bytes()
         return key if len(key) == 32 else None
     except OSError as exc:
-        log.info("no knowledge-base cache in %s: %s", folder, exc)
+        log.info("no cache in %s: %s", folder, exc)
         return None
 
 
@@ -253,12 +283,12 @@ def _read_cache(path: Path, key: bytes, expect: type = KnowledgeBase):
         data = path.read_bytes()
         tag, payload = data[:_TAG], data[_TAG:]
         if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
-            log.warning("kg-reasoner: the knowledge-base cache file %s fails its integrity check; it is rebuilt", path)
+            log.warning("kg-reasoner: the cache file %s fails its integrity check; it is computed again", path)
             return None
         value = pickle.loads(payload)
         return value if isinstance(value, expect) else None
     except Exception as exc:  # a damaged cache file is rebuilt, never trusted
-        log.info("ignoring unreadable knowledge-base cache %s: %s", path, exc)
+        log.info("ignoring the unreadable cache file %s: %s", path, exc)
         return None
 
 
