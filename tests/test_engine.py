@@ -161,10 +161,26 @@ def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_nev
     assert knowledge.cached("kind-a", "SELECT 1", build({"six": 6}), dict) == {"six": 6}
     assert calls[-2:] == [(5,), {"six": 6}]
 
-    # a value that does not pickle is only not cached: returned, and nothing left in the folder
+    # a value that does not pickle, or a file that cannot be put in place, is only not cached: the value
+    # returned, and nothing left in the folder
     unpicklable = (lambda: None,)
     assert knowledge.cached("kind-c", "SELECT 3", lambda: unpicklable, tuple) is unpicklable
+
+    def no_replace(*args):
+        raise OSError("read-only")
+
+    with monkeypatch.context() as m:
+        m.setattr(knowledge.os, "replace", no_replace)
+        assert knowledge.cached("kind-c", "SELECT 4", build((8,)), tuple) == (8,)
     assert not list(tmp_path.glob("kind-c-*")) and not list(tmp_path.glob("*.tmp"))
+
+    # the code that computes the values is part of the key: an edit to it is computed again
+    with monkeypatch.context() as m:
+        m.setattr(knowledge, "_code_digest", lambda: b"edited code")
+        assert knowledge.cached("kind-a", "SELECT 2", build((10,)), tuple) == (10,)
+        edited_key = knowledge._cache_key(None, ())
+    assert edited_key != knowledge._cache_key(None, ())
+    assert knowledge.cached("kind-a", "SELECT 2", build((11,)), tuple) == (3,)  # (the unedited file)
 
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
     n = len(calls)
@@ -179,14 +195,27 @@ def test_query_plans_and_demand_from_the_cache_answer_as_those_parsed_in_process
     for each of six vignettes; the Watches of the queries read back are those computed, and so is the choice of
     rules a summary row demands (``rules_demanded``)."""
     from kg_reasoner.api import Reasoner
+    from kg_reasoner.reason import fast as fast_module
+
+    reasoner = Reasoner(engine="fast")  # (its knowledge base from the suite's cache, before the folder changes)
+    engine = reasoner._engine
+    try:
+        _plans_and_demand_from_the_cache(reasoner, engine, tmp_path, monkeypatch)
+    finally:
+        fast_module.query_algebra.cache_clear()
+        fast_module.query_watch.cache_clear()
+
+
+def _plans_and_demand_from_the_cache(reasoner, engine, tmp_path, monkeypatch) -> None:
     from kg_reasoner.explain.explanation import SUMMARY_QUERIES
     from kg_reasoner.reason import fast as fast_module
     from kg_reasoner.reason.plans import compile_select
     from kg_reasoner.reason.shacl_rules import watch_of
     from kg_reasoner.resources import read_text
 
-    reasoner = Reasoner(engine="fast")  # (its knowledge base from the suite's cache, before the folder changes)
-    engine = reasoner._engine
+    # the choice of rules from the queries parsed here (no cache folder, nothing kept in memory)
+    monkeypatch.setenv("KG_REASONER_CACHE_DIR", "")
+    fast_module.query_watch.cache_clear()
     demanded_parsed = engine._rules_demanded(frozenset(SUMMARY_QUERIES))
     monkeypatch.setenv("KG_REASONER_CACHE_DIR", str(tmp_path))
     queries = {f.stem: read_text("queries", f.name) for f in sorted((ROOT / "queries").glob("*.rq"))}
@@ -232,8 +261,6 @@ def test_query_plans_and_demand_from_the_cache_answer_as_those_parsed_in_process
                 for focus in run._focus(shape.targets):
                     bindings = {"this": fast_module.to_ox(focus)}
                     assert from_cache[text].solutions(run.parts, bindings) == parsed.solutions(run.parts, bindings)
-    fast_module.query_algebra.cache_clear()
-    fast_module.query_watch.cache_clear()
 
 
 @pytest.mark.slow  # reference engine / knowledge-base rebuilds

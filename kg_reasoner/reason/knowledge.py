@@ -166,11 +166,12 @@ def load_knowledge_base(
 
 def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
     """``build()``, kept in the cache directory beside the knowledge bases (HMAC-checked, private to the user,
-    as they are) under a hash of ``kind``, ``text`` (what it is computed from), this package's version and
-    ``CACHE_FORMAT``, and the code that computes it (``_code_digest``): a process reads it there instead of computing it again. For what is slow to compute
-    and read by every process, e.g. a library query's parsed algebra (parsing takes 10-60 ms a query, every
-    worker of a cohort run parses 10-25). Without a cache directory (KG_REASONER_CACHE_DIR=), ``build()``.
-    A value that is not an ``expect`` is never returned from the file."""
+    as they are) under a hash of ``kind``, ``text`` (what it is computed from), this package's version,
+    ``CACHE_FORMAT`` and the code that computes it (``_code_digest``): a process reads it there instead of
+    computing it again. For what is slow to compute and read by every process, e.g. a library query's parsed
+    algebra (parsing takes 10-60 ms a query, and every worker of a cohort run parses 10-25). Without a cache
+    directory (KG_REASONER_CACHE_DIR=), ``build()``. A value that is not an ``expect`` is never returned from
+    the file."""
     folder = cache_dir()
     key = _cache_secret(folder) if folder else None
     if folder is None or key is None:
@@ -205,8 +206,14 @@ def _write_cache(path: Path, key: bytes, value) -> None:
                 os.unlink(tmp)
 
 
-#: The modules whose code makes what the caches hold (the rules compiled, a query's algebra frozen, a Watch).
-_CACHED_BY = ("kg_reasoner.reason.plans", "kg_reasoner.reason.shacl_rules", "kg_reasoner.reason.knowledge")
+#: The modules whose code makes what the caches hold (the knowledge base and its rules compiled, with their
+#: prefixes; a query's algebra frozen; a Watch).
+_CACHED_BY = (
+    "kg_reasoner.reason.plans",
+    "kg_reasoner.reason.shacl_rules",
+    "kg_reasoner.reason.terms",
+    "kg_reasoner.reason.knowledge",
+)
 
 
 @functools.cache
