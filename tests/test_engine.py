@@ -189,6 +189,26 @@ def test_cached_values_are_computed_once_per_machine_keyed_by_their_text_and_nev
     assert len(calls) == n + 2
 
 
+def test_the_knowledge_bases_owl_tables_close_each_vignette_as_tables_compiled_afresh():
+    """The OWL 2 RL tables the knowledge base carries (read with it from the cache) derive, for every vignette,
+    the triples and errors of tables compiled here from its reasoning base; the fast engine uses them."""
+    from kg_reasoner.api import Reasoner
+    from kg_reasoner.reason.owlrl_tables import compile_owlrl
+
+    reasoner = Reasoner(engine="fast")
+    kb = reasoner.kb
+    assert kb.owl_tables is not None and reasoner._engine.owl is kb.owl_tables[0]
+    kept, fresh = kb.owl_tables[0], compile_owlrl(kb.reasoning_base)
+    assert kept is not fresh
+    for path in VIGNETTES:
+        graph = reasoner.read(path)[0].graph
+        (a, a_errors), (b, b_errors) = (
+            kept.closure(kept.with_its_iris(graph)),
+            fresh.closure(fresh.with_its_iris(graph)),
+        )
+        assert set(a) == set(b) and a_errors == b_errors, path.name
+
+
 def test_query_plans_and_demand_from_the_cache_answer_as_those_parsed_in_process(tmp_path, monkeypatch):
     """Every library query's and SPARQL constraint's plan, compiled from its algebra as read back from the cache
     (no parse: the parser is made to fail), gives the rows of the plan compiled from a parse in this process,

@@ -82,7 +82,9 @@ class FastEngine:
         self.kb = kb
         #: what runs a stage outside the compiled subset
         self.reference = ReferenceEngine(kb)
-        self.owl: OwlRlTables | None = compile_owlrl(kb.reasoning_base)
+        # (the knowledge base's own, read with it from the cache, or compiled here)
+        tables = getattr(kb, "owl_tables", None)
+        self.owl: OwlRlTables | None = tables[0] if tables is not None else compile_owlrl(kb.reasoning_base)
         self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
