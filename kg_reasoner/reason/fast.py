@@ -83,8 +83,9 @@ class FastEngine:
         #: what runs a stage outside the compiled subset
         self.reference = ReferenceEngine(kb)
         # (the knowledge base's own, read with it from the cache, or compiled here)
-        tables = getattr(kb, "owl_tables", None)
-        self.owl: OwlRlTables | None = tables[0] if tables is not None else compile_owlrl(kb.reasoning_base)
+        self.owl: OwlRlTables | None = (
+            kb.owl_tables[0] if kb.owl_tables is not None else compile_owlrl(kb.reasoning_base)
+        )
         self.rule_shapes = with_oxigraph_constants(kb.rule_programs)
         try:
             self.validation = compile_validation_shapes(kb.validation_shapes)
@@ -637,8 +638,7 @@ class _PatientRun(ConstraintChecker):
         if not all((focus, p) in self.pairs or (focus, p) in e._static_pairs for p in needs.this_predicates):
             return False
         if needs.this_classes:
-            types = self.types.get(focus, set()) | e._closure_types.get(focus, set())
-            return needs.this_classes <= types
+            return needs.this_classes <= self._types_of(focus)
         return True
 
     def _stale(self, rule: Rule) -> bool:

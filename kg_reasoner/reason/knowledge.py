@@ -156,17 +156,11 @@ def load_knowledge_base(
     ``extra_ontology`` adds Turtle files (e.g. a guidance extension) beside it.
     Imports are resolved from the bundled files only: nothing is fetched.
     """
-    folder = cache_dir()
-    path = folder / f"knowledge-base-{_cache_key(reference_table, extra_ontology, guidance)}.pickle" if folder else None
-    key = _cache_secret(folder) if folder else None
-    if path is not None and key is not None and path.is_file():
-        kb = _read_cache(path, key)
-        if kb is not None:
-            return kb
-    kb = _build_knowledge_base(reference_table, extra_ontology, guidance)
-    if path is not None and key is not None:
-        _write_cache(path, key, kb)
-    return kb
+    return _kept(
+        lambda: f"knowledge-base-{_cache_key(reference_table, extra_ontology, guidance)}.pickle",
+        lambda: _build_knowledge_base(reference_table, extra_ontology, guidance),
+        KnowledgeBase,
+    )
 
 
 def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
@@ -177,13 +171,24 @@ def cached(kind: str, text: str, build: Callable[[], T], expect: type) -> T:
     algebra (parsing takes 10-60 ms a query, and every worker of a cohort run parses 10-25). Without a cache
     directory (KG_REASONER_CACHE_DIR=), ``build()``. A value that is not an ``expect`` is never returned from
     the file."""
+
+    def name() -> str:
+        h = hashlib.sha256(f"kg-reasoner {__version__} cache {CACHE_FORMAT} {kind}\0".encode())
+        h.update(_code_digest() + b"\0" + text.encode())
+        return f"{kind}-{h.hexdigest()[:32]}.pickle"
+
+    return _kept(name, build, expect)
+
+
+def _kept(name: Callable[[], str], build: Callable[[], T], expect: type) -> T:
+    """The value of the cache file ``name()`` when it is there and verifies (``_read_cache``), else ``build()``,
+    written there (``_write_cache``); without a cache directory, or one not private to the user, ``build()``
+    (and the name is never worked out)."""
     folder = cache_dir()
     key = _cache_secret(folder) if folder else None
     if folder is None or key is None:
         return build()
-    h = hashlib.sha256(f"kg-reasoner {__version__} cache {CACHE_FORMAT} {kind}\0".encode())
-    h.update(_code_digest() + b"\0" + text.encode())
-    path = folder / f"{kind}-{h.hexdigest()[:32]}.pickle"
+    path = folder / name()
     if path.is_file():
         value = _read_cache(path, key, expect)
         if value is not None:

@@ -232,6 +232,14 @@ _SOURCE_RECORD = URIRef("https://w3id.org/kg-reasoner/ontology#sourceRecord")
 _EMPTY: frozenset = frozenset()
 
 
+def _both(mine: set | None, ontology: set | None) -> set | frozenset:
+    """Her set and the ontology's together, for reading: one of them itself when the other is absent (no
+    empty sets built and joined on the hot path)."""
+    if ontology is None:
+        return _EMPTY if mine is None else mine
+    return ontology if mine is None else mine | ontology
+
+
 class ConstraintChecker:
     """The compiled validation, run over one patient's indexes (mixed into the fast engine's patient run).
 
@@ -253,17 +261,11 @@ class ConstraintChecker:
     # -- SHACL validation -------------------------------------------------
     def _values(self, node, path) -> set | frozenset:
         """The node's values of path, hers and the ontology's (read, never changed, by the callers)."""
-        mine, ontology = self.values.get((node, path)), self.e._closure_values.get((node, path))
-        if ontology is None:
-            return _EMPTY if mine is None else mine
-        return ontology if mine is None else mine | ontology
+        return _both(self.values.get((node, path)), self.e._closure_values.get((node, path)))
 
     def _types_of(self, node) -> set | frozenset:
         """The node's types, hers and the ontology's (read, never changed, by the callers)."""
-        mine, ontology = self.types.get(node), self.e._closure_types.get(node)
-        if ontology is None:
-            return _EMPTY if mine is None else mine
-        return ontology if mine is None else mine | ontology
+        return _both(self.types.get(node), self.e._closure_types.get(node))
 
     def validate(self) -> tuple[list[DataProblem], list[DataProblem]]:
         results: list[tuple] = []
