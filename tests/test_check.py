@@ -627,6 +627,43 @@ def test_loading_refuses_an_authoring_error(tmp_path):
     assert "exactly one class of patients" in str(caught.value)
 
 
+#: a module rule shape whose SPARQL has a FILTER of one constant that rdflib drops (RDFLib/rdflib#3381)
+_SWITCHED_OFF = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix kgr: <https://w3id.org/kg-reasoner/ontology#> .
+@prefix ex: <https://example.org/rules#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:prefixes sh:declare [ sh:prefix "kgr" ; sh:namespace "https://w3id.org/kg-reasoner/ontology#"^^xsd:anyURI ] ,
+    [ sh:prefix "asp" ; sh:namespace "https://example.org/kg-reasoner-test/aspirin#"^^xsd:anyURI ] .
+ex:SwitchedOff a sh:NodeShape ; sh:targetClass kgr:Patient ; sh:order 75 ;
+    sh:rule [ a sh:SPARQLRule ; sh:prefixes ex:prefixes ;
+              sh:construct \"\"\"CONSTRUCT { $this kgr:firedRule asp:A1 . }
+                            WHERE { $this kgr:hasStatus ?s . FILTER (CONSTANT) }\"\"\" ] .
+"""
+
+
+@pytest.mark.parametrize("constant", ["false", "0", '""', "(0.0)"], ids=["false", "zero", "empty-string", "bracketed"])
+def test_a_filter_rdflib_would_drop_is_refused_at_load(tmp_path, constant):
+    """rdflib (the reference engine's SPARQL) ignores ``FILTER (false)``; the fast engine's plans and pyoxigraph
+    apply it. A module rule with one would be concluded differently by the two engines: refused, named."""
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(_SWITCHED_OFF.replace("CONSTANT", constant.replace('"', '\\"')), encoding="utf-8")
+    report = check_module([ASPIRIN], [rules], hermit=False)
+    dropped = [f for f in report.findings if "RDFLib/rdflib#3381" in f.message]
+    assert [(f.check, f.term, f.property, f.blocking) for f in dropped] == [
+        ("authoring", "<https://example.org/rules#SwitchedOff>", "sh:construct", True)
+    ]
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[ASPIRIN], rules=[rules]))
+    assert "RDFLib/rdflib#3381" in str(caught.value)
+
+
+def test_a_filter_of_a_true_constant_or_of_a_variable_is_no_finding(tmp_path):
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(
+        _SWITCHED_OFF.replace("FILTER (CONSTANT)", "FILTER (true) FILTER (?s) FILTER (1)"), encoding="utf-8"
+    )
+    report = check_module([ASPIRIN], [rules], hermit=False)
+    assert not [f for f in report.findings if "RDFLib/rdflib#3381" in f.message]
+
+
 @pytest.mark.slow  # builds the bundled guidance's knowledge base again, from its files (about 20 s)
 def test_packaged_guidance_loaded_from_its_files_passes_the_load_checks():
     """The bundled guidance, given as files (so checked like any module), loads and decides as packaged."""

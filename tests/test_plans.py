@@ -180,6 +180,22 @@ def test_a_plan_answers_as_pyoxigraph(world, where):
     _compare(world, where)
 
 
+# A FILTER of one constant that Python reads as false: rdflib's translation drops it (RDFLib/rdflib#3381, found
+# by tests/test_plans_fuzz.py); the plans apply it, as SPARQL 1.1 and pyoxigraph do (plans._keep_constant_filters)
+CONSTANT_FILTERS = {
+    "constant-false-filter": "?s ex:p ?x . FILTER (false)",
+    "constant-zero-filter-on-an-empty-group": "FILTER (0)",
+    "constant-empty-string-filter-in-an-optional": '?s ex:p ?x . OPTIONAL { ?s ex:q ?y FILTER ("") }',
+    "bracketed-constant-filter-in-not-exists": "?s ex:p ?x . FILTER NOT EXISTS { ?s ex:q ?y FILTER ((0.0)) }",
+    "constant-true-filter": "?s ex:p ?x . FILTER (1)",
+}
+
+
+@pytest.mark.parametrize("where", CONSTANT_FILTERS.values(), ids=CONSTANT_FILTERS.keys())
+def test_a_filter_of_one_constant_applies_as_in_pyoxigraph(world, where):
+    _compare(world, where)
+
+
 def test_an_exists_over_triples_is_tested_depth_first(world, monkeypatch):
     """rdflib's algebra joins an EXISTS group onto an empty BGP; the plans drop that join, so the EXISTS
     runs on ``_Bgp.exists`` (depth first, stopping at the first solution; its steps in stages: ``_stages``)."""
@@ -494,6 +510,39 @@ def _corpus(r: Reasoner, synthetic: int) -> list:
     inputs += sorted((DATA / "fhir" / "hl7").glob("*.json"))
     patients = [pi for pi in r.read_many(inputs) if not isinstance(pi, InputError)]
     return patients + [pi for p in cohort(synthetic, seed=41) for pi in r.read(p)]
+
+
+def _shipped_sparql() -> dict[str, str]:
+    """Every SPARQL text the package ships: queries/**/*.rq and the shapes' sh:construct, sh:select, sh:ask."""
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    from kg_reasoner.reason.terms import prefix_block
+    from kg_reasoner.resources import data_folder
+
+    out = {}
+    for path in sorted(Path(str(data_folder("queries"))).rglob("*.rq")):
+        out[path.name] = path.read_text(encoding="utf-8")
+    for path in sorted(Path(str(data_folder("shapes"))).glob("*.ttl")):
+        g = Graph().parse(path, format="turtle")
+        for kind in (SH.construct, SH.select, SH.ask):
+            for i, (node, text) in enumerate(sorted(g.subject_objects(kind))):
+                out[f"{path.name} {kind.fragment} {i}"] = prefix_block(g, node) + str(text)
+    return out
+
+
+def test_no_shipped_query_has_a_filter_rdflib_drops():
+    """``FILTER (false)`` and its kin are dropped by rdflib and kept by the plans and pyoxigraph: the shipped
+    SPARQL has none, so the reference engine and the fast one read it alike (a module's is refused at load)."""
+    from kg_reasoner.reason.plans import filters_rdflib_drops
+
+    texts = _shipped_sparql()
+    assert len(texts) > 40 and any("core-rules.ttl construct" in name for name in texts), sorted(texts)
+    assert {name: found for name, text in texts.items() if (found := filters_rdflib_drops(text))} == {}
+    # (and it finds one when there is one)
+    assert filters_rdflib_drops("SELECT * WHERE { ?s ?p ?o FILTER ((0)) FILTER (?o) }") == [
+        '"0"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    ]
 
 
 def test_every_shipped_rule_compiles():

@@ -20,6 +20,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner.curation.findings import Finding
 from kg_reasoner.namespaces import KGR_IRI
+from kg_reasoner.reason.plans import filters_rdflib_drops
 from kg_reasoner.reason.terms import prefix_block
 from kg_reasoner.resources import read_text
 
@@ -182,10 +183,67 @@ def unfired_rules(closure: Graph, module: Graph, rules: Graph) -> list[Finding]:
 
 
 def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None) -> list[Finding]:
-    """Every authoring problem of the module: the shapes' violations and the rules that never fire.
+    """Every authoring problem of the module: the shapes' violations, the rules that never fire, and the
+    SPARQL of its rule shapes that the two engines would read differently.
     ``closure``: the OWL 2 RL closure of the module and the core; ``module``: the module's own triples
     (their blank nodes shared with ``closure``); ``rules``: the module's own SHACL rule shapes."""
-    return shape_findings(closure, module) + unfired_rules(closure, module, rules if rules is not None else Graph())
+    rules = rules if rules is not None else Graph()
+    return shape_findings(closure, module) + unfired_rules(closure, module, rules) + dropped_filters(rules)
+
+
+def dropped_filters(rules: Graph) -> list[Finding]:
+    """The SPARQL of the rule shapes with a FILTER of one constant that rdflib drops (``FILTER (false)``,
+    ``(0)``, ``("")``: ``plans.filters_rdflib_drops``): the reference engine (pySHACL, on rdflib) would keep
+    what the fast engine (and SPARQL 1.1) removes. A query is parsed only when one of its FILTERs reads no
+    variable (parsing every query of a module would cost a second)."""
+    out = []
+    name = _namer(rules)
+    for kind in (SH.construct, SH.select, SH.ask):
+        for node, text in rules.subject_objects(kind):
+            if not _has_a_filter_without_variables(str(text)):
+                continue
+            try:
+                constants = filters_rdflib_drops(prefix_block(rules, node) + str(text))
+            except Exception:  # a broken query: ``rule_shape_findings`` says so
+                continue
+            if constants:
+                owner, _via = _owner(rules, node) if isinstance(node, BNode) else (node, None)
+                term = name(owner) if owner is not None else name(node)
+                out.append(
+                    Finding(
+                        "authoring",
+                        term,
+                        f'{term} {name(kind)} """... FILTER ({constants[0]}) ..."""',
+                        f"FILTER ({', '.join(constants)}) removes every solution in SPARQL 1.1, but rdflib, on which "
+                        "the reference engine (pySHACL) runs this query, ignores a FILTER of one constant that is "
+                        "false, 0 or empty (RDFLib/rdflib#3381): the two engines would conclude differently. To "
+                        "switch a rule off, remove the rule shape rather than filtering everything out",
+                        property=name(kind),
+                    )
+                )
+    return out
+
+
+def _has_a_filter_without_variables(text: str) -> bool:
+    """Whether a FILTER of the query has a bracketed expression in which no variable (``?``, ``$``) appears."""
+    upper = text.upper()
+    i = upper.find("FILTER")
+    while i >= 0:
+        j = i + len("FILTER")
+        while j < len(text) and text[j].isspace():
+            j += 1
+        if j < len(text) and text[j] == "(":
+            depth, k = 0, j
+            while k < len(text):
+                depth += {"(": 1, ")": -1}.get(text[k], 0)
+                if depth == 0:
+                    break
+                k += 1
+            inner = text[j : k + 1]
+            if "?" not in inner and "$" not in inner:
+                return True
+        i = upper.find("FILTER", i + 1)
+    return False
 
 
 def rule_shape_findings(rules: Graph, module_rules: Graph) -> list[Finding]:

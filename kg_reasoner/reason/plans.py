@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pyoxigraph as ox
+from pyparsing import ParseResults
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, translateQuery
@@ -1678,7 +1679,69 @@ def translated(text: str) -> tuple:
     with a star: parsed once per process for every reader of it (parsing takes 30-150 ms a query). The
     algebra is read, never changed."""
     parsed = parseQuery(text)
+    _keep_constant_filters(parsed)
     return translateQuery(parsed), "projection" not in parsed[1]
+
+
+#: the parser's wrappers of an expression of one operand (each simplified away when translated)
+_ONE_OPERAND = frozenset(
+    {
+        "ConditionalOrExpression",
+        "ConditionalAndExpression",
+        "RelationalExpression",
+        "AdditiveExpression",
+        "MultiplicativeExpression",
+    }
+)
+
+
+def _keep_constant_filters(node) -> list:
+    """rdflib's translation drops a FILTER whose whole expression is one constant that Python reads as
+    false (``FILTER (false)``, ``(0)``, ``(0.0)``, ``("")``): it tests the expression's truth in Python, not
+    its presence (RDFLib/rdflib#3381, rdflib 7.x), so the group keeps every solution where SPARQL 1.1
+    keeps none. Every FILTER of one constant is written here as ``c && c`` in the parse tree before
+    translation: the same effective boolean value, and the same error, as ``c``, in an expression that is
+    not dropped. Returns the constants of those filters."""
+    found: list = []
+    if isinstance(node, CompValue):
+        if node.name == "Filter":
+            outer = dict.get(node, "expr")
+            conjunction = dict.get(outer, "expr") if isinstance(outer, CompValue) else None
+            if (
+                isinstance(outer, CompValue)
+                and isinstance(conjunction, CompValue)
+                and outer.name == "ConditionalOrExpression"
+                and not dict.get(outer, "other")
+                and conjunction.name == "ConditionalAndExpression"
+                and not dict.get(conjunction, "other")
+            ):
+                constant = _bare_constant(dict.get(conjunction, "expr"))
+                if constant is not None:
+                    conjunction["other"] = [conjunction["expr"]]
+                    found.append(constant)
+        for value in node.values():
+            found += _keep_constant_filters(value)
+    elif isinstance(node, (list, ParseResults)):
+        for value in node:
+            found += _keep_constant_filters(value)
+    return found
+
+
+def _bare_constant(e) -> Literal | URIRef | None:
+    """The constant (a literal or an IRI) a parsed expression is, in its wrappers of one operand; or None."""
+    while isinstance(e, CompValue) and e.name in _ONE_OPERAND and not dict.get(e, "other"):
+        e = dict.get(e, "expr")
+    if isinstance(e, CompValue) and e.name == "literal":  # (as rdflib's translation writes it)
+        return Literal(e.string, lang=e.lang, datatype=e.datatype)
+    return e if isinstance(e, (Literal, URIRef)) else None
+
+
+def filters_rdflib_drops(text: str) -> list[str]:
+    """The constants of the query's FILTERs that rdflib's own SPARQL engine drops (``_keep_constant_filters``):
+    a rule with one would answer differently in the reference engine (pySHACL runs it on rdflib) and in the
+    fast one (plans, pyoxigraph), which apply it as SPARQL 1.1 says. Raises rdflib's error for a query that
+    does not parse."""
+    return [c.n3() for c in _keep_constant_filters(parseQuery(text)) if not c]
 
 
 def select_algebra(text: str) -> tuple:
