@@ -236,7 +236,10 @@ class QueryMaker:
             key = rng.choice(seen)
             n = scope.new("k")
             scope.names += [key, n] if key not in scope.names else [n]
-            what = rng.choice(["COUNT(*)", f"COUNT(DISTINCT {rng.choice(seen)})", f"COUNT({rng.choice(seen)})"])
+            what = rng.choice(
+                ["COUNT(*)", f"COUNT(DISTINCT {rng.choice(seen)})", f"COUNT({rng.choice(seen)})", f"SAMPLE({key})"]
+                + [f"{fn}({rng.choice(seen)})" for fn in ("SUM", "MIN", "MAX", "AVG")]
+            )
             return f"{{ SELECT {key} ({what} AS {n}) WHERE {{ {body} }} GROUP BY {key} }}"
         chosen = rng.sample(seen, rng.randint(1, len(seen)))
         for v in chosen:
@@ -246,10 +249,17 @@ class QueryMaker:
         return f"{{ SELECT {distinct}{' '.join(chosen)} WHERE {{ {body} }} }}"
 
     def make(self) -> str:
+        rng = self.rng
         scope = _Scope()
         body = self.group(scope)
-        distinct = "DISTINCT " if self.rng.random() < 0.15 else ""
-        return PREFIXES + f"SELECT {distinct}* WHERE {{ {body} }}"
+        distinct = "DISTINCT " if rng.random() < 0.15 else ""
+        order = ""
+        keys = [v for v in scope.names if v.startswith("?") and v != "?unbound"]
+        if keys and rng.random() < 0.2:  # (an order the plans decide, or hand to pyoxigraph: Fallback)
+            order = " ORDER BY " + " ".join(
+                rng.choice(["{}", "DESC({})", "ASC({})"]).format(k) for k in rng.sample(keys, rng.randint(1, len(keys)))
+            )
+        return PREFIXES + f"SELECT {distinct}* WHERE {{ {body} }}{order}"
 
 
 @dataclass(frozen=True)
