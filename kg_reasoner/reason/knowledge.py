@@ -39,7 +39,7 @@ from kg_reasoner.guidance import (
     public_id,
     read_document,
 )
-from kg_reasoner.reason.base import closure_errors
+from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors
 from kg_reasoner.reason.owlrl_tables import compile_owlrl
 from kg_reasoner.reason.shacl_rules import compile_rule_shapes
 
@@ -365,10 +365,14 @@ _ANNOTATION_NAMESPACES = (str(SKOS), str(DCTERMS))
 
 
 def _rules_relevant(s, p, o) -> bool:
-    """Whether a triple of the ontology closure can matter to the SHACL shapes: everything but
-    reflexive triples and documentation (definitions, comments, cross-references). Labels and the
-    guidance's own annotations (codes, summary keys, evidence classes, ...) stay: the rules read them."""
-    if s == o:
+    """Whether a triple of the ontology closure can matter to the SHACL shapes: everything but the
+    reflexive triples owlrl adds for every resource (``TRIVIAL_REFLEXIVE``: x owl:sameAs x,
+    C rdfs:subClassOf C, ...) and documentation (definitions, comments, cross-references). Labels and the
+    guidance's own annotations (codes, summary keys, evidence classes, ...) stay: the rules read them. An
+    axiom that happens to be reflexive stays too: ``ex:p owl:inverseOf ex:p`` makes ex:p symmetric,
+    ``ex:C owl:disjointWith ex:C`` makes an instance of ex:C inconsistent (both were once dropped with the
+    trivial ones; tests/test_owlrl_fuzz.py found it)."""
+    if s == o and p in TRIVIAL_REFLEXIVE:
         return False
     return not (p in (RDFS.comment, OWL.versionInfo) or str(p).startswith(_ANNOTATION_NAMESPACES))
 
