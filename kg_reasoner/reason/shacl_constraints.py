@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
+from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent
 from pyshacl.rdfutil.compare import compare_literal
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -168,16 +169,26 @@ def _format(msg: str, bound: dict) -> str:
 
 
 def _datatype_ok(v, dt) -> bool:
+    """sh:datatype as pySHACL's DatatypeConstraintComponent decides it, with its own test of the value's
+    Python type (a datatype it does not know passes): a language-tagged string is an rdf:langString, every
+    literal an rdfs:Literal, every literal with a datatype an rdfs:Datatype; an ill-typed literal fails."""
     if not isinstance(v, Literal):
         return False
     if v.datatype == dt:
-        if getattr(v, "ill_typed", None) is True:
-            return False
-        value = v.value
-        if dt == XSD.string:
-            return isinstance(value, (str, bytes))
-        return value is not None
-    return v.datatype is None and v.language is None and dt == XSD.string
+        return getattr(v, "ill_typed", None) is not True and _actual_datatype(v, dt)
+    if dt == RDFS.Literal:
+        return True
+    if dt == RDFS.Datatype:
+        return v.datatype is not None
+    if v.datatype is None and v.language is None and dt == XSD.string:
+        return _actual_datatype(v, dt)
+    return dt == RDF.langString and bool(v.language) and _actual_datatype(v, dt)
+
+
+def _actual_datatype(v: Literal, dt) -> bool:
+    """pySHACL's test that a literal's Python value is of the datatype's type (it reads nothing of its
+    component but the two arguments)."""
+    return bool(DatatypeConstraintComponent._assert_actual_datatype(None, v, dt))  # type: ignore[arg-type]
 
 
 def _min_length_ok(v, n) -> bool:
