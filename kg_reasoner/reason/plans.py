@@ -46,6 +46,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kg_reasoner.reason import step_source
 from kg_reasoner.reason.base import Unsupported
 from kg_reasoner.reason.terms import to_ox
+from kg_reasoner.resources import data_folder
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _STRING, _BOOLEAN, _INTEGER, _DECIMAL, _DATETIME = (
@@ -1747,8 +1748,8 @@ def _bare_constant(e) -> bool:
 def rdflib_drops_constant_filters() -> bool:
     """Whether the installed rdflib's translation drops ``FILTER (false)`` (RDFLib/rdflib#3381): once a release
     mends it, ``filters_rdflib_drops`` finds nothing (and a guidance module with one is no longer refused)."""
-    algebra = translateQuery(parseQuery("SELECT * WHERE { ?s ?p ?o FILTER (false) }")).algebra
-    return algebra.p.p.name != "Filter"
+    probe = data_folder("queries").joinpath("probe", "rdflib-constant-filter.rq").read_text(encoding="utf-8")
+    return translateQuery(parseQuery(probe)).algebra.p.p.name != "Filter"
 
 
 def filters_rdflib_drops(text: str) -> list[str]:
