@@ -8,9 +8,10 @@ number rdflib, under pySHACL, departs from SPARQL 1.1, which the fast engine fol
 (tests/test_standard_corpora.py: ``_check_rules``), once with the finer re-runs (``refine_staleness``) and
 once with a re-run for any new triple of a predicate the rule reads: the same derived triples.
 
-The default tier runs 30 seeds, the full tier 200 more (about 0.5 s a seed: pySHACL's rule expansion).
-Breaking the schedule on purpose (never running a rule again once it ran, or not for new types) makes 2-14 of
-the first 60 seeds' 120 runs differ: the test has the power to see such a defect."""
+The default tier runs 30 seeds, the full tier 100 more (about 0.5 s a seed: pySHACL's rule expansion).
+Breaking the schedule on purpose is seen, in measured runs (the count varies with Python's hash order):
+never running a rule again once it ran made 2 of the default tier's 60 runs differ and 14 of the first 60
+seeds' 120; not running it again for new types, none of the default tier's and 2-4 of the full tier's."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ CLASSES = ["ex:T", "ex:U", "ex:V"]
 PREDICATES = ["ex:p", "ex:q", "ex:r", "ex:next"]
 NODES = ["ex:a", "ex:b", "ex:c", "ex:d"]
 QUICK = range(0, 30)
-FULL = range(30, 230)
+FULL = range(30, 130)
 
 
 def random_case(seed: int) -> tuple[str, str]:
@@ -130,7 +131,7 @@ def test_random_rules_derive_as_pyshacl():
     _check(QUICK)
 
 
-@pytest.mark.slow  # 200 more seeds
+@pytest.mark.slow  # 100 more seeds
 @pytest.mark.parametrize(
     "block", [range(s, s + 50) for s in range(FULL.start, FULL.stop, 50)], ids=lambda b: f"seeds-{b.start}-{b.stop - 1}"
 )
