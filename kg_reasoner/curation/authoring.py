@@ -198,30 +198,41 @@ def dropped_filters(rules: Graph) -> list[Finding]:
     variable (parsing every query of a module would cost a second)."""
     out = []
     name = _namer(rules)
-    for kind in (SH.construct, SH.select, SH.ask):
-        for node, text in rules.subject_objects(kind):
-            if not _has_a_filter_without_variables(str(text)):
-                continue
-            try:
-                constants = filters_rdflib_drops(prefix_block(rules, node) + str(text))
-            except Exception:  # a broken query: ``rule_shape_findings`` says so
-                continue
-            if constants:
-                owner, _via = _owner(rules, node) if isinstance(node, BNode) else (node, None)
-                term = name(owner) if owner is not None else name(node)
-                out.append(
-                    Finding(
-                        "authoring",
-                        term,
-                        f'{term} {name(kind)} """... FILTER ({constants[0]}) ..."""',
-                        f"FILTER ({', '.join(constants)}) removes every solution in SPARQL 1.1, but rdflib, on which "
-                        "the reference engine (pySHACL) runs this query, ignores a FILTER of one constant that is "
-                        "false, 0 or empty (RDFLib/rdflib#3381): the two engines would conclude differently. To "
-                        "switch a rule off, remove the rule shape rather than filtering everything out",
-                        property=name(kind),
-                    )
+    for kind, node, text in _sparql_texts(rules):
+        if not _has_a_filter_without_variables(text):
+            continue
+        try:
+            constants = filters_rdflib_drops(prefix_block(rules, node) + text)
+        except Exception:  # a broken query: ``rule_shape_findings`` says so
+            continue
+        if constants:
+            term = _holder(rules, node, name)
+            out.append(
+                Finding(
+                    "authoring",
+                    term,
+                    f'{term} {name(kind)} """... FILTER ({constants[0]}) ..."""',
+                    f"FILTER ({', '.join(constants)}) removes every solution in SPARQL 1.1, but rdflib, on which "
+                    "the reference engine (pySHACL) runs this query, ignores a group's only FILTER when it is one "
+                    "constant that is false, 0 or empty (RDFLib/rdflib#3381): the two engines would conclude "
+                    "differently. To switch a rule off, remove the rule shape rather than filtering everything out",
+                    property=name(kind),
                 )
+            )
     return out
+
+
+def _sparql_texts(shapes: Graph):
+    """(sh:construct | sh:select | sh:ask, the node holding it, its text) of every SPARQL text of the shapes."""
+    for kind in (SH.construct, SH.select, SH.ask):
+        for node, text in shapes.subject_objects(kind):
+            yield kind, node, str(text)
+
+
+def _holder(shapes: Graph, node, name) -> str:
+    """The name of the shape holding a SPARQL rule or constraint (a blank node is named through its shape)."""
+    owner, _via = _owner(shapes, node) if isinstance(node, BNode) else (node, None)
+    return name(owner) if owner is not None else name(node)
 
 
 def _has_a_filter_without_variables(text: str) -> bool:
@@ -276,23 +287,21 @@ def rule_shape_findings(rules: Graph, module_rules: Graph) -> list[Finding]:
                     property=name(path) if path is not None else None,
                 )
             )
-    for kind in (SH.construct, SH.select, SH.ask):
-        for node, text in module_rules.subject_objects(kind):
-            try:
-                prepareQuery(prefix_block(rules, node) + str(text))
-            except Exception as exc:
-                owner, _via = _owner(module_rules, node) if isinstance(node, BNode) else (node, None)
-                term = name(owner) if owner is not None else name(node)
-                out.append(
-                    Finding(
-                        "rules",
-                        term,
-                        f'{term} {name(kind)} """..."""',
-                        f"the SPARQL query does not parse ({' '.join(str(exc).split())[:300]}); "
-                        "are its prefixes declared (sh:prefixes)?",
-                        property=name(kind),
-                    )
+    for kind, node, text in _sparql_texts(module_rules):
+        try:
+            prepareQuery(prefix_block(rules, node) + text)
+        except Exception as exc:
+            term = _holder(module_rules, node, name)
+            out.append(
+                Finding(
+                    "rules",
+                    term,
+                    f'{term} {name(kind)} """..."""',
+                    f"the SPARQL query does not parse ({' '.join(str(exc).split())[:300]}); "
+                    "are its prefixes declared (sh:prefixes)?",
+                    property=name(kind),
                 )
+            )
     return out
 
 
