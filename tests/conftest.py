@@ -73,6 +73,15 @@ def pytest_configure(config):
         os.environ["KG_REASONER_CACHE_DIR"] = tempfile.mkdtemp(prefix="kg-reasoner-test-cache-")
 
 
+def seed_blocks(seeds: range, size: int) -> list[range]:
+    """The seeds of a seeded differential test (tests/test_*_fuzz.py) in blocks of ``size``, one test each."""
+    return [range(start, min(start + size, seeds.stop)) for start in range(seeds.start, seeds.stop, size)]
+
+
+def seed_block_id(block: range) -> str:
+    return f"seeds-{block.start}-{block.stop - 1}"
+
+
 def load_case(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 

@@ -195,13 +195,15 @@ class QueryMaker:
                 parts.append(f"{{ {left} }} UNION {{ {right} }}")
                 for v in self.VARIABLES:  # (either branch may bind them)
                     if v in left or v in right:
-                        scope.names.append(v) if v not in scope.names else None
+                        if v not in scope.names:
+                            scope.names.append(v)
             elif roll < 0.77:
                 parts.append(f"FILTER ({self.expression(scope)})")
             elif roll < 0.86:
                 expr = self.expression(scope)
-                parts.append(f"BIND ({expr} AS {scope.new()})")
-                scope.names.append(f"?b{scope.fresh[0]}")
+                name = scope.new()
+                parts.append(f"BIND ({expr} AS {name})")
+                scope.names.append(name)
             elif roll < 0.9:
                 parts.append(self._values(scope))
             elif roll < 0.95:

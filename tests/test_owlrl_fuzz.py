@@ -16,6 +16,7 @@ import collections
 import random
 
 import pytest
+from conftest import seed_block_id, seed_blocks
 from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -164,9 +165,7 @@ def test_random_ontologies_close_as_owlrl():
 
 
 @pytest.mark.slow  # 300 more seeds (about a minute)
-@pytest.mark.parametrize(
-    "block", [range(s, s + 50) for s in range(FULL.start, FULL.stop, 50)], ids=lambda b: f"seeds-{b.start}-{b.stop - 1}"
-)
+@pytest.mark.parametrize("block", seed_blocks(FULL, 50), ids=seed_block_id)
 def test_more_random_ontologies_close_as_owlrl(block):
     _check(block)
 

@@ -13,6 +13,7 @@ import pickle
 
 import pyoxigraph as ox
 import pytest
+from conftest import seed_block_id, seed_blocks
 from sparql_fuzz import TURTLE_PREFIXES, case
 
 from kg_reasoner.reason.plans import Fallback, TripleIndex, compile_select, select_algebra
@@ -69,10 +70,6 @@ def outcome(seed: int) -> tuple[str, str]:
     return "same", "rows" if expected else ""
 
 
-def _blocks(seeds: range) -> list:
-    return [range(start, min(start + BLOCK, seeds.stop)) for start in range(seeds.start, seeds.stop, BLOCK)]
-
-
 def _check(block: range) -> None:
     """No query of the block answered differently, and the block is not vacuous: most of its queries are
     answered by a plan, a good share with rows, and few are refused or left to pyoxigraph."""
@@ -86,13 +83,13 @@ def _check(block: range) -> None:
     assert kinds["rdflib refused"] <= 0.01 * n, kinds
 
 
-@pytest.mark.parametrize("block", _blocks(QUICK), ids=lambda b: f"seeds-{b.start}-{b.stop - 1}")
+@pytest.mark.parametrize("block", seed_blocks(QUICK, BLOCK), ids=seed_block_id)
 def test_a_random_query_answers_as_pyoxigraph(block):
     _check(block)
 
 
 @pytest.mark.slow  # 2,500 more seeds (about 100 s of CPU)
-@pytest.mark.parametrize("block", _blocks(FULL), ids=lambda b: f"seeds-{b.start}-{b.stop - 1}")
+@pytest.mark.parametrize("block", seed_blocks(FULL, BLOCK), ids=seed_block_id)
 def test_more_random_queries_answer_as_pyoxigraph(block):
     _check(block)
 

@@ -20,6 +20,7 @@ import random
 
 import pyshacl
 import pytest
+from conftest import seed_block_id, seed_blocks
 from rdflib import Graph
 from test_standard_corpora import _patient_run, _stand_in_kb
 
@@ -132,8 +133,6 @@ def test_random_rules_derive_as_pyshacl():
 
 
 @pytest.mark.slow  # 100 more seeds
-@pytest.mark.parametrize(
-    "block", [range(s, s + 50) for s in range(FULL.start, FULL.stop, 50)], ids=lambda b: f"seeds-{b.start}-{b.stop - 1}"
-)
+@pytest.mark.parametrize("block", seed_blocks(FULL, 50), ids=seed_block_id)
 def test_more_random_rules_derive_as_pyshacl(block):
     _check(block)

@@ -22,6 +22,7 @@ import collections
 import random
 
 import pytest
+from conftest import seed_block_id, seed_blocks
 from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -222,11 +223,21 @@ def test_random_shapes_validate_as_pyshacl():
 
 
 @pytest.mark.slow  # 300 more seeds
-@pytest.mark.parametrize(
-    "block", [range(s, s + 50) for s in range(FULL.start, FULL.stop, 50)], ids=lambda b: f"seeds-{b.start}-{b.stop - 1}"
-)
+@pytest.mark.parametrize("block", seed_blocks(FULL, 50), ids=seed_block_id)
 def test_more_random_shapes_validate_as_pyshacl(block):
     _check(block)
+
+
+def _shape_of_ex_p(parameter, value) -> Graph:
+    """ex:Shape on the instances of ex:A, with one property shape on ex:p: ``parameter value`` and a message."""
+    shapes, prop = Graph(), BNode()
+    shapes.add((EX.Shape, RDF.type, SH.NodeShape))
+    shapes.add((EX.Shape, SH.targetClass, EX.A))
+    shapes.add((EX.Shape, SH.property, prop))
+    shapes.add((prop, SH.path, EX.p))
+    shapes.add((prop, parameter, value))
+    shapes.add((prop, SH.message, Literal("a message")))
+    return shapes
 
 
 @pytest.mark.parametrize(
@@ -246,16 +257,10 @@ def test_sh_datatype_decides_as_pyshacl(datatype, value, conforms):
     pySHACL (the reference engine). rdf:langString and a datatype it does not know conform in SHACL too;
     rdfs:Literal and rdfs:Datatype are pySHACL's own special cases (SHACL 1.0, section 4.2.1, asks for the
     same datatype IRI), followed so that the two engines agree. The last two stay violations."""
-    data, shapes = Graph(), Graph()
+    data = Graph()
     data.add((EX.n1, RDF.type, EX.A))
     data.add((EX.n1, EX.p, value))
-    prop = BNode()
-    shapes.add((EX.Shape, RDF.type, SH.NodeShape))
-    shapes.add((EX.Shape, SH.targetClass, EX.A))
-    shapes.add((EX.Shape, SH.property, prop))
-    shapes.add((prop, SH.path, EX.p))
-    shapes.add((prop, SH.datatype, datatype))
-    shapes.add((prop, SH.message, Literal("a message")))
+    shapes = _shape_of_ex_p(SH.datatype, datatype)
     case = _ShaclCase("datatype", "validate", data, shapes)
     reference, _limitation = _pyshacl_validation(case)
     assert reference[0] is conforms
@@ -278,14 +283,8 @@ def test_the_python_types_are_pyshacls():
 def test_a_sparql_constraint_reached_through_sh_node_is_not_left_unchecked():
     """The compiled validator tests a nested shape's Core constraints only: a shape with a SPARQL constraint
     reached through sh:node (or sh:or) leaves the shapes graph to pySHACL."""
-    shapes = Graph()
-    prop, inner, constraint = BNode(), BNode(), BNode()
-    shapes.add((EX.Shape, RDF.type, SH.NodeShape))
-    shapes.add((EX.Shape, SH.targetClass, EX.A))
-    shapes.add((EX.Shape, SH.property, prop))
-    shapes.add((prop, SH.path, EX.p))
-    shapes.add((prop, SH.node, inner))
-    shapes.add((prop, SH.message, Literal("a message")))
+    inner, constraint = BNode(), BNode()
+    shapes = _shape_of_ex_p(SH.node, inner)
     shapes.add((inner, RDF.type, SH.NodeShape))
     shapes.add((inner, SH.sparql, constraint))
     shapes.add((constraint, SH.select, Literal("SELECT $this WHERE { $this <http://example.org/q> ?v }")))
