@@ -191,9 +191,9 @@ class Reasoner:
 
     def read_many(self, inputs: Iterable[Any]) -> Iterator[PatientInput | InputError]:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
-        or the InputError of what could not be read."""
+        or the InputError of what could not be read. One path, dict or graph is one input (``as_inputs``)."""
         claims = RunClaims()
-        for item in inputs:
+        for item in as_inputs(inputs):
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, lambda: self.fhir))
             else:
@@ -247,6 +247,7 @@ class Reasoner:
         """(Assessment or InputError, the patient's stratifying attributes or None), in input order."""
         if not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
+        inputs = as_inputs(inputs)
         files = summary_ndjson_files(inputs) if jobs > 1 else None
         bar = _progress_bar(inputs, progress)
         results: Iterator[tuple]
@@ -296,6 +297,15 @@ class Reasoner:
     def _attributes(self, pi: PatientInput) -> dict:
         """The patient's stratifying attributes (``cohort.result.patient_attributes``)."""
         return patient_attributes(self.kb, pi.iri, pi.graph)
+
+
+def as_inputs(inputs: Any) -> Iterable[Any]:
+    """The inputs of a cohort call as an iterable of inputs: one path (``str`` or ``Path``), one patient-summary
+    dict or FHIR resource, or one rdflib Graph is a single input, not a sequence of them (a path string would
+    otherwise be read one character at a time, and a dict key by key)."""
+    if isinstance(inputs, (str, Path, dict, Graph)):
+        return [inputs]
+    return inputs
 
 
 def _progress_bar(inputs: Any, enabled: bool):

@@ -77,6 +77,32 @@ def test_assessments_from_workers_keep_their_graphs(reasoner, cohort):
     assert there.query(q).records() == here.query(q).records()
 
 
+@pytest.mark.parametrize("kind", ["str", "Path"])
+def test_one_path_is_one_input_not_a_sequence_of_characters(reasoner, one_by_one, tmp_path, kind):
+    """``assess_cohort("cohort.ndjson")`` (the README's form) reads that file: a string given alone was read
+    one character at a time (each a missing file, and "." the whole folder). One dict is one patient."""
+    import json
+    from pathlib import Path
+
+    path = tmp_path / "cohort.ndjson"
+    path.write_text("\n".join(json.dumps(p) for p in PATIENTS) + "\n", encoding="utf-8")
+    given = str(path) if kind == "str" else Path(path)
+    result = reasoner.assess_cohort(given)
+    expected = [o for o in one_by_one if o != "BAD"]
+    fields = ("patient", "status", "rules", "missing", "flags", "criteria")
+
+    def what(o: dict) -> list:  # (the outcome, without the sources its records name: a file, not dicts)
+        return [{k: v["state"] for k, v in o[f].items()} if f == "criteria" else o[f] for f in fields]
+
+    assert [what(_plain(a)) for a in result] == [what(o) for o in expected]
+    assert [a.source for a in result] == [f"{path}:{i}" for i in range(1, len(PATIENTS))]
+    assert [e.patient for e in result.errors] == ["BAD"]
+    assert [a.patient for a in kg_reasoner.iter_cohort(given) if not isinstance(a, InputError)] == [
+        a.patient for a in result
+    ]
+    assert [_plain(a) for a in reasoner.assess_cohort(PATIENTS[0])] == [one_by_one[0]]
+
+
 def test_module_level_functions_take_jobs_and_guidance():
     result = kg_reasoner.assess_cohort(PATIENTS[:3], jobs=1, guidance=kg_reasoner.PROGESTERONE)
     assert [a.patient for a in kg_reasoner.iter_cohort(PATIENTS[:3])] == [a.patient for a in result]
@@ -94,6 +120,7 @@ def test_progress_without_tqdm_is_silent(reasoner, monkeypatch):
 
 def test_short_reprs(cohort):
     assert repr(cohort).startswith(f"<CohortResult {len(cohort)} patients (") and "1 input error(s)" in repr(cohort)
+    assert repr(kg_reasoner.CohortResult(cohort.assessments[:1])).startswith("<CohortResult 1 patient (")
     a = cohort[0]
     assert repr(a).startswith(f"<Assessment {a.patient}: {a.status}") and len(repr(a)) < 300
 
@@ -133,6 +160,17 @@ def test_criterion_and_stratifying_columns(cohort):
         )
         assert row["conception"] == p["conception"] if "conception" in p else pd.isna(row["conception"])
     assert set(df["criterion_C1"].dropna()) <= {"met", "not_met", "unknown"}
+
+
+def test_a_column_for_every_criterion_of_the_guidance_whatever_the_cohort(reasoner):
+    """The criterion columns come from the ontology (``queries/display-criteria.rq``), not from the patients
+    assessed: a cohort where no patient could be assessed, or none at all, has the same columns."""
+    every = reasoner.assess_cohort(PATIENTS).to_dataframe()
+    criteria = [c for c in every.columns if c.startswith("criterion_")]
+    assert criteria == ["criterion_C1", "criterion_C2", "criterion_C3"]
+    for patients in ([], [PATIENTS[-1]]):
+        df = reasoner.assess_cohort(patients).to_dataframe()
+        assert list(df.columns) == list(every.columns) and len(df) == 0
 
 
 # -- queries ----------------------------------------------------------------------------------------------
@@ -195,6 +233,44 @@ def test_a_plain_string_where_an_iri_is_needed_is_refused(cohort, store):
             run("SELECT ?s ?c WHERE { ?s a ?c }", c="kgr:Patient")
         assert run("SELECT ?s ?c WHERE { ?s a ?c }", c=URIRef("https://w3id.org/kg-reasoner/ontology#Patient"))
     assert s.select("SELECT ?s ?code WHERE { ?s kgr:code ?code }", code="R1")  # a literal where a literal is meant
+
+
+def test_a_bound_variable_the_select_does_not_project(cohort, store):
+    """``patient=`` bound in a query that does not select ?patient (a COUNT, a status): the local store binds
+    values as the server store does (a VALUES block first in the WHERE clause), since pyoxigraph's own
+    substitutions take only variables the SELECT projects. Both answer as the Assessment does."""
+    s, a = CohortStore.open(store), cohort[0]
+    status = "SELECT ?status WHERE { ?patient kgr:hasStatus ?status }"
+    count = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?patient kgr:hasRecord ?r }"
+    for q in (status, count):
+        assert s.query(q, patient=a.patient).records() == a.query(q, patient=a.patient).records()
+    assert str(s.query(status, patient=a.patient).records()[0]["status"]).endswith(
+        "".join(w.title() for w in a.status.split("_"))
+    )
+    assert s.select(count, patient=a.patient)[0]["n"] == len(set(a.query("SELECT ?r WHERE { ?p kgr:hasRecord ?r }")))
+
+
+def test_a_read_only_store_refuses_writes_clearly(cohort, store, tmp_path):
+    s = CohortStore.open(store)
+    for write in (lambda: s.put(cohort[0]), lambda: s.put_many(cohort.assessments[:2])):
+        with pytest.raises(InputError, match="read-only: open it with read_only=False"):
+            write()
+    with pytest.raises(InputError, match=r"CohortStore.open\(url, read_only=False\)"):
+        CohortStore("http://127.0.0.1:9/cohort")
+    assert not (tmp_path / "http:").exists() and not __import__("pathlib").Path("http:").exists()
+
+
+def test_the_command_line_binds_patient_as_an_id_or_iri(cohort, store):
+    from conftest import run_cli
+
+    a = next(x for x in cohort if x.status)
+    q = "SELECT ?status WHERE { ?patient kgr:hasStatus ?status }"
+    for value in (a.patient, str(a.iri), f"<{a.iri}>"):
+        run = run_cli("query", "--store", str(store), "--query", q, "--bind", f"patient={value}", "--format", "csv")
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.splitlines()[1:] == [str(r["status"]) for r in a.query(q, patient=a.patient).records()]
+    quoted = run_cli("query", "--store", str(store), "--query", q, "--bind", f'patient="{a.patient}"')
+    assert quoted.returncode == 0 and "Status" not in quoted.stdout  # a string, as written: no patient
 
 
 def test_opening_a_missing_store_says_so(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 from kg_reasoner.api import Reasoner
 from kg_reasoner.errors import InputError
@@ -124,6 +124,33 @@ def test_dask_python_api(summaries, expected, dask_cluster):
         got = list(assess_dask(client, summaries[1], partition=7))
     assert [d["patient"] for d in got] == [d["patient"] for d in expected]
     assert [_status(d) for d in got] == [_status(d) for d in expected]
+
+
+def test_dask_python_api_takes_another_guidance(dask_cluster, tmp_path):
+    """``assess_dask`` and ``assess_dask_files`` reason with the guidance given (here the worked second
+    guidance), as ``assess_cohort(guidance=...)`` does: they always used the progesterone guidance."""
+    from distributed import Client
+
+    from kg_reasoner import Guidance
+    from kg_reasoner.cohort.dask import assess_dask, assess_dask_files
+
+    module = ROOT / "examples" / "guidance" / "aspirin-preeclampsia"
+    aspirin = Guidance.from_files("aspirin-preeclampsia", ontology=[module / "module.ttl"])
+    patients = [
+        json.loads(p.read_text(encoding="utf-8"))["patient"] for p in sorted((module / "vignettes").glob("*.json"))
+    ]
+    shard = tmp_path / "aspirin.ndjson"
+    shard.write_text("\n".join(json.dumps(p) for p in patients) + "\n", encoding="utf-8")
+    expected = [_decision(Reasoner(guidance=aspirin).assess(p).to_dict()) for p in patients]
+    with pytest.raises(InputError, match="unknown key"):  # (the progesterone guidance cannot read them)
+        Reasoner().assess(patients[0])
+    with Client(dask_cluster) as client:
+        assert [_decision(d) for d in assess_dask(client, patients, partition=5, guidance=aspirin)] == expected
+        assert [_decision(d) for d in assess_dask_files(client, [shard], guidance=aspirin)] == expected
+
+
+def _decision(d: dict) -> tuple:
+    return d["patient"], d["status"], d["rules"], d["flags"]
 
 
 def test_dask_workers_read_the_files_themselves(summaries, expected, dask_cluster, tmp_path):

@@ -142,7 +142,10 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="VAR=VALUE",
-        help='a value for a variable (an IRI, "a string", a number or a date-time); repeatable',
+        help=(
+            'a value for a variable (an IRI, "a string", a number or a date-time; patient=ID takes a patient '
+            "id or IRI); repeatable"
+        ),
     )
     q.add_argument(
         "--format",

@@ -15,9 +15,24 @@ def library_names() -> list[str]:
     return query_names()
 
 
+def cli_binding(text: str) -> tuple:
+    """``--bind var=value`` (``cohort.store.parse_binding``), with ``patient=`` taking a patient id or IRI as
+    the Python API's ``patient=`` does (``--bind patient=P01``: her IRI, not the string "P01")."""
+    from rdflib import Literal
+
+    from kg_reasoner.cohort.store import parse_binding
+    from kg_reasoner.explain.results import patient_term
+
+    var, value = parse_binding(text)
+    raw = text.split("=", 1)[1].strip()
+    if var == "patient" and isinstance(value, Literal) and not raw.startswith('"'):
+        return var, patient_term(str(value))
+    return var, value
+
+
 def query_main(args, parser) -> int:
     from kg_reasoner.cli.common import open_store
-    from kg_reasoner.cohort.store import QueryError, load_files, parse_binding, rdflib_query, serialize
+    from kg_reasoner.cohort.store import QueryError, load_files, rdflib_query, serialize
     from kg_reasoner.resources import read_text
 
     given = [x for x in (args.file, args.query, args.name) if x]
@@ -37,7 +52,7 @@ def query_main(args, parser) -> int:
                 raise InputError(f"cannot be read: {exc.strerror}", source=args.file) from None
         else:
             text = args.query
-        bindings = dict(parse_binding(b) for b in args.bind)
+        bindings = dict(cli_binding(b) for b in args.bind)
         if args.store:
             store = open_store(args, read_only=True)
             try:

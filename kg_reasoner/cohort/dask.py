@@ -16,6 +16,7 @@ from itertools import islice
 from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, spread_results, worker_reasoner
 from kg_reasoner.cohort.pool import NOT_RUN, job_runs, run_chunk
 from kg_reasoner.errors import InputError
+from kg_reasoner.guidance import PROGESTERONE, Guidance
 
 
 def assess_partition(jobs: list[tuple], config: tuple) -> list[tuple]:
@@ -125,6 +126,11 @@ def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Calla
             yield value
 
 
+def _config(reference_table, extra_ontology, engine: str, guidance: Guidance) -> tuple:
+    """A worker's configuration, as ``Reasoner.config`` makes it (``api.worker_reasoner`` builds from it)."""
+    return (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine, guidance)
+
+
 def _rebuilt(wrapped) -> BaseException:
     """The exception of multiprocessing's ExceptionWithTraceback, its worker traceback as its cause."""
     rebuild, args = wrapped.__reduce__()
@@ -139,10 +145,12 @@ def assess_dask(
     extra_ontology=(),
     engine: str = "fast",
     partition: int = 256,
+    guidance: Guidance = PROGESTERONE,
 ) -> Iterator[dict]:
     """Python API: assess patient summaries (or FHIR Bundle dicts) on a Dask cluster given its
-    ``distributed.Client``; yields outcome dicts (``Assessment.to_dict()``) in input order."""
-    config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)
+    ``distributed.Client``; yields outcome dicts (``Assessment.to_dict()``) in input order. ``guidance``: the
+    guidance module to reason with, as for ``assess_cohort``."""
+    config = _config(reference_table, extra_ontology, engine, guidance)
     window = 2 * max(sum(client.nthreads().values()), 1)
     for results in _ordered(client, assess_records, _partitions(records, partition), config, window):
         yield from results
@@ -156,13 +164,14 @@ def assess_dask_files(
     reference_table=None,
     extra_ontology=(),
     engine: str = "fast",
+    guidance: Guidance = PROGESTERONE,
 ) -> Iterator[dict]:
     """Python API: assess input files on a Dask cluster, each worker reading its files itself (only the
     paths travel: the paths must be readable on the workers, e.g. a shared file system). Split a large
     NDJSON cohort into shards first (``split -l 10000 cohort.ndjson shard-``): a shard is a task. Yields
     outcome dicts (``Assessment.to_dict()``) in input order, an error dict (``"error"``, naming the file
-    and record) in place of what could not be read."""
-    config = (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine)
+    and record) in place of what could not be read. ``guidance`` as for ``assess_dask``."""
+    config = _config(reference_table, extra_ontology, engine, guidance)
     window = 2 * max(sum(client.nthreads().values()), 1)
     parts = _partitions((str(p) for p in paths), files_per_task)
     for results in _ordered(client, assess_files, parts, config, window):

@@ -11,12 +11,14 @@ replaces them. Queries see the union of all graphs as their default graph.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
+from rdflib.term import Node
 
 from kg_reasoner.errors import InputError, KgReasonerError
 from kg_reasoner.explain.results import QueryResult
@@ -223,3 +225,84 @@ class StoreWriting:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def with_values(text: str, terms: dict[str, Node]) -> str:
+    """``text`` with ``VALUES (?a ?b) { (<iri> "literal") }`` placed first in its WHERE clause: the values
+    are joined before anything else of the query (as pre-bound variables are), each term written by
+    pyoxigraph in N-Triples syntax (IRIs, datatype IRIs included, checked; strings escaped). Both stores
+    bind values so (pyoxigraph's own substitutions take only variables the SELECT projects)."""
+    names = sorted(terms)
+    cells = []
+    for n in names:
+        t = terms[n]
+        if not re.search(rf"[?$]{re.escape(n)}\b", text):
+            raise QueryError(f"?{n} is not a variable of the query: nothing to bind it to")
+        if not isinstance(t, (URIRef, Literal)):
+            raise QueryError(f"?{n}: only IRIs and literals can be bound, not {t!r}")
+        try:
+            cells.append(str(to_ox(t)))
+        except (ValueError, TypeError) as exc:
+            raise QueryError(f"?{n}: {t!r} is not a valid RDF term: {exc}") from None
+    block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(cells)}) }} "
+    at = _where_brace(text)
+    return text[: at + 1] + block + text[at + 1 :]
+
+
+def _where_brace(text: str) -> int:
+    """Where the query's WHERE group opens: the first ``{`` outside IRIs, strings and comments, or for a
+    CONSTRUCT with a template, the first after that template."""
+    depth, i, n = 0, 0, len(text)
+    opened: list[int] = []
+    words: list[str] = []
+    while i < n:
+        c = text[i]
+        if c == "#":
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+            continue
+        if c == "<" and depth >= 0:
+            j = i + 1
+            while j < n and text[j] not in '<>"{}|^`\\ \n\t':
+                j += 1
+            if j < n and text[j] == ">":
+                i = j + 1
+                continue
+        if c in "\"'":
+            q = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else c
+            j = i + len(q)
+            while j < n and text[j : j + len(q)] != q:
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(q)
+            continue
+        if c in "?$":  # a variable, never a keyword (?construct, ?where)
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            i = j
+            words.append("?")
+            continue
+        if c.isalpha():
+            j = i
+            while j < n and (text[j].isalnum() or text[j] in "_-:"):
+                j += 1
+            if depth == 0:
+                words.append(text[i:j].upper())
+            i = j
+            continue
+        if c == "{":
+            if depth == 0:
+                opened.append(i)
+                construct_template = "CONSTRUCT" in words and words[-1] == "CONSTRUCT"
+                if words[-2:] == ["CONSTRUCT", "WHERE"]:
+                    raise QueryError(
+                        "the short form of CONSTRUCT (no template) cannot take bound values: "
+                        "write its template out in full"
+                    )
+                if not construct_template:
+                    return i
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    raise QueryError("the query has no WHERE clause to bind values in (e.g. DESCRIBE <iri>): write one")

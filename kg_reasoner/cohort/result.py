@@ -59,6 +59,13 @@ def status_order(kb) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=8)
+def criterion_codes(kb) -> tuple[str, ...]:
+    """The codes of the guidance's criteria (C1 before C10), read from the ontology with
+    ``queries/display-criteria.rq``: a cohort's DataFrame has a column for each, whatever its patients."""
+    return tuple(sorted({str(r.code) for r in run_query("display-criteria", kb.closure)}, key=_natural))
+
+
+@functools.lru_cache(maxsize=8)
 def attribute_keys(kb) -> tuple[tuple[URIRef, str, bool], ...]:
     """(property, summary key, is an object property) of each attribute of the patient herself that the
     patient summary names (gestational age, conception, ...): ``queries/summary-attributes.rq``."""
@@ -108,7 +115,10 @@ class CohortResult(Sequence[Assessment]):
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}: {v}" for k, v in self.status_counts().most_common())
-        return f"<CohortResult {len(self)} patients ({counts or 'none'}), {len(self.errors)} input error(s)>"
+        n = len(self)
+        return (
+            f"<CohortResult {n} patient{'' if n == 1 else 's'} ({counts or 'none'}), {len(self.errors)} input error(s)>"
+        )
 
     def __len__(self) -> int:
         return len(self.assessments)
@@ -168,17 +178,23 @@ class CohortResult(Sequence[Assessment]):
           that outrank ``code``; a patient who could not be assessed has none (NaN);
         - ``rules`` (status rules fired), ``flags``, ``missing`` (criteria), ``diagnosis``,
           ``unassessed_causes``: strings of their items joined by ``"; "`` (empty: none), so they survive
-          ``groupby`` and ``to_csv`` unchanged (``df.flags.str.split("; ")`` gives lists back);
+          ``groupby`` and ``to_csv`` (``df["flags"].str.split("; ")`` gives lists back; ``df.flags`` is pandas'
+          own attribute). Read a written CSV back with ``pd.read_csv(path, keep_default_na=False)``, or an
+          empty cell (none) comes back as NaN;
         - ``data_problems``: how many;
         - the patient's own attributes researchers stratify by, named by their patient-summary key
           (``gestational_age_weeks``, ``conception``, ...; read from her data, NaN when not given);
-        - ``criterion_<code>`` per criterion of the guidance: ``met``, ``not_met`` or ``unknown`` (NaN when
-          the criterion was not assessed for her)."""
+        - ``criterion_<code>`` per criterion of the guidance (every criterion the ontology has, whatever the
+          cohort): ``met``, ``not_met`` or ``unknown`` (NaN when the criterion was not assessed for her)."""
         pd = _pandas()
         records = self.to_records()
         attributes = self.attributes if len(self.attributes) == len(self.assessments) else None
         keys = [k for _, k, _ in attribute_keys(self.kb)] if self.kb is not None else []
-        criteria = sorted({c for a in self.assessments for c in a.criteria}, key=_natural)
+        criteria = sorted(
+            {c for a in self.assessments for c in a.criteria}
+            | set(criterion_codes(self.kb) if self.kb is not None else ()),
+            key=_natural,
+        )
         for i, (rec, a) in enumerate(zip(records, self.assessments)):
             for col in LIST_COLUMNS:
                 rec[col] = LIST_SEPARATOR.join(rec[col])

@@ -32,6 +32,7 @@ from kg_reasoner.cohort.layout import (
     ontology_key,
     query_result,
     rows,
+    with_values,
 )
 from kg_reasoner.errors import InputError
 from kg_reasoner.explain.guard import QueryRefused, inspect_query
@@ -54,6 +55,13 @@ class CohortStore(StoreWriting):
     once); ``CohortStore(path)`` opens or creates it for writing (``CohortResult.to_store`` does)."""
 
     def __init__(self, path: str | Path, read_only: bool = False):
+        from kg_reasoner.cohort.remote import is_url
+
+        if is_url(path):
+            raise InputError(
+                "is a SPARQL server's URL: open a store there with CohortStore.open(url, read_only=False)",
+                source=str(path),
+            )
         self.path = Path(path)
         self.read_only = read_only
         try:
@@ -86,6 +94,7 @@ class CohortStore(StoreWriting):
         key = ox.Literal(ontology_key(kb))
         if ox.Quad(META_GRAPH, LOADED, key, META_GRAPH) in self.store:
             return
+        self._writable()
         self.store.clear_graph(ONTOLOGY_GRAPH)
         self.store.extend(
             ox.Quad(to_ox(s), to_ox(p), to_ox(o), ONTOLOGY_GRAPH)
@@ -98,10 +107,15 @@ class CohortStore(StoreWriting):
     def _write_batch(self, patients: list[list]) -> None:
         """Each patient's graphs cleared, then every quad of the batch added in one ``extend`` (no patient
         comes twice in a batch: ``put_many`` sees to it)."""
+        self._writable()
         for quads in patients:
             for g in {q.graph_name for q in quads}:
                 self.store.clear_graph(g)
         self.store.extend(q for quads in patients for q in quads)
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise InputError("is opened read-only: open it with read_only=False to write", source=str(self.path))
 
     def _graphs_holding(self, node: ox.NamedNode) -> Iterable[str]:
         return {
@@ -143,12 +157,11 @@ class CohortStore(StoreWriting):
         try:
             plan = inspect_query(text)
             kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
-            result = self.store.query(
-                text,
-                prefixes=prefixes,
-                substitutions={ox.Variable(k): to_ox(v) for k, v in terms.items()},
-                **kwargs,
-            )
+            # (bound as a store on a SPARQL server binds them, first in the WHERE clause: pyoxigraph's
+            # substitutions refuse a variable the SELECT does not project, e.g. ?patient of a COUNT)
+            sent = with_values(text, terms) if terms else text
+            inspect_query(sent)  # (the text run: still no update, no SERVICE)
+            result = self.store.query(sent, prefixes=prefixes, **kwargs)
             try:
                 return query_result(result)
             finally:

@@ -54,7 +54,7 @@ def bind_values(text: str, values: dict[str, Any], prefixes: dict[str, str], pat
         if name == "patient" and value is not None and not isinstance(value, Identifier):
             if not isinstance(value, str):
                 raise IriExpectedError(f"patient={value!r}: give a patient id (a string) or her IRI")
-            out[name] = patient if patient is not None else _patient(value)
+            out[name] = patient if patient is not None else patient_term(value)
         elif isinstance(value, Identifier):
             out[name] = value
         elif isinstance(value, str):
@@ -78,7 +78,8 @@ def bind_values(text: str, values: dict[str, Any], prefixes: dict[str, str], pat
     return out
 
 
-def _patient(value: str) -> URIRef:
+def patient_term(value: str) -> URIRef:
+    """A patient given as her id (``"P01"``) or IRI, as her IRI."""
     return URIRef(value) if _LOOKS_LIKE_IRI.match(value) else patient_iri(value)
 
 
