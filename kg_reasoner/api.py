@@ -19,7 +19,7 @@ from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
 from kg_reasoner.cohort.result import CohortResult, patient_attributes
 from kg_reasoner.errors import InputError, PatientDataError
 from kg_reasoner.explain.assessment import Assessment
-from kg_reasoner.explain.explanation import SUMMARY_QUERIES, explain, explain_summary
+from kg_reasoner.explain.explanation import SUMMARY_QUERIES, advice_of, explain, explain_summary, status_free_rules
 from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.read.claims import RunClaims, claim_of
@@ -153,21 +153,30 @@ class Reasoner:
         # a record the reader could not read at all (severity "error") fails the patient closed
         unread = any(p["severity"] == "error" for p in pi.data_problems)
         assessed = not inconsistencies and not violations and not unread and e["status"] is not None
+        fired, flags, diagnoses, advice = e["fired"], e["flags"], e["diagnoses"], e["advice"]
+        if not assessed:
+            # no status: no status rule, and no flag that depends on a status (R6 monitor would say to
+            # monitor a treatment that was never decided); the flags of what was read stay, with their advice
+            free = status_free_rules(kb)
+            fired = [r for r in fired if r["id"] in free]
+            flags = [f for f in flags if f["rule"] in free]
+            diagnoses = [d for d in diagnoses if d["rule"] in free]
+            advice = advice_of(fired, e["general_advice"]) if not summary else []
         return Assessment(
             patient=pi.patient_id,
             iri=pi.iri,
             source=pi.source,
             status=e["status"] if assessed else None,
             status_label=e["status_label"] if assessed else None,
-            rules=sorted(r["id"] for r in e["fired"] if r["kind"] == "status"),
-            fired_rules=e["fired"],
-            diagnosis=e["diagnoses"],
+            rules=sorted(r["id"] for r in fired if r["kind"] == "status"),
+            fired_rules=fired,
+            diagnosis=diagnoses,
             criteria=e["criteria"],
             missing=sorted(m["criterion"] for m in e["missing"]),
             missing_details=e["missing"],
-            flags=sorted(f["flag"] for f in e["flags"]),
-            flag_details=e["flags"],
-            advice=e["advice"],
+            flags=sorted(f["flag"] for f in flags),
+            flag_details=flags,
+            advice=advice,
             rule_states=e["rule_states"],
             not_fired=e["not_fired"] if assessed else [],
             unassessed_causes=e["unassessed_causes"],

@@ -436,6 +436,22 @@ def test_9_art_recorded_as_a_procedure_or_o09_819(reasoner):
     assert "R2" in b.rules
 
 
+@pytest.mark.parametrize(
+    "status,expected",
+    [("refuted", (None, [])), ("provisional", ("insufficient_data", ["E2"])), ("confirmed", ("indicated", ["R2"]))],
+)
+def test_9_a_status_coded_in_hl7s_system_counts_behind_a_local_coding(reasoner, status, expected):
+    """Every coding counts: a verificationStatus whose first coding is a local code ("R") and whose HL7
+    coding says refuted (or provisional) is read by its HL7 coding; the first coding alone read as confirmed
+    made an ART record refuted by the HL7 code count, and R2 said indicated."""
+    verification = {
+        "coding": [{"system": "http://ehr.example.org/ver", "code": "R"}, {"system": VERIFICATION, "code": status}]
+    }
+    art = dict(condition("art", (ICD10CM, "O09.811"), recordedDate="2026-11-20"), verificationStatus=verification)
+    a = reasoner.assess(bundle(GA, art))
+    assert ((a.status if a.status != "not_indicated" else None), a.rules) == expected, a.data_problems
+
+
 # --- 10. version and shape --------------------------------------------------------------------------
 def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     """HL7's STU3 Condition example: clinicalStatus and verificationStatus are plain strings."""
@@ -450,6 +466,24 @@ def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     err = next(p for p in f.data_problems if p["severity"] == "error")
     assert err["record"] == "Condition/refuted-bleeding" and err["field"] == "clinicalStatus"
     assert by["G"].status == "not_indicated"
+
+
+def test_10_a_patient_not_assessed_is_told_no_rule_and_no_status_advice(reasoner):
+    """A refused record (here a missed miscarriage in STU3 shape, beside the facts of R1) fails the patient
+    closed: no status, and none of the rules that hang on one, R1 and R6 (monitor) included, nor their
+    advice ("may help maintain the pregnancy"): they were reached on the data without the refused record.
+    A flag of what was read (E1: heavy bleeding) stays, with its advice (decision-spec section 2)."""
+    loss = dict(condition("loss", (SCT, "16607004")), clinicalStatus="active", verificationStatus="confirmed")
+    heavy = condition("heavy", (SCT, "289530006"), severity=cc(SCT, "24484000"), onsetDateTime="2026-11-19")
+    for facts, flags in (((GA, LOW, BLEEDING, NORMAL_US), []), ((GA, LOW, heavy, NORMAL_US), ["urgent_evaluation"])):
+        whole = reasoner.assess(bundle(*facts))
+        assert whole.status is not None and whole.flags  # (what the facts alone give: a status and its flags)
+        a = reasoner.assess(bundle(*facts, loss))
+        assert (a.status, a.rules, a.flags) == (None, [], flags), a.data_problems
+        assert [r["id"] for r in a.fired_rules] == (["E1"] if flags else [])
+        assert not any("may help" in x or "follow-up tests" in x for x in a.advice), a.advice
+        assert any("consult a healthcare provider" in x for x in a.advice)
+        assert "R1" not in a.to_text() and "may help" not in a.to_text()
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ the same queries on its own. Python here only groups rows and formats text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -239,17 +240,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
     deciding = sorted((c for c, r in fired.items() if r["decides"]), key=order.__getitem__)
     for r in fired.values():
         r["outranked_by"] = deciding if r["decides"] is False else []
-    advice: list[str] = []
-    for code in sorted(fired, key=order.__getitem__):
-        r = fired[code]
-        if not r["advice"] or r["outranked_by"]:  # advice follows the decision: not an outranked rule's
-            continue
-        text = r["advice"]
-        if r["lists_evidence"] and r["evidence"]:
-            text += ": " + ", ".join(sorted({e["fact"].split(":")[0] for e in r["evidence"]})) + "."
-        if text not in advice:
-            advice.append(text)
-    advice += [g for g in general if g not in advice]
+    advice = advice_of([fired[code] for code in sorted(fired, key=order.__getitem__)], general)
 
     ignored = sorted(
         describe_record(rec, f) for rec, f in facts.items() if f.get("measurement") and f.get("valid") is not True
@@ -272,6 +263,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "flags": flags,
         "diagnoses": diagnoses,
         "advice": advice,
+        "general_advice": general,
         "not_fired": not_fired,
         "unassessed_causes": unassessed,
         "unassessed_contraindications": unassessed_contra,
@@ -342,6 +334,29 @@ def _flags(q, patient: URIRef) -> list[dict]:
     ]
 
 
+@functools.lru_cache(maxsize=8)
+def status_free_rules(kb) -> frozenset[str]:
+    """The codes of the rules whose firing does not depend on a status (``queries/status-free-rules.rq``):
+    all a patient who could not be assessed is told of her fired rules."""
+    return frozenset(str(r.code) for r in run_query("status-free-rules", kb.closure))
+
+
+def advice_of(fired: list[dict], general: list[str]) -> list[str]:
+    """The advice of the fired rules (in display order), then the general advice: a rule's advice unless it
+    was outranked (decision-spec section 2: advice follows the decision), with its evidence listed when the
+    rule says so (kgr:adviceListsEvidence)."""
+    advice: list[str] = []
+    for r in fired:
+        if not r["advice"] or r.get("outranked_by"):  # advice follows the decision: not an outranked rule's
+            continue
+        text = r["advice"]
+        if r["lists_evidence"] and r["evidence"]:
+            text += ": " + ", ".join(sorted({e["fact"].split(":")[0] for e in r["evidence"]})) + "."
+        if text not in advice:
+            advice.append(text)
+    return advice + [g for g in general if g not in advice]
+
+
 def _outcome_fields(out, fired: dict, order: dict) -> dict:
     """The patient, her status and the rules that fired, in display order."""
     return {
@@ -370,6 +385,7 @@ def explain_summary(q: Callable, patient: URIRef) -> dict:
         "flags": _flags(q, patient),
         "diagnoses": [],
         "advice": [],
+        "general_advice": [],
         "not_fired": [],
         "unassessed_causes": [],
         "unassessed_contraindications": [],

@@ -84,6 +84,11 @@ RESULT_STATUS = {
 NOT_PRESENT = {"inactive", "resolved", "remission"}
 
 
+#: The code systems of Condition.clinicalStatus and Condition.verificationStatus (HL7 terminology).
+CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
 #: Condition.verificationStatus codes that do not confirm a condition.
 UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 
@@ -677,7 +682,7 @@ class FhirPatientBuilder:
 
     def condition(self, r: dict, ref: str) -> None:
         v = self.v
-        verification = _status_code(r.get("verificationStatus"))
+        verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM)
         if verification == "entered-in-error":
             return
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
@@ -704,7 +709,7 @@ class FhirPatientBuilder:
         uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
         if verification == "refuted" and uninterpreted:
             return
-        clinical = _status_code(r.get("clinicalStatus"))
+        clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
         present = verification != "refuted" and (clinical not in NOT_PRESENT or event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
@@ -932,9 +937,14 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _status_code(codeable: Any) -> str | None:
-    codes = [c for _, c in _codings(codeable)]
-    return codes[0] if codes else None
+def _status_code(codeable: Any, system: str) -> str | None:
+    """A status CodeableConcept's code: that of its coding in the standard code system (``system``), wherever it
+    is in the list (a local coding listed first does not hide it: every coding counts), else the first coding's."""
+    codings = _codings(codeable)
+    for s, c in codings:
+        if s == system:
+            return c
+    return codings[0][1] if codings else None
 
 
 def _latest(items: list[tuple]) -> tuple | None:
