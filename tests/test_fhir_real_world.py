@@ -106,6 +106,44 @@ def test_1_a_miscarriage_coded_any_standard_way_contraindicates(reasoner, system
     assert a.status == "contraindicated" and "R4" in a.rules, (code, a.data_problems)
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        obs(cc(SCT, "16607004"), "loss-obs", valueBoolean=True, effectiveDateTime="2026-11-20T11:00:00Z"),
+        {
+            "resourceType": "DiagnosticReport",
+            "id": "us-report",
+            "status": "final",
+            "subject": SUBJECT,
+            "code": cc(LOINC, "11525-3"),
+            "effectiveDateTime": "2026-11-20T11:00:00Z",
+            "conclusionCode": [cc(SCT, "16607004")],
+        },
+        obs(
+            cc(LOINC, "8867-4"),
+            "odd",
+            valueCodeableConcept=cc(ICD10CM, "O02.1"),
+            effectiveDateTime="2026-11-20T11:00:00Z",
+        ),
+    ],
+    ids=["loss-as-an-observation-code", "loss-as-the-conclusion-of-an-unread-report", "loss-as-a-coded-value"],
+)
+def test_1_a_loss_in_a_record_the_guidance_does_not_read_is_never_hidden(reasoner, record):
+    """A record of a kind the guidance does not read, whose code, coded value or conclusion means a loss,
+    withholds `indicated` (rule E2) and is listed as missing data: it was a warning and the patient stayed
+    indicated. An unread record with no such meaning is still only a warning."""
+    a = reasoner.assess(bundle(*INDICATED, record))
+    assert a.status != "indicated" and "E2" in a.rules, (a.status, a.rules, a.data_problems)
+    assert any(record["id"] in m for m in a.missing) or any(
+        record["id"] in p["record"] and "missing data" in p["message"] for p in a.data_problems
+    )
+    unrelated = obs(
+        cc(LOINC, "8867-4"), "pulse", valueQuantity=qty(80, "/min"), effectiveDateTime="2026-11-20T11:00:00Z"
+    )
+    b = reasoner.assess(bundle(*INDICATED, unrelated))
+    assert (b.status, b.rules) == ("indicated", ["R1"]) and any("not used" in p["message"] for p in b.data_problems)
+
+
 def test_1_value_sets_are_ontology_data_not_python(reasoner):
     """The ICD-10 category and the pregnancy-chapter pattern are read from the ontology."""
     categories = {(s, p) for s, rows in reasoner.fhir.categories.items() for p, _ in rows}

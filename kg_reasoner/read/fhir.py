@@ -367,6 +367,31 @@ class FhirPatientBuilder:
             link = cast(URIRef, next(iter(self.g.predicates(self.me, rec))))
             self.episode.append((rec, link, latest, ref, event))
 
+    def unread(self, r: dict, ref: str, what: str, field: str, when: tuple | None = None) -> None:
+        """A resource the guidance does not read (``what`` says why), named in data_problems. When one of its
+        coded elements (its code, coded value or conclusions) means an event condition (a loss, a conception by
+        ART) or lies in a value set that could bear on the decision, it cannot be ignored either (fhir-reading
+        sections 1 and 2: a contraindicating meaning is never hidden): it becomes a ``kgr:UninterpretedRecord``,
+        rule E2 withholds ``indicated``, and it is listed as missing data. ``when``: its time, if already read."""
+        v = self.v
+        codeables = [r.get("code"), r.get("valueCodeableConcept"), *(r.get("conclusionCode") or [])]
+        for codeable in (c for c in codeables if isinstance(c, dict)):
+            concepts = v.meanings(
+                codeable, lambda c: v.is_a(c, KGR.EventCondition) or v.is_a(c, KGR.UninterpretedRecord)
+            )
+            if not concepts:
+                continue
+            self.problem(
+                ref,
+                f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision (e.g. a "
+                "pregnancy loss): the record is not read, so it is listed as missing data",
+                field=field,
+            )
+            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/not-understood")
+            self.episode_record(rec, concepts, ref, *(when if when is not None else (self.when(r, ref)[1],)))
+            return
+        self.problem(ref, f"{what}; not used", field=field)
+
     # -- resources --------------------------------------------------------------------------------
     def observation(self, r: dict, ref: str) -> None:
         v = self.v
@@ -380,7 +405,7 @@ class FhirPatientBuilder:
         }
         concepts = v.meanings(r.get("code"), lambda c: any(k(c) for k in kinds.values()))
         if not concepts:
-            self.problem(ref, f"unrecognised Observation code ({_codes_text(r.get('code'))}); not used", field="code")
+            self.unread(r, ref, f"unrecognised Observation code ({_codes_text(r.get('code'))})", "code")
             return
         found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
         if len(found) > 1:
@@ -764,7 +789,7 @@ class FhirPatientBuilder:
                     classes = [cls]
                     break
         if not classes:
-            self.problem(ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))}); not used", field="code")
+            self.unread(r, ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))})", "code", (when,))
             return
         self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
 
