@@ -506,6 +506,26 @@ def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     assert by["G"].status == "not_indicated"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [{"reference": "https://ehr.example.org/fhir/Patient/F"}, None, {"reference": "Patient/someone-else"}],
+    ids=["absolute-url-of-her-reference", "no-subject", "a-patient-not-in-the-input"],
+)
+def test_10_a_record_whose_patient_cannot_be_told_fails_the_input_closed(reasoner, subject):
+    """A missed miscarriage whose subject the reader cannot resolve to a patient of the Bundle may be hers
+    (her reference written another way): every patient of the input fails closed, the record and its subject
+    named in her data_problems. It was a run-level error only, and she came out indicated."""
+    loss = {k: v for k, v in dict(condition("loss", (SCT, "16607004")), subject=subject).items() if v is not None}
+    b = bundle(*INDICATED, loss)
+    b["entry"].append({"resource": {"resourceType": "Patient", "id": "G"}})
+    out = list(reasoner.assess_many([b]))
+    assert [a.patient for a in out] == ["F", "G"]
+    for a in out:
+        assert (a.status, a.rules, a.flags) == (None, [], []), (a.status, a.rules)
+        err = next(p for p in a.data_problems if p["severity"] == "error")
+        assert err["record"] == "Condition/loss" and err["field"] == "subject" and "cannot be told" in err["message"]
+
+
 def test_10_a_patient_not_assessed_is_told_no_rule_and_no_status_advice(reasoner):
     """A refused record (here a missed miscarriage in STU3 shape, beside the facts of R1) fails the patient
     closed: no status, and none of the rules that hang on one, R1 and R6 (monitor) included, nor their

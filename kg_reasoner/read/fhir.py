@@ -1088,6 +1088,8 @@ def read_resources(
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"]
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
+    #: resources of a type the guidance reads that name no patient of the input: (reference, why)
+    orphans: list[tuple[str, str]] = []
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -1109,12 +1111,13 @@ def read_resources(
             continue
         if owner is None:
             subject = _subject_key(r)
-            yield PatientDataError(
-                f"{ref} refers to {subject or 'no patient'}, which is not in the input "
-                "(broken reference)" + ("; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""),
-                source=source,
-                field=where,
+            message = f"refers to {subject or 'no patient'}, which is not in the input (broken reference)" + (
+                "; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""
             )
+            if not patients:
+                yield PatientDataError(f"{ref} {message}", source=source, field=where)
+            else:  # (it may be hers, under another form of her reference: every patient of the input fails closed)
+                orphans.append((ref, message + "; which patient it belongs to cannot be told"))
             continue
         by_patient[owner].append((r, ref))
     attached: set[int] = set()
@@ -1122,6 +1125,8 @@ def read_resources(
         builder = FhirPatientBuilder(vocab, pid, source, now)
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
+        for ref, message in orphans:
+            builder.refuse(ref, message, field="subject")
         for b in broken:
             if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (
                 not b.patients and b.resource_type in (None, *READ_TYPES) and b.resource_type != "Patient"
