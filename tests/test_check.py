@@ -663,6 +663,36 @@ def test_a_filter_rdflib_would_drop_is_refused_at_load(tmp_path, constant):
     assert "RDFLib/rdflib#3381" in str(caught.value)
 
 
+def test_a_module_rule_that_does_not_parse_is_refused_by_name_not_with_a_traceback(tmp_path):
+    """A SPARQL syntax error in a module's rule file: ``kg-reasoner check`` named it, but loading raised
+    pyparsing's ParseException (a traceback from ``assess --guidance-rules``, exit code 1). It is now a
+    GuidanceModuleError naming the shape, and the command line says so with exit code 2."""
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(_SWITCHED_OFF.replace("FILTER (CONSTANT) }", "FILTER (?s = }"), encoding="utf-8")
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[ASPIRIN], rules=[rules]))
+    assert [(f.check, f.term, f.property) for f in caught.value.findings] == [
+        ("rules", "ex:SwitchedOff", "sh:construct")
+    ]
+    assert "does not parse" in str(caught.value)
+    vignette = tmp_path / "patient.json"
+    vignette.write_text('{"id": "X"}', encoding="utf-8")
+    run = run_cli("assess", "--guidance-module", str(ASPIRIN), "--guidance-rules", str(rules), str(vignette))
+    assert run.returncode == 2 and "does not parse" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("broken", ["not-turtle", "missing"])
+def test_a_module_file_that_cannot_be_read_is_said_not_a_traceback(tmp_path, broken):
+    path = tmp_path / "module.ttl"
+    if broken == "not-turtle":
+        path.write_text(ASPIRIN.read_text(encoding="utf-8") + "\nasp:Broken a owl:Class , .\n", encoding="utf-8")
+    vignette = tmp_path / "patient.json"
+    vignette.write_text('{"id": "X"}', encoding="utf-8")
+    run = run_cli("assess", "--guidance-module", str(path), str(vignette))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.startswith("kg-reasoner: the guidance module") and str(path) in run.stderr
+
+
 def test_a_filter_of_a_true_constant_or_of_a_variable_is_no_finding(tmp_path):
     rules = tmp_path / "rules.ttl"
     rules.write_text(

@@ -23,8 +23,8 @@ def assess_main(args, parser) -> int:
         parser.error("--jobs must be at least 1")
     if args.guidance_rules and not args.guidance_module:
         parser.error("--guidance-rules needs --guidance-module")
-    guidance = guidance_of(args)
     try:
+        guidance = guidance_of(args)  # (a module that cannot be read: said, never a traceback)
         reasoner = Reasoner(args.reference_table, args.ontology, engine=args.engine, guidance=guidance)
     except KgReasonerError as exc:
         print(f"kg-reasoner: {exc}", file=sys.stderr)

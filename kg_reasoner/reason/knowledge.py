@@ -28,6 +28,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner._version import __version__
 from kg_reasoner.curation.authoring import authoring_findings
+from kg_reasoner.curation.findings import Finding
 from kg_reasoner.curation.profile import profile_findings
 from kg_reasoner.errors import GuidanceModuleError, OntologyError, UnreadableInputError
 from kg_reasoner.guidance import (
@@ -41,7 +42,7 @@ from kg_reasoner.guidance import (
 )
 from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors
 from kg_reasoner.reason.owlrl_tables import compile_owlrl
-from kg_reasoner.reason.shacl_rules import compile_rule_shapes
+from kg_reasoner.reason.shacl_rules import RuleSyntaxError, compile_rule_shapes
 
 log = logging.getLogger(__name__)
 
@@ -343,6 +344,19 @@ def _build_knowledge_base(
     if refuse:  # an authoring error (read on the closure, each SPARQL text parsed once)
         view = PreparedQueryGraph(store=closure.store, identifier=closure.identifier)
         _refuse(guidance, [f for f in authoring_findings(view, module, rules) if f.blocking])
+    try:
+        compiled_rules = compile_rule_shapes(rules)
+    except RuleSyntaxError as exc:  # (a module's rule that does not parse: refused by name, never a traceback)
+        shape = exc.shape.n3(rules.namespace_manager) if isinstance(exc.shape, URIRef) else str(exc.shape)
+        finding = Finding(
+            "rules",
+            shape,
+            f'{shape} sh:rule [ sh:construct """...""" ]',
+            f"the SPARQL query does not parse ({exc.reason}); are its prefixes declared (sh:prefixes)?",
+            property="sh:construct",
+        )
+        _refuse(guidance, [finding])
+        raise
     return KnowledgeBase(
         onto,
         closure,
@@ -350,7 +364,7 @@ def _build_knowledge_base(
         rules_base,
         validation,
         rules,
-        compile_rule_shapes(rules),
+        compiled_rules,
         (compile_owlrl(reasoning_base),),
     )
 

@@ -75,6 +75,15 @@ def _read_set(algebra):
 _THIS = Variable("this")
 
 
+class RuleSyntaxError(ValueError):
+    """A rule shape's SPARQL CONSTRUCT does not parse: ``shape`` names the shape, ``reason`` the parser's error
+    (``knowledge`` refuses the guidance module with it, never a traceback)."""
+
+    def __init__(self, shape: Node, reason: str):
+        self.shape, self.reason = shape, reason
+        super().__init__(f"the SPARQL of a rule of {shape} does not parse: {reason}")
+
+
 @dataclass(frozen=True)
 class Watch:
     """Which new triples can change a rule's solutions (``watch_of``, read from its parsed query), finer than
@@ -509,7 +518,10 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
             ):
                 raise Unsupported(f"rule {r} of {node} is not a plain sh:SPARQLRule")
             text = prefix_block(shapes, r) + str(shapes.value(r, SH.construct))
-            algebra = prepareQuery(text).algebra
+            try:
+                algebra = prepareQuery(text).algebra
+            except Exception as exc:  # (pyparsing's error, or rdflib's on an unknown prefix)
+                raise RuleSyntaxError(node, " ".join(str(exc).split())[:300]) from None
             select, template, names = _as_select(text, algebra)
             slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
             rules.append(
