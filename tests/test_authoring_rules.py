@@ -139,6 +139,22 @@ def test_threshold_explanation_states_its_numbers(kinds):
     assert "not_indicated is the default status" in text
 
 
+@pytest.mark.parametrize(
+    "marker,judged",
+    [
+        ({"value": 15, "unit": "ng/mL"}, "marker result: 15 ng/mL < 20 ng/mL"),
+        ({"value": 50, "unit": "nmol/L"}, "marker result: 25 ng/mL >= 20 ng/mL"),
+    ],
+)
+def test_a_threshold_on_a_measurement_states_the_value_it_compared(kinds, marker, judged):
+    """The value of a measurement's latest result, in the unit of the bounds (50 nmol/L is 25 ng/mL): the
+    threshold rule divided it by the conversion factor inside an OPTIONAL, where the factor is not in scope,
+    so both engines said "no comparable marker result" beside a criterion they had decided."""
+    a = kinds.assess({"id": "K", "marker": [marker], **IN_WINDOW})
+    assert f"  judged: {judged}" in a.to_text()
+    assert a.criteria["MARKER20"]["state"] == ("met" if "<" in judged else "not_met")
+
+
 def test_unknown_threshold_says_what_would_decide(kinds):
     a = kinds.assess({"id": "K", "bmi": 32.5, **IN_WINDOW})
     needs = {m["criterion"]: m["needs"] for m in a.missing_details}
