@@ -211,6 +211,26 @@ def test_3_no_pregnancy_range_says_why_and_goes_on_to_the_table(reasoner):
 
 
 # --- 4. time ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "time",
+    [
+        {"effectivePeriod": {"end": "2026-11-19T09:00:00Z"}},
+        {"effectivePeriod": {"end": "2026-11-19T09:00:00Z"}, "issued": "2026-11-21T09:00:00Z"},
+        {"effectiveTiming": {"event": ["2026-11-19T09:00:00Z"]}},
+    ],
+    ids=["period-end-only", "period-end-only-and-issued", "timing"],
+)
+def test_4_a_time_the_reader_cannot_read_fails_closed_not_older(reasoner, time):
+    """A later normal result whose time is a period with only an end, or a Timing: read as untimed, it counted
+    as older than the low result, and R1 said indicated with no data problem. The patient fails closed."""
+    old_low = dict(LOW, effectiveDateTime="2026-11-10T09:00:00Z")
+    normal = obs(P4, "later", valueQuantity=qty(15, "ng/mL"), referenceRange=[{"low": qty(10, "ng/mL")}])
+    a = reasoner.assess(bundle(GA, old_low, dict(normal, **time), BLEEDING, NORMAL_US))
+    assert (a.status, a.rules) == (None, []), (a.status, a.rules)
+    err = next(p for p in a.data_problems if p["severity"] == "error")
+    assert err["record"] == "Observation/later" and err["field"] in time
+
+
 def test_4_the_specimen_time_wins_over_a_late_report(reasoner):
     """HL7's glucose example carries effectivePeriod and a later issued; our two results do too."""
     shape = hl7("Observation-f001")

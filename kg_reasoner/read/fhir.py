@@ -343,8 +343,24 @@ class FhirPatientBuilder:
         return rec
 
     def when(self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE) -> tuple[bool, TimeInterval | None]:
-        """(usable, time): a resource dated in the future is a data problem and not used."""
+        """(usable, time): a resource dated in the future is a data problem and not used. A result whose own
+        time is written in a form this reader does not read (an ``effectivePeriod`` with only an end, an
+        ``effectiveTiming``) is refused: read as untimed it would count as older than every timed result
+        (decision-spec section 4) and let an older value decide, so the patient fails closed."""
         key, text = _time_of(resource, keys)
+        if keys == EFFECTIVE:
+            unread = [k for k in ("effectiveTiming",) if k in resource]
+            period = resource.get("effectivePeriod")
+            if isinstance(period, dict) and "start" not in period and "end" in period:
+                unread.append("effectivePeriod")
+            if unread and (key is None or key == "issued"):
+                self.refuse(
+                    ref,
+                    f"{unread[0]} gives no time this reader can read (only a period's start, or a date-time, is "
+                    "read): when the specimen was taken cannot be told, so which result is the latest cannot either",
+                    field=unread[0],
+                )
+                return False, None
         if key is None:
             return True, None
         try:
