@@ -250,6 +250,25 @@ def test_a_bound_variable_the_select_does_not_project(cohort, store):
     assert s.select(count, patient=a.patient)[0]["n"] == len(set(a.query("SELECT ?r WHERE { ?p kgr:hasRecord ?r }")))
 
 
+def test_a_value_bound_to_a_variable_used_only_in_a_subquery_is_refused(cohort, store):
+    """A subquery is evaluated on its own: a value bound from outside does not reach a variable it alone uses,
+    so the VALUES block would answer for every patient (5 records, not hers). Refused, named; a variable the
+    subquery projects is bound as usual."""
+    from kg_reasoner.cohort.layout import QueryError, with_values
+
+    s, a = CohortStore.open(store), cohort[0]
+    inner = "SELECT ?n WHERE { { SELECT (COUNT(*) AS ?n) WHERE { ?patient kgr:hasRecord ?r } } }"
+    with pytest.raises(QueryError, match=r"\?patient is used only inside a subquery"):
+        s.query(inner, patient=a.patient)
+    with pytest.raises(QueryError, match="only inside a subquery"):
+        with_values(inner, {"patient": a.iri})
+    projected = (
+        "SELECT ?n WHERE { { SELECT ?patient (COUNT(*) AS ?n) WHERE { ?patient kgr:hasRecord ?r } GROUP BY ?patient } }"
+    )
+    n = len(set(a.query("SELECT ?r WHERE { ?p kgr:hasRecord ?r }")))
+    assert s.select(projected, patient=a.patient)[0]["n"] == n
+
+
 def test_a_read_only_store_refuses_writes_clearly(cohort, store, tmp_path):
     s = CohortStore.open(store)
     for write in (lambda: s.put(cohort[0]), lambda: s.put_many(cohort.assessments[:2])):
@@ -269,8 +288,10 @@ def test_the_command_line_binds_patient_as_an_id_or_iri(cohort, store):
         run = run_cli("query", "--store", str(store), "--query", q, "--bind", f"patient={value}", "--format", "csv")
         assert run.returncode == 0, run.stderr
         assert run.stdout.splitlines()[1:] == [str(r["status"]) for r in a.query(q, patient=a.patient).records()]
-    quoted = run_cli("query", "--store", str(store), "--query", q, "--bind", f'patient="{a.patient}"')
-    assert quoted.returncode == 0 and "Status" not in quoted.stdout  # a string, as written: no patient
+    quoted = run_cli(
+        "query", "--store", str(store), "--query", q, "--bind", f'patient="{a.patient}"', "--format", "csv"
+    )
+    assert quoted.returncode == 0 and quoted.stdout.splitlines()[1:] == []  # a string, as written: no patient
 
 
 def test_opening_a_missing_store_says_so(tmp_path):

@@ -134,6 +134,8 @@ def test_1_a_loss_in_a_record_the_guidance_does_not_read_is_never_hidden(reasone
     indicated. An unread record with no such meaning is still only a warning."""
     a = reasoner.assess(bundle(*INDICATED, record))
     assert a.status != "indicated" and "E2" in a.rules, (a.status, a.rules, a.data_problems)
+    in_error = reasoner.assess(bundle(*INDICATED, dict(record, status="entered-in-error")))
+    assert (in_error.status, in_error.rules) == ("indicated", ["R1"])  # (a record entered in error is no record)
     assert any(record["id"] in m for m in a.missing) or any(
         record["id"] in p["record"] and "missing data" in p["message"] for p in a.data_problems
     )
@@ -229,6 +231,12 @@ def test_4_a_time_the_reader_cannot_read_fails_closed_not_older(reasoner, time):
     assert (a.status, a.rules) == (None, []), (a.status, a.rules)
     err = next(p for p in a.data_problems if p["severity"] == "error")
     assert err["record"] == "Observation/later" and err["field"] in time
+    # (only a result the guidance reads, and not one entered in error: those are not about which is the latest)
+    in_error = dict(normal, status="entered-in-error", **time)
+    unread = {"resourceType": "DiagnosticReport", "id": "other", "status": "final", "subject": SUBJECT}
+    unread = dict(unread, code=cc(LOINC, "57698-3"), **time)
+    for other in (in_error, unread):
+        assert reasoner.assess(bundle(GA, old_low, other, BLEEDING, NORMAL_US)).status == "indicated"
 
 
 def test_4_the_specimen_time_wins_over_a_late_report(reasoner):
@@ -496,7 +504,11 @@ def test_9_art_recorded_as_a_procedure_or_o09_819(reasoner):
 
 @pytest.mark.parametrize(
     "status,expected",
-    [("refuted", (None, [])), ("provisional", ("insufficient_data", ["E2"])), ("confirmed", ("indicated", ["R2"]))],
+    [
+        ("refuted", ("not_indicated", [])),
+        ("provisional", ("insufficient_data", ["E2"])),
+        ("confirmed", ("indicated", ["R2"])),
+    ],
 )
 def test_9_a_status_coded_in_hl7s_system_counts_behind_a_local_coding(reasoner, status, expected):
     """Every coding counts: a verificationStatus whose first coding is a local code ("R") and whose HL7
@@ -507,7 +519,7 @@ def test_9_a_status_coded_in_hl7s_system_counts_behind_a_local_coding(reasoner, 
     }
     art = dict(condition("art", (ICD10CM, "O09.811"), recordedDate="2026-11-20"), verificationStatus=verification)
     a = reasoner.assess(bundle(GA, art))
-    assert ((a.status if a.status != "not_indicated" else None), a.rules) == expected, a.data_problems
+    assert (a.status, a.rules) == expected, a.data_problems
 
 
 # --- 10. version and shape --------------------------------------------------------------------------
@@ -527,23 +539,39 @@ def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
 
 
 @pytest.mark.parametrize(
-    "subject",
-    [{"reference": "https://ehr.example.org/fhir/Patient/F"}, None, {"reference": "Patient/someone-else"}],
-    ids=["absolute-url-of-her-reference", "no-subject", "a-patient-not-in-the-input"],
+    "subject,failed",
+    [
+        ({"reference": "https://ehr.example.org/fhir/Patient/F"}, ["F"]),
+        ({"reference": "http://ehr.example.org/fhir/Patient/F/_history/2"}, ["F"]),
+        (None, ["F", "G"]),
+        ({"reference": "Patient/someone-else"}, []),
+        ({"reference": "Device/monitor"}, []),
+    ],
+    ids=["absolute-url-of-her-reference", "a-version-of-it", "no-subject", "a-patient-not-in-the-input", "a-device"],
 )
-def test_10_a_record_whose_patient_cannot_be_told_fails_the_input_closed(reasoner, subject):
-    """A missed miscarriage whose subject the reader cannot resolve to a patient of the Bundle may be hers
-    (her reference written another way): every patient of the input fails closed, the record and its subject
-    named in her data_problems. It was a run-level error only, and she came out indicated."""
+def test_10_a_record_that_may_be_hers_fails_her_closed(reasoner, tmp_path, subject, failed):
+    """A missed miscarriage whose subject matches no patient of the Bundle but may be hers (her reference
+    written as an absolute URL; no subject at all, which could be anyone's) fails her closed, the record and
+    its subject named: it was a run-level error only, and she came out indicated. A record about someone or
+    something else the input does not hold (another patient's id, a Device) stays a run-level error."""
     loss = {k: v for k, v in dict(condition("loss", (SCT, "16607004")), subject=subject).items() if v is not None}
     b = bundle(*INDICATED, loss)
     b["entry"].append({"resource": {"resourceType": "Patient", "id": "G"}})
-    out = list(reasoner.assess_many([b]))
-    assert [a.patient for a in out] == ["F", "G"]
-    for a in out:
-        assert (a.status, a.rules, a.flags) == (None, [], []), (a.status, a.rules)
-        err = next(p for p in a.data_problems if p["severity"] == "error")
-        assert err["record"] == "Condition/loss" and err["field"] == "subject" and "cannot be told" in err["message"]
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(b), encoding="utf-8")
+    out = list(reasoner.assess_many([path]))
+    by = {a.patient: a for a in out if not isinstance(a, InputError)}
+    assert sorted(by) == ["F", "G"]
+    for pid, a in by.items():
+        if pid in failed:
+            assert (a.status, a.rules, a.flags) == (None, [], []), (a.status, a.rules)
+            err = next(p for p in a.data_problems if p["severity"] == "error")
+            assert err["record"] == "Condition/loss" and err["field"] == "subject" and "may be hers" in err["message"]
+        else:
+            assert a.status is not None and not any(p["record"] == "Condition/loss" for p in a.data_problems)
+    assert [isinstance(x, InputError) for x in out].count(True) == (0 if failed else 1)
+    path.write_text(json.dumps(bundle(*INDICATED, dict(loss, verificationStatus=cc(VERIFICATION, "entered-in-error")))))
+    assert [a.status for a in reasoner.assess_many([path]) if not isinstance(a, InputError)] == ["indicated"]
 
 
 def test_10_a_patient_not_assessed_is_told_no_rule_and_no_status_advice(reasoner):

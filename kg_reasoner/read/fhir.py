@@ -343,24 +343,8 @@ class FhirPatientBuilder:
         return rec
 
     def when(self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE) -> tuple[bool, TimeInterval | None]:
-        """(usable, time): a resource dated in the future is a data problem and not used. A result whose own
-        time is written in a form this reader does not read (an ``effectivePeriod`` with only an end, an
-        ``effectiveTiming``) is refused: read as untimed it would count as older than every timed result
-        (decision-spec section 4) and let an older value decide, so the patient fails closed."""
+        """(usable, time): a resource dated in the future is a data problem and not used."""
         key, text = _time_of(resource, keys)
-        if keys == EFFECTIVE:
-            unread = [k for k in ("effectiveTiming",) if k in resource]
-            period = resource.get("effectivePeriod")
-            if isinstance(period, dict) and "start" not in period and "end" in period:
-                unread.append("effectivePeriod")
-            if unread and (key is None or key == "issued"):
-                self.refuse(
-                    ref,
-                    f"{unread[0]} gives no time this reader can read (only a period's start, or a date-time, is "
-                    "read): when the specimen was taken cannot be told, so which result is the latest cannot either",
-                    field=unread[0],
-                )
-                return False, None
         if key is None:
             return True, None
         try:
@@ -372,6 +356,27 @@ class FhirPatientBuilder:
             self.problem(ref, f"dated in the future ({text}); not used", field=key)
             return False, None
         return True, interval
+
+    def _time_unread(self, r: dict, ref: str) -> bool:
+        """Whether a result's own time is written only in a form this reader does not read (an
+        ``effectivePeriod`` with an end and no start, an ``effectiveTiming``); it is then refused (the patient
+        fails closed): read as untimed it would count as older than every timed result (decision-spec section
+        4) and let an older value decide which result is the latest."""
+        key, _text = _time_of(r, EFFECTIVE)
+        if key is not None and key != "issued":
+            return False
+        period = r.get("effectivePeriod")
+        unread = ["effectiveTiming"] if "effectiveTiming" in r else []
+        if isinstance(period, dict) and "start" not in period and "end" in period:
+            unread.append("effectivePeriod")
+        if unread:
+            self.refuse(
+                ref,
+                f"{unread[0]} gives no time this reader can read (a period's start, or a date-time): when the "
+                "specimen was taken cannot be told, so which result is the latest cannot either",
+                field=unread[0],
+            )
+        return bool(unread)
 
     def episode_record(self, rec: URIRef, classes: list[URIRef], ref: str, *times: TimeInterval | None) -> None:
         """Remember a record for the 'this pregnancy' rule (decision-spec section 3): the latest instant it can
@@ -389,6 +394,8 @@ class FhirPatientBuilder:
         ART) or lies in a value set that could bear on the decision, it cannot be ignored either (fhir-reading
         sections 1 and 2: a contraindicating meaning is never hidden): it becomes a ``kgr:UninterpretedRecord``,
         rule E2 withholds ``indicated``, and it is listed as missing data. ``when``: its time, if already read."""
+        if r.get("status") in IGNORED_STATUS:  # (entered in error, cancelled: not a record of anything)
+            return
         v = self.v
         codeables = [r.get("code"), r.get("valueCodeableConcept"), *(r.get("conclusionCode") or [])]
         for codeable in (c for c in codeables if isinstance(c, dict)):
@@ -587,6 +594,8 @@ class FhirPatientBuilder:
 
     def _measurement(self, r: dict, ref: str, classes: list) -> None:
         status = r.get("status")
+        if status not in IGNORED_STATUS and self._time_unread(r, ref):
+            return
         usable, when = self.when(r, ref)
         if not usable:
             return
@@ -1023,6 +1032,21 @@ def _subject_key(r: dict) -> str | None:
     return _reference_key(subject) if isinstance(subject, str) else None
 
 
+def _maybe_of(subject: str | None, pids: set, r: dict) -> set:
+    """The patients of the input a record whose subject matches none of them may still belong to: all of them
+    when it names no subject, the one whose id ends its reference when it is written another way (an absolute
+    URL of ``Patient/P1``, ``http`` for ``https``); none when it is entered in error, or names another kind of
+    subject (a Device, a Group) or a patient the input does not hold."""
+    if r.get("status") in IGNORED_STATUS or _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM) == (
+        "entered-in-error"
+    ):
+        return set()
+    if subject is None:
+        return set(pids)
+    m = re.search(r"(?:^|/)Patient/([^/]+)$", subject)
+    return {m.group(1)} & pids if m else set()
+
+
 def _patient_of(patients: dict[str, str], r: dict) -> str | None:
     """The id of the patient a resource's subject (or patient) names, None when it names none in the input."""
     key = _subject_key(r)
@@ -1104,8 +1128,9 @@ def read_resources(
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"]
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
-    #: resources of a type the guidance reads that name no patient of the input: (reference, why)
-    orphans: list[tuple[str, str]] = []
+    #: resources of a type the guidance reads whose subject no patient of the input matches, but which may be
+    #: hers: (the ids of the patients it may belong to, reference, why)
+    orphans: list[tuple[set, str, str]] = []
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -1130,10 +1155,11 @@ def read_resources(
             message = f"refers to {subject or 'no patient'}, which is not in the input (broken reference)" + (
                 "; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""
             )
-            if not patients:
+            whose = _maybe_of(subject, set(patients.values()), r)
+            if whose:  # (it may be hers, under another form of her reference: she fails closed)
+                orphans.append((whose, ref, message + "; it may be hers (which patient it belongs to cannot be told)"))
+            else:  # (about someone or something else: a Device, a Group, a patient the input does not hold)
                 yield PatientDataError(f"{ref} {message}", source=source, field=where)
-            else:  # (it may be hers, under another form of her reference: every patient of the input fails closed)
-                orphans.append((ref, message + "; which patient it belongs to cannot be told"))
             continue
         by_patient[owner].append((r, ref))
     attached: set[int] = set()
@@ -1141,8 +1167,9 @@ def read_resources(
         builder = FhirPatientBuilder(vocab, pid, source, now)
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
-        for ref, message in orphans:
-            builder.refuse(ref, message, field="subject")
+        for whose, ref, message in orphans:
+            if pid in whose:
+                builder.refuse(ref, message, field="subject")
         for b in broken:
             if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (
                 not b.patients and b.resource_type in (None, *READ_TYPES) and b.resource_type != "Patient"
