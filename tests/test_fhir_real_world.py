@@ -366,6 +366,23 @@ def test_7_no_as_a_snomed_value_and_false_count_as_absent(reasoner):
     assert "present" in b.criteria["C2"]["evidence"][-1]["fact"] or b.criteria["C2"]["state"] == "unknown"
 
 
+@pytest.mark.parametrize("value", [{"valueString": "No"}, {"valueInteger": 0}], ids=["string-no", "count-zero"])
+def test_7_a_value_that_says_neither_yes_nor_no_leaves_the_symptom_unknown(reasoner, value):
+    """A bleeding Observation valued "No" as a string, or 0 as a count, was read as bleeding present, without a
+    word. It says neither yes nor no in a form the reader reads: the symptom is unknown, and said."""
+    bleeding = obs(cc(SCT, "289530006"), "b", effectiveDateTime="2026-11-20T09:00:00Z", **value)
+    a = reasoner.assess(bundle(GA, LOW, bleeding, NORMAL_US))
+    assert a.criteria["C2"]["state"] == "unknown" and a.status != "indicated", (a.status, a.criteria["C2"])
+    assert not any("Observation/b" in e.get("source", "") for e in a.criteria["C2"]["evidence"])
+    assert any(p["field"] == next(iter(value)) and "unknown" in p["message"] for p in a.data_problems)
+    light = obs(
+        cc(SCT, "289530006"), "b", effectiveDateTime="2026-11-20T09:00:00Z", valueCodeableConcept=cc(SCT, "255604002")
+    )
+    assert (
+        reasoner.assess(bundle(GA, LOW, light, NORMAL_US)).criteria["C2"]["state"] == "met"
+    )  # (a coded answer is read)
+
+
 def test_7_data_absent_reason_is_unknown_not_absent(reasoner):
     """HL7's unsatisfactory-specimen example shows dataAbsentReason; on a symptom it means not known."""
     reason = hl7("Observation-unsat")["dataAbsentReason"]
@@ -409,6 +426,25 @@ def test_8_a_contained_medication_of_a_request_is_read(reasoner):
         )
     )
     assert a.status == "contraindicated" and "review_treatment" in a.flags, a.data_problems
+
+
+def test_8_a_request_not_to_give_progesterone_is_no_use_of_it(reasoner):
+    """MedicationRequest.doNotPerform (an R4 modifier element) true: a request NOT to give it. It was read as a
+    supervised use of progesterone (R6 monitor beside a loss: review_treatment). Now it is no use, said."""
+    rx = {
+        "resourceType": "MedicationRequest",
+        "id": "rx",
+        "status": "active",
+        "intent": "order",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": PROGESTERONE_MED,
+    }
+    loss = condition("loss", (SCT, "59363009"), onsetDateTime="2026-11-22")
+    using = reasoner.assess(bundle(*INDICATED, loss, rx))
+    assert "review_treatment" in using.flags  # (the request read as a use: the baseline)
+    a = reasoner.assess(bundle(*INDICATED, loss, dict(rx, doNotPerform=True)))
+    assert a.status == "contraindicated" and a.flags == [], a.flags
+    assert any(p["field"] == "doNotPerform" for p in a.data_problems)
 
 
 @pytest.mark.parametrize("shape", ["r5-concept", "r5-recorded"])

@@ -520,6 +520,15 @@ class FhirPatientBuilder:
 
     def _symptom(self, r: dict, ref: str, concepts: list, when: TimeInterval | None) -> None:
         v = self.v
+        other = sorted(k for k in r if k.startswith("value") and k not in ("valueBoolean", "valueCodeableConcept"))
+        if other:  # ("No" as a string, 0 as a count: neither says present or absent; read as present, it met C2)
+            self.problem(
+                ref,
+                f"{other[0]} does not say whether the symptom is present or absent (a boolean or a coded answer "
+                "does); it stays unknown, not used",
+                field=other[0],
+            )
+            return
         presence, severity = KGR.Present, None
         if r.get("valueBoolean") is False:
             presence = KGR.Absent
@@ -824,6 +833,11 @@ class FhirPatientBuilder:
         status = r.get("status")
         if status in NOT_IN_USE[kind]:
             return
+        if r.get("doNotPerform") is True:  # (an R4 modifier element: a request NOT to give it, never a use)
+            self.problem(
+                ref, "doNotPerform: a request not to give the medication; not read as a use", "info", "doNotPerform"
+            )
+            return
         if status not in IN_USE[kind]:
             self.problem(
                 ref,
@@ -1126,7 +1140,7 @@ def read_resources(
             medications.update({k: (r if not problems else RefusedResource(problems)) for k in keys})
         elif rtype == "MedicationRequest":
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
-            in_force = r.get("status") in IN_USE["MedicationRequest"]
+            in_force = r.get("status") in IN_USE["MedicationRequest"] and r.get("doNotPerform") is not True
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
     #: resources of a type the guidance reads whose subject no patient of the input matches, but which may be
     #: hers: (the ids of the patients it may belong to, reference, why)
