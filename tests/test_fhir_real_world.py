@@ -610,6 +610,27 @@ def test_10_a_record_that_may_be_hers_fails_her_closed(reasoner, tmp_path, subje
     assert [a.status for a in reasoner.assess_many([path]) if not isinstance(a, InputError)] == ["indicated"]
 
 
+def test_10_one_page_of_a_search_or_a_failed_search_fails_closed(reasoner):
+    """HL7's own searchset example (Bundle-bundle-example) is one page of two: a 'next' link. The records on the
+    other pages (a loss, say) are not in the input, so her patient fails closed, the link named; the same for
+    an OperationOutcome that reports an error (a search the server could not complete). It was silent."""
+    links = hl7("Bundle-bundle-example")["link"]
+    assert [k["relation"] for k in links] == ["self", "next"]
+    paged = dict(bundle(*INDICATED), type="searchset", link=links)
+    a = reasoner.assess(paged)
+    assert (a.status, a.rules) == (None, []) and any("'next' link" in p["message"] for p in problems(a, "error"))
+    assert reasoner.assess(dict(paged, link=links[:1])).status == "indicated"  # (the last page: complete)
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "id": "oo",
+        "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "truncated"}],
+    }
+    b = reasoner.assess(bundle(*INDICATED, outcome))
+    assert b.status is None and any("truncated" in p["message"] for p in problems(b, "error"))
+    fine = dict(outcome, issue=[{"severity": "information", "code": "informational"}])
+    assert reasoner.assess(bundle(*INDICATED, fine)).status == "indicated"
+
+
 def test_10_a_patient_not_assessed_is_told_no_rule_and_no_status_advice(reasoner):
     """A refused record (here a missed miscarriage in STU3 shape, beside the facts of R1) fails the patient
     closed: no status, and none of the rules that hang on one, R1 and R6 (monitor) included, nor their

@@ -1086,12 +1086,56 @@ class RefusedResource:
 
 @dataclass
 class BrokenRecord:
-    """A line of a bulk export that could not be read: its patients (if they can be told) fail closed."""
+    """A line of a bulk export that could not be read, or an input that says it is incomplete (a searchset
+    page with more pages, a search the server reports as failed): its patients (if they can be told, else
+    every patient of the input) fail closed."""
 
     where: str
     message: str
     patients: list[str]
     resource_type: str | None
+    #: said after the message when it names no patient
+    whose: str = "; which patient it belongs to cannot be told"
+
+
+def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
+    """A searchset Bundle that is one page of more (a ``next`` link): the records of the other pages are not
+    in the input, and any of them could decide (a loss on page 2)."""
+    links = bundle.get("link")
+    if (
+        bundle.get("type") == "searchset"
+        and isinstance(links, list)
+        and any(isinstance(k, dict) and k.get("relation") == "next" for k in links)
+    ):
+        return BrokenRecord(
+            f"{where}/link",
+            "the searchset Bundle is one page of a longer result (a 'next' link): the records on the other pages "
+            "are not in the input; give every page",
+            [],
+            None,
+            "",
+        )
+    return None
+
+
+def _failed_search(r: dict, where: str) -> BrokenRecord | None:
+    """An OperationOutcome that reports an error or a fatal issue (a search the server could not complete)."""
+    issues = r.get("issue")
+    bad = (
+        [i for i in issues if isinstance(i, dict) and i.get("severity") in ("error", "fatal")]
+        if isinstance(issues, list)
+        else []
+    )
+    if not bad:
+        return None
+    said = "; ".join(str((i.get("details") or {}).get("text") or i.get("diagnostics") or i.get("code")) for i in bad)
+    return BrokenRecord(
+        where,
+        f"the input holds an OperationOutcome reporting an error ({said}): records may be missing from it",
+        [],
+        None,
+        "",
+    )
 
 
 def read_resources(
@@ -1148,6 +1192,9 @@ def read_resources(
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
+        if rtype == "OperationOutcome" and (failed := _failed_search(r, where)) is not None:
+            broken.append(failed)
+            continue
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
@@ -1189,9 +1236,7 @@ def read_resources(
                 not b.patients and b.resource_type in (None, *READ_TYPES) and b.resource_type != "Patient"
             ):
                 attached.add(id(b))
-                builder.refuse(
-                    b.where, b.message + ("" if b.patients else "; which patient it belongs to cannot be told")
-                )
+                builder.refuse(b.where, b.message + ("" if b.patients else b.whose))
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
@@ -1223,9 +1268,9 @@ def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict,
 
 def bundle_resources(
     bundle: dict, source: str, _where: str = "", _depth: int = 0
-) -> Iterator[tuple[dict, str] | InputError]:
+) -> Iterator[tuple[dict, str] | InputError | BrokenRecord]:
     """The resources of a Bundle (a Bundle inside an entry is read too, to MAX_BUNDLE_DEPTH levels), or the
-    single resource itself."""
+    single resource itself; a ``BrokenRecord`` when a searchset Bundle is one page of more."""
     if not isinstance(bundle.get("resourceType"), str):
         yield UnreadableInputError(
             "resourceType must be a string naming an R4 resource type", source=source, field=f"{_where}/resourceType"
@@ -1238,6 +1283,9 @@ def bundle_resources(
     if not isinstance(entries, list):
         yield UnreadableInputError("Bundle.entry must be a list (R4)", source=source, field=f"{_where}/entry")
         return
+    incomplete = _incomplete_search(bundle, _where)
+    if incomplete is not None:
+        yield incomplete
     for i, entry in enumerate(entries):
         here = f"{_where}/entry/{i}"
         r = entry.get("resource") if isinstance(entry, dict) else None
