@@ -627,6 +627,8 @@ def test_10_one_page_of_a_search_or_a_failed_search_fails_closed(reasoner):
     }
     b = reasoner.assess(bundle(*INDICATED, outcome))
     assert b.status is None and any("truncated" in p["message"] for p in problems(b, "error"))
+    odd = dict(outcome, issue=[{"severity": "fatal", "details": "not an object", "code": "exception"}])
+    assert any("exception" in p["message"] for p in problems(reasoner.assess(bundle(*INDICATED, odd)), "error"))
     fine = dict(outcome, issue=[{"severity": "information", "code": "informational"}])
     assert reasoner.assess(bundle(*INDICATED, fine)).status == "indicated"
 

@@ -1128,7 +1128,14 @@ def _failed_search(r: dict, where: str) -> BrokenRecord | None:
     )
     if not bad:
         return None
-    said = "; ".join(str((i.get("details") or {}).get("text") or i.get("diagnostics") or i.get("code")) for i in bad)
+    said = "; ".join(
+        str(
+            (i["details"].get("text") if isinstance(i.get("details"), dict) else None)
+            or i.get("diagnostics")
+            or i.get("code")
+        )
+        for i in bad
+    )
     return BrokenRecord(
         where,
         f"the input holds an OperationOutcome reporting an error ({said}): records may be missing from it",
