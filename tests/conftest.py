@@ -82,6 +82,13 @@ def seed_block_id(block: range) -> str:
     return f"seeds-{block.start}-{block.stop - 1}"
 
 
+def assert_none_differ(outcomes: list[tuple[str, str]], what: str, shown: int = 2) -> None:
+    """A seeded differential test's (kind, detail) outcomes: none of kind "differ" (``what``: "queries answered",
+    and so on, as the failure says it), the first ``shown`` differences printed."""
+    found = [detail for kind, detail in outcomes if kind == "differ"]
+    assert not found, f"{len(found)} of {len(outcomes)} {what} differently:\n\n" + "\n\n".join(found[:shown])
+
+
 def load_case(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 

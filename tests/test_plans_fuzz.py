@@ -13,7 +13,7 @@ import pickle
 
 import pyoxigraph as ox
 import pytest
-from conftest import seed_block_id, seed_blocks
+from conftest import assert_none_differ, seed_block_id, seed_blocks
 from sparql_fuzz import TURTLE_PREFIXES, case
 
 from kg_reasoner.reason.plans import Fallback, TripleIndex, compile_select, select_algebra
@@ -74,8 +74,7 @@ def _check(block: range) -> None:
     """No query of the block answered differently, and the block is not vacuous: most of its queries are
     answered by a plan, a good share with rows, and few are refused or left to pyoxigraph."""
     outcomes = [outcome(seed) for seed in block]
-    found = [detail for kind, detail in outcomes if kind == "differ"]
-    assert not found, f"{len(found)} of {len(block)} queries answered differently:\n\n" + "\n\n".join(found[:3])
+    assert_none_differ(outcomes, "queries answered", shown=3)
     kinds = collections.Counter("same with rows" if d == "rows" else k for k, d in outcomes)
     n = len(block)
     assert kinds["same"] + kinds["same with rows"] >= 0.65 * n and kinds["same with rows"] >= 0.08 * n, kinds
