@@ -21,6 +21,7 @@ from rdflib.namespace import OWL
 from rdflib.term import Node
 
 from kg_reasoner.errors import InputError, KgReasonerError
+from kg_reasoner.explain.guard import QueryPlan, inspect_query
 from kg_reasoner.explain.results import QueryResult
 from kg_reasoner.reason.terms import from_ox, to_ox
 
@@ -227,14 +228,14 @@ class StoreWriting:
         self.close()
 
 
-def with_values(text: str, terms: dict[str, Node]) -> str:
+def with_values(text: str, terms: dict[str, Node], plan: QueryPlan | None = None) -> str:
     """``text`` with ``VALUES (?a ?b) { (<iri> "literal") }`` placed first in its WHERE clause: the values
     are joined before anything else of the query (as pre-bound variables are), each term written by
     pyoxigraph in N-Triples syntax (IRIs, datatype IRIs included, checked; strings escaped). Both stores
     bind values so (pyoxigraph's own substitutions take only variables the SELECT projects)."""
     names = sorted(terms)
     cells = []
-    only_in_subqueries = _only_in_subqueries(text)
+    only_in_subqueries = (plan or inspect_query(text)).only_in_subqueries  # (``plan``: the query's, if inspected)
     for n in names:
         t = terms[n]
         if not re.search(rf"[?$]{re.escape(n)}\b", text):
@@ -313,43 +314,3 @@ def _where_brace(text: str) -> int:
             depth -= 1
         i += 1
     raise QueryError("the query has no WHERE clause to bind values in (e.g. DESCRIBE <iri>): write one")
-
-
-def _only_in_subqueries(text: str) -> set[str]:
-    """The variables a query uses only inside subqueries (``{ SELECT ... }``) and no subquery projects, read
-    from its parse tree: a ``VALUES`` block at the top of the WHERE clause does not bind them (a subquery sees
-    no outer value)."""
-    from pyparsing import ParseResults
-    from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import Variable
-
-    where: dict[str, set[bool]] = {}
-
-    def walk(node: Any, inside: bool) -> None:
-        if isinstance(node, CompValue) and node.name == "SubSelect" and "projection" not in node:
-            for value in node.values():  # (a star projection: every variable it uses is in scope outside it)
-                walk(value, inside)
-        elif isinstance(node, CompValue) and node.name == "SubSelect":
-            for key, value in node.items():
-                if key != "projection":
-                    walk(value, True)
-                    continue
-                for item in value or []:  # (what it projects is in scope outside it; the expressions are not)
-                    walk(item.get("var"), inside)
-                    walk(item.get("evar"), inside)
-                    walk(item.get("expr"), True)
-        elif isinstance(node, CompValue):
-            for value in node.values():
-                walk(value, inside)
-        elif isinstance(node, (list, tuple, ParseResults)):
-            for value in node:
-                walk(value, inside)
-        elif isinstance(node, Variable):
-            where.setdefault(str(node), set()).add(inside)
-
-    try:
-        walk(parseQuery(text), False)
-    except Exception:  # (a query that does not parse: the store says why when it runs it)
-        return set()
-    return {name for name, places in where.items() if places == {True}}

@@ -55,7 +55,7 @@ from kg_reasoner.cohort.layout import (
     with_values,
 )
 from kg_reasoner.errors import InputError
-from kg_reasoner.explain.guard import QueryRefused, inspect_query
+from kg_reasoner.explain.guard import QueryPlan, QueryRefused, inspect_query
 from kg_reasoner.explain.results import QueryResult, bind_values, package_prefixes
 from kg_reasoner.reason.terms import from_ox, to_ox
 
@@ -298,10 +298,12 @@ class RemoteStore(StoreWriting):
         declared = {p.lower() for p in _declared_prefixes(text)}
         preamble = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p.lower() not in declared)
         union = not (plan.from_default or plan.from_named)
-        return self._run(preamble + text, terms, plan.form, union)
+        return self._run(preamble + text, terms, plan.form, union, plan)
 
-    def _run(self, text: str, terms: dict, form: str = "SelectQuery", union: bool = True) -> QueryResult:
-        sent = with_values(text, terms) if terms else text
+    def _run(
+        self, text: str, terms: dict, form: str = "SelectQuery", union: bool = True, plan: QueryPlan | None = None
+    ) -> QueryResult:
+        sent = with_values(text, terms, plan) if terms else text
         try:
             inspect_query(sent)  # the text actually sent: still no update, no SERVICE
         except QueryRefused as exc:

@@ -159,7 +159,7 @@ class CohortStore(StoreWriting):
             kwargs = dataset_arguments(plan.from_default, plan.from_named, self.graph_names())
             # (bound as a store on a SPARQL server binds them, first in the WHERE clause: pyoxigraph's
             # substitutions refuse a variable the SELECT does not project, e.g. ?patient of a COUNT)
-            sent = with_values(text, terms) if terms else text
+            sent = with_values(text, terms, plan) if terms else text
             inspect_query(sent)  # (the text run: still no update, no SERVICE)
             result = self.store.query(sent, prefixes=prefixes, **kwargs)
             try:

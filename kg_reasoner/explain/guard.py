@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 
 _ESCAPE = re.compile(r"\\[uU]")
 
@@ -39,6 +40,8 @@ class QueryPlan:
     form: str  # SelectQuery, AskQuery, ConstructQuery, DescribeQuery
     from_default: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
+    #: the variables it uses only inside subqueries that no subquery projects (``_only_in_subqueries``)
+    only_in_subqueries: frozenset[str] = frozenset()
 
 
 def inspect_query(text: str) -> QueryPlan:
@@ -64,6 +67,7 @@ def inspect_query(text: str) -> QueryPlan:
     query = parsed[1]
     try:
         names = {node.name for node in _walk(parsed)}
+        hidden = _only_in_subqueries(parsed)
     except RecursionError:
         raise QueryRefused(400, "the query is nested too deeply to be run") from None
     if "ServiceGraphPattern" in names:
@@ -75,7 +79,7 @@ def inspect_query(text: str) -> QueryPlan:
             default.append(str(clause["default"]))
         if "named" in clause:
             named.append(str(clause["named"]))
-    return QueryPlan(query.name, default, named)
+    return QueryPlan(query.name, default, named, hidden)
 
 
 def _is_update(text: str) -> bool:
@@ -85,6 +89,31 @@ def _is_update(text: str) -> bool:
         return True
     except (ParseException, RecursionError):
         return False
+
+
+def _only_in_subqueries(parsed) -> frozenset[str]:
+    """The variables a parsed query uses only inside subqueries (``{ SELECT ... }``) and no subquery projects: a
+    value bound from outside (a ``VALUES`` block at the top of the WHERE clause) does not reach them, since a
+    subquery is evaluated on its own. What a subquery projects (or all it uses, with a star projection) is in scope
+    outside it."""
+    where: dict[str, set[bool]] = {}
+    stack: list = [(parsed, False)]
+    while stack:
+        node, inside = stack.pop()
+        if isinstance(node, CompValue) and node.name == "SubSelect" and "projection" in node:
+            for key, value in node.items():
+                if key != "projection":
+                    stack.append((value, True))
+                    continue
+                for item in value or []:  # (what it projects is in scope outside it; the expressions are not)
+                    stack += [(item.get("var"), inside), (item.get("evar"), inside), (item.get("expr"), True)]
+        elif isinstance(node, CompValue):
+            stack += [(value, inside) for value in node.values()]
+        elif isinstance(node, (list, tuple, ParseResults)):
+            stack += [(value, inside) for value in node]
+        elif isinstance(node, Variable):
+            where.setdefault(str(node), set()).add(inside)
+    return frozenset(name for name, places in where.items() if places == {True})
 
 
 def _walk(node):
