@@ -1096,6 +1096,8 @@ class BrokenRecord:
     resource_type: str | None
     #: said after the message when it names no patient
     whose: str = "; which patient it belongs to cannot be told"
+    #: the element at fault, when one is
+    field: str | None = None
 
 
 def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
@@ -1193,9 +1195,6 @@ def read_resources(
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"] and r.get("doNotPerform") is not True
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
-    #: resources of a type the guidance reads whose subject no patient of the input matches, but which may be
-    #: hers: (the ids of the patients it may belong to, reference, why)
-    orphans: list[tuple[set, str, str]] = []
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -1225,7 +1224,8 @@ def read_resources(
             )
             whose = _maybe_of(subject, set(patients.values()), r)
             if whose:  # (it may be hers, under another form of her reference: she fails closed)
-                orphans.append((whose, ref, message + "; it may be hers (which patient it belongs to cannot be told)"))
+                message += "; it may be hers (which patient it belongs to cannot be told)"
+                broken.append(BrokenRecord(ref, message, [f"Patient/{p}" for p in sorted(whose)], rtype, "", "subject"))
             else:  # (about someone or something else: a Device, a Group, a patient the input does not hold)
                 yield PatientDataError(f"{ref} {message}", source=source, field=where)
             continue
@@ -1235,15 +1235,12 @@ def read_resources(
         builder = FhirPatientBuilder(vocab, pid, source, now)
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
-        for whose, ref, message in orphans:
-            if pid in whose:
-                builder.refuse(ref, message, field="subject")
         for b in broken:
             if any(p.endswith(f"Patient/{pid}") for p in b.patients) or (
                 not b.patients and b.resource_type in (None, *READ_TYPES) and b.resource_type != "Patient"
             ):
                 attached.add(id(b))
-                builder.refuse(b.where, b.message + ("" if b.patients else b.whose))
+                builder.refuse(b.where, b.message + ("" if b.patients else b.whose), field=b.field)
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
