@@ -292,17 +292,21 @@ def rule_shape_findings(rules: Graph, module_rules: Graph) -> list[Finding]:
             prepareQuery(prefix_block(rules, node) + text)
         except Exception as exc:
             term = _holder(module_rules, node, name)
-            out.append(
-                Finding(
-                    "rules",
-                    term,
-                    f'{term} {name(kind)} """..."""',
-                    f"the SPARQL query does not parse ({' '.join(str(exc).split())[:300]}); "
-                    "are its prefixes declared (sh:prefixes)?",
-                    property=name(kind),
-                )
-            )
+            out.append(unparsed_rule(term, f'{term} {name(kind)} """..."""', name(kind), exc))
     return out
+
+
+def unparsed_rule(term: str, axiom: str, prop: str, error: Exception | str) -> Finding:
+    """The finding for a rule shape's SPARQL that does not parse (``error``: the parser's), as ``check`` and
+    loading (``knowledge``) both say it."""
+    reason = " ".join(str(error).split())[:300]
+    return Finding(
+        "rules",
+        term,
+        axiom,
+        f"the SPARQL query does not parse ({reason}); are its prefixes declared (sh:prefixes)?",
+        property=prop,
+    )
 
 
 @functools.cache

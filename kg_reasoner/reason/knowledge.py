@@ -27,8 +27,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
 from kg_reasoner._version import __version__
-from kg_reasoner.curation.authoring import authoring_findings
-from kg_reasoner.curation.findings import Finding
+from kg_reasoner.curation.authoring import authoring_findings, unparsed_rule
 from kg_reasoner.curation.profile import profile_findings
 from kg_reasoner.errors import GuidanceModuleError, OntologyError, UnreadableInputError
 from kg_reasoner.guidance import (
@@ -348,13 +347,7 @@ def _build_knowledge_base(
         compiled_rules = compile_rule_shapes(rules)
     except RuleSyntaxError as exc:  # (a module's rule that does not parse: refused by name, never a traceback)
         shape = exc.shape.n3(rules.namespace_manager) if isinstance(exc.shape, URIRef) else str(exc.shape)
-        finding = Finding(
-            "rules",
-            shape,
-            f'{shape} sh:rule [ sh:construct """...""" ]',
-            f"the SPARQL query does not parse ({exc.reason}); are its prefixes declared (sh:prefixes)?",
-            property="sh:construct",
-        )
+        finding = unparsed_rule(shape, f'{shape} sh:rule [ sh:construct """...""" ]', "sh:construct", exc.reason)
         _refuse(guidance, [finding])
         raise
     return KnowledgeBase(

@@ -521,7 +521,7 @@ def _compile_rule_shapes(shapes: Graph) -> list[RuleShape]:
             try:
                 algebra = prepareQuery(text).algebra
             except Exception as exc:  # (pyparsing's error, or rdflib's on an unknown prefix)
-                raise RuleSyntaxError(node, " ".join(str(exc).split())[:300]) from None
+                raise RuleSyntaxError(node, str(exc)) from None
             select, template, names = _as_select(text, algebra)
             slots = [tuple(names.index(v) if kind == "var" else v for kind, v in pattern) for pattern in template]
             rules.append(
