@@ -89,6 +89,8 @@ class KGR(DefinedNamespace):
     inCodeSystem: URIRef
     pattern: URIRef
     fhirSystem: URIRef
+    fhirSystemAlias: URIRef
+    codePattern: URIRef
     iriPrefix: URIRef
     includesAssessedPatients: URIRef
     textPattern: URIRef

@@ -34,14 +34,27 @@ def main() -> None:
 
     kb = load_knowledge_base()
     v = FhirVocabulary(kb.closure)
+    # a system's OID alias (kgr:fhirSystemAlias) reads the same codes: said once, below the table's preface
+    aliases = {
+        str(a): str(s)
+        for cs in kb.ontology.subjects(KGR.fhirSystemAlias, None)
+        for a in kb.ontology.objects(cs, KGR.fhirSystemAlias)
+        for s in kb.ontology.objects(cs, KGR.fhirSystem)
+    }
     codes = defaultdict(list)
     for (system, code), matches in v.codes.items():
+        if system in aliases:
+            continue
         for strength, concept in matches:
             codes[concept].append((strength, SYSTEM_NAMES.get(system, system), code))
     for system, rows in v.categories.items():
+        if system in aliases:
+            continue
         for prefix, concept in rows:
             codes[concept].append((3, SYSTEM_NAMES.get(system, system), f"{_dotted(prefix)} and every code under it"))
     for system, rows in v.patterns.items():
+        if system in aliases:
+            continue
         for rx, concept in rows:
             codes[concept].append((4, SYSTEM_NAMES.get(system, system), f"any code matching {rx.pattern}"))
 
@@ -159,6 +172,10 @@ def main() -> None:
     print("Every coding of a CodeableConcept is read; per coding the most specific match wins (exact, close,")
     print("narrower, category, pattern), and a record carries every meaning its codings have. How records are")
     print("read, dated and refused: [fhir-reading.md](fhir-reading.md).\n")
+    print("A Coding.system may also name its code system by OID (`kgr:fhirSystemAlias`); it is read as the")
+    print(
+        "canonical URI: " + "; ".join(f"`{a}` = {SYSTEM_NAMES.get(s, s)}" for a, s in sorted(aliases.items())) + ".\n"
+    )
     concepts = sorted({c for c in list(codes) + [KGR.symptomCourse]}, key=label)
     for name, test, resource, element in groups:
         rows = [row(c, resource, element) for c in concepts if test(c)]

@@ -759,6 +759,74 @@ def test_an_unread_pregnancy_code_keeps_the_status_from_indicated(reasoner):
     assert reasoner.assess(bundle(*INDICATED, unread, loss)).status == "contraindicated"
 
 
+@pytest.mark.parametrize(
+    "system,code",
+    [
+        ("urn:oid:2.16.840.1.113883.6.96", "16607004"),  # SNOMED CT by OID (HL7 NamingSystem registry)
+        ("urn:oid:2.16.840.1.113883.6.90", "O02.1"),  # ICD-10-CM by OID (HL7 THO CodeSystem icd10CM)
+        ("urn:oid:2.16.840.1.113883.6.3", "O03.9"),  # ICD-10 (WHO) by OID
+    ],
+    ids=["snomed-oid", "icd10cm-oid", "icd10-oid"],
+)
+def test_a_loss_coded_under_the_systems_oid_contraindicates(reasoner, system, code):
+    """Exports converted from HL7 v2 or CDA name the code system by its OID; it is the same system."""
+    a = reasoner.assess(bundle(*INDICATED, condition("loss", (system, code), onsetDateTime="2026-11-21")))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "O02.1"}]},  # ICD-10-GM
+        {"coding": [{"system": "http://id.who.int/icd11/mms", "code": "JA00.1"}]},  # ICD-11
+        {"coding": [{"system": "urn:oid:1.2.3.4.5", "code": "MISC-7"}]},  # a hospital's local codes
+        {"text": "Missed miscarriage"},  # text only
+        {"coding": [{"system": SCT, "code": "17369002:246454002=255246003"}]},  # SNOMED post-coordinated
+        {"coding": [{"code": "O02.1"}]},  # no system
+    ],
+    ids=["icd-10-gm", "icd-11", "local", "text-only", "snomed-postcoordinated", "no-system"],
+)
+def test_a_condition_coded_in_no_system_the_guidance_reads_holds_the_status(reasoner, code):
+    """What such a record is cannot be told, so it could be a loss: rule E2 withholds indicated and the
+    record is listed as missing data (fhir-reading section 2). Refuted or entered in error, it is not read."""
+    unread = {**condition("u", onsetDateTime="2026-11-21"), "code": code}
+    a = reasoner.assess(bundle(*INDICATED, unread))
+    assert a.status == "insufficient_data" and set(a.rules) >= {"R1", "E2"}, a.data_problems
+    assert "Condition/u" in a.missing
+    assert any(p["record"] == "Condition/u" and p["field"] == "code" for p in a.data_problems)
+    refuted = {**condition("u", verification="refuted"), "code": code}
+    assert reasoner.assess(bundle(*INDICATED, refuted)).status == "indicated"
+    withdrawn = {**condition("u", verification="entered-in-error"), "code": code}
+    assert reasoner.assess(bundle(*INDICATED, withdrawn)).status == "indicated"
+
+
+def test_an_unknown_code_of_a_system_the_guidance_reads_is_a_warning(reasoner):
+    """A well-formed SNOMED code outside the value sets (hypertension) is about something else, as far as
+    the package can tell without the SNOMED hierarchy: a warning, the status stands."""
+    a = reasoner.assess(bundle(*INDICATED, condition("htn", (SCT, "38341003"))))
+    assert a.status == "indicated" and "E2" not in a.rules
+    assert any(p["record"] == "Condition/htn" and "unrecognised" in p["message"] for p in a.data_problems)
+
+
+def test_a_procedure_of_a_loss_whose_status_is_unknown_holds_the_status(reasoner):
+    """Procedure.status unknown: whether the evacuation of a miscarriage was done cannot be told."""
+    evacuation = {
+        "resourceType": "Procedure",
+        "id": "evac",
+        "status": "unknown",
+        "subject": SUBJECT,
+        "code": cc(SCT, "17369002"),
+        "performedDateTime": "2026-11-21",
+    }
+    a = reasoner.assess(bundle(*INDICATED, evacuation))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+    assert "Procedure/evac" in a.missing
+    local = dict(evacuation, status="completed", code={"text": "ERPC"})
+    a = reasoner.assess(bundle(*INDICATED, local))
+    assert a.status == "insufficient_data" and "Procedure/evac" in a.missing
+    assert reasoner.assess(bundle(*INDICATED, dict(local, status="not-done"))).status == "indicated"
+
+
 def test_an_ultrasound_report_with_only_a_text_conclusion_holds_the_status(reasoner):
     """HL7's ultrasound DiagnosticReport example has a free-text conclusion and no conclusionCode."""
     report = adapt(
@@ -837,6 +905,7 @@ ENGINE_CASES = {
         NORMAL_US,
     ),
     "stu3-refused": bundle(*INDICATED, adapt(hl7("Condition-example", "stu3"), id="s3")),
+    "text-only-condition": bundle(*INDICATED, {**condition("t"), "code": {"text": "Missed miscarriage"}}),
 }
 
 

@@ -182,6 +182,12 @@ class FhirVocabulary:
             }
             label = str(closure.value(unit, KGR.ucumCode) or closure.value(unit, RDFS.label) or unit)
             self.attribute_units[cast(URIRef, prop)] = (label, names)
+        #: the code systems the guidance reads (kgr:fhirSystem, its aliases entailed), with the pattern every
+        #: well-formed code of each matches (kgr:codePattern; None: any code)
+        self.systems: dict[str, re.Pattern | None] = {}
+        for cs, system in closure.subject_objects(KGR.fhirSystem):
+            pattern = closure.value(cs, KGR.codePattern)
+            self.systems[str(system)] = re.compile(str(pattern)) if pattern is not None else None
         self.populations: dict[URIRef, Population] = {}
         for row in store_rows("reference-populations", store):
             p = self.populations.setdefault(row.population, Population(row.population, bool(row.includes.toPython())))
@@ -220,6 +226,16 @@ class FhirVocabulary:
             found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
         interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
         return sorted(interpreted or found, key=str)
+
+    def readable(self, codeable: Any) -> bool:
+        """Whether a coding of the CodeableConcept is a well-formed code of a code system the guidance reads:
+        only then can a code without a meaning be told to be about something else (fhir-reading section 2)."""
+        for system, code in _codings(codeable):
+            if system in self.systems:
+                pattern = self.systems[system]
+                if pattern is None or pattern.search(code):
+                    return True
+        return False
 
     def unit(self, quantity: dict) -> URIRef | None:
         system = quantity.get("system")
@@ -387,6 +403,21 @@ class FhirPatientBuilder:
             # the link from her to the record, which ``record`` has just added: an IRI of the ontology
             link = cast(URIRef, next(iter(self.g.predicates(self.me, rec))))
             self.episode.append((rec, link, latest, ref, event))
+
+    def not_understood(self, ref: str, codeable: Any, kind: str) -> None:
+        """A record whose code is in no code system the guidance reads (no coding, text only, a local or
+        national system, a malformed or post-coordinated code): what it records cannot be told, so it could be a
+        loss, and it cannot be ignored (fhir-reading section 2). Any date it has does not help: what it is,
+        not only when, is unknown."""
+        text = codeable.get("text") if isinstance(codeable, dict) and isinstance(codeable.get("text"), str) else None
+        self.problem(
+            ref,
+            f"{kind} code ({_codes_text(codeable)}{f'; text {text!r}' if text else ''}) is not a well-formed code "
+            "of a code system this guidance reads, so what the record is cannot be told; it could change the decision (e.g. a pregnancy "
+            "loss), so it is listed as missing data",
+            field="code",
+        )
+        self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable)
 
     def unread(self, r: dict, ref: str, what: str, field: str, when: tuple | None = None) -> None:
         """A resource the guidance does not read (``what`` says why), named in data_problems. When one of its
@@ -745,6 +776,10 @@ class FhirPatientBuilder:
         if verification == "entered-in-error":
             return
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
+        if not concepts and not v.readable(r.get("code")):
+            if verification != "refuted":
+                self.not_understood(ref, r.get("code"), "Condition")
+            return
         if not concepts:
             self.problem(ref, f"unrecognised Condition code ({_codes_text(r.get('code'))}); not used", field="code")
             return
@@ -793,10 +828,26 @@ class FhirPatientBuilder:
         if status == "entered-in-error":
             return
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding))
+        if not concepts and not v.readable(r.get("code")):
+            if status not in PROCEDURE_ABSENT:
+                self.not_understood(ref, r.get("code"), "Procedure")
+            return
         if not concepts:
             self.problem(ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance", field="code")
             return
         if status not in PROCEDURE_PRESENT | PROCEDURE_ABSENT:
+            if any(v.is_a(c, KGR.EventCondition) for c in concepts):
+                # (a loss or a conception by ART that may have happened can be neither used nor ignored)
+                self.problem(
+                    ref,
+                    f"procedure status {status!r}: whether it was done is not known, and it could change the "
+                    "decision, so it is listed as missing data",
+                    field="status",
+                )
+                usable, when = self.when(r, ref, PERFORMED)
+                rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"))
+                self.episode_record(rec, concepts, ref, when if usable else None)
+                return
             self.problem(ref, f"procedure status {status!r}: not known to have been done; not used", field="status")
             return
         usable, when = self.when(r, ref, PERFORMED)
