@@ -205,6 +205,8 @@ class Reasoner:
         for item in as_inputs(inputs):
             if isinstance(item, (str, Path)):
                 read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, lambda: self.fhir))
+            elif isinstance(item, dict) and "resourceType" in item:  # its patients, and its errors beside them
+                read = read_fhir(bundle_resources(item, "<bundle>"), self.fhir, "<bundle>")
             else:
                 try:
                     read = iter(self.read(item))

@@ -926,6 +926,51 @@ def test_two_resources_with_one_citation_keep_their_own_nodes(reasoner):
     assert any("several resources are cited" in p["message"] for p in a.data_problems)
 
 
+@pytest.mark.parametrize("withdrawn", ["entered-in-error", "refuted"])
+@pytest.mark.parametrize("order", ["versionId", "lastUpdated"])
+def test_a_later_version_withdrawing_a_record_is_the_one_read(reasoner, withdrawn, order):
+    """A history Bundle (or an export keeping every version) holds version 1 of a conception by ART and
+    version 2 that withdraws it: the current version is read, the older one is said to be superseded."""
+    metas = (
+        [{"versionId": "1"}, {"versionId": "2"}]
+        if order == "versionId"
+        else [{"lastUpdated": "2026-11-01T08:00:00Z"}, {"lastUpdated": "2026-11-02T08:00:00+01:00"}]
+    )
+    art = [
+        condition("art", (ICD10CM, "O09.811"), verification=v, meta=m) for v, m in zip(("confirmed", withdrawn), metas)
+    ]
+    assert reasoner.assess(bundle(GA, art[0])).status == "indicated"  # version 1 alone: R2
+    patient = {"resource": {"resourceType": "Patient", "id": "F"}}
+    versions = [{"resource": r, "request": {"method": "PUT", "url": "Condition/art"}} for r in art]
+    for entries in (versions, versions[::-1]):  # either order in the Bundle
+        history = {"resourceType": "Bundle", "type": "history", "entry": [patient, {"resource": GA}, *entries]}
+        a = reasoner.assess(history)
+        assert a.status != "indicated" and "R2" not in a.rules, a.data_problems
+        assert any(p["record"] == "Condition/art" and "superseded" in p["message"] for p in a.data_problems)
+    # versions that cannot be ordered are each read, and said
+    unordered = bundle(GA, *[dict(r, meta={"versionId": "x"}) for r in art])
+    assert any("several resources are cited" in p["message"] for p in reasoner.assess(unordered).data_problems)
+
+
+def test_a_bundle_that_deletes_a_record_it_holds_fails_its_patient_closed(reasoner):
+    """A transaction Bundle with a DELETE entry for her conception-by-ART record: whether the record is
+    current cannot be told; a DELETE of something the input does not hold is said at run level."""
+    doc = bundle(GA, condition("art", (ICD10CM, "O09.811")))
+    doc["type"] = "transaction"
+    assert reasoner.assess(doc).status == "indicated"
+    for url in ("Condition/art", "https://ehr.example.org/fhir/Condition/art"):
+        doc["entry"].append({"request": {"method": "DELETE", "url": url}})
+        a = reasoner.assess(doc)
+        assert a.status is None
+        assert any(p["field"] == "request" and "deletes" in p["message"] for p in a.data_problems), a.data_problems
+        doc["entry"].pop()
+    doc["entry"].append({"request": {"method": "DELETE", "url": "Condition/other"}})
+    read = list(reasoner.read_many(doc))  # her record is not the one deleted: she is read, the entry is said
+    assert [pi.patient_id for pi in read if not isinstance(pi, InputError)] == ["F"]
+    errors = [e for e in read if isinstance(e, InputError)]
+    assert len(errors) == 1 and "Condition/other" in str(errors[0]) and "entry/3" in str(errors[0])
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

@@ -1151,6 +1151,36 @@ class BrokenRecord:
     field: str | None = None
 
 
+@dataclass
+class Deletion:
+    """A Bundle entry that deletes a resource (``request.method`` DELETE, as a transaction or a history
+    Bundle writes it): a record the input also holds may no longer be current."""
+
+    where: str
+    url: str
+
+
+def _versions(group: list[tuple[dict, str]]) -> list[tuple[dict, str]] | None:
+    """Several resources with one citation (a history Bundle, an export holding each version), latest first,
+    when their versions order them: every ``meta.versionId`` a distinct whole number, else every
+    ``meta.lastUpdated`` a distinct instant. None when they cannot be ordered."""
+
+    def meta(r: dict, key: str) -> Any:
+        return r["meta"].get(key) if isinstance(r.get("meta"), dict) else None
+
+    ids = [meta(r, "versionId") for r, _ in group]
+    if all(isinstance(v, str) and v.isdigit() for v in ids) and len({int(v) for v in ids}) == len(ids):
+        return sorted(group, key=lambda t: -int(meta(t[0], "versionId")))
+    try:
+        times = [parse_time(meta(r, "lastUpdated")) for r, _ in group]
+    except ValueError:
+        return None
+    if all(t.precise for t in times) and len({t.earliest for t in times}) == len(times):
+        order = sorted(range(len(group)), key=lambda i: times[i].earliest, reverse=True)
+        return [group[i] for i in order]
+    return None
+
+
 def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
     """A searchset Bundle that is one page of more (a ``next`` link): the records of the other pages are not
     in the input, and any of them could decide (a loss on page 2)."""
@@ -1199,7 +1229,7 @@ def _failed_search(r: dict, where: str) -> BrokenRecord | None:
 
 
 def read_resources(
-    resources: Iterable[tuple[dict, str] | BrokenRecord],
+    resources: Iterable[tuple[dict, str] | BrokenRecord | Deletion],
     vocab: FhirVocabulary,
     source: str,
     now: _dt.datetime | None = None,
@@ -1214,9 +1244,12 @@ def read_resources(
     broken: list[BrokenRecord] = []
     others: list = []
     items = []
+    deletions: list[Deletion] = []
     for item in resources:
         if isinstance(item, BrokenRecord):
             broken.append(item)
+        elif isinstance(item, Deletion):
+            deletions.append(item)
         else:
             items.append(item)
     for r, where in items:
@@ -1281,6 +1314,21 @@ def read_resources(
                 yield PatientDataError(f"{ref} {message}", source=source, field=where)
             continue
         by_patient[owner].append((r, ref))
+    for d in deletions:  # a record the input both holds and deletes: whether it is current cannot be told
+        key = _reference_key(d.url)
+        owners = sorted({pid for pid, held in by_patient.items() for r, ref in held if _names(key, ref, r)})
+        if owners:
+            message = (
+                f"the input deletes {d.url} (Bundle entry request DELETE) and also holds it: whether the record "
+                "is current cannot be told"
+            )
+            broken.append(BrokenRecord(d.where, message, [f"Patient/{p}" for p in owners], None, "", "request"))
+        else:
+            yield UnreadableInputError(
+                f"a Bundle entry deletes {d.url}, which the input does not hold: nothing of it is read",
+                source=source,
+                field=d.where,
+            )
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now)
@@ -1292,7 +1340,7 @@ def read_resources(
             ):
                 attached.add(id(b))
                 builder.refuse(b.where, b.message + ("" if b.patients else b.whose), field=b.field)
-        for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
+        for r, ref in _current(builder, by_patient.get(pid, [])):
             try:
                 builder.begin(ref)
                 _read_one(builder, r, ref, medications, requests)
@@ -1305,6 +1353,37 @@ def read_resources(
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
             yield UnreadableInputError(b.message, source=source, field=b.where)
+
+
+def _names(url: str | None, ref: str, r: dict) -> bool:
+    """Whether a reference names the resource (cited ``ref``): its citation, its fullUrl, or an absolute URL
+    ending with its citation."""
+    return url is not None and (url in (ref, r.get("_fullUrl")) or url.endswith(f"/{ref}"))
+
+
+def _current(builder: FhirPatientBuilder, held: list[tuple[dict, str]]) -> list[tuple[dict, str]]:
+    """Her resources in citation order, each cited resource in its current version: of several versions of one
+    resource that ``meta`` orders, the latest is read and the others are said to be superseded (a later version
+    entered in error or refuted withdraws the record). Versions that cannot be ordered are each read."""
+    groups: dict[str, list[tuple[dict, str]]] = defaultdict(list)
+    for r, ref in held:
+        groups[ref].append((r, ref))
+    out = []
+    for ref in sorted(groups):
+        group = groups[ref]
+        ordered = _versions(group) if len(group) > 1 and not ref.endswith("/?") else None
+        if ordered is None:
+            out += group
+            continue
+        latest = ordered[0][0]["meta"]
+        label = f"version {latest.get('versionId') or latest.get('lastUpdated')}"
+        for r, _ in ordered[1:]:
+            older = r["meta"].get("versionId") or r["meta"].get("lastUpdated")
+            builder.problem(
+                ref, f"version {older} is superseded by {label} in the input; not read", "info", field="meta"
+            )
+        out.append(ordered[0])
+    return out
 
 
 def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict, requests: dict) -> None:
@@ -1323,7 +1402,7 @@ def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict,
 
 def bundle_resources(
     bundle: dict, source: str, _where: str = "", _depth: int = 0
-) -> Iterator[tuple[dict, str] | InputError | BrokenRecord]:
+) -> Iterator[tuple[dict, str] | InputError | BrokenRecord | Deletion]:
     """The resources of a Bundle (a Bundle inside an entry is read too, to MAX_BUNDLE_DEPTH levels), or the
     single resource itself; a ``BrokenRecord`` when a searchset Bundle is one page of more."""
     if not isinstance(bundle.get("resourceType"), str):
@@ -1344,6 +1423,15 @@ def bundle_resources(
     for i, entry in enumerate(entries):
         here = f"{_where}/entry/{i}"
         r = entry.get("resource") if isinstance(entry, dict) else None
+        request = entry.get("request") if isinstance(entry, dict) else None
+        if (
+            r is None
+            and isinstance(request, dict)
+            and request.get("method") == "DELETE"
+            and isinstance(request.get("url"), str)
+        ):
+            yield Deletion(here, request["url"])
+            continue
         if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
             yield UnreadableInputError("a Bundle entry has no resource with a resourceType", source=source, field=here)
             continue
@@ -1360,7 +1448,7 @@ def bundle_resources(
         yield (r, here)
 
 
-def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputError | BrokenRecord]:
+def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputError | BrokenRecord | Deletion]:
     for path in paths:
         # bulk data files are named by resource type (Observation.ndjson, Observation.001.ndjson.gz)
         named = (re.match(r"([A-Z][A-Za-z]+)(?:[.-]|$)", path.name) or [None, None])[1]
@@ -1397,7 +1485,7 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
 
 
 def read_fhir(
-    items: Iterable[tuple[dict, str] | InputError | BrokenRecord], vocab: FhirVocabulary, source: str
+    items: Iterable[tuple[dict, str] | InputError | BrokenRecord | Deletion], vocab: FhirVocabulary, source: str
 ) -> Iterator[PatientInput | InputError]:
     resources, said = [], False
     for item in items:
