@@ -971,6 +971,15 @@ def test_a_bundle_that_deletes_a_record_it_holds_fails_its_patient_closed(reason
     assert len(errors) == 1 and "Condition/other" in str(errors[0]) and "entry/3" in str(errors[0])
 
 
+@pytest.mark.parametrize("comparator", ["ad", "~", "="])
+def test_a_comparator_r4_does_not_have_leaves_the_value_unused(reasoner, comparator):
+    """R5's "ad" (sufficient to achieve) or a made-up comparator: what the number bounds cannot be told."""
+    low = dict(LOW, valueQuantity=dict(LOW["valueQuantity"], comparator=comparator))
+    a = reasoner.assess(bundle(GA, low, BLEEDING, NORMAL_US))
+    assert a.status == "insufficient_data", a.data_problems
+    assert any(p["field"] == "valueQuantity.comparator" for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

@@ -696,6 +696,15 @@ class FhirPatientBuilder:
         if number_problem(q["value"]):
             self.problem(ref, f"{number_problem(q['value'])}; the value is not used", field="valueQuantity.value")
             return
+        if "comparator" in q and q["comparator"] not in ("<", "<=", ">", ">="):
+            # (R4's QuantityComparator has these four; R5's "ad", "sufficient to achieve", is no bound of a result)
+            self.problem(
+                ref,
+                f"comparator {q['comparator']!r} is not one of R4's (<, <=, >, >=): what {q['value']} bounds "
+                "cannot be told; the value is not used",
+                field="valueQuantity.comparator",
+            )
+            return
         self.g.add((rec, KGR.value, decimal_literal(q["value"])))
         self.g.add((rec, KGR.unit, unit))
         if q.get("comparator") in ("<", "<=", ">", ">="):
