@@ -980,6 +980,34 @@ def test_a_comparator_r4_does_not_have_leaves_the_value_unused(reasoner, compara
     assert any(p["field"] == "valueQuantity.comparator" for p in a.data_problems)
 
 
+def test_a_merged_patient_is_read_as_one_person(reasoner):
+    """Patient.link (R4): F replaces OLD, an inactive record merged into hers; OLD's loss is hers."""
+    loss = dict(condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21"), subject={"reference": "Patient/OLD"})
+    doc = bundle(*INDICATED, loss)
+    doc["entry"][0]["resource"]["link"] = [{"other": {"reference": "Patient/OLD"}, "type": "replaces"}]
+    old = {"resourceType": "Patient", "id": "OLD", "active": False}
+    old["link"] = [{"other": {"reference": "Patient/F"}, "type": "replaced-by"}]
+    doc["entry"].append({"resource": old})
+    outcomes = list(reasoner.assess_many([doc]))
+    assert [(o.patient, o.status) for o in outcomes] == [("F", "contraindicated")]
+    assert any(p["record"] == "Patient/OLD" and p["field"] == "link" for p in outcomes[0].data_problems)
+
+
+@pytest.mark.parametrize("kind", ["replaces", "seealso", "refer"])
+def test_the_same_persons_records_elsewhere_hold_the_status(reasoner, kind):
+    """HL7's R4 Patient example links Patient/pat2 (seealso), which an input of her records alone does not
+    hold: records there could decide, so E2 withholds indicated; a RelatedPerson link is another role."""
+    doc = bundle(*INDICATED)
+    doc["entry"][0]["resource"]["link"] = [{"other": {"reference": "Patient/pat2"}, "type": kind}]
+    a = reasoner.assess(doc)
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Patient/pat2" in a.missing, a.data_problems
+    doc["entry"][0]["resource"]["link"] = [{"other": {"reference": "RelatedPerson/rp-1"}, "type": "seealso"}]
+    assert reasoner.assess(doc).status == "indicated"
+    doc["entry"][0]["resource"]["link"] = [{"other": {"reference": "Patient/NEW"}, "type": "replaced-by"}]
+    a = reasoner.assess(doc)
+    assert a.status is None and any(p["field"] == "link" for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

@@ -404,6 +404,24 @@ class FhirPatientBuilder:
             link = cast(URIRef, next(iter(self.g.predicates(self.me, rec))))
             self.episode.append((rec, link, latest, ref, event))
 
+    def linked_elsewhere(self, kind: str, other: str) -> None:
+        """Patient.link to a patient the input does not hold: the same person's records there are not read.
+        Replaced by it, this record is not the current one (she fails closed); otherwise the records there
+        could decide, so they are a record not understood (E2) and listed as missing data."""
+        ref = f"Patient/{self.pid}"
+        if kind == "replaced-by":
+            self.refuse(
+                ref, f"this patient record is replaced by {other} (Patient.link), which the input does not hold", "link"
+            )
+            return
+        self.problem(
+            ref,
+            f"the same person's records under {other} (Patient.link {kind}) are not in the input; they could change "
+            "the decision, so they are listed as missing data",
+            field="link",
+        )
+        self.record(KGR.hasRecord, [KGR.UninterpretedRecord], other, None)
+
     def not_understood(self, ref: str, codeable: Any, kind: str) -> None:
         """A record whose code is in no code system the guidance reads (no coding, text only, a local or
         national system, a malformed or post-coordinated code): what it records cannot be told, so it could be a
@@ -1252,6 +1270,7 @@ def read_resources(
     refused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     broken: list[BrokenRecord] = []
     others: list = []
+    links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
     items = []
     deletions: list[Deletion] = []
     for item in resources:
@@ -1273,6 +1292,16 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if full_url:
                 patients[full_url] = pid
+            links[pid] += [
+                (link["type"], key if link["other"].get("type") != "RelatedPerson" else f"RelatedPerson?{key}")
+                for link in r.get("link") or []
+                if isinstance(link, dict)
+                and isinstance(link.get("type"), str)
+                and isinstance(link.get("other"), dict)
+                and (key := _reference_key(link["other"].get("reference"))) is not None
+            ]
+    same_person, unfound = _linked(patients, links)
+    patients = {key: same_person[pid][1] if pid in same_person else pid for key, pid in patients.items()}
     for r, _where in items:
         rtype = r.get("resourceType")
         keys = [
@@ -1341,6 +1370,15 @@ def read_resources(
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now)
+        for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
+            builder.problem(
+                f"Patient/{other}",
+                f"is the same person as Patient/{pid} (Patient.link {kind}): its records are read as hers",
+                "info",
+                field="link",
+            )
+        for kind, other in unfound.get(pid, []):
+            builder.linked_elsewhere(kind, other)
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
         for b in broken:
@@ -1362,6 +1400,48 @@ def read_resources(
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
             yield UnreadableInputError(b.message, source=source, field=b.where)
+
+
+#: a reference that names a Patient (Patient/id, or an absolute URL ending in it), or a urn:uuid of unknown type
+_PATIENT_KEY = re.compile(r"(^|/)Patient/[^/]+$|^urn:uuid:")
+
+
+def _linked(
+    patients: dict[str, str], links: dict[str, list[tuple[str, str]]]
+) -> tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """Patients of the input that Patient.link makes one person (replaces, replaced-by, refer, seealso: R4's
+    link types all name the same person): each linked patient id -> (the link type, the patient id her records
+    are read under). That one is the patient no link says is replaced or not the main record (replaced-by,
+    refer), else the first by id. And the links to patients the input does not hold, by patient id."""
+    parent = {pid: pid for pid in set(patients.values())}
+
+    def root(p: str) -> str:
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    kinds: dict[str, str] = {}
+    unfound: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pid, out in links.items():
+        for kind, key in out:
+            other = patients.get(key) or next((o for k, o in patients.items() if key.endswith(f"/{k}")), None)
+            if other is None:
+                if _PATIENT_KEY.search(key):  # (a RelatedPerson is the person in another role: not her records)
+                    unfound[pid].append((kind, key))
+            elif other != pid:
+                parent[root(pid)] = root(other)
+                kinds.setdefault(pid, kind)
+                kinds.setdefault(other, kind)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for pid in parent:
+        groups[root(pid)].append(pid)
+    same: dict[str, tuple[str, str]] = {}
+    for members in groups.values():
+        if len(members) > 1:
+            main = [m for m in sorted(members) if not any(k in ("replaced-by", "refer") for k, _ in links.get(m, []))]
+            rep = (main or sorted(members))[0]
+            same.update({m: (kinds[m], rep) for m in members})
+    return same, unfound
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
