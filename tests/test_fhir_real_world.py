@@ -1008,6 +1008,32 @@ def test_the_same_persons_records_elsewhere_hold_the_status(reasoner, kind):
     assert a.status is None and any(p["field"] == "link" for p in a.data_problems)
 
 
+def test_an_art_record_of_an_earlier_pregnancy_dated_by_its_encounter_or_onset_age_does_not_apply(reasoner):
+    """A conception by ART recorded without onset or recordedDate, but during an Encounter of 2023, or with
+    an onsetAge of 29 years for a woman born in 1990: it began before this pregnancy (about March 2026)."""
+    art = condition("art", (ICD10CM, "O09.811"))
+    assert reasoner.assess(bundle(GA, art)).status == "indicated"  # undated: taken to be this pregnancy's
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e2023",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": SUBJECT,
+        "period": {"start": "2023-03-01T09:00:00Z", "end": "2023-03-01T10:00:00Z"},
+    }
+    a = reasoner.assess(bundle(GA, dict(art, encounter={"reference": "Encounter/e2023"}), encounter))
+    assert a.status == "not_indicated" and "R2" not in a.rules, a.data_problems
+    assert any("began before this pregnancy" in p["message"] for p in a.data_problems)
+    aged = bundle(
+        GA, dict(art, onsetAge={"value": 29, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"})
+    )
+    assert reasoner.assess(aged).status == "indicated"  # no birthDate: the age cannot be dated
+    aged["entry"][0]["resource"]["birthDate"] = "1990-06-15"
+    assert reasoner.assess(aged).status == "not_indicated"
+    aged["entry"][0]["resource"]["birthDate"] = "1997-06-15"  # 29 in 2026: this pregnancy's
+    assert reasoner.assess(aged).status == "indicated"
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

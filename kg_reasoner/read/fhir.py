@@ -325,6 +325,10 @@ class FhirPatientBuilder:
         self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool]] = []
         self.seen: dict[str, int] = {}
         self.occurrence = ""
+        #: the input's Encounters, by citation and fullUrl (a record made during one began before it ended)
+        self.encounters: dict[str, dict] = {}
+        #: her Patient.birthDate, when the input gives one (an onsetAge dates a record from it)
+        self.birth: TimeInterval | None = None
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -845,9 +849,45 @@ class FhirPatientBuilder:
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *self._onset(r, ref))
 
-    def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, TimeInterval | None]:
-        """When a condition began at the latest: its onset, and its recording date (it began no later)."""
-        return self.when(r, ref, ONSET)[1], self.when(r, ref, ("recordedDate",))[1]
+    def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, ...]:
+        """When a condition began at the latest: its onset, its recording date, the end of the encounter it was
+        recorded in, and its onsetAge from her birth date (it began no later than any of them)."""
+        return (
+            self.when(r, ref, ONSET)[1],
+            self.when(r, ref, ("recordedDate",))[1],
+            self._encounter_end(r, ref),
+            self._onset_age(r, ref),
+        )
+
+    def _encounter_end(self, r: dict, ref: str) -> TimeInterval | None:
+        encounter = r.get("encounter")
+        key = _reference_key(encounter.get("reference")) if isinstance(encounter, dict) else None
+        found = self.encounters.get(key) if key is not None else None
+        period = found.get("period") if isinstance(found, dict) else None
+        if not isinstance(period, dict) or "end" not in period:  # (an encounter without an end may still go on)
+            return None
+        return self.when({"end": period["end"]}, f"{ref} encounter {key}", ("end",))[1]
+
+    def _onset_age(self, r: dict, ref: str) -> TimeInterval | None:
+        """onsetAge in years (UCUM ``a``) from her birth date: between her birthday of that age and the next."""
+        age = r.get("onsetAge")
+        if not isinstance(age, dict) or age.get("code", age.get("unit")) != "a":
+            return None
+        years = _number(age.get("value"))
+        if years is None or number_problem(age.get("value")) or not 0 <= years < 150:
+            return None
+        if self.birth is None:
+            self.problem(ref, "onsetAge cannot be dated: the Patient has no birthDate", "info", field="onsetAge")
+            return None
+        whole = int(years)
+
+        def plus(moment: _dt.datetime, n: int) -> _dt.datetime:
+            try:
+                return moment.replace(year=moment.year + n)
+            except ValueError:  # 29 February
+                return moment.replace(year=moment.year + n, day=28)
+
+        return TimeInterval(plus(self.birth.earliest, whole), plus(self.birth.latest, whole + 1), f"age {years} a")
 
     def procedure(self, r: dict, ref: str) -> None:
         v = self.v
@@ -1271,6 +1311,8 @@ def read_resources(
     broken: list[BrokenRecord] = []
     others: list = []
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
+    births: dict[str, Any] = {}
+    encounters: dict[str, dict] = {}
     items = []
     deletions: list[Deletion] = []
     for item in resources:
@@ -1290,6 +1332,8 @@ def read_resources(
                 )
                 continue
             patients[f"Patient/{pid}"] = pid
+            if "birthDate" in r:
+                births[pid] = r["birthDate"]
             if full_url:
                 patients[full_url] = pid
             links[pid] += [
@@ -1313,6 +1357,8 @@ def read_resources(
             # a Medication that is not R4-shaped (or carries a modifier extension) is kept as its refusal
             problems = shape_problems(r)
             medications.update({k: (r if not problems else RefusedResource(problems)) for k in keys})
+        elif rtype == "Encounter":
+            encounters.update({k: r for k in keys})
         elif rtype == "MedicationRequest":
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"] and r.get("doNotPerform") is not True
@@ -1370,6 +1416,9 @@ def read_resources(
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now)
+        builder.encounters = encounters
+        if pid in births:
+            builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
         for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
             builder.problem(
                 f"Patient/{other}",
@@ -1394,7 +1443,7 @@ def read_resources(
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         for r, _where, ref in others:
-            if _patient_of(patients, r) == pid:
+            if _patient_of(patients, r) == pid and r["resourceType"] != "Encounter":  # (Encounters date records)
                 builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
