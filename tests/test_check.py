@@ -481,7 +481,15 @@ def test_authoring_shapes_name_the_term_and_the_problem(checked, term, says):
 
 
 def test_authoring_findings_are_about_the_modules_terms_only(checked):
-    assert {f["term"].split(":")[0] for f in checked["findings"] if f["check"] == "authoring"} == {"bad"}
+    authoring = [f for f in checked["findings"] if f["check"] == "authoring"]
+    assert {f["term"].split(":")[0] for f in authoring} == {"bad", "kgr"}
+    # a kgr: term is named only as a misspelling of the core's (the module's own misspelt statuses)
+    assert sorted(f["term"] for f in authoring if f["term"].startswith("kgr:")) == [
+        "kgr:Indicted",
+        "kgr:InsufficentData",
+        "kgr:statusOfClas",
+    ]
+    assert all("is not a term of the core ontology" in f["message"] for f in authoring if f["term"][:4] == "kgr:")
     assert checked["clean"] is False and checked["refused_at_load"] is True
 
 
@@ -616,6 +624,29 @@ def test_check_text_marks_what_loading_refuses():
         "2 error(s), 1 warning(s); 1 of them make loading (assess --guidance-module) refuse the module\n"
     )
     assert ModuleReport(("m.ttl",), (), [warned]).to_text().endswith("clean: no errors (1 warning(s))\n")
+
+
+@pytest.mark.parametrize(
+    "extra, term, near",
+    [
+        ("\nasp:M4 kgr:maxExlusive 50.0 .\n", "kgr:maxExlusive", "kgr:maxExclusive"),
+        ("\nasp:M4 a kgr:ThresholdCriterio .\n", "kgr:ThresholdCriterio", "kgr:ThresholdCriterion"),
+        ("\nasp:M4 kgr:madeUpByTheModule true .\n", "kgr:madeUpByTheModule", None),
+    ],
+    ids=["misspelt-property", "misspelt-class", "minted-in-the-core-namespace"],
+)
+def test_loading_refuses_a_core_term_the_core_does_not_have(tmp_path, extra, term, near):
+    """Found by writing a third guideline: a misspelt kgr:maxExlusive beside a correct bound was accepted and
+    the bound silently ignored; check only warned. Now loading refuses it and suggests the core's term."""
+    path = _module(tmp_path, extra)
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[path]))
+    found = [f for f in caught.value.findings if f.term == term]
+    assert [(f.check, f.blocking) for f in found] == [("authoring", True)], caught.value.findings
+    assert (f"did you mean {near}?" in found[0].message) if near else "its own namespace" in found[0].message
+    assert found[0].axiom.startswith("asp:M4 ")
+    report = check_module([path], hermit=False)
+    assert any(f.term == term and f.blocking for f in report.findings)
 
 
 def test_loading_refuses_an_authoring_error(tmp_path):

@@ -9,6 +9,7 @@ rule of the module's rule shapes derives ``kgr:firedRule`` it).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from importlib import resources
@@ -188,7 +189,57 @@ def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None
     ``closure``: the OWL 2 RL closure of the module and the core; ``module``: the module's own triples
     (their blank nodes shared with ``closure``); ``rules``: the module's own SHACL rule shapes."""
     rules = rules if rules is not None else Graph()
-    return shape_findings(closure, module) + unfired_rules(closure, module, rules) + dropped_filters(rules)
+    return (
+        core_term_findings(closure, module)
+        + shape_findings(closure, module)
+        + unfired_rules(closure, module, rules)
+        + dropped_filters(rules)
+    )
+
+
+#: What declares a term (OWL 2 declarations): the types a term of the core is stated with in the core itself
+_DECLARING = (
+    OWL.Class,
+    OWL.ObjectProperty,
+    OWL.DatatypeProperty,
+    OWL.AnnotationProperty,
+    OWL.NamedIndividual,
+    RDFS.Datatype,
+    OWL.Ontology,
+)
+
+
+def core_term_findings(closure: Graph, module: Graph) -> list[Finding]:
+    """Names in the core's namespace (kgr:) that the module uses but nothing beside the module declares: a
+    misspelt core term (kgr:maxExlusive for kgr:maxExclusive, kgr:Symtom for kgr:Symptom) would be read as a
+    new name that no rule or query knows, and change outcomes without a word. A module mints its own terms
+    in its own namespace."""
+    declared = {
+        s
+        for kind in _DECLARING
+        for s in closure.subjects(RDF.type, kind)
+        if isinstance(s, URIRef) and str(s).startswith(KGR_IRI) and (s, RDF.type, kind) not in module
+    }
+    used = {t for triple in module for t in triple if isinstance(t, URIRef) and str(t).startswith(KGR_IRI)}
+    names = sorted(str(t)[len(KGR_IRI) :] for t in declared)
+    name = _namer(module)
+    findings = []
+    for term in sorted(used - declared):
+        local = str(term)[len(KGR_IRI) :]
+        near = difflib.get_close_matches(local, names, n=1, cutoff=0.75)
+        hint = f"; did you mean kgr:{near[0]}?" if near else "; mint the module's own terms in its own namespace"
+        s, p, o = min((t for t in module if term in t), key=str)
+
+        findings.append(
+            Finding(
+                "authoring",
+                f"kgr:{local}",
+                f"{name(s)} {name(p)} {name(o)} .",
+                f"kgr:{local} is not a term of the core ontology{hint} An unknown name would be read as a new "
+                "one that no rule or query of the core knows, and change outcomes without a word.",
+            )
+        )
+    return findings
 
 
 def dropped_filters(rules: Graph) -> list[Finding]:
