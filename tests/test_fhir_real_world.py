@@ -1024,6 +1024,7 @@ def test_an_art_record_of_an_earlier_pregnancy_dated_by_its_encounter_or_onset_a
     a = reasoner.assess(bundle(GA, dict(art, encounter={"reference": "Encounter/e2023"}), encounter))
     assert a.status == "not_indicated" and "R2" not in a.rules, a.data_problems
     assert any("began before this pregnancy" in p["message"] for p in a.data_problems)
+    assert not any(p["record"] == "Encounter/e2023" for p in a.data_problems)  # read, to date the record
     aged = bundle(
         GA, dict(art, onsetAge={"value": 29, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"})
     )

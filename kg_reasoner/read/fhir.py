@@ -1413,6 +1413,12 @@ def read_resources(
                 source=source,
                 field=d.where,
             )
+    # the Encounters her records were made in: read to date those records (FhirPatientBuilder._encounter_end)
+    dating = {
+        _reference_key(r["encounter"].get("reference"))
+        for r, _ in items
+        if r.get("resourceType") in READ_TYPES and isinstance(r.get("encounter"), dict)
+    }
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now)
@@ -1443,7 +1449,7 @@ def read_resources(
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         for r, _where, ref in others:
-            if _patient_of(patients, r) == pid and r["resourceType"] != "Encounter":  # (Encounters date records)
+            if _patient_of(patients, r) == pid and not any(_names(k, ref, r) for k in dating):
                 builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
