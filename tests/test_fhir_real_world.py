@@ -1035,6 +1035,70 @@ def test_an_art_record_of_an_earlier_pregnancy_dated_by_its_encounter_or_onset_a
     assert reasoner.assess(aged).status == "indicated"
 
 
+def test_a_second_trimester_miscarriage_contraindicates_and_a_disputed_code_holds_the_status(reasoner):
+    """SNOMED 85116003 (Miscarriage in second trimester, Synthea's pregnancy module) is a miscarriage;
+    156073000 is labelled Complete miscarriage by SNOMED's current description and Fetus with unknown
+    complication by Synthea: a loss either way is possible, so it is a record not understood (E2)."""
+    a = reasoner.assess(bundle(*INDICATED, condition("m2", (SCT, "85116003"), onsetDateTime="2026-11-21")))
+    assert a.status == "contraindicated" and "R4" in a.rules
+    a = reasoner.assess(bundle(*INDICATED, condition("c", (SCT, "156073000"), onsetDateTime="2026-11-21")))
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Condition/c" in a.missing
+
+
+def test_a_record_contained_in_another_resource_is_read(reasoner):
+    """A loss recorded as a Condition contained in an Encounter (cited Encounter/e1#loss), about the
+    Encounter's subject when it names none itself."""
+    loss = {k: v for k, v in condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21").items() if k != "subject"}
+    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished", "subject": SUBJECT, "contained": [loss]}
+    encounter["class"] = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}
+    a = reasoner.assess(bundle(*INDICATED, encounter))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+    evidence = [e["source"] for r in a.fired_rules if r["id"] == "R4" for e in r["evidence"]]
+    assert "Encounter/e1#loss" in evidence
+
+
+def test_a_bundle_reference_no_entry_has_may_be_hers(reasoner):
+    """A loss whose subject is a urn:uuid no entry's fullUrl has, in a Bundle whose Patient entry has none:
+    it may be hers, so she fails closed, the record named."""
+    loss = dict(
+        condition("loss", (SCT, "16607004")), subject={"reference": "urn:uuid:5d2e3f1a-0000-4000-8000-000000000001"}
+    )
+    a = reasoner.assess(bundle(*INDICATED, loss))
+    assert a.status is None and any(
+        p["record"] == "Condition/loss" and p["field"] == "subject" for p in a.data_problems
+    )
+
+
+def test_an_obstetric_ultrasound_report_coded_in_loinc_is_read(reasoner):
+    """LOINC 11525-3 (US Pelvis and Fetus for pregnancy): a text-only conclusion holds the status (E2); a
+    conclusion coded as a missed miscarriage is a record of it and contraindicates."""
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "usr",
+        "status": "final",
+        "subject": SUBJECT,
+        "code": cc(LOINC, "11525-3"),
+        "effectiveDateTime": "2026-11-20T11:00:00Z",
+        "conclusion": "No fetal cardiac activity. Missed miscarriage.",
+    }
+    a = reasoner.assess(bundle(*INDICATED, report))
+    assert a.status == "insufficient_data" and "E2" in a.rules
+    a = reasoner.assess(bundle(*INDICATED, dict(report, conclusionCode=[cc(SCT, "16607004")])))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+
+
+def test_an_observations_components_are_named_not_passed_over(reasoner):
+    """A normal ultrasound Observation with a fetal heart rate component: the component is not read, and
+    data_problems says so; a component coded as a loss holds the status (E2)."""
+    fhr = {"code": cc(LOINC, "55283-6"), "valueQuantity": qty(0, "/min")}
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, dict(NORMAL_US, component=[fhr])))
+    assert a.status == "indicated"
+    assert any(p["record"] == "Observation/us" and p["field"] == "component" for p in a.data_problems)
+    loss = {"code": cc(SCT, "16607004"), "valueBoolean": True}
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, dict(NORMAL_US, component=[loss])))
+    assert a.status == "insufficient_data" and "E2" in a.rules
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

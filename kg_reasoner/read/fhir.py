@@ -426,6 +426,28 @@ class FhirPatientBuilder:
         )
         self.record(KGR.hasRecord, [KGR.UninterpretedRecord], other, None)
 
+    def _components(self, r: dict, ref: str) -> None:
+        """An Observation's components, which no kind of fact of the guidance reads, are named, never passed
+        over in silence; one whose code or coded value lies in a value set that could change the decision
+        (a loss) makes the record one not understood (E2), as an unread record's code does."""
+        components = [c for c in r.get("component") or [] if isinstance(c, dict)]
+        if not components:
+            return
+        v = self.v
+        codes = "; ".join(_codes_text(c.get("code")) for c in components)
+        for c in components:
+            for codeable in (c.get("code"), c.get("valueCodeableConcept")):
+                if v.meanings(codeable, lambda m: v.is_a(m, KGR.EventCondition) or v.is_a(m, KGR.UninterpretedRecord)):
+                    self.problem(
+                        ref,
+                        f"a component ({_codes_text(codeable)}) lies in a value set that could change the decision "
+                        "(e.g. a pregnancy loss) and is not read, so it is listed as missing data",
+                        field="component",
+                    )
+                    self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/component")
+                    return
+        self.problem(ref, f"its component(s) are not read by this guidance ({codes}): not used", field="component")
+
     def not_understood(self, ref: str, codeable: Any, kind: str) -> None:
         """A record whose code is in no code system the guidance reads (no coding, text only, a local or
         national system, a malformed or post-coordinated code): what it records cannot be told, so it could be a
@@ -492,6 +514,8 @@ class FhirPatientBuilder:
             )
             return
         kind = found.pop()
+        if r.get("status") not in IGNORED_STATUS:
+            self._components(r, ref)
         if kind == "measurement":
             self._measurement(r, ref, concepts)
             return
@@ -628,10 +652,25 @@ class FhirPatientBuilder:
         allowed = {c for cls in classes for c in self.v.g.objects(cls, KGR.allowedConclusion)}
         found: list[URIRef] = []
         unread: list[str] = []
-        for codeable in conclusions:
-            meaning = self.v.meanings(codeable, lambda c: c in allowed)
+        stated = 0
+        v = self.v
+        for j, codeable in enumerate(conclusions):
+            meaning = v.meanings(codeable, lambda c: c in allowed)
             found += [m for m in meaning if m not in found]
-            if not meaning:
+            if meaning:
+                continue
+            # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
+            events = v.meanings(
+                codeable, lambda c: v.is_a(c, KGR.EventCondition) and not v.is_a(c, KGR.UninterpretedRecord)
+            )
+            if events:
+                stated += 1
+                rec = self.record(KGR.hasFinding, events, ref, codeable, f"/conclusion-finding/{j}")
+                self.g.add((rec, KGR.presence, KGR.Present))
+                if when is not None:
+                    add_time(self.g, rec, when)
+                self.episode_record(rec, events, ref, when)
+            else:
                 unread.append(_codes_text(codeable))
         for i, conclusion in enumerate(found):
             rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
@@ -639,7 +678,7 @@ class FhirPatientBuilder:
             if when is not None:
                 add_time(self.g, rec, when)
             self.episode_record(rec, classes, ref, when)
-        if unread or not found:
+        if unread or not (found or stated):
             what = f"unrecognised conclusion ({'; '.join(unread)})" if unread else "no coded conclusion"
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, code, "/not-understood")
             for codeable in conclusions:
@@ -1164,17 +1203,20 @@ def _subject_key(r: dict) -> str | None:
     return _reference_key(subject) if isinstance(subject, str) else None
 
 
-def _maybe_of(subject: str | None, pids: set, r: dict) -> set:
+def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozenset()) -> set:
     """The patients of the input a record whose subject matches none of them may still belong to: all of them
     when it names no subject, the one whose id ends its reference when it is written another way (an absolute
-    URL of ``Patient/P1``, ``http`` for ``https``); none when it is entered in error, or names another kind of
-    subject (a Device, a Group) or a patient the input does not hold."""
+    URL of ``Patient/P1``, ``http`` for ``https``), each whose Patient entry has no ``urn:`` fullUrl
+    (``named``: those that have one) when it is a ``urn:uuid:`` no entry has; none when it is entered in
+    error, or names another kind of subject (a Device, a Group) or a patient the input does not hold."""
     if r.get("status") in IGNORED_STATUS or _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM) == (
         "entered-in-error"
     ):
         return set()
     if subject is None:
         return set(pids)
+    if subject.startswith(("urn:uuid:", "urn:oid:")):  # a Bundle's own reference that no entry's fullUrl has:
+        return set(pids) - named  # hers, if her Patient entry lost its fullUrl
     m = re.search(r"(?:^|/)Patient/([^/]+)$", subject)
     return {m.group(1)} & pids if m else set()
 
@@ -1185,9 +1227,31 @@ def _patient_of(patients: dict[str, str], r: dict) -> str | None:
     return patients.get(key) if key is not None else None
 
 
+def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
+    """A resource, and the records contained in it that the guidance reads (a Condition contained in an
+    Encounter, the Observations contained in a DiagnosticReport): each is a record of its own, cited as
+    ``Container/id#id``, about the container's subject when it names none. (A contained Medication is read
+    where a medicationReference cites it.)"""
+    out = [(r, where)]
+    contained = r.get("contained")
+    for i, c in enumerate(contained if isinstance(contained, list) else []):
+        if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
+            inner = dict(c, _container=_ref(r))
+            if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
+                inner["subject"] = r.get("subject", r.get("patient"))
+            out.append((inner, f"{where}/contained/{i}"))
+    return out
+
+
+_NOT_RECORDS = ("Patient", "Medication")
+
+
 def _ref(r: dict) -> str:
-    """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles)."""
+    """How a resource is cited: Type/id, or its fullUrl when it has no id (transaction bundles); a contained
+    resource as its container's citation, then #id."""
     rid = r.get("id")
+    if isinstance(r.get("_container"), str):
+        return f"{r['_container']}#{rid}"
     return (
         f"{r['resourceType']}/{rid}"
         if isinstance(rid, str) and rid
@@ -1322,6 +1386,7 @@ def read_resources(
             deletions.append(item)
         else:
             items.append(item)
+    items = [x for r, where in items for x in _with_contained(r, where)]
     for r, where in items:
         if r.get("resourceType") == "Patient":
             full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
@@ -1390,7 +1455,8 @@ def read_resources(
             message = f"refers to {subject or 'no patient'}, which is not in the input (broken reference)" + (
                 "; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""
             )
-            whose = _maybe_of(subject, set(patients.values()), r)
+            named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))
+            whose = _maybe_of(subject, set(patients.values()), r, named)
             if whose:  # (it may be hers, under another form of her reference: she fails closed)
                 message += "; it may be hers (which patient it belongs to cannot be told)"
                 broken.append(BrokenRecord(ref, message, [f"Patient/{p}" for p in sorted(whose)], rtype, "", "subject"))
