@@ -649,6 +649,37 @@ def test_loading_refuses_a_core_term_the_core_does_not_have(tmp_path, extra, ter
     assert any(f.term == term and f.blocking for f in report.findings)
 
 
+@pytest.mark.parametrize("key, other", [("chronic_hypertension", "asp:ChronicHypertension"), ("id", "kgr:patientId")])
+def test_loading_refuses_a_summary_key_that_names_two_terms(tmp_path, key, other):
+    """Found by writing a third guideline: a key shared by two terms, or a core key such as "id", was
+    accepted; the summary reader then read one fact for two, or a patient id as a finding."""
+    path = tmp_path / "module.ttl"
+    text = ASPIRIN.read_text(encoding="utf-8")
+    path.write_text(text.replace('kgr:summaryKey "previous_preeclampsia"', f'kgr:summaryKey "{key}"'))
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[path]))
+    found = [f for f in caught.value.findings if f.term == "asp:PreviousPreEclampsia"]
+    assert [(f.check, f.property) for f in found] == [("authoring", "kgr:summaryKey")], caught.value.findings
+    assert f"the summary key {key} is also the key of {other}" in found[0].message
+
+
+def test_loading_refuses_an_import_it_cannot_load(tmp_path):
+    """owl:imports of an ontology neither packaged nor given is never fetched: its axioms would be missing
+    without a word, so loading refuses the module; given beside it, the import is satisfied."""
+    extra = "\n<https://example.org/kg-reasoner-test/aspirin> owl:imports <http://example.com/x> .\n"
+    path = _module(tmp_path, extra)
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[path]))
+    assert [(f.term, f.property) for f in caught.value.findings] == [("<http://example.com/x>", "owl:imports")]
+    assert "never fetches a document" in str(caught.value)
+    imported = tmp_path / "x.ttl"
+    imported.write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<http://example.com/x> a owl:Ontology .\n", encoding="utf-8"
+    )
+    report = check_module([path, imported], hermit=False)
+    assert not any(f.property == "owl:imports" for f in report.findings)
+
+
 def test_loading_refuses_an_authoring_error(tmp_path):
     path = _module(tmp_path, "\nasp:A1 kgr:appliesToClass asp:PatientWithBleedingDisorder .\n")
     with pytest.raises(GuidanceModuleError) as caught:

@@ -191,6 +191,7 @@ def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None
     rules = rules if rules is not None else Graph()
     return (
         core_term_findings(closure, module)
+        + unloaded_imports(closure, module)
         + shape_findings(closure, module)
         + unfired_rules(closure, module, rules)
         + dropped_filters(rules)
@@ -207,6 +208,27 @@ _DECLARING = (
     RDFS.Datatype,
     OWL.Ontology,
 )
+
+
+def unloaded_imports(closure: Graph, module: Graph) -> list[Finding]:
+    """owl:imports of an ontology that neither the package nor the documents given hold: kg-reasoner never
+    fetches a document (no network at run time), so its axioms would be missing without a word."""
+    loaded = set(closure.subjects(RDF.type, OWL.Ontology)) | set(closure.objects(None, OWL.versionIRI))
+    name = _namer(module)
+    return [
+        Finding(
+            "authoring",
+            name(iri),
+            f"{name(onto)} owl:imports {name(iri)} .",
+            f"imports {name(iri)}, which neither the package nor the documents given declare: kg-reasoner never "
+            "fetches a document over the network, so its axioms would be missing without a word. Give its "
+            "Turtle file beside the module (Guidance.from_files(ontology=[module, imported]), assess "
+            "--guidance-module MODULE --guidance-module IMPORTED), or remove the import.",
+            property="owl:imports",
+        )
+        for onto, iri in sorted(module.subject_objects(OWL.imports))
+        if iri not in loaded
+    ]
 
 
 def core_term_findings(closure: Graph, module: Graph) -> list[Finding]:
