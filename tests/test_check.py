@@ -743,6 +743,30 @@ def test_a_module_rule_that_does_not_parse_is_refused_by_name_not_with_a_traceba
     assert run.returncode == 2 and "does not parse" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize(
+    "head, named, hint",
+    [
+        ("$this kgr:firedRul asp:A1", "kgr:firedRul", "did you mean kgr:firedRule?"),
+        ("$this asp:undeclaredProperty asp:A1", "asp:undeclaredProperty", "declare it"),
+        ("$this <https://w3id.org/kg-reasoner/ontology#firedRul> asp:A1", "kgr:firedRul", "kgr:firedRule"),
+    ],
+    ids=["misspelt-core-property", "undeclared-module-property", "full-iri"],
+)
+def test_a_module_rule_using_an_undeclared_name_is_refused(tmp_path, head, named, hint):
+    """Found by writing a third guideline: a rule writing an undeclared property was accepted, and what it
+    wrote was read by nothing. A name of the core or of the module that no document declares is refused."""
+    rules = tmp_path / "rules.ttl"
+    text = _SWITCHED_OFF.replace("$this kgr:firedRule asp:A1", head).replace(" FILTER (CONSTANT)", "")
+    rules.write_text(text, encoding="utf-8")
+    with pytest.raises(GuidanceModuleError) as caught:
+        Reasoner(guidance=Guidance.from_files("refused", ontology=[ASPIRIN], rules=[rules]))
+    found = [f for f in caught.value.findings if f.term == "ex:SwitchedOff"]
+    assert [(f.check, f.blocking) for f in found] == [("authoring", True)], caught.value.findings
+    assert f"its SPARQL uses {named}, which no document declares" in found[0].message and hint in found[0].message
+    rules.write_text(_SWITCHED_OFF.replace(" FILTER (CONSTANT)", ""), encoding="utf-8")  # the names it had
+    assert not [f for f in check_module([ASPIRIN], [rules], hermit=False).findings if "no document" in f.message]
+
+
 @pytest.mark.parametrize("broken", ["not-turtle", "missing"])
 def test_a_module_file_that_cannot_be_read_is_said_not_a_traceback(tmp_path, broken):
     path = tmp_path / "module.ttl"

@@ -191,6 +191,7 @@ def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None
     rules = rules if rules is not None else Graph()
     return (
         core_term_findings(closure, module)
+        + rule_term_findings(closure, module, rules)
         + unloaded_imports(closure, module)
         + shape_findings(closure, module)
         + unfired_rules(closure, module, rules)
@@ -208,6 +209,58 @@ _DECLARING = (
     RDFS.Datatype,
     OWL.Ontology,
 )
+
+
+#: in a SPARQL text: a PREFIX declaration, a full IRI, a string, a prefixed name
+_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
+_FULL_IRI = re.compile(r"<([^>\s]*)>")
+_STRING = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_PREFIXED = re.compile(r"(?<![\w?$:])([A-Za-z][\w-]*)?:([A-Za-z_][\w-]*)")
+
+
+def _namespace(iri: str) -> str:
+    return iri[: max(iri.rfind("#"), iri.rfind("/")) + 1]
+
+
+def rule_term_findings(closure: Graph, module: Graph, rules: Graph) -> list[Finding]:
+    """Names of the core's namespace (kgr:) or of the module's own that a rule shape's SPARQL uses but that
+    nothing declares (a misspelt kgr:hasFindng, an acs:undeclaredProperty in a rule's head): the rule would
+    read or write a name that no other rule, query or axiom knows, and change outcomes without a word."""
+    declared = {str(s) for kind in _DECLARING for s in closure.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    own = {KGR_IRI} | {
+        _namespace(str(s)) for s in module.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s) in declared
+    }
+    name = _namer(rules)
+    findings = []
+    for _kind, node, text in sorted(_sparql_texts(rules), key=lambda t: (str(t[1]), t[2])):
+        prefixes = {p or "": ns for p, ns in _PREFIX_DECL.findall(prefix_block(rules, node) + text)}
+        body = _PREFIX_DECL.sub(" ", text)
+        used = set(_FULL_IRI.findall(body))
+        body = _STRING.sub(" ", _FULL_IRI.sub(" ", body))
+        used |= {prefixes[p or ""] + local for p, local in _PREFIXED.findall(body) if (p or "") in prefixes}
+
+        def shown(iri: str) -> str:  # (as the query's own prefixes write it)
+            for p, ns in sorted(prefixes.items(), key=lambda t: -len(t[1])):
+                if iri.startswith(ns) and re.fullmatch(r"[A-Za-z_][\w-]*", iri[len(ns) :]):
+                    return f"{p}:{iri[len(ns) :]}"
+            return name(URIRef(iri))
+
+        for iri in sorted(i for i in used if _namespace(i) in own and i not in declared):
+            ns = _namespace(iri)
+            locals_ = sorted(d[len(ns) :] for d in declared if _namespace(d) == ns)
+            near = difflib.get_close_matches(iri[len(ns) :], locals_, n=1, cutoff=0.8)
+            hint = f"; did you mean {shown(ns + near[0])}?" if near else "; declare it, or correct its name."
+            holder = _holder(rules, node, name)
+            findings.append(
+                Finding(
+                    "authoring",
+                    holder,
+                    f'{holder} sh:rule [ ... """... {shown(iri)} ...""" ]',
+                    f"its SPARQL uses {shown(iri)}, which no document declares{hint} The rule would read "
+                    "or write a name that no other rule, query or axiom knows, and change outcomes without a word.",
+                )
+            )
+    return findings
 
 
 def unloaded_imports(closure: Graph, module: Graph) -> list[Finding]:
