@@ -91,6 +91,7 @@ class KGR(DefinedNamespace):
     fhirSystem: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
+    sourceSentence: URIRef
     iriPrefix: URIRef
     includesAssessedPatients: URIRef
     textPattern: URIRef

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import owlrl
 import pytest
-from conftest import DATA, VIGNETTES, load_case, run_cli
+from conftest import DATA, ROOT, VIGNETTES, load_case, run_cli
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF
 
@@ -765,6 +766,25 @@ def test_a_module_rule_using_an_undeclared_name_is_refused(tmp_path, head, named
     assert f"its SPARQL uses {named}, which no document declares" in found[0].message and hint in found[0].message
     rules.write_text(_SWITCHED_OFF.replace(" FILTER (CONSTANT)", ""), encoding="utf-8")  # the names it had
     assert not [f for f in check_module([ASPIRIN], [rules], hermit=False).findings if "no document" in f.message]
+
+
+def test_check_with_the_source_text_finds_a_sentence_the_guidance_does_not_hold(tmp_path):
+    """Found by writing a third guideline: a rule citing words the guidance never says was accepted.
+    ``check --source TXT`` holds every kgr:sourceSentence against the text (spacing aside)."""
+    example = ROOT / "examples" / "guidance" / "aspirin-preeclampsia"
+    text = (example / "module.ttl").read_text(encoding="utf-8")
+    quoted = sorted(set(re.findall(r'kgr:sourceSentence "([^"]+)"', text)))[0]
+    path = tmp_path / "module.ttl"
+    path.write_text(text.replace(f'"{quoted}"', '"Aspirin must always be given."', 1), encoding="utf-8")
+    clean = check_module([example / "module.ttl"], hermit=False, source=example / "source.txt")
+    assert not [f for f in clean.findings if f.property == "kgr:sourceSentence"]
+    report = check_module([path], hermit=False, source=example / "source.txt")
+    found = [f for f in report.findings if f.property == "kgr:sourceSentence"]
+    assert [(f.property, "does not hold verbatim" in f.message) for f in found] == [("kgr:sourceSentence", True)]
+    run = run_cli("check", str(path), "--skip-hermit", "--source", str(example / "source.txt"))
+    assert run.returncode == 1 and "Aspirin must always be given." in run.stdout
+    run = run_cli("check", str(path), "--skip-hermit", "--source", str(tmp_path / "missing.txt"))
+    assert run.returncode == 2 and "cannot be read" in run.stderr
 
 
 @pytest.mark.parametrize("broken", ["not-turtle", "missing"])

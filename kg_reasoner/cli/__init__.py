@@ -233,6 +233,11 @@ def _parser() -> argparse.ArgumentParser:
         "(check, severity, blocking, term, property, axiom, message) and notes",
     )
     c.add_argument("--skip-hermit", action="store_true", help="skip HermiT (it needs Java; a few seconds)")
+    c.add_argument(
+        "--source",
+        metavar="TXT",
+        help="the guidance's text: every kgr:sourceSentence of the module must be in it verbatim (spacing aside)",
+    )
     r = sub.add_parser(
         "release",
         help="check the ontology and write its release artefacts",

@@ -1,4 +1,4 @@
-"""``kg-reasoner check MODULE.ttl... [--rules RULES.ttl ...]``: every check of a guidance module, with the
+"""``kg-reasoner check MODULE.ttl... [--rules RULES.ttl ...] [--source TXT]``: every check of a guidance module, with the
 packaged core, as text or JSON (``kg_reasoner.curation.module``)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ def check_main(args) -> int:
     from kg_reasoner.curation.module import check_module
 
     try:
-        report = check_module(args.module, args.rules, hermit=not args.skip_hermit)
+        report = check_module(args.module, args.rules, hermit=not args.skip_hermit, source=args.source)
     except KgReasonerError as exc:
         print(f"kg-reasoner check: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -239,7 +239,7 @@ def rule_term_findings(closure: Graph, module: Graph, rules: Graph) -> list[Find
         body = _STRING.sub(" ", _FULL_IRI.sub(" ", body))
         used |= {prefixes[p or ""] + local for p, local in _PREFIXED.findall(body) if (p or "") in prefixes}
 
-        def shown(iri: str) -> str:  # (as the query's own prefixes write it)
+        def shown(iri: str, prefixes: dict = prefixes) -> str:  # (as the query's own prefixes write it)
             for p, ns in sorted(prefixes.items(), key=lambda t: -len(t[1])):
                 if iri.startswith(ns) and re.fullmatch(r"[A-Za-z_][\w-]*", iri[len(ns) :]):
                     return f"{p}:{iri[len(ns) :]}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import owlrl
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
 from kg_reasoner.curation.authoring import authoring_findings, rule_shape_findings
@@ -34,6 +34,7 @@ from kg_reasoner.curation.findings import Finding, sort_findings
 from kg_reasoner.curation.profile import profile_findings
 from kg_reasoner.errors import UnreadableInputError
 from kg_reasoner.guidance import CORE_ONTOLOGY, CORE_RULES, Guidance, public_id, read_document
+from kg_reasoner.namespaces import KGR
 from kg_reasoner.reason.base import closure_errors
 from kg_reasoner.reason.knowledge import PreparedQueryGraph
 
@@ -104,11 +105,16 @@ def _parse(docs: Iterable[str], into: Graph) -> None:
 
 
 def check_module(
-    ontology: Iterable[str | Path], rules: Iterable[str | Path] = (), hermit: bool = True, hermit_timeout: float = 300
+    ontology: Iterable[str | Path],
+    rules: Iterable[str | Path] = (),
+    hermit: bool = True,
+    hermit_timeout: float = 300,
+    source: str | Path | None = None,
 ) -> ModuleReport:
     """Every check of the guidance module whose ontology documents are ``ontology`` and whose own SHACL
-    rule shapes are ``rules`` (files), with the packaged core. Raises ``UnreadableInputError`` for a file
-    that is missing or not Turtle."""
+    rule shapes are ``rules`` (files), with the packaged core; with ``source`` (the guidance's text), also
+    that every sentence the module cites is in it. Raises ``UnreadableInputError`` for a file that is
+    missing or not Turtle, or a source text that cannot be read."""
     guidance = Guidance.from_files("check", ontology, rules)
     report = ModuleReport(guidance.ontology, guidance.rules)
     onto, module, module_rules, all_rules = Graph(), Graph(), Graph(), Graph()
@@ -139,6 +145,9 @@ def check_module(
     if guidance.rules:
         findings += rule_shape_findings(all_rules, module_rules)
 
+    if source is not None:
+        findings += unquoted_sentences(module, source, name)
+
     for query, rows in qc_violations(onto).items():
         for term, problem in rows:
             findings.append(Finding("qc", name(URIRef(term)), f"queries/qc/{query}.rq", problem))
@@ -151,6 +160,31 @@ def check_module(
         )
     report.findings = sort_findings(findings)
     return report
+
+
+def unquoted_sentences(module: Graph, source: str | Path, name) -> list[Finding]:
+    """The module's kgr:sourceSentence values that the guidance's text does not hold verbatim (runs of
+    spacing, line breaks included, count as one space): a rule must cite what the guidance says."""
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableInputError(f"the guidance's source text cannot be read: {exc}", source=str(source)) from None
+
+    def flat(t: str) -> str:
+        return " ".join(t.split())
+
+    held = flat(text)
+    return [
+        Finding(
+            "qc",
+            name(term),
+            f"{name(term)} kgr:sourceSentence {Literal(str(sentence)).n3()} .",
+            f"cites a sentence that {Path(source).name} does not hold verbatim: quote the guidance's own words",
+            property="kgr:sourceSentence",
+        )
+        for term, sentence in sorted(module.subject_objects(KGR.sourceSentence))
+        if flat(str(sentence)) not in held
+    ]
 
 
 def _hermit(onto: Graph, module: Graph, name, timeout: float, notes: list[str]) -> list[Finding]:
