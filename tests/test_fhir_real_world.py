@@ -115,7 +115,7 @@ def test_1_a_miscarriage_coded_any_standard_way_contraindicates(reasoner, system
             "id": "us-report",
             "status": "final",
             "subject": SUBJECT,
-            "code": cc(LOINC, "11525-3"),
+            "code": cc(LOINC, "18748-4"),  # (Diagnostic imaging study: a report code the guidance does not read)
             "effectiveDateTime": "2026-11-20T11:00:00Z",
             "conclusionCode": [cc(SCT, "16607004")],
         },
@@ -1097,6 +1097,104 @@ def test_an_observations_components_are_named_not_passed_over(reasoner):
     loss = {"code": cc(SCT, "16607004"), "valueBoolean": True}
     a = reasoner.assess(bundle(GA, LOW, BLEEDING, dict(NORMAL_US, component=[loss])))
     assert a.status == "insufficient_data" and "E2" in a.rules
+
+
+# --- found by a second adversarial audit (records shaped as EHRs write them) ------------------------------
+def test_a_loss_dated_in_the_future_is_read_undated_not_dropped(reasoner):
+    """Local time written with Z east of UTC puts a report hours ahead: a loss is never dropped for its date."""
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "evac",
+        "status": "completed",
+        "subject": SUBJECT,
+        "code": cc(SCT, "17369002"),
+        "performedDateTime": "2099-01-01T10:00:00Z",
+    }
+    a = reasoner.assess(bundle(*INDICATED, procedure))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+    assert any("read as undated" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"onsetPeriod": {"start": "2026-09-01", "end": "2026-11-20"}},  # began within: no later than its end
+        {"onsetDateTime": "2026-11-20", "recordedDate": "2024-03-01"},  # recorded before it began: contradiction
+        {"onsetDateTime": "2026-11-20", "encounter": {"reference": "Encounter/old"}},  # encounter over before
+        {"encounter": {"reference": "Encounter/eie"}},  # an encounter entered in error dates nothing
+    ],
+    ids=["onset-period-end", "recorded-before-onset", "encounter-before-onset", "encounter-entered-in-error"],
+)
+def test_one_early_date_does_not_move_a_loss_out_of_this_pregnancy(reasoner, dates):
+    def encounter(eid, status, start, end):
+        return {
+            "resourceType": "Encounter",
+            "id": eid,
+            "status": status,
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": SUBJECT,
+            "period": {"start": start, "end": end},
+        }
+
+    loss = dict(condition("loss", (SCT, "16607004")), **dates)
+    old = encounter("old", "finished", "2025-01-01T09:00:00Z", "2025-01-01T10:00:00Z")
+    eie = encounter("eie", "entered-in-error", "2024-01-01T09:00:00Z", "2024-01-01T10:00:00Z")
+    a = reasoner.assess(bundle(*INDICATED, loss, old, eie))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_a_record_contained_in_a_withdrawn_report_is_withdrawn_with_it(reasoner, status):
+    low = {k: v for k, v in LOW.items() if k != "subject"}
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "lab",
+        "status": status,
+        "subject": SUBJECT,
+        "code": cc(LOINC, "18748-4"),
+        "contained": [low],
+    }
+    a = reasoner.assess(bundle(GA, BLEEDING, NORMAL_US, report))
+    assert a.status == "insufficient_data" and not a.criteria["C1"]["evidence"], a.criteria["C1"]
+
+
+def test_a_patch_of_a_record_she_holds_fails_her_closed(reasoner):
+    """A transaction's PATCH (a FHIRPath Parameters patch) changes the ultrasound in ways the reader does not
+    apply: whether it still says what it said cannot be told."""
+    doc = bundle(*INDICATED)
+    doc["type"] = "transaction"
+    doc["entry"].append(
+        {
+            "resource": {"resourceType": "Parameters", "parameter": [{"name": "operation"}]},
+            "request": {"method": "PATCH", "url": "Observation/us"},
+        }
+    )
+    a = reasoner.assess(doc)
+    assert a.status is None and any("patches Observation/us" in p["message"] for p in a.data_problems)
+
+
+def test_one_id_from_two_servers_is_two_records_not_two_versions(reasoner):
+    """Condition/c1 from two EHRs (fullUrl bases differ), with versionIds: neither supersedes the other."""
+    loss = dict(condition("c1", (SCT, "16607004"), onsetDateTime="2026-11-21"), meta={"versionId": "1"})
+    bleed = dict(BLEEDING, id="c1", meta={"versionId": "2"})
+    doc = bundle(GA, LOW, NORMAL_US)
+    doc["entry"] += [
+        {"fullUrl": "https://ehr-a.example.org/fhir/Condition/c1", "resource": loss},
+        {"fullUrl": "https://ehr-b.example.org/fhir/Condition/c1", "resource": bleed},
+    ]
+    a = reasoner.assess(doc)
+    assert a.status == "contraindicated", a.data_problems
+
+
+def test_a_later_version_that_moves_a_record_to_another_patient_takes_it_from_the_first(reasoner):
+    first = dict(BLEEDING, meta={"versionId": "1"})
+    moved = dict(BLEEDING, meta={"versionId": "2"}, subject={"reference": "Patient/P2"})
+    doc = bundle(GA, LOW, NORMAL_US, first, moved)
+    doc["type"] = "history"
+    doc["entry"].append({"resource": {"resourceType": "Patient", "id": "P2"}})
+    outcomes = {o.patient: o for o in reasoner.assess_many([doc])}
+    assert outcomes["F"].status == "insufficient_data" and "C2" in outcomes["F"].missing, outcomes["F"].missing
+    assert any(p["record"] == "Condition/bleed" and "superseded" in p["message"] for p in outcomes["F"].data_problems)
 
 
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):

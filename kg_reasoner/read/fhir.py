@@ -292,6 +292,7 @@ def _time_of(resource: dict, keys: tuple[str, ...]) -> tuple[str | None, Any]:
 EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
+#: Where a condition's onset is (``_onset`` reads a period by its end: it began within it)
 ONSET = ("onsetDateTime", "onsetPeriod")
 
 
@@ -362,8 +363,11 @@ class FhirPatientBuilder:
             self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{code}")))
         return rec
 
-    def when(self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE) -> tuple[bool, TimeInterval | None]:
-        """(usable, time): a resource dated in the future is a data problem and not used."""
+    def when(
+        self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE, keep_future: bool = False
+    ) -> tuple[bool, TimeInterval | None]:
+        """(usable, time): a resource dated in the future is a data problem and not used; with ``keep_future``
+        (a record that could show a loss: never dropped for its date), it is read as undated."""
         key, text = _time_of(resource, keys)
         if key is None:
             return True, None
@@ -373,6 +377,9 @@ class FhirPatientBuilder:
             self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
             return True, None
         if interval.earliest > self.now:
+            if keep_future:
+                self.problem(ref, f"dated in the future ({text}): read as undated", field=key)
+                return True, None
             self.problem(ref, f"dated in the future ({text}); not used", field=key)
             return False, None
         return True, interval
@@ -521,7 +528,7 @@ class FhirPatientBuilder:
             return
         if r.get("status") in IGNORED_STATUS:
             return
-        usable, when = self.when(r, ref)
+        usable, when = self.when(r, ref, keep_future=True)
         if not usable:
             return
         if "dataAbsentReason" in r and not any(
@@ -891,17 +898,35 @@ class FhirPatientBuilder:
     def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, ...]:
         """When a condition began at the latest: its onset, its recording date, the end of the encounter it was
         recorded in, and its onsetAge from her birth date (it began no later than any of them)."""
-        return (
-            self.when(r, ref, ONSET)[1],
-            self.when(r, ref, ("recordedDate",))[1],
-            self._encounter_end(r, ref),
-            self._onset_age(r, ref),
-        )
+        period = r.get("onsetPeriod")
+        if isinstance(period, dict):  # it began within the period: no later than its end (no bound without one)
+            onset = self.when({"end": period["end"]}, ref, ("end",))[1] if "end" in period else None
+            began = self.when({"start": period["start"]}, ref, ("start",))[1] if "start" in period else None
+        else:
+            onset = began = self.when(r, ref, ("onsetDateTime",))[1]
+        bounds = (self.when(r, ref, ("recordedDate",))[1], self._encounter_end(r, ref), self._onset_age(r, ref))
+        if began is not None and any(b is not None and b.latest < began.earliest for b in bounds):
+            # (recorded, or its encounter over, before it began: the dates cannot all be right)
+            self.problem(
+                ref,
+                "its dates contradict each other (recorded, or its encounter over, before its onset): when it "
+                "began cannot be told",
+                "warning",
+                field="recordedDate",
+            )
+            return (None,)
+        return (onset, *bounds)
 
     def _encounter_end(self, r: dict, ref: str) -> TimeInterval | None:
         encounter = r.get("encounter")
         key = _reference_key(encounter.get("reference")) if isinstance(encounter, dict) else None
         found = self.encounters.get(key) if key is not None else None
+        subject = _subject_key(found) if isinstance(found, dict) else None
+        if isinstance(found, dict) and (
+            found.get("status") in ("entered-in-error", "cancelled")
+            or (subject is not None and not subject.endswith(f"Patient/{self.pid}"))
+        ):
+            return None  # (withdrawn, or someone else's: it dates nothing of hers)
         period = found.get("period") if isinstance(found, dict) else None
         if not isinstance(period, dict) or "end" not in period:  # (an encounter without an end may still go on)
             return None
@@ -956,7 +981,7 @@ class FhirPatientBuilder:
                 return
             self.problem(ref, f"procedure status {status!r}: not known to have been done; not used", field="status")
             return
-        usable, when = self.when(r, ref, PERFORMED)
+        usable, when = self.when(r, ref, PERFORMED, keep_future=True)
         if not usable:
             return
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
@@ -966,7 +991,7 @@ class FhirPatientBuilder:
     def diagnostic_report(self, r: dict, ref: str) -> None:
         if r.get("status") in IGNORED_STATUS:
             return
-        usable, when = self.when(r, ref)
+        usable, when = self.when(r, ref, keep_future=True)
         if not usable:
             return
         v = self.v
@@ -1234,6 +1259,11 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     where a medicationReference cites it.)"""
     out = [(r, where)]
     contained = r.get("contained")
+    status = r.get("status")
+    if (isinstance(status, str) and status in IGNORED_STATUS) or _status_code(
+        r.get("verificationStatus"), VERIFICATION_SYSTEM
+    ) == "entered-in-error":
+        return out  # (withdrawn: what it contains is withdrawn with it)
     for i, c in enumerate(contained if isinstance(contained, list) else []):
         if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
             inner = dict(c, _container=_ref(r))
@@ -1289,6 +1319,7 @@ class Deletion:
 
     where: str
     url: str
+    method: str = "DELETE"
 
 
 def _versions(group: list[tuple[dict, str]]) -> list[tuple[dict, str]] | None:
@@ -1428,6 +1459,8 @@ def read_resources(
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
             in_force = r.get("status") in IN_USE["MedicationRequest"] and r.get("doNotPerform") is not True
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
+    superseded = _superseded(items)
+    notes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -1463,19 +1496,23 @@ def read_resources(
             else:  # (about someone or something else: a Device, a Group, a patient the input does not hold)
                 yield PatientDataError(f"{ref} {message}", source=source, field=where)
             continue
+        if id(r) in superseded:
+            notes[owner].append((ref, *superseded[id(r)]))
+            continue
         by_patient[owner].append((r, ref))
     for d in deletions:  # a record the input both holds and deletes: whether it is current cannot be told
         key = _reference_key(d.url)
         owners = sorted({pid for pid, held in by_patient.items() for r, ref in held if _names(key, ref, r)})
         if owners:
             message = (
-                f"the input deletes {d.url} (Bundle entry request DELETE) and also holds it: whether the record "
-                "is current cannot be told"
+                f"the input {'deletes' if d.method == 'DELETE' else 'patches'} {d.url} (Bundle entry request "
+                f"{d.method}) and also holds it: whether the record is current, or what it now says, cannot be told"
             )
             broken.append(BrokenRecord(d.where, message, [f"Patient/{p}" for p in owners], None, "", "request"))
         else:
             yield UnreadableInputError(
-                f"a Bundle entry deletes {d.url}, which the input does not hold: nothing of it is read",
+                f"a Bundle entry {'deletes' if d.method == 'DELETE' else 'patches'} {d.url}, which the input does "
+                "not hold: nothing of it is read",
                 source=source,
                 field=d.where,
             )
@@ -1508,7 +1545,11 @@ def read_resources(
             ):
                 attached.add(id(b))
                 builder.refuse(b.where, b.message + ("" if b.patients else b.whose), field=b.field)
-        for r, ref in _current(builder, by_patient.get(pid, [])):
+        for ref, older, label in notes.get(pid, []):
+            builder.problem(
+                ref, f"version {older} is superseded by {label} in the input; not read", "info", field="meta"
+            )
+        for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
                 _read_one(builder, r, ref, medications, requests)
@@ -1571,28 +1612,28 @@ def _names(url: str | None, ref: str, r: dict) -> bool:
     return url is not None and (url in (ref, r.get("_fullUrl")) or url.endswith(f"/{ref}"))
 
 
-def _current(builder: FhirPatientBuilder, held: list[tuple[dict, str]]) -> list[tuple[dict, str]]:
-    """Her resources in citation order, each cited resource in its current version: of several versions of one
-    resource that ``meta`` orders, the latest is read and the others are said to be superseded (a later version
-    entered in error or refuted withdraws the record). Versions that cannot be ordered are each read."""
+def _superseded(items: list[tuple[dict, str]]) -> dict[int, tuple[str, str]]:
+    """Of several versions of one resource that ``meta`` orders (a history Bundle, an export keeping every
+    version), the older ones, by ``id()`` of the resource: (its version, the latest's). Read before the
+    records are given to their patients, so that a later version that moves a record to another patient, is
+    entered in error or refuted withdraws it from the first. The same id under two fullUrl bases (two
+    servers) is two records; versions that cannot be ordered are each read."""
     groups: dict[str, list[tuple[dict, str]]] = defaultdict(list)
-    for r, ref in held:
-        groups[ref].append((r, ref))
-    out = []
-    for ref in sorted(groups):
-        group = groups[ref]
-        ordered = _versions(group) if len(group) > 1 and not ref.endswith("/?") else None
+    for r, where in items:
+        if r.get("resourceType") in READ_TYPES and r.get("resourceType") != "Patient":
+            groups[_ref(r)].append((r, where))
+    out: dict[int, tuple[str, str]] = {}
+    for ref, group in groups.items():
+        if len(group) < 2 or ref.endswith("/?"):
+            continue
+        bases = {str(r.get("_fullUrl"))[: -len(ref)] for r, _ in group if str(r.get("_fullUrl", "")).endswith(ref)}
+        ordered = _versions(group) if len(bases) <= 1 else None
         if ordered is None:
-            out += group
             continue
         latest = ordered[0][0]["meta"]
         label = f"version {latest.get('versionId') or latest.get('lastUpdated')}"
         for r, _ in ordered[1:]:
-            older = r["meta"].get("versionId") or r["meta"].get("lastUpdated")
-            builder.problem(
-                ref, f"version {older} is superseded by {label} in the input; not read", "info", field="meta"
-            )
-        out.append(ordered[0])
+            out[id(r)] = (str(r["meta"].get("versionId") or r["meta"].get("lastUpdated")), label)
     return out
 
 
@@ -1635,12 +1676,11 @@ def bundle_resources(
         r = entry.get("resource") if isinstance(entry, dict) else None
         request = entry.get("request") if isinstance(entry, dict) else None
         if (
-            r is None
-            and isinstance(request, dict)
-            and request.get("method") == "DELETE"
+            isinstance(request, dict)
+            and (request.get("method") == "PATCH" or (r is None and request.get("method") == "DELETE"))
             and isinstance(request.get("url"), str)
-        ):
-            yield Deletion(here, request["url"])
+        ):  # (a PATCH changes a record in ways this reader does not apply: as uncertain as a deletion)
+            yield Deletion(here, request["url"], request["method"])
             continue
         if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
             yield UnreadableInputError("a Bundle entry has no resource with a resourceType", source=source, field=here)
