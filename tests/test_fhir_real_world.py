@@ -1197,6 +1197,46 @@ def test_a_later_version_that_moves_a_record_to_another_patient_takes_it_from_th
     assert any(p["record"] == "Condition/bleed" and "superseded" in p["message"] for p in outcomes["F"].data_problems)
 
 
+@pytest.mark.parametrize("kind", ["Encounter", "ClinicalImpression", "EpisodeOfCare", "Procedure"])
+def test_a_loss_named_by_a_record_the_guidance_does_not_read_holds_the_status(reasoner, kind):
+    """A miscarriage named only in an Encounter's reasonCode, a ClinicalImpression's finding, an EpisodeOfCare's
+    type, or the reasonCode of a D&C (SNOMED 11401008, a procedure the guidance does not read): E2."""
+    loss = cc(SCT, "16607004")
+    resource = {
+        "Encounter": {"resourceType": "Encounter", "status": "finished", "reasonCode": [loss]},
+        "ClinicalImpression": {
+            "resourceType": "ClinicalImpression",
+            "status": "completed",
+            "finding": [{"itemCodeableConcept": loss}],
+        },
+        "EpisodeOfCare": {"resourceType": "EpisodeOfCare", "status": "finished", "type": [loss]},
+        "Procedure": {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": cc(SCT, "11401008"),
+            "reasonCode": [loss],
+        },
+    }[kind]
+    subject = "patient" if kind == "EpisodeOfCare" else "subject"
+    record = dict(resource, id="x", **{subject: SUBJECT})
+    a = reasoner.assess(bundle(*INDICATED, record))
+    assert a.status == "insufficient_data" and "E2" in a.rules and f"{kind}/x" in a.missing, a.data_problems
+    assert reasoner.assess(bundle(*INDICATED, dict(record, status="entered-in-error"))).status == "indicated"
+
+
+def test_a_code_of_an_unread_record_that_a_read_record_states_is_only_said(reasoner):
+    """Every antenatal Encounter of an IVF pregnancy may carry O09.811 as its reason: with the ART record
+    read, it adds nothing and does not hold the status."""
+    art = condition("art", (ICD10CM, "O09.811"))
+    visit = {"resourceType": "Encounter", "id": "v1", "status": "finished", "subject": SUBJECT}
+    visit["reasonCode"] = [cc(ICD10CM, "O09.811")]
+    a = reasoner.assess(bundle(GA, art, visit))
+    assert a.status == "indicated" and "R2" in a.rules, a.data_problems
+    assert any(
+        p["record"] == "Encounter/v1" and "state what a record read states" in p["message"] for p in a.data_problems
+    )
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

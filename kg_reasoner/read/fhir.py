@@ -126,6 +126,24 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
     return [(str(c.get("system", "")), str(c.get("code", ""))) for c in codings or [] if isinstance(c, dict)]
 
 
+def _codeables(node: Any, key: str = "") -> Iterator[dict]:
+    """Every CodeableConcept (an object with a ``coding`` list) in a resource, at any depth, but not in its
+    ``meta`` (security labels and tags are about the record, not the patient) or its contained resources."""
+    if isinstance(node, dict):
+        if isinstance(node.get("coding"), list):
+            yield node
+        for k, value in node.items():
+            if k not in ("meta", "contained", "text"):
+                yield from _codeables(value, k)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _codeables(item, key)
+
+
+#: Where a record the guidance does not read has its own time (``_time_of`` order)
+_OWN_TIME = ("end", "effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn")
+
+
 def _codes_text(codeable: Any) -> str:
     return ", ".join(f"{s or '?'}|{c or '?'}" for s, c in _codings(codeable)) or "no coding"
 
@@ -328,6 +346,8 @@ class FhirPatientBuilder:
         self.occurrence = ""
         #: the input's Encounters, by citation and fullUrl (a record made during one began before it ended)
         self.encounters: dict[str, dict] = {}
+        #: records not read whose codes mean an event condition (``elsewhere``), decided when all are read
+        self.pending: list[tuple[dict, str, str | None, list]] = []
         #: her Patient.birthDate, when the input gives one (an onsetAge dates a record from it)
         self.birth: TimeInterval | None = None
 
@@ -496,6 +516,55 @@ class FhirPatientBuilder:
             self.episode_record(rec, concepts, ref, *(when if when is not None else (self.when(r, ref)[1],)))
             return
         self.problem(ref, f"{what}; not used", field=field)
+
+    def elsewhere(self, r: dict, ref: str, what: str | None) -> None:
+        """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
+        or one whose code it does not read (a Procedure of a kind it does not know): any of its codes (its
+        reasonCode, its diagnosis...) that means an event condition of the guidance (a loss) is not passed
+        over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
+        ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said)."""
+        status = r.get("status")
+        if (isinstance(status, str) and status in IGNORED_STATUS) or _status_code(
+            r.get("verificationStatus"), VERIFICATION_SYSTEM
+        ) == "entered-in-error":
+            return
+        v = self.v
+        found = [
+            (codeable, concepts)
+            for codeable in _codeables(r)
+            if (
+                concepts := v.meanings(
+                    codeable, lambda c: v.is_a(c, KGR.EventCondition) and not v.is_a(c, KGR.UninterpretedRecord)
+                )
+            )
+        ]
+        if found:
+            self.pending.append((r, ref, what, found))
+        elif what is not None:
+            self.problem(ref, what, field="code")
+
+    def _pending(self) -> None:
+        """The codes of records not read that mean an event condition (``elsewhere``): said beside a record read
+        that states the same, else a record not understood (E2) dated by the resource's own time."""
+        stated = {c for rec in self.g.objects(self.me, None) for c in self.g.objects(rec, RDF.type)}
+        for r, ref, what, found in self.pending:
+            codes = "; ".join(_codes_text(c) for c, _ in found)
+            if all(set(concepts) <= stated for _, concepts in found):
+                self.problem(ref, f"{what or 'not read'}; its codes ({codes}) state what a record read states", "info")
+                continue
+            self.problem(
+                ref,
+                f"{what or 'read only for its dates'}, but {codes} lies in a value set that could change the decision "
+                "(e.g. a pregnancy loss): the record is not read, so it is listed as missing data",
+                field="code",
+            )
+            codeable, concepts = next((c, k) for c, k in found if not set(k) <= stated)
+            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/not-understood")
+            period = r.get("period")
+            end = {"end": period["end"]} if isinstance(period, dict) and "end" in period else {}
+            key, text = _time_of({**r, **end}, _OWN_TIME)
+            when = self.when({key: text}, ref, (key,), keep_future=True)[1] if key else None
+            self.episode_record(rec, concepts, ref, when)
 
     # -- resources --------------------------------------------------------------------------------
     def observation(self, r: dict, ref: str) -> None:
@@ -963,8 +1032,8 @@ class FhirPatientBuilder:
             if status not in PROCEDURE_ABSENT:
                 self.not_understood(ref, r.get("code"), "Procedure")
             return
-        if not concepts:
-            self.problem(ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance", field="code")
+        if not concepts:  # (its reasonCode may still name a loss: a D&C for a missed miscarriage)
+            self.elsewhere(r, ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance")
             return
         if status not in PROCEDURE_PRESENT | PROCEDURE_ABSENT:
             if any(v.is_a(c, KGR.EventCondition) for c in concepts):
@@ -1119,6 +1188,7 @@ class FhirPatientBuilder:
         return PatientInput(self.pid, self.me, self.g, self.source, self.problems)
 
     def _finish(self) -> None:
+        self._pending()
         for prop, values in self.attributes.items():
             latest = _latest(values)
             if latest is not None:
@@ -1556,8 +1626,11 @@ def read_resources(
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         for r, _where, ref in others:
-            if _patient_of(patients, r) == pid and not any(_names(k, ref, r) for k in dating):
-                builder.problem(ref, f"resource type {r['resourceType']} is not used by this guidance")
+            if _patient_of(patients, r) == pid:  # (an Encounter her records cite dates them: said only for a code)
+                cited = any(_names(k, ref, r) for k in dating)
+                builder.elsewhere(
+                    r, ref, None if cited else f"resource type {r['resourceType']} is not used by this guidance"
+                )
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
