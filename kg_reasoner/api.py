@@ -202,9 +202,9 @@ class Reasoner:
         """Every patient of every input (paths, directories, dicts, graphs), read but not yet assessed,
         or the InputError of what could not be read. One path, dict or graph is one input (``as_inputs``)."""
         claims = RunClaims()
-        for item in as_inputs(inputs):
-            if isinstance(item, (str, Path)):
-                read = (x for path in iter_input_files([item]) for x in read_file(path, self.reader, lambda: self.fhir))
+        for item in _paths_together(as_inputs(inputs)):
+            if isinstance(item, list):  # (paths named one after another: read as iter_input_files groups them)
+                read = (x for path in iter_input_files(item) for x in read_file(path, self.reader, lambda: self.fhir))
             elif isinstance(item, dict) and "resourceType" in item:  # its patients, and its errors beside them
                 read = read_fhir(bundle_resources(item, "<bundle>"), self.fhir, "<bundle>")
             else:
@@ -412,6 +412,22 @@ def _assessment_of(kb: KnowledgeBase, payload: tuple) -> Assessment:
         **fields,
         graph_source=functools.partial(AssessmentGraphs, kb, fields["iri"], asserted, inferred, None, activity),
     )
+
+
+def _paths_together(inputs: Iterable[Any]) -> Iterator[Any]:
+    """The inputs, with each run of paths one after another given as one list: a FHIR record in one file and
+    her Patient in another are then read together (``iter_input_files``)."""
+    paths: list = []
+    for item in inputs:
+        if isinstance(item, (str, Path)):
+            paths.append(item)
+            continue
+        if paths:
+            yield paths
+            paths = []
+        yield item
+    if paths:
+        yield paths
 
 
 def _all_or_raise(items: Iterable[PatientInput | InputError]) -> list[PatientInput]:

@@ -1237,6 +1237,40 @@ def test_a_code_of_an_unread_record_that_a_read_record_states_is_only_said(reaso
     )
 
 
+def test_a_record_in_another_file_of_the_run_meets_its_patient(reasoner, tmp_path):
+    """Her Bundle and, beside it, a Condition file of a missed miscarriage (a folder, or two files named):
+    read each on its own, the loss was a broken reference of the run and she was indicated."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "her-bundle.json").write_text(to_json(bundle(*INDICATED)), encoding="utf-8")
+    loss = condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21")
+    (folder / "Condition-loss.json").write_text(to_json(loss), encoding="utf-8")
+    for inputs in ([folder], sorted(folder.iterdir())):
+        outcomes = [o for o in reasoner.assess_many(inputs) if not isinstance(o, InputError)]
+        assert [(o.patient, o.status) for o in outcomes] == [("F", "contraindicated")], inputs
+
+
+def test_a_bulk_export_split_into_subfolders_is_one_export(reasoner, tmp_path):
+    """Patients in part1/, her loss in part2/, the export's error OperationOutcome in error/."""
+    export = tmp_path / "export"
+    (export / "part1").mkdir(parents=True)
+    (export / "part2").mkdir()
+    (export / "part1" / "Patient.ndjson").write_text(to_json({"resourceType": "Patient", "id": "F"}) + "\n")
+    (export / "part1" / "Observation.ndjson").write_text("".join(to_json(r) + "\n" for r in (GA, LOW, NORMAL_US)))
+    loss = condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21")
+    (export / "part2" / "Condition.ndjson").write_text(to_json(BLEEDING) + "\n" + to_json(loss) + "\n")
+    [a] = [o for o in reasoner.assess_many([export]) if not isinstance(o, InputError)]
+    assert a.status == "contraindicated", a.data_problems
+    (export / "error").mkdir()
+    failed = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception", "diagnostics": "Failed to export Procedure resources"}],
+    }
+    (export / "error" / "OperationOutcome.ndjson").write_text(to_json(failed) + "\n")
+    [a] = [o for o in reasoner.assess_many([export]) if not isinstance(o, InputError)]
+    assert a.status is None and any("OperationOutcome" in p["message"] for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

@@ -10,6 +10,8 @@ names the file, the patient and the field.
 
 from __future__ import annotations
 
+import itertools
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,22 +32,55 @@ from kg_reasoner.read.summary import SummaryReader
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
-    """Files named, and the readable files of directories named (sorted, recursive). The NDJSON
-    files of one directory form one FHIR bulk export and come as one list."""
+    """Files named, and the readable files of directories named (sorted, recursive), each read on its own,
+    except what must be read together, which comes as one list:
+
+    * the NDJSON files under one directory named form one FHIR bulk export (an export split into
+      subfolders, ``part1/``, ``part2/``, ``error/``, included);
+    * when a FHIR JSON file (of a directory named, or among the files named) holds records but no Patient
+      (a Condition beside her Bundle), those FHIR JSON files are read together, with that directory's
+      export: a record must meet its patient, wherever in the run it is."""
+    named: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
             files = [c for c in sorted(path.rglob("*")) if c.is_file()]
-            by_dir: dict[Path, list[Path]] = {}
-            for child in files:
-                suffix = child.suffix.lower()
-                if is_ndjson(child):
-                    by_dir.setdefault(child.parent, []).append(child)
-                elif suffix == ".json" or suffix in RDF_FORMATS:
-                    yield child
-            yield from by_dir.values()
+            yield from _together(
+                [c for c in files if c.suffix.lower() == ".json" or c.suffix.lower() in RDF_FORMATS],
+                [c for c in files if is_ndjson(c)],
+            )
         else:
-            yield path
+            named.append(path)
+    yield from _together([p for p in named if not is_ndjson(p)], [p for p in named if is_ndjson(p)])
+
+
+def _together(files: list[Path], export: list[Path]) -> Iterator[Path | list[Path]]:
+    kinds = {f: _fhir_json(f) for f in files if f.suffix.lower() == ".json"}
+    fhir = [f for f in files if kinds.get(f) is not None]
+    if any(kinds[f] is False for f in fhir):  # a record without its patient: the FHIR files read as one
+        yield from (f for f in files if f not in fhir)
+        yield fhir + export
+        return
+    yield from files
+    if export:
+        yield export
+
+
+#: a FHIR JSON file's text names a resource type; a Patient resource, ``"resourceType": "Patient"``
+_RESOURCE = re.compile(rb'"resourceType"')
+_PATIENT = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+
+
+def _fhir_json(path: Path) -> bool | None:
+    """Whether a JSON file holds FHIR resources with a Patient (True), FHIR resources without one (False), or
+    no FHIR (None: a patient summary, JSON-LD, or a file that cannot be read, which its reading will say)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not _RESOURCE.search(data):
+        return None
+    return bool(_PATIENT.search(data))
 
 
 def _vocabulary(fhir_vocab):
@@ -59,13 +94,15 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
     (called only for FHIR input: reading the vocabulary from the ontology takes half a second)."""
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
-        summaries = [p for p in paths if _is_summary_ndjson(p)]
+        summaries = [p for p in paths if is_ndjson(p) and _is_summary_ndjson(p)]
         for p in summaries:
             yield from _read_summary_ndjson(p, reader)
-        paths = [p for p in paths if p not in summaries]
-        if paths:
+        lines = [p for p in paths if is_ndjson(p) and p not in summaries]
+        bundles = [p for p in paths if not is_ndjson(p)]  # (FHIR JSON files read with them: iter_input_files)
+        if lines or bundles:
             source = str(paths[0].parent if len(paths) > 1 else paths[0])
-            yield from fhir_mod.read_fhir(fhir_mod.ndjson_resources(paths), _vocabulary(fhir_vocab), source)
+            resources = itertools.chain(fhir_mod.ndjson_resources(lines), *map(_bundle_items, bundles))
+            yield from fhir_mod.read_fhir(resources, _vocabulary(fhir_vocab), source)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -89,6 +126,19 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
                 yield exc
     else:
         yield from read_rdf(path, reader.v)
+
+
+def _bundle_items(path: Path) -> Iterator:
+    """The resources of one FHIR JSON file, or the InputError saying why it cannot be read."""
+    try:
+        data = load_json(path)
+    except InputError as exc:
+        yield exc
+        return
+    if isinstance(data, dict) and "resourceType" in data:
+        yield from fhir_mod.bundle_resources(data, str(path))
+    else:
+        yield UnreadableInputError("is not a FHIR resource or Bundle", source=str(path))
 
 
 def _is_summary_ndjson(path: Path) -> bool:
