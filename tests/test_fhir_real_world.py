@@ -1271,6 +1271,31 @@ def test_a_bulk_export_split_into_subfolders_is_one_export(reasoner, tmp_path):
     assert a.status is None and any("OperationOutcome" in p["message"] for p in a.data_problems)
 
 
+@pytest.mark.parametrize(
+    "signal",
+    ["suppressed", "incomplete", "failed-request", "redacted", "short-total"],
+)
+def test_an_input_that_says_records_were_left_out_fails_closed(reasoner, signal):
+    """A server's ways of saying a result is not whole: an OperationOutcome issue 'suppressed' (consent rules)
+    or 'incomplete' of any severity, a batch response entry with status 4xx/5xx, a Bundle labelled
+    REDACTED, a searchset whose total exceeds its matches."""
+    doc = bundle(*INDICATED)
+    doc["type"] = "searchset"
+    if signal in ("suppressed", "incomplete"):
+        issue = {"severity": "information", "code": signal, "diagnostics": "Some resources were excluded"}
+        doc["entry"].append({"resource": {"resourceType": "OperationOutcome", "issue": [issue]}})
+    elif signal == "failed-request":
+        doc["type"] = "batch-response"
+        doc["entry"].append({"response": {"status": "403 Forbidden"}})
+    elif signal == "redacted":
+        code = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "REDACTED"}
+        doc["meta"] = {"security": [code]}
+    else:
+        doc["total"] = 9
+    a = reasoner.assess(doc)
+    assert a.status is None and a.data_problems, signal
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

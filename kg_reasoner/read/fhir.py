@@ -1430,14 +1430,61 @@ def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
             None,
             "",
         )
+    entries: list = bundle["entry"] if isinstance(bundle.get("entry"), list) else []
+    matches = [e for e in entries if isinstance(e, dict) and (e.get("search") or {}).get("mode", "match") == "match"]
+    total = bundle.get("total")
+    if bundle.get("type") == "searchset" and isinstance(total, int) and total > len(matches):
+        return BrokenRecord(
+            f"{where}/total",
+            f"the searchset Bundle says it matched {total} records and holds {len(matches)}: the others are not "
+            "in the input",
+            [],
+            None,
+            "",
+        )
+    meta: dict = bundle["meta"] if isinstance(bundle.get("meta"), dict) else {}
+    security = [c for c in meta.get("security") or [] if isinstance(c, dict)]
+    if any(c.get("code") in ("REDACTED", "REDACTEDINFO") for c in security):
+        return BrokenRecord(
+            f"{where}/meta/security",
+            "the Bundle is labelled REDACTED (v3 ObservationValue): records were withheld from it",
+            [],
+            None,
+            "",
+        )
+    failed = [
+        (i, e["response"])
+        for i, e in enumerate(entries)
+        if isinstance(e, dict)
+        and isinstance(e.get("response"), dict)
+        and str(e["response"].get("status", "")).strip()[:1] in ("4", "5")
+    ]
+    if failed:
+        i, response = failed[0]
+        return BrokenRecord(
+            f"{where}/entry/{i}/response",
+            f"a request of the batch or transaction failed (status {response.get('status')}): what it would have "
+            "returned is not in the input",
+            [],
+            None,
+            "",
+        )
     return None
+
+
+#: OperationOutcome issue codes that say records were left out, whatever the issue's severity
+_LEFT_OUT = ("suppressed", "incomplete", "too-costly", "throttled", "timeout", "too-long")
 
 
 def _failed_search(r: dict, where: str) -> BrokenRecord | None:
     """An OperationOutcome that reports an error or a fatal issue (a search the server could not complete)."""
     issues = r.get("issue")
     bad = (
-        [i for i in issues if isinstance(i, dict) and i.get("severity") in ("error", "fatal")]
+        [
+            i
+            for i in issues
+            if isinstance(i, dict) and (i.get("severity") in ("error", "fatal") or i.get("code") in _LEFT_OUT)
+        ]
         if isinstance(issues, list)
         else []
     )
@@ -1453,7 +1500,8 @@ def _failed_search(r: dict, where: str) -> BrokenRecord | None:
     )
     return BrokenRecord(
         where,
-        f"the input holds an OperationOutcome reporting an error ({said}): records may be missing from it",
+        f"the input holds an OperationOutcome reporting an error or records left out ({said}): records may be "
+        "missing from it",
         [],
         None,
         "",
@@ -1755,6 +1803,8 @@ def bundle_resources(
         ):  # (a PATCH changes a record in ways this reader does not apply: as uncertain as a deletion)
             yield Deletion(here, request["url"], request["method"])
             continue
+        if r is None and isinstance(entry, dict) and isinstance(entry.get("response"), dict):
+            continue  # (a batch or transaction response without a resource: a failed one is said above)
         if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
             yield UnreadableInputError("a Bundle entry has no resource with a resourceType", source=source, field=here)
             continue
