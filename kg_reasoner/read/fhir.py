@@ -776,6 +776,18 @@ class FhirPatientBuilder:
         usable, when = self.when(r, ref)
         if not usable:
             return
+        key, text = _time_of(r, EFFECTIVE)
+        if when is None and key is not None and status not in IGNORED_STATUS:
+            try:
+                parse_time(text)
+            except ValueError as exc:  # (read as untimed it would count as older than every timed result)
+                self.refuse(
+                    ref,
+                    f"{key}: {exc}: when the specimen was taken cannot be told, so which result is the latest "
+                    "cannot either",
+                    field=key,
+                )
+                return
         rec = self.record(KGR.hasMeasurement, classes, ref, r.get("code"))
         if when is not None:
             add_time(self.g, rec, when)

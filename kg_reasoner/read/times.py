@@ -32,7 +32,7 @@ _TICK = _dt.timedelta(microseconds=1)
 
 _PATTERN = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d{1,9})?)?"
+    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d+)?)?"
     r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
 
@@ -73,9 +73,14 @@ def parse_time(text: object) -> TimeInterval:
             start = _dt.datetime(year, int(m["month"]), int(m["day"]))
             end = start + _dt.timedelta(days=1)
         else:
+            # (an instant may carry any number of decimals: read to the microsecond; a leap second, :60,
+            # is read as the last microsecond of its minute)
             fraction = int(((m["fraction"] or ".0")[1:] + "000000")[:6])
+            second = int(m["second"] or 0)
+            if second == 60:
+                second, fraction = 59, 999999
             start = _dt.datetime(
-                year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), int(m["second"] or 0), fraction
+                year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), second, fraction
             )
             if m["zone"]:
                 zone = UTC if m["zone"] == "Z" else _zone(m["zone"])
