@@ -1308,6 +1308,34 @@ def test_an_input_that_says_records_were_left_out_fails_closed(reasoner, signal)
     assert a.status is None and a.data_problems, signal
 
 
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        {"value": 12, "comparator": ">", "unit": "wk", "system": "http://unitsofmeasure.org", "code": "wk"},
+        {"value": 56, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "d"},
+    ],
+    ids=["a-bound", "code-and-unit-disagree"],
+)
+def test_a_gestational_age_that_is_not_a_value_is_not_used(reasoner, quantity):
+    """'>12 wk' is a bound, and code d with unit "weeks" cannot be read either way: neither dates this
+    pregnancy, so a loss of 2026-10 is not moved out of it by them."""
+    ga = dict(GA, valueQuantity=quantity)
+    loss = condition("loss", (SCT, "16607004"), onsetDateTime="2026-10-01")
+    a = reasoner.assess(bundle(ga, LOW, BLEEDING, NORMAL_US, loss))
+    assert a.status == "contraindicated", a.data_problems
+    assert any(p["record"] == "Observation/ga" and p["field"].startswith("valueQuantity") for p in a.data_problems)
+
+
+def test_disagreeing_gestational_ages_are_said_and_a_loss_between_them_counts(reasoner):
+    """8 weeks on 20 November (start ~25 Sep) and 4 weeks the same day (start ~23 Oct): a loss of 10 October
+    lies between the two starts, so whether it is this pregnancy's cannot be told: it counts, and it is said."""
+    early = dict(GA, id="ga2", valueQuantity=qty(4, "wk"), effectiveDateTime="2026-11-20T09:30:00Z")
+    loss = condition("loss", (SCT, "16607004"), onsetDateTime="2026-10-10")
+    a = reasoner.assess(bundle(GA, early, LOW, BLEEDING, NORMAL_US, loss))
+    assert a.status == "contraindicated", a.data_problems
+    assert any("gestational ages disagree" in p["message"] for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

@@ -655,6 +655,29 @@ class FhirPatientBuilder:
         if number_problem(value):
             self.problem(ref, f"{number_problem(value)}; the {what} is not used", field="valueQuantity.value")
             return None
+        q = cast(dict, q)  # (a value came from it)
+        if "comparator" in q:  # (">12 wk" bounds the value; it is not the value)
+            self.problem(
+                ref,
+                f"valueQuantity is a bound ({q['comparator']}{value}), not a value; the {what} is not used",
+                field="valueQuantity.comparator",
+            )
+            return None
+        code, text = q.get("code"), q.get("unit")
+        if (
+            isinstance(units, dict)
+            and isinstance(code, str)
+            and isinstance(text, str)
+            and code.lower() in units
+            and text.lower() in units
+            and units[code.lower()] != units[text.lower()]
+        ):  # ("d" coded, "weeks" written: which the number counts cannot be told)
+            self.problem(
+                ref,
+                f"valueQuantity's code {code!r} and unit {text!r} name different units; the {what} is not used",
+                field="valueQuantity.unit",
+            )
+            return None
         return Decimal(str(value)), unit.lower()
 
     def _gestational_age(self, r: dict, ref: str, when: TimeInterval | None) -> None:
@@ -1206,6 +1229,17 @@ class FhirPatientBuilder:
             if latest is not None:
                 self.g.add((self.me, prop, decimal_literal(latest[1])))
         ga = _latest(self.gestational_ages)
+        starts = sorted(
+            w.earliest - _dt.timedelta(weeks=float(g)) for w, g, _ in self.gestational_ages if w is not None
+        )
+        if starts and starts[-1] - starts[0] > _dt.timedelta(weeks=2):  # (estimates two weeks apart: said)
+            self.problem(
+                "gestational age",
+                f"the dated gestational ages disagree: they put the start of this pregnancy between "
+                f"{starts[0].date().isoformat()} and {starts[-1].date().isoformat()}; the latest is used, and a "
+                "record that began between the two is taken to belong to this pregnancy",
+                field="valueQuantity",
+            )
         start = None
         if ga is not None:
             when, weeks, ga_ref = ga
@@ -1223,7 +1257,9 @@ class FhirPatientBuilder:
                     self.g.add(
                         (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, at.toPython())))
                     )
-        self._this_pregnancy(start)
+        # (between disagreeing estimates the dates cannot tell: the earliest start decides what is earlier)
+        disagree = bool(starts) and starts[-1] - starts[0] > _dt.timedelta(weeks=2)
+        self._this_pregnancy(min(start, starts[0]) if start is not None and disagree else start)
         latest_course = _latest(self.courses)  # None only when there is no course
         if latest_course is not None:
             # the symptom course is reported about the current treatment: it applies to each medication use
