@@ -1336,6 +1336,16 @@ def test_disagreeing_gestational_ages_are_said_and_a_loss_between_them_counts(re
     assert any("gestational ages disagree" in p["message"] for p in a.data_problems)
 
 
+@pytest.mark.parametrize("meaning", ["therapeutic", "treatment", "recommended", "pre-puberty"])
+def test_a_range_that_is_not_her_normal_range_does_not_decide(reasoner, meaning):
+    """R4 referencerange-meaning: a therapeutic, treatment or recommended range, or one for children, is not
+    the pregnancy's normal range: the value is not judged against it (the default table may decide)."""
+    rr = {"low": qty(10, "ng/mL"), "type": cc(MEANING, meaning)}
+    a = reasoner.assess(bundle(GA, dict(LOW, referenceRange=[rr]), BLEEDING, NORMAL_US))
+    assert all("default reference table" in d for d in a.criteria["C1"]["decided_by"]), a.criteria["C1"]
+    assert any(p["field"] == "referenceRange" and "another population" in p["message"] for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",
