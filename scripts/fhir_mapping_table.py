@@ -144,11 +144,14 @@ def main() -> None:
         (
             "Medication",
             lambda c: any(True for _ in kb.closure.subjects(KGR.substance, c)),
-            "MedicationRequest, MedicationStatement",
+            "MedicationRequest, MedicationStatement, MedicationAdministration, MedicationDispense",
             "medicationCodeableConcept, medicationReference (contained "
-            "#id or a Medication of the input), R5 medication.concept / .reference; MedicationRequest, or a "
-            "MedicationStatement basedOn her own request = supervised; a statement alone or based on another "
-            "patient's request = self-medication; a request not in the input = supervision unknown",
+            "#id or a Medication of the input, by its code and its ingredients' codes), R5 medication.concept / "
+            ".reference; a MedicationRequest (not requested by the patient herself, not reported[x]), a "
+            "MedicationAdministration, a MedicationStatement basedOn or a MedicationDispense authorised by her "
+            "own request in force = supervised; a statement alone, based on another patient's request, or a "
+            "request by the patient = self-medication; a request not in the input, a reported request or an "
+            "unauthorised dispense = supervision unknown",
         ),
         (
             "Symptom course",
@@ -202,7 +205,7 @@ def main() -> None:
         f"| Observation, DiagnosticReport | {', '.join(sorted(fhir.RESULT_STATUS))} (result status) | "
         f"{', '.join(sorted(fhir.IGNORED_STATUS))} | counts (preliminary) |"
     )
-    for kind in ("MedicationRequest", "MedicationStatement"):
+    for kind in fhir.IN_USE:
         print(
             f"| {kind} | in use: {', '.join(sorted(fhir.IN_USE[kind]))} | {', '.join(sorted(fhir.NOT_IN_USE[kind]))}"
             " | read as in use, with a warning (cautious for the safety flags) |"

@@ -1346,6 +1346,49 @@ def test_a_range_that_is_not_her_normal_range_does_not_decide(reasoner, meaning)
     assert any(p["field"] == "referenceRange" and "another population" in p["message"] for p in a.data_problems)
 
 
+DEMISE_US = dict(NORMAL_US, valueCodeableConcept=cc(SCT, "237242009"))  # (non-viable: R4)
+
+
+@pytest.mark.parametrize("kind", ["MedicationAdministration", "MedicationDispense"])
+def test_progesterone_given_or_dispensed_is_a_use(reasoner, kind):
+    """Progesterone recorded only as given (MedicationAdministration) or dispensed: with a demise, R8's
+    review of the treatment is raised as for a prescription."""
+    use = {"resourceType": kind, "id": "p", "status": "completed", "subject": SUBJECT}
+    use["medicationCodeableConcept"] = cc(RXNORM, "8727")
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, DEMISE_US, use))
+    assert a.status == "contraindicated" and "review_treatment" in a.flags, (a.flags, a.data_problems)
+    assert reasoner.assess(bundle(GA, LOW, BLEEDING, DEMISE_US, dict(use, status="entered-in-error"))).flags == []
+
+
+def test_a_medication_coded_only_by_its_ingredient_is_read(reasoner):
+    medication = {"resourceType": "Medication", "id": "m", "ingredient": [{"itemCodeableConcept": cc(RXNORM, "8727")}]}
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "s",
+        "status": "active",
+        "subject": SUBJECT,
+        "medicationReference": {"reference": "Medication/m"},
+    }
+    a = reasoner.assess(bundle(*INDICATED, medication, statement))
+    assert "self_medication" in a.flags, (a.flags, a.data_problems)
+
+
+@pytest.mark.parametrize("how", ["requester-is-the-patient", "reported"])
+def test_a_request_the_patient_made_or_reported_is_not_a_prescription(reasoner, how):
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "q",
+        "status": "active",
+        "intent": "order",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": cc(RXNORM, "8727"),
+    }
+    request.update({"requester": SUBJECT} if how == "requester-is-the-patient" else {"reportedBoolean": True})
+    a = reasoner.assess(bundle(*INDICATED, request))
+    assert ("self_medication" in a.flags) == (how == "requester-is-the-patient"), a.flags
+    assert any(p["record"] == "MedicationRequest/q" for p in a.data_problems)
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",

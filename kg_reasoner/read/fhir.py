@@ -59,6 +59,8 @@ READ_TYPES = (
     "DiagnosticReport",
     "MedicationRequest",
     "MedicationStatement",
+    "MedicationAdministration",
+    "MedicationDispense",
     "Medication",
     "Procedure",
 )
@@ -98,12 +100,17 @@ UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 IN_USE = {
     "MedicationRequest": {"active", "on-hold"},
     "MedicationStatement": {"active", "intended", "on-hold", "recorded"},
+    "MedicationAdministration": {"in-progress", "on-hold", "completed"},
+    "MedicationDispense": {"preparation", "in-progress", "on-hold", "completed"},
 }
 
 
 NOT_IN_USE = {
     "MedicationRequest": {"completed", "stopped", "cancelled", "entered-in-error", "draft", "ended"},
     "MedicationStatement": {"completed", "stopped", "not-taken", "entered-in-error", "draft"},
+    # (an administration or a dispense that was done belongs to the current use: "completed" is in use)
+    "MedicationAdministration": {"not-done", "entered-in-error", "stopped"},
+    "MedicationDispense": {"cancelled", "entered-in-error", "stopped", "declined"},
 }
 
 
@@ -1137,7 +1144,22 @@ class FhirPatientBuilder:
         if not substances:
             self.problem(ref, f"unrecognised medication ({_codes_text(codeable)}); not used", field=where)
             return
-        supervised: bool | None = kind == "MedicationRequest"
+        supervised: bool | None = kind in ("MedicationRequest", "MedicationAdministration")
+        if kind == "MedicationRequest":
+            supervised = self._prescribed(r, ref)
+        if kind == "MedicationDispense":  # (dispensed on her prescription in force: supervised; else unknown)
+            supervised = None
+            for b in r.get("authorizingPrescription") or []:
+                key = _reference_key(b.get("reference")) if isinstance(b, dict) else None
+                if key in requests and requests[key] == (self.pid, True):
+                    supervised = True
+            if supervised is None:
+                self.problem(
+                    ref,
+                    "no prescription of hers in force authorises the dispense: whether the use is prescribed "
+                    "is unknown",
+                    field="authorizingPrescription",
+                )
         if kind == "MedicationStatement":
             supervised = False
             for i, b in enumerate(r.get("basedOn") or []):
@@ -1173,6 +1195,21 @@ class FhirPatientBuilder:
             rec = self.record(KGR.hasMedicationUse, [cls], ref, codeable)
             if supervised is not None:
                 self.g.add((rec, KGR.medicallySupervised, Literal(supervised)))
+
+    def _prescribed(self, r: dict, ref: str) -> bool | None:
+        """Whether a MedicationRequest is a prescription: not when she requested it herself (requester is her
+        Patient), unknown when it is reported from another source (reported[x])."""
+        requester = r.get("requester")
+        key = _reference_key(requester.get("reference")) if isinstance(requester, dict) else None
+        if key is not None and key.endswith(f"Patient/{self.pid}"):
+            self.problem(ref, "requested by the patient herself: read as self-medication", "info", "requester")
+            return False
+        if r.get("reportedBoolean") is True or "reportedReference" in r:
+            self.problem(
+                ref, "reported by another source (reported[x]): whether it is prescribed is unknown", field="reported"
+            )
+            return None
+        return True
 
     def _medication_code(self, r: dict, ref: str, medications: dict) -> tuple[Any, str]:
         """The medication's CodeableConcept: inline (R4 medicationCodeableConcept, R5 medication.concept) or
@@ -1212,7 +1249,13 @@ class FhirPatientBuilder:
             if target:
                 self.problem(ref, f"{where} {target} is not in the input; the medication is unknown", field=where)
             return None, where
-        return med.get("code"), where
+        # (a Medication coded only by its ingredients, or by a product code beside them: every coding counts)
+        code: dict = med["code"] if isinstance(med.get("code"), dict) else {}
+        codings = list(code.get("coding") or [])
+        for ingredient in med.get("ingredient") or []:
+            item = ingredient.get("itemCodeableConcept") if isinstance(ingredient, dict) else None
+            codings += list(item.get("coding") or []) if isinstance(item, dict) else []
+        return ({**code, "coding": codings} if codings else med.get("code")), where
 
     # -- the patient --------------------------------------------------------------------------------
     def finish(self) -> PatientInput:

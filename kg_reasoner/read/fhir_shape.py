@@ -137,6 +137,20 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "dosage": LIST,
         "derivedFrom": REF_LIST,
     },
+    "MedicationAdministration": {
+        "medicationCodeableConcept": CC,
+        "medicationReference": REF,
+        "effectiveDateTime": STR,
+        "effectivePeriod": PERIOD,
+        "request": REF,
+    },
+    "MedicationDispense": {
+        "medicationCodeableConcept": CC,
+        "medicationReference": REF,
+        "authorizingPrescription": REF_LIST,
+        "whenHandedOver": STR,
+        "dosageInstruction": LIST,
+    },
     "Medication": {"code": CC, "ingredient": LIST},
 }
 
