@@ -1389,6 +1389,16 @@ def test_a_request_the_patient_made_or_reported_is_not_a_prescription(reasoner, 
     assert any(p["record"] == "MedicationRequest/q" for p in a.data_problems)
 
 
+def test_a_record_that_she_is_not_pregnant_holds_the_status(reasoner):
+    """A pregnancy status (LOINC 82810-3) of Not pregnant (SNOMED 60001007), as HL7's IPS examples write it,
+    during this pregnancy: it may have ended, so E2 holds indicated; one from before it does not apply."""
+    status = obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(SCT, "60001007"))
+    a = reasoner.assess(bundle(*INDICATED, dict(status, effectiveDateTime="2026-11-21T09:00:00Z")))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+    before = reasoner.assess(bundle(*INDICATED, dict(status, effectiveDateTime="2025-01-10T09:00:00Z")))
+    assert before.status == "indicated", before.data_problems
+
+
 def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner):
     rx = {
         "resourceType": "MedicationRequest",
