@@ -1005,6 +1005,18 @@ def test_a_merged_patient_is_read_as_one_person(reasoner):
     assert any(p["record"] == "Patient/OLD" and p["field"] == "link" for p in outcomes[0].data_problems)
 
 
+def test_two_patient_records_with_one_identifier_are_one_person(reasoner):
+    """Two Patient resources with the same MRN (system and value), one holding her loss: one person."""
+    mrn = [{"system": "https://hospital.example.org/mrn", "value": "MRN-1"}]
+    loss = dict(condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21"), subject={"reference": "Patient/F2"})
+    doc = bundle(*INDICATED, loss)
+    doc["entry"][0]["resource"]["identifier"] = mrn
+    doc["entry"].append({"resource": {"resourceType": "Patient", "id": "F2", "identifier": mrn}})
+    outcomes = list(reasoner.assess_many([doc]))
+    assert [(o.patient, o.status) for o in outcomes] == [("F", "contraindicated")]
+    assert any("the same identifier" in p["message"] for p in outcomes[0].data_problems)
+
+
 @pytest.mark.parametrize("kind", ["replaces", "seealso", "refer"])
 def test_the_same_persons_records_elsewhere_hold_the_status(reasoner, kind):
     """HL7's R4 Patient example links Patient/pat2 (seealso), which an input of her records alone does not

@@ -1616,6 +1616,7 @@ def read_resources(
     others: list = []
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
     births: dict[str, Any] = {}
+    identified: dict[tuple[str, str], set[str]] = defaultdict(set)
     encounters: dict[str, dict] = {}
     items = []
     deletions: list[Deletion] = []
@@ -1639,6 +1640,13 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
+            for ident in r.get("identifier") or []:
+                if (
+                    isinstance(ident, dict)
+                    and isinstance(ident.get("system"), str)
+                    and isinstance(ident.get("value"), str)
+                ):
+                    identified[(ident["system"], ident["value"])].add(pid)
             if full_url:
                 patients[full_url] = pid
             links[pid] += [
@@ -1649,6 +1657,10 @@ def read_resources(
                 and isinstance(link.get("other"), dict)
                 and (key := _reference_key(link["other"].get("reference"))) is not None
             ]
+    # (two Patient resources with one identifier, system and value, are one person in that system)
+    for _identifier, pids in sorted(identified.items()):
+        for pid in sorted(pids)[1:]:
+            links[pid].append(("identifier", f"Patient/{sorted(pids)[0]}"))
     same_person, unfound = _linked(patients, links)
     patients = {key: same_person[pid][1] if pid in same_person else pid for key, pid in patients.items()}
     for r, _where in items:
@@ -1740,7 +1752,9 @@ def read_resources(
         for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
             builder.problem(
                 f"Patient/{other}",
-                f"is the same person as Patient/{pid} (Patient.link {kind}): its records are read as hers",
+                f"is the same person as Patient/{pid} ("
+                + ("the same identifier" if kind == "identifier" else f"Patient.link {kind}")
+                + "): its records are read as hers",
                 "info",
                 field="link",
             )
