@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT
 
 from kg_reasoner import InputError
+from kg_reasoner.read.files import iter_input_files
 from kg_reasoner.testing.synthetic_fhir import LOINC, SCT, V3, cc, qty, to_json
 
 HL7 = ROOT / "tests" / "data" / "fhir" / "hl7"
@@ -1005,16 +1006,19 @@ def test_a_merged_patient_is_read_as_one_person(reasoner):
     assert any(p["record"] == "Patient/OLD" and p["field"] == "link" for p in outcomes[0].data_problems)
 
 
-def test_two_patient_records_with_one_identifier_are_one_person(reasoner):
-    """Two Patient resources with the same MRN (system and value), one holding her loss: one person."""
+def test_two_patient_records_with_one_identifier_are_each_told_of_the_other(reasoner):
+    """Two Patient resources with the same identifier: one person, or two sharing a placeholder or a reused
+    number (Synthea's SSNs collide in a large cohort). Not joined, and neither dropped: each is assessed, and
+    told that the other's records are not read with hers (E2)."""
     mrn = [{"system": "https://hospital.example.org/mrn", "value": "MRN-1"}]
     loss = dict(condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-21"), subject={"reference": "Patient/F2"})
     doc = bundle(*INDICATED, loss)
     doc["entry"][0]["resource"]["identifier"] = mrn
     doc["entry"].append({"resource": {"resourceType": "Patient", "id": "F2", "identifier": mrn}})
-    outcomes = list(reasoner.assess_many([doc]))
-    assert [(o.patient, o.status) for o in outcomes] == [("F", "contraindicated")]
-    assert any("the same identifier" in p["message"] for p in outcomes[0].data_problems)
+    outcomes = {o.patient: o for o in reasoner.assess_many([doc])}
+    assert (outcomes["F"].status, outcomes["F2"].status) == ("insufficient_data", "contraindicated")
+    assert "E2" in outcomes["F"].rules and "Patient/F2" in outcomes["F"].missing
+    assert any("the same identifier" in p["message"] for p in outcomes["F2"].data_problems)
 
 
 @pytest.mark.parametrize("kind", ["replaces", "seealso", "refer"])
@@ -1248,6 +1252,36 @@ def test_a_loss_named_by_a_record_the_guidance_does_not_read_holds_the_status(re
     assert reasoner.assess(bundle(*INDICATED, dict(record, status="entered-in-error"))).status == "indicated"
 
 
+@pytest.mark.parametrize("subject", [{"reference": "https://ehr.example.org/fhir/Patient/F"}, None])
+def test_an_unread_record_of_a_loss_whose_subject_may_be_hers_holds_the_status(reasoner, subject):
+    visit = {"resourceType": "Encounter", "id": "v", "status": "finished", "reasonCode": [cc(SCT, "17369002")]}
+    if subject is not None:
+        visit["subject"] = subject
+    a = reasoner.assess(bundle(*INDICATED, visit))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+
+
+@pytest.mark.parametrize("other", ["a-loss-of-2020", "a-refuted-loss"])
+def test_a_loss_in_an_unread_record_is_not_excused_by_another_loss_not_of_now(reasoner, other):
+    """Found by review: an Encounter for a miscarriage on 25 November counted as stated by a resolved loss of
+    2020, or by a refuted one, and gave indicated. Only a present record of this pregnancy states it."""
+    visit = {"resourceType": "Encounter", "id": "v", "status": "finished", "subject": SUBJECT}
+    visit.update(
+        reasonCode=[cc(SCT, "17369002")], period={"start": "2026-11-25T09:00:00Z", "end": "2026-11-25T10:00:00Z"}
+    )
+    loss = condition(
+        "old",
+        (SCT, "17369002"),
+        **(
+            {"onsetDateTime": "2020-03-01", "clinical": "resolved"}
+            if other == "a-loss-of-2020"
+            else {"onsetDateTime": "2026-11-21", "verification": "refuted"}
+        ),
+    )
+    a = reasoner.assess(bundle(*INDICATED, visit, loss))
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Encounter/v" in a.missing, a.data_problems
+
+
 def test_a_code_of_an_unread_record_that_a_read_record_states_is_only_said(reasoner):
     """Every antenatal Encounter of an IVF pregnancy may carry O09.811 as its reason: with the ART record
     read, it adds nothing and does not hold the status."""
@@ -1257,7 +1291,8 @@ def test_a_code_of_an_unread_record_that_a_read_record_states_is_only_said(reaso
     a = reasoner.assess(bundle(GA, art, visit))
     assert a.status == "indicated" and "R2" in a.rules, a.data_problems
     assert any(
-        p["record"] == "Encounter/v1" and "state what a record read states" in p["message"] for p in a.data_problems
+        p["record"] == "Encounter/v1" and "state what a present record of this pregnancy states" in p["message"]
+        for p in a.data_problems
     )
 
 
@@ -1272,6 +1307,54 @@ def test_a_record_in_another_file_of_the_run_meets_its_patient(reasoner, tmp_pat
     for inputs in ([folder], sorted(folder.iterdir())):
         outcomes = [o for o in reasoner.assess_many(inputs) if not isinstance(o, InputError)]
         assert [(o.patient, o.status) for o in outcomes] == [("F", "contraindicated")], inputs
+
+
+def test_files_that_do_not_need_each_other_are_read_apart_and_in_order(reasoner, tmp_path):
+    """Found by review: an Organization file (Synthea's hospitalInformation) joined a folder of per-patient
+    Bundles into one read, so that one patient's Condition/5 superseded another's and one file's
+    OperationOutcome failed everyone; sibling exports merged; named files came after folders."""
+    folder = tmp_path / "synthea"
+    folder.mkdir()
+    org = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"resource": {"resourceType": "Organization", "id": "o"}}],
+    }
+    (folder / "hospitalInformation1.json").write_text(to_json(org), encoding="utf-8")
+    loss = dict(condition("5", (SCT, "16607004"), onsetDateTime="2026-11-21"), meta={"versionId": "1"})
+    (folder / "p1.json").write_text(to_json(bundle(*INDICATED, loss)), encoding="utf-8")
+    other = dict(condition("5", (SCT, "38341003"), subject={"reference": "Patient/G"}), meta={"versionId": "2"})
+    failed = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}
+    (folder / "p2.json").write_text(to_json(bundle(other, failed, pid="G")), encoding="utf-8")
+    outcomes = {o.patient: o for o in reasoner.assess_many([folder]) if not isinstance(o, InputError)}
+    assert outcomes["F"].status == "contraindicated" and outcomes["G"].status is None
+    exports = tmp_path / "exports"
+    for site in ("siteA", "siteB"):
+        (exports / site).mkdir(parents=True)
+        (exports / site / "Patient.ndjson").write_text(to_json({"resourceType": "Patient", "id": "1"}) + "\n")
+    assert [entry for entry in iter_input_files([exports])] == [
+        [exports / "siteA" / "Patient.ndjson"],
+        [exports / "siteB" / "Patient.ndjson"],
+    ]
+    first = tmp_path / "first.json"
+    first.write_text(to_json(bundle(*INDICATED, pid="A")), encoding="utf-8")
+    assert [o.patient for o in reasoner.assess_many([first, folder]) if not isinstance(o, InputError)][0] == "A"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"search": "match"}, {"identifier": 5}, {"link": 5}],
+    ids=["search-not-an-object", "identifier-not-a-list", "link-not-a-list"],
+)
+def test_odd_shapes_of_new_elements_are_no_traceback(reasoner, change):
+    doc = bundle(*INDICATED)
+    if "search" in change:
+        doc["type"] = "searchset"
+        doc["entry"][1]["search"] = change["search"]
+    else:
+        doc["entry"][0]["resource"].update(change)
+    a = reasoner.assess(doc)
+    assert a.status in ("indicated", None)
 
 
 def test_a_bulk_export_split_into_subfolders_is_one_export(reasoner, tmp_path):

@@ -355,6 +355,8 @@ class FhirPatientBuilder:
         self.encounters: dict[str, dict] = {}
         #: records not read whose codes mean an event condition (``elsewhere``), decided when all are read
         self.pending: list[tuple[dict, str, str | None, list]] = []
+        #: the records ``_pending`` made, for ``_stated``: (record, meanings, index of its problem, ref, codes)
+        self.stating: list[tuple[URIRef, list, int, str, str]] = []
         #: her Patient.birthDate, when the input gives one (an onsetAge dates a record from it)
         self.birth: TimeInterval | None = None
 
@@ -551,27 +553,44 @@ class FhirPatientBuilder:
             self.problem(ref, what, field="code")
 
     def _pending(self) -> None:
-        """The codes of records not read that mean an event condition (``elsewhere``): said beside a record read
-        that states the same, else a record not understood (E2) dated by the resource's own time."""
-        stated = {c for rec in self.g.objects(self.me, None) for c in self.g.objects(rec, RDF.type)}
+        """The codes of records not read that mean an event condition (``elsewhere``): each a record not
+        understood (E2), dated by the resource's own time; ``_stated`` later withdraws one that a present record
+        of this pregnancy states."""
         for r, ref, what, found in self.pending:
             codes = "; ".join(_codes_text(c) for c, _ in found)
-            if all(set(concepts) <= stated for _, concepts in found):
-                self.problem(ref, f"{what or 'not read'}; its codes ({codes}) state what a record read states", "info")
-                continue
             self.problem(
                 ref,
                 f"{what or 'read only for its dates'}, but {codes} lies in a value set that could change the decision "
                 "(e.g. a pregnancy loss): the record is not read, so it is listed as missing data",
                 field="code",
             )
-            codeable, concepts = next((c, k) for c, k in found if not set(k) <= stated)
-            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/not-understood")
+            concepts = sorted({c for _, k in found for c in k}, key=str)
+            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
             period = r.get("period")
             end = {"end": period["end"]} if isinstance(period, dict) and "end" in period else {}
             key, text = _time_of({**r, **end}, _OWN_TIME)
             when = self.when({key: text}, ref, (key,), keep_future=True)[1] if key else None
             self.episode_record(rec, concepts, ref, when)
+            self.stating.append((rec, concepts, len(self.problems) - 1, ref, codes))
+
+    def _stated(self) -> None:
+        """After this pregnancy's records are told from earlier ones: a record not read whose codes only state
+        what a present record of this pregnancy states (every antenatal Encounter of an IVF pregnancy carrying
+        the ART code beside the ART record) adds nothing, and is only said."""
+        present = {
+            c
+            for rec in self.g.objects(self.me, KGR.hasFinding)
+            if (rec, KGR.presence, KGR.Present) in self.g
+            for c in self.g.objects(rec, RDF.type)
+        }
+        for rec, concepts, at, _ref, codes in self.stating:
+            if (self.me, KGR.hasRecord, rec) in self.g and set(concepts) <= present:
+                self.g.remove((self.me, KGR.hasRecord, rec))
+                self.problems[at] = dict(
+                    self.problems[at],
+                    severity="info",
+                    message=f"its codes ({codes}) state what a present record of this pregnancy states",
+                )
 
     # -- resources --------------------------------------------------------------------------------
     def observation(self, r: dict, ref: str) -> None:
@@ -1272,8 +1291,13 @@ class FhirPatientBuilder:
             if latest is not None:
                 self.g.add((self.me, prop, decimal_literal(latest[1])))
         ga = _latest(self.gestational_ages)
+        latest_start = ga[0].earliest - _dt.timedelta(weeks=float(ga[1])) if ga is not None and ga[0] else None
+        # (only the estimates made during this pregnancy, as the latest dates it: a 30-week age of 2024 is of
+        # an earlier one)
         starts = sorted(
-            w.earliest - _dt.timedelta(weeks=float(g)) for w, g, _ in self.gestational_ages if w is not None
+            w.earliest - _dt.timedelta(weeks=float(g))
+            for w, g, _ in self.gestational_ages
+            if w is not None and latest_start is not None and w.latest >= latest_start
         )
         if starts and starts[-1] - starts[0] > _dt.timedelta(weeks=2):  # (estimates two weeks apart: said)
             self.problem(
@@ -1303,6 +1327,7 @@ class FhirPatientBuilder:
         # (between disagreeing estimates the dates cannot tell: the earliest start decides what is earlier)
         disagree = bool(starts) and starts[-1] - starts[0] > _dt.timedelta(weeks=2)
         self._this_pregnancy(min(start, starts[0]) if start is not None and disagree else start)
+        self._stated()
         latest_course = _latest(self.courses)  # None only when there is no course
         if latest_course is not None:
             # the symptom course is reported about the current treatment: it applies to each medication use
@@ -1522,7 +1547,12 @@ def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
             "",
         )
     entries: list = bundle["entry"] if isinstance(bundle.get("entry"), list) else []
-    matches = [e for e in entries if isinstance(e, dict) and (e.get("search") or {}).get("mode", "match") == "match"]
+    matches = [
+        e
+        for e in entries
+        if isinstance(e, dict)
+        and (e["search"].get("mode", "match") if isinstance(e.get("search"), dict) else "match") == "match"
+    ]
     total = bundle.get("total")
     if bundle.get("type") == "searchset" and isinstance(total, int) and total > len(matches):
         return BrokenRecord(
@@ -1640,7 +1670,7 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
-            for ident in r.get("identifier") or []:
+            for ident in r["identifier"] if isinstance(r.get("identifier"), list) else []:
                 if (
                     isinstance(ident, dict)
                     and isinstance(ident.get("system"), str)
@@ -1651,17 +1681,20 @@ def read_resources(
                 patients[full_url] = pid
             links[pid] += [
                 (link["type"], key if link["other"].get("type") != "RelatedPerson" else f"RelatedPerson?{key}")
-                for link in r.get("link") or []
+                for link in (r["link"] if isinstance(r.get("link"), list) else [])
                 if isinstance(link, dict)
                 and isinstance(link.get("type"), str)
                 and isinstance(link.get("other"), dict)
                 and (key := _reference_key(link["other"].get("reference"))) is not None
             ]
-    # (two Patient resources with one identifier, system and value, are one person in that system)
-    for _identifier, pids in sorted(identified.items()):
-        for pid in sorted(pids)[1:]:
-            links[pid].append(("identifier", f"Patient/{sorted(pids)[0]}"))
     same_person, unfound = _linked(patients, links)
+    # (two Patient resources with one identifier may be one person, or two who share a placeholder or a
+    # reused number: not joined, but each is told the other's records are not read with hers)
+    shared: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (system, value), pids in sorted(identified.items()):
+        people = sorted({same_person[p][1] if p in same_person else p for p in pids})
+        for pid in people:
+            shared[pid] += [(f"{system}|{value}", other) for other in people if other != pid]
     patients = {key: same_person[pid][1] if pid in same_person else pid for key, pid in patients.items()}
     for r, _where in items:
         rtype = r.get("resourceType")
@@ -1738,11 +1771,23 @@ def read_resources(
                 field=d.where,
             )
     # the Encounters her records were made in: read to date those records (FhirPatientBuilder._encounter_end)
-    dating = {
+    cites = {
         _reference_key(r["encounter"].get("reference"))
         for r, _ in items
         if r.get("resourceType") in READ_TYPES and isinstance(r.get("encounter"), dict)
     }
+    # (as cited, and as Type/id when an absolute URL: looked up, never scanned, per Encounter)
+    dating = {k for c in cites if isinstance(c, str) for k in (c, "/".join(c.rsplit("/", 2)[-2:]))}
+    others_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # (by patient: read once, not per patient)
+    maybe_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)
+    named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))
+    for r, _where, ref in others:
+        if (owner := _patient_of(patients, r)) is not None:
+            others_of[owner].append((r, ref))
+        elif r.get("resourceType") not in ("Patient", "Medication") and _names_an_event(vocab, r):
+            # (an Encounter for a miscarriage whose subject is written another way, or missing: it may be hers)
+            for pid in _maybe_of(_subject_key(r), set(patients.values()), r, named):
+                maybe_of[pid].append((r, ref))
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now)
@@ -1752,14 +1797,20 @@ def read_resources(
         for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
             builder.problem(
                 f"Patient/{other}",
-                f"is the same person as Patient/{pid} ("
-                + ("the same identifier" if kind == "identifier" else f"Patient.link {kind}")
-                + "): its records are read as hers",
+                f"is the same person as Patient/{pid} (Patient.link {kind}): its records are read as hers",
                 "info",
                 field="link",
             )
         for kind, other in unfound.get(pid, []):
             builder.linked_elsewhere(kind, other)
+        for identifier, other in shared.get(pid, []):
+            builder.problem(
+                f"Patient/{pid}",
+                f"Patient/{other} has the same identifier ({identifier}): if they are one person, the records "
+                "under it are hers and could change the decision, so they are listed as missing data",
+                field="identifier",
+            )
+            builder.record(KGR.hasRecord, [KGR.UninterpretedRecord], f"Patient/{other}", None)
         for ref, path, message in refused.get(pid, []):
             builder.refuse(ref, message, field=path)
         for b in broken:
@@ -1778,12 +1829,13 @@ def read_resources(
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
-        for r, _where, ref in others:
-            if _patient_of(patients, r) == pid:  # (an Encounter her records cite dates them: said only for a code)
-                cited = any(_names(k, ref, r) for k in dating)
-                builder.elsewhere(
-                    r, ref, None if cited else f"resource type {r['resourceType']} is not used by this guidance"
-                )
+        for r, ref in others_of.get(pid, []):  # (an Encounter her records cite dates them: said only for a code)
+            cited = ref in dating or r.get("_fullUrl") in dating
+            builder.elsewhere(
+                r, ref, None if cited else f"resource type {r['resourceType']} is not used by this guidance"
+            )
+        for r, ref in maybe_of.get(pid, []):
+            builder.elsewhere(r, ref, f"its subject ({_subject_key(r) or 'none'}) matches no patient but may be hers")
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
@@ -1830,6 +1882,14 @@ def _linked(
             rep = (main or sorted(members))[0]
             same.update({m: (kinds[m], rep) for m in members})
     return same, unfound
+
+
+def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
+    """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
+    return any(
+        vocab.meanings(c, lambda m: vocab.is_a(m, KGR.EventCondition) and not vocab.is_a(m, KGR.UninterpretedRecord))
+        for c in _codeables(r)
+    )
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:

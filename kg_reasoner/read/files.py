@@ -32,55 +32,114 @@ from kg_reasoner.read.summary import SummaryReader
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | list[Path]]:
-    """Files named, and the readable files of directories named (sorted, recursive), each read on its own,
-    except what must be read together, which comes as one list:
+    """Files named, and the readable files of directories named (sorted, recursive), in the order given,
+    each read on its own, except what must be read together, which comes as one list:
 
-    * the NDJSON files under one directory named form one FHIR bulk export (an export split into
-      subfolders, ``part1/``, ``part2/``, ``error/``, included);
-    * when a FHIR JSON file (of a directory named, or among the files named) holds records but no Patient
-      (a Condition beside her Bundle), those FHIR JSON files are read together, with that directory's
-      export: a record must meet its patient, wherever in the run it is."""
+    * the NDJSON files of one folder form one FHIR bulk export; a folder of an export that holds no
+      Patient file (``part2/``, an ``error/`` folder) is read with the other export folders of the same
+      directory named, since the records and the errors it holds are about their patients;
+    * a FHIR JSON file that holds no Patient but refers to one (a Condition file beside her Bundle) is read
+      with the files (of the same directory named, or among the files named one after another) that hold
+      the patients it refers to: a record must meet its patient. A file that refers to no patient (an
+      Organization, a Practitioner) is read on its own, as is every file of a folder of whole Bundles."""
     named: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            files = [c for c in sorted(path.rglob("*")) if c.is_file()]
-            yield from _together(
-                [c for c in files if c.suffix.lower() == ".json" or c.suffix.lower() in RDF_FORMATS],
-                [c for c in files if is_ndjson(c)],
-            )
-        else:
+        if not path.is_dir():
             named.append(path)
-    yield from _together([p for p in named if not is_ndjson(p)], [p for p in named if is_ndjson(p)])
+            continue
+        if named:
+            yield from _together(named)
+            named = []
+        yield from _together([c for c in sorted(path.rglob("*")) if c.is_file()], folder=True)
+    if named:
+        yield from _together(named)
 
 
-def _together(files: list[Path], export: list[Path]) -> Iterator[Path | list[Path]]:
-    kinds = {f: _fhir_json(f) for f in files if f.suffix.lower() == ".json"}
-    fhir = [f for f in files if kinds.get(f) is not None]
-    if any(kinds[f] is False for f in fhir):  # a record without its patient: the FHIR files read as one
-        yield from (f for f in files if f not in fhir)
-        yield fhir + export
-        return
-    yield from files
-    if export:
-        yield export
+def _together(paths: list[Path], folder: bool = False) -> Iterator[Path | list[Path]]:
+    """``paths`` in order, with what must be read together as one list (``iter_input_files``) at the place
+    of its first member."""
+    readable = [
+        p for p in paths if not folder or is_ndjson(p) or p.suffix.lower() == ".json" or p.suffix.lower() in RDF_FORMATS
+    ]
+    group = {p: p for p in readable}  # (each file's group: union-find by its first member)
+    place = {p: i for i, p in enumerate(readable)}
+
+    def root(p: Path) -> Path:
+        while group[p] != p:
+            p = group[p]
+        return p
+
+    def join(a: Path, b: Path) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            group[max(ra, rb, key=place.__getitem__)] = min(ra, rb, key=place.__getitem__)
+
+    exports: dict[Path, list[Path]] = {}
+    for p in readable:
+        if is_ndjson(p):
+            exports.setdefault(p.parent, []).append(p)
+    for files in exports.values():
+        for f in files[1:]:
+            join(files[0], f)
+    with_patients = [fs[0] for fs in exports.values() if any(f.name.lower().startswith("patient") for f in fs)]
+    for fs in exports.values():  # an export folder without patients: read with the others of the run
+        if not any(f.name.lower().startswith("patient") for f in fs):
+            for other in with_patients or [e[0] for e in exports.values()]:
+                join(fs[0], other)
+    jsons = [p for p in readable if p.suffix.lower() == ".json"]
+    orphans = {p: refs for p in jsons if (refs := _orphan_refs(p))}
+    if orphans:
+        held = {p: _patient_keys(p) for p in jsons if p not in orphans}
+        for orphan, refs in orphans.items():
+            for p, keys in held.items():
+                if any(ref in keys or any(ref.endswith("/" + k) for k in keys) for ref in refs):
+                    join(orphan, p)
+    members: dict[Path, list[Path]] = {}
+    for p in readable:
+        members.setdefault(root(p), []).append(p)
+    for p in readable:
+        if root(p) == p:
+            yield members[p] if len(members[p]) > 1 or is_ndjson(p) else p
 
 
-#: a FHIR JSON file's text names a resource type; a Patient resource, ``"resourceType": "Patient"``
+#: in a FHIR JSON file's text: a resource type; a Patient resource; a reference to a patient
 _RESOURCE = re.compile(rb'"resourceType"')
 _PATIENT = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+_PATIENT_REF = re.compile(rb'"reference"\s*:\s*"((?:[^"]*/)?Patient/[^"/]+|urn:uuid:[^"]+)"')
 
 
-def _fhir_json(path: Path) -> bool | None:
-    """Whether a JSON file holds FHIR resources with a Patient (True), FHIR resources without one (False), or
-    no FHIR (None: a patient summary, JSON-LD, or a file that cannot be read, which its reading will say)."""
+def _orphan_refs(path: Path) -> set[str]:
+    """The patients a FHIR JSON file without a Patient refers to (empty: it has one, refers to none, or is
+    not FHIR)."""
     try:
         data = path.read_bytes()
     except OSError:
-        return None
-    if not _RESOURCE.search(data):
-        return None
-    return bool(_PATIENT.search(data))
+        return set()
+    if not _RESOURCE.search(data) or _PATIENT.search(data):
+        return set()
+    return {m.decode("utf-8", "replace") for m in _PATIENT_REF.findall(data)}
+
+
+def _patient_keys(path: Path) -> set[str]:
+    """How the Patients of a FHIR JSON file are referred to (Patient/id, their fullUrl)."""
+    try:
+        data = path.read_bytes()
+        if not _PATIENT.search(data):
+            return set()
+        doc = json_loads(data.decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return set()
+    out: set[str] = set()
+    entries: list = doc["entry"] if isinstance(doc, dict) and isinstance(doc.get("entry"), list) else [doc]
+    for entry in entries:
+        r = entry.get("resource", entry) if isinstance(entry, dict) else None
+        if isinstance(r, dict) and r.get("resourceType") == "Patient":
+            if isinstance(r.get("id"), str):
+                out.add(f"Patient/{r['id']}")
+            if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
+                out.add(entry["fullUrl"])
+    return out
 
 
 def _vocabulary(fhir_vocab):
