@@ -787,6 +787,29 @@ def test_check_with_the_source_text_finds_a_sentence_the_guidance_does_not_hold(
     assert run.returncode == 2 and "cannot be read" in run.stderr
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "$this kgr:firedRule asp:A1 . # (the old kgr:statusOfPatient here)",  # a comment
+        '$this kgr:firedRule asp:A1 . FILTER (STR(asp:A1) != "kgr:notAName")',  # a string
+        "$this kgr:firedRule <https://example.org/kg-reasoner-test/aspirin#A1>",  # a full IRI of a declared term
+    ],
+    ids=["comment", "string", "full-iri"],
+)
+def test_a_rule_file_is_not_refused_for_names_in_comments_or_strings(tmp_path, head):
+    """Found by review: a name inside a SPARQL comment was refused as undeclared."""
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(_SWITCHED_OFF.replace("$this kgr:firedRule asp:A1", head).replace(" FILTER (CONSTANT)", ""))
+    found = check_module([ASPIRIN], [rules], hermit=False).findings
+    assert not [f for f in found if "no document declares" in f.message], found
+
+
+def test_an_import_of_a_w3c_vocabulary_is_only_a_warning(tmp_path):
+    extra = "\n<https://example.org/kg-reasoner-test/aspirin> owl:imports <http://www.w3.org/2004/02/skos/core> .\n"
+    found = [f for f in check_module([_module(tmp_path, extra)], hermit=False).findings if f.property == "owl:imports"]
+    assert [(f.severity, f.blocking) for f in found] == [("warning", False)]
+
+
 @pytest.mark.parametrize("broken", ["not-turtle", "missing"])
 def test_a_module_file_that_cannot_be_read_is_said_not_a_traceback(tmp_path, broken):
     path = tmp_path / "module.ttl"

@@ -213,8 +213,11 @@ _DECLARING = (
 
 #: in a SPARQL text: a PREFIX declaration, a full IRI, a string, a prefixed name
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
-_FULL_IRI = re.compile(r"<([^>\s]*)>")
-_STRING = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+#: a full IRI, a string or a comment, whichever comes first (a # in an IRI or a string is no comment)
+_TOKEN = re.compile(
+    r'<(?P<iri>[^<>"{}|^`\\\s]*)>|(?P<string>"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*')|(?P<comment>#[^\n]*)"
+)
 _PREFIXED = re.compile(r"(?<![\w?$:])([A-Za-z][\w-]*)?:([A-Za-z_][\w-]*)")
 
 
@@ -226,17 +229,26 @@ def rule_term_findings(closure: Graph, module: Graph, rules: Graph) -> list[Find
     """Names of the core's namespace (kgr:) or of the module's own that a rule shape's SPARQL uses but that
     nothing declares (a misspelt kgr:hasFindng, an acs:undeclaredProperty in a rule's head): the rule would
     read or write a name that no other rule, query or axiom knows, and change outcomes without a word."""
-    declared = {str(s) for kind in _DECLARING for s in closure.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    # (declared: any term a document gives a type, good:High a good:Level included)
+    declared = {str(s) for s in closure.subjects(RDF.type, None) if isinstance(s, URIRef)}
+    ontologies = set(module.subjects(RDF.type, OWL.Ontology))
     own = {KGR_IRI} | {
-        _namespace(str(s)) for s in module.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s) in declared
+        _namespace(str(s))
+        for s in module.subjects(RDF.type, None)
+        if isinstance(s, URIRef) and s not in ontologies  # (an ontology's IRI may sit in another's namespace)
     }
     name = _namer(rules)
     findings = []
     for _kind, node, text in sorted(_sparql_texts(rules), key=lambda t: (str(t[1]), t[2])):
         prefixes = {p or "": ns for p, ns in _PREFIX_DECL.findall(prefix_block(rules, node) + text)}
-        body = _PREFIX_DECL.sub(" ", text)
-        used = set(_FULL_IRI.findall(body))
-        body = _STRING.sub(" ", _FULL_IRI.sub(" ", body))
+        used: set[str] = set()
+
+        def blank(m: re.Match, used: set = used) -> str:  # (an IRI is kept aside; strings and comments go)
+            if m.group("iri") is not None:
+                used.add(m.group("iri"))
+            return " "
+
+        body = _TOKEN.sub(blank, _PREFIX_DECL.sub(" ", text))
         used |= {prefixes[p or ""] + local for p, local in _PREFIXED.findall(body) if (p or "") in prefixes}
 
         def shown(iri: str, prefixes: dict = prefixes) -> str:  # (as the query's own prefixes write it)
@@ -278,10 +290,15 @@ def unloaded_imports(closure: Graph, module: Graph) -> list[Finding]:
             "Turtle file beside the module (Guidance.from_files(ontology=[module, imported]), assess "
             "--guidance-module MODULE --guidance-module IMPORTED), or remove the import.",
             property="owl:imports",
+            # (a W3C or DCMI vocabulary, SKOS, PROV...: its terms are annotations the engines do not reason on)
+            severity="warning" if str(iri).startswith(_STANDARD_VOCABULARIES) else "error",
         )
         for onto, iri in sorted(module.subject_objects(OWL.imports))
         if iri not in loaded
     ]
+
+
+_STANDARD_VOCABULARIES = ("http://www.w3.org/", "https://www.w3.org/", "http://purl.org/dc/")
 
 
 def core_term_findings(closure: Graph, module: Graph) -> list[Finding]:
