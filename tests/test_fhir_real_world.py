@@ -813,6 +813,20 @@ def test_a_condition_coded_in_no_system_the_guidance_reads_holds_the_status(reas
     assert reasoner.assess(bundle(*INDICATED, withdrawn)).status == "indicated"
 
 
+def test_a_condition_in_no_system_read_that_ended_before_this_pregnancy_does_not_hold_it(reasoner):
+    """Found by review: an ICD-9 allergic rhinitis resolved in 1998 withheld indicated. A condition of any
+    code that ended (resolved, abated) before this pregnancy began cannot be about it; one still active
+    holds the status whatever its onset (a cause of long standing still counts)."""
+    old = condition("r", clinical="resolved", onsetDateTime="1997-04-01", abatementDateTime="1998-06-01")
+    old["code"] = {
+        "coding": [{"system": "http://hl7.org/fhir/sid/icd-9-cm", "code": "477.9"}],
+        "text": "Allergic rhinitis",
+    }
+    assert reasoner.assess(bundle(*INDICATED, old)).status == "indicated"
+    active = dict(old, clinicalStatus=cc(CLINICAL, "active"))
+    assert reasoner.assess(bundle(*INDICATED, active)).status == "insufficient_data"
+
+
 def test_an_unknown_code_of_a_system_the_guidance_reads_is_a_warning(reasoner):
     """A well-formed SNOMED code outside the value sets (hypertension) is about something else, as far as
     the package can tell without the SNOMED hierarchy: a warning, the status stands."""

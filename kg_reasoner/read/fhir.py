@@ -484,11 +484,12 @@ class FhirPatientBuilder:
                     return
         self.problem(ref, f"its component(s) are not read by this guidance ({codes}): not used", field="component")
 
-    def not_understood(self, ref: str, codeable: Any, kind: str) -> None:
+    def not_understood(self, ref: str, codeable: Any, kind: str, ended: TimeInterval | None = None) -> None:
         """A record whose code is in no code system the guidance reads (no coding, text only, a local or
         national system, a malformed or post-coordinated code): what it records cannot be told, so it could be a
-        loss, and it cannot be ignored (fhir-reading section 2). Any date it has does not help: what it is,
-        not only when, is unknown."""
+        loss, and it cannot be ignored (fhir-reading section 2). When it began does not help (a cause of long
+        standing still counts); ``ended``, a resolved condition's abatement, does: one over before this
+        pregnancy began cannot be about it."""
         text = codeable.get("text") if isinstance(codeable, dict) and isinstance(codeable.get("text"), str) else None
         self.problem(
             ref,
@@ -497,7 +498,9 @@ class FhirPatientBuilder:
             "loss), so it is listed as missing data",
             field="code",
         )
-        self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable)
+        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable)
+        if ended is not None:  # (this pregnancy's rule moves it aside if it ended before the pregnancy began)
+            self.episode.append((rec, KGR.hasRecord, ended.latest, ref, False))
 
     def unread(self, r: dict, ref: str, what: str, field: str, when: tuple | None = None) -> None:
         """A resource the guidance does not read (``what`` says why), named in data_problems. When one of its
@@ -985,7 +988,11 @@ class FhirPatientBuilder:
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
         if not concepts and not v.readable(r.get("code")):
             if verification != "refuted":
-                self.not_understood(ref, r.get("code"), "Condition")
+                over = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT
+                period = r.get("abatementPeriod")
+                end = {"end": period["end"]} if isinstance(period, dict) and "end" in period else {}
+                ended = self.when({**r, **end}, ref, ("abatementDateTime", "end"))[1] if over else None
+                self.not_understood(ref, r.get("code"), "Condition", ended)
             return
         if not concepts:
             self.problem(ref, f"unrecognised Condition code ({_codes_text(r.get('code'))}); not used", field="code")
