@@ -130,7 +130,12 @@ _RESOURCE_TYPE = re.compile(r'"resourceType"\s*:\s*"([A-Za-z]+)"')
 
 def _codings(codeable: Any) -> list[tuple[str, str]]:
     codings = codeable.get("coding") if isinstance(codeable, dict) else None
-    return [(str(c.get("system", "")), str(c.get("code", ""))) for c in codings or [] if isinstance(c, dict)]
+    # (read before a resource's shape is checked, too: a coding that is not a list is no coding)
+    return [
+        (str(c.get("system", "")), str(c.get("code", "")))
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict)
+    ]
 
 
 def _codeables(node: Any, key: str = "") -> Iterator[dict]:
