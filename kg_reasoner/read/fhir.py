@@ -153,7 +153,7 @@ def _codeables(node: Any, key: str = "") -> Iterator[dict]:
 
 
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
-_OWN_TIME = ("end", "effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn")
+_OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn")
 
 
 def _codes_text(codeable: Any) -> str:
@@ -256,6 +256,19 @@ class FhirVocabulary:
             found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
         interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
         return sorted(interpreted or found, key=str)
+
+    def events(self, codeable: Any) -> list[URIRef]:
+        """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside."""
+        return self.meanings(
+            codeable, lambda c: self.is_a(c, KGR.EventCondition) and not self.is_a(c, KGR.UninterpretedRecord)
+        )
+
+    def could_decide(self, codeable: Any) -> list[URIRef]:
+        """What the codings mean that could change the decision if read: an event condition, or a value set of
+        records not understood (the ICD-10 pregnancy chapter)."""
+        return self.meanings(
+            codeable, lambda c: self.is_a(c, KGR.EventCondition) or self.is_a(c, KGR.UninterpretedRecord)
+        )
 
     def readable(self, codeable: Any) -> bool:
         """Whether a coding of the CodeableConcept is a well-formed code of a code system the guidance reads:
@@ -418,6 +431,13 @@ class FhirPatientBuilder:
             return False, None
         return True, interval
 
+    def _end(self, r: dict, ref: str, key: str, keep_future: bool = False) -> TimeInterval | None:
+        """The end of the resource's Period ``key`` (an onset, an abatement, an encounter, ...), None without one."""
+        period = r.get(key)
+        if not isinstance(period, dict) or "end" not in period:
+            return None
+        return self.when({"end": period["end"]}, ref, ("end",), keep_future)[1]
+
     def _time_unread(self, r: dict, ref: str) -> bool:
         """Whether a result's own time is written only in a form this reader does not read (an
         ``effectivePeriod`` with an end and no start, an ``effectiveTiming``); it is then refused (the patient
@@ -478,7 +498,7 @@ class FhirPatientBuilder:
         codes = "; ".join(_codes_text(c.get("code")) for c in components)
         for c in components:
             for codeable in (c.get("code"), c.get("valueCodeableConcept")):
-                if v.meanings(codeable, lambda m: v.is_a(m, KGR.EventCondition) or v.is_a(m, KGR.UninterpretedRecord)):
+                if v.could_decide(codeable):
                     self.problem(
                         ref,
                         f"a component ({_codes_text(codeable)}) lies in a value set that could change the decision "
@@ -518,9 +538,7 @@ class FhirPatientBuilder:
         v = self.v
         codeables = [r.get("code"), r.get("valueCodeableConcept"), *(r.get("conclusionCode") or [])]
         for codeable in (c for c in codeables if isinstance(c, dict)):
-            concepts = v.meanings(
-                codeable, lambda c: v.is_a(c, KGR.EventCondition) or v.is_a(c, KGR.UninterpretedRecord)
-            )
+            concepts = v.could_decide(codeable)
             if not concepts:
                 continue
             self.problem(
@@ -540,21 +558,9 @@ class FhirPatientBuilder:
         reasonCode, its diagnosis...) that means an event condition of the guidance (a loss) is not passed
         over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
         ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said)."""
-        status = r.get("status")
-        if (isinstance(status, str) and status in IGNORED_STATUS) or _status_code(
-            r.get("verificationStatus"), VERIFICATION_SYSTEM
-        ) == "entered-in-error":
+        if _withdrawn(r):
             return
-        v = self.v
-        found = [
-            (codeable, concepts)
-            for codeable in _codeables(r)
-            if (
-                concepts := v.meanings(
-                    codeable, lambda c: v.is_a(c, KGR.EventCondition) and not v.is_a(c, KGR.UninterpretedRecord)
-                )
-            )
-        ]
+        found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := self.v.events(codeable))]
         if found:
             self.pending.append((r, ref, what, found))
         elif what is not None:
@@ -574,10 +580,10 @@ class FhirPatientBuilder:
             )
             concepts = sorted({c for _, k in found for c in k}, key=str)
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
-            period = r.get("period")
-            end = {"end": period["end"]} if isinstance(period, dict) and "end" in period else {}
-            key, text = _time_of({**r, **end}, _OWN_TIME)
-            when = self.when({key: text}, ref, (key,), keep_future=True)[1] if key else None
+            if isinstance(r.get("period"), dict) and "end" in r["period"]:  # (its period's end, else its date)
+                when = self._end(r, ref, "period", keep_future=True)
+            else:
+                when = self.when(r, ref, _OWN_TIME, keep_future=True)[1]
             self.episode_record(rec, concepts, ref, when)
             self.stating.append((rec, concepts, len(self.problems) - 1, ref, codes))
 
@@ -793,9 +799,7 @@ class FhirPatientBuilder:
             if meaning:
                 continue
             # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
-            events = v.meanings(
-                codeable, lambda c: v.is_a(c, KGR.EventCondition) and not v.is_a(c, KGR.UninterpretedRecord)
-            )
+            events = v.events(codeable)
             if events:
                 stated += 1
                 rec = self.record(KGR.hasFinding, events, ref, codeable, f"/conclusion-finding/{j}")
@@ -993,10 +997,12 @@ class FhirPatientBuilder:
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
         if not concepts and not v.readable(r.get("code")):
             if verification != "refuted":
-                over = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT
-                period = r.get("abatementPeriod")
-                end = {"end": period["end"]} if isinstance(period, dict) and "end" in period else {}
-                ended = self.when({**r, **end}, ref, ("abatementDateTime", "end"))[1] if over else None
+                ended = None
+                if _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT:  # (over: since when)
+                    abated = "abatementDateTime" in r
+                    ended = (
+                        self.when(r, ref, ("abatementDateTime",))[1] if abated else self._end(r, ref, "abatementPeriod")
+                    )
                 self.not_understood(ref, r.get("code"), "Condition", ended)
             return
         if not concepts:
@@ -1042,7 +1048,7 @@ class FhirPatientBuilder:
         recorded in, and its onsetAge from her birth date (it began no later than any of them)."""
         period = r.get("onsetPeriod")
         if isinstance(period, dict):  # it began within the period: no later than its end (no bound without one)
-            onset = self.when({"end": period["end"]}, ref, ("end",))[1] if "end" in period else None
+            onset = self._end(r, ref, "onsetPeriod")
             began = self.when({"start": period["start"]}, ref, ("start",))[1] if "start" in period else None
         else:
             onset = began = self.when(r, ref, ("onsetDateTime",))[1]
@@ -1069,10 +1075,8 @@ class FhirPatientBuilder:
             or (subject is not None and not subject.endswith(f"Patient/{self.pid}"))
         ):
             return None  # (withdrawn, or someone else's: it dates nothing of hers)
-        period = found.get("period") if isinstance(found, dict) else None
-        if not isinstance(period, dict) or "end" not in period:  # (an encounter without an end may still go on)
-            return None
-        return self.when({"end": period["end"]}, f"{ref} encounter {key}", ("end",))[1]
+        # (an encounter without an end may still go on: no bound)
+        return self._end(found, f"{ref} encounter {key}", "period") if isinstance(found, dict) else None
 
     def _onset_age(self, r: dict, ref: str) -> TimeInterval | None:
         """onsetAge in years (UCUM ``a``) from her birth date: between her birthday of that age and the next."""
@@ -1311,7 +1315,8 @@ class FhirPatientBuilder:
             for w, g, _ in self.gestational_ages
             if w is not None and latest_start is not None and w.latest >= latest_start
         )
-        if starts and starts[-1] - starts[0] > _dt.timedelta(weeks=2):  # (estimates two weeks apart: said)
+        disagree = bool(starts) and starts[-1] - starts[0] > _dt.timedelta(weeks=2)
+        if disagree:  # (estimates more than two weeks apart: said)
             self.problem(
                 "gestational age",
                 f"the dated gestational ages disagree: they put the start of this pregnancy between "
@@ -1337,7 +1342,6 @@ class FhirPatientBuilder:
                         (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, at.toPython())))
                     )
         # (between disagreeing estimates the dates cannot tell: the earliest start decides what is earlier)
-        disagree = bool(starts) and starts[-1] - starts[0] > _dt.timedelta(weeks=2)
         self._this_pregnancy(min(start, starts[0]) if start is not None and disagree else start)
         self._stated()
         latest_course = _latest(self.courses)  # None only when there is no course
@@ -1426,15 +1430,22 @@ def _subject_key(r: dict) -> str | None:
     return _reference_key(subject) if isinstance(subject, str) else None
 
 
+def _withdrawn(r: dict) -> bool:
+    """Whether a resource is no record of anything: entered in error or cancelled (its status), or a Condition
+    entered in error (its verificationStatus). Read before its shape is checked, so any shape is taken."""
+    status = r.get("status")
+    return (isinstance(status, str) and status in IGNORED_STATUS) or _status_code(
+        r.get("verificationStatus"), VERIFICATION_SYSTEM
+    ) == "entered-in-error"
+
+
 def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozenset()) -> set:
     """The patients of the input a record whose subject matches none of them may still belong to: all of them
     when it names no subject, the one whose id ends its reference when it is written another way (an absolute
     URL of ``Patient/P1``, ``http`` for ``https``), each whose Patient entry has no ``urn:`` fullUrl
     (``named``: those that have one) when it is a ``urn:uuid:`` no entry has; none when it is entered in
     error, or names another kind of subject (a Device, a Group) or a patient the input does not hold."""
-    if r.get("status") in IGNORED_STATUS or _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM) == (
-        "entered-in-error"
-    ):
+    if _withdrawn(r):
         return set()
     if subject is None:
         return set(pids)
@@ -1457,10 +1468,7 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     where a medicationReference cites it.)"""
     out = [(r, where)]
     contained = r.get("contained")
-    status = r.get("status")
-    if (isinstance(status, str) and status in IGNORED_STATUS) or _status_code(
-        r.get("verificationStatus"), VERIFICATION_SYSTEM
-    ) == "entered-in-error":
+    if _withdrawn(r):
         return out  # (withdrawn: what it contains is withdrawn with it)
     for i, c in enumerate(contained if isinstance(contained, list) else []):
         if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
@@ -1541,6 +1549,11 @@ def _versions(group: list[tuple[dict, str]]) -> list[tuple[dict, str]] | None:
     return None
 
 
+def _whole_input(where: str, message: str) -> BrokenRecord:
+    """A sign that the input is incomplete: no patient is named, so every patient of it fails closed."""
+    return BrokenRecord(where, message, [], None, "")
+
+
 def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
     """A searchset Bundle that is one page of more (a ``next`` link): the records of the other pages are not
     in the input, and any of them could decide (a loss on page 2)."""
@@ -1550,13 +1563,10 @@ def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
         and isinstance(links, list)
         and any(isinstance(k, dict) and k.get("relation") == "next" for k in links)
     ):
-        return BrokenRecord(
+        return _whole_input(
             f"{where}/link",
             "the searchset Bundle is one page of a longer result (a 'next' link): the records on the other pages "
             "are not in the input; give every page",
-            [],
-            None,
-            "",
         )
     entries: list = bundle["entry"] if isinstance(bundle.get("entry"), list) else []
     matches = [
@@ -1567,23 +1577,17 @@ def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
     ]
     total = bundle.get("total")
     if bundle.get("type") == "searchset" and isinstance(total, int) and total > len(matches):
-        return BrokenRecord(
+        return _whole_input(
             f"{where}/total",
             f"the searchset Bundle says it matched {total} records and holds {len(matches)}: the others are not "
             "in the input",
-            [],
-            None,
-            "",
         )
     meta: dict = bundle["meta"] if isinstance(bundle.get("meta"), dict) else {}
     security = [c for c in meta.get("security") or [] if isinstance(c, dict)]
     if any(c.get("code") in ("REDACTED", "REDACTEDINFO") for c in security):
-        return BrokenRecord(
+        return _whole_input(
             f"{where}/meta/security",
             "the Bundle is labelled REDACTED (v3 ObservationValue): records were withheld from it",
-            [],
-            None,
-            "",
         )
     failed = [
         (i, e["response"])
@@ -1594,13 +1598,10 @@ def _incomplete_search(bundle: dict, where: str) -> BrokenRecord | None:
     ]
     if failed:
         i, response = failed[0]
-        return BrokenRecord(
+        return _whole_input(
             f"{where}/entry/{i}/response",
             f"a request of the batch or transaction failed (status {response.get('status')}): what it would have "
             "returned is not in the input",
-            [],
-            None,
-            "",
         )
     return None
 
@@ -1631,13 +1632,10 @@ def _failed_search(r: dict, where: str) -> BrokenRecord | None:
         )
         for i in bad
     )
-    return BrokenRecord(
+    return _whole_input(
         where,
         f"the input holds an OperationOutcome reporting an error or records left out ({said}): records may be "
         "missing from it",
-        [],
-        None,
-        "",
     )
 
 
@@ -1708,6 +1706,7 @@ def read_resources(
         for pid in people:
             shared[pid] += [(f"{system}|{value}", other) for other in people if other != pid]
     patients = {key: same_person[pid][1] if pid in same_person else pid for key, pid in patients.items()}
+    named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))  # (for _maybe_of)
     for r, _where in items:
         rtype = r.get("resourceType")
         keys = [
@@ -1754,7 +1753,6 @@ def read_resources(
             message = f"refers to {subject or 'no patient'}, which is not in the input (broken reference)" + (
                 "; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""
             )
-            named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))
             whose = _maybe_of(subject, set(patients.values()), r, named)
             if whose:  # (it may be hers, under another form of her reference: she fails closed)
                 message += "; it may be hers (which patient it belongs to cannot be told)"
@@ -1769,16 +1767,16 @@ def read_resources(
     for d in deletions:  # a record the input both holds and deletes: whether it is current cannot be told
         key = _reference_key(d.url)
         owners = sorted({pid for pid, held in by_patient.items() for r, ref in held if _names(key, ref, r)})
+        verb = "deletes" if d.method == "DELETE" else "patches"
         if owners:
             message = (
-                f"the input {'deletes' if d.method == 'DELETE' else 'patches'} {d.url} (Bundle entry request "
-                f"{d.method}) and also holds it: whether the record is current, or what it now says, cannot be told"
+                f"the input {verb} {d.url} (Bundle entry request {d.method}) and also holds it: whether the record "
+                "is current, or what it now says, cannot be told"
             )
             broken.append(BrokenRecord(d.where, message, [f"Patient/{p}" for p in owners], None, "", "request"))
         else:
             yield UnreadableInputError(
-                f"a Bundle entry {'deletes' if d.method == 'DELETE' else 'patches'} {d.url}, which the input does "
-                "not hold: nothing of it is read",
+                f"a Bundle entry {verb} {d.url}, which the input does not hold: nothing of it is read",
                 source=source,
                 field=d.where,
             )
@@ -1792,7 +1790,6 @@ def read_resources(
     dating = {k for c in cites if isinstance(c, str) for k in (c, "/".join(c.rsplit("/", 2)[-2:]))}
     others_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # (by patient: read once, not per patient)
     maybe_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)
-    named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))
     for r, _where, ref in others:
         if (owner := _patient_of(patients, r)) is not None:
             others_of[owner].append((r, ref))
@@ -1898,10 +1895,7 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    return any(
-        vocab.meanings(c, lambda m: vocab.is_a(m, KGR.EventCondition) and not vocab.is_a(m, KGR.UninterpretedRecord))
-        for c in _codeables(r)
-    )
+    return any(vocab.events(c) for c in _codeables(r))
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
