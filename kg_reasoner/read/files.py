@@ -82,9 +82,10 @@ def _together(paths: list[Path], folder: bool = False) -> Iterator[Path | list[P
     for files in exports.values():
         for f in files[1:]:
             join(files[0], f)
-    with_patients = [fs[0] for fs in exports.values() if any(f.name.lower().startswith("patient") for f in fs)]
-    for fs in exports.values():  # an export folder without patients: read with the others of the run
-        if not any(f.name.lower().startswith("patient") for f in fs):
+    holds = {d: any(f.name.lower().startswith("patient") for f in fs) for d, fs in exports.items()}
+    with_patients = [fs[0] for d, fs in exports.items() if holds[d]]
+    for d, fs in exports.items():  # an export folder without patients: read with the others of the run
+        if not holds[d]:
             for other in with_patients or [e[0] for e in exports.values()]:
                 join(fs[0], other)
     jsons = [p for p in readable if p.suffix.lower() == ".json"]
@@ -130,15 +131,14 @@ def _patient_keys(path: Path) -> set[str]:
         doc = json_loads(data.decode("utf-8-sig"))
     except (OSError, ValueError):
         return set()
+    if not isinstance(doc, dict):
+        return set()
     out: set[str] = set()
-    entries: list = doc["entry"] if isinstance(doc, dict) and isinstance(doc.get("entry"), list) else [doc]
-    for entry in entries:
-        r = entry.get("resource", entry) if isinstance(entry, dict) else None
-        if isinstance(r, dict) and r.get("resourceType") == "Patient":
-            if isinstance(r.get("id"), str):
-                out.add(f"Patient/{r['id']}")
-            if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str):
-                out.add(entry["fullUrl"])
+    for item in fhir_mod.bundle_resources(doc, str(path)):  # (as the reader will walk it, nested Bundles too)
+        if isinstance(item, tuple) and item[0].get("resourceType") == "Patient":
+            r = item[0]
+            rid = f"Patient/{r['id']}" if isinstance(r.get("id"), str) else None
+            out |= {k for k in (rid, r.get("_fullUrl")) if isinstance(k, str)}
     return out
 
 
