@@ -62,6 +62,10 @@ def condition(rid, *codings, clinical="active", verification="confirmed", **extr
     }
 
 
+def procedure(rid, code, status="completed", **extra) -> dict:
+    return {"resourceType": "Procedure", "id": rid, "status": status, "subject": SUBJECT, "code": code, **extra}
+
+
 GA = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"), effectiveDateTime="2026-11-20T09:00:00Z")
 LOW = obs(
     P4,
@@ -837,14 +841,7 @@ def test_an_unknown_code_of_a_system_the_guidance_reads_is_a_warning(reasoner):
 
 def test_a_procedure_of_a_loss_whose_status_is_unknown_holds_the_status(reasoner):
     """Procedure.status unknown: whether the evacuation of a miscarriage was done cannot be told."""
-    evacuation = {
-        "resourceType": "Procedure",
-        "id": "evac",
-        "status": "unknown",
-        "subject": SUBJECT,
-        "code": cc(SCT, "17369002"),
-        "performedDateTime": "2026-11-21",
-    }
+    evacuation = procedure("evac", cc(SCT, "17369002"), "unknown", performedDateTime="2026-11-21")
     a = reasoner.assess(bundle(*INDICATED, evacuation))
     assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
     assert "Procedure/evac" in a.missing
@@ -1144,15 +1141,9 @@ def test_an_observations_components_are_named_not_passed_over(reasoner):
 # --- found by a second adversarial audit (records shaped as EHRs write them) ------------------------------
 def test_a_loss_dated_in_the_future_is_read_undated_not_dropped(reasoner):
     """Local time written with Z east of UTC puts a report hours ahead: a loss is never dropped for its date."""
-    procedure = {
-        "resourceType": "Procedure",
-        "id": "evac",
-        "status": "completed",
-        "subject": SUBJECT,
-        "code": cc(SCT, "17369002"),
-        "performedDateTime": "2099-01-01T10:00:00Z",
-    }
-    a = reasoner.assess(bundle(*INDICATED, procedure))
+    a = reasoner.assess(
+        bundle(*INDICATED, procedure("evac", cc(SCT, "17369002"), performedDateTime="2099-01-01T10:00:00Z"))
+    )
     assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
     assert any("read as undated" in p["message"] for p in a.data_problems)
 
