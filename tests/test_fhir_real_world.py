@@ -1084,6 +1084,197 @@ def test_a_second_trimester_miscarriage_contraindicates_and_a_disputed_code_hold
     assert a.status == "insufficient_data" and "E2" in a.rules and "Condition/c" in a.missing
 
 
+# --- Synthea's pregnancy module ---------------------------------------------------------------------
+# The codes and displays of synthetichealth/synthea src/main/resources/modules/pregnancy.json (commit
+# 064454f58427536355fb5630800c5a19a4a94cd7), the generator most FHIR test data comes from; the same codes are
+# listed in the HL7 SHIFT Task Force's ValueSet SyntheaPregnancyVS. Each was an "unrecognised code" warning
+# beside `indicated`.
+def synthea(code: str, display: str) -> dict:
+    return {"coding": [{"system": SCT, "code": code, "display": display}], "text": display}
+
+
+@pytest.mark.parametrize(
+    "record,status,rule",
+    [
+        (
+            condition(
+                "t",
+                (SCT, "79586000"),
+                onsetDateTime="2026-11-21",
+                code=synthea("79586000", "Tubal pregnancy (disorder)"),
+            ),
+            "contraindicated",
+            "R4",
+        ),
+        (
+            procedure(
+                "p",
+                synthea("714812005", "Induced termination of pregnancy (procedure)"),
+                performedDateTime="2026-11-21",
+            ),
+            "contraindicated",
+            "R4",
+        ),
+        (
+            procedure(
+                "p",
+                synthea("386394001", "Pregnancy termination care (regime/therapy)"),
+                performedDateTime="2026-11-21",
+            ),
+            "contraindicated",
+            "R4",
+        ),
+        (
+            procedure(
+                "p",
+                synthea(
+                    "445912000", "Excision of fallopian tube and surgical removal of ectopic pregnancy (procedure)"
+                ),
+                performedDateTime="2026-11-21",
+            ),
+            "contraindicated",
+            "R4",
+        ),
+        (
+            procedure(
+                "p",
+                synthea("236931002", "Methotrexate injection into tubal pregnancy (procedure)"),
+                performedDateTime="2026-11-21",
+            ),
+            "contraindicated",
+            "R4",
+        ),
+        (
+            procedure("p", synthea("11466000", "Cesarean section (procedure)"), performedDateTime="2026-11-21"),
+            "insufficient_data",
+            "E2",
+        ),
+        (
+            procedure("p", synthea("236974004", "Instrumental delivery (procedure)"), performedDateTime="2026-11-21"),
+            "insufficient_data",
+            "E2",
+        ),
+        (
+            procedure(
+                "p",
+                synthea("386216000", "Human parturition, function (observable entity)"),
+                performedDateTime="2026-11-21",
+            ),
+            "insufficient_data",
+            "E2",
+        ),
+        (
+            condition(
+                "c",
+                (SCT, "609496007"),
+                onsetDateTime="2026-11-21",
+                code=synthea("609496007", "Complication occurring during pregnancy (disorder)"),
+            ),
+            "insufficient_data",
+            "E2",
+        ),
+        (
+            condition(
+                "c",
+                (SCT, "267253006"),
+                onsetDateTime="2026-11-21",
+                code=synthea("267253006", "Fetus with chromosomal abnormality (disorder)"),
+            ),
+            "not_recommended",
+            "R3",
+        ),
+        (
+            condition(
+                "c",
+                (SCT, "37849005"),
+                onsetDateTime="2015-03-02",
+                code=synthea("37849005", "Congenital uterine anomaly (disorder)"),
+            ),
+            "not_recommended",
+            "R3",
+        ),
+    ],
+    ids=[
+        "tubal-pregnancy",
+        "induced-termination",
+        "termination-care",
+        "ectopic-removed",
+        "methotrexate-into-tubal-pregnancy",
+        "cesarean-section",
+        "instrumental-delivery",
+        "parturition",
+        "complication-of-pregnancy",
+        "fetus-with-chromosomal-abnormality",
+        "congenital-uterine-anomaly",
+    ],
+)
+def test_synthea_pregnancy_module_codes_are_read(reasoner, record, status, rule):
+    """An ectopic pregnancy or a termination in this pregnancy contraindicates (R4, as ICD-10 O00/O04 do); a
+    birth means this pregnancy is over (a record not understood, E2); a cause progesterone cannot address is
+    identified (R3). Of an earlier pregnancy, none applies."""
+    a = reasoner.assess(bundle(*INDICATED, record))
+    assert a.status == status and rule in a.rules, a.data_problems
+    if status != "not_recommended":
+        earlier = copy.deepcopy(record)
+        for key in ("onsetDateTime", "performedDateTime"):
+            if key in earlier:
+                earlier[key] = "2019-03-02"
+        a = reasoner.assess(bundle(*INDICATED, earlier))
+        assert a.status == "indicated", a.data_problems
+        assert any("began before this pregnancy" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize(
+    "changes,status",
+    [
+        ({}, "indicated"),
+        ({"clinical": "resolved", "abatementDateTime": "2026-11-21"}, "insufficient_data"),
+        ({"clinical": "inactive"}, "insufficient_data"),
+        ({"verification": "refuted"}, "insufficient_data"),
+        ({"clinical": "resolved", "onsetDateTime": "2019-01-10", "abatementDateTime": "2019-09-01"}, "indicated"),
+        ({"clinical": "resolved", "onsetDateTime": None, "abatementDateTime": "2019-09-01"}, "indicated"),
+    ],
+    ids=[
+        "active",
+        "resolved-in-this-pregnancy",
+        "inactive",
+        "refuted",
+        "an-earlier-pregnancy",
+        "abated-before-this-one",
+    ],
+)
+def test_a_pregnancy_recorded_as_over_holds_the_status(reasoner, changes, status):
+    """Synthea records every pregnancy as a Condition 72892002 (Normal pregnancy) and abates it when the
+    pregnancy ends, by a birth, a miscarriage or an induced abortion alike. Active, it says nothing the
+    guidance decides on; resolved, inactive or refuted in this pregnancy, it says the pregnancy is over or never
+    was: a record not understood (E2), named as missing. Of an earlier pregnancy (by its onset, or by an
+    abatement before this pregnancy began), it does not apply."""
+    kw = {"onsetDateTime": "2026-10-10", **changes}
+    args = {k: v for k, v in kw.items() if k in ("clinical", "verification")}
+    extra = {k: v for k, v in kw.items() if k not in args and v is not None}
+    preg = condition("preg", (SCT, "72892002"), **args, **extra, code=synthea("72892002", "Normal pregnancy"))
+    a = reasoner.assess(bundle(*INDICATED, preg))
+    assert a.status == status, a.data_problems
+    if status == "insufficient_data":
+        assert "E2" in a.rules and "Condition/preg" in a.missing
+        evidence = [e["fact"] for r in a.fired_rules if r["id"] == "E2" for e in r["evidence"]]
+        assert any("this pregnancy has ended" in fact for fact in evidence), evidence
+
+
+def test_an_abatement_dates_a_loss_and_contradicting_dates_are_said(reasoner):
+    """A condition began no later than it abated: a loss abated before this pregnancy began is of an earlier one
+    (it was read as undated, and so as this pregnancy's); one abated before its own onset has dates that
+    contradict each other, and counts (the cautious reading)."""
+    old = condition("loss", (SCT, "19169002"), clinical="resolved", abatementDateTime="2021-06-21")
+    a = reasoner.assess(bundle(*INDICATED, old))
+    assert a.status == "indicated" and any("began before this pregnancy" in p["message"] for p in a.data_problems)
+    odd = condition(
+        "loss", (SCT, "19169002"), clinical="resolved", onsetDateTime="2026-11-10", abatementDateTime="2021-06-21"
+    )
+    a = reasoner.assess(bundle(*INDICATED, odd))
+    assert a.status == "contraindicated" and any("contradict" in p["message"] for p in a.data_problems)
+
+
 def test_a_record_contained_in_another_resource_is_read(reasoner):
     """A loss recorded as a Condition contained in an Encounter (cited Encounter/e1#loss), about the
     Encounter's subject when it names none itself."""

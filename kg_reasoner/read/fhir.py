@@ -999,10 +999,7 @@ class FhirPatientBuilder:
             if verification != "refuted":
                 ended = None
                 if _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT:  # (over: since when)
-                    abated = "abatementDateTime" in r
-                    ended = (
-                        self.when(r, ref, ("abatementDateTime",))[1] if abated else self._end(r, ref, "abatementPeriod")
-                    )
+                    ended = self._abated(r, ref)
                 self.not_understood(ref, r.get("code"), "Condition", ended)
             return
         if not concepts:
@@ -1033,15 +1030,19 @@ class FhirPatientBuilder:
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
         if uninterpreted:
-            self.problem(
-                ref,
-                f"code {_codes_text(r.get('code'))} is not read by this guidance but lies in a value set "
-                "that could change the decision; it is listed as missing data",
-                field="code",
-            )
+            self.in_value_set(ref, r.get("code"))
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *self._onset(r, ref))
+
+    def in_value_set(self, ref: str, codeable: Any) -> None:
+        """A record whose code means only a class of records not understood (E2), named in data_problems."""
+        self.problem(
+            ref,
+            f"code {_codes_text(codeable)} is not read by this guidance but lies in a value set "
+            "that could change the decision; it is listed as missing data",
+            field="code",
+        )
 
     def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, ...]:
         """When a condition began at the latest: its onset, its recording date, the end of the encounter it was
@@ -1052,18 +1053,31 @@ class FhirPatientBuilder:
             began = self.when({"start": period["start"]}, ref, ("start",))[1] if "start" in period else None
         else:
             onset = began = self.when(r, ref, ("onsetDateTime",))[1]
-        bounds = (self.when(r, ref, ("recordedDate",))[1], self._encounter_end(r, ref), self._onset_age(r, ref))
+        # (it also began no later than it abated: an abatement before this pregnancy began dates it earlier)
+        bounds = (
+            self.when(r, ref, ("recordedDate",))[1],
+            self._encounter_end(r, ref),
+            self._onset_age(r, ref),
+            self._abated(r, ref),
+        )
         if began is not None and any(b is not None and b.latest < began.earliest for b in bounds):
             # (recorded, or its encounter over, before it began: the dates cannot all be right)
             self.problem(
                 ref,
-                "its dates contradict each other (recorded, or its encounter over, before its onset): when it "
-                "began cannot be told",
+                "its dates contradict each other (recorded, abated, or its encounter over, before its onset): "
+                "when it began cannot be told",
                 "warning",
                 field="recordedDate",
             )
             return (None,)
         return (onset, *bounds)
+
+    def _abated(self, r: dict, ref: str) -> TimeInterval | None:
+        """When a condition abated at the latest: its abatementDateTime, or the end of its abatementPeriod (one in
+        the future bounds nothing, and is no reason to set the record aside)."""
+        if "abatementDateTime" in r:
+            return self.when(r, ref, ("abatementDateTime",), keep_future=True)[1]
+        return self._end(r, ref, "abatementPeriod", keep_future=True)
 
     def _encounter_end(self, r: dict, ref: str) -> TimeInterval | None:
         encounter = r.get("encounter")
@@ -1132,6 +1146,8 @@ class FhirPatientBuilder:
             return
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if status in PROCEDURE_PRESENT else KGR.Absent))
+        if all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
+            self.in_value_set(ref, r.get("code"))
         self.episode_record(rec, concepts, ref, when)
 
     def diagnostic_report(self, r: dict, ref: str) -> None:
