@@ -1261,6 +1261,80 @@ def test_a_pregnancy_recorded_as_over_holds_the_status(reasoner, changes, status
         assert any("this pregnancy has ended" in fact for fact in evidence), evidence
 
 
+@pytest.mark.parametrize(
+    "code,status,rule",
+    [
+        ("17369002", "contraindicated", "R4"),
+        ("57797005", "contraindicated", "R4"),
+        ("34801009", "contraindicated", "R4"),
+        ("44782008", "contraindicated", "R4"),
+        ("276507005", "contraindicated", "R4"),
+        ("281050002", "insufficient_data", "E2"),
+        ("45384004", "insufficient_data", "E2"),
+    ],
+    ids=["spontaneous-abortion", "induced-abortion", "ectopic", "molar", "fetal-death", "live-birth", "multiple-birth"],
+)
+def test_vital_records_pregnancy_outcomes_are_read(reasoner, code, status, rule):
+    """The outcomes of HL7's vital-records ValueSet PregnancyOutcomesVS, recorded as a Condition of this
+    pregnancy: a loss or an ended pregnancy of any kind contraindicates (R4); a birth says the pregnancy is over
+    (E2). Each but the first was an unrecognised-code warning beside `indicated`."""
+    a = reasoner.assess(bundle(*INDICATED, condition("out", (SCT, code), onsetDateTime="2026-11-21")))
+    assert a.status == status and rule in a.rules, a.data_problems
+
+
+def test_hl7s_own_delivery_example_in_this_pregnancy_says_it_has_ended(reasoner):
+    """HL7's R4 obstetric procedure example (a vaginal delivery, SNOMED 22633006, in 2012): of an earlier
+    pregnancy, not applied; dated in this one, a record that this pregnancy has ended (E2)."""
+    delivery = adapt(hl7("Procedure-ob"))
+    a = reasoner.assess(bundle(*INDICATED, delivery))
+    assert a.status == "indicated" and any("began before this pregnancy" in p["message"] for p in a.data_problems)
+    a = reasoner.assess(bundle(*INDICATED, adapt(delivery, performedDateTime="2026-11-21")))
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Procedure/ob" in a.missing, a.data_problems
+
+
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+
+
+@pytest.mark.parametrize(
+    "changes,status",
+    [
+        ({}, "indicated"),
+        ({"code": cc(RXNORM, "8727")}, "insufficient_data"),
+        (
+            {"code": cc(RXNORM, "8727"), "verificationStatus": cc(ALLERGY_VERIFICATION, "confirmed")},
+            "insufficient_data",
+        ),
+        ({"code": cc(RXNORM, "8727"), "verificationStatus": cc(ALLERGY_VERIFICATION, "refuted")}, "indicated"),
+        ({"code": cc(RXNORM, "8727"), "verificationStatus": cc(ALLERGY_VERIFICATION, "entered-in-error")}, "indicated"),
+        ({"code": cc(RXNORM, "8727"), "clinicalStatus": cc(ALLERGY_CLINICAL, "resolved")}, "indicated"),
+    ],
+    ids=[
+        "penicillin",
+        "progesterone",
+        "confirmed",
+        "refuted",
+        "entered-in-error",
+        "resolved",
+    ],
+)
+def test_an_allergy_to_progesterone_holds_the_status(reasoner, changes, status):
+    """HL7's R4 AllergyIntolerance example (penicillin G, unconfirmed, criticality high), and the same record
+    coded with progesterone (RxNorm 8727): the guidance says nothing of allergies, and supervised progesterone
+    presumes it can be given, so an allergy to it, confirmed or not, withholds `indicated` (E2) and is named
+    as missing; refuted or resolved, it is named and not used (entered in error, passed over). An allergy to anything else is
+    named and not used."""
+    allergy = adapt(hl7("AllergyIntolerance-medication"), **changes)
+    a = reasoner.assess(bundle(*INDICATED, allergy))
+    assert a.status == status, a.data_problems
+    if "entered-in-error" not in str(changes):  # (no record of anything: passed over, as a Condition is)
+        assert any(p["record"] == "AllergyIntolerance/medication" for p in a.data_problems)
+    if status == "insufficient_data":
+        assert "E2" in a.rules and "AllergyIntolerance/medication" in a.missing
+        evidence = [e["fact"] for r in a.fired_rules if r["id"] == "E2" for e in r["evidence"]]
+        assert any("allergy or intolerance to progesterone" in fact for fact in evidence), evidence
+
+
 def test_an_abatement_dates_a_loss_and_contradicting_dates_are_said(reasoner):
     """A condition began no later than it abated: a loss abated before this pregnancy began is of an earlier one
     (it was read as undated, and so as this pregnancy's); one abated before its own onset has dates that

@@ -536,18 +536,30 @@ class FhirPatientBuilder:
         if r.get("status") in IGNORED_STATUS:  # (entered in error, cancelled: not a record of anything)
             return
         v = self.v
+        verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM)
         codeables = [r.get("code"), r.get("valueCodeableConcept"), *(r.get("conclusionCode") or [])]
         for codeable in (c for c in codeables if isinstance(c, dict)):
             concepts = v.could_decide(codeable)
             if not concepts:
                 continue
+            event = any(v.is_a(c, KGR.EventCondition) for c in concepts)
+            if verification in ("refuted", "entered-in-error") or (
+                # (over: an allergy resolved; but a loss, once begun, has happened)
+                not event and _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT
+            ):
+                self.problem(ref, f"{what}; refuted, or no longer present: not used", field=field)
+                return
+            named = ", ".join(sorted({str(v.g.value(c, RDFS.label) or c) for c in concepts}))
             self.problem(
                 ref,
-                f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision (e.g. a "
-                "pregnancy loss): the record is not read, so it is listed as missing data",
+                f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision "
+                f"({named}): the record is not read, so it is listed as missing data",
                 field=field,
             )
-            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/not-understood")
+            kinds = [c for c in concepts if v.is_a(c, KGR.UninterpretedRecord)]
+            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *kinds], ref, codeable, "/not-understood")
+            if any(v.is_a(c, KGR.Finding) for c in kinds):  # (a finding states its presence: this record's)
+                self.g.add((rec, KGR.presence, KGR.Present))
             self.episode_record(rec, concepts, ref, *(when if when is not None else (self.when(r, ref)[1],)))
             return
         self.problem(ref, f"{what}; not used", field=field)
@@ -560,7 +572,15 @@ class FhirPatientBuilder:
         ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said)."""
         if _withdrawn(r):
             return
-        found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := self.v.events(codeable))]
+        v = self.v
+        if v.meanings(
+            r.get("code"), lambda c: v.is_a(c, KGR.UninterpretedRecord) and not v.is_a(c, KGR.EventCondition)
+        ):
+            # (its own code means a state the guidance cannot weigh, e.g. an allergy to its treatment: as any
+            # record not read whose code could change the decision)
+            self.unread(r, ref, what or f"resource type {r.get('resourceType')} is not read by this guidance", "code")
+            return
+        found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := v.events(codeable))]
         if found:
             self.pending.append((r, ref, what, found))
         elif what is not None:
