@@ -199,7 +199,8 @@ def authoring_findings(closure: Graph, module: Graph, rules: Graph | None = None
     )
 
 
-#: What declares a term (OWL 2 declarations): the types a term of the core is stated with in the core itself
+#: What declares a term (OWL 2 declarations): the types a document (the core, a shared module, the module
+#: itself) states a term with
 _DECLARING = (
     OWL.Class,
     OWL.ObjectProperty,
@@ -223,6 +224,12 @@ _PREFIXED = re.compile(r"(?<![\w?$:])([A-Za-z][\w-]*)?:([A-Za-z_][\w-]*)")
 
 def _namespace(iri: str) -> str:
     return iri[: max(iri.rfind("#"), iri.rfind("/")) + 1]
+
+
+def _closest(local: str, names: list[str], cutoff: float) -> str | None:
+    """The declared name most like a misspelt one (difflib's ratio at least ``cutoff``), or None."""
+    near = difflib.get_close_matches(local, names, n=1, cutoff=cutoff)
+    return near[0] if near else None
 
 
 def rule_term_findings(closure: Graph, module: Graph, rules: Graph) -> list[Finding]:
@@ -260,8 +267,8 @@ def rule_term_findings(closure: Graph, module: Graph, rules: Graph) -> list[Find
         for iri in sorted(i for i in used if _namespace(i) in own and i not in declared):
             ns = _namespace(iri)
             locals_ = sorted(d[len(ns) :] for d in declared if _namespace(d) == ns)
-            near = difflib.get_close_matches(iri[len(ns) :], locals_, n=1, cutoff=0.8)
-            hint = f"; did you mean {shown(ns + near[0])}?" if near else "; declare it, or correct its name."
+            near = _closest(iri[len(ns) :], locals_, cutoff=0.8)
+            hint = f"; did you mean {shown(ns + near)}?" if near else "; declare it, or correct its name."
             holder = _holder(rules, node, name)
             findings.append(
                 Finding(
@@ -318,8 +325,8 @@ def core_term_findings(closure: Graph, module: Graph) -> list[Finding]:
     findings = []
     for term in sorted(used - declared):
         local = str(term)[len(KGR_IRI) :]
-        near = difflib.get_close_matches(local, names, n=1, cutoff=0.75)
-        hint = f"; did you mean kgr:{near[0]}?" if near else "; mint the module's own terms in its own namespace."
+        near = _closest(local, names, cutoff=0.75)
+        hint = f"; did you mean kgr:{near}?" if near else "; mint the module's own terms in its own namespace."
         s, p, o = min((t for t in module if term in t), key=str)
 
         findings.append(
