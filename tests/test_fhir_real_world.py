@@ -1269,15 +1269,26 @@ def test_a_pregnancy_recorded_as_over_holds_the_status(reasoner, changes, status
         ("34801009", "contraindicated", "R4"),
         ("44782008", "contraindicated", "R4"),
         ("276507005", "contraindicated", "R4"),
+        ("237364002", "contraindicated", "R4"),
         ("281050002", "insufficient_data", "E2"),
         ("45384004", "insufficient_data", "E2"),
     ],
-    ids=["spontaneous-abortion", "induced-abortion", "ectopic", "molar", "fetal-death", "live-birth", "multiple-birth"],
+    ids=[
+        "spontaneous-abortion",
+        "induced-abortion",
+        "ectopic",
+        "molar",
+        "fetal-death",
+        "stillbirth",
+        "live-birth",
+        "multiple-birth",
+    ],
 )
 def test_vital_records_pregnancy_outcomes_are_read(reasoner, code, status, rule):
     """The outcomes of HL7's vital-records ValueSet PregnancyOutcomesVS, recorded as a Condition of this
-    pregnancy: a loss or an ended pregnancy of any kind contraindicates (R4); a birth says the pregnancy is over
-    (E2). Each but the first was an unrecognised-code warning beside `indicated`."""
+    pregnancy, and a stillbirth (SNOMED 237364002, as HL7 Germany's and Estonia's IGs code it): a loss or an ended
+    pregnancy of any kind contraindicates (R4); a birth says the pregnancy is over (E2). Each but the first was an
+    unrecognised-code warning beside `indicated`."""
     a = reasoner.assess(bundle(*INDICATED, condition("out", (SCT, code), onsetDateTime="2026-11-21")))
     assert a.status == status and rule in a.rules, a.data_problems
 

@@ -157,7 +157,20 @@ _OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recorde
 
 
 def _codes_text(codeable: Any) -> str:
-    return ", ".join(f"{s or '?'}|{c or '?'}" for s, c in _codings(codeable)) or "no coding"
+    """The codings of a CodeableConcept as system|code, each with its display when it has one (so that a reader
+    of data_problems sees what an unrecognised code says it is)."""
+    codings = codeable.get("coding") if isinstance(codeable, dict) else None
+    displays = [
+        c.get("display") if isinstance(c, dict) and isinstance(c.get("display"), str) else None
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict)
+    ]
+    return (
+        ", ".join(
+            f"{s or '?'}|{c or '?'}" + (f' "{d}"' if d else "") for (s, c), d in zip(_codings(codeable), displays)
+        )
+        or "no coding"
+    )
 
 
 @dataclass
