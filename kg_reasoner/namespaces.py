@@ -89,6 +89,7 @@ class KGR(DefinedNamespace):
     inCodeSystem: URIRef
     pattern: URIRef
     fhirSystem: URIRef
+    fhirResourceType: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
     sourceSentence: URIRef

@@ -371,11 +371,12 @@ def _kb(guidance: str):
         "summary-attributes",
         "fhir-codes",
         "fhir-code-sets",
+        "fhir-code-names",
         "reference-populations",
     ],
 )
 def test_reader_vocabulary_queries_answer_the_same_on_pyoxigraph_and_rdflib(guidance, name):
-    """The readers' vocabularies run their six queries on pyoxigraph (``explain.queries.store_rows``: rdflib's
+    """The readers' vocabularies run their seven queries on pyoxigraph (``explain.queries.store_rows``: rdflib's
     parser took about a second of every process's start): on both guidances' closures every query gives
     rdflib's rows, term for term (lexical forms included: the readers key dicts on them), but for the columns
     read as numbers, compared by value."""

@@ -153,7 +153,17 @@ def _codeables(node: Any, key: str = "") -> Iterator[dict]:
 
 
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
-_OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn")
+_OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn", "created")
+
+
+def _words(codeable: Any) -> list[str]:
+    """What a CodeableConcept says it is in words: its codings' displays and its text."""
+    if not isinstance(codeable, dict):
+        return []
+    codings = codeable.get("coding")
+    names = [c.get("display") for c in (codings if isinstance(codings, list) else []) if isinstance(c, dict)]
+    names.append(codeable.get("text"))
+    return [n for n in names if isinstance(n, str)]
 
 
 def _codes_text(codeable: Any) -> str:
@@ -200,6 +210,15 @@ class FhirVocabulary:
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
+        #: the value sets read from a code's name (kgr:includesCodesNamed): (pattern, excluding pattern, concept)
+        self.names: list[tuple[re.Pattern, re.Pattern | None, URIRef]] = [
+            (
+                re.compile(str(row.pattern), re.IGNORECASE),
+                re.compile(str(row["except"]), re.IGNORECASE) if row["except"] is not None else None,
+                row.concept,
+            )
+            for row in store_rows("fhir-code-names", store)
+        ]
         # the units are the ontology's named UnitOfMeasure individuals
         self.units: dict[str, URIRef] = {
             str(u): cast(URIRef, unit)
@@ -241,6 +260,14 @@ class FhirVocabulary:
             if row.code is not None:
                 p.codes.add((str(row.system), str(row.code)))
         self._is_a: dict[tuple, bool] = {}
+        #: classes whose codes mean them only in records of one FHIR resource type (kgr:fhirResourceType: an
+        #: allergy to a substance is an AllergyIntolerance coded by it, not any record of the substance)
+        self.resource_types: dict[URIRef, set[str]] = defaultdict(set)
+        for cls, rtype in closure.subject_objects(KGR.fhirResourceType):
+            self.resource_types[cast(URIRef, cls)].add(str(rtype))
+
+    def label(self, concept) -> str:
+        return str(self.g.value(concept, RDFS.label) or concept)
 
     def is_a(self, concept, kind) -> bool:
         key = (concept, kind)
@@ -248,25 +275,47 @@ class FhirVocabulary:
             self._is_a[key] = (concept, RDFS.subClassOf, kind) in self.g or (concept, RDF.type, kind) in self.g
         return self._is_a[key]
 
-    def meanings(self, codeable: Any, accept: Callable[[URIRef], bool]) -> list[URIRef]:
+    def meanings(
+        self, codeable: Any, accept: Callable[[URIRef], bool], resource_type: str | None = None
+    ) -> list[URIRef]:
         """Every concept the codings of a CodeableConcept mean that ``accept`` admits. Per coding, the most
         specific match wins (a cross-reference, by strength; else the longest ICD-10 category; else a code
         pattern); across codings every meaning counts. A meaning of an uninterpreted-record class (a pattern
-        such as "any pregnancy-chapter code") is kept only when no coding has a meaning of its own."""
+        such as "any pregnancy-chapter code") is kept only when no coding has a meaning of its own. A class
+        read only from one resource type (``resource_types``) is a meaning only of a record of ``resource_type``."""
+        if self.resource_types:
+            scoped = self.resource_types
+            given = accept
+
+            def accept(c: URIRef) -> bool:
+                return given(c) and (c not in scoped or resource_type in scoped[c])
+
         found: set[URIRef] = set()
+        known = False  # (whether a coding has any meaning, whether ``accept`` takes it or not)
         for system, code in _codings(codeable):
-            exact = [(s, c) for s, c in self.codes.get((system, code), []) if accept(c)]
+            entries = self.codes.get((system, code), [])
+            exact = [(s, c) for s, c in entries if accept(c)]
             if exact:
                 best = min(s for s, _ in exact)
                 found |= {c for s, c in exact if s == best}
                 continue
             key = code.replace(".", "").upper()
-            under = [(len(p), c) for p, c in self.categories.get(system, []) if key.startswith(p.upper()) and accept(c)]
+            categories = [(p, c) for p, c in self.categories.get(system, []) if key.startswith(p.upper())]
+            under = [(len(p), c) for p, c in categories if accept(c)]
             if under:
                 longest = max(n for n, _ in under)
                 found |= {c for n, c in under if n == longest}
                 continue
-            found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
+            patterns = [c for rx, c in self.patterns.get(system, []) if rx.search(code)]
+            found |= {c for c in patterns if accept(c)}
+            known = known or bool(entries or categories or patterns)
+        if not found and not known and self.names:  # (a code no value set knows: its name may still matter)
+            words = _words(codeable)
+            found = {
+                c
+                for rx, unless, c in self.names
+                if accept(c) and any(rx.search(w) and not (unless and unless.search(w)) for w in words)
+            }
         interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
         return sorted(interpreted or found, key=str)
 
@@ -281,6 +330,15 @@ class FhirVocabulary:
         records not understood (the ICD-10 pregnancy chapter)."""
         return self.meanings(
             codeable, lambda c: self.is_a(c, KGR.EventCondition) or self.is_a(c, KGR.UninterpretedRecord)
+        )
+
+    def states(self, codeable: Any, resource_type: Any) -> list[URIRef]:
+        """What a record's own code means that the guidance cannot weigh though it reads no such record: a class
+        of records not understood that is no event condition (an allergy to its treatment)."""
+        return self.meanings(
+            codeable,
+            lambda c: self.is_a(c, KGR.UninterpretedRecord) and not self.is_a(c, KGR.EventCondition),
+            resource_type if isinstance(resource_type, str) else None,
         )
 
     def readable(self, codeable: Any) -> bool:
@@ -379,7 +437,7 @@ class FhirPatientBuilder:
         self.courses: list[tuple[TimeInterval | None, URIRef]] = []
         self.measured: list[_Measured] = []
         #: records of one episode, with the latest instant each can have begun and whether it is an event
-        self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool]] = []
+        self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool, _dt.datetime | None]] = []
         self.seen: dict[str, int] = {}
         self.occurrence = ""
         #: the input's Encounters, by citation and fullUrl (a record made during one began before it ended)
@@ -424,10 +482,16 @@ class FhirPatientBuilder:
         return rec
 
     def when(
-        self, resource: dict, ref: str, keys: tuple[str, ...] = EFFECTIVE, keep_future: bool = False
+        self,
+        resource: dict,
+        ref: str,
+        keys: tuple[str, ...] = EFFECTIVE,
+        keep_future: bool = False,
+        future_note: str | None = None,
     ) -> tuple[bool, TimeInterval | None]:
         """(usable, time): a resource dated in the future is a data problem and not used; with ``keep_future``
-        (a record that could show a loss: never dropped for its date), it is read as undated."""
+        (a record that could show a loss: never dropped for its date), it is read as undated. ``future_note``:
+        a time in the future is no problem but a note saying so (an expected end), and is not used."""
         key, text = _time_of(resource, keys)
         if key is None:
             return True, None
@@ -437,6 +501,9 @@ class FhirPatientBuilder:
             self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
             return True, None
         if interval.earliest > self.now:
+            if future_note is not None:
+                self.problem(ref, f"{key} in the future ({text}): {future_note}", "info", field=key)
+                return True, None
             if keep_future:
                 self.problem(ref, f"dated in the future ({text}): read as undated", field=key)
                 return True, None
@@ -472,15 +539,22 @@ class FhirPatientBuilder:
             )
         return bool(unread)
 
-    def episode_record(self, rec: URIRef, classes: list[URIRef], ref: str, *times: TimeInterval | None) -> None:
+    def episode_record(
+        self,
+        rec: URIRef,
+        classes: list[URIRef],
+        ref: str,
+        *times: TimeInterval | None,
+        ended: TimeInterval | None = None,
+    ) -> None:
         """Remember a record for the 'this pregnancy' rule (decision-spec section 3): the latest instant it can
-        have begun is the earliest of its times' latest instants."""
+        have begun is the earliest of its times' latest instants; ``ended``, when it ended (an abatement)."""
         if any(self.v.is_a(c, KGR.EpisodeRecord) for c in classes):
             latest = min((t.latest for t in times if t is not None), default=None)
             event = any(self.v.is_a(c, KGR.EventCondition) for c in classes)
             # the link from her to the record, which ``record`` has just added: an IRI of the ontology
             link = cast(URIRef, next(iter(self.g.predicates(self.me, rec))))
-            self.episode.append((rec, link, latest, ref, event))
+            self.episode.append((rec, link, latest, ref, event, ended.latest if ended is not None else None))
 
     def linked_elsewhere(self, kind: str, other: str) -> None:
         """Patient.link to a patient the input does not hold: the same person's records there are not read.
@@ -538,7 +612,7 @@ class FhirPatientBuilder:
         )
         rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable)
         if ended is not None:  # (this pregnancy's rule moves it aside if it ended before the pregnancy began)
-            self.episode.append((rec, KGR.hasRecord, ended.latest, ref, False))
+            self.episode.append((rec, KGR.hasRecord, ended.latest, ref, False, ended.latest))
 
     def unread(self, r: dict, ref: str, what: str, field: str, when: tuple | None = None) -> None:
         """A resource the guidance does not read (``what`` says why), named in data_problems. When one of its
@@ -546,23 +620,20 @@ class FhirPatientBuilder:
         ART) or lies in a value set that could bear on the decision, it cannot be ignored either (fhir-reading
         sections 1 and 2: a contraindicating meaning is never hidden): it becomes a ``kgr:UninterpretedRecord``,
         rule E2 withholds ``indicated``, and it is listed as missing data. ``when``: its time, if already read."""
-        if r.get("status") in IGNORED_STATUS:  # (entered in error, cancelled: not a record of anything)
+        if _withdrawn(r):  # (entered in error, cancelled: not a record of anything)
             return
         v = self.v
-        verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM)
-        codeables = [r.get("code"), r.get("valueCodeableConcept"), *(r.get("conclusionCode") or [])]
+        conclusions = r.get("conclusionCode")
+        codeables = [
+            r.get("code"),
+            r.get("valueCodeableConcept"),
+            *(conclusions if isinstance(conclusions, list) else []),
+        ]
         for codeable in (c for c in codeables if isinstance(c, dict)):
             concepts = v.could_decide(codeable)
             if not concepts:
                 continue
-            event = any(v.is_a(c, KGR.EventCondition) for c in concepts)
-            if verification in ("refuted", "entered-in-error") or (
-                # (over: an allergy resolved; but a loss, once begun, has happened)
-                not event and _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM) in NOT_PRESENT
-            ):
-                self.problem(ref, f"{what}; refuted, or no longer present: not used", field=field)
-                return
-            named = ", ".join(sorted({str(v.g.value(c, RDFS.label) or c) for c in concepts}))
+            named = ", ".join(sorted({v.label(c) for c in concepts}))
             self.problem(
                 ref,
                 f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision "
@@ -586,17 +657,28 @@ class FhirPatientBuilder:
         if _withdrawn(r):
             return
         v = self.v
-        if v.meanings(
-            r.get("code"), lambda c: v.is_a(c, KGR.UninterpretedRecord) and not v.is_a(c, KGR.EventCondition)
-        ):
-            # (its own code means a state the guidance cannot weigh, e.g. an allergy to its treatment: as any
-            # record not read whose code could change the decision)
-            self.unread(r, ref, what or f"resource type {r.get('resourceType')} is not read by this guidance", "code")
-            return
+        said = False
+        states = v.states(r.get("code"), r.get("resourceType"))
+        if states:  # (its own code means a state the guidance cannot weigh, e.g. an allergy to its treatment)
+            named = ", ".join(sorted(v.label(c) for c in states))
+            verification, clinical = _all_codes(r.get("verificationStatus")), _all_codes(r.get("clinicalStatus"))
+            if not _current(verification, clinical):
+                self.problem(
+                    ref, f"{named}: recorded as refuted or no longer present; not used", field="clinicalStatus"
+                )
+            else:
+                self.problem(
+                    ref,
+                    f"its code {_codes_text(r.get('code'))} means {named}, which this guidance does not weigh: the "
+                    "record is not read, so it is listed as missing data",
+                    field="code",
+                )
+                self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *states], ref, r.get("code"), "/not-understood")
+            said = True
         found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := v.events(codeable))]
         if found:
             self.pending.append((r, ref, what, found))
-        elif what is not None:
+        elif what is not None and not said:
             self.problem(ref, what, field="code")
 
     def _pending(self) -> None:
@@ -613,8 +695,11 @@ class FhirPatientBuilder:
             )
             concepts = sorted({c for _, k in found for c in k}, key=str)
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
-            if isinstance(r.get("period"), dict) and "end" in r["period"]:  # (its period's end, else its date)
-                when = self._end(r, ref, "period", keep_future=True)
+            period = next(
+                (k for k in ("period", "billablePeriod") if isinstance(r.get(k), dict) and "end" in r[k]), None
+            )
+            if period is not None:  # (its period's end, else its date: a claim's billable period, its creation)
+                when = self._end(r, ref, period, keep_future=True)
             else:
                 when = self.when(r, ref, _OWN_TIME, keep_future=True)[1]
             self.episode_record(rec, concepts, ref, when)
@@ -1049,7 +1134,8 @@ class FhirPatientBuilder:
                     field="verificationStatus",
                 )
                 rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"))
-                self.episode_record(rec, concepts, ref, *self._onset(r, ref))
+                times, ended = self._onset(r, ref)
+                self.episode_record(rec, concepts, ref, *times, ended=ended)
             else:
                 self.problem(
                     ref, f"verificationStatus {verification}: not confirmed, not used", field="verificationStatus"
@@ -1059,58 +1145,71 @@ class FhirPatientBuilder:
         if verification == "refuted" and uninterpreted:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
-        present = verification != "refuted" and (clinical not in NOT_PRESENT or event)
+        present = _current({verification}, {clinical}, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
         if uninterpreted:
-            self.in_value_set(ref, r.get("code"))
+            self.in_value_set(ref, r.get("code"), concepts)
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
-        self.episode_record(rec, concepts, ref, *self._onset(r, ref))
+        times, ended = self._onset(r, ref)
+        self.episode_record(rec, concepts, ref, *times, ended=ended)
 
-    def in_value_set(self, ref: str, codeable: Any) -> None:
+    def in_value_set(self, ref: str, codeable: Any, concepts: list[URIRef]) -> None:
         """A record whose code means only a class of records not understood (E2), named in data_problems."""
+        named = ", ".join(sorted(self.v.label(c) for c in concepts))
         self.problem(
             ref,
             f"code {_codes_text(codeable)} is not read by this guidance but lies in a value set "
-            "that could change the decision; it is listed as missing data",
+            f"that could change the decision ({named}); it is listed as missing data",
             field="code",
         )
 
-    def _onset(self, r: dict, ref: str) -> tuple[TimeInterval | None, ...]:
+    def _onset(self, r: dict, ref: str) -> tuple[tuple[TimeInterval | None, ...], TimeInterval | None]:
         """When a condition began at the latest: its onset, its recording date, the end of the encounter it was
-        recorded in, and its onsetAge from her birth date (it began no later than any of them)."""
+        recorded in, its onsetAge from her birth date and its abatement (it began no later than any of them);
+        and when it ended (its abatement), or None."""
         period = r.get("onsetPeriod")
         if isinstance(period, dict):  # it began within the period: no later than its end (no bound without one)
             onset = self._end(r, ref, "onsetPeriod")
             began = self.when({"start": period["start"]}, ref, ("start",))[1] if "start" in period else None
         else:
             onset = began = self.when(r, ref, ("onsetDateTime",))[1]
-        # (it also began no later than it abated: an abatement before this pregnancy began dates it earlier)
-        bounds = (
-            self.when(r, ref, ("recordedDate",))[1],
-            self._encounter_end(r, ref),
-            self._onset_age(r, ref),
-            self._abated(r, ref),
-        )
-        if began is not None and any(b is not None and b.latest < began.earliest for b in bounds):
-            # (recorded, or its encounter over, before it began: the dates cannot all be right)
+        abated = self._abated(r, ref)
+        bounds = {
+            "recordedDate": self.when(r, ref, ("recordedDate",))[1],
+            "encounter": self._encounter_end(r, ref),
+            "onsetAge": self._onset_age(r, ref),
+            "abatement": abated,
+        }
+        # (recorded, abated or its encounter over before it began, or abated before its onset's period ended:
+        # the dates cannot all be right)
+        wrong = [
+            key
+            for key, b in bounds.items()
+            if b is not None
+            and (
+                (began is not None and b.latest < began.earliest)
+                or (key == "abatement" and onset is not None and b.latest < onset.earliest)
+            )
+        ]
+        if wrong:
             self.problem(
                 ref,
-                "its dates contradict each other (recorded, abated, or its encounter over, before its onset): "
-                "when it began cannot be told",
+                f"its dates contradict each other ({', '.join(wrong)} before its onset): when it began cannot be told",
                 "warning",
-                field="recordedDate",
+                field=wrong[0],
             )
-            return (None,)
-        return (onset, *bounds)
+            return (None,), None
+        return (onset, *bounds.values()), abated
 
     def _abated(self, r: dict, ref: str) -> TimeInterval | None:
-        """When a condition abated at the latest: its abatementDateTime, or the end of its abatementPeriod (one in
-        the future bounds nothing, and is no reason to set the record aside)."""
-        if "abatementDateTime" in r:
-            return self.when(r, ref, ("abatementDateTime",), keep_future=True)[1]
-        return self._end(r, ref, "abatementPeriod", keep_future=True)
+        """When a condition abated at the latest: its abatementDateTime, or the end of its abatementPeriod. One in
+        the future (an expected date) bounds nothing, and is said only as a note."""
+        period = r.get("abatementPeriod")
+        if "abatementDateTime" not in r and isinstance(period, dict) and "end" in period:
+            r = {"abatementPeriod.end": period["end"]}
+        return self.when(r, ref, ("abatementDateTime", "abatementPeriod.end"), future_note="it bounds nothing")[1]
 
     def _encounter_end(self, r: dict, ref: str) -> TimeInterval | None:
         encounter = r.get("encounter")
@@ -1174,13 +1273,17 @@ class FhirPatientBuilder:
                 return
             self.problem(ref, f"procedure status {status!r}: not known to have been done; not used", field="status")
             return
+        uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
+        if uninterpreted and status in PROCEDURE_ABSENT:  # (not done: it records nothing to read)
+            self.problem(ref, f"procedure status {status!r}: not done, so not used", "info", field="status")
+            return
         usable, when = self.when(r, ref, PERFORMED, keep_future=True)
         if not usable:
             return
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if status in PROCEDURE_PRESENT else KGR.Absent))
-        if all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
-            self.in_value_set(ref, r.get("code"))
+        if uninterpreted:
+            self.in_value_set(ref, r.get("code"), concepts)
         self.episode_record(rec, concepts, ref, when)
 
     def diagnostic_report(self, r: dict, ref: str) -> None:
@@ -1403,10 +1506,11 @@ class FhirPatientBuilder:
     def _this_pregnancy(self, start: _dt.datetime | None) -> None:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
         start is of an earlier one and does not apply; when the dates cannot tell, it belongs to this one."""
-        for rec, link, began, ref, event in self.episode:
+        for rec, link, began, ref, event, ended in self.episode:
             if began is not None:
                 self.g.add((rec, KGR.beganNoLaterThan, time_literal(began)))
-            if start is not None and began is not None and began < start:
+            # (one that may have ended after this pregnancy began overlaps it: not of an earlier one)
+            if start is not None and began is not None and began < start and (ended is None or ended < start):
                 self.g.remove((self.me, link, rec))
                 self.g.add((self.me, KGR.hasEarlierEpisodeRecord, rec))
                 self.problem(
@@ -1415,7 +1519,9 @@ class FhirPatientBuilder:
                     severity="info",
                 )
             elif event and (start is None or began is None):
-                why = "the gestational age has no date" if began is not None else "the record has no onset or date"
+                why = (
+                    "the gestational age has no date" if began is not None else "the record has no usable onset or date"
+                )
                 if not self.gestational_ages:
                     why = "no gestational age is recorded"
                 self.problem(
@@ -1432,6 +1538,18 @@ def _number(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+
+
+def _all_codes(codeable: Any) -> set[str]:
+    """Every code of a status CodeableConcept, of any system (an AllergyIntolerance's statuses have their own)."""
+    return {c for _, c in _codings(codeable)}
+
+
+def _current(verification: set, clinical: set, event: bool = False) -> bool:
+    """Whether a record states something present now, from the codes of its verification and clinical statuses:
+    not refuted (nor entered in error), and not resolved, inactive or in remission, unless it is an event
+    condition (a loss, once begun, has happened: over is not undone)."""
+    return not verification & {"refuted", "entered-in-error"} and (event or not clinical & NOT_PRESENT)
 
 
 def _status_code(codeable: Any, system: str) -> str | None:
@@ -1887,13 +2005,25 @@ def read_resources(
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
-        for r, ref in others_of.get(pid, []):  # (an Encounter her records cite dates them: said only for a code)
-            cited = ref in dating or r.get("_fullUrl") in dating
-            builder.elsewhere(
-                r, ref, None if cited else f"resource type {r['resourceType']} is not used by this guidance"
+        unread = [
+            # (an Encounter her records cite dates them: said only for a code)
+            (
+                r,
+                ref,
+                None
+                if ref in dating or r.get("_fullUrl") in dating
+                else f"resource type {r['resourceType']} is not used by this guidance",
             )
-        for r, ref in maybe_of.get(pid, []):
-            builder.elsewhere(r, ref, f"its subject ({_subject_key(r) or 'none'}) matches no patient but may be hers")
+            for r, ref in others_of.get(pid, [])
+        ] + [
+            (r, ref, f"its subject ({_subject_key(r) or 'none'}) matches no patient but may be hers")
+            for r, ref in maybe_of.get(pid, [])
+        ]
+        for r, ref, what in unread:
+            try:
+                builder.elsewhere(r, ref, what)
+            except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
+                builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         yield builder.finish()
     for b in broken:  # a lost Patient line, or a line of a type this guidance does not read: said, not hidden
         if id(b) not in attached:
