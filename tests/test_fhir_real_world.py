@@ -1093,107 +1093,38 @@ def synthea(code: str, display: str) -> dict:
     return {"coding": [{"system": SCT, "code": code, "display": display}], "text": display}
 
 
+SYNTHEA_CODES = [
+    # (resource type, code, display, status, rule)
+    ("Condition", "79586000", "Tubal pregnancy (disorder)", "contraindicated", "R4"),
+    ("Procedure", "714812005", "Induced termination of pregnancy (procedure)", "contraindicated", "R4"),
+    ("Procedure", "386394001", "Pregnancy termination care (regime/therapy)", "contraindicated", "R4"),
+    (
+        "Procedure",
+        "445912000",
+        "Excision of fallopian tube and surgical removal of ectopic pregnancy (procedure)",
+        "contraindicated",
+        "R4",
+    ),
+    ("Procedure", "236931002", "Methotrexate injection into tubal pregnancy (procedure)", "contraindicated", "R4"),
+    ("Procedure", "11466000", "Cesarean section (procedure)", "insufficient_data", "E2"),
+    ("Procedure", "236974004", "Instrumental delivery (procedure)", "insufficient_data", "E2"),
+    ("Procedure", "386216000", "Human parturition, function (observable entity)", "insufficient_data", "E2"),
+    ("Condition", "609496007", "Complication occurring during pregnancy (disorder)", "insufficient_data", "E2"),
+    ("Condition", "267253006", "Fetus with chromosomal abnormality (disorder)", "not_recommended", "R3"),
+    ("Condition", "37849005", "Congenital uterine anomaly (disorder)", "not_recommended", "R3"),
+]
+
+
+def synthea_record(kind: str, code: str, display: str, when: str) -> dict:
+    """A Condition or Procedure as Synthea writes it: SNOMED coded, the module's display as its text too."""
+    if kind == "Condition":
+        return condition("s", (SCT, code), onsetDateTime=when, code=synthea(code, display))
+    return procedure("s", synthea(code, display), performedDateTime=when)
+
+
 @pytest.mark.parametrize(
-    "record,status,rule",
-    [
-        (
-            condition(
-                "t",
-                (SCT, "79586000"),
-                onsetDateTime="2026-11-21",
-                code=synthea("79586000", "Tubal pregnancy (disorder)"),
-            ),
-            "contraindicated",
-            "R4",
-        ),
-        (
-            procedure(
-                "p",
-                synthea("714812005", "Induced termination of pregnancy (procedure)"),
-                performedDateTime="2026-11-21",
-            ),
-            "contraindicated",
-            "R4",
-        ),
-        (
-            procedure(
-                "p",
-                synthea("386394001", "Pregnancy termination care (regime/therapy)"),
-                performedDateTime="2026-11-21",
-            ),
-            "contraindicated",
-            "R4",
-        ),
-        (
-            procedure(
-                "p",
-                synthea(
-                    "445912000", "Excision of fallopian tube and surgical removal of ectopic pregnancy (procedure)"
-                ),
-                performedDateTime="2026-11-21",
-            ),
-            "contraindicated",
-            "R4",
-        ),
-        (
-            procedure(
-                "p",
-                synthea("236931002", "Methotrexate injection into tubal pregnancy (procedure)"),
-                performedDateTime="2026-11-21",
-            ),
-            "contraindicated",
-            "R4",
-        ),
-        (
-            procedure("p", synthea("11466000", "Cesarean section (procedure)"), performedDateTime="2026-11-21"),
-            "insufficient_data",
-            "E2",
-        ),
-        (
-            procedure("p", synthea("236974004", "Instrumental delivery (procedure)"), performedDateTime="2026-11-21"),
-            "insufficient_data",
-            "E2",
-        ),
-        (
-            procedure(
-                "p",
-                synthea("386216000", "Human parturition, function (observable entity)"),
-                performedDateTime="2026-11-21",
-            ),
-            "insufficient_data",
-            "E2",
-        ),
-        (
-            condition(
-                "c",
-                (SCT, "609496007"),
-                onsetDateTime="2026-11-21",
-                code=synthea("609496007", "Complication occurring during pregnancy (disorder)"),
-            ),
-            "insufficient_data",
-            "E2",
-        ),
-        (
-            condition(
-                "c",
-                (SCT, "267253006"),
-                onsetDateTime="2026-11-21",
-                code=synthea("267253006", "Fetus with chromosomal abnormality (disorder)"),
-            ),
-            "not_recommended",
-            "R3",
-        ),
-        (
-            condition(
-                "c",
-                (SCT, "37849005"),
-                onsetDateTime="2015-03-02",
-                code=synthea("37849005", "Congenital uterine anomaly (disorder)"),
-            ),
-            "not_recommended",
-            "R3",
-        ),
-    ],
+    "kind,code,display,status,rule",
+    SYNTHEA_CODES,
     ids=[
         "tubal-pregnancy",
         "induced-termination",
@@ -1208,18 +1139,15 @@ def synthea(code: str, display: str) -> dict:
         "congenital-uterine-anomaly",
     ],
 )
-def test_synthea_pregnancy_module_codes_are_read(reasoner, record, status, rule):
+def test_synthea_pregnancy_module_codes_are_read(reasoner, kind, code, display, status, rule):
     """An ectopic pregnancy or a termination in this pregnancy contraindicates (R4, as ICD-10 O00/O04 do); a
     birth means this pregnancy is over (a record not understood, E2); a cause progesterone cannot address is
-    identified (R3). Of an earlier pregnancy, none applies."""
-    a = reasoner.assess(bundle(*INDICATED, record))
+    identified (R3: an embryo's in this pregnancy, a uterine anomaly whenever it began). Of an earlier
+    pregnancy, a loss or a birth does not apply."""
+    a = reasoner.assess(bundle(*INDICATED, synthea_record(kind, code, display, "2026-11-21")))
     assert a.status == status and rule in a.rules, a.data_problems
     if status != "not_recommended":
-        earlier = copy.deepcopy(record)
-        for key in ("onsetDateTime", "performedDateTime"):
-            if key in earlier:
-                earlier[key] = "2019-03-02"
-        a = reasoner.assess(bundle(*INDICATED, earlier))
+        a = reasoner.assess(bundle(*INDICATED, synthea_record(kind, code, display, "2019-03-02")))
         assert a.status == "indicated", a.data_problems
         assert any("began before this pregnancy" in p["message"] for p in a.data_problems)
 
@@ -1297,44 +1225,25 @@ def named(code: str, display: str, system: str = SCT, text: str | None = None) -
     return {"coding": [{"system": system, "code": code, "display": display}], **({"text": text} if text else {})}
 
 
+def named_condition(code: str, display: str, text: str | None = None) -> dict:
+    """A Condition of this pregnancy coded with a SNOMED code the ontology does not know, and its name."""
+    return condition("x", (SCT, "0"), onsetDateTime="2026-11-21", code=named(code, display, text=text))
+
+
 @pytest.mark.parametrize(
     "record,status",
     [
-        (condition("x", (SCT, "0"), onsetDateTime="2026-11-21", code=named("10058006", "Septic abortion")), "E2"),
-        (
-            condition(
-                "x", (SCT, "0"), onsetDateTime="2026-11-21", code=named("999999999", "Finding", text="stillborn")
-            ),
-            "E2",
-        ),
+        (named_condition("10058006", "Septic abortion"), "E2"),
+        (named_condition("999999999", "Finding", text="stillborn"), "E2"),
         (
             procedure(
                 "x", named("999999999", "Evacuation of retained products of conception"), performedDateTime="2026-11-21"
             ),
             "E2",
         ),
-        (
-            condition(
-                "x",
-                (SCT, "0"),
-                onsetDateTime="2026-11-21",
-                code=named("161744009", "Past pregnancy history of miscarriage (situation)"),
-            ),
-            "indicated",
-        ),
-        (
-            condition("x", (SCT, "0"), onsetDateTime="2026-11-21", code=named("102878001", "Recurrent miscarriage")),
-            "indicated",
-        ),
-        (
-            condition(
-                "x",
-                (SCT, "0"),
-                onsetDateTime="2026-11-21",
-                code=named("999999999", "Threatened abortion, first trimester"),
-            ),
-            "indicated",
-        ),
+        (named_condition("161744009", "Past pregnancy history of miscarriage (situation)"), "indicated"),
+        (named_condition("102878001", "Recurrent miscarriage"), "indicated"),
+        (named_condition("999999999", "Threatened abortion, first trimester"), "indicated"),
         (
             obs(
                 named("11614-5", "[#] Spontaneous abortions", LOINC),
@@ -1344,7 +1253,7 @@ def named(code: str, display: str, system: str = SCT, text: str | None = None) -
             ),
             "indicated",
         ),
-        (condition("x", (SCT, "0"), onsetDateTime="2026-11-21", code=named("38341003", "Hypertension")), "indicated"),
+        (named_condition("38341003", "Hypertension"), "indicated"),
     ],
     ids=[
         "septic-abortion",
