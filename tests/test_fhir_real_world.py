@@ -1439,15 +1439,166 @@ def test_review_of_the_synthea_and_allergy_reading(reasoner, records, status):
     assert a.status == status, a.data_problems
 
 
+def obstetric_count(code: str, display: str | None, text: str | None) -> dict:
+    """An obstetric history count as the IPS pregnancy history records it (at booking: none)."""
+    coding = {"system": LOINC, "code": code, **({"display": display} if display else {})}
+    concept = {"coding": [coding], **({"text": text} if text else {})}
+    return obs(concept, "h", valueQuantity=qty(0, "{#}"), effectiveDateTime="2026-11-20T09:00:00Z")
+
+
+@pytest.mark.parametrize(
+    "records,status",
+    [
+        (
+            [
+                condition(
+                    "art",
+                    (ICD10CM, "O09.811"),
+                    clinical="resolved",
+                    onsetDateTime="2025-03-01",
+                    abatementDateTime="2026-10-15",
+                )
+            ],
+            "indicated",
+        ),
+        (
+            [
+                condition(
+                    "e",
+                    (ICD10CM, "O00.10"),
+                    clinical="resolved",
+                    onsetDateTime="2024-03-01",
+                    abatementDateTime="2026-11-20",
+                )
+            ],
+            "indicated",
+        ),
+        (
+            [
+                condition(
+                    "m",
+                    (SCT, "17369002"),
+                    clinical="resolved",
+                    onsetPeriod={"start": "2025-01-01", "end": "2025-12-31"},
+                    abatementDateTime="2025-06-01",
+                )
+            ],
+            "indicated",
+        ),
+        ([condition("z", (ICD10CM, "Z33.2"), onsetDateTime="2026-11-21")], "contraindicated"),
+        ([named_condition("999999999", "Encounter for care after spontaneous abortion")], "insufficient_data"),
+        ([named_condition("999999999", "Intrauterine death prior to labour")], "insufficient_data"),
+        ([obstetric_count("11612-9", "[#] Abortions", "Abortions")], "indicated"),
+        ([obstetric_count("11614-5", None, "Spontaneous Abortions")], "indicated"),
+        ([obstetric_count("33065-4", None, "Ectopic")], "indicated"),
+        ([named_condition("999999999", "Supraventricular ectopic beats")], "indicated"),
+        (
+            [procedure("x", named("999999999", "Attempted venepuncture, aborted"), performedDateTime="2026-11-21")],
+            "indicated",
+        ),
+        ([named_condition("999999999", "Heterotopic pregnancy")], "insufficient_data"),
+        ([named_condition("999999999", "Fehlgeburt")], "insufficient_data"),
+        ([named_condition("999999999", "Gravida 3 para 1 abortus 1")], "indicated"),
+        (
+            [
+                {
+                    "resourceType": "Encounter",
+                    "id": "e",
+                    "status": "finished",
+                    "subject": SUBJECT,
+                    "class": {"code": "AMB"},
+                    "period": {"end": "2026-11-21"},
+                    "reasonCode": [named("999999999", "Septic abortion")],
+                }
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                obs(
+                    cc(LOINC, "99999-9"),
+                    "u",
+                    component=[{"code": cc(SCT, "17369002"), "valueBoolean": True}],
+                    effectiveDateTime="2026-11-20T09:00:00Z",
+                )
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                condition(
+                    "x",
+                    (SCT, "72892002"),
+                    onsetDateTime="2026-11-21",
+                    code={
+                        "coding": [
+                            {"system": SCT, "code": "72892002"},
+                            {"system": "urn:local", "code": "MM", "display": "Missed miscarriage"},
+                        ]
+                    },
+                )
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                allergy(
+                    clinicalStatus={
+                        "coding": [
+                            {"system": ALLERGY_CLINICAL, "code": "active"},
+                            {"system": "urn:local", "code": "resolved"},
+                        ]
+                    },
+                    recordedDate="2026-11-21",
+                )
+            ],
+            "insufficient_data",
+        ),
+    ],
+    ids=[
+        "art-of-2025-closed-at-booking",
+        "ectopic-of-2024-closed-at-booking",
+        "onset-period-and-abatement-agree",
+        "z33-2-elective-termination",
+        "care-after-abortion-is-no-count",
+        "death-prior-to-labour-is-no-history",
+        "ips-abortions-count",
+        "ips-spontaneous-abortions-count-text-only",
+        "ips-ectopic-count-text-only",
+        "ectopic-beats",
+        "aborted-venepuncture",
+        "heterotopic-pregnancy",
+        "german-miscarriage",
+        "gravida-para-notation",
+        "encounter-reason-named",
+        "loss-in-a-component-of-an-unread-observation",
+        "every-coding-counts-for-the-name",
+        "allergy-status-by-its-standard-system",
+    ],
+)
+def test_second_review_of_the_name_net_and_the_overlap(reasoner, records, status):
+    """Found by a second review: the overlap of a record with this pregnancy had no limit (an ART code of 2025
+    closed at booking made a spontaneous pregnancy an IVF one: only a record begun within the dating's tolerance
+    before the start overlaps); an onset period and an abatement inside it are no contradiction; excluding words
+    matched inside words ("count" in "encounter") and a concept's other names ("[#] Abortions" with the text
+    "Abortions": the IPS counts are known codes now, preg:ObstetricHistoryCount); "ectopic" and "aborted" alone
+    named beats and venepunctures; common names of a loss were missed; the name net did not reach an Encounter's
+    reason or an unread Observation's component; one known coding silenced another's name; an allergy's status
+    was read from any coding, not its standard one first."""
+    a = reasoner.assess(bundle(*INDICATED, *records))
+    assert a.status == status, a.data_problems
+
+
 def test_an_abatement_dates_a_loss_and_contradicting_dates_are_said(reasoner):
     """A condition began no later than it abated: a loss abated before this pregnancy began is of an earlier one
-    (it was read as undated, and so as this pregnancy's); one abated before its own onset (or before its onset's
-    period ends) has dates that contradict each other, and counts (the cautious reading); an abatement in the
-    future (an expected date) bounds nothing, and is a note."""
+    (it was read as undated, and so as this pregnancy's); one abated before its own onset (or before its onset
+    period began) has dates that contradict each other, and counts (the cautious reading); an abatement in the
+    future (an expected date) bounds nothing, and is a note. (An onset period with only an end and an earlier
+    abatement agree: it began some time before both.)"""
     old = condition("loss", (SCT, "19169002"), clinical="resolved", abatementDateTime="2021-06-21")
     a = reasoner.assess(bundle(*INDICATED, old))
     assert a.status == "indicated" and any("began before this pregnancy" in p["message"] for p in a.data_problems)
-    for onset in ({"onsetDateTime": "2026-11-10"}, {"onsetPeriod": {"end": "2026-11-10"}}):
+    for onset in ({"onsetDateTime": "2026-11-10"}, {"onsetPeriod": {"start": "2026-11-01", "end": "2026-11-10"}}):
         odd = condition("loss", (SCT, "19169002"), clinical="resolved", abatementDateTime="2021-06-21", **onset)
         a = reasoner.assess(bundle(*INDICATED, odd))
         assert a.status == "contraindicated", a.data_problems

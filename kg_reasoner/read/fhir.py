@@ -66,6 +66,10 @@ READ_TYPES = (
 )
 
 
+#: How far apart two datings of a pregnancy's start may be without being said to disagree, and how far before
+#: the estimated start a record may begin and still overlap this pregnancy (if it did not end before it).
+DATING_TOLERANCE = _dt.timedelta(weeks=2)
+
 #: FHIR statuses (Observation, DiagnosticReport) whose resources are ignored.
 IGNORED_STATUS = {"entered-in-error", "cancelled"}
 
@@ -89,6 +93,11 @@ NOT_PRESENT = {"inactive", "resolved", "remission"}
 #: The code systems of Condition.clinicalStatus and Condition.verificationStatus (HL7 terminology).
 CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: ... and of AllergyIntolerance.clinicalStatus and verificationStatus
+ALLERGY_SYSTEMS = (
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+)
 
 
 #: Condition.verificationStatus codes that do not confirm a condition.
@@ -156,31 +165,24 @@ def _codeables(node: Any, key: str = "") -> Iterator[dict]:
 _OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn", "created")
 
 
-def _words(codeable: Any) -> list[str]:
-    """What a CodeableConcept says it is in words: its codings' displays and its text."""
-    if not isinstance(codeable, dict):
-        return []
-    codings = codeable.get("coding")
-    names = [c.get("display") for c in (codings if isinstance(codings, list) else []) if isinstance(c, dict)]
-    names.append(codeable.get("text"))
-    return [n for n in names if isinstance(n, str)]
+def _displays(codeable: Any) -> list[str | None]:
+    """The display of each coding ``_codings`` gives, in its order (None without one)."""
+    codings = codeable.get("coding") if isinstance(codeable, dict) else None
+    return [
+        c.get("display") if isinstance(c.get("display"), str) else None
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict)
+    ]
 
 
 def _codes_text(codeable: Any) -> str:
     """The codings of a CodeableConcept as system|code, each with its display when it has one (so that a reader
-    of data_problems sees what an unrecognised code says it is)."""
-    codings = codeable.get("coding") if isinstance(codeable, dict) else None
-    displays = [
-        c.get("display") if isinstance(c, dict) and isinstance(c.get("display"), str) else None
-        for c in (codings if isinstance(codings, list) else [])
-        if isinstance(c, dict)
-    ]
-    return (
-        ", ".join(
-            f"{s or '?'}|{c or '?'}" + (f' "{d}"' if d else "") for (s, c), d in zip(_codings(codeable), displays)
-        )
-        or "no coding"
-    )
+    of data_problems sees what an unrecognised code says it is); without a coding, its text."""
+    text = codeable.get("text") if isinstance(codeable, dict) else None
+    return ", ".join(
+        f"{s or '?'}|{c or '?'}" + (f' "{d}"' if d else "")
+        for (s, c), d in zip(_codings(codeable), _displays(codeable))
+    ) or (f'no coding, text "{text}"' if isinstance(text, str) else "no coding")
 
 
 @dataclass
@@ -291,7 +293,6 @@ class FhirVocabulary:
                 return given(c) and (c not in scoped or resource_type in scoped[c])
 
         found: set[URIRef] = set()
-        known = False  # (whether a coding has any meaning, whether ``accept`` takes it or not)
         for system, code in _codings(codeable):
             entries = self.codes.get((system, code), [])
             exact = [(s, c) for s, c in entries if accept(c)]
@@ -300,30 +301,56 @@ class FhirVocabulary:
                 found |= {c for s, c in exact if s == best}
                 continue
             key = code.replace(".", "").upper()
-            categories = [(p, c) for p, c in self.categories.get(system, []) if key.startswith(p.upper())]
-            under = [(len(p), c) for p, c in categories if accept(c)]
+            under = [(len(p), c) for p, c in self.categories.get(system, []) if key.startswith(p.upper()) and accept(c)]
             if under:
                 longest = max(n for n, _ in under)
                 found |= {c for n, c in under if n == longest}
                 continue
-            patterns = [c for rx, c in self.patterns.get(system, []) if rx.search(code)]
-            found |= {c for c in patterns if accept(c)}
-            known = known or bool(entries or categories or patterns)
-        if not found and not known and self.names:  # (a code no value set knows: its name may still matter)
-            words = _words(codeable)
-            found = {
-                c
-                for rx, unless, c in self.names
-                if accept(c) and any(rx.search(w) and not (unless and unless.search(w)) for w in words)
-            }
+            found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
         interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
-        return sorted(interpreted or found, key=str)
+        # (what a coding no value set knows is named: never dropped for another coding's meaning)
+        return sorted((interpreted or found) | self.by_name(codeable, accept), key=str)
+
+    def _known(self, system: str, code: str) -> bool:
+        """Whether a coding has any meaning in the ontology (a cross-reference, a category, a pattern)."""
+        key = code.replace(".", "").upper()
+        return (
+            (system, code) in self.codes
+            or any(key.startswith(p.upper()) for p, _ in self.categories.get(system, []))
+            or any(rx.search(code) for rx, _ in self.patterns.get(system, []))
+        )
+
+    def by_name(self, codeable: Any, accept: Callable[[URIRef], bool]) -> set[URIRef]:
+        """What the names of codings no value set knows mean (kgr:includesCodesNamed): the display of each such
+        coding, and the concept's text when no coding is known. None when any name of the concept (a known
+        coding's display included) is one the pattern excludes: "[#] Abortions" is a count, whatever its text."""
+        if not self.names or not isinstance(codeable, dict):
+            return set()
+        codings = _codings(codeable)
+        displays = _displays(codeable)
+        unknown = [i for i, (system, code) in enumerate(codings) if not self._known(system, code)]
+        if not unknown and codings:
+            return set()
+        text = codeable.get("text") if isinstance(codeable.get("text"), str) else None
+        words = [displays[i] for i in unknown if displays[i]] + (
+            [text] if text and len(unknown) == len(codings) else []
+        )
+        every = [d for d in displays if d] + ([text] if text else [])
+        return {
+            c
+            for rx, unless, c in self.names
+            if accept(c)
+            and any(rx.search(w) for w in words)
+            and not (unless is not None and any(unless.search(w) for w in every))
+        }
 
     def events(self, codeable: Any) -> list[URIRef]:
-        """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside."""
+        """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
+        antenatal record has a pregnancy-chapter code), but a name of a loss not (``by_name``)."""
         return self.meanings(
-            codeable, lambda c: self.is_a(c, KGR.EventCondition) and not self.is_a(c, KGR.UninterpretedRecord)
-        )
+            codeable,
+            lambda c: self.is_a(c, KGR.EventCondition) and not self.is_a(c, KGR.UninterpretedRecord),
+        ) + sorted(self.by_name(codeable, lambda c: self.is_a(c, KGR.EventCondition)), key=str)
 
     def could_decide(self, codeable: Any) -> list[URIRef]:
         """What the codings mean that could change the decision if read: an event condition, or a value set of
@@ -491,7 +518,7 @@ class FhirPatientBuilder:
     ) -> tuple[bool, TimeInterval | None]:
         """(usable, time): a resource dated in the future is a data problem and not used; with ``keep_future``
         (a record that could show a loss: never dropped for its date), it is read as undated. ``future_note``:
-        a time in the future is no problem but a note saying so (an expected end), and is not used."""
+        a time in the future is no problem but a note saying so (an expected end), and is returned as it is."""
         key, text = _time_of(resource, keys)
         if key is None:
             return True, None
@@ -503,7 +530,7 @@ class FhirPatientBuilder:
         if interval.earliest > self.now:
             if future_note is not None:
                 self.problem(ref, f"{key} in the future ({text}): {future_note}", "info", field=key)
-                return True, None
+                return True, interval
             if keep_future:
                 self.problem(ref, f"dated in the future ({text}): read as undated", field=key)
                 return True, None
@@ -603,9 +630,10 @@ class FhirPatientBuilder:
         standing still counts); ``ended``, a resolved condition's abatement, does: one over before this
         pregnancy began cannot be about it."""
         text = codeable.get("text") if isinstance(codeable, dict) and isinstance(codeable.get("text"), str) else None
+        both = f"; text {text!r}" if text and _codings(codeable) else ""  # (without a coding, the text is shown)
         self.problem(
             ref,
-            f"{kind} code ({_codes_text(codeable)}{f'; text {text!r}' if text else ''}) is not a well-formed code "
+            f"{kind} code ({_codes_text(codeable)}{both}) is not a well-formed code "
             "of a code system this guidance reads, so what the record is cannot be told; it could change the decision (e.g. a pregnancy "
             "loss), so it is listed as missing data",
             field="code",
@@ -623,11 +651,17 @@ class FhirPatientBuilder:
         if _withdrawn(r):  # (entered in error, cancelled: not a record of anything)
             return
         v = self.v
-        conclusions = r.get("conclusionCode")
+        conclusions, components = r.get("conclusionCode"), r.get("component")
         codeables = [
             r.get("code"),
             r.get("valueCodeableConcept"),
             *(conclusions if isinstance(conclusions, list) else []),
+            *(  # (and its components': an unread Observation's component may name a loss)
+                c.get(k)
+                for c in (components if isinstance(components, list) else [])
+                if isinstance(c, dict)
+                for k in ("code", "valueCodeableConcept")
+            ),
         ]
         for codeable in (c for c in codeables if isinstance(c, dict)):
             concepts = v.could_decide(codeable)
@@ -661,8 +695,9 @@ class FhirPatientBuilder:
         states = v.states(r.get("code"), r.get("resourceType"))
         if states:  # (its own code means a state the guidance cannot weigh, e.g. an allergy to its treatment)
             named = ", ".join(sorted(v.label(c) for c in states))
-            verification, clinical = _all_codes(r.get("verificationStatus")), _all_codes(r.get("clinicalStatus"))
-            if not _current(verification, clinical):
+            verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM, *ALLERGY_SYSTEMS)
+            clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM, *ALLERGY_SYSTEMS)
+            if not _current({verification}, {clinical}):
                 self.problem(
                     ref, f"{named}: recorded as refuted or no longer present; not used", field="clinicalStatus"
                 )
@@ -1148,7 +1183,7 @@ class FhirPatientBuilder:
         present = _current({verification}, {clinical}, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
-        if uninterpreted:
+        if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
@@ -1156,11 +1191,12 @@ class FhirPatientBuilder:
         self.episode_record(rec, concepts, ref, *times, ended=ended)
 
     def in_value_set(self, ref: str, codeable: Any, concepts: list[URIRef]) -> None:
-        """A record whose code means only a class of records not understood (E2), named in data_problems."""
-        named = ", ".join(sorted(self.v.label(c) for c in concepts))
+        """A record whose code means a class of records not understood (E2), named in data_problems."""
+        v = self.v
+        named = ", ".join(sorted(v.label(c) for c in concepts if v.is_a(c, KGR.UninterpretedRecord)))
         self.problem(
             ref,
-            f"code {_codes_text(codeable)} is not read by this guidance but lies in a value set "
+            f"its code ({_codes_text(codeable)}) is not read by this guidance but lies in a value set "
             f"that could change the decision ({named}); it is listed as missing data",
             field="code",
         )
@@ -1180,19 +1216,10 @@ class FhirPatientBuilder:
             "recordedDate": self.when(r, ref, ("recordedDate",))[1],
             "encounter": self._encounter_end(r, ref),
             "onsetAge": self._onset_age(r, ref),
-            "abatement": abated,
+            "abatement": abated if abated is not None and abated.earliest <= self.now else None,
         }
-        # (recorded, abated or its encounter over before it began, or abated before its onset's period ended:
-        # the dates cannot all be right)
-        wrong = [
-            key
-            for key, b in bounds.items()
-            if b is not None
-            and (
-                (began is not None and b.latest < began.earliest)
-                or (key == "abatement" and onset is not None and b.latest < onset.earliest)
-            )
-        ]
+        # (recorded, abated or its encounter over before it began: the dates cannot all be right)
+        wrong = [key for key, b in bounds.items() if b is not None and began is not None and b.latest < began.earliest]
         if wrong:
             self.problem(
                 ref,
@@ -1205,11 +1232,11 @@ class FhirPatientBuilder:
 
     def _abated(self, r: dict, ref: str) -> TimeInterval | None:
         """When a condition abated at the latest: its abatementDateTime, or the end of its abatementPeriod. One in
-        the future (an expected date) bounds nothing, and is said only as a note."""
+        the future (an expected date) is said as a note: it bounds nothing, but the condition has not ended yet."""
         period = r.get("abatementPeriod")
         if "abatementDateTime" not in r and isinstance(period, dict) and "end" in period:
             r = {"abatementPeriod.end": period["end"]}
-        return self.when(r, ref, ("abatementDateTime", "abatementPeriod.end"), future_note="it bounds nothing")[1]
+        return self.when(r, ref, ("abatementDateTime", "abatementPeriod.end"), future_note="not ended yet")[1]
 
     def _encounter_end(self, r: dict, ref: str) -> TimeInterval | None:
         encounter = r.get("encounter")
@@ -1282,7 +1309,7 @@ class FhirPatientBuilder:
             return
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if status in PROCEDURE_PRESENT else KGR.Absent))
-        if uninterpreted:
+        if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
         self.episode_record(rec, concepts, ref, when)
 
@@ -1467,7 +1494,7 @@ class FhirPatientBuilder:
             for w, g, _ in self.gestational_ages
             if w is not None and latest_start is not None and w.latest >= latest_start
         )
-        disagree = bool(starts) and starts[-1] - starts[0] > _dt.timedelta(weeks=2)
+        disagree = bool(starts) and starts[-1] - starts[0] > DATING_TOLERANCE
         if disagree:  # (estimates more than two weeks apart: said)
             self.problem(
                 "gestational age",
@@ -1509,8 +1536,7 @@ class FhirPatientBuilder:
         for rec, link, began, ref, event, ended in self.episode:
             if began is not None:
                 self.g.add((rec, KGR.beganNoLaterThan, time_literal(began)))
-            # (one that may have ended after this pregnancy began overlaps it: not of an earlier one)
-            if start is not None and began is not None and began < start and (ended is None or ended < start):
+            if start is not None and began is not None and began < start and not _overlaps(began, ended, start):
                 self.g.remove((self.me, link, rec))
                 self.g.add((self.me, KGR.hasEarlierEpisodeRecord, rec))
                 self.problem(
@@ -1531,6 +1557,13 @@ class FhirPatientBuilder:
                 )
 
 
+def _overlaps(began: _dt.datetime, ended: _dt.datetime | None, start: _dt.datetime) -> bool:
+    """Whether a record that began before this pregnancy's estimated start overlaps it all the same: it began
+    within the dating's tolerance before the start and is known to have ended after it (a pregnancy condition
+    dated a few days before the start estimated from the gestational age, and abated in this pregnancy)."""
+    return began >= start - DATING_TOLERANCE and ended is not None and ended >= start
+
+
 def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -1540,11 +1573,6 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _all_codes(codeable: Any) -> set[str]:
-    """Every code of a status CodeableConcept, of any system (an AllergyIntolerance's statuses have their own)."""
-    return {c for _, c in _codings(codeable)}
-
-
 def _current(verification: set, clinical: set, event: bool = False) -> bool:
     """Whether a record states something present now, from the codes of its verification and clinical statuses:
     not refuted (nor entered in error), and not resolved, inactive or in remission, unless it is an event
@@ -1552,12 +1580,12 @@ def _current(verification: set, clinical: set, event: bool = False) -> bool:
     return not verification & {"refuted", "entered-in-error"} and (event or not clinical & NOT_PRESENT)
 
 
-def _status_code(codeable: Any, system: str) -> str | None:
-    """A status CodeableConcept's code: that of its coding in the standard code system (``system``), wherever it
+def _status_code(codeable: Any, *systems: str) -> str | None:
+    """A status CodeableConcept's code: that of its coding in a standard code system (``systems``), wherever it
     is in the list (a local coding listed first does not hide it: every coding counts), else the first coding's."""
     codings = _codings(codeable)
     for s, c in codings:
-        if s == system:
+        if s in systems:
             return c
     return codings[0][1] if codings else None
 
