@@ -165,6 +165,15 @@ def _codeables(node: Any, key: str = "") -> Iterator[dict]:
 _OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn", "created")
 
 
+def _component_codeables(component: dict) -> list:
+    """The coded elements of an Observation component that state something: its coded value, and its code
+    unless its value is a number or false (a count of stillbirths, 0, is no stillbirth)."""
+    counted = any(k in component for k in ("valueQuantity", "valueInteger", "valueRange", "valueRatio")) or (
+        component.get("valueBoolean") is False
+    )
+    return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
+
+
 def _displays(codeable: Any) -> list[str | None]:
     """The display of each coding ``_codings`` gives, in its order (None without one)."""
     codings = codeable.get("coding") if isinstance(codeable, dict) else None
@@ -322,8 +331,9 @@ class FhirVocabulary:
 
     def by_name(self, codeable: Any, accept: Callable[[URIRef], bool]) -> set[URIRef]:
         """What the names of codings no value set knows mean (kgr:includesCodesNamed): the display of each such
-        coding, and the concept's text when no coding is known. None when any name of the concept (a known
-        coding's display included) is one the pattern excludes: "[#] Abortions" is a count, whatever its text."""
+        coding, and the concept's text when no coding is known, each judged by its own words ("Past pregnancy
+        history of miscarriage" is excluded; "Septic abortion" beside it is not). The counts an obstetric
+        history records under a name of a loss ("[#] Abortions") are known codes, so their names are not read."""
         if not self.names or not isinstance(codeable, dict):
             return set()
         codings = _codings(codeable)
@@ -335,13 +345,10 @@ class FhirVocabulary:
         words = [displays[i] for i in unknown if displays[i]] + (
             [text] if text and len(unknown) == len(codings) else []
         )
-        every = [d for d in displays if d] + ([text] if text else [])
         return {
             c
             for rx, unless, c in self.names
-            if accept(c)
-            and any(rx.search(w) for w in words)
-            and not (unless is not None and any(unless.search(w) for w in every))
+            if accept(c) and any(rx.search(w) and not (unless is not None and unless.search(w)) for w in words)
         }
 
     def events(self, codeable: Any) -> list[URIRef]:
@@ -611,7 +618,7 @@ class FhirPatientBuilder:
         v = self.v
         codes = "; ".join(_codes_text(c.get("code")) for c in components)
         for c in components:
-            for codeable in (c.get("code"), c.get("valueCodeableConcept")):
+            for codeable in _component_codeables(c):
                 if v.could_decide(codeable):
                     self.problem(
                         ref,
@@ -657,10 +664,10 @@ class FhirPatientBuilder:
             r.get("valueCodeableConcept"),
             *(conclusions if isinstance(conclusions, list) else []),
             *(  # (and its components': an unread Observation's component may name a loss)
-                c.get(k)
+                codeable
                 for c in (components if isinstance(components, list) else [])
                 if isinstance(c, dict)
-                for k in ("code", "valueCodeableConcept")
+                for codeable in _component_codeables(c)
             ),
         ]
         for codeable in (c for c in codeables if isinstance(c, dict)):
