@@ -1629,6 +1629,7 @@ def encounter_for(reason: str) -> dict:
         (named_condition("999999991", "Z.n. Fehlgeburt"), "indicated"),
         (named_condition("999999991", "S/P miscarriage"), "indicated"),
         (named_condition("999999991", "Intrauterine death prior to labour"), "insufficient_data"),
+        (dict(encounter_for("x"), reasonCode=[{"text": "Septic abortion"}]), "insufficient_data"),
         (encounter_for("Suspected ectopic pregnancy"), "indicated"),
         (encounter_for("Rule out ectopic pregnancy"), "indicated"),
         (encounter_for("Migraine - abortive therapy"), "indicated"),
@@ -1656,6 +1657,7 @@ def encounter_for(reason: str) -> dict:
         "zustand-nach-fehlgeburt",
         "status-post",
         "death-prior-to-labour-still-a-loss",
+        "an-encounter-reason-in-text-only",
         "suspected-ectopic",
         "rule-out-ectopic",
         "abortive-migraine-therapy",
@@ -1669,7 +1671,7 @@ def test_third_review_of_the_name_net(reasoner, record, status):
     sibling coding) mentioned a risk, a count or counselling: each name is judged by its own words now; names
     of a history (prior, Z.n., S/P), a discussed risk and a suspicion to rule out are no loss; "abortive",
     "hydatid" and a site of pregnancy matched inside other words; a component counting stillbirths (0) is no
-    stillbirth."""
+    stillbirth; an Encounter's reason given in text only was not looked at."""
     a = reasoner.assess(bundle(*INDICATED, record))
     assert a.status == status, a.data_problems
 

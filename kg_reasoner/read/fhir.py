@@ -148,10 +148,11 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
 
 
 def _codeables(node: Any, key: str = "") -> Iterator[dict]:
-    """Every CodeableConcept (an object with a ``coding`` list) in a resource, at any depth, but not in its
-    ``meta`` (security labels and tags are about the record, not the patient) or its contained resources."""
+    """Every CodeableConcept (an object with a ``coding`` list, or a reason given in text only) in a resource, at
+    any depth, but not in its ``meta`` (security labels and tags are about the record, not the patient) or its
+    contained resources."""
     if isinstance(node, dict):
-        if isinstance(node.get("coding"), list):
+        if isinstance(node.get("coding"), list) or (key == "reasonCode" and isinstance(node.get("text"), str)):
             yield node
         for k, value in node.items():
             if k not in ("meta", "contained", "text"):
