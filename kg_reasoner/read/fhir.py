@@ -471,7 +471,8 @@ class FhirPatientBuilder:
         self.attributes: dict[URIRef, list[tuple[TimeInterval | None, Decimal, str]]] = {}
         self.courses: list[tuple[TimeInterval | None, URIRef]] = []
         self.measured: list[_Measured] = []
-        #: records of one episode, with the latest instant each can have begun and whether it is an event
+        #: records of one episode: (record, link, the latest instant it can have begun, source, whether it is an
+        #: event, the latest instant it ended or None)
         self.episode: list[tuple[URIRef, URIRef, _dt.datetime | None, str, bool, _dt.datetime | None]] = []
         self.seen: dict[str, int] = {}
         self.occurrence = ""
