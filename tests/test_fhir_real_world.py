@@ -1676,6 +1676,93 @@ def test_third_review_of_the_name_net(reasoner, record, status):
     assert a.status == status, a.data_problems
 
 
+def coded_encounter(system: str, code: str, display: str) -> dict:
+    """A prenatal Encounter of this pregnancy whose reason is coded (and named) so."""
+    return dict(encounter_for("x"), reasonCode=[{"coding": [{"system": system, "code": code, "display": display}]}])
+
+
+@pytest.mark.parametrize(
+    "records,status",
+    [
+        ([coded_encounter(SCT, "156073000", "Complete miscarriage")], "insufficient_data"),
+        (
+            [
+                coded_encounter(
+                    ICD10CM, "O36.4XX0", "Maternal care for intrauterine death, not applicable or unspecified"
+                )
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                coded_encounter(
+                    ICD10CM, "Z34.01", "Encounter for supervision of normal first pregnancy, first trimester"
+                )
+            ],
+            "indicated",
+        ),
+        (
+            [
+                coded_encounter(SCT, "156073000", "Complete miscarriage"),
+                condition("c", (SCT, "156073000"), onsetDateTime="2026-11-21"),
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                procedure(
+                    "d", named("700000006", "Vaginal delivery of fetus (procedure)"), performedDateTime="2026-11-21"
+                )
+            ],
+            "insufficient_data",
+        ),
+        (
+            [
+                obs(
+                    named("11640-0", "[#] Births total", LOINC),
+                    "b",
+                    valueQuantity=qty(1, "{#}"),
+                    effectiveDateTime="2026-11-20T09:00:00Z",
+                )
+            ],
+            "indicated",
+        ),
+    ],
+    ids=[
+        "synthea-encounter-reason-156073000",
+        "encounter-reason-o36-4-by-its-name",
+        "an-ordinary-antenatal-encounter",
+        "the-encounter-beside-its-condition",
+        "bfdr-vaginal-delivery-of-fetus",
+        "an-obstetric-count-is-named-as-such",
+    ],
+)
+def test_published_data_review(reasoner, records, status):
+    """Found by running published data (a Synthea bulk export, the BFDR fetal death report fixtures, HL7 IPS
+    examples): a Synthea Encounter whose reason is 156073000 (a code read as a record not understood) was passed
+    over, and so was an ICD-10-CM O36.4 reason "Maternal care for intrauterine death" (a pregnancy-chapter code
+    is no reason to leave its name unread); BFDR's "Vaginal delivery of fetus" (700000006) ends this pregnancy; an
+    obstetric count is named as what it is."""
+    a = reasoner.assess(bundle(*INDICATED, *records))
+    assert a.status == status, a.data_problems
+    if "11640-0" in str(records):
+        assert any("count of earlier pregnancies" in p["message"] for p in a.data_problems), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "deceased", [{"deceasedBoolean": True}, {"deceasedDateTime": "1989-03-02"}], ids=["boolean", "date"]
+)
+def test_a_deceased_patient_is_not_assessed(reasoner, deceased):
+    """A Patient recorded as deceased (a Synthea export holds some) has no current pregnancy to assess: she is not
+    assessed, and the reason is named; deceasedBoolean false is no such record."""
+    data = bundle(*INDICATED)
+    data["entry"][0]["resource"].update(deceased)
+    a = reasoner.assess(data)
+    assert a.status is None and any(p["field"] == "deceased" for p in a.data_problems), a.data_problems
+    data["entry"][0]["resource"] = {"resourceType": "Patient", "id": "F", "deceasedBoolean": False}
+    assert reasoner.assess(data).status == "indicated"
+
+
 def test_an_abatement_dates_a_loss_and_contradicting_dates_are_said(reasoner):
     """A condition began no later than it abated: a loss abated before this pregnancy began is of an earlier one
     (it was read as undated, and so as this pregnancy's); one abated before its own onset (or before its onset

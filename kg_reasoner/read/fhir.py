@@ -322,12 +322,12 @@ class FhirVocabulary:
         return sorted((interpreted or found) | self.by_name(codeable, accept), key=str)
 
     def _known(self, system: str, code: str) -> bool:
-        """Whether a coding has any meaning in the ontology (a cross-reference, a category, a pattern)."""
+        """Whether a coding has a meaning of its own in the ontology (a cross-reference, a category); a code
+        pattern (any pregnancy-chapter code) is too vague to leave its name unread ("Maternal care for
+        intrauterine death")."""
         key = code.replace(".", "").upper()
-        return (
-            (system, code) in self.codes
-            or any(key.startswith(p.upper()) for p, _ in self.categories.get(system, []))
-            or any(rx.search(code) for rx, _ in self.patterns.get(system, []))
+        return (system, code) in self.codes or any(
+            key.startswith(p.upper()) for p, _ in self.categories.get(system, [])
         )
 
     def by_name(self, codeable: Any, accept: Callable[[URIRef], bool]) -> set[URIRef]:
@@ -354,11 +354,18 @@ class FhirVocabulary:
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
-        antenatal record has a pregnancy-chapter code), but a name of a loss not (``by_name``)."""
-        return self.meanings(
-            codeable,
-            lambda c: self.is_a(c, KGR.EventCondition) and not self.is_a(c, KGR.UninterpretedRecord),
-        ) + sorted(self.by_name(codeable, lambda c: self.is_a(c, KGR.EventCondition)), key=str)
+        antenatal record has a pregnancy-chapter code), but not a code cross-referenced to a record not understood
+        (156073000, disputed) nor a name of a loss (``by_name``)."""
+        event = lambda c: self.is_a(c, KGR.EventCondition)  # noqa: E731
+        named = {
+            c
+            for system, code in _codings(codeable)
+            for _, c in self.codes.get((system, code), [])
+            if event(c) and self.is_a(c, KGR.UninterpretedRecord)
+        } | self.by_name(codeable, event)
+        return self.meanings(codeable, lambda c: event(c) and not self.is_a(c, KGR.UninterpretedRecord)) + sorted(
+            named, key=str
+        )
 
     def could_decide(self, codeable: Any) -> list[URIRef]:
         """What the codings mean that could change the decision if read: an event condition, or a value set of
@@ -781,7 +788,14 @@ class FhirPatientBuilder:
         }
         concepts = v.meanings(r.get("code"), lambda c: any(k(c) for k in kinds.values()))
         if not concepts:
-            self.unread(r, ref, f"unrecognised Observation code ({_codes_text(r.get('code'))})", "code")
+            known = v.meanings(r.get("code"), lambda c: True)
+            what = (
+                f"Observation code {_codes_text(r.get('code'))} means {', '.join(v.label(c) for c in known)}, which "
+                "this guidance does not read"
+                if known
+                else f"unrecognised Observation code ({_codes_text(r.get('code'))})"
+            )
+            self.unread(r, ref, what, "code")
             return
         found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
         if len(found) > 1:
@@ -1860,6 +1874,7 @@ def read_resources(
     others: list = []
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
     births: dict[str, Any] = {}
+    deceased: dict[str, Any] = {}  # patient id -> when she died (None: only that she did)
     identified: dict[tuple[str, str], set[str]] = defaultdict(set)
     encounters: dict[str, dict] = {}
     items = []
@@ -1884,6 +1899,8 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
+            if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
+                deceased[pid] = r.get("deceasedDateTime")
             for ident in r["identifier"] if isinstance(r.get("identifier"), list) else []:
                 if (
                     isinstance(ident, dict)
@@ -2007,6 +2024,9 @@ def read_resources(
         builder.encounters = encounters
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
+        if pid in deceased:  # (no current pregnancy to assess: said, never a status)
+            on = f" on {deceased[pid]}" if isinstance(deceased[pid], str) else ""
+            builder.refuse(f"Patient/{pid}", f"the patient is recorded as deceased{on}: not assessed", field="deceased")
         for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
             builder.problem(
                 f"Patient/{other}",
