@@ -1225,6 +1225,13 @@ def named(code: str, display: str, system: str = SCT, text: str | None = None) -
     return {"coding": [{"system": system, "code": code, "display": display}], **({"text": text} if text else {})}
 
 
+def obstetric_count(code: str, display: str | None, text: str | None) -> dict:
+    """An obstetric history count as the IPS pregnancy history records it (at booking: none)."""
+    coding = {"system": LOINC, "code": code, **({"display": display} if display else {})}
+    concept = {"coding": [coding], **({"text": text} if text else {})}
+    return obs(concept, "h", valueQuantity=qty(0, "{#}"), effectiveDateTime="2026-11-20T09:00:00Z")
+
+
 def named_condition(code: str, display: str, text: str | None = None) -> dict:
     """A Condition of this pregnancy coded with a SNOMED code the ontology does not know, and its name."""
     return condition("x", (SCT, "0"), onsetDateTime="2026-11-21", code=named(code, display, text=text))
@@ -1244,15 +1251,7 @@ def named_condition(code: str, display: str, text: str | None = None) -> dict:
         (named_condition("161744009", "Past pregnancy history of miscarriage (situation)"), "indicated"),
         (named_condition("102878001", "Recurrent miscarriage"), "indicated"),
         (named_condition("999999999", "Threatened abortion, first trimester"), "indicated"),
-        (
-            obs(
-                named("11614-5", "[#] Spontaneous abortions", LOINC),
-                "x",
-                valueQuantity=qty(1, "{#}"),
-                effectiveDateTime="2026-11-20T09:00:00Z",
-            ),
-            "indicated",
-        ),
+        (obstetric_count("11614-5", "[#] Spontaneous abortions", None), "indicated"),
         (named_condition("38341003", "Hypertension"), "indicated"),
     ],
     ids=[
@@ -1437,13 +1436,6 @@ def test_review_of_the_synthea_and_allergy_reading(reasoner, records, status):
     record's odd status stopped the whole run."""
     a = reasoner.assess(bundle(*INDICATED, *records))
     assert a.status == status, a.data_problems
-
-
-def obstetric_count(code: str, display: str | None, text: str | None) -> dict:
-    """An obstetric history count as the IPS pregnancy history records it (at booking: none)."""
-    coding = {"system": LOINC, "code": code, **({"display": display} if display else {})}
-    concept = {"coding": [coding], **({"text": text} if text else {})}
-    return obs(concept, "h", valueQuantity=qty(0, "{#}"), effectiveDateTime="2026-11-20T09:00:00Z")
 
 
 @pytest.mark.parametrize(
@@ -1716,17 +1708,7 @@ def coded_encounter(system: str, code: str, display: str) -> dict:
             ],
             "insufficient_data",
         ),
-        (
-            [
-                obs(
-                    named("11640-0", "[#] Births total", LOINC),
-                    "b",
-                    valueQuantity=qty(1, "{#}"),
-                    effectiveDateTime="2026-11-20T09:00:00Z",
-                )
-            ],
-            "indicated",
-        ),
+        ([obstetric_count("11640-0", "[#] Births total", None)], "indicated"),
     ],
     ids=[
         "synthea-encounter-reason-156073000",
