@@ -1745,6 +1745,33 @@ def test_a_deceased_patient_is_not_assessed(reasoner, deceased):
     assert reasoner.assess(data).status == "indicated"
 
 
+def test_a_record_of_no_one_that_could_not_matter_fails_no_one(reasoner):
+    """Found by running HL7 BFDR's fetal death report fixture: its Observation of the father's race (a local code,
+    no subject) failed the mother and the fetus closed, though were it hers it would only be named and not used.
+    A record with no subject fails the input's patients closed only if it could matter (a code with a meaning, a
+    name of a loss, a Condition in no readable code system); otherwise it is a run-level error, named."""
+    race = {
+        "resourceType": "Observation",
+        "id": "race-father",
+        "status": "final",
+        "code": {"coding": [{"system": "urn:local:codes", "code": "input-race-and-ethnicity"}]},
+        "valueCodeableConcept": {"coding": [{"system": "urn:local:race", "code": "W"}]},
+    }
+    out = list(reasoner.assess_many([bundle(*INDICATED, race)]))
+    assert [getattr(x, "status", None) for x in out] == [None, "indicated"]
+    assert isinstance(out[0], InputError) and "Observation/race-father" in str(out[0])
+    loss = {
+        "resourceType": "Condition",
+        "id": "l",
+        "code": cc(SCT, "17369002"),
+        "clinicalStatus": cc(CLINICAL, "active"),
+    }
+    text_only = dict(loss, code={"text": "problem"})
+    for record in (loss, text_only):  # (a loss, or a condition no code system read could tell: may be hers)
+        (a,) = reasoner.assess_many([bundle(*INDICATED, record)])
+        assert a.status is None, a.data_problems
+
+
 def test_an_abatement_dates_a_loss_and_contradicting_dates_are_said(reasoner):
     """A condition began no later than it abated: a loss abated before this pregnancy began is of an earlier one
     (it was read as undated, and so as this pregnancy's); one abated before its own onset (or before its onset

@@ -1673,6 +1673,16 @@ def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozen
     return {m.group(1)} & pids if m else set()
 
 
+def _could_matter(vocab: FhirVocabulary, r: dict) -> bool:
+    """Whether a record of a kind the reader reads could change an assessment were it hers: a code of it has a
+    meaning in the ontology (or a name of a loss), or it is a Condition or Procedure whose code is in no code
+    system the guidance reads (such a record is not understood, E2). An Observation with a local code only (the
+    father's race in a fetal death report) would be named and not used."""
+    if any(vocab.meanings(cc, lambda c: True) for cc in _codeables(r)):
+        return True
+    return r.get("resourceType") in ("Condition", "Procedure") and not vocab.readable(r.get("code"))
+
+
 def _patient_of(patients: dict[str, str], r: dict) -> str | None:
     """The id of the patient a resource's subject (or patient) names, None when it names none in the input."""
     key = _subject_key(r)
@@ -1974,7 +1984,8 @@ def read_resources(
             message = f"refers to {subject or 'no patient'}, which is not in the input (broken reference)" + (
                 "; " + "; ".join(f"{p}: {m}" for p, m in problems) if problems else ""
             )
-            whose = _maybe_of(subject, set(patients.values()), r, named)
+            # (one that could not change anything were it hers, a local-coded race of the father, fails no one)
+            whose = _maybe_of(subject, set(patients.values()), r, named) if _could_matter(vocab, r) else set()
             if whose:  # (it may be hers, under another form of her reference: she fails closed)
                 message += "; it may be hers (which patient it belongs to cannot be told)"
                 broken.append(BrokenRecord(ref, message, [f"Patient/{p}" for p in sorted(whose)], rtype, "", "subject"))
