@@ -288,19 +288,27 @@ class FhirVocabulary:
         return self._is_a[key]
 
     def meanings(
-        self, codeable: Any, accept: Callable[[URIRef], bool], resource_type: str | None = None
+        self,
+        codeable: Any,
+        accept: Callable[[URIRef], bool],
+        resource_type: str | None = None,
+        named_by: Callable[[URIRef], bool] | None = None,
     ) -> list[URIRef]:
         """Every concept the codings of a CodeableConcept mean that ``accept`` admits. Per coding, the most
         specific match wins (a cross-reference, by strength; else the longest ICD-10 category; else a code
         pattern); across codings every meaning counts. A meaning of an uninterpreted-record class (a pattern
         such as "any pregnancy-chapter code") is kept only when no coding has a meaning of its own. A class
-        read only from one resource type (``resource_types``) is a meaning only of a record of ``resource_type``."""
-        if self.resource_types:
-            scoped = self.resource_types
-            given = accept
+        read only from one resource type (``resource_types``) is a meaning only of a record of ``resource_type``.
+        ``named_by``: what a name may mean (``by_name``), when not what ``accept`` admits."""
+        scoped = self.resource_types
 
-            def accept(c: URIRef) -> bool:
-                return given(c) and (c not in scoped or resource_type in scoped[c])
+        def in_scope(given: Callable[[URIRef], bool]) -> Callable[[URIRef], bool]:
+            if not scoped:
+                return given
+            return lambda c: given(c) and (c not in scoped or resource_type in scoped[c])
+
+        named_by = in_scope(named_by or accept)
+        accept = in_scope(accept)
 
         found: set[URIRef] = set()
         for system, code in _codings(codeable):
@@ -319,7 +327,7 @@ class FhirVocabulary:
             found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
         interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
         # (what a coding no value set knows is named: never dropped for another coding's meaning)
-        return sorted((interpreted or found) | self.by_name(codeable, accept), key=str)
+        return sorted((interpreted or found) | self.by_name(codeable, named_by), key=str)
 
     def _known(self, system: str, code: str) -> bool:
         """Whether a coding has a meaning of its own in the ontology (a cross-reference, a category); a code
@@ -357,15 +365,16 @@ class FhirVocabulary:
         antenatal record has a pregnancy-chapter code), but not a code cross-referenced to a record not understood
         (156073000, disputed) nor a name of a loss (``by_name``)."""
         event = lambda c: self.is_a(c, KGR.EventCondition)  # noqa: E731
-        named = {
+        cross_referenced = {
             c
             for system, code in _codings(codeable)
             for _, c in self.codes.get((system, code), [])
             if event(c) and self.is_a(c, KGR.UninterpretedRecord)
-        } | self.by_name(codeable, event)
-        return self.meanings(codeable, lambda c: event(c) and not self.is_a(c, KGR.UninterpretedRecord)) + sorted(
-            named, key=str
+        }
+        strict = self.meanings(
+            codeable, lambda c: event(c) and not self.is_a(c, KGR.UninterpretedRecord), named_by=event
         )
+        return sorted(set(strict) | cross_referenced, key=str)
 
     def could_decide(self, codeable: Any) -> list[URIRef]:
         """What the codings mean that could change the decision if read: an event condition, or a value set of
@@ -713,7 +722,7 @@ class FhirPatientBuilder:
             named = ", ".join(sorted(v.label(c) for c in states))
             verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM, *ALLERGY_SYSTEMS)
             clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM, *ALLERGY_SYSTEMS)
-            if not _current({verification}, {clinical}):
+            if not _current(verification, clinical):
                 self.problem(
                     ref, f"{named}: recorded as refuted or no longer present; not used", field="clinicalStatus"
                 )
@@ -1203,7 +1212,7 @@ class FhirPatientBuilder:
         if verification == "refuted" and uninterpreted:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
-        present = _current({verification}, {clinical}, event)
+        present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
@@ -1596,11 +1605,11 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _current(verification: set, clinical: set, event: bool = False) -> bool:
+def _current(verification: str | None, clinical: str | None, event: bool = False) -> bool:
     """Whether a record states something present now, from the codes of its verification and clinical statuses:
     not refuted (nor entered in error), and not resolved, inactive or in remission, unless it is an event
     condition (a loss, once begun, has happened: over is not undone)."""
-    return not verification & {"refuted", "entered-in-error"} and (event or not clinical & NOT_PRESENT)
+    return verification not in ("refuted", "entered-in-error") and (event or clinical not in NOT_PRESENT)
 
 
 def _status_code(codeable: Any, *systems: str) -> str | None:
