@@ -66,6 +66,11 @@ def procedure(rid, code, status="completed", **extra) -> dict:
     return {"resourceType": "Procedure", "id": rid, "status": status, "subject": SUBJECT, "code": code, **extra}
 
 
+def statement(rid, status="active", **extra) -> dict:
+    """A MedicationStatement of hers; ``extra`` names the medication (medicationCodeableConcept, ...) and more."""
+    return {"resourceType": "MedicationStatement", "id": rid, "status": status, "subject": SUBJECT, **extra}
+
+
 GA = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"), effectiveDateTime="2026-11-20T09:00:00Z")
 LOW = obs(
     P4,
@@ -466,13 +471,9 @@ def test_8_a_request_not_to_give_progesterone_is_no_use_of_it(reasoner):
 
 @pytest.mark.parametrize("shape", ["r5-concept", "r5-recorded"])
 def test_8_r5_medication_statements_keep_their_flags(reasoner, shape):
-    ms = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "subject": SUBJECT,
-        "status": "recorded" if shape == "r5-recorded" else "active",
-        "medication": {"concept": PROGESTERONE_MED},
-    }
+    ms = statement(
+        "ms", status="recorded" if shape == "r5-recorded" else "active", medication={"concept": PROGESTERONE_MED}
+    )
     a = reasoner.assess(bundle(*INDICATED, ms))
     assert "self_medication" in a.flags
 
@@ -486,14 +487,7 @@ def test_8_a_request_of_another_patient_is_no_prescription_for_her(reasoner):
         "subject": {"reference": "Patient/G"},
         "medicationCodeableConcept": PROGESTERONE_MED,
     }
-    ms = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": SUBJECT,
-        "medicationCodeableConcept": PROGESTERONE_MED,
-        "basedOn": [{"reference": "MedicationRequest/rx-g"}],
-    }
+    ms = statement("ms", medicationCodeableConcept=PROGESTERONE_MED, basedOn=[{"reference": "MedicationRequest/rx-g"}])
     b = bundle(*INDICATED, ms)
     b["entry"] += [{"resource": {"resourceType": "Patient", "id": "G"}}, {"resource": other_rx}]
     f = next(a for a in reasoner.assess_many([b]) if a.patient == "F")
@@ -502,14 +496,7 @@ def test_8_a_request_of_another_patient_is_no_prescription_for_her(reasoner):
 
 
 def test_8_a_missing_request_leaves_supervision_unknown_and_keeps_review_treatment(reasoner):
-    ms = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": SUBJECT,
-        "medicationCodeableConcept": PROGESTERONE_MED,
-        "basedOn": [{"reference": "MedicationRequest/gone"}],
-    }
+    ms = statement("ms", medicationCodeableConcept=PROGESTERONE_MED, basedOn=[{"reference": "MedicationRequest/gone"}])
     loss = condition("loss", (SCT, "59363009"), onsetDateTime="2026-11-22")
     a = reasoner.assess(bundle(*INDICATED, loss, ms))
     assert "review_treatment" in a.flags and "self_medication" not in a.flags
@@ -2172,14 +2159,9 @@ def test_progesterone_given_or_dispensed_is_a_use(reasoner, kind):
 
 def test_a_medication_coded_only_by_its_ingredient_is_read(reasoner):
     medication = {"resourceType": "Medication", "id": "m", "ingredient": [{"itemCodeableConcept": cc(RXNORM, "8727")}]}
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "s",
-        "status": "active",
-        "subject": SUBJECT,
-        "medicationReference": {"reference": "Medication/m"},
-    }
-    a = reasoner.assess(bundle(*INDICATED, medication, statement))
+    a = reasoner.assess(
+        bundle(*INDICATED, medication, statement("s", medicationReference={"reference": "Medication/m"}))
+    )
     assert "self_medication" in a.flags, (a.flags, a.data_problems)
 
 
@@ -2218,14 +2200,7 @@ def test_a_statement_based_on_a_request_not_in_force_is_self_medication(reasoner
         "subject": SUBJECT,
         "medicationCodeableConcept": PROGESTERONE_MED,
     }
-    ms = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": SUBJECT,
-        "medicationCodeableConcept": PROGESTERONE_MED,
-        "basedOn": [{"reference": "MedicationRequest/rx"}],
-    }
+    ms = statement("ms", medicationCodeableConcept=PROGESTERONE_MED, basedOn=[{"reference": "MedicationRequest/rx"}])
     a = reasoner.assess(bundle(*INDICATED, rx, ms))
     assert "self_medication" in a.flags
 
@@ -2240,13 +2215,7 @@ def test_a_contained_or_listed_medication_with_a_modifier_extension_fails_closed
         "code": PROGESTERONE_MED,
         "modifierExtension": [{"url": "http://example.org/x", "valueBoolean": True}],
     }
-    ms2 = {
-        "resourceType": "MedicationStatement",
-        "id": "ms2",
-        "status": "active",
-        "subject": SUBJECT,
-        "medicationReference": {"reference": "Medication/med"},
-    }
+    ms2 = statement("ms2", medicationReference={"reference": "Medication/med"})
     assert reasoner.assess(bundle(*INDICATED, med, ms2)).status is None
 
 
