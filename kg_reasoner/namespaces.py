@@ -90,6 +90,8 @@ class KGR(DefinedNamespace):
     pattern: URIRef
     fhirSystem: URIRef
     fhirResourceType: URIRef
+    absenceMeans: URIRef
+    gestationalWeeksOnValueDate: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
     sourceSentence: URIRef

@@ -1825,8 +1825,9 @@ def test_an_obstetric_ultrasound_report_coded_in_loinc_is_read(reasoner):
 
 def test_an_observations_components_are_named_not_passed_over(reasoner):
     """A normal ultrasound Observation with a fetal heart rate component: the component is not read, and
-    data_problems says so; a component coded as a loss holds the status (E2)."""
-    fhr = {"code": cc(LOINC, "55283-6"), "valueQuantity": qty(0, "/min")}
+    data_problems says so; a component coded as a loss holds the status (E2). (A rate of 0 is a record that no
+    heart activity was seen: tests/test_fhir_pregnancy_state.py.)"""
+    fhr = {"code": cc(LOINC, "55283-6"), "valueQuantity": qty(150, "/min")}
     a = reasoner.assess(bundle(GA, LOW, BLEEDING, dict(NORMAL_US, component=[fhr])))
     assert a.status == "indicated"
     assert any(p["record"] == "Observation/us" and p["field"] == "component" for p in a.data_problems)

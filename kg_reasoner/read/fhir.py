@@ -175,6 +175,16 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
+def _value_text(element: dict) -> str:
+    """An Observation's (or component's) value as written, for a message."""
+    q = element.get("valueQuantity")
+    if isinstance(q, dict):
+        return " ".join(str(x) for x in (q.get("value"), q.get("code") or q.get("unit")) if x is not None)
+    if "valueCodeableConcept" in element:
+        return _codes_text(element["valueCodeableConcept"])
+    return next((str(element[k]).lower() for k in ("valueInteger", "valueBoolean") if k in element), "no value")
+
+
 def _displays(codeable: Any) -> list[str | None]:
     """The display of each coding ``_codings`` gives, in its order (None without one)."""
     codings = codeable.get("coding") if isinstance(codeable, dict) else None
@@ -277,6 +287,17 @@ class FhirVocabulary:
         self.resource_types: dict[URIRef, set[str]] = defaultdict(set)
         for cls, rtype in closure.subject_objects(KGR.fhirResourceType):
             self.resource_types[cast(URIRef, cls)].add(str(rtype))
+        #: the classes of records whose value is a date on which the gestational age is so many weeks
+        #: (kgr:gestationalWeeksOnValueDate: an estimated delivery date, 40 weeks)
+        self.weeks_on_date: dict[URIRef, Decimal] = {
+            cast(URIRef, cls): Decimal(str(weeks))
+            for cls, weeks in closure.subject_objects(KGR.gestationalWeeksOnValueDate)
+        }
+        #: what a result of a class records when its value says what it observes is absent (kgr:absenceMeans: a
+        #: fetal heart rate of 0 records that no heart activity was seen)
+        self.absence: dict[URIRef, URIRef] = {
+            cast(URIRef, cls): cast(URIRef, means) for cls, means in closure.subject_objects(KGR.absenceMeans)
+        }
 
     def label(self, concept) -> str:
         return str(self.g.value(concept, RDFS.label) or concept)
@@ -390,6 +411,28 @@ class FhirVocabulary:
             codeable,
             lambda c: self.is_a(c, KGR.UninterpretedRecord) and not self.is_a(c, KGR.EventCondition),
             resource_type if isinstance(resource_type, str) else None,
+        )
+
+    def absent(self, element: Any) -> list[URIRef]:
+        """What an Observation or one of its components records by a value of absence (a quantity of zero, the
+        value false, a coded value meaning absent) when its code is of a class that says what absence means
+        (kgr:absenceMeans)."""
+        if not self.absence or not isinstance(element, dict):
+            return []
+        means = self.meanings(element.get("code"), lambda c: c in self.absence)
+        if not means or not self._records_absence(element):
+            return []
+        return sorted({self.absence[c] for c in means}, key=str)
+
+    def _records_absence(self, element: dict) -> bool:
+        quantity = element.get("valueQuantity")
+        number = quantity.get("value") if isinstance(quantity, dict) and "comparator" not in quantity else None
+        integer = element.get("valueInteger")
+        return (
+            (isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0)
+            or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
+            or element.get("valueBoolean") is False
+            or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
         )
 
     def readable(self, codeable: Any) -> bool:
@@ -636,6 +679,20 @@ class FhirPatientBuilder:
         v = self.v
         codes = "; ".join(_codes_text(c.get("code")) for c in components)
         for c in components:
+            absent = v.absent(c)
+            if absent:  # (a fetal heart rate of 0 beside the conclusion: never passed over)
+                self.problem(
+                    ref,
+                    f"a component ({_codes_text(c.get('code'))}, value {_value_text(c)}) makes it a "
+                    f"{', '.join(v.label(a) for a in absent)}: "
+                    "it is not read, so it is listed as missing data",
+                    field="component",
+                )
+                rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *absent], ref, c.get("code"), "/component")
+                if any(v.is_a(a, KGR.Finding) for a in absent):  # (a finding states its presence: this record's)
+                    self.g.add((rec, KGR.presence, KGR.Present))
+                return
+        for c in components:
             for codeable in _component_codeables(c):
                 if v.could_decide(codeable):
                     self.problem(
@@ -688,14 +745,27 @@ class FhirPatientBuilder:
                 for codeable in _component_codeables(c)
             ),
         ]
-        for codeable in (c for c in codeables if isinstance(c, dict)):
-            concepts = v.could_decide(codeable)
+        # (a value of absence first: a fetal heart rate of 0, in the record or a component, says more than its code)
+        found = [
+            (element, absent, True)
+            for element in (
+                r,
+                *(c for c in (components if isinstance(components, list) else []) if isinstance(c, dict)),
+            )
+            if (absent := v.absent(element))
+        ] + [(codeable, v.could_decide(codeable), False) for codeable in codeables if isinstance(codeable, dict)]
+        for element, concepts, by_value in found:
             if not concepts:
                 continue
             named = ", ".join(sorted({v.label(c) for c in concepts}))
+            # (by value: the element whose value says it is absent, the record or a component)
+            codeable, value = (element.get("code"), _value_text(element)) if by_value else (element, "")
             self.problem(
                 ref,
-                f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision "
+                f"{what}, but a value of {value} for {_codes_text(codeable)} makes it a {named}: the record is not "
+                "read, so it is listed as missing data"
+                if by_value
+                else f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision "
                 f"({named}): the record is not read, so it is listed as missing data",
                 field=field,
             )
@@ -790,6 +860,7 @@ class FhirPatientBuilder:
         kinds = {
             "measurement": lambda c: v.is_a(c, KGR.Measurement),
             "gestational age": lambda c: c == KGR.gestationalAgeWeeks,
+            "date dating the pregnancy": lambda c: c in v.weeks_on_date,
             "patient attribute": lambda c: c in v.attribute_units,
             "symptom course": lambda c: c == KGR.symptomCourse,
             "symptom": lambda c: v.is_a(c, KGR.Symptom),
@@ -847,6 +918,8 @@ class FhirPatientBuilder:
                 )
         elif kind == "gestational age":
             self._gestational_age(r, ref, when)
+        elif kind == "date dating the pregnancy":
+            self._dating_date(r, ref, when, {v.weeks_on_date[c] for c in concepts})
         elif kind == "patient attribute":
             props = sorted({c for c in concepts if c in v.attribute_units})
             if len(props) != 1:
@@ -910,6 +983,42 @@ class FhirPatientBuilder:
         q = self._quantity(r, ref, "gestational age", units, f"a unit of time ({', '.join(sorted(units))})")
         if q is not None:
             self.gestational_ages.append((when, q[0] / units[q[1]], ref))
+
+    def _dating_date(self, r: dict, ref: str, when: TimeInterval | None, weeks: set[Decimal]) -> None:
+        """A date on which the gestational age is so many weeks (an estimated delivery date: 40) dates the
+        pregnancy as a dated gestational age does: read as the gestational age it implies at the record's time,
+        or on the date itself when the record has none. Unread, the pregnancy stays undated (the cautious way)."""
+        label = ", ".join(
+            sorted(self.v.label(c) for c in self.v.meanings(r.get("code"), lambda c: c in self.v.weeks_on_date))
+        )
+        if len(weeks) != 1:
+            self.problem(
+                ref,
+                f"its codings ({_codes_text(r.get('code'))}) disagree on what the date means; not used",
+                field="code",
+            )
+            return
+        try:
+            date = parse_time(r.get("valueDateTime"))
+        except ValueError as exc:
+            self.problem(
+                ref, f"the {label} needs valueDateTime: {exc}; not used, so it dates nothing", field="valueDateTime"
+            )
+            return
+        on_date = weeks.pop()
+        if when is None:
+            self.gestational_ages.append((date, on_date, ref))
+            return
+        at_record = on_date - Decimal((date.earliest - when.earliest).total_seconds()) / Decimal(7 * 86400)
+        if not 0 <= at_record <= on_date + 4:
+            self.problem(
+                ref,
+                f"the {label} {date.text} puts the gestational age at the record's time ({when.text}) at "
+                f"{round(at_record, 1)} weeks, which cannot be; not used, so it dates nothing",
+                field="valueDateTime",
+            )
+            return
+        self.gestational_ages.append((when, at_record, ref))
 
     def _attribute(self, r: dict, ref: str, prop: URIRef, when: TimeInterval | None) -> None:
         """A numeric patient attribute the guidance declares (e.g. BMI): a valueQuantity in its unit; the

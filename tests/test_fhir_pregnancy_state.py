@@ -1,0 +1,232 @@
+"""Whether she is still pregnant, and since when, as real records say it (stop 38): a pregnancy status of
+"Not pregnant" written as the IPS writes it (a LOINC answer) or in text only, a fetal heart rate of zero, and a
+pregnancy dated by its estimated delivery date instead of a gestational age (HL7 IPS examples in
+tests/data/fhir/hl7/ips/, provenance in tests/data/fhir/hl7/SOURCES.md). Each was `indicated` beside an
+"unrecognised code" warning, or (the delivery date) let a loss of 2019 contraindicate a pregnancy of 2026."""
+
+from __future__ import annotations
+
+import pytest
+from test_fhir_real_world import (
+    BLEEDING,
+    GA,
+    INDICATED,
+    LOINC,
+    LOW,
+    NORMAL_US,
+    P4,
+    SCT,
+    adapt,
+    bundle,
+    cc,
+    condition,
+    hl7,
+    obs,
+    qty,
+)
+
+from kg_reasoner.namespaces import KGR
+
+#: LOINC's answers to 82810-3 "Pregnancy status" (answer list of the IPS pregnancy status; a public LOINC to
+#: SNOMED CT ConceptMap maps LA26683-5 to 60001007 "Not pregnant", LA15173-0 to 77386006)
+PREGNANT, NOT_PREGNANT, UNKNOWN = "LA15173-0", "LA26683-5", "LA4489-6"
+FHR = cc(LOINC, "55283-6")  # Fetal heart rate
+NOW = "2026-11-20T10:00:00Z"
+
+
+def status_of(value, when=NOW, rid="ps") -> dict:
+    return obs(cc(LOINC, "82810-3"), rid, valueCodeableConcept=value, effectiveDateTime=when)
+
+
+def outcome(a) -> tuple:
+    return a.status, a.rules
+
+
+def ga_weeks(a) -> float:
+    """The gestational age the reader wrote for her (at the time of the record that dates the pregnancy)."""
+    return float(next(a.asserted.objects(None, KGR.gestationalAgeWeeks)))
+
+
+# --- a pregnancy status --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value",
+    [
+        cc(LOINC, NOT_PREGNANT),
+        cc(SCT, "60001007"),
+        {"text": "Not pregnant"},
+        {"coding": [{"system": "http://hospital.example/answers", "code": "N", "display": "Nicht schwanger"}]},
+    ],
+    ids=["loinc-answer", "snomed", "text-only", "local-code-named"],
+)
+def test_a_pregnancy_status_of_not_pregnant_withholds_indicated(reasoner, value):
+    """In this pregnancy a record that she is not pregnant may show that it has ended (E2); of an earlier
+    date (2019, before this pregnancy began) it is not applied."""
+    a = reasoner.assess(bundle(*INDICATED, status_of(value)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any("Observation/ps" in m for m in a.missing)
+    earlier = reasoner.assess(bundle(*INDICATED, status_of(value, when="2019-03-01")))
+    assert outcome(earlier) == ("indicated", ["R1"]), earlier.data_problems
+
+
+@pytest.mark.parametrize("value", [cc(LOINC, PREGNANT), cc(LOINC, UNKNOWN), cc(SCT, "77386006")])
+def test_a_pregnancy_status_of_pregnant_or_unknown_changes_nothing_and_is_named(reasoner, value):
+    a = reasoner.assess(bundle(*INDICATED, status_of(value)))
+    assert outcome(a) == ("indicated", ["R1"])
+    assert any("means pregnancy status, which this guidance does not read" in p["message"] for p in a.data_problems)
+
+
+def test_hl7_ips_pregnancy_status_example_is_read(reasoner):
+    """HL7's IPS example (LOINC answer LA15173-0 "Pregnant", a hasMember to its delivery date) adds nothing; the
+    same record answering LA26683-5 withholds indicated."""
+    example = hl7("Observation-pregnancy-status-example", "ips")
+    assert example["valueCodeableConcept"]["coding"][0]["code"] == PREGNANT
+    edd = adapt(hl7("Observation-pregnancy-edd-example", "ips"), performer=None, effectiveDateTime=NOW)
+    edd["valueDateTime"] = "2027-07-02"
+    pregnant = adapt(example, performer=None, effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, pregnant, edd))) == ("indicated", ["R1"])
+    not_pregnant = adapt(example, performer=None, effectiveDateTime=NOW, valueCodeableConcept=cc(LOINC, NOT_PREGNANT))
+    assert outcome(reasoner.assess(bundle(*INDICATED, not_pregnant, edd))) == ("insufficient_data", ["E2", "R1"])
+
+
+def test_an_intention_or_a_history_is_not_a_record_that_she_is_not_pregnant(reasoner):
+    for text in ("Not sure of desire to become pregnant", "History: not pregnant at last visit", "Not pregnant?"):
+        a = reasoner.assess(bundle(*INDICATED, status_of({"text": text})))
+        assert outcome(a) == ("indicated", ["R1"]), (text, a.data_problems)
+
+
+# --- a fetal heart rate --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "record",
+    [
+        obs(FHR, "fhr", valueQuantity=qty(0, "/min"), effectiveDateTime=NOW),
+        obs(cc(LOINC, "11948-7"), "fhr", valueQuantity=qty(0.0, "/min"), effectiveDateTime=NOW),
+        obs(cc(SCT, "249043002"), "fhr", valueInteger=0, effectiveDateTime=NOW),
+        obs(FHR, "fhr", valueCodeableConcept=cc(SCT, "2667000"), effectiveDateTime=NOW),
+        obs(
+            cc(LOINC, "85353-1"),  # (vital signs panel, a code the guidance does not read)
+            "fhr",
+            effectiveDateTime=NOW,
+            component=[{"code": FHR, "valueQuantity": qty(0, "/min")}],
+        ),
+        dict(NORMAL_US, component=[{"code": FHR, "valueQuantity": qty(0, "/min")}]),
+        condition(
+            "fhr",
+            ("http://snomed.info/sct", "1234567008"),  # (a code the ontology does not know, named)
+            onsetDateTime="2026-11-20",
+        )
+        | {"code": {"coding": [{"system": SCT, "code": "1234567008", "display": "Fetal heartbeat absent"}]}},
+    ],
+    ids=[
+        "55283-6-zero",
+        "11948-7-zero-decimal",
+        "snomed-observable-integer",
+        "coded-absent",
+        "component-of-an-unread-panel",
+        "component-beside-a-normal-conclusion",
+        "condition-named",
+    ],
+)
+def test_no_fetal_heart_activity_withholds_indicated(reasoner, record):
+    """A fetal heart rate of zero, or a finding named as absent heart activity, can show a demise (R4) and is a
+    clinician's reading: E2 withholds indicated and names the record. It was "unrecognised; not used"."""
+    others = [r for r in INDICATED if r["id"] != record["id"]]  # (the ultrasound with a component replaces hers)
+    a = reasoner.assess(bundle(*others, record))
+    assert a.status == "insufficient_data" and "E2" in a.rules, (a.status, a.rules, a.data_problems)
+    assert any("no fetal heart activity" in p["message"] for p in a.data_problems)
+    assert any(record["id"] in m for m in a.missing), a.missing
+
+
+def test_a_fetal_heart_rate_that_is_not_zero_changes_nothing(reasoner):
+    for value in (qty(150, "/min"), {"value": 0, "comparator": "<", "unit": "/min"}):
+        a = reasoner.assess(bundle(*INDICATED, obs(FHR, "fhr", valueQuantity=value, effectiveDateTime=NOW)))
+        assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+def test_no_fetal_heart_activity_of_an_earlier_pregnancy_is_not_applied(reasoner):
+    old = obs(FHR, "fhr", valueQuantity=qty(0, "/min"), effectiveDateTime="2019-03-01T10:00:00Z")
+    a = reasoner.assess(bundle(*INDICATED, old))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+# --- an estimated delivery date dates the pregnancy ----------------------------------------------------
+OLD_LOSS = condition("loss", (SCT, "17369002"), clinical="resolved", onsetDateTime="2019-03-01")
+
+
+def edd(value="2027-07-02", when: str | None = "2026-11-20", code="11778-8") -> dict:
+    extra = {"effectiveDateTime": when} if when else {}
+    return obs(cc(LOINC, code), "edd", valueDateTime=value, **extra)
+
+
+@pytest.mark.parametrize("code", ["11778-8", "11779-6", "11780-4", "11781-2"])
+def test_an_estimated_delivery_date_dates_the_pregnancy(reasoner, code):
+    """Without it the pregnancy is undated and a miscarriage of 2019 counts (the cautious reading); dated by the
+    delivery date (40 weeks after the start), the loss is of an earlier pregnancy."""
+    undated = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, OLD_LOSS))
+    assert undated.status == "contraindicated"
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, OLD_LOSS, edd(code=code)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    assert any("began before this pregnancy (which began about 2026-09-2" in p["message"] for p in a.data_problems)
+    assert abs(ga_weeks(a) - 7.86) < 0.2  # (40 weeks less the 32 to 2027-07-02)
+
+
+def test_the_delivery_date_gives_the_gestational_week_of_the_reference_table(reasoner):
+    """A low result with no range of its own is read against the default table at the week the delivery date
+    implies (week 8): C1 met. Without any dating, the table does not apply and C1 stays unknown."""
+    no_range = obs(P4, "p4", valueQuantity=qty(6, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
+    a = reasoner.assess(bundle(no_range, BLEEDING, NORMAL_US, edd()))
+    assert a.criteria["C1"]["state"] == "met" and a.status == "indicated", a.data_problems
+    b = reasoner.assess(bundle(no_range, BLEEDING, NORMAL_US))
+    assert b.criteria["C1"]["state"] == "unknown"
+
+
+def test_a_loss_in_the_pregnancy_the_delivery_date_dates_still_contraindicates(reasoner):
+    loss = condition("loss", (SCT, "17369002"), onsetDateTime="2026-11-21")
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, loss, edd()))
+    assert a.status == "contraindicated" and "R4" in a.rules
+
+
+def test_hl7_ips_delivery_date_example_dates_the_pregnancy(reasoner):
+    """HL7's IPS example as published: estimated on 2020-01-10 for 2020-05-02, so 24 weeks pregnant on
+    2020-01-10, a pregnancy begun about 2019-07-27; a loss of March 2019 is of an earlier one, one of August
+    2019 of this one."""
+    example = adapt(hl7("Observation-pregnancy-edd-example", "ips"), performer=None)
+    assert (example["effectiveDateTime"], example["valueDateTime"]) == ("2020-01-10", "2020-05-02")
+    early = dict(OLD_LOSS, id="early")
+    late = condition("late", (SCT, "17369002"), clinical="resolved", onsetDateTime="2019-08-15")
+    a = reasoner.assess(bundle(example, early))
+    assert a.status == "not_indicated" and abs(ga_weeks(a) - 24) < 0.3, a.data_problems
+    assert a.status != "contraindicated"
+    assert reasoner.assess(bundle(example, late)).status == "contraindicated"
+
+
+def test_a_delivery_date_without_a_time_of_its_own_dates_by_itself(reasoner):
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, OLD_LOSS, edd(when=None)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "record,field",
+    [
+        (edd(value=None), "valueDateTime"),
+        (edd(value="July 2027"), "valueDateTime"),
+        (edd(value="2029-07-02"), "valueDateTime"),  # (more than 40 weeks after the record: it cannot be)
+        (edd(value="2026-01-01"), "valueDateTime"),  # (44 weeks before it)
+    ],
+    ids=["no-value", "not-a-date", "too-far-ahead", "long-past"],
+)
+def test_a_delivery_date_that_cannot_be_read_dates_nothing_and_is_named(reasoner, record, field):
+    """Unread, the pregnancy stays undated: the loss of 2019 counts (the cautious reading), and the record is
+    named with the field."""
+    if record["valueDateTime"] is None:
+        del record["valueDateTime"]
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, OLD_LOSS, record))
+    assert a.status == "contraindicated", a.data_problems
+    assert any(p["record"] == "Observation/edd" and p["field"] == field for p in a.data_problems), a.data_problems
+
+
+def test_a_delivery_date_and_a_gestational_age_that_disagree_are_said(reasoner):
+    """The ultrasound's gestational age (8 weeks on 2026-11-20) puts the start about 2026-09-25; a delivery date
+    of 2027-07-30 puts it four weeks later: said, and the earliest start decides what is earlier."""
+    a = reasoner.assess(bundle(*INDICATED, edd(value="2027-07-30", when="2026-11-20")))
+    assert any("the dated gestational ages disagree" in p["message"] for p in a.data_problems), a.data_problems
+    assert GA["effectiveDateTime"] == "2026-11-20T09:00:00Z"
