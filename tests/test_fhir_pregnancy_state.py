@@ -230,3 +230,27 @@ def test_a_delivery_date_and_a_gestational_age_that_disagree_are_said(reasoner):
     a = reasoner.assess(bundle(*INDICATED, edd(value="2027-07-30", when="2026-11-20")))
     assert any("the dated gestational ages disagree" in p["message"] for p in a.data_problems), a.data_problems
     assert GA["effectiveDateTime"] == "2026-11-20T09:00:00Z"
+
+
+# --- a record of hundreds of documents -----------------------------------------------------------------
+def test_the_same_problem_of_many_records_is_one_line_of_the_text_and_the_card(reasoner):
+    """A Synthea patient holds hundreds of documents the guidance does not read; the explanation (text, JSON
+    explanation lines, card) says each distinct problem once with its records counted, most severe first, and
+    data_problems keeps every one."""
+    documents = [
+        {"resourceType": "DocumentReference", "id": f"d{i}", "status": "current", "subject": {"reference": "Patient/F"}}
+        for i in range(12)
+    ]
+    old = obs(FHR, "old-fhr", valueQuantity=qty(150, "/min"), effectiveDateTime="2019-03-01T10:00:00Z")
+    a = reasoner.assess(bundle(*INDICATED, *documents, old))
+    assert outcome(a) == ("indicated", ["R1"])
+    assert sum(p["record"].startswith("DocumentReference/") for p in a.data_problems) == 12
+    lines = [line for line in a.explanation_lines() if line.startswith("Data problem")]
+    grouped = [line for line in lines if "DocumentReference" in line]
+    assert len(grouped) == 1, lines
+    assert "12 records (DocumentReference/d0, DocumentReference/d1, DocumentReference/d2" in grouped[0]
+    assert "and 7 more)" in grouped[0]
+    severities = [line.split("(")[1].split(")")[0] for line in lines]
+    assert severities == sorted(severities, key=["error", "violation", "warning", "info"].index)
+    card = a._repr_html_()
+    assert card.count("DocumentReference/d0") == 1 and "DocumentReference/d11" not in card

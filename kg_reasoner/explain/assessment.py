@@ -10,6 +10,7 @@ from typing import Any
 from rdflib import Dataset, Graph, URIRef
 
 from kg_reasoner.explain.guard import rdflib_query as guarded_query
+from kg_reasoner.explain.problems import grouped_problems, records_text
 from kg_reasoner.explain.records import (
     Criterion,
     DataProblem,
@@ -182,9 +183,9 @@ class Assessment:
         lines: list[str] = []
         if not self.assessed:
             lines.append("NOT ASSESSED: the data cannot be assessed safely, so no rule was applied.")
-            for p in self.data_problems:
+            for p, records in grouped_problems(self.data_problems):
                 if p["severity"] != "warning":
-                    lines.append(f"  problem: {_problem_text(p)}")
+                    lines.append(f"  problem: {_problem_text(p, records)}")
             return lines
         label = f" ({self.status_label})" if self.status_label and self.status_label != self.status else ""
         by = f", decided by {', '.join(self.decided_by)}" if self.decided_by else ""
@@ -241,8 +242,8 @@ class Assessment:
             lines.append(f"Earlier result, superseded by the latest: {r}")
         for r in self.ignored_results:
             lines.append(f"Ignored result (status excludes it): {r}")
-        for p in self.data_problems:
-            lines.append(f"Data problem ({p['severity']}): {_problem_text(p)}")
+        for p, records in grouped_problems(self.data_problems):  # (the same problem of many records: one line)
+            lines.append(f"Data problem ({p['severity']}): {_problem_text(p, records)}")
         return lines
 
     def to_text(self, width: int = 100) -> str:
@@ -278,8 +279,8 @@ class Assessment:
         return "\n".join(parts)
 
 
-def _problem_text(p: dict) -> str:
-    where = p.get("record") or ""
+def _problem_text(p: dict, records: list[str] | None = None) -> str:
+    where = records_text(records) if records else p.get("record") or ""
     field_ = f" field {p['field']}" if p.get("field") else ""
     value = f" (value {p['value']})" if p.get("value") else ""
     return f"{where}{field_}: {p['message']}{value}"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING
 
+from kg_reasoner.explain.problems import grouped_problems, records_text
 from kg_reasoner.write.legend import (
     FLAG_COLOUR,
     NOT_ASSESSED,
@@ -239,10 +240,10 @@ def assessment_html(a: Assessment, legend_: Legend | None = None) -> str:
         _section(
             "Data problems",
             _list(
-                f"<b>{escape(p['severity'])}</b> {escape(p.get('record') or '')}"
+                f"<b>{escape(p['severity'])}</b> {escape(records_text(records))}"
                 + (f" field {escape(p['field'])}" if p.get("field") else "")
                 + f": {escape(p['message'])}"
-                for p in a.data_problems
+                for p, records in grouped_problems(a.data_problems)
             ),
         )
     )
