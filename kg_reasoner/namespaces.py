@@ -92,8 +92,10 @@ class KGR(DefinedNamespace):
     fhirResourceType: URIRef
     absenceMeans: URIRef
     gestationalWeeksOnValueDate: URIRef
+    uninformativeBeforeWeek: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
+    recordCodePattern: URIRef
     sourceSentence: URIRef
     iriPrefix: URIRef
     includesAssessedPatients: URIRef

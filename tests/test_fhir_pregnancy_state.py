@@ -6,6 +6,8 @@ tests/data/fhir/hl7/ips/, provenance in tests/data/fhir/hl7/SOURCES.md). Each wa
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import pytest
 from test_fhir_real_world import (
     BLEEDING,
@@ -254,3 +256,139 @@ def test_the_same_problem_of_many_records_is_one_line_of_the_text_and_the_card(r
     assert severities == sorted(severities, key=["error", "violation", "warning", "info"].index)
     card = a._repr_html_()
     assert card.count("DocumentReference/d0") == 1 and "DocumentReference/d11" not in card
+
+
+# --- the review of this change (a helper's adversarial review of 19ad71a, inputs run before and after) --------
+LOSS = condition("l", (SCT, "17369002"), onsetDateTime="2026-11-19")
+
+
+def named(display: str, rid: str = "named") -> dict:
+    """A Condition coded by a SNOMED code the ontology does not know, with this display."""
+    c = condition(rid, (SCT, "1234567008"), onsetDateTime="2026-11-20")
+    c["code"]["coding"][0]["display"] = display
+    return c
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        condition("m", (LOINC, "LA14272-1"), onsetDateTime="2026-11-20"),
+        {**condition("m", (LOINC, "LA14272-1")), "resourceType": "Procedure", "status": "completed"},
+    ],
+    ids=["condition", "procedure"],
+)
+def test_a_loinc_answer_code_is_no_code_of_what_a_record_is(reasoner, record):
+    """LOINC's answers (LA...) are well-formed codes (kgr:codePattern) but only ever a value: as a Condition's or
+    Procedure's code (LA14272-1, LOINC's answer "Miscarriage") what the record is cannot be told: E2, as before
+    the answers were admitted (kgr:recordCodePattern)."""
+    for key in ("clinicalStatus", "verificationStatus") if record["resourceType"] == "Procedure" else ():
+        record.pop(key)
+    a = reasoner.assess(bundle(*INDICATED, record))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def _weeks_from_today(weeks: float) -> str:
+    return (_dt.date.today() + _dt.timedelta(weeks=weeks)).isoformat()
+
+
+def test_a_delivery_date_without_a_time_never_outranks_a_dated_gestational_age(reasoner):
+    """Dated by itself, a delivery date 39 weeks from today puts the start a week ago, after the ultrasound
+    dated the pregnancy and after the loss: read as of the assessment, it is compared with the dated gestational
+    age, the disagreement is said, and the earliest start keeps the loss in this pregnancy."""
+    a = reasoner.assess(bundle(*INDICATED, LOSS, edd(_weeks_from_today(39), when=None)))
+    assert a.status == "contraindicated" and "R4" in a.rules, a.data_problems
+    assert any("the dated gestational ages disagree" in p["message"] for p in a.data_problems)
+
+
+def test_a_delivery_date_without_a_time_is_checked_as_of_the_assessment(reasoner):
+    """60 weeks from today it implies a pregnancy not begun yet: not used, and said; the loss counts."""
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, LOSS, edd(_weeks_from_today(60), when=None)))
+    assert a.status == "contraindicated", a.data_problems
+    assert any(p["record"] == "Observation/edd" and "cannot be" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize("value", ["2027", "2027-07"])
+def test_a_delivery_date_of_a_year_or_a_month_dates_nothing(reasoner, value):
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, OLD_LOSS, edd(value)))
+    assert a.status == "contraindicated"
+    assert any(p["record"] == "Observation/edd" and "is not a day" in p["message"] for p in a.data_problems)
+
+
+def test_a_date_only_delivery_date_against_an_instant_is_not_shifted_by_the_zone(reasoner):
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, edd("2027-07-02", when="2026-11-20T12:00:00Z")))
+    assert abs(ga_weeks(a) - 8.0) < 0.05, ga_weeks(a)  # (280 - 224 days = 56 days = 8 weeks)
+
+
+def test_not_pregnant_before_a_test_can_show_the_pregnancy_says_nothing(reasoner):
+    """The pregnancy began about 2026-09-25; a status of Not pregnant on 2026-09-28 (before conception, or on the
+    day of an embryo transfer) says nothing of it and is not applied; one in week 5 withholds indicated."""
+    early = reasoner.assess(bundle(*INDICATED, status_of(cc(LOINC, NOT_PREGNANT), when="2026-09-28")))
+    assert outcome(early) == ("indicated", ["R1"]), early.data_problems
+    assert any("before week 4" in p["message"] for p in early.data_problems)
+    week5 = reasoner.assess(bundle(*INDICATED, status_of(cc(LOINC, NOT_PREGNANT), when="2026-10-30")))
+    assert outcome(week5) == ("insufficient_data", ["E2", "R1"])
+
+
+def test_no_fetal_heart_activity_in_a_component_of_an_earlier_scan_is_not_applied(reasoner):
+    old_scan = dict(
+        NORMAL_US,
+        id="us19",
+        effectiveDateTime="2019-03-01T10:00:00Z",
+        component=[{"code": FHR, "valueQuantity": qty(0, "/min")}],
+    )
+    a = reasoner.assess(bundle(*INDICATED, old_scan))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+def test_a_conclusion_named_no_fetal_heartbeat_is_said_not_only_counted(reasoner):
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, dict(NORMAL_US, valueCodeableConcept={"text": "No fetal heartbeat"})))
+    assert "E2" in a.rules and a.status == "insufficient_data"
+    assert any(p["record"] == "Observation/us" and "could change the decision" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Fetal heart rate absent",
+        "FHR absent",
+        "No FHR",
+        "Cardiac activity: not seen",
+        "Fetal heart tones not heard",
+        "Cardiac activity not yet seen",
+        "No cardiac activity, compared with prior scan",
+        "No fetal heartbeat detected; maternal heart rate 80",
+        "absence d'activité cardiaque",
+        "sin latido cardiaco",
+        "kein Herzschlag",
+        "No fetal pole",
+        "Not currently pregnant",
+        "Pregnancy test: negative",
+        "hCG negative",
+        "Schwangerschaftstest negativ",
+        "Not pregnant (miscarriage risk discussed)",
+    ],
+)
+def test_names_the_review_found_missed_withhold_indicated(reasoner, display):
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Patient reports no racing heartbeat",
+        "No irregular heart beats",
+        "No extra heart sounds",
+        "No murmur normal heart sounds",
+        "No change in fetal heart tones",
+        "Fetal heart rate not recorded",
+        "Nonpregnant uterus size",
+        "Non-pregnant reference interval",
+        "Not pregnant-related",
+        "False-negative pregnancy test",
+        "Pregnancy test negative last month, now positive",
+    ],
+)
+def test_names_the_review_found_false_alarms_change_nothing(reasoner, display):
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems

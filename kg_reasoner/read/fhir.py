@@ -267,10 +267,11 @@ class FhirVocabulary:
             label = str(closure.value(unit, KGR.ucumCode) or closure.value(unit, RDFS.label) or unit)
             self.attribute_units[cast(URIRef, prop)] = (label, names)
         #: the code systems the guidance reads (kgr:fhirSystem, its aliases entailed), with the pattern every
-        #: well-formed code of each matches (kgr:codePattern; None: any code)
+        #: well-formed code of each naming what a record is matches (kgr:recordCodePattern, else kgr:codePattern;
+        #: None: any code)
         self.systems: dict[str, re.Pattern | None] = {}
         for cs, system in closure.subject_objects(KGR.fhirSystem):
-            pattern = closure.value(cs, KGR.codePattern)
+            pattern = closure.value(cs, KGR.recordCodePattern) or closure.value(cs, KGR.codePattern)
             self.systems[str(system)] = re.compile(str(pattern)) if pattern is not None else None
         self.populations: dict[URIRef, Population] = {}
         for row in store_rows("reference-populations", store):
@@ -292,6 +293,11 @@ class FhirVocabulary:
         self.weeks_on_date: dict[URIRef, Decimal] = {
             cast(URIRef, cls): Decimal(str(weeks))
             for cls, weeks in closure.subject_objects(KGR.gestationalWeeksOnValueDate)
+        }
+        #: the gestational week of this pregnancy before which a record of a class says nothing of it
+        #: (kgr:uninformativeBeforeWeek: not pregnant, before a pregnancy test can show it)
+        self.uninformative: dict[URIRef, Decimal] = {
+            cast(URIRef, cls): Decimal(str(week)) for cls, week in closure.subject_objects(KGR.uninformativeBeforeWeek)
         }
         #: what a result of a class records when its value says what it observes is absent (kgr:absenceMeans: a
         #: fetal heart rate of 0 records that no heart activity was seen)
@@ -527,6 +533,9 @@ class FhirPatientBuilder:
         self.g.add((self.me, KGR.patientId, Literal(pid)))
         self.problems: list[dict] = []
         self.gestational_ages: list[tuple[TimeInterval | None, Decimal, str]] = []
+        #: the gestational ages, as of the assessment, of dates dating the pregnancy that have no time of their own
+        #: (a delivery date with no effective time): used when no dated gestational age dates the pregnancy
+        self.undated_dating: list[tuple[TimeInterval, Decimal, str]] = []
         self.attributes: dict[URIRef, list[tuple[TimeInterval | None, Decimal, str]]] = {}
         self.courses: list[tuple[TimeInterval | None, URIRef]] = []
         self.measured: list[_Measured] = []
@@ -691,6 +700,12 @@ class FhirPatientBuilder:
                 rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *absent], ref, c.get("code"), "/component")
                 if any(v.is_a(a, KGR.Finding) for a in absent):  # (a finding states its presence: this record's)
                     self.g.add((rec, KGR.presence, KGR.Present))
+                key, text = _time_of(r, EFFECTIVE)
+                try:  # (dated by the record's own time, quietly: the record's reading names a time it cannot read)
+                    when = parse_time(text) if key is not None else None
+                except ValueError:
+                    when = None
+                self.episode_record(rec, absent, ref, when)
                 return
         for c in components:
             for codeable in _component_codeables(c):
@@ -986,11 +1001,12 @@ class FhirPatientBuilder:
 
     def _dating_date(self, r: dict, ref: str, when: TimeInterval | None, weeks: set[Decimal]) -> None:
         """A date on which the gestational age is so many weeks (an estimated delivery date: 40) dates the
-        pregnancy as a dated gestational age does: read as the gestational age it implies at the record's time,
-        or on the date itself when the record has none. Unread, the pregnancy stays undated (the cautious way)."""
-        label = ", ".join(
-            sorted(self.v.label(c) for c in self.v.meanings(r.get("code"), lambda c: c in self.v.weeks_on_date))
-        )
+        pregnancy as a dated gestational age does: read as the gestational age it implies at the record's time.
+        With no time of its own (or one in the future) it counts as of the assessment, as an undated gestational
+        age does, but only when nothing dated dates the pregnancy. Unread (no date, a date of less than a day's
+        precision, a gestational age it implies that cannot be), the pregnancy stays undated (the cautious way)."""
+        v = self.v
+        label = ", ".join(sorted(v.label(c) for c in v.meanings(r.get("code"), lambda c: c in v.weeks_on_date)))
         if len(weeks) != 1:
             self.problem(
                 ref,
@@ -1005,20 +1021,27 @@ class FhirPatientBuilder:
                 ref, f"the {label} needs valueDateTime: {exc}; not used, so it dates nothing", field="valueDateTime"
             )
             return
-        on_date = weeks.pop()
-        if when is None:
-            self.gestational_ages.append((date, on_date, ref))
-            return
-        at_record = on_date - Decimal((date.earliest - when.earliest).total_seconds()) / Decimal(7 * 86400)
-        if not 0 <= at_record <= on_date + 4:
+        if date.latest - date.earliest > _dt.timedelta(days=3):  # (a year or a month: weeks of doubt)
             self.problem(
                 ref,
-                f"the {label} {date.text} puts the gestational age at the record's time ({when.text}) at "
-                f"{round(at_record, 1)} weeks, which cannot be; not used, so it dates nothing",
+                f"the {label} {date.text} is not a day; not used, so it dates nothing",
                 field="valueDateTime",
             )
             return
-        self.gestational_ages.append((when, at_record, ref))
+        on_date = weeks.pop()
+        at = when if when is not None else TimeInterval(self.now, self.now, "the assessment")
+        # (from the middle of the date's interval, so that a date and an instant compare without the zone widening)
+        middle = date.earliest + (date.latest - date.earliest) / 2
+        at_record = on_date - Decimal((middle - at.earliest).total_seconds()) / Decimal(7 * 86400)
+        if not 0 <= at_record <= on_date + 4:
+            self.problem(
+                ref,
+                f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks, "
+                "which cannot be; not used, so it dates nothing",
+                field="valueDateTime",
+            )
+            return
+        (self.gestational_ages if when is not None else self.undated_dating).append((at, at_record, ref))
 
     def _attribute(self, r: dict, ref: str, prop: URIRef, when: TimeInterval | None) -> None:
         """A numeric patient attribute the guidance declares (e.g. BMI): a valueQuantity in its unit; the
@@ -1101,6 +1124,14 @@ class FhirPatientBuilder:
                 if when is not None:
                     add_time(self.g, rec, when)
                 self.episode_record(rec, events, ref, when)
+                vague = sorted(v.label(c) for c in events if v.is_a(c, KGR.UninterpretedRecord))
+                if vague:  # (a conclusion named, not coded, as a loss or no heart activity: said, as E2 holds)
+                    self.problem(
+                        ref,
+                        f"conclusion {_codes_text(codeable)} is not read, but it could change the decision "
+                        f"({', '.join(vague)}): it is listed as missing data",
+                        field=field_name,
+                    )
             else:
                 unread.append(_codes_text(codeable))
         for i, conclusion in enumerate(found):
@@ -1627,12 +1658,15 @@ class FhirPatientBuilder:
             if latest is not None:
                 self.g.add((self.me, prop, decimal_literal(latest[1])))
         ga = _latest(self.gestational_ages)
+        if (ga is None or ga[0] is None) and self.undated_dating:
+            # (a delivery date with no time of its own dates the pregnancy when nothing dated does)
+            ga = _latest(self.undated_dating)
         latest_start = ga[0].earliest - _dt.timedelta(weeks=float(ga[1])) if ga is not None and ga[0] else None
         # (only the estimates made during this pregnancy, as the latest dates it: a 30-week age of 2024 is of
-        # an earlier one)
+        # an earlier one; a date with no time of its own is compared as of the assessment)
         starts = sorted(
             w.earliest - _dt.timedelta(weeks=float(g))
-            for w, g, _ in self.gestational_ages
+            for w, g, _ in [*self.gestational_ages, *self.undated_dating]
             if w is not None and latest_start is not None and w.latest >= latest_start
         )
         disagree = bool(starts) and starts[-1] - starts[0] > DATING_TOLERANCE
@@ -1675,6 +1709,22 @@ class FhirPatientBuilder:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
         start is of an earlier one and does not apply; when the dates cannot tell, it belongs to this one."""
         for rec, link, began, ref, event, ended in self.episode:
+            silent = max(
+                (w for c in self.g.objects(rec, RDF.type) if (w := self.v.uninformative.get(cast(URIRef, c)))),
+                default=None,
+            )
+            if silent is not None and start is not None and began is not None:
+                week = Decimal((began - start).total_seconds()) / Decimal(7 * 86400)
+                if 0 <= week < silent:  # (not pregnant before a test can show it: says nothing of this pregnancy)
+                    self.g.remove((self.me, link, rec))
+                    self.g.remove((rec, None, None))
+                    self.problem(
+                        ref,
+                        f"made in week {int(week)} of this pregnancy (which began about {start.date().isoformat()}), "
+                        f"before week {silent}, when it says nothing of it: not applied",
+                        severity="info",
+                    )
+                    continue
             if began is not None:
                 self.g.add((rec, KGR.beganNoLaterThan, time_literal(began)))
             if start is not None and began is not None and began < start and not _overlaps(began, ended, start):
