@@ -104,6 +104,7 @@ def test_an_intention_or_a_history_is_not_a_record_that_she_is_not_pregnant(reas
         obs(cc(LOINC, "11948-7"), "fhr", valueQuantity=qty(0.0, "/min"), effectiveDateTime=NOW),
         obs(cc(SCT, "249043002"), "fhr", valueInteger=0, effectiveDateTime=NOW),
         obs(FHR, "fhr", valueCodeableConcept=cc(SCT, "2667000"), effectiveDateTime=NOW),
+        obs(FHR, "fhr", valueCodeableConcept=cc(LOINC, "LA9634-2"), effectiveDateTime=NOW),
         obs(
             cc(LOINC, "85353-1"),  # (vital signs panel, a code the guidance does not read)
             "fhr",
@@ -123,6 +124,7 @@ def test_an_intention_or_a_history_is_not_a_record_that_she_is_not_pregnant(reas
         "11948-7-zero-decimal",
         "snomed-observable-integer",
         "coded-absent",
+        "loinc-answer-absent",
         "component-of-an-unread-panel",
         "component-beside-a-normal-conclusion",
         "condition-named",
