@@ -394,3 +394,73 @@ def test_names_the_review_found_missed_withhold_indicated(reasoner, display):
 def test_names_the_review_found_false_alarms_change_nothing(reasoner, display):
     a = reasoner.assess(bundle(*INDICATED, named(display)))
     assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+# --- progesterone named, not coded ---------------------------------------------------------------------
+LAB = "http://lab.hospital.example/codes"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+
+
+def allergy(code: dict, clinical: str = "active") -> dict:
+    return {
+        "resourceType": "AllergyIntolerance",
+        "id": "al",
+        "patient": {"reference": "Patient/F"},
+        "code": code,
+        "clinicalStatus": cc(ALLERGY_CLINICAL, clinical),
+    }
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"text": "Progesterone"},
+        {"coding": [{"system": SCT, "code": "16683002", "display": "Progesterone (substance)"}]},
+        {"coding": [{"system": LAB, "code": "X1", "display": "Utrogestan 200 mg capsule"}]},
+    ],
+    ids=["text", "snomed-substance-unknown-here", "brand"],
+)
+def test_an_allergy_to_progesterone_named_not_coded_withholds_indicated(reasoner, code):
+    """An AllergyIntolerance to progesterone coded by a SNOMED CT substance code the package does not ship, a
+    local drug code or in text only was a warning beside indicated (RxNorm 8727 only was read)."""
+    a = reasoner.assess(bundle(*INDICATED, allergy(code)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    resolved = reasoner.assess(bundle(*INDICATED, allergy(code, clinical="resolved")))
+    assert outcome(resolved) == ("indicated", ["R1"])
+    penicillin = {"coding": [{"system": SCT, "code": "764146007", "display": "Penicillin (substance)"}]}
+    assert outcome(reasoner.assess(bundle(*INDICATED, allergy(penicillin)))) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": LAB, "code": "PROG", "display": "PROGESTERONE"}]},
+        {"text": "Progesterone, serum"},
+        {"coding": [{"system": LAB, "code": "P4"}], "text": "P4"},
+    ],
+    ids=["local-code", "text-only", "p4"],
+)
+def test_a_later_progesterone_result_the_reader_cannot_read_withholds_indicated(reasoner, code):
+    """A hospital laboratory's local code for progesterone (no LOINC), dated after the low LOINC-coded result,
+    could be the latest result and decide C1 (25 ng/mL is normal): it was "unrecognised; not used", and the old
+    low result made her indicated. Of 2019 it is of an earlier pregnancy."""
+    old_low = dict(LOW, effectiveDateTime="2026-11-10T09:00:00Z")
+    later = obs(code, "later", valueQuantity=qty(25, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
+    a = reasoner.assess(bundle(GA, old_low, BLEEDING, NORMAL_US, later))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any("Observation/later" in m for m in a.missing)
+    earlier = reasoner.assess(bundle(GA, old_low, BLEEDING, NORMAL_US, dict(later, effectiveDateTime="2019-01-01")))
+    assert outcome(earlier) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": LAB, "code": "17OHP", "display": "17-OH Progesterone"}]},
+        {"text": "17-Hydroxyprogesterone"},
+        {"text": "Progesterone receptor"},
+    ],
+)
+def test_another_analyte_named_with_progesterone_is_not_a_progesterone_result(reasoner, code):
+    later = obs(code, "later", valueQuantity=qty(25, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
+    assert outcome(reasoner.assess(bundle(*INDICATED, later))) == ("indicated", ["R1"])

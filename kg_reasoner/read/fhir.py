@@ -403,11 +403,13 @@ class FhirVocabulary:
         )
         return sorted(set(strict) | cross_referenced, key=str)
 
-    def could_decide(self, codeable: Any) -> list[URIRef]:
+    def could_decide(self, codeable: Any, resource_type: Any = None) -> list[URIRef]:
         """What the codings mean that could change the decision if read: an event condition, or a value set of
-        records not understood (the ICD-10 pregnancy chapter)."""
+        records not understood (the ICD-10 pregnancy chapter; in an Observation, a result named progesterone)."""
         return self.meanings(
-            codeable, lambda c: self.is_a(c, KGR.EventCondition) or self.is_a(c, KGR.UninterpretedRecord)
+            codeable,
+            lambda c: self.is_a(c, KGR.EventCondition) or self.is_a(c, KGR.UninterpretedRecord),
+            resource_type if isinstance(resource_type, str) else None,
         )
 
     def states(self, codeable: Any, resource_type: Any) -> list[URIRef]:
@@ -768,7 +770,12 @@ class FhirPatientBuilder:
                 *(c for c in (components if isinstance(components, list) else []) if isinstance(c, dict)),
             )
             if (absent := v.absent(element))
-        ] + [(codeable, v.could_decide(codeable), False) for codeable in codeables if isinstance(codeable, dict)]
+        ] + [
+            # (the record's own code as the record it is: a result named progesterone is one in an Observation)
+            (codeable, v.could_decide(codeable, r.get("resourceType") if codeable is r.get("code") else None), False)
+            for codeable in codeables
+            if isinstance(codeable, dict)
+        ]
         for element, concepts, by_value in found:
             if not concepts:
                 continue
