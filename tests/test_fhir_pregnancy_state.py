@@ -464,3 +464,158 @@ def test_a_later_progesterone_result_the_reader_cannot_read_withholds_indicated(
 def test_another_analyte_named_with_progesterone_is_not_a_progesterone_result(reasoner, code):
     later = obs(code, "later", valueQuantity=qty(25, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
     assert outcome(reasoner.assess(bundle(*INDICATED, later))) == ("indicated", ["R1"])
+
+
+# --- free text of a record the guidance does not read ------------------------------------------------
+def _report(conclusion: str) -> dict:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "rep",
+        "status": "final",
+        "subject": {"reference": "Patient/F"},
+        "code": {"coding": [{"system": LAB, "code": "USOB", "display": "US OB first trimester"}]},
+        "effectiveDateTime": "2026-11-21T10:00:00Z",
+        "conclusion": conclusion,
+    }
+
+
+def _string_result(text: str) -> dict:
+    return obs({"coding": [{"system": LAB, "code": "USOB"}]}, "rep", valueString=text, effectiveDateTime=NOW)
+
+
+@pytest.mark.parametrize("make", [_report, _string_result], ids=["report-conclusion", "observation-valueString"])
+@pytest.mark.parametrize(
+    "text,withheld",
+    [
+        ("Missed miscarriage", True),
+        ("Intrauterine gestational sac. No fetal heartbeat", True),
+        ("Septic abortion, no signs of shock", True),
+        ("No evidence of miscarriage", False),
+        ("Normal intrauterine pregnancy", False),
+    ],
+)
+def test_the_free_text_of_an_unread_record_is_read_by_the_names(reasoner, make, text, withheld):
+    """A report of a local code whose conclusion (a string) says "Missed miscarriage", or an Observation whose
+    valueString does, was "unrecognised; not used" beside indicated. Free text is judged clause by clause, so a
+    negation in one clause does not hide a loss in another; a note (Annotation) is not read."""
+    a = reasoner.assess(bundle(*INDICATED, make(text)))
+    expected = ("insufficient_data", ["E2", "R1"]) if withheld else ("indicated", ["R1"])
+    assert outcome(a) == expected, a.data_problems
+    if withheld:
+        assert any(p["field"] in ("conclusion", "valueString") for p in a.data_problems)
+
+
+# --- the second review (a helper's review of 19ad71a..574ea6b) ---------------------------------------------
+def test_not_pregnant_that_holds_on_is_not_set_aside_by_the_week_it_began(reasoner):
+    """The week-4 rule is for a record made at one point: an active Condition "Not pregnant" that began in
+    week 1 still holds, and so does a status over a period that ends in week 8."""
+    problem = condition("np", (SCT, "60001007"), onsetDateTime="2026-10-01", recordedDate="2026-11-20")
+    assert outcome(reasoner.assess(bundle(*INDICATED, problem))) == ("insufficient_data", ["E2", "R1"])
+    period = status_of(cc(SCT, "60001007"))
+    del period["effectiveDateTime"]
+    period["effectivePeriod"] = {"start": "2026-10-01", "end": "2026-11-20"}
+    assert outcome(reasoner.assess(bundle(*INDICATED, period))) == ("insufficient_data", ["E2", "R1"])
+
+
+def test_the_week_4_rule_never_sets_aside_a_loss_named_with_it(reasoner):
+    a = reasoner.assess(bundle(*INDICATED, status_of({"text": "Not pregnant - miscarriage"}, when="2026-10-01")))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def test_the_week_4_rule_counts_from_the_earliest_start_the_estimates_allow(reasoner):
+    """Two gestational ages 12 days apart (not a disagreement) put the start on 2026-09-25 or 2026-10-07; a
+    Not pregnant of 2026-10-24 is in week 4 of the earlier: it withholds indicated."""
+    first = obs(cc(LOINC, "18185-9"), "ga1", valueQuantity=qty(6, "wk"), effectiveDateTime="2026-11-06T09:00:00Z")
+    second = obs(cc(LOINC, "18185-9"), "ga2", valueQuantity=qty(6.3, "wk"), effectiveDateTime="2026-11-20T09:00:00Z")
+    np = status_of(cc(LOINC, NOT_PREGNANT), when="2026-10-24")
+    a = reasoner.assess(bundle(first, second, LOW, BLEEDING, NORMAL_US, np))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+URINE_HCG, SERUM_HCG = cc(LOINC, "2106-3"), cc(LOINC, "2118-8")
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        obs(URINE_HCG, "hcg", valueCodeableConcept=cc(SCT, "260385009"), effectiveDateTime=NOW),
+        obs(URINE_HCG, "hcg", valueCodeableConcept=cc(LOINC, "LA6577-6"), effectiveDateTime=NOW),
+        obs(SERUM_HCG, "hcg", valueCodeableConcept=cc(SCT, "260415000"), effectiveDateTime=NOW),
+        obs(URINE_HCG, "hcg", valueString="Negative", effectiveDateTime=NOW),
+        obs(URINE_HCG, "hcg", valueBoolean=False, effectiveDateTime=NOW),
+        status_of(cc(LOINC, "LA32-8")),
+        obs(cc(LOINC, "82810-3"), "ps", valueBoolean=False, effectiveDateTime=NOW),
+        obs(cc(LOINC, "82810-3"), "ps", valueString="Not pregnant", effectiveDateTime=NOW),
+        obs(FHR, "hcg", valueCodeableConcept={"text": "Absent"}, effectiveDateTime=NOW),
+        obs(FHR, "hcg", valueString="0", effectiveDateTime=NOW),
+        obs(FHR, "hcg", valueCodeableConcept=cc(SCT, "260415000"), effectiveDateTime=NOW),
+    ],
+    ids=[
+        "urine-hcg-snomed-negative",
+        "urine-hcg-loinc-negative",
+        "serum-hcg-not-detected",
+        "urine-hcg-string-negative",
+        "urine-hcg-false",
+        "status-loinc-no",
+        "status-false",
+        "status-string",
+        "fhr-text-absent",
+        "fhr-string-0",
+        "fhr-not-detected",
+    ],
+)
+def test_a_coded_negative_pregnancy_test_or_status_or_heart_rate_withholds_indicated(reasoner, test):
+    a = reasoner.assess(bundle(*INDICATED, test))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def test_a_positive_pregnancy_test_changes_nothing_and_an_early_negative_one_says_nothing(reasoner):
+    positive = obs(URINE_HCG, "hcg", valueCodeableConcept=cc(SCT, "10828004"), effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, positive))) == ("indicated", ["R1"])
+    early = obs(URINE_HCG, "hcg", valueCodeableConcept=cc(SCT, "260385009"), effectiveDateTime="2026-10-05")
+    assert outcome(reasoner.assess(bundle(*INDICATED, early))) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "No cardiac activity, unchanged from prior scan",
+        "Irregular gestational sac, no fetal heartbeat",
+        "Embryo: no cardiac activity; maternal ovaries normal",
+        "Screening ultrasound: no fetal heartbeat",
+        "No heartbeat seen on ultrasound",
+        "Heartbeat: absent",
+        "Pregnancy test negative; blood group O positive",
+        "Not pregnant; LMP unknown",
+    ],
+)
+def test_names_the_second_review_found_missed_withhold_indicated(reasoner, display):
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Fetal heart rate 150 bpm, no abnormalities",
+        "Normal fetal heart rate, no bleeding",
+        "Cardiac activity present, no subchorionic hematoma",
+        "No abnormality of fetal heart detected",
+        "No evidence of fetal cardiac anomaly",
+        "Fetal heart rate decelerations absent",
+        "Absent fetal heart rate variability",
+        "Fetal heart monitoring not indicated",
+        "Fetal heart rate not obtainable",
+        "Keine fetale Fehlbildung, Herzaktion positiv",
+        "Sin alteraciones, latido cardiaco fetal presente",
+    ],
+)
+def test_names_the_second_review_found_false_alarms_change_nothing(reasoner, display):
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+def test_an_undated_gestational_age_and_an_undated_delivery_date_that_disagree_are_said(reasoner):
+    undated_ga = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"))
+    a = reasoner.assess(bundle(undated_ga, LOW, BLEEDING, NORMAL_US, edd(_weeks_from_today(20), when=None)))
+    assert any("disagree" in p["message"] and "Observation/edd" in p["message"] for p in a.data_problems)

@@ -175,6 +175,11 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
+def _clauses(text: str) -> list[str]:
+    """A text's clauses: split at full stops, semicolons, commas and line ends (kgr:judgedByClause)."""
+    return [c.strip() for c in re.split(r"[.;,\n]+", text) if c.strip()]
+
+
 def _value_text(element: dict) -> str:
     """An Observation's (or component's) value as written, for a message."""
     q = element.get("valueQuantity")
@@ -233,11 +238,12 @@ class FhirVocabulary:
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
         #: the value sets read from a code's name (kgr:includesCodesNamed): (pattern, excluding pattern, concept)
-        self.names: list[tuple[re.Pattern, re.Pattern | None, URIRef]] = [
+        self.names: list[tuple[re.Pattern, re.Pattern | None, URIRef, bool]] = [
             (
                 re.compile(str(row.pattern), re.IGNORECASE),
                 re.compile(str(row["except"]), re.IGNORECASE) if row["except"] is not None else None,
                 row.concept,
+                row.byClause is not None and bool(row.byClause.toPython()),
             )
             for row in store_rows("fhir-code-names", store)
         ]
@@ -383,8 +389,13 @@ class FhirVocabulary:
         )
         return {
             c
-            for rx, unless, c in self.names
-            if accept(c) and any(rx.search(w) and not (unless is not None and unless.search(w)) for w in words)
+            for rx, unless, c, by_clause in self.names
+            if accept(c)
+            and any(
+                rx.search(part) and not (unless is not None and unless.search(part))
+                for w in words
+                for part in (_clauses(w) if by_clause else [w])
+            )
         }
 
     def events(self, codeable: Any) -> list[URIRef]:
@@ -441,6 +452,10 @@ class FhirVocabulary:
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
+            or (  # (a value in words only: "absent", "0")
+                isinstance(element.get("valueString"), str)
+                and bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
+            )
         )
 
     def readable(self, codeable: Any) -> bool:
@@ -538,6 +553,9 @@ class FhirPatientBuilder:
         #: the gestational ages, as of the assessment, of dates dating the pregnancy that have no time of their own
         #: (a delivery date with no effective time): used when no dated gestational age dates the pregnancy
         self.undated_dating: list[tuple[TimeInterval, Decimal, str]] = []
+        #: the records made at one point in time (an Observation's effectiveDateTime): only those can be known to
+        #: have been made before a week of this pregnancy (kgr:uninformativeBeforeWeek); a Condition holds on
+        self.point_records: set[URIRef] = set()
         self.attributes: dict[URIRef, list[tuple[TimeInterval | None, Decimal, str]]] = {}
         self.courses: list[tuple[TimeInterval | None, URIRef]] = []
         self.measured: list[_Measured] = []
@@ -708,6 +726,7 @@ class FhirPatientBuilder:
                 except ValueError:
                     when = None
                 self.episode_record(rec, absent, ref, when)
+                self._at_a_point(r, rec)
                 return
         for c in components:
             for codeable in _component_codeables(c):
@@ -763,8 +782,8 @@ class FhirPatientBuilder:
             ),
         ]
         # (a value of absence first: a fetal heart rate of 0, in the record or a component, says more than its code)
-        found = [
-            (element, absent, True)
+        found: list[tuple[dict, list[URIRef], str]] = [
+            (element, absent, "value")
             for element in (
                 r,
                 *(c for c in (components if isinstance(components, list) else []) if isinstance(c, dict)),
@@ -772,32 +791,50 @@ class FhirPatientBuilder:
             if (absent := v.absent(element))
         ] + [
             # (the record's own code as the record it is: a result named progesterone is one in an Observation)
-            (codeable, v.could_decide(codeable, r.get("resourceType") if codeable is r.get("code") else None), False)
+            (codeable, v.could_decide(codeable, r.get("resourceType") if codeable is r.get("code") else None), "code")
             for codeable in codeables
             if isinstance(codeable, dict)
         ]
-        for element, concepts, by_value in found:
+        # (and its free text, clause by clause, by the names of the ontology: a report's conclusion "Missed
+        # miscarriage", a value "No fetal heartbeat"; each clause judged by its own words, so that "no signs of
+        # shock" does not hide "septic abortion" before it)
+        found += [
+            ({"text": clause}, v.could_decide({"text": clause}), key)
+            for key in ("valueString", "conclusion")
+            if isinstance(r.get(key), str)
+            for clause in _clauses(r[key])
+        ]
+        for element, concepts, how in found:
             if not concepts:
                 continue
             named = ", ".join(sorted({v.label(c) for c in concepts}))
             # (by value: the element whose value says it is absent, the record or a component)
-            codeable, value = (element.get("code"), _value_text(element)) if by_value else (element, "")
+            codeable, value = (element.get("code"), _value_text(element)) if how == "value" else (element, "")
+            if how == "value":
+                message = f"a value of {value} for {_codes_text(codeable)} makes it a {named}"
+            elif how == "code":
+                message = f"{_codes_text(codeable)} lies in a value set that could change the decision ({named})"
+            else:
+                message = f'its {how} says "{element["text"]}", which could change the decision ({named})'
             self.problem(
                 ref,
-                f"{what}, but a value of {value} for {_codes_text(codeable)} makes it a {named}: the record is not "
-                "read, so it is listed as missing data"
-                if by_value
-                else f"{what}, but {_codes_text(codeable)} lies in a value set that could change the decision "
-                f"({named}): the record is not read, so it is listed as missing data",
-                field=field,
+                f"{what}, but {message}: the record is not read, so it is listed as missing data",
+                field=field if how in ("value", "code") else how,
             )
             kinds = [c for c in concepts if v.is_a(c, KGR.UninterpretedRecord)]
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *kinds], ref, codeable, "/not-understood")
             if any(v.is_a(c, KGR.Finding) for c in kinds):  # (a finding states its presence: this record's)
                 self.g.add((rec, KGR.presence, KGR.Present))
+            self._at_a_point(r, rec)
             self.episode_record(rec, concepts, ref, *(when if when is not None else (self.when(r, ref)[1],)))
             return
         self.problem(ref, f"{what}; not used", field=field)
+
+    def _at_a_point(self, r: dict, rec: URIRef) -> None:
+        """Remember a record made at one point in time (an Observation's effectiveDateTime, instant or issued),
+        not over a period nor holding on as a Condition does."""
+        if _time_of(r, EFFECTIVE)[0] in ("effectiveDateTime", "effectiveInstant", "issued"):
+            self.point_records.add(rec)
 
     def elsewhere(self, r: dict, ref: str, what: str | None) -> None:
         """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
@@ -1667,7 +1704,16 @@ class FhirPatientBuilder:
         ga = _latest(self.gestational_ages)
         if (ga is None or ga[0] is None) and self.undated_dating:
             # (a delivery date with no time of its own dates the pregnancy when nothing dated does)
-            ga = _latest(self.undated_dating)
+            undated, ga = ga, _latest(self.undated_dating)
+            assert ga is not None
+            if undated is not None and abs(undated[1] - ga[1]) * 7 > DATING_TOLERANCE.days:
+                self.problem(
+                    "gestational age",
+                    f"the gestational age with no date ({round(undated[1], 1)} weeks, {undated[2]}) and the one a date "
+                    f"with no time of its own implies as of the assessment ({round(ga[1], 1)} weeks, {ga[2]}) "
+                    "disagree; the date is used, as it dates the pregnancy",
+                    field="valueQuantity",
+                )
         latest_start = ga[0].earliest - _dt.timedelta(weeks=float(ga[1])) if ga is not None and ga[0] else None
         # (only the estimates made during this pregnancy, as the latest dates it: a 30-week age of 2024 is of
         # an earlier one; a date with no time of its own is compared as of the assessment)
@@ -1703,7 +1749,11 @@ class FhirPatientBuilder:
                         (rec, KGR.gestationalAgeAtRecordWeeks, decimal_literal(_weeks_between(ga, at.toPython())))
                     )
         # (between disagreeing estimates the dates cannot tell: the earliest start decides what is earlier)
-        self._this_pregnancy(min(start, starts[0]) if start is not None and disagree else start)
+        # (the week a record was made in is counted from the earliest start the estimates allow: the cautious way)
+        self._this_pregnancy(
+            min(start, starts[0]) if start is not None and disagree else start,
+            min(start, starts[0]) if start is not None and starts else start,
+        )
         self._stated()
         latest_course = _latest(self.courses)  # None only when there is no course
         if latest_course is not None:
@@ -1712,22 +1762,28 @@ class FhirPatientBuilder:
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
 
-    def _this_pregnancy(self, start: _dt.datetime | None) -> None:
+    def _this_pregnancy(self, start: _dt.datetime | None, earliest: _dt.datetime | None = None) -> None:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
-        start is of an earlier one and does not apply; when the dates cannot tell, it belongs to this one."""
+        start is of an earlier one and does not apply; when the dates cannot tell, it belongs to this one. A
+        record made at one point before a week of it before which its kind says nothing (not pregnant, before a
+        test can show it; counted from the earliest start the estimates allow) is not applied either, unless it
+        is of another kind as well (a name of a loss)."""
         for rec, link, began, ref, event, ended in self.episode:
-            silent = max(
-                (w for c in self.g.objects(rec, RDF.type) if (w := self.v.uninformative.get(cast(URIRef, c)))),
-                default=None,
+            kinds = {cast(URIRef, c) for c in self.g.objects(rec, RDF.type)} - {KGR.UninterpretedRecord}
+            silent = (
+                max(self.v.uninformative[c] for c in kinds)
+                if rec in self.point_records and kinds and all(c in self.v.uninformative for c in kinds)
+                else None
             )
-            if silent is not None and start is not None and began is not None:
-                week = Decimal((began - start).total_seconds()) / Decimal(7 * 86400)
+            if silent is not None and earliest is not None and began is not None:
+                week = Decimal((began - earliest).total_seconds()) / Decimal(7 * 86400)
                 if 0 <= week < silent:  # (not pregnant before a test can show it: says nothing of this pregnancy)
                     self.g.remove((self.me, link, rec))
                     self.g.remove((rec, None, None))
                     self.problem(
                         ref,
-                        f"made in week {int(week)} of this pregnancy (which began about {start.date().isoformat()}), "
+                        f"made in week {int(week)} of this pregnancy (which began about {earliest.date().isoformat()} at the "
+                        "earliest), "
                         f"before week {silent}, when it says nothing of it: not applied",
                         severity="info",
                     )
