@@ -398,6 +398,7 @@ def test_names_the_review_found_false_alarms_change_nothing(reasoner, display):
 
 # --- progesterone named, not coded ---------------------------------------------------------------------
 LAB = "http://lab.hospital.example/codes"
+V2_YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 
 
@@ -619,3 +620,103 @@ def test_an_undated_gestational_age_and_an_undated_delivery_date_that_disagree_a
     undated_ga = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"))
     a = reasoner.assess(bundle(undated_ga, LOW, BLEEDING, NORMAL_US, edd(_weeks_from_today(20), when=None)))
     assert any("disagree" in p["message"] and "Observation/edd" in p["message"] for p in a.data_problems)
+
+
+# --- the third review (a helper's review of 574ea6b..9ea56cd) --------------------------------------------------
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Septic abortion, no signs of shock",
+        "Incomplete miscarriage, no signs of infection",
+        "Complete miscarriage - no evidence of retained products",
+        "Missed miscarriage; ectopic pregnancy excluded",
+        "No signs of infection after complete miscarriage",
+        "Single fetus, no heart activity",
+        "Embryo CRL 8 mm, heart activity absent",
+        "No fetal heart activity - abnormal scan",
+        "Absent fetal heart activity with fetal anomaly",
+        "No fetal cardiac activity seen on monitor",
+        "Urine hCG, negative",
+        "Pregnancy test, urine: negative",
+    ],
+)
+def test_names_the_third_review_found_missed_withhold_indicated(reasoner, display):
+    """A negation after a loss does not reach it (NegEx-like scope: kgr:unlessPrecededBy / kgr:unlessFollowedBy);
+    the subject of a heart finding may stand in another clause of its sentence."""
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "No evidence of ectopic, molar or heterotopic pregnancy",
+        "Viable IUP, no evidence of ectopic pregnancy, heterotopic pregnancy not seen",
+        "G3 P0, miscarriage 2019, miscarriage 2021",
+        "Differential includes missed miscarriage",
+        "Abortion, habitual",
+        "Pregnancy test positive, HIV negative",
+        "Normal fetal heart rate, no bleeding",
+    ],
+)
+def test_names_the_third_review_found_false_alarms_change_nothing(reasoner, display):
+    a = reasoner.assess(bundle(*INDICATED, named(display)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "text,withheld",
+    [
+        ("Gestational sac 20 mm. No embryo seen.", True),
+        ("Previous pregnancies: 2019 miscarriage, 2021 miscarriage", False),
+        ("No evidence of ectopic, molar or heterotopic pregnancy. Viable IUP.", False),
+    ],
+)
+def test_free_text_is_judged_sentence_by_sentence(reasoner, text, withheld):
+    a = reasoner.assess(bundle(*INDICATED, _report(text)))
+    assert outcome(a) == (("insufficient_data", ["E2", "R1"]) if withheld else ("indicated", ["R1"])), a.data_problems
+
+
+@pytest.mark.parametrize(
+    "code,withheld",
+    [
+        ({"text": "PROG"}, True),
+        ({"text": "Progesterone (pg/mL) [gel tube]"}, True),
+        ({"text": "Progesterone Rcpt"}, False),
+        ({"text": "P4 stage"}, False),
+        ({"text": "G3 P4"}, False),
+        ({"text": "On progesterone supplementation"}, False),
+        ({"text": "Progesterone 200mg vaginal"}, False),
+    ],
+)
+def test_the_progesterone_result_names_after_the_third_review(reasoner, code, withheld):
+    later = obs(code, "later", valueQuantity=qty(25, "ng/mL"), effectiveDateTime="2026-11-20T09:00:00Z")
+    a = reasoner.assess(bundle(*INDICATED, later))
+    assert outcome(a) == (("insufficient_data", ["E2", "R1"]) if withheld else ("indicated", ["R1"])), a.data_problems
+
+
+def test_an_allergy_entry_naming_its_reaction_as_history_is_read(reasoner):
+    a = reasoner.assess(bundle(*INDICATED, allergy({"text": "Progesterone - hx of urticaria"})))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def test_a_strangers_yes_or_no_answer_does_not_fail_her(reasoner):
+    """A record with no subject holding a v2 "No" answer (the father's race in HL7 BFDR's fetal death report)
+    could not matter were it hers: a value of presence is no meaning of a record. It is an error of the run, and
+    she is assessed."""
+    stranger = obs(
+        {"coding": [{"system": LAB, "code": "RACE"}]},
+        "father",
+        component=[{"code": {"text": "White"}, "valueCodeableConcept": cc(V2_YES_NO, "N")}],
+    )
+    stranger.pop("subject")
+    stranger["valueCodeableConcept"] = cc(V2_YES_NO, "N")
+    results = list(reasoner.assess_many([bundle(*INDICATED, stranger)]))
+    her = next(r for r in results if getattr(r, "patient", None) == "F" and hasattr(r, "status"))
+    assert outcome(her) == ("indicated", ["R1"]), her.data_problems
+
+
+def test_a_zero_on_an_unnamed_scale_is_no_absence_of_a_symptom(reasoner):
+    bleeding = obs(cc(SCT, "289530006"), "bleed-obs", valueCodeableConcept={"text": "0"}, effectiveDateTime=NOW)
+    a = reasoner.assess(bundle(GA, LOW, NORMAL_US, bleeding))
+    assert a.criteria["C2"]["state"] != "not_met", a.criteria["C2"]

@@ -175,9 +175,37 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
-def _clauses(text: str) -> list[str]:
-    """A text's clauses: split at full stops, semicolons, commas and line ends (kgr:judgedByClause)."""
-    return [c.strip() for c in re.split(r"[.;,\n]+", text) if c.strip()]
+def _sentences(text: str) -> list[str]:
+    """A text's sentences: split at full stops, semicolons and line ends (kgr:judgedBySentence)."""
+    return [c.strip() for c in re.split(r"[.;\n]+", text) if c.strip()]
+
+
+@dataclass
+class NameNet:
+    """A value set read from names (kgr:includesCodesNamed): a name belongs to ``concept`` when ``pattern``
+    matches it and ``unless`` does not; a match preceded in its sentence by ``before`` (a negation: "no evidence
+    of") or followed in its clause by ``after`` ("excluded") does not count. ``by_sentence``: each sentence of the
+    name is judged on its own."""
+
+    pattern: re.Pattern
+    concept: URIRef
+    unless: re.Pattern | None = None
+    before: re.Pattern | None = None
+    after: re.Pattern | None = None
+    by_sentence: bool = False
+
+    def names(self, name: str) -> bool:
+        for unit in _sentences(name) if self.by_sentence else [name]:
+            if self.unless is not None and self.unless.search(unit):
+                continue
+            for m in self.pattern.finditer(unit):
+                preceding = re.split(r"[.;\n]", unit[: m.start()])[-1]
+                if self.before is not None and self.before.search(preceding):
+                    continue
+                if self.after is not None and self.after.search(unit[m.end() :]):
+                    continue
+                return True
+        return False
 
 
 def _value_text(element: dict) -> str:
@@ -237,13 +265,19 @@ class FhirVocabulary:
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
+
         #: the value sets read from a code's name (kgr:includesCodesNamed): (pattern, excluding pattern, concept)
-        self.names: list[tuple[re.Pattern, re.Pattern | None, URIRef, bool]] = [
-            (
+        def optional(value: Any) -> re.Pattern | None:
+            return re.compile(str(value), re.IGNORECASE) if value is not None else None
+
+        self.names: list[NameNet] = [
+            NameNet(
                 re.compile(str(row.pattern), re.IGNORECASE),
-                re.compile(str(row["except"]), re.IGNORECASE) if row["except"] is not None else None,
                 row.concept,
-                row.byClause is not None and bool(row.byClause.toPython()),
+                optional(row["except"]),
+                optional(row.before),
+                optional(row.after),
+                by_sentence=row.bySentence is not None and bool(row.bySentence.toPython()),
             )
             for row in store_rows("fhir-code-names", store)
         ]
@@ -387,16 +421,7 @@ class FhirVocabulary:
         words = [displays[i] for i in unknown if displays[i]] + (
             [text] if text and len(unknown) == len(codings) else []
         )
-        return {
-            c
-            for rx, unless, c, by_clause in self.names
-            if accept(c)
-            and any(
-                rx.search(part) and not (unless is not None and unless.search(part))
-                for w in words
-                for part in (_clauses(w) if by_clause else [w])
-            )
-        }
+        return {net.concept for net in self.names if accept(net.concept) and any(net.names(w) for w in words)}
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
@@ -452,9 +477,12 @@ class FhirVocabulary:
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
-            or (  # (a value in words only: "absent", "0")
+            or (  # (a value in words only: "absent"; or the number 0 written as a string)
                 isinstance(element.get("valueString"), str)
-                and bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
+                and (
+                    element["valueString"].strip() == "0"
+                    or bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
+                )
             )
         )
 
@@ -795,14 +823,13 @@ class FhirPatientBuilder:
             for codeable in codeables
             if isinstance(codeable, dict)
         ]
-        # (and its free text, clause by clause, by the names of the ontology: a report's conclusion "Missed
-        # miscarriage", a value "No fetal heartbeat"; each clause judged by its own words, so that "no signs of
-        # shock" does not hide "septic abortion" before it)
+        # (and its free text, sentence by sentence, by the names of the ontology: a report's conclusion "Missed
+        # miscarriage", a value "No fetal heartbeat"; each sentence judged by its own words)
         found += [
             ({"text": clause}, v.could_decide({"text": clause}), key)
             for key in ("valueString", "conclusion")
             if isinstance(r.get(key), str)
-            for clause in _clauses(r[key])
+            for clause in _sentences(r[key])
         ]
         for element, concepts, how in found:
             if not concepts:
@@ -927,7 +954,7 @@ class FhirPatientBuilder:
         }
         concepts = v.meanings(r.get("code"), lambda c: any(k(c) for k in kinds.values()))
         if not concepts:
-            known = v.meanings(r.get("code"), lambda c: True)
+            known = v.meanings(r.get("code"), lambda c: not v.is_a(c, KGR.Presence))
             what = (
                 f"Observation code {_codes_text(r.get('code'))} means {', '.join(v.label(c) for c in known)}, which "
                 "this guidance does not read"
@@ -1909,7 +1936,8 @@ def _could_matter(vocab: FhirVocabulary, r: dict) -> bool:
     meaning in the ontology (or a name of a loss), or it is a Condition or Procedure whose code is in no code
     system the guidance reads (such a record is not understood, E2). An Observation with a local code only (the
     father's race in a fetal death report) would be named and not used."""
-    if any(vocab.meanings(cc, lambda c: True) for cc in _codeables(r)):
+    # (a value of presence, "No", is no meaning of a record: a stranger's yes/no answer is not hers)
+    if any(vocab.meanings(cc, lambda c: not vocab.is_a(c, KGR.Presence)) for cc in _codeables(r)):
         return True
     return r.get("resourceType") in ("Condition", "Procedure") and not vocab.readable(r.get("code"))
 
