@@ -184,7 +184,7 @@ def _sentences(text: str) -> list[str]:
 class NameNet:
     """A value set read from names (kgr:includesCodesNamed): a name belongs to ``concept`` when ``pattern``
     matches it and ``unless`` does not; a match preceded in its sentence by ``before`` (a negation: "no evidence
-    of") or followed in its clause by ``after`` ("excluded") does not count. ``by_sentence``: each sentence of the
+    of") or followed by ``after`` (matched from the match's end: "excluded" in its clause) does not count. ``by_sentence``: each sentence of the
     name is judged on its own."""
 
     pattern: re.Pattern
@@ -266,7 +266,7 @@ class FhirVocabulary:
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
 
-        #: the value sets read from a code's name (kgr:includesCodesNamed): (pattern, excluding pattern, concept)
+        # the value sets read from a code's name (kgr:includesCodesNamed), each a NameNet
         def optional(value: Any) -> re.Pattern | None:
             return re.compile(str(value), re.IGNORECASE) if value is not None else None
 
