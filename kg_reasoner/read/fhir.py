@@ -176,36 +176,70 @@ def _component_codeables(component: dict) -> list:
 
 
 def _sentences(text: str) -> list[str]:
-    """A text's sentences: split at full stops, semicolons and line ends (kgr:judgedBySentence)."""
-    return [c.strip() for c in re.split(r"[.;\n]+", text) if c.strip()]
+    """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
+    decimal point: "CRL 7.5 mm")."""
+    return [c.strip() for c in re.split(r"(?:\.(?=\s|$)|[;\n])+", text) if c.strip()]
+
+
+#: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
+_BEFORE, _AFTER = 80, 60
+
+
+def _in_scope(window: str) -> str:
+    """The words before a match that a negation could reach: back to a full stop, a semicolon, a line end or a
+    comma, unless the comma is one of a list the match ends ("No evidence of ectopic, molar or heterotopic
+    pregnancy": the list's "or" carries the negation over its commas)."""
+    parts = re.split(r"[;\n]|\.(?=\s)", window)[-1].split(",")
+    scope = parts.pop()
+    while parts and re.search(r"\b(n?or)\b", scope, re.IGNORECASE):
+        scope = parts.pop() + "," + scope
+    return scope
 
 
 @dataclass
 class NameNet:
-    """A value set read from names (kgr:includesCodesNamed): a name belongs to ``concept`` when ``pattern``
-    matches it and ``unless`` does not; a match preceded in its sentence by ``before`` (a negation: "no evidence
-    of") or followed by ``after`` (matched from the match's end: "excluded" in its clause) does not count. ``by_sentence``: each sentence of the
-    name is judged on its own."""
+    """A value set read from names (kgr:includesCodesNamed). A name belongs to ``concept`` when it matches
+    ``context`` (what it must be about, anywhere in it) and, in the whole name or (``by_sentence``) in one of its
+    sentences, not excluded by ``unless``, ``pattern`` matches with none of: ``clause_unless`` matching the
+    clause the match stands in; ``before`` matching the words before it in its clause (a negation: "no evidence
+    of"); ``after`` matching the words right after it ("excluded")."""
 
     pattern: re.Pattern
     concept: URIRef
     unless: re.Pattern | None = None
     before: re.Pattern | None = None
     after: re.Pattern | None = None
+    context: re.Pattern | None = None
+    clause_unless: re.Pattern | None = None
     by_sentence: bool = False
 
     def names(self, name: str) -> bool:
+        if self.context is not None and not self.context.search(name):
+            return False
         for unit in _sentences(name) if self.by_sentence else [name]:
             if self.unless is not None and self.unless.search(unit):
                 continue
             for m in self.pattern.finditer(unit):
-                preceding = re.split(r"[.;\n]", unit[: m.start()])[-1]
-                if self.before is not None and self.before.search(preceding):
+                if self.clause_unless is not None:
+                    start, end = unit.rfind(",", 0, m.start()) + 1, unit.find(",", m.end())
+                    if self.clause_unless.search(unit[start : end if end >= 0 else len(unit)]):
+                        continue
+                if self.before is not None and self.before.search(
+                    _in_scope(unit[max(0, m.start() - _BEFORE) : m.start()])
+                ):
                     continue
-                if self.after is not None and self.after.search(unit[m.end() :]):
+                if self.after is not None and self.after.search(unit[m.end() : m.end() + _AFTER]):
                     continue
                 return True
         return False
+
+
+def _written(element: dict) -> set[str]:
+    """An Observation's (or component's) value as written in words: its valueString, its valueCodeableConcept's
+    text and displays, stripped."""
+    vcc = element.get("valueCodeableConcept")
+    texts = [element.get("valueString"), *(([vcc.get("text")] + _displays(vcc)) if isinstance(vcc, dict) else [])]
+    return {t.strip() for t in texts if isinstance(t, str)}
 
 
 def _value_text(element: dict) -> str:
@@ -277,6 +311,8 @@ class FhirVocabulary:
                 optional(row["except"]),
                 optional(row.before),
                 optional(row.after),
+                optional(row.context),
+                optional(row.clauseExcept),
                 by_sentence=row.bySentence is not None and bool(row.bySentence.toPython()),
             )
             for row in store_rows("fhir-code-names", store)
@@ -477,13 +513,11 @@ class FhirVocabulary:
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
-            or (  # (a value in words only: "absent"; or the number 0 written as a string)
+            or (  # (a value in words only: "absent")
                 isinstance(element.get("valueString"), str)
-                and (
-                    element["valueString"].strip() == "0"
-                    or bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
-                )
+                and bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
             )
+            or "0" in _written(element)  # (the number 0 written as words: a string, a text, a local display)
         )
 
     def readable(self, codeable: Any) -> bool:
