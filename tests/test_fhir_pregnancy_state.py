@@ -802,3 +802,14 @@ def test_a_long_adversarial_text_is_read_in_linear_time(reasoner, text):
     started = time.perf_counter()
     reasoner.assess(bundle(*INDICATED, _report(text)))
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_negative_test_whose_value_says_more_and_a_report_named_progesterone_withhold_indicated(reasoner):
+    """After the closing note of stop 38 listed them as left: a pregnancy test valued "Negative, repeat in 48h"
+    (its first clause is a word of absence), and a DiagnosticReport of a local code named "Progesterone"."""
+    negative = obs(URINE_HCG, "hcg", valueString="Negative, repeat in 48h", effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, negative))) == ("insufficient_data", ["E2", "R1"])
+    more = obs(URINE_HCG, "hcg", valueString="Not done, patient declined", effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, more))) == ("indicated", ["R1"])
+    report = dict(_report("25 ng/mL"), code={"coding": [{"system": LAB, "code": "PROG", "display": "Progesterone"}]})
+    assert outcome(reasoner.assess(bundle(*INDICATED, report))) == ("insufficient_data", ["E2", "R1"])

@@ -242,6 +242,14 @@ def _written(element: dict) -> set[str]:
     return {t.strip() for t in texts if isinstance(t, str)}
 
 
+def _first_words(text: Any) -> list[str]:
+    """A value written in words, and its first clause (up to a comma, a bracket, a semicolon, a line end or a
+    full stop): "Negative, repeat in 48h" says "Negative" first."""
+    if not isinstance(text, str):
+        return []
+    return [text, re.split(r"[,(;\n]|\.(?=\s)", text)[0]]
+
+
 def _value_text(element: dict) -> str:
     """An Observation's (or component's) value as written, for a message."""
     q = element.get("valueQuantity")
@@ -513,9 +521,9 @@ class FhirVocabulary:
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
-            or (  # (a value in words only: "absent")
-                isinstance(element.get("valueString"), str)
-                and bool(self.meanings({"text": element["valueString"]}, lambda c: c == KGR.Absent))
+            or any(  # (a value in words only, "absent", or its first clause: "Negative, repeat in 48h")
+                self.meanings({"text": words}, lambda c: c == KGR.Absent)
+                for words in _first_words(element.get("valueString"))
             )
             or "0" in _written(element)  # (the number 0 written as words: a string, a text, a local display)
         )
