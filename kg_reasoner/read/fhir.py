@@ -19,6 +19,7 @@ named in ``data_problems``.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -787,16 +788,12 @@ class FhirPatientBuilder:
                     "it is not read, so it is listed as missing data",
                     field="component",
                 )
-                rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *absent], ref, c.get("code"), "/component")
-                if any(v.is_a(a, KGR.Finding) for a in absent):  # (a finding states its presence: this record's)
-                    self.g.add((rec, KGR.presence, KGR.Present))
                 key, text = _time_of(r, EFFECTIVE)
                 try:  # (dated by the record's own time, quietly: the record's reading names a time it cannot read)
                     when = parse_time(text) if key is not None else None
                 except ValueError:
                     when = None
-                self.episode_record(rec, absent, ref, when)
-                self._at_a_point(r, rec)
+                self._not_understood_record(r, ref, absent, c.get("code"), "/component", when)
                 return
         for c in components:
             for codeable in _component_codeables(c):
@@ -852,27 +849,33 @@ class FhirPatientBuilder:
             ),
         ]
         # (a value of absence first: a fetal heart rate of 0, in the record or a component, says more than its code)
-        found: list[tuple[dict, list[URIRef], str]] = [
-            (element, absent, "value")
-            for element in (
-                r,
-                *(c for c in (components if isinstance(components, list) else []) if isinstance(c, dict)),
-            )
-            if (absent := v.absent(element))
-        ] + [
-            # (the record's own code as the record it is: a result named progesterone is one in an Observation)
-            (codeable, v.could_decide(codeable, r.get("resourceType") if codeable is r.get("code") else None), "code")
-            for codeable in codeables
-            if isinstance(codeable, dict)
-        ]
-        # (and its free text, sentence by sentence, by the names of the ontology: a report's conclusion "Missed
-        # miscarriage", a value "No fetal heartbeat"; each sentence judged by its own words)
-        found += [
-            ({"text": clause}, v.could_decide({"text": clause}), key)
-            for key in ("valueString", "conclusion")
-            if isinstance(r.get(key), str)
-            for clause in _sentences(r[key])
-        ]
+        # (each looked up only when those before it meant nothing: the first that does decides)
+        found: Iterator[tuple[dict, list[URIRef], str]] = itertools.chain(
+            (
+                (element, v.absent(element), "value")
+                for element in (
+                    r,
+                    *(c for c in (components if isinstance(components, list) else []) if isinstance(c, dict)),
+                )
+            ),
+            (  # (the record's own code as the record it is: a result named progesterone is one in an Observation)
+                (
+                    codeable,
+                    v.could_decide(codeable, r.get("resourceType") if codeable is r.get("code") else None),
+                    "code",
+                )
+                for codeable in codeables
+                if isinstance(codeable, dict)
+            ),
+            # (and its free text, sentence by sentence, by the names of the ontology: a report's conclusion "Missed
+            # miscarriage", a value "No fetal heartbeat"; each sentence judged by its own words)
+            (
+                ({"text": clause}, v.could_decide({"text": clause}), key)
+                for key in ("valueString", "conclusion")
+                if isinstance(r.get(key), str)
+                for clause in _sentences(r[key])
+            ),
+        )
         for element, concepts, how in found:
             if not concepts:
                 continue
@@ -890,20 +893,27 @@ class FhirPatientBuilder:
                 f"{what}, but {message}: the record is not read, so it is listed as missing data",
                 field=field if how in ("value", "code") else how,
             )
-            kinds = [c for c in concepts if v.is_a(c, KGR.UninterpretedRecord)]
-            rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *kinds], ref, codeable, "/not-understood")
-            if any(v.is_a(c, KGR.Finding) for c in kinds):  # (a finding states its presence: this record's)
-                self.g.add((rec, KGR.presence, KGR.Present))
-            self._at_a_point(r, rec)
-            self.episode_record(rec, concepts, ref, *(when if when is not None else (self.when(r, ref)[1],)))
+            self._not_understood_record(
+                r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
+            )
             return
         self.problem(ref, f"{what}; not used", field=field)
 
-    def _at_a_point(self, r: dict, rec: URIRef) -> None:
-        """Remember a record made at one point in time (an Observation's effectiveDateTime, instant or issued),
-        not over a period nor holding on as a Condition does."""
+    def _not_understood_record(
+        self, r: dict, ref: str, concepts: list[URIRef], codeable: Any, suffix: str, when: TimeInterval | None
+    ) -> None:
+        """A record not understood (E2) of ``r`` for what ``concepts`` mean, typed with those of them that are
+        classes of such records, dated by ``when`` for the 'this pregnancy' rule; one made at one point in time (an
+        Observation's effectiveDateTime, instant or issued, not a period, nor a Condition that holds on) is
+        remembered as such (kgr:uninformativeBeforeWeek)."""
+        v = self.v
+        kinds = [c for c in concepts if v.is_a(c, KGR.UninterpretedRecord)]
+        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *kinds], ref, codeable, suffix)
+        if any(v.is_a(c, KGR.Finding) for c in kinds):  # (a finding states its presence: this record's)
+            self.g.add((rec, KGR.presence, KGR.Present))
         if _time_of(r, EFFECTIVE)[0] in ("effectiveDateTime", "effectiveInstant", "issued"):
             self.point_records.add(rec)
+        self.episode_record(rec, concepts, ref, when)
 
     def elsewhere(self, r: dict, ref: str, what: str | None) -> None:
         """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
@@ -1047,7 +1057,7 @@ class FhirPatientBuilder:
         elif kind == "gestational age":
             self._gestational_age(r, ref, when)
         elif kind == "date dating the pregnancy":
-            self._dating_date(r, ref, when, {v.weeks_on_date[c] for c in concepts})
+            self._dating_date(r, ref, when, concepts)
         elif kind == "patient attribute":
             props = sorted({c for c in concepts if c in v.attribute_units})
             if len(props) != 1:
@@ -1112,14 +1122,15 @@ class FhirPatientBuilder:
         if q is not None:
             self.gestational_ages.append((when, q[0] / units[q[1]], ref))
 
-    def _dating_date(self, r: dict, ref: str, when: TimeInterval | None, weeks: set[Decimal]) -> None:
+    def _dating_date(self, r: dict, ref: str, when: TimeInterval | None, concepts: list[URIRef]) -> None:
         """A date on which the gestational age is so many weeks (an estimated delivery date: 40) dates the
         pregnancy as a dated gestational age does: read as the gestational age it implies at the record's time.
         With no time of its own (or one in the future) it counts as of the assessment, as an undated gestational
         age does, but only when nothing dated dates the pregnancy. Unread (no date, a date of less than a day's
         precision, a gestational age it implies that cannot be), the pregnancy stays undated (the cautious way)."""
         v = self.v
-        label = ", ".join(sorted(v.label(c) for c in v.meanings(r.get("code"), lambda c: c in v.weeks_on_date)))
+        label = ", ".join(sorted(v.label(c) for c in concepts))
+        weeks = {v.weeks_on_date[c] for c in concepts}
         if len(weeks) != 1:
             self.problem(
                 ref,
