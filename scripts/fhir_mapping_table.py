@@ -29,7 +29,7 @@ def main() -> None:
     from kg_reasoner.namespaces import KGR
     from kg_reasoner.read import fhir
     from kg_reasoner.read.fhir import FhirVocabulary
-    from kg_reasoner.read.fhir_shape import _COMMON, ELEMENTS, NOT_IN_R4
+    from kg_reasoner.read.fhir_shape import _COMMON, COMPONENT, ELEMENTS, NOT_IN_R4
     from kg_reasoner.reason.knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
@@ -199,6 +199,8 @@ def main() -> None:
         read = ", ".join(f"{k} ({t})" for k, t in sorted(elements.items()))
         refused = ", ".join(f"{k} ({why})" for k, why in sorted(NOT_IN_R4.get(rtype, {}).items())) or "-"
         print(f"| {rtype} | {read} | {refused} |")
+    component = ", ".join(f"{k} ({t})" for k, t in sorted(COMPONENT.items()))
+    print(f"\nEach entry of `Observation.component` (component[]) is an object whose code is required: {component}.")
     print("\n## Statuses\n")
     print("| resource | read as | ignored or not in use | anything else |\n|---|---|---|---|")
     print(

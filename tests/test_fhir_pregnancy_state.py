@@ -140,6 +140,33 @@ def test_no_fetal_heart_activity_withholds_indicated(reasoner, record):
     assert any(record["id"] in m for m in a.missing), a.missing
 
 
+@pytest.mark.parametrize(
+    "component, field",
+    [
+        ({"code": "55283-6", "valueQuantity": qty(0, "/min")}, "component[0].code"),
+        ({"code": {"coding": {"system": LOINC, "code": "55283-6"}}, "valueInteger": 0}, "component[0].code.coding"),
+        ({"code": FHR, "valueInteger": "0"}, "component[0].valueInteger"),
+        ({"valueQuantity": qty(0, "/min")}, "component[0].code"),
+        ("FHR 0", "component[0]"),
+    ],
+    ids=["code-a-string", "coding-an-object", "integer-a-string", "no-code", "component-a-string"],
+)
+def test_a_component_not_shaped_as_r4_refuses_her_by_name(reasoner, component, field):
+    """A component the reader cannot read (a fetal heart rate of 0 under a code written as a bare string, say)
+    beside a normal conclusion was passed over and she stayed indicated (stop 38's note); now the R4 shape check
+    covers a component's elements (Observation.component, R4: code 1..1, value[x], dataAbsentReason,
+    interpretation, referenceRange) and refuses her by the element's path, as for any other element."""
+    us = dict(NORMAL_US, component=[component])
+    a = reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "us"), us))
+    assert a.status is None, (a.status, a.rules)
+    assert any(p["field"] == field and p["severity"] == "error" for p in a.data_problems), a.data_problems
+    well_formed = dict(NORMAL_US, component=[{"code": FHR, "valueQuantity": qty(150, "/min")}])
+    assert outcome(reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "us"), well_formed))) == (
+        "indicated",
+        ["R1"],
+    )
+
+
 def test_a_fetal_heart_rate_that_is_not_zero_changes_nothing(reasoner):
     for value in (qty(150, "/min"), {"value": 0, "comparator": "<", "unit": "/min"}):
         a = reasoner.assess(bundle(*INDICATED, obs(FHR, "fhr", valueQuantity=value, effectiveDateTime=NOW)))

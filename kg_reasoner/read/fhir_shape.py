@@ -52,6 +52,27 @@ CREF = "CodeableReference (R5)"
 LIST = "list"
 
 
+INT = "integer"
+
+
+COMPONENT_LIST = "component[]"
+
+
+#: an Observation.component entry (https://hl7.org/fhir/R4/observation-definitions.html#Observation.component):
+#: the elements of it the reader uses; its code is 1..1
+COMPONENT = {
+    "code": CC,
+    "valueQuantity": QTY,
+    "valueCodeableConcept": CC,
+    "valueString": STR,
+    "valueBoolean": BOOL,
+    "valueInteger": INT,
+    "dataAbsentReason": CC,
+    "interpretation": CC_LIST,
+    "referenceRange": RANGE_LIST,
+}
+
+
 _COMMON = {
     "id": STR,
     "status": STR,
@@ -74,6 +95,8 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "valueQuantity": QTY,
         "valueCodeableConcept": CC,
         "valueBoolean": BOOL,
+        "valueString": STR,
+        "valueInteger": INT,
         "dataAbsentReason": CC,
         "interpretation": CC_LIST,
         "referenceRange": RANGE_LIST,
@@ -81,7 +104,7 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "effectiveInstant": STR,
         "effectivePeriod": PERIOD,
         "issued": STR,
-        "component": LIST,
+        "component": COMPONENT_LIST,
         "hasMember": REF_LIST,
         "derivedFrom": REF_LIST,
     },
@@ -220,15 +243,17 @@ def _check(value: Any, kind: str, path: str) -> list[tuple[str, str]]:
     def bad(expected: str) -> list[tuple[str, str]]:
         return [(path, f"R4 has {expected} here, the resource has {_kind(value)} (STU3 or R5 shape?)")]
 
-    if kind in (CC_LIST, REF_LIST, RANGE_LIST, LIST):
+    if kind in (CC_LIST, REF_LIST, RANGE_LIST, COMPONENT_LIST, LIST):
         if not isinstance(value, list):
             return bad("a list")
-        item = {CC_LIST: CC, REF_LIST: REF, RANGE_LIST: "range"}.get(kind)
+        item = {CC_LIST: CC, REF_LIST: REF, RANGE_LIST: "range", COMPONENT_LIST: "component"}.get(kind)
         return [p for i, v in enumerate(value) for p in (_check(v, item, f"{path}[{i}]") if item else [])]
     if kind == STR:
         return [] if isinstance(value, str) else bad("a string (a code or date)")
     if kind == BOOL:
         return [] if isinstance(value, bool) else bad("a boolean")
+    if kind == INT:
+        return [] if isinstance(value, int) and not isinstance(value, bool) else bad("an integer")
     if not isinstance(value, dict):
         return bad(
             {
@@ -238,8 +263,12 @@ def _check(value: Any, kind: str, path: str) -> list[tuple[str, str]]:
                 PERIOD: "a Period object",
                 CREF: "a CodeableReference object",
                 "range": "an object",
+                "component": "a component object",
             }[kind]
         )
+    if kind == "component":
+        out = [] if "code" in value else [(f"{path}.code", "R4 requires a component's code (1..1); it has none")]
+        return out + [p for k, sub in COMPONENT.items() if k in value for p in _check(value[k], sub, f"{path}.{k}")]
     if kind == CC:
         out = _check(value["coding"], LIST, f"{path}.coding") if "coding" in value else []
         if "coding" in value and not out:
