@@ -150,6 +150,22 @@ class Reasoner:
             + warnings
             + list(pi.data_problems)
         )
+        # a record listed as missing data that no problem names (the reader read it, the ontology says what it
+        # is: a pregnancy recorded as resolved is a record that it has ended) is named too: never silent
+        named = {p["record"] for p in problems}
+        details = {m["criterion"]: m for m in e["missing"]}
+        problems += [
+            {
+                "severity": "warning",
+                "record": code,
+                "node": code,
+                "field": None,
+                "value": None,
+                "message": f"a {details[code]['label']}: it is listed as missing data, needing {details[code]['needs']}",
+            }
+            for code in e["missing_records"]
+            if code not in named
+        ]
         # a record the reader could not read at all (severity "error") fails the patient closed
         unread = any(p["severity"] == "error" for p in pi.data_problems)
         assessed = not inconsistencies and not violations and not unread and e["status"] is not None

@@ -7,11 +7,13 @@ tests/data/fhir/hl7/ips/, provenance in tests/data/fhir/hl7/SOURCES.md). Each wa
 from __future__ import annotations
 
 import datetime as _dt
+import json
 
 import pytest
 from test_fhir_real_world import (
     BLEEDING,
     GA,
+    HL7,
     INDICATED,
     LOINC,
     LOW,
@@ -27,6 +29,7 @@ from test_fhir_real_world import (
     qty,
 )
 
+from kg_reasoner import InputError
 from kg_reasoner.namespaces import KGR
 
 #: LOINC's answers to 82810-3 "Pregnancy status" (answer list of the IPS pregnancy status; a public LOINC to
@@ -840,3 +843,55 @@ def test_a_negative_test_whose_value_says_more_and_a_report_named_progesterone_w
     assert outcome(reasoner.assess(bundle(*INDICATED, more))) == ("indicated", ["R1"])
     report = dict(_report("25 ng/mL"), code={"coding": [{"system": LAB, "code": "PROG", "display": "Progesterone"}]})
     assert outcome(reasoner.assess(bundle(*INDICATED, report))) == ("insufficient_data", ["E2", "R1"])
+
+
+# --- a record listed as missing data is named in data_problems ---------------------------------------------
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+def _pregnancy_condition(status: str, **more) -> dict:
+    return condition("pg", (SCT, "77386006"), onsetDateTime="2026-10-01") | {
+        "clinicalStatus": {"coding": [{"system": CLINICAL, "code": status}]},
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _pregnancy_condition("resolved", abatementDateTime="2026-11-21"),
+        _pregnancy_condition("inactive"),
+        obs(cc(SCT, "268445003"), "us", valueCodeableConcept=cc(SCT, "237241002"), effectiveDateTime=NOW)
+        | {"component": [{"code": FHR, "valueQuantity": qty(0, "/min")}]},
+        status_of(cc(LOINC, NOT_PREGNANT)),
+    ],
+    ids=["pregnancy-resolved", "pregnancy-inactive", "fhr-zero-component", "not-pregnant-status"],
+)
+def test_every_record_listed_as_missing_data_is_named_in_data_problems(reasoner, record):
+    """A pregnancy condition recorded as over (the reader reads it; the ontology makes it a record that this
+    pregnancy has ended, E2) was listed as missing data with no line in data_problems (stop 37's note): what makes
+    the outcome more cautious is always named there, with the record and what would decide it."""
+    others = [r for r in INDICATED if r["id"] != record["id"]]
+    a = reasoner.assess(bundle(*others, record))
+    assert a.status == "insufficient_data" and "E2" in a.rules, (a.status, a.rules)
+    named = {p["record"] for p in a.data_problems}
+    assert a.missing and all(m in named for m in a.missing), (a.missing, a.data_problems)
+    if record["id"] == "pg":
+        [line] = [p for p in a.data_problems if p["record"] == "Condition/pg"]
+        assert line["severity"] == "warning"
+        assert line["message"].startswith("a record that this pregnancy has ended: it is listed as missing data")
+    active = _pregnancy_condition("active")
+    assert outcome(reasoner.assess(bundle(*INDICATED, active))) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize("path", sorted((HL7).rglob("*.json")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_missing_record_of_the_published_examples_is_named(reasoner, path):
+    """The same, over HL7's own examples beside the facts of an indicated patient."""
+    r = json.loads(path.read_text(encoding="utf-8"))
+    data = r if r["resourceType"] == "Bundle" else bundle(*INDICATED, adapt(r))
+    for a in reasoner.assess_many([data]):
+        if isinstance(a, InputError):
+            continue
+        named = {p["record"] for p in a.data_problems}
+        records = {c for c in a.missing if "/" in c}  # (FHIR references; a criterion's code is C1, C2, ...)
+        assert all(m in named for m in records), (a.missing, a.data_problems)

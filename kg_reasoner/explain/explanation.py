@@ -224,7 +224,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         if r["kind"] == "status" and not r["evidence"]:
             r["evidence"] = [e for c in criteria.values() if c["rule"] == code for e in c["evidence"]]
 
-    missing = _missing(q, patient)
+    missing, missing_records = _missing(q, patient)
     flags = _flags(q, patient)
     diagnoses = [
         {"diagnosis": str(r.label), "iri": str(r["class"]), "rule": str(r.ruleCode)}
@@ -260,6 +260,7 @@ def explain(graph: Graph | Callable, patient: URIRef) -> dict:
         "criteria": dict(sorted(criteria.items())),
         "rule_states": rule_states,
         "missing": missing,
+        "missing_records": missing_records,
         "flags": flags,
         "diagnoses": diagnoses,
         "advice": advice,
@@ -305,13 +306,17 @@ def _fired(q, patient: URIRef, evidence: dict) -> tuple[dict[str, dict], dict[st
     return fired, order
 
 
-def _missing(q, patient: URIRef) -> list[dict]:
-    """The criteria still unknown for a partly met rule, with what would decide them."""
+def _missing(q, patient: URIRef) -> tuple[list[dict], list[str]]:
+    """The criteria still unknown for a partly met rule, with what would decide them; and which of them are
+    records the reader could not interpret (their source records)."""
     missing_needs: dict[str, dict] = {}
+    records: set[str] = set()
     for r in q("explain-missing", patient=patient):
         m = missing_needs.setdefault(
             str(r.code), {"criterion": str(r.code), "label": str(r.label), "needs": set(), "codes": set()}
         )
+        if r.isRecord is not None:
+            records.add(str(r.code))
         m["needs"].add(_py(r.needs))
         if r.sourceCode is not None:
             m["codes"].add(str(r.sourceCode))
@@ -324,7 +329,7 @@ def _missing(q, patient: URIRef) -> list[dict]:
         }
         for _, m in sorted(missing_needs.items())
     ]
-    return missing
+    return missing, sorted(records)
 
 
 def _flags(q, patient: URIRef) -> list[dict]:
@@ -377,11 +382,13 @@ def explain_summary(q: Callable, patient: URIRef) -> dict:
     those: four of the explanation's queries (what ``--format csv`` writes). The other fields are empty."""
     out = next(iter(q("explain-outcome", patient=patient)), None)
     fired, order = _fired(q, patient, {})
+    missing, missing_records = _missing(q, patient)
     return {
         **_outcome_fields(out, fired, order),
         "criteria": {},
         "rule_states": [],
-        "missing": _missing(q, patient),
+        "missing": missing,
+        "missing_records": missing_records,
         "flags": _flags(q, patient),
         "diagnoses": [],
         "advice": [],
