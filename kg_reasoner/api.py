@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rdflib import Graph
 from kg_reasoner.cohort.lines import line_results
 from kg_reasoner.cohort.pool import job_patient, patient_job, pool_results
 from kg_reasoner.cohort.result import CohortResult, patient_attributes
-from kg_reasoner.errors import InputError, PatientDataError
+from kg_reasoner.errors import AsOfError, InputError, PatientDataError
 from kg_reasoner.explain.assessment import Assessment
 from kg_reasoner.explain.explanation import SUMMARY_QUERIES, advice_of, explain, explain_summary, status_free_rules
 from kg_reasoner.explain.provenance import AssessmentGraphs
@@ -28,6 +29,7 @@ from kg_reasoner.read.files import iter_input_files, read_file, read_summary_lin
 from kg_reasoner.read.patient import PatientInput
 from kg_reasoner.read.rdf import split_patients
 from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
+from kg_reasoner.read.times import parse_time
 from kg_reasoner.reason.base import Engine
 from kg_reasoner.reason.fast import fast_engine
 from kg_reasoner.reason.knowledge import KnowledgeBase, load_knowledge_base
@@ -60,18 +62,24 @@ class Reasoner:
         extra_ontology: Iterable[PathLike] = (),
         engine: str = "fast",
         guidance: Guidance = PROGESTERONE,
+        as_of: datetime | date | str | None = None,
     ):
+        """``as_of``: the time the assessments are made as of (a datetime, a date, or an ISO 8601 date or
+        date-time; a date: the end of that day), for a retrospective assessment of records of the past; by default
+        the environment variable KG_REASONER_AS_OF if set (a test suite's fixed clock), else the present. A FHIR record of a later time is in the future (not used), and a dating of the pregnancy
+        that puts it past the longest a pregnancy lasts by then is stale (E2)."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
         self.guidance = guidance
+        self.as_of: datetime | None = as_of_time(as_of if as_of is not None else os.environ.get(AS_OF_ENV) or None)
         #: what a worker process needs to build the same reasoner (``worker_reasoner``)
         self.config: tuple = (
             str(reference_table) if reference_table else None,
             tuple(str(p) for p in extra_ontology),
             engine,
             guidance,
-        )
+        ) + ((self.as_of,) if self.as_of is not None else ())
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
         )
@@ -91,7 +99,7 @@ class Reasoner:
             return split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure)
         if isinstance(data, dict) and "resourceType" in data:
             return _all_or_raise(
-                read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>")
+                read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>", self.as_of)
             )
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
@@ -220,9 +228,13 @@ class Reasoner:
         claims = RunClaims()
         for item in _paths_together(as_inputs(inputs)):
             if isinstance(item, list):  # (paths named one after another: read as iter_input_files groups them)
-                read = (x for path in iter_input_files(item) for x in read_file(path, self.reader, lambda: self.fhir))
+                read = (
+                    x
+                    for path in iter_input_files(item)
+                    for x in read_file(path, self.reader, lambda: self.fhir, self.as_of)
+                )
             elif isinstance(item, dict) and "resourceType" in item:  # its patients, and its errors beside them
-                read = read_fhir(bundle_resources(item, "<bundle>"), self.fhir, "<bundle>")
+                read = read_fhir(bundle_resources(item, "<bundle>"), self.fhir, "<bundle>", self.as_of)
             else:
                 try:
                     read = iter(self.read(item))
@@ -353,6 +365,32 @@ def _progress_bar(inputs: Any, enabled: bool):
     return tqdm(total=total, unit="patient", desc="assessing")
 
 
+#: The environment variable giving the time assessments are made as of when ``as_of`` is not given.
+AS_OF_ENV = "KG_REASONER_AS_OF"
+
+
+def as_of_time(value: datetime | date | str | None) -> datetime | None:
+    """The time an assessment is made as of (``Reasoner(as_of=...)``): a datetime (one without a zone in UTC),
+    a date or an ISO 8601 date (the end of that day: its records are known by then), an ISO 8601 date-time
+    (the end of its precision); None: the present."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime.combine(value, time.max, timezone.utc)
+    if isinstance(value, str):
+        try:
+            if len(value.strip()) == 10:  # (a day: its end in UTC, as a date; not widened by the zones of a day)
+                return datetime.combine(date.fromisoformat(value.strip()), time.max, timezone.utc)
+            return parse_time(value).latest
+        except ValueError as exc:
+            raise AsOfError(f"the time to assess as of: {exc}") from None
+    raise AsOfError(
+        f"the time to assess as of must be a datetime, a date or an ISO 8601 string, not {type(value).__name__}"
+    )
+
+
 # -- worker processes -----------------------------------------------------------------------------------
 #: The reasoners of this process, one per configuration (a worker process, a Dask worker, the
 #: differential check): built once, from the on-disk knowledge-base cache when warm.
@@ -368,7 +406,11 @@ def worker_reasoner(config: tuple | None = None) -> Reasoner:
     if config not in _REASONERS:
         reference_table, ontology, engine, *rest = config
         _REASONERS[config] = Reasoner(
-            reference_table, tuple(ontology or ()), engine=engine, guidance=rest[0] if rest else PROGESTERONE
+            reference_table,
+            tuple(ontology or ()),
+            engine=engine,
+            guidance=rest[0] if rest else PROGESTERONE,
+            as_of=rest[1] if len(rest) > 1 else None,
         )
         if _CONFIG.get("pool_worker"):
             # A pool worker's knowledge base lives as long as the worker: the cyclic garbage collector leaves

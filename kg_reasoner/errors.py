@@ -39,6 +39,10 @@ class PatientDataError(InputError):
     """A patient record has an unknown key, a value outside the allowed list, a wrong type or a missing unit."""
 
 
+class AsOfError(KgReasonerError, ValueError):
+    """The time an assessment is to be made as of (``Reasoner(as_of=...)``, ``assess --as-of``) is not a time."""
+
+
 class OntologyError(KgReasonerError):
     """The bundled (or user-supplied) ontology, shapes or reference table is broken."""
 

@@ -93,6 +93,8 @@ class KGR(DefinedNamespace):
     absenceMeans: URIRef
     gestationalWeeksOnValueDate: URIRef
     uninformativeBeforeWeek: URIRef
+    datesNoPregnancyBeyondWeek: URIRef
+    StaleDatingRecord: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
     recordCodePattern: URIRef

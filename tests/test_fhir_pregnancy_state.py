@@ -7,9 +7,11 @@ tests/data/fhir/hl7/ips/, provenance in tests/data/fhir/hl7/SOURCES.md). Each wa
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 
 import pytest
+from conftest import AS_OF, run_cli
 from test_fhir_real_world import (
     BLEEDING,
     GA,
@@ -29,7 +31,8 @@ from test_fhir_real_world import (
     qty,
 )
 
-from kg_reasoner import InputError
+from kg_reasoner import InputError, Reasoner
+from kg_reasoner.errors import AsOfError
 from kg_reasoner.namespaces import KGR
 
 #: LOINC's answers to 82810-3 "Pregnancy status" (answer list of the IPS pregnancy status; a public LOINC to
@@ -227,10 +230,16 @@ def test_hl7_ips_delivery_date_example_dates_the_pregnancy(reasoner):
     assert (example["effectiveDateTime"], example["valueDateTime"]) == ("2020-01-10", "2020-05-02")
     early = dict(OLD_LOSS, id="early")
     late = condition("late", (SCT, "17369002"), clinical="resolved", onsetDateTime="2019-08-15")
-    a = reasoner.assess(bundle(example, early))
+    then = as_of_reasoner("2020-01-10")  # (assessed when it was made; today the pregnancy it dates is over)
+    a = then.assess(bundle(example, early))
     assert a.status == "not_indicated" and abs(ga_weeks(a) - 24) < 0.3, a.data_problems
     assert a.status != "contraindicated"
-    assert reasoner.assess(bundle(example, late)).status == "contraindicated"
+    assert then.assess(bundle(example, late)).status == "contraindicated"
+    today = reasoner.assess(bundle(example, early))
+    assert today.status == "insufficient_data" and "E2" in today.rules, today.data_problems
+    assert any(
+        p["record"] == "Observation/pregnancy-edd-example" and "--as-of" in p["message"] for p in today.data_problems
+    )
 
 
 def test_a_delivery_date_without_a_time_of_its_own_dates_by_itself(reasoner):
@@ -320,7 +329,8 @@ def test_a_loinc_answer_code_is_no_code_of_what_a_record_is(reasoner, record):
 
 
 def _weeks_from_today(weeks: float) -> str:
-    return (_dt.date.today() + _dt.timedelta(weeks=weeks)).isoformat()
+    """A date so many weeks after the day the suite assesses as of (conftest.AS_OF)."""
+    return (_dt.date.fromisoformat(AS_OF) + _dt.timedelta(weeks=weeks)).isoformat()
 
 
 def test_a_delivery_date_without_a_time_never_outranks_a_dated_gestational_age(reasoner):
@@ -895,3 +905,51 @@ def test_every_missing_record_of_the_published_examples_is_named(reasoner, path)
         named = {p["record"] for p in a.data_problems}
         records = {c for c in a.missing if "/" in c}  # (FHIR references; a criterion's code is C1, C2, ...)
         assert all(m in named for m in records), (a.missing, a.data_problems)
+
+
+# --- a dating of a pregnancy that is over by the time of the assessment ----------------------------------------
+@functools.cache
+def as_of_reasoner(day: str) -> Reasoner:
+    return Reasoner(as_of=day)
+
+
+def test_a_dating_past_the_longest_a_pregnancy_lasts_is_stale(reasoner):
+    """Her 8 weeks on 2026-11-20, assessed a year later (2027-12-01: 61 weeks), date a pregnancy that is over
+    (a birth or a loss) or one a later pregnancy replaced: E2 (kgr:StaleDatingRecord, past 44 weeks), named with
+    the way to assess as of an earlier time. It was indicated by R1 whatever the day."""
+    a = as_of_reasoner("2027-12-01").assess(bundle(*INDICATED))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    [line] = [p for p in a.data_problems if p["record"] == "Observation/ga"]
+    assert "puts it at 61 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
+    assert "Observation/ga" in a.missing
+    assert outcome(reasoner.assess(bundle(*INDICATED))) == ("indicated", ["R1"])
+    # (43 weeks on the day: within the longest a pregnancy lasts; 45 weeks: past it)
+    assert outcome(as_of_reasoner("2027-07-23").assess(bundle(*INDICATED))) == ("indicated", ["R1"])
+    assert outcome(as_of_reasoner("2027-08-06").assess(bundle(*INDICATED)))[0] == "insufficient_data"
+
+
+def test_a_delivery_date_long_past_is_stale(reasoner):
+    """stop 38's note: a delivery date of 2026-11-01 estimated in March (5 weeks then) puts her at 45 weeks on
+    2026-12-05, the day the suite assesses as of: the pregnancy it dates is over."""
+    march = edd("2026-11-01", when="2026-03-01")
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, march))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+    assert any(p["record"] == "Observation/edd" and "past 44 weeks" in p["message"] for p in a.data_problems)
+    assert outcome(as_of_reasoner("2026-04-01").assess(bundle(LOW, BLEEDING, march))) != outcome(a)
+
+
+def test_the_time_to_assess_as_of_is_checked_and_given_on_the_command_line(tmp_path):
+    with pytest.raises(AsOfError, match="not an ISO 8601 date"):
+        Reasoner(as_of="next Tuesday")
+    with pytest.raises(AsOfError):
+        Reasoner(as_of=20261205)  # type: ignore[arg-type]
+    assert Reasoner(as_of=_dt.date(2026, 12, 5)).as_of == Reasoner(as_of="2026-12-05").as_of
+    assert Reasoner(as_of=_dt.datetime(2026, 12, 5, 12)).as_of == _dt.datetime(2026, 12, 5, 12, tzinfo=_dt.timezone.utc)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(bundle(*INDICATED)), encoding="utf-8")
+    later = run_cli("assess", str(path), "--format", "json", "--as-of", "2027-12-01")
+    assert later.returncode == 0, later.stderr
+    [out] = json.loads(later.stdout)
+    assert (out["status"], out["rules"]) == ("insufficient_data", ["E2", "R1"])
+    bad = run_cli("assess", str(path), "--as-of", "soon")
+    assert bad.returncode == 2 and "the time to assess as of" in bad.stderr, bad.stderr

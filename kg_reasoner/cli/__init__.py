@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         "Both give the same outcomes (a test proves it on seeded random patients)",
     )
     a.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="assess as of TIME (ISO 8601 date or date-time; a date: the end of that day), for a retrospective "
+        "assessment of records of the past: a record of a later time is in the future, and a dating that puts "
+        "the pregnancy past the longest a pregnancy lasts by then is stale (default: the present)",
+    )
+    a.add_argument(
         "--dask",
         metavar="ADDRESS",
         help="assess on a dask.distributed cluster (scheduler address, e.g. tcp://host:8786); needs the 'dask' extra",

@@ -25,7 +25,9 @@ def assess_main(args, parser) -> int:
         parser.error("--guidance-rules needs --guidance-module")
     try:
         guidance = guidance_of(args)  # (a module that cannot be read: said, never a traceback)
-        reasoner = Reasoner(args.reference_table, args.ontology, engine=args.engine, guidance=guidance)
+        reasoner = Reasoner(
+            args.reference_table, args.ontology, engine=args.engine, guidance=guidance, as_of=args.as_of
+        )
     except KgReasonerError as exc:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
@@ -56,7 +58,9 @@ def assess_main(args, parser) -> int:
         elif args.format == "csv" and not appending:
             out.write(",".join(CSV_FIELDS) + "\n")
         progress = Progress(args.inputs, enabled=not args.quiet and sys.stderr.isatty() and out is not sys.stderr)
-        config = (args.reference_table, tuple(args.ontology), args.engine, guidance)
+        config = (args.reference_table, tuple(args.ontology), args.engine, guidance) + (
+            (reasoner.as_of,) if reasoner.as_of is not None else ()
+        )
         if args.dask:
             from kg_reasoner.cohort.dask import dask_batch_results  # the dask extra, only when asked for
 

@@ -379,6 +379,10 @@ class FhirVocabulary:
             cast(URIRef, cls): Decimal(str(weeks))
             for cls, weeks in closure.subject_objects(KGR.gestationalWeeksOnValueDate)
         }
+        #: the gestational week beyond which a dating, projected to the time the assessment is as of, dates no
+        #: current pregnancy (kgr:datesNoPregnancyBeyondWeek on kgr:StaleDatingRecord), or None
+        beyond = closure.value(KGR.StaleDatingRecord, KGR.datesNoPregnancyBeyondWeek)
+        self.stale_after: Decimal | None = Decimal(str(beyond)) if beyond is not None else None
         #: the gestational week of this pregnancy before which a record of a class says nothing of it
         #: (kgr:uninformativeBeforeWeek: not pregnant, before a pregnancy test can show it)
         self.uninformative: dict[URIRef, Decimal] = {
@@ -1818,6 +1822,7 @@ class FhirPatientBuilder:
             if when is not None:
                 start = when.earliest - _dt.timedelta(weeks=float(weeks))
                 self.g.add((self.me, KGR.episodeStart, time_literal(start)))
+                self._stale_dating(when, weeks, ga_ref)
         for m in self.measured:
             self._reference_range(m, _ga_at(ga, m.when))
         if ga is not None and ga[0] is not None:
@@ -1841,6 +1846,26 @@ class FhirPatientBuilder:
             course = latest_course[1]
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
+
+    def _stale_dating(self, when: TimeInterval, weeks: Decimal, ref: str) -> None:
+        """The dating of this pregnancy, projected to the time the assessment is as of, past the week a pregnancy
+        lasts at most (kgr:datesNoPregnancyBeyondWeek): the pregnancy it dates is over, or a later one began that
+        no record dates. A record not understood (kgr:StaleDatingRecord, E2), named with the way to assess as of
+        an earlier time. (Projected from the latest instant of the record's time: only a dating surely stale.)"""
+        beyond = self.v.stale_after
+        if beyond is None:
+            return
+        now = weeks + Decimal((self.now - when.latest).total_seconds()) / Decimal(7 * 86400)
+        if now <= beyond:
+            return
+        self.problem(
+            ref,
+            f"it dates this pregnancy at {round(weeks, 1)} weeks on {when.text}, which puts it at {int(now)} weeks on "
+            f"{self.now.date().isoformat()}, the time the assessment is made as of: past {beyond} weeks, the longest a "
+            "pregnancy lasts, so the pregnancy it dates is over or a later one began that no record dates; it is listed "
+            "as missing data (for a retrospective assessment, give the time it is to be made as of: assess --as-of)",
+        )
+        self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
 
     def _this_pregnancy(self, start: _dt.datetime | None, earliest: _dt.datetime | None = None) -> None:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
@@ -2588,8 +2613,13 @@ def ndjson_resources(paths: list[Path]) -> Iterator[tuple[dict, str] | InputErro
 
 
 def read_fhir(
-    items: Iterable[tuple[dict, str] | InputError | BrokenRecord | Deletion], vocab: FhirVocabulary, source: str
+    items: Iterable[tuple[dict, str] | InputError | BrokenRecord | Deletion],
+    vocab: FhirVocabulary,
+    source: str,
+    now: _dt.datetime | None = None,
 ) -> Iterator[PatientInput | InputError]:
+    """The patients of FHIR resources, or the errors of what could not be read. ``now``: the time the
+    assessment is made as of (default: the present); a record of a later time is in the future."""
     resources, said = [], False
     for item in items:
         if isinstance(item, InputError):
@@ -2597,7 +2627,7 @@ def read_fhir(
             yield item
         else:
             resources.append(item)
-    for out in read_resources(resources, vocab, source):
+    for out in read_resources(resources, vocab, source, now):
         said = True
         yield out
     if not said:  # nothing read and nothing wrong said would be a silent loss

@@ -10,6 +10,7 @@ names the file, the patient and the field.
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import re
 import zlib
@@ -147,10 +148,13 @@ def _vocabulary(fhir_vocab):
     return fhir_vocab() if callable(fhir_vocab) else fhir_vocab
 
 
-def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Iterator[PatientInput | InputError]:
+def read_file(
+    path: Path | list[Path], reader: SummaryReader, fhir_vocab, now: _dt.datetime | None = None
+) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
     that could not be read. ``fhir_vocab``: the FhirVocabulary used for FHIR input, or a function giving it
-    (called only for FHIR input: reading the vocabulary from the ontology takes half a second)."""
+    (called only for FHIR input: reading the vocabulary from the ontology takes half a second). ``now``: the
+    time FHIR records are read as of (``read_fhir``)."""
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if is_ndjson(p) and _is_summary_ndjson(p)]
@@ -161,7 +165,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
         if lines or bundles:
             source = str(paths[0].parent if len(paths) > 1 else paths[0])
             resources = itertools.chain(fhir_mod.ndjson_resources(lines), *map(_bundle_items, bundles))
-            yield from fhir_mod.read_fhir(resources, _vocabulary(fhir_vocab), source)
+            yield from fhir_mod.read_fhir(resources, _vocabulary(fhir_vocab), source, now)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -171,7 +175,7 @@ def read_file(path: Path | list[Path], reader: SummaryReader, fhir_vocab) -> Ite
             return
         if isinstance(data, dict) and "resourceType" in data:
             yield from fhir_mod.read_fhir(
-                fhir_mod.bundle_resources(data, str(path)), _vocabulary(fhir_vocab), str(path)
+                fhir_mod.bundle_resources(data, str(path)), _vocabulary(fhir_vocab), str(path), now
             )
             return
         if isinstance(data, dict) and "@context" in data:
