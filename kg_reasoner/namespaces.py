@@ -47,6 +47,7 @@ class KGR(DefinedNamespace):
     UnitOfMeasure: URIRef
     ResultStatus: URIRef
     Interpretation: URIRef
+    Normal: URIRef
     SymptomCourse: URIRef
     Severity: URIRef
     # individuals

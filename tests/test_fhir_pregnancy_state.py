@@ -953,3 +953,28 @@ def test_the_time_to_assess_as_of_is_checked_and_given_on_the_command_line(tmp_p
     assert (out["status"], out["rules"]) == ("insufficient_data", ["E2", "R1"])
     bad = run_cli("assess", str(path), "--as-of", "soon")
     assert bad.returncode == 2 and "the time to assess as of" in bad.stderr, bad.stderr
+
+
+# --- an examination's interpretation flag ----------------------------------------------------------------------
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("flag", ["A", "AA", "L", "H", "POS"])
+def test_an_ultrasound_flagged_abnormal_withholds_indicated(reasoner, flag):
+    """A scan coded 'normal' whose interpretation is A (abnormal), AA (critically abnormal) or another flag was read
+    by its conclusion alone: indicated, and nothing said of the flag. The reader does not read an examination's
+    flag, and it may say the examination was abnormal whatever the conclusion says: E2, named. N agrees."""
+    others = [r for r in INDICATED if r["id"] != "us"]
+    flagged = dict(NORMAL_US, interpretation=[cc(INTERPRETATION, flag)])
+    a = reasoner.assess(bundle(*others, flagged))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any(p["field"] == "interpretation" and p["record"] == "Observation/us" for p in a.data_problems)
+    normal = dict(NORMAL_US, interpretation=[cc(INTERPRETATION, "N")])
+    assert outcome(reasoner.assess(bundle(*others, normal))) == ("indicated", ["R1"])
+
+
+def test_a_flag_on_a_record_of_another_kind_is_named(reasoner):
+    flagged = dict(GA, interpretation=[cc(INTERPRETATION, "A")])
+    a = reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "ga"), flagged))
+    assert outcome(a) == ("indicated", ["R1"])
+    assert any(p["field"] == "interpretation" and p["record"] == "Observation/ga" for p in a.data_problems)

@@ -1048,6 +1048,7 @@ class FhirPatientBuilder:
                 field="dataAbsentReason",
             )
             return
+        self._interpretation_not_read(r, ref, kind, when)
         if kind == "symptom course":
             course = v.meanings(r.get("valueCodeableConcept"), lambda c: v.is_a(c, KGR.SymptomCourse))
             if len(course) == 1:
@@ -1229,6 +1230,33 @@ class FhirPatientBuilder:
             )
         else:
             self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
+
+    def _interpretation_not_read(self, r: dict, ref: str, kind: str, when: TimeInterval | None) -> None:
+        """The interpretation flags of an Observation the guidance reads by its value, not as a measurement. Normal
+        (N) agrees with any reading of it; another (A abnormal, AA critical, a local code) is not read, and is never
+        passed over: on an examination (an ultrasound) it may say the examination was abnormal whatever its
+        coded conclusion says, so the record is one not understood (E2); on another kind of record it is named."""
+        v = self.v
+        flags = [c for c in r.get("interpretation") or [] if isinstance(c, dict)]
+        other = [c for c in flags if not v.meanings(c, lambda m: m == KGR.Normal)]
+        if not other:
+            return
+        text = "; ".join(_codes_text(c) for c in other)
+        if kind != "imaging":
+            self.problem(ref, f"its interpretation ({text}) is not read for a {kind}; not used", field="interpretation")
+            return
+        self.problem(
+            ref,
+            f"its interpretation ({text}) is not read: it may say the examination was abnormal whatever its "
+            "conclusion says, so it is listed as missing data and makes the outcome more cautious until it is read",
+            field="interpretation",
+        )
+        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"), "/interpretation")
+        for codeable in other:
+            for system, c in _codings(codeable):
+                self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
+        if when is not None:
+            add_time(self.g, rec, when)
 
     def _imaging(self, conclusions: list, ref: str, classes: list, code, when, field_name: str) -> None:
         """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
