@@ -978,3 +978,29 @@ def test_a_flag_on_a_record_of_another_kind_is_named(reasoner):
     a = reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "ga"), flagged))
     assert outcome(a) == ("indicated", ["R1"])
     assert any(p["field"] == "interpretation" and p["record"] == "Observation/ga" for p in a.data_problems)
+
+
+# --- an Observation about someone else (R4 Observation.focus) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "focus",
+    [
+        [{"reference": "RelatedPerson/donor"}],
+        [{"reference": "Patient/fetus-1", "display": "Fetus"}],
+        [{"display": "egg donor"}],
+        [{"reference": "Patient/F"}, {"reference": "Group/twins"}],
+    ],
+    ids=["donor", "fetus", "display-only", "her-and-another"],
+)
+def test_an_observation_whose_focus_is_another_is_not_read_as_hers(reasoner, focus):
+    """R4's Observation.focus says what a record is about "when it is not the patient of record" (a fetus, a
+    donor, a parent). It was not read: an egg donor's low progesterone made her indicated. What it is about cannot be
+    told (a fetus's heart rate is of this pregnancy), so it is a record not understood (E2), named."""
+    others = [r for r in INDICATED if r["id"] != "p4"]
+    a = reasoner.assess(bundle(*others, dict(LOW, focus=focus)))
+    assert outcome(a) == ("insufficient_data", ["E2"]), a.data_problems
+    assert any(p["field"] == "focus" and p["record"] == "Observation/p4" for p in a.data_problems)
+    assert "Observation/p4" in a.missing
+    hers = reasoner.assess(bundle(*others, dict(LOW, focus=[{"reference": "Patient/F"}])))
+    assert outcome(hers) == ("indicated", ["R1"])
+    shape = reasoner.assess(bundle(*others, dict(LOW, focus={"reference": "RelatedPerson/donor"})))
+    assert shape.status is None and any(p["field"] == "focus" for p in shape.data_problems)

@@ -1028,6 +1028,8 @@ class FhirPatientBuilder:
             )
             return
         kind = found.pop()
+        if self._about_another(r, ref, kind):
+            return
         if r.get("status") not in IGNORED_STATUS:
             self._components(r, ref)
         if kind == "measurement":
@@ -1230,6 +1232,33 @@ class FhirPatientBuilder:
             )
         else:
             self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
+
+    def _about_another(self, r: dict, ref: str, kind: str) -> bool:
+        """Whether an Observation the guidance reads is about someone or something other than her: its focus
+        (R4 Observation.focus: "when it is not the patient of record", such as a fetus, a donor, a parent) names
+        another. What it is about cannot be told (a fetus's heart rate is of this pregnancy, an egg donor's
+        progesterone is not hers), so it is a record not understood (E2), named; never read as hers."""
+        focus = [f for f in r.get("focus") or [] if isinstance(f, dict)]
+        subject = _subject_key(r)
+        others = [f for f in focus if _reference_key(f.get("reference")) != subject or subject is None]
+        if not others or _withdrawn(r):
+            return False
+        named = "; ".join(
+            str(f.get("reference") or f.get("display") or (f.get("identifier") or {}).get("value") or "no reference")
+            for f in others
+        )
+        self.problem(
+            ref,
+            f"a {kind} whose focus ({named}) is not the patient: it is about someone or something else (a fetus, a "
+            "donor, a family member), which the reader cannot tell; it could change the decision, so it is not read "
+            "as hers and is listed as missing data",
+            field="focus",
+        )
+        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"), "/focus")
+        _usable, when = self.when(r, ref, keep_future=True)
+        if when is not None:
+            add_time(self.g, rec, when)
+        return True
 
     def _interpretation_not_read(self, r: dict, ref: str, kind: str, when: TimeInterval | None) -> None:
         """The interpretation flags of an Observation the guidance reads by its value, not as a measurement. Normal

@@ -107,6 +107,7 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "component": COMPONENT_LIST,
         "hasMember": REF_LIST,
         "derivedFrom": REF_LIST,
+        "focus": REF_LIST,
     },
     "Condition": {
         "code": CC,
