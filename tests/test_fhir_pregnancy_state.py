@@ -746,6 +746,18 @@ NAMES_WITHHOLDING = _by_review(
                 "No improvement; missed miscarriage confirmed",
             ],
         ),
+        (
+            "stop-39 uterine evacuation",
+            [
+                "Dilation and curettage of uterus",
+                "Dilatation and evacuation",
+                "D&C",
+                "D & E performed",
+                "Suction curettage",
+                "Evacuation of uterus",
+                "Manual vacuum aspiration",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -804,6 +816,10 @@ NAMES_HARMLESS = _by_review(
                 "Ectopic pregnancy excluded",
                 "Not consistent with miscarriage",
             ],
+        ),
+        (
+            "stop-39 uterine evacuation",
+            ["Vitamin D and C", "No D&C needed", "History of D&C", "Vitamin D&Calcium"],
         ),
     ]
 )
@@ -1004,3 +1020,24 @@ def test_an_observation_whose_focus_is_another_is_not_read_as_hers(reasoner, foc
     assert outcome(hers) == ("indicated", ["R1"])
     shape = reasoner.assess(bundle(*others, dict(LOW, focus={"reference": "RelatedPerson/donor"})))
     assert shape.status is None and any(p["field"] == "focus" for p in shape.data_problems)
+
+
+def _procedure(display: str, when: str) -> dict:
+    return {
+        "resourceType": "Procedure",
+        "id": "pr",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "code": {"coding": [{"system": "http://hospital.example/procedures", "code": "DC1", "display": display}]},
+        "performedDateTime": when,
+    }
+
+
+def test_a_uterine_evacuation_in_this_pregnancy_withholds_indicated(reasoner):
+    """A dilation and curettage made in this pregnancy ends it; under a code the ontology does not know it was
+    "not used by this guidance" beside indicated. Of an earlier pregnancy it is not applied."""
+    a = reasoner.assess(bundle(*INDICATED, _procedure("Dilation and curettage of uterus", "2026-11-21")))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert "Procedure/pr" in a.missing
+    earlier = reasoner.assess(bundle(*INDICATED, _procedure("Dilation and curettage of uterus", "2019-03-01")))
+    assert outcome(earlier) == ("indicated", ["R1"]), earlier.data_problems
