@@ -936,7 +936,7 @@ def test_a_dating_past_the_longest_a_pregnancy_lasts_is_stale(reasoner):
     a = as_of_reasoner("2027-12-01").assess(bundle(*INDICATED))
     assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
     [line] = [p for p in a.data_problems if p["record"] == "Observation/ga"]
-    assert "puts it at 61 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
+    assert "puts it at 61.8 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
     assert "Observation/ga" in a.missing
     assert outcome(reasoner.assess(bundle(*INDICATED))) == ("indicated", ["R1"])
     # (43 weeks on the day: within the longest a pregnancy lasts; 45 weeks: past it)
@@ -1041,3 +1041,18 @@ def test_a_uterine_evacuation_in_this_pregnancy_withholds_indicated(reasoner):
     assert "Procedure/pr" in a.missing
     earlier = reasoner.assess(bundle(*INDICATED, _procedure("Dilation and curettage of uterus", "2019-03-01")))
     assert outcome(earlier) == ("indicated", ["R1"]), earlier.data_problems
+
+
+@pytest.mark.parametrize(
+    "value,when",
+    [("2026-09-01", "2026-11-20"), ("2026-10-20", "2026-11-20"), ("2025-01-01", "2025-03-01"), ("2025-10-01", None)],
+    ids=["51-weeks-at-its-record", "44.3-weeks-at-its-record", "an-earlier-year", "no-time-of-its-own"],
+)
+def test_a_delivery_date_past_by_its_own_time_is_stale_not_undated(reasoner, value, when):
+    """The first review of stop 39: a delivery date that puts the gestational age past 44 weeks at its own time
+    (or, with no time of its own, at the assessment) was 'cannot be; dates nothing', which left the pregnancy
+    undated and her indicated: the further past the date, the less cautious the outcome. Now it is a stale dating
+    (E2), named; it still dates nothing."""
+    a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, edd(value, when=when)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any(p["record"] == "Observation/edd" and "past 44 weeks" in p["message"] for p in a.data_problems)

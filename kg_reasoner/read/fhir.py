@@ -1164,13 +1164,25 @@ class FhirPatientBuilder:
         # (from the middle of the date's interval, so that a date and an instant compare without the zone widening)
         middle = date.earliest + (date.latest - date.earliest) / 2
         at_record = on_date - Decimal((middle - at.earliest).total_seconds()) / Decimal(7 * 86400)
-        if not 0 <= at_record <= on_date + 4:
+        beyond = self.v.stale_after
+        if at_record < 0 or (beyond is None and at_record > on_date + 4):
             self.problem(
                 ref,
                 f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks, "
                 "which cannot be; not used, so it dates nothing",
                 field="valueDateTime",
             )
+            return
+        if beyond is not None and at_record > beyond:
+            # (long past: the pregnancy it dates was over by then; never a reason to read her as undated)
+            self.problem(
+                ref,
+                f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks: past "
+                f"{beyond} weeks, the longest a pregnancy lasts, so the pregnancy it dates was over by then, or a later "
+                "one began that no record dates; it dates nothing, and it is listed as missing data",
+                field="valueDateTime",
+            )
+            self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
             return
         (self.gestational_ages if when is not None else self.undated_dating).append((at, at_record, ref))
 
@@ -1917,10 +1929,10 @@ class FhirPatientBuilder:
             return
         self.problem(
             ref,
-            f"it dates this pregnancy at {round(weeks, 1)} weeks on {when.text}, which puts it at {int(now)} weeks on "
-            f"{self.now.date().isoformat()}, the time the assessment is made as of: past {beyond} weeks, the longest a "
-            "pregnancy lasts, so the pregnancy it dates is over or a later one began that no record dates; it is listed "
-            "as missing data (for a retrospective assessment, give the time it is to be made as of: assess --as-of)",
+            f"it dates this pregnancy at {round(weeks, 1)} weeks on {when.text}, which puts it at {round(now, 1)} weeks "
+            f"on {self.now.date().isoformat()}, the time the assessment is made as of: past {beyond} weeks, the longest "
+            "a pregnancy lasts, so the pregnancy it dates is over or a later one began that no dated record dates; it "
+            "is listed as missing data (to assess as of another time, a retrospective assessment: assess --as-of)",
         )
         self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
 
