@@ -9,7 +9,7 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +72,18 @@ class Reasoner:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
         self.guidance = guidance
-        self.as_of: datetime | None = as_of_time(as_of if as_of is not None else os.environ.get(AS_OF_ENV) or None)
+        #: the time to assess as of, as given (a day or an instant; None: the present), and as an instant
+        self.as_of_given: date | datetime | None = as_of_value(
+            as_of if as_of is not None else os.environ.get(AS_OF_ENV) or None
+        )
+        self.as_of: datetime | None = as_of_instant(self.as_of_given)
         #: what a worker process needs to build the same reasoner (``worker_reasoner``)
         self.config: tuple = (
             str(reference_table) if reference_table else None,
             tuple(str(p) for p in extra_ontology),
             engine,
             guidance,
-        ) + ((self.as_of,) if self.as_of is not None else ())
+        ) + ((self.as_of_given,) if self.as_of_given is not None else ())
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
         )
@@ -99,7 +103,13 @@ class Reasoner:
             return split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure)
         if isinstance(data, dict) and "resourceType" in data:
             return _all_or_raise(
-                read_fhir(bundle_resources(data, source or "<bundle>"), self.fhir, source or "<bundle>", self.as_of)
+                read_fhir(
+                    bundle_resources(data, source or "<bundle>"),
+                    self.fhir,
+                    source or "<bundle>",
+                    self.as_of,
+                    self.as_of_given,
+                )
             )
         if isinstance(data, dict):
             return [self.reader.read(data, source or "<dict>")]
@@ -231,10 +241,12 @@ class Reasoner:
                 read = (
                     x
                     for path in iter_input_files(item)
-                    for x in read_file(path, self.reader, lambda: self.fhir, self.as_of)
+                    for x in read_file(path, self.reader, lambda: self.fhir, self.as_of, self.as_of_given)
                 )
             elif isinstance(item, dict) and "resourceType" in item:  # its patients, and its errors beside them
-                read = read_fhir(bundle_resources(item, "<bundle>"), self.fhir, "<bundle>", self.as_of)
+                read = read_fhir(
+                    bundle_resources(item, "<bundle>"), self.fhir, "<bundle>", self.as_of, self.as_of_given
+                )
             else:
                 try:
                     read = iter(self.read(item))
@@ -369,26 +381,32 @@ def _progress_bar(inputs: Any, enabled: bool):
 AS_OF_ENV = "KG_REASONER_AS_OF"
 
 
-def as_of_time(value: datetime | date | str | None) -> datetime | None:
-    """The time an assessment is made as of (``Reasoner(as_of=...)``): a datetime (one without a zone in UTC),
-    a date or an ISO 8601 date (the end of that day: its records are known by then), an ISO 8601 date-time
-    (the end of its precision); None: the present."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
+    """The time an assessment is made as of (``Reasoner(as_of=...)``), as given: a day (a date, or an ISO 8601
+    date), or an instant (a datetime, one without a zone in UTC, or an ISO 8601 date-time: the end of its
+    precision); None: the present."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     if isinstance(value, date):
-        return datetime.combine(value, time.max, timezone.utc)
+        return value
     if isinstance(value, str):
         try:
-            if len(value.strip()) == 10:  # (a day: its end in UTC, as a date; not widened by the zones of a day)
-                return datetime.combine(date.fromisoformat(value.strip()), time.max, timezone.utc)
+            if len(value.strip()) == 10:
+                return date.fromisoformat(value.strip())
             return parse_time(value).latest
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
     raise AsOfError(
         f"the time to assess as of must be a datetime, a date or an ISO 8601 string, not {type(value).__name__}"
     )
+
+
+def as_of_instant(value: date | datetime | None) -> datetime | None:
+    """The instant of a time to assess as of (``as_of_value``): a day's is its end at the latest time zone (a
+    record of that day, wherever it was made, is not in the future)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.max, timezone(timedelta(hours=-12)))
 
 
 # -- worker processes -----------------------------------------------------------------------------------

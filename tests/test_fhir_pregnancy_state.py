@@ -936,7 +936,7 @@ def test_a_dating_past_the_longest_a_pregnancy_lasts_is_stale(reasoner):
     a = as_of_reasoner("2027-12-01").assess(bundle(*INDICATED))
     assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
     [line] = [p for p in a.data_problems if p["record"] == "Observation/ga"]
-    assert "puts it at 61.8 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
+    assert "puts it at 61.9 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
     assert "Observation/ga" in a.missing
     assert outcome(reasoner.assess(bundle(*INDICATED))) == ("indicated", ["R1"])
     # (43 weeks on the day: within the longest a pregnancy lasts; 45 weeks: past it)
@@ -1056,3 +1056,41 @@ def test_a_delivery_date_past_by_its_own_time_is_stale_not_undated(reasoner, val
     a = reasoner.assess(bundle(LOW, BLEEDING, NORMAL_US, edd(value, when=when)))
     assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
     assert any(p["record"] == "Observation/edd" and "past 44 weeks" in p["message"] for p in a.data_problems)
+
+
+def _in_2024(*records) -> list[dict]:
+    """The records with their days of November 2026 moved to February 2024 (a pregnancy of the past)."""
+    return [json.loads(json.dumps(r).replace("2026-11-", "2024-02-")) for r in records]
+
+
+def test_a_retrospective_assessment_reads_only_what_was_recorded_by_then():
+    """The first review of stop 39: assessed as of 2024-03-02, a miscarriage of 2024-03-20 made her contraindicated
+    ('dated in the future; read as undated'), and a pregnancy recorded as resolved in October 2024 E2. As of a
+    time given, a record whose every time is after it is not read (said), and a condition over only after it was
+    not over then."""
+    then = as_of_reasoner("2024-03-02")
+    facts = _in_2024(*INDICATED)
+    assert outcome(then.assess(bundle(*facts))) == ("indicated", ["R1"])
+    loss = condition("loss", (SCT, "17369002"), onsetDateTime="2024-03-20")
+    a = then.assess(bundle(*facts, loss))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    assert any(p["record"] == "Condition/loss" and "made after the time" in p["message"] for p in a.data_problems)
+    assert then.assess(bundle(*facts, dict(loss, onsetDateTime="2024-03-01"))).status == "contraindicated"
+    pregnancy = _pregnancy_condition("resolved", onsetDateTime="2024-01-20", abatementDateTime="2024-10-01")
+    assert outcome(then.assess(bundle(*facts, pregnancy))) == ("indicated", ["R1"])
+    assert outcome(as_of_reasoner("2024-11-01").assess(bundle(*facts, pregnancy)))[0] == "insufficient_data"
+
+
+def test_a_day_to_assess_as_of_compares_with_a_records_own_day():
+    """A day given to assess as of holds the records of that day as written, in any time zone, and none of the
+    next: a result of the next day written without a zone decided C1, and one of the evening of that day in New
+    York was 'in the future'."""
+    then = as_of_reasoner("2024-03-02")
+    facts = _in_2024(*INDICATED)
+    normal = obs(P4, "p4b", valueQuantity=qty(30, "ng/mL"), effectiveDateTime="2024-03-03")
+    a = then.assess(bundle(*facts, normal))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    evening = dict(normal, effectiveDateTime="2024-03-02T20:00:00-05:00")
+    b = then.assess(bundle(*facts, evening))
+    assert b.status == "not_indicated", b.data_problems
+    assert not any("future" in p["message"] for p in b.data_problems)

@@ -617,8 +617,18 @@ class _Measured:
 class FhirPatientBuilder:
     """Collects one patient's resources and writes her graph."""
 
-    def __init__(self, vocab: FhirVocabulary, pid: str, source: str, now: _dt.datetime):
+    def __init__(
+        self,
+        vocab: FhirVocabulary,
+        pid: str,
+        source: str,
+        now: _dt.datetime,
+        as_of: _dt.date | _dt.datetime | None = None,
+    ):
         self.v, self.pid, self.source, self.now = vocab, pid, source, now
+        #: the time the assessment is made as of when one was given (a retrospective assessment: what was recorded
+        #: after it is not read), as given: a day (compared with a record's day as written) or an instant
+        self.as_of = as_of
         self.me = patient_iri(pid)
         self.g = Graph()
         self.g.add((self.me, RDF.type, KGR.Patient))
@@ -699,7 +709,7 @@ class FhirPatientBuilder:
         except ValueError as exc:
             self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
             return True, None
-        if interval.earliest > self.now:
+        if self.after_now(interval):
             if future_note is not None:
                 self.problem(ref, f"{key} in the future ({text}): {future_note}", "info", field=key)
                 return True, interval
@@ -709,6 +719,51 @@ class FhirPatientBuilder:
             self.problem(ref, f"dated in the future ({text}); not used", field=key)
             return False, None
         return True, interval
+
+    @property
+    def now_text(self) -> str:
+        """The time the assessment is made as of, as a reader writes it: the day given, or the instant's day."""
+        return (
+            self.as_of.isoformat()
+            if isinstance(self.as_of, _dt.date) and not isinstance(self.as_of, _dt.datetime)
+            else self.now.date().isoformat()
+        )
+
+    def after_now(self, interval: TimeInterval) -> bool:
+        """Whether a time lies after the time the assessment is made as of. Given as a day, a record's time is
+        compared by its own day as written (a record of the evening of that day in New York is of that day; one of
+        the next day, written without a zone, is after it); else by instants (the present, or the time given)."""
+        if isinstance(self.as_of, _dt.datetime) or self.as_of is None:
+            return interval.earliest > self.now
+        day, text = self.as_of.isoformat(), interval.text.strip()
+        n = min(len(text), 10) if len(text) >= 4 and text[:4].isdigit() else 0
+        return text[:n] > day[:n] if n else interval.earliest > self.now
+
+    def made_after_as_of(self, r: dict, ref: str) -> bool:
+        """In a retrospective assessment (a time given to assess as of), whether every time a record names (when it
+        was made, began, was performed, recorded or issued) is after that time: what it says happened later, so it
+        is not read, and said. A record naming no time, or one time before, is read."""
+        if self.as_of is None:
+            return False
+        times = []
+        for key in _RECORD_TIMES:
+            value = r.get(key)
+            if isinstance(value, dict):  # (a Period: its start)
+                value = value.get("start")
+            if not isinstance(value, str):
+                continue
+            try:
+                times.append(parse_time(value))
+            except ValueError:
+                continue
+        if not times or not all(self.after_now(t) for t in times):
+            return False
+        self.problem(
+            ref,
+            f"made after the time the assessment is made as of ({self.now_text}): not read",
+            severity="info",
+        )
+        return True
 
     def _end(self, r: dict, ref: str, key: str, keep_future: bool = False) -> TimeInterval | None:
         """The end of the resource's Period ``key`` (an onset, an abatement, an encounter, ...), None without one."""
@@ -1549,6 +1604,9 @@ class FhirPatientBuilder:
         if verification == "refuted" and uninterpreted:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
+        times, ended = self._onset(r, ref)
+        if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
+            clinical = "active"  # (over only after the time the assessment is made as of: not over then)
         present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
@@ -1556,7 +1614,6 @@ class FhirPatientBuilder:
             self.in_value_set(ref, r.get("code"), concepts)
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
-        times, ended = self._onset(r, ref)
         self.episode_record(rec, concepts, ref, *times, ended=ended)
 
     def in_value_set(self, ref: str, codeable: Any, concepts: list[URIRef]) -> None:
@@ -1585,7 +1642,7 @@ class FhirPatientBuilder:
             "recordedDate": self.when(r, ref, ("recordedDate",))[1],
             "encounter": self._encounter_end(r, ref),
             "onsetAge": self._onset_age(r, ref),
-            "abatement": abated if abated is not None and abated.earliest <= self.now else None,
+            "abatement": abated if abated is not None and not self.after_now(abated) else None,
         }
         # (recorded, abated or its encounter over before it began: the dates cannot all be right)
         wrong = [key for key, b in bounds.items() if b is not None and began is not None and b.latest < began.earliest]
@@ -1930,7 +1987,7 @@ class FhirPatientBuilder:
         self.problem(
             ref,
             f"it dates this pregnancy at {round(weeks, 1)} weeks on {when.text}, which puts it at {round(now, 1)} weeks "
-            f"on {self.now.date().isoformat()}, the time the assessment is made as of: past {beyond} weeks, the longest "
+            f"on {self.now_text}, the time the assessment is made as of: past {beyond} weeks, the longest "
             "a pregnancy lasts, so the pregnancy it dates is over or a later one began that no dated record dates; it "
             "is listed as missing data (to assess as of another time, a retrospective assessment: assess --as-of)",
         )
@@ -2278,8 +2335,11 @@ def read_resources(
     vocab: FhirVocabulary,
     source: str,
     now: _dt.datetime | None = None,
+    as_of: _dt.date | _dt.datetime | None = None,
 ) -> Iterator[PatientInput | InputError]:
-    """Group resources (each with where it came from) by patient and read each patient on her own."""
+    """Group resources (each with where it came from) by patient and read each patient on her own. ``now``: the
+    time they are read as of (default: the present); ``as_of``: that time as given for a retrospective
+    assessment (a day or an instant), when one was: a record made after it is not read."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
     patients: dict[str, str] = {}  # reference key (Patient/id, fullUrl) -> patient id
     by_patient: dict[str, list] = defaultdict(list)
@@ -2437,7 +2497,7 @@ def read_resources(
                 maybe_of[pid].append((r, ref))
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
-        builder = FhirPatientBuilder(vocab, pid, source, now)
+        builder = FhirPatientBuilder(vocab, pid, source, now, as_of)
         builder.encounters = encounters
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
@@ -2476,6 +2536,8 @@ def read_resources(
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
+                if builder.made_after_as_of(r, ref):
+                    continue
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
@@ -2582,6 +2644,23 @@ def _superseded(items: list[tuple[dict, str]]) -> dict[int, tuple[str, str]]:
     return out
 
 
+#: the elements that say when a record was made, began, was performed, recorded or issued (a Period: its start)
+_RECORD_TIMES = (
+    "effectiveDateTime",
+    "effectiveInstant",
+    "effectivePeriod",
+    "issued",
+    "onsetDateTime",
+    "onsetPeriod",
+    "recordedDate",
+    "performedDateTime",
+    "performedPeriod",
+    "authoredOn",
+    "dateAsserted",
+    "whenHandedOver",
+)
+
+
 def _read_one(builder: FhirPatientBuilder, r: dict, ref: str, medications: dict, requests: dict) -> None:
     rtype = r["resourceType"]
     if rtype == "Observation":
@@ -2686,9 +2765,11 @@ def read_fhir(
     vocab: FhirVocabulary,
     source: str,
     now: _dt.datetime | None = None,
+    as_of: _dt.date | _dt.datetime | None = None,
 ) -> Iterator[PatientInput | InputError]:
     """The patients of FHIR resources, or the errors of what could not be read. ``now``: the time the
-    assessment is made as of (default: the present); a record of a later time is in the future."""
+    assessment is made as of (default: the present); a record of a later time is in the future. ``as_of``: that
+    time as given for a retrospective assessment (``read_resources``)."""
     resources, said = [], False
     for item in items:
         if isinstance(item, InputError):
@@ -2696,7 +2777,7 @@ def read_fhir(
             yield item
         else:
             resources.append(item)
-    for out in read_resources(resources, vocab, source, now):
+    for out in read_resources(resources, vocab, source, now, as_of):
         said = True
         yield out
     if not said:  # nothing read and nothing wrong said would be a silent loss

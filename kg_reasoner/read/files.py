@@ -149,12 +149,16 @@ def _vocabulary(fhir_vocab):
 
 
 def read_file(
-    path: Path | list[Path], reader: SummaryReader, fhir_vocab, now: _dt.datetime | None = None
+    path: Path | list[Path],
+    reader: SummaryReader,
+    fhir_vocab,
+    now: _dt.datetime | None = None,
+    as_of: _dt.date | _dt.datetime | None = None,
 ) -> Iterator[PatientInput | InputError]:
     """Every patient of one file (or one bulk export), or the error of each patient or resource
     that could not be read. ``fhir_vocab``: the FhirVocabulary used for FHIR input, or a function giving it
     (called only for FHIR input: reading the vocabulary from the ontology takes half a second). ``now``: the
-    time FHIR records are read as of (``read_fhir``)."""
+    time FHIR records are read as of, ``as_of`` that time as given (``read_fhir``)."""
     if isinstance(path, list) or is_ndjson(path):
         paths = path if isinstance(path, list) else [path]
         summaries = [p for p in paths if is_ndjson(p) and _is_summary_ndjson(p)]
@@ -165,7 +169,7 @@ def read_file(
         if lines or bundles:
             source = str(paths[0].parent if len(paths) > 1 else paths[0])
             resources = itertools.chain(fhir_mod.ndjson_resources(lines), *map(_bundle_items, bundles))
-            yield from fhir_mod.read_fhir(resources, _vocabulary(fhir_vocab), source, now)
+            yield from fhir_mod.read_fhir(resources, _vocabulary(fhir_vocab), source, now, as_of)
         return
     if path.suffix.lower() == ".json":
         try:
@@ -175,7 +179,7 @@ def read_file(
             return
         if isinstance(data, dict) and "resourceType" in data:
             yield from fhir_mod.read_fhir(
-                fhir_mod.bundle_resources(data, str(path)), _vocabulary(fhir_vocab), str(path), now
+                fhir_mod.bundle_resources(data, str(path)), _vocabulary(fhir_vocab), str(path), now, as_of
             )
             return
         if isinstance(data, dict) and "@context" in data:
