@@ -64,19 +64,23 @@ class Reasoner:
         guidance: Guidance = PROGESTERONE,
         as_of: datetime | date | str | None = None,
     ):
-        """``as_of``: the time the assessments are made as of (a datetime, a date, or an ISO 8601 date or
-        date-time; a date: the end of that day), for a retrospective assessment of records of the past; by default
-        the environment variable KG_REASONER_AS_OF if set (a test suite's fixed clock), else the present. A FHIR record of a later time is in the future (not used), and a dating of the pregnancy
-        that puts it past the longest a pregnancy lasts by then is stale (E2)."""
+        """``as_of``: the time the assessments are made as of, for a retrospective assessment of records of the
+        past (a datetime, a date, or an ISO 8601 date or date-time; a day is compared with a record's own day): a
+        FHIR record whose every time is after it is not read, and a dating of the pregnancy that puts it past the
+        longest a pregnancy lasts by then is stale (E2). Without it the assessment is made as of the present: the
+        environment variable KG_REASONER_NOW if set (a fixed clock for reproducible runs, as the test suite's),
+        else the clock; a record dated after the present is an error of its date (a loss is read as undated)."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
         self.engine = engine
         self.guidance = guidance
-        #: the time to assess as of, as given (a day or an instant; None: the present), and as an instant
-        self.as_of_given: date | datetime | None = as_of_value(
-            as_of if as_of is not None else os.environ.get(AS_OF_ENV) or None
+        #: the time to assess as of, as given (a day or an instant), or None: the present
+        self.as_of_given: date | datetime | None = as_of_value(as_of)
+        #: the instant the assessment is made as of: the time given, the fixed clock (KG_REASONER_NOW), or None
+        #: (the clock, read when a patient is read)
+        self.as_of: datetime | None = as_of_instant(
+            self.as_of_given if as_of is not None else as_of_value(os.environ.get(NOW_ENV) or None)
         )
-        self.as_of: datetime | None = as_of_instant(self.as_of_given)
         #: what a worker process needs to build the same reasoner (``worker_reasoner``)
         self.config: tuple = (
             str(reference_table) if reference_table else None,
@@ -170,7 +174,10 @@ class Reasoner:
         )
         # a record listed as missing data that no problem names (the reader read it, the ontology says what it
         # is: a pregnancy recorded as resolved is a record that it has ended) is named too: never silent
-        named = {p["record"] for p in problems}
+        # (named: a problem that lists it as missing data, of its record or naming it, as a link to another
+        # Patient is said of hers; another problem of the record, such as its date, does not say so)
+        saying = [p for p in problems if "missing data" in str(p["message"])]
+        named = {p["record"] for p in saying}
         details = {m["criterion"]: m for m in e["missing"]}
         problems += [
             {
@@ -182,7 +189,7 @@ class Reasoner:
                 "message": f"a {details[code]['label']}: it is listed as missing data, needing {details[code]['needs']}",
             }
             for code in e["missing_records"]
-            if code not in named
+            if code not in named and not any(code in str(p["message"]) for p in saying)
         ]
         # a record the reader could not read at all (severity "error") fails the patient closed
         unread = any(p["severity"] == "error" for p in pi.data_problems)
@@ -377,28 +384,40 @@ def _progress_bar(inputs: Any, enabled: bool):
     return tqdm(total=total, unit="patient", desc="assessing")
 
 
-#: The environment variable giving the time assessments are made as of when ``as_of`` is not given.
-AS_OF_ENV = "KG_REASONER_AS_OF"
+#: The environment variable fixing the present (a reproducible run, a test suite) when ``as_of`` is not given.
+NOW_ENV = "KG_REASONER_NOW"
 
 
 def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
     """The time an assessment is made as of (``Reasoner(as_of=...)``), as given: a day (a date, or an ISO 8601
     date), or an instant (a datetime, one without a zone in UTC, or an ISO 8601 date-time: the end of its
     precision); None: the present."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _not_to_come(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc))
     if isinstance(value, date):
-        return value
+        return _not_to_come(value)
     if isinstance(value, str):
         try:
-            if len(value.strip()) == 10:
-                return date.fromisoformat(value.strip())
-            return parse_time(value).latest
+            given: date | datetime = (
+                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else parse_time(value).latest
+            )
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
+        return _not_to_come(given)
     raise AsOfError(
         f"the time to assess as of must be a datetime, a date or an ISO 8601 string, not {type(value).__name__}"
     )
+
+
+def _not_to_come(value: date | datetime) -> date | datetime:
+    """A time to assess as of that has come: records of a time to come do not exist yet, and one given by mistake
+    would let a record dated in the future pass as read (a day of grace for the time zones of today)."""
+    instant = as_of_instant(value)
+    if instant is not None and instant > datetime.now(timezone.utc) + timedelta(days=2):
+        raise AsOfError(f"the time to assess as of ({value.isoformat()}) has not come yet: give a past time")
+    return value
 
 
 def as_of_instant(value: date | datetime | None) -> datetime | None:
@@ -538,10 +557,11 @@ def assess(
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
+    as_of: datetime | date | str | None = None,
 ) -> Assessment:
     """Assess one patient given as a path (patient summary JSON, Turtle, N-Triples or
     JSON-LD), a patient-summary dict, or an rdflib Graph in the ontology's vocabulary."""
-    return _reasoner(reference_table, extra_ontology, engine, guidance).assess(data)
+    return _reasoner(reference_table, extra_ontology, engine, guidance, as_of).assess(data)
 
 
 def assess_many(
@@ -551,14 +571,18 @@ def assess_many(
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
+    as_of: datetime | date | str | None = None,
 ) -> Iterator[Assessment | InputError]:
-    return _reasoner(reference_table, extra_ontology, engine, guidance).assess_many(inputs)
+    return _reasoner(reference_table, extra_ontology, engine, guidance, as_of).assess_many(inputs)
 
 
-def _reasoner(reference_table, extra_ontology, engine: str, guidance: Guidance = PROGESTERONE) -> Reasoner:
-    if not reference_table and not extra_ontology and guidance is PROGESTERONE:
+def _reasoner(
+    reference_table, extra_ontology, engine: str, guidance: Guidance = PROGESTERONE, as_of: Any = None
+) -> Reasoner:
+    """A reasoner for the module-level functions (``as_of`` as for ``Reasoner``)."""
+    if not reference_table and not extra_ontology and guidance is PROGESTERONE and as_of is None:
         return _default_reasoner(engine)
-    return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance)
+    return Reasoner(reference_table, extra_ontology, engine=engine, guidance=guidance, as_of=as_of)
 
 
 def assess_cohort(
@@ -570,10 +594,11 @@ def assess_cohort(
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
+    as_of: datetime | date | str | None = None,
 ) -> CohortResult:
     """Assess a cohort (paths, directories, dicts, graphs) into one CohortResult, on ``jobs`` worker
     processes, with a progress bar if ``progress`` (``Reasoner.assess_cohort``)."""
-    return _reasoner(reference_table, extra_ontology, engine, guidance).assess_cohort(
+    return _reasoner(reference_table, extra_ontology, engine, guidance, as_of).assess_cohort(
         inputs, jobs=jobs, progress=progress
     )
 
@@ -587,9 +612,10 @@ def iter_cohort(
     extra_ontology: Iterable[PathLike] = (),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
+    as_of: datetime | date | str | None = None,
 ) -> Iterator[Assessment | InputError]:
     """Stream a cohort: each patient's Assessment (or the InputError of what could not be read) in
     input order, with flat memory (``Reasoner.iter_cohort``)."""
-    return _reasoner(reference_table, extra_ontology, engine, guidance).iter_cohort(
+    return _reasoner(reference_table, extra_ontology, engine, guidance, as_of).iter_cohort(
         inputs, jobs=jobs, progress=progress
     )

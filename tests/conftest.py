@@ -63,18 +63,18 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
-#: The time the suite's assessments are made as of (KG_REASONER_AS_OF, also for the CLI it runs): its FHIR data
-#: are of November 2026, and a dating more than 44 weeks old is stale (kgr:StaleDatingRecord), so the suite
-#: keeps a fixed clock rather than outcomes that change with the day it runs.
+#: The present of the suite's assessments (KG_REASONER_NOW, also for the CLI it runs): its FHIR data are of
+#: November 2026, and a dating more than 44 weeks old is stale (kgr:StaleDatingRecord), so the suite keeps a
+#: fixed clock rather than outcomes that change with the day it runs.
 AS_OF = "2026-12-05"
 
 
 def pytest_configure(config):
     """The suite keeps its knowledge-base cache in its own temporary folder (also for the CLI it runs), and
-    assesses as of a fixed day (``AS_OF``)."""
+    assesses as of a fixed present (``AS_OF``)."""
     global _WITH_SLOW
     _WITH_SLOW = config.getoption("--with-slow")
-    os.environ.setdefault("KG_REASONER_AS_OF", AS_OF)
+    os.environ.setdefault("KG_REASONER_NOW", AS_OF)
     if "KG_REASONER_CACHE_DIR" not in os.environ:
         import tempfile
 

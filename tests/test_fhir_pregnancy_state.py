@@ -924,24 +924,32 @@ def test_every_missing_record_of_the_published_examples_is_named(reasoner, path)
 
 
 # --- a dating of a pregnancy that is over by the time of the assessment ----------------------------------------
+def _moved(*records, to: str) -> list[dict]:
+    """The records with their days of November 2026 moved to the month ``to`` ("2025-11-": a year earlier)."""
+    return [json.loads(json.dumps(r).replace("2026-11-", to)) for r in records]
+
+
 @functools.cache
 def as_of_reasoner(day: str) -> Reasoner:
     return Reasoner(as_of=day)
 
 
 def test_a_dating_past_the_longest_a_pregnancy_lasts_is_stale(reasoner):
-    """Her 8 weeks on 2026-11-20, assessed a year later (2027-12-01: 61 weeks), date a pregnancy that is over
-    (a birth or a loss) or one a later pregnancy replaced: E2 (kgr:StaleDatingRecord, past 44 weeks), named with
-    the way to assess as of an earlier time. It was indicated by R1 whatever the day."""
-    a = as_of_reasoner("2027-12-01").assess(bundle(*INDICATED))
+    """Her 8 weeks on 2025-11-20 (the facts of an indicated patient a year earlier), assessed on 2026-12-01 (62
+    weeks), date a pregnancy that is over (a birth or a loss) or one a later pregnancy replaced: E2
+    (kgr:StaleDatingRecord, past 44 weeks), named with the way to assess as of an earlier time. It was indicated by
+    R1 whatever the day."""
+    facts = _moved(*INDICATED, to="2025-11-")
+    a = as_of_reasoner("2026-12-01").assess(bundle(*facts))
     assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
     [line] = [p for p in a.data_problems if p["record"] == "Observation/ga"]
-    assert "puts it at 61.9 weeks on 2027-12-01" in line["message"] and "--as-of" in line["message"], line
+    assert "puts it at 61.9 weeks on 2026-12-01" in line["message"] and "--as-of" in line["message"], line
     assert "Observation/ga" in a.missing
-    assert outcome(reasoner.assess(bundle(*INDICATED))) == ("indicated", ["R1"])
+    assert outcome(reasoner.assess(bundle(*facts)))[0] == "insufficient_data"  # (the present: 2026-12-05)
+    assert outcome(as_of_reasoner("2025-12-01").assess(bundle(*facts))) == ("indicated", ["R1"])
     # (43 weeks on the day: within the longest a pregnancy lasts; 45 weeks: past it)
-    assert outcome(as_of_reasoner("2027-07-23").assess(bundle(*INDICATED))) == ("indicated", ["R1"])
-    assert outcome(as_of_reasoner("2027-08-06").assess(bundle(*INDICATED)))[0] == "insufficient_data"
+    assert outcome(as_of_reasoner("2026-07-23").assess(bundle(*facts))) == ("indicated", ["R1"])
+    assert outcome(as_of_reasoner("2026-08-06").assess(bundle(*facts)))[0] == "insufficient_data"
 
 
 def test_a_delivery_date_long_past_is_stale(reasoner):
@@ -962,11 +970,12 @@ def test_the_time_to_assess_as_of_is_checked_and_given_on_the_command_line(tmp_p
     assert Reasoner(as_of=_dt.date(2026, 12, 5)).as_of == Reasoner(as_of="2026-12-05").as_of
     assert Reasoner(as_of=_dt.datetime(2026, 12, 5, 12)).as_of == _dt.datetime(2026, 12, 5, 12, tzinfo=_dt.timezone.utc)
     path = tmp_path / "p.json"
-    path.write_text(json.dumps(bundle(*INDICATED)), encoding="utf-8")
-    later = run_cli("assess", str(path), "--format", "json", "--as-of", "2027-12-01")
-    assert later.returncode == 0, later.stderr
-    [out] = json.loads(later.stdout)
-    assert (out["status"], out["rules"]) == ("insufficient_data", ["E2", "R1"])
+    path.write_text(json.dumps(bundle(*_moved(*INDICATED, to="2025-11-"))), encoding="utf-8")
+    for when, expected in (("2025-12-01", ("indicated", ["R1"])), ("2026-12-01", ("insufficient_data", ["E2", "R1"]))):
+        run = run_cli("assess", str(path), "--format", "json", "--as-of", when)
+        assert run.returncode == 0, run.stderr
+        [out] = json.loads(run.stdout)
+        assert (out["status"], out["rules"]) == expected
     bad = run_cli("assess", str(path), "--as-of", "soon")
     assert bad.returncode == 2 and "the time to assess as of" in bad.stderr, bad.stderr
 
@@ -1060,7 +1069,7 @@ def test_a_delivery_date_past_by_its_own_time_is_stale_not_undated(reasoner, val
 
 def _in_2024(*records) -> list[dict]:
     """The records with their days of November 2026 moved to February 2024 (a pregnancy of the past)."""
-    return [json.loads(json.dumps(r).replace("2026-11-", "2024-02-")) for r in records]
+    return _moved(*records, to="2024-02-")
 
 
 def test_a_retrospective_assessment_reads_only_what_was_recorded_by_then():
@@ -1094,3 +1103,84 @@ def test_a_day_to_assess_as_of_compares_with_a_records_own_day():
     b = then.assess(bundle(*facts, evening))
     assert b.status == "not_indicated", b.data_problems
     assert not any("future" in p["message"] for p in b.data_problems)
+
+
+def _saying_missing(a, record: str) -> list[dict]:
+    return [
+        p
+        for p in a.data_problems
+        if "missing data" in p["message"] and (p["record"] == record or record in p["message"])
+    ]
+
+
+@pytest.mark.parametrize("kind", ["replaces", "seealso", "refer"])
+def test_a_record_listed_as_missing_data_is_named_once(reasoner, kind):
+    """The first review of stop 39: the line naming a missing record was left out whenever another problem named
+    the record (its date in the future, a repeated id), and written twice for a link to another Patient (the
+    reader says it of hers). Now: exactly one line says each is missing data."""
+    doc = bundle(*INDICATED)
+    doc["entry"][0]["resource"]["link"] = [{"other": {"reference": "Patient/pat2"}, "type": kind}]
+    a = reasoner.assess(doc)
+    assert "Patient/pat2" in a.missing and len(_saying_missing(a, "Patient/pat2")) == 1, a.data_problems
+    pregnancy = _pregnancy_condition("resolved", onsetDateTime="2026-13-01")  # (an onset that cannot be read)
+    b = reasoner.assess(bundle(*INDICATED, pregnancy))
+    assert "Condition/pg" in b.missing and len(_saying_missing(b, "Condition/pg")) == 1, b.data_problems
+
+
+def test_the_module_functions_take_the_time_to_assess_as_of():
+    """The first review of stop 39: kg_reasoner.assess, assess_many and assess_cohort had no as_of."""
+    import kg_reasoner
+
+    doc = bundle(*_moved(*INDICATED, to="2025-11-"))
+    assert kg_reasoner.assess(doc).status == "insufficient_data"  # (the present: 2026-12-05)
+    assert kg_reasoner.assess(doc, as_of="2025-12-01").status == "indicated"
+    [many] = list(kg_reasoner.assess_many([doc], as_of="2025-12-01"))
+    assert many.status == "indicated"
+    cohort = kg_reasoner.assess_cohort([doc], as_of="2025-12-01")
+    assert [a.status for a in cohort.assessments] == ["indicated"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueString": "0 bpm"},
+        {"valueString": "0/min"},
+        {"valueString": "none seen"},
+        {"valueRange": {"low": qty(0, "/min"), "high": qty(0, "/min")}},
+    ],
+    ids=["string-0-bpm", "string-0-per-min", "none-seen", "range-0-0"],
+)
+def test_a_fetal_heart_rate_of_zero_written_otherwise_withholds_indicated(reasoner, value):
+    """The first review of stop 39: a rate of 0 written with its unit, 'none seen', or a range of 0 to 0 passed
+    as indicated, in a record of its own and as a component of a normal scan. 150 bpm or 120-160 do not."""
+    others = [r for r in INDICATED if r["id"] != "us"]
+    for record in (
+        obs(FHR, "fhr", effectiveDateTime=NOW, **value),
+        dict(NORMAL_US, component=[{"code": FHR, **value}]),
+    ):
+        a = reasoner.assess(bundle(*others, NORMAL_US, record) if record["id"] == "fhr" else bundle(*others, record))
+        assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    for normal in ({"valueString": "150 bpm"}, {"valueRange": {"low": qty(120, "/min"), "high": qty(160, "/min")}}):
+        a = reasoner.assess(bundle(*INDICATED, obs(FHR, "fhr", effectiveDateTime=NOW, **normal)))
+        assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+@pytest.mark.parametrize("key", ["valueDecimal", "value"])
+def test_a_value_element_r4_does_not_have_refuses_her(reasoner, key):
+    """A value under an element name R4's Observation does not have (a 'valueDecimal', a bare 'value') was passed
+    over; its value could be a fetal heart rate of 0. Refused by name, in the record and in a component."""
+    others = [r for r in INDICATED if r["id"] != "us"]
+    for record, field in (
+        (obs(FHR, "fhr", effectiveDateTime=NOW, **{key: 0}), key),
+        (dict(NORMAL_US, component=[{"code": FHR, key: 0}]), f"component[0].{key}"),
+    ):
+        a = reasoner.assess(bundle(*others, NORMAL_US, record) if record["id"] == "fhr" else bundle(*others, record))
+        assert a.status is None and any(p["field"] == field for p in a.data_problems), a.data_problems
+
+
+def test_a_time_to_assess_as_of_that_has_not_come_is_refused():
+    """The first review of stop 39: a time to come was taken, and a record dated in the future then passed as read."""
+    with pytest.raises(AsOfError, match="has not come yet"):
+        Reasoner(as_of="9999-12-31")
+    with pytest.raises(AsOfError, match="has not come yet"):
+        Reasoner(as_of=_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=30))

@@ -122,8 +122,13 @@ def test_dask_python_api(summaries, expected, dask_cluster):
 
     with Client(dask_cluster) as client:
         got = list(assess_dask(client, summaries[1], partition=7))
+        # (the time to assess as of reaches the workers: assessed a year later, her dating is stale)
+        text = (ROOT / "examples" / "fhir" / "bundle-P01.json").read_text(encoding="utf-8")
+        fhir = json.loads(text.replace("2026-11-", "2025-11-"))  # (her records a year earlier)
+        [now, later] = [list(assess_dask(client, [fhir], as_of=day))[0] for day in ("2025-12-01", "2026-12-01")]
     assert [d["patient"] for d in got] == [d["patient"] for d in expected]
     assert [_status(d) for d in got] == [_status(d) for d in expected]
+    assert (now["status"], later["status"]) == ("indicated", "insufficient_data"), later["data_problems"]
 
 
 def test_dask_python_api_takes_another_guidance(dask_cluster, tmp_path):

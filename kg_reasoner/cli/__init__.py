@@ -86,9 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--as-of",
         metavar="TIME",
-        help="assess as of TIME (ISO 8601 date or date-time; a date: the end of that day), for a retrospective "
-        "assessment of records of the past: a record of a later time is in the future, and a dating that puts "
-        "the pregnancy past the longest a pregnancy lasts by then is stale (default: the present)",
+        help="assess FHIR records retrospectively, as of TIME (ISO 8601 date or date-time): a record whose every "
+        "time is after it is not read, and a dating that puts the pregnancy past the longest a pregnancy lasts "
+        "by then is stale (default: the present, or $KG_REASONER_NOW)",
     )
     a.add_argument(
         "--dask",

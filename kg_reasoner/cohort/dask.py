@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
+from kg_reasoner.api import as_of_value
 from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, spread_results, worker_reasoner
 from kg_reasoner.cohort.pool import NOT_RUN, job_runs, run_chunk
 from kg_reasoner.errors import InputError
@@ -126,9 +127,15 @@ def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Calla
             yield value
 
 
-def _config(reference_table, extra_ontology, engine: str, guidance: Guidance) -> tuple:
+def _config(reference_table, extra_ontology, engine: str, guidance: Guidance, as_of=None) -> tuple:
     """A worker's configuration, as ``Reasoner.config`` makes it (``api.worker_reasoner`` builds from it)."""
-    return (str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), engine, guidance)
+    given = as_of_value(as_of)  # (checked here: a time that is none is said before any task is sent)
+    return (
+        str(reference_table) if reference_table else None,
+        tuple(str(p) for p in extra_ontology),
+        engine,
+        guidance,
+    ) + ((given,) if given is not None else ())
 
 
 def _rebuilt(wrapped) -> BaseException:
@@ -146,11 +153,13 @@ def assess_dask(
     engine: str = "fast",
     partition: int = 256,
     guidance: Guidance = PROGESTERONE,
+    as_of=None,
 ) -> Iterator[dict]:
     """Python API: assess patient summaries (or FHIR Bundle dicts) on a Dask cluster given its
     ``distributed.Client``; yields outcome dicts (``Assessment.to_dict()``) in input order. ``guidance``: the
-    guidance module to reason with, as for ``assess_cohort``."""
-    config = _config(reference_table, extra_ontology, engine, guidance)
+    guidance module to reason with, as for ``assess_cohort``; ``as_of``: the time to assess as of, as for
+    ``Reasoner`` (the workers' present, or their own KG_REASONER_NOW, when not given)."""
+    config = _config(reference_table, extra_ontology, engine, guidance, as_of)
     window = 2 * max(sum(client.nthreads().values()), 1)
     for results in _ordered(client, assess_records, _partitions(records, partition), config, window):
         yield from results
@@ -165,13 +174,14 @@ def assess_dask_files(
     extra_ontology=(),
     engine: str = "fast",
     guidance: Guidance = PROGESTERONE,
+    as_of=None,
 ) -> Iterator[dict]:
     """Python API: assess input files on a Dask cluster, each worker reading its files itself (only the
     paths travel: the paths must be readable on the workers, e.g. a shared file system). Split a large
     NDJSON cohort into shards first (``split -l 10000 cohort.ndjson shard-``): a shard is a task. Yields
     outcome dicts (``Assessment.to_dict()``) in input order, an error dict (``"error"``, naming the file
-    and record) in place of what could not be read. ``guidance`` as for ``assess_dask``."""
-    config = _config(reference_table, extra_ontology, engine, guidance)
+    and record) in place of what could not be read. ``guidance`` and ``as_of`` as for ``assess_dask``."""
+    config = _config(reference_table, extra_ontology, engine, guidance, as_of)
     window = 2 * max(sum(client.nthreads().values()), 1)
     parts = _partitions((str(p) for p in paths), files_per_task)
     for results in _ordered(client, assess_files, parts, config, window):

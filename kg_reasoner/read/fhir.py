@@ -251,6 +251,17 @@ def _first_words(text: Any) -> list[str]:
     return [text, re.split(r"[,(;\n]|\.(?=\s)", text)[0]]
 
 
+#: the number zero as written in words, alone or with a unit of a rate ("0", "0.0", "0 bpm", "0/min", "0 beats/min")
+_ZERO = re.compile(r"^0+(?:[.,]0+)?\s*(?:/\s*min|bpm|min-1|beats?(?:\s*(?:per|/)\s*min(?:ute)?)?)?\s*$", re.I)
+
+
+def _range_of_zero(value: Any) -> bool:
+    """A valueRange whose upper bound is zero: nothing was measured above none."""
+    high = value.get("high") if isinstance(value, dict) else None
+    number = high.get("value") if isinstance(high, dict) else None
+    return isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0
+
+
 def _value_text(element: dict) -> str:
     """An Observation's (or component's) value as written, for a message."""
     q = element.get("valueQuantity")
@@ -258,6 +269,12 @@ def _value_text(element: dict) -> str:
         return " ".join(str(x) for x in (q.get("value"), q.get("code") or q.get("unit")) if x is not None)
     if "valueCodeableConcept" in element:
         return _codes_text(element["valueCodeableConcept"])
+    if isinstance(element.get("valueString"), str):
+        return repr(element["valueString"])
+    if isinstance(element.get("valueRange"), dict):
+        r = element["valueRange"]
+        low, high = (r.get(k) if isinstance(r.get(k), dict) else {} for k in ("low", "high"))
+        return f"{low.get('value', '')}-{high.get('value', '')} {high.get('unit') or low.get('unit') or ''}".strip()
     return next((str(element[k]).lower() for k in ("valueInteger", "valueBoolean") if k in element), "no value")
 
 
@@ -530,7 +547,8 @@ class FhirVocabulary:
                 self.meanings({"text": words}, lambda c: c == KGR.Absent)
                 for words in _first_words(element.get("valueString"))
             )
-            or "0" in _written(element)  # (the number 0 written as words: a string, a text, a local display)
+            or any(_ZERO.match(t) for t in _written(element))  # (0 written as words: "0", "0 bpm", "0/min")
+            or _range_of_zero(element.get("valueRange"))
         )
 
     def readable(self, codeable: Any) -> bool:

@@ -192,7 +192,37 @@ NOT_IN_R4: dict[str, dict[str, str]] = {
 
 
 def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+#: R4's choices of Observation.value[x] (and Observation.component.value[x]): any other ``value...`` element (a
+#: "valueDecimal", a bare "value") is no R4 element, and a value it holds would be passed over
+VALUE_CHOICES = frozenset(
+    "value" + t
+    for t in (
+        "Quantity",
+        "CodeableConcept",
+        "String",
+        "Boolean",
+        "Integer",
+        "Range",
+        "Ratio",
+        "SampledData",
+        "Time",
+        "DateTime",
+        "Period",
+    )
+)
+
+
+def _unknown_values(element: dict, path: str) -> list[tuple[str, str]]:
+    return [
+        (f"{path}{k}", f"not an R4 element: Observation's value is one of {', '.join(sorted(VALUE_CHOICES))}")
+        for k in element
+        if isinstance(k, str) and k.startswith("value") and k not in VALUE_CHOICES
+    ]
 
 
 def shape_problems(resource: dict) -> list[tuple[str, str]]:
@@ -214,6 +244,8 @@ def shape_problems(resource: dict) -> list[tuple[str, str]]:
     for name, version in NOT_IN_R4.get(rtype, {}).items():
         if name in resource:
             problems.append((name, f"not an R4 element: {version}"))
+    if rtype == "Observation":
+        problems += _unknown_values(resource, "")
     spec = {**_COMMON, **ELEMENTS.get(rtype, {})}
     for name, kind in spec.items():
         if name in resource:
@@ -269,6 +301,7 @@ def _check(value: Any, kind: str, path: str) -> list[tuple[str, str]]:
         )
     if kind == "component":
         out = [] if "code" in value else [(f"{path}.code", "R4 requires a component's code (1..1); it has none")]
+        out += _unknown_values(value, f"{path}.")
         return out + [p for k, sub in COMPONENT.items() if k in value for p in _check(value[k], sub, f"{path}.{k}")]
     if kind == CC:
         out = _check(value["coding"], LIST, f"{path}.coding") if "coding" in value else []
