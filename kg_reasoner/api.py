@@ -78,9 +78,7 @@ class Reasoner:
         self.as_of_given: date | datetime | None = as_of_value(as_of)
         #: the instant the assessment is made as of: the time given, the fixed clock (KG_REASONER_NOW), or None
         #: (the clock, read when a patient is read)
-        self.as_of: datetime | None = as_of_instant(
-            self.as_of_given if as_of is not None else as_of_value(os.environ.get(NOW_ENV) or None)
-        )
+        self.as_of: datetime | None = as_of_instant(self.as_of_given if as_of is not None else _fixed_now())
         #: what a worker process needs to build the same reasoner (``worker_reasoner``)
         self.config: tuple = (
             str(reference_table) if reference_table else None,
@@ -174,8 +172,8 @@ class Reasoner:
         )
         # a record listed as missing data that no problem names (the reader read it, the ontology says what it
         # is: a pregnancy recorded as resolved is a record that it has ended) is named too: never silent
-        # (named: a problem that lists it as missing data, of its record or naming it, as a link to another
-        # Patient is said of hers; another problem of the record, such as its date, does not say so)
+        # (named: a problem of its record that lists it as missing data, or one of a link or identifier of hers
+        # naming it, as a link to another Patient is said of hers; a problem of its date does not say so)
         saying = [p for p in problems if "missing data" in str(p["message"])]
         named = {p["record"] for p in saying}
         details = {m["criterion"]: m for m in e["missing"]}
@@ -189,7 +187,8 @@ class Reasoner:
                 "message": f"a {details[code]['label']}: it is listed as missing data, needing {details[code]['needs']}",
             }
             for code in e["missing_records"]
-            if code not in named and not any(code in str(p["message"]) for p in saying)
+            if code not in named
+            and not any(code in str(p["message"]) for p in saying if p.get("field") in ("link", "identifier"))
         ]
         # a record the reader could not read at all (severity "error") fails the patient closed
         unread = any(p["severity"] == "error" for p in pi.data_problems)
@@ -401,7 +400,7 @@ def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
     if isinstance(value, str):
         try:
             given: date | datetime = (
-                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else parse_time(value).latest
+                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _instant(value.strip())
             )
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
@@ -409,6 +408,24 @@ def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
     raise AsOfError(
         f"the time to assess as of must be a datetime, a date or an ISO 8601 string, not {type(value).__name__}"
     )
+
+
+def _fixed_now() -> date | datetime | None:
+    """The present fixed by KG_REASONER_NOW, or None (the clock)."""
+    try:
+        return as_of_value(os.environ.get(NOW_ENV) or None)
+    except AsOfError as exc:
+        raise AsOfError(f"{NOW_ENV}: {exc}") from None
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 date-time (one without a zone in UTC, as a datetime without one), or a year or year-month (its
+    end at the latest time zone)."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return parse_time(text).latest
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def _not_to_come(value: date | datetime) -> date | datetime:

@@ -747,6 +747,22 @@ NAMES_WITHHOLDING = _by_review(
             ],
         ),
         (
+            "stop-39 second",
+            [
+                "Evacuation of retained products",
+                "ERPC",
+                "ERPOC",
+                "Dilation & evacuation",
+                "Dilatation + evacuation",
+                "Uterine aspiration",
+                "Manual uterine aspiration",
+                "Suction aspiration",
+                "Evacuation of retained product of conception",
+                "D+C",
+                "Endometrial curettage",
+            ],
+        ),
+        (
             "stop-39 uterine evacuation",
             [
                 "Dilation and curettage of uterus",
@@ -820,6 +836,19 @@ NAMES_HARMLESS = _by_review(
         (
             "stop-39 uterine evacuation",
             ["Vitamin D and C", "No D&C needed", "History of D&C", "Vitamin D&Calcium"],
+        ),
+        (
+            "stop-39 second",
+            [
+                "Curettage of skin lesion",
+                "Electrodesiccation and curettage of basal cell carcinoma",
+                "Gingival curettage",
+                "Endocervical curettage",
+                "Curettage of bone cyst",
+                "Vacuum aspiration of breast cyst",
+                "D&C Red No. 33 (dye)",
+                "MVA",
+            ],
         ),
     ]
 )
@@ -1184,3 +1213,111 @@ def test_a_time_to_assess_as_of_that_has_not_come_is_refused():
         Reasoner(as_of="9999-12-31")
     with pytest.raises(AsOfError, match="has not come yet"):
         Reasoner(as_of=_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=30))
+
+
+# --- the second review of stop 39 --------------------------------------------------------------------------------
+def test_a_flag_on_a_scan_without_a_value_or_on_its_component_withholds_indicated(reasoner):
+    """A scan flagged A whose value is absent (dataAbsentReason) was passed over before its flag was looked at; a
+    flag on a component of the scan (a heart rate flagged LL) was not read at all."""
+    others = [r for r in INDICATED if r["id"] != "us"]
+    absent = {k: v for k, v in NORMAL_US.items() if k != "valueCodeableConcept"}
+    absent |= {"interpretation": [cc(INTERPRETATION, "A")], "dataAbsentReason": cc(SCT, "261665006")}
+    component = dict(
+        NORMAL_US,
+        component=[{"code": FHR, "valueQuantity": qty(60, "/min"), "interpretation": [cc(INTERPRETATION, "LL")]}],
+    )
+    for record in (absent, component):
+        a = reasoner.assess(bundle(*others, record))
+        assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+        assert any(p["field"] == "interpretation" for p in a.data_problems)
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        {"coding": [{"system": "http://hl7.org/fhir/v3/ObservationInterpretation", "code": "N"}]},
+        {"coding": [{"system": "urn:oid:2.16.840.1.113883.5.83", "code": "N"}]},
+        {"text": "Normal"},
+        {"text": "WNL"},
+        {"coding": [{"system": "http://hospital.example/flags", "code": "NL", "display": "Normal"}]},
+    ],
+    ids=["stu3-system", "oid", "text-normal", "text-wnl", "local-code-displayed-normal"],
+)
+def test_a_scan_flagged_normal_written_otherwise_stays_indicated(reasoner, flag):
+    others = [r for r in INDICATED if r["id"] != "us"]
+    a = reasoner.assess(bundle(*others, dict(NORMAL_US, interpretation=[flag])))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+def test_a_flag_or_a_focus_of_an_earlier_pregnancy_is_set_aside(reasoner):
+    old = "2019-03-01T10:00:00Z"
+    flagged = dict(NORMAL_US, id="us-old", effectiveDateTime=old, interpretation=[cc(INTERPRETATION, "A")])
+    donor = dict(LOW, id="p4-old", effectiveDateTime=old, focus=[{"reference": "RelatedPerson/donor"}])
+    for record in (flagged, donor):
+        a = reasoner.assess(bundle(*INDICATED, record))
+        assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+
+
+@pytest.mark.parametrize("when", [None, "2020-01-15"], ids=["no-time-of-its-own", "dated-2020"])
+def test_an_old_delivery_date_beside_a_dated_pregnancy_is_of_an_earlier_one(reasoner, when):
+    a = reasoner.assess(bundle(*INDICATED, edd("2019-10-01", when=when)))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    assert any(p["record"] == "Observation/edd" and "earlier pregnancy" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize(
+    "focus", ["http://ehr.example/fhir/Patient/F", "urn:uuid:7f1e5c3a-0000-4000-8000-000000000001"], ids=["url", "uuid"]
+)
+def test_a_focus_naming_her_in_another_form_is_hers(reasoner, focus):
+    doc = bundle(*INDICATED, dict(LOW, id="p4b", focus=[{"reference": focus}]))
+    doc["entry"][0]["fullUrl"] = "urn:uuid:7f1e5c3a-0000-4000-8000-000000000001"
+    assert outcome(reasoner.assess(doc)) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueString": "zero"},
+        {"valueString": "0 b/min"},
+        {"valueString": "0/minute"},
+        {"valueString": "0 - absent"},
+        {"valueQuantity": {"value": 0, "comparator": "<=", "unit": "/min"}},
+        {"valueRatio": {"numerator": {"value": 0}, "denominator": {"value": 1}}},
+        {"valueSampledData": {"origin": {"value": 0}, "period": 1, "dimensions": 1, "data": "0 0 0"}},
+    ],
+    ids=["zero", "b-per-min", "per-minute", "0-dash-absent", "at-most-0", "ratio", "samples"],
+)
+def test_more_ways_of_writing_a_heart_rate_of_zero(reasoner, value):
+    a = reasoner.assess(bundle(*INDICATED, obs(FHR, "fhr", effectiveDateTime=NOW, **value)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    samples_of_140 = {"origin": {"value": 140}, "period": 1, "dimensions": 1, "data": "0 0 0"}
+    b = reasoner.assess(bundle(*INDICATED, obs(FHR, "fhr", effectiveDateTime=NOW, valueSampledData=samples_of_140)))
+    assert outcome(b) == ("indicated", ["R1"])
+
+
+def test_the_retrospective_reading_of_a_medicine_a_time_and_an_onset():
+    """A medicine stopped after the time of the assessment was in use then; a time without a zone is UTC (it was 12
+    hours later); a loss recorded after the time, whose onset is an age, cannot be told to be after it: read."""
+    then = as_of_reasoner("2024-02-25")
+    facts = _in_2024(*INDICATED)
+    self_medication = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727", "progesterone"),
+        "effectivePeriod": {"start": "2024-02-15", "end": "2024-02-28"},
+    }
+    a = then.assess(bundle(*facts, self_medication))
+    assert "self_medication" in a.flags, (a.flags, a.data_problems)
+    assert Reasoner(as_of="2024-02-25T10:00").as_of == _dt.datetime(2024, 2, 25, 10, tzinfo=_dt.timezone.utc)
+    loss = condition("loss", (SCT, "17369002"), recordedDate="2024-03-10") | {"onsetAge": {"value": 30, "unit": "a"}}
+    assert then.assess(bundle(*facts, loss)).status == "contraindicated"
+
+
+def test_a_missing_records_line_is_not_hidden_by_another_records_message(reasoner):
+    """A gestational age whose focus is her pregnancy condition names that condition in its own line."""
+    pregnancy = _pregnancy_condition("inactive")
+    ga = dict(GA, focus=[{"reference": "Condition/pg"}])
+    a = reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "ga"), ga, pregnancy))
+    assert "Condition/pg" in a.missing and any(p["record"] == "Condition/pg" for p in a.data_problems), a.data_problems

@@ -244,22 +244,57 @@ def _written(element: dict) -> set[str]:
 
 
 def _first_words(text: Any) -> list[str]:
-    """A value written in words, and its first clause (up to a comma, a bracket, a semicolon, a line end or a
-    full stop): "Negative, repeat in 48h" says "Negative" first."""
+    """A value written in words, and its first clause (up to a comma, a bracket, a semicolon, a line end, a full
+    stop or a spaced dash): "Negative, repeat in 48h" says "Negative" first, "0 - absent" says "0"."""
     if not isinstance(text, str):
         return []
-    return [text, re.split(r"[,(;\n]|\.(?=\s)", text)[0]]
+    return [text, re.split(r"[,(;\n]|\.(?=\s)|\s-\s", text)[0]]
 
 
 #: the number zero as written in words, alone or with a unit of a rate ("0", "0.0", "0 bpm", "0/min", "0 beats/min")
-_ZERO = re.compile(r"^0+(?:[.,]0+)?\s*(?:/\s*min|bpm|min-1|beats?(?:\s*(?:per|/)\s*min(?:ute)?)?)?\s*$", re.I)
+_ZERO = re.compile(
+    r"^(?:0+(?:[.,]0+)?|zero)\s*(?:(?:/|per)\s*min(?:ute)?|bpm|b/min|min-1|\{beats?\}/min"
+    r"|beats?(?:\s*(?:per|/)\s*min(?:ute)?)?)?\s*$",
+    re.I,
+)
+
+
+#: an interpretation written as normal in words (a text, or the display of a code no value set knows)
+_NORMAL = re.compile(r"^\s*(n|normal|wnl|within normal limits|unremarkable)\s*\.?\s*$", re.I)
+
+
+def _says_normal(codeable: dict) -> bool:
+    """Whether an interpretation flag says normal in words: its text, or every display of its codings."""
+    text = codeable.get("text")
+    if isinstance(text, str) and _NORMAL.match(text):
+        return True
+    displays = _displays(codeable)
+    return bool(displays) and all(isinstance(d, str) and _NORMAL.match(d) for d in displays)
+
+
+def _is_zero(number: Any) -> bool:
+    return isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0
 
 
 def _range_of_zero(value: Any) -> bool:
     """A valueRange whose upper bound is zero: nothing was measured above none."""
     high = value.get("high") if isinstance(value, dict) else None
-    number = high.get("value") if isinstance(high, dict) else None
-    return isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0
+    return _is_zero(high.get("value") if isinstance(high, dict) else None)
+
+
+def _other_zero(element: dict) -> bool:
+    """A value of zero written as a ratio (0/1), as samples that are all zero (from an origin of 0), or as a
+    quantity of at most 0."""
+    ratio, samples, q = element.get("valueRatio"), element.get("valueSampledData"), element.get("valueQuantity")
+    numerator = ratio.get("numerator") if isinstance(ratio, dict) else None
+    data = samples.get("data") if isinstance(samples, dict) else None
+    origin = samples.get("origin") if isinstance(samples, dict) else None  # (each sample is origin + factor x data)
+    data = data if isinstance(origin, dict) and _is_zero(origin.get("value")) else None
+    return (
+        _is_zero(numerator.get("value") if isinstance(numerator, dict) else None)
+        or (isinstance(data, str) and bool(data.split()) and all(re.fullmatch(r"0+(\.0+)?", x) for x in data.split()))
+        or (isinstance(q, dict) and q.get("comparator") == "<=" and _is_zero(q.get("value")))
+    )
 
 
 def _value_text(element: dict) -> str:
@@ -547,8 +582,10 @@ class FhirVocabulary:
                 self.meanings({"text": words}, lambda c: c == KGR.Absent)
                 for words in _first_words(element.get("valueString"))
             )
-            or any(_ZERO.match(t) for t in _written(element))  # (0 written as words: "0", "0 bpm", "0/min")
+            # (0 written as words: "0", "0 bpm", "0/min", or first: "0 - absent")
+            or any(_ZERO.match(t) for t in (*_written(element), *_first_words(element.get("valueString"))))
             or _range_of_zero(element.get("valueRange"))
+            or _other_zero(element)
         )
 
     def readable(self, codeable: Any) -> bool:
@@ -647,6 +684,10 @@ class FhirPatientBuilder:
         #: the time the assessment is made as of when one was given (a retrospective assessment: what was recorded
         #: after it is not read), as given: a day (compared with a record's day as written) or an instant
         self.as_of = as_of
+        #: the references that name her in the input (Patient/id, her fullUrl, ...): a focus on any is on her
+        self.references: set[str] = set()
+        #: dates dating a pregnancy that was over by their own time (or by the assessment): (source, why)
+        self.stale_dates: list[tuple[str, str]] = []
         self.me = patient_iri(pid)
         self.g = Graph()
         self.g.add((self.me, RDF.type, KGR.Patient))
@@ -728,8 +769,9 @@ class FhirPatientBuilder:
             self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
             return True, None
         if self.after_now(interval):
+            later = "after the time the assessment is made as of" if self.as_of is not None else "in the future"
             if future_note is not None:
-                self.problem(ref, f"{key} in the future ({text}): {future_note}", "info", field=key)
+                self.problem(ref, f"{key} {later} ({text}): {future_note}", "info", field=key)
                 return True, interval
             if keep_future:
                 self.problem(ref, f"dated in the future ({text}): read as undated", field=key)
@@ -773,8 +815,10 @@ class FhirPatientBuilder:
             try:
                 times.append(parse_time(value))
             except ValueError:
-                continue
-        if not times or not all(self.after_now(t) for t in times):
+                return False  # (a time it names that cannot be read: when it happened cannot be told)
+        # (an onset, an effective or a performed time in another form, an age or words: it cannot be told either)
+        other = [k for k in r if k.startswith(("onset", "effective", "performed")) and k not in _RECORD_TIMES]
+        if not times or other or not all(self.after_now(t) for t in times):
             return False
         self.problem(
             ref,
@@ -1101,7 +1145,7 @@ class FhirPatientBuilder:
             )
             return
         kind = found.pop()
-        if self._about_another(r, ref, kind):
+        if self._about_another(r, ref, kind, concepts):
             return
         if r.get("status") not in IGNORED_STATUS:
             self._components(r, ref)
@@ -1113,6 +1157,7 @@ class FhirPatientBuilder:
         usable, when = self.when(r, ref, keep_future=True)
         if not usable:
             return
+        self._interpretation_not_read(r, ref, kind, when, concepts)
         if "dataAbsentReason" in r and not any(
             k in r for k in ("valueQuantity", "valueCodeableConcept", "valueBoolean")
         ):
@@ -1123,7 +1168,6 @@ class FhirPatientBuilder:
                 field="dataAbsentReason",
             )
             return
-        self._interpretation_not_read(r, ref, kind, when)
         if kind == "symptom course":
             course = v.meanings(r.get("valueCodeableConcept"), lambda c: v.is_a(c, KGR.SymptomCourse))
             if len(course) == 1:
@@ -1247,15 +1291,15 @@ class FhirPatientBuilder:
             )
             return
         if beyond is not None and at_record > beyond:
-            # (long past: the pregnancy it dates was over by then; never a reason to read her as undated)
-            self.problem(
-                ref,
-                f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks: past "
-                f"{beyond} weeks, the longest a pregnancy lasts, so the pregnancy it dates was over by then, or a later "
-                "one began that no record dates; it dates nothing, and it is listed as missing data",
-                field="valueDateTime",
+            # (long past: the pregnancy it dates was over by then; never a reason to read her as undated. Whether
+            # something else dates this pregnancy is known once every record is read: ``_finish``)
+            self.stale_dates.append(
+                (
+                    ref,
+                    f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks: "
+                    f"past {beyond} weeks, the longest a pregnancy lasts, so the pregnancy it dates was over by then",
+                )
             )
-            self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
             return
         (self.gestational_ages if when is not None else self.undated_dating).append((at, at_record, ref))
 
@@ -1318,14 +1362,19 @@ class FhirPatientBuilder:
         else:
             self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
 
-    def _about_another(self, r: dict, ref: str, kind: str) -> bool:
+    def _about_another(self, r: dict, ref: str, kind: str, concepts: list[URIRef]) -> bool:
         """Whether an Observation the guidance reads is about someone or something other than her: its focus
         (R4 Observation.focus: "when it is not the patient of record", such as a fetus, a donor, a parent) names
         another. What it is about cannot be told (a fetus's heart rate is of this pregnancy, an egg donor's
         progesterone is not hers), so it is a record not understood (E2), named; never read as hers."""
         focus = [f for f in r.get("focus") or [] if isinstance(f, dict)]
         subject = _subject_key(r)
-        others = [f for f in focus if _reference_key(f.get("reference")) != subject or subject is None]
+        others = [
+            f
+            for f in focus
+            if (key := _reference_key(f.get("reference"))) is None
+            or not (key == subject or key in self.references or key.endswith(f"/Patient/{self.pid}"))
+        ]
         if not others or _withdrawn(r):
             return False
         named = "; ".join(
@@ -1334,7 +1383,7 @@ class FhirPatientBuilder:
         )
         self.problem(
             ref,
-            f"a {kind} whose focus ({named}) is not the patient: it is about someone or something else (a fetus, a "
+            f"an Observation ({kind}) whose focus ({named}) is not the patient: it is about someone or something else (a fetus, a "
             "donor, a family member), which the reader cannot tell; it could change the decision, so it is not read "
             "as hers and is listed as missing data",
             field="focus",
@@ -1343,16 +1392,50 @@ class FhirPatientBuilder:
         _usable, when = self.when(r, ref, keep_future=True)
         if when is not None:
             add_time(self.g, rec, when)
+        self.episode_record(rec, concepts, ref, when)  # (of an earlier pregnancy: set aside)
         return True
 
-    def _interpretation_not_read(self, r: dict, ref: str, kind: str, when: TimeInterval | None) -> None:
+    def _in_use_then(self, r: dict, ref: str, status: Any) -> bool:
+        """A medication completed or stopped, by the record's present status, whose period ended after the time the
+        assessment is made as of: it was in use then (a retrospective assessment), and is read so, said."""
+        period = r.get("effectivePeriod")
+        end = period.get("end") if isinstance(period, dict) and status in ("completed", "stopped") else None
+        if not isinstance(end, str):
+            return False
+        try:
+            ended = parse_time(end)
+        except ValueError:
+            return False
+        if not self.after_now(ended):
+            return False
+        self.problem(
+            ref,
+            f"status {status} with a period that ended after the time the assessment is made as of ({end}): in use "
+            "then, read as in use",
+            severity="info",
+            field="status",
+        )
+        return True
+
+    def _interpretation_not_read(
+        self, r: dict, ref: str, kind: str, when: TimeInterval | None, concepts: list[URIRef]
+    ) -> None:
         """The interpretation flags of an Observation the guidance reads by its value, not as a measurement. Normal
         (N) agrees with any reading of it; another (A abnormal, AA critical, a local code) is not read, and is never
         passed over: on an examination (an ultrasound) it may say the examination was abnormal whatever its
         coded conclusion says, so the record is one not understood (E2); on another kind of record it is named."""
         v = self.v
         flags = [c for c in r.get("interpretation") or [] if isinstance(c, dict)]
-        other = [c for c in flags if not v.meanings(c, lambda m: m == KGR.Normal)]
+        if kind == "imaging":  # (and its components' flags: a crown-rump length flagged abnormal)
+            components = r.get("component")
+            flags += [
+                c
+                for comp in (components if isinstance(components, list) else [])
+                if isinstance(comp, dict) and isinstance(comp.get("interpretation"), list)
+                for c in comp["interpretation"]
+                if isinstance(c, dict)
+            ]
+        other = [c for c in flags if not v.meanings(c, lambda m: m == KGR.Normal) and not _says_normal(c)]
         if not other:
             return
         text = "; ".join(_codes_text(c) for c in other)
@@ -1371,6 +1454,7 @@ class FhirPatientBuilder:
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
         if when is not None:
             add_time(self.g, rec, when)
+        self.episode_record(rec, concepts, ref, when)  # (of an earlier pregnancy: set aside)
 
     def _imaging(self, conclusions: list, ref: str, classes: list, code, when, field_name: str) -> None:
         """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
@@ -1782,7 +1866,7 @@ class FhirPatientBuilder:
         self, r: dict, ref: str, kind: str, medications: dict, requests: dict[str, tuple[str | None, bool]]
     ) -> None:
         status = r.get("status")
-        if status in NOT_IN_USE[kind]:
+        if status in NOT_IN_USE[kind] and not self._in_use_then(r, ref, status):
             return
         if r.get("doNotPerform") is True:  # (an R4 modifier element: a request NOT to give it, never a use)
             self.problem(
@@ -1925,6 +2009,17 @@ class FhirPatientBuilder:
 
     def _finish(self) -> None:
         self._pending()
+        for ref, why in self.stale_dates:
+            if self.gestational_ages or self.undated_dating:  # (another record dates this pregnancy)
+                self.problem(ref, f"{why}: it dates an earlier pregnancy, not applied to this one", severity="info")
+            else:
+                self.problem(
+                    ref,
+                    f"{why}, or a later one began that no record dates; it dates nothing, and it is listed as "
+                    "missing data",
+                    field="valueDateTime",
+                )
+                self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
         for prop, values in self.attributes.items():
             latest = _latest(values)
             if latest is not None:
@@ -2517,6 +2612,7 @@ def read_resources(
     for pid in sorted(set(patients.values())):
         builder = FhirPatientBuilder(vocab, pid, source, now, as_of)
         builder.encounters = encounters
+        builder.references = {key for key, owner in patients.items() if owner == pid}
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
         if pid in deceased:  # (no current pregnancy to assess: said, never a status)
