@@ -722,6 +722,20 @@ class FhirPatientBuilder:
             {"severity": severity, "record": ref, "node": ref, "field": field, "value": None, "message": message}
         )
 
+    def listed_missing(
+        self,
+        ref: str,
+        message: str,
+        classes: list[URIRef],
+        codeable: Any = None,
+        suffix: str = "",
+        field: str | None = None,
+    ) -> URIRef:
+        """A record not understood (``classes``, each a kgr:UninterpretedRecord: rule E2), named in data_problems
+        with why (``message`` says it is listed as missing data); the record, for its time and episode."""
+        self.problem(ref, message, field=field)
+        return self.record(KGR.hasRecord, classes, ref, codeable, suffix)
+
     def refuse(self, ref: str, message: str, field: str | None = None) -> None:
         """A resource that cannot be read: the patient is not assessed on partial data (fails closed)."""
         self.problem(
@@ -1381,14 +1395,16 @@ class FhirPatientBuilder:
             str(f.get("reference") or f.get("display") or (f.get("identifier") or {}).get("value") or "no reference")
             for f in others
         )
-        self.problem(
+        rec = self.listed_missing(
             ref,
-            f"an Observation ({kind}) whose focus ({named}) is not the patient: it is about someone or something else (a fetus, a "
-            "donor, a family member), which the reader cannot tell; it could change the decision, so it is not read "
-            "as hers and is listed as missing data",
+            f"an Observation ({kind}) whose focus ({named}) is not the patient: it is about someone or something else "
+            "(a fetus, a donor, a family member), which the reader cannot tell; it could change the decision, so it is "
+            "not read as hers and is listed as missing data",
+            [KGR.UninterpretedRecord],
+            r.get("code"),
+            "/focus",
             field="focus",
         )
-        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"), "/focus")
         _usable, when = self.when(r, ref, keep_future=True)
         if when is not None:
             add_time(self.g, rec, when)
@@ -1442,13 +1458,15 @@ class FhirPatientBuilder:
         if kind != "imaging":
             self.problem(ref, f"its interpretation ({text}) is not read for a {kind}; not used", field="interpretation")
             return
-        self.problem(
+        rec = self.listed_missing(
             ref,
             f"its interpretation ({text}) is not read: it may say the examination was abnormal whatever its "
             "conclusion says, so it is listed as missing data and makes the outcome more cautious until it is read",
+            [KGR.UninterpretedRecord],
+            r.get("code"),
+            "/interpretation",
             field="interpretation",
         )
-        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, r.get("code"), "/interpretation")
         for codeable in other:
             for system, c in _codings(codeable):
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
@@ -2013,13 +2031,14 @@ class FhirPatientBuilder:
             if self.gestational_ages or self.undated_dating:  # (another record dates this pregnancy)
                 self.problem(ref, f"{why}: it dates an earlier pregnancy, not applied to this one", severity="info")
             else:
-                self.problem(
+                self.listed_missing(
                     ref,
                     f"{why}, or a later one began that no record dates; it dates nothing, and it is listed as "
                     "missing data",
+                    [KGR.StaleDatingRecord],
+                    suffix="/stale-dating",
                     field="valueDateTime",
                 )
-                self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
         for prop, values in self.attributes.items():
             latest = _latest(values)
             if latest is not None:
@@ -2097,14 +2116,15 @@ class FhirPatientBuilder:
         now = weeks + Decimal((self.now - when.latest).total_seconds()) / Decimal(7 * 86400)
         if now <= beyond:
             return
-        self.problem(
+        self.listed_missing(
             ref,
             f"it dates this pregnancy at {round(weeks, 1)} weeks on {when.text}, which puts it at {round(now, 1)} weeks "
             f"on {self.now_text}, the time the assessment is made as of: past {beyond} weeks, the longest "
             "a pregnancy lasts, so the pregnancy it dates is over or a later one began that no dated record dates; it "
             "is listed as missing data (to assess as of another time, a retrospective assessment: assess --as-of)",
+            [KGR.StaleDatingRecord],
+            suffix="/stale-dating",
         )
-        self.record(KGR.hasRecord, [KGR.StaleDatingRecord], ref, None, "/stale-dating")
 
     def _this_pregnancy(self, start: _dt.datetime | None, earliest: _dt.datetime | None = None) -> None:
         """decision-spec section 3, This pregnancy: a record of one episode that began before the episode's
