@@ -1321,3 +1321,31 @@ def test_a_missing_records_line_is_not_hidden_by_another_records_message(reasone
     ga = dict(GA, focus=[{"reference": "Condition/pg"}])
     a = reasoner.assess(bundle(*(r for r in INDICATED if r["id"] != "ga"), ga, pregnancy))
     assert "Condition/pg" in a.missing and any(p["record"] == "Condition/pg" for p in a.data_problems), a.data_problems
+
+
+@pytest.mark.parametrize("reference", ["Observation/crl", "urn:uuid:5a0b6c1e-0000-4000-8000-0000000000c1"])
+def test_a_flagged_result_of_a_scan_report_withholds_indicated(reasoner, reference):
+    """The second review of stop 39: a scan report coded normal whose result (a crown-rump length, LOINC 11957-8,
+    which the guidance does not read) is flagged AA was 'unrecognised code; not used' beside indicated. A result
+    of a scan report carries the scan's flag; a laboratory result flagged HH elsewhere changes nothing."""
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "rep",
+        "status": "final",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(SCT, "268445003"),
+        "conclusionCode": [cc(SCT, "237241002")],
+        "effectiveDateTime": NOW,
+        "result": [{"reference": reference}],
+    }
+    crl = obs(cc(LOINC, "11957-8"), "crl", valueQuantity=qty(12, "mm"), effectiveDateTime=NOW)
+    others = [r for r in INDICATED if r["id"] != "us"]
+    doc = bundle(*others, report, dict(crl, interpretation=[cc(INTERPRETATION, "AA")]))
+    doc["entry"][-1]["fullUrl"] = "urn:uuid:5a0b6c1e-0000-4000-8000-0000000000c1"
+    a = reasoner.assess(doc)
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any(p["record"] == "Observation/crl" and p["field"] == "interpretation" for p in a.data_problems)
+    assert outcome(reasoner.assess(bundle(*others, report, crl))) == ("indicated", ["R1"])
+    potassium = obs(cc(LOINC, "2823-3"), "k", valueQuantity=qty(7, "mmol/L"), effectiveDateTime=NOW)
+    potassium["interpretation"] = [cc(INTERPRETATION, "HH")]
+    assert outcome(reasoner.assess(bundle(*INDICATED, potassium))) == ("indicated", ["R1"])

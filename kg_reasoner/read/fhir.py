@@ -686,6 +686,9 @@ class FhirPatientBuilder:
         self.as_of = as_of
         #: the references that name her in the input (Patient/id, her fullUrl, ...): a focus on any is on her
         self.references: set[str] = set()
+        #: the results of a scan report (the references it gives; read before its Observations, which sort after
+        #: it) -> the report's imaging classes: an unread result's interpretation flag is the scan's
+        self.scan_results: dict[str, list[URIRef]] = {}
         #: dates dating a pregnancy that was over by their own time (or by the assessment): (source, why)
         self.stale_dates: list[tuple[str, str]] = []
         self.me = patient_iri(pid)
@@ -1148,6 +1151,14 @@ class FhirPatientBuilder:
                 if known
                 else f"unrecognised Observation code ({_codes_text(r.get('code'))})"
             )
+            scan = self.scan_results.get(ref) or self.scan_results.get(str(r.get("_fullUrl")))
+            if scan is not None and not _withdrawn(r):  # (a result of a scan report: its flag is the scan's)
+                key, text = _time_of(r, EFFECTIVE)
+                try:  # (dated quietly: the record's reading names a time it cannot read)
+                    when = parse_time(text) if key is not None else None
+                except ValueError:
+                    when = None
+                self._interpretation_not_read(r, ref, "imaging", when, scan)
             self.unread(r, ref, what, "code")
             return
         found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
@@ -1878,6 +1889,10 @@ class FhirPatientBuilder:
         if not classes:
             self.unread(r, ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))})", "code", (when,))
             return
+        for result in r.get("result") or []:  # (its results' flags are the scan's: read with them, by reference)
+            key = _reference_key(result.get("reference")) if isinstance(result, dict) else None
+            if key is not None:
+                self.scan_results[key] = classes
         self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
 
     def medication(
