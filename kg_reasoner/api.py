@@ -419,12 +419,13 @@ def _fixed_now() -> date | datetime | None:
 
 
 def _instant(text: str) -> datetime:
-    """An ISO 8601 date-time (one without a zone in UTC, as a datetime without one), or a year or year-month (its
-    end at the latest time zone)."""
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return parse_time(text).latest
+    """An ISO 8601 date-time as FHIR writes one (one without a zone in UTC, as a datetime without one), or a year
+    or year-month (its end at the latest time zone); a form FHIR does not write (20240225, a space for the T) is
+    refused (ValueError)."""
+    interval = parse_time(text)  # (FHIR's forms only)
+    if "T" not in text:
+        return interval.latest
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 

@@ -763,6 +763,10 @@ NAMES_WITHHOLDING = _by_review(
             ],
         ),
         (
+            "stop-39 third",
+            ["Vacuum aspiration", "Curettage", "Aspiration of uterine contents", "Suction aspiration"],
+        ),
+        (
             "stop-39 uterine evacuation",
             [
                 "Dilation and curettage of uterus",
@@ -848,6 +852,16 @@ NAMES_HARMLESS = _by_review(
                 "Vacuum aspiration of breast cyst",
                 "D&C Red No. 33 (dye)",
                 "MVA",
+            ],
+        ),
+        (
+            "stop-39 third",
+            [
+                "Suction aspiration of airway secretions",
+                "Tracheal suction aspiration",
+                "Vitamin D+C",
+                "Vitamin D + C tablets",
+                "Sharp curettage of wound bed",
             ],
         ),
     ]
@@ -1295,20 +1309,23 @@ def test_more_ways_of_writing_a_heart_rate_of_zero(reasoner, value):
     assert outcome(b) == ("indicated", ["R1"])
 
 
+def _progesterone_statement(status: str, start: str, end: str) -> dict:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": status,
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727", "progesterone"),
+        "effectivePeriod": {"start": start, "end": end},
+    }
+
+
 def test_the_retrospective_reading_of_a_medicine_a_time_and_an_onset():
     """A medicine stopped after the time of the assessment was in use then; a time without a zone is UTC (it was 12
     hours later); a loss recorded after the time, whose onset is an age, cannot be told to be after it: read."""
     then = as_of_reasoner("2024-02-25")
     facts = _in_2024(*INDICATED)
-    self_medication = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "completed",
-        "subject": {"reference": "Patient/F"},
-        "medicationCodeableConcept": cc("http://www.nlm.nih.gov/research/umls/rxnorm", "8727", "progesterone"),
-        "effectivePeriod": {"start": "2024-02-15", "end": "2024-02-28"},
-    }
-    a = then.assess(bundle(*facts, self_medication))
+    a = then.assess(bundle(*facts, _progesterone_statement("completed", "2024-02-15", "2024-02-28")))
     assert "self_medication" in a.flags, (a.flags, a.data_problems)
     assert Reasoner(as_of="2024-02-25T10:00").as_of == _dt.datetime(2024, 2, 25, 10, tzinfo=_dt.timezone.utc)
     loss = condition("loss", (SCT, "17369002"), recordedDate="2024-03-10") | {"onsetAge": {"value": 30, "unit": "a"}}
@@ -1323,12 +1340,9 @@ def test_a_missing_records_line_is_not_hidden_by_another_records_message(reasone
     assert "Condition/pg" in a.missing and any(p["record"] == "Condition/pg" for p in a.data_problems), a.data_problems
 
 
-@pytest.mark.parametrize("reference", ["Observation/crl", "urn:uuid:5a0b6c1e-0000-4000-8000-0000000000c1"])
-def test_a_flagged_result_of_a_scan_report_withholds_indicated(reasoner, reference):
-    """The second review of stop 39: a scan report coded normal whose result (a crown-rump length, LOINC 11957-8,
-    which the guidance does not read) is flagged AA was 'unrecognised code; not used' beside indicated. A result
-    of a scan report carries the scan's flag; a laboratory result flagged HH elsewhere changes nothing."""
-    report = {
+def _scan_report(result: str) -> dict:
+    """A scan report coded normal, giving ``result`` as its result."""
+    return {
         "resourceType": "DiagnosticReport",
         "id": "rep",
         "status": "final",
@@ -1336,8 +1350,16 @@ def test_a_flagged_result_of_a_scan_report_withholds_indicated(reasoner, referen
         "code": cc(SCT, "268445003"),
         "conclusionCode": [cc(SCT, "237241002")],
         "effectiveDateTime": NOW,
-        "result": [{"reference": reference}],
+        "result": [{"reference": result}],
     }
+
+
+@pytest.mark.parametrize("reference", ["Observation/crl", "urn:uuid:5a0b6c1e-0000-4000-8000-0000000000c1"])
+def test_a_flagged_result_of_a_scan_report_withholds_indicated(reasoner, reference):
+    """The second review of stop 39: a scan report coded normal whose result (a crown-rump length, LOINC 11957-8,
+    which the guidance does not read) is flagged AA was 'unrecognised code; not used' beside indicated. A result
+    of a scan report carries the scan's flag; a laboratory result flagged HH elsewhere changes nothing."""
+    report = _scan_report(reference)
     crl = obs(cc(LOINC, "11957-8"), "crl", valueQuantity=qty(12, "mm"), effectiveDateTime=NOW)
     others = [r for r in INDICATED if r["id"] != "us"]
     doc = bundle(*others, report, dict(crl, interpretation=[cc(INTERPRETATION, "AA")]))
@@ -1349,3 +1371,84 @@ def test_a_flagged_result_of_a_scan_report_withholds_indicated(reasoner, referen
     potassium = obs(cc(LOINC, "2823-3"), "k", valueQuantity=qty(7, "mmol/L"), effectiveDateTime=NOW)
     potassium["interpretation"] = [cc(INTERPRETATION, "HH")]
     assert outcome(reasoner.assess(bundle(*INDICATED, potassium))) == ("indicated", ["R1"])
+
+
+# --- the third review of stop 39 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "flag",
+    [
+        {"coding": [{"system": INTERPRETATION, "code": "AA"}], "text": "Normal"},
+        {"coding": [{"system": INTERPRETATION, "code": "A", "display": "Normal"}]},
+        {"coding": [{"system": "http://hospital.example/flags", "code": "ABN", "display": "N"}]},
+    ],
+    ids=["coded-AA-text-normal", "coded-A-display-normal", "local-ABN-display-N"],
+)
+def test_words_saying_normal_never_override_a_code_that_does_not(reasoner, flag):
+    others = [r for r in INDICATED if r["id"] != "us"]
+    a = reasoner.assess(bundle(*others, dict(NORMAL_US, interpretation=[flag])))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+@pytest.mark.parametrize("value,when", [("2026-11-01", None), ("2026-10-01", "2026-11-20")], ids=["undated", "dated"])
+def test_a_stale_delivery_date_due_in_this_pregnancy_is_no_earlier_one(reasoner, value, when):
+    """Due after this pregnancy began (about 2026-09-25), a delivery date past 44 weeks contradicts its dating: it
+    is no record of an earlier pregnancy, and stays a stale dating (E2)."""
+    a = reasoner.assess(bundle(*INDICATED, edd(value, when=when)))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def test_a_medicine_stopped_with_an_end_to_come_is_not_in_use_at_the_present(reasoner):
+    a = reasoner.assess(bundle(*INDICATED, _progesterone_statement("stopped", "2026-11-15", "2027-01-31")))
+    assert "self_medication" not in a.flags, a.data_problems
+    assert not any("is not one the reader knows" in p["message"] for p in a.data_problems)
+
+
+@pytest.mark.parametrize("form", ["contained", "transaction", "absolute-url", "report-without-id"])
+def test_a_flagged_scan_result_is_found_however_it_is_cited(reasoner, form):
+    report = _scan_report("Observation/crl")
+    crl = obs(cc(LOINC, "11957-8"), "crl", valueQuantity=qty(12, "mm"), effectiveDateTime=NOW)
+    crl["interpretation"] = [cc(INTERPRETATION, "AA")]
+    others = [r for r in INDICATED if r["id"] != "us"]
+    entries: list = [report, crl]
+    doc = bundle(*others)
+    if form == "contained":
+        report = dict(
+            report, contained=[{k: v for k, v in crl.items() if k != "subject"}], result=[{"reference": "#crl"}]
+        )
+        entries = [report]
+    for r in entries:
+        doc["entry"].append({"resource": r})
+    if form == "transaction":
+        doc["entry"][-2:] = [
+            {
+                "fullUrl": "urn:uuid:ffff0000-0000-4000-8000-000000000001",
+                "resource": {k: v for k, v in report.items() if k != "id"},
+            },
+            {
+                "fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000002",
+                "resource": {k: v for k, v in crl.items() if k != "id"},
+            },
+        ]
+        doc["entry"][-2]["resource"]["result"] = [{"reference": "urn:uuid:00000000-0000-4000-8000-000000000002"}]
+    if form == "absolute-url":
+        doc["entry"][-2]["resource"]["result"] = [{"reference": "http://ehr.example/fhir/Observation/crl"}]
+    if form == "report-without-id":
+        doc["entry"][-2] = {
+            "fullUrl": "urn:uuid:ffff0000-0000-4000-8000-000000000003",
+            "resource": {k: v for k, v in report.items() if k != "id"},
+        }
+    a = reasoner.assess(doc)
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+
+
+def test_a_range_written_with_a_dash_is_no_zero(reasoner):
+    test = obs(cc(LOINC, "2106-3"), "hcg", valueString="0 - 5 mIU/mL", effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, test))) == ("indicated", ["R1"])
+    rate = obs(FHR, "fhr", valueString="0 - 10 min", effectiveDateTime=NOW)
+    assert outcome(reasoner.assess(bundle(*INDICATED, rate))) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize("text", ["20240225", "2024-02-25 10:00", "2024-02-25T10"])
+def test_a_time_to_assess_as_of_in_a_form_fhir_does_not_write_is_refused(text):
+    with pytest.raises(AsOfError):
+        Reasoner(as_of=text)

@@ -245,10 +245,11 @@ def _written(element: dict) -> set[str]:
 
 def _first_words(text: Any) -> list[str]:
     """A value written in words, and its first clause (up to a comma, a bracket, a semicolon, a line end, a full
-    stop or a spaced dash): "Negative, repeat in 48h" says "Negative" first, "0 - absent" says "0"."""
+    stop or a spaced dash before a word): "Negative, repeat in 48h" says "Negative" first, "0 - absent" says "0"
+    (and "0 - 5 mIU/mL" is a range)."""
     if not isinstance(text, str):
         return []
-    return [text, re.split(r"[,(;\n]|\.(?=\s)|\s-\s", text)[0]]
+    return [text, re.split(r"[,(;\n]|\.(?=\s)|\s-\s(?=[^\W\d])", text)[0]]
 
 
 #: the number zero as written in words, alone or with a unit of a rate ("0", "0.0", "0 bpm", "0/min", "0 beats/min")
@@ -260,16 +261,21 @@ _ZERO = re.compile(
 
 
 #: an interpretation written as normal in words (a text, or the display of a code no value set knows)
-_NORMAL = re.compile(r"^\s*(n|normal|wnl|within normal limits|unremarkable)\s*\.?\s*$", re.I)
+_NORMAL = re.compile(r"^\s*(n|nl|norm|normal|wnl|within normal limits|unremarkable)\s*\.?\s*$", re.I)
 
 
 def _says_normal(codeable: dict) -> bool:
-    """Whether an interpretation flag says normal in words: its text, or every display of its codings."""
+    """Whether an interpretation flag with no code of a system the reader reads says normal in words: its text,
+    and every coding, by its code and its display (a local "NL" displayed "Normal"); a code or a word that says
+    anything else ("ABN" displayed "N") does not."""
     text = codeable.get("text")
-    if isinstance(text, str) and _NORMAL.match(text):
-        return True
-    displays = _displays(codeable)
-    return bool(displays) and all(isinstance(d, str) and _NORMAL.match(d) for d in displays)
+    words = [text] if isinstance(text, str) else []
+    coding = codeable.get("coding")
+    for c in coding if isinstance(coding, list) else []:
+        if not isinstance(c, dict):
+            return False
+        words += [w for w in (c.get("code"), c.get("display")) if w is not None]
+    return bool(words) and all(isinstance(w, str) and _NORMAL.match(w) for w in words)
 
 
 def _is_zero(number: Any) -> bool:
@@ -686,11 +692,11 @@ class FhirPatientBuilder:
         self.as_of = as_of
         #: the references that name her in the input (Patient/id, her fullUrl, ...): a focus on any is on her
         self.references: set[str] = set()
-        #: the results of a scan report (the references it gives; read before its Observations, which sort after
-        #: it) -> the report's imaging classes: an unread result's interpretation flag is the scan's
+        #: the results of a scan report (the references it gives, noted before any record is read) -> the report's
+        #: imaging classes: an unread result's interpretation flag is the scan's
         self.scan_results: dict[str, list[URIRef]] = {}
-        #: dates dating a pregnancy that was over by their own time (or by the assessment): (source, why)
-        self.stale_dates: list[tuple[str, str]] = []
+        #: dates dating a pregnancy that was over by their own time (or by the assessment): (source, why, the date)
+        self.stale_dates: list[tuple[str, str, TimeInterval]] = []
         self.me = patient_iri(pid)
         self.g = Graph()
         self.g.add((self.me, RDF.type, KGR.Patient))
@@ -1323,6 +1329,7 @@ class FhirPatientBuilder:
                     ref,
                     f"the {label} {date.text} puts the gestational age at {at.text} at {round(at_record, 1)} weeks: "
                     f"past {beyond} weeks, the longest a pregnancy lasts, so the pregnancy it dates was over by then",
+                    date,
                 )
             )
             return
@@ -1427,7 +1434,7 @@ class FhirPatientBuilder:
         assessment is made as of: it was in use then (a retrospective assessment), and is read so, said."""
         period = r.get("effectivePeriod")
         end = period.get("end") if isinstance(period, dict) and status in ("completed", "stopped") else None
-        if not isinstance(end, str):
+        if self.as_of is None or not isinstance(end, str):  # (at the present, an end to come is its plan)
             return False
         try:
             ended = parse_time(end)
@@ -1462,7 +1469,9 @@ class FhirPatientBuilder:
                 for c in comp["interpretation"]
                 if isinstance(c, dict)
             ]
-        other = [c for c in flags if not v.meanings(c, lambda m: m == KGR.Normal) and not _says_normal(c)]
+        other = [
+            c for c in flags if not v.meanings(c, lambda m: m == KGR.Normal) and (v.readable(c) or not _says_normal(c))
+        ]
         if not other:
             return
         text = "; ".join(_codes_text(c) for c in other)
@@ -1889,24 +1898,38 @@ class FhirPatientBuilder:
         if not classes:
             self.unread(r, ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))})", "code", (when,))
             return
-        for result in r.get("result") or []:  # (its results' flags are the scan's: read with them, by reference)
-            key = _reference_key(result.get("reference")) if isinstance(result, dict) else None
-            if key is not None:
-                self.scan_results[key] = classes
         self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
+
+    def note_scan_results(self, r: dict, ref: str) -> None:
+        """Before her records are read: the results a scan report gives (``scan_results``), by each way they can
+        be cited (Type/id, a fullUrl, an absolute URL's Type/id, a contained #id as its container's citation)."""
+        if r.get("resourceType") != "DiagnosticReport" or _withdrawn(r):
+            return
+        v = self.v
+        classes = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.ImagingResult))
+        results = r.get("result")
+        for result in results if isinstance(results, list) and classes else []:
+            key = _reference_key(result.get("reference")) if isinstance(result, dict) else None
+            if key is None:
+                continue
+            tail = re.search(r"(?:^|/)(Observation/[^/]+)$", key)
+            for k in (f"{ref}{key}" if key.startswith("#") else key, tail.group(1) if tail else None):
+                if k is not None:
+                    self.scan_results[k] = classes
 
     def medication(
         self, r: dict, ref: str, kind: str, medications: dict, requests: dict[str, tuple[str | None, bool]]
     ) -> None:
         status = r.get("status")
-        if status in NOT_IN_USE[kind] and not self._in_use_then(r, ref, status):
+        then = status in NOT_IN_USE[kind] and self._in_use_then(r, ref, status)
+        if status in NOT_IN_USE[kind] and not then:
             return
         if r.get("doNotPerform") is True:  # (an R4 modifier element: a request NOT to give it, never a use)
             self.problem(
                 ref, "doNotPerform: a request not to give the medication; not read as a use", "info", "doNotPerform"
             )
             return
-        if status not in IN_USE[kind]:
+        if status not in IN_USE[kind] and not then:
             self.problem(
                 ref,
                 f"status {status!r} is not one the reader knows; read as in use (the cautious reading "
@@ -2042,18 +2065,6 @@ class FhirPatientBuilder:
 
     def _finish(self) -> None:
         self._pending()
-        for ref, why in self.stale_dates:
-            if self.gestational_ages or self.undated_dating:  # (another record dates this pregnancy)
-                self.problem(ref, f"{why}: it dates an earlier pregnancy, not applied to this one", severity="info")
-            else:
-                self.listed_missing(
-                    ref,
-                    f"{why}, or a later one began that no record dates; it dates nothing, and it is listed as "
-                    "missing data",
-                    [KGR.StaleDatingRecord],
-                    suffix="/stale-dating",
-                    field="valueDateTime",
-                )
         for prop, values in self.attributes.items():
             latest = _latest(values)
             if latest is not None:
@@ -2096,6 +2107,25 @@ class FhirPatientBuilder:
                 start = when.earliest - _dt.timedelta(weeks=float(weeks))
                 self.g.add((self.me, KGR.episodeStart, time_literal(start)))
                 self._stale_dating(when, weeks, ga_ref)
+        # (this pregnancy's start as another record dates it, a gestational age with no date as of the assessment)
+        began = start if start is not None or ga is None else self.now - _dt.timedelta(weeks=float(ga[1]))
+        for ref, why, due in self.stale_dates:
+            if began is not None and due.latest + DATING_TOLERANCE < began:  # (due before this one began)
+                self.problem(
+                    ref,
+                    f"{why}: it dates an earlier pregnancy (due {due.text}, before this one began about "
+                    f"{began.date().isoformat()}), not applied to this one",
+                    severity="info",
+                )
+            else:
+                self.listed_missing(
+                    ref,
+                    f"{why}, or a later one began that no record dates; it dates nothing, and it is listed as "
+                    "missing data",
+                    [KGR.StaleDatingRecord],
+                    suffix="/stale-dating",
+                    field="valueDateTime",
+                )
         for m in self.measured:
             self._reference_range(m, _ga_at(ga, m.when))
         if ga is not None and ga[0] is not None:
@@ -2682,6 +2712,11 @@ def read_resources(
             builder.problem(
                 ref, f"version {older} is superseded by {label} in the input; not read", "info", field="meta"
             )
+        for r, ref in by_patient.get(pid, []):
+            try:
+                builder.note_scan_results(r, ref)
+            except Exception:  # noqa: BLE001 - the record is read below, and refused by name if it cannot be
+                continue
         for r, ref in sorted(by_patient.get(pid, []), key=lambda t: t[1]):
             try:
                 builder.begin(ref)
