@@ -1208,7 +1208,7 @@ def test_a_fetal_heart_rate_of_zero_written_otherwise_withholds_indicated(reason
         assert outcome(a) == ("indicated", ["R1"]), a.data_problems
 
 
-@pytest.mark.parametrize("key", ["valueDecimal", "value"])
+@pytest.mark.parametrize("key", ["valueDecimal", "value", "ValueQuantity"])
 def test_a_value_element_r4_does_not_have_refuses_her(reasoner, key):
     """A value under an element name R4's Observation does not have (a 'valueDecimal', a bare 'value') was passed
     over; its value could be a fetal heart rate of 0. Refused by name, in the record and in a component."""

@@ -221,7 +221,7 @@ def _unknown_values(element: dict, path: str) -> list[tuple[str, str]]:
     return [
         (f"{path}{k}", f"not an R4 element: Observation's value is one of {', '.join(sorted(VALUE_CHOICES))}")
         for k in element
-        if isinstance(k, str) and k.startswith("value") and k not in VALUE_CHOICES
+        if isinstance(k, str) and k.lower().startswith("value") and k not in VALUE_CHOICES  # (a "ValueQuantity" too)
     ]
 
 
