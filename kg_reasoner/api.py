@@ -80,12 +80,7 @@ class Reasoner:
         #: (the clock, read when a patient is read)
         self.as_of: datetime | None = as_of_instant(self.as_of_given if as_of is not None else _fixed_now())
         #: what a worker process needs to build the same reasoner (``worker_reasoner``)
-        self.config: tuple = (
-            str(reference_table) if reference_table else None,
-            tuple(str(p) for p in extra_ontology),
-            engine,
-            guidance,
-        ) + ((self.as_of_given,) if self.as_of_given is not None else ())
+        self.config: tuple = worker_config(reference_table, extra_ontology, engine, guidance, self.as_of_given)
         self.kb: KnowledgeBase = load_knowledge_base(
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
         )
@@ -381,6 +376,23 @@ def _progress_bar(inputs: Any, enabled: bool):
         if all(isinstance(x, dict) and "resourceType" not in x for x in inputs):
             total = len(inputs)
     return tqdm(total=total, unit="patient", desc="assessing")
+
+
+def worker_config(
+    reference_table: PathLike | None,
+    extra_ontology: Iterable[PathLike],
+    engine: str,
+    guidance: Guidance,
+    as_of: date | datetime | None = None,
+) -> tuple:
+    """A worker's configuration (``Reasoner.config``; ``worker_reasoner`` builds the same reasoner from it):
+    ``as_of`` the time to assess as of as given (``as_of_value``), if any."""
+    return (
+        str(reference_table) if reference_table else None,
+        tuple(str(p) for p in extra_ontology),
+        engine,
+        guidance,
+    ) + ((as_of,) if as_of is not None else ())
 
 
 #: The environment variable fixing the present (a reproducible run, a test suite) when ``as_of`` is not given.

@@ -58,9 +58,7 @@ def assess_main(args, parser) -> int:
         elif args.format == "csv" and not appending:
             out.write(",".join(CSV_FIELDS) + "\n")
         progress = Progress(args.inputs, enabled=not args.quiet and sys.stderr.isatty() and out is not sys.stderr)
-        config = (args.reference_table, tuple(args.ontology), args.engine, guidance) + (
-            (reasoner.as_of_given,) if reasoner.as_of_given is not None else ()
-        )
+        config = reasoner.config
         if args.dask:
             from kg_reasoner.cohort.dask import dask_batch_results  # the dask extra, only when asked for
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from kg_reasoner.api import as_of_value
+from kg_reasoner.api import as_of_value, worker_config
 from kg_reasoner.cohort.batch import assess_job, assess_line, ordered_bounded, spread_results, worker_reasoner
 from kg_reasoner.cohort.pool import NOT_RUN, job_runs, run_chunk
 from kg_reasoner.errors import InputError
@@ -128,14 +128,9 @@ def _in_place(client, jobs: Iterable, config: tuple, partition: int, func: Calla
 
 
 def _config(reference_table, extra_ontology, engine: str, guidance: Guidance, as_of=None) -> tuple:
-    """A worker's configuration, as ``Reasoner.config`` makes it (``api.worker_reasoner`` builds from it)."""
-    given = as_of_value(as_of)  # (checked here: a time that is none is said before any task is sent)
-    return (
-        str(reference_table) if reference_table else None,
-        tuple(str(p) for p in extra_ontology),
-        engine,
-        guidance,
-    ) + ((given,) if given is not None else ())
+    """A worker's configuration, as ``Reasoner.config`` makes it (``api.worker_reasoner`` builds from it); the time
+    to assess as of checked here: one that is none is said before any task is sent."""
+    return worker_config(reference_table, extra_ontology, engine, guidance, as_of_value(as_of))
 
 
 def _rebuilt(wrapped) -> BaseException:

@@ -580,7 +580,7 @@ class FhirVocabulary:
         number = quantity.get("value") if isinstance(quantity, dict) and "comparator" not in quantity else None
         integer = element.get("valueInteger")
         return (
-            (isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0)
+            _is_zero(number)
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
@@ -657,6 +657,16 @@ def _time_of(resource: dict, keys: tuple[str, ...]) -> tuple[str | None, Any]:
 #: Where a resource's own time is, in order: when the specimen was taken or the fact held, not when it
 #: was reported (decision-spec section 4: ``issued`` only when no effective time exists).
 EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+
+
+def _own_time(r: dict) -> TimeInterval | None:
+    """A resource's own time (``EFFECTIVE``), read quietly: None when it has none or it cannot be read (the record's
+    own reading names a time it cannot read)."""
+    key, text = _time_of(r, EFFECTIVE)
+    try:
+        return parse_time(text) if key is not None else None
+    except ValueError:
+        return None
 
 
 #: Where a condition's onset is (``_onset`` reads a period by its end: it began within it)
@@ -739,11 +749,19 @@ class FhirPatientBuilder:
         codeable: Any = None,
         suffix: str = "",
         field: str | None = None,
+        when: TimeInterval | None = None,
+        episode: list[URIRef] | None = None,
     ) -> URIRef:
         """A record not understood (``classes``, each a kgr:UninterpretedRecord: rule E2), named in data_problems
-        with why (``message`` says it is listed as missing data); the record, for its time and episode."""
+        with why (``message`` says it is listed as missing data), dated ``when``; of an episode when the source
+        record's kinds (``episode``) are of one (of an earlier pregnancy: set aside, ``episode_record``)."""
         self.problem(ref, message, field=field)
-        return self.record(KGR.hasRecord, classes, ref, codeable, suffix)
+        rec = self.record(KGR.hasRecord, classes, ref, codeable, suffix)
+        if when is not None:
+            add_time(self.g, rec, when)
+        if episode is not None:
+            self.episode_record(rec, episode, ref, when)
+        return rec
 
     def refuse(self, ref: str, message: str, field: str | None = None) -> None:
         """A resource that cannot be read: the patient is not assessed on partial data (fails closed)."""
@@ -932,12 +950,7 @@ class FhirPatientBuilder:
                     "it is not read, so it is listed as missing data",
                     field="component",
                 )
-                key, text = _time_of(r, EFFECTIVE)
-                try:  # (dated by the record's own time, quietly: the record's reading names a time it cannot read)
-                    when = parse_time(text) if key is not None else None
-                except ValueError:
-                    when = None
-                self._not_understood_record(r, ref, absent, c.get("code"), "/component", when)
+                self._not_understood_record(r, ref, absent, c.get("code"), "/component", _own_time(r))
                 return
         for c in components:
             for codeable in _component_codeables(c):
@@ -1159,12 +1172,7 @@ class FhirPatientBuilder:
             )
             scan = self.scan_results.get(ref) or self.scan_results.get(str(r.get("_fullUrl")))
             if scan is not None and not _withdrawn(r):  # (a result of a scan report: its flag is the scan's)
-                key, text = _time_of(r, EFFECTIVE)
-                try:  # (dated quietly: the record's reading names a time it cannot read)
-                    when = parse_time(text) if key is not None else None
-                except ValueError:
-                    when = None
-                self._interpretation_not_read(r, ref, "imaging", when, scan)
+                self._interpretation_not_read(r, ref, "imaging", _own_time(r), scan)
             self.unread(r, ref, what, "code")
             return
         found = {name for name, k in kinds.items() if any(k(c) for c in concepts)}
@@ -1413,7 +1421,7 @@ class FhirPatientBuilder:
             str(f.get("reference") or f.get("display") or (f.get("identifier") or {}).get("value") or "no reference")
             for f in others
         )
-        rec = self.listed_missing(
+        self.listed_missing(
             ref,
             f"an Observation ({kind}) whose focus ({named}) is not the patient: it is about someone or something else "
             "(a fetus, a donor, a family member), which the reader cannot tell; it could change the decision, so it is "
@@ -1422,11 +1430,9 @@ class FhirPatientBuilder:
             r.get("code"),
             "/focus",
             field="focus",
+            when=self.when(r, ref, keep_future=True)[1],
+            episode=concepts,
         )
-        _usable, when = self.when(r, ref, keep_future=True)
-        if when is not None:
-            add_time(self.g, rec, when)
-        self.episode_record(rec, concepts, ref, when)  # (of an earlier pregnancy: set aside)
         return True
 
     def _in_use_then(self, r: dict, ref: str, status: Any) -> bool:
@@ -1486,13 +1492,12 @@ class FhirPatientBuilder:
             r.get("code"),
             "/interpretation",
             field="interpretation",
+            when=when,
+            episode=concepts,
         )
         for codeable in other:
             for system, c in _codings(codeable):
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
-        if when is not None:
-            add_time(self.g, rec, when)
-        self.episode_record(rec, concepts, ref, when)  # (of an earlier pregnancy: set aside)
 
     def _imaging(self, conclusions: list, ref: str, classes: list, code, when, field_name: str) -> None:
         """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
