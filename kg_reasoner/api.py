@@ -85,7 +85,7 @@ class Reasoner:
             str(reference_table) if reference_table else None, tuple(str(p) for p in extra_ontology), guidance
         )
         self._engine: Engine = ENGINES[engine](self.kb)
-        self.reader = SummaryReader(_vocabulary(self.kb))
+        self.reader = SummaryReader(_vocabulary(self.kb), self.as_of, self.as_of_given)
 
     @functools.cached_property
     def fhir(self) -> FhirVocabulary:
@@ -148,7 +148,13 @@ class Reasoner:
                     whole.append((full.asserted, full.inferred, full.work))
             return AssessmentGraphs(kb, pi.iri, *whole[0], activity)
 
-        activity = {"engine": self.engine, "started": started, "ended": datetime.now(timezone.utc), "source": pi.source}
+        activity = {
+            "engine": self.engine,
+            "started": started,
+            "ended": datetime.now(timezone.utc),
+            "source": pi.source,
+            "as_of": self.as_of_given,
+        }
         problems = (
             [
                 {
@@ -222,6 +228,7 @@ class Reasoner:
             graph_source=graph_source,
             engine=self.engine,
             stages=stages,
+            as_of=self.as_of_given.isoformat() if self.as_of_given is not None else None,
         )
 
     def assess(self, data: Any, source: str | None = None) -> Assessment:
@@ -399,10 +406,11 @@ def worker_config(
 NOW_ENV = "KG_REASONER_NOW"
 
 
-def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
+def as_of_value(value: datetime | date | str | None, present: datetime | None = None) -> date | datetime | None:
     """The time an assessment is made as of (``Reasoner(as_of=...)``), as given: a day (a date, or an ISO 8601
-    date), or an instant (a datetime, one without a zone in UTC, or an ISO 8601 date-time: the end of its
-    precision); None: the present."""
+    date), or an instant (a datetime, one without a zone in UTC, or an ISO 8601 date-time; a year or a month: its
+    end, or ``present`` (default: the present, as ``KG_REASONER_NOW`` fixes it) when it has not ended yet); None:
+    the present."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -412,7 +420,7 @@ def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
     if isinstance(value, str):
         try:
             given: date | datetime = (
-                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _instant(value.strip())
+                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _instant(value.strip(), present)
             )
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
@@ -425,18 +433,21 @@ def as_of_value(value: datetime | date | str | None) -> date | datetime | None:
 def _fixed_now() -> date | datetime | None:
     """The present fixed by KG_REASONER_NOW, or None (the clock)."""
     try:
-        return as_of_value(os.environ.get(NOW_ENV) or None)
+        return as_of_value(os.environ.get(NOW_ENV) or None, datetime.now(timezone.utc))
     except AsOfError as exc:
         raise AsOfError(f"{NOW_ENV}: {exc}") from None
 
 
-def _instant(text: str) -> datetime:
+def _instant(text: str, present: datetime | None = None) -> datetime:
     """An ISO 8601 date-time as FHIR writes one (one without a zone in UTC, as a datetime without one), or a year
-    or year-month (its end at the latest time zone); a form FHIR does not write (20240225, a space for the T) is
-    refused (ValueError)."""
+    or year-month: its end at the latest time zone, or the present (``present``, else the fixed clock or the
+    clock) when it has not ended yet (as of this month: its records so far); a form FHIR does not write (20240225,
+    a space for the T) is refused (ValueError)."""
     interval = parse_time(text)  # (FHIR's forms only)
     if "T" not in text:
-        return interval.latest
+        if present is None:
+            present = as_of_instant(_fixed_now()) or datetime.now(timezone.utc)
+        return min(interval.latest, present) if interval.earliest <= present else interval.latest
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 

@@ -60,6 +60,7 @@ class KGR(DefinedNamespace):
     allowedSeverity: URIRef
     allowedConclusion: URIRef
     assessedBy: URIRef
+    assessedAsOf: URIRef
     code: URIRef
     ucumCode: URIRef
     substance: URIRef

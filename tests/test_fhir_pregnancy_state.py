@@ -1452,3 +1452,67 @@ def test_a_range_written_with_a_dash_is_no_zero(reasoner):
 def test_a_time_to_assess_as_of_in_a_form_fhir_does_not_write_is_refused(text):
     with pytest.raises(AsOfError):
         Reasoner(as_of=text)
+
+
+# --- stop 40: the time of a retrospective assessment ---------------------------------------------------------------
+def test_a_year_or_month_to_assess_as_of_that_has_not_ended_is_the_present():
+    """Stop 39's note: '--as-of 2026-12' in December 2026 was refused as a time to come. A year or a month that has
+    not ended stands for the present (the fixed clock of the suite: 2026-12-05); one that has ended, for its end."""
+    present = Reasoner().as_of
+    assert Reasoner(as_of=AS_OF[:7]).as_of == present and Reasoner(as_of=AS_OF[:4]).as_of == present
+    assert Reasoner(as_of="2025-02").as_of == _dt.datetime(
+        2025, 2, 28, 23, 59, 59, 999999, _dt.timezone(-_dt.timedelta(hours=12))
+    )
+    with pytest.raises(AsOfError, match="has not come yet"):
+        Reasoner(as_of="2099-01")
+
+
+def test_a_retrospective_outcome_says_the_time_it_was_made_as_of():
+    """Stop 39's note: the time given to assess as of was recorded nowhere: an outcome of 2024 read like one of
+    today. It is in the outcome record (``as_of``), the first line of the explanation, the HTML card and the
+    provenance graph (kgr:assessedAsOf, an xsd:date for a day, an xsd:dateTime for an instant); an assessment
+    made as of its own time has none of these."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    doc = bundle(*_in_2024(*INDICATED))
+    a = as_of_reasoner("2024-03-02").assess(doc)
+    assert outcome(a) == ("indicated", ["R1"]) and a.to_dict()["as_of"] == "2024-03-02"
+    assert a.explanation_lines()[0].startswith("Assessed as of 2024-03-02") and "as of 2024-03-02" in a._repr_html_()
+    assert list(a.provenance.objects(None, KGR.assessedAsOf)) == [Literal("2024-03-02", datatype=XSD.date)]
+    b = Reasoner(as_of="2024-03-02T10:00:00Z").assess(doc)
+    assert list(b.provenance.objects(None, KGR.assessedAsOf)) == [
+        Literal("2024-03-02T10:00:00+00:00", datatype=XSD.dateTime)
+    ]
+    now = Reasoner().assess(bundle(*INDICATED))
+    assert "as_of" not in now.to_dict() and not list(now.provenance.objects(None, KGR.assessedAsOf))
+    assert not now.explanation_lines()[0].startswith("Assessed as of")
+
+
+def test_a_record_after_the_time_given_is_not_said_to_be_in_the_future():
+    """Stop 39's note: in a retrospective run, a record dated after the time given was 'dated in the future'."""
+    loss = condition("loss", (SCT, "17369002"), onsetDateTime="2024-03-20")  # (recorded on a day before)
+    loss["recordedDate"] = "2024-03-01"
+    a = as_of_reasoner("2024-03-02").assess(bundle(*_in_2024(*INDICATED), loss))
+    said = [p["message"] for p in a.data_problems if p["record"] == "Condition/loss"]
+    assert said and not any("future" in m for m in said), said
+    assert any("after the time the assessment is made as of" in m for m in said), said
+
+
+def test_a_summary_result_after_the_time_of_the_assessment_is_not_used():
+    """Stop 39's note: patient-summary input was not read as of any time: a progesterone result dated 2099 decided
+    C1 (a FHIR result dated so is not used), and a retrospective run read results made after its time. Both are
+    now not used, and said, as in FHIR."""
+    low = {"value": 6.0, "unit": "ng/mL", "reference_low": 10}
+    summary = {"id": "S1", "gestational_age_weeks": 7, "vaginal_bleeding": "light", "ultrasound": "normal"}
+    future = Reasoner().assess(summary | {"progesterone": [low | {"time": "2099-01-01"}]})
+    assert future.status == "insufficient_data" and future.missing == ["C1"], future.data_problems
+    [p] = future.data_problems
+    assert (p["field"], p["severity"], p["record"]) == ("time", "warning", "<dict>#/progesterone/0")
+    assert "dated in the future" in p["message"]
+    november = summary | {"progesterone": [low | {"time": "2026-11-20T09:00:00Z"}]}
+    assert outcome(Reasoner().assess(november)) == ("indicated", ["R1"])
+    assert outcome(as_of_reasoner("2026-11-25").assess(november)) == ("indicated", ["R1"])
+    before = as_of_reasoner("2026-11-19").assess(november)
+    assert before.missing == ["C1"] and before.data_problems[0]["severity"] == "info", before.data_problems
+    assert "made after the time the assessment is made as of" in before.data_problems[0]["message"]

@@ -63,6 +63,9 @@ class Assessment:
     #: "compiled", "rules": "compiled", "explain": "plans"} (fast engine) or "owlrl", "pyshacl",
     #: "rdflib" (reference engine). A stage that did not run (fail closed) is absent.
     stages: dict = field(repr=False, compare=False, default_factory=dict)
+    #: The time the assessment was made as of when one was given (a retrospective assessment: ``--as-of``,
+    #: ``Reasoner(as_of=...)``), in ISO 8601; None: as of the time it was made (its provenance says when).
+    as_of: str | None = None
     _graphs: dict = field(init=False, repr=False, compare=False, default=None)
 
     def _graph(self, name: str):
@@ -176,11 +179,13 @@ class Assessment:
             "ignored_results": self.ignored_results,
             "superseded_results": self.superseded_results,
             "data_problems": self.data_problems,
-        }
+        } | ({"as_of": self.as_of} if self.as_of is not None else {})
 
     def explanation_lines(self) -> list[str]:
         """The explanation as lines a clinician can check one by one against the guidance."""
         lines: list[str] = []
+        if self.as_of is not None:
+            lines.append(f"Assessed as of {self.as_of}: records made after that time are not read.")
         if not self.assessed:
             lines.append("NOT ASSESSED: the data cannot be assessed safely, so no rule was applied.")
             for p, records in grouped_problems(self.data_problems):

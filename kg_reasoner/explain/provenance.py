@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import PurePath
 
 from rdflib import Graph, Literal, URIRef
@@ -97,10 +98,13 @@ def ontology_prefixes(kb: KnowledgeBase) -> tuple:
     return tuple((p, n) for p, n in kb.ontology.namespaces() if p and not p.startswith(("ns", "_")))
 
 
-def provenance_triples(kb: KnowledgeBase, iri, inferred: Iterable, engine: str, started, ended, source) -> list:
+def provenance_triples(
+    kb: KnowledgeBase, iri, inferred: Iterable, engine: str, started, ended, source, as_of=None
+) -> list:
     """PROV-O for one assessment: the activity (time, engine, package version, the ontology's
-    version IRIs, the data it used) and the entities it generated (her inferred graph and every
-    conclusion, criterion assessment, judgement and diagnosis in it)."""
+    version IRIs, the data it used, the time a retrospective assessment was made as of: ``kgr:assessedAsOf``)
+    and the entities it generated (her inferred graph and every conclusion, criterion assessment, judgement
+    and diagnosis in it)."""
     activity = URIRef(f"{iri}/assessment")
     agent = URIRef(f"https://w3id.org/kg-reasoner/software/{__version__}/{engine}")
     asserted_g, inferred_g = URIRef(f"{iri}/graph/asserted"), URIRef(f"{iri}/graph/inferred")
@@ -119,6 +123,9 @@ def provenance_triples(kb: KnowledgeBase, iri, inferred: Iterable, engine: str, 
         (inferred_g, PROV.wasGeneratedBy, activity),
         (inferred_g, PROV.wasDerivedFrom, asserted_g),
     ]
+    if as_of is not None:  # (a day as an xsd:date, an instant as an xsd:dateTime)
+        kind = XSD.dateTime if isinstance(as_of, datetime) else XSD.date
+        out.append((activity, KGR.assessedAsOf, Literal(as_of.isoformat(), datatype=kind)))
     if source:
         # an entity named by a hash of where the data came from, labelled with the file's name only:
         # an export never carries a path of the machine that made it

@@ -132,10 +132,13 @@ class Outcome(TypedDict):
     ignored_results: list[str]
     superseded_results: list[str]
     data_problems: list[DataProblem]
+    #: the time a retrospective assessment was made as of (ISO 8601), only when one was given
+    as_of: str
 
 
 #: keys a producer may leave out (all others are always present)
 OPTIONAL = {
+    ("Outcome", "as_of"),
     ("FiredRule", "advice"),
     ("FiredRule", "outranked_by"),
     ("Criterion", "sentence"),

@@ -47,7 +47,7 @@ from kg_reasoner.read.patient import (
     patient_iri,
     time_literal,
 )
-from kg_reasoner.read.times import TimeInterval, parse_time
+from kg_reasoner.read.times import TimeInterval, after, parse_time
 
 UCUM = "http://unitsofmeasure.org"
 
@@ -815,9 +815,9 @@ class FhirPatientBuilder:
                 self.problem(ref, f"{key} {later} ({text}): {future_note}", "info", field=key)
                 return True, interval
             if keep_future:
-                self.problem(ref, f"dated in the future ({text}): read as undated", field=key)
+                self.problem(ref, f"dated {later} ({text}): read as undated", field=key)
                 return True, None
-            self.problem(ref, f"dated in the future ({text}); not used", field=key)
+            self.problem(ref, f"dated {later} ({text}); not used", field=key)
             return False, None
         return True, interval
 
@@ -834,11 +834,7 @@ class FhirPatientBuilder:
         """Whether a time lies after the time the assessment is made as of. Given as a day, a record's time is
         compared by its own day as written (a record of the evening of that day in New York is of that day; one of
         the next day, written without a zone, is after it); else by instants (the present, or the time given)."""
-        if isinstance(self.as_of, _dt.datetime) or self.as_of is None:
-            return interval.earliest > self.now
-        day, text = self.as_of.isoformat(), interval.text.strip()
-        n = min(len(text), 10) if len(text) >= 4 and text[:4].isdigit() else 0
-        return text[:n] > day[:n] if n else interval.earliest > self.now
+        return after(interval, self.now, self.as_of)
 
     def made_after_as_of(self, r: dict, ref: str) -> bool:
         """In a retrospective assessment (a time given to assess as of), whether every time a record names (when it

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from kg_reasoner.read.patient import (
     patient_graph,
     patient_iri,
 )
-from kg_reasoner.read.times import parse_time
+from kg_reasoner.read.times import TimeInterval, after, parse_time
 
 
 def _segment(cls: URIRef) -> str:
@@ -131,8 +132,16 @@ class _Triples(list):
 class SummaryReader:
     """Turns one patient summary (a dict) into an RDF graph."""
 
-    def __init__(self, vocabulary: SummaryVocabulary):
+    def __init__(
+        self,
+        vocabulary: SummaryVocabulary,
+        now: _dt.datetime | None = None,
+        as_of: _dt.date | _dt.datetime | None = None,
+    ):
         self.v = vocabulary
+        #: the instant the assessment is made as of (None: the clock, read when a patient is read), and the time
+        #: to assess as of as given when one was (a retrospective assessment): as the FHIR reader's
+        self.now, self.as_of = now, as_of
 
     def read(self, data: Any, source: str, pointer: str = "") -> PatientInput:
         """One patient summary as RDF, or a PatientDataError naming the file, patient and field; whatever
@@ -178,6 +187,7 @@ class SummaryReader:
                 raise err(f"{pointer}/{key}")(f"unknown key {key!r}; allowed keys are {', '.join(sorted(known))}")
 
         g = _Triples()
+        problems: list[dict] = []
         me = patient_iri(pid)
         g.add((me, RDF.type, KGR.Patient))
         g.add((me, KGR.patientId, Literal(pid)))
@@ -265,12 +275,21 @@ class SummaryReader:
                 rec = add_record(KGR.hasImagingResult, cls, key, f"/{key}")
                 g.add((rec, KGR.conclusion, choose(value, cls, ptr, f"{key} conclusion")))
             elif kind == KGR.Measurement:
-                self._measurements(g, add_record, cls, key, value, ptr, err)
+                self._measurements(g, add_record, cls, key, value, ptr, err, (problems, record_source, me))
             elif kind == KGR.MedicationUse:
                 self._medication(g, add_record, cls, key, value, ptr, err, choose)
-        return PatientInput(pid, me, patient_graph(g), source)
+        return PatientInput(pid, me, patient_graph(g), source, problems)
 
-    def _measurements(self, g, add_record, cls, key, value, ptr, err):
+    def _time(self, entry: dict, eptr: str, err) -> TimeInterval | None:
+        """A result's time (``time``), or None."""
+        if "time" not in entry:
+            return None
+        try:
+            return parse_time(entry["time"])
+        except ValueError as exc:
+            raise err(f"{eptr}/time")(str(exc)) from None
+
+    def _measurements(self, g, add_record, cls, key, value, ptr, err, said):
         if not isinstance(value, list):
             raise err(ptr)("must be a list of results")
         for i, entry in enumerate(value):
@@ -282,6 +301,26 @@ class SummaryReader:
                     raise err(f"{eptr}/{f}")(f"unknown field {f!r}; allowed: {', '.join(MEASUREMENT_FIELDS)}")
             if "value" not in entry and "interpretation" not in entry:
                 raise err(f"{eptr}/value")("a result needs a value (with its unit) or an interpretation")
+            when = self._time(entry, eptr, err)
+            # (dated after the time the assessment is made as of: not used, said, as a FHIR result dated so)
+            if when is not None and after(when, self.now or _dt.datetime.now(_dt.timezone.utc), self.as_of):
+                problems, record_source, me = said
+                retrospective = self.as_of is not None
+                problems.append(
+                    {
+                        "severity": "info" if retrospective else "warning",
+                        "record": f"{record_source}/{key}/{i}",
+                        "node": f"{me}/{key}/{i}",
+                        "field": "time",
+                        "value": entry["time"],
+                        "message": (
+                            f"made after the time the assessment is made as of ({when.text}): not read"
+                            if retrospective
+                            else f"dated in the future ({when.text}); not used"
+                        ),
+                    }
+                )
+                continue
             rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
             units = self.v.units_for(cls)
             if "value" in entry:
@@ -315,11 +354,8 @@ class SummaryReader:
                         f"{entry['interpretation']!r} is not valid; allowed: {', '.join(sorted(allowed))}"
                     )
                 g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
-            if "time" in entry:
-                try:
-                    add_time(g, rec, parse_time(entry["time"]))
-                except ValueError as exc:
-                    raise err(f"{eptr}/time")(str(exc)) from None
+            if when is not None:
+                add_time(g, rec, when)
             if "status" in entry:
                 allowed = self.v.allowed(KGR.resultStatus)
                 if not isinstance(entry["status"], str) or entry["status"] not in allowed:

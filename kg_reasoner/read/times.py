@@ -109,3 +109,15 @@ def _zone(text: str) -> _dt.timezone:
 
 def iso(moment: _dt.datetime) -> str:
     return moment.isoformat()
+
+
+def after(interval: TimeInterval, now: _dt.datetime, as_of: _dt.date | _dt.datetime | None = None) -> bool:
+    """Whether a time lies after the time an assessment is made as of (``now``, its instant). Given as a day
+    (``as_of``, a retrospective assessment), a record's time is compared by its own day as written (a record of
+    the evening of that day in New York is of that day; one of the next day, written without a zone, is after
+    it); else by instants."""
+    if as_of is None or isinstance(as_of, _dt.datetime):
+        return interval.earliest > now
+    day, text = as_of.isoformat(), interval.text.strip()
+    n = min(len(text), 10) if len(text) >= 4 and text[:4].isdigit() else 0
+    return text[:n] > day[:n] if n else interval.earliest > now

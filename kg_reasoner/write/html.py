@@ -104,6 +104,8 @@ def assessment_html(a: Assessment, legend_: Legend | None = None) -> str:
     head = f"Patient {escape(a.patient)}"
     if a.source:
         head += f" <span style='color:#666'>({escape(a.source)})</span>"
+    if a.as_of is not None:
+        head += f" <span style='color:#666'>as of {escape(a.as_of)}</span>"
     if a.assessed:
         status = _badge(_status(L, a.status), L.status_colour(a.status))
     else:
