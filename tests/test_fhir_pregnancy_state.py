@@ -1285,7 +1285,21 @@ def test_an_old_delivery_date_beside_a_dated_pregnancy_is_of_an_earlier_one(reas
 def test_a_focus_naming_her_in_another_form_is_hers(reasoner, focus):
     doc = bundle(*INDICATED, dict(LOW, id="p4b", focus=[{"reference": focus}]))
     doc["entry"][0]["fullUrl"] = "urn:uuid:7f1e5c3a-0000-4000-8000-000000000001"
+    doc["entry"][-1]["fullUrl"] = "http://ehr.example/fhir/Observation/p4b"  # (the server the record came from)
     assert outcome(reasoner.assess(doc)) == ("indicated", ["R1"])
+
+
+@pytest.mark.parametrize("own", [None, "http://ehr.example/fhir/Observation/p4b"], ids=["no-fullUrl", "own-server"])
+def test_a_focus_naming_her_id_on_another_server_is_not_read_as_hers(reasoner, own):
+    """Stop 39's note: a focus ending in /Patient/<her id> was hers on any server: an egg donor of that id on the
+    clinic's server made her indicated. Only her id on the server the record came from is hers (R4 resolves a
+    reference in a Bundle against the entry's fullUrl); another is E2, named."""
+    doc = bundle(*INDICATED, dict(LOW, id="p4b", focus=[{"reference": "https://ivf-clinic.example/fhir/Patient/F"}]))
+    if own:
+        doc["entry"][-1]["fullUrl"] = own
+    a = reasoner.assess(doc)
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems
+    assert any(p["field"] == "focus" and "another server" in p["message"] for p in a.data_problems), a.data_problems
 
 
 @pytest.mark.parametrize(

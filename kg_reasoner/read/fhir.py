@@ -1405,11 +1405,15 @@ class FhirPatientBuilder:
         progesterone is not hers), so it is a record not understood (E2), named; never read as hers."""
         focus = [f for f in r.get("focus") or [] if isinstance(f, dict)]
         subject = _subject_key(r)
+        # (her id on the server the record came from: the base of its own fullUrl, as R4 resolves a reference
+        # in a Bundle; the same id on another server is another patient's, or cannot be told)
+        own = str(r.get("_fullUrl") or "")
+        here = f"{own[: -len(ref)]}Patient/{self.pid}" if own.endswith(f"/{ref}") else None
         others = [
             f
             for f in focus
             if (key := _reference_key(f.get("reference"))) is None
-            or not (key == subject or key in self.references or key.endswith(f"/Patient/{self.pid}"))
+            or not (key == subject or key in self.references or key == here)
         ]
         if not others or _withdrawn(r):
             return False
@@ -1417,10 +1421,13 @@ class FhirPatientBuilder:
             str(f.get("reference") or f.get("display") or (f.get("identifier") or {}).get("value") or "no reference")
             for f in others
         )
+        elsewhere = any(str(f.get("reference") or "").endswith(f"/Patient/{self.pid}") for f in others)
         self.listed_missing(
             ref,
             f"an Observation ({kind}) whose focus ({named}) is not the patient: it is about someone or something else "
-            "(a fetus, a donor, a family member), which the reader cannot tell; it could change the decision, so it is "
+            "(a fetus, a donor, a family member"
+            + (", or a patient of her id on another server" if elsewhere else "")
+            + "), which the reader cannot tell; it could change the decision, so it is "
             "not read as hers and is listed as missing data",
             [KGR.UninterpretedRecord],
             r.get("code"),
