@@ -1530,3 +1530,27 @@ def test_a_summary_result_after_the_time_of_the_assessment_is_not_used():
     before = as_of_reasoner("2026-11-19").assess(november)
     assert before.missing == ["C1"] and before.data_problems[0]["severity"] == "info", before.data_problems
     assert "made after the time the assessment is made as of" in before.data_problems[0]["message"]
+
+
+def test_a_condition_resolved_at_a_time_not_given_is_unknown_as_of_an_earlier_time():
+    """Stop 39's note: assessed as of a time, a condition resolved today with no date of its end was over then too:
+    her bleeding, resolved at a time not given, was absent as of 2024-03-02 (C2 not met). Whether it was over then
+    cannot be told: not read (unknown, not absent), named. As of the present it is over; an event (a loss) is
+    unaffected; a dated end decides."""
+    others = [r for r in _in_2024(*INDICATED) if r["id"] != "bleed"]
+    bleeding = dict(_in_2024(BLEEDING)[0], clinicalStatus=cc(CLINICAL, "resolved"))
+    then = as_of_reasoner("2024-03-02")
+    a = then.assess(bundle(*others, bleeding))
+    assert a.status == "insufficient_data" and a.criteria["C2"]["state"] == "unknown", a.data_problems
+    assert any(p["record"] == "Condition/bleed" and p["field"] == "clinicalStatus" for p in a.data_problems)
+    said = [p for p in a.data_problems if p["record"] == "Condition/bleed"]
+    assert said and "cannot be told" in said[0]["message"] and "2024-03-02" in said[0]["message"]
+    for b in (
+        Reasoner().assess(bundle(*others, bleeding)),
+        then.assess(bundle(*others, dict(bleeding, abatementDateTime="2024-02-25"))),
+    ):
+        assert not any(p["field"] == "clinicalStatus" for p in b.data_problems), b.data_problems
+        assert "C2" in b.missing  # (her bleeding over: absent; her pain not recorded: C2 unknown)
+        assert any("vaginal bleeding: absent" in e["fact"] for e in b.criteria["C2"]["evidence"]), b.criteria["C2"]
+    loss = condition("loss", (SCT, "17369002"), clinical="resolved", onsetDateTime="2024-02-28")
+    assert then.assess(bundle(*_in_2024(*INDICATED), loss)).status == "contraindicated"

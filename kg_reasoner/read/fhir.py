@@ -1755,6 +1755,17 @@ class FhirPatientBuilder:
         times, ended = self._onset(r, ref)
         if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
             clinical = "active"  # (over only after the time the assessment is made as of: not over then)
+        if clinical in NOT_PRESENT and ended is None and self.as_of is not None and not event:
+            # (over by its present status, since a time it does not give: whether it was over as of the time given
+            # cannot be told; read as over it could make her indicated, read as present it could not be right)
+            self.problem(
+                ref,
+                f"clinicalStatus {clinical} with no date of its end (abatementDateTime, abatementPeriod.end): whether "
+                f"it was over as of the time the assessment is made as of ({self.now_text}) cannot be told; not read "
+                "(unknown, not absent)",
+                field="clinicalStatus",
+            )
+            return
         present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
