@@ -16,6 +16,8 @@ from test_fhir_real_world import (
     BLEEDING,
     GA,
     HL7,
+    ICD10,
+    ICD10CM,
     INDICATED,
     LOINC,
     LOW,
@@ -1554,3 +1556,41 @@ def test_a_condition_resolved_at_a_time_not_given_is_unknown_as_of_an_earlier_ti
         assert any("vaginal bleeding: absent" in e["fact"] for e in b.criteria["C2"]["evidence"]), b.criteria["C2"]
     loss = condition("loss", (SCT, "17369002"), clinical="resolved", onsetDateTime="2024-02-28")
     assert then.assess(bundle(*_in_2024(*INDICATED), loss)).status == "contraindicated"
+
+
+# --- stop 40: problem-list codes as EHRs write them (the review 'meds' of stop 40) ------------------------------
+@pytest.mark.parametrize(
+    "codings, expected",
+    [
+        ([(ICD10CM, "O36.4XX0")], ("contraindicated", ["R1", "R4"])),  # maternal care for intrauterine death
+        ([(ICD10, "O36.4")], ("contraindicated", ["R1", "R4"])),
+        ([(ICD10CM, "O364XX0")], ("contraindicated", ["R1", "R4"])),  # written without its dot
+        ([(ICD10CM, "O09.811"), (ICD10CM, "O36.4XX0")], ("contraindicated", ["R1", "R2", "R4"])),
+        ([(SCT, "54048003"), (ICD10CM, "O36.4XX0")], ("contraindicated", ["R1", "R4"])),
+        ([(SCT, "54048003"), (ICD10CM, "O99.281")], ("insufficient_data", ["E2", "R1"])),  # a code no class covers
+        ([(ICD10CM, "O35.13X0")], ("not_recommended", ["R1", "R3"])),  # trisomy 21 (O35.1, FY2024)
+        ([(ICD10CM, "O35.1XX0")], ("not_recommended", ["R1", "R3"])),  # (before FY2024)
+        ([(ICD10CM, "O34.03")], ("not_recommended", ["R1", "R3"])),
+        ([(ICD10CM, "Q51.4")], ("not_recommended", ["R1", "R3"])),  # unicornuate uterus
+        ([(ICD10CM, "Q51.810")], ("not_recommended", ["R1", "R3"])),  # arcuate uterus
+        ([(ICD10CM, "Q519")], ("not_recommended", ["R1", "R3"])),
+        ([(ICD10CM, "N840")], ("not_recommended", ["R1", "R3"])),  # uterine polyp, without its dot
+        ([(ICD10CM, "O23.592")], ("not_recommended", ["R1", "R3"])),  # second trimester
+        ([(ICD10CM, "O23.511")], ("not_recommended", ["R1", "R3"])),  # infection of the cervix
+        ([(ICD10CM, "O41.1220")], ("not_recommended", ["R1", "R3"])),  # chorioamnionitis
+        ([(ICD10CM, "N71.0")], ("not_recommended", ["R1", "R3"])),  # acute endometritis
+        ([(SCT, "54048003"), (ICD10CM, "O23.511")], ("not_recommended", ["R1", "R3"])),
+        ([(ICD10CM, "Q51.820")], ("indicated", ["R1"])),  # a malformation of the cervix, not of the uterus
+        ([(ICD10CM, "O200")], ("indicated", ["R1"])),  # threatened abortion, without its dot
+    ],
+    ids=lambda x: "+".join(c for _, c in x) if isinstance(x, list) else None,
+)
+def test_a_problem_list_code_is_read_in_every_form_ehrs_write_it(reasoner, codings, expected):
+    """The review 'meds' of stop 40: a Condition coded O09.811 (ART) and O36.4XX0 (maternal care for intrauterine
+    death), or threatened miscarriage with a trisomy 21 code, was indicated with nothing said (a pregnancy-chapter
+    code beside another coding's meaning was dropped); O36.4, the codes of another trimester or laterality (O23.592,
+    O34.03, O41.1220), of before 2024 (O35.1XX0), a malformation coded Q51.4 and codes written without their dot
+    (N840) were not read. Every coding's meaning counts; ICD-10 categories cover their trimesters; the dot is
+    ignored."""
+    a = reasoner.assess(bundle(*INDICATED, condition("c1", *codings, onsetDateTime="2026-11-19")))
+    assert outcome(a) == expected, a.data_problems

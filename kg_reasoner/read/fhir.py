@@ -366,6 +366,11 @@ class FhirVocabulary:
                 self.categories[str(row.system)].append((str(row.value).replace(".", ""), row.concept))
             else:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
+        # (a code system whose codes the ontology groups by category, ICD-10, is read with the dot ignored, as
+        # exports and claims write it: N840 is N84.0)
+        for (system, code), entries in list(self.codes.items()):
+            if system in self.categories and "." in code:
+                self.codes.setdefault((system, code.replace(".", "")), entries)
 
         # the value sets read from a code's name (kgr:includesCodesNamed), each a NameNet
         def optional(value: Any) -> re.Pattern | None:
@@ -470,8 +475,8 @@ class FhirVocabulary:
     ) -> list[URIRef]:
         """Every concept the codings of a CodeableConcept mean that ``accept`` admits. Per coding, the most
         specific match wins (a cross-reference, by strength; else the longest ICD-10 category; else a code
-        pattern); across codings every meaning counts. A meaning of an uninterpreted-record class (a pattern
-        such as "any pregnancy-chapter code") is kept only when no coding has a meaning of its own. A class
+        pattern); across codings every meaning counts, a pattern's too (a pregnancy-chapter code no class covers
+        beside a code read otherwise: the codings disagree or say more than the guidance reads). A class
         read only from one resource type (``resource_types``) is a meaning only of a record of ``resource_type``.
         ``named_by``: what a name may mean (``by_name``), when not what ``accept`` admits."""
         scoped = self.resource_types
@@ -499,9 +504,8 @@ class FhirVocabulary:
                 found |= {c for n, c in under if n == longest}
                 continue
             found |= {c for rx, c in self.patterns.get(system, []) if rx.search(code) and accept(c)}
-        interpreted = {c for c in found if not self.is_a(c, KGR.UninterpretedRecord)}
         # (what a coding no value set knows is named: never dropped for another coding's meaning)
-        return sorted((interpreted or found) | self.by_name(codeable, named_by), key=str)
+        return sorted(found | self.by_name(codeable, named_by), key=str)
 
     def _known(self, system: str, code: str) -> bool:
         """Whether a coding has a meaning of its own in the ontology (a cross-reference, a category); a code
