@@ -23,6 +23,7 @@ from test_fhir_real_world import (
     LOW,
     NORMAL_US,
     P4,
+    RXNORM,
     SCT,
     adapt,
     bundle,
@@ -780,6 +781,21 @@ NAMES_WITHHOLDING = _by_review(
                 "Manual vacuum aspiration",
             ],
         ),
+        (
+            "stop-40 synthea: a birth",
+            [
+                "Childbirth",
+                "Birth of newborn",
+                "Premature birth of newborn",
+                "Caesarean section",
+                "Emergency cesarean section",
+                "Spontaneous vaginal delivery",
+                "Normal delivery",
+                "Live birth",
+                "Entbindung",
+                "Parto vaginal",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -864,6 +880,19 @@ NAMES_HARMLESS = _by_review(
                 "Vitamin D+C",
                 "Vitamin D + C tablets",
                 "Sharp curettage of wound bed",
+            ],
+        ),
+        (
+            "stop-40 not a birth",
+            [
+                "Date of birth",
+                "Birth control pill",
+                "Birth weight 3.2 kg",
+                "History of caesarean section",
+                "Previous C-section",
+                "Planned caesarean section",
+                "Birth plan discussed",
+                "Drug delivery device",
             ],
         ),
     ]
@@ -1594,3 +1623,200 @@ def test_a_problem_list_code_is_read_in_every_form_ehrs_write_it(reasoner, codin
     ignored."""
     a = reasoner.assess(bundle(*INDICATED, condition("c1", *codings, onsetDateTime="2026-11-19")))
     assert outcome(a) == expected, a.data_problems
+
+
+# --- stop 40: medicines as EHRs write them (the review 'meds') ---------------------------------------------------
+MISSED = condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-19")  # (a missed miscarriage: R4)
+
+
+def _request(medication: dict, rid: str = "rx", **more) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/F"},
+        "authoredOn": "2026-11-18",
+        **medication,
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    "medication",
+    [
+        {"medicationCodeableConcept": {"text": "Utrogestan 200mg PV"}},
+        {"medicationCodeableConcept": cc(RXNORM, "1234567", "progesterone 100 MG Oral Capsule [Prometrium]")},
+        {"medicationCodeableConcept": cc("http://hl7.org/fhir/sid/ndc", "0032-1708-01", "Prometrium 100 mg capsule")},
+        {"medicationReference": {"reference": "Medication/absent", "display": "Progesterone 200 mg pessary"}},
+        {"medicationReference": {"reference": "#m1"}},
+    ],
+    ids=["text", "rxnorm-product-display", "ndc-display", "reference-display", "ingredient-item-reference"],
+)
+def test_progesterone_named_not_coded_keeps_the_safety_flags(reasoner, medication):
+    """The review 'meds' of stop 40: a progesterone product coded by anything but four codes (an RxNorm product, an
+    NDC, a text 'Utrogestan 200mg PV', a reference's display, a Medication whose ingredient is a reference to a
+    contained Substance, as HL7's med0310 writes it) was 'unrecognised medication; not used': a contraindicated
+    woman on progesterone lost review_treatment. Its name is read (prg:NamesOfProgesterone), and said."""
+    rx = _request(medication)
+    if "#m1" in json.dumps(medication):
+        rx["contained"] = [
+            {"resourceType": "Substance", "id": "s1", "code": cc(RXNORM, "8727", "progesterone")},
+            {"resourceType": "Medication", "id": "m1", "ingredient": [{"itemReference": {"reference": "#s1"}}]},
+        ]
+    a = reasoner.assess(bundle(*INDICATED, MISSED, rx))
+    assert (a.status, a.flags) == ("contraindicated", ["review_treatment"]), a.data_problems
+    other = _request({"medicationCodeableConcept": {"text": "Duphaston 10 mg (dydrogesterone)"}})
+    b = reasoner.assess(bundle(*INDICATED, MISSED, other))
+    assert b.flags == [] and any("unrecognised medication" in p["message"] for p in b.data_problems)
+
+
+def test_a_proposal_is_no_use_and_no_prescription(reasoner):
+    """R4's request intents proposal and option are suggestions with no intention to ensure they occur: not a use
+    (said), and a statement based on one is not prescribed (self-medication). A plan or an order is."""
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": cc(RXNORM, "8727"),
+        "basedOn": [{"reference": "MedicationRequest/rx"}],
+    }
+    for intent, flags in (("proposal", ["monitor", "self_medication"]), ("plan", ["monitor"])):
+        rx = _request({"medicationCodeableConcept": cc(RXNORM, "8727")}, intent=intent)
+        a = reasoner.assess(bundle(*INDICATED, rx, statement))
+        assert a.flags == flags, (intent, a.data_problems)
+    alone = reasoner.assess(
+        bundle(*INDICATED, MISSED, _request({"medicationCodeableConcept": cc(RXNORM, "8727")}, intent="proposal"))
+    )
+    assert alone.flags == [] and any(p["field"] == "intent" for p in alone.data_problems)
+
+
+def test_a_medicine_over_by_its_status_is_said(reasoner):
+    done = _request({"medicationCodeableConcept": cc(RXNORM, "8727")}, status="completed")
+    a = reasoner.assess(bundle(*INDICATED, MISSED, done))
+    assert a.flags == [] and any(
+        p["record"] == "MedicationRequest/rx" and "not in use" in p["message"] for p in a.data_problems
+    )
+
+
+def test_a_request_completed_later_was_in_use_as_of_an_earlier_time():
+    """The review 'time' of stop 40: a progesterone request completed today (its validity to 2026-11-30, or no end
+    given) was not in use as of 2026-11-21: a contraindicated woman lost review_treatment."""
+    then = as_of_reasoner("2026-11-21")
+    for more in ({"dispenseRequest": {"validityPeriod": {"start": "2026-11-18", "end": "2026-11-30"}}}, {}):
+        rx = _request({"medicationCodeableConcept": cc(RXNORM, "8727")}, status="completed", **more)
+        a = then.assess(bundle(*INDICATED, MISSED, rx))
+        assert (a.status, a.flags) == ("contraindicated", ["review_treatment"]), a.data_problems
+
+
+# --- stop 40: Synthea's records (the review 'synthea') -----------------------------------------------------------
+@pytest.mark.parametrize("code", ["66348005", "65588006"], ids=["childbirth", "premature-birth"])
+def test_a_birth_as_synthea_codes_it_ends_this_pregnancy(reasoner, code):
+    """Synthea's published R4 output writes a birth as a Procedure 66348005 (Childbirth) or 65588006 (Premature birth
+    of newborn): in this pregnancy it was 'not used by this guidance', and she was indicated."""
+    birth = {
+        "resourceType": "Procedure",
+        "id": "b",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(SCT, code),
+        "performedDateTime": "2026-11-21",
+    }
+    a = reasoner.assess(bundle(*INDICATED, birth))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]) and "Procedure/b" in a.missing, a.data_problems
+
+
+def _eob(rid: str, when: str, billed_to: str) -> dict:
+    """An ExplanationOfBenefit as Synthea's FhirR4 exporter writes one: billed from the encounter's end for a year."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": rid,
+        "status": "active",
+        "patient": {"reference": "Patient/F"},
+        "billablePeriod": {"start": when, "end": billed_to},
+        "created": when,
+        "diagnosis": [
+            {"sequence": 1, "diagnosisCodeableConcept": cc(SCT, "19169002", "Miscarriage in first trimester")}
+        ],
+        "item": [{"sequence": 1, "servicedPeriod": {"start": when, "end": when}}],
+    }
+
+
+def test_a_claim_is_dated_by_its_services_not_its_billing_year(reasoner):
+    """The review 'synthea' of stop 40: an ExplanationOfBenefit of a miscarriage of 2025-10 was dated by its billable
+    period's end a year later, inside this pregnancy: E2 for a loss long before it. Its items' service dates date it."""
+    a = reasoner.assess(bundle(*INDICATED, _eob("e1", "2025-10-20T10:00:00Z", "2026-10-20T10:00:00Z")))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    b = reasoner.assess(bundle(*INDICATED, _eob("e2", "2026-11-19T10:00:00Z", "2027-11-19T10:00:00Z")))
+    assert outcome(b) == ("insufficient_data", ["E2", "R1"]), b.data_problems
+
+
+def test_records_of_unread_kinds_made_after_the_time_given_are_not_read():
+    """The reviews of stop 40: as of a time, the Encounter, Claim and ExplanationOfBenefit of a loss recorded later
+    were read (as dated in the future, undated): E2. Their period, billable period and creation date them."""
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "enc",
+        "status": "finished",
+        "class": {"code": "AMB"},
+        "subject": {"reference": "Patient/F"},
+        "period": {"start": "2026-11-27T10:00:00Z", "end": "2026-11-27T11:00:00Z"},
+        "reasonCode": [cc(SCT, "16607004", "Missed miscarriage")],
+    }
+    then = as_of_reasoner("2026-11-21")
+    a = then.assess(bundle(*INDICATED, encounter, _eob("e3", "2026-11-27T11:00:00Z", "2027-11-27T11:00:00Z")))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    assert sum("made after the time" in p["message"] for p in a.data_problems) == 2, a.data_problems
+
+
+def test_a_death_after_the_time_given_does_not_stop_a_retrospective_assessment():
+    doc = bundle(*INDICATED)
+    doc["entry"][0]["resource"]["deceasedDateTime"] = "2026-12-01"
+    assert as_of_reasoner("2026-11-21").assess(doc).status == "indicated"
+    assert Reasoner().assess(doc).status is None
+
+
+# --- stop 40: whose records (the review 'time') ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "subject",
+    [{"reference": "P01x", "type": "Patient"}, {"reference": "patient/P01x"}, {"reference": " Patient/P01x"}],
+    ids=["bare-id-typed", "lower-case", "leading-space"],
+)
+def test_a_loss_whose_subject_names_her_otherwise_fails_her_closed(reasoner, subject):
+    """A loss whose subject wrote her reference another way ('P01' typed Patient, 'patient/P01', a space) was a
+    record of a patient the input does not hold: she was indicated, and only the run's errors said anything."""
+    doc = bundle(*[dict(r, subject={"reference": "Patient/P01x"}) for r in INDICATED], pid="P01x")
+    doc["entry"].append({"resource": dict(MISSED, subject=subject)})
+    [a] = [x for x in reasoner.assess_many([doc]) if hasattr(x, "status")]
+    assert a.status is None and any(p["record"] == "Condition/loss" for p in a.data_problems), a.data_problems
+
+
+@pytest.mark.parametrize("kind", ["two-servers", "two-birth-dates"])
+def test_two_patients_of_one_id_are_not_read_as_one(reasoner, kind):
+    """The review 'time' of stop 40: two Patient resources of one id from two servers (or giving two birth dates),
+    one with a missed miscarriage, were read as one woman: indicated, the loss 'of an earlier pregnancy'. Which
+    records are whose cannot be told: not assessed, named."""
+    doc = bundle(*INDICATED)
+    other = {"resourceType": "Patient", "id": "F", "birthDate": "1961-01-01"}
+    if kind == "two-servers":
+        doc["entry"][0]["fullUrl"] = "https://a.example.org/fhir/Patient/F"
+        doc["entry"].append(
+            {"fullUrl": "https://b.example.org/fhir/Patient/F", "resource": {"resourceType": "Patient", "id": "F"}}
+        )
+    else:
+        doc["entry"].append({"resource": other})
+    doc["entry"].append({"resource": MISSED})
+    a = reasoner.assess(doc)
+    assert a.status is None and any(p["record"] == "Patient/F" for p in a.data_problems), a.data_problems
+
+
+def test_a_time_written_with_other_digits_is_no_time(reasoner):
+    """The review 'time' of stop 40: an onset '２０２６-11-18' (full-width digits) was read as a time and, compared as
+    text, after any time given: a loss dropped as made later. FHIR's dates are ASCII digits."""
+    from kg_reasoner.read.times import parse_time
+
+    with pytest.raises(ValueError):
+        parse_time("２０２６-11-18")
+    loss = dict(MISSED, onsetDateTime="２０２６-11-18")
+    assert as_of_reasoner("2026-11-21").assess(bundle(*INDICATED, loss)).status == "contraindicated"

@@ -124,6 +124,10 @@ NOT_IN_USE = {
 }
 
 
+#: MedicationRequest.intent of a suggestion, not an order: a proposal, an option (R4 request-intent)
+NOT_AN_ORDER = {"proposal", "option"}
+
+
 #: Procedure.status: done or under way (present), not done (absent), ignored.
 PROCEDURE_PRESENT, PROCEDURE_ABSENT = {"completed", "in-progress"}, {"not-done"}
 
@@ -368,9 +372,9 @@ class FhirVocabulary:
                 self.patterns[str(row.system)].append((re.compile(str(row.value)), row.concept))
         # (a code system whose codes the ontology groups by category, ICD-10, is read with the dot ignored, as
         # exports and claims write it: N840 is N84.0)
-        for (system, code), entries in list(self.codes.items()):
-            if system in self.categories and "." in code:
-                self.codes.setdefault((system, code.replace(".", "")), entries)
+        for (in_system, dotted), entries in list(self.codes.items()):
+            if in_system in self.categories and "." in dotted:
+                self.codes.setdefault((in_system, dotted.replace(".", "")), entries)
 
         # the value sets read from a code's name (kgr:includesCodesNamed), each a NameNet
         def optional(value: Any) -> re.Pattern | None:
@@ -840,6 +844,25 @@ class FhirPatientBuilder:
         the next day, written without a zone, is after it); else by instants (the present, or the time given)."""
         return after(interval, self.now, self.as_of)
 
+    def died_after_as_of(self, when: Any) -> bool:
+        """In a retrospective assessment, whether her death (``deceasedDateTime``) came after the time the
+        assessment is made as of: she was alive then (said)."""
+        if self.as_of is None or not isinstance(when, str):
+            return False
+        try:
+            later = self.after_now(parse_time(when))
+        except ValueError:
+            return False
+        if later:
+            self.problem(
+                f"Patient/{self.pid}",
+                f"recorded as deceased on {when}, after the time the assessment is made as of ({self.now_text}): "
+                "assessed as of then",
+                "info",
+                field="deceasedDateTime",
+            )
+        return later
+
     def made_after_as_of(self, r: dict, ref: str) -> bool:
         """In a retrospective assessment (a time given to assess as of), whether every time a record names (when it
         was made, began, was performed, recorded or issued) is after that time: what it says happened later, so it
@@ -1123,7 +1146,11 @@ class FhirPatientBuilder:
             period = next(
                 (k for k in ("period", "billablePeriod") if isinstance(r.get(k), dict) and "end" in r[k]), None
             )
-            if period is not None:  # (its period's end, else its date: a claim's billable period, its creation)
+            served = _served(r)
+            if served is not None:  # (a claim's items: when their services were given, its billable period aside:
+                # Synthea bills an ExplanationOfBenefit for a year after the encounter)
+                when = self.when({"serviced": served}, ref, ("serviced",), keep_future=True)[1]
+            elif period is not None:  # (its period's end, else its date: a claim's billable period, its creation)
                 when = self._end(r, ref, period, keep_future=True)
             else:
                 when = self.when(r, ref, _OWN_TIME, keep_future=True)[1]
@@ -1445,10 +1472,19 @@ class FhirPatientBuilder:
     def _in_use_then(self, r: dict, ref: str, status: Any) -> bool:
         """A medication completed or stopped, by the record's present status, whose period ended after the time the
         assessment is made as of: it was in use then (a retrospective assessment), and is read so, said."""
-        period = r.get("effectivePeriod")
-        end = period.get("end") if isinstance(period, dict) and status in ("completed", "stopped") else None
-        if self.as_of is None or not isinstance(end, str):  # (at the present, an end to come is its plan)
+        if self.as_of is None or status not in ("completed", "stopped"):  # (at the present, an end to come is its plan)
             return False
+        request: dict = r["dispenseRequest"] if isinstance(r.get("dispenseRequest"), dict) else {}
+        period = r.get("effectivePeriod") or request.get("validityPeriod")  # (a statement's, a request's)
+        end = period.get("end") if isinstance(period, dict) else None
+        if end is None:  # (over at a time it does not give: it may have been in use then)
+            self.problem(
+                ref,
+                f"status {status} with no date of its end: whether it was in use as of the time the assessment is made "
+                f"as of ({self.now_text}) cannot be told; read as in use (the cautious reading for the safety flags)",
+                field="status",
+            )
+            return True
         try:
             ended = parse_time(end)
         except ValueError:
@@ -1945,7 +1981,18 @@ class FhirPatientBuilder:
     ) -> None:
         status = r.get("status")
         then = status in NOT_IN_USE[kind] and self._in_use_then(r, ref, status)
-        if status in NOT_IN_USE[kind] and not then:
+        why_not = (
+            f"status {status}: not in use"
+            if status in NOT_IN_USE[kind] and not then
+            else f"intent {r['intent']}: a suggestion, not an order (R4: with no intention to ensure it occurs)"
+            if kind == "MedicationRequest" and r.get("intent") in NOT_AN_ORDER
+            else None
+        )
+        if why_not is not None:  # (said of a medicine the guidance weighs: never passed over in silence)
+            if self._substances(r, ref, kind, medications):
+                self.problem(
+                    ref, f"{why_not}; not read as a use", "info", "status" if "status" in why_not else "intent"
+                )
             return
         if r.get("doNotPerform") is True:  # (an R4 modifier element: a request NOT to give it, never a use)
             self.problem(
@@ -1965,6 +2012,13 @@ class FhirPatientBuilder:
         if not substances:
             self.problem(ref, f"unrecognised medication ({_codes_text(codeable)}); not used", field=where)
             return
+        if not any(v._known(s, c) for s, c in _codings(codeable)):  # (by its name: said)
+            self.problem(
+                ref,
+                f"its medication ({_codes_text(codeable)}) is read as {', '.join(v.label(c) for c in substances)} by "
+                "its name, not by a code the guidance reads",
+                field=where,
+            )
         supervised: bool | None = kind in ("MedicationRequest", "MedicationAdministration")
         if kind == "MedicationRequest":
             supervised = self._prescribed(r, ref)
@@ -2017,6 +2071,17 @@ class FhirPatientBuilder:
             if supervised is not None:
                 self.g.add((rec, KGR.medicallySupervised, Literal(supervised)))
 
+    def _substances(self, r: dict, ref: str, kind: str, medications: dict) -> list[URIRef]:
+        """The substances the guidance weighs (progesterone) that a medication record names, read quietly (a record
+        not read as a use is said only when it names one)."""
+        saved = len(self.problems)
+        try:
+            codeable, _ = self._medication_code(r, ref, medications)
+            v = self.v
+            return v.meanings(codeable, lambda c: any(True for _ in v.g.subjects(KGR.substance, c)))
+        finally:
+            del self.problems[saved:]
+
     def _prescribed(self, r: dict, ref: str) -> bool | None:
         """Whether a MedicationRequest is a prescription: not when she requested it herself (requester is her
         Patient), unknown when it is reported from another source (reported[x])."""
@@ -2067,14 +2132,36 @@ class FhirPatientBuilder:
             )
             return None, where
         if med is None:
+            cited = r.get("medicationReference") or r5.get("reference") or {}
+            display = cited.get("display") if isinstance(cited, dict) else None
             if target:
-                self.problem(ref, f"{where} {target} is not in the input; the medication is unknown", field=where)
-            return None, where
+                self.problem(
+                    ref,
+                    f"{where} {target} is not in the input; the medication is "
+                    + (f"read by its display ({display!r}) only" if isinstance(display, str) else "unknown"),
+                    field=where,
+                )
+            # (its display names it, as a concept's text would: never dropped for a reference that cannot be followed)
+            return ({"text": display} if isinstance(display, str) else None), where
         # (a Medication coded only by its ingredients, or by a product code beside them: every coding counts)
         code: dict = med["code"] if isinstance(med.get("code"), dict) else {}
         codings = list(code.get("coding") or [])
+        # (an ingredient as R4 writes it: a concept, or a reference to a contained Substance or Medication, as
+        # HL7's med0310 does; R5's item.concept and item.reference)
+        contained = [c for c in (r.get("contained") or []) + (med.get("contained") or []) if isinstance(c, dict)]
         for ingredient in med.get("ingredient") or []:
-            item = ingredient.get("itemCodeableConcept") if isinstance(ingredient, dict) else None
+            if not isinstance(ingredient, dict):
+                continue
+            r5item: dict = ingredient["item"] if isinstance(ingredient.get("item"), dict) else {}
+            item = ingredient.get("itemCodeableConcept") or r5item.get("concept")
+            cited = ingredient.get("itemReference") or r5item.get("reference")
+            key = cited.get("reference") if isinstance(cited, dict) else None
+            if item is None and isinstance(key, str):
+                found = next((c for c in contained if key == f"#{c.get('id')}"), None) if key.startswith("#") else None
+                found = found or medications.get(_reference_key(key))
+                item = found.get("code") if isinstance(found, dict) else None
+                if item is None:
+                    self.problem(ref, f"its medication's ingredient {key} is not in the input", field=where)
             codings += list(item.get("coding") or []) if isinstance(item, dict) else []
         return ({**code, "coding": codings} if codings else med.get("code")), where
 
@@ -2332,8 +2419,32 @@ def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozen
         return set(pids)
     if subject.startswith(("urn:uuid:", "urn:oid:")):  # a Bundle's own reference that no entry's fullUrl has:
         return set(pids) - named  # hers, if her Patient entry lost its fullUrl
-    m = re.search(r"(?:^|/)Patient/([^/]+)$", subject)
-    return {m.group(1)} & pids if m else set()
+    m = re.search(r"(?:^|/)Patient/([^/]+)$", subject.strip(), re.IGNORECASE)  # (" Patient/P1", "patient/P1")
+    if m:
+        return {m.group(1)} & pids
+    given = r.get("subject") if "subject" in r else r.get("patient")
+    if isinstance(given, dict) and given.get("type") == "Patient":  # (a bare id, its type given: "P1")
+        return {subject.strip()} & pids
+    return set()
+
+
+def _served(r: dict) -> str | None:
+    """When the services of a Claim's or an ExplanationOfBenefit's items were given, the latest: an item's
+    ``servicedDate`` or the end of its ``servicedPeriod`` (as written), or None."""
+    latest: tuple | None = None
+    items: list = r["item"] if isinstance(r.get("item"), list) else []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        period = item.get("servicedPeriod")
+        text = item.get("servicedDate") or (period.get("end") if isinstance(period, dict) else None)
+        try:
+            when = parse_time(text)
+        except ValueError:
+            continue
+        if latest is None or when.latest > latest[0]:
+            latest = (when.latest, when.text)
+    return latest[1] if latest is not None else None
 
 
 def _could_matter(vocab: FhirVocabulary, r: dict) -> bool:
@@ -2552,6 +2663,8 @@ def read_resources(
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
     births: dict[str, Any] = {}
     deceased: dict[str, Any] = {}  # patient id -> when she died (None: only that she did)
+    servers: dict[str, set[str]] = defaultdict(set)  # patient id -> the servers (fullUrl bases) of her Patient
+    identity: dict[str, set[tuple]] = defaultdict(set)  # patient id -> the (birth date, gender) her Patients give
     identified: dict[tuple[str, str], set[str]] = defaultdict(set)
     encounters: dict[str, dict] = {}
     items = []
@@ -2574,6 +2687,9 @@ def read_resources(
                 )
                 continue
             patients[f"Patient/{pid}"] = pid
+            if full_url and full_url.endswith(f"/Patient/{pid}") and "://" in full_url:
+                servers[pid].add(full_url[: -len(f"Patient/{pid}")])
+            identity[pid].add((str(r.get("birthDate")), str(r.get("gender"))))
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
             if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
@@ -2620,7 +2736,11 @@ def read_resources(
             encounters.update({k: r for k in keys})
         elif rtype == "MedicationRequest":
             # a request supervises a use only while it is in force (not entered in error, cancelled, a draft)
-            in_force = r.get("status") in IN_USE["MedicationRequest"] and r.get("doNotPerform") is not True
+            in_force = (
+                r.get("status") in IN_USE["MedicationRequest"]
+                and r.get("doNotPerform") is not True
+                and r.get("intent") not in NOT_AN_ORDER
+            )
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
     superseded = _superseded(items)
     notes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
@@ -2703,7 +2823,23 @@ def read_resources(
         builder.references = {key for key, owner in patients.items() if owner == pid}
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
-        if pid in deceased:  # (no current pregnancy to assess: said, never a status)
+        if len(servers.get(pid, ())) > 1:  # (one id on two servers: two people, or one; whose records cannot be told)
+            builder.refuse(
+                f"Patient/{pid}",
+                f"Patient resources of id {pid} come from {len(servers[pid])} servers ({', '.join(sorted(servers[pid]))}): "
+                "they may be different people, and which records are whose cannot be told; not assessed",
+                field="fullUrl",
+            )
+        elif len(identity.get(pid, ())) > 1:  # (a second export of another person under her id)
+            builder.refuse(
+                f"Patient/{pid}",
+                f"Patient resources of id {pid} give different birth dates or genders "
+                f"({'; '.join(f'{b}, {g}' for b, g in sorted(identity[pid]))}): they may be different people, and "
+                "which records are whose cannot be told; not assessed",
+                field="birthDate",
+            )
+        if pid in deceased and not builder.died_after_as_of(deceased[pid]):
+            # (no current pregnancy to assess: said, never a status)
             on = f" on {deceased[pid]}" if isinstance(deceased[pid], str) else ""
             builder.refuse(f"Patient/{pid}", f"the patient is recorded as deceased{on}: not assessed", field="deceased")
         for other, kind in sorted((o, k) for o, (k, rep) in same_person.items() if rep == pid and o != pid):
@@ -2764,6 +2900,8 @@ def read_resources(
         ]
         for r, ref, what in unread:
             try:
+                if builder.made_after_as_of(r, ref):
+                    continue
                 builder.elsewhere(r, ref, what)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
@@ -2865,6 +3003,10 @@ _RECORD_TIMES = (
     "authoredOn",
     "dateAsserted",
     "whenHandedOver",
+    "period",  # (an Encounter's: its start)
+    "billablePeriod",  # (a Claim's, an ExplanationOfBenefit's: its start)
+    "created",
+    "date",  # (a DocumentReference's, a Composition's)
 )
 
 

@@ -30,10 +30,12 @@ LATEST_ZONE = _dt.timedelta(hours=12)
 _TICK = _dt.timedelta(microseconds=1)
 
 
+#: (ASCII digits only, as FHIR's regular expressions: a full-width "２０２６" is no year)
 _PATTERN = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d+)?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$",
+    re.ASCII,
 )
 
 
