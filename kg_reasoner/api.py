@@ -3,6 +3,7 @@ processes, with a progress bar), ``assess_many`` the plain sequential stream, or
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import functools
 import gc
@@ -408,9 +409,9 @@ NOW_ENV = "KG_REASONER_NOW"
 
 def as_of_value(value: datetime | date | str | None, present: datetime | None = None) -> date | datetime | None:
     """The time an assessment is made as of (``Reasoner(as_of=...)``), as given: a day (a date, or an ISO 8601
-    date), or an instant (a datetime, one without a zone in UTC, or an ISO 8601 date-time; a year or a month: its
-    end, or ``present`` (default: the present, as ``KG_REASONER_NOW`` fixes it) when it has not ended yet); None:
-    the present."""
+    date; a year or a month: its last day, or the present's (``present``, default: the present as
+    ``KG_REASONER_NOW`` fixes it) when it has not ended yet), or an instant (a datetime, one without a zone in UTC,
+    or an ISO 8601 date-time); None: the present."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -419,8 +420,13 @@ def as_of_value(value: datetime | date | str | None, present: datetime | None = 
         return _not_to_come(value)
     if isinstance(value, str):
         try:
+            text = value.strip()
             given: date | datetime = (
-                date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _instant(value.strip(), present)
+                date.fromisoformat(text)
+                if len(text) == 10
+                else _last_day(text, present)
+                if len(text) in (4, 7) and "T" not in text
+                else _instant(text)
             )
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
@@ -438,18 +444,24 @@ def _fixed_now() -> date | datetime | None:
         raise AsOfError(f"{NOW_ENV}: {exc}") from None
 
 
-def _instant(text: str, present: datetime | None = None) -> datetime:
-    """An ISO 8601 date-time as FHIR writes one (one without a zone in UTC, as a datetime without one), or a year
-    or year-month: its end at the latest time zone, or the present (``present``, else the fixed clock or the
-    clock) when it has not ended yet (as of this month: its records so far); a form FHIR does not write (20240225,
-    a space for the T) is refused (ValueError)."""
-    interval = parse_time(text)  # (FHIR's forms only)
-    if "T" not in text:
-        if present is None:
-            present = as_of_instant(_fixed_now()) or datetime.now(timezone.utc)
-        return min(interval.latest, present) if interval.earliest <= present else interval.latest
+def _instant(text: str) -> datetime:
+    """An ISO 8601 date-time as FHIR writes one (one without a zone in UTC, as a datetime without one); a form FHIR
+    does not write (20240225, a space for the T) is refused (ValueError)."""
+    parse_time(text)  # (FHIR's forms only)
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _last_day(text: str, present: datetime | None = None) -> date:
+    """A year or a year-month to assess as of: its last day (compared, as a day given, with a record's own day), or
+    the present's day (``present``, else the fixed clock or the clock) when it has not ended yet: as of this month
+    are its records so far."""
+    interval = parse_time(text)  # (FHIR's forms only)
+    year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    if present is None:
+        present = as_of_instant(_fixed_now()) or datetime.now(timezone.utc)
+    return min(last, present.date()) if interval.earliest <= present else last
 
 
 def _not_to_come(value: date | datetime) -> date | datetime:

@@ -1503,13 +1503,23 @@ def test_a_time_to_assess_as_of_in_a_form_fhir_does_not_write_is_refused(text):
 def test_a_year_or_month_to_assess_as_of_that_has_not_ended_is_the_present():
     """Stop 39's note: '--as-of 2026-12' in December 2026 was refused as a time to come. A year or a month that has
     not ended stands for the present (the fixed clock of the suite: 2026-12-05); one that has ended, for its end."""
-    present = Reasoner().as_of
-    assert Reasoner(as_of=AS_OF[:7]).as_of == present and Reasoner(as_of=AS_OF[:4]).as_of == present
-    assert Reasoner(as_of="2025-02").as_of == _dt.datetime(
-        2025, 2, 28, 23, 59, 59, 999999, _dt.timezone(-_dt.timedelta(hours=12))
-    )
+    today = _dt.date.fromisoformat(AS_OF)
+    assert Reasoner(as_of=AS_OF[:7]).as_of_given == today and Reasoner(as_of=AS_OF[:4]).as_of_given == today
+    assert Reasoner(as_of=AS_OF[:7]).as_of == Reasoner().as_of
+    assert Reasoner(as_of="2025-02").as_of_given == _dt.date(2025, 2, 28)
+    assert Reasoner(as_of="2024").as_of_given == _dt.date(2024, 12, 31)
     with pytest.raises(AsOfError, match="has not come yet"):
         Reasoner(as_of="2099-01")
+
+
+def test_a_year_or_month_to_assess_as_of_holds_its_records_and_none_of_the_next_days():
+    """The review 'time' of stop 40: as of '2025' or '2025-12', the records of 2026-01-01 were read (the year's end was
+    an instant at the latest time zone, a day of the next year before it). A year or a month is its last day, compared
+    as a day given is, with a record's own day."""
+    facts = _moved(*INDICATED, to="2026-01-")
+    for given in ("2025", "2025-12", "2025-12-31"):
+        a = as_of_reasoner(given).assess(bundle(*facts))
+        assert a.status != "indicated" and any("made after the time" in p["message"] for p in a.data_problems), given
 
 
 def test_a_retrospective_outcome_says_the_time_it_was_made_as_of():
@@ -1563,19 +1573,21 @@ def test_a_summary_result_after_the_time_of_the_assessment_is_not_used():
     assert "made after the time the assessment is made as of" in before.data_problems[0]["message"]
 
 
-def test_a_condition_resolved_at_a_time_not_given_is_unknown_as_of_an_earlier_time():
-    """Stop 39's note: assessed as of a time, a condition resolved today with no date of its end was over then too:
-    her bleeding, resolved at a time not given, was absent as of 2024-03-02 (C2 not met). Whether it was over then
-    cannot be told: not read (unknown, not absent), named. As of the present it is over; an event (a loss) is
-    unaffected; a dated end decides."""
+def test_a_condition_resolved_at_a_time_not_given_is_not_understood_as_of_an_earlier_time():
+    """Stop 39's note and the review 'time' of stop 40: assessed as of a time, a condition resolved today with no date
+    of its end (or one less precise than the time given, '2026-11' for 2026-11-20) was over then too: her bleeding
+    absent, a polyp or an infection absent (indicated). Whether it was over then cannot be told: a record not
+    understood (E2), named. As of the present it is over; an event (a loss) is unaffected; a dated end decides."""
     others = [r for r in _in_2024(*INDICATED) if r["id"] != "bleed"]
     bleeding = dict(_in_2024(BLEEDING)[0], clinicalStatus=cc(CLINICAL, "resolved"))
     then = as_of_reasoner("2024-03-02")
-    a = then.assess(bundle(*others, bleeding))
-    assert a.status == "insufficient_data" and a.criteria["C2"]["state"] == "unknown", a.data_problems
-    assert any(p["record"] == "Condition/bleed" and p["field"] == "clinicalStatus" for p in a.data_problems)
-    said = [p for p in a.data_problems if p["record"] == "Condition/bleed"]
-    assert said and "cannot be told" in said[0]["message"] and "2024-03-02" in said[0]["message"]
+    for record in (bleeding, dict(bleeding, abatementDateTime="2024-03")):
+        a = then.assess(bundle(*others, record))
+        assert outcome(a) == ("insufficient_data", ["E2"]) and "Condition/bleed" in a.missing, a.data_problems
+        said = [p for p in a.data_problems if p["record"] == "Condition/bleed"]
+        assert said and "cannot be told" in said[0]["message"] and "2024-03-02" in said[0]["message"]
+    polyp = condition("polyp", (ICD10CM, "N84.0"), clinical="resolved", onsetDateTime="2024-02-15")
+    assert outcome(then.assess(bundle(*_in_2024(*INDICATED), polyp))) == ("insufficient_data", ["E2", "R1"])
     for b in (
         Reasoner().assess(bundle(*others, bleeding)),
         then.assess(bundle(*others, dict(bleeding, abatementDateTime="2024-02-25"))),
@@ -1820,3 +1832,27 @@ def test_a_time_written_with_other_digits_is_no_time(reasoner):
         parse_time("２０２６-11-18")
     loss = dict(MISSED, onsetDateTime="２０２６-11-18")
     assert as_of_reasoner("2026-11-21").assess(bundle(*INDICATED, loss)).status == "contraindicated"
+
+
+def test_a_version_updated_after_the_time_given_is_not_the_record_then():
+    """The review 'time' of stop 40: as of 2026-11-21, version 2 of a missed miscarriage (refuted on 2026-11-28)
+    superseded version 1 (confirmed on 2026-11-18): indicated. As the record stood then, it was confirmed."""
+    v1 = dict(MISSED, meta={"versionId": "1", "lastUpdated": "2026-11-18T10:00:00Z"})
+    v2 = dict(
+        MISSED,
+        meta={"versionId": "2", "lastUpdated": "2026-11-28T10:00:00Z"},
+        verificationStatus=cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted"),
+    )
+    a = as_of_reasoner("2026-11-21").assess(bundle(*INDICATED, v1, v2))
+    assert a.status == "contraindicated", a.data_problems
+    assert any("updated after the time" in p["message"] for p in a.data_problems)
+    assert Reasoner().assess(bundle(*INDICATED, v1, v2)).status == "indicated"
+
+
+def test_a_subject_given_by_her_identifier_is_hers(reasoner):
+    """The review 'time' of stop 40: a record whose subject is only an identifier (R4's logical reference) failed
+    every patient of the export. It names the one Patient with that identifier; with two, it may be either's."""
+    system = "http://hospital.example/mrn"
+    doc = bundle(*INDICATED, dict(MISSED, subject={"identifier": {"system": system, "value": "123"}}))
+    doc["entry"][0]["resource"]["identifier"] = [{"system": system, "value": "123"}]
+    assert reasoner.assess(doc).status == "contraindicated"

@@ -1795,17 +1795,25 @@ class FhirPatientBuilder:
         times, ended = self._onset(r, ref)
         if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
             clinical = "active"  # (over only after the time the assessment is made as of: not over then)
-        if clinical in NOT_PRESENT and ended is None and self.as_of is not None and not event:
-            # (over by its present status, since a time it does not give: whether it was over as of the time given
-            # cannot be told; read as over it could make her indicated, read as present it could not be right)
-            self.problem(
-                ref,
-                f"clinicalStatus {clinical} with no date of its end (abatementDateTime, abatementPeriod.end): whether "
-                f"it was over as of the time the assessment is made as of ({self.now_text}) cannot be told; not read "
-                "(unknown, not absent)",
-                field="clinicalStatus",
-            )
-            return
+        # (over by its present status, since a time it does not give, or gives less precisely than the time given
+        # ("2026-11" for 2026-11-20): whether it was over as of the time given cannot be told; read as over it could
+        # make her indicated, read as present it could not be right)
+        if clinical in NOT_PRESENT and self.as_of is not None and not event:
+            if ended is None or ended.latest > self.now:
+                end = "no date of its end" if ended is None else f"an end ({ended.text}) that may be after it"
+                self.listed_missing(
+                    ref,
+                    f"clinicalStatus {clinical} with {end}: whether it was over as of the time the assessment is made "
+                    f"as of ({self.now_text}) cannot be told; it could change the decision, so it is not read and is "
+                    "listed as missing data",
+                    [KGR.UninterpretedRecord],
+                    r.get("code"),
+                    "/then",
+                    field="clinicalStatus",
+                    when=times[0],
+                    episode=concepts,
+                )
+                return
         present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
@@ -2458,10 +2466,19 @@ def _could_matter(vocab: FhirVocabulary, r: dict) -> bool:
     return r.get("resourceType") in ("Condition", "Procedure") and not vocab.readable(r.get("code"))
 
 
-def _patient_of(patients: dict[str, str], r: dict) -> str | None:
-    """The id of the patient a resource's subject (or patient) names, None when it names none in the input."""
+def _patient_of(patients: dict[str, str], r: dict, identified: dict | None = None) -> str | None:
+    """The id of the patient a resource's subject (or patient) names, None when it names none in the input; a subject
+    given only by an identifier (R4's logical reference) names the one Patient of the input with that identifier
+    (``identified``: (system, value) -> patient ids), none when several have it."""
     key = _subject_key(r)
-    return patients.get(key) if key is not None else None
+    if key is not None:
+        return patients.get(key)
+    subject = r.get("subject") if "subject" in r else r.get("patient")
+    ident = subject.get("identifier") if isinstance(subject, dict) else None
+    if identified and isinstance(ident, dict) and isinstance(ident.get("system"), str):
+        pids = identified.get((ident["system"], ident.get("value")), set())
+        return next(iter(pids)) if len(pids) == 1 else None
+    return None
 
 
 def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
@@ -2721,6 +2738,7 @@ def read_resources(
             shared[pid] += [(f"{system}|{value}", other) for other in people if other != pid]
     patients = {key: same_person[pid][1] if pid in same_person else pid for key, pid in patients.items()}
     named = frozenset(pid for key, pid in patients.items() if key.startswith("urn:"))  # (for _maybe_of)
+    by_identifier = {k: {same_person[p][1] if p in same_person else p for p in pids} for k, pids in identified.items()}
     for r, _where in items:
         rtype = r.get("resourceType")
         keys = [
@@ -2742,8 +2760,8 @@ def read_resources(
                 and r.get("intent") not in NOT_AN_ORDER
             )
             requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
-    superseded = _superseded(items)
-    notes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    superseded = _superseded(items, now if as_of is not None else None, as_of)
+    notes: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r, where in items:
         rtype = r.get("resourceType")
         ref = _ref(r)
@@ -2754,7 +2772,9 @@ def read_resources(
             others.append((r, where, ref))
             continue
         owner = (
-            (r.get("id") if isinstance(r.get("id"), str) else None) if rtype == "Patient" else _patient_of(patients, r)
+            (r.get("id") if isinstance(r.get("id"), str) else None)
+            if rtype == "Patient"
+            else _patient_of(patients, r, by_identifier)
         )
         problems = shape_problems(r)
         if problems and owner is not None:
@@ -2780,7 +2800,7 @@ def read_resources(
                 yield PatientDataError(f"{ref} {message}", source=source, field=where)
             continue
         if id(r) in superseded:
-            notes[owner].append((ref, *superseded[id(r)]))
+            notes[owner].append((ref, superseded[id(r)]))
             continue
         by_patient[owner].append((r, ref))
     for d in deletions:  # a record the input both holds and deletes: whether it is current cannot be told
@@ -2810,7 +2830,7 @@ def read_resources(
     others_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # (by patient: read once, not per patient)
     maybe_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)
     for r, _where, ref in others:
-        if (owner := _patient_of(patients, r)) is not None:
+        if (owner := _patient_of(patients, r, by_identifier)) is not None:
             others_of[owner].append((r, ref))
         elif r.get("resourceType") not in ("Patient", "Medication") and _names_an_event(vocab, r):
             # (an Encounter for a miscarriage whose subject is written another way, or missing: it may be hers)
@@ -2867,10 +2887,8 @@ def read_resources(
             ):
                 attached.add(id(b))
                 builder.refuse(b.where, b.message + ("" if b.patients else b.whose), field=b.field)
-        for ref, older, label in notes.get(pid, []):
-            builder.problem(
-                ref, f"version {older} is superseded by {label} in the input; not read", "info", field="meta"
-            )
+        for ref, message in notes.get(pid, []):
+            builder.problem(ref, message, "info", field="meta")
         for r, ref in by_patient.get(pid, []):
             try:
                 builder.note_scan_results(r, ref)
@@ -2964,9 +2982,12 @@ def _names(url: str | None, ref: str, r: dict) -> bool:
     return url is not None and (url in (ref, r.get("_fullUrl")) or url.endswith(f"/{ref}"))
 
 
-def _superseded(items: list[tuple[dict, str]]) -> dict[int, tuple[str, str]]:
+def _superseded(
+    items: list[tuple[dict, str]], now: _dt.datetime | None = None, as_of: _dt.date | _dt.datetime | None = None
+) -> dict[int, str]:
     """Of several versions of one resource that ``meta`` orders (a history Bundle, an export keeping every
-    version), the older ones, by ``id()`` of the resource: (its version, the latest's). Read before the
+    version), all but the current one, by ``id()`` of the resource: what to say of each. Assessed as of a time
+    (``now``, ``as_of`` as given), the current one is the latest not updated after it, when there is one. Read before the
     records are given to their patients, so that a later version that moves a record to another patient, is
     entered in error or refuted withdraws it from the first. The same id under two fullUrl bases (two
     servers) is two records; versions that cannot be ordered are each read."""
@@ -2974,7 +2995,7 @@ def _superseded(items: list[tuple[dict, str]]) -> dict[int, tuple[str, str]]:
     for r, where in items:
         if r.get("resourceType") in READ_TYPES and r.get("resourceType") != "Patient":
             groups[_ref(r)].append((r, where))
-    out: dict[int, tuple[str, str]] = {}
+    out: dict[int, str] = {}
     for ref, group in groups.items():
         if len(group) < 2 or ref.endswith("/?"):
             continue
@@ -2982,11 +3003,32 @@ def _superseded(items: list[tuple[dict, str]]) -> dict[int, tuple[str, str]]:
         ordered = _versions(group) if len(bases) <= 1 else None
         if ordered is None:
             continue
-        latest = ordered[0][0]["meta"]
+        # (assessed as of a time: a version updated after it is not the record as it stood then, when an earlier
+        # version is in the input)
+        then = [t for t in ordered if not _updated_after(t[0], now, as_of)] if now is not None else ordered
+        current = then[0][0] if then else ordered[0][0]
+        latest = current["meta"]
         label = f"version {latest.get('versionId') or latest.get('lastUpdated')}"
-        for r, _ in ordered[1:]:
-            out[id(r)] = (str(r["meta"].get("versionId") or r["meta"].get("lastUpdated")), label)
+        for r, _ in ordered:
+            if r is current:
+                continue
+            version = str(r["meta"].get("versionId") or r["meta"].get("lastUpdated"))
+            out[id(r)] = (
+                f"version {version} was updated after the time the assessment is made as of ({r['meta'].get('lastUpdated')}), "
+                f"when {label} was the record; not read"
+                if then and not any(r is t[0] for t in then)
+                else f"version {version} is superseded by {label} in the input; not read"
+            )
     return out
+
+
+def _updated_after(r: dict, now: _dt.datetime, as_of: _dt.date | _dt.datetime | None) -> bool:
+    """Whether a version of a record was updated (``meta.lastUpdated``) after the time an assessment is made as of."""
+    updated = r["meta"].get("lastUpdated") if isinstance(r.get("meta"), dict) else None
+    try:
+        return isinstance(updated, str) and after(parse_time(updated), now, as_of)
+    except ValueError:
+        return False
 
 
 #: the elements that say when a record was made, began, was performed, recorded or issued (a Period: its start)
