@@ -152,7 +152,16 @@ def owns(patient: URIRef, node: Any) -> bool:
 def foreign_nodes(graph: Graph, patient: URIRef) -> set[URIRef]:
     """The IRIs a patient's graph describes that are not named under her IRI (e.g. <urn:lab:123>): they
     must belong to no other patient of the run or the store."""
-    return {s for s in graph.subjects() if isinstance(s, URIRef) and not owns(patient, s)}
+    prefix = f"{patient}/"
+    plain = type(patient) is URIRef
+    out: set = set()
+    for s in set(graph.subjects()):  # (each subject once: a patient's graph names each in several triples)
+        if type(s) is URIRef and plain:  # (``owns`` for two plain IRIs, without rdflib's __eq__)
+            if not (str.__eq__(s, patient) or s.startswith(prefix)):
+                out.add(s)
+        elif isinstance(s, URIRef) and not owns(patient, s):
+            out.add(s)
+    return out
 
 
 #: Characters an IRI cannot hold (RFC 3987), though a Turtle \u escape can smuggle them in.

@@ -385,11 +385,12 @@ def _read_by(rule: Rule) -> Watch:
     return Watch(frozenset() if every else frozenset(rule.reads), True, any_predicate=every)
 
 
-def _as_stored(triples) -> Iterator[tuple]:
+def _as_stored(triples, iris: dict | None = None) -> Iterator[tuple]:
     """rdflib triples as pyoxigraph stores them: literals in canonical form (``plans.canonical``: "01"
     as "1", a language tag in lower case); a triple with a literal subject, which a store cannot hold,
     left out."""
-    iris: dict = {}  # (a patient's IRIs recur from triple to triple: each converted once)
+    if iris is None:
+        iris = {}  # (a patient's IRIs recur from triple to triple: each converted once)
     for s, p, o in triples:
         if type(s) is URIRef or not isinstance(s, Literal):
             s_ = iris.get(s) if type(s) is URIRef else None
@@ -423,8 +424,9 @@ class _PatientRun(ConstraintChecker):
         self.default = [ONTOLOGY_RULES_GRAPH, ga, gi]
         # her graphs as oxigraph holds them (canonical literals), for the plans; they are written to the
         # store only when a query runs there (``_oxigraph``)
-        self.inferred_index = TripleIndex(_as_stored(owl))
-        asserted_index = TripleIndex(_as_stored(asserted))
+        iris: dict = {}  # (her IRIs, each converted once for both graphs)
+        self.inferred_index = TripleIndex(_as_stored(owl, iris))
+        asserted_index = TripleIndex(_as_stored(asserted, iris))
         self._unwritten_graphs: tuple | None = (asserted, owl)
         #: her graphs are in the store (cleared when the session ends)
         self.written = False
@@ -453,6 +455,10 @@ class _PatientRun(ConstraintChecker):
         self._unwritten: list = []
         #: the focus nodes of each target list, until a rule adds a type (``_add``)
         self._focus_cache: dict = {}
+        #: the rules (ids), and (rule id, focus node) pairs, found matchable (``_may_match``,
+        #: ``_may_match_at``): what they test only grows in a run, so a rule once matchable stays so
+        self._matchable: set = set()
+        self._matchable_at: set = set()
         # rdflib-side indexes of the patient's triples, for the Core constraint components
         self.values: dict = {}
         self.types: dict = {}
@@ -484,7 +490,7 @@ class _PatientRun(ConstraintChecker):
         )
         if planned is not None:
             sols, names = planned
-            rows = [Row(_Solution(sol), names) for sol in sols]
+            rows = [Row.of(sol) for sol in sols]
             if self.e.check_plans:
                 _check_query_rows(name, bindings, rows, self._oxigraph_rows(text, bindings))
                 self.e.plan_checks += 1
@@ -626,19 +632,35 @@ class _PatientRun(ConstraintChecker):
 
     def _may_match(self, rule: Rule) -> bool:
         """False when the data lacks something every solution of the rule needs (``rule.needs``, read
-        from its parsed query): the rule would construct nothing."""
+        from its parsed query): the rule would construct nothing. (True is kept for the run: her
+        predicates and classes only grow.)"""
+        if id(rule) in self._matchable:
+            return True
         e, needs = self.e, rule.needs
-        return all(p in self.predicates or p in e._static_predicates for p in needs.predicates) and all(
-            c in self.classes or c in e._static_classes for c in needs.classes
-        )
+        predicates, classes = self.predicates, self.classes
+        for p in needs.predicates:
+            if p not in predicates and p not in e._static_predicates:
+                return False
+        for c in needs.classes:
+            if c not in classes and c not in e._static_classes:
+                return False
+        self._matchable.add(id(rule))
+        return True
 
     def _may_match_at(self, rule: Rule, focus) -> bool:
-        """False when the focus node lacks a triple or a type every solution needs for ``$this``."""
+        """False when the focus node lacks a triple or a type every solution needs for ``$this``. (True is
+        kept for the run: her triples and types only grow.)"""
+        key = (id(rule), focus)
+        if key in self._matchable_at:
+            return True
         e, needs = self.e, rule.needs
-        if not all((focus, p) in self.pairs or (focus, p) in e._static_pairs for p in needs.this_predicates):
+        pairs = self.pairs
+        for p in needs.this_predicates:
+            if (focus, p) not in pairs and (focus, p) not in e._static_pairs:
+                return False
+        if needs.this_classes and not needs.this_classes <= self._types_of(focus):
             return False
-        if needs.this_classes:
-            return needs.this_classes <= self._types_of(focus)
+        self._matchable_at.add(key)
         return True
 
     def _stale(self, rule: Rule) -> bool:
@@ -650,13 +672,15 @@ class _PatientRun(ConstraintChecker):
         if self.version <= last:
             return False
         w = rule.watch
+        changes = self.pred_changes
         if w is None or not self.e.refine_staleness:
             if rule.reads == ANY_PREDICATE:
                 return True
-            return any(self.pred_changes.get(p, -1) > last for p in rule.reads)
-        if any(self.pred_changes.get(p, -1) > last for p in w.predicates):
-            return True
-        changed = [p for p, v in self.pred_changes.items() if v > last]
+            return any(changes.get(p, -1) > last for p in rule.reads)
+        for p in w.predicates:
+            if changes.get(p, -1) > last:
+                return True
+        changed = [p for p, v in changes.items() if v > last]
         if w.any_predicate and changed:
             return True
         if any(self._among(p, places) for places in w.predicate_places for p in changed):
@@ -681,8 +705,12 @@ class _PatientRun(ConstraintChecker):
     def _present(self, t) -> bool:
         """Whether the rules' default graph (the ontology's rules graph and her two graphs) holds the
         triple: looked up in their indexes, which hold what the store holds (canonical literals)."""
-        c = (t[0], t[1], canonical(t[2]))
-        return any(c in part.triples for part in self.parts)
+        if type(t[2]) is ox.Literal:  # (``canonical`` leaves any other term as it is)
+            t = (t[0], t[1], canonical(t[2]))
+        for part in self.parts:
+            if t in part.triples:
+                return True
+        return False
 
     def _oxigraph(self) -> ox.Store:
         """The store with her graphs up to date: the rules' new triples are written to it only when a
@@ -705,7 +733,8 @@ class _PatientRun(ConstraintChecker):
         index = self.inferred_index
         version = self.version
         for s, p, o in triples:
-            o = canonical(o)
+            if type(o) is ox.Literal:  # (``canonical`` leaves any other term as it is)
+                o = canonical(o)
             index.add((s, p, o))
             rp = from_ox(p)
             self.pred_changes[p] = version

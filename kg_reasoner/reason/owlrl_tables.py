@@ -283,7 +283,7 @@ class OwlRlTables(_TripleIndex):
     def accepts(asserted: Iterable) -> bool:
         """Whether a patient's triples are facts about individuals only (no schema of their own)."""
         for _s, p, o in asserted:
-            if isinstance(p, BNode):
+            if type(p) is not URIRef and isinstance(p, BNode):  # (an IRI first: rdflib's isinstance is slow)
                 return False
             if str(p).startswith(_SCHEMA_NAMESPACES) and p not in _INDIVIDUAL_PREDICATES:
                 return False
@@ -300,7 +300,7 @@ class OwlRlTables(_TripleIndex):
         super-datatypes, and every node typed with a datatype."""
         used: set = set()
         for _s, p, o in triples:
-            if isinstance(o, Literal) and o.datatype in _DATATYPES:
+            if type(o) is not URIRef and isinstance(o, Literal) and o.datatype in _DATATYPES:
                 used.add(o.datatype)
                 used.update(OWL_Datatype_Subsumptions.get(o.datatype, ()))
             elif p in IS_TYPE and o in _DATATYPES:
@@ -311,6 +311,25 @@ class OwlRlTables(_TripleIndex):
         """The triples OWL 2 RL derives from the patient's triples and the closure (the
         asserted triples included, generalized triples too), and owlrl's error messages."""
         return _Run(self).run(asserted)
+
+    @functools.cached_property
+    def classes_with_rules(self) -> frozenset:
+        """The classes whose type triples a rule other than cax-sco/cax-eqc reads (cls-int1/2, cls-uni,
+        cls-svf1, cls-hv1, cls-avf, cax-dw, cax-adc, cls-com): ``_Run._type`` does nothing else for the
+        others (read from the tables once, when first used)."""
+        out: set = set()
+        for table in (
+            self.inters,
+            self.member_inters,
+            self.member_unions,
+            self.svf_by_class,
+            self.hv_by_r,
+            self.avf_by_r,
+            self.disjoint,
+            self.complement,
+        ):
+            out.update(c for c, entries in table.items() if entries)
+        return frozenset(out | _IS_NOTHING)
 
     @functools.cached_property
     def base_datatypes(self) -> frozenset:
@@ -360,9 +379,19 @@ class _Run(_TripleIndex):
 
     def add(self, s, p, o, sup_done: bool = False) -> None:
         triple = (s, p, o)
-        if triple in self.triples or triple in self.t.triples or (type(p) is not URIRef and isinstance(p, Literal)):
+        triples = self.triples
+        if triple in triples or triple in self.t.triples or (type(p) is not URIRef and isinstance(p, Literal)):
             return
-        self.index(s, p, o)
+        # (``index`` inlined: the hot path)
+        triples.add(triple)
+        self.sp[(s, p)].add(o)
+        self.po[(p, o)].add(s)
+        if self.any_same:
+            self.index_any(s, p, o)
+        elif p in _IS_SAME:
+            self.any_same = True
+            for t in triples:
+                self.index_any(*t)
         self.queue.append((triple, sup_done))
 
     def error(self, message: str) -> None:
@@ -390,7 +419,7 @@ class _Run(_TripleIndex):
                 self.datatype_disjoint[left].add((left, right))
                 self.datatype_disjoint[right].add((left, right))
         for _s, _p, lt in asserted:
-            if isinstance(lt, Literal) and lt.datatype in _DATATYPES:
+            if type(lt) is not URIRef and isinstance(lt, Literal) and lt.datatype in _DATATYPES:
                 self.add(lt, TYPE, lt.datatype)
                 for dt in OWL_Datatype_Subsumptions.get(lt.datatype, ()):
                     self.add(lt, TYPE, dt)
@@ -474,14 +503,16 @@ class _Run(_TripleIndex):
     def _type(self, x, c, sup_done: bool = False) -> None:
         t = self.t
         add = self.add
-        if c in _IS_NOTHING:
-            self.error(f"{x} is defined of type 'Nothing'")
         if not sup_done:  # cax-sco, cax-eqc
             # (a superclass of a class whose superclasses are closed has its own superclasses among them:
             # its type triple is queued with cax-sco done)
             closed = c in t.sup_closed
             for c2 in t.sup.get(c, ()):
                 add(x, TYPE, c2, closed)
+        if c not in t.classes_with_rules and c not in self.datatype_disjoint:
+            return  # (no other rule reads a type of c)
+        if c in _IS_NOTHING:
+            self.error(f"{x} is defined of type 'Nothing'")
         for ci in t.inters.get(c, ()):  # cls-int2
             add(x, TYPE, ci)
         if c in t.member_inters:  # cls-int1

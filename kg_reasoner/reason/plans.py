@@ -106,8 +106,28 @@ class TripleIndex:
         self.p: dict = {}
         self._s: dict | None = None
         self._o: dict | None = None
+        # (``add`` inlined: an index is built for every patient, twice)
+        seen, sp, po, by_p = self.triples, self.sp, self.po, self.p
         for t in triples:
-            self.add(t)
+            if t in seen:
+                continue
+            seen.add(t)
+            s, p, o = t
+            objects = sp.get((s, p))
+            if objects is None:
+                sp[(s, p)] = [o]
+            else:
+                objects.append(o)
+            subjects = po.get((p, o))
+            if subjects is None:
+                po[(p, o)] = [s]
+            else:
+                subjects.append(s)
+            pairs = by_p.get(p)
+            if pairs is None:
+                by_p[p] = [(s, o)]
+            else:
+                pairs.append((s, o))
 
     def add(self, t) -> None:
         if t in self.triples:
@@ -238,6 +258,13 @@ def _kind(t):
     lexical form oxigraph would not read as a value (it keeps those as opaque strings)."""
     if type(t) is not ox.Literal:
         raise Fallback("a comparison of a non-literal")
+    return _literal_kind(t)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_kind(t):
+    """``_kind`` of a literal, read once per literal (a Fallback is raised again each time: not kept). The
+    value read is immutable (an int, a Decimal, a bool, a datetime or the string)."""
     if t.language is not None:
         raise Fallback("a language-tagged literal in a comparison")
     dt, lex = t.datatype, t.value
@@ -835,13 +862,18 @@ class _Bgp(_Plan):
                 mask |= bit
         plan = self._steps.get(mask)
         if plan is None:
-            bound = frozenset(name for bit, name in self._bits if mask & bit)
-            first, steps = self._order(bound, parts[0] if parts else TripleIndex())
-            plan = self._steps[mask] = (bound, first, steps, step_source.compiled(steps, _solve, _filter_passes))
+            plan = self._plan(mask, parts)
         bound, first, steps, source = plan
         if first and not all(_filter_passes(t, mu, parts) for t in first):
             return None
         return bound, steps, (source if self.generated else None)
+
+    def _plan(self, mask: int, parts) -> tuple:
+        """(bound, first tests, steps, compiled source) for the variables of ``mask`` bound on entry."""
+        bound = frozenset(name for bit, name in self._bits if mask & bit)
+        first, steps = self._order(bound, parts[0] if parts else TripleIndex())
+        plan = self._steps[mask] = (bound, first, steps, step_source.compiled(steps, _solve, _filter_passes))
+        return plan
 
     #: run the steps' compiled source (``step_source``), not the interpreter (``_solve``): a switch for the
     #: benchmarks; ``check_source``: run both and compare (the tests)
@@ -849,10 +881,21 @@ class _Bgp(_Plan):
     check_source = False
 
     def run(self, mu, parts):
-        entry = self._entry(mu, parts)
-        if entry is None:
-            return ()
-        _bound, steps, source = entry
+        # (``_entry`` inlined: a BGP runs for every row of the operators above it)
+        mask = 0
+        for bit, name in self._bits:
+            if name in mu:
+                mask |= bit
+        plan = self._steps.get(mask)
+        if plan is None:
+            plan = self._plan(mask, parts)
+        _bound, first, steps, source = plan
+        if first:
+            for t in first:
+                if not _filter_passes(t, mu, parts):
+                    return ()
+        if not self.generated:
+            source = None
         if source is None:
             sols = _solve(steps, mu, parts)  # (a list, not a generator: a BGP runs breadth first anyway)
         else:
@@ -866,12 +909,23 @@ class _Bgp(_Plan):
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
         first (``run`` is breadth first and finds them all; EXISTS needs one)."""
-        entry = self._entry(mu, parts)
-        if entry is None:
-            return False
-        bound, steps, source = entry
+        # (``_entry`` inlined: an EXISTS is tested for every row of the operators above it)
+        mask = 0
+        for bit, name in self._bits:
+            if name in mu:
+                mask |= bit
+        plan = self._steps.get(mask)
+        if plan is None:
+            plan = self._plan(mask, parts)
+        bound, first, steps, source = plan
+        if first:
+            for t in first:
+                if not _filter_passes(t, mu, parts):
+                    return False
         if not steps:
             return True
+        if not self.generated:
+            source = None
         if source is not None:
             found = source[1](mu, parts)
             if self.check_source:
@@ -1376,6 +1430,12 @@ class _Extend(_Plan):
         self.safe = p.safe - {self.name}
         self.mentions = p.mentions | _mentioned(expr) | {self.name}
         self.extends = p.extends
+        # a BIND over a BIND runs as one operator: the BINDs in order over the innermost operand's solutions,
+        # each row copied once (not one generator and one copy per BIND); a FILTER pushed into this one still
+        # goes down through each (``push``), and none keeps it
+        inner = p if type(p) is _Extend else None
+        self._binds: tuple = (inner._binds if inner is not None else ()) + ((self.name, self.expr),)
+        self._base: _Plan = inner._base if inner is not None else p
 
     def push(self, test, reads, domain=None) -> bool:
         if self.name not in reads and self.p.push(test, reads, domain):
@@ -1384,20 +1444,21 @@ class _Extend(_Plan):
         return False
 
     def run(self, mu, parts):
-        name, expr = self.name, self.expr
-        for nu in self.p.run(mu, parts):
-            if name in nu:
-                raise Fallback("BIND to a variable already bound")
-            try:
-                v = expr(nu, parts)
-            except _Error:
-                v = None
-            if v is None:
-                yield nu
-            else:
-                out = dict(nu)
-                out[name] = v
-                yield out
+        binds = self._binds
+        for nu in self._base.run(mu, parts):
+            out, copied = nu, False
+            for name, expr in binds:
+                if name in out:
+                    raise Fallback("BIND to a variable already bound")
+                try:
+                    v = expr(out, parts)
+                except _Error:
+                    v = None
+                if v is not None:
+                    if not copied:
+                        out, copied = dict(out), True
+                    out[name] = v
+            yield out
 
 
 class _Union(_Plan):

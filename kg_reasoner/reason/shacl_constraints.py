@@ -204,13 +204,17 @@ def _datatype_ok(v, dt) -> bool:
         return False
     if v.datatype == dt:
         return getattr(v, "ill_typed", None) is not True and _actual_datatype(v, dt)
-    if dt == RDFS.Literal:
+    if dt == _RDFS_LITERAL:
         return True
-    if dt == RDFS.Datatype:
+    if dt == _RDFS_DATATYPE:
         return v.datatype is not None
-    if v.datatype is None and v.language is None and dt == XSD.string:
+    if v.datatype is None and v.language is None and dt == _XSD_STRING:
         return _actual_datatype(v, dt)
-    return dt == RDF.langString and bool(v.language) and _actual_datatype(v, dt)
+    return dt == _LANG_STRING and bool(v.language) and _actual_datatype(v, dt)
+
+
+# (an rdflib namespace attribute costs a lookup each time)
+_RDFS_LITERAL, _RDFS_DATATYPE, _XSD_STRING, _LANG_STRING = RDFS.Literal, RDFS.Datatype, XSD.string, RDF.langString
 
 
 #: the Python type rdflib gives a well-typed value of each datatype, as pySHACL tests it
@@ -345,9 +349,11 @@ class ConstraintChecker:
             if not any(self._conforms(a, focus) for a in alternatives):
                 out.append((shape.severity, focus, None, focus, msgs))
         for prop in shape.properties:
-            pmsgs = [str(m) for m in prop.messages]
-            for value in self._failing_values(prop, focus):
-                out.append((prop.severity, focus, prop.path, value, pmsgs))
+            failing = self._failing_values(prop, focus)
+            if failing:
+                pmsgs = [str(m) for m in prop.messages]
+                for value in failing:
+                    out.append((prop.severity, focus, prop.path, value, pmsgs))
         for text, messages in shape.sparql:
             for sol, names in self._constraint_rows(text, focus):
                 bound = {n: self._original(sol[n]) for n in names if sol[n] is not None}

@@ -100,6 +100,13 @@ class Row:
     def __init__(self, sol, names):
         self._d = {n: from_ox(sol[n]) for n in names if sol[n] is not None}
 
+    @classmethod
+    def of(cls, values: dict) -> Row:
+        """A row of a plan's solution (its variables in projection order, those unbound absent or None)."""
+        row = object.__new__(cls)
+        row._d = {n: from_ox(v) for n, v in values.items() if v is not None}
+        return row
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
