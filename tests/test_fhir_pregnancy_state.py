@@ -1856,3 +1856,14 @@ def test_a_subject_given_by_her_identifier_is_hers(reasoner):
     doc = bundle(*INDICATED, dict(MISSED, subject={"identifier": {"system": system, "value": "123"}}))
     doc["entry"][0]["resource"]["identifier"] = [{"system": system, "value": "123"}]
     assert reasoner.assess(doc).status == "contraindicated"
+
+
+def test_a_record_of_an_earlier_pregnancy_is_not_said_to_be_missing_data(reasoner):
+    """The review 'synthea' of stop 40: a record of an earlier pregnancy (Synthea's 156073000 of 2025, set aside) had a
+    warning that it is listed as missing data beside the note that it is not applied; it is not missing data."""
+    old = condition("old", (SCT, "156073000"), onsetDateTime="2025-10-20")
+    a = reasoner.assess(bundle(*INDICATED, old))
+    assert outcome(a) == ("indicated", ["R1"]), a.data_problems
+    said = [p for p in a.data_problems if p["record"] == "Condition/old"]
+    assert said and all(p["severity"] == "info" for p in said), said
+    assert not any("listed as missing data" in p["message"] for p in said), said

@@ -2295,6 +2295,8 @@ class FhirPatientBuilder:
         record made at one point before a week of it before which its kind says nothing (not pregnant, before a
         test can show it; counted from the earliest start the estimates allow) is not applied either, unless it
         is of another kind as well (a name of a loss)."""
+        aside: set[str] = set()  # (the records set aside as of an earlier pregnancy, by citation)
+        kept: set[str] = set()
         for rec, link, began, ref, event, ended in self.episode:
             kinds = {cast(URIRef, c) for c in self.g.objects(rec, RDF.type)} - {KGR.UninterpretedRecord}
             silent = (
@@ -2325,7 +2327,10 @@ class FhirPatientBuilder:
                     f"began before this pregnancy (which began about {start.date().isoformat()}): not applied to it",
                     severity="info",
                 )
-            elif event and (start is None or began is None):
+                aside.add(ref)
+                continue
+            kept.add(ref)
+            if event and (start is None or began is None):
                 why = (
                     "the gestational age has no date" if began is not None else "the record has no usable onset or date"
                 )
@@ -2336,6 +2341,15 @@ class FhirPatientBuilder:
                     f"whether it began in this pregnancy cannot be told ({why}): taken to belong to this pregnancy",
                     severity="info",
                 )
+        # (a record of an earlier pregnancy is no missing data of this one: its line saying so is a note, not a
+        # warning beside "not applied")
+        for problem in self.problems:
+            if problem["record"] in aside - kept and problem["severity"] == "warning":
+                if "listed as missing data" in problem["message"]:
+                    problem["severity"] = "info"
+                    problem["message"] = problem["message"].replace(
+                        "listed as missing data", "of an earlier pregnancy, not applied to this one"
+                    )
 
 
 def _overlaps(began: _dt.datetime, ended: _dt.datetime | None, start: _dt.datetime) -> bool:
