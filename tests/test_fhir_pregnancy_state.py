@@ -1817,7 +1817,22 @@ def test_two_patients_of_one_id_are_not_read_as_one(reasoner, kind):
             {"fullUrl": "https://b.example.org/fhir/Patient/F", "resource": {"resourceType": "Patient", "id": "F"}}
         )
     else:
+        doc["entry"][0]["resource"]["birthDate"] = "1992-03-04"
         doc["entry"].append({"resource": other})
+    doc["entry"].append({"resource": MISSED})
+    a = reasoner.assess(doc)
+    assert a.status is None and any(p["record"] == "Patient/F" for p in a.data_problems), a.data_problems
+    # (one Patient giving what the other leaves out, or the same: no sign of two people)
+    same = bundle(*INDICATED)
+    same["entry"].append({"resource": {"resourceType": "Patient", "id": "F", "birthDate": "1992-03-04"}})
+    assert reasoner.assess(same).status == "indicated"
+
+
+@pytest.mark.parametrize("kind", ["two-family-names"])
+def test_two_patients_of_one_id_with_other_names_are_not_read_as_one(reasoner, kind):
+    doc = bundle(*INDICATED)
+    doc["entry"][0]["resource"]["name"] = [{"family": "Silva"}]
+    doc["entry"].append({"resource": {"resourceType": "Patient", "id": "F", "name": [{"family": "Other"}]}})
     doc["entry"].append({"resource": MISSED})
     a = reasoner.assess(doc)
     assert a.status is None and any(p["record"] == "Patient/F" for p in a.data_problems), a.data_problems

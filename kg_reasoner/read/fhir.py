@@ -2695,7 +2695,8 @@ def read_resources(
     births: dict[str, Any] = {}
     deceased: dict[str, Any] = {}  # patient id -> when she died (None: only that she did)
     servers: dict[str, set[str]] = defaultdict(set)  # patient id -> the servers (fullUrl bases) of her Patient
-    identity: dict[str, set[tuple]] = defaultdict(set)  # patient id -> the (birth date, gender) her Patients give
+    identity: dict[str, set[tuple]] = defaultdict(set)  # patient id -> (birthDate or gender, value) her Patients give
+    names: dict[str, list[set]] = defaultdict(list)  # patient id -> the family names each of her Patients gives
     identified: dict[tuple[str, str], set[str]] = defaultdict(set)
     encounters: dict[str, dict] = {}
     items = []
@@ -2720,7 +2721,16 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if full_url and full_url.endswith(f"/Patient/{pid}") and "://" in full_url:
                 servers[pid].add(full_url[: -len(f"Patient/{pid}")])
-            identity[pid].add((str(r.get("birthDate")), str(r.get("gender"))))
+            for key in ("birthDate", "gender"):  # (given differently: two people; left out in one: no sign)
+                if isinstance(r.get(key), str):
+                    identity[pid].add((key, r[key]))
+            families = {
+                n["family"].strip().lower()
+                for n in (r["name"] if isinstance(r.get("name"), list) else [])
+                if isinstance(n, dict) and isinstance(n.get("family"), str)
+            }
+            if families:
+                names[pid].append(families)
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
             if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
@@ -2864,12 +2874,17 @@ def read_resources(
                 "they may be different people, and which records are whose cannot be told; not assessed",
                 field="fullUrl",
             )
-        elif len(identity.get(pid, ())) > 1:  # (a second export of another person under her id)
+        elif any(sum(k == key for k, _ in identity.get(pid, ())) > 1 for key in ("birthDate", "gender")) or any(
+            a.isdisjoint(b) for i, a in enumerate(names.get(pid, ())) for b in names[pid][i + 1 :]
+        ):
+            # (a second export of another person under her id: a birth date, a gender or every family name differs)
+            given = [f"{k} {v}" for k, v in sorted(identity[pid])] + [
+                "family " + "/".join(sorted(f)) for f in names.get(pid, ())
+            ]
             builder.refuse(
                 f"Patient/{pid}",
-                f"Patient resources of id {pid} give different birth dates or genders "
-                f"({'; '.join(f'{b}, {g}' for b, g in sorted(identity[pid]))}): they may be different people, and "
-                "which records are whose cannot be told; not assessed",
+                f"Patient resources of id {pid} give different birth dates, genders or names ({'; '.join(given)}): "
+                "they may be different people, and which records are whose cannot be told; not assessed",
                 field="birthDate",
             )
         if pid in deceased and not builder.died_after_as_of(deceased[pid]):
