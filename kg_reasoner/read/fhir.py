@@ -2721,9 +2721,9 @@ def read_resources(
             patients[f"Patient/{pid}"] = pid
             if full_url and full_url.endswith(f"/Patient/{pid}") and "://" in full_url:
                 servers[pid].add(full_url[: -len(f"Patient/{pid}")])
-            for key in ("birthDate", "gender"):  # (given differently: two people; left out in one: no sign)
-                if isinstance(r.get(key), str):
-                    identity[pid].add((key, r[key]))
+            for element in ("birthDate", "gender"):  # (given differently: two people; left out in one: no sign)
+                if isinstance(r.get(element), str):
+                    identity[pid].add((element, r[element]))
             families = {
                 n["family"].strip().lower()
                 for n in (r["name"] if isinstance(r.get("name"), list) else [])
@@ -2874,7 +2874,7 @@ def read_resources(
                 "they may be different people, and which records are whose cannot be told; not assessed",
                 field="fullUrl",
             )
-        elif any(sum(k == key for k, _ in identity.get(pid, ())) > 1 for key in ("birthDate", "gender")) or any(
+        elif any(sum(k == e for k, _ in identity.get(pid, ())) > 1 for e in ("birthDate", "gender")) or any(
             a.isdisjoint(b) for i, a in enumerate(names.get(pid, ())) for b in names[pid][i + 1 :]
         ):
             # (a second export of another person under her id: a birth date, a gender or every family name differs)
