@@ -1882,3 +1882,55 @@ def test_a_record_of_an_earlier_pregnancy_is_not_said_to_be_missing_data(reasone
     said = [p for p in a.data_problems if p["record"] == "Condition/old"]
     assert said and all(p["severity"] == "info" for p in said), said
     assert not any("listed as missing data" in p["message"] for p in said), said
+
+
+def test_versions_of_her_patient_resource_are_one_woman(reasoner):
+    """The second review of stop 40: a history of her Patient (a later version adding a birth date, correcting it,
+    making it precise, a gender 'unknown' made 'female', a name changed) or her Patient at http and https of one
+    server was refused as two people."""
+    first = {
+        "resourceType": "Patient",
+        "id": "F",
+        "meta": {"versionId": "1"},
+        "gender": "unknown",
+        "name": [{"family": "Silva"}],
+    }
+    later = {
+        "resourceType": "Patient",
+        "id": "F",
+        "meta": {"versionId": "2"},
+        "gender": "female",
+        "birthDate": "1992-05-01",
+        "name": [{"family": "Costa"}],
+    }
+    doc = bundle(*INDICATED)
+    doc["entry"][0] = {"resource": first}
+    doc["entry"].insert(1, {"resource": later})
+    assert reasoner.assess(doc).status == "indicated"
+    doc = bundle(*INDICATED)
+    doc["entry"][0]["fullUrl"] = "http://ehr.example/fhir/Patient/F"
+    doc["entry"].append(
+        {
+            "fullUrl": "https://ehr.example/fhir/Patient/F",
+            "resource": {"resourceType": "Patient", "id": "F", "birthDate": "1992-05"},
+        }
+    )
+    doc["entry"][0]["resource"]["birthDate"] = "1992-05-01"
+    assert reasoner.assess(doc).status == "indicated"
+
+
+def test_a_claim_of_a_loss_served_before_the_time_given_is_read():
+    """The second review of stop 40: a Claim (HL7's claim-example-professional shape: created, item.servicedDate) of
+    a missed miscarriage served on 2026-11-19 and created on 2026-11-25 was dropped as made after 2026-11-20: its
+    services are a time of it. A DocumentReference whose context.period is before is read as well."""
+    claim = {
+        "resourceType": "Claim",
+        "id": "c1",
+        "status": "active",
+        "patient": {"reference": "Patient/F"},
+        "created": "2026-11-25",
+        "diagnosis": [{"sequence": 1, "diagnosisCodeableConcept": cc(ICD10CM, "O02.1")}],
+        "item": [{"sequence": 1, "servicedDate": "2026-11-19"}],
+    }
+    a = as_of_reasoner("2026-11-20").assess(bundle(*INDICATED, claim))
+    assert outcome(a) == ("insufficient_data", ["E2", "R1"]), a.data_problems

@@ -829,6 +829,30 @@ class FhirPatientBuilder:
             return False, None
         return True, interval
 
+    def _result_to_come(self, r: dict, ref: str) -> bool:
+        """A result dated after the present (no time given to assess as of): its date is wrong, and it could be the
+        latest result and decide the criterion (a normal value after a low one), so it is not used and is a record
+        not understood (E2), named. (Assessed as of a time given, one made after it did not exist yet: ``when``.)"""
+        key, text = _time_of(r, EFFECTIVE)
+        if self.as_of is not None or key is None:
+            return False
+        try:
+            interval = parse_time(text)
+        except ValueError:
+            return False
+        if not self.after_now(interval):
+            return False
+        self.listed_missing(
+            ref,
+            f"dated in the future ({text}): its date is wrong, and it could be the latest result and decide the "
+            "criterion, so it is not used and is listed as missing data",
+            [KGR.UninterpretedRecord],
+            r.get("code"),
+            "/dated-in-the-future",
+            field=key,
+        )
+        return True
+
     @property
     def now_text(self) -> str:
         """The time the assessment is made as of, as a reader writes it: the day given, or the instant's day."""
@@ -870,9 +894,15 @@ class FhirPatientBuilder:
         if self.as_of is None:
             return False
         times = []
-        for key in _RECORD_TIMES:
-            value = r.get(key)
-            if isinstance(value, dict):  # (a Period: its start)
+        context: dict = r["context"] if isinstance(r.get("context"), dict) else {}
+        given = [(key, r.get(key)) for key in _RECORD_TIMES] + [
+            ("context.period", context.get("period")),  # (a DocumentReference's: when what it records happened)
+            ("item.serviced", _served(r, earliest=True)),  # (a claim's: when its services were given)
+        ]
+        for _key, value in given:
+            if isinstance(value, dict):  # (a Period: its start; with only an end, it began at a time not given)
+                if "start" not in value and "end" in value:
+                    return False
                 value = value.get("start")
             if not isinstance(value, str):
                 continue
@@ -1598,6 +1628,8 @@ class FhirPatientBuilder:
     def _measurement(self, r: dict, ref: str, classes: list) -> None:
         status = r.get("status")
         if status not in IGNORED_STATUS and self._time_unread(r, ref):
+            return
+        if status not in IGNORED_STATUS and self._result_to_come(r, ref):
             return
         usable, when = self.when(r, ref)
         if not usable:
@@ -2450,23 +2482,66 @@ def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozen
     return set()
 
 
-def _served(r: dict) -> str | None:
+def _two_people(pid: str, resources: list[tuple[dict, str]]) -> tuple[str, str] | None:
+    """Whether the Patient resources of one id may be two people: (the element, why), or None. From two servers (the
+    bases of absolute fullUrls, http and https alike), or contradicting each other (two birth dates neither of which
+    is a precision of the other, two genders but "unknown", family names with none in common); one leaving out what
+    another gives is no sign, and versions that ``meta`` orders (a history, an export keeping each) are one record."""
+    if len(resources) < 2 or _versions(resources) is not None:
+        return None
+    servers = {
+        re.sub(r"^https?://", "", str(r.get("_fullUrl"))[: -len(f"Patient/{pid}")]).lower().rstrip("/")
+        for r, _ in resources
+        if str(r.get("_fullUrl", "")).endswith(f"/Patient/{pid}") and "://" in str(r.get("_fullUrl"))
+    }
+    if len(servers) > 1:
+        return "fullUrl", (
+            f"Patient resources of id {pid} come from {len(servers)} servers ({', '.join(sorted(servers))}): they may "
+            "be different people, and which records are whose cannot be told; not assessed"
+        )
+    births = sorted({r["birthDate"] for r, _ in resources if isinstance(r.get("birthDate"), str)})
+    genders = sorted({r["gender"] for r, _ in resources if isinstance(r.get("gender"), str)} - {"unknown"})
+    families = [
+        {n["family"].strip().lower() for n in r["name"] if isinstance(n, dict) and isinstance(n.get("family"), str)}
+        for r, _ in resources
+        if isinstance(r.get("name"), list)
+    ]
+    families = [f for f in families if f]
+    clash = (
+        any(not (b.startswith(a) or a.startswith(b)) for i, a in enumerate(births) for b in births[i + 1 :])
+        or len(genders) > 1
+        or any(a.isdisjoint(b) for i, a in enumerate(families) for b in families[i + 1 :])
+    )
+    if not clash:
+        return None
+    given = [f"birthDate {b}" for b in births] + [f"gender {g}" for g in genders]
+    given += ["family " + "/".join(sorted(f)) for f in families]
+    return "birthDate", (
+        f"Patient resources of id {pid} give different birth dates, genders or names ({'; '.join(given)}): they may "
+        "be different people, and which records are whose cannot be told; not assessed"
+    )
+
+
+def _served(r: dict, earliest: bool = False) -> str | None:
     """When the services of a Claim's or an ExplanationOfBenefit's items were given, the latest: an item's
-    ``servicedDate`` or the end of its ``servicedPeriod`` (as written), or None."""
-    latest: tuple | None = None
+    ``servicedDate`` or the end of its ``servicedPeriod`` (as written), or None; ``earliest``: the earliest
+    (``servicedDate``, or the start of ``servicedPeriod``)."""
+    chosen: tuple | None = None
     items: list = r["item"] if isinstance(r.get("item"), list) else []
     for item in items:
         if not isinstance(item, dict):
             continue
         period = item.get("servicedPeriod")
-        text = item.get("servicedDate") or (period.get("end") if isinstance(period, dict) else None)
+        text = item.get("servicedDate") or (
+            period.get("start" if earliest else "end") if isinstance(period, dict) else None
+        )
         try:
             when = parse_time(text)
         except ValueError:
             continue
-        if latest is None or when.latest > latest[0]:
-            latest = (when.latest, when.text)
-    return latest[1] if latest is not None else None
+        if chosen is None or (when.earliest < chosen[0] if earliest else when.latest > chosen[0]):
+            chosen = (when.earliest if earliest else when.latest, when.text)
+    return chosen[1] if chosen is not None else None
 
 
 def _could_matter(vocab: FhirVocabulary, r: dict) -> bool:
@@ -2694,9 +2769,7 @@ def read_resources(
     links: dict[str, list[tuple[str, str]]] = defaultdict(list)  # patient id -> (link type, other patient)
     births: dict[str, Any] = {}
     deceased: dict[str, Any] = {}  # patient id -> when she died (None: only that she did)
-    servers: dict[str, set[str]] = defaultdict(set)  # patient id -> the servers (fullUrl bases) of her Patient
-    identity: dict[str, set[tuple]] = defaultdict(set)  # patient id -> (birthDate or gender, value) her Patients give
-    names: dict[str, list[set]] = defaultdict(list)  # patient id -> the family names each of her Patients gives
+    her_patients: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # patient id -> her Patient resources
     identified: dict[tuple[str, str], set[str]] = defaultdict(set)
     encounters: dict[str, dict] = {}
     items = []
@@ -2719,18 +2792,7 @@ def read_resources(
                 )
                 continue
             patients[f"Patient/{pid}"] = pid
-            if full_url and full_url.endswith(f"/Patient/{pid}") and "://" in full_url:
-                servers[pid].add(full_url[: -len(f"Patient/{pid}")])
-            for element in ("birthDate", "gender"):  # (given differently: two people; left out in one: no sign)
-                if isinstance(r.get(element), str):
-                    identity[pid].add((element, r[element]))
-            families = {
-                n["family"].strip().lower()
-                for n in (r["name"] if isinstance(r.get("name"), list) else [])
-                if isinstance(n, dict) and isinstance(n.get("family"), str)
-            }
-            if families:
-                names[pid].append(families)
+            her_patients[pid].append((r, where))
             if "birthDate" in r:
                 births[pid] = r["birthDate"]
             if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
@@ -2867,26 +2929,9 @@ def read_resources(
         builder.references = {key for key, owner in patients.items() if owner == pid}
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
-        if len(servers.get(pid, ())) > 1:  # (one id on two servers: two people, or one; whose records cannot be told)
-            builder.refuse(
-                f"Patient/{pid}",
-                f"Patient resources of id {pid} come from {len(servers[pid])} servers ({', '.join(sorted(servers[pid]))}): "
-                "they may be different people, and which records are whose cannot be told; not assessed",
-                field="fullUrl",
-            )
-        elif any(sum(k == e for k, _ in identity.get(pid, ())) > 1 for e in ("birthDate", "gender")) or any(
-            a.isdisjoint(b) for i, a in enumerate(names.get(pid, ())) for b in names[pid][i + 1 :]
-        ):
-            # (a second export of another person under her id: a birth date, a gender or every family name differs)
-            given = [f"{k} {v}" for k, v in sorted(identity[pid])] + [
-                "family " + "/".join(sorted(f)) for f in names.get(pid, ())
-            ]
-            builder.refuse(
-                f"Patient/{pid}",
-                f"Patient resources of id {pid} give different birth dates, genders or names ({'; '.join(given)}): "
-                "they may be different people, and which records are whose cannot be told; not assessed",
-                field="birthDate",
-            )
+        two = _two_people(pid, her_patients.get(pid, []))
+        if two is not None:  # (one id, two people perhaps: which records are whose cannot be told)
+            builder.refuse(f"Patient/{pid}", two[1], field=two[0])
         if pid in deceased and not builder.died_after_as_of(deceased[pid]):
             # (no current pregnancy to assess: said, never a status)
             on = f" on {deceased[pid]}" if isinstance(deceased[pid], str) else ""

@@ -306,6 +306,8 @@ class SummaryReader:
             if when is not None and after(when, self.now or _dt.datetime.now(_dt.timezone.utc), self.as_of):
                 problems, record_source, me = said
                 retrospective = self.as_of is not None
+                if not retrospective:  # (its date is wrong, and it could be the latest result: a record not understood)
+                    add_record(KGR.hasRecord, KGR.UninterpretedRecord, f"{key}/{i}", f"/{key}/{i}")
                 problems.append(
                     {
                         "severity": "info" if retrospective else "warning",
@@ -316,7 +318,8 @@ class SummaryReader:
                         "message": (
                             f"made after the time the assessment is made as of ({when.text}): not read"
                             if retrospective
-                            else f"dated in the future ({when.text}); not used"
+                            else f"dated in the future ({when.text}): its date is wrong, and it could be the latest "
+                            "result and decide the criterion, so it is not used and is listed as missing data"
                         ),
                     }
                 )
