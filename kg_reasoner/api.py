@@ -26,7 +26,7 @@ from kg_reasoner.explain.provenance import AssessmentGraphs
 from kg_reasoner.guidance import PROGESTERONE, Guidance
 from kg_reasoner.read.claims import RunClaims, claim_of
 from kg_reasoner.read.fhir import FhirVocabulary, bundle_resources, read_fhir
-from kg_reasoner.read.files import iter_input_files, read_file, read_summary_line, summary_ndjson_files
+from kg_reasoner.read.files import iter_input_files, not_as_of, read_file, read_summary_line, summary_ndjson_files
 from kg_reasoner.read.patient import PatientInput
 from kg_reasoner.read.rdf import split_patients
 from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
@@ -98,7 +98,12 @@ class Reasoner:
     def read(self, data: Any, source: str | None = None) -> list[PatientInput]:
         """Patients of a path, a patient-summary dict (or list of dicts), or an rdflib Graph."""
         if isinstance(data, Graph):
-            return split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure)
+            return list(
+                not_as_of(
+                    split_patients(data, source or "<graph>", self.reader.v.terms, self.reader.v.closure),
+                    self.as_of_given,
+                )
+            )
         if isinstance(data, dict) and "resourceType" in data:
             return _all_or_raise(
                 read_fhir(
@@ -414,10 +419,12 @@ def as_of_value(value: datetime | date | str | None, present: datetime | None = 
     or an ISO 8601 date-time); None: the present."""
     if value is None:
         return None
+    if present is None:  # (the present as the fixed clock gives it, else the clock)
+        present = as_of_instant(_fixed_now()) or datetime.now(timezone.utc)
     if isinstance(value, datetime):
-        return _not_to_come(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc))
+        return _not_to_come(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc), present)
     if isinstance(value, date):
-        return _not_to_come(value)
+        return _not_to_come(value, present)
     if isinstance(value, str):
         try:
             text = value.strip()
@@ -430,7 +437,7 @@ def as_of_value(value: datetime | date | str | None, present: datetime | None = 
             )
         except ValueError as exc:
             raise AsOfError(f"the time to assess as of: {exc}") from None
-        return _not_to_come(given)
+        return _not_to_come(given, present)
     raise AsOfError(
         f"the time to assess as of must be a datetime, a date or an ISO 8601 string, not {type(value).__name__}"
     )
@@ -464,11 +471,12 @@ def _last_day(text: str, present: datetime | None = None) -> date:
     return min(last, present.date()) if interval.earliest <= present else last
 
 
-def _not_to_come(value: date | datetime) -> date | datetime:
-    """A time to assess as of that has come: records of a time to come do not exist yet, and one given by mistake
-    would let a record dated in the future pass as read (a day of grace for the time zones of today)."""
+def _not_to_come(value: date | datetime, present: datetime) -> date | datetime:
+    """A time to assess as of that has come by ``present`` (the fixed clock, or the clock): records of a time to come
+    do not exist yet, and one given by mistake would let a record dated in the future pass as read (a day of grace
+    for the time zones of today)."""
     instant = as_of_instant(value)
-    if instant is not None and instant > datetime.now(timezone.utc) + timedelta(days=2):
+    if instant is not None and instant > present + timedelta(days=2):
         raise AsOfError(f"the time to assess as of ({value.isoformat()}) has not come yet: give a past time")
     return value
 

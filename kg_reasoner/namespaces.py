@@ -46,6 +46,7 @@ class KGR(DefinedNamespace):
     ReferenceRange: URIRef
     UnitOfMeasure: URIRef
     ResultStatus: URIRef
+    IgnoredResultStatus: URIRef
     Interpretation: URIRef
     Normal: URIRef
     SymptomCourse: URIRef

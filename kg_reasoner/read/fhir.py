@@ -829,6 +829,17 @@ class FhirPatientBuilder:
             return False, None
         return True, interval
 
+    def _unchanged_since(self, r: dict) -> bool:
+        """In a retrospective assessment, whether the record was last updated (``meta.lastUpdated``) no later than the
+        time the assessment is made as of: what it says now (a status of resolved, completed, inactive) held then."""
+        updated = r["meta"].get("lastUpdated") if isinstance(r.get("meta"), dict) else None
+        if self.as_of is None or not isinstance(updated, str):
+            return False
+        try:
+            return not self.after_now(parse_time(updated))
+        except ValueError:
+            return False
+
     def _result_to_come(self, r: dict, ref: str) -> bool:
         """A result dated after the present (no time given to assess as of): its date is wrong, and it could be the
         latest result and decide the criterion (a normal value after a low one), so it is not used and is a record
@@ -1140,7 +1151,20 @@ class FhirPatientBuilder:
             named = ", ".join(sorted(v.label(c) for c in states))
             verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM, *ALLERGY_SYSTEMS)
             clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM, *ALLERGY_SYSTEMS)
-            if not _current(verification, clinical):
+            then = (  # (over now, as of a time given: whether it was over then cannot be told, unless updated before)
+                self.as_of is not None
+                and clinical in NOT_PRESENT
+                and verification not in ("refuted", "entered-in-error")
+                and not self._unchanged_since(r)
+            )
+            if then:
+                self.problem(
+                    ref,
+                    f"{named}: clinicalStatus {clinical}, but whether it was over as of the time the assessment is "
+                    f"made as of ({self.now_text}) cannot be told: read as present then",
+                    field="clinicalStatus",
+                )
+            if not _current(verification, clinical) and not then:
                 self.problem(
                     ref, f"{named}: recorded as refuted or no longer present; not used", field="clinicalStatus"
                 )
@@ -1504,9 +1528,22 @@ class FhirPatientBuilder:
         assessment is made as of: it was in use then (a retrospective assessment), and is read so, said."""
         if self.as_of is None or status not in ("completed", "stopped"):  # (at the present, an end to come is its plan)
             return False
-        request: dict = r["dispenseRequest"] if isinstance(r.get("dispenseRequest"), dict) else {}
-        period = r.get("effectivePeriod") or request.get("validityPeriod")  # (a statement's, a request's)
-        end = period.get("end") if isinstance(period, dict) else None
+        if self._unchanged_since(r):  # (its status was already completed or stopped then)
+            return False
+        # (when the use ended: a statement's effective period's end or its time; a request's dosage bounds, the period
+        # it is to be taken in: not its validityPeriod, the period it may be dispensed in)
+        period = r.get("effectivePeriod")
+        end = period.get("end") if isinstance(period, dict) else r.get("effectiveDateTime")
+        if r.get("resourceType") == "MedicationRequest":
+            bounds = [
+                d["timing"]["repeat"]["boundsPeriod"].get("end")
+                for d in (r["dosageInstruction"] if isinstance(r.get("dosageInstruction"), list) else [])
+                if isinstance(d, dict)
+                and isinstance(d.get("timing"), dict)
+                and isinstance(d["timing"].get("repeat"), dict)
+                and isinstance(d["timing"]["repeat"].get("boundsPeriod"), dict)
+            ]
+            end = max(bounds, key=str) if bounds and all(isinstance(b, str) for b in bounds) else None
         if end is None:  # (over at a time it does not give: it may have been in use then)
             self.problem(
                 ref,
@@ -1519,12 +1556,12 @@ class FhirPatientBuilder:
             ended = parse_time(end)
         except ValueError:
             return False
-        if not self.after_now(ended):
+        if not self.after_now(ended) and ended.latest <= self.now:  # (over by then; an end that may be after: not)
             return False
         self.problem(
             ref,
-            f"status {status} with a period that ended after the time the assessment is made as of ({end}): in use "
-            "then, read as in use",
+            f"status {status} with a period that ended after the time the assessment is made as of ({end}), or may "
+            "have: in use then, read as in use",
             severity="info",
             field="status",
         )
@@ -1830,8 +1867,8 @@ class FhirPatientBuilder:
         # (over by its present status, since a time it does not give, or gives less precisely than the time given
         # ("2026-11" for 2026-11-20): whether it was over as of the time given cannot be told; read as over it could
         # make her indicated, read as present it could not be right)
-        if clinical in NOT_PRESENT and self.as_of is not None and not event:
-            if ended is None or ended.latest > self.now:
+        if clinical in NOT_PRESENT and self.as_of is not None and not event and verification != "refuted":
+            if (ended is None or ended.latest > self.now) and not self._unchanged_since(r):
                 end = "no date of its end" if ended is None else f"an end ({ended.text}) that may be after it"
                 self.listed_missing(
                     ref,
@@ -2836,6 +2873,8 @@ def read_resources(
             # a Medication that is not R4-shaped (or carries a modifier extension) is kept as its refusal
             problems = shape_problems(r)
             medications.update({k: (r if not problems else RefusedResource(problems)) for k in keys})
+        elif rtype == "Substance":  # (an ingredient a Medication cites: read for its code)
+            medications.update({k: r for k in keys if k not in medications})
         elif rtype == "Encounter":
             encounters.update({k: r for k in keys})
         elif rtype == "MedicationRequest":
@@ -2845,7 +2884,7 @@ def read_resources(
                 and r.get("doNotPerform") is not True
                 and r.get("intent") not in NOT_AN_ORDER
             )
-            requests.update({k: (_patient_of(patients, r), in_force) for k in keys})
+            requests.update({k: (_patient_of(patients, r, by_identifier), in_force) for k in keys})
     superseded = _superseded(items, now if as_of is not None else None, as_of)
     notes: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r, where in items:

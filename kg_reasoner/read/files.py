@@ -183,7 +183,7 @@ def read_file(
             )
             return
         if isinstance(data, dict) and "@context" in data:
-            yield from read_rdf(path, reader.v)
+            yield from not_as_of(read_rdf(path, reader.v), as_of)
             return
         items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
         for i, item in items:
@@ -192,7 +192,29 @@ def read_file(
             except InputError as exc:
                 yield exc
     else:
-        yield from read_rdf(path, reader.v)
+        yield from not_as_of(read_rdf(path, reader.v), as_of)
+
+
+def not_as_of(patients: Iterable, as_of: _dt.date | _dt.datetime | None) -> Iterator:
+    """RDF patients as read; in a retrospective assessment (``as_of`` given) each fails closed, named: an RDF graph is
+    taken as asserted, and its records are not read as of a time (an outcome would claim a filter that did not run)."""
+    for item in patients:
+        if as_of is not None and isinstance(item, PatientInput):
+            item.data_problems.append(
+                {
+                    "severity": "error",
+                    "record": item.source,
+                    "node": str(item.iri),
+                    "field": None,
+                    "value": None,
+                    "message": (
+                        f"RDF input is not read as of a time (the time given: {as_of.isoformat()}): its graph is taken "
+                        "as asserted; assess it without a time to assess as of, or give it as FHIR or a patient "
+                        "summary; not assessed"
+                    ),
+                }
+            )
+        yield item
 
 
 def _bundle_items(path: Path) -> Iterator:

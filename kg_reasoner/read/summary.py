@@ -302,28 +302,7 @@ class SummaryReader:
             if "value" not in entry and "interpretation" not in entry:
                 raise err(f"{eptr}/value")("a result needs a value (with its unit) or an interpretation")
             when = self._time(entry, eptr, err)
-            # (dated after the time the assessment is made as of: not used, said, as a FHIR result dated so)
-            if when is not None and after(when, self.now or _dt.datetime.now(_dt.timezone.utc), self.as_of):
-                problems, record_source, me = said
-                retrospective = self.as_of is not None
-                if not retrospective:  # (its date is wrong, and it could be the latest result: a record not understood)
-                    add_record(KGR.hasRecord, KGR.UninterpretedRecord, f"{key}/{i}", f"/{key}/{i}")
-                problems.append(
-                    {
-                        "severity": "info" if retrospective else "warning",
-                        "record": f"{record_source}/{key}/{i}",
-                        "node": f"{me}/{key}/{i}",
-                        "field": "time",
-                        "value": entry["time"],
-                        "message": (
-                            f"made after the time the assessment is made as of ({when.text}): not read"
-                            if retrospective
-                            else f"dated in the future ({when.text}): its date is wrong, and it could be the latest "
-                            "result and decide the criterion, so it is not used and is listed as missing data"
-                        ),
-                    }
-                )
-                continue
+            mark = len(g)
             rec = add_record(KGR.hasMeasurement, cls, f"{key}/{i}", f"/{key}/{i}")
             units = self.v.units_for(cls)
             if "value" in entry:
@@ -366,6 +345,40 @@ class SummaryReader:
                         f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}"
                     )
                 g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
+            # (dated after the time the assessment is made as of, checked once the result is known to be well formed:
+            # not used, said, as a FHIR result dated so)
+            # (a status of a result not to be used, kgr:IgnoredResultStatus: no result, its date says nothing)
+            status = (
+                self.v.allowed(KGR.resultStatus).get(entry.get("status"))
+                if isinstance(entry.get("status"), str)
+                else None
+            )
+            withdrawn = status is not None and (status, RDF.type, KGR.IgnoredResultStatus) in self.v.closure
+            if (
+                when is not None
+                and not withdrawn
+                and after(when, self.now or _dt.datetime.now(_dt.timezone.utc), self.as_of)
+            ):
+                del g[mark:]
+                problems, record_source, me = said
+                retrospective = self.as_of is not None
+                if not retrospective:  # (its date is wrong, and it could be the latest result: a record not understood)
+                    add_record(KGR.hasRecord, KGR.UninterpretedRecord, f"{key}/{i}", f"/{key}/{i}")
+                problems.append(
+                    {
+                        "severity": "info" if retrospective else "warning",
+                        "record": f"{record_source}/{key}/{i}",
+                        "node": f"{me}/{key}/{i}",
+                        "field": "time",
+                        "value": entry["time"],
+                        "message": (
+                            f"made after the time the assessment is made as of ({when.text}): not read"
+                            if retrospective
+                            else f"dated in the future ({when.text}): its date is wrong, and it could be the latest "
+                            "result and decide the criterion, so it is not used and is listed as missing data"
+                        ),
+                    }
+                )
 
     def _medication(self, g, add_record, cls, key, value, ptr, err, choose):
         if not isinstance(value, dict):
