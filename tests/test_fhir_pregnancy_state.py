@@ -2073,3 +2073,19 @@ def test_a_time_to_assess_as_of_after_the_fixed_present_is_refused(monkeypatch):
     with pytest.raises(AsOfError, match="has not come yet"):
         Reasoner(as_of="2026-11-20")
     assert Reasoner(as_of="2026-10").as_of_given == _dt.date(2026, 10, 31)
+
+
+def test_a_retrospective_run_is_resumed_only_as_of_its_time_and_its_tables_say_it(tmp_path):
+    """The second review of stop 40: '--resume' appended outcomes of the present to a file of outcomes assessed as of
+    2026-11-20, and the cohort tables (to_records, to_dataframe) had no as_of."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(bundle(*INDICATED)), encoding="utf-8")
+    out = tmp_path / "out.ndjson"
+    first = run_cli("assess", str(path), "--format", "ndjson", "--as-of", "2026-11-20", "--output", str(out))
+    assert first.returncode == 0, first.stderr
+    other = run_cli("assess", str(path), "--format", "ndjson", "--resume", "--output", str(out))
+    assert other.returncode == 2 and "assessed as of 2026-11-20" in other.stderr, other.stderr
+    same = run_cli("assess", str(path), "--format", "ndjson", "--as-of", "2026-11-20", "--resume", "--output", str(out))
+    assert same.returncode == 0, same.stderr
+    cohort = as_of_reasoner("2026-11-20").assess_cohort([bundle(*INDICATED)])
+    assert [r["as_of"] for r in cohort.to_records()] == ["2026-11-20"]

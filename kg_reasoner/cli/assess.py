@@ -9,7 +9,7 @@ from collections import Counter
 
 from kg_reasoner.api import Reasoner
 from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_ASSESSED, EXIT_OK, guidance_of
-from kg_reasoner.cli.output import Output, already_written
+from kg_reasoner.cli.output import Output, already_written, written_as_of
 from kg_reasoner.cli.progress import Progress
 from kg_reasoner.cohort.batch import batch_results
 from kg_reasoner.errors import InputError, KgReasonerError
@@ -30,6 +30,16 @@ def assess_main(args, parser) -> int:
         )
     except KgReasonerError as exc:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    given = reasoner.as_of_given.isoformat() if reasoner.as_of_given is not None else None
+    times = written_as_of(args.output, args.format) if args.resume else set()
+    if times - {given}:  # (outcomes assessed as of another time: one file would mix two assessments, unsaid)
+        earlier = ", ".join(sorted(t or "the present" for t in times))
+        print(
+            f"kg-reasoner: --resume: {args.output} holds outcomes assessed as of {earlier}; this run assesses as of "
+            f"{given or 'the present'}: give the same --as-of, or another --output",
+            file=sys.stderr,
+        )
         return EXIT_INPUT_ERROR
     skip = already_written(args.output, args.format) if args.resume else set()
     appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))

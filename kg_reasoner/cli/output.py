@@ -41,6 +41,21 @@ def already_written(path: str, fmt: str) -> set:
     return done
 
 
+def written_as_of(path: str, fmt: str) -> set:
+    """The times the outcomes of an NDJSON output were assessed as of (``as_of``; None: the present), to resume it
+    only as of the same time. (A CSV row does not say it: empty.)"""
+    if fmt != "ndjson" or not os.path.exists(path):
+        return set()
+    times = set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                times.add(json.loads(line).get("as_of"))
+            except (ValueError, AttributeError):
+                continue
+    return times
+
+
 class Output:
     """``--output FILE``: written to a temporary file beside FILE and renamed over it when the run ends,
     so that FILE is never emptied before anything can fail; appended to in place with --resume. An

@@ -42,6 +42,7 @@ COLUMNS = (
     "diagnosis",
     "unassessed_causes",
     "data_problems",
+    "as_of",
 )
 
 
@@ -165,6 +166,7 @@ class CohortResult(Sequence[Assessment]):
                 "diagnosis": [d["diagnosis"] for d in a.diagnosis],
                 "unassessed_causes": list(a.unassessed_causes),
                 "data_problems": len(a.data_problems),
+                "as_of": a.as_of,
             }
             for a in self.assessments
         ]
@@ -181,7 +183,8 @@ class CohortResult(Sequence[Assessment]):
           ``groupby`` and ``to_csv`` (``df["flags"].str.split("; ")`` gives lists back; ``df.flags`` is pandas'
           own attribute). Read a written CSV back with ``pd.read_csv(path, keep_default_na=False)``, or an
           empty cell (none) comes back as NaN;
-        - ``data_problems``: how many;
+        - ``data_problems``: how many; ``as_of``: the time a retrospective assessment was made as of (None: as of
+          its own time);
         - the patient's own attributes researchers stratify by, named by their patient-summary key
           (``gestational_age_weeks``, ``conception``, ...; read from her data, NaN when not given);
         - ``criterion_<code>`` per criterion of the guidance (every criterion the ontology has, whatever the
