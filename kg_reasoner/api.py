@@ -30,6 +30,7 @@ from kg_reasoner.read.files import iter_input_files, not_as_of, read_file, read_
 from kg_reasoner.read.patient import PatientInput
 from kg_reasoner.read.rdf import split_patients
 from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
+from kg_reasoner.read.times import NOW_ENV as times_NOW_ENV
 from kg_reasoner.read.times import parse_time
 from kg_reasoner.reason.base import Engine
 from kg_reasoner.reason.fast import fast_engine
@@ -409,7 +410,7 @@ def worker_config(
 
 
 #: The environment variable fixing the present (a reproducible run, a test suite) when ``as_of`` is not given.
-NOW_ENV = "KG_REASONER_NOW"
+NOW_ENV = times_NOW_ENV
 
 
 def as_of_value(value: datetime | date | str | None, present: datetime | None = None) -> date | datetime | None:

@@ -800,6 +800,18 @@ NAMES_WITHHOLDING = _by_review(
             "stop-40 second: more births",
             ["Delivery procedure", "Mother delivered", "Postpartum haemorrhage", "Deliveries by cesarean"],
         ),
+        (
+            "stop-40 third: births with what is said of them",
+            [
+                "Emergency caesarean section after failed induction of labour",
+                "Normal vaginal delivery, 3rd degree tear - follow up in perineal clinic",
+                "Normal spontaneous delivery - postnatal check day 5",
+                "Vaginal birth after caesarean (VBAC) - successful",
+                "Puerperal state following caesarean",
+                "Live birth 14:35 (1 x female infant)",
+                "Twin delivery (x2 live births)",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -910,7 +922,7 @@ NAMES_HARMLESS = _by_review(
                 "Menace d'accouchement prématuré",
                 "Utérus cicatriciel (césarienne)",
                 "Preterm birth prevention",
-                "Vaginal birth after cesarean",
+                "Trial of labour after caesarean",
             ],
         ),
     ]
@@ -2026,7 +2038,12 @@ def test_a_record_unchanged_since_before_the_time_given_held_its_status_then():
         "medicationCodeableConcept": cc(RXNORM, "8727"),
         "effectiveDateTime": "2024-03-01",
     }
+    # (its time says she was taking it then, not that she stopped: as of a later time, in use unless updated before)
+    assert then.assess(bundle(*INDICATED, statement)).flags == ["monitor", "self_medication"]
+    statement["meta"] = {"lastUpdated": "2024-04-01T10:00:00Z"}
     assert then.assess(bundle(*INDICATED, statement)).flags == ["monitor"]
+    statement["meta"] = {"lastUpdated": "2026-11"}  # (a month that may end after the time given: no sign)
+    assert then.assess(bundle(*INDICATED, statement)).flags == ["monitor", "self_medication"]
 
 
 def test_a_stopped_request_is_read_by_its_dosage_bounds_not_its_validity():
@@ -2089,3 +2106,97 @@ def test_a_retrospective_run_is_resumed_only_as_of_its_time_and_its_tables_say_i
     assert same.returncode == 0, same.stderr
     cohort = as_of_reasoner("2026-11-20").assess_cohort([bundle(*INDICATED)])
     assert [r["as_of"] for r in cohort.to_records()] == ["2026-11-20"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cyclogest 400mg PV nocte - stop at 12/40",
+        "Progesterone 200 mg vaginal capsule - NO substitution",
+        "Progesterone in oil 50 mg/mL for intramuscular use only",
+        "Utrogestan 200mg PV started 17/11/2026",
+        "Vaginal progesterone 200 mg nightly (history of preterm birth)",
+    ],
+)
+def test_a_progesterone_product_with_its_instructions_is_progesterone(reasoner, text):
+    """The third review of stop 40: the exclusions of the medicine net ('stop', 'no', 'only', '17', 'history') dropped
+    real progesterone products written with their instructions: a contraindicated woman on it lost her flags."""
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": {"text": text},
+    }
+    a = reasoner.assess(bundle(*INDICATED, MISSED, statement))
+    assert (a.status, a.flags) == ("contraindicated", ["review_treatment", "self_medication"]), a.data_problems
+
+
+def test_third_review_an_end_after_the_time_given_outweighs_the_records_last_update():
+    """The third review of stop 40: a request completed (last updated before the time given) whose dosage bounds end
+    after it, and a stopped request with a second dosage bounded by a duration only, were not in use then."""
+    then = as_of_reasoner("2026-11-20")
+    bounded = {"timing": {"repeat": {"boundsPeriod": {"start": "2026-11-01", "end": "2026-12-15"}}}}
+    rx = _request(
+        {"medicationCodeableConcept": cc(RXNORM, "8727")},
+        status="completed",
+        meta={"lastUpdated": "2026-11-10T10:00:00Z"},
+        dosageInstruction=[bounded],
+    )
+    assert then.assess(bundle(*INDICATED, MISSED, rx)).flags == ["review_treatment"]
+    loading = {"timing": {"repeat": {"boundsPeriod": {"start": "2026-11-01", "end": "2026-11-03"}}}}
+    maintenance = {"timing": {"repeat": {"boundsDuration": {"value": 10, "unit": "wk"}}}}
+    rx2 = _request(
+        {"medicationCodeableConcept": cc(RXNORM, "8727")}, status="stopped", dosageInstruction=[loading, maintenance]
+    )
+    assert then.assess(bundle(*INDICATED, MISSED, rx2)).flags == ["review_treatment"]
+
+
+def test_third_review_two_servers_with_versions_and_a_history_of_her_birth_date(reasoner):
+    """The third review of stop 40: two servers' Patient/F, each a version 1 with its own lastUpdated, were read as
+    versions of one woman; a history Bundle (newest first) took her birth date from the oldest version."""
+    doc = bundle(*INDICATED, MISSED)
+    doc["entry"][0] = {
+        "fullUrl": "https://hospital-a.example/fhir/Patient/F",
+        "resource": {
+            "resourceType": "Patient",
+            "id": "F",
+            "meta": {"versionId": "1", "lastUpdated": "2026-01-01T00:00:00Z"},
+        },
+    }
+    doc["entry"].insert(
+        1,
+        {
+            "fullUrl": "https://clinic-b.example/fhir/Patient/F",
+            "resource": {
+                "resourceType": "Patient",
+                "id": "F",
+                "meta": {"versionId": "1", "lastUpdated": "2026-02-01T00:00:00Z"},
+            },
+        },
+    )
+    assert reasoner.assess(doc).status is None
+    newest = {"resourceType": "Patient", "id": "F", "meta": {"versionId": "2"}, "birthDate": "1992-05-01"}
+    oldest = {"resourceType": "Patient", "id": "F", "meta": {"versionId": "1"}, "birthDate": "1929-05-01"}
+    loss = condition(
+        "loss",
+        (SCT, "16607004"),
+        onsetAge={"value": 34, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"},
+    )
+    history = bundle(*INDICATED, loss)
+    history["entry"][0] = {"resource": newest}
+    history["entry"].insert(1, {"resource": oldest})
+    assert reasoner.assess(history).status == "contraindicated"
+
+
+def test_third_review_a_result_dated_after_the_present_is_wrong_as_of_any_time():
+    """The third review of stop 40: assessed as of a time, a normal result dated a year after the present was 'made
+    after the time given: not read', and a low one before it made her indicated. After the present, a result is
+    wrongly dated whatever time is given (E2), in FHIR and in a patient summary."""
+    then = as_of_reasoner("2026-11-25")
+    normal = obs(P4, "p4b", valueQuantity=qty(30, "ng/mL"), effectiveDateTime="2027-11-18")
+    assert outcome(then.assess(bundle(*INDICATED, normal))) == ("insufficient_data", ["E2", "R1"])
+    low = {"value": 6.0, "unit": "ng/mL", "reference_low": 10, "time": "2026-11-20"}
+    summary = {"id": "S3", "gestational_age_weeks": 7, "vaginal_bleeding": "light", "ultrasound": "normal"}
+    later = low | {"value": 30.0, "time": "2027-11-18"}
+    assert outcome(then.assess(summary | {"progesterone": [low, later]})) == ("insufficient_data", ["E2", "R1"])

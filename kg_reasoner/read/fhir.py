@@ -47,7 +47,7 @@ from kg_reasoner.read.patient import (
     patient_iri,
     time_literal,
 )
-from kg_reasoner.read.times import TimeInterval, after, parse_time
+from kg_reasoner.read.times import TimeInterval, after, parse_time, present
 
 UCUM = "http://unitsofmeasure.org"
 
@@ -835,23 +835,26 @@ class FhirPatientBuilder:
         updated = r["meta"].get("lastUpdated") if isinstance(r.get("meta"), dict) else None
         if self.as_of is None or not isinstance(updated, str):
             return False
-        try:
-            return not self.after_now(parse_time(updated))
+        try:  # (its whole interval no later: "2026-11" for 2026-11-20 may be after it)
+            when = parse_time(updated)
         except ValueError:
             return False
+        return not self.after_now(when) and when.latest <= self.now
 
     def _result_to_come(self, r: dict, ref: str) -> bool:
-        """A result dated after the present (no time given to assess as of): its date is wrong, and it could be the
-        latest result and decide the criterion (a normal value after a low one), so it is not used and is a record
-        not understood (E2), named. (Assessed as of a time given, one made after it did not exist yet: ``when``.)"""
+        """A result dated after the present (``$KG_REASONER_NOW`` or the clock, whatever time the assessment is made as
+        of): its date is wrong, and it could be the latest result and decide the criterion (a normal value after a
+        low one), so it is not used and is a record not understood (E2), named. (Assessed as of a time given, one
+        made after it and before the present did not exist yet: ``when``.)"""
         key, text = _time_of(r, EFFECTIVE)
-        if self.as_of is not None or key is None:
+        if key is None:
             return False
         try:
             interval = parse_time(text)
         except ValueError:
             return False
-        if not self.after_now(interval):
+        # (after the present: wrongly dated, as of any time given too; after only the time given: ``when``)
+        if not (self.after_now(interval) if self.as_of is None else interval.earliest > present()):
             return False
         self.listed_missing(
             ref,
@@ -924,6 +927,8 @@ class FhirPatientBuilder:
         # (an onset, an effective or a performed time in another form, an age or words: it cannot be told either)
         other = [k for k in r if k.startswith(("onset", "effective", "performed")) and k not in _RECORD_TIMES]
         if not times or other or not all(self.after_now(t) for t in times):
+            return False
+        if any(t.earliest > present() for t in times):  # (after the present too: wrongly dated, read as such)
             return False
         self.problem(
             ref,
@@ -1528,22 +1533,18 @@ class FhirPatientBuilder:
         assessment is made as of: it was in use then (a retrospective assessment), and is read so, said."""
         if self.as_of is None or status not in ("completed", "stopped"):  # (at the present, an end to come is its plan)
             return False
-        if self._unchanged_since(r):  # (its status was already completed or stopped then)
-            return False
-        # (when the use ended: a statement's effective period's end or its time; a request's dosage bounds, the period
-        # it is to be taken in: not its validityPeriod, the period it may be dispensed in)
+        # (when the use ended: a statement's effective period's end (its effectiveDateTime says she was taking it then,
+        # not that she stopped); a request's dosage bounds, the period it is to be taken in, of every dosage (one
+        # bounded otherwise, by a duration, or not at all, gives no end): not its validityPeriod, the period it may
+        # be dispensed in)
         period = r.get("effectivePeriod")
-        end = period.get("end") if isinstance(period, dict) else r.get("effectiveDateTime")
+        end = period.get("end") if isinstance(period, dict) else None
         if r.get("resourceType") == "MedicationRequest":
-            bounds = [
-                d["timing"]["repeat"]["boundsPeriod"].get("end")
-                for d in (r["dosageInstruction"] if isinstance(r.get("dosageInstruction"), list) else [])
-                if isinstance(d, dict)
-                and isinstance(d.get("timing"), dict)
-                and isinstance(d["timing"].get("repeat"), dict)
-                and isinstance(d["timing"]["repeat"].get("boundsPeriod"), dict)
-            ]
+            dosages = [d for d in (r["dosageInstruction"] if isinstance(r.get("dosageInstruction"), list) else [])]
+            bounds = [_bounds_end(d) for d in dosages]
             end = max(bounds, key=str) if bounds and all(isinstance(b, str) for b in bounds) else None
+        if end is None and self._unchanged_since(r):  # (its status was already completed or stopped then)
+            return False
         if end is None:  # (over at a time it does not give: it may have been in use then)
             self.problem(
                 ref,
@@ -2519,12 +2520,21 @@ def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozen
     return set()
 
 
+def _bounds_end(dosage: Any) -> str | None:
+    """The end of a dosage's ``timing.repeat.boundsPeriod``, or None (bounded otherwise, or not at all)."""
+    timing = dosage.get("timing") if isinstance(dosage, dict) else None
+    repeat = timing.get("repeat") if isinstance(timing, dict) else None
+    bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
+    end = bounds.get("end") if isinstance(bounds, dict) else None
+    return end if isinstance(end, str) else None
+
+
 def _two_people(pid: str, resources: list[tuple[dict, str]]) -> tuple[str, str] | None:
     """Whether the Patient resources of one id may be two people: (the element, why), or None. From two servers (the
     bases of absolute fullUrls, http and https alike), or contradicting each other (two birth dates neither of which
     is a precision of the other, two genders but "unknown", family names with none in common); one leaving out what
     another gives is no sign, and versions that ``meta`` orders (a history, an export keeping each) are one record."""
-    if len(resources) < 2 or _versions(resources) is not None:
+    if len(resources) < 2:
         return None
     servers = {
         re.sub(r"^https?://", "", str(r.get("_fullUrl"))[: -len(f"Patient/{pid}")]).lower().rstrip("/")
@@ -2536,10 +2546,17 @@ def _two_people(pid: str, resources: list[tuple[dict, str]]) -> tuple[str, str] 
             f"Patient resources of id {pid} come from {len(servers)} servers ({', '.join(sorted(servers))}): they may "
             "be different people, and which records are whose cannot be told; not assessed"
         )
+    if _versions(resources) is not None:  # (versions of one record on one server: one woman)
+        return None
     births = sorted({r["birthDate"] for r, _ in resources if isinstance(r.get("birthDate"), str)})
     genders = sorted({r["gender"] for r, _ in resources if isinstance(r.get("gender"), str)} - {"unknown"})
-    families = [
-        {n["family"].strip().lower() for n in r["name"] if isinstance(n, dict) and isinstance(n.get("family"), str)}
+    families = [  # (the words of her family names: "Smith" and "Smith-Jones" share one)
+        {
+            w
+            for n in r["name"]
+            if isinstance(n, dict) and isinstance(n.get("family"), str)
+            for w in re.findall(r"\w+", n["family"].lower())
+        }
         for r, _ in resources
         if isinstance(r.get("name"), list)
     ]
@@ -2851,6 +2868,16 @@ def read_resources(
                 and isinstance(link.get("other"), dict)
                 and (key := _reference_key(link["other"].get("reference"))) is not None
             ]
+    for pid, group in her_patients.items():  # (versions of her Patient that meta orders: the latest says who she is)
+        ordered = _versions(group) if len(group) > 1 else None
+        if ordered is not None:
+            current = ordered[0][0]
+            births.pop(pid, None)
+            deceased.pop(pid, None)
+            if "birthDate" in current:
+                births[pid] = current["birthDate"]
+            if current.get("deceasedBoolean") is True or "deceasedDateTime" in current:
+                deceased[pid] = current.get("deceasedDateTime")
     same_person, unfound = _linked(patients, links)
     # (two Patient resources with one identifier may be one person, or two who share a placeholder or a
     # reused number: not joined, but each is told the other's records are not read with hers)

@@ -27,6 +27,7 @@ from kg_reasoner.read.patient import (
     patient_iri,
 )
 from kg_reasoner.read.times import TimeInterval, after, parse_time
+from kg_reasoner.read.times import present as the_present
 
 
 def _segment(cls: URIRef) -> str:
@@ -361,7 +362,9 @@ class SummaryReader:
             ):
                 del g[mark:]
                 problems, record_source, me = said
-                retrospective = self.as_of is not None
+                # (after the present, whatever time the assessment is made as of: wrongly dated; after only that time:
+                # not made yet)
+                retrospective = self.as_of is not None and not when.earliest > the_present()
                 if not retrospective:  # (its date is wrong, and it could be the latest result: a record not understood)
                     add_record(KGR.hasRecord, KGR.UninterpretedRecord, f"{key}/{i}", f"/{key}/{i}")
                 problems.append(

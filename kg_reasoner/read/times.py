@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import os
 import re
 from dataclasses import dataclass
 
@@ -123,3 +124,19 @@ def after(interval: TimeInterval, now: _dt.datetime, as_of: _dt.date | _dt.datet
     day, text = as_of.isoformat(), interval.text.strip()
     n = min(len(text), 10) if len(text) >= 4 and text[:4].isdigit() else 0
     return text[:n] > day[:n] if n else interval.earliest > now
+
+
+#: The environment variable fixing the present (a reproducible run, a test suite): read by ``present``
+NOW_ENV = "KG_REASONER_NOW"
+
+
+def present() -> _dt.datetime:
+    """The present: the time ``$KG_REASONER_NOW`` fixes (its latest instant: a day's end at the latest time zone), else
+    the clock. What is dated after it is wrongly dated, whatever time an assessment is made as of."""
+    text = os.environ.get(NOW_ENV)
+    if text:
+        try:
+            return parse_time(text.strip()).latest
+        except ValueError:
+            pass  # (refused, named, where the assessment's time is read: api.as_of_value)
+    return _dt.datetime.now(UTC)
