@@ -812,6 +812,19 @@ NAMES_WITHHOLDING = _by_review(
                 "Twin delivery (x2 live births)",
             ],
         ),
+        (
+            "stop-40 fourth: births said with another",
+            [
+                "Elective repeat caesarean section",
+                "Caesarean section due to previous caesarean section",
+                "Vaginal delivery following previous caesarean section",
+                "Caesarean section - high risk pregnancy",
+                "VBAC - successful",
+                "Gave birth to a healthy baby girl",
+                "Baby delivered at 39 weeks",
+                "Postpartum haemorrhage after vaginal delivery",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -923,6 +936,24 @@ NAMES_HARMLESS = _by_review(
                 "Utérus cicatriciel (césarienne)",
                 "Preterm birth prevention",
                 "Trial of labour after caesarean",
+            ],
+        ),
+        (
+            "stop-40 fourth: not a birth of this pregnancy",
+            [
+                "Cesárea previa",
+                "Embarazo con cesárea previa",
+                "Pregnancy after caesarean section",
+                "Placenta accreta after caesarean section",
+                "Vaginal delivery x2",
+                "2 x vaginal delivery",
+                "G3P2 (2 live births)",
+                "Multiple pregnancy - twin delivery expected",
+                "Preterm birth clinic - follow up",
+                "Pre-operative check for elective caesarean section",
+                "Previous caesarean section",
+                "Fear of childbirth",
+                "Risk of preterm birth",
             ],
         ),
     ]
@@ -1974,6 +2005,11 @@ def test_a_claim_of_a_loss_served_before_the_time_given_is_read():
         "Progesterone only pill",
         "No progesterone supplementation",
         "Progesterone stopped at 12 weeks",
+        "Utrogestan 200mg stopped",
+        "Patient declined offer of vaginal progesterone",
+        "STOPPED: Utrogestan 200mg",
+        "Progesterone - not started",
+        "Progesterone: none",
     ],
 )
 def test_a_medicine_named_otherwise_is_no_progesterone_use(reasoner, text):
@@ -2116,6 +2152,8 @@ def test_a_retrospective_run_is_resumed_only_as_of_its_time_and_its_tables_say_i
         "Progesterone in oil 50 mg/mL for intramuscular use only",
         "Utrogestan 200mg PV started 17/11/2026",
         "Vaginal progesterone 200 mg nightly (history of preterm birth)",
+        "Progesterone only at night",
+        "Progesterone 8% gel (Crinone) - stop date 2026-12-31",
     ],
 )
 def test_a_progesterone_product_with_its_instructions_is_progesterone(reasoner, text):

@@ -818,7 +818,11 @@ class FhirPatientBuilder:
             self.problem(ref, f"{key}: {exc}; the time is not used", field=key)
             return True, None
         if self.after_now(interval):
-            later = "after the time the assessment is made as of" if self.as_of is not None else "in the future"
+            later = (  # (after the present too: in the future, whatever time is given)
+                "after the time the assessment is made as of"
+                if self.as_of is not None and not interval.earliest > present()
+                else "in the future"
+            )
             if future_note is not None:
                 self.problem(ref, f"{key} {later} ({text}): {future_note}", "info", field=key)
                 return True, interval
