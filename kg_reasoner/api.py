@@ -30,8 +30,7 @@ from kg_reasoner.read.files import iter_input_files, not_as_of, read_file, read_
 from kg_reasoner.read.patient import PatientInput
 from kg_reasoner.read.rdf import split_patients
 from kg_reasoner.read.summary import SummaryReader, SummaryVocabulary
-from kg_reasoner.read.times import NOW_ENV as times_NOW_ENV
-from kg_reasoner.read.times import parse_time
+from kg_reasoner.read.times import NOW_ENV, parse_time
 from kg_reasoner.reason.base import Engine
 from kg_reasoner.reason.fast import fast_engine
 from kg_reasoner.reason.knowledge import KnowledgeBase, load_knowledge_base
@@ -409,10 +408,6 @@ def worker_config(
     ) + ((as_of,) if as_of is not None else ())
 
 
-#: The environment variable fixing the present (a reproducible run, a test suite) when ``as_of`` is not given.
-NOW_ENV = times_NOW_ENV
-
-
 def as_of_value(value: datetime | date | str | None, present: datetime | None = None) -> date | datetime | None:
     """The time an assessment is made as of (``Reasoner(as_of=...)``), as given: a day (a date, or an ISO 8601
     date; a year or a month: its last day, or the present's (``present``, default: the present as
@@ -460,15 +455,12 @@ def _instant(text: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _last_day(text: str, present: datetime | None = None) -> date:
+def _last_day(text: str, present: datetime) -> date:
     """A year or a year-month to assess as of: its last day (compared, as a day given, with a record's own day), or
-    the present's day (``present``, else the fixed clock or the clock) when it has not ended yet: as of this month
-    are its records so far."""
+    the present's day when it has not ended yet: as of this month are its records so far."""
     interval = parse_time(text)  # (FHIR's forms only)
     year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
     last = date(year, month, calendar.monthrange(year, month)[1])
-    if present is None:
-        present = as_of_instant(_fixed_now()) or datetime.now(timezone.utc)
     return min(last, present.date()) if interval.earliest <= present else last
 
 
