@@ -1702,6 +1702,19 @@ def test_a_problem_list_code_is_read_in_every_form_ehrs_write_it(reasoner, codin
 MISSED = condition("loss", (SCT, "16607004"), onsetDateTime="2026-11-19")  # (a missed miscarriage: R4)
 
 
+def _statement(medication: dict | str, status: str = "active", **more) -> dict:
+    """A MedicationStatement of hers: of a CodeableConcept, or of a text only."""
+    concept = {"text": medication} if isinstance(medication, str) else medication
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": status,
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": concept,
+        **more,
+    }
+
+
 def _request(medication: dict, rid: str = "rx", **more) -> dict:
     return {
         "resourceType": "MedicationRequest",
@@ -1747,14 +1760,7 @@ def test_progesterone_named_not_coded_keeps_the_safety_flags(reasoner, medicatio
 def test_a_proposal_is_no_use_and_no_prescription(reasoner):
     """R4's request intents proposal and option are suggestions with no intention to ensure they occur: not a use
     (said), and a statement based on one is not prescribed (self-medication). A plan or an order is."""
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": {"reference": "Patient/F"},
-        "medicationCodeableConcept": cc(RXNORM, "8727"),
-        "basedOn": [{"reference": "MedicationRequest/rx"}],
-    }
+    statement = _statement(cc(RXNORM, "8727"), basedOn=[{"reference": "MedicationRequest/rx"}])
     for intent, flags in (("proposal", ["monitor", "self_medication"]), ("plan", ["monitor"])):
         rx = _request({"medicationCodeableConcept": cc(RXNORM, "8727")}, intent=intent)
         a = reasoner.assess(bundle(*INDICATED, rx, statement))
@@ -2015,13 +2021,7 @@ def test_a_claim_of_a_loss_served_before_the_time_given_is_read():
 def test_a_medicine_named_otherwise_is_no_progesterone_use(reasoner, text):
     """The second review of stop 40: the name net of progesterone read other progestogens, a progesterone-only
     contraceptive and a name saying there is none as a use of progesterone (self-medication)."""
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": {"reference": "Patient/F"},
-        "medicationCodeableConcept": {"text": text},
-    }
+    statement = _statement(text)
     a = reasoner.assess(bundle(*INDICATED, statement))
     assert "self_medication" not in a.flags and any("unrecognised medication" in p["message"] for p in a.data_problems)
 
@@ -2066,14 +2066,7 @@ def test_a_record_unchanged_since_before_the_time_given_held_its_status_then():
     assert then.assess(bundle(*INDICATED, allergy)).status == "insufficient_data"
     allergy["meta"] = {"lastUpdated": "2026-01-01T10:00:00Z"}
     assert then.assess(bundle(*INDICATED, allergy)).status == "indicated"
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "completed",
-        "subject": {"reference": "Patient/F"},
-        "medicationCodeableConcept": cc(RXNORM, "8727"),
-        "effectiveDateTime": "2024-03-01",
-    }
+    statement = _statement(cc(RXNORM, "8727"), "completed", effectiveDateTime="2024-03-01")
     # (its time says she was taking it then, not that she stopped: as of a later time, in use unless updated before)
     assert then.assess(bundle(*INDICATED, statement)).flags == ["monitor", "self_medication"]
     statement["meta"] = {"lastUpdated": "2024-04-01T10:00:00Z"}
@@ -2159,13 +2152,7 @@ def test_a_retrospective_run_is_resumed_only_as_of_its_time_and_its_tables_say_i
 def test_a_progesterone_product_with_its_instructions_is_progesterone(reasoner, text):
     """The third review of stop 40: the exclusions of the medicine net ('stop', 'no', 'only', '17', 'history') dropped
     real progesterone products written with their instructions: a contraindicated woman on it lost her flags."""
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": {"reference": "Patient/F"},
-        "medicationCodeableConcept": {"text": text},
-    }
+    statement = _statement(text)
     a = reasoner.assess(bundle(*INDICATED, MISSED, statement))
     assert (a.status, a.flags) == ("contraindicated", ["review_treatment", "self_medication"]), a.data_problems
 

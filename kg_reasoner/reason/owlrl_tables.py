@@ -353,17 +353,6 @@ class _Run(_TripleIndex):
         #: whether the run holds an owl:sameAs triple (then the s/o/p lookups are kept)
         self.any_same = False
 
-    def index(self, s, p, o) -> None:
-        self.triples.add((s, p, o))
-        self.sp[(s, p)].add(o)
-        self.po[(p, o)].add(s)
-        if self.any_same:
-            self.index_any(s, p, o)
-        elif p in _IS_SAME:
-            self.any_same = True
-            for triple in self.triples:
-                self.index_any(*triple)
-
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
         return triple in self.triples or triple in self.t.triples
@@ -382,7 +371,8 @@ class _Run(_TripleIndex):
         triples = self.triples
         if triple in triples or triple in self.t.triples or (type(p) is not URIRef and isinstance(p, Literal)):
             return
-        # (``index`` inlined: the hot path)
+        # (indexed here, not by ``_TripleIndex.index``: the hot path, and the lookups by subject, object and
+        # predicate alone only once an owl:sameAs triple is held)
         triples.add(triple)
         self.sp[(s, p)].add(o)
         self.po[(p, o)].add(s)

@@ -829,7 +829,7 @@ class _Bgp(_Plan):
             self.patterns.append(tuple(pat))
         self.vars = frozenset(n for n in names if not n.startswith("_:"))
         self.safe = self.mentions = self.vars
-        #: (bit, variable) for each variable: ``_entry`` keys the join steps by the bits of those bound
+        #: (bit, variable) for each variable: ``_plan_for`` keys the join steps by the bits of those bound
         self._bits = tuple((1 << i, name) for i, name in enumerate(sorted(self.vars)))
 
         self.blank = any(n.startswith("_:") for n in names)
@@ -851,23 +851,6 @@ class _Bgp(_Plan):
         self._single.clear()
         return True
 
-    def _entry(self, mu, parts) -> tuple | None:
-        """(what mu binds of this BGP, the join steps for it, their compiled source or None), or None when
-        a filter on what is bound on entry fails."""
-        # (the plans are kept by which of its variables mu binds, as the bits of a number: mu can hold many
-        # more names than the BGP has, so testing the BGP's few names is cheaper than intersecting)
-        mask = 0
-        for bit, name in self._bits:
-            if name in mu:
-                mask |= bit
-        plan = self._steps.get(mask)
-        if plan is None:
-            plan = self._plan(mask, parts)
-        bound, first, steps, source = plan
-        if first and not all(_filter_passes(t, mu, parts) for t in first):
-            return None
-        return bound, steps, (source if self.generated else None)
-
     def _plan(self, mask: int, parts) -> tuple:
         """(bound, first tests, steps, compiled source) for the variables of ``mask`` bound on entry."""
         bound = frozenset(name for bit, name in self._bits if mask & bit)
@@ -880,16 +863,19 @@ class _Bgp(_Plan):
     generated = True
     check_source = False
 
-    def run(self, mu, parts):
-        # (``_entry`` inlined: a BGP runs for every row of the operators above it)
+    def _plan_for(self, mu, parts) -> tuple:
+        """(bound, first tests, join steps, compiled source) for the variables of ``mu`` bound on entry (made once per
+        set of them). (The plans are kept by which of its variables mu binds, as the bits of a number: mu can hold
+        many more names than the BGP has, so testing the BGP's few names is cheaper than intersecting.)"""
         mask = 0
         for bit, name in self._bits:
             if name in mu:
                 mask |= bit
         plan = self._steps.get(mask)
-        if plan is None:
-            plan = self._plan(mask, parts)
-        _bound, first, steps, source = plan
+        return plan if plan is not None else self._plan(mask, parts)
+
+    def run(self, mu, parts):
+        _bound, first, steps, source = self._plan_for(mu, parts)
         if first:
             for t in first:
                 if not _filter_passes(t, mu, parts):
@@ -909,15 +895,7 @@ class _Bgp(_Plan):
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
         first (``run`` is breadth first and finds them all; EXISTS needs one)."""
-        # (``_entry`` inlined: an EXISTS is tested for every row of the operators above it)
-        mask = 0
-        for bit, name in self._bits:
-            if name in mu:
-                mask |= bit
-        plan = self._steps.get(mask)
-        if plan is None:
-            plan = self._plan(mask, parts)
-        bound, first, steps, source = plan
+        bound, first, steps, source = self._plan_for(mu, parts)
         if first:
             for t in first:
                 if not _filter_passes(t, mu, parts):
