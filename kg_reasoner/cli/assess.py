@@ -9,7 +9,7 @@ from collections import Counter
 
 from kg_reasoner.api import Reasoner
 from kg_reasoner.cli.common import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_ASSESSED, EXIT_OK, guidance_of
-from kg_reasoner.cli.output import Output, already_written, written_as_of
+from kg_reasoner.cli.output import Output, already_written, drop_incomplete_last_line
 from kg_reasoner.cli.progress import Progress
 from kg_reasoner.cohort.batch import batch_results
 from kg_reasoner.errors import InputError, KgReasonerError
@@ -32,7 +32,7 @@ def assess_main(args, parser) -> int:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     given = reasoner.as_of_given.isoformat() if reasoner.as_of_given is not None else None
-    times = written_as_of(args.output, args.format) if args.resume else set()
+    skip, times = already_written(args.output, args.format) if args.resume else (set(), set())
     if times - {given}:  # (outcomes assessed as of another time: one file would mix two assessments, unsaid)
         earlier = ", ".join(sorted(t or "the present" for t in times))
         print(
@@ -41,8 +41,9 @@ def assess_main(args, parser) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT_ERROR
-    skip = already_written(args.output, args.format) if args.resume else set()
     appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
+    if appending:
+        drop_incomplete_last_line(args.output)
     store = None
     if args.store:
         from kg_reasoner.cli.common import open_store

@@ -5,6 +5,7 @@ input), and what an earlier run already wrote (``--resume``).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -23,37 +24,31 @@ def drop_incomplete_last_line(path: str) -> None:
             fh.truncate(data.rfind(b"\n") + 1)
 
 
-def already_written(path: str, fmt: str) -> set:
+def already_written(path: str, fmt: str) -> tuple[set, set]:
+    """What an earlier run wrote to ``path``, read in one pass (the file is not changed: a partial last line, left
+    by an interruption, is passed over here and removed by ``drop_incomplete_last_line`` before appending): the
+    (patient id, source) of each complete record (the same id read from another source is another patient), and
+    the times its NDJSON outcomes were assessed as of (``as_of``; None: the present), to resume it only as of the
+    same time (a CSV row does not say it: none)."""
     if not os.path.exists(path):
-        return set()
-    drop_incomplete_last_line(path)
-    done = set()  # (patient id, source): the same id read from another source is another patient
+        return set(), set()
     with open(path, encoding="utf-8") as fh:
-        if fmt == "ndjson":
-            for line in fh:
-                try:
-                    row = json.loads(line)
-                    done.add((row["patient"], row.get("source")))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue  # a line cut by an interruption is assessed again
-        else:
-            done = {(row[0], row[5] if len(row) > 5 else None) for row in csv.reader(fh) if row and row[0] != "patient"}
-    return done
-
-
-def written_as_of(path: str, fmt: str) -> set:
-    """The times the outcomes of an NDJSON output were assessed as of (``as_of``; None: the present), to resume it
-    only as of the same time. (A CSV row does not say it: empty.)"""
-    if fmt != "ndjson" or not os.path.exists(path):
-        return set()
-    times = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        text = fh.read()
+    complete = text[: text.rfind("\n") + 1]
+    done: set = set()
+    times: set = set()
+    if fmt == "ndjson":
+        for line in complete.splitlines():
             try:
-                times.add(json.loads(line).get("as_of"))
-            except (ValueError, AttributeError):
-                continue
-    return times
+                row = json.loads(line)
+                done.add((row["patient"], row.get("source")))
+                times.add(row.get("as_of"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # a line cut by an interruption is assessed again
+    else:
+        rows = csv.reader(io.StringIO(complete))
+        done = {(row[0], row[5] if len(row) > 5 else None) for row in rows if row and row[0] != "patient"}
+    return done, times
 
 
 class Output:
