@@ -708,6 +708,8 @@ class FhirPatientBuilder:
         #: the time the assessment is made as of when one was given (a retrospective assessment: what was recorded
         #: after it is not read), as given: a day (compared with a record's day as written) or an instant
         self.as_of = as_of
+        #: the present (``now``, unless a time to assess as of was given): what is dated after it is wrongly dated
+        self.present = present() if as_of is not None else now
         #: the references that name her in the input (Patient/id, her fullUrl, ...): a focus on any is on her
         self.references: set[str] = set()
         #: the results of a scan report (the references it gives, noted before any record is read) -> the report's
@@ -820,7 +822,7 @@ class FhirPatientBuilder:
         if self.after_now(interval):
             later = (  # (after the present too: in the future, whatever time is given)
                 "after the time the assessment is made as of"
-                if self.as_of is not None and not interval.earliest > present()
+                if self.as_of is not None and not interval.earliest > self.present
                 else "in the future"
             )
             if future_note is not None:
@@ -850,16 +852,11 @@ class FhirPatientBuilder:
         of): its date is wrong, and it could be the latest result and decide the criterion (a normal value after a
         low one), so it is not used and is a record not understood (E2), named. (Assessed as of a time given, one
         made after it and before the present did not exist yet: ``when``.)"""
-        key, text = _time_of(r, EFFECTIVE)
-        if key is None:
-            return False
-        try:
-            interval = parse_time(text)
-        except ValueError:
-            return False
+        interval = _own_time(r)
         # (after the present: wrongly dated, as of any time given too; after only the time given: ``when``)
-        if not (self.after_now(interval) if self.as_of is None else interval.earliest > present()):
+        if interval is None or not interval.earliest > self.present:
             return False
+        key, text = _time_of(r, EFFECTIVE)
         self.listed_missing(
             ref,
             f"dated in the future ({text}): its date is wrong, and it could be the latest result and decide the "
@@ -932,7 +929,7 @@ class FhirPatientBuilder:
         other = [k for k in r if k.startswith(("onset", "effective", "performed")) and k not in _RECORD_TIMES]
         if not times or other or not all(self.after_now(t) for t in times):
             return False
-        if any(t.earliest > present() for t in times):  # (after the present too: wrongly dated, read as such)
+        if any(t.earliest > self.present for t in times):  # (after the present too: wrongly dated, read as such)
             return False
         self.problem(
             ref,
