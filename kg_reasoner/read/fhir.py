@@ -2530,11 +2530,12 @@ def _bounds_end(dosage: Any) -> str | None:
     return end if isinstance(end, str) else None
 
 
-def _two_people(pid: str, resources: list[tuple[dict, str]]) -> tuple[str, str] | None:
+def _two_people(pid: str, resources: list[tuple[dict, str]], versioned: bool) -> tuple[str, str] | None:
     """Whether the Patient resources of one id may be two people: (the element, why), or None. From two servers (the
     bases of absolute fullUrls, http and https alike), or contradicting each other (two birth dates neither of which
     is a precision of the other, two genders but "unknown", family names with none in common); one leaving out what
-    another gives is no sign, and versions that ``meta`` orders (a history, an export keeping each) are one record."""
+    another gives is no sign, and versions that ``meta`` orders (``versioned``: a history, an export keeping each) are
+    one record."""
     if len(resources) < 2:
         return None
     servers = {
@@ -2547,7 +2548,7 @@ def _two_people(pid: str, resources: list[tuple[dict, str]]) -> tuple[str, str] 
             f"Patient resources of id {pid} come from {len(servers)} servers ({', '.join(sorted(servers))}): they may "
             "be different people, and which records are whose cannot be told; not assessed"
         )
-    if _versions(resources) is not None:  # (versions of one record on one server: one woman)
+    if versioned:  # (versions of one record on one server: one woman)
         return None
     births = sorted({r["birthDate"] for r, _ in resources if isinstance(r.get("birthDate"), str)})
     genders = sorted({r["gender"] for r, _ in resources if isinstance(r.get("gender"), str)} - {"unknown"})
@@ -2848,10 +2849,6 @@ def read_resources(
                 continue
             patients[f"Patient/{pid}"] = pid
             her_patients[pid].append((r, where))
-            if "birthDate" in r:
-                births[pid] = r["birthDate"]
-            if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
-                deceased[pid] = r.get("deceasedDateTime")
             for ident in r["identifier"] if isinstance(r.get("identifier"), list) else []:
                 if (
                     isinstance(ident, dict)
@@ -2869,16 +2866,16 @@ def read_resources(
                 and isinstance(link.get("other"), dict)
                 and (key := _reference_key(link["other"].get("reference"))) is not None
             ]
-    for pid, group in her_patients.items():  # (versions of her Patient that meta orders: the latest says who she is)
+    versioned: dict[str, bool] = {}  # patient id -> whether meta orders her Patient resources as versions
+    for pid, group in her_patients.items():
         ordered = _versions(group) if len(group) > 1 else None
-        if ordered is not None:
-            current = ordered[0][0]
-            births.pop(pid, None)
-            deceased.pop(pid, None)
-            if "birthDate" in current:
-                births[pid] = current["birthDate"]
-            if current.get("deceasedBoolean") is True or "deceasedDateTime" in current:
-                deceased[pid] = current.get("deceasedDateTime")
+        versioned[pid] = ordered is not None
+        # (her birth date and death: of the latest version when meta orders them, else of each in turn)
+        for r, _ in ordered[:1] if ordered is not None else group:
+            if "birthDate" in r:
+                births[pid] = r["birthDate"]
+            if r.get("deceasedBoolean") is True or "deceasedDateTime" in r:
+                deceased[pid] = r.get("deceasedDateTime")
     same_person, unfound = _linked(patients, links)
     # (two Patient resources with one identifier may be one person, or two who share a placeholder or a
     # reused number: not joined, but each is told the other's records are not read with hers)
@@ -2996,7 +2993,7 @@ def read_resources(
         builder.references = {key for key, owner in patients.items() if owner == pid}
         if pid in births:
             builder.birth = builder.when({"birthDate": births[pid]}, f"Patient/{pid}", ("birthDate",))[1]
-        two = _two_people(pid, her_patients.get(pid, []))
+        two = _two_people(pid, her_patients.get(pid, []), versioned.get(pid, False))
         if two is not None:  # (one id, two people perhaps: which records are whose cannot be told)
             builder.refuse(f"Patient/{pid}", two[1], field=two[0])
         if pid in deceased and not builder.died_after_as_of(deceased[pid]):
