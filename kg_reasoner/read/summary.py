@@ -339,21 +339,18 @@ class SummaryReader:
                 g.add((rec, KGR.interpretation, allowed[entry["interpretation"]]))
             if when is not None:
                 add_time(g, rec, when)
+            status = None
             if "status" in entry:
                 allowed = self.v.allowed(KGR.resultStatus)
                 if not isinstance(entry["status"], str) or entry["status"] not in allowed:
                     raise err(f"{eptr}/status")(
                         f"{entry['status']!r} is not valid; allowed: {', '.join(sorted(allowed))}"
                     )
-                g.add((rec, KGR.resultStatus, allowed[entry["status"]]))
+                status = allowed[entry["status"]]
+                g.add((rec, KGR.resultStatus, status))
             # (dated after the time the assessment is made as of, checked once the result is known to be well formed:
-            # not used, said, as a FHIR result dated so)
-            # (a status of a result not to be used, kgr:IgnoredResultStatus: no result, its date says nothing)
-            status = (
-                self.v.allowed(KGR.resultStatus).get(entry.get("status"))
-                if isinstance(entry.get("status"), str)
-                else None
-            )
+            # not used, said, as a FHIR result dated so; a status of a result not to be used, kgr:IgnoredResultStatus:
+            # no result, its date says nothing)
             withdrawn = status is not None and (status, RDF.type, KGR.IgnoredResultStatus) in self.v.closure
             if (
                 when is not None
