@@ -98,6 +98,8 @@ class KGR(DefinedNamespace):
     uninformativeBeforeWeek: URIRef
     datesNoPregnancyBeyondWeek: URIRef
     StaleDatingRecord: URIRef
+    showsAPregnancy: URIRef
+    PregnancyNotShownRecord: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef
     recordCodePattern: URIRef

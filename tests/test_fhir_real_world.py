@@ -575,7 +575,8 @@ def test_10_an_stu3_condition_is_refused_by_name_and_others_go_on(reasoner):
     assert f.status is None
     err = next(p for p in f.data_problems if p["severity"] == "error")
     assert err["record"] == "Condition/refuted-bleeding" and err["field"] == "clinicalStatus"
-    assert by["G"].status == "not_indicated"
+    # (G is assessed: nothing shows she is pregnant, so rule E2 withholds a decision, kgr:PregnancyNotShownRecord)
+    assert by["G"].status == "insufficient_data" and by["G"].rules == ["E2"]
 
 
 @pytest.mark.parametrize(
@@ -726,7 +727,7 @@ def test_11_a_patient_with_a_truncated_record_is_not_assessed_the_others_are(rea
     by = {a.patient: a for a in reasoner.assess_many([d]) if not isinstance(a, InputError)}
     assert by["F"].status is None
     assert any(p["record"] == "Observation.ndjson:2" and p["severity"] == "error" for p in by["F"].data_problems)
-    assert by["G"].status == "not_indicated"
+    assert by["G"].status == "insufficient_data" and by["G"].rules == ["E2"]  # (no record shows a pregnancy)
 
 
 # --- 12. nesting --------------------------------------------------------------------------------------

@@ -282,6 +282,11 @@ def _says_normal(codeable: dict) -> bool:
     return bool(words) and all(isinstance(w, str) and _NORMAL.match(w) for w in words)
 
 
+def _true(value: Any) -> bool:
+    """Whether an ontology value is the boolean true."""
+    return isinstance(value, Literal) and value.toPython() is True
+
+
 def _is_zero(number: Any) -> bool:
     return isinstance(number, (int, float, Decimal)) and not isinstance(number, bool) and number == 0
 
@@ -460,6 +465,20 @@ class FhirVocabulary:
         self.absence: dict[URIRef, URIRef] = {
             cast(URIRef, cls): cast(URIRef, means) for cls, means in closure.subject_objects(KGR.absenceMeans)
         }
+        #: the classes whose records show a current pregnancy (kgr:showsAPregnancy; their subclasses too), and the
+        #: code patterns whose codes do, by FHIR system: empty when the guidance declares none (it is not checked)
+        marked = [
+            m for m in closure.subjects(KGR.showsAPregnancy, None) if _true(closure.value(m, KGR.showsAPregnancy))
+        ]
+        self.pregnancy_classes: set[URIRef] = {
+            cast(URIRef, c) for m in marked for c in closure.subjects(RDFS.subClassOf, m) if isinstance(c, URIRef)
+        }
+        self.pregnancy_codes: dict[str, list[re.Pattern]] = defaultdict(list)
+        for m in marked:
+            for rx in closure.objects(m, KGR.pattern):
+                for cs in closure.objects(m, KGR.inCodeSystem):
+                    for system in closure.objects(cs, KGR.fhirSystem):
+                        self.pregnancy_codes[str(system)].append(re.compile(str(rx)))
 
     def label(self, concept) -> str:
         return str(self.g.value(concept, RDFS.label) or concept)
@@ -582,6 +601,23 @@ class FhirVocabulary:
         if not means or not self._records_absence(element):
             return []
         return sorted({self.absence[c] for c in means}, key=str)
+
+    def shows_a_pregnancy(self, element: dict) -> bool:
+        """Whether a result the guidance does not read shows a current pregnancy (kgr:showsAPregnancy): its code
+        is of a class that does, and, for a class whose value may record absence (kgr:absenceMeans: a pregnancy
+        test, a pregnancy status), its value records presence (positive, detected, yes, true, pregnant)."""
+        if not self.pregnancy_classes or not isinstance(element, dict):
+            return False
+        means = self.meanings(element.get("code"), lambda c: c in self.pregnancy_classes)
+        if not means:
+            return False
+        if not any(c in self.absence for c in means):
+            return True
+        return element.get("valueBoolean") is True or bool(
+            self.meanings(
+                element.get("valueCodeableConcept"), lambda c: c == KGR.Present or c in self.pregnancy_classes
+            )
+        )
 
     def _records_absence(self, element: dict) -> bool:
         quantity = element.get("valueQuantity")
@@ -745,6 +781,8 @@ class FhirPatientBuilder:
         self.stating: list[tuple[URIRef, list, int, str, str]] = []
         #: her Patient.birthDate, when the input gives one (an onsetAge dates a record from it)
         self.birth: TimeInterval | None = None
+        #: the times of results not read that show a current pregnancy (a positive pregnancy test): None, undated
+        self.pregnancy_results: list[TimeInterval | None] = []
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -1124,6 +1162,8 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
+        if v.shows_a_pregnancy(r):  # (a positive pregnancy test: not read, but she is pregnant)
+            self.pregnancy_results.append(when[0] if when else _own_time(r))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -2332,12 +2372,59 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and starts else start,
         )
         self._stated()
+        self._pregnancy_shown(ga)
         latest_course = _latest(self.courses)  # None only when there is no course
         if latest_course is not None:
             # the symptom course is reported about the current treatment: it applies to each medication use
             course = latest_course[1]
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
+
+    def _pregnancy_shown(self, ga: tuple | None) -> None:
+        """decision-spec sections 1 and 3: one assessment is about the current pregnancy. When the guidance says
+        which records show one (kgr:showsAPregnancy) and none of hers does (present, made within the longest a
+        pregnancy lasts before the time the assessment is as of, kgr:datesNoPregnancyBeyondWeek), nor does a
+        gestational age or delivery date date one, a record not understood (kgr:PregnancyNotShownRecord, E2):
+        an assisted reproduction, a progesterone level or a bleeding alone does not say she is pregnant."""
+        v = self.v
+        if ga is not None or not (v.pregnancy_classes or v.pregnancy_codes):
+            return
+        since = self.now - _dt.timedelta(weeks=float(v.stale_after)) if v.stale_after is not None else None
+
+        def recent(latest: _dt.datetime | None) -> bool:
+            return since is None or latest is None or latest >= since
+
+        if any(recent(t.latest if t is not None else None) for t in self.pregnancy_results):
+            return
+        g = self.g
+        for link, rec in g.predicate_objects(self.me):
+            if link == KGR.hasEarlierEpisodeRecord or (rec, KGR.sourceRecord, None) not in g:
+                continue
+            if (rec, KGR.presence, KGR.Absent) in g:
+                continue
+            shows = any(t in v.pregnancy_classes for t in g.objects(rec, RDF.type)) or any(
+                rx.search(code)
+                for system, _, code in (str(c).partition("|") for c in g.objects(rec, KGR.sourceCode))
+                for rx in v.pregnancy_codes.get(system, [])
+            )
+            # (when it was made, or the latest it can have begun: an onset, a procedure's time)
+            times = [
+                t.toPython()
+                for p in (KGR.effectiveTime, KGR.effectiveTimeLatest, KGR.beganNoLaterThan)
+                for t in g.objects(rec, p)
+            ]
+            if shows and recent(max(times, default=None)):
+                return
+        weeks = f"{v.stale_after} weeks" if v.stale_after is not None else "the longest a pregnancy lasts"
+        self.listed_missing(
+            f"Patient/{self.pid}",
+            "no record shows that she is pregnant now (no gestational age or delivery date, no pregnancy on her "
+            f"problem list, no positive pregnancy test, no record of a pregnancy, its symptoms, scans or losses made "
+            f"within {weeks} before {self.now_text}): the assessment is about a current pregnancy, so it is "
+            "listed as missing data",
+            [KGR.PregnancyNotShownRecord],
+            suffix="/pregnancy-not-shown",
+        )
 
     def _stale_dating(self, when: TimeInterval, weeks: Decimal, ref: str) -> None:
         """The dating of this pregnancy, projected to the time the assessment is as of, past the week a pregnancy

@@ -127,6 +127,22 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
                 "valueQuantity": value,
             }
         )
+    else:
+        # (a summary describes one pregnancy, decision-spec section 6: she is pregnant. Without a gestational age
+        # to say so, a pregnancy status (as HL7 IPS writes it) or the pregnancy on her problem list says it)
+        if variant % 2 == 0:
+            out.append(
+                {
+                    "resourceType": "Observation",
+                    "id": rid("pregnancy"),
+                    "status": "final",
+                    "subject": subject,
+                    "code": cc(LOINC, "82810-3", "Pregnancy status"),
+                    "valueCodeableConcept": cc(LOINC, "LA15173-0", "Pregnant"),
+                }
+            )
+        else:
+            out.append(condition(cc(SCT, "77386006", "Pregnancy")))
     if p.get("conception") == "art":
         code = (
             cc(SCT, "10231000132102", "In-vitro fertilization pregnancy")

@@ -1,0 +1,182 @@
+"""One assessment is about the current pregnancy (decision-spec sections 1 and 3). Stop 41: a FHIR record with
+nothing that shows she is pregnant now came out as if she were. A fertility clinic's bulk export holds the male
+partner too: his record of an assisted fertilization (SNOMED CT 63487001, as the HL7 Birth and Fetal Death
+Report IG codes it) was `indicated` by R2, "progesterone may help maintain the pregnancy", nothing said. What
+shows a pregnancy is declared by the guidance (kgr:showsAPregnancy in ontology/progesterone.ttl); without it,
+rule E2 keeps the status from being indicated (kgr:PregnancyNotShownRecord) and the explanation names what
+would show it."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib.namespace import RDF
+from test_aspirin_guidance import ASPIRIN
+from test_fhir_real_world import (
+    BLEEDING,
+    GA,
+    ICD10CM,
+    LOINC,
+    LOW,
+    NORMAL_US,
+    SCT,
+    bundle,
+    cc,
+    condition,
+    obs,
+)
+
+from kg_reasoner import Reasoner
+from kg_reasoner.namespaces import KGR
+
+#: an assisted fertilization of this month, as the BFDR IG codes the procedure
+ART = {
+    "resourceType": "Procedure",
+    "id": "art",
+    "status": "completed",
+    "subject": {"reference": "Patient/F"},
+    "code": cc(SCT, "63487001", "Assisted fertilization"),
+    "performedDateTime": "2026-11-01",
+}
+NOT_SHOWN = "no record shows that she is pregnant now"
+
+
+def outcome(a) -> tuple:
+    return a.status, a.rules
+
+
+def not_shown(a) -> bool:
+    """Whether her outcome says that no record shows a current pregnancy (a data problem naming her Patient
+    resource, and the record listed as missing data)."""
+    said = any(p["record"] == "Patient/F" and NOT_SHOWN in p["message"] for p in a.data_problems)
+    listed = "Patient/F" in a.missing
+    assert said == listed, (a.data_problems, a.missing)
+    return said
+
+
+def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
+    """The male partner's record in a fertility clinic's export: nothing shows a pregnancy."""
+    man = bundle(ART)
+    man["entry"][0]["resource"].update(gender="male", birthDate="1985-02-03")
+    a = reasoner.assess(man)
+    assert outcome(a) == ("insufficient_data", ["E2", "R2"]), a.data_problems
+    assert not_shown(a)
+    assert not any("may help" in advice for advice in a.advice)
+    assert any(a.asserted.subjects(RDF.type, KGR.PregnancyNotShownRecord))
+
+
+@pytest.mark.parametrize(
+    "shows",
+    [
+        GA,
+        obs(cc(LOINC, "11778-8"), "edd", valueDateTime="2027-07-02", effectiveDateTime="2026-11-20"),
+        condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01"),
+        condition("preg", (SCT, "72892002")),
+        obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(LOINC, "LA6576-8"), effectiveDateTime="2026-11-15"),
+        obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(SCT, "10828004"), effectiveDateTime="2026-11-15"),
+        NORMAL_US,
+        condition("tm", (ICD10CM, "O20.0"), onsetDateTime="2026-11-19"),
+        condition("spot", (ICD10CM, "O26.851"), onsetDateTime="2026-11-19"),
+        condition("art-icd", (ICD10CM, "O09.811")),
+    ],
+    ids=[
+        "gestational-age",
+        "delivery-date",
+        "pregnancy-condition",
+        "normal-pregnancy-undated",
+        "pregnancy-status-pregnant",
+        "positive-hcg-loinc-answer",
+        "positive-hcg-snomed",
+        "obstetric-ultrasound",
+        "threatened-abortion-icd",
+        "spotting-in-pregnancy-icd",
+        "art-pregnancy-supervision-icd",
+    ],
+)
+def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows):
+    a = reasoner.assess(bundle(ART, shows))
+    assert a.status == "indicated" and "E2" not in a.rules, a.data_problems
+    assert not not_shown(a)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA4489-6"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "2106-3"), "hcg", effectiveDateTime="2026-11-15"),
+        condition("preg", (SCT, "77386006"), onsetDateTime="2019-03-01"),
+        condition("tm", (ICD10CM, "O20.0"), onsetDateTime="2019-03-01"),
+        obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2025-01-10"),
+        condition("preg", (SCT, "77386006"), verification="refuted"),
+        LOW,
+        BLEEDING,
+    ],
+    ids=[
+        "pregnancy-status-unknown",
+        "pregnancy-test-without-a-value",
+        "pregnancy-condition-of-2019",
+        "threatened-abortion-of-2019",
+        "pregnant-in-january-2025",
+        "pregnancy-refuted",
+        "a-progesterone-level",
+        "a-bleeding-not-coded-as-of-pregnancy",
+    ],
+)
+def test_a_record_that_does_not_show_a_current_pregnancy_withholds_indicated(reasoner, record):
+    """An unknown or valueless answer, a pregnancy of more than 44 weeks before the assessment (the longest a
+    pregnancy lasts, kgr:datesNoPregnancyBeyondWeek), a refuted one, a result or symptom any woman may have."""
+    a = reasoner.assess(bundle(ART, record))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+    assert not_shown(a)
+
+
+def test_a_contraindication_still_decides_and_is_itself_a_pregnancy(reasoner):
+    """A loss shows a pregnancy (lately): contraindicated, nothing more said; a cause progesterone cannot address
+    that any woman may have (a uterine polyp) decides not_recommended, and the missing pregnancy is named."""
+    loss = condition("loss", (SCT, "17369002"), onsetDateTime="2026-11-19")
+    a = reasoner.assess(bundle(ART, loss))
+    assert outcome(a) == ("contraindicated", ["R2", "R4"]) and not not_shown(a)
+    polyp = condition("polyp", (ICD10CM, "N84.0"), onsetDateTime="2026-11-19")
+    b = reasoner.assess(bundle(ART, polyp))
+    assert b.status == "not_recommended" and "R3" in b.rules and "E2" in b.rules and not_shown(b)
+
+
+def test_a_record_with_nothing_in_it_is_assessed_and_says_so(reasoner):
+    """A bare Patient (a child, a man, anyone of a bulk export): assessed, the missing pregnancy named."""
+    a = reasoner.assess(bundle())
+    assert outcome(a) == ("insufficient_data", ["E2"]) and not_shown(a)
+
+
+def test_the_dating_alone_decides_however_old_the_records(reasoner):
+    """A gestational age dates this pregnancy: nothing else is needed (a stale one is E2 of its own)."""
+    a = reasoner.assess(bundle(ART, GA, LOW))
+    assert a.status == "indicated" and not not_shown(a)
+
+
+def test_as_of_an_earlier_time_a_pregnancy_of_then_shows(reasoner):
+    """A pregnancy status of January 2025 shows a pregnancy as of February 2025, not as of today."""
+    status = obs(
+        cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2025-01-10"
+    )
+    art = dict(ART, performedDateTime="2024-12-20")
+    then = Reasoner(as_of="2025-02-01").assess(bundle(art, status))
+    assert then.status == "indicated" and not not_shown(then), then.data_problems
+    now = reasoner.assess(bundle(art, status))
+    assert now.status == "insufficient_data" and not_shown(now)
+
+
+def test_a_patient_summary_describes_one_pregnancy_and_is_not_checked(reasoner):
+    """decision-spec section 6: the summary is of one pregnancy; its facts need no record of it."""
+    a = reasoner.assess({"id": "S", "conception": "art"})
+    assert outcome(a) == ("indicated", ["R2"])
+
+
+def test_a_guidance_that_declares_nothing_that_shows_a_pregnancy_is_not_checked(reasoner):
+    """The reader checks only what the guidance declares (kgr:showsAPregnancy, ontology/progesterone.ttl): the
+    test guidance module of aspirin declares nothing, and its bare patient is assessed as before."""
+    assert reasoner.fhir.pregnancy_classes and KGR.PregnancyNotShownRecord not in reasoner.fhir.pregnancy_classes
+    assert "http://hl7.org/fhir/sid/icd-10-cm" in reasoner.fhir.pregnancy_codes
+    aspirin = Reasoner(guidance=ASPIRIN)
+    assert not aspirin.fhir.pregnancy_classes and not aspirin.fhir.pregnancy_codes
+    a = aspirin.assess(bundle())
+    assert not not_shown(a) and "E2" not in a.rules
