@@ -2409,7 +2409,7 @@ class FhirPatientBuilder:
             )
             # (when it was made, or the latest it can have begun: an onset, a procedure's time)
             times = [
-                t.toPython()
+                cast(Literal, t).toPython()
                 for p in (KGR.effectiveTime, KGR.effectiveTimeLatest, KGR.beganNoLaterThan)
                 for t in g.objects(rec, p)
             ]
