@@ -2137,6 +2137,38 @@ def test_a_retrospective_run_is_resumed_only_as_of_its_time_and_its_tables_say_i
     assert [r["as_of"] for r in cohort.to_records()] == ["2026-11-20"]
 
 
+def test_a_csv_row_says_the_time_it_was_assessed_as_of_and_why_a_patient_was_not(tmp_path):
+    """Stop 40 left: a CSV row did not say the time a retrospective assessment was made as of (so --resume of a CSV
+    could not check it), nor why a patient was not assessed (only stderr said to see data_problems, which a CSV
+    has not). Columns as_of and not_assessed; a CSV of other columns (an earlier version's) is not resumed."""
+    import csv
+    import io
+
+    refused = dict(
+        NORMAL_US, id="neg", modifierExtension=[{"url": "http://example.org/fhir/negated", "valueBoolean": True}]
+    )
+    path, failed = tmp_path / "p.json", tmp_path / "f.json"
+    path.write_text(json.dumps(bundle(*INDICATED)), encoding="utf-8")
+    failed.write_text(json.dumps(bundle(GA, refused)), encoding="utf-8")  # (she again, in another file)
+    out = tmp_path / "out.csv"
+    first = run_cli("assess", str(path), str(failed), "--format", "csv", "--as-of", "2026-11-20", "--output", str(out))
+    assert first.returncode == 1, first.stderr
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))}
+    ok, no = rows[str(path)], rows[str(failed)]
+    assert (ok["status"], ok["as_of"], ok["not_assessed"]) == ("indicated", "2026-11-20", "")
+    assert no["status"] == "" and no["not_assessed"].startswith("Observation/neg (modifierExtension): "), no
+    other = run_cli("assess", str(path), "--format", "csv", "--resume", "--output", str(out))
+    assert other.returncode == 2 and "assessed as of 2026-11-20" in other.stderr, other.stderr
+    same = run_cli("assess", str(path), "--format", "csv", "--as-of", "2026-11-20", "--resume", "--output", str(out))
+    assert same.returncode == 0 and "skipped (--resume)" in same.stderr, same.stderr  # (the file is resumed)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+    older = tmp_path / "older.csv"
+    older.write_text("patient,status,rules,missing,flags,source\nF,indicated,R1,,monitor,x\n", encoding="utf-8")
+    refused_resume = run_cli("assess", str(path), "--format", "csv", "--resume", "--output", str(older))
+    assert refused_resume.returncode == 2 and "give another --output" in refused_resume.stderr
+    assert older.read_text(encoding="utf-8").endswith("F,indicated,R1,,monitor,x\n")  # (left as it was)
+
+
 @pytest.mark.parametrize(
     "text",
     [

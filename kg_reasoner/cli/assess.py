@@ -32,7 +32,11 @@ def assess_main(args, parser) -> int:
         print(f"kg-reasoner: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     given = reasoner.as_of_given.isoformat() if reasoner.as_of_given is not None else None
-    skip, times = already_written(args.output, args.format) if args.resume else (set(), set())
+    try:
+        skip, times = already_written(args.output, args.format) if args.resume else (set(), set())
+    except InputError as exc:
+        print(f"kg-reasoner: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     if times - {given}:  # (outcomes assessed as of another time: one file would mix two assessments, unsaid)
         earlier = ", ".join(sorted(t or "the present" for t in times))
         print(

@@ -28,8 +28,8 @@ def already_written(path: str, fmt: str) -> tuple[set, set]:
     """What an earlier run wrote to ``path``, read in one pass (the file is not changed: a partial last line, left
     by an interruption, is passed over here and removed by ``drop_incomplete_last_line`` before appending): the
     (patient id, source) of each complete record (the same id read from another source is another patient), and
-    the times its NDJSON outcomes were assessed as of (``as_of``; None: the present), to resume it only as of the
-    same time (a CSV row does not say it: none)."""
+    the times its outcomes were assessed as of (``as_of``; None: the present), to resume it only as of the same
+    time. A CSV file written with other columns (by an earlier version) is refused: rows of two shapes in one file."""
     if not os.path.exists(path):
         return set(), set()
     with open(path, encoding="utf-8") as fh:
@@ -46,8 +46,19 @@ def already_written(path: str, fmt: str) -> tuple[set, set]:
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # a line cut by an interruption is assessed again
     else:
-        rows = csv.reader(io.StringIO(complete))
-        done = {(row[0], row[5] if len(row) > 5 else None) for row in rows if row and row[0] != "patient"}
+        from kg_reasoner.write.formats import CSV_FIELDS
+
+        rows = list(csv.reader(io.StringIO(complete)))
+        if rows and tuple(rows[0]) != CSV_FIELDS:
+            raise InputError(
+                f"--resume: {path} has the CSV columns {','.join(rows[0])}, not those this version writes "
+                f"({','.join(CSV_FIELDS)}): give another --output"
+            )
+        source, as_of = CSV_FIELDS.index("source"), CSV_FIELDS.index("as_of")
+        for row in rows[1:]:
+            if len(row) == len(CSV_FIELDS):
+                done.add((row[0], row[source] or None))
+                times.add(row[as_of] or None)
     return done, times
 
 

@@ -15,7 +15,9 @@ FORMATS = ("text", "json", "ndjson", "csv", "turtle", "trig")
 RESUMABLE = ("ndjson", "csv")
 
 
-CSV_FIELDS = ("patient", "status", "rules", "missing", "flags", "source")
+#: ``as_of``: the time a retrospective assessment was made as of (empty: the present); ``not_assessed``: for a
+#: patient not assessed (failed closed), why: each error of her data problems, "record (field): message"
+CSV_FIELDS = ("patient", "status", "rules", "missing", "flags", "source", "as_of", "not_assessed")
 
 #: formats that write only a summary row: the explanation computes only its fields (``explain_summary``)
 SUMMARY_FORMATS = frozenset({"csv"})
@@ -28,7 +30,16 @@ def format_one(a, fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(
-            [a.patient, a.status or "", ";".join(a.rules), ";".join(a.missing), ";".join(a.flags), a.source or ""]
+            [
+                a.patient,
+                a.status or "",
+                ";".join(a.rules),
+                ";".join(a.missing),
+                ";".join(a.flags),
+                a.source or "",
+                a.as_of or "",
+                "" if a.assessed else "; ".join(_error_text(p) for p in a.data_problems if p["severity"] == "error"),
+            ]
         )
         return buf.getvalue()
     if fmt == "turtle":
@@ -36,6 +47,11 @@ def format_one(a, fmt: str) -> str:
     if fmt == "trig":
         return a.dataset.serialize(format="trig")
     return a.to_text()
+
+
+def _error_text(problem: dict) -> str:
+    field = f" ({problem['field']})" if problem.get("field") else ""
+    return f"{problem['record']}{field}: {problem['message']}"
 
 
 def summary_row(a) -> tuple:
