@@ -99,6 +99,7 @@ class KGR(DefinedNamespace):
     datesNoPregnancyBeyondWeek: URIRef
     StaleDatingRecord: URIRef
     showsAPregnancy: URIRef
+    showsAPregnancyForWeeks: URIRef
     PregnancyNotShownRecord: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef

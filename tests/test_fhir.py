@@ -91,6 +91,7 @@ PREGNANT = {
     "subject": {"reference": "Patient/F"},
     "code": cc(SCT, "77386006", "Pregnancy"),
     "clinicalStatus": cc(CLINICAL, "active"),
+    "onsetDateTime": "2026-10-01",
 }
 BLEEDING = {
     "resourceType": "Condition",
@@ -99,7 +100,9 @@ BLEEDING = {
     "code": cc(SCT, "289530006"),
     "severity": cc(SCT, "255604002"),
 }
-NORMAL_US = obs(cc(SCT, "268445003"), id="us", valueCodeableConcept=cc(SCT, "237241002"))
+NORMAL_US = obs(
+    cc(SCT, "268445003"), id="us", valueCodeableConcept=cc(SCT, "237241002"), effectiveDateTime="2026-11-20T10:00:00Z"
+)
 
 
 def test_entered_in_error_and_cancelled_observations_are_ignored(reasoner):

@@ -23,6 +23,7 @@ from test_fhir_real_world import (
     cc,
     condition,
     obs,
+    qty,
 )
 
 from kg_reasoner import Reasoner
@@ -70,14 +71,31 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         GA,
         obs(cc(LOINC, "11778-8"), "edd", valueDateTime="2027-07-02", effectiveDateTime="2026-11-20"),
         condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01"),
-        condition("preg", (SCT, "72892002")),
+        condition("preg", (SCT, "72892002"), onsetDateTime="2026-10-01"),
         obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-20"),
         obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(LOINC, "LA6576-8"), effectiveDateTime="2026-11-15"),
         obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(SCT, "10828004"), effectiveDateTime="2026-11-15"),
         NORMAL_US,
         condition("tm", (ICD10CM, "O20.0"), onsetDateTime="2026-11-19"),
         condition("spot", (ICD10CM, "O26.851"), onsetDateTime="2026-11-19"),
-        condition("art-icd", (ICD10CM, "O09.811")),
+        condition("art-icd", (ICD10CM, "O09.811"), onsetDateTime="2026-11-10"),
+        condition("z", (ICD10CM, "Z34.01"), recordedDate="2026-11-20"),
+        condition("z", (ICD10CM, "Z33.1"), recordedDate="2026-11-20"),
+        condition("z", (ICD10CM, "Z3A.08"), recordedDate="2026-11-20"),
+        obs(cc(LOINC, "55283-6"), "fhr", valueQuantity=qty(150, "/min"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(LOINC, "LA6576-8"), effectiveDateTime="2026-03-07"),
+        dict(
+            condition("preg", (SCT, "77386006")), meta={"lastUpdated": "2026-11-20T09:00:00Z"}
+        ),  # (undated, updated lately)
+        {
+            "resourceType": "Encounter",
+            "id": "visit",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": "Patient/F"},
+            "period": {"start": "2026-11-20T09:00:00Z", "end": "2026-11-20T09:30:00Z"},
+            "reasonCode": [cc(ICD10CM, "O09.811")],
+        },
     ],
     ids=[
         "gestational-age",
@@ -91,6 +109,13 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         "threatened-abortion-icd",
         "spotting-in-pregnancy-icd",
         "art-pregnancy-supervision-icd",
+        "z34-supervision-of-normal-pregnancy",
+        "z33.1-pregnant-state",
+        "z3a.08-weeks-of-gestation",
+        "fetal-heart-rate-150",
+        "positive-hcg-39-weeks-ago",
+        "undated-pregnancy-updated-lately",
+        "encounter-for-an-art-pregnancy",
     ],
 )
 def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows):
@@ -110,6 +135,22 @@ def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows
         condition("preg", (SCT, "77386006"), verification="refuted"),
         LOW,
         BLEEDING,
+        condition("preg", (SCT, "72892002")),
+        condition("art-icd", (ICD10CM, "O09.811")),
+        dict(condition("preg", (SCT, "77386006")), meta={"lastUpdated": "2023-05-01T09:00:00Z"}),
+        condition("art-icd", (ICD10CM, "O09.811"), clinical="resolved", onsetDateTime="2026-03-01"),
+        condition("art-icd", (ICD10CM, "O09.811"), onsetDateTime="2026-03-01", abatementDateTime="2026-11-20"),
+        condition("preg", (SCT, "77386006"), onsetDateTime="2026-03-01", abatementDateTime="2026-11-20"),
+        condition("preg", (SCT, "77386006"), onsetDateTime="2026-03-01", abatementString="delivered"),
+        condition("preg", (SCT, "77386006"), onsetDateTime="2027-06-01"),
+        obs(cc(LOINC, "2106-3"), "hcg", valueCodeableConcept=cc(LOINC, "LA6576-8"), effectiveDateTime="2026-02-20"),
+        obs(
+            cc(LOINC, "2106-3"),
+            "hcg",
+            valueCodeableConcept=cc(LOINC, "LA6576-8"),
+            effectiveDateTime="2026-11-20",
+            focus=[{"reference": "RelatedPerson/carrier"}],
+        ),
     ],
     ids=[
         "pregnancy-status-unknown",
@@ -120,11 +161,24 @@ def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows
         "pregnancy-refuted",
         "a-progesterone-level",
         "a-bleeding-not-coded-as-of-pregnancy",
+        "normal-pregnancy-undated",
+        "art-pregnancy-supervision-undated",
+        "undated-pregnancy-updated-in-2023",
+        "art-pregnancy-resolved",
+        "art-pregnancy-abated-two-weeks-ago",
+        "pregnancy-active-but-abated",
+        "pregnancy-abated-delivered",
+        "pregnancy-onset-in-the-future",
+        "positive-hcg-41-weeks-ago",
+        "positive-hcg-of-a-gestational-carrier",
     ],
 )
 def test_a_record_that_does_not_show_a_current_pregnancy_withholds_indicated(reasoner, record):
-    """An unknown or valueless answer, a pregnancy of more than 44 weeks before the assessment (the longest a
-    pregnancy lasts, kgr:datesNoPregnancyBeyondWeek), a refuted one, a result or symptom any woman may have."""
+    """An unknown or valueless answer, a pregnancy of more than 40 weeks before the assessment (the longest a
+    pregnancy lasts less the four weeks before a record can show one, kgr:showsAPregnancyForWeeks), a record not
+    known to be that recent (no time, last updated in 2023; in the future), a refuted one, one that is over
+    (resolved, abated: the review of stop 41 found a resolved O09.811 kept indicated), a positive test of a
+    gestational carrier (its focus), a result or symptom any woman may have."""
     a = reasoner.assess(bundle(ART, record))
     assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
     assert not_shown(a)

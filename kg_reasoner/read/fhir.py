@@ -282,6 +282,14 @@ def _says_normal(codeable: dict) -> bool:
     return bool(words) and all(isinstance(w, str) and _NORMAL.match(w) for w in words)
 
 
+def _abated(r: dict) -> bool:
+    """Whether a condition says it abated in a form with no time to compare (an age, a range, a text such as
+    "delivered", true)."""
+    return (
+        any(k in r for k in ("abatementAge", "abatementRange", "abatementString")) or r.get("abatementBoolean") is True
+    )
+
+
 def _true(value: Any) -> bool:
     """Whether an ontology value is the boolean true."""
     return isinstance(value, Literal) and value.toPython() is True
@@ -473,6 +481,9 @@ class FhirVocabulary:
         self.pregnancy_classes: set[URIRef] = {
             cast(URIRef, c) for m in marked for c in closure.subjects(RDFS.subClassOf, m) if isinstance(c, URIRef)
         }
+        #: how many weeks after its time such a record still shows a current pregnancy (kgr:showsAPregnancyForWeeks)
+        weeks = closure.value(KGR.PregnancyNotShownRecord, KGR.showsAPregnancyForWeeks)
+        self.shows_for_weeks: Decimal | None = Decimal(str(weeks)) if weeks is not None else None
         self.pregnancy_codes: dict[str, list[re.Pattern]] = defaultdict(list)
         for m in marked:
             for rx in closure.objects(m, KGR.pattern):
@@ -605,7 +616,8 @@ class FhirVocabulary:
     def shows_a_pregnancy(self, element: dict) -> bool:
         """Whether a result the guidance does not read shows a current pregnancy (kgr:showsAPregnancy): its code
         is of a class that does, and, for a class whose value may record absence (kgr:absenceMeans: a pregnancy
-        test, a pregnancy status), its value records presence (positive, detected, yes, true, pregnant)."""
+        test, a pregnancy status, a fetal heart rate), its value records presence (positive, detected, yes, true,
+        pregnant, a number above zero)."""
         if not self.pregnancy_classes or not isinstance(element, dict):
             return False
         means = self.meanings(element.get("code"), lambda c: c in self.pregnancy_classes)
@@ -613,9 +625,15 @@ class FhirVocabulary:
             return False
         if not any(c in self.absence for c in means):
             return True
-        return element.get("valueBoolean") is True or bool(
-            self.meanings(
-                element.get("valueCodeableConcept"), lambda c: c == KGR.Present or c in self.pregnancy_classes
+        quantity = element.get("valueQuantity")
+        number = _number(quantity.get("value")) if isinstance(quantity, dict) and "comparator" not in quantity else None
+        return (
+            element.get("valueBoolean") is True
+            or (number is not None and number > 0)  # (a fetal heart rate of 150 /min)
+            or bool(
+                self.meanings(
+                    element.get("valueCodeableConcept"), lambda c: c == KGR.Present or c in self.pregnancy_classes
+                )
             )
         )
 
@@ -783,6 +801,10 @@ class FhirPatientBuilder:
         self.birth: TimeInterval | None = None
         #: the times of results not read that show a current pregnancy (a positive pregnancy test): None, undated
         self.pregnancy_results: list[TimeInterval | None] = []
+        #: the records of a condition that is over (resolved, inactive, in remission or abated): what it showed is past
+        self.over: set[URIRef] = set()
+        #: when each resource was last updated (meta.lastUpdated, the latest version's), by citation
+        self.updated: dict[str, TimeInterval] = {}
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -872,6 +894,18 @@ class FhirPatientBuilder:
             self.problem(ref, f"dated {later} ({text}); not used", field=key)
             return False, None
         return True, interval
+
+    def note_updated(self, r: dict, ref: str) -> None:
+        """When the resource was last updated (``meta.lastUpdated``), kept by citation (the latest of its versions):
+        it dates a record that has no time of its own, as a record of then (``_pregnancy_shown``)."""
+        updated = r["meta"].get("lastUpdated") if isinstance(r.get("meta"), dict) else None
+        try:
+            when = parse_time(updated) if isinstance(updated, str) else None
+        except ValueError:
+            return
+        earlier = self.updated.get(ref)
+        if when is not None and (earlier is None or when.latest > earlier.latest):
+            self.updated[ref] = when
 
     def _unchanged_since(self, r: dict) -> bool:
         """In a retrospective assessment, whether the record was last updated (``meta.lastUpdated``) no later than the
@@ -1162,8 +1196,8 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
-        if v.shows_a_pregnancy(r):  # (a positive pregnancy test: not read, but she is pregnant)
-            self.pregnancy_results.append(when[0] if when else _own_time(r))
+        if v.shows_a_pregnancy(r) and not r.get("focus"):  # (a positive test of hers, not of a gestational carrier)
+            self.pregnancy_results.append((when[0] if when else _own_time(r)) or self.updated.get(ref))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -1928,6 +1962,9 @@ class FhirPatientBuilder:
         present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
+        if clinical in NOT_PRESENT or (ended is not None and not self.after_now(ended)) or _abated(r):
+            # (over: a pregnancy it shows is past)
+            self.over.add(rec)
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
@@ -2371,8 +2408,9 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and disagree else start,
             min(start, starts[0]) if start is not None and starts else start,
         )
-        self._stated()
+        # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
+        self._stated()
         latest_course = _latest(self.courses)  # None only when there is no course
         if latest_course is not None:
             # the symptom course is reported about the current treatment: it applies to each medication use
@@ -2382,23 +2420,26 @@ class FhirPatientBuilder:
 
     def _pregnancy_shown(self, ga: tuple | None) -> None:
         """decision-spec sections 1 and 3: one assessment is about the current pregnancy. When the guidance says
-        which records show one (kgr:showsAPregnancy) and none of hers does (present, made within the longest a
-        pregnancy lasts before the time the assessment is as of, kgr:datesNoPregnancyBeyondWeek), nor does a
-        gestational age or delivery date date one, a record not understood (kgr:PregnancyNotShownRecord, E2):
-        an assisted reproduction, a progesterone level or a bleeding alone does not say she is pregnant."""
+        which records show one (kgr:showsAPregnancy) and none of hers does (present, not over, and made within
+        kgr:showsAPregnancyForWeeks before the time the assessment is as of: by its own time, else by when its
+        resource was last updated; a record not known to be that recent shows nothing now), nor does a gestational
+        age or delivery date date one, a record not understood (kgr:PregnancyNotShownRecord, E2): an assisted
+        reproduction, a progesterone level or a bleeding alone does not say she is pregnant."""
         v = self.v
         if ga is not None or not (v.pregnancy_classes or v.pregnancy_codes):
             return
-        since = self.now - _dt.timedelta(weeks=float(v.stale_after)) if v.stale_after is not None else None
+        weeks = v.shows_for_weeks if v.shows_for_weeks is not None else v.stale_after
+        since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
 
-        def recent(latest: _dt.datetime | None) -> bool:
-            return since is None or latest is None or latest >= since
+        def recent(earliest: _dt.datetime, latest: _dt.datetime) -> bool:
+            return (since is None or latest >= since) and earliest <= self.now
 
-        if any(recent(t.latest if t is not None else None) for t in self.pregnancy_results):
+        if any(t is not None and recent(t.earliest, t.latest) for t in self.pregnancy_results):
             return
         g = self.g
         for link, rec in g.predicate_objects(self.me):
-            if link == KGR.hasEarlierEpisodeRecord or (rec, KGR.sourceRecord, None) not in g:
+            ref = g.value(rec, KGR.sourceRecord)
+            if link == KGR.hasEarlierEpisodeRecord or ref is None or rec in self.over:
                 continue
             if (rec, KGR.presence, KGR.Absent) in g:
                 continue
@@ -2407,21 +2448,26 @@ class FhirPatientBuilder:
                 for system, _, code in (str(c).partition("|") for c in g.objects(rec, KGR.sourceCode))
                 for rx in v.pregnancy_codes.get(system, [])
             )
-            # (when it was made, or the latest it can have begun: an onset, a procedure's time)
+            if not shows:
+                continue
+            # (when it was made, or the latest it can have begun: an onset, a procedure's time; else last updated)
             times = [
                 cast(Literal, t).toPython()
                 for p in (KGR.effectiveTime, KGR.effectiveTimeLatest, KGR.beganNoLaterThan)
                 for t in g.objects(rec, p)
             ]
-            if shows and recent(max(times, default=None)):
+            updated = self.updated.get(str(ref))
+            # (a time of hers after the present is not used by the reading: none is left here to compare)
+            if times and (since is None or max(times) >= since):
                 return
-        weeks = f"{v.stale_after} weeks" if v.stale_after is not None else "the longest a pregnancy lasts"
+            if not times and updated is not None and recent(updated.earliest, updated.latest):
+                return
         self.listed_missing(
             f"Patient/{self.pid}",
-            "no record shows that she is pregnant now (no gestational age or delivery date, no pregnancy on her "
-            f"problem list, no positive pregnancy test, no record of a pregnancy, its symptoms, scans or losses made "
-            f"within {weeks} before {self.now_text}): the assessment is about a current pregnancy, so it is "
-            "listed as missing data",
+            "no record shows that she is pregnant now (no gestational age or delivery date; no pregnancy on her "
+            "problem list, positive pregnancy test or record of a pregnancy, its symptoms, scans or losses that is "
+            f"not over and was made within {weeks} weeks before {self.now_text}): the assessment is about a current "
+            "pregnancy, so it is listed as missing data",
             [KGR.PregnancyNotShownRecord],
             suffix="/pregnancy-not-shown",
         )
@@ -3124,6 +3170,7 @@ def read_resources(
                 builder.begin(ref)
                 if builder.made_after_as_of(r, ref):
                     continue
+                builder.note_updated(r, ref)
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from kg_reasoner.read.times import present as _present
+
 SCT, LOINC, ICD10CM, UCUM = (
     "http://snomed.info/sct",
     "http://loinc.org",
@@ -130,6 +132,8 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
     else:
         # (a summary describes one pregnancy, decision-spec section 6: she is pregnant. Without a gestational age
         # to say so, a pregnancy status (as HL7 IPS writes it) or the pregnancy on her problem list says it)
+        # (of the day of the assessment: a record not known to be recent shows no current pregnancy)
+        today = _present().date().isoformat()
         if variant % 2 == 0:
             out.append(
                 {
@@ -139,10 +143,11 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
                     "subject": subject,
                     "code": cc(LOINC, "82810-3", "Pregnancy status"),
                     "valueCodeableConcept": cc(LOINC, "LA15173-0", "Pregnant"),
+                    "effectiveDateTime": today,
                 }
             )
         else:
-            out.append(condition(cc(SCT, "77386006", "Pregnancy")))
+            out.append(dict(condition(cc(SCT, "77386006", "Pregnancy")), recordedDate=today))
     if p.get("conception") == "art":
         code = (
             cc(SCT, "10231000132102", "In-vitro fertilization pregnancy")
