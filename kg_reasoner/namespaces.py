@@ -100,6 +100,8 @@ class KGR(DefinedNamespace):
     StaleDatingRecord: URIRef
     showsAPregnancy: URIRef
     showsAPregnancyForWeeks: URIRef
+    showsAPregnancyFrom: URIRef
+    showsAPregnancyInUnit: URIRef
     PregnancyNotShownRecord: URIRef
     fhirSystemAlias: URIRef
     codePattern: URIRef

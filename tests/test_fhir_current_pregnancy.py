@@ -87,6 +87,10 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         dict(
             condition("preg", (SCT, "77386006")), meta={"lastUpdated": "2026-11-20T09:00:00Z"}
         ),  # (undated, updated lately)
+        obs(cc(LOINC, "21198-7"), "bhcg", valueQuantity=qty(1520, "m[IU]/mL"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "19080-1"), "hcg", valueQuantity=qty(25, "[IU]/L"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "2106-3"), "hcg", valueString="POSITIVE", effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "11449-6"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-20"),
         {
             "resourceType": "Encounter",
             "id": "visit",
@@ -115,6 +119,10 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         "fetal-heart-rate-150",
         "positive-hcg-39-weeks-ago",
         "undated-pregnancy-updated-lately",
+        "beta-hcg-1520",
+        "hcg-25-iu-per-litre",
+        "hcg-positive-as-a-string",
+        "pregnancy-status-reported-11449-6",
         "encounter-for-an-art-pregnancy",
     ],
 )
@@ -151,6 +159,15 @@ def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows
             effectiveDateTime="2026-11-20",
             focus=[{"reference": "RelatedPerson/carrier"}],
         ),
+        obs(cc(LOINC, "21198-7"), "bhcg", valueQuantity=qty(12, "m[IU]/mL"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "21198-7"), "bhcg", valueQuantity=qty(1520, "ng/mL"), effectiveDateTime="2026-11-20"),
+        obs(
+            cc(LOINC, "21198-7"),
+            "bhcg",
+            valueQuantity=dict(qty(5, "m[IU]/mL"), comparator="<"),
+            effectiveDateTime="2026-11-20",
+        ),
+        obs(cc(LOINC, "2106-3"), "hcg", valueString="Equivocal, repeat in 48 h", effectiveDateTime="2026-11-20"),
     ],
     ids=[
         "pregnancy-status-unknown",
@@ -171,6 +188,10 @@ def test_a_record_that_shows_a_pregnancy_lets_the_decision_stand(reasoner, shows
         "pregnancy-onset-in-the-future",
         "positive-hcg-41-weeks-ago",
         "positive-hcg-of-a-gestational-carrier",
+        "beta-hcg-12-indeterminate",
+        "beta-hcg-in-another-unit",
+        "beta-hcg-below-5",
+        "hcg-equivocal-as-a-string",
     ],
 )
 def test_a_record_that_does_not_show_a_current_pregnancy_withholds_indicated(reasoner, record):

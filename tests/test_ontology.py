@@ -275,8 +275,6 @@ NOT_CROSS_REFERENCED = {
     "MONDO:0041526": "pregnancy disorder with abortive outcome: a grouping class, broader than every concept here",
     "R10.2": "pelvic and perineal pain is not the abdominal pain of the guidance",
     "65727000": "intrauterine pregnancy: location, not the embryonic development criterion C3 assesses",
-    "21198-7": "hCG: the guidance does not use hCG",
-    "19080-1": "hCG: the guidance does not use hCG",
     "O02.81": "inappropriate hCG change: the guidance does not use hCG",
 }
 

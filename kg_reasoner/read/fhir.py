@@ -484,6 +484,15 @@ class FhirVocabulary:
         #: how many weeks after its time such a record still shows a current pregnancy (kgr:showsAPregnancyForWeeks)
         weeks = closure.value(KGR.PregnancyNotShownRecord, KGR.showsAPregnancyForWeeks)
         self.shows_for_weeks: Decimal | None = Decimal(str(weeks)) if weeks is not None else None
+        #: classes of quantitative results that show a pregnancy from a value (kgr:showsAPregnancyFrom), in the
+        #: spellings of its unit (kgr:showsAPregnancyInUnit, without case)
+        self.pregnancy_from: dict[URIRef, tuple[Decimal, set[str]]] = {
+            cast(URIRef, cls): (
+                Decimal(str(value)),
+                {str(u).lower() for u in closure.objects(cls, KGR.showsAPregnancyInUnit)},
+            )
+            for cls, value in closure.subject_objects(KGR.showsAPregnancyFrom)
+        }
         self.pregnancy_codes: dict[str, list[re.Pattern]] = defaultdict(list)
         for m in marked:
             for rx in closure.objects(m, KGR.pattern):
@@ -617,16 +626,23 @@ class FhirVocabulary:
         """Whether a result the guidance does not read shows a current pregnancy (kgr:showsAPregnancy): its code
         is of a class that does, and, for a class whose value may record absence (kgr:absenceMeans: a pregnancy
         test, a pregnancy status, a fetal heart rate), its value records presence (positive, detected, yes, true,
-        pregnant, a number above zero)."""
+        pregnant, a number above zero); for a class of levels (kgr:showsAPregnancyFrom: an hCG level), its value
+        is at least the level, in its unit."""
         if not self.pregnancy_classes or not isinstance(element, dict):
             return False
         means = self.meanings(element.get("code"), lambda c: c in self.pregnancy_classes)
         if not means:
             return False
+        quantity = element.get("valueQuantity")
+        given = isinstance(quantity, dict) and quantity.get("comparator") in (None, ">", ">=")
+        number = _number(quantity.get("value")) if given and isinstance(quantity, dict) else None
+        from_values = [self.pregnancy_from[c] for c in means if c in self.pregnancy_from]
+        if from_values:  # (an hCG level of 25 IU/L or more, in its unit)
+            units = {str(quantity.get(k)).lower() for k in ("code", "unit")} if isinstance(quantity, dict) else set()
+            return number is not None and any(number >= least and not units.isdisjoint(u) for least, u in from_values)
         if not any(c in self.absence for c in means):
             return True
-        quantity = element.get("valueQuantity")
-        number = _number(quantity.get("value")) if isinstance(quantity, dict) and "comparator" not in quantity else None
+        number = number if isinstance(quantity, dict) and "comparator" not in quantity else None
         return (
             element.get("valueBoolean") is True
             or (number is not None and number > 0)  # (a fetal heart rate of 150 /min)
@@ -634,6 +650,10 @@ class FhirVocabulary:
                 self.meanings(
                     element.get("valueCodeableConcept"), lambda c: c == KGR.Present or c in self.pregnancy_classes
                 )
+            )
+            or any(  # (a value in words only, "POSITIVE", or its first clause: "Positive, repeat in 48h")
+                self.meanings({"text": words}, lambda c: c == KGR.Present)
+                for words in _first_words(element.get("valueString"))
             )
         )
 
