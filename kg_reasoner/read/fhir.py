@@ -90,6 +90,9 @@ RESULT_STATUS = {
 #: Condition.clinicalStatus codes meaning the condition is not present now (an event condition stays present).
 NOT_PRESENT = {"inactive", "resolved", "remission"}
 
+#: The HL7 clinical statuses of a condition that is current (condition-clinical)
+CURRENT_CLINICAL = {"active", "recurrence", "relapse"}
+
 
 #: The code systems of Condition.clinicalStatus and Condition.verificationStatus (HL7 terminology).
 CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -283,10 +286,11 @@ def _says_normal(codeable: dict) -> bool:
 
 
 def _abated(r: dict) -> bool:
-    """Whether a condition says it abated in a form with no time to compare (an age, a range, a text such as
-    "delivered", true)."""
-    return (
-        any(k in r for k in ("abatementAge", "abatementRange", "abatementString")) or r.get("abatementBoolean") is True
+    """Whether a condition says it abated in any form (FHIR R4 con-4: then it is not active): an age, a range, a text
+    such as "delivered", true, a period with only a start, a time that cannot be read, an extension in its place."""
+    return any(
+        (k.startswith("abatement") or k.startswith("_abatement")) and not (k == "abatementBoolean" and r[k] is False)
+        for k in r
     )
 
 
@@ -823,8 +827,6 @@ class FhirPatientBuilder:
         self.pregnancy_results: list[TimeInterval | None] = []
         #: the records of a condition that is over (resolved, inactive, in remission or abated): what it showed is past
         self.over: set[URIRef] = set()
-        #: when each resource was last updated (meta.lastUpdated, the latest version's), by citation
-        self.updated: dict[str, TimeInterval] = {}
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -914,18 +916,6 @@ class FhirPatientBuilder:
             self.problem(ref, f"dated {later} ({text}); not used", field=key)
             return False, None
         return True, interval
-
-    def note_updated(self, r: dict, ref: str) -> None:
-        """When the resource was last updated (``meta.lastUpdated``), kept by citation (the latest of its versions):
-        it dates a record that has no time of its own, as a record of then (``_pregnancy_shown``)."""
-        updated = r["meta"].get("lastUpdated") if isinstance(r.get("meta"), dict) else None
-        try:
-            when = parse_time(updated) if isinstance(updated, str) else None
-        except ValueError:
-            return
-        earlier = self.updated.get(ref)
-        if when is not None and (earlier is None or when.latest > earlier.latest):
-            self.updated[ref] = when
 
     def _unchanged_since(self, r: dict) -> bool:
         """In a retrospective assessment, whether the record was last updated (``meta.lastUpdated``) no later than the
@@ -1216,8 +1206,13 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
-        if v.shows_a_pregnancy(r) and not r.get("focus"):  # (a positive test of hers, not of a gestational carrier)
-            self.pregnancy_results.append((when[0] if when else _own_time(r)) or self.updated.get(ref))
+        if v.shows_a_pregnancy(r) and not r.get("focus") and RESULT_STATUS.get(str(r.get("status"))) == "final":
+            # (a final result of hers: not of a gestational carrier (its focus), not preliminary)
+            # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
+            # ``issued``, a report's time)
+            effective = any(k.startswith(("effective", "_effective")) for k in r)
+            own = _own_time(r) if not effective or _time_of(r, EFFECTIVE[:-1])[0] else None
+            self.pregnancy_results.append(when[0] if when else own)
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -1958,6 +1953,21 @@ class FhirPatientBuilder:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
         times, ended = self._onset(r, ref)
+        if clinical in NOT_PRESENT and ended is not None and ended.earliest > self.present and not event:
+            # (over, its status says, but at a time to come: the two disagree, and either reading could be wrong)
+            self.listed_missing(
+                ref,
+                f"clinicalStatus {clinical} with an end in the future ({ended.text}): whether it is over cannot be "
+                "told; it could change the decision, so it is not read and is listed as missing data",
+                [KGR.UninterpretedRecord],
+                r.get("code"),
+                "/ends-later",
+                field="clinicalStatus",
+                when=times[0],
+                episode=concepts,
+            )
+            return
+        said = clinical
         if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
             clinical = "active"  # (over only after the time the assessment is made as of: not over then)
         # (over by its present status, since a time it does not give, or gives less precisely than the time given
@@ -1982,8 +1992,14 @@ class FhirPatientBuilder:
         present = _current(verification, clinical, event)
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
-        if clinical in NOT_PRESENT or (ended is not None and not self.after_now(ended)) or _abated(r):
-            # (over: a pregnancy it shows is past)
+        if (
+            clinical in NOT_PRESENT
+            or (said in NOT_PRESENT and ended is not None and ended.earliest > self.present)  # (an end to come)
+            or (ended is not None and not self.after_now(ended))
+            or (ended is None and _abated(r))
+            or ("clinicalStatus" in r and clinical not in CURRENT_CLINICAL)
+        ):
+            # (over, or not known to be current (a status no HL7 code says): a pregnancy it shows is past)
             self.over.add(rec)
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
@@ -2441,25 +2457,24 @@ class FhirPatientBuilder:
     def _pregnancy_shown(self, ga: tuple | None) -> None:
         """decision-spec sections 1 and 3: one assessment is about the current pregnancy. When the guidance says
         which records show one (kgr:showsAPregnancy) and none of hers does (present, not over, and made within
-        kgr:showsAPregnancyForWeeks before the time the assessment is as of: by its own time, else by when its
-        resource was last updated; a record not known to be that recent shows nothing now), nor does a gestational
-        age or delivery date date one, a record not understood (kgr:PregnancyNotShownRecord, E2): an assisted
-        reproduction, a progesterone level or a bleeding alone does not say she is pregnant."""
+        kgr:showsAPregnancyForWeeks before the time the assessment is as of, from the earliest its time allows: a
+        record of "2026" may be of January; one with no time, or a time that cannot be read, is not known to be that
+        recent and shows nothing now), nor does a gestational age or delivery date date one, a record not understood
+        (kgr:PregnancyNotShownRecord, E2): an assisted reproduction, a progesterone level or a bleeding alone does
+        not say she is pregnant."""
         v = self.v
         if ga is not None or not (v.pregnancy_classes or v.pregnancy_codes):
             return
         weeks = v.shows_for_weeks if v.shows_for_weeks is not None else v.stale_after
         since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
-
-        def recent(earliest: _dt.datetime, latest: _dt.datetime) -> bool:
-            return (since is None or latest >= since) and earliest <= self.now
-
-        if any(t is not None and recent(t.earliest, t.latest) for t in self.pregnancy_results):
+        if any(
+            t is not None and (since is None or t.earliest >= since) and t.earliest <= self.now
+            for t in self.pregnancy_results
+        ):
             return
         g = self.g
         for link, rec in g.predicate_objects(self.me):
-            ref = g.value(rec, KGR.sourceRecord)
-            if link == KGR.hasEarlierEpisodeRecord or ref is None or rec in self.over:
+            if link == KGR.hasEarlierEpisodeRecord or (rec, KGR.sourceRecord, None) not in g or rec in self.over:
                 continue
             if (rec, KGR.presence, KGR.Absent) in g:
                 continue
@@ -2468,19 +2483,12 @@ class FhirPatientBuilder:
                 for system, _, code in (str(c).partition("|") for c in g.objects(rec, KGR.sourceCode))
                 for rx in v.pregnancy_codes.get(system, [])
             )
-            if not shows:
-                continue
-            # (when it was made, or the latest it can have begun: an onset, a procedure's time; else last updated)
-            times = [
-                cast(Literal, t).toPython()
-                for p in (KGR.effectiveTime, KGR.effectiveTimeLatest, KGR.beganNoLaterThan)
-                for t in g.objects(rec, p)
+            # (its earliest time; else the latest it can have begun (an onset, a procedure's time, a recorded date);
+            # a time of hers after the present is not used by the reading: none is left here to compare)
+            made = [cast(Literal, t).toPython() for t in g.objects(rec, KGR.effectiveTime)] or [
+                cast(Literal, t).toPython() for t in g.objects(rec, KGR.beganNoLaterThan)
             ]
-            updated = self.updated.get(str(ref))
-            # (a time of hers after the present is not used by the reading: none is left here to compare)
-            if times and (since is None or max(times) >= since):
-                return
-            if not times and updated is not None and recent(updated.earliest, updated.latest):
+            if shows and made and (since is None or min(made) >= since):
                 return
         self.listed_missing(
             f"Patient/{self.pid}",
@@ -3190,7 +3198,6 @@ def read_resources(
                 builder.begin(ref)
                 if builder.made_after_as_of(r, ref):
                     continue
-                builder.note_updated(r, ref)
                 _read_one(builder, r, ref, medications, requests)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")

@@ -5,6 +5,7 @@ the ultrasound, ICD-10-CM instead of SNOMED CT codes, and unrelated extra resour
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from decimal import Decimal
 
@@ -84,7 +85,10 @@ class Unrepresentable(Exception):
     """The summary holds a fact FHIR with the package's codes cannot carry (e.g. 'abnormal' ultrasound)."""
 
 
-def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
+def summary_to_resources(p: dict, variant: int = 0, recorded: str | None = None) -> list[dict]:
+    """The summary's facts as FHIR R4 resources. A summary describes one pregnancy (decision-spec section 6): without a
+    gestational age to say she is pregnant, a pregnancy status or problem-list entry says it, ``recorded`` on the day
+    given (ISO 8601; for an assessment as of an earlier time), else the day before the present."""
     pid = p["id"]
     subject = {"reference": f"Patient/{pid}"}
     out: list[dict] = [
@@ -132,8 +136,9 @@ def summary_to_resources(p: dict, variant: int = 0) -> list[dict]:
     else:
         # (a summary describes one pregnancy, decision-spec section 6: she is pregnant. Without a gestational age
         # to say so, a pregnancy status (as HL7 IPS writes it) or the pregnancy on her problem list says it)
-        # (of the day of the assessment: a record not known to be recent shows no current pregnancy)
-        today = _present().date().isoformat()
+        # (of the day before the present (a date of the present may be of tomorrow in another zone), or the day
+        # given: a record not known to be recent shows no current pregnancy)
+        today = recorded or (_present() - _dt.timedelta(days=1)).date().isoformat()
         if variant % 2 == 0:
             out.append(
                 {
