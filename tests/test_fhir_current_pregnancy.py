@@ -312,3 +312,67 @@ def test_a_condition_resolved_with_an_end_to_come_is_not_read(reasoner):
     assert a.status == "insufficient_data" and "E2" in a.rules and "Condition/polyp" in a.missing, a.data_problems
     loss = condition("loss", (SCT, "17369002"), clinical="resolved", abatementDateTime="2027-06-01")
     assert reasoner.assess(bundle(ART, GA, loss)).status == "contraindicated"
+
+
+def _encounter(when: str, status: str = "finished", **codes) -> dict:
+    """A visit of hers whose reason is a pregnancy code (as Synthea writes a prenatal visit, with 72892002)."""
+    return {
+        "resourceType": "Encounter",
+        "id": "visit",
+        "status": status,
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": "Patient/F"},
+        "period": {"start": f"{when}T09:00:00Z", "end": f"{when}T09:30:00Z"},
+        **codes,
+    }
+
+
+def _claim(served: str, code: tuple) -> dict:
+    return {
+        "resourceType": "Claim",
+        "id": "claim",
+        "status": "active",
+        "patient": {"reference": "Patient/F"},
+        "created": "2026-11-30",
+        "diagnosis": [{"sequence": 1, "diagnosisCodeableConcept": cc(*code)}],
+        "item": [{"sequence": 1, "servicedDate": served}],
+    }
+
+
+@pytest.mark.parametrize(
+    "record,shown",
+    [
+        (_encounter("2026-11-20", reasonCode=[cc(SCT, "72892002", "Normal pregnancy")]), True),
+        (_encounter("2026-11-20", reasonCode=[cc(ICD10CM, "Z34.01")]), True),
+        (_claim("2026-11-20", (ICD10CM, "Z34.01")), True),
+        (
+            {
+                "resourceType": "Procedure",
+                "id": "scan",
+                "status": "completed",
+                "subject": {"reference": "Patient/F"},
+                "code": cc(SCT, "169230002", "Ultrasound scan for fetal viability"),
+                "performedDateTime": "2026-11-20",
+            },
+            True,
+        ),
+        (_encounter("2026-12-20", status="planned", reasonCode=[cc(SCT, "72892002")]), False),
+        (_encounter("2025-06-01", reasonCode=[cc(SCT, "72892002")]), False),
+        (_claim("2025-06-01", (ICD10CM, "Z34.01")), False),
+    ],
+    ids=[
+        "prenatal-visit-synthea",
+        "visit-z34",
+        "claim-z34",
+        "scan-as-a-procedure",
+        "planned-visit",
+        "visit-of-2025",
+        "claim-of-2025",
+    ],
+)
+def test_a_record_not_read_shows_a_pregnancy_by_its_codes_and_its_time(reasoner, record, shown):
+    """A record the guidance does not read (an Encounter, a Claim, a Procedure of a kind it does not weigh) whose
+    codes are a pregnancy shows one, dated as such records are (a claim by its services); the second review of stop
+    41 found Synthea's encounter-only exports and claims-based data E2'd."""
+    a = reasoner.assess(bundle(ART, record))
+    assert (a.status == "indicated") is shown and not_shown(a) is not shown, a.data_problems

@@ -1273,6 +1273,12 @@ class FhirPatientBuilder:
                 self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *states], ref, r.get("code"), "/not-understood")
             said = True
         found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := v.events(codeable))]
+        if (
+            v.pregnancy_classes
+            and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation")
+            and any(v.meanings(c, lambda k: k in v.pregnancy_classes) for c in _codeables(r))
+        ):  # (a prenatal Encounter for her pregnancy, a claim of its supervision: she was pregnant then)
+            self.pregnancy_results.append(_unread_time(r))
         if found:
             self.pending.append((r, ref, what, found))
         elif what is not None and not said:
@@ -2737,6 +2743,20 @@ def _two_people(pid: str, resources: list[tuple[dict, str]], versioned: bool) ->
         f"Patient resources of id {pid} give different birth dates, genders or names ({'; '.join(given)}): they may "
         "be different people, and which records are whose cannot be told; not assessed"
     )
+
+
+def _unread_time(r: dict) -> TimeInterval | None:
+    """When a record the guidance does not read happened, read quietly (as ``_pending`` dates one): a claim's latest
+    service date, its period's end (else its start: an episode of care still open), else its own time; None when it
+    has none or it cannot be read."""
+    period = next((r[k] for k in ("period", "billablePeriod") if isinstance(r.get(k), dict)), None)
+    text = _served(r) or (period.get("end") or period.get("start") if period is not None else None)
+    if text is None:
+        text = _time_of(r, _OWN_TIME)[1]
+    try:
+        return parse_time(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _served(r: dict, earliest: bool = False) -> str | None:
