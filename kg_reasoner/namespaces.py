@@ -100,6 +100,9 @@ class KGR(DefinedNamespace):
     StaleDatingRecord: URIRef
     showsAPregnancy: URIRef
     showsAPregnancyForWeeks: URIRef
+    NamesOfPresence: URIRef
+    namePattern: URIRef
+    showsNoPregnancyBelow: URIRef
     showsAPregnancyFrom: URIRef
     showsAPregnancyInUnit: URIRef
     PregnancyNotShownRecord: URIRef

@@ -304,14 +304,85 @@ def test_a_z33_code_written_under_the_who_system_is_not_a_pregnancy(reasoner):
     assert b.status == "indicated", b.data_problems
 
 
-def test_a_condition_resolved_with_an_end_to_come_is_not_read(reasoner):
-    """Resolved, its status says, but at a time to come: the two disagree (a cause read as present or absent could
-    each be wrong), so the record is not read and is listed as missing data (E2); a loss stays a loss."""
+def test_a_condition_resolved_with_an_end_to_come_is_read_as_current_and_named(reasoner):
+    """Resolved, its status says, but at a time to come: the two disagree. Read as current (a cause still decides:
+    not_recommended, the third review of stop 41), and a record not understood beside it, listed as missing data
+    (E2); a pregnancy so recorded shows none; a loss stays a loss."""
     polyp = condition("polyp", (ICD10CM, "N84.0"), clinical="resolved", abatementDateTime="2027-06-01")
     a = reasoner.assess(bundle(ART, GA, polyp))
-    assert a.status == "insufficient_data" and "E2" in a.rules and "Condition/polyp" in a.missing, a.data_problems
+    assert a.status == "not_recommended" and {"E2", "R3"} <= set(a.rules), a.data_problems
+    assert "Condition/polyp" in a.missing
     loss = condition("loss", (SCT, "17369002"), clinical="resolved", abatementDateTime="2027-06-01")
     assert reasoner.assess(bundle(ART, GA, loss)).status == "contraindicated"
+
+
+PREGNANCY_ENDED_IN_THIS_ONE = [
+    condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01", abatementDateTime="2026-11-28"),
+    condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01", abatementString="miscarried 2026-11-28"),
+    condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01", abatementBoolean=True),
+    dict(condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01"), clinicalStatus={"text": "Resolved"}),
+    dict(
+        condition("preg", (SCT, "77386006"), onsetDateTime="2026-10-01"),
+        clinicalStatus={"coding": [{"system": "http://ehr.example/status", "code": "RES", "display": "Resolved"}]},
+    ),
+]
+for _c in PREGNANCY_ENDED_IN_THIS_ONE[:1]:
+    del _c["clinicalStatus"]  # (valid R4: clinicalStatus is required only on a problem-list item, con-3)
+
+
+@pytest.mark.parametrize(
+    "record",
+    PREGNANCY_ENDED_IN_THIS_ONE,
+    ids=["abated-no-status", "active-abated-in-words", "active-abated-true", "status-in-words", "status-local-code"],
+)
+def test_a_pregnancy_that_abated_or_whose_status_cannot_be_read_withholds_indicated(reasoner, record):
+    """FHIR R4 con-4: an abated condition is not active. A pregnancy abated in this one with no status is over (an
+    ended pregnancy, E2); one marked active but abated, or whose status is no HL7 code, cannot be told (E2, named).
+    The third review of stop 41 found each indicated with nothing said."""
+    a = reasoner.assess(bundle(ART, GA, LOW, BLEEDING, NORMAL_US, record))
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Condition/preg" in a.missing, a.data_problems
+
+
+def test_an_hcg_level_below_5_after_a_positive_one_says_she_is_not_pregnant(reasoner):
+    """The third review of stop 41: 150 then 3 mIU/mL was indicated (the first level alone showed a pregnancy)."""
+    first = obs(cc(LOINC, "21198-7"), "h1", valueQuantity=qty(150, "m[IU]/mL"), effectiveDateTime="2026-11-14")
+    then = obs(cc(LOINC, "21198-7"), "h2", valueQuantity=qty(3, "m[IU]/mL"), effectiveDateTime="2026-11-28")
+    a = reasoner.assess(bundle(ART, first, then))
+    assert a.status == "insufficient_data" and "E2" in a.rules and "Observation/h2" in a.missing, a.data_problems
+
+
+def test_a_string_that_is_not_only_a_word_of_presence_shows_nothing(reasoner):
+    for text in ("Positive (control); patient negative", "POSITIVE (internal control only) - patient NEGATIVE"):
+        test = obs(cc(LOINC, "2106-3"), "hcg", valueString=text, effectiveDateTime="2026-11-20")
+        a = reasoner.assess(bundle(ART, test))
+        assert a.status == "insufficient_data" and not_shown(a), text
+
+
+def test_as_of_a_time_within_the_period_a_pregnancy_ended_in_it_cannot_be_told(reasoner):
+    """Resolved within 2026-11-29 to 2026-12-02, assessed as of 2026-11-30: it may have ended before (E2)."""
+    ended = condition(
+        "preg",
+        (SCT, "77386006"),
+        clinical="resolved",
+        onsetDateTime="2026-10-01",
+        abatementPeriod={"start": "2026-11-29", "end": "2026-12-02"},
+    )
+    a = Reasoner(as_of="2026-11-30").assess(bundle(ART, GA, LOW, BLEEDING, NORMAL_US, ended))
+    assert a.status == "insufficient_data" and "Condition/preg" in a.missing, a.data_problems
+
+
+def test_a_symptom_answered_yes_in_a_local_code_keeps_its_severity(reasoner):
+    """A word of presence is read only for a pregnancy test: a bleeding whose value is Severe with a local "Yes"
+    coding keeps its urgent_evaluation flag (the third review of stop 41 found it lost)."""
+    value = {
+        "coding": [
+            {"system": "http://snomed.info/sct", "code": "24484000", "display": "Severe"},
+            {"system": "http://ehr.example/answers", "code": "Y", "display": "Yes"},
+        ]
+    }
+    bleeding = obs(cc(SCT, "289530006"), "bleed", valueCodeableConcept=value, effectiveDateTime="2026-11-20")
+    a = reasoner.assess(bundle(GA, LOW, NORMAL_US, bleeding))
+    assert "urgent_evaluation" in a.flags, a.data_problems
 
 
 def _encounter(when: str, status: str = "finished", **codes) -> dict:

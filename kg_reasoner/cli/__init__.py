@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text: readable explanation (default); json: one array of outcome objects; "
         "ndjson: one outcome object per line; csv: one row per patient (patient, status, rules, "
-        "missing, flags); turtle: asserted and inferred graphs with the ontology context; "
+        "missing, flags, source, as_of, not_assessed); turtle: asserted and inferred graphs with the ontology context; "
         "trig: one asserted and one inferred named graph per patient",
     )
     a.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")

@@ -45,7 +45,8 @@ def assess_main(args, parser) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT_ERROR
-    appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output))
+    # (an output that exists but is empty is written anew: with its CSV header)
+    appending = bool(skip) or (args.resume and args.output and os.path.exists(args.output) and _written(args.output))
     if appending:
         drop_incomplete_last_line(args.output)
     store = None
@@ -153,3 +154,11 @@ def assess_main(args, parser) -> int:
     if counts["unreadable"]:
         return EXIT_INPUT_ERROR
     return EXIT_NOT_ASSESSED if counts["not assessed"] else EXIT_OK
+
+
+def _written(path: str) -> bool:
+    """Whether an output file holds anything (a device, such as /dev/null, is taken to)."""
+    try:
+        return not os.path.isfile(path) or os.path.getsize(path) > 0
+    except OSError:
+        return True

@@ -285,6 +285,16 @@ def _says_normal(codeable: dict) -> bool:
     return bool(words) and all(isinstance(w, str) and _NORMAL.match(w) for w in words)
 
 
+def _period_start(period: Any) -> TimeInterval | None:
+    """A Period's start, read quietly (None: none, or it cannot be read)."""
+    try:
+        return (
+            parse_time(period["start"]) if isinstance(period, dict) and isinstance(period.get("start"), str) else None
+        )
+    except ValueError:
+        return None
+
+
 def _abated(r: dict) -> bool:
     """Whether a condition says it abated in any form (FHIR R4 con-4: then it is not active): an age, a range, a text
     such as "delivered", true, a period with only a start, a time that cannot be read, an extension in its place."""
@@ -490,6 +500,15 @@ class FhirVocabulary:
         self.shows_for_weeks: Decimal | None = Decimal(str(weeks)) if weeks is not None else None
         #: classes of quantitative results that show a pregnancy from a value (kgr:showsAPregnancyFrom), in the
         #: spellings of its unit (kgr:showsAPregnancyInUnit, without case)
+        #: classes of quantitative results that record an absence below a value (kgr:showsNoPregnancyBelow), in the
+        #: spellings of its unit
+        self.absent_below: dict[URIRef, tuple[Decimal, set[str]]] = {
+            cast(URIRef, cls): (
+                Decimal(str(value)),
+                {str(u).lower() for u in closure.objects(cls, KGR.showsAPregnancyInUnit)},
+            )
+            for cls, value in closure.subject_objects(KGR.showsNoPregnancyBelow)
+        }
         self.pregnancy_from: dict[URIRef, tuple[Decimal, set[str]]] = {
             cast(URIRef, cls): (
                 Decimal(str(value)),
@@ -497,6 +516,10 @@ class FhirVocabulary:
             )
             for cls, value in closure.subject_objects(KGR.showsAPregnancyFrom)
         }
+        #: a value written in words only that is a word of presence (kgr:NamesOfPresence): read only to tell a
+        #: pregnancy test's result
+        words = closure.value(KGR.NamesOfPresence, KGR.namePattern)
+        self.presence_words: re.Pattern | None = re.compile(str(words), re.IGNORECASE) if words is not None else None
         self.pregnancy_codes: dict[str, list[re.Pattern]] = defaultdict(list)
         for m in marked:
             for rx in closure.objects(m, KGR.pattern):
@@ -622,7 +645,7 @@ class FhirVocabulary:
         if not self.absence or not isinstance(element, dict):
             return []
         means = self.meanings(element.get("code"), lambda c: c in self.absence)
-        if not means or not self._records_absence(element):
+        if not means or not (self._records_absence(element) or self._below(element, means)):
             return []
         return sorted({self.absence[c] for c in means}, key=str)
 
@@ -655,11 +678,31 @@ class FhirVocabulary:
                     element.get("valueCodeableConcept"), lambda c: c == KGR.Present or c in self.pregnancy_classes
                 )
             )
-            or any(  # (a value in words only, "POSITIVE", or its first clause: "Positive, repeat in 48h")
-                self.meanings({"text": words}, lambda c: c == KGR.Present)
-                for words in _first_words(element.get("valueString"))
+            or (  # (a value in words only, "POSITIVE": the whole of it; "Positive (control); negative" is not)
+                self.presence_words is not None
+                and isinstance(element.get("valueString"), str)
+                and self.presence_words.search(element["valueString"]) is not None
             )
         )
+
+    def _below(self, element: dict, means: list[URIRef]) -> bool:
+        """Whether a quantitative result is below the value under which its class records an absence
+        (kgr:showsNoPregnancyBelow: an hCG level below 5 IU/L), in its unit; or reported as below a bound at or
+        under that value."""
+        quantity = element.get("valueQuantity")
+        if not isinstance(quantity, dict):
+            return False
+        number = _number(quantity.get("value"))
+        units = {str(quantity.get(k)).lower() for k in ("code", "unit")}
+        comparator = quantity.get("comparator")
+        for c in means:
+            if c in self.absent_below and number is not None:
+                least, spellings = self.absent_below[c]
+                if units.isdisjoint(spellings):
+                    continue
+                if (comparator is None and number < least) or (comparator in ("<", "<=") and number <= least):
+                    return True
+        return False
 
     def _records_absence(self, element: dict) -> bool:
         quantity = element.get("valueQuantity")
@@ -1959,21 +2002,38 @@ class FhirPatientBuilder:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
         times, ended = self._onset(r, ref)
-        if clinical in NOT_PRESENT and ended is not None and ended.earliest > self.present and not event:
-            # (over, its status says, but at a time to come: the two disagree, and either reading could be wrong)
+        abated = (ended is not None and not self.after_now(ended)) or (ended is None and _abated(r))
+        doubt = None  # (why whether it is current cannot be told: it is read as current, and named, E2)
+        if event:
+            pass  # (a loss, a conception by ART, once begun, has happened: its status does not change that)
+        elif "clinicalStatus" in r and clinical not in CURRENT_CLINICAL | NOT_PRESENT:
+            doubt = f"its clinicalStatus ({_codes_text(r.get('clinicalStatus'))}) is not an HL7 code of one"
+        elif clinical in NOT_PRESENT and ended is not None and ended.earliest > self.present:
+            doubt = f"clinicalStatus {clinical} with an end in the future ({ended.text})"
+        elif clinical in CURRENT_CLINICAL and abated:
+            doubt = (
+                f"clinicalStatus {clinical} but an abatement given (FHIR R4 con-4: an abated condition is not active)"
+            )
+        elif clinical in NOT_PRESENT and self.as_of is not None and ended is not None and self.after_now(ended):
+            began_to_end = _period_start(r.get("abatementPeriod"))
+            if began_to_end is not None and began_to_end.earliest <= self.now:
+                doubt = f"clinicalStatus {clinical} with an end within a period ({ended.text}) that began before it"
+        if doubt is not None:
+            # (present, read as its class: a cause still decides; and a record not understood beside it)
             self.listed_missing(
                 ref,
-                f"clinicalStatus {clinical} with an end in the future ({ended.text}): whether it is over cannot be "
-                "told; it could change the decision, so it is not read and is listed as missing data",
+                f"{doubt}: whether it is over as of {self.now_text} cannot be told; read as current, and, as it "
+                "could change the decision, listed as missing data",
                 [KGR.UninterpretedRecord],
                 r.get("code"),
-                "/ends-later",
+                "/status-in-doubt",
                 field="clinicalStatus",
                 when=times[0],
                 episode=concepts,
             )
-            return
-        said = clinical
+            clinical = "active"
+        elif "clinicalStatus" not in r and abated:
+            clinical = "resolved"  # (abated with no status: over, as a resolved condition is)
         if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
             clinical = "active"  # (over only after the time the assessment is made as of: not over then)
         # (over by its present status, since a time it does not give, or gives less precisely than the time given
@@ -2000,7 +2060,7 @@ class FhirPatientBuilder:
         self.g.add((rec, KGR.presence, KGR.Present if present else KGR.Absent))
         if (
             clinical in NOT_PRESENT
-            or (said in NOT_PRESENT and ended is not None and ended.earliest > self.present)  # (an end to come)
+            or doubt is not None
             or (ended is not None and not self.after_now(ended))
             or (ended is None and _abated(r))
             or ("clinicalStatus" in r and clinical not in CURRENT_CLINICAL)

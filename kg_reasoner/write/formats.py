@@ -30,7 +30,8 @@ def format_one(a, fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(
-            [
+            _one_line(field)
+            for field in [
                 a.patient,
                 a.status or "",
                 ";".join(a.rules),
@@ -47,6 +48,12 @@ def format_one(a, fmt: str) -> str:
     if fmt == "trig":
         return a.dataset.serialize(format="trig")
     return a.to_text()
+
+
+def _one_line(field: str) -> str:
+    """A CSV field on one line: a row is one line, so that --resume, which drops a partial last line, never cuts
+    a row (a message, or an id, holding a line break)."""
+    return " ".join(field.splitlines()) if "\n" in field or "\r" in field else field
 
 
 def _error_text(problem: dict) -> str:
