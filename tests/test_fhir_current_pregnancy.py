@@ -447,3 +447,25 @@ def test_a_record_not_read_shows_a_pregnancy_by_its_codes_and_its_time(reasoner,
     41 found Synthea's encounter-only exports and claims-based data E2'd."""
     a = reasoner.assess(bundle(ART, record))
     assert (a.status == "indicated") is shown and not_shown(a) is not shown, a.data_problems
+
+
+def test_an_art_pregnancy_resolved_with_an_end_to_come_alone_shows_none(reasoner):
+    """The fourth review of stop 41: an O09.811 (an event condition: it stays present) resolved with an abatement to
+    come, and nothing else, came out indicated again after the third round's fix."""
+    art = condition("art-icd", (ICD10CM, "O09.811"), clinical="resolved", abatementDateTime="2027-06-01")
+    a = reasoner.assess(bundle(art))
+    assert a.status == "insufficient_data" and not_shown(a), a.data_problems
+
+
+def test_an_abatement_given_only_as_an_extension_is_no_end(reasoner):
+    """A polyp with no clinicalStatus whose abatementDateTime is only a data-absent-reason "unknown": when it ended is
+    not known, nor that it did. Read as current (R3 decides) and named (E2); with a real past abatement, resolved."""
+    unknown = {
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]
+    }
+    polyp = condition("polyp", (ICD10CM, "N84.0"), onsetDateTime="2026-10-01")
+    del polyp["clinicalStatus"]
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, dict(polyp, _abatementDateTime=unknown)))
+    assert a.status == "not_recommended" and {"E2", "R3"} <= set(a.rules), a.data_problems
+    b = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, dict(polyp, abatementDateTime="2026-11-01")))
+    assert b.status == "indicated" and "R3" not in b.rules, b.data_problems

@@ -295,11 +295,13 @@ def _period_start(period: Any) -> TimeInterval | None:
         return None
 
 
-def _abated(r: dict) -> bool:
+def _abated(r: dict, valued: bool = False) -> bool:
     """Whether a condition says it abated in any form (FHIR R4 con-4: then it is not active): an age, a range, a text
-    such as "delivered", true, a period with only a start, a time that cannot be read, an extension in its place."""
+    such as "delivered", true, a period with only a start, a time that cannot be read, an extension in its place
+    (``valued``: not counting an extension alone, such as a data-absent-reason "unknown")."""
     return any(
-        (k.startswith("abatement") or k.startswith("_abatement")) and not (k == "abatementBoolean" and r[k] is False)
+        (k.startswith("abatement") or (not valued and k.startswith("_abatement")))
+        and not (k == "abatementBoolean" and r[k] is False)
         for k in r
     )
 
@@ -2003,6 +2005,9 @@ class FhirPatientBuilder:
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
         times, ended = self._onset(r, ref)
         abated = (ended is not None and not self.after_now(ended)) or (ended is None and _abated(r))
+        # (an abatement given as a value, not only as an extension in its place: "unknown" says nothing ended)
+        valued = ended is not None or _abated(r, valued=True)
+        stated = clinical  # (as recorded: over, with an end to come, a pregnancy it shows is past, event or not)
         doubt = None  # (why whether it is current cannot be told: it is read as current, and named, E2)
         if event:
             pass  # (a loss, a conception by ART, once begun, has happened: its status does not change that)
@@ -2018,6 +2023,8 @@ class FhirPatientBuilder:
             began_to_end = _period_start(r.get("abatementPeriod"))
             if began_to_end is not None and began_to_end.earliest <= self.now:
                 doubt = f"clinicalStatus {clinical} with an end within a period ({ended.text}) that began before it"
+        elif "clinicalStatus" not in r and abated and not valued:
+            doubt = "no clinicalStatus, and an abatement given only as an extension"
         if doubt is not None:
             # (present, read as its class: a cause still decides; and a record not understood beside it)
             self.listed_missing(
@@ -2032,7 +2039,7 @@ class FhirPatientBuilder:
                 episode=concepts,
             )
             clinical = "active"
-        elif "clinicalStatus" not in r and abated:
+        elif "clinicalStatus" not in r and abated and valued:
             clinical = "resolved"  # (abated with no status: over, as a resolved condition is)
         if clinical in NOT_PRESENT and ended is not None and self.after_now(ended):
             clinical = "active"  # (over only after the time the assessment is made as of: not over then)
@@ -2061,6 +2068,7 @@ class FhirPatientBuilder:
         if (
             clinical in NOT_PRESENT
             or doubt is not None
+            or (stated in NOT_PRESENT and ended is not None and ended.earliest > self.present)  # (an end to come)
             or (ended is not None and not self.after_now(ended))
             or (ended is None and _abated(r))
             or ("clinicalStatus" in r and clinical not in CURRENT_CLINICAL)
