@@ -469,3 +469,40 @@ def test_an_abatement_given_only_as_an_extension_is_no_end(reasoner):
     assert a.status == "not_recommended" and {"E2", "R3"} <= set(a.rules), a.data_problems
     b = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, dict(polyp, abatementDateTime="2026-11-01")))
     assert b.status == "indicated" and "R3" not in b.rules, b.data_problems
+
+
+def _level(rid: str, when: str, **value) -> dict:
+    return obs(cc(LOINC, "21198-7"), rid, effectiveDateTime=when, **value)
+
+
+@pytest.mark.parametrize(
+    "later,withheld",
+    [
+        ({"valueQuantity": qty(12, "m[IU]/mL")}, True),
+        ({"valueQuantity": dict(qty(10, "m[IU]/mL"), comparator="<")}, True),
+        ({"valueQuantity": qty(3, "mlU/mL")}, True),
+        ({"valueString": "<5 mIU/mL"}, True),
+        ({"valueQuantity": qty(900, "m[IU]/mL")}, False),
+    ],
+    ids=["indeterminate-12", "below-10", "a-unit-misspelt", "written-as-a-string", "rising-900"],
+)
+def test_a_later_hcg_level_that_cannot_be_judged_withholds_indicated(reasoner, later, withheld):
+    """The fourth review of stop 41: 150 then a level the reader cannot judge (12, "<10", a unit it does not know, a
+    string) was indicated: the first level alone showed a pregnancy. A later one that neither shows one nor records
+    there is none may show it ending (E2, named); a rising one changes nothing."""
+    first = _level("h1", "2026-11-14", valueQuantity=qty(150, "m[IU]/mL"))
+    a = reasoner.assess(bundle(ART, first, _level("h2", "2026-11-28", **later)))
+    assert (a.status == "insufficient_data" and "Observation/h2" in a.missing) is withheld, a.data_problems
+    assert not not_shown(a)
+
+
+def test_an_early_low_hcg_level_before_a_positive_one_says_nothing(reasoner):
+    """Serial levels after an embryo transfer: 12 then 150 is a pregnancy beginning, indicated."""
+    a = reasoner.assess(
+        bundle(
+            ART,
+            _level("h1", "2026-11-14", valueQuantity=qty(12, "m[IU]/mL")),
+            _level("h2", "2026-11-18", valueQuantity=qty(150, "m[IU]/mL")),
+        )
+    )
+    assert a.status == "indicated" and not a.missing, a.data_problems

@@ -687,6 +687,12 @@ class FhirVocabulary:
             )
         )
 
+    def is_level(self, element: dict) -> bool:
+        """Whether a result's code is of a class of levels that show a pregnancy from a value (an hCG level)."""
+        return bool(self.pregnancy_from) and bool(
+            self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
+        )
+
     def _below(self, element: dict, means: list[URIRef]) -> bool:
         """Whether a quantitative result is below the value under which its class records an absence
         (kgr:showsNoPregnancyBelow: an hCG level below 5 IU/L), in its unit; or reported as below a bound at or
@@ -872,6 +878,9 @@ class FhirPatientBuilder:
         self.pregnancy_results: list[TimeInterval | None] = []
         #: the records of a condition that is over (resolved, inactive, in remission or abated): what it showed is past
         self.over: set[URIRef] = set()
+        #: the final levels of hers that show a pregnancy from a value (an hCG level, kgr:showsAPregnancyFrom), and
+        #: those that neither show one nor record there is none: (time, source, whether it shows one)
+        self.levels: list[tuple[TimeInterval | None, str, bool]] = []
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -1251,13 +1260,16 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
-        if v.shows_a_pregnancy(r) and not r.get("focus") and RESULT_STATUS.get(str(r.get("status"))) == "final":
-            # (a final result of hers: not of a gestational carrier (its focus), not preliminary)
-            # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
-            # ``issued``, a report's time)
-            effective = any(k.startswith(("effective", "_effective")) for k in r)
-            own = _own_time(r) if not effective or _time_of(r, EFFECTIVE[:-1])[0] else None
-            self.pregnancy_results.append(when[0] if when else own)
+        final = not r.get("focus") and RESULT_STATUS.get(str(r.get("status"))) == "final"
+        # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
+        # ``issued``, a report's time)
+        effective = any(k.startswith(("effective", "_effective")) for k in r)
+        own = (when[0] if when else None) or (_own_time(r) if not effective or _time_of(r, EFFECTIVE[:-1])[0] else None)
+        if final and v.shows_a_pregnancy(r):  # (a final result of hers: not of a gestational carrier, its focus)
+            self.pregnancy_results.append(own)
+            self.levels.append((own, ref, True))
+        elif final and v.is_level(r):  # (a level that neither shows a pregnancy nor says there is none: 12, "<10")
+            self.levels.append((own, ref, False))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -2518,6 +2530,7 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and disagree else start,
             min(start, starts[0]) if start is not None and starts else start,
         )
+        self._falling_levels()
         # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
         self._stated()
@@ -2527,6 +2540,29 @@ class FhirPatientBuilder:
             course = latest_course[1]
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
+
+    def _falling_levels(self) -> None:
+        """A level that neither shows a pregnancy nor says there is none (an hCG of 12, one "<10", one in a unit not
+        read), not known to be earlier than a level that showed one: it may show that pregnancy ending, so it is a
+        record not understood (E2), named (150 then 12 IU/L). One before it (12, then 150: a pregnancy beginning)
+        says nothing."""
+        shown = [t for t, _, shows in self.levels if shows]
+        if not shown:
+            return
+        latest = max((t.latest for t in shown if t is not None), default=None)
+        for t, ref, shows in self.levels:
+            if shows or (t is not None and latest is not None and t.latest < latest):
+                continue
+            self.listed_missing(
+                ref,
+                "a level that neither shows a pregnancy nor records there is none (between the values that do, or "
+                "in a unit or form not read), not known to be earlier than one that showed a pregnancy: it may show "
+                "that pregnancy ending; it is listed as missing data",
+                [KGR.UninterpretedRecord],
+                suffix="/level",
+                field="valueQuantity",
+                when=t,
+            )
 
     def _pregnancy_shown(self, ga: tuple | None) -> None:
         """decision-spec sections 1 and 3: one assessment is about the current pregnancy. When the guidance says
