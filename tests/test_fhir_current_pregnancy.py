@@ -314,6 +314,10 @@ def test_a_condition_resolved_with_an_end_to_come_is_read_as_current_and_named(r
     assert "Condition/polyp" in a.missing
     loss = condition("loss", (SCT, "17369002"), clinical="resolved", abatementDateTime="2027-06-01")
     assert reasoner.assess(bundle(ART, GA, loss)).status == "contraindicated"
+    # (an end in a period that begins later, with no end of its own: the fourth review found the cause lost)
+    polyp = condition("polyp", (ICD10CM, "N84.0"), clinical="resolved", abatementPeriod={"start": "2027-01-15"})
+    b = reasoner.assess(bundle(ART, GA, polyp))
+    assert b.status == "not_recommended" and {"E2", "R3"} <= set(b.rules), b.data_problems
 
 
 PREGNANCY_ENDED_IN_THIS_ONE = [

@@ -2027,6 +2027,12 @@ class FhirPatientBuilder:
             doubt = f"its clinicalStatus ({_codes_text(r.get('clinicalStatus'))}) is not an HL7 code of one"
         elif clinical in NOT_PRESENT and ended is not None and ended.earliest > self.present:
             doubt = f"clinicalStatus {clinical} with an end in the future ({ended.text})"
+        elif (
+            clinical in NOT_PRESENT
+            and (begins := _period_start(r.get("abatementPeriod")))
+            and begins.earliest > self.present
+        ):
+            doubt = f"clinicalStatus {clinical} with an end in a period to come (from {begins.text})"
         elif clinical in CURRENT_CLINICAL and abated:
             doubt = (
                 f"clinicalStatus {clinical} but an abatement given (FHIR R4 con-4: an abated condition is not active)"
