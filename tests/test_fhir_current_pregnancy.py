@@ -318,6 +318,9 @@ def test_a_condition_resolved_with_an_end_to_come_is_read_as_current_and_named(r
     polyp = condition("polyp", (ICD10CM, "N84.0"), clinical="resolved", abatementPeriod={"start": "2027-01-15"})
     b = reasoner.assess(bundle(ART, GA, polyp))
     assert b.status == "not_recommended" and {"E2", "R3"} <= set(b.rules), b.data_problems
+    no_status = _without_status(dict(polyp, clinicalStatus=None))
+    c = reasoner.assess(bundle(ART, GA, no_status))
+    assert c.status == "not_recommended" and {"E2", "R3"} <= set(c.rules), c.data_problems
 
 
 def _without_status(record: dict) -> dict:
@@ -500,6 +503,40 @@ def test_a_later_hcg_level_that_cannot_be_judged_withholds_indicated(reasoner, l
     a = reasoner.assess(bundle(ART, first, _level("h2", "2026-11-28", **later)))
     assert (a.status == "insufficient_data" and "Observation/h2" in a.missing) is withheld, a.data_problems
     assert not not_shown(a)
+
+
+@pytest.mark.parametrize(
+    "first,then",
+    [("2026-11-14", "2026-11-14T18:00:00Z"), ("2026-11", "2026-11-28")],
+    ids=["same-day-finer", "month-then-day"],
+)
+def test_a_low_hcg_level_not_known_to_be_earlier_withholds_indicated(reasoner, first, then):
+    """The fifth review of stop 41: a 12 after a 150 dated less precisely (the same day, the same month) was skipped:
+    it is known to be earlier only when wholly before it."""
+    a = reasoner.assess(
+        bundle(
+            ART,
+            _level("h1", first, valueQuantity=qty(150, "m[IU]/mL")),
+            _level("h2", then, valueQuantity=qty(12, "m[IU]/mL")),
+        )
+    )
+    assert a.status == "insufficient_data" and "Observation/h2" in a.missing, a.data_problems
+
+
+def test_a_report_coded_as_the_hcg_test_is_no_level(reasoner):
+    """A DiagnosticReport coded 21198-7 whose result is the level: the report is no level of its own."""
+    level = _level("h1", "2026-11-20", valueQuantity=qty(150, "m[IU]/mL"))
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "dr1",
+        "status": "final",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(LOINC, "21198-7"),
+        "effectiveDateTime": "2026-11-20",
+        "result": [{"reference": "Observation/h1"}],
+    }
+    a = reasoner.assess(bundle(ART, level, report))
+    assert a.status == "indicated" and not a.missing, a.data_problems
 
 
 def test_an_early_low_hcg_level_before_a_positive_one_says_nothing(reasoner):

@@ -1268,7 +1268,8 @@ class FhirPatientBuilder:
         if final and v.shows_a_pregnancy(r):  # (a final result of hers: not of a gestational carrier, its focus)
             self.pregnancy_results.append(own)
             self.levels.append((own, ref, True))
-        elif final and v.is_level(r):  # (a level that neither shows a pregnancy nor says there is none: 12, "<10")
+        elif final and r.get("resourceType") == "Observation" and v.is_level(r):
+            # (a level that neither shows a pregnancy nor says there is none: 12, "<10"; not a report of one)
             self.levels.append((own, ref, False))
         self.problem(ref, f"{what}; not used", field=field)
 
@@ -2028,11 +2029,11 @@ class FhirPatientBuilder:
         elif clinical in NOT_PRESENT and ended is not None and ended.earliest > self.present:
             doubt = f"clinicalStatus {clinical} with an end in the future ({ended.text})"
         elif (
-            clinical in NOT_PRESENT
+            (clinical in NOT_PRESENT or "clinicalStatus" not in r)
             and (begins := _period_start(r.get("abatementPeriod")))
             and begins.earliest > self.present
         ):
-            doubt = f"clinicalStatus {clinical} with an end in a period to come (from {begins.text})"
+            doubt = f"clinicalStatus {clinical or 'not given'} with an end in a period to come (from {begins.text})"
         elif clinical in CURRENT_CLINICAL and abated:
             doubt = (
                 f"clinicalStatus {clinical} but an abatement given (FHIR R4 con-4: an abated condition is not active)"
@@ -2555,9 +2556,9 @@ class FhirPatientBuilder:
         shown = [t for t, _, shows in self.levels if shows]
         if not shown:
             return
-        latest = max((t.latest for t in shown if t is not None), default=None)
         for t, ref, shows in self.levels:
-            if shows or (t is not None and latest is not None and t.latest < latest):
+            # (known to be earlier only when wholly before one that showed a pregnancy: "2026-11" may be its end)
+            if shows or (t is not None and any(s is not None and t.latest < s.earliest for s in shown)):
                 continue
             self.listed_missing(
                 ref,
