@@ -306,6 +306,23 @@ def _abated(r: dict, valued: bool = False) -> bool:
     )
 
 
+def _levels(closure: Graph, prop: URIRef) -> dict[URIRef, tuple[Decimal, set[str]]]:
+    """The classes of quantitative results given a value by ``prop`` (kgr:showsAPregnancyFrom,
+    kgr:showsNoPregnancyBelow): the value, and the spellings of its unit (kgr:showsAPregnancyInUnit, without case)."""
+    return {
+        cast(URIRef, cls): (
+            Decimal(str(value)),
+            {str(u).lower() for u in closure.objects(cls, KGR.showsAPregnancyInUnit)},
+        )
+        for cls, value in closure.subject_objects(prop)
+    }
+
+
+def _units(quantity: Any) -> set[str]:
+    """The spellings a Quantity gives its unit (its UCUM code and its unit, without case)."""
+    return {str(quantity.get(k)).lower() for k in ("code", "unit")} if isinstance(quantity, dict) else set()
+
+
 def _true(value: Any) -> bool:
     """Whether an ontology value is the boolean true."""
     return isinstance(value, Literal) and value.toPython() is True
@@ -500,24 +517,10 @@ class FhirVocabulary:
         #: how many weeks after its time such a record still shows a current pregnancy (kgr:showsAPregnancyForWeeks)
         weeks = closure.value(KGR.PregnancyNotShownRecord, KGR.showsAPregnancyForWeeks)
         self.shows_for_weeks: Decimal | None = Decimal(str(weeks)) if weeks is not None else None
-        #: classes of quantitative results that show a pregnancy from a value (kgr:showsAPregnancyFrom), in the
-        #: spellings of its unit (kgr:showsAPregnancyInUnit, without case)
-        #: classes of quantitative results that record an absence below a value (kgr:showsNoPregnancyBelow), in the
-        #: spellings of its unit
-        self.absent_below: dict[URIRef, tuple[Decimal, set[str]]] = {
-            cast(URIRef, cls): (
-                Decimal(str(value)),
-                {str(u).lower() for u in closure.objects(cls, KGR.showsAPregnancyInUnit)},
-            )
-            for cls, value in closure.subject_objects(KGR.showsNoPregnancyBelow)
-        }
-        self.pregnancy_from: dict[URIRef, tuple[Decimal, set[str]]] = {
-            cast(URIRef, cls): (
-                Decimal(str(value)),
-                {str(u).lower() for u in closure.objects(cls, KGR.showsAPregnancyInUnit)},
-            )
-            for cls, value in closure.subject_objects(KGR.showsAPregnancyFrom)
-        }
+        #: classes of quantitative results that record an absence below a value (kgr:showsNoPregnancyBelow), and
+        #: that show a pregnancy from a value (kgr:showsAPregnancyFrom): the value, and the spellings of its unit
+        self.absent_below = _levels(closure, KGR.showsNoPregnancyBelow)
+        self.pregnancy_from = _levels(closure, KGR.showsAPregnancyFrom)
         #: a value written in words only that is a word of presence (kgr:NamesOfPresence): read only to tell a
         #: pregnancy test's result
         words = closure.value(KGR.NamesOfPresence, KGR.namePattern)
@@ -667,7 +670,7 @@ class FhirVocabulary:
         number = _number(quantity.get("value")) if given and isinstance(quantity, dict) else None
         from_values = [self.pregnancy_from[c] for c in means if c in self.pregnancy_from]
         if from_values:  # (an hCG level of 25 IU/L or more, in its unit)
-            units = {str(quantity.get(k)).lower() for k in ("code", "unit")} if isinstance(quantity, dict) else set()
+            units = _units(quantity)
             return number is not None and any(number >= least and not units.isdisjoint(u) for least, u in from_values)
         if not any(c in self.absence for c in means):
             return True
@@ -701,7 +704,7 @@ class FhirVocabulary:
         if not isinstance(quantity, dict):
             return False
         number = _number(quantity.get("value"))
-        units = {str(quantity.get(k)).lower() for k in ("code", "unit")}
+        units = _units(quantity)
         comparator = quantity.get("comparator")
         for c in means:
             if c in self.absent_below and number is not None:
@@ -1261,16 +1264,19 @@ class FhirPatientBuilder:
             )
             return
         final = not r.get("focus") and RESULT_STATUS.get(str(r.get("status"))) == "final"
-        # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
-        # ``issued``, a report's time)
-        effective = any(k.startswith(("effective", "_effective")) for k in r)
-        own = (when[0] if when else None) or (_own_time(r) if not effective or _time_of(r, EFFECTIVE[:-1])[0] else None)
-        if final and v.shows_a_pregnancy(r):  # (a final result of hers: not of a gestational carrier, its focus)
-            self.pregnancy_results.append(own)
-            self.levels.append((own, ref, True))
-        elif final and r.get("resourceType") == "Observation" and v.is_level(r):
-            # (a level that neither shows a pregnancy nor says there is none: 12, "<10"; not a report of one)
-            self.levels.append((own, ref, False))
+        # (a final result of hers: not of a gestational carrier, its focus; that shows a pregnancy, or a level that
+        # neither shows one nor says there is none: 12, "<10", not a report of one)
+        shows = final and v.shows_a_pregnancy(r)
+        if shows or (final and r.get("resourceType") == "Observation" and v.is_level(r)):
+            # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
+            # ``issued``, a report's time)
+            effective = any(k.startswith(("effective", "_effective")) for k in r)
+            own = (when[0] if when else None) or (
+                _own_time(r) if not effective or _time_of(r, EFFECTIVE[:-1])[0] else None
+            )
+            if shows:
+                self.pregnancy_results.append(own)
+            self.levels.append((own, ref, shows))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -1694,7 +1700,7 @@ class FhirPatientBuilder:
         period = r.get("effectivePeriod")
         end = period.get("end") if isinstance(period, dict) else None
         if r.get("resourceType") == "MedicationRequest":
-            dosages = [d for d in (r["dosageInstruction"] if isinstance(r.get("dosageInstruction"), list) else [])]
+            dosages = r["dosageInstruction"] if isinstance(r.get("dosageInstruction"), list) else []
             bounds = [_bounds_end(d) for d in dosages]
             end = max(bounds, key=str) if bounds and all(isinstance(b, str) for b in bounds) else None
         if end is None and self._unchanged_since(r):  # (its status was already completed or stopped then)
@@ -2088,8 +2094,7 @@ class FhirPatientBuilder:
             clinical in NOT_PRESENT
             or doubt is not None
             or (stated in NOT_PRESENT and ended is not None and ended.earliest > self.present)  # (an end to come)
-            or (ended is not None and not self.after_now(ended))
-            or (ended is None and _abated(r))
+            or abated
             or ("clinicalStatus" in r and clinical not in CURRENT_CLINICAL)
         ):
             # (over, or not known to be current (a status no HL7 code says): a pregnancy it shows is past)
