@@ -122,6 +122,9 @@ class FastEngine:
         for s, o in kb.rules_base.subject_objects(RDFS.subClassOf):
             self._sup.setdefault(s, set()).add(o)
         self._closure_set = frozenset(kb.closure)
+        #: the ontology's IRIs (its OWL 2 RL tables' objects, which a patient's triples hold:
+        #: ``OwlRlTables.with_its_iris``) as pyoxigraph terms, converted once (``_as_stored``)
+        self.known_ox: dict = {t: to_ox(t) for t in (self.owl.terms if self.owl is not None else ())}
         # what the ontology graph the rules read holds, for the rules' needs (``shacl_rules.Needs``)
         # (read off the indexes above: the (subject, predicate) keys and the types)
         self._static_pairs = self._closure_values.keys()
@@ -385,27 +388,29 @@ def _read_by(rule: Rule) -> Watch:
     return Watch(frozenset() if every else frozenset(rule.reads), True, any_predicate=every)
 
 
-def _as_stored(triples, iris: dict | None = None) -> Iterator[tuple]:
+def _as_stored(triples, iris: dict | None = None, known: dict | None = None) -> Iterator[tuple]:
     """rdflib triples as pyoxigraph stores them: literals in canonical form (``plans.canonical``: "01"
     as "1", a language tag in lower case); a triple with a literal subject, which a store cannot hold,
-    left out."""
+    left out. ``known``: the ontology's IRIs already converted (``FastEngine.known_ox``), read first."""
     if iris is None:
         iris = {}  # (a patient's IRIs recur from triple to triple: each converted once)
+    if known is None:
+        known = {}
     for s, p, o in triples:
         if type(s) is URIRef or not isinstance(s, Literal):
-            s_ = iris.get(s) if type(s) is URIRef else None
+            s_ = (known.get(s) or iris.get(s)) if type(s) is URIRef else None
             if s_ is None:
                 s_ = to_ox(s)
                 if type(s) is URIRef:
                     iris[s] = s_
-            p_ = iris.get(p) if type(p) is URIRef else None
+            p_ = (known.get(p) or iris.get(p)) if type(p) is URIRef else None
             if p_ is None:
                 p_ = to_ox(p)
                 if type(p_) is not ox.NamedNode:
                     ox.Quad(s_, p_, to_ox(o))  # (a blank node or literal predicate: refused, as by the store)
                 iris[p] = p_
             if type(o) is URIRef:
-                o_ = iris.get(o)
+                o_ = known.get(o) or iris.get(o)
                 if o_ is None:
                     o_ = iris[o] = to_ox(o)
                 yield s_, p_, o_
@@ -425,8 +430,8 @@ class _PatientRun(ConstraintChecker):
         # her graphs as oxigraph holds them (canonical literals), for the plans; they are written to the
         # store only when a query runs there (``_oxigraph``)
         iris: dict = {}  # (her IRIs, each converted once for both graphs)
-        self.inferred_index = TripleIndex(_as_stored(owl, iris))
-        asserted_index = TripleIndex(_as_stored(asserted, iris))
+        self.inferred_index = TripleIndex(_as_stored(owl, iris, engine.known_ox))
+        asserted_index = TripleIndex(_as_stored(asserted, iris, engine.known_ox))
         self._unwritten_graphs: tuple | None = (asserted, owl)
         #: her graphs are in the store (cleared when the session ends)
         self.written = False

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import hmac
 import importlib.util
+import io
 import logging
 import os
 import pickle
@@ -42,6 +43,7 @@ from kg_reasoner.guidance import (
 from kg_reasoner.reason.base import TRIVIAL_REFLEXIVE, closure_errors
 from kg_reasoner.reason.owlrl_tables import compile_owlrl
 from kg_reasoner.reason.shacl_rules import RuleSyntaxError, compile_rule_shapes
+from kg_reasoner.reason.terms import known_iri
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +200,28 @@ def _kept(name: Callable[[], str], build: Callable[[], T], expect: type) -> T:
     return value
 
 
+class _Pickler(pickle.Pickler):
+    """Writes each IRI as a call of ``terms.known_iri``: read back (by plain ``pickle.loads``), every IRI of a
+    cached value is the process's one object for it, shared with the code's namespaces and every other cached
+    value, and the hot paths' sets and dicts compare IRIs by identity, not with rdflib's Python ``__eq__``."""
+
+    def reducer_override(self, obj):
+        return (known_iri, (str(obj),)) if type(obj) is URIRef else NotImplemented
+
+
+def _pickled(value) -> bytes:
+    out = io.BytesIO()
+    _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return out.getvalue()
+
+
 def _write_cache(path: Path, key: bytes, value) -> None:
     """The value pickled into the cache file, behind its integrity tag (written whole, then renamed). A value
     that cannot be written (a read-only home, a value that does not pickle) is only not cached: the caller
     has it, and nothing is left behind."""
     tmp = None
     try:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = _pickled(value)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:  # mode 0600
             tmp = fh.name
             fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)

@@ -94,6 +94,12 @@ def _identity(v):
     return v
 
 
+#: the datatypes as this module's objects (``_Run._datatypes``: a literal's datatype is an object of its own)
+_DATATYPE_OBJECTS: dict = {
+    d: d for d in (*_DATATYPES, *OWL_Datatype_Subsumptions, *(x for v in OWL_Datatype_Subsumptions.values() for x in v))
+}
+
+
 class _TripleIndex:
     """Triples with the five lookups the rules join on."""
 
@@ -143,7 +149,7 @@ class OwlRlTables(_TripleIndex):
     def __init__(self, tbox: Graph):
         super().__init__()  # the closure as indexes, for joins of a patient triple with an ontology triple
         #: one object per IRI of the tables (a parsed graph has one per occurrence; ``with_its_iris``)
-        self.terms: dict = {t: t for t in _OWLRL_TERMS}
+        self.terms: dict = {t: t for t in (*_OWLRL_TERMS, *_DATATYPE_OBJECTS)}
         g = Graph()
         g.addN((s, p, o, g) for s, p, o in _one_object_per_iri(tbox, self.terms))
         self.sup: dict = defaultdict(set)
@@ -352,6 +358,10 @@ class _Run(_TripleIndex):
         self.datatype_disjoint: dict = defaultdict(set)
         #: whether the run holds an owl:sameAs triple (then the s/o/p lookups are kept)
         self.any_same = False
+        #: ``add`` need not queue a type triple with cax-sco done: no rule reads rdf:type as a predicate and the
+        #: ontology holds no sameAs; ``quiet_not``: the classes whose types a rule reads (``_type``)
+        self.quiet_types = not t.any_same and not any(p in t.by_predicate for p in IS_TYPE)
+        self.quiet_not = t.classes_with_rules
 
     # -- the data: closure + patient triples --------------------------------
     def has(self, triple) -> bool:
@@ -382,6 +392,10 @@ class _Run(_TripleIndex):
             self.any_same = True
             for t in triples:
                 self.index_any(*t)
+        elif sup_done and o not in self.quiet_not and self.quiet_types:
+            # a superclass's type whose cax-sco is done and whose class no other rule reads: ``_fire`` would
+            # do nothing with it (no sameAs yet; one that comes later copies it in ``_same``)
+            return
         self.queue.append((triple, sup_done))
 
     def error(self, message: str) -> None:
@@ -408,9 +422,11 @@ class _Run(_TripleIndex):
             if left in used and right in used:
                 self.datatype_disjoint[left].add((left, right))
                 self.datatype_disjoint[right].add((left, right))
+        if self.datatype_disjoint:
+            self.quiet_not = self.quiet_not | self.datatype_disjoint.keys()
         for _s, _p, lt in asserted:
             if type(lt) is not URIRef and isinstance(lt, Literal) and lt.datatype in _DATATYPES:
-                self.add(lt, TYPE, lt.datatype)
+                self.add(lt, TYPE, _DATATYPE_OBJECTS[lt.datatype])
                 for dt in OWL_Datatype_Subsumptions.get(lt.datatype, ()):
                     self.add(lt, TYPE, dt)
                 try:

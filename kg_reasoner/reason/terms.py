@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH, XSD
+from rdflib.namespace import SH, XSD, DefinedNamespace
 
 #: Entries of each term cache below. The terms every patient shares (the ontology's IRIs, labels and codes) are
 #: a few thousand and stay in; a patient's own terms pass through. 8,192 misses as often as 65,536 did on
@@ -36,10 +36,47 @@ def to_ox(t):
     return ox.Literal(str(t), datatype=named_node(str(t.datatype)) if t.datatype else None)
 
 
+#: One object per IRI of the knowledge base, for the process (``known_iri``): the namespaces' own terms
+#: (``RDF.type``, ``XSD.decimal``, ``KGR.Patient``...) and every IRI the cached knowledge base holds.
+_KNOWN: dict[str, URIRef] = {}
+
+
+def known_iri(iri: str) -> URIRef:
+    """The process's one URIRef for an IRI of the knowledge base (the cache reads the knowledge base's IRIs
+    through it, ``knowledge._read_cache``): its graphs, compiled rules, shapes and OWL 2 RL tables, and the
+    code's namespace terms, then hold the same objects, which sets and dicts compare by identity (two equal
+    but distinct URIRefs cost a call of rdflib's Python ``__eq__``: hundreds a patient)."""
+    t = _KNOWN.get(iri)
+    if t is None:
+        if not _KNOWN:
+            _seed_known()
+        t = _KNOWN.setdefault(iri, URIRef(iri))
+    return t
+
+
+def _seed_known() -> None:
+    """The namespaces' own objects first (rdflib keeps one per term of a ``DefinedNamespace``)."""
+    from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+    from kg_reasoner import namespaces
+
+    spaces = [RDF, RDFS, OWL, XSD, SH, SKOS]
+    spaces += [v for v in vars(namespaces).values() if isinstance(v, type) and issubclass(v, DefinedNamespace)]
+    for ns in spaces:
+        for name in getattr(ns, "__annotations__", {}):
+            try:
+                term = getattr(ns, name)
+            except AttributeError:
+                continue
+            if type(term) is URIRef:
+                _KNOWN.setdefault(str(term), term)
+
+
 @functools.lru_cache(maxsize=_TERMS)
 def uri_ref(iri: str) -> URIRef:
-    """One URIRef per IRI (equal terms that are the same object compare at once in sets and dicts)."""
-    return URIRef(iri)
+    """One URIRef per IRI (equal terms that are the same object compare at once in sets and dicts): the
+    knowledge base's own object for its IRIs."""
+    return _KNOWN.get(iri) or URIRef(iri)
 
 
 def from_ox(t):
