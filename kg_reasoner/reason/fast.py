@@ -48,8 +48,10 @@ from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
 from kg_reasoner.reason.shacl_rules import (
     ANY_PREDICATE,
+    Needs,
     Rule,
     Watch,
+    needs_of,
     ox_watch,
     watch_of,
     with_oxigraph_constants,
@@ -522,7 +524,12 @@ class _PatientRun(ConstraintChecker):
         ]
 
     def _constraint_rows(self, text: str, focus) -> list:
-        """A SPARQL constraint's rows for the focus node: as a plan once compiled, else on pyoxigraph."""
+        """A SPARQL constraint's rows for the focus node: as a plan once compiled, else on pyoxigraph; none
+        when the data lacks what every solution needs (``query_needs``, as for a rule: ``_may_match``)."""
+        if self.e.skip_unmatchable:
+            needs = query_needs(text)
+            if not (self._has_needs(needs) and self._has_needs_at(needs, focus)):
+                return []
         planned = self._planned(self.e.query_plan(text, text), self.parts, {"this": to_ox(focus)})
         if planned is not None:
             sols, names = planned
@@ -641,7 +648,14 @@ class _PatientRun(ConstraintChecker):
         predicates and classes only grow.)"""
         if id(rule) in self._matchable:
             return True
-        e, needs = self.e, rule.needs
+        if not self._has_needs(rule.needs):
+            return False
+        self._matchable.add(id(rule))
+        return True
+
+    def _has_needs(self, needs: Needs) -> bool:
+        """Whether her graphs and the ontology's rules graph hold the predicates and classes ``needs`` lists."""
+        e = self.e
         predicates, classes = self.predicates, self.classes
         for p in needs.predicates:
             if p not in predicates and p not in e._static_predicates:
@@ -649,7 +663,6 @@ class _PatientRun(ConstraintChecker):
         for c in needs.classes:
             if c not in classes and c not in e._static_classes:
                 return False
-        self._matchable.add(id(rule))
         return True
 
     def _may_match_at(self, rule: Rule, focus) -> bool:
@@ -658,15 +671,18 @@ class _PatientRun(ConstraintChecker):
         key = (id(rule), focus)
         if key in self._matchable_at:
             return True
-        e, needs = self.e, rule.needs
-        pairs = self.pairs
-        for p in needs.this_predicates:
-            if (focus, p) not in pairs and (focus, p) not in e._static_pairs:
-                return False
-        if needs.this_classes and not needs.this_classes <= self._types_of(focus):
+        if not self._has_needs_at(rule.needs, focus):
             return False
         self._matchable_at.add(key)
         return True
+
+    def _has_needs_at(self, needs: Needs, focus) -> bool:
+        """Whether the focus node has the triples and types ``needs`` lists for ``$this``."""
+        e, pairs = self.e, self.pairs
+        for p in needs.this_predicates:
+            if (focus, p) not in pairs and (focus, p) not in e._static_pairs:
+                return False
+        return not needs.this_classes or needs.this_classes <= self._types_of(focus)
 
     def _stale(self, rule: Rule) -> bool:
         """Whether a triple added since the rule last ran can change its solutions: one of the predicates
@@ -805,6 +821,13 @@ def query_algebra(text: str) -> tuple:
     """A query's algebra as ``plans.select_algebra`` gives it, parsed once per machine (``knowledge.cached``)
     rather than once per process: every worker of a cohort run compiles 10-25 queries."""
     return cached("query-algebra", text, lambda: select_algebra(text), tuple)
+
+
+@functools.lru_cache(maxsize=256)
+def query_needs(text: str) -> Needs:
+    """What every solution of a query needs in the data (``shacl_rules.needs_of``), read once per machine as
+    ``query_algebra``: a SPARQL constraint whose focus node lacks it has no result."""
+    return cached("query-needs", text, lambda: needs_of(translated(text)[0].algebra), Needs)
 
 
 @functools.lru_cache(maxsize=256)
