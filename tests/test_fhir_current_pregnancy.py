@@ -549,3 +549,37 @@ def test_an_early_low_hcg_level_before_a_positive_one_says_nothing(reasoner):
         )
     )
     assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "shown_by,level_on,withheld",
+    [
+        ("gestational-age", "2026-11-25", True),
+        ("gestational-age", "2026-11-20T09:00:00Z", True),
+        ("gestational-age", "2026-11-10", False),
+        ("positive-test", "2026-11-28", True),
+        ("positive-test", "2026-11-10", False),
+    ],
+    ids=["ga-then-12", "ga-same-time", "12-before-the-ga", "test-then-12", "12-before-the-test"],
+)
+def test_a_low_hcg_level_after_another_record_showed_the_pregnancy_withholds_indicated(
+    reasoner, shown_by, level_on, withheld
+):
+    """The fifth review of stop 41: an hCG of 12 at nine weeks of a pregnancy dated by a gestational age (or after a
+    positive pregnancy test) was not weighed: only a level after a level that showed the pregnancy was. A level that
+    neither shows a pregnancy nor says there is none, not known to be earlier than every record that showed it, may
+    show it ending (E2, named); one before them says nothing."""
+    twelve = _level("h1", level_on, valueQuantity=qty(12, "m[IU]/mL"))
+    if shown_by == "gestational-age":
+        facts = (GA, LOW, BLEEDING, NORMAL_US)
+    else:
+        test = obs(
+            cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-20"
+        )
+        facts = (ART, test)
+    before = reasoner.assess(bundle(*facts))
+    assert before.status == "indicated", before.data_problems
+    a = reasoner.assess(bundle(*facts, twelve))
+    assert (a.status == "insufficient_data" and "Observation/h1" in a.missing) is withheld, a.data_problems
+    if not withheld:
+        assert a.status == "indicated" and not a.missing, a.data_problems

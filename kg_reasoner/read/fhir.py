@@ -2542,7 +2542,9 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and disagree else start,
             min(start, starts[0]) if start is not None and starts else start,
         )
-        self._falling_levels()
+        self._falling_levels(
+            [w for w, _, _ in self.gestational_ages if w is not None and latest_start and w.latest >= latest_start]
+        )
         # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
         self._stated()
@@ -2553,18 +2555,30 @@ class FhirPatientBuilder:
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
 
-    def _falling_levels(self) -> None:
+    def _falling_levels(self, dated: list[TimeInterval]) -> None:
         """A level that neither shows a pregnancy nor says there is none (an hCG of 12, one "<10", one in a unit not
         read), not known to be earlier than a level that showed one: it may show that pregnancy ending, so it is a
         record not understood (E2), named (150 then 12 IU/L). One before it (12, then 150: a pregnancy beginning)
-        says nothing."""
+        says nothing. With no level that showed one, the same of a level not known to be earlier than every other
+        record that showed this pregnancy (``dated``: the dated gestational ages of this pregnancy; a positive test
+        made within kgr:showsAPregnancyForWeeks): an hCG of 12 at nine weeks."""
         shown = [t for t, _, shows in self.levels if shows]
+        others: list = []
         if not shown:
-            return
+            weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
+            since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
+            others = [
+                *dated,
+                *(t for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
+            ]
+            if not others:
+                return
         for t, ref, shows in self.levels:
             # (known to be earlier only when wholly before one that showed a pregnancy: "2026-11" may be its end)
             if shows or (t is not None and any(s is not None and t.latest < s.earliest for s in shown)):
                 continue
+            if others and t is not None and all(t.latest < s.earliest for s in others):
+                continue  # (before every other record that showed it: a pregnancy not yet shown)
             self.listed_missing(
                 ref,
                 "a level that neither shows a pregnancy nor records there is none (between the values that do, or "
