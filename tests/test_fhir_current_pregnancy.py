@@ -583,3 +583,32 @@ def test_a_low_hcg_level_after_another_record_showed_the_pregnancy_withholds_ind
     assert (a.status == "insufficient_data" and "Observation/h1" in a.missing) is withheld, a.data_problems
     if not withheld:
         assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "text,contradicts",
+    [
+        ("Pregnant", False),
+        ("Not pregnant", True),
+        ("Patient is not pregnant.", True),
+        ("Pregnancy test negative", True),
+        ("Nicht schwanger", True),
+    ],
+    ids=["pregnant", "not-pregnant", "a-sentence", "test-negative", "german"],
+)
+def test_a_pregnancy_status_coded_pregnant_whose_text_says_not_pregnant_is_not_read(reasoner, text, contradicts):
+    """Stop 41 left it: a pregnancy status whose value is coded LOINC LA15173-0 "Pregnant" but whose text says "Not
+    pregnant" counted as showing a pregnancy, and with a gestational age came out indicated, the contradiction
+    unsaid. The text of a code or coded value the guidance does not read is judged too (prg:NamesOfNotPregnant): a
+    record not understood (E2), named; it shows no pregnancy."""
+    value = dict(cc(LOINC, "LA15173-0", "Pregnant"), text=text)
+    status = obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=value, effectiveDateTime="2026-11-20")
+    for facts in ((GA, LOW, BLEEDING, NORMAL_US), (ART,)):
+        a = reasoner.assess(bundle(*facts, status))
+        if not contradicts:
+            assert a.status == "indicated" and not a.missing, a.data_problems
+            continue
+        assert a.status == "insufficient_data" and "Observation/ps" in a.missing, a.data_problems
+        said = [p["message"] for p in a.data_problems if p["record"] == "Observation/ps"]
+        assert any(f'says "{text.rstrip(".")}' in m or f'says "{text}' in m for m in said), said
+        assert not_shown(a) is (facts == (ART,)), a.data_problems

@@ -1241,6 +1241,15 @@ class FhirPatientBuilder:
                 if isinstance(r.get(key), str)
                 for clause in _sentences(r[key])
             ),
+            # (and the text of its coded value, whatever its codes mean: a pregnancy status coded "Pregnant" whose
+            # text says "Not pregnant" contradicts itself; not its code's text, the name of what was observed, such
+            # as "Abortions" for a count of them)
+            (
+                ({"text": clause}, v.could_decide({"text": clause}), "valueCodeableConcept.text")
+                for value in (r.get("valueCodeableConcept"),)
+                if isinstance(value, dict) and isinstance(value.get("text"), str)
+                for clause in _sentences(value["text"])
+            ),
         )
         for element, concepts, how in found:
             if not concepts:
