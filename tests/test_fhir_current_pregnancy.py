@@ -40,6 +40,8 @@ ART = {
     "performedDateTime": "2026-11-01",
 }
 NOT_SHOWN = "no record shows that she is pregnant now"
+#: HL7 v2 table 0136, the yes/no indicator, as a v2-to-FHIR conversion writes an Observation's value
+V2_YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 
 
 def outcome(a) -> tuple:
@@ -92,6 +94,7 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         obs(cc(LOINC, "19080-1"), "hcg", valueQuantity=qty(25, "[IU]/L"), effectiveDateTime="2026-11-20"),
         obs(cc(LOINC, "2106-3"), "hcg", valueString="POSITIVE", effectiveDateTime="2026-11-20"),
         obs(cc(LOINC, "11449-6"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-20"),
+        obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(V2_YES_NO, "Y"), effectiveDateTime="2026-11-20"),
         {
             "resourceType": "Encounter",
             "id": "visit",
@@ -126,6 +129,7 @@ def test_a_man_with_an_assisted_fertilization_is_not_indicated(reasoner):
         "hcg-25-iu-per-litre",
         "hcg-positive-as-a-string",
         "pregnancy-status-reported-11449-6",
+        "pregnancy-status-v2-0136-yes",
         "encounter-for-an-art-pregnancy",
     ],
 )
@@ -612,3 +616,12 @@ def test_a_pregnancy_status_coded_pregnant_whose_text_says_not_pregnant_is_not_r
         said = [p["message"] for p in a.data_problems if p["record"] == "Observation/ps"]
         assert any(f'says "{text.rstrip(".")}' in m or f'says "{text}' in m for m in said), said
         assert not_shown(a) is (facts == (ART,)), a.data_problems
+
+
+def test_a_pregnancy_status_valued_no_in_hl7_v2_table_0136_records_she_is_not_pregnant(reasoner):
+    """Stop 41 left it: a pregnancy status valued by HL7 v2 table 0136 (Y, N), as an HL7 v2 feed converted to FHIR
+    writes it, was not read: Y showed no pregnancy (E2 on a real one). The table's codes are kgr:Present and
+    kgr:Absent now: Y shows one, N records that she is not pregnant (E2, named), as LOINC's LA33-6 / LA32-8 do."""
+    no = obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(V2_YES_NO, "N"), effectiveDateTime="2026-11-20")
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, no))
+    assert a.status == "insufficient_data" and "Observation/ps" in a.missing, a.data_problems
