@@ -625,3 +625,30 @@ def test_a_pregnancy_status_valued_no_in_hl7_v2_table_0136_records_she_is_not_pr
     no = obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(V2_YES_NO, "N"), effectiveDateTime="2026-11-20")
     a = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, no))
     assert a.status == "insufficient_data" and "Observation/ps" in a.missing, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "focus,counts",
+    [
+        ([{"reference": "Patient/F"}], True),
+        ([{"reference": "Patient/F/_history/2"}], True),
+        ([{"reference": "RelatedPerson/carrier"}], False),
+        ([{"reference": "Patient/F"}, {"reference": "RelatedPerson/carrier"}], False),
+        ([{"display": "gestational carrier"}], False),
+    ],
+    ids=["herself", "herself-a-version", "a-carrier", "herself-and-a-carrier", "named-only"],
+)
+def test_a_positive_test_whose_focus_is_herself_shows_her_pregnancy(reasoner, focus, counts):
+    """Stop 41 left it: any Observation.focus was set aside, so a positive test whose focus names her own Patient
+    (R4: the focus "when it is not the patient of record"; some systems fill it with her anyway) showed no
+    pregnancy (E2 on a real one). A focus that names only her is hers; one naming anyone else is not."""
+    test = obs(
+        cc(LOINC, "2106-3"),
+        "hcg",
+        valueCodeableConcept=cc(LOINC, "LA6576-8"),
+        effectiveDateTime="2026-11-20",
+        focus=focus,
+    )
+    a = reasoner.assess(bundle(ART, test))
+    assert (a.status == "indicated") is counts, a.data_problems
+    assert not_shown(a) is not counts

@@ -1272,9 +1272,9 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
-        final = not r.get("focus") and RESULT_STATUS.get(str(r.get("status"))) == "final"
-        # (a final result of hers: not of a gestational carrier, its focus; that shows a pregnancy, or a level that
-        # neither shows one nor says there is none: 12, "<10", not a report of one)
+        final = not self._other_focus(r, ref) and RESULT_STATUS.get(str(r.get("status"))) == "final"
+        # (a final result of hers: not of a gestational carrier, its focus (a focus naming her is hers); that shows a
+        # pregnancy, or a level that neither shows one nor says there is none: 12, "<10", not a report of one)
         shows = final and v.shows_a_pregnancy(r)
         if shows or (final and r.get("resourceType") == "Observation" and v.is_level(r)):
             # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
@@ -1657,23 +1657,29 @@ class FhirPatientBuilder:
         else:
             self.problem(ref, f"unrecognised severity ({_codes_text(codeable)}); severity unknown", field="severity")
 
-    def _about_another(self, r: dict, ref: str, kind: str, concepts: list[URIRef]) -> bool:
-        """Whether an Observation the guidance reads is about someone or something other than her: its focus
-        (R4 Observation.focus: "when it is not the patient of record", such as a fetus, a donor, a parent) names
-        another. What it is about cannot be told (a fetus's heart rate is of this pregnancy, an egg donor's
-        progesterone is not hers), so it is a record not understood (E2), named; never read as hers."""
+    def _other_focus(self, r: dict, ref: str) -> list[dict]:
+        """The entries of a resource's ``focus`` that do not name her (her subject, another reference of hers)."""
         focus = [f for f in r.get("focus") or [] if isinstance(f, dict)]
+        if not focus:
+            return []
         subject = _subject_key(r)
         # (her id on the server the record came from: the base of its own fullUrl, as R4 resolves a reference
         # in a Bundle; the same id on another server is another patient's, or cannot be told)
         own = str(r.get("_fullUrl") or "")
         here = f"{own[: -len(ref)]}Patient/{self.pid}" if own.endswith(f"/{ref}") else None
-        others = [
+        return [
             f
             for f in focus
             if (key := _reference_key(f.get("reference"))) is None
             or not (key == subject or key in self.references or key == here)
         ]
+
+    def _about_another(self, r: dict, ref: str, kind: str, concepts: list[URIRef]) -> bool:
+        """Whether an Observation the guidance reads is about someone or something other than her: its focus
+        (R4 Observation.focus: "when it is not the patient of record", such as a fetus, a donor, a parent) names
+        another. What it is about cannot be told (a fetus's heart rate is of this pregnancy, an egg donor's
+        progesterone is not hers), so it is a record not understood (E2), named; never read as hers."""
+        others = self._other_focus(r, ref)
         if not others or _withdrawn(r):
             return False
         named = "; ".join(
