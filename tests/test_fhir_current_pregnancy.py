@@ -560,19 +560,29 @@ def test_an_early_low_hcg_level_before_a_positive_one_says_nothing(reasoner):
     [
         ("gestational-age", "2026-11-25", True),
         ("gestational-age", "2026-11-20T09:00:00Z", True),
-        ("gestational-age", "2026-11-10", False),
+        ("gestational-age", "2026-11-10", True),
+        ("gestational-age", "2026-10-25", False),
         ("positive-test", "2026-11-28", True),
         ("positive-test", "2026-11-10", False),
     ],
-    ids=["ga-then-12", "ga-same-time", "12-before-the-ga", "test-then-12", "12-before-the-test"],
+    ids=[
+        "ga-then-12",
+        "ga-same-time",
+        "12-before-the-ga-at-six-weeks",
+        "12-at-four-weeks",
+        "test-then-12",
+        "12-before-the-test",
+    ],
 )
 def test_a_low_hcg_level_after_another_record_showed_the_pregnancy_withholds_indicated(
     reasoner, shown_by, level_on, withheld
 ):
     """The fifth review of stop 41: an hCG of 12 at nine weeks of a pregnancy dated by a gestational age (or after a
     positive pregnancy test) was not weighed: only a level after a level that showed the pregnancy was. A level that
-    neither shows a pregnancy nor says there is none, not known to be earlier than every record that showed it, may
-    show it ending (E2, named); one before them says nothing."""
+    neither shows a pregnancy nor says there is none may show it ending (E2, named): in a dated pregnancy from week 6
+    (kgr:uninformativeBeforeWeek on prg:HcgLevel; the gestational age of 8 weeks on 2026-11-20 puts 2026-11-10 in
+    week 6 and 2026-10-25 in week 4, when 12 is expected), else when not known to be earlier than every record that
+    showed it."""
     twelve = _level("h1", level_on, valueQuantity=qty(12, "m[IU]/mL"))
     if shown_by == "gestational-age":
         facts = (GA, LOW, BLEEDING, NORMAL_US)
@@ -652,3 +662,96 @@ def test_a_positive_test_whose_focus_is_herself_shows_her_pregnancy(reasoner, fo
     a = reasoner.assess(bundle(ART, test))
     assert (a.status == "indicated") is counts, a.data_problems
     assert not_shown(a) is not counts
+
+
+def _hcg12(when: str, **extra) -> dict:
+    return _level("h1", when, valueQuantity=qty(12, "m[IU]/mL"), **extra)
+
+
+UNDATED_GA = obs(cc(LOINC, "18185-9"), "ga", valueQuantity=qty(8, "wk"))
+SCAN = obs(cc(SCT, "268445003"), "us", valueCodeableConcept=cc(SCT, "237241002"), effectiveDateTime="2026-11-20")
+STATUS_PREGNANT = obs(
+    cc(LOINC, "82810-3"), "ps", valueCodeableConcept=cc(LOINC, "LA15173-0"), effectiveDateTime="2026-11-28"
+)
+
+
+@pytest.mark.parametrize(
+    "facts,withheld",
+    [
+        ((UNDATED_GA, LOW, BLEEDING, NORMAL_US, _hcg12("2026-11-25")), True),
+        ((GA, LOW, BLEEDING, NORMAL_US, _hcg12("2026-11-25"), STATUS_PREGNANT), True),
+        ((GA, LOW, BLEEDING, NORMAL_US, _hcg12("2026-11-25", status="preliminary")), True),
+        ((ART, SCAN, _hcg12("2026-11-25")), True),
+        ((ART, condition("preg", (SCT, "72892002"), onsetDateTime="2026-11-01"), _hcg12("2026-11-25")), True),
+        ((GA, LOW, BLEEDING, NORMAL_US, _level("h1", "2026-11-25", valueQuantity=qty(45000, "mUI/mL"))), False),
+        ((GA, LOW, BLEEDING, NORMAL_US, _level("h1", "2026-11-25", valueQuantity=qty(45000, "mIE/ml"))), False),
+        (
+            (
+                GA,
+                LOW,
+                BLEEDING,
+                NORMAL_US,
+                _level("h0", "2026-04-03", valueQuantity=qty(150, "m[IU]/mL")),
+                _level("h1", "2026-04-17", valueQuantity=qty(12, "m[IU]/mL")),
+            ),
+            False,
+        ),
+        (
+            (
+                GA,
+                LOW,
+                BLEEDING,
+                NORMAL_US,
+                _level("h1", "2026-11-25", valueQuantity=qty(150, "m[IU]/mL"), status="preliminary"),
+            ),
+            False,
+        ),
+    ],
+    ids=[
+        "undated-ga-then-12",
+        "ga-12-then-a-status-pregnant",
+        "ga-then-a-preliminary-12",
+        "scan-then-12",
+        "pregnancy-on-the-problem-list-then-12",
+        "45000-in-mUI-per-mL",
+        "45000-in-mIE-per-ml",
+        "an-earlier-pregnancy-150-then-12",
+        "a-preliminary-150",
+    ],
+)
+def test_the_first_review_of_stop_42_on_low_hcg_levels(reasoner, facts, withheld):
+    """The first review of this stop: an hCG of 12 was still not weighed when the pregnancy was dated by a
+    gestational age with no date, when a later pregnancy status (not a level) showed the pregnancy, when it was
+    preliminary, or when the record that showed the pregnancy was one the guidance reads (a scan, a pregnancy on
+    her problem list). A level in a French or German spelling of its unit is read (kgr:showsAPregnancyInUnit), and a
+    falling pair of an earlier pregnancy, wholly before this one began, weighs nothing."""
+    a = reasoner.assess(bundle(*facts))
+    assert (a.status == "insufficient_data" and "Observation/h1" in a.missing) is withheld, a.data_problems
+    if not withheld:
+        assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+V2 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dict(cc(V2, "Y", "Yes"), text="No"),
+        cc(V2, "Y", "No"),
+        dict(cc(LOINC, "LA15173-0", "Pregnant"), text="Negative"),
+        cc(LOINC, "LA15173-0", "Not pregnant"),
+        dict(cc(SCT, "10828004", "Positive"), text="Neg (repeat in 48h)"),
+    ],
+    ids=["y-text-no", "y-display-no", "pregnant-text-negative", "pregnant-display-not-pregnant", "positive-text-neg"],
+)
+def test_a_value_coded_present_whose_words_say_absent_is_read_as_absent(reasoner, value):
+    """The first review of this stop: once HL7 v2 table 0136 was known, a "Y" whose display or text said "No" was
+    read as a pregnancy (before, the unknown code's words were read: absent). The words of a coded value (its text,
+    its displays) are read beside its codes: when they say absent (kgr:NamesOfAbsence) or not pregnant, the record
+    is a record not understood (E2), named, and shows no pregnancy."""
+    status = obs(cc(LOINC, "82810-3"), "ps", valueCodeableConcept=value, effectiveDateTime="2026-11-20")
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, NORMAL_US, status))
+    assert a.status == "insufficient_data" and "Observation/ps" in a.missing, a.data_problems
+    b = reasoner.assess(bundle(ART, status))
+    assert b.status == "insufficient_data" and "Observation/ps" in b.missing, b.data_problems

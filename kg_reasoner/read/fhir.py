@@ -250,6 +250,13 @@ def _written(element: dict) -> set[str]:
     return {t.strip() for t in texts if isinstance(t, str)}
 
 
+def _value_texts(vcc: Any) -> list[str]:
+    """A coded value's text and its codings' displays."""
+    if not isinstance(vcc, dict):
+        return []
+    return [t for t in [vcc.get("text"), *_displays(vcc)] if isinstance(t, str)]
+
+
 def _first_words(text: Any) -> list[str]:
     """A value written in words, and its first clause (up to a comma, a bracket, a semicolon, a line end, a full
     stop or a spaced dash before a word): "Negative, repeat in 48h" says "Negative" first, "0 - absent" says "0"
@@ -696,6 +703,17 @@ class FhirVocabulary:
             self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
         )
 
+    def level_weeks(self, element: dict) -> Decimal | None:
+        """The week of this pregnancy before which a level of the result's class that shows no pregnancy says
+        nothing of it (kgr:uninformativeBeforeWeek on the class of levels: an hCG of 12 is expected at four weeks,
+        not at nine), or None."""
+        weeks = [
+            self.uninformative[c]
+            for c in self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
+            if c in self.uninformative
+        ]
+        return max(weeks) if weeks else None
+
     def _below(self, element: dict, means: list[URIRef]) -> bool:
         """Whether a quantitative result is below the value under which its class records an absence
         (kgr:showsNoPregnancyBelow: an hCG level below 5 IU/L), in its unit; or reported as below a bound at or
@@ -724,9 +742,12 @@ class FhirVocabulary:
             or (isinstance(integer, int) and not isinstance(integer, bool) and integer == 0)
             or element.get("valueBoolean") is False
             or bool(self.meanings(element.get("valueCodeableConcept"), lambda c: c == KGR.Absent))
-            or any(  # (a value in words only, "absent", or its first clause: "Negative, repeat in 48h")
+            or any(  # (a value in words only, "absent", or its first clause: "Negative, repeat in 48h"; and the text
+                # and displays of a coded value, whatever its codes mean: a "Y" whose text is "No", a "Positive" whose
+                # text is "Negative" contradicts itself, and its absence is the cautious reading)
                 self.meanings({"text": words}, lambda c: c == KGR.Absent)
-                for words in _first_words(element.get("valueString"))
+                for text in (element.get("valueString"), *_value_texts(element.get("valueCodeableConcept")))
+                for words in _first_words(text)
             )
             # (0 written as words: "0", "0 bpm", "0/min", or first: "0 - absent")
             or any(_ZERO.match(t) for t in (*_written(element), *_first_words(element.get("valueString"))))
@@ -881,9 +902,10 @@ class FhirPatientBuilder:
         self.pregnancy_results: list[TimeInterval | None] = []
         #: the records of a condition that is over (resolved, inactive, in remission or abated): what it showed is past
         self.over: set[URIRef] = set()
-        #: the final levels of hers that show a pregnancy from a value (an hCG level, kgr:showsAPregnancyFrom), and
-        #: those that neither show one nor record there is none: (time, source, whether it shows one)
-        self.levels: list[tuple[TimeInterval | None, str, bool]] = []
+        #: the final results of hers that show a pregnancy (a positive test, an hCG level of 25 IU/L or more), and the
+        #: levels (kgr:showsAPregnancyFrom) that neither show one nor record there is none: (time, source, whether it
+        #: shows one, whether it is a level, the week of this pregnancy before which such a level says nothing of it)
+        self.levels: list[tuple[TimeInterval | None, str, bool, bool, Decimal | None]] = []
 
     def problem(self, ref: str, message: str, severity: str = "warning", field: str | None = None) -> None:
         self.problems.append(
@@ -1241,14 +1263,13 @@ class FhirPatientBuilder:
                 if isinstance(r.get(key), str)
                 for clause in _sentences(r[key])
             ),
-            # (and the text of its coded value, whatever its codes mean: a pregnancy status coded "Pregnant" whose
-            # text says "Not pregnant" contradicts itself; not its code's text, the name of what was observed, such
-            # as "Abortions" for a count of them)
+            # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
+            # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
+            # observed, such as "Abortions" for a count of them)
             (
                 ({"text": clause}, v.could_decide({"text": clause}), "valueCodeableConcept.text")
-                for value in (r.get("valueCodeableConcept"),)
-                if isinstance(value, dict) and isinstance(value.get("text"), str)
-                for clause in _sentences(value["text"])
+                for text in _value_texts(r.get("valueCodeableConcept"))
+                for clause in _sentences(text)
             ),
         )
         for element, concepts, how in found:
@@ -1272,11 +1293,19 @@ class FhirPatientBuilder:
                 r, ref, concepts, codeable, "/not-understood", *(when if when is not None else (self.when(r, ref)[1],))
             )
             return
-        final = not self._other_focus(r, ref) and RESULT_STATUS.get(str(r.get("status"))) == "final"
+        ours = not self._other_focus(r, ref)
+        final = ours and RESULT_STATUS.get(str(r.get("status"))) == "final"
         # (a final result of hers: not of a gestational carrier, its focus (a focus naming her is hers); that shows a
-        # pregnancy, or a level that neither shows one nor says there is none: 12, "<10", not a report of one)
+        # pregnancy, or a level that neither shows one nor says there is none: 12, "<10", not a report of one; a
+        # preliminary level too, when it shows none: a low one is no less worrying for being preliminary)
         shows = final and v.shows_a_pregnancy(r)
-        if shows or (final and r.get("resourceType") == "Observation" and v.is_level(r)):
+        level = (
+            ours
+            and r.get("resourceType") == "Observation"
+            and v.is_level(r)
+            and (final or (r.get("status") == "preliminary" and not v.shows_a_pregnancy(r)))
+        )
+        if shows or level:
             # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
             # ``issued``, a report's time)
             effective = any(k.startswith(("effective", "_effective")) for k in r)
@@ -1285,7 +1314,7 @@ class FhirPatientBuilder:
             )
             if shows:
                 self.pregnancy_results.append(own)
-            self.levels.append((own, ref, shows))
+            self.levels.append((own, ref, shows, level, v.level_weeks(r) if level else None))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -2558,7 +2587,9 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and starts else start,
         )
         self._falling_levels(
-            [w for w, _, _ in self.gestational_ages if w is not None and latest_start and w.latest >= latest_start]
+            [w for w, _, _ in self.gestational_ages if w is not None and latest_start and w.latest >= latest_start],
+            # (the earliest start the estimates allow: the cautious way; an undated one as of the assessment)
+            (min(start, starts[0]) if starts else start) if start is not None else began,
         )
         # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
@@ -2570,29 +2601,43 @@ class FhirPatientBuilder:
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
 
-    def _falling_levels(self, dated: list[TimeInterval]) -> None:
+    def _falling_levels(self, dated: list[TimeInterval], start: _dt.datetime | None) -> None:
         """A level that neither shows a pregnancy nor says there is none (an hCG of 12, one "<10", one in a unit not
-        read), not known to be earlier than a level that showed one: it may show that pregnancy ending, so it is a
-        record not understood (E2), named (150 then 12 IU/L). One before it (12, then 150: a pregnancy beginning)
-        says nothing. With no level that showed one, the same of a level not known to be earlier than every other
-        record that showed this pregnancy (``dated``: the dated gestational ages of this pregnancy; a positive test
-        made within kgr:showsAPregnancyForWeeks): an hCG of 12 at nine weeks."""
-        shown = [t for t, _, shows in self.levels if shows]
-        others: list = []
-        if not shown:
+        read; final or preliminary) may show this pregnancy ending, so it is a record not understood (E2), named,
+        unless it is known to be earlier than a level that showed one (12, then 150: a pregnancy beginning). After
+        a level that showed one (150 then 12), always; with none, when the pregnancy is dated (``start``: a
+        gestational age, dated or not, a delivery date), from the week of it before which such a level says
+        nothing (kgr:uninformativeBeforeWeek on the class of levels: 12 at four weeks is expected, at nine it is
+        not); with neither, when it is not known to be earlier than every other record that showed this pregnancy
+        (``dated``: the dated gestational ages; a positive test, a pregnancy on her problem list or an obstetric
+        scan made within kgr:showsAPregnancyForWeeks). In a dated pregnancy, the levels wholly before its start are
+        of an earlier one and weigh nothing."""
+        # (in a dated pregnancy, a level wholly before its start is of an earlier one: 150 then 12 in April, a loss)
+        levels = [x for x in self.levels if start is None or x[0] is None or x[0].latest >= start]
+        shown = [t for t, _, shows, level, _ in levels if shows and level]
+        others: list[_dt.datetime] = []
+        if not shown and start is None:
             weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
             since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
             others = [
-                *dated,
-                *(t for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
+                *(w.earliest for w in dated),
+                *(t.earliest for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
+                *(m for m in self._shown_by_records() if since is None or m >= since),
             ]
             if not others:
                 return
-        for t, ref, shows in self.levels:
-            # (known to be earlier only when wholly before one that showed a pregnancy: "2026-11" may be its end)
-            if shows or (t is not None and any(s is not None and t.latest < s.earliest for s in shown)):
+        for t, ref, shows, level, silent in levels:
+            if shows or not level:
                 continue
-            if others and t is not None and all(t.latest < s.earliest for s in others):
+            # (known to be earlier only when wholly before one that showed a pregnancy: "2026-11" may be its end)
+            if t is not None and any(s is not None and t.latest < s.earliest for s in shown):
+                continue
+            if shown:
+                pass  # (after a level that showed one, or not known to be before it: it may show it ending)
+            elif start is not None:
+                if t is not None and silent is not None and t.latest - start < _dt.timedelta(weeks=float(silent)):
+                    continue  # (made before the week from which a level shows this pregnancy)
+            elif t is not None and all(t.latest < m for m in others):
                 continue  # (before every other record that showed it: a pregnancy not yet shown)
             self.listed_missing(
                 ref,
@@ -2604,6 +2649,30 @@ class FhirPatientBuilder:
                 field="valueQuantity",
                 when=t,
             )
+
+    def _shown_by_records(self) -> list[_dt.datetime]:
+        """When each of her records read into the graph that shows a pregnancy (kgr:showsAPregnancy, by its class
+        or its codes; present, not over) was made: its earliest time, else the latest it can have begun (an onset,
+        a procedure's time, a recorded date). A record with no time is left out. (A time of hers after the present
+        is not used by the reading: none is left here to compare.)"""
+        v, g = self.v, self.g
+        out: list[_dt.datetime] = []
+        for link, rec in g.predicate_objects(self.me):
+            if link == KGR.hasEarlierEpisodeRecord or (rec, KGR.sourceRecord, None) not in g or rec in self.over:
+                continue
+            if (rec, KGR.presence, KGR.Absent) in g:
+                continue
+            shows = any(t in v.pregnancy_classes for t in g.objects(rec, RDF.type)) or any(
+                rx.search(code)
+                for system, _, code in (str(c).partition("|") for c in g.objects(rec, KGR.sourceCode))
+                for rx in v.pregnancy_codes.get(system, [])
+            )
+            made = [cast(Literal, t).toPython() for t in g.objects(rec, KGR.effectiveTime)] or [
+                cast(Literal, t).toPython() for t in g.objects(rec, KGR.beganNoLaterThan)
+            ]
+            if shows and made:
+                out.append(min(made))
+        return out
 
     def _pregnancy_shown(self, ga: tuple | None) -> None:
         """decision-spec sections 1 and 3: one assessment is about the current pregnancy. When the guidance says
@@ -2623,24 +2692,8 @@ class FhirPatientBuilder:
             for t in self.pregnancy_results
         ):
             return
-        g = self.g
-        for link, rec in g.predicate_objects(self.me):
-            if link == KGR.hasEarlierEpisodeRecord or (rec, KGR.sourceRecord, None) not in g or rec in self.over:
-                continue
-            if (rec, KGR.presence, KGR.Absent) in g:
-                continue
-            shows = any(t in v.pregnancy_classes for t in g.objects(rec, RDF.type)) or any(
-                rx.search(code)
-                for system, _, code in (str(c).partition("|") for c in g.objects(rec, KGR.sourceCode))
-                for rx in v.pregnancy_codes.get(system, [])
-            )
-            # (its earliest time; else the latest it can have begun (an onset, a procedure's time, a recorded date);
-            # a time of hers after the present is not used by the reading: none is left here to compare)
-            made = [cast(Literal, t).toPython() for t in g.objects(rec, KGR.effectiveTime)] or [
-                cast(Literal, t).toPython() for t in g.objects(rec, KGR.beganNoLaterThan)
-            ]
-            if shows and made and (since is None or min(made) >= since):
-                return
+        if any(since is None or made >= since for made in self._shown_by_records()):
+            return
         self.listed_missing(
             f"Patient/{self.pid}",
             "no record shows that she is pregnant now (no gestational age or delivery date; no pregnancy on her "
