@@ -755,3 +755,55 @@ def test_a_value_coded_present_whose_words_say_absent_is_read_as_absent(reasoner
     assert a.status == "insufficient_data" and "Observation/ps" in a.missing, a.data_problems
     b = reasoner.assess(bundle(ART, status))
     assert b.status == "insufficient_data" and "Observation/ps" in b.missing, b.data_problems
+
+
+#: an IVF pregnancy dated by its due date, recorded at the transfer (LOINC 11778-8): it began on 2026-09-25
+DUE = obs(cc(LOINC, "11778-8"), "edd", valueDateTime="2027-07-02", effectiveDateTime="2026-10-12")
+URINE_POSITIVE = obs(
+    cc(LOINC, "2106-3"), "upt", valueCodeableConcept=cc(LOINC, "LA6576-8"), effectiveDateTime="2026-10-26"
+)
+
+
+@pytest.mark.parametrize(
+    "facts,withheld",
+    [
+        ((ART, DUE, _hcg12("2026-11-02")), True),
+        ((ART, DUE, _hcg12("2026-10-22")), False),
+        ((ART, DUE, URINE_POSITIVE, _hcg12("2026-10-28")), True),
+        (
+            (
+                ART,
+                UNDATED_GA,
+                _level("h0", "2026-09-26", valueQuantity=qty(300, "m[IU]/mL")),
+                _hcg12("2026-10-03"),
+            ),
+            True,
+        ),
+        (
+            (
+                ART,
+                URINE_POSITIVE,
+                _level("h0", "2025-12-12", valueQuantity=qty(3000, "m[IU]/mL")),
+                _hcg12("2025-12-30"),
+            ),
+            False,
+        ),
+    ],
+    ids=[
+        "12-at-five-weeks",
+        "12-at-four-weeks",
+        "positive-test-then-12-at-four-weeks",
+        "undated-ga-300-then-12",
+        "a-year-old-postpartum-fall",
+    ],
+)
+def test_the_second_review_of_stop_42_on_low_hcg_levels(reasoner, facts, withheld):
+    """The second review of this stop: a 12 at five weeks was set aside (the week was 6; the American Pregnancy
+    Association's table gives 18-7,340 mIU/mL at five weeks: kgr:uninformativeBeforeWeek 5), even after a positive
+    test; a gestational age with no date cut a falling pair of this pregnancy as an earlier one's (it dates no start
+    to cut by: only the weeks surely reached count); a year-old postpartum fall blocked a current pregnancy (a level
+    that showed one counts within kgr:showsAPregnancyForWeeks)."""
+    a = reasoner.assess(bundle(*facts))
+    assert (a.status == "insufficient_data" and "Observation/h1" in a.missing) is withheld, a.data_problems
+    if not withheld:
+        assert a.status == "indicated" and not a.missing, a.data_problems

@@ -2587,9 +2587,10 @@ class FhirPatientBuilder:
             min(start, starts[0]) if start is not None and starts else start,
         )
         self._falling_levels(
-            [w for w, _, _ in self.gestational_ages if w is not None and latest_start and w.latest >= latest_start],
-            # (the earliest start the estimates allow: the cautious way; an undated one as of the assessment)
-            (min(start, starts[0]) if starts else start) if start is not None else began,
+            # (a dated start: the earliest the estimates allow, the cautious way)
+            (min(start, starts[0]) if starts else start) if start is not None else None,
+            # (an undated estimate, as of the assessment: the latest start it allows)
+            began if start is None else None,
         )
         # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
@@ -2601,44 +2602,47 @@ class FhirPatientBuilder:
             for use in self.g.objects(self.me, KGR.hasMedicationUse):
                 self.g.add((use, KGR.symptomCourse, course))
 
-    def _falling_levels(self, dated: list[TimeInterval], start: _dt.datetime | None) -> None:
+    def _falling_levels(self, start: _dt.datetime | None, latest_start: _dt.datetime | None) -> None:
         """A level that neither shows a pregnancy nor says there is none (an hCG of 12, one "<10", one in a unit not
         read; final or preliminary) may show this pregnancy ending, so it is a record not understood (E2), named,
         unless it is known to be earlier than a level that showed one (12, then 150: a pregnancy beginning). After
-        a level that showed one (150 then 12), always; with none, when the pregnancy is dated (``start``: a
-        gestational age, dated or not, a delivery date), from the week of it before which such a level says
-        nothing (kgr:uninformativeBeforeWeek on the class of levels: 12 at four weeks is expected, at nine it is
-        not); with neither, when it is not known to be earlier than every other record that showed this pregnancy
-        (``dated``: the dated gestational ages; a positive test, a pregnancy on her problem list or an obstetric
-        scan made within kgr:showsAPregnancyForWeeks). In a dated pregnancy, the levels wholly before its start are
-        of an earlier one and weigh nothing."""
+        a level that showed one (150 then 12; one made within kgr:showsAPregnancyForWeeks), always; with none, in a
+        pregnancy a gestational age or delivery date dates, from the week of it before which such a level says
+        nothing (kgr:uninformativeBeforeWeek on the class of levels: 12 at four weeks is expected, at five it is
+        not), counted from the earliest start the dating allows (``start``, dated) or from the latest (``latest_start``,
+        an estimate with no date, as of the assessment: a week surely reached); otherwise when it is not known to be
+        earlier than every other record that showed this pregnancy (a positive test or pregnancy status, a
+        pregnancy on her problem list, an obstetric scan, made within kgr:showsAPregnancyForWeeks: a positive test
+        then 12). In a pregnancy dated by a dated estimate, the levels wholly before its start are of an earlier one
+        and weigh nothing."""
+        weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
+        since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
         # (in a dated pregnancy, a level wholly before its start is of an earlier one: 150 then 12 in April, a loss)
         levels = [x for x in self.levels if start is None or x[0] is None or x[0].latest >= start]
-        shown = [t for t, _, shows, level, _ in levels if shows and level]
-        others: list[_dt.datetime] = []
-        if not shown and start is None:
-            weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
-            since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
-            others = [
-                *(w.earliest for w in dated),
-                *(t.earliest for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
-                *(m for m in self._shown_by_records() if since is None or m >= since),
-            ]
-            if not others:
-                return
+        shown = [
+            t
+            for t, _, shows, level, _ in levels
+            if shows and level and (t is None or since is None or t.latest >= since)
+        ]
+        others = [
+            *(t.earliest for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
+            *(m for m in self._shown_by_records() if since is None or m >= since),
+        ]
+        dating = start if start is not None else latest_start
         for t, ref, shows, level, silent in levels:
             if shows or not level:
                 continue
             # (known to be earlier only when wholly before one that showed a pregnancy: "2026-11" may be its end)
             if t is not None and any(s is not None and t.latest < s.earliest for s in shown):
                 continue
-            if shown:
-                pass  # (after a level that showed one, or not known to be before it: it may show it ending)
-            elif start is not None:
-                if t is not None and silent is not None and t.latest - start < _dt.timedelta(weeks=float(silent)):
-                    continue  # (made before the week from which a level shows this pregnancy)
-            elif t is not None and all(t.latest < m for m in others):
-                continue  # (before every other record that showed it: a pregnancy not yet shown)
+            late = (
+                dating is not None
+                and silent is not None
+                and (t is None or t.latest - dating >= _dt.timedelta(weeks=float(silent)))
+            )
+            after_another = bool(others) and (t is None or not all(t.latest < m for m in others))
+            if not (shown or late or after_another):
+                continue  # (before the week a level shows this pregnancy, and before any record showed it)
             self.listed_missing(
                 ref,
                 "a level that neither shows a pregnancy nor records there is none (between the values that do, or "
