@@ -952,3 +952,16 @@ def test_unknown_class_in_turtle_is_read_open_world_by_both_engines(reasoner, re
     fast, reference = assess_both(reasoner, reference_reasoner, path)
     assert differences(fast, reference) == []
     assert fast.status == "indicated" and fast.data_problems == []
+
+
+def test_a_node_typed_with_datatypes_is_reasoned_on_by_owlrl_in_both_engines(reasoner, reference_reasoner, tmp_path):
+    """An engine review of stop 42: a patient node typed with XSD datatypes (``pt:T1-us a xsd:integer,
+    xsd:string``). owlrl gives it the datatypes' super-datatypes (xsd:integer is an xsd:decimal) and their
+    disjointness, so the graph is inconsistent and the reference engine fails closed; the compiled OWL 2 RL tables
+    do that for literals only, and the fast engine said ``indicated``. Such a patient is now closed by owlrl in
+    both (``OwlRlTables.accepts``)."""
+    path = tmp_path / "datatype-typed-node.ttl"
+    path.write_text(TTL + "\npt:T1-us a xsd:integer , xsd:string .\n", encoding="utf-8")
+    fast, reference = assess_both(reasoner, reference_reasoner, path)
+    assert differences(fast, reference) == []
+    assert fast.status is None and "inconsistent under OWL 2 RL" in fast.data_problems[0]["message"]

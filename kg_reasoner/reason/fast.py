@@ -827,7 +827,14 @@ def query_algebra(text: str) -> tuple:
 def query_needs(text: str) -> Needs:
     """What every solution of a query needs in the data (``shacl_rules.needs_of``), read once per machine as
     ``query_algebra``: a SPARQL constraint whose focus node lacks it has no result."""
-    return cached("query-needs", text, lambda: needs_of(translated(text)[0].algebra), Needs)
+
+    def needs() -> Needs:
+        try:
+            return needs_of(translated(text)[0].algebra)
+        except Exception:  # noqa: BLE001 - a query rdflib cannot parse (pyoxigraph may): nothing is certain
+            return Needs()
+
+    return cached("query-needs", text, needs, Needs)
 
 
 @functools.lru_cache(maxsize=256)

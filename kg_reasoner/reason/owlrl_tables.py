@@ -295,6 +295,10 @@ class OwlRlTables(_TripleIndex):
                 return False
             if p in IS_TYPE and str(o).startswith(_SCHEMA_NAMESPACES) and o not in _INDIVIDUAL_TYPES:
                 return False
+            if p in IS_TYPE and o in _DATATYPES:
+                # (a node typed with a datatype: owlrl gives it the datatype's super-datatypes and their
+                # disjointness, which these tables do only for literals; owlrl reasons on it)
+                return False
             if p in _LIST_PREDICATES:
                 return False
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -48,10 +49,17 @@ def known_iri(iri: str) -> URIRef:
     but distinct URIRefs cost a call of rdflib's Python ``__eq__``: hundreds a patient)."""
     t = _KNOWN.get(iri)
     if t is None:
-        if not _KNOWN:
-            _seed_known()
+        if not _SEEDED:
+            with _SEEDING:  # (the namespaces' objects first, once, whichever thread comes first)
+                if not _SEEDED:
+                    _seed_known()
+                    _SEEDED.append(True)
         t = _KNOWN.setdefault(iri, URIRef(iri))
     return t
+
+
+_SEEDED: list = []
+_SEEDING = threading.Lock()
 
 
 def _seed_known() -> None:
