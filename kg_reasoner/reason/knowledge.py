@@ -196,8 +196,9 @@ def _kept(name: Callable[[], str], build: Callable[[], T], expect: type) -> T:
         if value is not None:
             return value
     value = build()
-    _write_cache(path, key, value)
-    return value
+    payload = _write_cache(path, key, value)
+    # (read back as the next process will read it: the same objects, one per IRI, in this process too)
+    return pickle.loads(payload) if payload is not None else value
 
 
 class _Pickler(pickle.Pickler):
@@ -215,10 +216,10 @@ def _pickled(value) -> bytes:
     return out.getvalue()
 
 
-def _write_cache(path: Path, key: bytes, value) -> None:
-    """The value pickled into the cache file, behind its integrity tag (written whole, then renamed). A value
-    that cannot be written (a read-only home, a value that does not pickle) is only not cached: the caller
-    has it, and nothing is left behind."""
+def _write_cache(path: Path, key: bytes, value) -> bytes | None:
+    """The value pickled into the cache file, behind its integrity tag (written whole, then renamed); returns
+    the pickle. A value that cannot be written (a read-only home, a value that does not pickle) is only not
+    cached (None): the caller has it, and nothing is left behind."""
     tmp = None
     try:
         payload = _pickled(value)
@@ -226,11 +227,13 @@ def _write_cache(path: Path, key: bytes, value) -> None:
             tmp = fh.name
             fh.write(hmac.new(key, payload, hashlib.sha256).digest() + payload)
         os.replace(tmp, path)
+        return payload
     except Exception as exc:  # (still works, only slower)
         log.info("cannot write the cache file %s: %s", path, exc)
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        return None
 
 
 #: The modules whose code makes what the caches hold (the knowledge base, its rules compiled with their
