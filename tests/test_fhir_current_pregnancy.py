@@ -769,6 +769,7 @@ URINE_POSITIVE = obs(
     [
         ((ART, DUE, _hcg12("2026-11-02")), True),
         ((ART, DUE, _hcg12("2026-10-22")), False),
+        ((ART, DUE, dict(URINE_POSITIVE, effectiveDateTime="2026-06-01"), _hcg12("2026-10-22")), False),
         ((ART, DUE, URINE_POSITIVE, _hcg12("2026-10-28")), True),
         (
             (
@@ -792,6 +793,7 @@ URINE_POSITIVE = obs(
     ids=[
         "12-at-five-weeks",
         "12-at-four-weeks",
+        "an-earlier-pregnancy-s-test-then-12-at-four-weeks",
         "positive-test-then-12-at-four-weeks",
         "undated-ga-300-then-12",
         "a-year-old-postpartum-fall",

@@ -2624,9 +2624,11 @@ class FhirPatientBuilder:
             for t, _, shows, level, _ in levels
             if shows and level and (t is None or since is None or t.latest >= since)
         ]
+        # (and, in a dated pregnancy, none of an earlier one: a positive test before its start)
+        recent = since if start is None or (since is not None and since > start) else start
         others = [
-            *(t.earliest for t in self.pregnancy_results if t is not None and (since is None or t.latest >= since)),
-            *(m for m in self._shown_by_records() if since is None or m >= since),
+            *(t.earliest for t in self.pregnancy_results if t is not None and (recent is None or t.latest >= recent)),
+            *(m for m in self._shown_by_records() if recent is None or m >= recent),
         ]
         dating = start if start is not None else latest_start
         for t, ref, shows, level, silent in levels:
