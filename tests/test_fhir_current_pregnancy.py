@@ -809,3 +809,29 @@ def test_the_second_review_of_stop_42_on_low_hcg_levels(reasoner, facts, withhel
     assert (a.status == "insufficient_data" and "Observation/h1" in a.missing) is withheld, a.data_problems
     if not withheld:
         assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "text,withheld",
+    [
+        ("Normal intrauterine pregnancy", False),
+        ("Fetal heartbeat present. No evidence of miscarriage", False),
+        ("No fetal heartbeat seen", True),
+        ("Missed miscarriage", True),
+    ],
+    ids=["normal", "heartbeat-present-no-miscarriage", "no-fetal-heartbeat", "missed-miscarriage"],
+)
+def test_a_scan_coded_normal_whose_words_name_a_loss_is_not_read_silently(reasoner, text, withheld):
+    """The first review of this stop: an obstetric ultrasound whose conclusion is coded normal (SNOMED 237241002)
+    but whose text says "No fetal heartbeat seen" came out indicated, silent: a coded conclusion's words were never
+    read. They are now judged by the ontology's names, sentence by sentence: what they name is a record not
+    understood (E2), named, beside the coded conclusion (unless a coding's own display names such a thing: a demise
+    coded as one)."""
+    us = dict(NORMAL_US, valueCodeableConcept=dict(cc(SCT, "237241002"), text=text))
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, us))
+    assert (a.status == "insufficient_data" and "Observation/us" in a.missing) is withheld, a.data_problems
+    if withheld:
+        said = [p["message"] for p in a.data_problems if p["record"] == "Observation/us"]
+        assert any(text in m and "could change the decision" in m for m in said), said
+    else:
+        assert a.status == "indicated" and not a.missing, a.data_problems

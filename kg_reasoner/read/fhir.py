@@ -1826,6 +1826,29 @@ class FhirPatientBuilder:
             meaning = v.meanings(codeable, lambda c: c in allowed)
             found += [m for m in meaning if m not in found]
             if meaning:
+                # (its words beside its codes, sentence by sentence: a conclusion coded normal whose text says "No
+                # fetal heartbeat seen" contradicts itself; what they name is not read, and it is said, E2)
+                # (not when a coding's own display names such a thing: the code is of a demise, and its words agree)
+                displays = [d for d in _displays(codeable) if d]
+                words = [
+                    (clause, means)
+                    for t in _value_texts(codeable)
+                    for clause in _sentences(t)
+                    if not any(v.could_decide({"text": d}) for d in displays)
+                    and (means := v.could_decide({"text": clause}))
+                ]
+                if words:
+                    rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, f"/conclusion-words/{j}")
+                    if when is not None:
+                        add_time(self.g, rec, when)
+                    named = ", ".join(sorted({v.label(c) for _, means in words for c in means}))
+                    quoted = "; ".join(dict.fromkeys(f'"{clause}"' for clause, _ in words))
+                    self.problem(
+                        ref,
+                        f"conclusion {_codes_text(codeable)} is read by its code, but its words ({quoted}) name what "
+                        f"could change the decision ({named}): they are not read, so the record is listed as missing data",
+                        field=field_name,
+                    )
                 continue
             # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
             events = v.events(codeable)
