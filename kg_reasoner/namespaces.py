@@ -60,6 +60,7 @@ class KGR(DefinedNamespace):
     summaryValue: URIRef
     allowedSeverity: URIRef
     allowedConclusion: URIRef
+    wordsAgreeWith: URIRef
     assessedBy: URIRef
     assessedAsOf: URIRef
     code: URIRef

@@ -818,8 +818,15 @@ def test_the_second_review_of_stop_42_on_low_hcg_levels(reasoner, facts, withhel
         ("Fetal heartbeat present. No evidence of miscarriage", False),
         ("No fetal heartbeat seen", True),
         ("Missed miscarriage", True),
+        ("Intrauterine embryo, CRL 12 mm. No heart motion.", True),
     ],
-    ids=["normal", "heartbeat-present-no-miscarriage", "no-fetal-heartbeat", "missed-miscarriage"],
+    ids=[
+        "normal",
+        "heartbeat-present-no-miscarriage",
+        "no-fetal-heartbeat",
+        "missed-miscarriage",
+        "context-of-the-whole",
+    ],
 )
 def test_a_scan_coded_normal_whose_words_name_a_loss_is_not_read_silently(reasoner, text, withheld):
     """The first review of this stop: an obstetric ultrasound whose conclusion is coded normal (SNOMED 237241002)
@@ -835,3 +842,67 @@ def test_a_scan_coded_normal_whose_words_name_a_loss_is_not_read_silently(reason
         assert any(text in m and "could change the decision" in m for m in said), said
     else:
         assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+def _report(conclusion_code: dict, conclusion: str | None = None) -> dict:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "dr",
+        "status": "final",
+        "subject": {"reference": "Patient/F"},
+        "code": cc(SCT, "268445003"),
+        "effectiveDateTime": "2026-11-20T10:00:00Z",
+        "conclusionCode": [conclusion_code],
+        **({"conclusion": conclusion} if conclusion else {}),
+    }
+
+
+@pytest.mark.parametrize(
+    "scan,outcome",
+    [
+        (dict(NORMAL_US, valueCodeableConcept=cc(SCT, "237241002", "Missed miscarriage")), "withheld"),
+        (_report(cc(SCT, "237241002"), "No fetal heartbeat seen. Missed miscarriage."), "withheld"),
+        (_report(cc(SCT, "237241002"), "Single live intrauterine pregnancy. No evidence of miscarriage."), "indicated"),
+        (
+            dict(NORMAL_US, valueCodeableConcept=dict(cc(SCT, "237242009", "Fetal death"), text="Missed miscarriage")),
+            "contraindicated",
+        ),
+    ],
+    ids=[
+        "a-display-contradicts-its-code",
+        "a-report-conclusion-in-words",
+        "a-report-normal-in-words",
+        "a-demise-in-words",
+    ],
+)
+def test_the_third_review_of_stop_42_on_scan_words(reasoner, scan, outcome):
+    """The third review of this stop: a contradiction in a coding's display only was silent (a display naming a loss
+    was taken for the code's own name), as was a report's `conclusion` in words beside a conclusionCode. The words
+    a coded demise agrees with (kgr:wordsAgreeWith: a missed miscarriage, no heart activity) are no contradiction."""
+    a = reasoner.assess(bundle(GA, LOW, BLEEDING, scan))
+    ref = f"{scan['resourceType']}/{scan['id']}"
+    if outcome == "withheld":
+        assert a.status == "insufficient_data" and ref in a.missing, a.data_problems
+    elif outcome == "indicated":
+        assert a.status == "indicated" and not a.missing, a.data_problems
+    else:
+        assert a.status == "contraindicated" and "E2" not in a.rules and not a.missing, a.data_problems
+
+
+def test_a_positive_level_just_before_a_dated_start_may_be_of_this_pregnancy(reasoner):
+    """The third review of this stop: a gestational age of 5 weeks on 2026-11-20 puts the start on 2026-10-16; an hCG
+    of 150 on 2026-10-05 and one of 12 on 2026-10-28 were set aside as an earlier pregnancy's. Within the dating's
+    tolerance (two weeks) before the start, a level may be of this pregnancy, the dating off (a failing pregnancy
+    measures small): 150 then 12 may show it ending (E2, named)."""
+    ga5 = dict(GA, valueQuantity=qty(5, "wk"))
+    a = reasoner.assess(
+        bundle(
+            ga5,
+            LOW,
+            BLEEDING,
+            NORMAL_US,
+            _level("h0", "2026-10-05", valueQuantity=qty(150, "m[IU]/mL")),
+            _hcg12("2026-10-28"),
+        )
+    )
+    assert a.status == "insufficient_data" and "Observation/h1" in a.missing, a.data_problems

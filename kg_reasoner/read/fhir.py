@@ -1266,10 +1266,9 @@ class FhirPatientBuilder:
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
             # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
             # observed, such as "Abortions" for a count of them)
-            (
-                ({"text": clause}, v.could_decide({"text": clause}), "valueCodeableConcept.text")
+            (  # (each judged whole: a net judged by sentence judges each sentence, with the context of the whole)
+                ({"text": text}, v.could_decide({"text": text}), "valueCodeableConcept.text")
                 for text in _value_texts(r.get("valueCodeableConcept"))
-                for clause in _sentences(text)
             ),
         )
         for element, concepts, how in found:
@@ -1814,9 +1813,38 @@ class FhirPatientBuilder:
             for system, c in _codings(codeable):
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
 
-    def _imaging(self, conclusions: list, ref: str, classes: list, code, when, field_name: str) -> None:
+    def _conclusion_words(
+        self, texts: list[str], meaning: list[URIRef], ref: str, codeable: Any, suffix: str, when, field_name: str
+    ) -> None:
+        """Words of a scan's conclusion read beside its code (its text, its displays; a report's ``conclusion``),
+        each judged whole by the ontology's names (a net judged by sentence judges each sentence, with the context
+        of the whole): what they name that could change the decision and that the coded conclusions ``meaning``
+        do not agree with (kgr:wordsAgreeWith: a demise concluded in words as a missed miscarriage) is a record
+        not understood (E2), named."""
+        v = self.v
+        agree = {c for m in meaning for c in v.g.objects(m, KGR.wordsAgreeWith)}
+        words = [(t, means) for t in texts if (means := [c for c in v.could_decide({"text": t}) if c not in agree])]
+        if not words:
+            return
+        rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, suffix)
+        if when is not None:
+            add_time(self.g, rec, when)
+        named = ", ".join(sorted({v.label(c) for _, cs in words for c in cs}))
+        quoted = "; ".join(dict.fromkeys(f'"{t}"' for t, _ in words))
+        self.problem(
+            ref,
+            f"conclusion {_codes_text(codeable)} is read by its code, but its words ({quoted}) name what could change "
+            f"the decision ({named}): they are not read, so the record is listed as missing data",
+            field=field_name,
+        )
+
+    def _imaging(
+        self, conclusions: list, ref: str, classes: list, code, when, field_name: str, conclusion_text: Any = None
+    ) -> None:
         """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
-        cannot interpret, or none at all, makes a record not understood (it could show a demise)."""
+        cannot interpret, or none at all, makes a record not understood (it could show a demise). A report's
+        ``conclusion`` in words (``conclusion_text``), beside coded conclusions, is judged as their words are
+        (``_conclusion_words``)."""
         allowed = {c for cls in classes for c in self.v.g.objects(cls, KGR.allowedConclusion)}
         found: list[URIRef] = []
         unread: list[str] = []
@@ -1826,29 +1854,11 @@ class FhirPatientBuilder:
             meaning = v.meanings(codeable, lambda c: c in allowed)
             found += [m for m in meaning if m not in found]
             if meaning:
-                # (its words beside its codes, sentence by sentence: a conclusion coded normal whose text says "No
-                # fetal heartbeat seen" contradicts itself; what they name is not read, and it is said, E2)
-                # (not when a coding's own display names such a thing: the code is of a demise, and its words agree)
-                displays = [d for d in _displays(codeable) if d]
-                words = [
-                    (clause, means)
-                    for t in _value_texts(codeable)
-                    for clause in _sentences(t)
-                    if not any(v.could_decide({"text": d}) for d in displays)
-                    and (means := v.could_decide({"text": clause}))
-                ]
-                if words:
-                    rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, f"/conclusion-words/{j}")
-                    if when is not None:
-                        add_time(self.g, rec, when)
-                    named = ", ".join(sorted({v.label(c) for _, means in words for c in means}))
-                    quoted = "; ".join(dict.fromkeys(f'"{clause}"' for clause, _ in words))
-                    self.problem(
-                        ref,
-                        f"conclusion {_codes_text(codeable)} is read by its code, but its words ({quoted}) name what "
-                        f"could change the decision ({named}): they are not read, so the record is listed as missing data",
-                        field=field_name,
-                    )
+                # (its words beside its codes: a conclusion coded normal whose text says "No fetal heartbeat seen"
+                # contradicts itself; what they name is not read, and it is said, E2)
+                self._conclusion_words(
+                    _value_texts(codeable), meaning, ref, codeable, f"/conclusion-words/{j}", when, field_name
+                )
                 continue
             # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
             events = v.events(codeable)
@@ -1869,6 +1879,10 @@ class FhirPatientBuilder:
                     )
             else:
                 unread.append(_codes_text(codeable))
+        if isinstance(conclusion_text, str) and found:
+            self._conclusion_words(
+                [conclusion_text], found, ref, {"text": conclusion_text}, "/conclusion-words", when, "conclusion"
+            )
         for i, conclusion in enumerate(found):
             rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
             self.g.add((rec, KGR.conclusion, conclusion))
@@ -2314,7 +2328,7 @@ class FhirPatientBuilder:
         if not classes:
             self.unread(r, ref, f"unrecognised DiagnosticReport ({_codes_text(r.get('code'))})", "code", (when,))
             return
-        self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode")
+        self._imaging(conclusions, ref, classes, r.get("code"), when, "conclusionCode", r.get("conclusion"))
 
     def note_scan_results(self, r: dict, ref: str) -> None:
         """Before her records are read: the results a scan report gives (``scan_results``), by each way they can
@@ -2640,15 +2654,18 @@ class FhirPatientBuilder:
         and weigh nothing."""
         weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
         since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
-        # (in a dated pregnancy, a level wholly before its start is of an earlier one: 150 then 12 in April, a loss)
-        levels = [x for x in self.levels if start is None or x[0] is None or x[0].latest >= start]
+        # (in a dated pregnancy, a level wholly before its start, by more than the dating's tolerance, is of an
+        # earlier one: 150 then 12 in April, a loss; one closer may be of this one, the dating off)
+        cut = start - DATING_TOLERANCE if start is not None else None
+        levels = [x for x in self.levels if cut is None or x[0] is None or x[0].latest >= cut]
         shown = [
             t
             for t, _, shows, level, _ in levels
             if shows and level and (t is None or since is None or t.latest >= since)
         ]
-        # (and, in a dated pregnancy, none of an earlier one: a positive test before its start)
-        recent = since if start is None or (since is not None and since > start) else start
+        # (and, in a dated pregnancy, none of an earlier one: a positive test before its start, by more than the
+        # dating's tolerance)
+        recent = since if cut is None or (since is not None and since > cut) else cut
         others = [
             *(t.earliest for t in self.pregnancy_results if t is not None and (recent is None or t.latest >= recent)),
             *(m for m in self._shown_by_records() if recent is None or m >= recent),
