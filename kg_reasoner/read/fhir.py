@@ -250,6 +250,15 @@ def _written(element: dict) -> set[str]:
     return {t.strip() for t in texts if isinstance(t, str)}
 
 
+def _whole_and_sentences(text: str) -> list[str]:
+    """A text whole, then each of its sentences (when it has more than one): a name net judged by sentence keeps the
+    context of the whole text ("Intrauterine embryo, CRL 12 mm. No heart motion."), and one whose exclusions are
+    read in the whole name ("counselled", "history") cannot let another sentence hide a match ("Missed miscarriage.
+    Patient counselled."): what either finds counts."""
+    sentences = _sentences(text)
+    return [text, *sentences] if len(sentences) > 1 else [text]
+
+
 def _value_texts(vcc: Any) -> list[str]:
     """A coded value's text and its codings' displays."""
     if not isinstance(vcc, dict):
@@ -1266,9 +1275,10 @@ class FhirPatientBuilder:
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
             # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
             # observed, such as "Abortions" for a count of them)
-            (  # (each judged whole: a net judged by sentence judges each sentence, with the context of the whole)
-                ({"text": text}, v.could_decide({"text": text}), "valueCodeableConcept.text")
+            (  # (each whole and each of its sentences: ``_whole_and_sentences``)
+                ({"text": part}, v.could_decide({"text": part}), "valueCodeableConcept.text")
                 for text in _value_texts(r.get("valueCodeableConcept"))
+                for part in _whole_and_sentences(text)
             ),
         )
         for element, concepts, how in found:
@@ -1814,27 +1824,45 @@ class FhirPatientBuilder:
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
 
     def _conclusion_words(
-        self, texts: list[str], meaning: list[URIRef], ref: str, codeable: Any, suffix: str, when, field_name: str
+        self,
+        texts: list[str],
+        meaning: list[URIRef],
+        ref: str,
+        codeable: Any,
+        suffix: str,
+        when,
+        field_name: str,
+        what: str | None = None,
     ) -> None:
         """Words of a scan's conclusion read beside its code (its text, its displays; a report's ``conclusion``),
-        each judged whole by the ontology's names (a net judged by sentence judges each sentence, with the context
-        of the whole): what they name that could change the decision and that the coded conclusions ``meaning``
-        do not agree with (kgr:wordsAgreeWith: a demise concluded in words as a missed miscarriage) is a record
-        not understood (E2), named."""
+        each judged whole and sentence by sentence by the ontology's names (``_whole_and_sentences``): what they name
+        that could change the decision and that the coded conclusions ``meaning`` do not agree with
+        (kgr:wordsAgreeWith: a demise concluded in words as a missed miscarriage) is a record not understood (E2),
+        named. ``what``: how the message names the words' element (else the coded conclusion)."""
         v = self.v
         agree = {c for m in meaning for c in v.g.objects(m, KGR.wordsAgreeWith)}
-        words = [(t, means) for t in texts if (means := [c for c in v.could_decide({"text": t}) if c not in agree])]
+        words: list[tuple[str, list[URIRef]]] = []
+        quotes: list[str] = []
+        for t in texts:
+            found = [
+                (part, means)
+                for part in _whole_and_sentences(t)
+                if (means := [c for c in v.could_decide({"text": part}) if c not in agree])
+            ]
+            words += found
+            # (quoted whole when the whole names it; else the sentences that do)
+            quotes += [t] if found and found[0][0] == t else [part for part, _ in found]
         if not words:
             return
         rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, suffix)
         if when is not None:
             add_time(self.g, rec, when)
         named = ", ".join(sorted({v.label(c) for _, cs in words for c in cs}))
-        quoted = "; ".join(dict.fromkeys(f'"{t}"' for t, _ in words))
+        quoted = "; ".join(dict.fromkeys(f'"{q}"' for q in quotes))
         self.problem(
             ref,
-            f"conclusion {_codes_text(codeable)} is read by its code, but its words ({quoted}) name what could change "
-            f"the decision ({named}): they are not read, so the record is listed as missing data",
+            f"{what or f'conclusion {_codes_text(codeable)} is read by its code, but its words'} ({quoted}) name what "
+            f"could change the decision ({named}): they are not read, so the record is listed as missing data",
             field=field_name,
         )
 
@@ -1881,7 +1909,14 @@ class FhirPatientBuilder:
                 unread.append(_codes_text(codeable))
         if isinstance(conclusion_text, str) and found:
             self._conclusion_words(
-                [conclusion_text], found, ref, {"text": conclusion_text}, "/conclusion-words", when, "conclusion"
+                [conclusion_text],
+                found,
+                ref,
+                {"text": conclusion_text},
+                "/conclusion-words",
+                when,
+                "conclusion",
+                "the report's coded conclusion is read, but the words of its conclusion",
             )
         for i, conclusion in enumerate(found):
             rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
