@@ -706,21 +706,17 @@ class FhirVocabulary:
             )
         )
 
-    def is_level(self, element: dict) -> bool:
-        """Whether a result's code is of a class of levels that show a pregnancy from a value (an hCG level)."""
-        return bool(self.pregnancy_from) and bool(
-            self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
-        )
+    def level_classes(self, element: dict) -> list[URIRef]:
+        """The classes of levels that show a pregnancy from a value (an hCG level) a result's code means."""
+        if not self.pregnancy_from:
+            return []
+        return self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
 
-    def level_weeks(self, element: dict) -> Decimal | None:
-        """The week of this pregnancy before which a level of the result's class that shows no pregnancy says
-        nothing of it (kgr:uninformativeBeforeWeek on the class of levels: an hCG of 12 is expected at four weeks,
-        not at nine), or None."""
-        weeks = [
-            self.uninformative[c]
-            for c in self.meanings(element.get("code"), lambda c: c in self.pregnancy_from)
-            if c in self.uninformative
-        ]
+    def level_weeks(self, classes: list[URIRef]) -> Decimal | None:
+        """The week of this pregnancy before which a level of these classes that shows no pregnancy says nothing of
+        it (kgr:uninformativeBeforeWeek on the class of levels: an hCG of 12 is expected at four weeks, not at
+        nine), or None."""
+        weeks = [self.uninformative[c] for c in classes if c in self.uninformative]
         return max(weeks) if weeks else None
 
     def _below(self, element: dict, means: list[URIRef]) -> bool:
@@ -1307,13 +1303,10 @@ class FhirPatientBuilder:
         # (a final result of hers: not of a gestational carrier, its focus (a focus naming her is hers); that shows a
         # pregnancy, or a level that neither shows one nor says there is none: 12, "<10", not a report of one; a
         # preliminary level too, when it shows none: a low one is no less worrying for being preliminary)
-        shows = final and v.shows_a_pregnancy(r)
-        level = (
-            ours
-            and r.get("resourceType") == "Observation"
-            and v.is_level(r)
-            and (final or (r.get("status") == "preliminary" and not v.shows_a_pregnancy(r)))
-        )
+        pregnant = ours and v.shows_a_pregnancy(r)
+        shows = final and pregnant
+        classes = v.level_classes(r) if ours and r.get("resourceType") == "Observation" else []
+        level = bool(classes) and (final or (r.get("status") == "preliminary" and not pregnant))
         if shows or level:
             # (an effective time it gives that is not read (a period with only an end, a Timing): not dated by
             # ``issued``, a report's time)
@@ -1323,7 +1316,7 @@ class FhirPatientBuilder:
             )
             if shows:
                 self.pregnancy_results.append(own)
-            self.levels.append((own, ref, shows, level, v.level_weeks(r) if level else None))
+            self.levels.append((own, ref, shows, level, v.level_weeks(classes) if level else None))
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -2654,16 +2647,10 @@ class FhirPatientBuilder:
                     )
         # (between disagreeing estimates the dates cannot tell: the earliest start decides what is earlier)
         # (the week a record was made in is counted from the earliest start the estimates allow: the cautious way)
-        self._this_pregnancy(
-            min(start, starts[0]) if start is not None and disagree else start,
-            min(start, starts[0]) if start is not None and starts else start,
-        )
-        self._falling_levels(
-            # (a dated start: the earliest the estimates allow, the cautious way)
-            (min(start, starts[0]) if starts else start) if start is not None else None,
-            # (an undated estimate, as of the assessment: the latest start it allows)
-            began if start is None else None,
-        )
+        earliest = min(start, starts[0]) if start is not None and starts else start
+        self._this_pregnancy(min(start, starts[0]) if start is not None and disagree else start, earliest)
+        # (a dated start: the earliest the estimates allow; an undated estimate, as of the assessment: the latest)
+        self._falling_levels(earliest, began if start is None else None)
         # (before ``_stated``: an Encounter's pregnancy code beside the ART record shows a pregnancy too)
         self._pregnancy_shown(ga)
         self._stated()
@@ -2687,8 +2674,9 @@ class FhirPatientBuilder:
         pregnancy on her problem list, an obstetric scan, made within kgr:showsAPregnancyForWeeks: a positive test
         then 12). In a pregnancy dated by a dated estimate, the levels wholly before its start are of an earlier one
         and weigh nothing."""
-        weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
-        since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
+        if not self.levels:
+            return
+        _, since = self._shows_since()
         # (in a dated pregnancy, a level wholly before its start, by more than the dating's tolerance, is of an
         # earlier one: 150 then 12 in April, a loss; one closer may be of this one, the dating off)
         cut = start - DATING_TOLERANCE if start is not None else None
@@ -2731,6 +2719,12 @@ class FhirPatientBuilder:
                 when=t,
             )
 
+    def _shows_since(self) -> tuple[Decimal | None, _dt.datetime | None]:
+        """How many weeks a record that shows a pregnancy shows a current one (kgr:showsAPregnancyForWeeks, else
+        kgr:datesNoPregnancyBeyondWeek), and the time from which it does, as of the assessment (None: no bound)."""
+        weeks = self.v.shows_for_weeks if self.v.shows_for_weeks is not None else self.v.stale_after
+        return weeks, self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
+
     def _shown_by_records(self) -> list[_dt.datetime]:
         """When each of her records read into the graph that shows a pregnancy (kgr:showsAPregnancy, by its class
         or its codes; present, not over) was made: its earliest time, else the latest it can have begun (an onset,
@@ -2766,8 +2760,7 @@ class FhirPatientBuilder:
         v = self.v
         if ga is not None or not (v.pregnancy_classes or v.pregnancy_codes):
             return
-        weeks = v.shows_for_weeks if v.shows_for_weeks is not None else v.stale_after
-        since = self.now - _dt.timedelta(weeks=float(weeks)) if weeks is not None else None
+        weeks, since = self._shows_since()
         if any(
             t is not None and (since is None or t.earliest >= since) and t.earliest <= self.now
             for t in self.pregnancy_results
