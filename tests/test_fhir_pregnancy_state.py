@@ -825,10 +825,37 @@ NAMES_WITHHOLDING = _by_review(
                 "Postpartum haemorrhage after vaginal delivery",
             ],
         ),
+        (
+            "stop-42 third: scan wording",
+            [
+                "Embryo not seen",
+                "Gestational sac, embryo not yet visualised",
+                "Absent fetal pole",
+                "No FHM",
+                "FHM absent",
+                "No fetal cardiac motion (FCM)",
+                "Retained products",
+                "Kein Embryo nachweisbar",
+                "Leere Fruchthöhle",
+                "Sac de grossesse vide",
+                "Saco gestacional vacío",
+                "Saco gestacional sin embrión",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
     [
+        (
+            "stop-43: scan wording, no loss",
+            [
+                "Embryo seen, FHM present",
+                "FHM +, no free fluid",
+                "No retained products",
+                "Retained products of conception excluded",
+                "No embryo transfer this cycle",
+            ],
+        ),
         (
             "first",
             [

@@ -650,6 +650,35 @@ class FhirVocabulary:
             resource_type if isinstance(resource_type, str) else None,
         )
 
+    def agreeing(self, meaning: Iterable[URIRef]) -> set[URIRef]:
+        """What the words beside codes meaning ``meaning`` may name without contradicting them: those meanings, and
+        what each, or a class it is a subclass of, declares (kgr:wordsAgreeWith: a loss coded as one, written in
+        words as a miscarriage)."""
+        agree: set[URIRef] = set()
+        for m in meaning:
+            agree.add(m)
+            for cls in (m, *self.g.objects(m, RDFS.subClassOf)):
+                agree.update(cast(URIRef, c) for c in self.g.objects(cls, KGR.wordsAgreeWith))
+        return agree
+
+    def words_naming(self, texts: Iterable[str], meaning: Iterable[URIRef]) -> tuple[list[URIRef], list[str]]:
+        """What words beside codes (a text, the codings' displays) name that could change the decision and that the
+        codes' meanings do not agree with (``agreeing``), each judged whole and sentence by sentence by the
+        ontology's names (``_whole_and_sentences``): the classes named, and the words that name them (a text
+        quoted whole when the whole names one; else its sentences that do)."""
+        agree = self.agreeing(meaning)
+        named: list[URIRef] = []
+        quotes: list[str] = []
+        for t in texts:
+            found = [
+                (part, means)
+                for part in _whole_and_sentences(t)
+                if (means := [c for c in self.could_decide({"text": part}) if c not in agree])
+            ]
+            named += [c for _, cs in found for c in cs if c not in named]
+            quotes += [t] if found and found[0][0] == t else [part for part, _ in found]
+        return sorted(named, key=str), list(dict.fromkeys(quotes))
+
     def states(self, codeable: Any, resource_type: Any) -> list[URIRef]:
         """What a record's own code means that the guidance cannot weigh though it reads no such record: a class
         of records not understood that is no event condition (an allergy to its treatment)."""
@@ -1376,7 +1405,19 @@ class FhirPatientBuilder:
                 )
                 self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *states], ref, r.get("code"), "/not-understood")
             said = True
-        found = [(codeable, concepts) for codeable in _codeables(r) if (concepts := v.events(codeable))]
+        found: list[tuple[dict, list[URIRef], str]] = []
+        for codeable in _codeables(r):
+            if concepts := v.events(codeable):
+                found.append((codeable, concepts, _codes_text(codeable)))
+                continue
+            # (its codes read, its words may name what they do not: a reason coded as a threatened miscarriage
+            # whose text says "Complete miscarriage")
+            texts = _value_texts(codeable)
+            meaning = v.meanings(codeable, lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
+            kinds, quotes = v.words_naming(texts, meaning) if texts else ([], [])
+            if kinds:
+                words = "; ".join(f'"{q}"' for q in quotes)
+                found.append((codeable, kinds, f"the words ({words}) of {_codes_text(codeable)}"))
         if (
             v.pregnancy_classes
             and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation")
@@ -1393,14 +1434,14 @@ class FhirPatientBuilder:
         understood (E2), dated by the resource's own time; ``_stated`` later withdraws one that a present record
         of this pregnancy states."""
         for r, ref, what, found in self.pending:
-            codes = "; ".join(_codes_text(c) for c, _ in found)
+            codes = "; ".join(text for _, _, text in found)
             self.problem(
                 ref,
                 f"{what or 'read only for its dates'}, but {codes} lies in a value set that could change the decision "
                 "(e.g. a pregnancy loss): the record is not read, so it is listed as missing data",
                 field="code",
             )
-            concepts = sorted({c for _, k in found for c in k}, key=str)
+            concepts = sorted({c for _, k, _ in found for c in k}, key=str)
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
             period = next(
                 (k for k in ("period", "billablePeriod") if isinstance(r.get(k), dict) and "end" in r[k]), None
@@ -1483,6 +1524,26 @@ class FhirPatientBuilder:
         if not usable:
             return
         self._interpretation_not_read(r, ref, kind, when, concepts)
+        if kind != "imaging":  # (a scan's conclusion: ``_imaging``)
+            # (its value, read by its codes or not read, may say in words what could change the decision: a
+            # bleeding valued "Mild" whose text says "passed products of conception")
+            value = r.get("valueCodeableConcept")
+            string = r.get("valueString")
+            self._words_beside_codes(
+                [*([string] if isinstance(string, str) else []), *_value_texts(value)],
+                # (what its codes mean that is read as a value: a presence, a grade; not what could decide, which
+                # no value of a record read here is read as)
+                v.meanings(value, lambda c: not (v.is_a(c, KGR.EventCondition) or v.is_a(c, KGR.UninterpretedRecord))),
+                ref,
+                value if isinstance(value, dict) else r.get("code"),
+                "/value-words",
+                "valueCodeableConcept" if isinstance(value, dict) else "valueString",
+                f"its value ({_codes_text(value)}) is read only by its codes"
+                if isinstance(value, dict)
+                else "its value is not read",
+                when,
+                episode=concepts,
+            )
         if "dataAbsentReason" in r and not any(
             k in r for k in ("valueQuantity", "valueCodeableConcept", "valueBoolean")
         ):
@@ -1816,48 +1877,44 @@ class FhirPatientBuilder:
             for system, c in _codings(codeable):
                 self.g.add((rec, KGR.sourceCode, Literal(f"{system}|{c}")))
 
-    def _conclusion_words(
+    def _words_beside_codes(
         self,
         texts: list[str],
         meaning: list[URIRef],
         ref: str,
         codeable: Any,
         suffix: str,
-        when,
         field_name: str,
-        what: str | None = None,
-    ) -> None:
-        """Words of a scan's conclusion read beside its code (its text, its displays; a report's ``conclusion``),
-        each judged whole and sentence by sentence by the ontology's names (``_whole_and_sentences``): what they name
-        that could change the decision and that the coded conclusions ``meaning`` do not agree with
-        (kgr:wordsAgreeWith: a demise concluded in words as a missed miscarriage) is a record not understood (E2),
-        named. ``what``: how the message names the words' element (else the coded conclusion)."""
+        what: str,
+        *times: TimeInterval | None,
+        episode: list[URIRef] | None = None,
+        ended: TimeInterval | None = None,
+    ) -> bool:
+        """Words read beside codes (a scan conclusion's text and displays, a report's ``conclusion``; a Condition's
+        or a Procedure's code's text and displays; the words of a coded value) judged by the ontology's names
+        (``FhirVocabulary.words_naming``): what they name that could change the decision and the codes' meanings
+        do not agree with (kgr:wordsAgreeWith) is a record not understood (E2), named: ``what`` says how the words'
+        element was read ("its code ... is read"). It is dated by ``times`` and, when ``episode`` gives the source record's kinds, remembered with
+        them for the 'this pregnancy' rule. Whether there were such words."""
         v = self.v
-        agree = {c for m in meaning for c in v.g.objects(m, KGR.wordsAgreeWith)}
-        words: list[tuple[str, list[URIRef]]] = []
-        quotes: list[str] = []
-        for t in texts:
-            found = [
-                (part, means)
-                for part in _whole_and_sentences(t)
-                if (means := [c for c in v.could_decide({"text": part}) if c not in agree])
-            ]
-            words += found
-            # (quoted whole when the whole names it; else the sentences that do)
-            quotes += [t] if found and found[0][0] == t else [part for part, _ in found]
-        if not words:
-            return
+        named, quotes = v.words_naming(texts, meaning)
+        if not named:
+            return False
         rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, suffix)
+        when = next((t for t in times if t is not None), None)
         if when is not None:
             add_time(self.g, rec, when)
-        named = ", ".join(sorted({v.label(c) for _, cs in words for c in cs}))
-        quoted = "; ".join(dict.fromkeys(f'"{q}"' for q in quotes))
+        if episode is not None:
+            self.episode_record(rec, [*episode, *named], ref, *times, ended=ended)
+        labels = ", ".join(sorted({v.label(c) for c in named}))
+        quoted = "; ".join(f'"{q}"' for q in quotes)
         self.problem(
             ref,
-            f"{what or f'conclusion {_codes_text(codeable)} is read by its code, but its words'} ({quoted}) name what "
-            f"could change the decision ({named}): they are not read, so the record is listed as missing data",
+            f"{what}, but its words ({quoted}) name what could change the decision ({labels}): "
+            "they are not read, so the record is listed as missing data",
             field=field_name,
         )
+        return True
 
     def _imaging(
         self, conclusions: list, ref: str, classes: list, code, when, field_name: str, conclusion_text: Any = None
@@ -1865,7 +1922,7 @@ class FhirPatientBuilder:
         """One imaging record per recognised conclusion (every entry, every coding); a conclusion the reader
         cannot interpret, or none at all, makes a record not understood (it could show a demise). A report's
         ``conclusion`` in words (``conclusion_text``), beside coded conclusions, is judged as their words are
-        (``_conclusion_words``)."""
+        (``_words_beside_codes``)."""
         allowed = {c for cls in classes for c in self.v.g.objects(cls, KGR.allowedConclusion)}
         found: list[URIRef] = []
         unread: list[str] = []
@@ -1877,8 +1934,15 @@ class FhirPatientBuilder:
             if meaning:
                 # (its words beside its codes: a conclusion coded normal whose text says "No fetal heartbeat seen"
                 # contradicts itself; what they name is not read, and it is said, E2)
-                self._conclusion_words(
-                    _value_texts(codeable), meaning, ref, codeable, f"/conclusion-words/{j}", when, field_name
+                self._words_beside_codes(
+                    _value_texts(codeable),
+                    meaning,
+                    ref,
+                    codeable,
+                    f"/conclusion-words/{j}",
+                    field_name,
+                    f"conclusion {_codes_text(codeable)} is read by its codes",
+                    when,
                 )
                 continue
             # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
@@ -1901,15 +1965,15 @@ class FhirPatientBuilder:
             else:
                 unread.append(_codes_text(codeable))
         if isinstance(conclusion_text, str) and found:
-            self._conclusion_words(
+            self._words_beside_codes(
                 [conclusion_text],
                 found,
                 ref,
                 {"text": conclusion_text},
                 "/conclusion-words",
-                when,
                 "conclusion",
-                "the report's coded conclusion is read, but the words of its conclusion",
+                "the report's coded conclusion is read",
+                when,
             )
         for i, conclusion in enumerate(found):
             rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
@@ -2126,12 +2190,17 @@ class FhirPatientBuilder:
                 self.problem(
                     ref, f"verificationStatus {verification}: not confirmed, not used", field="verificationStatus"
                 )
+                # (its words may name a loss: "Incomplete miscarriage" beside a provisional threatened one)
+                self._code_words(r, ref, concepts, self._onset)
             return
         uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
         if verification == "refuted" and uninterpreted:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
         times, ended = self._onset(r, ref)
+        # (its code read, its words may name what the code does not: a threatened miscarriage whose text says
+        # "Incomplete miscarriage", a pregnancy whose text says "Missed miscarriage")
+        self._code_words(r, ref, concepts, lambda r, ref: (times, ended))
         abated = (ended is not None and not self.after_now(ended)) or (ended is None and _abated(r))
         # (an abatement given as a value, not only as an extension in its place: "unknown" says nothing ended)
         valued = ended is not None or _abated(r, valued=True)
@@ -2213,6 +2282,32 @@ class FhirPatientBuilder:
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *times, ended=ended)
+
+    def _code_words(
+        self,
+        r: dict,
+        ref: str,
+        concepts: list[URIRef],
+        times: Callable[[dict, str], tuple[tuple[TimeInterval | None, ...], TimeInterval | None]],
+    ) -> None:
+        """The words of a record's code read by its codes (its text, its codings' displays), judged beside its
+        meanings ``concepts`` (``_words_beside_codes``), dated by ``times`` (called only when they name something)."""
+        texts = _value_texts(r.get("code"))
+        if not texts or not self.v.words_naming(texts, concepts)[0]:
+            return
+        when, ended = times(r, ref)
+        self._words_beside_codes(
+            texts,
+            concepts,
+            ref,
+            r.get("code"),
+            "/code-words",
+            "code",
+            f"its code {_codes_text(r.get('code'))} is read",
+            *when,
+            episode=concepts,
+            ended=ended,
+        )
 
     def in_value_set(self, ref: str, codeable: Any, concepts: list[URIRef]) -> None:
         """A record whose code means a class of records not understood (E2), named in data_problems."""
@@ -2331,6 +2426,7 @@ class FhirPatientBuilder:
         usable, when = self.when(r, ref, PERFORMED, keep_future=True)
         if not usable:
             return
+        self._code_words(r, ref, concepts, lambda r, ref: ((when,), None))
         rec = self.record(KGR.hasFinding, concepts, ref, r.get("code"))
         self.g.add((rec, KGR.presence, KGR.Present if status in PROCEDURE_PRESENT else KGR.Absent))
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):

@@ -1,0 +1,209 @@
+"""The words beside a code the reader reads (fhir-reading section 1). Until stop 43, the text and displays of a
+record whose code the guidance reads were never read: a threatened miscarriage (SNOMED CT 54048003) whose text
+says "Incomplete miscarriage" came out `indicated`, nothing said; so did a normal pregnancy (72892002) whose text
+says "Missed miscarriage", an Encounter's reason O20.0 written "Complete miscarriage", a bleeding valued "Mild"
+whose text says the products of conception were passed, and an estimated delivery date valued with SNOMED CT
+57797005 "Termination of pregnancy" (as one of the public `ddeveloper72/fhir-ips-validator` examples writes it).
+Those words are now judged by the ontology's name nets, as a scan conclusion's are: what they name that could change
+the decision and that the code does not agree with (kgr:wordsAgreeWith, declared on the losses, which their words
+may name) is a record not understood (E2), named in data_problems."""
+
+from __future__ import annotations
+
+import pytest
+from test_fhir_real_world import BLEEDING, ICD10CM, INDICATED, LOINC, SCT, bundle, cc, condition, obs
+
+#: a threatened miscarriage of this pregnancy, as a problem list holds it
+THREATENED = condition("tm", (SCT, "54048003"), onsetDateTime="2026-11-19")
+
+
+def coded(resource: dict, display: str | None = None, text: str | None = None, key: str = "code") -> dict:
+    """``resource`` with its coded ``key`` given a display (its first coding) and a text."""
+    concept = dict(resource[key], coding=[dict(c) for c in resource[key]["coding"]])
+    if display is not None:
+        concept["coding"][0]["display"] = display
+    if text is not None:
+        concept["text"] = text
+    return dict(resource, **{key: concept})
+
+
+def encounter(reason: dict) -> dict:
+    return {
+        "resourceType": "Encounter",
+        "id": "enc",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": "Patient/F"},
+        "period": {"start": "2026-11-20T08:00:00Z", "end": "2026-11-20T11:00:00Z"},
+        "reasonCode": [reason],
+    }
+
+
+MILD = cc(SCT, "255604002", "Mild")
+BLEEDING_OBSERVATION = obs(cc(SCT, "289530006"), "bo", effectiveDateTime="2026-11-20T09:00:00Z")
+ART = {
+    "resourceType": "Procedure",
+    "id": "art",
+    "status": "completed",
+    "subject": {"reference": "Patient/F"},
+    "code": cc(SCT, "63487001", "Assisted fertilization"),
+    "performedDateTime": "2026-09-28",
+}
+
+#: (the records beside the indicated case's, the record whose words are judged, whether it is withheld)
+CASES = {
+    "a-threatened-miscarriage-whose-text-says-incomplete": (
+        [coded(THREATENED, text="Incomplete miscarriage")],
+        "Condition/tm",
+        True,
+    ),
+    "a-provisional-threatened-miscarriage-whose-text-says-incomplete": (
+        [
+            coded(
+                dict(
+                    THREATENED,
+                    verificationStatus=cc(BLEEDING["verificationStatus"]["coding"][0]["system"], "provisional"),
+                ),
+                text="Incomplete miscarriage",
+            )
+        ],
+        "Condition/tm",
+        True,
+    ),
+    "a-normal-pregnancy-whose-text-says-missed": (
+        [
+            condition(
+                "preg",
+                (SCT, "72892002"),
+                onsetDateTime="2026-10-01",
+                code=cc(SCT, "72892002") | {"text": "Missed miscarriage"},
+            )
+        ],
+        "Condition/preg",
+        True,
+    ),
+    "an-o20-0-whose-display-says-complete": (
+        [
+            condition(
+                "o20", (ICD10CM, "O20.0"), onsetDateTime="2026-11-19", code=cc(ICD10CM, "O20.0", "Complete miscarriage")
+            )
+        ],
+        "Condition/o20",
+        True,
+    ),
+    "a-bleeding-whose-text-says-products-passed": (
+        [],
+        "Condition/bleed",
+        True,
+    ),
+    "an-encounter-reason-o20-0-written-complete-miscarriage": (
+        [encounter(dict(cc(ICD10CM, "O20.0", "Threatened abortion"), text="Complete miscarriage"))],
+        "Encounter/enc",
+        True,
+    ),
+    "a-bleeding-valued-mild-whose-text-says-products-passed": (
+        [dict(BLEEDING_OBSERVATION, valueCodeableConcept=dict(MILD, text="Mild - passed products of conception"))],
+        "Observation/bo",
+        True,
+    ),
+    "a-bleeding-valued-in-words-that-name-a-loss": (
+        [dict(BLEEDING_OBSERVATION, valueString="heavy, passed products of conception")],
+        "Observation/bo",
+        True,
+    ),
+    "a-due-date-valued-termination-of-pregnancy": (
+        [
+            obs(
+                cc(LOINC, "11778-8"),
+                "edd",
+                valueCodeableConcept=cc(SCT, "57797005", "Termination of pregnancy"),
+                effectiveDateTime="2026-11-20",
+            )
+        ],
+        "Observation/edd",
+        True,
+    ),
+    "an-assisted-fertilization-whose-text-names-a-demise": (
+        [coded(ART, text="Assisted fertilization; fetal demise at 7 weeks")],
+        "Procedure/art",
+        True,
+    ),
+    "a-threatened-miscarriage-so-written": (
+        [coded(THREATENED, "Threatened miscarriage", "Threatened miscarriage")],
+        "Condition/tm",
+        False,
+    ),
+    "a-pregnancy-with-a-history-of-miscarriage": (
+        [
+            condition(
+                "preg",
+                (SCT, "72892002"),
+                onsetDateTime="2026-10-01",
+                code=cc(SCT, "72892002") | {"text": "Pregnancy; history of miscarriage"},
+            )
+        ],
+        "Condition/preg",
+        False,
+    ),
+    "an-encounter-reason-so-written": (
+        [encounter(dict(cc(ICD10CM, "O20.0", "Threatened abortion"), text="Threatened miscarriage"))],
+        "Encounter/enc",
+        False,
+    ),
+    "a-bleeding-valued-mild-so-written": (
+        [dict(BLEEDING_OBSERVATION, valueCodeableConcept=dict(MILD, text="Mild"))],
+        "Observation/bo",
+        False,
+    ),
+    "an-assisted-fertilization-so-written": (
+        [coded(ART, text="IVF with embryo transfer")],
+        "Procedure/art",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("extra,ref,withheld", list(CASES.values()), ids=list(CASES))
+def test_words_beside_a_code_read_that_name_a_loss_are_not_read_silently(reasoner, extra, ref, withheld):
+    records = list(INDICATED)
+    if ref == "Condition/bleed":  # (the indicated case's own bleeding, written as a loss)
+        records[records.index(BLEEDING)] = coded(BLEEDING, text="Vaginal bleeding; passed products of conception")
+    elif ref == "Observation/bo":  # (her bleeding recorded as an Observation, not a Condition)
+        records.remove(BLEEDING)
+    a = reasoner.assess(bundle(*records, *extra))
+    said = [p["message"] for p in a.data_problems if p["record"] == ref and "could change the decision" in p["message"]]
+    if withheld:
+        assert a.status == "insufficient_data" and ref in a.missing, a.data_problems
+        assert said, a.data_problems
+    else:
+        assert a.status == "indicated" and not a.missing and not said, a.data_problems
+
+
+@pytest.mark.parametrize(
+    "code,text",
+    [
+        ((SCT, "17369002"), "Spontaneous miscarriage"),
+        ((SCT, "16607004"), "Missed miscarriage; no fetal heartbeat seen"),
+        ((ICD10CM, "O03.9"), "Complete miscarriage, not pregnant now"),
+    ],
+    ids=["a-miscarriage", "a-missed-miscarriage-with-no-heartbeat", "a-complete-miscarriage-not-pregnant-now"],
+)
+def test_a_loss_coded_as_one_may_say_so_in_words(reasoner, code, text):
+    """kgr:wordsAgreeWith on prg:ConditionContraindicatingProgesterone, read for its subclasses: a loss's words
+    naming a loss, no heart activity or no pregnancy do not contradict its code."""
+    loss = condition("loss", code, onsetDateTime="2026-11-21", code=cc(*code) | {"text": text})
+    a = reasoner.assess(bundle(*INDICATED, loss))
+    assert a.status == "contraindicated" and "E2" not in a.rules and not a.missing, a.data_problems
+
+
+def test_the_words_of_an_earlier_pregnancys_record_are_set_aside_as_its_codes_would_be(reasoner):
+    """A threatened miscarriage of 2024, resolved, whose text says "Incomplete miscarriage": its words are of that
+    pregnancy, as an incomplete miscarriage coded then would be (the 'this pregnancy' rule)."""
+    then = {"onsetDateTime": "2024-03-01", "abatementDateTime": "2024-03-20"}
+    words = coded(condition("tm", (SCT, "54048003"), clinical="resolved", **then), text="Incomplete miscarriage")
+    code = condition("tm", (ICD10CM, "O03.4"), clinical="resolved", **then)
+    by_words, by_code = (reasoner.assess(bundle(*INDICATED, r)) for r in (words, code))
+    assert (by_words.status, by_words.rules) == (by_code.status, by_code.rules) == ("indicated", ["R1"]), (
+        by_words.data_problems,
+        by_code.data_problems,
+    )
