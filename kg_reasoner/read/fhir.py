@@ -497,6 +497,8 @@ class FhirVocabulary:
             if row.code is not None:
                 p.codes.add((str(row.system), str(row.code)))
         self._is_a: dict[tuple, bool] = {}
+        #: what the words beside codes name (``words_naming``), by the words and the codes' meanings
+        self._words: dict[tuple, tuple[list[URIRef], list[str]]] = {}
         #: classes whose codes mean them only in records of one FHIR resource type (kgr:fhirResourceType: an
         #: allergy to a substance is an AllergyIntolerance coded by it, not any record of the substance)
         self.resource_types: dict[URIRef, set[str]] = defaultdict(set)
@@ -666,6 +668,16 @@ class FhirVocabulary:
         codes' meanings do not agree with (``agreeing``), each judged whole and sentence by sentence by the
         ontology's names (``_whole_and_sentences``): the classes named, and the words that name them (a text
         quoted whole when the whole names one; else its sentences that do)."""
+        texts, meaning = tuple(texts), frozenset(meaning)
+        key = (texts, meaning)
+        found = self._words.get(key)
+        if found is None:
+            if len(self._words) > 50_000:  # (bounded: the names of a corpus's codes repeat, free texts need not)
+                self._words.clear()
+            found = self._words[key] = self._words_naming(texts, meaning)
+        return found
+
+    def _words_naming(self, texts: tuple[str, ...], meaning: frozenset[URIRef]) -> tuple[list[URIRef], list[str]]:
         agree = self.agreeing(meaning)
         named: list[URIRef] = []
         quotes: list[str] = []
