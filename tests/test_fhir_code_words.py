@@ -10,6 +10,9 @@ may name) is a record not understood (E2), named in data_problems."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from test_fhir_real_world import BLEEDING, ICD10CM, INDICATED, LOINC, SCT, bundle, cc, condition, obs
 
@@ -207,3 +210,21 @@ def test_the_words_of_an_earlier_pregnancys_record_are_set_aside_as_its_codes_wo
         by_words.data_problems,
         by_code.data_problems,
     )
+
+
+#: the first review of stop 43: 91 inputs, each the indicated case with records removed and added
+REVIEW = json.loads((Path(__file__).parent / "data" / "fhir" / "words-beside-codes.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", REVIEW["cases"], ids=[c["id"] for c in REVIEW["cases"]])
+def test_the_first_review_of_stop_43(reasoner, case):
+    """Words a record read by its code carries elsewhere (its evidence, an outcome extension, an abatement in words,
+    a complication), a medication's reasons, concepts given in text only anywhere (an Encounter's type, a claim's
+    diagnosis), a Reference's display naming what a record is for, a read Observation's code and components, and a
+    loss's qualifiers read near it: each case's outcome ('expect'), with its outcome on stop 42 ('before')."""
+    records = [r for r in INDICATED if f"{r['resourceType']}/{r['id']}" not in case["remove"]]
+    a = reasoner.assess(bundle(*records, *case["add"]))
+    if case["expect"] == "withheld":
+        assert a.status == "insufficient_data" and "E2" in a.rules and a.missing, a.data_problems
+    else:
+        assert a.status == case["expect"] and not a.missing, a.data_problems

@@ -155,15 +155,45 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
     ]
 
 
-def _codeables(node: Any, key: str = "") -> Iterator[dict]:
-    """Every CodeableConcept (an object with a ``coding`` list, or a reason given in text only) in a resource, at
-    any depth, but not in its ``meta`` (security labels and tags are about the record, not the patient) or its
-    contained resources."""
+#: what the reader reads of a medication record, or that says nothing of her condition (its dose, its route)
+_MEDICATION_READ = frozenset(
+    (
+        "medicationCodeableConcept",
+        "medicationReference",
+        "status",
+        "statusReason",
+        "intent",
+        "category",
+        "dosage",
+        "dosageInstruction",
+        "dispenseRequest",
+        "substitution",
+    )
+)
+#: the keys of a CodeableConcept (one given in text only has no other)
+_CONCEPT_KEYS = frozenset(("text", "coding", "id", "extension"))
+#: the elements whose References name what a record is about or for (a reason, a diagnosis, a finding): the display
+#: of one is read as its name
+_ABOUT_REFERENCES = frozenset(("reasonReference", "condition", "addresses", "finding", "itemReference"))
+
+
+def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> Iterator[dict]:
+    """Every CodeableConcept in a resource (an object with a ``coding`` list, or one given in text only: an
+    Encounter's type "Early pregnancy unit - missed miscarriage"), at any depth, but not in its ``meta`` (security
+    labels and tags are about the record, not the patient), its notes, its narrative or its contained resources, nor
+    under the top-level keys ``skip`` (what a reader has read); and, as a concept given in text only, the display of a
+    Reference naming what the record is for (``_ABOUT_REFERENCES``: a reasonReference displayed "Incomplete
+    miscarriage")."""
     if isinstance(node, dict):
-        if isinstance(node.get("coding"), list) or (key == "reasonCode" and isinstance(node.get("text"), str)):
+        text = node.get("text")
+        if isinstance(node.get("coding"), list) or (
+            isinstance(text, str) and key not in ("note", "text") and node.keys() <= _CONCEPT_KEYS
+        ):
             yield node
+        elif key in _ABOUT_REFERENCES and isinstance(node.get("display"), str):
+            yield {"text": node["display"]}
         for k, value in node.items():
-            if k not in ("meta", "contained", "text"):
+            if k not in ("meta", "contained", "text", "note") and k not in skip:
                 yield from _codeables(value, k)
     elif isinstance(node, list):
         for item in node:
@@ -690,6 +720,25 @@ class FhirVocabulary:
             named += [c for _, cs in found for c in cs if c not in named]
             quotes += [t] if found and found[0][0] == t else [part for part, _ in found]
         return sorted(named, key=str), list(dict.fromkeys(quotes))
+
+    def beside(self, codeable: dict) -> list[tuple[list[URIRef], str]]:
+        """What a coded element of a record not read (or not read for it) says that could change the decision: the
+        event conditions its codes mean (``events``), named by its codes; and what its words (its text, its
+        codings' displays) name that its codes do not agree with (``words_naming``), named by those words."""
+        out: list[tuple[list[URIRef], str]] = []
+        events = self.events(codeable)
+        if events:
+            out.append((events, _codes_text(codeable)))
+        texts = _value_texts(codeable)
+        if texts and _codings(codeable):  # (text only: read as a name by ``events``)
+            meaning = self.meanings(
+                codeable, lambda c: self.is_a(c, KGR.Finding) or self.is_a(c, KGR.UninterpretedRecord)
+            )
+            kinds, quotes = self.words_naming(texts, [*meaning, *events])
+            if kinds:
+                words = "; ".join(f'"{q}"' for q in quotes)
+                out.append((kinds, f"the words ({words}) of {_codes_text(codeable)}"))
+        return out
 
     def states(self, codeable: Any, resource_type: Any) -> list[URIRef]:
         """What a record's own code means that the guidance cannot weigh though it reads no such record: a class
@@ -1230,7 +1279,8 @@ class FhirPatientBuilder:
                 self._not_understood_record(r, ref, absent, c.get("code"), "/component", _own_time(r))
                 return
         for c in components:
-            for codeable in _component_codeables(c):
+            stated = [cd for cd in _component_codeables(c) if isinstance(cd, dict)]
+            for codeable in stated:
                 if v.could_decide(codeable):
                     self.problem(
                         ref,
@@ -1240,6 +1290,28 @@ class FhirPatientBuilder:
                     )
                     self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, "/component")
                     return
+            # (and its words: a value "Gestational sac only, no fetal pole", a coded value whose text says "no embryo
+            # seen"; not the name of what a count counts)
+            texts = [c["valueString"]] if isinstance(c.get("valueString"), str) else []
+            texts += [t for cd in stated for t in _value_texts(cd)]
+            meaning = [
+                m
+                for cd in stated
+                for m in v.meanings(
+                    cd, lambda k: not (v.is_a(k, KGR.EventCondition) or v.is_a(k, KGR.UninterpretedRecord))
+                )
+            ]
+            kinds, quotes = v.words_naming(texts, meaning) if texts else ([], [])
+            if kinds:
+                quoted = "; ".join(f'"{q}"' for q in quotes)
+                self.problem(
+                    ref,
+                    f"a component's words ({quoted}) name what could change the decision "
+                    f"({', '.join(sorted(v.label(k) for k in kinds))}) and are not read, so it is listed as missing data",
+                    field="component",
+                )
+                self._not_understood_record(r, ref, kinds, c.get("code"), "/component-words", _own_time(r))
+                return
         self.problem(ref, f"its component(s) are not read by this guidance ({codes}): not used", field="component")
 
     def not_understood(self, ref: str, codeable: Any, kind: str, ended: TimeInterval | None = None) -> None:
@@ -1376,17 +1448,19 @@ class FhirPatientBuilder:
             self.point_records.add(rec)
         self.episode_record(rec, concepts, ref, when)
 
-    def elsewhere(self, r: dict, ref: str, what: str | None) -> None:
+    def elsewhere(self, r: dict, ref: str, what: str | None, skip: frozenset[str] = frozenset()) -> None:
         """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
         or one whose code it does not read (a Procedure of a kind it does not know): any of its codes (its
         reasonCode, its diagnosis...) that means an event condition of the guidance (a loss) is not passed
         over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
-        ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said)."""
+        ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said). ``skip``:
+        its top-level elements already read (of a record read by its code: what else it says, its evidence, a
+        complication, an outcome)."""
         if _withdrawn(r):
             return
         v = self.v
         said = False
-        states = v.states(r.get("code"), r.get("resourceType"))
+        states = v.states(r.get("code"), r.get("resourceType")) if "code" not in skip else []
         if states:  # (its own code means a state the guidance cannot weigh, e.g. an allergy to its treatment)
             named = ", ".join(sorted(v.label(c) for c in states))
             verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM, *ALLERGY_SYSTEMS)
@@ -1417,26 +1491,24 @@ class FhirPatientBuilder:
                 )
                 self.record(KGR.hasRecord, [KGR.UninterpretedRecord, *states], ref, r.get("code"), "/not-understood")
             said = True
-        found: list[tuple[dict, list[URIRef], str]] = []
-        for codeable in _codeables(r):
-            if concepts := v.events(codeable):
-                found.append((codeable, concepts, _codes_text(codeable)))
-                continue
-            # (its codes read, its words may name what they do not: a reason coded as a threatened miscarriage
-            # whose text says "Complete miscarriage")
-            texts = _value_texts(codeable)
-            meaning = v.meanings(codeable, lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
-            kinds, quotes = v.words_naming(texts, meaning) if texts else ([], [])
-            if kinds:
-                words = "; ".join(f'"{q}"' for q in quotes)
-                found.append((codeable, kinds, f"the words ({words}) of {_codes_text(codeable)}"))
+        # (its codes, and its words where its codes are read: a reason coded as a threatened miscarriage, or as an
+        # IVF pregnancy, whose text says "Complete miscarriage")
+        found = [
+            (codeable, concepts, said) for codeable in _codeables(r, skip=skip) for concepts, said in v.beside(codeable)
+        ]
         if (
             v.pregnancy_classes
             and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation")
-            and any(v.meanings(c, lambda k: k in v.pregnancy_classes) for c in _codeables(r))
+            and any(v.meanings(c, lambda k: k in v.pregnancy_classes) for c in _codeables(r, skip=skip))
         ):  # (a prenatal Encounter for her pregnancy, a claim of its supervision: she was pregnant then)
             self.pregnancy_results.append(_unread_time(r))
         if found:
+            if what is None and skip:  # (a record read by its code or its medication: the rest of it is not)
+                what = (
+                    "its medication is read, not its reasons"
+                    if str(r.get("resourceType")).startswith("Medication")
+                    else "its code is read, not its other elements"
+                )
             self.pending.append((r, ref, what, found))
         elif what is not None and not said:
             self.problem(ref, what, field="code")
@@ -1449,7 +1521,8 @@ class FhirPatientBuilder:
             codes = "; ".join(text for _, _, text in found)
             self.problem(
                 ref,
-                f"{what or 'read only for its dates'}, but {codes} lies in a value set that could change the decision "
+                f"{what or 'read only for its dates'}, but {codes}: "
+                f"{'they lie' if len(found) > 1 or codes.startswith('the words') else 'it lies'} in a value set that could change the decision "
                 "(e.g. a pregnancy loss): the record is not read, so it is listed as missing data",
                 field="code",
             )
@@ -1527,6 +1600,19 @@ class FhirPatientBuilder:
             return
         if r.get("status") not in IGNORED_STATUS:
             self._components(r, ref)
+            # (its code read, its words may name what it does not: a bleeding whose code's text says "passed products
+            # of conception", a scan whose code's text says "missed miscarriage")
+            self._words_beside_codes(
+                _value_texts(r.get("code")),
+                concepts,
+                ref,
+                r.get("code"),
+                "/code-words",
+                "code",
+                f"its code {_codes_text(r.get('code'))} is read",
+                _own_time(r),
+                episode=concepts,
+            )
         if kind == "measurement":
             self._measurement(r, ref, concepts)
             return
@@ -1955,6 +2041,7 @@ class FhirPatientBuilder:
                     field_name,
                     f"conclusion {_codes_text(codeable)} is read by its codes",
                     when,
+                    episode=classes,
                 )
                 continue
             # a conclusion that names a loss (a missed miscarriage) is a record of it, as a Condition would be
@@ -1986,6 +2073,7 @@ class FhirPatientBuilder:
                 "conclusion",
                 "the report's coded conclusion is read",
                 when,
+                episode=classes,
             )
         for i, conclusion in enumerate(found):
             rec = self.record(KGR.hasImagingResult, classes, ref, code, f"/conclusion/{i}" if len(found) > 1 else "")
@@ -2294,6 +2382,21 @@ class FhirPatientBuilder:
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *times, ended=ended)
+        # (what else it says: its evidence, an outcome extension, a stage, an abatement in words)
+        self.elsewhere(r, ref, None, skip=frozenset(("code", "clinicalStatus", "verificationStatus", "severity")))
+        if isinstance(r.get("abatementString"), str):
+            self._words_beside_codes(
+                [r["abatementString"]],
+                concepts,
+                ref,
+                None,
+                "/abatement-words",
+                "abatementString",
+                "its abatement is read as an end only",
+                *times,
+                episode=concepts,
+                ended=ended,
+            )
 
     def _code_words(
         self,
@@ -2444,6 +2547,8 @@ class FhirPatientBuilder:
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
         self.episode_record(rec, concepts, ref, when)
+        # (what else it says: its outcome, a complication, a follow-up, its reason)
+        self.elsewhere(r, ref, None, skip=frozenset(("code",)))
 
     def diagnostic_report(self, r: dict, ref: str) -> None:
         if r.get("status") in IGNORED_STATUS:
@@ -2486,6 +2591,8 @@ class FhirPatientBuilder:
     def medication(
         self, r: dict, ref: str, kind: str, medications: dict, requests: dict[str, tuple[str | None, bool]]
     ) -> None:
+        # (its reasons, in use or not: a misoprostol for a missed miscarriage, a progesterone for an incomplete one)
+        self.elsewhere(r, ref, None, skip=_MEDICATION_READ)
         status = r.get("status")
         then = status in NOT_IN_USE[kind] and self._in_use_then(r, ref, status)
         why_not = (
@@ -3672,7 +3779,7 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    return any(vocab.events(c) for c in _codeables(r))
+    return any(vocab.beside(c) for c in _codeables(r))
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
