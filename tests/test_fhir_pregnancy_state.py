@@ -877,6 +877,8 @@ NAMES_WITHHOLDING = _by_review(
                 "Threatened miscarriage, now complete",
                 "Vaginal bleeding, history of miscarriage, now passed products of conception",
                 "Keine positive Herzaktion",
+                "ERPC booked",
+                "Termination of pregnancy booked",
             ],
         ),
     ]
@@ -909,6 +911,7 @@ NAMES_HARMLESS = _by_review(
                 "Menace de fausse couche",
                 "Drohender Abort",
                 "Gravida 3 para 1 abortus 1",
+                "Pregnant. Termination of pregnancy discussed and declined.",
                 "Embryo seen, FHM present",
                 "FHM +, no free fluid",
                 "No retained products",
