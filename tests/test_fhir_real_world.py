@@ -1610,7 +1610,8 @@ def encounter_for(reason: str) -> dict:
         (named_condition("999999991", "S/P miscarriage"), "indicated"),
         (named_condition("999999991", "Intrauterine death prior to labour"), "insufficient_data"),
         (dict(encounter_for("x"), reasonCode=[{"text": "Septic abortion"}]), "insufficient_data"),
-        (encounter_for("Suspected ectopic pregnancy"), "indicated"),
+        # (stop 43: a suspected, probable or possible loss is no longer read as none; "unknown is not absent")
+        (encounter_for("Suspected ectopic pregnancy"), "insufficient_data"),
         (encounter_for("Rule out ectopic pregnancy"), "indicated"),
         (encounter_for("Migraine - abortive therapy"), "indicated"),
         (encounter_for("Hydatid disease of liver"), "indicated"),
