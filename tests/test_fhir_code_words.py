@@ -212,19 +212,38 @@ def test_the_words_of_an_earlier_pregnancys_record_are_set_aside_as_its_codes_wo
     )
 
 
-#: the first review of stop 43: 91 inputs, each the indicated case with records removed and added
-REVIEW = json.loads((Path(__file__).parent / "data" / "fhir" / "words-beside-codes.json").read_text(encoding="utf-8"))
+#: the first and third reviews of stop 43: each input is the indicated case with records removed and added
+REVIEWS = {
+    name: json.loads((Path(__file__).parent / "data" / "fhir" / f"{name}.json").read_text(encoding="utf-8"))
+    for name in ("words-beside-codes", "reads-beyond-the-code")
+}
+CASES_OF_REVIEWS = [
+    pytest.param(case, id=f"{name}: {case['id']}") for name, review in REVIEWS.items() for case in review["cases"]
+]
 
 
-@pytest.mark.parametrize("case", REVIEW["cases"], ids=[c["id"] for c in REVIEW["cases"]])
-def test_the_first_review_of_stop_43(reasoner, case):
+@pytest.mark.parametrize("case", CASES_OF_REVIEWS)
+def test_the_reviews_of_stop_43(reasoner, case):
     """Words a record read by its code carries elsewhere (its evidence, an outcome extension, an abatement in words,
-    a complication), a medication's reasons, concepts given in text only anywhere (an Encounter's type, a claim's
-    diagnosis), a Reference's display naming what a record is for, a read Observation's code and components, and a
-    loss's qualifiers read near it: each case's outcome ('expect'), with its outcome on stop 42 ('before')."""
+    a complication; also when its code is not read or it is not confirmed or not done), a medication's reasons and
+    status reason, concepts given in text only anywhere (an Encounter's type, a claim's diagnosis), a Coding, a
+    Reference's display naming a finding or what a record is for, a read Observation's code and components, a loss's
+    qualifiers read near it, and the dating of what they name (an earlier pregnancy's is set aside): each case's
+    outcome ('expect'), with its outcome on stop 42 ('before')."""
     records = [r for r in INDICATED if f"{r['resourceType']}/{r['id']}" not in case["remove"]]
     a = reasoner.assess(bundle(*records, *case["add"]))
     if case["expect"] == "withheld":
         assert a.status == "insufficient_data" and "E2" in a.rules and a.missing, a.data_problems
+    elif case["expect"] == "not_assessed":
+        assert a.status is None and any(p["severity"] == "error" for p in a.data_problems), a.data_problems
     else:
         assert a.status == case["expect"] and not a.missing, a.data_problems
+
+
+def test_words_of_any_length_are_named_not_copied(reasoner):
+    """The third review: a reason of 120,000 characters naming a loss was quoted whole in its message."""
+    reason = "Complete miscarriage. " + "Patient well. " * 9000
+    enc = encounter(dict(cc(ICD10CM, "O20.0", "Threatened abortion"), text=reason))
+    a = reasoner.assess(bundle(*INDICATED, enc))
+    assert a.status == "insufficient_data", a.data_problems
+    assert max(len(p["message"]) for p in a.data_problems) < 2_000

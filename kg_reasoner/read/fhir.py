@@ -155,13 +155,14 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
     ]
 
 
+#: what the reader reads of a Condition
+_CONDITION_READ = frozenset(("code", "clinicalStatus", "verificationStatus", "severity"))
 #: what the reader reads of a medication record, or that says nothing of her condition (its dose, its route)
 _MEDICATION_READ = frozenset(
     (
         "medicationCodeableConcept",
         "medicationReference",
         "status",
-        "statusReason",
         "intent",
         "category",
         "dosage",
@@ -177,6 +178,36 @@ _CONCEPT_KEYS = frozenset(("text", "coding", "id", "extension"))
 _ABOUT_REFERENCES = frozenset(("reasonReference", "condition", "addresses", "finding", "itemReference"))
 
 
+#: the resource types a Reference may name that say what a record is about (a finding, a result, a problem): the
+#: display of a Reference to one is read as its name (not a family member's history, a person, a place)
+_ABOUT_TYPES = frozenset(
+    (
+        "Condition",
+        "Observation",
+        "DiagnosticReport",
+        "Procedure",
+        "ClinicalImpression",
+        "ImagingStudy",
+        "DocumentReference",
+        "RiskAssessment",
+        "AllergyIntolerance",
+        "MedicationStatement",
+        "MedicationRequest",
+    )
+)
+
+
+def _about(reference: dict) -> bool:
+    """Whether a Reference names a record of what a record is about (``_ABOUT_TYPES``), by its ``type`` or the
+    resource type of its ``reference`` (relative or absolute)."""
+    kind = reference.get("type")
+    if not isinstance(kind, str):
+        target = reference.get("reference")
+        parts = target.split("/") if isinstance(target, str) else []
+        kind = parts[-2] if len(parts) >= 2 else None
+    return kind in _ABOUT_TYPES
+
+
 def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> Iterator[dict]:
     """Every CodeableConcept in a resource (an object with a ``coding`` list, or one given in text only: an
     Encounter's type "Early pregnancy unit - missed miscarriage"), at any depth, but not in its ``meta`` (security
@@ -190,10 +221,12 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> 
             isinstance(text, str) and key not in ("note", "text") and node.keys() <= _CONCEPT_KEYS
         ):
             yield node
-        elif key in _ABOUT_REFERENCES and isinstance(node.get("display"), str):
+        elif isinstance(node.get("display"), str) and (key in _ABOUT_REFERENCES or _about(node)):
             yield {"text": node["display"]}
+        elif key.endswith("Coding") and isinstance(node.get("code"), str):  # (a Coding: an extension's valueCoding)
+            yield {"coding": [node]}
         for k, value in node.items():
-            if k not in ("meta", "contained", "text", "note") and k not in skip:
+            if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
                 yield from _codeables(value, k)
     elif isinstance(node, list):
         for item in node:
@@ -201,7 +234,23 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> 
 
 
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
-_OWN_TIME = ("effectiveDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "date", "authoredOn", "created")
+_OWN_TIME = (
+    "effectiveDateTime",
+    "effectiveInstant",
+    "performedDateTime",
+    "occurrenceDateTime",
+    "onsetDateTime",
+    "whenHandedOver",
+    "recordedDate",
+    "date",
+    "authoredOn",
+    "dateAsserted",
+    "issued",
+    "created",
+)
+#: the periods a record the guidance does not read (or not all of) happened in: its period's end dates it; of
+#: those after the first two, its start does when it has no end (a procedure still going on began then)
+_OWN_PERIODS = ("period", "billablePeriod", "performedPeriod", "effectivePeriod", "onsetPeriod", "occurrencePeriod")
 
 
 def _component_codeables(component: dict) -> list:
@@ -423,6 +472,13 @@ def _displays(codeable: Any) -> list[str | None]:
         for c in (codings if isinstance(codings, list) else [])
         if isinstance(c, dict)
     ]
+
+
+def _quoted(text: Any, most: int = 200) -> str:
+    """Words quoted in a message, at most ``most`` characters of them (a reason of 120,000 characters is named, not
+    copied)."""
+    text = str(text)
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _codes_text(codeable: Any) -> str:
@@ -727,8 +783,9 @@ class FhirVocabulary:
         codings' displays) name that its codes do not agree with (``words_naming``), named by those words."""
         out: list[tuple[list[URIRef], str]] = []
         events = self.events(codeable)
-        if events:
-            out.append((events, _codes_text(codeable)))
+        if events:  # (by its codes; given in text only, by its words, as a name)
+            named = _codes_text(codeable) if _codings(codeable) else f'its words "{_quoted(codeable.get("text"))}"'
+            out.append((events, named))
         texts = _value_texts(codeable)
         if texts and _codings(codeable):  # (text only: read as a name by ``events``)
             meaning = self.meanings(
@@ -736,7 +793,7 @@ class FhirVocabulary:
             )
             kinds, quotes = self.words_naming(texts, [*meaning, *events])
             if kinds:
-                words = "; ".join(f'"{q}"' for q in quotes)
+                words = "; ".join(f'"{_quoted(q)}"' for q in quotes)
                 out.append((kinds, f"the words ({words}) of {_codes_text(codeable)}"))
         return out
 
@@ -1303,7 +1360,7 @@ class FhirPatientBuilder:
             ]
             kinds, quotes = v.words_naming(texts, meaning) if texts else ([], [])
             if kinds:
-                quoted = "; ".join(f'"{q}"' for q in quotes)
+                quoted = "; ".join(f'"{_quoted(q)}"' for q in quotes)
                 self.problem(
                     ref,
                     f"a component's words ({quoted}) name what could change the decision "
@@ -1521,22 +1578,22 @@ class FhirPatientBuilder:
             codes = "; ".join(text for _, _, text in found)
             self.problem(
                 ref,
-                f"{what or 'read only for its dates'}, but {codes}: "
-                f"{'they lie' if len(found) > 1 or codes.startswith('the words') else 'it lies'} in a value set that could change the decision "
-                "(e.g. a pregnancy loss): the record is not read, so it is listed as missing data",
+                f"{what or 'read only for its dates'}, but {codes} could change the decision (e.g. a pregnancy loss): "
+                "the record is not read, so it is listed as missing data",
                 field="code",
             )
             concepts = sorted({c for _, k, _ in found for c in k}, key=str)
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
-            period = next(
-                (k for k in ("period", "billablePeriod") if isinstance(r.get(k), dict) and "end" in r[k]), None
-            )
+            period = next((k for k in _OWN_PERIODS if isinstance(r.get(k), dict) and "end" in r[k]), None)
+            started = next((k for k in _OWN_PERIODS[2:] if isinstance(r.get(k), dict) and "start" in r[k]), None)
             served = _served(r)
             if served is not None:  # (a claim's items: when their services were given, its billable period aside:
                 # Synthea bills an ExplanationOfBenefit for a year after the encounter)
                 when = self.when({"serviced": served}, ref, ("serviced",), keep_future=True)[1]
             elif period is not None:  # (its period's end, else its date: a claim's billable period, its creation)
                 when = self._end(r, ref, period, keep_future=True)
+            elif started is not None and not any(k in r for k in _OWN_TIME):  # (a procedure going on since then)
+                when = self.when({"start": r[started]["start"]}, ref, ("start",), keep_future=True)[1]
             else:
                 when = self.when(r, ref, _OWN_TIME, keep_future=True)[1]
             self.episode_record(rec, concepts, ref, when)
@@ -2005,7 +2062,7 @@ class FhirPatientBuilder:
         if episode is not None:
             self.episode_record(rec, [*episode, *named], ref, *times, ended=ended)
         labels = ", ".join(sorted({v.label(c) for c in named}))
-        quoted = "; ".join(f'"{q}"' for q in quotes)
+        quoted = "; ".join(f'"{_quoted(q)}"' for q in quotes)
         self.problem(
             ref,
             f"{what}, but its words ({quoted}) name what could change the decision ({labels}): "
@@ -2262,6 +2319,8 @@ class FhirPatientBuilder:
         verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM)
         if verification == "entered-in-error":
             return
+        # (what else it says, whatever its code and status: its evidence, an outcome extension, a stage)
+        self.elsewhere(r, ref, None, skip=_CONDITION_READ)
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
         if not concepts and not v.readable(r.get("code")):
             if verification != "refuted":
@@ -2382,8 +2441,6 @@ class FhirPatientBuilder:
         if present and any(v.is_a(c, KGR.Symptom) for c in concepts):
             self._severity(rec, concepts, r.get("severity"), ref)
         self.episode_record(rec, concepts, ref, *times, ended=ended)
-        # (what else it says: its evidence, an outcome extension, a stage, an abatement in words)
-        self.elsewhere(r, ref, None, skip=frozenset(("code", "clinicalStatus", "verificationStatus", "severity")))
         if isinstance(r.get("abatementString"), str):
             self._words_beside_codes(
                 [r["abatementString"]],
@@ -2512,12 +2569,14 @@ class FhirPatientBuilder:
         if status == "entered-in-error":
             return
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding))
-        if not concepts and not v.readable(r.get("code")):
+        if not concepts and v.readable(r.get("code")):  # (its reasonCode may still name a loss: a D&C for one)
+            self.elsewhere(r, ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance")
+            return
+        # (what else it says, done or not: its reasons, outcome, complications, follow-up)
+        self.elsewhere(r, ref, None, skip=frozenset(("code",)))
+        if not concepts:
             if status not in PROCEDURE_ABSENT:
                 self.not_understood(ref, r.get("code"), "Procedure")
-            return
-        if not concepts:  # (its reasonCode may still name a loss: a D&C for a missed miscarriage)
-            self.elsewhere(r, ref, f"procedure code ({_codes_text(r.get('code'))}) not used by this guidance")
             return
         if status not in PROCEDURE_PRESENT | PROCEDURE_ABSENT:
             if any(v.is_a(c, KGR.EventCondition) for c in concepts):
@@ -2547,12 +2606,12 @@ class FhirPatientBuilder:
         if any(v.is_a(c, KGR.UninterpretedRecord) for c in concepts):
             self.in_value_set(ref, r.get("code"), concepts)
         self.episode_record(rec, concepts, ref, when)
-        # (what else it says: its outcome, a complication, a follow-up, its reason)
-        self.elsewhere(r, ref, None, skip=frozenset(("code",)))
 
     def diagnostic_report(self, r: dict, ref: str) -> None:
         if r.get("status") in IGNORED_STATUS:
             return
+        # (what else it says: the display of a result it cites, a coded element beside what is read)
+        self.elsewhere(r, ref, None, skip=frozenset(("code", "conclusionCode", "category")))
         usable, when = self.when(r, ref, keep_future=True)
         if not usable:
             return
@@ -3236,7 +3295,7 @@ def _unread_time(r: dict) -> TimeInterval | None:
     """When a record the guidance does not read happened, read quietly (as ``_pending`` dates one): a claim's latest
     service date, its period's end (else its start: an episode of care still open), else its own time; None when it
     has none or it cannot be read."""
-    period = next((r[k] for k in ("period", "billablePeriod") if isinstance(r.get(k), dict)), None)
+    period = next((r[k] for k in _OWN_PERIODS if isinstance(r.get(k), dict)), None)
     text = _served(r) or (period.get("end") or period.get("start") if period is not None else None)
     if text is None:
         text = _time_of(r, _OWN_TIME)[1]

@@ -122,6 +122,7 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "bodySite": CC_LIST,
         "evidence": LIST,
         "stage": LIST,
+        "abatementString": STR,
     },
     "DiagnosticReport": {
         "code": CC,
@@ -139,7 +140,13 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "performedDateTime": STR,
         "performedPeriod": PERIOD,
         "reasonCode": CC_LIST,
+        "reasonReference": REF_LIST,
         "bodySite": CC_LIST,
+        "statusReason": CC,
+        "outcome": CC,
+        "complication": CC_LIST,
+        "complicationDetail": REF_LIST,
+        "followUp": CC_LIST,
     },
     "MedicationRequest": {
         "category": CC_LIST,
@@ -149,6 +156,9 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "authoredOn": STR,
         "intent": STR,
         "dosageInstruction": LIST,
+        "statusReason": CC,
+        "reasonCode": CC_LIST,
+        "reasonReference": REF_LIST,
     },
     "MedicationStatement": {
         "category": CC,
@@ -160,6 +170,9 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "dateAsserted": STR,
         "dosage": LIST,
         "derivedFrom": REF_LIST,
+        "statusReason": CC_LIST,
+        "reasonCode": CC_LIST,
+        "reasonReference": REF_LIST,
     },
     "MedicationAdministration": {
         "medicationCodeableConcept": CC,
@@ -167,6 +180,9 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "effectiveDateTime": STR,
         "effectivePeriod": PERIOD,
         "request": REF,
+        "statusReason": CC_LIST,
+        "reasonCode": CC_LIST,
+        "reasonReference": REF_LIST,
     },
     "MedicationDispense": {
         "medicationCodeableConcept": CC,
