@@ -42,6 +42,11 @@ def encounter(reason: dict) -> dict:
     }
 
 
+def pregnancy(text: str) -> dict:
+    """A normal pregnancy (SNOMED CT 72892002) on her problem list, written ``text``."""
+    return condition("preg", (SCT, "72892002"), onsetDateTime="2026-10-01", code=cc(SCT, "72892002") | {"text": text})
+
+
 MILD = cc(SCT, "255604002", "Mild")
 BLEEDING_OBSERVATION = obs(cc(SCT, "289530006"), "bo", effectiveDateTime="2026-11-20T09:00:00Z")
 ART = {
@@ -74,14 +79,7 @@ CASES = {
         True,
     ),
     "a-normal-pregnancy-whose-text-says-missed": (
-        [
-            condition(
-                "preg",
-                (SCT, "72892002"),
-                onsetDateTime="2026-10-01",
-                code=cc(SCT, "72892002") | {"text": "Missed miscarriage"},
-            )
-        ],
+        [pregnancy("Missed miscarriage")],
         "Condition/preg",
         True,
     ),
@@ -137,14 +135,7 @@ CASES = {
         False,
     ),
     "a-pregnancy-with-a-history-of-miscarriage": (
-        [
-            condition(
-                "preg",
-                (SCT, "72892002"),
-                onsetDateTime="2026-10-01",
-                code=cc(SCT, "72892002") | {"text": "Pregnancy; history of miscarriage"},
-            )
-        ],
+        [pregnancy("Pregnancy; history of miscarriage")],
         "Condition/preg",
         False,
     ),

@@ -1659,17 +1659,7 @@ class FhirPatientBuilder:
             self._components(r, ref)
             # (its code read, its words may name what it does not: a bleeding whose code's text says "passed products
             # of conception", a scan whose code's text says "missed miscarriage")
-            self._words_beside_codes(
-                _value_texts(r.get("code")),
-                concepts,
-                ref,
-                r.get("code"),
-                "/code-words",
-                "code",
-                f"its code {_codes_text(r.get('code'))} is read",
-                _own_time(r),
-                episode=concepts,
-            )
+            self._code_words(r, ref, concepts, lambda r, ref: ((_own_time(r),), None))
         if kind == "measurement":
             self._measurement(r, ref, concepts)
             return
