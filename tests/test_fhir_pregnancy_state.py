@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+from pathlib import Path
 
 import pytest
 from conftest import AS_OF, run_cli
@@ -37,6 +38,7 @@ from test_fhir_real_world import (
 from kg_reasoner import InputError, Reasoner
 from kg_reasoner.errors import AsOfError
 from kg_reasoner.namespaces import KGR
+from kg_reasoner.read.fhir import _whole_and_sentences
 
 #: LOINC's answers to 82810-3 "Pregnancy status" (answer list of the IPS pregnancy status; a public LOINC to
 #: SNOMED CT ConceptMap maps LA26683-5 to 60001007 "Not pregnant", LA15173-0 to 77386006)
@@ -2400,3 +2402,21 @@ def test_third_review_a_result_dated_after_the_present_is_wrong_as_of_any_time()
     summary = {"id": "S3", "gestational_age_weeks": 7, "vaginal_bleeding": "light", "ultrasound": "normal"}
     later = low | {"value": 30.0, "time": "2027-11-18"}
     assert outcome(then.assess(summary | {"progesterone": [low, later]})) == ("insufficient_data", ["E2", "R1"])
+
+
+def _corpus() -> list:
+    """The final review's corpus of stop 43 (tests/data/fhir/name-nets-corpus.txt): (expect, phrase) with its source
+    as the test id."""
+    path = Path(__file__).parent / "data" / "fhir" / "name-nets-corpus.txt"
+    rows = [line.split("|", 2) for line in path.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
+    return [pytest.param(expect, phrase, id=f"{expect}: {phrase[:60]}") for expect, _source, phrase in rows]
+
+
+@pytest.mark.parametrize("expect,phrase", _corpus())
+def test_the_name_nets_on_the_final_corpus_of_stop_43(reasoner, expect, phrase):
+    """What a phrase names, whole and sentence by sentence, by the ontology's name nets: a current loss or absent heart
+    activity (L) is named; a normal pregnancy, a past loss, a risk, a negated loss or a plan (N) is not. A known gap
+    (KL, KN) is checked to be still what it is, so that mending one is seen."""
+    vocabulary = reasoner.fhir
+    named = {c for part in _whole_and_sentences(phrase) for c in vocabulary.could_decide({"text": part})}
+    assert bool(named) is (expect in ("L", "KN")), named
