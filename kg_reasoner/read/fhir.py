@@ -204,6 +204,8 @@ def _about(reference: dict) -> bool:
     if not isinstance(kind, str):
         target = reference.get("reference")
         parts = target.split("/") if isinstance(target, str) else []
+        if "_history" in parts:  # (a version of it: Observation/o/_history/1)
+            parts = parts[: parts.index("_history")]
         kind = parts[-2] if len(parts) >= 2 else None
     return kind in _ABOUT_TYPES
 
@@ -223,7 +225,8 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> 
             yield node
         elif isinstance(node.get("display"), str) and (key in _ABOUT_REFERENCES or _about(node)):
             yield {"text": node["display"]}
-        elif key.endswith("Coding") and isinstance(node.get("code"), str):  # (a Coding: an extension's valueCoding)
+        elif key.endswith("Coding") and (isinstance(node.get("code"), str) or isinstance(node.get("display"), str)):
+            # (a Coding: an extension's valueCoding, by its code or, without one, its display)
             yield {"coding": [node]}
         for k, value in node.items():
             if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
