@@ -2042,8 +2042,8 @@ class FhirPatientBuilder:
         or a Procedure's code's text and displays; the words of a coded value) judged by the ontology's names
         (``FhirVocabulary.words_naming``): what they name that could change the decision and the codes' meanings
         do not agree with (kgr:wordsAgreeWith) is a record not understood (E2), named: ``what`` says how the words'
-        element was read ("its code ... is read"). It is dated by ``times`` and, when ``episode`` gives the source record's kinds, remembered with
-        them for the 'this pregnancy' rule. Whether there were such words."""
+        element was read ("its code ... is read"). It is dated by ``times`` and, when ``episode`` gives the source
+        record's kinds, remembered with them for the 'this pregnancy' rule. Whether there were such words."""
         v = self.v
         named, quotes = v.words_naming(texts, meaning)
         if not named:
