@@ -735,11 +735,17 @@ class FhirVocabulary:
     def could_decide(self, codeable: Any, resource_type: Any = None) -> list[URIRef]:
         """What the codings mean that could change the decision if read: an event condition, or a value set of
         records not understood (the ICD-10 pregnancy chapter; in an Observation, a result named progesterone)."""
-        return self.meanings(
-            codeable,
-            lambda c: self.is_a(c, KGR.EventCondition) or self.is_a(c, KGR.UninterpretedRecord),
-            resource_type if isinstance(resource_type, str) else None,
-        )
+        return self.meanings(codeable, self.deciding, resource_type if isinstance(resource_type, str) else None)
+
+    def deciding(self, concept: URIRef) -> bool:
+        """Whether a concept could change the decision if read (``could_decide``): an event condition, or a class of
+        records not understood."""
+        return self.is_a(concept, KGR.EventCondition) or self.is_a(concept, KGR.UninterpretedRecord)
+
+    def value_meanings(self, codeable: Any) -> list[URIRef]:
+        """What a coded value's codings mean that a value is read as (a presence, a grade), not what could change
+        the decision (``deciding``), which no value is read as: what words beside the value may agree with."""
+        return self.meanings(codeable, lambda c: not self.deciding(c))
 
     def agreeing(self, meaning: Iterable[URIRef]) -> set[URIRef]:
         """What the words beside codes meaning ``meaning`` may name without contradicting them: those meanings, and
@@ -1354,13 +1360,7 @@ class FhirPatientBuilder:
             # seen"; not the name of what a count counts)
             texts = [c["valueString"]] if isinstance(c.get("valueString"), str) else []
             texts += [t for cd in stated for t in _value_texts(cd)]
-            meaning = [
-                m
-                for cd in stated
-                for m in v.meanings(
-                    cd, lambda k: not (v.is_a(k, KGR.EventCondition) or v.is_a(k, KGR.UninterpretedRecord))
-                )
-            ]
+            meaning = [m for cd in stated for m in v.value_meanings(cd)]
             kinds, quotes = v.words_naming(texts, meaning) if texts else ([], [])
             if kinds:
                 quoted = "; ".join(f'"{_quoted(q)}"' for q in quotes)
@@ -1554,7 +1554,7 @@ class FhirPatientBuilder:
         # (its codes, and its words where its codes are read: a reason coded as a threatened miscarriage, or as an
         # IVF pregnancy, whose text says "Complete miscarriage")
         found = [
-            (codeable, concepts, said) for codeable in _codeables(r, skip=skip) for concepts, said in v.beside(codeable)
+            (codeable, concepts, text) for codeable in _codeables(r, skip=skip) for concepts, text in v.beside(codeable)
         ]
         if (
             v.pregnancy_classes
@@ -1679,9 +1679,7 @@ class FhirPatientBuilder:
             string = r.get("valueString")
             self._words_beside_codes(
                 [*([string] if isinstance(string, str) else []), *_value_texts(value)],
-                # (what its codes mean that is read as a value: a presence, a grade; not what could decide, which
-                # no value of a record read here is read as)
-                v.meanings(value, lambda c: not (v.is_a(c, KGR.EventCondition) or v.is_a(c, KGR.UninterpretedRecord))),
+                v.value_meanings(value),
                 ref,
                 value if isinstance(value, dict) else r.get("code"),
                 "/value-words",
@@ -2037,17 +2035,17 @@ class FhirPatientBuilder:
         *times: TimeInterval | None,
         episode: list[URIRef] | None = None,
         ended: TimeInterval | None = None,
-    ) -> bool:
+    ) -> None:
         """Words read beside codes (a scan conclusion's text and displays, a report's ``conclusion``; a Condition's
         or a Procedure's code's text and displays; the words of a coded value) judged by the ontology's names
         (``FhirVocabulary.words_naming``): what they name that could change the decision and the codes' meanings
         do not agree with (kgr:wordsAgreeWith) is a record not understood (E2), named: ``what`` says how the words'
         element was read ("its code ... is read"). It is dated by ``times`` and, when ``episode`` gives the source
-        record's kinds, remembered with them for the 'this pregnancy' rule. Whether there were such words."""
+        record's kinds, remembered with them for the 'this pregnancy' rule."""
         v = self.v
         named, quotes = v.words_naming(texts, meaning)
         if not named:
-            return False
+            return
         rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, codeable, suffix)
         when = next((t for t in times if t is not None), None)
         if when is not None:
@@ -2062,7 +2060,6 @@ class FhirPatientBuilder:
             "they are not read, so the record is listed as missing data",
             field=field_name,
         )
-        return True
 
     def _imaging(
         self, conclusions: list, ref: str, classes: list, code, when, field_name: str, conclusion_text: Any = None
