@@ -989,6 +989,29 @@ NAMES_WITHHOLDING = _by_review(
                 "Risk of sepsis from retained products of conception",
             ],
         ),
+        (
+            "stop-44: a rule-out after a dash or in brackets is of what follows it (kgr:clauseEndsAt)",
+            [
+                "Complete miscarriage - ectopic ruled out",
+                "Complete miscarriage (ectopic ruled out)",
+                "Complete miscarriage [ectopic excluded]",
+                "Missed miscarriage - r/o ectopic",
+                "Incomplete miscarriage - rule out infection",
+                "Incomplete miscarriage — molar pregnancy excluded",
+                "Early pregnancy loss (R/O ectopic)",
+            ],
+        ),
+        (
+            "stop-44: a heart's absence said in the next sentence (kgr:judgedWithTheNextSentence)",
+            [
+                "FH seen at booking; absent today",
+                "FH seen at booking. Absent today.",
+                "Fetal heart seen at 7 weeks. Not seen today.",
+                "Fetal heart seen at 7 weeks. None today.",
+                "Fetal heart seen at 7 weeks; not seen on today's scan",
+                "Fetal heart seen before; now none",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1189,6 +1212,33 @@ NAMES_HARMLESS = _by_review(
                 "Previous caesarean section",
                 "Fear of childbirth",
                 "Risk of preterm birth",
+            ],
+        ),
+        (
+            "stop-44: a loss ruled out after a dash, a colon or in brackets stays ruled out",
+            [
+                "Ectopic pregnancy - ruled out",
+                "Ectopic pregnancy (ruled out)",
+                "Ectopic pregnancy: ruled out",
+                "Threatened miscarriage - rule out ectopic pregnancy",
+                "Threatened miscarriage (rule out ectopic pregnancy)",
+                "Rule out ectopic pregnancy - IUP seen",
+                "Molar pregnancy [excluded]",
+            ],
+        ),
+        (
+            "stop-44: a heart seen, and the next sentence negates something else",
+            [
+                "Single live intrauterine pregnancy. Fetal heart rate 160 bpm. No adnexal mass. No free fluid.",
+                "Fetal heart activity seen. No evidence of retained products.",
+                "Fetal heart seen. Absent nasal bone.",
+                "Fetal heart motion present. Not seen: left ovary.",
+                "FH present. No abnormality detected.",
+                "Fetal heart seen and regular. Absent yolk sac.",
+                "Embryo with heartbeat. Previously seen cyst no longer visible.",
+                "Fetal cardiac activity present. No longer bleeding.",
+                "FH seen at booking; present today",
+                "FH seen at booking; not checked today",
             ],
         ),
     ]

@@ -302,18 +302,20 @@ class NameNet:
     context: re.Pattern | None = None
     clause_unless: re.Pattern | None = None
     by_sentence: bool = False
+    #: what ends a clause for ``clause_unless`` (kgr:clauseEndsAt); None: a comma
+    clause_end: re.Pattern | None = None
+    #: each sentence also judged joined to the next as its later clause (kgr:judgedWithTheNextSentence)
+    with_next: bool = False
 
     def names(self, name: str) -> bool:
         if self.context is not None and not self.context.search(name):
             return False
-        for unit in _sentences(name) if self.by_sentence else [name]:
+        for unit in self._units(name):
             if self.unless is not None and self.unless.search(unit):
                 continue
             for m in self.pattern.finditer(unit):
-                if self.clause_unless is not None:
-                    start, end = unit.rfind(",", 0, m.start()) + 1, unit.find(",", m.end())
-                    if self.clause_unless.search(unit[start : end if end >= 0 else len(unit)]):
-                        continue
+                if self.clause_unless is not None and self.clause_unless.search(self._clause(unit, m)):
+                    continue
                 if self.before is not None and self.before.search(
                     _in_scope(unit[max(0, m.start() - _BEFORE) : m.start()])
                 ):
@@ -322,6 +324,26 @@ class NameNet:
                     continue
                 return True
         return False
+
+    def _units(self, name: str) -> list[str]:
+        """What is judged: the whole name, or each sentence (``by_sentence``), and each sentence joined to the next
+        by a comma (``with_next``)."""
+        if not self.by_sentence:
+            return [name]
+        sentences = _sentences(name)
+        if self.with_next:
+            return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
+        return sentences
+
+    def _clause(self, unit: str, m: re.Match) -> str:
+        """The clause of the unit that the match stands in: from the end of the last clause end before it to the
+        start of the first one after it (``clause_end``, by default a comma)."""
+        if self.clause_end is None:
+            start, end = unit.rfind(",", 0, m.start()) + 1, unit.find(",", m.end())
+            return unit[start : end if end >= 0 else len(unit)]
+        start = max((e.end() for e in self.clause_end.finditer(unit, 0, m.start())), default=0)
+        after = self.clause_end.search(unit, m.end())
+        return unit[start : after.start() if after is not None else len(unit)]
 
 
 def _written(element: dict) -> set[str]:
@@ -541,6 +563,8 @@ class FhirVocabulary:
                 optional(row.context),
                 optional(row.clauseExcept),
                 by_sentence=row.bySentence is not None and bool(row.bySentence.toPython()),
+                clause_end=optional(row.clauseEnd),
+                with_next=row.withNext is not None and bool(row.withNext.toPython()),
             )
             for row in store_rows("fhir-code-names", store)
         ]
