@@ -238,3 +238,63 @@ def test_words_of_any_length_are_named_not_copied(reasoner):
     a = reasoner.assess(bundle(*INDICATED, enc))
     assert a.status == "insufficient_data", a.data_problems
     assert max(len(p["message"]) for p in a.data_problems) < 2_000
+
+
+def _with(resource: dict, **elements) -> dict:
+    return dict(resource, **elements)
+
+
+#: stop 44: the strings of words a record carries outside its notes and narrative are read, whatever the element (a
+#: free-text one, or one where R4 has a concept, written as a string): (a record, whether a loss it names withholds)
+FREE_TEXT = {
+    "an Encounter's reasonCode as a string": (_with(encounter({}), reasonCode="Complete miscarriage"), True),
+    "an Encounter's reasonCode as a list of strings": (_with(encounter({}), reasonCode=["Complete miscarriage"]), True),
+    "a Condition's evidence code as a string": (_with(THREATENED, evidence=[{"code": "Complete miscarriage"}]), True),
+    "a Condition's evidence as a list of strings": (_with(THREATENED, evidence=["Complete miscarriage"]), True),
+    "a Condition's stage summary as a string": (_with(THREATENED, stage=[{"summary": "Missed miscarriage"}]), True),
+    "a ClinicalImpression's summary": (
+        {
+            "resourceType": "ClinicalImpression",
+            "id": "ci",
+            "status": "completed",
+            "subject": {"reference": "Patient/F"},
+            "date": "2026-11-20",
+            "summary": "Incomplete miscarriage; for ERPC",
+        },
+        True,
+    ),
+    # not words about her: an id, a reference, a code system's address, a question's text, a note
+    "an id and a reference that name a loss": (
+        _with(
+            encounter(cc(SCT, "424441002", "Prenatal initial visit")),
+            id="missed-miscarriage-clinic-1",
+            basedOn=[{"reference": "ServiceRequest/ectopic-pregnancy-pathway"}],
+        ),
+        False,
+    ),
+    "a code system whose address names a loss": (
+        encounter({"coding": [{"system": "http://example.org/fhir/miscarriage-codes", "code": "A1"}]}),
+        False,
+    ),
+    "a question's text answered no": (
+        {
+            "resourceType": "QuestionnaireResponse",
+            "id": "qr",
+            "status": "completed",
+            "subject": {"reference": "Patient/F"},
+            "authored": "2026-11-20",
+            "item": [{"linkId": "1", "text": "Have you had a miscarriage?", "answer": [{"valueBoolean": False}]}],
+        },
+        False,
+    ),
+    "a note": (_with(THREATENED, note=[{"text": "Worried about miscarriage"}]), False),
+}
+
+
+@pytest.mark.parametrize("record,withheld", list(FREE_TEXT.values()), ids=list(FREE_TEXT))
+def test_the_strings_of_words_a_record_carries_are_read(reasoner, record, withheld):
+    a = reasoner.assess(bundle(*INDICATED, record))
+    if withheld:
+        assert a.status == "insufficient_data" and "E2" in a.rules and a.missing, a.data_problems
+    else:
+        assert a.status == "indicated" and not a.missing, a.data_problems

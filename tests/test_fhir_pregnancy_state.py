@@ -490,6 +490,11 @@ def _string_result(text: str) -> dict:
         ("Septic abortion, no signs of shock", True),
         ("No evidence of miscarriage", False),
         ("Normal intrauterine pregnancy", False),
+        # stop 44: whole as well as sentence by sentence, so that an absence said in the next sentence is read
+        ("Fetal heart seen at 7 weeks. Not seen today.", True),
+        ("Fetal heart seen at 7 weeks.\nNot seen today.", True),
+        ("FH seen at booking; absent today", True),
+        ("Fetal heart activity now seen. Not seen on previous scan 10 days ago.", False),
     ],
 )
 def test_the_free_text_of_an_unread_record_is_read_by_the_names(reasoner, make, text, withheld):
@@ -1012,6 +1017,35 @@ NAMES_WITHHOLDING = _by_review(
                 "Fetal heart seen before; now none",
             ],
         ),
+        (
+            "stop-44 (review rev44a): a negation after a dash or a bracket that does not end its clause, other separators",
+            [
+                "Missed miscarriage (not detected until 12 week scan)",
+                "Incomplete miscarriage - not required surgical management",
+                "Stillbirth (not detected antenatally)",
+                "Miscarriage - not seen in clinic",
+                "Septic abortion (not present on admission)",
+                "Complete miscarriage - unlikely ectopic",
+                "Missed miscarriage - excluded molar on histology",
+                "Complete miscarriage - ruled out ectopic",
+                "Missed miscarriage (ruled out ectopic)",
+                "Complete miscarriage\u2014ectopic ruled out",
+                "Complete miscarriage: ectopic ruled out",
+                "Miscarriage: R/O ectopic",
+                "Complete miscarriage | ectopic ruled out",
+                "Complete miscarriage- ectopic ruled out",
+                "Fetal heart seen at 7 weeks (CRL 10.5 mm). Not seen today.",
+                "Cardiac activity was seen on 20.11.2026. Not seen today.",
+                "Fetal heart seen at 7 weeks. Today it is absent.",
+                "FH seen at booking. Today: absent.",
+                "FH seen at booking. It is no longer seen.",
+                "Fetal heart seen at 7 weeks. Cannot be seen today.",
+                "Fetal heart seen at 7 weeks. Not observed today.",
+                "Fetal heart seen at 7 weeks. Now stopped.",
+                "Fetal heart not present at last visit, not seen today",
+                "Fetal heart not seen on the previous scan or today",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1224,6 +1258,23 @@ NAMES_HARMLESS = _by_review(
                 "Threatened miscarriage (rule out ectopic pregnancy)",
                 "Rule out ectopic pregnancy - IUP seen",
                 "Molar pregnancy [excluded]",
+                "Ectopic pregnancy - excluded by scan",
+                "Ectopic pregnancy [ruled out on TVS]",
+                "Number of miscarriages (spontaneous abortions): 0",
+                "Number of miscarriages (SAB): 2",
+                "Miscarriages count (lifetime): 0",
+            ],
+        ),
+        (
+            "stop-44 (review rev44a): a heart seen now, absent on an earlier scan or elsewhere",
+            [
+                "Fetal heart activity now seen. Not seen on previous scan 10 days ago.",
+                "Cardiac activity present today. Absent on scan of 20/11.",
+                "Live intrauterine pregnancy, FH seen. Previous scan: no FH.",
+                "FHR 156 bpm. None seen in the adnexa.",
+                "FHR 156 bpm. Not identified in the pouch of Douglas.",
+                "Fetal heart seen. Not seen in the cervical canal.",
+                "Fetal heart present, not seen at previous scan (5 weeks)",
             ],
         ),
         (

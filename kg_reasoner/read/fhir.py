@@ -156,7 +156,7 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
 
 
 #: what the reader reads of a Condition
-_CONDITION_READ = frozenset(("code", "clinicalStatus", "verificationStatus", "severity"))
+_CONDITION_READ = frozenset(("code", "clinicalStatus", "verificationStatus", "severity", "abatementString"))
 #: what the reader reads of a medication record, or that says nothing of her condition (its dose, its route)
 _MEDICATION_READ = frozenset(
     (
@@ -173,6 +173,8 @@ _MEDICATION_READ = frozenset(
 )
 #: the keys of a CodeableConcept (one given in text only has no other)
 _CONCEPT_KEYS = frozenset(("text", "coding", "id", "extension"))
+#: a string of words: three letters in a row (not a date, a number, a code or a UUID of hex digits alone)
+_WORDS = re.compile(r"[^\W\d_]{3}")
 #: the elements whose References name what a record is about or for (a reason, a diagnosis, a finding): the display
 #: of one is read as its name
 _ABOUT_REFERENCES = frozenset(("reasonReference", "condition", "addresses", "finding", "itemReference"))
@@ -210,13 +212,68 @@ def _about(reference: dict) -> bool:
     return kind in _ABOUT_TYPES
 
 
-def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> Iterator[dict]:
+#: the elements whose strings are no words about the patient (ids, references, addresses, codes of a Coding, names of
+#: people, dates, units, a Reference's or a Coding's display: read where it names something, ``_codeables``)
+_NOT_WORDS = frozenset(
+    (
+        "id",
+        "resourceType",
+        "status",
+        "intent",
+        "priority",
+        "reference",
+        "url",
+        "fullUrl",
+        "system",
+        "version",
+        "display",
+        "unit",
+        "language",
+        "gender",
+        "use",
+        "family",
+        "given",
+        "prefix",
+        "suffix",
+        "div",
+        "contentType",
+        "data",
+        "hash",
+        "linkId",
+        "definition",
+        "comparator",
+        "mode",
+        "method",
+        "valueUri",
+        "valueUrl",
+        "valueCanonical",
+        "valueId",
+        "valueBase64Binary",
+        "instantiatesCanonical",
+        "instantiatesUri",
+        "implicitRules",
+        "profile",
+        "source",
+        "type",
+    )
+)
+
+
+def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), strings: bool = False) -> Iterator[dict]:
     """Every CodeableConcept in a resource (an object with a ``coding`` list, or one given in text only: an
     Encounter's type "Early pregnancy unit - missed miscarriage"), at any depth, but not in its ``meta`` (security
     labels and tags are about the record, not the patient), its notes, its narrative or its contained resources, nor
     under the top-level keys ``skip`` (what a reader has read); and, as a concept given in text only, the display of a
     Reference naming what the record is for (``_ABOUT_REFERENCES``: a reasonReference displayed "Incomplete
-    miscarriage")."""
+    miscarriage"). With ``strings``, also every string of words in it, as a concept given in text only: a free-text
+    element (a ClinicalImpression's summary, a Procedure's or a CarePlan's description, an answer given as a string),
+    or a string where R4 has a concept (a reasonCode written "Complete miscarriage"); not the strings of a Coding, an
+    Identifier or a Reference, nor ids, addresses, codes, dates or names of people (``_NOT_WORDS``), nor what the
+    reader keeps beside a resource (``_fullUrl``) or a primitive's extensions (``_birthDate``)."""
+    if isinstance(node, str):
+        if strings and key not in _NOT_WORDS and not key.startswith("_") and _WORDS.search(node):
+            yield {"text": node}
+        return
     if isinstance(node, dict):
         text = node.get("text")
         if isinstance(node.get("coding"), list) or (
@@ -228,12 +285,14 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset()) -> 
         elif key.endswith("Coding") and (isinstance(node.get("code"), str) or isinstance(node.get("display"), str)):
             # (a Coding: an extension's valueCoding, by its code or, without one, its display)
             yield {"coding": [node]}
+        # (the strings of a Coding, an Identifier or a Reference are codes, ids and addresses, not words)
+        words = strings and not (key == "coding" or key.endswith("Coding") or "system" in node or "reference" in node)
         for k, value in node.items():
             if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
-                yield from _codeables(value, k)
+                yield from _codeables(value, k, strings=words)
     elif isinstance(node, list):
         for item in node:
-            yield from _codeables(item, key)
+            yield from _codeables(item, key, strings=strings)
 
 
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
@@ -612,6 +671,8 @@ class FhirVocabulary:
         self._is_a: dict[tuple, bool] = {}
         #: what the words beside codes name (``words_naming``), by the words and the codes' meanings
         self._words: dict[tuple, tuple[list[URIRef], list[str]]] = {}
+        #: the concepts each name is a name of (``named``: every name net judged once per name)
+        self._named: dict[str, frozenset[URIRef]] = {}
         #: classes whose codes mean them only in records of one FHIR resource type (kgr:fhirResourceType: an
         #: allergy to a substance is an AllergyIntolerance coded by it, not any record of the substance)
         self.resource_types: dict[URIRef, set[str]] = defaultdict(set)
@@ -738,7 +799,16 @@ class FhirVocabulary:
         words = [displays[i] for i in unknown if displays[i]] + (
             [text] if text and len(unknown) == len(codings) else []
         )
-        return {net.concept for net in self.names if accept(net.concept) and any(net.names(w) for w in words)}
+        return {c for w in words for c in self.named(w) if accept(c)}
+
+    def named(self, name: str) -> frozenset[URIRef]:
+        """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name."""
+        found = self._named.get(name)
+        if found is None:
+            if len(self._named) > 50_000:  # (bounded: the names of a corpus's codes repeat, free texts need not)
+                self._named.clear()
+            found = self._named[name] = frozenset(net.concept for net in self.names if net.names(name))
+        return found
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
@@ -1457,13 +1527,13 @@ class FhirPatientBuilder:
                 for codeable in codeables
                 if isinstance(codeable, dict)
             ),
-            # (and its free text, sentence by sentence, by the names of the ontology: a report's conclusion "Missed
-            # miscarriage", a value "No fetal heartbeat"; each sentence judged by its own words)
+            # (and its free text, whole and sentence by sentence, by the names of the ontology: a report's conclusion
+            # "Missed miscarriage", a value "No fetal heartbeat", "Fetal heart seen at 7 weeks. Not seen today.")
             (
                 ({"text": clause}, v.could_decide({"text": clause}), key)
                 for key in ("valueString", "conclusion")
                 if isinstance(r.get(key), str)
-                for clause in _sentences(r[key])
+                for clause in _whole_and_sentences(r[key])
             ),
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
             # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
@@ -1578,7 +1648,9 @@ class FhirPatientBuilder:
         # (its codes, and its words where its codes are read: a reason coded as a threatened miscarriage, or as an
         # IVF pregnancy, whose text says "Complete miscarriage")
         found = [
-            (codeable, concepts, text) for codeable in _codeables(r, skip=skip) for concepts, text in v.beside(codeable)
+            (codeable, concepts, text)
+            for codeable in _codeables(r, skip=skip, strings=True)
+            for concepts, text in v.beside(codeable)
         ]
         if (
             v.pregnancy_classes
@@ -2625,7 +2697,7 @@ class FhirPatientBuilder:
         if r.get("status") in IGNORED_STATUS:
             return
         # (what else it says: the display of a result it cites, a coded element beside what is read)
-        self.elsewhere(r, ref, None, skip=frozenset(("code", "conclusionCode", "category")))
+        self.elsewhere(r, ref, None, skip=frozenset(("code", "conclusionCode", "conclusion", "category")))
         usable, when = self.when(r, ref, keep_future=True)
         if not usable:
             return
