@@ -3924,7 +3924,7 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    return any(vocab.beside(c) for c in _codeables(r))
+    return any(vocab.beside(c) for c in _codeables(r, strings=True))
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
