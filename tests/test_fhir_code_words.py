@@ -263,7 +263,73 @@ FREE_TEXT = {
         },
         True,
     ),
-    # not words about her: an id, a reference, a code system's address, a question's text, a note
+    # (review rev44b) a record whose patient is not its subject, a Reference given by its display alone, a Coding
+    # where R4 has a concept, an abatement in words of a Condition not read, a Reference to an episode or a request
+    "a Task for her whose description names a loss": (
+        {
+            "resourceType": "Task",
+            "id": "task",
+            "status": "completed",
+            "intent": "order",
+            "for": {"reference": "Patient/F"},
+            "authoredOn": "2026-11-21",
+            "description": "Stop progesterone - complete miscarriage confirmed",
+        },
+        True,
+    ),
+    "a ClinicalImpression's problem given by its display alone (as HL7's example writes it)": (
+        {
+            "resourceType": "ClinicalImpression",
+            "id": "ci",
+            "status": "completed",
+            "subject": {"reference": "Patient/F"},
+            "date": "2026-11-21",
+            "problem": [{"display": "Incomplete miscarriage"}],
+        },
+        True,
+    ),
+    "a Coding where R4 has a concept": (
+        _with(encounter({}), reasonCode=[{"system": SCT, "code": "17369002", "display": "Miscarriage"}]),
+        True,
+    ),
+    "an unrecognised Condition's abatement in words": (
+        condition(
+            "hg",
+            (SCT, "14094001"),
+            onsetDateTime="2026-11-01",
+            clinicalStatus=cc("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"),
+            abatementString="Resolved 21/11 after complete miscarriage",
+        ),
+        True,
+    ),
+    "an Encounter of an episode displayed as a loss": (
+        _with(encounter({}), episodeOfCare=[{"reference": "EpisodeOfCare/eoc", "display": "EPU - missed miscarriage"}]),
+        True,
+    ),
+    # not words about her: an id, a reference, a code system's address, a question's text, a note, a relative's history,
+    # a questionnaire's address
+    "a relative's history in words": (
+        {
+            "resourceType": "FamilyMemberHistory",
+            "id": "mother",
+            "status": "completed",
+            "patient": {"reference": "Patient/F"},
+            "relationship": cc("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH"),
+            "condition": [{"code": {"text": "Hypertension"}, "onsetString": "After her second stillbirth"}],
+        },
+        False,
+    ),
+    "a questionnaire's address": (
+        {
+            "resourceType": "QuestionnaireResponse",
+            "id": "qr",
+            "status": "completed",
+            "subject": {"reference": "Patient/F"},
+            "authored": "2026-11-20",
+            "questionnaire": "http://hospital.example/fhir/Questionnaire/miscarriage-risk-assessment",
+        },
+        False,
+    ),
     "an id and a reference that name a loss": (
         _with(
             encounter(cc(SCT, "424441002", "Prenatal initial visit")),

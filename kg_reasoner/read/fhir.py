@@ -156,7 +156,7 @@ def _codings(codeable: Any) -> list[tuple[str, str]]:
 
 
 #: what the reader reads of a Condition
-_CONDITION_READ = frozenset(("code", "clinicalStatus", "verificationStatus", "severity", "abatementString"))
+_CONDITION_READ = frozenset(("code", "clinicalStatus", "verificationStatus", "severity"))
 #: what the reader reads of a medication record, or that says nothing of her condition (its dose, its route)
 _MEDICATION_READ = frozenset(
     (
@@ -175,6 +175,10 @@ _MEDICATION_READ = frozenset(
 _CONCEPT_KEYS = frozenset(("text", "coding", "id", "extension"))
 #: a string of words: three letters in a row (not a date, a number, a code or a UUID of hex digits alone)
 _WORDS = re.compile(r"[^\W\d_]{3}")
+#: an address (a URL, a URN, an OID), not words
+_ADDRESS = re.compile(r"^\s*(https?|urn|ftp|file|mailto|tel|oid):", re.IGNORECASE)
+#: the resource types about other people than the patient (a relative's history): their strings are not read as hers
+_ABOUT_OTHERS = frozenset(("FamilyMemberHistory", "RelatedPerson"))
 #: the elements whose References name what a record is about or for (a reason, a diagnosis, a finding): the display
 #: of one is read as its name
 _ABOUT_REFERENCES = frozenset(("reasonReference", "condition", "addresses", "finding", "itemReference"))
@@ -195,6 +199,8 @@ _ABOUT_TYPES = frozenset(
         "AllergyIntolerance",
         "MedicationStatement",
         "MedicationRequest",
+        "EpisodeOfCare",
+        "ServiceRequest",
     )
 )
 
@@ -243,7 +249,6 @@ _NOT_WORDS = frozenset(
         "definition",
         "comparator",
         "mode",
-        "method",
         "valueUri",
         "valueUrl",
         "valueCanonical",
@@ -254,7 +259,12 @@ _NOT_WORDS = frozenset(
         "implicitRules",
         "profile",
         "source",
-        "type",
+        "questionnaire",
+        "instantiates",
+        "protocol",
+        "policy",
+        "uri",
+        "definitionUri",
     )
 )
 
@@ -271,7 +281,13 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), str
     Identifier or a Reference, nor ids, addresses, codes, dates or names of people (``_NOT_WORDS``), nor what the
     reader keeps beside a resource (``_fullUrl``) or a primitive's extensions (``_birthDate``)."""
     if isinstance(node, str):
-        if strings and key not in _NOT_WORDS and not key.startswith("_") and _WORDS.search(node):
+        if (
+            strings
+            and key not in _NOT_WORDS
+            and not key.startswith("_")
+            and _WORDS.search(node)
+            and not _ADDRESS.match(node)
+        ):
             yield {"text": node}
         return
     if isinstance(node, dict):
@@ -280,8 +296,17 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), str
             isinstance(text, str) and key not in ("note", "text") and node.keys() <= _CONCEPT_KEYS
         ):
             yield node
-        elif isinstance(node.get("display"), str) and (key in _ABOUT_REFERENCES or _about(node)):
+        elif isinstance(node.get("display"), str) and (
+            key in _ABOUT_REFERENCES
+            or _about(node)
+            # (with ``strings``: a Reference given by its display alone, to what cannot be told: read as words)
+            or (strings and not any(k in node for k in ("reference", "type", "system", "code")))
+        ):
             yield {"text": node["display"]}
+        elif strings and key != "coding" and isinstance(node.get("system"), str) and isinstance(node.get("code"), str):
+            # (a Coding where R4 has a concept, an element of its own: read by its code and display; not a Quantity)
+            if "value" not in node:
+                yield {"coding": [node]}
         elif key.endswith("Coding") and (isinstance(node.get("code"), str) or isinstance(node.get("display"), str)):
             # (a Coding: an extension's valueCoding, by its code or, without one, its display)
             yield {"coding": [node]}
@@ -411,6 +436,14 @@ def _written(element: dict) -> set[str]:
     vcc = element.get("valueCodeableConcept")
     texts = [element.get("valueString"), *(([vcc.get("text")] + _displays(vcc)) if isinstance(vcc, dict) else [])]
     return {t.strip() for t in texts if isinstance(t, str)}
+
+
+def _sentences_and_pairs(text: str) -> list[str]:
+    """A free text's sentences, then each sentence joined to the next as its later clause (a comma between): a
+    report's sentences are judged each by its own words, and a sentence that leaves its subject unsaid with the one
+    before it ("Fetal heart seen at 7 weeks. Not seen today.")."""
+    sentences = _sentences(text)
+    return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
 
 
 def _whole_and_sentences(text: str) -> list[str]:
@@ -1527,13 +1560,14 @@ class FhirPatientBuilder:
                 for codeable in codeables
                 if isinstance(codeable, dict)
             ),
-            # (and its free text, whole and sentence by sentence, by the names of the ontology: a report's conclusion
-            # "Missed miscarriage", a value "No fetal heartbeat", "Fetal heart seen at 7 weeks. Not seen today.")
+            # (and its free text, sentence by sentence and each sentence with the next, by the names of the ontology: a
+            # report's conclusion "Missed miscarriage", a value "No fetal heartbeat", "Fetal heart seen at 7 weeks. Not
+            # seen today.")
             (
                 ({"text": clause}, v.could_decide({"text": clause}), key)
                 for key in ("valueString", "conclusion")
                 if isinstance(r.get(key), str)
-                for clause in _whole_and_sentences(r[key])
+                for clause in _sentences_and_pairs(r[key])
             ),
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
             # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
@@ -1649,7 +1683,7 @@ class FhirPatientBuilder:
         # IVF pregnancy, whose text says "Complete miscarriage")
         found = [
             (codeable, concepts, text)
-            for codeable in _codeables(r, skip=skip, strings=True)
+            for codeable in _codeables(r, skip=skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
             for concepts, text in v.beside(codeable)
         ]
         if (
@@ -2405,9 +2439,15 @@ class FhirPatientBuilder:
         verification = _status_code(r.get("verificationStatus"), VERIFICATION_SYSTEM)
         if verification == "entered-in-error":
             return
-        # (what else it says, whatever its code and status: its evidence, an outcome extension, a stage)
-        self.elsewhere(r, ref, None, skip=_CONDITION_READ)
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
+        # (what else it says, whatever its code and status: its evidence, an outcome extension, a stage; its abatement
+        # in words too, unless it is read below with its code, as a confirmed record of what the guidance reads)
+        read_below = (
+            bool(concepts)
+            and verification not in UNCONFIRMED
+            and not (verification == "refuted" and all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts))
+        )
+        self.elsewhere(r, ref, None, skip=_CONDITION_READ | ({"abatementString"} if read_below else set()))
         if not concepts and not v.readable(r.get("code")):
             if verification != "refuted":
                 ended = None
@@ -3924,7 +3964,7 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    return any(vocab.beside(c) for c in _codeables(r, strings=True))
+    return any(vocab.beside(c) for c in _codeables(r, strings=r.get("resourceType") not in _ABOUT_OTHERS))
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:

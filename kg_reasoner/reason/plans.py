@@ -1706,9 +1706,13 @@ class QueryPlan:
             self.names = [n for n in self.names if n in scope]
             if isinstance(self.root, _Project):
                 self.root.names = self.names
+        #: the root projects exactly the query's variables: its rows are the solutions as they are (each a new dict)
+        self._projected = type(self.root) is _Project and self.root.names == self.names
 
     def solutions(self, parts: tuple, bindings: dict) -> list[dict]:
         """The rows (as dicts), or ``Fallback``. ``bindings`` are substituted as constants."""
+        if self._projected:
+            return list(self.root.run(dict(bindings), parts))
         names = self.names
         return [{n: nu[n] for n in names if n in nu} for nu in self.root.run(dict(bindings), parts)]
 
