@@ -414,10 +414,7 @@ class NameNet:
         by a comma (``with_next``)."""
         if not self.by_sentence:
             return [name]
-        sentences = _sentences(name)
-        if self.with_next:
-            return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
-        return sentences
+        return _sentences_and_pairs(name) if self.with_next else _sentences(name)
 
     def _clause(self, unit: str, m: re.Match) -> str:
         """The clause of the unit that the match stands in: from the end of the last clause end before it to the
