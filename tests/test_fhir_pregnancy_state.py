@@ -494,7 +494,7 @@ def _string_result(text: str) -> dict:
         ("Fetal heart seen at 7 weeks. Not seen today.", True),
         ("Fetal heart seen at 7 weeks.\nNot seen today.", True),
         ("FH seen at booking; absent today", True),
-        ("Fetal heart activity now seen. Not seen on previous scan 10 days ago.", False),
+        ("Fetal heart activity now seen. Not seen on previous scan 10 days ago.", True),  # (over-cautious, named)
     ],
 )
 def test_the_free_text_of_an_unread_record_is_read_by_the_names(reasoner, make, text, withheld):
@@ -1047,6 +1047,47 @@ NAMES_WITHHOLDING = _by_review(
             ],
         ),
         (
+            "stop-44: over-cautious by choice, named (E2): an exclusion after a dash or in brackets with more said after"
+            " it, a heart seen now and absent at an earlier scan, an absence said of the adnexa (review rev44d: each"
+            " narrower exclusion tried hid a current loss)",
+            [
+                "Ectopic pregnancy – ruled out by serial beta-hCG and transvaginal ultrasound",
+                "Ectopic pregnancy - excluded as IUP seen",
+                "Ectopic pregnancy - excluded by scan",
+                "Fetal heart activity now seen. Not seen on previous scan 10 days ago.",
+                "Ectopic pregnancy [ruled out on TVS]",
+                "FHR 156 bpm. None seen in the adnexa.",
+                "FHR 156 bpm. Not identified in the pouch of Douglas.",
+                "Ectopic pregnancy: ruled out - IUP seen",
+                "Fetal heart present, not seen at previous scan (5 weeks)",
+                "Ectopic pregnancy - ruled out via TVS",
+                "Fetal heart seen, not present at last visit (too early)",
+                "Heartbeat now seen. Absent in the earlier study.",
+                "FH no concerns",
+            ],
+        ),
+        (
+            "stop-44 (review rev44d): a heart seen at an earlier scan and absent at a later one, an absence beside what"
+            " else is not seen, a rule-out overturned later in the same words",
+            [
+                "Fetal heart activity seen at 7 weeks but absent at the dating scan",
+                "Cardiac activity was seen at the first scan but not on the second scan",
+                "Fetal cardiac activity seen 2 weeks ago, absent 2 days ago",
+                "FH seen at EPU scan (7/40) but absent at the booking scan",
+                "Heartbeat was seen at the fertility clinic scan but was not seen at the dating scan",
+                "Embryo CRL 9 mm with no cardiac activity and nothing in the adnexa",
+                "No fetal heartbeat and no concerns about ectopic",
+                "No fetal heart activity seen due to fetal position",
+                "Fetal heart not clearly seen",
+                "Missed miscarriage: not suspected, confirmed on dating scan",
+                "Partial molar pregnancy - excluded on ultrasound, confirmed on histology",
+                "Ectopic pregnancy (not seen) treated with methotrexate",
+                "Ectopic pregnancy | excluded by scan at 6/40 | now haemoperitoneum",
+                "Ectopic pregnancy – excluded 20/11, confirmed at laparoscopy 02/12",
+                "Fetal heart seen at 7 weeks. Not seen at the dating scan.",
+            ],
+        ),
+        (
             "stop-44 (review rev44c): an absence compared with, or dated like, an earlier scan is still an absence",
             [
                 "Compared with previous scan: FH no longer seen",
@@ -1279,29 +1320,16 @@ NAMES_HARMLESS = _by_review(
                 "Threatened miscarriage (rule out ectopic pregnancy)",
                 "Rule out ectopic pregnancy - IUP seen",
                 "Molar pregnancy [excluded]",
-                "Ectopic pregnancy - excluded by scan",
-                "Ectopic pregnancy [ruled out on TVS]",
                 "Number of miscarriages (spontaneous abortions): 0",
                 "Number of miscarriages (SAB): 2",
                 "Miscarriages count (lifetime): 0",
                 "Ectopic pregnancy (now ruled out)",
                 "Ectopic pregnancy | ruled out",
-                "Ectopic pregnancy: ruled out - IUP seen",
-                "Ectopic pregnancy - ruled out via TVS",
-                "Ectopic pregnancy – ruled out by serial beta-hCG and transvaginal ultrasound",
-                "Ectopic pregnancy - excluded as IUP seen",
             ],
         ),
         (
             "stop-44 (review rev44a): a heart seen now, absent on an earlier scan or elsewhere",
             [
-                "Fetal heart activity now seen. Not seen on previous scan 10 days ago.",
-                "FHR 156 bpm. None seen in the adnexa.",
-                "FHR 156 bpm. Not identified in the pouch of Douglas.",
-                "Fetal heart present, not seen at previous scan (5 weeks)",
-                "Fetal heart seen, not present at last visit (too early)",
-                "Heartbeat now seen. Absent in the earlier study.",
-                "FH no concerns",
                 "Fetal heart seen. Sadly, the twin is absent.",
             ],
         ),
