@@ -364,3 +364,17 @@ def test_the_strings_of_words_a_record_carries_are_read(reasoner, record, withhe
         assert a.status == "insufficient_data" and "E2" in a.rules and a.missing, a.data_problems
     else:
         assert a.status == "indicated" and not a.missing, a.data_problems
+
+
+def test_a_loss_in_a_records_words_names_the_element_it_stands_in(reasoner):
+    """Review rev44b: every such problem said field "code", wherever the words were."""
+    for record, field in (
+        (FREE_TEXT["an Encounter's reasonCode as a string"][0], "reasonCode"),
+        (FREE_TEXT["a ClinicalImpression's summary"][0], "summary"),
+        (FREE_TEXT["a Condition's evidence code as a string"][0], "evidence"),
+    ):
+        a = reasoner.assess(bundle(*INDICATED, record))
+        ref = f"{record['resourceType']}/{record['id']}"
+        assert [p["field"] for p in a.data_problems if p["record"] == ref and "could change" in p["message"]] == [
+            field
+        ], a.data_problems

@@ -320,6 +320,15 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), str
             yield from _codeables(item, key, strings=strings)
 
 
+def _elements(r: dict, skip: frozenset[str], strings: bool) -> Iterator[tuple[str, dict]]:
+    """``_codeables`` of a resource, each with the top-level element it stands in (``reasonCode``, ``evidence``)."""
+    words = strings and "system" not in r and "reference" not in r
+    for k, value in r.items():
+        if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
+            for codeable in _codeables(value, k, strings=words):
+                yield k, codeable
+
+
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
 _OWN_TIME = (
     "effectiveDateTime",
@@ -1679,8 +1688,8 @@ class FhirPatientBuilder:
         # (its codes, and its words where its codes are read: a reason coded as a threatened miscarriage, or as an
         # IVF pregnancy, whose text says "Complete miscarriage")
         found = [
-            (codeable, concepts, text)
-            for codeable in _codeables(r, skip=skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
+            (codeable, concepts, text, element)
+            for element, codeable in _elements(r, skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
             for concepts, text in v.beside(codeable)
         ]
         if (
@@ -1705,14 +1714,15 @@ class FhirPatientBuilder:
         understood (E2), dated by the resource's own time; ``_stated`` later withdraws one that a present record
         of this pregnancy states."""
         for r, ref, what, found in self.pending:
-            codes = "; ".join(text for _, _, text in found)
+            codes = "; ".join(text for _, _, text, _ in found)
             self.problem(
                 ref,
                 f"{what or 'read only for its dates'}, but {codes} could change the decision (e.g. a pregnancy loss): "
                 "the record is not read, so it is listed as missing data",
-                field="code",
+                # (the elements that say it: its code, a reasonCode, a description...)
+                field=", ".join(dict.fromkeys(element for *_, element in found)),
             )
-            concepts = sorted({c for _, k, _ in found for c in k}, key=str)
+            concepts = sorted({c for _, k, _, _ in found for c in k}, key=str)
             rec = self.record(KGR.hasRecord, [KGR.UninterpretedRecord], ref, found[0][0], "/not-understood")
             period = next((k for k in _OWN_PERIODS if isinstance(r.get(k), dict) and "end" in r[k]), None)
             started = next((k for k in _OWN_PERIODS[2:] if isinstance(r.get(k), dict) and "start" in r[k]), None)
