@@ -310,23 +310,40 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), str
         elif key.endswith("Coding") and (isinstance(node.get("code"), str) or isinstance(node.get("display"), str)):
             # (a Coding: an extension's valueCoding, by its code or, without one, its display)
             yield {"coding": [node]}
-        # (the strings of a Coding, an Identifier or a Reference are codes, ids and addresses, not words)
-        words = strings and not (key == "coding" or key.endswith("Coding") or "system" in node or "reference" in node)
-        for k, value in node.items():
-            if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
-                yield from _codeables(value, k, strings=words)
+        for k, value, words in _inside(node, key, skip, strings):
+            yield from _codeables(value, k, strings=words)
     elif isinstance(node, list):
         for item in node:
             yield from _codeables(item, key, strings=strings)
 
 
-def _elements(r: dict, skip: frozenset[str], strings: bool) -> Iterator[tuple[str, dict]]:
-    """``_codeables`` of a resource, each with the top-level element it stands in (``reasonCode``, ``evidence``)."""
-    words = strings and "system" not in r and "reference" not in r
-    for k, value in r.items():
+def _remembered(cache: dict, key: Any, make: Callable[[], Any]) -> Any:
+    """``cache[key]``, made once by ``make()``; the cache is emptied past 50,000 entries (bounded: the names of a
+    corpus's codes repeat, free texts need not)."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
+def _inside(node: dict, key: str, skip: frozenset[str], strings: bool) -> Iterator[tuple[str, Any, bool]]:
+    """The elements of an object ``_codeables`` walks into (not its meta, contained resources, narrative, notes or
+    predictions, nor ``skip``), each with whether its strings are read as words (``strings``, but not those of a
+    Coding, an Identifier or a Reference: codes, ids and addresses)."""
+    words = strings and not (key == "coding" or key.endswith("Coding") or "system" in node or "reference" in node)
+    for k, value in node.items():
         if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
-            for codeable in _codeables(value, k, strings=words):
-                yield k, codeable
+            yield k, value, words
+
+
+def _elements(r: dict, skip: frozenset[str], strings: bool) -> Iterator[tuple[str, dict]]:
+    """``_codeables(r, skip=skip, strings=strings)`` of a resource (which is no concept itself), each with the
+    top-level element it stands in (``reasonCode``, ``evidence``)."""
+    for k, value, words in _inside(r, "", skip, strings):
+        for codeable in _codeables(value, k, strings=words):
+            yield k, codeable
 
 
 #: Where a record the guidance does not read has its own time (``_time_of`` order)
@@ -842,12 +859,7 @@ class FhirVocabulary:
 
     def named(self, name: str) -> frozenset[URIRef]:
         """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name."""
-        found = self._named.get(name)
-        if found is None:
-            if len(self._named) > 50_000:  # (bounded: the names of a corpus's codes repeat, free texts need not)
-                self._named.clear()
-            found = self._named[name] = frozenset(net.concept for net in self.names if net.names(name))
-        return found
+        return _remembered(self._named, name, lambda: frozenset(net.concept for net in self.names if net.names(name)))
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
@@ -897,13 +909,7 @@ class FhirVocabulary:
         ontology's names (``_whole_and_sentences``): the classes named, and the words that name them (a text
         quoted whole when the whole names one; else its sentences that do)."""
         texts, meaning = tuple(texts), frozenset(meaning)
-        key = (texts, meaning)
-        found = self._words.get(key)
-        if found is None:
-            if len(self._words) > 50_000:  # (bounded: the names of a corpus's codes repeat, free texts need not)
-                self._words.clear()
-            found = self._words[key] = self._words_naming(texts, meaning)
-        return found
+        return _remembered(self._words, (texts, meaning), lambda: self._words_naming(texts, meaning))
 
     def _words_naming(self, texts: tuple[str, ...], meaning: frozenset[URIRef]) -> tuple[list[URIRef], list[str]]:
         agree = self.agreeing(meaning)
@@ -2449,10 +2455,9 @@ class FhirPatientBuilder:
         concepts = v.meanings(r.get("code"), lambda c: v.is_a(c, KGR.Finding) or v.is_a(c, KGR.UninterpretedRecord))
         # (what else it says, whatever its code and status: its evidence, an outcome extension, a stage; its abatement
         # in words too, unless it is read below with its code, as a confirmed record of what the guidance reads)
+        uninterpreted = bool(concepts) and all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
         read_below = (
-            bool(concepts)
-            and verification not in UNCONFIRMED
-            and not (verification == "refuted" and all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts))
+            bool(concepts) and verification not in UNCONFIRMED and not (verification == "refuted" and uninterpreted)
         )
         self.elsewhere(r, ref, None, skip=_CONDITION_READ | ({"abatementString"} if read_below else set()))
         if not concepts and not v.readable(r.get("code")):
@@ -2485,7 +2490,6 @@ class FhirPatientBuilder:
                 # (its words may name a loss: "Incomplete miscarriage" beside a provisional threatened one)
                 self._code_words(r, ref, concepts, self._onset)
             return
-        uninterpreted = all(v.is_a(c, KGR.UninterpretedRecord) for c in concepts)
         if verification == "refuted" and uninterpreted:
             return
         clinical = _status_code(r.get("clinicalStatus"), CLINICAL_SYSTEM)
