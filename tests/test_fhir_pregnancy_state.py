@@ -1108,6 +1108,23 @@ NAMES_WITHHOLDING = _by_review(
                 "The fetal heart, seen at 7 weeks, is no longer beating.",
             ],
         ),
+        (
+            "stop-45: stop 44's named misses (a rule-out with its object before a colon, a bracketed aside, a heart's "
+            "motion or activity, a dash for absent)",
+            [
+                "Ectopic ruled out: complete miscarriage",
+                "Ectopic ruled out: incomplete miscarriage",
+                "Cannot (yet) rule out ectopic pregnancy",
+                "Cannot (as yet) rule out ectopic pregnancy",
+                "Heart motion seen at 7 weeks, absent today",
+                "Heart activity seen at 7 weeks. Absent today.",
+                "Heart activity seen: nil",
+                "No heart activity",
+                "POCUS: IUP, FCA -",
+                "FHR -",
+                "Embryo: heart motion -",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1346,6 +1363,26 @@ NAMES_HARMLESS = _by_review(
                 "Fetal cardiac activity present. No longer bleeding.",
                 "FH seen at booking; present today",
                 "FH seen at booking; not checked today",
+            ],
+        ),
+        (
+            "stop-45: around its mends (a heading rule-out, a short aside, a dash that is no absence)",
+            [
+                "Ruled out: ectopic pregnancy",
+                "Ectopic pregnancy ruled out: IUP seen",
+                "Miscarriage ruled out: viable IUP",
+                "Miscarriage (x2)",
+                "Ectopic pregnancy (excluded)",
+                "Fetal heart - 150 bpm",
+                "Fetal heart rate - normal",
+                "FCA +",
+                "Heart motion present at 150 bpm",
+                "Heart motion seen, no free fluid",
+                "Single IUP, heart activity present, no adnexal mass",
+                "IUP with heart motion, no subchorionic haematoma",
+                "Heart motion - not assessed",
+                "Heart activity: not checked",
+                "Maternal heart activity normal",
             ],
         ),
     ]
