@@ -306,6 +306,86 @@ FREE_TEXT = {
         _with(encounter({}), episodeOfCare=[{"reference": "EpisodeOfCare/eoc", "display": "EPU - missed miscarriage"}]),
         True,
     ),
+    # stop 45: a cancelled record's reasons (what it records did not happen; why it was cancelled may be true of her),
+    # and the words of an unrecognised Observation's other elements
+    "a cancelled Appointment's cancelationReason (her only as a participant)": (
+        {
+            "resourceType": "Appointment",
+            "id": "appt",
+            "status": "cancelled",
+            "start": "2026-11-25T10:00:00Z",
+            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
+            "cancelationReason": {"text": "Patient had a miscarriage"},
+        },
+        True,
+    ),
+    "a cancelled Encounter's reasonCode": (
+        _with(encounter({}), status="cancelled", reasonCode=[{"text": "Inevitable miscarriage"}]),
+        True,
+    ),
+    "a cancelled progesterone order's statusReason": (
+        {
+            "resourceType": "MedicationRequest",
+            "id": "rx-stop",
+            "status": "cancelled",
+            "intent": "order",
+            "subject": {"reference": "Patient/F"},
+            "authoredOn": "2026-11-20",
+            "medicationCodeableConcept": {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8727"}]
+            },
+            "statusReason": {"text": "Complete miscarriage"},
+        },
+        True,
+    ),
+    "an unrecognised Observation's interpretation": (
+        {
+            "resourceType": "Observation",
+            "id": "us-local",
+            "status": "final",
+            "subject": {"reference": "Patient/F"},
+            "effectiveDateTime": "2026-11-21",
+            "code": {"text": "US pelvis"},
+            "interpretation": [{"text": "Consistent with missed miscarriage"}],
+        },
+        True,
+    ),
+    "an unrecognised Observation's method": (
+        {
+            "resourceType": "Observation",
+            "id": "us-local",
+            "status": "final",
+            "subject": {"reference": "Patient/F"},
+            "effectiveDateTime": "2026-11-21",
+            "code": {"text": "Ultrasound"},
+            "method": {"text": "Transvaginal scan: missed miscarriage"},
+        },
+        True,
+    ),
+    "a cancelled Appointment's description (not why it was cancelled)": (
+        {
+            "resourceType": "Appointment",
+            "id": "appt",
+            "status": "cancelled",
+            "start": "2026-11-25T10:00:00Z",
+            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
+            "description": "Review after complete miscarriage",
+            "reasonCode": [{"text": "Antenatal booking"}],
+        },
+        False,
+    ),
+    "a cancelled ultrasound order for a threatened miscarriage": (
+        {
+            "resourceType": "ServiceRequest",
+            "id": "sr",
+            "status": "cancelled",
+            "intent": "order",
+            "subject": {"reference": "Patient/F"},
+            "code": {"text": "Ultrasound"},
+            "reasonCode": [{"text": "Threatened miscarriage"}],
+        },
+        False,
+    ),
     # not words about her: an id, a reference, a code system's address, a question's text, a note, a relative's history,
     # a questionnaire's address
     "a relative's history in words": (

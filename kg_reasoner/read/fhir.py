@@ -74,6 +74,26 @@ DATING_TOLERANCE = _dt.timedelta(weeks=2)
 #: FHIR statuses (Observation, DiagnosticReport) whose resources are ignored.
 IGNORED_STATUS = {"entered-in-error", "cancelled"}
 
+#: the elements of an Observation that ``FhirPatientBuilder.unread`` reads (its code, values, conclusions and components),
+#: and its reference ranges, whose words name populations ("Not pregnant: < 5 IU/L"), not her
+_OBSERVATION_UNREAD = frozenset(
+    (
+        "code",
+        "valueCodeableConcept",
+        "valueString",
+        "conclusionCode",
+        "conclusion",
+        "component",
+        "category",
+        "referenceRange",
+    )
+)
+
+#: the elements of a cancelled record that say why it was cancelled or what it was for: what it records did not
+#: happen (an appointment, an order, a test), but these may still be true of her ("cancelationReason: patient
+#: miscarried", a progesterone order's statusReason "complete miscarriage"): read by ``elsewhere``, nothing else of it
+_WHY_CANCELLED = frozenset(("statusReason", "cancelationReason", "reasonCode", "reasonReference"))
+
 
 #: FHIR Observation.status -> the summary's result status (kgr:summaryValue).
 RESULT_STATUS = {
@@ -1194,6 +1214,8 @@ class FhirPatientBuilder:
         self.encounters: dict[str, dict] = {}
         #: records not read whose codes mean an event condition (``elsewhere``), decided when all are read
         self.pending: list[tuple[dict, str, str | None, list]] = []
+        #: the cancelled records whose reasons ``elsewhere`` read (by ``id``): read once
+        self._cancelled_read: set[int] = set()
         #: the records ``_pending`` made, for ``_stated``: (record, meanings, index of its problem, ref, codes)
         self.stating: list[tuple[URIRef, list, int, str, str]] = []
         #: her Patient.birthDate, when the input gives one (an onsetAge dates a record from it)
@@ -1630,6 +1652,11 @@ class FhirPatientBuilder:
             if shows:
                 self.pregnancy_results.append(own)
             self.levels.append((own, ref, shows, level, v.level_weeks(classes) if level else None))
+        if r.get("resourceType") == "Observation":  # (the words of its other elements: a method, an interpretation)
+            before = len(self.pending)
+            self.elsewhere(r, ref, what, skip=_OBSERVATION_UNREAD, quiet=True)
+            if len(self.pending) > before:  # (said there: not used, but its words could change the decision)
+                return
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -1648,16 +1675,26 @@ class FhirPatientBuilder:
             self.point_records.add(rec)
         self.episode_record(rec, concepts, ref, when)
 
-    def elsewhere(self, r: dict, ref: str, what: str | None, skip: frozenset[str] = frozenset()) -> None:
+    def elsewhere(
+        self, r: dict, ref: str, what: str | None, skip: frozenset[str] = frozenset(), quiet: bool = False
+    ) -> None:
         """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
         or one whose code it does not read (a Procedure of a kind it does not know): any of its codes (its
         reasonCode, its diagnosis...) that means an event condition of the guidance (a loss) is not passed
         over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
         ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said). ``skip``:
         its top-level elements already read (of a record read by its code: what else it says, its evidence, a
-        complication, an outcome)."""
-        if _withdrawn(r):
+        complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision (the caller
+        says the rest). A cancelled record: only why it was cancelled, or what it was for (``_WHY_CANCELLED``)."""
+        cancelled = _cancelled(r)
+        if _withdrawn(r) and not cancelled:
             return
+        if cancelled:  # (only why it was cancelled, or what it was for: once, whichever reader comes first)
+            if id(r) in self._cancelled_read:
+                return
+            self._cancelled_read.add(id(r))
+            skip = frozenset(k for k in r if k not in _WHY_CANCELLED)
+            what = "cancelled (what it records did not happen; why, and what it was for, are read)"
         v = self.v
         said = False
         states = v.states(r.get("code"), r.get("resourceType")) if "code" not in skip else []
@@ -1700,7 +1737,7 @@ class FhirPatientBuilder:
         ]
         if (
             v.pregnancy_classes
-            and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation")
+            and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation", "cancelled")
             and any(v.meanings(c, lambda k: k in v.pregnancy_classes) for c in _codeables(r, skip=skip))
         ):  # (a prenatal Encounter for her pregnancy, a claim of its supervision: she was pregnant then)
             self.pregnancy_results.append(_unread_time(r))
@@ -1712,7 +1749,7 @@ class FhirPatientBuilder:
                     else "its code is read, not its other elements"
                 )
             self.pending.append((r, ref, what, found))
-        elif what is not None and not said:
+        elif what is not None and not said and not cancelled and not quiet:
             self.problem(ref, what, field="code")
 
     def _pending(self) -> None:
@@ -3341,6 +3378,12 @@ def _subject_key(r: dict) -> str | None:
     return _reference_key(subject) if isinstance(subject, str) else None
 
 
+def _cancelled(r: dict) -> bool:
+    """Whether a resource is cancelled (its status): what it records did not happen, but why it was cancelled, or
+    what it was for, may still be true of her (``_WHY_CANCELLED``)."""
+    return r.get("status") == "cancelled"
+
+
 def _withdrawn(r: dict) -> bool:
     """Whether a resource is no record of anything: entered in error or cancelled (its status), or a Condition
     entered in error (its verificationStatus). Read before its shape is checked, so any shape is taken."""
@@ -3350,13 +3393,14 @@ def _withdrawn(r: dict) -> bool:
     ) == "entered-in-error"
 
 
-def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozenset()) -> set:
+def _maybe_of(subject: str | None, pids: set, r: dict, named: frozenset = frozenset(), cancelled: bool = False) -> set:
     """The patients of the input a record whose subject matches none of them may still belong to: all of them
     when it names no subject, the one whose id ends its reference when it is written another way (an absolute
     URL of ``Patient/P1``, ``http`` for ``https``), each whose Patient entry has no ``urn:`` fullUrl
     (``named``: those that have one) when it is a ``urn:uuid:`` no entry has; none when it is entered in
-    error, or names another kind of subject (a Device, a Group) or a patient the input does not hold."""
-    if _withdrawn(r):
+    error, or names another kind of subject (a Device, a Group) or a patient the input does not hold.
+    ``cancelled``: a cancelled record may be hers too (why it was cancelled may name a loss: ``_WHY_CANCELLED``)."""
+    if _withdrawn(r) and not (cancelled and _cancelled(r)):
         return set()
     if subject is None:
         return set(pids)
@@ -3848,7 +3892,8 @@ def read_resources(
             others_of[owner].append((r, ref))
         elif r.get("resourceType") not in ("Patient", "Medication") and _names_an_event(vocab, r):
             # (an Encounter for a miscarriage whose subject is written another way, or missing: it may be hers)
-            for pid in _maybe_of(_subject_key(r), set(patients.values()), r, named):
+            # (a cancelled one too: why it was cancelled names the event, ``_names_an_event``)
+            for pid in _maybe_of(_subject_key(r), set(patients.values()), r, named, cancelled=True):
                 maybe_of[pid].append((r, ref))
     attached: set[int] = set()
     for pid in sorted(set(patients.values())):
@@ -3902,6 +3947,8 @@ def read_resources(
                 if builder.made_after_as_of(r, ref):
                     continue
                 _read_one(builder, r, ref, medications, requests)
+                if _cancelled(r):  # (why it was cancelled: read once, if its reader did not)
+                    builder.elsewhere(r, ref, None)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         unread = [
@@ -3975,7 +4022,8 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    return any(vocab.beside(c) for c in _codeables(r, strings=r.get("resourceType") not in _ABOUT_OTHERS))
+    skip = frozenset(k for k in r if k not in _WHY_CANCELLED) if _cancelled(r) else frozenset()
+    return any(vocab.beside(c) for c in _codeables(r, skip=skip, strings=r.get("resourceType") not in _ABOUT_OTHERS))
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
