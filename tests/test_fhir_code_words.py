@@ -362,6 +362,70 @@ FREE_TEXT = {
         },
         True,
     ),
+    # review rev45a: an Encounter's diagnosis, R5's reason and the R4 extension that carries R5's cancellationReason, an
+    # unrecognised Observation's components
+    "a cancelled Encounter's diagnosis": (
+        _with(encounter({}), status="cancelled", diagnosis=[{"condition": {"display": "Missed miscarriage"}}]),
+        True,
+    ),
+    "a cancelled Appointment's reason in R5's shape": (
+        {
+            "resourceType": "Appointment",
+            "id": "appt",
+            "status": "cancelled",
+            "start": "2026-11-25T10:00:00Z",
+            "subject": {"reference": "Patient/F"},
+            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
+            "reason": [{"concept": {"text": "Incomplete miscarriage"}}],
+        },
+        True,
+    ),
+    "a cancelled Appointment's cancellationReason in HL7's cross-version extension": (
+        {
+            "resourceType": "Appointment",
+            "id": "appt",
+            "status": "cancelled",
+            "start": "2026-11-25T10:00:00Z",
+            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.cancellationReason",
+                    "valueCodeableConcept": {"text": "Patient had a miscarriage"},
+                }
+            ],
+        },
+        True,
+    ),
+    "an unrecognised Observation's component valued in words": (
+        {
+            "resourceType": "Observation",
+            "id": "us-local",
+            "status": "final",
+            "subject": {"reference": "Patient/F"},
+            "effectiveDateTime": "2026-11-21",
+            "code": {"text": "US pelvis"},
+            "component": [{"code": {"text": "Impression"}, "valueString": "Missed miscarriage"}],
+        },
+        True,
+    ),
+    "an unrecognised Observation's component interpreted in words": (
+        {
+            "resourceType": "Observation",
+            "id": "us-local",
+            "status": "final",
+            "subject": {"reference": "Patient/F"},
+            "effectiveDateTime": "2026-11-21",
+            "code": {"text": "US pelvis"},
+            "component": [
+                {
+                    "code": {"text": "Fetal heart"},
+                    "valueQuantity": {"value": 150, "unit": "/min"},
+                    "interpretation": [{"text": "Consistent with missed miscarriage"}],
+                }
+            ],
+        },
+        True,
+    ),
     "a cancelled Appointment's description (not why it was cancelled)": (
         {
             "resourceType": "Appointment",

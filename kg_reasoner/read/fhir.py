@@ -92,7 +92,20 @@ _OBSERVATION_UNREAD = frozenset(
 #: the elements of a cancelled record that say why it was cancelled or what it was for: what it records did not
 #: happen (an appointment, an order, a test), but these may still be true of her ("cancelationReason: patient
 #: miscarried", a progesterone order's statusReason "complete miscarriage"): read by ``elsewhere``, nothing else of it
-_WHY_CANCELLED = frozenset(("statusReason", "cancelationReason", "reasonCode", "reasonReference"))
+_WHY_CANCELLED = frozenset(
+    (
+        "statusReason",
+        "cancelationReason",
+        "reasonCode",
+        "reasonReference",
+        # (an Encounter's or an EpisodeOfCare's diagnoses: what it was for; R5's reason and cancellationReason, and
+        # the extensions that carry them in R4, such as HL7's cross-version extension-Appointment.cancellationReason)
+        "diagnosis",
+        "reason",
+        "cancellationReason",
+        "extension",
+    )
+)
 
 
 #: FHIR Observation.status -> the summary's result status (kgr:summaryValue).
@@ -468,7 +481,9 @@ class NameNet:
         if self.clause_end is None:
             start, end = unit.rfind(",", 0, m.start()) + 1, unit.find(",", m.end())
             return unit[start : end if end >= 0 else len(unit)]
-        start = max((e.end() for e in self.clause_end.finditer(unit, 0, m.start())), default=0)
+        # (searched in the whole unit, not cut at the match: a clause end's look-ahead may read the match's own words,
+        # "Ectopic ruled out: miscarriage")
+        start = max((e.end() for e in self.clause_end.finditer(unit) if e.end() <= m.start()), default=0)
         after = self.clause_end.search(unit, m.end())
         return unit[start : after.start() if after is not None else len(unit)]
 
@@ -1603,6 +1618,20 @@ class FhirPatientBuilder:
                 if isinstance(r.get(key), str)
                 for clause in _sentences_and_pairs(r[key])
             ),
+            (  # (and its components' words: a valueString "Missed miscarriage", an interpretation, a reason for no value)
+                ({"text": clause}, v.could_decide({"text": clause}), f"component.{key}")
+                for c in (components if isinstance(components, list) else [])
+                if isinstance(c, dict)
+                for key in ("valueString", "interpretation", "dataAbsentReason")
+                for text in (
+                    [c[key]]
+                    if isinstance(c.get(key), str)
+                    else [t for cc in c.get(key) or [] for t in _value_texts(cc)]
+                    if isinstance(c.get(key), list)
+                    else _value_texts(c.get(key))
+                )
+                for clause in _sentences_and_pairs(text)
+            ),
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
             # "Pregnant" whose text says "Not pregnant" contradicts itself; not its code's text, the name of what was
             # observed, such as "Abortions" for a count of them)
@@ -1684,8 +1713,8 @@ class FhirPatientBuilder:
         over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
         ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said). ``skip``:
         its top-level elements already read (of a record read by its code: what else it says, its evidence, a
-        complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision (the caller
-        says the rest). A cancelled record: only why it was cancelled, or what it was for (``_WHY_CANCELLED``)."""
+        complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision, and a code of a
+        pregnancy shows none (the caller says and weighs the rest). A cancelled record: only why it was cancelled, or what it was for (``_WHY_CANCELLED``)."""
         cancelled = _cancelled(r)
         if _withdrawn(r) and not cancelled:
             return
@@ -1737,6 +1766,7 @@ class FhirPatientBuilder:
         ]
         if (
             v.pregnancy_classes
+            and not quiet  # (the caller weighs whether the record shows a pregnancy: an unread Observation's values)
             and r.get("status") not in ("planned", "draft", "proposed", "not-done", "preparation", "cancelled")
             and any(v.meanings(c, lambda k: k in v.pregnancy_classes) for c in _codeables(r, skip=skip))
         ):  # (a prenatal Encounter for her pregnancy, a claim of its supervision: she was pregnant then)
