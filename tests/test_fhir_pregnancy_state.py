@@ -1150,6 +1150,30 @@ NAMES_WITHHOLDING = _by_review(
                 "Embryonic asystole",
             ],
         ),
+        (
+            "stop-45 (review rev45b): the mends of rev45a made too narrow (a pregnancy word before the heart's activity, "
+            "a dash at the clause's end, any '<word> ruled out:', more negations before an aside)",
+            [
+                "IUP 7 weeks, no heart activity",
+                "Single intrauterine gestation. No heart activity.",
+                "TVUS: CRL 9mm, no heart motion",
+                "Fetal heart activity at 7 weeks -",
+                "FCA on TVUS -",
+                "Fetal heartbeat -",
+                "FH (TVS) -",
+                "Heterotopic ruled out: missed miscarriage",
+                "Ectopic pregnancy was ruled out: missed miscarriage",
+                "PUL ruled out: missed miscarriage",
+                "Sepsis ruled out: incomplete miscarriage",
+                "Ectopic has been ruled out: complete miscarriage",
+                "Fetal heart seen at 7 weeks. Not seen on today's scan despite good views.",
+                "Couldn't (yet) rule out ectopic pregnancy",
+                "Unable to (yet) rule out ectopic pregnancy",
+                "Cannot yet (on scan) rule out ectopic pregnancy",
+                "Complete miscarriage / ectopic ruled out",
+                "Ectopic ruled out / complete miscarriage",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1411,11 +1435,21 @@ NAMES_HARMLESS = _by_review(
             ],
         ),
         (
-            "stop-45 (review rev45a): a rule-out heading, the mother's heart, a dash after a view or a rate",
+            "stop-45 (reviews rev45a, rev45b): a rule-out heading or list, a count, the mother's heart, a dash after a view "
+            "or a rate",
             [
+                "Ruled out: ectopic pregnancy",
                 "Diagnoses ruled out: ectopic pregnancy",
                 "Scan has ruled out: suspected ectopic pregnancy",
                 "We have ruled out: missed miscarriage",
+                "USS ruled out: ectopic pregnancy",
+                "Histology ruled out: molar pregnancy",
+                "Rule out the following: ectopic pregnancy",
+                "Rule out ectopic / molar pregnancy",
+                "Ectopic pregnancy suspected but ruled out",
+                "Ectopic pregnancy / r/o",
+                "Number of live births / miscarriages: 1 / 0",
+                "FHR accels -",
                 "Heart activity: no arrhythmia",
                 "Holter ECG: heart activity without pauses",
                 "Heart motion: no dyskinesia",
