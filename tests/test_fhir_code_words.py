@@ -244,6 +244,31 @@ def _with(resource: dict, **elements) -> dict:
     return dict(resource, **elements)
 
 
+def _unread_observation(code_text: str, **elements) -> dict:
+    """An Observation of hers whose code the guidance does not know (a local scan code), with ``elements``."""
+    return {
+        "resourceType": "Observation",
+        "id": "us-local",
+        "status": "final",
+        "subject": {"reference": "Patient/F"},
+        "effectiveDateTime": "2026-11-21",
+        "code": {"text": code_text},
+        **elements,
+    }
+
+
+def _cancelled_appointment(**elements) -> dict:
+    """A cancelled Appointment that names her only as a participant, with ``elements``."""
+    return {
+        "resourceType": "Appointment",
+        "id": "appt",
+        "status": "cancelled",
+        "start": "2026-11-25T10:00:00Z",
+        "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
+        **elements,
+    }
+
+
 #: stop 44: the strings of words a record carries outside its notes and narrative are read, whatever the element (a
 #: free-text one, or one where R4 has a concept, written as a string): (a record, whether a loss it names withholds)
 FREE_TEXT = {
@@ -309,14 +334,9 @@ FREE_TEXT = {
     # stop 45: a cancelled record's reasons (what it records did not happen; why it was cancelled may be true of her),
     # and the words of an unrecognised Observation's other elements
     "a cancelled Appointment's cancelationReason (her only as a participant)": (
-        {
-            "resourceType": "Appointment",
-            "id": "appt",
-            "status": "cancelled",
-            "start": "2026-11-25T10:00:00Z",
-            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
-            "cancelationReason": {"text": "Patient had a miscarriage"},
-        },
+        _cancelled_appointment(
+            cancelationReason={"text": "Patient had a miscarriage"},
+        ),
         True,
     ),
     "a cancelled Encounter's reasonCode": (
@@ -339,27 +359,17 @@ FREE_TEXT = {
         True,
     ),
     "an unrecognised Observation's interpretation": (
-        {
-            "resourceType": "Observation",
-            "id": "us-local",
-            "status": "final",
-            "subject": {"reference": "Patient/F"},
-            "effectiveDateTime": "2026-11-21",
-            "code": {"text": "US pelvis"},
-            "interpretation": [{"text": "Consistent with missed miscarriage"}],
-        },
+        _unread_observation(
+            "US pelvis",
+            interpretation=[{"text": "Consistent with missed miscarriage"}],
+        ),
         True,
     ),
     "an unrecognised Observation's method": (
-        {
-            "resourceType": "Observation",
-            "id": "us-local",
-            "status": "final",
-            "subject": {"reference": "Patient/F"},
-            "effectiveDateTime": "2026-11-21",
-            "code": {"text": "Ultrasound"},
-            "method": {"text": "Transvaginal scan: missed miscarriage"},
-        },
+        _unread_observation(
+            "Ultrasound",
+            method={"text": "Transvaginal scan: missed miscarriage"},
+        ),
         True,
     ),
     # review rev45a: an Encounter's diagnosis, R5's reason and the R4 extension that carries R5's cancellationReason, an
@@ -369,73 +379,48 @@ FREE_TEXT = {
         True,
     ),
     "a cancelled Appointment's reason in R5's shape": (
-        {
-            "resourceType": "Appointment",
-            "id": "appt",
-            "status": "cancelled",
-            "start": "2026-11-25T10:00:00Z",
-            "subject": {"reference": "Patient/F"},
-            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
-            "reason": [{"concept": {"text": "Incomplete miscarriage"}}],
-        },
+        _cancelled_appointment(
+            subject={"reference": "Patient/F"},
+            reason=[{"concept": {"text": "Incomplete miscarriage"}}],
+        ),
         True,
     ),
     "a cancelled Appointment's cancellationReason in HL7's cross-version extension": (
-        {
-            "resourceType": "Appointment",
-            "id": "appt",
-            "status": "cancelled",
-            "start": "2026-11-25T10:00:00Z",
-            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
-            "extension": [
+        _cancelled_appointment(
+            extension=[
                 {
                     "url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.cancellationReason",
                     "valueCodeableConcept": {"text": "Patient had a miscarriage"},
                 }
             ],
-        },
+        ),
         True,
     ),
     "an unrecognised Observation's component valued in words": (
-        {
-            "resourceType": "Observation",
-            "id": "us-local",
-            "status": "final",
-            "subject": {"reference": "Patient/F"},
-            "effectiveDateTime": "2026-11-21",
-            "code": {"text": "US pelvis"},
-            "component": [{"code": {"text": "Impression"}, "valueString": "Missed miscarriage"}],
-        },
+        _unread_observation(
+            "US pelvis",
+            component=[{"code": {"text": "Impression"}, "valueString": "Missed miscarriage"}],
+        ),
         True,
     ),
     "an unrecognised Observation's component interpreted in words": (
-        {
-            "resourceType": "Observation",
-            "id": "us-local",
-            "status": "final",
-            "subject": {"reference": "Patient/F"},
-            "effectiveDateTime": "2026-11-21",
-            "code": {"text": "US pelvis"},
-            "component": [
+        _unread_observation(
+            "US pelvis",
+            component=[
                 {
                     "code": {"text": "Fetal heart"},
                     "valueQuantity": {"value": 150, "unit": "/min"},
                     "interpretation": [{"text": "Consistent with missed miscarriage"}],
                 }
             ],
-        },
+        ),
         True,
     ),
     "a cancelled Appointment's description (not why it was cancelled)": (
-        {
-            "resourceType": "Appointment",
-            "id": "appt",
-            "status": "cancelled",
-            "start": "2026-11-25T10:00:00Z",
-            "participant": [{"actor": {"reference": "Patient/F"}, "status": "accepted"}],
-            "description": "Review after complete miscarriage",
-            "reasonCode": [{"text": "Antenatal booking"}],
-        },
+        _cancelled_appointment(
+            description="Review after complete miscarriage",
+            reasonCode=[{"text": "Antenatal booking"}],
+        ),
         False,
     ),
     "a cancelled ultrasound order for a threatened miscarriage": (
