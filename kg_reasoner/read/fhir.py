@@ -513,6 +513,15 @@ def _whole_and_sentences(text: str) -> list[str]:
     return [text, *sentences] if len(sentences) > 1 else [text]
 
 
+def _texts_of(value: Any) -> list[str]:
+    """The words of an element: a string, or the text and displays of a concept or of a list of concepts."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for concept in value for t in _value_texts(concept)]
+    return _value_texts(value)
+
+
 def _value_texts(vcc: Any) -> list[str]:
     """A coded value's text and its codings' displays."""
     if not isinstance(vcc, dict):
@@ -1623,13 +1632,7 @@ class FhirPatientBuilder:
                 for c in (components if isinstance(components, list) else [])
                 if isinstance(c, dict)
                 for key in ("valueString", "interpretation", "dataAbsentReason")
-                for text in (
-                    [c[key]]
-                    if isinstance(c.get(key), str)
-                    else [t for cc in c.get(key) or [] for t in _value_texts(cc)]
-                    if isinstance(c.get(key), list)
-                    else _value_texts(c.get(key))
-                )
+                for text in _texts_of(c.get(key))
                 for clause in _sentences_and_pairs(text)
             ),
             # (and the text and displays of its coded value, whatever its codes mean: a pregnancy status coded
@@ -1713,8 +1716,9 @@ class FhirPatientBuilder:
         over. Unless a record read states the same (``_finish``), it makes a record not understood (E2).
         ``what``: why it is not read, said when no code of it bears on the decision (None: nothing said). ``skip``:
         its top-level elements already read (of a record read by its code: what else it says, its evidence, a
-        complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision, and a code of a
-        pregnancy shows none (the caller says and weighs the rest). A cancelled record: only why it was cancelled, or what it was for (``_WHY_CANCELLED``)."""
+        complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision, and a code
+        of a pregnancy shows none (the caller says and weighs the rest). A cancelled record: only why it was cancelled,
+        or what it was for (``_WHY_CANCELLED``)."""
         cancelled = _cancelled(r)
         if _withdrawn(r) and not cancelled:
             return
@@ -1722,7 +1726,7 @@ class FhirPatientBuilder:
             if id(r) in self._cancelled_read:
                 return
             self._cancelled_read.add(id(r))
-            skip = frozenset(k for k in r if k not in _WHY_CANCELLED)
+            skip = _all_but_why_cancelled(r)
             what = "cancelled (what it records did not happen; why, and what it was for, are read)"
         v = self.v
         said = False
@@ -3414,6 +3418,11 @@ def _cancelled(r: dict) -> bool:
     return r.get("status") == "cancelled"
 
 
+def _all_but_why_cancelled(r: dict) -> frozenset[str]:
+    """The elements of a cancelled record not read: all but why it was cancelled and what it was for."""
+    return frozenset(k for k in r if k not in _WHY_CANCELLED)
+
+
 def _withdrawn(r: dict) -> bool:
     """Whether a resource is no record of anything: entered in error or cancelled (its status), or a Condition
     entered in error (its verificationStatus). Read before its shape is checked, so any shape is taken."""
@@ -4052,7 +4061,7 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    skip = frozenset(k for k in r if k not in _WHY_CANCELLED) if _cancelled(r) else frozenset()
+    skip = _all_but_why_cancelled(r) if _cancelled(r) else frozenset()
     return any(vocab.beside(c) for c in _codeables(r, skip=skip, strings=r.get("resourceType") not in _ABOUT_OTHERS))
 
 
