@@ -1684,11 +1684,12 @@ class FhirPatientBuilder:
             if shows:
                 self.pregnancy_results.append(own)
             self.levels.append((own, ref, shows, level, v.level_weeks(classes) if level else None))
-        if r.get("resourceType") == "Observation":  # (the words of its other elements: a method, an interpretation)
-            before = len(self.pending)
-            self.elsewhere(r, ref, what, skip=_OBSERVATION_UNREAD, quiet=True)
-            if len(self.pending) > before:  # (said there: not used, but its words could change the decision)
-                return
+        # (the words of an Observation's other elements: a method, an interpretation; said there when they could
+        # change the decision: not used, but...)
+        if r.get("resourceType") == "Observation" and self.elsewhere(
+            r, ref, what, skip=_OBSERVATION_UNREAD, quiet=True
+        ):
+            return
         self.problem(ref, f"{what}; not used", field=field)
 
     def _not_understood_record(
@@ -1709,7 +1710,7 @@ class FhirPatientBuilder:
 
     def elsewhere(
         self, r: dict, ref: str, what: str | None, skip: frozenset[str] = frozenset(), quiet: bool = False
-    ) -> None:
+    ) -> bool:
         """A resource of a kind the guidance does not read (an Encounter, a ClinicalImpression, an EpisodeOfCare)
         or one whose code it does not read (a Procedure of a kind it does not know): any of its codes (its
         reasonCode, its diagnosis...) that means an event condition of the guidance (a loss) is not passed
@@ -1718,13 +1719,13 @@ class FhirPatientBuilder:
         its top-level elements already read (of a record read by its code: what else it says, its evidence, a
         complication, an outcome). ``quiet``: ``what`` is said only with a code that bears on the decision, and a code
         of a pregnancy shows none (the caller says and weighs the rest). A cancelled record: only why it was cancelled,
-        or what it was for (``_WHY_CANCELLED``)."""
+        or what it was for (``_WHY_CANCELLED``). Returns whether a code or words of it bear on the decision."""
         cancelled = _cancelled(r)
         if _withdrawn(r) and not cancelled:
-            return
+            return False
         if cancelled:  # (only why it was cancelled, or what it was for: once, whichever reader comes first)
             if id(r) in self._cancelled_read:
-                return
+                return False
             self._cancelled_read.add(id(r))
             skip = _all_but_why_cancelled(r)
             what = "cancelled (what it records did not happen; why, and what it was for, are read)"
@@ -1765,7 +1766,7 @@ class FhirPatientBuilder:
         # IVF pregnancy, whose text says "Complete miscarriage")
         found = [
             (codeable, concepts, text, element)
-            for element, codeable in _elements(r, skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
+            for element, codeable in _said(r, skip)
             for concepts, text in v.beside(codeable)
         ]
         if (
@@ -1785,6 +1786,7 @@ class FhirPatientBuilder:
             self.pending.append((r, ref, what, found))
         elif what is not None and not said and not cancelled and not quiet:
             self.problem(ref, what, field="code")
+        return bool(found)
 
     def _pending(self) -> None:
         """The codes of records not read that mean an event condition (``elsewhere``): each a record not
@@ -4061,8 +4063,13 @@ def _linked(
 
 def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
     """Whether a code of the resource means an event condition of the guidance (``elsewhere``'s test)."""
-    skip = _all_but_why_cancelled(r) if _cancelled(r) else frozenset()
-    return any(vocab.beside(c) for c in _codeables(r, skip=skip, strings=r.get("resourceType") not in _ABOUT_OTHERS))
+    return any(vocab.beside(c) for _, c in _said(r, _all_but_why_cancelled(r) if _cancelled(r) else frozenset()))
+
+
+def _said(r: dict, skip: frozenset[str]) -> Iterator[tuple[str, dict]]:
+    """What else a resource says, as ``elsewhere`` and ``_names_an_event`` read it: its codes and concepts, and its
+    strings of words unless it is about someone else (``_ABOUT_OTHERS``), each with the element it stands in."""
+    return _elements(r, skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
