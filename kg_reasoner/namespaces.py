@@ -32,6 +32,7 @@ class KGR(DefinedNamespace):
     EpisodeRecord: URIRef
     EventCondition: URIRef
     UninterpretedRecord: URIRef
+    ReactionToItsMedication: URIRef
     ReferencePopulation: URIRef
     CodePattern: URIRef
     Finding: URIRef
@@ -56,6 +57,7 @@ class KGR(DefinedNamespace):
     Absent: URIRef
     # annotation properties
     summaryKey: URIRef
+    reactionClass: URIRef
     attributeUnit: URIRef
     summaryValue: URIRef
     allowedSeverity: URIRef

@@ -240,6 +240,16 @@ def test_words_of_any_length_are_named_not_copied(reasoner):
     assert max(len(p["message"]) for p in a.data_problems) < 2_000
 
 
+def test_a_long_text_naming_a_loss_thousands_of_times_is_read_whole(reasoner):
+    """Stop 46: review rev43c's e15 (a reason of 120,000 characters, "Threatened miscarriage." 5,000 times, then
+    "Complete miscarriage.") took over two minutes since stop 45, every match of a loss searching the whole text
+    for its clause's ends; they are found once per text (``NameNet._clause_ends``) and each clause judged once.
+    (Not a timed test: a regression shows as a test run minutes long.)"""
+    reason = "Threatened miscarriage. " * 5000 + "Complete miscarriage."
+    a = reasoner.assess(bundle(*INDICATED, encounter({"text": reason})))
+    assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+
+
 def _with(resource: dict, **elements) -> dict:
     return dict(resource, **elements)
 
@@ -416,6 +426,42 @@ FREE_TEXT = {
         ),
         True,
     ),
+    # stop 46: a reason a cancelled record cites that it contains (the container withdraws it as a record, not as
+    # what it was for)
+    "a cancelled Appointment's reasonReference to a Condition it contains": (
+        _cancelled_appointment(
+            contained=[{"resourceType": "Condition", "id": "c1", "code": {"text": "Complete miscarriage"}}],
+            reasonReference=[{"reference": "#c1"}],
+        ),
+        True,
+    ),
+    "a cancelled progesterone order's reasonReference to a coded Condition it contains": (
+        {
+            "resourceType": "MedicationRequest",
+            "id": "mr-cancelled",
+            "status": "cancelled",
+            "intent": "order",
+            "subject": {"reference": "Patient/F"},
+            "authoredOn": "2026-11-20",
+            "medicationCodeableConcept": {"text": "Progesterone 200 mg vaginal capsule"},
+            "contained": [
+                {
+                    "resourceType": "Condition",
+                    "id": "why",
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "16607004"}]},
+                }
+            ],
+            "reasonReference": [{"reference": "#why"}],
+        },
+        True,
+    ),
+    "a cancelled Appointment's reasonReference to a threatened miscarriage it contains": (
+        _cancelled_appointment(
+            contained=[{"resourceType": "Condition", "id": "c1", "code": {"text": "Threatened miscarriage"}}],
+            reasonReference=[{"reference": "#c1"}],
+        ),
+        False,
+    ),
     "a cancelled Appointment's description (not why it was cancelled)": (
         _cancelled_appointment(
             description="Review after complete miscarriage",
@@ -507,3 +553,65 @@ def test_a_loss_in_a_records_words_names_the_element_it_stands_in(reasoner):
         assert [p["field"] for p in a.data_problems if p["record"] == ref and "could change" in p["message"]] == [
             field
         ], a.data_problems
+
+
+def _progesterone_order(status: str, reason) -> dict:
+    """A progesterone order of hers with a status and a statusReason (R4 MedicationRequest)."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "mr-progesterone",
+        "status": status,
+        "intent": "order",
+        "subject": {"reference": "Patient/F"},
+        "authoredOn": "2026-11-20",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8727"}]
+        },
+        "statusReason": reason,
+    }
+
+
+_STATUS_REASON = "http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason"
+
+#: stop 46: a progesterone order held, stopped or cancelled because she is allergic to it or does not tolerate it
+#: (HL7's MedicationRequest status reasons salg and sintol, kgr:ReactionToItsMedication): before, `indicated` and,
+#: on hold, nothing said. (status, statusReason, whether it records an allergy to progesterone)
+REACTIONS = {
+    "on hold for an allergy (salg)": ("on-hold", {"coding": [{"system": _STATUS_REASON, "code": "salg"}]}, True),
+    "stopped for an allergy (salg, displayed)": (
+        "stopped",
+        {"coding": [{"system": _STATUS_REASON, "code": "salg", "display": "Patient allergic to medication"}]},
+        True,
+    ),
+    "stopped for a suspected intolerance (sintol)": (
+        "stopped",
+        {"coding": [{"system": _STATUS_REASON, "code": "sintol"}]},
+        True,
+    ),
+    "cancelled for an allergy (salg, the pre-R4 system URL)": (
+        "cancelled",
+        {"coding": [{"system": "http://hl7.org/fhir/med-request-status-reason", "code": "salg"}]},
+        True,
+    ),
+    "stopped, in words: allergic to progesterone": ("stopped", {"text": "Allergic to progesterone"}, True),
+    "stopped, in words: anaphylaxis": ("stopped", {"text": "Anaphylaxis"}, True),
+    "entered in error (no record)": (
+        "entered-in-error",
+        {"coding": [{"system": _STATUS_REASON, "code": "salg"}]},
+        False,
+    ),
+    "stopped for surgery (surg)": ("stopped", {"coding": [{"system": _STATUS_REASON, "code": "surg"}]}, False),
+    "stopped, in words: no known allergies": ("stopped", {"text": "No known allergies"}, False),
+    "stopped, in words: a question": ("stopped", {"text": "Allergy?"}, False),
+}
+
+
+@pytest.mark.parametrize("status,reason,allergy", list(REACTIONS.values()), ids=list(REACTIONS))
+def test_a_progesterone_order_held_or_stopped_for_an_allergy_records_the_allergy(reasoner, status, reason, allergy):
+    a = reasoner.assess(bundle(*INDICATED, _progesterone_order(status, reason)))
+    said = [p for p in a.data_problems if p.get("field") == "statusReason"]
+    if allergy:
+        assert a.status == "insufficient_data" and "E2" in a.rules, a.data_problems
+        assert said and "allergy or intolerance to progesterone" in said[0]["message"], a.data_problems
+    else:
+        assert a.status == "indicated" and not said, a.data_problems

@@ -1174,6 +1174,29 @@ NAMES_WITHHOLDING = _by_review(
                 "Ectopic ruled out / complete miscarriage",
             ],
         ),
+        (
+            "stop-46: stop 45's named misses (a conjunction after a rule-out starting a new clause, a negation before a "
+            "square-bracketed aside, an ectopic not ruled out)",
+            [
+                "Ectopic ruled out and complete miscarriage confirmed",
+                "Ectopic ruled out and POC passed",
+                "Ectopic excluded and complete miscarriage confirmed",
+                "Ectopic r/o and missed miscarriage confirmed",
+                "Ectopic ruled out thus complete miscarriage",
+                "Ectopic ruled out hence Dx complete miscarriage",
+                "Ectopic ruled out therefore missed miscarriage",
+                "Ectopic ruled out so missed miscarriage",
+                "Cannot [yet] rule out ectopic pregnancy",
+                "Can't [yet] r/o miscarriage",
+                "Ectopic pregnancy [L] cannot be ruled out",
+                "Ectopic (L) cannot be ruled out",
+                "Can't r/o ectopic",
+                "Cannot r/o ectopic",
+                "Couldn't r/o ectopic",
+                "Could not exclude ectopic pregnancy",
+                "Suspected ectopic",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1459,6 +1482,28 @@ NAMES_HARMLESS = _by_review(
                 "Fetal heart anatomy: 4 chamber view -",
                 "FHR 140 - 150 bpm",
                 "FH - see report",
+            ],
+        ),
+        (
+            "stop-46: around its mends (a rule-out whose 'and' joins two objects or says 'so is', a bracketed aside, the "
+            "heart's ectopic beats, a suspicion set aside)",
+            [
+                "Rule out ectopic and molar pregnancy",
+                "Ectopic pregnancy ruled out and miscarriage excluded",
+                "Ectopic pregnancy and miscarriage ruled out and patient discharged",
+                "Molar pregnancy ruled out and so is ectopic pregnancy",
+                "Ectopic pregnancy ruled out and also miscarriage",
+                "Ectopic ruled out and no evidence of miscarriage",
+                "Ectopic ruled out and hx of miscarriage",
+                "Miscarriage ruled out so progesterone continued",
+                "Rule out ectopic pregnancy [L adnexa]",
+                "Ectopic pregnancy [ruled out]",
+                "Cannot exclude ectopic beats",
+                "Possible ectopic atrial rhythm",
+                "Possible ectopic but excluded on scan",
+                "?Ectopic, live IUP seen",
+                "Suspected ectopic pregnancy - ruled out",
+                "r/o ectopic",
             ],
         ),
     ]
