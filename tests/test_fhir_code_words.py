@@ -267,6 +267,11 @@ def _unread_observation(code_text: str, **elements) -> dict:
     }
 
 
+def _her_condition(id_: str, text: str) -> dict:
+    """A Condition of hers in words only, as a record contains it (Condition.subject is required)."""
+    return {"resourceType": "Condition", "id": id_, "subject": {"reference": "Patient/F"}, "code": {"text": text}}
+
+
 def _cancelled_appointment(**elements) -> dict:
     """A cancelled Appointment that names her only as a participant, with ``elements``."""
     return {
@@ -426,38 +431,17 @@ FREE_TEXT = {
         ),
         True,
     ),
-    # stop 46: a reason a cancelled record cites that it contains (the container withdraws it as a record, not as
-    # what it was for)
+    # stop 46: a reason a cancelled record cites that it contains (withdrawn with it, but still hers: read as a record)
     "a cancelled Appointment's reasonReference to a Condition it contains": (
         _cancelled_appointment(
-            contained=[{"resourceType": "Condition", "id": "c1", "code": {"text": "Complete miscarriage"}}],
+            contained=[_her_condition("c1", "Complete miscarriage")],
             reasonReference=[{"reference": "#c1"}],
         ),
         True,
     ),
-    "a cancelled progesterone order's reasonReference to a coded Condition it contains": (
-        {
-            "resourceType": "MedicationRequest",
-            "id": "mr-cancelled",
-            "status": "cancelled",
-            "intent": "order",
-            "subject": {"reference": "Patient/F"},
-            "authoredOn": "2026-11-20",
-            "medicationCodeableConcept": {"text": "Progesterone 200 mg vaginal capsule"},
-            "contained": [
-                {
-                    "resourceType": "Condition",
-                    "id": "why",
-                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "16607004"}]},
-                }
-            ],
-            "reasonReference": [{"reference": "#why"}],
-        },
-        True,
-    ),
     "a cancelled Appointment's reasonReference to a threatened miscarriage it contains": (
         _cancelled_appointment(
-            contained=[{"resourceType": "Condition", "id": "c1", "code": {"text": "Threatened miscarriage"}}],
+            contained=[dict(THREATENED, id="c1")],
             reasonReference=[{"reference": "#c1"}],
         ),
         False,
@@ -541,6 +525,34 @@ def test_the_strings_of_words_a_record_carries_are_read(reasoner, record, withhe
         assert a.status == "indicated" and not a.missing, a.data_problems
 
 
+def test_a_coded_loss_a_cancelled_order_was_for_is_read_as_her_condition(reasoner):
+    """Stop 46 (review rev46a): the Condition a cancelled progesterone order cites as its reason and contains is a
+    record of hers, read as any Condition is (dated by its onset, its statuses read): a complete miscarriage
+    contraindicates."""
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-cancelled",
+        "status": "cancelled",
+        "intent": "order",
+        "subject": {"reference": "Patient/F"},
+        "authoredOn": "2026-11-20",
+        "medicationCodeableConcept": {"text": "Progesterone 200 mg vaginal capsule"},
+        "contained": [
+            {
+                "resourceType": "Condition",
+                "id": "why",
+                "subject": {"reference": "Patient/F"},
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "16607004"}]},
+            }
+        ],
+        "reasonReference": [{"reference": "#why"}],
+    }
+    a = reasoner.assess(bundle(*INDICATED, order))
+    assert a.status == "contraindicated", a.data_problems
+    refuted = dict(order, contained=[dict(order["contained"][0], verificationStatus={"coding": [{"code": "refuted"}]})])
+    assert reasoner.assess(bundle(*INDICATED, refuted)).status == "indicated"
+
+
 def test_a_loss_in_a_records_words_names_the_element_it_stands_in(reasoner):
     """Review rev44b: every such problem said field "code", wherever the words were."""
     for record, field in (
@@ -602,7 +614,19 @@ REACTIONS = {
     ),
     "stopped for surgery (surg)": ("stopped", {"coding": [{"system": _STATUS_REASON, "code": "surg"}]}, False),
     "stopped, in words: no known allergies": ("stopped", {"text": "No known allergies"}, False),
-    "stopped, in words: a question": ("stopped", {"text": "Allergy?"}, False),
+    # review rev46a: a sentence denying an allergy does not hide the next that states one; a suspicion is one; a
+    # denial, a rule-out or a negative test is none
+    "stopped, in words: none known, then anaphylaxis": (
+        "stopped",
+        {"text": "No known allergies at booking. Stopped: anaphylaxis after first dose"},
+        True,
+    ),
+    "stopped, in words: NKDA; suspected intolerance": ("stopped", {"text": "NKDA; suspected intolerance"}, True),
+    "stopped, in words: a question": ("stopped", {"text": "Possible allergic reaction?"}, True),
+    "stopped, in words: allergy ruled out": ("stopped", {"text": "Allergy ruled out"}, False),
+    "stopped, in words: no adverse reaction": ("stopped", {"text": "No adverse reaction - course completed"}, False),
+    "stopped, in words: allergy testing negative": ("stopped", {"text": "Allergy testing negative"}, False),
+    "stopped, in words: denies allergies": ("stopped", {"text": "Denies allergies"}, False),
 }
 
 
@@ -615,3 +639,31 @@ def test_a_progesterone_order_held_or_stopped_for_an_allergy_records_the_allergy
         assert said and "allergy or intolerance to progesterone" in said[0]["message"], a.data_problems
     else:
         assert a.status == "indicated" and not said, a.data_problems
+
+
+def test_a_dispense_declined_or_a_request_not_to_give_it_for_an_allergy_records_the_allergy(reasoner):
+    """Review rev46a: a MedicationDispense's reason is its statusReasonCodeableConcept (HL7's dispense status reason
+    saig: allergy), a request not to give it (doNotPerform) says why in its reasonCode."""
+    dispense = {
+        "resourceType": "MedicationDispense",
+        "id": "md",
+        "status": "declined",
+        "subject": {"reference": "Patient/F"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8727"}]
+        },
+        "statusReasonCodeableConcept": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/medicationdispense-status-reason", "code": "saig"}
+            ]
+        },
+    }
+    dnp = dict(
+        _progesterone_order("active", None), doNotPerform=True, reasonCode=[{"text": "Allergic to progesterone"}]
+    )
+    del dnp["statusReason"]
+    for record, field in ((dispense, "statusReasonCodeableConcept"), (dnp, "reasonCode")):
+        a = reasoner.assess(bundle(*INDICATED, record))
+        said = [p for p in a.data_problems if p.get("field") == field]
+        assert a.status == "insufficient_data" and said, a.data_problems
+        assert "allergy or intolerance to progesterone" in said[0]["message"]

@@ -1197,6 +1197,32 @@ NAMES_WITHHOLDING = _by_review(
                 "Suspected ectopic",
             ],
         ),
+        (
+            "stop-46 (review rev46a): a bracketed loss before a rule-out of something else, an ectopic's tissue, focus or "
+            "mass, adverbs or an aside before the rule-out, a suspected ectopic anywhere in its text",
+            [
+                "Dx: [Complete miscarriage] R/O RPOC",
+                "[Complete miscarriage] r/o ectopic",
+                "(Complete miscarriage) r/o ectopic",
+                "[Incomplete miscarriage] ruled out retained products",
+                "Cannot rule out ectopic tissue in the left adnexa",
+                "Cannot exclude ectopic focus in the right adnexa",
+                "Cannot exclude ectopic complex adnexal mass",
+                "Cannot (yet) rule out ectopic",
+                "Cannot completely rule out ectopic",
+                "Cannot [yet] rule out ectopic",
+                "Not able to rule out ectopic",
+                "Cannot rule out an early ectopic",
+                "Cannot exclude left sided ectopic",
+                "Cannot yet (on scan) rule out ectopic pregnancy",
+                "Stable suspected ectopic: gynecology, group and screen, IV, CBC, NPO, serial vitals",
+                "Suspected ectopic, for USS",
+                "Possible ectopic on scan",
+                "Suspected L ectopic",
+                "Likely ectopic - for laparoscopy",
+                "Missed miscarriage - ruled out by nobody",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1504,6 +1530,16 @@ NAMES_HARMLESS = _by_review(
                 "?Ectopic, live IUP seen",
                 "Suspected ectopic pregnancy - ruled out",
                 "r/o ectopic",
+            ],
+        ),
+        (
+            "stop-46 (review rev46a): 'and ... too' after a rule-out, a suspicion then excluded, the heart's ectopics",
+            [
+                "Ectopic pregnancy ruled out and molar pregnancy too",
+                "Ectopic ruled out and missed miscarriage also excluded",
+                "Ectopic (atrial) cannot be ruled out",
+                "Cannot rule out ectopic atrial tachycardia",
+                "Less likely ectopic",
             ],
         ),
     ]

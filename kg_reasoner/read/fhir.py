@@ -2983,18 +2983,27 @@ class FhirPatientBuilder:
 
     def _reaction(self, r: dict, ref: str, kind: str, medications: dict) -> None:
         """A medication record whose status reason says she is allergic to its medication or does not tolerate it
-        (kgr:ReactionToItsMedication: HL7's salg, sintol), whatever its status: a record of an allergy or
+        (kgr:ReactionToItsMedication: HL7's salg, saig, sintol), whatever its status: a record of an allergy or
         intolerance to each substance of it the guidance weighs (kgr:reactionClass), not understood (E2). (Entered in
         error: no record; cancelled: why it was cancelled is still true of her.)"""
         if _withdrawn(r) and not _cancelled(r):
             return
-        given = r.get("statusReason")
+        # (R4's statusReason, a dispense's statusReasonCodeableConcept, R5's notPerformedReason; and why a request
+        # not to give it was made)
+        keys = ["statusReason", "statusReasonCodeableConcept", "notPerformedReason"]
+        if r.get("doNotPerform") is True:
+            keys += ["reasonCode", "reason"]
         v = self.v
-        reasons = [
-            c
-            for c in (given if isinstance(given, list) else [given])
-            if isinstance(c, dict) and v.meanings(c, lambda k: k == KGR.ReactionToItsMedication, kind)
+        found = [
+            (key, concept)
+            for key in keys
+            for c in (r[key] if isinstance(r.get(key), list) else [r.get(key)])
+            if isinstance(c, dict)
+            # (an R5 CodeableReference holds its concept)
+            for concept in [c["concept"] if isinstance(c.get("concept"), dict) else c]
+            if v.meanings(concept, lambda k: k == KGR.ReactionToItsMedication, kind)
         ]
+        reasons = [c for _, c in found]
         if not reasons:
             return
         substances = self._substances(r, ref, kind, medications)
@@ -3002,10 +3011,10 @@ class FhirPatientBuilder:
         for allergy in sorted({a for cls in uses for a in v.g.objects(cls, KGR.reactionClass)}, key=str):
             self.problem(
                 ref,
-                f"its statusReason ({'; '.join(_codes_text(c) for c in reasons)}) says she is allergic to its "
+                f"its reason ({'; '.join(_codes_text(c) for c in reasons)}) says she is allergic to its "
                 f"medication or does not tolerate it: {v.label(cast(URIRef, allergy))}, which this guidance does not "
                 "weigh: the record is not read for it, so it is listed as missing data",
-                field="statusReason",
+                field=found[0][0],
             )
             self.record(KGR.hasRecord, [KGR.UninterpretedRecord, cast(URIRef, allergy)], ref, reasons[0], "/reaction")
 
@@ -3661,12 +3670,19 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     """A resource, and the records contained in it that the guidance reads (a Condition contained in an
     Encounter, the Observations contained in a DiagnosticReport): each is a record of its own, cited as
     ``Container/id#id``, about the container's subject when it names none. (A contained Medication is read
-    where a medicationReference cites it.)"""
+    where a medicationReference cites it.) Of a cancelled record, only those its reasons cite
+    (``_contained_reasons``: a Condition it was for is still hers); of one entered in error, none."""
     out = [(r, where)]
     contained = r.get("contained")
+    cited: list[int] | None = None
     if _withdrawn(r):
-        return out  # (withdrawn: what it contains is withdrawn with it)
+        if not _cancelled(r):
+            return out  # (entered in error: what it contains is withdrawn with it)
+        # (cancelled: what it contains is withdrawn with it, but a reason it cites, a Condition it was for, is hers)
+        cited = [id(c) for _, c in _contained_reasons(r)]
     for i, c in enumerate(contained if isinstance(contained, list) else []):
+        if cited is not None and id(c) not in cited:
+            continue
         if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
             inner = dict(c, _container=_ref(r))
             if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
@@ -4150,14 +4166,8 @@ def _names_an_event(vocab: FhirVocabulary, r: dict) -> bool:
 
 def _said(r: dict, skip: frozenset[str]) -> Iterator[tuple[str, dict]]:
     """What else a resource says, as ``elsewhere`` and ``_names_an_event`` read it: its codes and concepts, and its
-    strings of words unless it is about someone else (``_ABOUT_OTHERS``), each with the element it stands in. A
-    cancelled record also says what the records it contains and cites as its reasons say (``_contained_reasons``:
-    withdrawn with it as records, still what it was for), under the element citing them."""
-    yield from _elements(r, skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
-    if _cancelled(r):
-        for element, inner in _contained_reasons(r):
-            for _, codeable in _said(inner, frozenset()):
-                yield element, codeable
+    strings of words unless it is about someone else (``_ABOUT_OTHERS``), each with the element it stands in."""
+    return _elements(r, skip, strings=r.get("resourceType") not in _ABOUT_OTHERS)
 
 
 def _names(url: str | None, ref: str, r: dict) -> bool:
