@@ -623,6 +623,17 @@ REACTIONS = {
     ),
     "stopped, in words: NKDA; suspected intolerance": ("stopped", {"text": "NKDA; suspected intolerance"}, True),
     "stopped, in words: a question": ("stopped", {"text": "Possible allergic reaction?"}, True),
+    # review rev46b: an intolerance or a reaction in other words; a denial does not reach across a dash
+    "stopped, in words: did not tolerate": ("stopped", {"text": "Did not tolerate progesterone"}, True),
+    "stopped, in words: rash and hives": ("stopped", {"text": "Rash and hives after first dose"}, True),
+    "stopped, in words: side effects": ("stopped", {"text": "Side effects"}, True),
+    "stopped, in words: a reaction after a dash": (
+        "stopped",
+        {"text": "No improvement - allergic reaction to pessaries"},
+        True,
+    ),
+    "stopped, in words: no improvement": ("stopped", {"text": "No improvement"}, False),
+    "stopped, in words: no side effects": ("stopped", {"text": "No side effects"}, False),
     "stopped, in words: allergy ruled out": ("stopped", {"text": "Allergy ruled out"}, False),
     "stopped, in words: no adverse reaction": ("stopped", {"text": "No adverse reaction - course completed"}, False),
     "stopped, in words: allergy testing negative": ("stopped", {"text": "Allergy testing negative"}, False),

@@ -1223,6 +1223,31 @@ NAMES_WITHHOLDING = _by_review(
                 "Missed miscarriage - ruled out by nobody",
             ],
         ),
+        (
+            "stop-46 (review rev46b): any aside after a negation, a bracket after 'due to' or 'not', a rule-out in "
+            "another sentence, a suspected ectopic said after the word or 'concerning for', 'and ... also noted'",
+            [
+                "Cannot (at this stage) rule out incomplete miscarriage",
+                "Could not (definitively) rule out molar pregnancy",
+                "Threatened miscarriage. Cannot (on USS) rule out RPOC",
+                "Unable to (clinically) r/o RPOC",
+                "Cannot [currently] rule out incomplete miscarriage",
+                "Not (yet) ruled out: ectopic pregnancy",
+                "R/O ectopic due to [incomplete miscarriage]",
+                "Rule out ectopic pregnancy prior to [medical management of missed miscarriage]",
+                "R/O ectopic pregnancy not [missed miscarriage]",
+                "Incomplete miscarriage; r/o endometritis",
+                "Ectopic ruled out. Complete miscarriage",
+                "Complete miscarriage. Rule out RPOC.",
+                "R/O ectopic; complete miscarriage confirmed",
+                "Lab Results: β-hCG 2,500. Concerning for ectopic.",
+                "IUP should be visible — ectopic suspected",
+                "Ectopic likely",
+                "Ectopic pregnancy ruled out and retained products also noted on TVUS",
+                "Ectopic r/o and so RPOC to be managed expectantly",
+                "Ectopic still not excluded",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(

@@ -492,6 +492,18 @@ class NameNet:
             commas = [i for i, c in enumerate(unit) if c == ","]
             return commas, [i + 1 for i in commas]
         found = [(e.start(), e.end()) for e in self.clause_end.finditer(unit)]
+        # (a bracketed aside is one piece: a closing bracket whose opening bracket ends no clause ends none either)
+        inside = set()
+        opened: list[int] = []
+        for i, c in enumerate(unit):
+            if c in "([":
+                opened.append(i)
+            elif c in ")]" and opened:
+                start = opened.pop()
+                if not any(a <= start < b for a, b in found):
+                    inside.add(i)
+        if inside:
+            found = [(a, b) for a, b in found if not any(a <= i < b for i in inside)]
         return [a for a, _ in found], [b for _, b in found]
 
     def _clause(self, unit: str, m: re.Match, ends: tuple[list[int], list[int]]) -> tuple[int, int]:
