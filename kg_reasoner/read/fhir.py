@@ -492,18 +492,22 @@ class NameNet:
             commas = [i for i, c in enumerate(unit) if c == ","]
             return commas, [i + 1 for i in commas]
         found = [(e.start(), e.end()) for e in self.clause_end.finditer(unit)]
+        starts = [a for a, _ in found]
+
+        def ends_at(i: int) -> int | None:  # (the clause end covering position i, by its index in found)
+            k = bisect.bisect_right(starts, i) - 1
+            return k if k >= 0 and i < found[k][1] else None
+
         # (a bracketed aside is one piece: a closing bracket whose opening bracket ends no clause ends none either)
-        inside = set()
+        inside: set[int] = set()
         opened: list[int] = []
-        for i, c in enumerate(unit):
-            if c in "([":
-                opened.append(i)
-            elif c in ")]" and opened:
-                start = opened.pop()
-                if not any(a <= start < b for a, b in found):
-                    inside.add(i)
+        for m in re.finditer(r"[(\[)\]]", unit):
+            if m.group() in "([":
+                opened.append(m.start())
+            elif opened and ends_at(opened.pop()) is None and (k := ends_at(m.start())) is not None:
+                inside.add(k)
         if inside:
-            found = [(a, b) for a, b in found if not any(a <= i < b for i in inside)]
+            found = [f for k, f in enumerate(found) if k not in inside]
         return [a for a, _ in found], [b for _, b in found]
 
     def _clause(self, unit: str, m: re.Match, ends: tuple[list[int], list[int]]) -> tuple[int, int]:
