@@ -106,23 +106,18 @@ class TripleIndex:
         self.p: dict = {}
         self._s: dict | None = None
         self._o: dict | None = None
-        # (``add`` inlined: an index is built for every patient, twice)
+        # (``add`` inlined: an index is built for every patient, twice. A pyoxigraph term's hash is computed
+        # anew at each lookup, in Rust: each key is hashed once here, a new triple told by the set's size)
         seen, sp, po, by_p = self.triples, self.sp, self.po, self.p
+        size = 0
         for t in triples:
-            if t in seen:
-                continue
             seen.add(t)
+            if len(seen) == size:
+                continue
+            size += 1
             s, p, o = t
-            objects = sp.get((s, p))
-            if objects is None:
-                sp[(s, p)] = [o]
-            else:
-                objects.append(o)
-            subjects = po.get((p, o))
-            if subjects is None:
-                po[(p, o)] = [s]
-            else:
-                subjects.append(s)
+            sp.setdefault((s, p), []).append(o)
+            po.setdefault((p, o), []).append(s)
             pairs = by_p.get(p)
             if pairs is None:
                 by_p[p] = [(s, o)]
@@ -130,9 +125,11 @@ class TripleIndex:
                 pairs.append((s, o))
 
     def add(self, t) -> None:
-        if t in self.triples:
+        triples = self.triples
+        size = len(triples)
+        triples.add(t)
+        if len(triples) == size:
             return
-        self.triples.add(t)
         s, p, o = t
         self.sp.setdefault((s, p), []).append(o)
         self.po.setdefault((p, o), []).append(s)
