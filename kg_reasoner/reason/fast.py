@@ -630,8 +630,11 @@ class _PatientRun(ConstraintChecker):
                             if self.e.skip_unmatchable and not self._may_match_at(rule, f):
                                 continue
                             for t in self._construct(rule, to_ox(f)):
-                                if t not in seen and not self._present(t):
-                                    seen.add(t)
+                                # (a triple once present stays so: each is looked up once, its terms hashed once
+                                # for ``seen``, a new one told by the set's size)
+                                size = len(seen)
+                                seen.add(t)
+                                if len(seen) != size and not self._present(t):
                                     new.append(t)
                         if not new:
                             break
