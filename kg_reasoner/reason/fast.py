@@ -701,19 +701,23 @@ class _PatientRun(ConstraintChecker):
             if rule.reads == ANY_PREDICATE:
                 return True
             return any(changes.get(p, -1) > last for p in rule.reads)
-        for p in w.predicates:
-            if changes.get(p, -1) > last:
-                return True
+        # (the predicates changed since are few: each is looked up among those the rule reads, rather than each of
+        # those looked up among the changes, a pyoxigraph term hashed for each)
         changed = [p for p, v in changes.items() if v > last]
+        predicates = w.predicates
+        for p in changed:
+            if p in predicates:
+                return True
         if w.any_predicate and changed:
             return True
         if any(self._among(p, places) for places in w.predicate_places for p in changed):
             return True
-        if self.pred_changes.get(OX_TYPE, -1) <= last:
+        # (a new type changes rdf:type and its class at the same version, ``_add``: no new class, no new type)
+        new = [c for c, v in self.class_changes.items() if v > last]
+        if not new:
             return False
         if w.any_type:
             return True
-        new = [c for c, v in self.class_changes.items() if v > last]
         return any(c in w.classes for c in new) or any(self._among(c, places) for places in w.class_places for c in new)
 
     def _among(self, term, places: frozenset) -> bool:
