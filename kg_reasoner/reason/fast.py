@@ -630,8 +630,11 @@ class _PatientRun(ConstraintChecker):
                             if self.e.skip_unmatchable and not self._may_match_at(rule, f):
                                 continue
                             for t in self._construct(rule, to_ox(f)):
-                                if t not in seen and not self._present(t):
-                                    seen.add(t)
+                                # (a triple once present stays so: each is looked up once, its terms hashed once
+                                # for ``seen``, a new one told by the set's size)
+                                size = len(seen)
+                                seen.add(t)
+                                if len(seen) != size and not self._present(t):
                                     new.append(t)
                         if not new:
                             break
@@ -698,19 +701,23 @@ class _PatientRun(ConstraintChecker):
             if rule.reads == ANY_PREDICATE:
                 return True
             return any(changes.get(p, -1) > last for p in rule.reads)
-        for p in w.predicates:
-            if changes.get(p, -1) > last:
-                return True
+        # (the predicates changed since are few: each is looked up among those the rule reads, rather than each of
+        # those looked up among the changes, a pyoxigraph term hashed for each)
         changed = [p for p, v in changes.items() if v > last]
+        predicates = w.predicates
+        for p in changed:
+            if p in predicates:
+                return True
         if w.any_predicate and changed:
             return True
         if any(self._among(p, places) for places in w.predicate_places for p in changed):
             return True
-        if self.pred_changes.get(OX_TYPE, -1) <= last:
+        # (a new type changes rdf:type and its class at the same version, ``_add``: no new class, no new type)
+        new = [c for c, v in self.class_changes.items() if v > last]
+        if not new:
             return False
         if w.any_type:
             return True
-        new = [c for c, v in self.class_changes.items() if v > last]
         return any(c in w.classes for c in new) or any(self._among(c, places) for places in w.class_places for c in new)
 
     def _among(self, term, places: frozenset) -> bool:

@@ -402,6 +402,27 @@ class _Run(_TripleIndex):
             return
         self.queue.append((triple, sup_done))
 
+    def _add_types(self, x, classes, sup_done: bool) -> None:
+        """``add(x, TYPE, c, sup_done)`` for each class c, in order (``add`` inlined: most of a patient's
+        triples are the superclass types of cax-sco)."""
+        triples, known, queue, po = self.triples, self.t.triples, self.queue, self.po
+        objects = None
+        quiet = sup_done and self.quiet_types
+        for c in classes:
+            triple = (x, TYPE, c)
+            if triple in triples or triple in known:
+                continue
+            triples.add(triple)
+            if objects is None:
+                objects = self.sp[(x, TYPE)]
+            objects.add(c)
+            po[(TYPE, c)].add(x)
+            if self.any_same:
+                self.index_any(x, TYPE, c)
+            elif quiet and c not in self.quiet_not:
+                continue
+            queue.append((triple, sup_done))
+
     def error(self, message: str) -> None:
         if message not in self.errors:
             self.errors.append(message)
@@ -516,9 +537,9 @@ class _Run(_TripleIndex):
         if not sup_done:  # cax-sco, cax-eqc
             # (a superclass of a class whose superclasses are closed has its own superclasses among them:
             # its type triple is queued with cax-sco done)
-            closed = c in t.sup_closed
-            for c2 in t.sup.get(c, ()):
-                add(x, TYPE, c2, closed)
+            sups = t.sup.get(c)
+            if sups:
+                self._add_types(x, sups, c in t.sup_closed)
         if c not in t.classes_with_rules and c not in self.datatype_disjoint:
             return  # (no other rule reads a type of c)
         if c in _IS_NOTHING:

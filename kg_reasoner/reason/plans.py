@@ -43,7 +43,7 @@ from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, translateQ
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg_reasoner.reason import step_source
+from kg_reasoner.reason import plan_source, step_source
 from kg_reasoner.reason.base import Unsupported
 from kg_reasoner.reason.terms import to_ox
 from kg_reasoner.resources import data_folder
@@ -106,23 +106,18 @@ class TripleIndex:
         self.p: dict = {}
         self._s: dict | None = None
         self._o: dict | None = None
-        # (``add`` inlined: an index is built for every patient, twice)
+        # (``add`` inlined: an index is built for every patient, twice. A pyoxigraph term's hash is computed
+        # anew at each lookup, in Rust: each key is hashed once here, a new triple told by the set's size)
         seen, sp, po, by_p = self.triples, self.sp, self.po, self.p
+        size = 0
         for t in triples:
-            if t in seen:
-                continue
             seen.add(t)
+            if len(seen) == size:
+                continue
+            size += 1
             s, p, o = t
-            objects = sp.get((s, p))
-            if objects is None:
-                sp[(s, p)] = [o]
-            else:
-                objects.append(o)
-            subjects = po.get((p, o))
-            if subjects is None:
-                po[(p, o)] = [s]
-            else:
-                subjects.append(s)
+            sp.setdefault((s, p), []).append(o)
+            po.setdefault((p, o), []).append(s)
             pairs = by_p.get(p)
             if pairs is None:
                 by_p[p] = [(s, o)]
@@ -130,9 +125,11 @@ class TripleIndex:
                 pairs.append((s, o))
 
     def add(self, t) -> None:
-        if t in self.triples:
+        triples = self.triples
+        size = len(triples)
+        triples.add(t)
+        if len(triples) == size:
             return
-        self.triples.add(t)
         s, p, o = t
         self.sp.setdefault((s, p), []).append(o)
         self.po.setdefault((p, o), []).append(s)
@@ -975,7 +972,7 @@ class _Bgp(_Plan):
         return first, _tests_after_lookups(steps)
 
 
-def _same_solutions(steps: tuple, generated: list, interpreted: list, fn) -> None:
+def _same_solutions(steps, generated: list, interpreted: list, fn) -> None:
     if generated != interpreted:
         raise AssertionError(
             f"the compiled steps answer differently from the interpreter:\n{fn.source}\nsteps: {steps}\n"
@@ -1424,19 +1421,25 @@ class _Extend(_Plan):
     def run(self, mu, parts):
         binds = self._binds
         for nu in self._base.run(mu, parts):
-            out, copied = nu, False
-            for name, expr in binds:
-                if name in out:
-                    raise Fallback("BIND to a variable already bound")
-                try:
-                    v = expr(out, parts)
-                except _Error:
-                    v = None
-                if v is not None:
-                    if not copied:
-                        out, copied = dict(out), True
-                    out[name] = v
-            yield out
+            yield _extended(binds, nu, parts)
+
+
+def _extended(binds: tuple, nu: dict, parts) -> dict:
+    """A row with the BINDs ((name, expression) in order) evaluated on it: a new dict when one binds a value,
+    else the row itself (an error leaves the variable unbound)."""
+    out, copied = nu, False
+    for name, expr in binds:
+        if name in out:
+            raise Fallback("BIND to a variable already bound")
+        try:
+            v = expr(out, parts)
+        except _Error:
+            v = None
+        if v is not None:
+            if not copied:
+                out, copied = dict(out), True
+            out[name] = v
+    return out
 
 
 class _Union(_Plan):
@@ -1637,6 +1640,23 @@ class _Values(_Plan):
                 yield {**mu, **row}
 
 
+#: what the compiled operator trees (``plan_source``) read of this module
+_TREE_HELPERS = {
+    "_Bgp": _Bgp,
+    "_Join": _Join,
+    "_LeftJoin": _LeftJoin,
+    "_Filter": _Filter,
+    "_Extend": _Extend,
+    "_Union": _Union,
+    "_Project": _Project,
+    "_passing": _passing,
+    "_compatible": _compatible,
+    "_filter_passes": _filter_passes,
+    "_extended": _extended,
+    "_empty": lambda plan: _empty(plan),
+}
+
+
 def _is_true_filter(expr) -> bool:
     return expr is None or (isinstance(expr, CompValue) and expr.name == "TrueFilter")
 
@@ -1708,13 +1728,34 @@ class QueryPlan:
                 self.root.names = self.names
         #: the root projects exactly the query's variables: its rows are the solutions as they are (each a new dict)
         self._projected = type(self.root) is _Project and self.root.names == self.names
+        #: the operator tree as one compiled function (``plan_source``), made at the first call (once every
+        #: FILTER has been pushed down); None: none could be written, the operators' ``run`` answer
+        self._tree: Callable | None = None
+        self._tree_made = False
+
+    #: run the operator tree as compiled source (``plan_source``), not as the operators' generators: a switch
+    #: for the benchmarks; ``check_tree``: run both and compare (the tests)
+    generated = True
+    check_tree = False
+
+    def _rows(self, mu: dict, parts: tuple) -> list[dict]:
+        """The root's rows for mu."""
+        if not self._tree_made:
+            self._tree, self._tree_made = plan_source.compiled(self.root, _TREE_HELPERS), True
+        tree = self._tree
+        if tree is None or not self.generated:
+            return list(self.root.run(mu, parts))
+        rows = tree(mu, parts)
+        if self.check_tree:
+            _same_solutions(self.root, rows, list(self.root.run(mu, parts)), tree)
+        return rows
 
     def solutions(self, parts: tuple, bindings: dict) -> list[dict]:
         """The rows (as dicts), or ``Fallback``. ``bindings`` are substituted as constants."""
         if self._projected:
-            return list(self.root.run(dict(bindings), parts))
+            return self._rows(dict(bindings), parts)
         names = self.names
-        return [{n: nu[n] for n in names if n in nu} for nu in self.root.run(dict(bindings), parts)]
+        return [{n: nu[n] for n in names if n in nu} for nu in self._rows(dict(bindings), parts)]
 
 
 @functools.lru_cache(maxsize=256)
