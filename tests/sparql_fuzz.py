@@ -281,3 +281,15 @@ def case(seed: int) -> Case:
     node = rng.choice(NODES + ["ex:nobody"]).replace("ex:", "http://example.org/")
     # (pyoxigraph substitutes $this only into a query that projects it)
     return Case(seed, graphs, query, node if this and "$this" in query else None)
+
+
+def loaded(c: Case):
+    """A case's graphs loaded into a new pyoxigraph store: (store, the named graphs in the case's order)."""
+    import pyoxigraph as ox
+
+    store, graphs = ox.Store(), []
+    for name, turtle in c.graphs.items():
+        g = ox.NamedNode(f"urn:test:{name}")
+        store.load((TURTLE_PREFIXES + turtle).encode(), format=ox.RdfFormat.TURTLE, to_graph=g)
+        graphs.append(g)
+    return store, graphs

@@ -9,10 +9,9 @@ import pickle
 
 import pyoxigraph as ox
 import pytest
-from sparql_fuzz import TURTLE_PREFIXES, case
-from test_plans import CASES, PREFIXES, THIS_CASES, _compare, _corpus, world  # noqa: F401 - a fixture
+from sparql_fuzz import case, loaded
+from test_plans import CASES, PREFIXES, THIS_CASES, _assess_corpus, _compare, both_ways, world  # noqa: F401 - a fixture
 
-from kg_reasoner.api import Reasoner
 from kg_reasoner.reason import plans
 from kg_reasoner.reason.plans import Fallback, TripleIndex, compile_select, select_algebra
 
@@ -21,11 +20,7 @@ from kg_reasoner.reason.plans import Fallback, TripleIndex, compile_select, sele
 def tree_checked(monkeypatch):
     """Every query call run both ways, its compiled tree and the operators' generators: the same rows in the
     same order, or an AssertionError."""
-    monkeypatch.setattr(plans.QueryPlan, "check_tree", True)
-    calls = []
-    same = plans._same_solutions
-    monkeypatch.setattr(plans, "_same_solutions", lambda *a: calls.append(1) or same(*a))
-    return calls
+    return both_ways(monkeypatch, plans.QueryPlan, "check_tree")
 
 
 @pytest.mark.parametrize("where", CASES.values(), ids=CASES.keys())
@@ -42,11 +37,7 @@ def _both_ways(seed: int) -> str:
     """A seeded random query's rows from its compiled tree and from its operators: the same rows in the same
     order, or both hand the call to pyoxigraph."""
     c = case(seed)
-    store, graphs = ox.Store(), []
-    for name, turtle in c.graphs.items():
-        g = ox.NamedNode(f"urn:test:{name}")
-        store.load((TURTLE_PREFIXES + turtle).encode(), format=ox.RdfFormat.TURTLE, to_graph=g)
-        graphs.append(g)
+    store, graphs = loaded(c)
     try:
         algebra = select_algebra(c.query)
     except Exception:  # noqa: BLE001 - a query rdflib refuses (tests/test_plans_fuzz.py counts them)
@@ -75,10 +66,7 @@ def test_random_queries_answer_alike_both_ways():
 def test_every_query_call_of_the_corpus_answers_as_the_operators(tree_checked):
     """Every vignette, case, HL7 example and 40 synthetic patients, summary and full explanation: each query
     call (rules, constraints, explanations) run on its compiled tree and on its operators."""
-    r = Reasoner()
-    for pi in _corpus(r, 40):
-        r.assess_input(pi, summary=True)
-        r.assess_input(pi).to_dict()
+    _assess_corpus()
     assert len(tree_checked) > 1000  # (query calls compared)
 
 

@@ -711,17 +711,25 @@ def test_sessions_leave_the_store_as_they_found_it(checked):
 # --- the join steps as compiled Python source (plans._Bgp.generated, kg_reasoner.reason.step_source) -----
 
 
+def both_ways(monkeypatch, owner, flag: str) -> list:
+    """Set ``owner.flag`` (a check switch of the plans) for the test, and count the comparisons made
+    (``plans._same_solutions``): the list it returns grows by one per comparison."""
+    from kg_reasoner.reason import plans
+
+    monkeypatch.setattr(owner, flag, True)
+    calls: list = []
+    same = plans._same_solutions
+    monkeypatch.setattr(plans, "_same_solutions", lambda *a: calls.append(1) or same(*a))
+    return calls
+
+
 @pytest.fixture
 def source_checked(monkeypatch):
     """Every BGP run both ways, its compiled source and the interpreter (``plans._solve``): the same
     solutions in the same order, or an AssertionError."""
     from kg_reasoner.reason import plans
 
-    monkeypatch.setattr(plans._Bgp, "check_source", True)
-    calls = []
-    same = plans._same_solutions
-    monkeypatch.setattr(plans, "_same_solutions", lambda *a: calls.append(1) or same(*a))
-    return calls
+    return both_ways(monkeypatch, plans._Bgp, "check_source")
 
 
 @pytest.mark.parametrize("where", CASES.values(), ids=CASES.keys())
@@ -738,11 +746,16 @@ def test_the_compiled_steps_answer_as_the_interpreter_with_this_bound(world, whe
 def test_every_bgp_call_of_the_corpus_answers_as_the_interpreter(source_checked):
     """Every vignette, case, HL7 example and 40 synthetic patients, summary and full explanation: each
     BGP call run on its compiled steps and on the interpreter, the same solutions in the same order."""
+    _assess_corpus()
+    assert len(source_checked) > 1000  # (BGP calls compared)
+
+
+def _assess_corpus(n: int = 40) -> None:
+    """Every vignette, case, HL7 example and ``n`` synthetic patients assessed, summary and full explanation."""
     r = Reasoner()
-    for pi in _corpus(r, 40):
+    for pi in _corpus(r, n):
         r.assess_input(pi, summary=True)
         r.assess_input(pi).to_dict()
-    assert len(source_checked) > 1000  # (BGP calls compared)
 
 
 def test_the_compiled_steps_read_as_nested_loops():

@@ -14,7 +14,7 @@ import pickle
 import pyoxigraph as ox
 import pytest
 from conftest import assert_none_differ, seed_block_id, seed_blocks
-from sparql_fuzz import TURTLE_PREFIXES, case
+from sparql_fuzz import case, loaded
 
 from kg_reasoner.reason.plans import Fallback, TripleIndex, compile_select, select_algebra
 
@@ -35,11 +35,7 @@ def outcome(seed: int) -> tuple[str, str]:
     refuses the query), "rdflib refused" (rdflib's parser or translation raises on a query pyoxigraph runs:
     the fast engine could not compile it, so such queries are counted and kept rare)."""
     c = case(seed)
-    store, graphs = ox.Store(), []
-    for name, turtle in c.graphs.items():
-        g = ox.NamedNode(f"urn:test:{name}")
-        store.load((TURTLE_PREFIXES + turtle).encode(), format=ox.RdfFormat.TURTLE, to_graph=g)
-        graphs.append(g)
+    store, graphs = loaded(c)
     bindings = {"this": ox.NamedNode(c.this)} if c.this else {}
     try:
         result = store.query(

@@ -16,6 +16,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from kg_reasoner.reason.step_source import SourceWriter
+
 #: an operand whose loops would nest deeper than this below the loops around it is compiled as a function
 #: of its own (CPython refuses more than 20 nested blocks in one function)
 _SPLIT = 6
@@ -40,25 +42,17 @@ def compiled(root, helpers: dict) -> Callable | None:
         return None
 
 
-class _Writer:
+class _Writer(SourceWriter):
     def __init__(self, helpers: dict):
+        super().__init__(
+            {
+                "_passing": helpers["_passing"],
+                "_compatible": helpers["_compatible"],
+                "_passes": helpers["_filter_passes"],
+                "_extended": helpers["_extended"],
+            }
+        )
         self.h = helpers
-        self.env: dict = {
-            "_passing": helpers["_passing"],
-            "_compatible": helpers["_compatible"],
-            "_passes": helpers["_filter_passes"],
-            "_extended": helpers["_extended"],
-        }
-        self.count = 0
-
-    def name(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
-
-    def const(self, value) -> str:
-        key = self.name("K")
-        self.env[key] = value
-        return key
 
     def function(self, root) -> Callable:
         """The root compiled as a function of its own: run(mu, parts) -> list of rows."""

@@ -45,11 +45,12 @@ def compiled(steps: tuple, solve: Callable, passes: Callable) -> tuple[Callable,
     return out[0], out[1]
 
 
-class _Writer:
-    def __init__(self, steps: tuple, exists: bool, solve: Callable, passes: Callable):
-        self.steps, self.exists = steps, exists
-        self.env: dict = {"_solve": solve, "_passes": passes, "STEPS": steps}
-        self.lines: list[str] = []
+class SourceWriter:
+    """What a writer of generated source keeps: the globals of the functions it writes (``env``) and a counter
+    for fresh names (also ``plan_source``'s)."""
+
+    def __init__(self, env: dict):
+        self.env = env
         self.count = 0
 
     def name(self, prefix: str) -> str:
@@ -61,6 +62,13 @@ class _Writer:
         key = self.name("K")
         self.env[key] = value
         return key
+
+
+class _Writer(SourceWriter):
+    def __init__(self, steps: tuple, exists: bool, solve: Callable, passes: Callable):
+        super().__init__({"_solve": solve, "_passes": passes, "STEPS": steps})
+        self.steps, self.exists = steps, exists
+        self.lines: list[str] = []
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
