@@ -3505,31 +3505,29 @@ def _all_but_why_cancelled(r: dict) -> frozenset[str]:
     return frozenset(k for k in r if k not in _WHY_CANCELLED)
 
 
-def _contained_reasons(r: dict) -> list[tuple[str, dict]]:
-    """(element, resource) for each resource a record contains that its ``_WHY_CANCELLED`` elements cite ("#id"):
-    a cancelled Appointment's reasonReference to the Condition it contains."""
+def _contained_reasons(r: dict) -> set[int]:
+    """``id()`` of each resource a record contains that its ``_WHY_CANCELLED`` elements cite ("#id"): a cancelled
+    Appointment's reasonReference to the Condition it contains."""
     contained = {
         f"#{c.get('id')}": c for c in (r.get("contained") or []) if isinstance(c, dict) and isinstance(c.get("id"), str)
     }
-    if not contained:
-        return []
-    out: list[tuple[str, dict]] = []
+    cited: set[int] = set()
 
-    def walk(element: str, x: Any) -> None:
+    def walk(x: Any) -> None:
         if isinstance(x, dict):
             key = x.get("reference")
-            cited = contained.get(key) if isinstance(key, str) else None
-            if cited is not None and all(cited is not c for _, c in out):
-                out.append((element, cited))
+            if isinstance(key, str) and key in contained:
+                cited.add(id(contained[key]))
             for v in x.values():
-                walk(element, v)
+                walk(v)
         elif isinstance(x, list):
             for v in x:
-                walk(element, v)
+                walk(v)
 
-    for k in sorted(_WHY_CANCELLED & r.keys()):
-        walk(k, r[k])
-    return out
+    if contained:
+        for k in _WHY_CANCELLED & r.keys():
+            walk(r[k])
+    return cited
 
 
 def _withdrawn(r: dict) -> bool:
@@ -3690,12 +3688,12 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     (``_contained_reasons``: a Condition it was for is still hers); of one entered in error, none."""
     out = [(r, where)]
     contained = r.get("contained")
-    cited: list[int] | None = None
+    cited: set[int] | None = None
     if _withdrawn(r):
         if not _cancelled(r):
             return out  # (entered in error: what it contains is withdrawn with it)
         # (cancelled: what it contains is withdrawn with it, but a reason it cites, a Condition it was for, is hers)
-        cited = [id(c) for _, c in _contained_reasons(r)]
+        cited = _contained_reasons(r)
     for i, c in enumerate(contained if isinstance(contained, list) else []):
         if cited is not None and id(c) not in cited:
             continue

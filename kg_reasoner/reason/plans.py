@@ -1640,23 +1640,6 @@ class _Values(_Plan):
                 yield {**mu, **row}
 
 
-#: what the compiled operator trees (``plan_source``) read of this module
-_TREE_HELPERS = {
-    "_Bgp": _Bgp,
-    "_Join": _Join,
-    "_LeftJoin": _LeftJoin,
-    "_Filter": _Filter,
-    "_Extend": _Extend,
-    "_Union": _Union,
-    "_Project": _Project,
-    "_passing": _passing,
-    "_compatible": _compatible,
-    "_filter_passes": _filter_passes,
-    "_extended": _extended,
-    "_empty": lambda plan: _empty(plan),
-}
-
-
 def _is_true_filter(expr) -> bool:
     return expr is None or (isinstance(expr, CompValue) and expr.name == "TrueFilter")
 
@@ -1707,6 +1690,23 @@ def _compile_pattern(node) -> _Plan:
     if name == "AggregateJoin":
         return _Aggregate(node)
     raise Unsupported(f"the SPARQL operator {name}")
+
+
+#: what the compiled operator trees (``plan_source``) read of this module
+_TREE_HELPERS = {
+    "_Bgp": _Bgp,
+    "_Join": _Join,
+    "_LeftJoin": _LeftJoin,
+    "_Filter": _Filter,
+    "_Extend": _Extend,
+    "_Union": _Union,
+    "_Project": _Project,
+    "_passing": _passing,
+    "_compatible": _compatible,
+    "_filter_passes": _filter_passes,
+    "_extended": _extended,
+    "_empty": _empty,
+}
 
 
 class QueryPlan:
