@@ -1248,6 +1248,23 @@ NAMES_WITHHOLDING = _by_review(
                 "Ectopic still not excluded",
             ],
         ),
+        (
+            "stop-47 (left by stop 46): a bare ectopic at the start of a text or after a heading or a side, the heart's "
+            "motion or activity said absent without a word of the pregnancy",
+            [
+                "L ectopic",
+                "Rt ectopic",
+                "Right sided ectopic",
+                "Ectopic - for methotrexate",
+                "Ectopic for MTX",
+                "Ectopic: awaiting laparoscopy",
+                "Impression: ectopic",
+                "Dx: L ectopic - for MTX",
+                "Heart motion absent",
+                "Heart activity: not seen",
+                "No heart motion",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1565,6 +1582,24 @@ NAMES_HARMLESS = _by_review(
                 "Ectopic (atrial) cannot be ruled out",
                 "Cannot rule out ectopic atrial tachycardia",
                 "Less likely ectopic",
+            ],
+        ),
+        (
+            "stop-47: a bare ectopic of the heart or another organ, ruled out or unlikely; the heart's activity of the "
+            "mother",
+            [
+                "Ectopic beats",
+                "Ectopic-beats on ECG",
+                "Ectopic [ventricular] beats",
+                "L ectopic (atrial) rhythm",
+                "Ectopic pancreas",
+                "Ectopic kidney",
+                "Ectopic unlikely",
+                "Ectopic r/o",
+                "Ectopic excluded",
+                "Heart activity: no arrhythmia",
+                "Heart activity regular, no murmur",
+                "Heart activity not assessed",
             ],
         ),
     ]
