@@ -10,6 +10,7 @@ may name) is a record not understood (E2), named in data_problems."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -678,3 +679,72 @@ def test_a_dispense_declined_or_a_request_not_to_give_it_for_an_allergy_records_
         said = [p for p in a.data_problems if p.get("field") == field]
         assert a.status == "insufficient_data" and said, a.data_problems
         assert "allergy or intolerance to progesterone" in said[0]["message"]
+
+
+def _document(attachment: dict) -> dict:
+    """A clinical note as US Core's DocumentReference carries one (US Core 6.1 "Clinical Notes": the note in
+    ``content.attachment``, its words in ``data`` as base64 or behind a ``url``)."""
+    return {
+        "resourceType": "DocumentReference",
+        "id": "note",
+        "status": "current",
+        "type": {"coding": [{"system": LOINC, "code": "11506-3", "display": "Progress note"}]},
+        "subject": {"reference": "Patient/F"},
+        "date": "2026-11-20T10:00:00Z",
+        "content": [{"attachment": attachment}],
+    }
+
+
+def _base64(text: str, encoding: str = "utf-8") -> str:
+    return base64.b64encode(text.encode(encoding)).decode("ascii")
+
+
+def _report_form(form: dict) -> dict:
+    """An ultrasound report coded as one, its conclusion coded normal, its words in ``presentedForm`` only."""
+    return obs(
+        cc(LOINC, "11525-3"),
+        "us-report",
+        resourceType="DiagnosticReport",
+        conclusionCode=[cc(SCT, "17621005")],
+        presentedForm=[form],
+    ) | {"effectiveDateTime": "2026-11-20T10:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    "record,withheld",
+    [
+        (_document({"contentType": "text/plain", "data": _base64("Complete miscarriage. Empty uterus.")}), True),
+        (
+            _document(
+                {"contentType": "text/plain; charset=ISO-8859-1", "data": _base64("Fausse couche complète", "latin-1")}
+            ),
+            True,
+        ),
+        (_document({"contentType": "text/html", "data": _base64("<p>Missed&nbsp;miscarriage</p>")}), True),
+        (_document({"contentType": "text/plain", "data": _base64("Live intrauterine pregnancy, FHR 150 bpm.")}), False),
+        (_document({"contentType": "application/pdf", "data": _base64("%PDF-1.4 Complete miscarriage")}), False),
+        (_document({"contentType": "text/plain", "data": "Complete miscarriage"}), False),
+        (_report_form({"contentType": "text/html", "data": _base64("<b>Impression:</b> no fetal pole")}), True),
+    ],
+    ids=[
+        "note-text-plain",
+        "note-latin-1",
+        "note-html",
+        "note-normal",
+        "note-pdf",
+        "note-not-base64",
+        "report-presented-form",
+    ],
+)
+def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld):
+    """Stop 47 (left by stop 46): a note or a report whose words are a base64 attachment of text (text/plain in its
+    charset, HTML without its tags) naming a loss came out `indicated`, silent; now E2, named by its element. What is
+    no text (a PDF) or no base64 is not read as words."""
+    a = reasoner.assess(bundle(*INDICATED, record))
+    ref = f"{record['resourceType']}/{record['id']}"
+    said = [p for p in a.data_problems if p["record"] == ref and "could change the decision" in p["message"]]
+    if withheld:
+        assert a.status == "insufficient_data" and ref in a.missing, a.data_problems
+        assert [p["field"] for p in said] == [next(k for k in ("content", "presentedForm") if k in record)], said
+    else:
+        assert a.status == "indicated" and not said, a.data_problems

@@ -18,8 +18,11 @@ named in ``data_problems``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import datetime as _dt
+import html
 import itertools
 import re
 from collections import defaultdict
@@ -344,6 +347,9 @@ def _codeables(node: Any, key: str = "", skip: frozenset[str] = frozenset(), str
         elif key.endswith("Coding") and (isinstance(node.get("code"), str) or isinstance(node.get("display"), str)):
             # (a Coding: an extension's valueCoding, by its code or, without one, its display)
             yield {"coding": [node]}
+        attached = _attachment_text(node) if strings else None
+        if attached:  # (an Attachment's own words: a report's presentedForm, a document's content, as text)
+            yield {"text": attached}
         for k, value, words in _inside(node, key, skip, strings):
             yield from _codeables(value, k, strings=words)
     elif isinstance(node, list):
@@ -370,6 +376,34 @@ def _inside(node: dict, key: str, skip: frozenset[str], strings: bool) -> Iterat
     for k, value in node.items():
         if k not in ("meta", "contained", "text", "note", "prediction") and k not in skip:
             yield k, value, words
+
+
+#: the media types of an Attachment whose data is words: plain text, and markup read without its tags
+_TEXT_MEDIA = re.compile(r"^\s*(text/[\w.+-]+|application/(xhtml\+xml|xml|json|rtf))\s*(;|$)", re.IGNORECASE)
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _attachment_text(node: dict) -> str | None:
+    """The words of an Attachment whose data is text (``contentType`` text/plain, text/html...: a DiagnosticReport's
+    presentedForm, a DocumentReference's content), decoded from base64 in its charset (UTF-8 when none is given, an
+    undecodable byte replaced), markup tags left out; None for any other node, or data that is not base64 (what
+    cannot be read is said by the record's reader, which reads the rest of the record)."""
+    data, media = node.get("data"), node.get("contentType")
+    if not isinstance(data, str) or not isinstance(media, str) or not _TEXT_MEDIA.match(media):
+        return None
+    try:  # (base64 broken over lines is read; other characters are no base64)
+        raw = base64.b64decode(re.sub(r"\s+", "", data), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    charset = _CHARSET.search(media)
+    try:
+        text = raw.decode(charset.group(1) if charset else "utf-8", errors="replace")
+    except LookupError:  # (a charset Python does not know: read as UTF-8)
+        text = raw.decode("utf-8", errors="replace")
+    if "<" in text and not media.lower().lstrip().startswith("text/plain"):
+        text = html.unescape(_TAG.sub(" ", text))
+    return text if _WORDS.search(text) else None
 
 
 def _elements(r: dict, skip: frozenset[str], strings: bool) -> Iterator[tuple[str, dict]]:
