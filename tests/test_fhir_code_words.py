@@ -554,6 +554,47 @@ def test_a_coded_loss_a_cancelled_order_was_for_is_read_as_her_condition(reasone
     assert reasoner.assess(bundle(*INDICATED, refuted)).status == "indicated"
 
 
+def _cancelled_appointment(reason_subject: str | None, participant: str | None = "Patient/F") -> dict:
+    """A cancelled Appointment (R4 names its patient as a participant; it has no subject) whose reason is a
+    Condition it contains, a complete miscarriage of ``reason_subject`` (None: the Condition names none)."""
+    reason = condition("c1", (SCT, "16607004"), onsetDateTime="2026-11-19")
+    if reason_subject is None:
+        reason.pop("subject")
+    else:
+        reason["subject"] = {"reference": reason_subject}
+    return {
+        "resourceType": "Appointment",
+        "id": "ap",
+        "status": "cancelled",
+        "start": "2026-11-25T10:00:00Z",
+        "end": "2026-11-25T10:30:00Z",
+        "contained": [reason],
+        "reasonReference": [{"reference": "#c1"}],
+        "participant": [{"actor": {"reference": participant}, "status": "declined"}] if participant else [],
+    }
+
+
+def test_a_contained_reason_of_her_appointment_is_read_as_hers_or_she_fails_closed(reasoner):
+    """Stop 47 (review rev46b's f05/f06, left by stop 46): a Condition contained in her cancelled Appointment as its
+    reason, naming no subject, made her not assessed (a broken reference); naming another patient, it was read as
+    that patient's and she came out `indicated`, silent. The Appointment's patient is its one Patient participant:
+    a contained record naming none is hers (a complete miscarriage contraindicates); one naming another patient
+    may be either's, so she fails closed, the record and its subject named. Nothing links an Appointment with no
+    Patient participant to her."""
+    assert reasoner.assess(bundle(*INDICATED, _cancelled_appointment(None))).status == "contraindicated"
+    assert reasoner.assess(bundle(*INDICATED, _cancelled_appointment("Patient/F"))).status == "contraindicated"
+    for other in ("Patient/G", "urn:uuid:5d2e3f1a-0000-4000-8000-00000000000g"):
+        results = list(reasoner.assess_many([bundle(*INDICATED, _cancelled_appointment(other))]))
+        her = next(r for r in results if getattr(r, "patient", None) == "F")
+        assert her.status is None and [
+            p["field"]
+            for p in her.data_problems
+            if p["record"] == "Appointment/ap#c1" and "cannot be told" in p["message"]
+        ] == ["subject"], her.data_problems
+    results = list(reasoner.assess_many([bundle(*INDICATED, _cancelled_appointment("Patient/G", participant=None))]))
+    assert [r.status for r in results if getattr(r, "patient", None) == "F"] == ["indicated"]
+
+
 def test_a_loss_in_a_records_words_names_the_element_it_stands_in(reasoner):
     """Review rev44b: every such problem said field "code", wherever the words were."""
     for record, field in (

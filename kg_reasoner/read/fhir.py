@@ -3733,10 +3733,37 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
             continue
         if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
             inner = dict(c, _container=_ref(r))
-            if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
-                inner["subject"] = r.get("subject", r.get("patient"))
+            holder = _container_patient(r)
+            if "subject" not in inner and "patient" not in inner and holder is not None:
+                inner["subject"] = {"reference": holder}
+            inner["_container_patient"] = holder  # (checked against its own subject: ``_contained_elsewhere``)
             out.append((inner, f"{where}/contained/{i}"))
     return out
+
+
+def _container_patient(r: dict) -> str | None:
+    """The patient a resource that contains records is about: its subject or patient, else the one Patient among
+    its participants' actors (an Appointment has no subject: R4 names its patient as a participant)."""
+    key = _subject_key(r)
+    if key is not None:
+        return key
+    actors = {
+        _reference_key(p["actor"].get("reference"))
+        for p in (r["participant"] if isinstance(r.get("participant"), list) else [])
+        if isinstance(p, dict) and isinstance(p.get("actor"), dict)
+    }
+    patients = [a for a in actors if isinstance(a, str) and re.search(r"(?:^|/)Patient/[^/]+$", a)]
+    return patients[0] if len(patients) == 1 else None
+
+
+def _contained_elsewhere(r: dict, owner: str | None, patients: dict[str, str]) -> set[str]:
+    """Of a contained record whose subject is not its container's patient (a Condition of Patient/G contained in
+    her cancelled Appointment as its reason): the container's patient when the input holds her and she is not its
+    owner. Which of them it is about cannot be told: she fails closed (the owner, if the input holds one, reads it)."""
+    holder = r.get("_container_patient")
+    if holder is None or holder == _subject_key(r):
+        return set()
+    return {patients[holder]} - {owner} if holder in patients else set()
 
 
 _NOT_RECORDS = ("Patient", "Medication")
@@ -4025,6 +4052,15 @@ def read_resources(
         if problems and owner is not None:
             refused[owner] += [(ref, path, message) for path, message in problems]
             continue
+        holders = _contained_elsewhere(r, owner, patients)
+        if holders:
+            message = (
+                f"is contained in {r['_container']}, whose patient is {r['_container_patient']}, but its subject is "
+                f"{_subject_key(r) or 'another'}: which patient it belongs to cannot be told"
+            )
+            broken.append(BrokenRecord(ref, message, [f"Patient/{p}" for p in sorted(holders)], rtype, "", "subject"))
+            if owner is None:
+                continue
         if rtype in ("Patient", "Medication"):
             if problems and rtype == "Patient":  # a refused Medication fails whoever uses it (RefusedResource)
                 yield PatientDataError(
