@@ -595,6 +595,87 @@ def test_a_contained_reason_of_her_appointment_is_read_as_hers_or_she_fails_clos
     assert [r.status for r in results if getattr(r, "patient", None) == "F"] == ["indicated"]
 
 
+def _her_encounter(subject: dict, *contained: dict) -> dict:
+    return {
+        "resourceType": "Encounter",
+        "id": "enc",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": subject,
+        "period": {"start": "2026-11-19T09:00:00Z", "end": "2026-11-19T10:00:00Z"},
+        "contained": list(contained),
+    }
+
+
+def _of(record: dict, subject: str | None) -> dict:
+    record = dict(record)
+    record.pop("subject", None)
+    return record | ({"subject": {"reference": subject}} if subject else {})
+
+
+LOSS_OF = condition("c1", (SCT, "16607004"), onsetDateTime="2026-11-19")
+MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
+
+
+@pytest.mark.parametrize(
+    "container,her",
+    [
+        (_her_encounter({"identifier": MRN}, _of(LOSS_OF, None)), "contraindicated"),
+        (_her_encounter({"identifier": MRN}, _of(LOSS_OF, "Patient/G")), None),
+        (_her_encounter({"reference": "http://example.org/fhir/Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
+        (_her_encounter({"reference": "Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
+        (_cancelled_appointment("Patient/G", participant="urn:uuid:9f0e4f6a-0000-4000-8000-00000000000f"), None),
+        (
+            _her_encounter(
+                {"reference": "Patient/F"},
+                _of(obs(cc(LOINC, "29463-7"), "w", valueQuantity={"value": 3.2, "unit": "kg"}), "Patient/G"),
+            ),
+            "indicated",
+        ),
+        (
+            _her_encounter(
+                {"reference": "Patient/F"},
+                {
+                    "resourceType": "AllergyIntolerance",
+                    "id": "al",
+                    "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8727"}]},
+                },
+            ),
+            "insufficient_data",
+        ),
+    ],
+    ids=[
+        "her-identifier-a-loss-naming-no-one",
+        "her-identifier-a-loss-of-another",
+        "her-absolute-url-a-loss-of-another",
+        "her-reference-a-loss-of-another",
+        "her-urn-participant-a-loss-of-another",
+        "her-reference-a-newborns-weight",
+        "her-reference-an-allergy-to-progesterone",
+    ],
+)
+def test_a_contained_record_is_hers_or_she_fails_closed_however_her_reference_is_written(reasoner, container, her):
+    """Review rev47a: whose a container is, by its subject written as an identifier, an absolute URL with no fullUrl
+    or a urn:uuid participant (stop 47's first version read only Patient/F, and lost the container's identifier:
+    a contained loss naming no one made her not assessed); a contained record of another patient that could not
+    change the decision (a newborn's weight) fails no one; a contained resource of a type the reader does not read
+    by its code (an AllergyIntolerance) is read, as the input's are (it was not read at all)."""
+    patient_f = {"resourceType": "Patient", "id": "F", "identifier": [MRN]}
+    entries = [patient_f, {"resourceType": "Patient", "id": "G"}, *INDICATED, container]
+    doc = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": e} | ({"fullUrl": "urn:uuid:9f0e4f6a-0000-4000-8000-00000000000f"} if e is patient_f else {})
+            for e in entries
+        ],
+    }
+    results = {getattr(r, "patient", None): r for r in reasoner.assess_many([doc]) if hasattr(r, "status")}
+    assert results["F"].status == her, results["F"].data_problems
+    if her is None:
+        assert any(p["field"] == "subject" and "cannot be told" in p["message"] for p in results["F"].data_problems)
+
+
 def test_a_loss_in_a_records_words_names_the_element_it_stands_in(reasoner):
     """Review rev44b: every such problem said field "code", wherever the words were."""
     for record, field in (
@@ -766,6 +847,44 @@ def _report_form(form: dict) -> dict:
         (_document({"contentType": "application/pdf", "data": _base64("%PDF-1.4 Complete miscarriage")}), False),
         (_document({"contentType": "text/plain", "data": "Complete miscarriage"}), False),
         (_report_form({"contentType": "text/html", "data": _base64("<b>Impression:</b> no fetal pole")}), True),
+        # review rev47a: a "<" that opens no tag, a loss after the first sentence or line, a word split by a tag,
+        # CDATA, a no-break space, no contentType, UTF-16 by its byte-order mark, URL-safe base64 without padding
+        (_document({"contentType": "text/html", "data": _base64("<p>hCG <5 IU/L. Complete miscarriage.</p>")}), True),
+        (
+            _document(
+                {"contentType": "text/markdown", "data": _base64("hCG <5, complete miscarriage, review >2 weeks")}
+            ),
+            True,
+        ),
+        (
+            _document({"contentType": "text/plain", "data": _base64("EPU NOTE\nhCG 1800.\nDx: ectopic - for MTX\n")}),
+            True,
+        ),
+        (
+            _document(
+                {"contentType": "text/html", "data": _base64("<p>TVUS today.</p><p>Ectopic - for methotrexate</p>")}
+            ),
+            True,
+        ),
+        (_document({"contentType": "text/html", "data": _base64("<p>Missed mis<span>carriage</span></p>")}), True),
+        (
+            _document({"contentType": "text/xml", "data": _base64("<note><![CDATA[Complete miscarriage]]></note>")}),
+            True,
+        ),
+        (_document({"contentType": "text/html", "data": _base64("No&nbsp;fetal&nbsp;pole")}), True),
+        (_document({"data": _base64("Complete miscarriage. Empty uterus.")}), True),
+        (_document({"contentType": "text/plain", "data": _base64("\ufeffComplete miscarriage", "utf-16-le")}), True),
+        (
+            _document(
+                {
+                    "contentType": "text/plain",
+                    "data": _base64("Complete miscarriage??>").translate(str.maketrans("+/", "-_", "=")),
+                }
+            ),
+            True,
+        ),
+        (_document({"contentType": "text/plain; charset=idna", "data": _base64("Live IUP, FHR 150 bpm")}), False),
+        (_document({"data": _base64("\x00\x01PNG Complete miscarriage")}), False),
     ],
     ids=[
         "note-text-plain",
@@ -775,12 +894,25 @@ def _report_form(form: dict) -> dict:
         "note-pdf",
         "note-not-base64",
         "report-presented-form",
+        "html-a-less-than-sign",
+        "markdown-less-and-greater-than-signs",
+        "plain-a-heading-on-the-third-line",
+        "html-the-second-paragraph",
+        "html-a-word-split-by-a-tag",
+        "xml-cdata",
+        "html-no-break-spaces",
+        "no-content-type-utf-8",
+        "utf-16-by-its-byte-order-mark",
+        "url-safe-base64-without-padding",
+        "a-charset-that-cannot-replace",
+        "no-content-type-binary",
     ],
 )
 def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld):
     """Stop 47 (left by stop 46): a note or a report whose words are a base64 attachment of text (text/plain in its
-    charset, HTML without its tags) naming a loss came out `indicated`, silent; now E2, named by its element. What is
-    no text (a PDF) or no base64 is not read as words."""
+    charset, HTML without its tags) naming a loss came out `indicated`, silent; now E2, named by its element, its
+    words judged whole and sentence by sentence as a report's are (review rev47a). What is no text (a PDF, bytes
+    with no media type) or no base64 is not read as words; a charset that cannot be read is read as UTF-8."""
     a = reasoner.assess(bundle(*INDICATED, record))
     ref = f"{record['resourceType']}/{record['id']}"
     said = [p for p in a.data_problems if p["record"] == ref and "could change the decision" in p["message"]]
@@ -789,3 +921,92 @@ def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld)
         assert [p["field"] for p in said] == [next(k for k in ("content", "presentedForm") if k in record)], said
     else:
         assert a.status == "indicated" and not said, a.data_problems
+
+
+def _questionnaire(items: list, authored: str = "2026-11-20T10:00:00Z") -> dict:
+    """Her answers to a questionnaire (R4 QuestionnaireResponse: a question's words in ``item.text``)."""
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": "qr",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "authored": authored,
+        "item": items,
+    }
+
+
+def _asked(text: str, **answer) -> dict:
+    return {"linkId": "q", "text": text, "answer": [answer]}
+
+
+ENDED = "Has this pregnancy ended in a miscarriage?"
+
+
+@pytest.mark.parametrize(
+    "record,withheld",
+    [
+        (_questionnaire([_asked(ENDED, valueBoolean=True)]), True),
+        (_questionnaire([_asked(ENDED, valueCoding={"system": "http://loinc.org", "code": "LA33-6"})]), True),
+        (_questionnaire([_asked(ENDED, valueString="Yes")]), True),
+        (_questionnaire([{"linkId": "g", "item": [_asked(ENDED, valueBoolean=True)]}]), True),
+        (
+            _questionnaire(
+                [{"linkId": "p", "answer": [{"valueBoolean": True, "item": [_asked(ENDED, valueBoolean=True)]}]}]
+            ),
+            True,
+        ),
+        (_questionnaire([_asked(ENDED, valueBoolean=False)]), False),
+        (_questionnaire([_asked(ENDED, valueCoding={"system": "http://loinc.org", "code": "LA32-8"})]), False),
+        (_questionnaire([_asked("Any previous miscarriage?", valueBoolean=True)]), False),
+        (_questionnaire([_asked("Worried about miscarriage?", valueBoolean=True)]), False),
+        (_questionnaire([{"linkId": "q", "answer": [{"valueString": "Complete miscarriage"}]}], "2019-03-01"), False),
+    ],
+    ids=[
+        "yes-true",
+        "yes-loinc-LA33-6",
+        "yes-in-words",
+        "yes-in-a-group",
+        "yes-under-an-answer",
+        "no-false",
+        "no-loinc-LA32-8",
+        "a-past-loss",
+        "a-worry",
+        "an-answer-of-2019",
+    ],
+)
+def test_a_question_answered_yes_states_what_it_asks(reasoner, record, withheld):
+    """Stop 47: a question's words are not read (they ask), so "Has this pregnancy ended in a miscarriage?" answered
+    true came out `indicated`, silent; answered yes, a question states what it asks (E2, named by its element
+    ``item``). A questionnaire is dated by when it was answered (``authored``: it was "taken to belong to this
+    pregnancy", undated)."""
+    a = reasoner.assess(bundle(*INDICATED, record))
+    said = [
+        p
+        for p in a.data_problems
+        if p["record"] == "QuestionnaireResponse/qr" and "could change" in p["message"] and p["severity"] != "info"
+    ]  # (an earlier pregnancy's is said as such, "info")
+    undated = [
+        p for p in a.data_problems if p["record"] == "QuestionnaireResponse/qr" and "cannot be told" in p["message"]
+    ]
+    assert not undated, undated
+    if withheld:
+        assert a.status == "insufficient_data" and [p["field"] for p in said] == ["item"], a.data_problems
+    else:
+        assert a.status == "indicated" and not said, a.data_problems
+
+
+def test_a_library_or_a_measure_is_no_record_of_hers(reasoner):
+    """Review rev47a (HL7's Library-hiv-indicators carries its CQL as a base64 attachment): a knowledge artifact has
+    no subject because it is about no patient, so its words are not read as maybe hers."""
+    cql = 'define "Complete miscarriage": [Condition: "Complete miscarriage"]'
+    library = {
+        "resourceType": "Library",
+        "id": "lib",
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/library-type", "code": "logic-library"}]},
+        "date": "2026-11-20",
+        "content": [{"contentType": "text/cql", "data": _base64(cql)}],
+    }
+    measure = {"resourceType": "Measure", "id": "m", "status": "active", "description": "Complete miscarriage rate"}
+    a = reasoner.assess(bundle(*INDICATED, library, measure))
+    assert (a.status, a.data_problems) == ("indicated", []), a.data_problems

@@ -1265,6 +1265,31 @@ NAMES_WITHHOLDING = _by_review(
                 "No heart motion",
             ],
         ),
+        (
+            "stop-47 (review rev47a): more headings, sides, list items, what says or treats an ectopic, a live IUP not "
+            "seen or heterotopic, a sentence after the first, the heart's absence in more words",
+            [
+                "(L) ectopic",
+                "L-ectopic",
+                "Dx ectopic",
+                "Working diagnosis: ectopic",
+                "1. Ectopic",
+                "Known ectopic",
+                "Unruptured L ectopic",
+                "MTX for ectopic",
+                "Salpingostomy for ectopic",
+                "Ectopic - no live IUP seen",
+                "Ectopic (heterotopic), live IUP seen",
+                "Seen in EPU. Ectopic.",
+                "TVUS today. Impression: ectopic.",
+                "Missed miscarriage: not suspected, confirmed on dating scan",
+                "No visible heart activity",
+                "Heart activity: no",
+                "Heart activity has stopped",
+                "Heart activity not demonstrated",
+                "No heart tones",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1600,6 +1625,25 @@ NAMES_HARMLESS = _by_review(
                 "Heart activity: no arrhythmia",
                 "Heart activity regular, no murmur",
                 "Heart activity not assessed",
+            ],
+        ),
+        (
+            "stop-47 (review rev47a): the heart's and other organs' ectopics, a scan template's negation, a treatment "
+            "of an ectopic dated by a year, the mother's heart",
+            [
+                "Ectopic PVCs",
+                "Ectopic P waves",
+                "Ectopic pelvic kidney",
+                "L ectopic testis",
+                "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
+                "Ectopic - no",
+                "Ectopic very unlikely",
+                "Ectopic less likely",
+                "Ectopic not suspected",
+                "Infertility; left salpingectomy for ectopic 2021",
+                "Heart activity: nil abnormal",
+                "Heart movements: nil of note",
+                "Abnormal heart motion absent",
             ],
         ),
     ]

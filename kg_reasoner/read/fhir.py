@@ -378,31 +378,61 @@ def _inside(node: dict, key: str, skip: frozenset[str], strings: bool) -> Iterat
             yield k, value, words
 
 
-#: the media types of an Attachment whose data is words: plain text, and markup read without its tags
-_TEXT_MEDIA = re.compile(r"^\s*(text/[\w.+-]+|application/(xhtml\+xml|xml|json|rtf))\s*(;|$)", re.IGNORECASE)
-_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+#: the media types of an Attachment whose data is words (plain text, markdown, CSV, JSON, RTF...), and of those the
+#: markup whose tags are no words (HTML, XHTML, XML)
+_TEXT_MEDIA = re.compile(
+    r"^\s*(text/[\w.+-]+|application/([\w.+-]*\+)?(xml|json)|application/(x-)?rtf)\s*(;|$)", re.IGNORECASE
+)
+_MARKUP_MEDIA = re.compile(r"^\s*(text/(html|xml)|application/([\w.+-]*\+)?xml)\s*(;|$)", re.IGNORECASE)
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+#: a tag (its name begins with a letter, "/", "!" or "?"; it holds no "<" or ">": so "hCG <5 IU/L ... >2 weeks" is
+#: none, and a text of many "<" is read in linear time); the tags that end a block of text, read as a line end
+_TAG = re.compile(r"<[/!?]?[A-Za-z][^<>]*>|<!--[^<>]*-->")
+_BLOCK_TAG = re.compile(
+    r"<[/!?]?(p|div|br|li|ul|ol|tr|td|th|table|h[1-6]|section|article|header|footer|title|paragraph|item|list|"
+    r"text|content|hr|dd|dt|caption|blockquote|pre)\b[^<>]*>",
+    re.IGNORECASE,
+)
 
 
 def _attachment_text(node: dict) -> str | None:
-    """The words of an Attachment whose data is text (``contentType`` text/plain, text/html...: a DiagnosticReport's
-    presentedForm, a DocumentReference's content), decoded from base64 in its charset (UTF-8 when none is given, an
-    undecodable byte replaced), markup tags left out; None for any other node, or data that is not base64 (what
-    cannot be read is said by the record's reader, which reads the rest of the record)."""
+    """The words of an Attachment whose data is text (``contentType`` text/plain, text/html, markdown, XML, JSON,
+    RTF: a DiagnosticReport's presentedForm, a DocumentReference's content; with no ``contentType``, data that is
+    UTF-8 text), decoded from base64 (also URL-safe, or without its padding) in its charset (else by its byte-order
+    mark, else UTF-8; an undecodable byte replaced), the tags of markup left out (a block's tag read as a line end,
+    an inline one as nothing: a word split by a tag is one word) and its character references read; None for any
+    other node, or data that is not base64 (what cannot be read is said by the record's reader, which reads the rest
+    of the record)."""
     data, media = node.get("data"), node.get("contentType")
-    if not isinstance(data, str) or not isinstance(media, str) or not _TEXT_MEDIA.match(media):
+    unlabelled = "contentType" not in node  # (R4 asks for one; without it, only UTF-8 text is read, not a picture)
+    if not isinstance(data, str) or not (unlabelled or (isinstance(media, str) and _TEXT_MEDIA.match(media))):
         return None
+    packed = re.sub(r"\s+", "", data)
     try:  # (base64 broken over lines is read; other characters are no base64)
-        raw = base64.b64decode(re.sub(r"\s+", "", data), validate=True)
+        raw = base64.b64decode(
+            packed + "=" * (-len(packed) % 4), altchars=b"-_" if re.search(r"[-_]", packed) else None, validate=True
+        )
     except (binascii.Error, ValueError):
         return None
+    if unlabelled or not isinstance(media, str):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+        return text if _WORDS.search(text) and not re.search(r"[\x00-\x08\x0e-\x1f]", text) else None
     charset = _CHARSET.search(media)
+    if charset is not None:
+        name = charset.group(1)
+    else:  # (a byte-order mark tells UTF-16, and UTF-8 with one)
+        name = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        text = raw.decode(charset.group(1) if charset else "utf-8", errors="replace")
-    except LookupError:  # (a charset Python does not know: read as UTF-8)
+        text = raw.decode(name, errors="replace")
+    except (LookupError, UnicodeError, ValueError):  # (a charset Python does not know or cannot replace in: UTF-8)
         text = raw.decode("utf-8", errors="replace")
-    if "<" in text and not media.lower().lstrip().startswith("text/plain"):
-        text = html.unescape(_TAG.sub(" ", text))
+    if _MARKUP_MEDIA.match(media):
+        text = re.sub(r"<!\[CDATA\[|\]\]>", " ", text)
+        text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", text)))
+    text = text.replace("\xa0", " ")  # (a no-break space, "&nbsp;", is a space to the names)
     return text if _WORDS.search(text) else None
 
 
@@ -428,6 +458,12 @@ _OWN_TIME = (
     "dateAsserted",
     "issued",
     "created",
+    # (stop 47: a questionnaire's answers, a message sent, a picture taken, a study begun, an issue found)
+    "authored",
+    "sent",
+    "createdDateTime",
+    "started",
+    "identifiedDateTime",
 )
 #: the periods a record the guidance does not read (or not all of) happened in: its period's end dates it; of
 #: those after the first two, its start does when it has no end (a procedure still going on began then)
@@ -445,8 +481,8 @@ def _component_codeables(component: dict) -> list:
 
 def _sentences(text: str) -> list[str]:
     """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
-    decimal point: "CRL 7.5 mm")."""
-    return [c.strip() for c in re.split(r"(?:\.(?=\s|$)|[;\n])+", text) if c.strip()]
+    decimal point: "CRL 7.5 mm"; not after a word of one letter, an abbreviation's: "Z.n. Fehlgeburt", "s.p.")."""
+    return [c.strip() for c in re.split(r"(?:(?<!\b[^\W\d_])\.(?=\s|$)|[;\n])+", text) if c.strip()]
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -979,7 +1015,14 @@ class FhirVocabulary:
 
     def named(self, name: str) -> frozenset[URIRef]:
         """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name."""
-        return _remembered(self._named, name, lambda: frozenset(net.concept for net in self.names if net.names(name)))
+        return _remembered(
+            self._named,
+            name,
+            # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
+            lambda: frozenset(
+                net.concept for net in self.names if any(net.names(part) for part in _whole_and_sentences(name))
+            ),
+        )
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
@@ -1044,6 +1087,39 @@ class FhirVocabulary:
             named += [c for _, cs in found for c in cs if c not in named]
             quotes += [t] if found and found[0][0] == t else [part for part, _ in found]
         return sorted(named, key=str), list(dict.fromkeys(quotes))
+
+    def questions_answered_yes(self, r: dict) -> Iterator[dict]:
+        """The questions of a QuestionnaireResponse answered yes, each as a concept given in text only (its
+        ``text``): a question's words are not read (they ask, they do not state), but answered yes (``true``, a code
+        of presence: ``kgr:Present``, a word of presence alone: ``kgr:NamesOfPresence``) they state it ("Has the
+        pregnancy ended in miscarriage?" true). Items at any depth, under an item or under an answer."""
+        stack = (
+            list(r["item"])
+            if r.get("resourceType") == "QuestionnaireResponse" and isinstance(r.get("item"), list)
+            else []
+        )
+        while stack:
+            item = stack.pop(0)
+            if not isinstance(item, dict):
+                continue
+            answers = [a for a in item["answer"] if isinstance(a, dict)] if isinstance(item.get("answer"), list) else []
+            if isinstance(item.get("text"), str) and any(self._says_yes(a) for a in answers):
+                yield {"text": item["text"]}
+            stack += item["item"] if isinstance(item.get("item"), list) else []
+            stack += [i for a in answers if isinstance(a.get("item"), list) for i in a["item"]]
+
+    def _says_yes(self, answer: dict) -> bool:
+        """Whether a questionnaire's answer says yes: ``valueBoolean`` true, a coding of presence, or a word of it."""
+        coding = answer.get("valueCoding")
+        return (
+            answer.get("valueBoolean") is True
+            or (isinstance(coding, dict) and bool(self.meanings({"coding": [coding]}, lambda c: c == KGR.Present)))
+            or (
+                self.presence_words is not None
+                and isinstance(answer.get("valueString"), str)
+                and self.presence_words.search(answer["valueString"]) is not None
+            )
+        )
 
     def beside(self, codeable: dict) -> list[tuple[list[URIRef], str]]:
         """What a coded element of a record not read (or not read for it) says that could change the decision: the
@@ -1840,9 +1916,10 @@ class FhirPatientBuilder:
             said = True
         # (its codes, and its words where its codes are read: a reason coded as a threatened miscarriage, or as an
         # IVF pregnancy, whose text says "Complete miscarriage")
+        asked = [] if "item" in skip else [("item", q) for q in v.questions_answered_yes(r)]
         found = [
             (codeable, concepts, text, element)
-            for element, codeable in _said(r, skip)
+            for element, codeable in [*_said(r, skip), *asked]
             for concepts, text in v.beside(codeable)
         ]
         if (
@@ -3731,42 +3808,112 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     for i, c in enumerate(contained if isinstance(contained, list) else []):
         if cited is not None and id(c) not in cited:
             continue
-        if isinstance(c, dict) and c.get("resourceType") in READ_TYPES and c["resourceType"] not in _NOT_RECORDS:
+        if isinstance(c, dict) and isinstance(c.get("resourceType"), str) and c["resourceType"] not in _NOT_RECORDS:
             inner = dict(c, _container=_ref(r))
-            holder = _container_patient(r)
-            if "subject" not in inner and "patient" not in inner and holder is not None:
-                inner["subject"] = {"reference": holder}
-            inner["_container_patient"] = holder  # (checked against its own subject: ``_contained_elsewhere``)
+            if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
+                inner["subject"] = r.get("subject", r.get("patient"))
+            # (whose the container is, checked against the record's own subject: ``_container_patient``)
+            inner["_container_of"] = _container_references(r)
             out.append((inner, f"{where}/contained/{i}"))
     return out
 
 
-def _container_patient(r: dict) -> str | None:
-    """The patient a resource that contains records is about: its subject or patient, else the one Patient among
-    its participants' actors (an Appointment has no subject: R4 names its patient as a participant)."""
-    key = _subject_key(r)
-    if key is not None:
-        return key
-    actors = {
-        _reference_key(p["actor"].get("reference"))
-        for p in (r["participant"] if isinstance(r.get("participant"), list) else [])
-        if isinstance(p, dict) and isinstance(p.get("actor"), dict)
-    }
-    patients = [a for a in actors if isinstance(a, str) and re.search(r"(?:^|/)Patient/[^/]+$", a)]
-    return patients[0] if len(patients) == 1 else None
+def _container_references(r: dict) -> list[dict]:
+    """The references that name whose a resource holding records is: its subject or patient, else (an Appointment,
+    which has none: R4 names its patient as a participant) its participants' actors."""
+    subject = r.get("subject", r.get("patient"))
+    if isinstance(subject, dict):
+        return [subject]
+    participants = r["participant"] if isinstance(r.get("participant"), list) else []
+    return [p["actor"] for p in participants if isinstance(p, dict) and isinstance(p.get("actor"), dict)]
 
 
-def _contained_elsewhere(r: dict, owner: str | None, patients: dict[str, str]) -> set[str]:
-    """Of a contained record whose subject is not its container's patient (a Condition of Patient/G contained in
-    her cancelled Appointment as its reason): the container's patient when the input holds her and she is not its
-    owner. Which of them it is about cannot be told: she fails closed (the owner, if the input holds one, reads it)."""
-    holder = r.get("_container_patient")
-    if holder is None or holder == _subject_key(r):
-        return set()
-    return {patients[holder]} - {owner} if holder in patients else set()
+def _contained_elsewhere(r: dict, ref: str, holder: str) -> BrokenRecord:
+    """A record her record contains whose subject is another patient, or one the input does not hold (a Condition of
+    Patient/G in her Appointment): which of them it is about cannot be told, so she fails closed."""
+    message = (
+        f"is contained in {r['_container']}, which is about Patient/{holder}, but its subject is "
+        f"{_subject_key(r) or 'another'}: which patient it belongs to cannot be told"
+    )
+    return BrokenRecord(ref, message, [f"Patient/{holder}"], r.get("resourceType"), "", "subject")
 
 
-_NOT_RECORDS = ("Patient", "Medication")
+def _container_patient(r: dict, patients: dict[str, str], identified: dict) -> str | None:
+    """The patient of the input a contained record's container is about: the one its subject or patient names
+    (by reference or identifier), else the one patient of the input among its participants."""
+    pids: set = set()
+    everyone = set(patients.values())
+    for ref in r.get("_container_of") or []:
+        given = {"subject": ref}
+        pid = _patient_of(patients, given, identified)
+        key = _subject_key(given)
+        # (her reference written another way: an absolute URL of Patient/F with no fullUrl; not a reference to no one)
+        pids |= {pid} if pid is not None else (_maybe_of(key, everyone, given) if key is not None else set())
+    return pids.pop() if len(pids) == 1 else None
+
+
+#: the resources that are no record of a patient (a definition, a library, a measure, a person or place of care; a
+#: contained Medication is read where a medicationReference cites it): never read as maybe hers. Any other contained
+#: resource is a record of its own, read as the input's are (stop 47: a contained AllergyIntolerance, Encounter or
+#: ClinicalImpression was not read at all)
+_NOT_RECORDS = frozenset(
+    (
+        "Patient",
+        "Medication",
+        "Substance",
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+        "Location",
+        "HealthcareService",
+        "Endpoint",
+        "Device",
+        "DeviceDefinition",
+        "Group",
+        "RelatedPerson",
+        "Person",
+        "Questionnaire",
+        "ValueSet",
+        "CodeSystem",
+        "ConceptMap",
+        "StructureDefinition",
+        "Library",
+        "PlanDefinition",
+        "ActivityDefinition",
+        "Measure",
+        "ObservationDefinition",
+        "SpecimenDefinition",
+        "Provenance",
+        "Binary",
+        "Bundle",
+        "Parameters",
+        "OperationOutcome",
+        "Coverage",
+        "InsurancePlan",
+        "Contract",
+        "Schedule",
+        "Slot",
+        "Evidence",
+        "EvidenceVariable",
+        "EventDefinition",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "ChargeItemDefinition",
+        "MessageDefinition",
+        "GraphDefinition",
+        "OperationDefinition",
+        "SearchParameter",
+        "CapabilityStatement",
+        "TerminologyCapabilities",
+        "ImplementationGuide",
+        "NamingSystem",
+        "CompartmentDefinition",
+        "StructureMap",
+        "TestScript",
+        "TestReport",
+        "ExampleScenario",
+    )
+)
 
 
 def _ref(r: dict) -> str:
@@ -4040,6 +4187,9 @@ def read_resources(
         if rtype == "OperationOutcome" and (failed := _failed_search(r, where)) is not None:
             broken.append(failed)
             continue
+        holder = _container_patient(r, patients, by_identifier) if "_container_of" in r else None
+        if holder is not None and "subject" not in r and "patient" not in r:
+            r["subject"] = {"reference": f"Patient/{holder}"}  # (a record her Appointment contains, naming no one)
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
@@ -4052,13 +4202,8 @@ def read_resources(
         if problems and owner is not None:
             refused[owner] += [(ref, path, message) for path, message in problems]
             continue
-        holders = _contained_elsewhere(r, owner, patients)
-        if holders:
-            message = (
-                f"is contained in {r['_container']}, whose patient is {r['_container_patient']}, but its subject is "
-                f"{_subject_key(r) or 'another'}: which patient it belongs to cannot be told"
-            )
-            broken.append(BrokenRecord(ref, message, [f"Patient/{p}" for p in sorted(holders)], rtype, "", "subject"))
+        if holder is not None and holder != owner and _could_matter(vocab, r):
+            broken.append(_contained_elsewhere(r, ref, holder))
             if owner is None:
                 continue
         if rtype in ("Patient", "Medication"):
@@ -4111,9 +4256,13 @@ def read_resources(
     others_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # (by patient: read once, not per patient)
     maybe_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)
     for r, _where, ref in others:
-        if (owner := _patient_of(patients, r, by_identifier)) is not None:
+        owner = _patient_of(patients, r, by_identifier)
+        holder = _container_patient(r, patients, by_identifier) if "_container_of" in r else None
+        if holder is not None and holder != owner and _names_an_event(vocab, r):
+            broken.append(_contained_elsewhere(r, ref, holder))
+        if owner is not None:
             others_of[owner].append((r, ref))
-        elif r.get("resourceType") not in ("Patient", "Medication") and _names_an_event(vocab, r):
+        elif r.get("resourceType") not in _NOT_RECORDS and _names_an_event(vocab, r):
             # (an Encounter for a miscarriage whose subject is written another way, or missing: it may be hers)
             # (a cancelled one too: why it was cancelled names the event, ``_names_an_event``)
             for pid in _maybe_of(_subject_key(r), set(patients.values()), r, named, cancelled=True):
@@ -4192,7 +4341,8 @@ def read_resources(
             try:
                 if builder.made_after_as_of(r, ref):
                     continue
-                builder.elsewhere(r, ref, what)
+                # (one a record contains: said only when it bears on the decision, its container said already)
+                builder.elsewhere(r, ref, what, quiet="_container" in r)
             except Exception as exc:  # never a traceback: the resource is named, the patient fails closed
                 builder.refuse(ref, f"could not be read ({type(exc).__name__}: {exc})")
         yield builder.finish()
