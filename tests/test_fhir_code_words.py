@@ -622,6 +622,10 @@ MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
     [
         (_her_encounter({"identifier": MRN}, _of(LOSS_OF, None)), "contraindicated"),
         (_her_encounter({"identifier": MRN}, _of(LOSS_OF, "Patient/G")), None),
+        (
+            _her_encounter({"reference": "Patient/F"}, {"resourceType": "Patient", "id": "pat"}, _of(LOSS_OF, "#pat")),
+            "contraindicated",
+        ),
         (_her_encounter({"reference": "http://example.org/fhir/Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
         (_her_encounter({"reference": "Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
         (_cancelled_appointment("Patient/G", participant="urn:uuid:9f0e4f6a-0000-4000-8000-00000000000f"), None),
@@ -647,6 +651,7 @@ MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
     ids=[
         "her-identifier-a-loss-naming-no-one",
         "her-identifier-a-loss-of-another",
+        "her-reference-a-loss-of-a-patient-contained-beside-it",
         "her-absolute-url-a-loss-of-another",
         "her-reference-a-loss-of-another",
         "her-urn-participant-a-loss-of-another",
@@ -885,6 +890,10 @@ def _report_form(form: dict) -> dict:
         ),
         (_document({"contentType": "text/plain; charset=idna", "data": _base64("Live IUP, FHR 150 bpm")}), False),
         (_document({"data": _base64("\x00\x01PNG Complete miscarriage")}), False),
+        (
+            _document({"contentType": "text/html", "data": _base64("<p>&#" + "9" * 5000 + "; Missed miscarriage</p>")}),
+            True,
+        ),
     ],
     ids=[
         "note-text-plain",
@@ -906,6 +915,7 @@ def _report_form(form: dict) -> dict:
         "url-safe-base64-without-padding",
         "a-charset-that-cannot-replace",
         "no-content-type-binary",
+        "html-a-character-reference-of-5000-digits",
     ],
 )
 def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld):
@@ -959,6 +969,7 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         (_questionnaire([_asked(ENDED, valueCoding={"system": "http://loinc.org", "code": "LA32-8"})]), False),
         (_questionnaire([_asked("Any previous miscarriage?", valueBoolean=True)]), False),
         (_questionnaire([_asked("Worried about miscarriage?", valueBoolean=True)]), False),
+        (_questionnaire([_asked("Have you had a miscarriage before?", valueBoolean=True)]), False),
         (_questionnaire([{"linkId": "q", "answer": [{"valueString": "Complete miscarriage"}]}], "2019-03-01"), False),
     ],
     ids=[
@@ -971,6 +982,7 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         "no-loinc-LA32-8",
         "a-past-loss",
         "a-worry",
+        "a-question-of-the-past",
         "an-answer-of-2019",
     ],
 )

@@ -1290,6 +1290,25 @@ NAMES_WITHHOLDING = _by_review(
                 "No heart tones",
             ],
         ),
+        (
+            "stop-47 (review rev47b): a sentence ends after a word of one letter, a colon's 'no' followed by what it "
+            "is, 'less likely to', a treatment with words between, a patient with one",
+            [
+                "Fetal heart activity present in twin A. Absent in twin B.",
+                "Fetal heart seen at booking by Dr X. Absent today.",
+                "Fetal heart seen in A&E. Absent today.",
+                "Complete miscarriage: no, incomplete.",
+                "Complete miscarriage - not seen, retained tissue",
+                "Missed miscarriage less likely to resolve spontaneously",
+                "Ectopic not suspected initially, confirmed at laparoscopy",
+                "MTX given for ectopic",
+                "Methotrexate 50mg/m2 for ectopic",
+                "MTX for ectopic 2026",
+                "Pt with ectopic",
+                "Laparoscopy: ectopic",
+                "Heart: no activity",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1628,8 +1647,8 @@ NAMES_HARMLESS = _by_review(
             ],
         ),
         (
-            "stop-47 (review rev47a): the heart's and other organs' ectopics, a scan template's negation, a treatment "
-            "of an ectopic dated by a year, the mother's heart",
+            "stop-47 (review rev47a): the heart's and other organs' ectopics, a scan template's negation, the "
+            "mother's heart",
             [
                 "Ectopic PVCs",
                 "Ectopic P waves",
@@ -1639,8 +1658,6 @@ NAMES_HARMLESS = _by_review(
                 "Ectopic - no",
                 "Ectopic very unlikely",
                 "Ectopic less likely",
-                "Ectopic not suspected",
-                "Infertility; left salpingectomy for ectopic 2021",
                 "Heart activity: nil abnormal",
                 "Heart movements: nil of note",
                 "Abnormal heart motion absent",

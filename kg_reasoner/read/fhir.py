@@ -431,7 +431,11 @@ def _attachment_text(node: dict) -> str | None:
         text = raw.decode("utf-8", errors="replace")
     if _MARKUP_MEDIA.match(media):
         text = re.sub(r"<!\[CDATA\[|\]\]>", " ", text)
-        text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", text)))
+        text = _TAG.sub("", _BLOCK_TAG.sub("\n", text))
+        try:
+            text = html.unescape(text)
+        except ValueError:  # (a numeric reference of thousands of digits: its words are read as written)
+            pass
     text = text.replace("\xa0", " ")  # (a no-break space, "&nbsp;", is a space to the names)
     return text if _WORDS.search(text) else None
 
@@ -481,8 +485,9 @@ def _component_codeables(component: dict) -> list:
 
 def _sentences(text: str) -> list[str]:
     """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
-    decimal point: "CRL 7.5 mm"; not after a word of one letter, an abbreviation's: "Z.n. Fehlgeburt", "s.p.")."""
-    return [c.strip() for c in re.split(r"(?:(?<!\b[^\W\d_])\.(?=\s|$)|[;\n])+", text) if c.strip()]
+    decimal point: "CRL 7.5 mm"; not at the end of an abbreviation dotted letter by letter: "Z.n. Fehlgeburt", "s.p.",
+    "e.g."; but after a word of one letter: "twin A. Absent in twin B")."""
+    return [c.strip() for c in re.split(r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|[;\n])+", text) if c.strip()]
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -4188,8 +4193,10 @@ def read_resources(
             broken.append(failed)
             continue
         holder = _container_patient(r, patients, by_identifier) if "_container_of" in r else None
-        if holder is not None and "subject" not in r and "patient" not in r:
-            r["subject"] = {"reference": f"Patient/{holder}"}  # (a record her Appointment contains, naming no one)
+        if holder is not None and (
+            ("subject" not in r and "patient" not in r) or str(_subject_key(r)).startswith("#")
+        ):  # (a record her Appointment contains naming no one, or a Patient contained beside it: hers)
+            r["subject"] = {"reference": f"Patient/{holder}"}
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
