@@ -783,6 +783,10 @@ def test_the_compiled_steps_read_as_nested_loops():
     )
     assert exists(mu, parts) is True
     assert exists({"s": ox.NamedNode("http://example.org/c")}, parts) is False
+    # a None passed in: read by a step (the interpreter answers), or not read (copied into each solution)
+    for given in ({"s": None}, {**mu, "other": None}):
+        assert run(given, parts) == plans._solve(steps, given, parts)
+        assert exists(given, parts) is bool(plans._solve(steps, given, parts))
 
 
 def test_steps_nested_deeper_than_python_allows_stay_interpreted():

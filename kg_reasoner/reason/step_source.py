@@ -75,12 +75,6 @@ class _Writer(SourceWriter):
 
     def source(self) -> str:
         self.line(0, "def steps(mu, parts):")
-        # (a value None in what is passed in would read as unbound: the interpreter handles that, rarely)
-        self.line(1, "if None in mu.values():")
-        self.line(2, "return bool(_solve(STEPS, mu, parts))" if self.exists else "return _solve(STEPS, mu, parts)")
-        if not self.exists:
-            self.line(1, "out = []")
-            self.line(1, "append = out.append")
         bound_here = {name for _get, binds, _path, _tests in self.steps for _pos, name in binds}
         values: dict = {}
         for get, _binds, _path, _tests in self.steps:
@@ -88,6 +82,15 @@ class _Writer(SourceWriter):
                 if is_var and name not in bound_here and name not in values:
                     values[name] = self.name("e")
                     self.line(1, f"{values[name]} = mu[{name!r}]")
+        if values:
+            # (a value None read from what is passed in would read as unbound: the interpreter handles that,
+            # rarely; a None elsewhere in mu is copied into the solutions alike. Tested with ``is``: ``in
+            # mu.values()`` called each pyoxigraph term's __eq__)
+            self.line(1, "if " + " or ".join(f"{local} is None" for local in values.values()) + ":")
+            self.line(2, "return bool(_solve(STEPS, mu, parts))" if self.exists else "return _solve(STEPS, mu, parts)")
+        if not self.exists:
+            self.line(1, "out = []")
+            self.line(1, "append = out.append")
         self.step(0, 1, 0, "mu", [], values)
         self.line(1, "return False" if self.exists else "return out")
         return "\n".join(self.lines) + "\n"
