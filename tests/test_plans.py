@@ -783,6 +783,33 @@ def test_the_compiled_steps_read_as_nested_loops():
     )
     assert exists(mu, parts) is True
     assert exists({"s": ox.NamedNode("http://example.org/c")}, parts) is False
+    # a None passed in: read by a step (the interpreter answers), or not read (copied into each solution)
+    for given in ({"s": None}, {**mu, "other": None}):
+        assert run(given, parts) == plans._solve(steps, given, parts)
+        assert exists(given, parts) is bool(plans._solve(steps, given, parts))
+
+
+def test_the_compiled_steps_skip_a_part_without_their_predicate():
+    """A lookup of a constant predicate skips a part holding no triple of it (``TripleIndex.pids``): a
+    predicate first numbered when the steps are compiled, then held by an index built, or grown by ``add``,
+    after; the solutions those of the interpreter."""
+    from kg_reasoner.reason import plans
+
+    ex = "http://example.org/"
+    fresh = f"urn:test:{id(object())}:"  # (predicates no earlier test numbered)
+    _first, steps = _steps(f"?s <{fresh}next> ?n . ?n <{fresh}p> ?x .", frozenset({"s"}))
+    run, exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes, plans.predicate_id)
+    assert ".pids" in run.source and ".pids" in exists.source
+    a, b, c = (ox.NamedNode(ex + n) for n in "abc")
+    nxt, p = ox.NamedNode(fresh + "next"), ox.NamedNode(fresh + "p")
+    built, grown = TripleIndex([(a, nxt, b), (b, p, c)]), TripleIndex([(a, nxt, c)])
+    parts = (TripleIndex(), built, grown)
+    mu = {"s": a}
+    assert run(mu, parts) == plans._solve(steps, mu, parts) == [{"s": a, "n": b, "x": c}]
+    assert exists({"s": c}, parts) is False
+    grown.add((c, p, a))
+    assert plans.predicate_id(p) in grown.pids
+    assert run(mu, parts) == plans._solve(steps, mu, parts) == [{"s": a, "n": b, "x": c}, {"s": a, "n": c, "x": a}]
 
 
 def test_steps_nested_deeper_than_python_allows_stay_interpreted():

@@ -91,12 +91,29 @@ class _Error(Exception):
 # The index: one patient's triples (and, as a second part, the ontology's), looked up by any pattern.
 
 
+#: A number for each predicate an index has held (``TripleIndex.pids``) or a compiled step looks up
+#: (``predicate_id``), for the process: a step tests whether a part holds its predicate by that number, a
+#: small int hashed at once, where testing the pyoxigraph term would hash it in Rust as the lookup itself does.
+#: Only ever added to: a predicate numbered when a step is compiled is held by no index built before (each
+#: numbers its predicates), and each index built or grown after numbers it alike.
+_PREDICATE_IDS: dict = {}
+_NEXT_PREDICATE_ID = itertools.count()
+
+
+def predicate_id(p) -> int:
+    """The process's number of the predicate p (``_PREDICATE_IDS``)."""
+    n = _PREDICATE_IDS.get(p)
+    if n is None:
+        n = _PREDICATE_IDS.setdefault(p, next(_NEXT_PREDICATE_ID))
+    return n
+
+
 class TripleIndex:
     """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs. The subject and
     object indexes (``s``, ``o``: for a variable predicate, a zero-length path) are built when first read:
-    most patients' queries never read them."""
+    most patients' queries never read them. ``pids``: the numbers of its predicates (``predicate_id``)."""
 
-    __slots__ = ("triples", "sp", "po", "p", "_s", "_o", "_stats")
+    __slots__ = ("triples", "sp", "po", "p", "pids", "_s", "_o", "_stats")
 
     def __init__(self, triples=()):
         self._stats: dict = {}
@@ -104,6 +121,7 @@ class TripleIndex:
         self.sp: dict = {}
         self.po: dict = {}
         self.p: dict = {}
+        self.pids: set = set()
         self._s: dict | None = None
         self._o: dict | None = None
         # (``add`` inlined: an index is built for every patient, twice. A pyoxigraph term's hash is computed
@@ -121,6 +139,7 @@ class TripleIndex:
             pairs = by_p.get(p)
             if pairs is None:
                 by_p[p] = [(s, o)]
+                self.pids.add(predicate_id(p))
             else:
                 pairs.append((s, o))
 
@@ -133,7 +152,12 @@ class TripleIndex:
         s, p, o = t
         self.sp.setdefault((s, p), []).append(o)
         self.po.setdefault((p, o), []).append(s)
-        self.p.setdefault(p, []).append((s, o))
+        pairs = self.p.get(p)
+        if pairs is None:
+            self.p[p] = [(s, o)]
+            self.pids.add(predicate_id(p))
+        else:
+            pairs.append((s, o))
         if self._s is not None:
             self._s.setdefault(s, []).append((p, o))
         if self._o is not None:
@@ -852,7 +876,12 @@ class _Bgp(_Plan):
         """(bound, first tests, steps, compiled source) for the variables of ``mask`` bound on entry."""
         bound = frozenset(name for bit, name in self._bits if mask & bit)
         first, steps = self._order(bound, parts[0] if parts else TripleIndex())
-        plan = self._steps[mask] = (bound, first, steps, step_source.compiled(steps, _solve, _filter_passes))
+        plan = self._steps[mask] = (
+            bound,
+            first,
+            steps,
+            step_source.compiled(steps, _solve, _filter_passes, predicate_id),
+        )
         return plan
 
     #: run the steps' compiled source (``step_source``), not the interpreter (``_solve``): a switch for the

@@ -26,12 +26,16 @@ class _TooDeep(Exception):
     pass
 
 
-def compiled(steps: tuple, solve: Callable, passes: Callable) -> tuple[Callable, Callable] | None:
+def compiled(
+    steps: tuple, solve: Callable, passes: Callable, predicate_id: Callable | None = None
+) -> tuple[Callable, Callable] | None:
     """(run(mu, parts) -> solutions, exists(mu, parts) -> bool) for the steps, or None when they nest too
-    deep. ``solve``: the interpreter (``plans._solve``), ``passes``: ``plans._filter_passes``."""
+    deep. ``solve``: the interpreter (``plans._solve``), ``passes``: ``plans._filter_passes``;
+    ``predicate_id``: ``plans.predicate_id``, to skip a part that holds no triple of a lookup's predicate (most
+    of a patient's parts, for the ontology's predicates), or None to look each part up."""
     out = []
     for exists in (False, True):
-        w = _Writer(steps, exists, solve, passes)
+        w = _Writer(steps, exists, solve, passes, predicate_id)
         try:
             source = w.source()
         except _TooDeep:
@@ -65,22 +69,24 @@ class SourceWriter:
 
 
 class _Writer(SourceWriter):
-    def __init__(self, steps: tuple, exists: bool, solve: Callable, passes: Callable):
+    def __init__(self, steps: tuple, exists: bool, solve: Callable, passes: Callable, predicate_id):
         super().__init__({"_solve": solve, "_passes": passes, "STEPS": steps})
-        self.steps, self.exists = steps, exists
+        self.steps, self.exists, self.predicate_id = steps, exists, predicate_id
         self.lines: list[str] = []
+
+    def holding(self, get: tuple) -> str:
+        """The test, in a loop over the parts, that the part ``idx`` holds a triple of the step's predicate: by
+        the predicate's number (``TripleIndex.pids``), when it is a constant; else none ("True")."""
+        is_var, p = get[1]
+        if is_var or p is None or self.predicate_id is None:
+            return "True"
+        return f"{self.const(self.predicate_id(p))} in idx.pids"
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
 
     def source(self) -> str:
         self.line(0, "def steps(mu, parts):")
-        # (a value None in what is passed in would read as unbound: the interpreter handles that, rarely)
-        self.line(1, "if None in mu.values():")
-        self.line(2, "return bool(_solve(STEPS, mu, parts))" if self.exists else "return _solve(STEPS, mu, parts)")
-        if not self.exists:
-            self.line(1, "out = []")
-            self.line(1, "append = out.append")
         bound_here = {name for _get, binds, _path, _tests in self.steps for _pos, name in binds}
         values: dict = {}
         for get, _binds, _path, _tests in self.steps:
@@ -88,6 +94,15 @@ class _Writer(SourceWriter):
                 if is_var and name not in bound_here and name not in values:
                     values[name] = self.name("e")
                     self.line(1, f"{values[name]} = mu[{name!r}]")
+        if values:
+            # (a value None read from what is passed in would read as unbound: the interpreter handles that,
+            # rarely; a None elsewhere in mu is copied into the solutions alike. Tested with ``is``: ``in
+            # mu.values()`` called each pyoxigraph term's __eq__)
+            self.line(1, "if " + " or ".join(f"{local} is None" for local in values.values()) + ":")
+            self.line(2, "return bool(_solve(STEPS, mu, parts))" if self.exists else "return _solve(STEPS, mu, parts)")
+        if not self.exists:
+            self.line(1, "out = []")
+            self.line(1, "append = out.append")
         self.step(0, 1, 0, "mu", [], values)
         self.line(1, "return False" if self.exists else "return out")
         return "\n".join(self.lines) + "\n"
@@ -130,9 +145,10 @@ class _Writer(SourceWriter):
             self.line(depth, f"{key} = ({s}, {p})")
             self.line(depth, f"{held} = 0")
             self.line(depth, "for idx in parts:")
-            self.line(depth + 1, f"objs = idx.sp.get({key})")
-            self.line(depth + 1, f"if objs and {o} in objs:")
-            self.line(depth + 2, f"{held} += 1")
+            self.line(depth + 1, f"if {self.holding(get)}:")
+            self.line(depth + 2, f"objs = idx.sp.get({key})")
+            self.line(depth + 2, f"if objs and {o} in objs:")
+            self.line(depth + 3, f"{held} += 1")
             self.line(depth, f"if {held}:")
             inner, base, pending = self.tested(depth + 1, tests, base, pending)
             if self.exists:
@@ -147,11 +163,12 @@ class _Writer(SourceWriter):
             key, found, local = self.name("k"), self.name("f"), self.name("v")
             self.line(depth, f"{key} = ({s}, {p})" if by_object else f"{key} = ({p}, {o})")
             self.line(depth, "for idx in parts:")
-            self.line(depth + 1, f"{found} = idx.{'sp' if by_object else 'po'}.get({key})")
-            self.line(depth + 1, f"if {found}:")
-            self.line(depth + 2, f"for {local} in {found}:")
+            self.line(depth + 1, f"if {self.holding(get)}:")
+            self.line(depth + 2, f"{found} = idx.{'sp' if by_object else 'po'}.get({key})")
+            self.line(depth + 2, f"if {found}:")
+            self.line(depth + 3, f"for {local} in {found}:")
             name = binds[0][1]
-            inner, base2, pending2 = self.tested(depth + 3, tests, base, [*pending, (name, local)])
+            inner, base2, pending2 = self.tested(depth + 4, tests, base, [*pending, (name, local)])
             self.step(i + 1, inner, loops + 2, base2, pending2, {**values, name: local})
             return
         # anything else (a path, a variable predicate, two variables of one pattern): the interpreter, row by row

@@ -87,12 +87,25 @@ def uri_ref(iri: str) -> URIRef:
     return _KNOWN.get(iri) or URIRef(iri)
 
 
+#: rdflib's term for each pyoxigraph term ``from_ox`` converted, keyed by the pyoxigraph term: one hash (in
+#: Rust) per call, where ``uri_ref(t.value)`` also built the IRI's Python string and hashed that. Emptied when
+#: it holds ``_TERMS`` terms (those every patient shares come back at once from the caches below).
+_FROM_OX: dict = {}
+
+
 def from_ox(t):
-    if type(t) is ox.NamedNode:
-        return uri_ref(t.value)
-    if type(t) is ox.BlankNode:
-        return BNode(t.value)
-    return _literal(t)
+    r = _FROM_OX.get(t)
+    if r is None:
+        if type(t) is ox.NamedNode:
+            r = uri_ref(t.value)
+        elif type(t) is ox.BlankNode:
+            return BNode(t.value)
+        else:
+            r = _literal(t)
+        if len(_FROM_OX) >= _TERMS:
+            _FROM_OX.clear()
+        _FROM_OX[t] = r
+    return r
 
 
 @functools.lru_cache(maxsize=_TERMS)
