@@ -624,7 +624,7 @@ MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
         (_her_encounter({"identifier": MRN}, _of(LOSS_OF, "Patient/G")), None),
         (
             _her_encounter({"reference": "Patient/F"}, {"resourceType": "Patient", "id": "pat"}, _of(LOSS_OF, "#pat")),
-            "contraindicated",
+            None,  # (who that contained patient is cannot be told: review rev47c)
         ),
         (_her_encounter({"reference": "http://example.org/fhir/Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
         (_her_encounter({"reference": "Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
@@ -894,6 +894,10 @@ def _report_form(form: dict) -> dict:
             _document({"contentType": "text/html", "data": _base64("<p>&#" + "9" * 5000 + "; Missed miscarriage</p>")}),
             True,
         ),
+        (
+            _document({"contentType": "text/html", "data": _base64("&#" + "9" * 5000 + ";Mis&#99;arriage confirmed")}),
+            True,
+        ),
     ],
     ids=[
         "note-text-plain",
@@ -916,6 +920,7 @@ def _report_form(form: dict) -> dict:
         "a-charset-that-cannot-replace",
         "no-content-type-binary",
         "html-a-character-reference-of-5000-digits",
+        "html-a-huge-reference-then-one-inside-a-word",
     ],
 )
 def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld):
@@ -970,6 +975,7 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         (_questionnaire([_asked("Any previous miscarriage?", valueBoolean=True)]), False),
         (_questionnaire([_asked("Worried about miscarriage?", valueBoolean=True)]), False),
         (_questionnaire([_asked("Have you had a miscarriage before?", valueBoolean=True)]), False),
+        (_questionnaire([_asked("Have you had a miscarriage before?", valueString="Yes, 2 days ago")]), True),
         (_questionnaire([{"linkId": "q", "answer": [{"valueString": "Complete miscarriage"}]}], "2019-03-01"), False),
     ],
     ids=[
@@ -983,6 +989,7 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         "a-past-loss",
         "a-worry",
         "a-question-of-the-past",
+        "a-question-of-the-past-answered-yes-days-ago",
         "an-answer-of-2019",
     ],
 )

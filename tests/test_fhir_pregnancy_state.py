@@ -1309,6 +1309,25 @@ NAMES_WITHHOLDING = _by_review(
                 "Heart: no activity",
             ],
         ),
+        (
+            "stop-47 (review rev47c): a colon's 'no' then what it is in the next sentence, 'less likely than', an "
+            "ectopic queried or favoured after other words, its management, a pregnancy's outcome, the heart's colon",
+            [
+                "Complete miscarriage: no. Incomplete.",
+                "Complete miscarriage: no; still incomplete.",
+                "Complete mole: no. Partial.",
+                "Missed miscarriage: not seen. Now confirmed on repeat scan.",
+                "Miscarriage less likely than ectopic",
+                "IUP less likely, ectopic more likely",
+                "Admitted with ?ectopic",
+                "Dx: ?ectopic",
+                "Favour ectopic",
+                "Expectant management for ectopic",
+                "Pregnancy outcome: ectopic",
+                "Heart: activity absent",
+                "Cardiac: no activity",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1657,10 +1676,23 @@ NAMES_HARMLESS = _by_review(
                 "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
                 "Ectopic - no",
                 "Ectopic very unlikely",
-                "Ectopic less likely",
                 "Heart activity: nil abnormal",
                 "Heart movements: nil of note",
                 "Abnormal heart motion absent",
+            ],
+        ),
+        (
+            "stop-47 (review rev47c): a scan template's negation before a live pregnancy, a question of the past, what "
+            "is said about an ectopic, the heart's activity restricted",
+            [
+                "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
+                "Missed miscarriage: no.",
+                "Have you had a miscarriage before?",
+                "Patient with ectopic concerns",
+                "Patient counselled with ectopic leaflet",
+                "Surgery risk counselling for ectopic",
+                "?ectopic beats",
+                "Heart: no activity restrictions",
             ],
         ),
     ]

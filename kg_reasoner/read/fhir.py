@@ -388,6 +388,7 @@ _CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 #: a tag (its name begins with a letter, "/", "!" or "?"; it holds no "<" or ">": so "hCG <5 IU/L ... >2 weeks" is
 #: none, and a text of many "<" is read in linear time); the tags that end a block of text, read as a line end
 _TAG = re.compile(r"<[/!?]?[A-Za-z][^<>]*>|<!--[^<>]*-->")
+_HUGE_REFERENCE = re.compile(r"&#(?:[xX][0-9a-fA-F]{9,}|[0-9]{9,});?")
 _BLOCK_TAG = re.compile(
     r"<[/!?]?(p|div|br|li|ul|ol|tr|td|th|table|h[1-6]|section|article|header|footer|title|paragraph|item|list|"
     r"text|content|hr|dd|dt|caption|blockquote|pre)\b[^<>]*>",
@@ -431,11 +432,9 @@ def _attachment_text(node: dict) -> str | None:
         text = raw.decode("utf-8", errors="replace")
     if _MARKUP_MEDIA.match(media):
         text = re.sub(r"<!\[CDATA\[|\]\]>", " ", text)
-        text = _TAG.sub("", _BLOCK_TAG.sub("\n", text))
-        try:
-            text = html.unescape(text)
-        except ValueError:  # (a numeric reference of thousands of digits: its words are read as written)
-            pass
+        # (a numeric reference too long to be a character, thousands of digits, is no word: html.unescape would
+        # raise on it, and the others would go unread)
+        text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", _HUGE_REFERENCE.sub(" ", text))))
     text = text.replace("\xa0", " ")  # (a no-break space, "&nbsp;", is a space to the names)
     return text if _WORDS.search(text) else None
 
@@ -1108,8 +1107,10 @@ class FhirVocabulary:
             if not isinstance(item, dict):
                 continue
             answers = [a for a in item["answer"] if isinstance(a, dict)] if isinstance(item.get("answer"), list) else []
-            if isinstance(item.get("text"), str) and any(self._says_yes(a) for a in answers):
-                yield {"text": item["text"]}
+            yes = [a for a in answers if self._says_yes(a)]
+            if isinstance(item.get("text"), str) and yes:  # (with what a yes in words says more: "Yes, 2 days ago")
+                said = [a["valueString"] for a in yes if isinstance(a.get("valueString"), str)]
+                yield {"text": " ".join([item["text"], *said])}
             stack += item["item"] if isinstance(item.get("item"), list) else []
             stack += [i for a in answers if isinstance(a.get("item"), list) for i in a["item"]]
 
@@ -1119,10 +1120,9 @@ class FhirVocabulary:
         return (
             answer.get("valueBoolean") is True
             or (isinstance(coding, dict) and bool(self.meanings({"coding": [coding]}, lambda c: c == KGR.Present)))
-            or (
+            or (  # (a word of presence, alone or first: "Yes", "Yes, this week")
                 self.presence_words is not None
-                and isinstance(answer.get("valueString"), str)
-                and self.presence_words.search(answer["valueString"]) is not None
+                and any(self.presence_words.search(w) for w in _first_words(answer.get("valueString")))
             )
         )
 
@@ -4193,10 +4193,8 @@ def read_resources(
             broken.append(failed)
             continue
         holder = _container_patient(r, patients, by_identifier) if "_container_of" in r else None
-        if holder is not None and (
-            ("subject" not in r and "patient" not in r) or str(_subject_key(r)).startswith("#")
-        ):  # (a record her Appointment contains naming no one, or a Patient contained beside it: hers)
-            r["subject"] = {"reference": f"Patient/{holder}"}
+        if holder is not None and "subject" not in r and "patient" not in r:
+            r["subject"] = {"reference": f"Patient/{holder}"}  # (a record her Appointment contains, naming no one)
         if rtype not in READ_TYPES:
             others.append((r, where, ref))
             continue
