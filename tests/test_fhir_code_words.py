@@ -626,6 +626,10 @@ MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
             _her_encounter({"reference": "Patient/F"}, {"resourceType": "Patient", "id": "pat"}, _of(LOSS_OF, "#pat")),
             None,  # (who that contained patient is cannot be told: review rev47c)
         ),
+        (
+            _her_encounter({"reference": "Patient/F"}, {"resourceType": "Device", "id": "dev"}, _of(LOSS_OF, "#dev")),
+            "indicated",  # (about a device contained beside it: not hers, nor another patient's; review rev47d)
+        ),
         (_her_encounter({"reference": "http://example.org/fhir/Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
         (_her_encounter({"reference": "Patient/F"}, _of(LOSS_OF, "Patient/G")), None),
         (_cancelled_appointment("Patient/G", participant="urn:uuid:9f0e4f6a-0000-4000-8000-00000000000f"), None),
@@ -652,6 +656,7 @@ MRN = {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}
         "her-identifier-a-loss-naming-no-one",
         "her-identifier-a-loss-of-another",
         "her-reference-a-loss-of-a-patient-contained-beside-it",
+        "her-reference-a-record-of-a-device-contained-beside-it",
         "her-absolute-url-a-loss-of-another",
         "her-reference-a-loss-of-another",
         "her-urn-participant-a-loss-of-another",

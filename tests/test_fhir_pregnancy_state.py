@@ -1326,6 +1326,16 @@ NAMES_WITHHOLDING = _by_review(
                 "Pregnancy outcome: ectopic",
                 "Heart: activity absent",
                 "Cardiac: no activity",
+                # review rev47d: a live pregnancy's sentence after a colon's 'no' excuses nothing; a concern is a
+                # suspicion; a queried heterotopic; the live IUP that would answer a query is itself negated
+                "Miscarriage: no. Live IUP. Missed.",
+                "Complete miscarriage: no. Viable pregnancy: no.",
+                "Complete miscarriage: no. Live IUP last week. Today: incomplete.",
+                "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
+                "Patient with ectopic concerns, L adnexal mass seen",
+                "?heterotopic",
+                "?ectopic, live IUP seen? No",
+                "Management: ectopic",
             ],
         ),
     ]
@@ -1666,14 +1676,12 @@ NAMES_HARMLESS = _by_review(
             ],
         ),
         (
-            "stop-47 (review rev47a): the heart's and other organs' ectopics, a scan template's negation, the "
-            "mother's heart",
+            "stop-47 (review rev47a): the heart's and other organs' ectopics, a negation, the mother's heart",
             [
                 "Ectopic PVCs",
                 "Ectopic P waves",
                 "Ectopic pelvic kidney",
                 "L ectopic testis",
-                "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
                 "Ectopic - no",
                 "Ectopic very unlikely",
                 "Heart activity: nil abnormal",
@@ -1682,17 +1690,16 @@ NAMES_HARMLESS = _by_review(
             ],
         ),
         (
-            "stop-47 (review rev47c): a scan template's negation before a live pregnancy, a question of the past, what "
-            "is said about an ectopic, the heart's activity restricted",
+            "stop-47 (review rev47c, rev47d): a question of the past, a risk of an ectopic, the heart's ectopics "
+            "queried, the heart's activity restricted or on an ECG",
             [
-                "Ectopic: not seen. Single live IUP, FHR 160 bpm.",
                 "Missed miscarriage: no.",
                 "Have you had a miscarriage before?",
-                "Patient with ectopic concerns",
-                "Patient counselled with ectopic leaflet",
                 "Surgery risk counselling for ectopic",
                 "?ectopic beats",
+                "palpitations ?ectopics",
                 "Heart: no activity restrictions",
+                "Cardiac: no activity on ECG",
             ],
         ),
     ]

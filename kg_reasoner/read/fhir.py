@@ -1109,7 +1109,12 @@ class FhirVocabulary:
             answers = [a for a in item["answer"] if isinstance(a, dict)] if isinstance(item.get("answer"), list) else []
             yes = [a for a in answers if self._says_yes(a)]
             if isinstance(item.get("text"), str) and yes:  # (with what a yes in words says more: "Yes, 2 days ago")
-                said = [a["valueString"] for a in yes if isinstance(a.get("valueString"), str)]
+                said = [
+                    a["valueString"]
+                    for a in yes
+                    if isinstance(a.get("valueString"), str)
+                    and not (self.presence_words is not None and self.presence_words.search(a["valueString"]))
+                ]
                 yield {"text": " ".join([item["text"], *said])}
             stack += item["item"] if isinstance(item.get("item"), list) else []
             stack += [i for a in answers if isinstance(a.get("item"), list) for i in a["item"]]
@@ -3817,8 +3822,14 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
             inner = dict(c, _container=_ref(r))
             if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
                 inner["subject"] = r.get("subject", r.get("patient"))
-            # (whose the container is, checked against the record's own subject: ``_container_patient``)
+            # (whose the container is, checked against the record's own subject: ``_container_patient``; what else
+            # it contains, which a subject "#id" may name)
             inner["_container_of"] = _container_references(r)
+            inner["_beside"] = {
+                f"#{b['id']}": b.get("resourceType")
+                for b in cast(list, contained)
+                if isinstance(b, dict) and isinstance(b.get("id"), str)
+            }
             out.append((inner, f"{where}/contained/{i}"))
     return out
 
@@ -3845,7 +3856,11 @@ def _contained_elsewhere(r: dict, ref: str, holder: str) -> BrokenRecord:
 
 def _container_patient(r: dict, patients: dict[str, str], identified: dict) -> str | None:
     """The patient of the input a contained record's container is about: the one its subject or patient names
-    (by reference or identifier), else the one patient of the input among its participants."""
+    (by reference or identifier), else the one patient of the input among its participants. None also for a record
+    about what is contained beside it and is no patient (a Device, a Group, a RelatedPerson: "#dev"): it is not
+    about her, nor about another patient (a Patient contained beside it may be anyone)."""
+    if r.get("_beside", {}).get(_subject_key(r)) not in (None, "Patient"):
+        return None
     pids: set = set()
     everyone = set(patients.values())
     for ref in r.get("_container_of") or []:
