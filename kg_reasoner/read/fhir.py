@@ -3815,6 +3815,14 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
             return out  # (entered in error: what it contains is withdrawn with it)
         # (cancelled: what it contains is withdrawn with it, but a reason it cites, a Condition it was for, is hers)
         cited = _contained_reasons(r)
+    holder = _Container(  # (one for all it contains; no dict or list, so that no reader walks into it)
+        tuple(_container_references(r)),
+        {
+            f"#{b['id']}": b.get("resourceType")
+            for b in (contained if isinstance(contained, list) else [])
+            if isinstance(b, dict) and isinstance(b.get("id"), str)
+        },
+    )
     for i, c in enumerate(contained if isinstance(contained, list) else []):
         if cited is not None and id(c) not in cited:
             continue
@@ -3822,16 +3830,18 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
             inner = dict(c, _container=_ref(r))
             if "subject" not in inner and isinstance(r.get("subject", r.get("patient")), dict):
                 inner["subject"] = r.get("subject", r.get("patient"))
-            # (whose the container is, checked against the record's own subject: ``_container_patient``; what else
-            # it contains, which a subject "#id" may name)
-            inner["_container_of"] = _container_references(r)
-            inner["_beside"] = {
-                f"#{b['id']}": b.get("resourceType")
-                for b in cast(list, contained)
-                if isinstance(b, dict) and isinstance(b.get("id"), str)
-            }
+            inner["_container_of"] = holder  # (checked against the record's own subject: ``_container_patient``)
             out.append((inner, f"{where}/contained/{i}"))
     return out
+
+
+@dataclass(frozen=True)
+class _Container:
+    """Whose a resource holding records is (``_container_references``), and the types of what it contains by
+    "#id", which a contained record's subject may name."""
+
+    references: tuple
+    beside: dict
 
 
 def _container_references(r: dict) -> list[dict]:
@@ -3859,11 +3869,12 @@ def _container_patient(r: dict, patients: dict[str, str], identified: dict) -> s
     (by reference or identifier), else the one patient of the input among its participants. None also for a record
     about what is contained beside it and is no patient (a Device, a Group, a RelatedPerson: "#dev"): it is not
     about her, nor about another patient (a Patient contained beside it may be anyone)."""
-    if r.get("_beside", {}).get(_subject_key(r)) not in (None, "Patient"):
+    container = r["_container_of"]
+    if container.beside.get(_subject_key(r)) not in (None, "Patient"):
         return None
     pids: set = set()
     everyone = set(patients.values())
-    for ref in r.get("_container_of") or []:
+    for ref in container.references:
         given = {"subject": ref}
         pid = _patient_of(patients, given, identified)
         key = _subject_key(given)
