@@ -25,7 +25,7 @@ import datetime as _dt
 import html
 import itertools
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -1023,10 +1023,12 @@ class FhirVocabulary:
             self._named,
             name,
             # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
-            lambda: frozenset(
-                net.concept for net in self.names if any(net.names(part) for part in _whole_and_sentences(name))
-            ),
+            lambda: self._named_in(_whole_and_sentences(name)),
         )
+
+    def _named_in(self, parts: list[str]) -> frozenset[URIRef]:
+        """The concepts of the name nets any of a name's parts (its whole, its sentences) is a name of."""
+        return frozenset(net.concept for net in self.names if any(net.names(part) for part in parts))
 
     def events(self, codeable: Any) -> list[URIRef]:
         """The event conditions (a loss, a conception by ART) the codings mean, a value set's pattern aside (every
@@ -1097,13 +1099,11 @@ class FhirVocabulary:
         ``text``): a question's words are not read (they ask, they do not state), but answered yes (``true``, a code
         of presence: ``kgr:Present``, a word of presence alone: ``kgr:NamesOfPresence``) they state it ("Has the
         pregnancy ended in miscarriage?" true). Items at any depth, under an item or under an answer."""
-        stack = (
-            list(r["item"])
-            if r.get("resourceType") == "QuestionnaireResponse" and isinstance(r.get("item"), list)
-            else []
+        stack = deque(  # (in document order, first in first out: popleft, not list.pop(0), for long forms)
+            r["item"] if r.get("resourceType") == "QuestionnaireResponse" and isinstance(r.get("item"), list) else []
         )
         while stack:
-            item = stack.pop(0)
+            item = stack.popleft()
             if not isinstance(item, dict):
                 continue
             answers = [a for a in item["answer"] if isinstance(a, dict)] if isinstance(item.get("answer"), list) else []
@@ -4222,7 +4222,7 @@ def read_resources(
         if holder is not None and "subject" not in r and "patient" not in r:
             r["subject"] = {"reference": f"Patient/{holder}"}  # (a record her Appointment contains, naming no one)
         if rtype not in READ_TYPES:
-            others.append((r, where, ref))
+            others.append((r, ref, holder))
             continue
         owner = (
             (r.get("id") if isinstance(r.get("id"), str) else None)
@@ -4286,9 +4286,8 @@ def read_resources(
     dating = {k for c in cites if isinstance(c, str) for k in (c, "/".join(c.rsplit("/", 2)[-2:]))}
     others_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)  # (by patient: read once, not per patient)
     maybe_of: dict[str, list[tuple[dict, str]]] = defaultdict(list)
-    for r, _where, ref in others:
+    for r, ref, holder in others:
         owner = _patient_of(patients, r, by_identifier)
-        holder = _container_patient(r, patients, by_identifier) if "_container_of" in r else None
         if holder is not None and holder != owner and _names_an_event(vocab, r):
             broken.append(_contained_elsewhere(r, ref, holder))
         if owner is not None:
