@@ -44,7 +44,7 @@ from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
 from kg_reasoner.reason.knowledge import cached
 from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_owlrl
 from kg_reasoner.reason.plans import Fallback, TripleIndex, canonical, compile_select, select_algebra, translated
-from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred_filter
+from kg_reasoner.reason.reference import ReferenceEngine, owl_inferred
 from kg_reasoner.reason.shacl_constraints import ConstraintChecker, compile_validation_shapes
 from kg_reasoner.reason.shacl_rules import (
     ANY_PREDICATE,
@@ -310,11 +310,7 @@ class FastEngine:
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
             stages = {"owl": "compiled"}
-            owl = [
-                t
-                for t in data
-                if t not in asserted_set and t not in self._closure_set and owl_inferred_filter(None, t, ())
-            ]
+            owl = owl_inferred(data, asserted_set, self._closure_set)
         else:
             owl, errors = self.reference.owl(asserted)
             stages = {"owl": "owlrl"}

@@ -90,6 +90,9 @@ _INDIVIDUAL_TYPES = frozenset({OWL.Thing, OWL.NamedIndividual})
 _DATATYPES = frozenset(OWL_RL_Datatypes)
 
 
+_NONE: frozenset = frozenset()
+
+
 def _identity(v):
     return v
 
@@ -342,6 +345,11 @@ class OwlRlTables(_TripleIndex):
         return frozenset(out | _IS_NOTHING)
 
     @functools.cached_property
+    def inter_sets(self) -> dict:
+        """Each intersection's members as a set (cls-int1 tests them at once; read from the tables once)."""
+        return {c: frozenset(members) for c, members in self.inters.items()}
+
+    @functools.cached_property
     def base_datatypes(self) -> frozenset:
         """The datatypes the closed ontology uses (owlrl adds the disjointness of two datatypes only when
         the graph uses both)."""
@@ -378,7 +386,14 @@ class _Run(_TripleIndex):
         return self.po.get((p, o), set()) | self.t.po.get((p, o), set())
 
     def types(self, x):
-        return self.objs(x, TYPE)
+        """The classes of x, for membership tests only: her own set or the closure's as they are (not a copy,
+        so a type added while it is read may be seen at once, as its own firing would find it), their union
+        only when both have some."""
+        key = (x, TYPE)
+        mine, theirs = self.sp.get(key), self.t.sp.get(key)
+        if theirs is None:
+            return _NONE if mine is None else mine
+        return theirs if mine is None else mine | theirs
 
     def add(self, s, p, o, sup_done: bool = False) -> None:
         triple = (s, p, o)
@@ -549,7 +564,7 @@ class _Run(_TripleIndex):
         if c in t.member_inters:  # cls-int1
             types = self.types(x)
             for inter in t.member_inters[c]:
-                if all(ci in types for ci in t.inters[inter]):
+                if t.inter_sets[inter] <= types:
                     add(x, TYPE, inter)
         for u in t.member_unions.get(c, ()):  # cls-uni
             add(x, TYPE, u)
