@@ -133,7 +133,7 @@ class Reasoner:
         started = datetime.now(timezone.utc)
         # (the demand only when there is one: an engine without it still serves full assessments)
         demand = {"demand": SUMMARY_QUERIES} if summary and not keep_graphs else {}
-        with self._engine.session(pi.iri, pi.graph, **demand) as d:  # derive
+        with self._engine.session(pi.iri, pi.triples, **demand) as d:  # derive
             # explain, while her graphs are held
             e = explain_summary(d.query, pi.iri) if summary else explain(d.query, pi.iri)
         if summary:

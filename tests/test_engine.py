@@ -454,3 +454,40 @@ def test_compiled_owl_rl_closure_follows_superclasses_the_tables_do_not_close():
     for start in (EX.A, EX.D):
         data, errors = tables.closure(tables.with_its_iris([(EX.x, RDF.type, start)]))
         assert {o for s, p, o in data if s == EX.x and p == RDF.type} == {EX.A, EX.B, EX.C, EX.D} and errors == []
+
+
+def test_a_patient_read_as_triples_is_her_graph_in_its_order(reasoner):
+    """A patient summary is read into triples (``PatientInput.triples``), of which a Graph is made only when
+    ``graph`` is read: the triples are the Graph's, in the order it iterates them (the engine's indexes and
+    explanations read them in that order); once the Graph is built, a triple added to it is hers."""
+    from kg_reasoner.read.patient import in_graph_order, patient_graph
+    from kg_reasoner.testing.synthetic import cohort
+
+    for summary in cohort(40, seed=5):
+        pi = reasoner.read(summary)[0]
+        triples = pi.triples
+        assert pi._graph is None, "the summary reader built a Graph nobody read"
+        assert triples == tuple(patient_graph(triples)) == in_graph_order(triples + triples[:3])
+        assert tuple(pi.graph) == triples
+        extra = (pi.iri, RDFS.comment, Literal("added after reading"))
+        pi.graph.add(extra)
+        assert extra in pi.triples and len(pi.triples) == len(triples) + 1
+
+
+@pytest.mark.parametrize("engine", ["fast", pytest.param("reference", marks=pytest.mark.slow)])
+def test_an_engine_derives_the_same_from_her_triples_as_from_her_graph(reasoner, reference_reasoner, engine):
+    """``session(iri, pi.triples)`` (a cohort worker's way: no Graph built) derives and explains what
+    ``session(iri, pi.graph)`` does, in both engines."""
+    from kg_reasoner.explain.explanation import explain
+    from kg_reasoner.testing.synthetic import cohort
+
+    r = reasoner if engine == "fast" else reference_reasoner
+    for summary in list(cohort(12, seed=8)) + [load_case(p)["patient"] for p in VIGNETTES[:4]]:
+        pi = r.read(summary)[0]
+        outcomes = []
+        for asserted in (pi.triples, pi.graph):
+            with r._engine.session(pi.iri, asserted) as d:
+                outcomes.append(
+                    (sorted(d.asserted), sorted(d.inferred), d.violations, d.warnings, explain(d.query, pi.iri))
+                )
+        assert outcomes[0] == outcomes[1], pi.patient_id

@@ -15,20 +15,20 @@ from multiprocessing.pool import ExceptionWithTraceback  # type: ignore[attr-def
 from rdflib import URIRef
 
 from kg_reasoner.errors import InputError
-from kg_reasoner.read.patient import PatientInput, patient_graph
+from kg_reasoner.read.patient import PatientInput
 
 
 def patient_job(pi: PatientInput) -> tuple:
     """A patient as the main process read her, for a worker: (patient id, IRI, source, data problems,
     triples). The triples travel as rdflib terms in the job's pickle, which a worker turns back into a
-    graph about twice as fast as it parses N-Triples (and blank nodes keep their labels)."""
-    return (pi.patient_id, str(pi.iri), pi.source, pi.data_problems, tuple(pi.graph))
+    graph (when one is read) about twice as fast as it parses N-Triples (and blank nodes keep their labels)."""
+    return (pi.patient_id, str(pi.iri), pi.source, pi.data_problems, pi.triples)
 
 
 def job_patient(job: tuple) -> PatientInput:
     """The PatientInput of ``patient_job(pi)``, in a worker."""
     pid, iri, source, problems, triples = job
-    return PatientInput(pid, URIRef(iri), patient_graph(triples), source, problems)
+    return PatientInput(pid, URIRef(iri), triples, source, problems)
 
 
 def pool_results(

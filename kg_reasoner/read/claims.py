@@ -18,7 +18,7 @@ from kg_reasoner.read.rdf import foreign_nodes
 def claim_of(pi: PatientInput) -> tuple[str, str, list[str]]:
     """What a worker that read a patient hands back for ``RunClaims.admit_unchanged``: her IRI, her
     source and the foreign nodes she describes (as text: it pickles small)."""
-    return str(pi.iri), pi.source, [str(n) for n in foreign_nodes(pi.graph, pi.iri)]
+    return str(pi.iri), pi.source, [str(n) for n in foreign_nodes(pi.triples, pi.iri)]
 
 
 class RunClaims:
@@ -104,7 +104,7 @@ def _claim_nodes(pi: PatientInput | InputError, owner: dict) -> PatientInput | I
         return pi
     # her own IRI and the nodes outside her namespace that she describes (her own IRI too: a patient seen
     # earlier may have described it)
-    nodes = foreign_nodes(pi.graph, pi.iri) | {pi.iri}
+    nodes = foreign_nodes(pi.triples, pi.iri) | {pi.iri}
     clash = _clashes(nodes, pi.iri, owner)
     if clash:
         return PatientDataError(

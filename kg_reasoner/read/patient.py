@@ -9,8 +9,8 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,15 +40,59 @@ def open_lines(path: Path) -> Iterator[str]:
         yield from fh
 
 
-@dataclass
 class PatientInput:
-    """One patient's asserted triples, ready for reasoning."""
+    """One patient's asserted triples, ready for reasoning: ``graph`` (an rdflib Graph) and ``triples``.
 
-    patient_id: str
-    iri: URIRef
-    graph: Graph
-    source: str
-    data_problems: list[dict] = field(default_factory=list)
+    A reader may hand over her triples alone (``graph`` any iterable of triples): the Graph is then built when
+    ``graph`` is first read, and until then ``triples`` are the triples as read, in the order her Graph would
+    give them. A cohort's worker reasons on ``triples`` and never builds a Graph it would not read (building
+    one costs about as much as her OWL 2 RL closure). Once built or given, the Graph is what she is: a triple
+    added to it is in ``triples`` from then on."""
+
+    __slots__ = ("patient_id", "iri", "source", "data_problems", "_graph", "_triples")
+
+    def __init__(
+        self, patient_id: str, iri: URIRef, graph: Graph | Iterable, source: str, data_problems: list | None = None
+    ):
+        self.patient_id, self.iri, self.source = patient_id, iri, source
+        self.data_problems: list[dict] = [] if data_problems is None else data_problems
+        self._graph: Graph | None = graph if isinstance(graph, Graph) else None
+        self._triples: tuple | None = None if isinstance(graph, Graph) else in_graph_order(graph)
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = patient_graph(self._triples or ())
+            self._triples = None
+        return self._graph
+
+    @graph.setter
+    def graph(self, graph: Graph) -> None:
+        self._graph, self._triples = graph, None
+
+    @property
+    def triples(self) -> tuple:
+        """Her triples: as read, or her Graph's as it is now."""
+        return self._triples if self._triples is not None else tuple(self.graph)
+
+    def __repr__(self) -> str:
+        n = len(self._triples) if self._triples is not None else len(self.graph)
+        return f"PatientInput({self.patient_id!r}, {self.source!r}, {n} triples, {len(self.data_problems)} problem(s))"
+
+
+def in_graph_order(triples: Iterable) -> tuple:
+    """The distinct triples in the order the Graph of them (``patient_graph``) iterates them: by subject, then
+    predicate, each in the order first added (rdflib's ``SimpleMemory`` keeps its indexes in dicts)."""
+    by: dict[Any, dict[Any, dict[Any, None]]] = {}
+    for s, p, o in triples:
+        ps = by.get(s)
+        if ps is None:
+            ps = by[s] = {}
+        os_ = ps.get(p)
+        if os_ is None:
+            os_ = ps[p] = {}
+        os_[o] = None
+    return tuple((s, p, o) for s, ps in by.items() for p, os_ in ps.items() for o in os_)
 
 
 def patient_graph(triples) -> Graph:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +149,13 @@ def owns(patient: URIRef, node: Any) -> bool:
     return node == patient or isinstance(node, BNode) or str(node).startswith(f"{patient}/")
 
 
-def foreign_nodes(graph: Graph, patient: URIRef) -> set[URIRef]:
-    """The IRIs a patient's graph describes that are not named under her IRI (e.g. <urn:lab:123>): they
-    must belong to no other patient of the run or the store."""
+def foreign_nodes(graph: Graph | Iterable, patient: URIRef) -> set[URIRef]:
+    """The IRIs a patient's graph (or triples) describes that are not named under her IRI (e.g.
+    <urn:lab:123>): they must belong to no other patient of the run or the store."""
     prefix = f"{patient}/"
     plain = type(patient) is URIRef
     out: set = set()
-    for s in set(graph.subjects()):  # (each subject once: a patient's graph names each in several triples)
+    for s in {t[0] for t in graph}:  # (each subject once: a patient's graph names each in several triples)
         if type(s) is URIRef and plain:  # (``owns`` for two plain IRIs, without rdflib's __eq__)
             if not (str.__eq__(s, patient) or s.startswith(prefix)):
                 out.add(s)

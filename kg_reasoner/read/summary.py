@@ -23,7 +23,6 @@ from kg_reasoner.read.patient import (
     decimal_literal,
     is_number,
     number_problem,
-    patient_graph,
     patient_iri,
 )
 from kg_reasoner.read.times import TimeInterval, after, parse_time
@@ -124,8 +123,8 @@ class SummaryVocabulary:
 
 
 class _Triples(list):
-    """One patient's triples while her summary is read (``add`` as rdflib's ``Graph.add``), made her
-    graph at the end (``patient_graph``)."""
+    """One patient's triples while her summary is read (``add`` as rdflib's ``Graph.add``): her
+    ``PatientInput``'s triples, of which a Graph is made only when one is read."""
 
     add = list.append
 
@@ -279,7 +278,7 @@ class SummaryReader:
                 self._measurements(g, add_record, cls, key, value, ptr, err, (problems, record_source, me))
             elif kind == KGR.MedicationUse:
                 self._medication(g, add_record, cls, key, value, ptr, err, choose)
-        return PatientInput(pid, me, patient_graph(g), source, problems)
+        return PatientInput(pid, me, g, source, problems)
 
     def _time(self, entry: dict, eptr: str, err) -> TimeInterval | None:
         """A result's time (``time``), or None."""

@@ -171,5 +171,5 @@ class Engine(Protocol):
     kb: KnowledgeBase
 
     def session(
-        self, patient: URIRef, asserted: Graph, demand: frozenset | None = None
+        self, patient: URIRef, asserted: Graph | Sequence, demand: frozenset | None = None
     ) -> contextlib.AbstractContextManager[Derivation]: ...

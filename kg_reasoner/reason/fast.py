@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import cast
 
 import pyoxigraph as ox
@@ -40,6 +40,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg_reasoner.explain.records import DataProblem
+from kg_reasoner.read.patient import patient_graph
 from kg_reasoner.reason.base import Derivation, SortedOnRead, Unsupported
 from kg_reasoner.reason.knowledge import cached
 from kg_reasoner.reason.owlrl_tables import IS_TYPE, TYPE, OwlRlTables, compile_owlrl
@@ -297,22 +298,27 @@ class FastEngine:
 
     # ------------------------------------------------------------------
     @contextlib.contextmanager
-    def session(self, patient: URIRef, asserted: Graph, demand: frozenset | None = None) -> Iterator[Derivation]:
+    def session(
+        self, patient: URIRef, asserted: Graph | Sequence, demand: frozenset | None = None
+    ) -> Iterator[Derivation]:
         """Derive one patient and keep her graphs in the store while the with-block runs (its
         ``Derivation.query`` runs the library's queries on pyoxigraph). A stage outside the compiled
         subset is handed to the reference engine this engine holds, and ``stages`` says so.
+        ``asserted``: her Graph, or her triples (``PatientInput.triples``: a Graph is made of them only
+        for a stage handed to the reference engine).
         ``demand``: the only library queries the caller will run; the rules none of them needs are left
         out (``rules_demanded``), and ``Derivation.complete`` is then False."""
         demand = frozenset(demand) if demand else None
+        given = _GraphWhenRead(asserted)
         # her IRIs as the tables' own objects (sets and dicts compare them by identity)
-        asserted_triples = self.owl.with_its_iris(asserted) if self.owl is not None else list(asserted)
+        asserted_triples = self.owl.with_its_iris(given) if self.owl is not None else list(given)
         asserted_set = set(asserted_triples)
         if self.owl is not None and OwlRlTables.accepts(asserted_triples):
             data, errors = self.owl.closure(asserted_triples)
             stages = {"owl": "compiled"}
             owl = owl_inferred(data, asserted_set, self._closure_set)
         else:
-            owl, errors = self.reference.owl(asserted)
+            owl, errors = self.reference.owl(given.graph())
             stages = {"owl": "owlrl"}
         inconsistencies = sorted(errors)
         if self._uses >= self.STORE_RENEWAL:
@@ -330,7 +336,7 @@ class FastEngine:
                     violations, warnings = run.validate()
                     stages["validation"] = "compiled"
                 else:
-                    violations, warnings = self.reference.validation(asserted, owl)
+                    violations, warnings = self.reference.validation(given.graph(), owl)
                     stages["validation"] = "pyshacl"
             derived: list = []
             left_out = False
@@ -349,7 +355,7 @@ class FastEngine:
                         left_out = chosen is not None
                     stages["rules"] = "compiled"
                 else:
-                    rdf_derived = self.reference.rules(asserted, owl)
+                    rdf_derived = self.reference.rules(given.graph(), owl)
                     # (a generalized triple, a literal subject or predicate, is left out as the plans' rules leave it)
                     derived = [
                         (to_ox(s), to_ox(p), to_ox(o))
@@ -376,6 +382,25 @@ class FastEngine:
         finally:
             if run is not None:
                 run.close()
+
+
+class _GraphWhenRead:
+    """A patient's Graph or triples (iterated as they are), and a Graph of them made when first asked for
+    (``graph``): only a stage handed to the reference engine reads one."""
+
+    __slots__ = ("triples", "_graph")
+
+    def __init__(self, triples: Graph | Sequence):
+        self.triples = triples
+        self._graph: Graph | None = triples if isinstance(triples, Graph) else None
+
+    def __iter__(self):
+        return iter(self.triples)
+
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = patient_graph(self.triples)
+        return self._graph
 
 
 def _read_by(rule: Rule) -> Watch:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import owlrl
@@ -17,6 +17,7 @@ from rdflib.namespace import SH, XSD
 from kg_reasoner.explain.queries import run_query
 from kg_reasoner.explain.records import DataProblem
 from kg_reasoner.namespaces import KGR
+from kg_reasoner.read.patient import patient_graph
 from kg_reasoner.reason.base import (
     TRIVIAL_REFLEXIVE,
     Derivation,
@@ -195,8 +196,13 @@ class ReferenceEngine:
         return reference_rules(self.kb, asserted, owl)
 
     @contextlib.contextmanager
-    def session(self, patient: URIRef, asserted: Graph, demand: frozenset | None = None) -> Iterator[Derivation]:
-        """Derive one patient (every rule: ``demand``, the queries the caller will run, is not used)."""
+    def session(
+        self, patient: URIRef, asserted: Graph | Sequence, demand: frozenset | None = None
+    ) -> Iterator[Derivation]:
+        """Derive one patient (every rule: ``demand``, the queries the caller will run, is not used);
+        ``asserted``: her Graph or her triples."""
+        if not isinstance(asserted, Graph):
+            asserted = patient_graph(asserted)
         r = reason(self.kb, patient, asserted)
         graph = query_graph(self.kb, r.asserted, r.inferred)
 
