@@ -9,8 +9,10 @@ import gc
 import pickle
 from pathlib import Path
 
+import hypothesis
 import pyoxigraph as ox
 import pytest
+from hypothesis import strategies as st
 from rdflib.namespace import RDF
 
 from kg_reasoner.api import Reasoner
@@ -846,3 +848,43 @@ def test_a_join_passes_its_row_whole_only_to_a_bgp_reading_its_own_variables():
     assert joins("?s ex:p ?x . { ?s ex:q ?y FILTER (?y > ?x) }") == [False]  # (reads ?x: unbound in there)
     assert joins("?s ex:p ?x . OPTIONAL { ?s ex:q ?y OPTIONAL { ?y ex:r ?z } }") == [False, True]
     assert joins("?s ex:p ?x . { SELECT ?s WHERE { ?s ex:q ?y } }") == [False]
+
+
+_LEXICAL_CHARS = "0123456789+-."
+
+
+@hypothesis.settings(max_examples=600, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+@hypothesis.given(
+    number=st.text(alphabet=_LEXICAL_CHARS, max_size=24),
+    day=st.sampled_from(["0000-01-01", "1999-12-31", "2026-02-28", "2026-02-29", "2026-02-30", "2026-13-01", "0999-01-01"]),
+    clock=st.sampled_from(["00:00:00", "23:59:59", "24:00:00", "10:00:60", "10:5:00"]),
+    fraction=st.sampled_from(["", ".", ".0", ".500", ".000001", ".1234567", ".0000000"]),
+    zone=st.sampled_from(["", "Z", "+00:00", "-00:00", "+01:00", "-13:59", "+14:00", "-14:00", "+00:30", "+1:00"]),
+    boolean=st.sampled_from(["true", "false", "1", "0", "TRUE", " true", ""]),
+)
+def test_a_literal_mapped_to_its_canonical_form_is_as_a_store_gives_it(number, day, clock, fraction, zone, boolean):
+    """``plans.canonical_lexical`` (the common forms of xsd:integer, xsd:decimal, xsd:boolean and xsd:dateTime,
+    mapped without a store) gives what an oxigraph store gives back, or None (then the store is asked)."""
+    from kg_reasoner.reason.plans import _BOOLEAN, _DATETIME, _DECIMAL, _INTEGER, canonical_lexical, stored
+
+    for datatype, lex in (
+        (_INTEGER, number),
+        (_DECIMAL, number),
+        (_DATETIME, f"{day}T{clock}{fraction}{zone}"),
+        (_BOOLEAN, boolean),
+    ):
+        mine = canonical_lexical(datatype, lex)
+        if mine is not None:
+            theirs = stored(ox.Literal(lex, datatype=datatype))
+            assert (mine, datatype) == (theirs.value, theirs.datatype), lex
+
+
+def test_the_common_literals_are_mapped_without_a_store():
+    """The forms the readers write (a decimal "7.0", a UTC time "+00:00") are mapped by ``canonical_lexical``, not
+    left to a store (the reason it exists)."""
+    from kg_reasoner.reason.plans import _DATETIME, _DECIMAL, canonical_lexical
+
+    assert canonical_lexical(_DECIMAL, "7.0") == "7"
+    assert canonical_lexical(_DECIMAL, "19.080") == "19.08"
+    assert canonical_lexical(_DATETIME, "2026-11-20T10:00:00+00:00") == "2026-11-20T10:00:00Z"
+    assert canonical_lexical(_DATETIME, "2026-11-20T10:00:00.500-00:00") == "2026-11-20T10:00:00.5Z"
