@@ -856,7 +856,9 @@ _LEXICAL_CHARS = "0123456789+-."
 @hypothesis.settings(max_examples=600, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
 @hypothesis.given(
     number=st.text(alphabet=_LEXICAL_CHARS, max_size=24),
-    day=st.sampled_from(["0000-01-01", "1999-12-31", "2026-02-28", "2026-02-29", "2026-02-30", "2026-13-01", "0999-01-01"]),
+    day=st.sampled_from(
+        ["0000-01-01", "1999-12-31", "2026-02-28", "2026-02-29", "2026-02-30", "2026-13-01", "0999-01-01"]
+    ),
     clock=st.sampled_from(["00:00:00", "23:59:59", "24:00:00", "10:00:60", "10:5:00"]),
     fraction=st.sampled_from(["", ".", ".0", ".500", ".000001", ".1234567", ".0000000"]),
     zone=st.sampled_from(["", "Z", "+00:00", "-00:00", "+01:00", "-13:59", "+14:00", "-14:00", "+00:30", "+1:00"]),
