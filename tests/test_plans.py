@@ -119,6 +119,8 @@ CASES = {
     "datetimes-with-zones": "ex:a ex:t ?x . ex:b ex:t ?y . BIND (?x < ?y AS ?lt) BIND (?x = ?y AS ?eq)",
     "local-datetimes": "ex:c ex:local ?x . ex:d ex:local ?y . FILTER (?x < ?y)",
     "canonical-literals-match": "?s ex:flag true ; ex:dec 95.4 .",
+    "a-filter-keeps-a-variable-to-iris": "?s a ?c ; ex:p ?x . FILTER (?c IN (ex:C, ex:D))",
+    "a-scan-of-a-predicate-binds-two-variables": "?s ex:p ?x . ?t ex:next ?u . FILTER (?x != 2)",
     "effective-boolean-values": "?s ex:p ?x . FILTER (?x) OPTIONAL { ?s ex:r ?r FILTER (?r) }",
     "count-over-nothing": "{ SELECT (COUNT(?y) AS ?n) WHERE { ?y ex:nothing ?z } }",
     "count-by-group": "{ SELECT ?s (COUNT(*) AS ?n) (COUNT(DISTINCT ?x) AS ?d) WHERE { ?s ?p ?x } GROUP BY ?s }",
@@ -810,6 +812,30 @@ def test_the_compiled_steps_skip_a_part_without_their_predicate():
     grown.add((c, p, a))
     assert plans.predicate_id(p) in grown.pids
     assert run(mu, parts) == plans._solve(steps, mu, parts) == [{"s": a, "n": b, "x": c}, {"s": a, "n": c, "x": a}]
+
+
+def test_the_compiled_steps_scan_a_predicate_and_bind_from_a_filters_iris():
+    """A pattern binding its subject and object from the pairs of its predicate, and a variable bound from the
+    IRIs a FILTER keeps it to: loops of the compiled steps (not the interpreter's), the interpreter's solutions
+    in its order, a pair in two parts twice."""
+    from kg_reasoner.reason import plans
+
+    ex = "http://example.org/"
+    a, b, c, d = (ox.NamedNode(ex + n) for n in ("a", "b", "C", "D"))
+    p, t = ox.NamedNode(ex + "p"), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    one, two = ox.Literal("1", datatype=ox.NamedNode(XSD_INTEGER)), ox.Literal("2", datatype=ox.NamedNode(XSD_INTEGER))
+    parts = (TripleIndex([(a, p, one)]), TripleIndex([(a, p, one), (b, p, two), (a, t, c), (b, t, d), (b, t, c)]))
+    for where, loop, count in (
+        ("?s ex:p ?x . FILTER (?x != 3)", "idx.p.get(", 3),
+        ("?s a ?c . FILTER (?c IN (ex:D, ex:C))", "for v1 in K", 3),
+    ):
+        _first, steps = _steps(where, frozenset())
+        run, exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes, plans.predicate_id)
+        assert loop in run.source and "_solve((K" not in run.source
+        solved = plans._solve(steps, {}, parts)
+        assert run({}, parts) == solved and len(solved) == count
+        assert exists({}, parts) is True and exists({}, (TripleIndex(),)) is False
+    assert [row["s"] for row in solved] == [b, a, b]  # (ex:D first, as the filter lists it)
 
 
 def test_steps_nested_deeper_than_python_allows_stay_interpreted():
