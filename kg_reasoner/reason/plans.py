@@ -784,6 +784,9 @@ class _Plan:
     #: a join passes its left row whole to a BGP that reads only its own variables (``_takes_the_row``): a
     #: switch for the benchmarks
     whole_rows = True
+    #: the operand's tree compiled (``_operand_rows``: an operator the compiled trees run as itself)
+    _tree: Callable | None = None
+    _tree_made = False
 
     def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -793,6 +796,23 @@ class _Plan:
         soon as they are bound (``domain``: the IRIs the test admits for one variable, ``_domain``);
         False when this operator cannot (the filter above keeps it)."""
         return False
+
+
+def _operand_rows(owner, mu: dict, parts: tuple):
+    """The rows of the operand ``owner.p`` of an operator the compiled trees run as itself (ORDER BY, DISTINCT,
+    an aggregate, a subquery): from the operand's tree compiled as a function of its own (``plan_source``),
+    made at its first run, as ``QueryPlan`` compiles its root; else, or when switched off, its generators."""
+    if not QueryPlan.generated:
+        return owner.p.run(mu, parts)
+    if not owner._tree_made:
+        owner._tree, owner._tree_made = plan_source.compiled(owner.p, _TREE_HELPERS), True
+    tree = owner._tree
+    if tree is None:
+        return owner.p.run(mu, parts)
+    rows = tree(mu, parts)
+    if QueryPlan.check_tree:
+        _same_solutions(owner.p, rows, list(owner.p.run(mu, parts)), tree)
+    return rows
 
 
 def _compatible(a: dict, b: dict, names) -> bool:
@@ -1525,7 +1545,7 @@ class _Subquery(_Plan):
         # subquery nothing: it is never ``safe``)
         if not self.vars.isdisjoint(mu):
             raise Fallback("a value substituted into a subquery that projects its variable")
-        for nu in self.p.run({}, parts):
+        for nu in _operand_rows(self, {}, parts):
             if _compatible(mu, nu, nu):
                 yield {**mu, **nu}
 
@@ -1537,7 +1557,7 @@ class _Distinct(_Plan):
 
     def run(self, mu, parts):
         seen = set()
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             key = frozenset(nu.items())
             if key not in seen:
                 seen.add(key)
@@ -1570,7 +1590,7 @@ class _Aggregate(_Plan):
 
     def run(self, mu, parts):
         groups: dict = {}
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             groups.setdefault(tuple(nu.get(k) for k in self.keys), []).append(nu)
         if not groups and not self.keys:
             groups[()] = []
@@ -1619,7 +1639,7 @@ class _OrderBy(_Plan):
 
     def run(self, mu, parts):
         rows = []
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             values = []
             for fn, _desc in self.keys:
                 try:
