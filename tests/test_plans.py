@@ -838,6 +838,25 @@ def test_the_compiled_steps_scan_a_predicate_and_bind_from_a_filters_iris():
     assert [row["s"] for row in solved] == [b, a, b]  # (ex:D first, as the filter lists it)
 
 
+def test_an_index_numbers_none_of_its_predicates_and_learns_a_number_given_later():
+    """Only a compiled step numbers a predicate (``plans.predicate_id``): an index built of a patient's own
+    predicates leaves the process's numbers as they were (nothing of hers accumulates there), and a predicate
+    numbered once the index is built is added to its numbers, so a step compiled later still finds her triple."""
+    from kg_reasoner.reason import plans
+
+    fresh = f"urn:test:{id(object())}:"
+    a, b = ox.NamedNode(fresh + "a"), ox.NamedNode(fresh + "b")
+    mine, later = ox.NamedNode(fresh + "mine"), ox.NamedNode(fresh + "later")
+    before = len(plans._PREDICATE_IDS)
+    index = TripleIndex([(a, mine, b), (a, later, b)])
+    index.add((b, mine, a))
+    assert len(plans._PREDICATE_IDS) == before and not index.pids
+    _first, steps = _steps(f"?s <{fresh}later> ?o .", frozenset({"s"}))
+    run, _exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes, plans.predicate_id)
+    assert index.pids == {plans._PREDICATE_IDS[later]} and len(plans._PREDICATE_IDS) == before + 1
+    assert run({"s": a}, (index,)) == [{"s": a, "o": b}]
+
+
 def test_steps_nested_deeper_than_python_allows_stay_interpreted():
     """CPython compiles at most 20 nested blocks: a BGP of more lookups than that runs on the interpreter."""
     from kg_reasoner.reason import plans

@@ -32,6 +32,8 @@ import datetime as _dt
 import functools
 import itertools
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -91,29 +93,40 @@ class _Error(Exception):
 # The index: one patient's triples (and, as a second part, the ontology's), looked up by any pattern.
 
 
-#: A number for each predicate an index has held (``TripleIndex.pids``) or a compiled step looks up
-#: (``predicate_id``), for the process: a step tests whether a part holds its predicate by that number, a
-#: small int hashed at once, where testing the pyoxigraph term would hash it in Rust as the lookup itself does.
-#: Only ever added to: a predicate numbered when a step is compiled is held by no index built before (each
-#: numbers its predicates), and each index built or grown after numbers it alike.
+#: A number for each predicate a compiled step looks up (``predicate_id``, called when the steps are compiled),
+#: for the process: a step tests whether a part holds its predicate by that number, a small int hashed at once,
+#: where testing the pyoxigraph term would hash it in Rust as the lookup itself does. Only the queries' and
+#: rules' own predicates are numbered (bounded by the knowledge base): an index reads the numbers of its
+#: predicates (``TripleIndex.pids``) and numbers none, so a patient's own predicates never accumulate here. A
+#: predicate numbered after an index was built is added to the numbers of each index alive that holds it
+#: (``_LIVE``), under ``_NUMBERING``; an index is registered before it reads any number.
 _PREDICATE_IDS: dict = {}
 _NEXT_PREDICATE_ID = itertools.count()
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+_NUMBERING = threading.Lock()
 
 
 def predicate_id(p) -> int:
-    """The process's number of the predicate p (``_PREDICATE_IDS``)."""
+    """The process's number of the predicate p (``_PREDICATE_IDS``), given to the indexes alive that hold it."""
     n = _PREDICATE_IDS.get(p)
     if n is None:
-        n = _PREDICATE_IDS.setdefault(p, next(_NEXT_PREDICATE_ID))
+        with _NUMBERING:
+            n = _PREDICATE_IDS.get(p)
+            if n is None:
+                n = _PREDICATE_IDS[p] = next(_NEXT_PREDICATE_ID)
+                for idx in list(_LIVE):
+                    if p in idx.p:
+                        idx.pids.add(n)
     return n
 
 
 class TripleIndex:
     """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs. The subject and
     object indexes (``s``, ``o``: for a variable predicate, a zero-length path) are built when first read:
-    most patients' queries never read them. ``pids``: the numbers of its predicates (``predicate_id``)."""
+    most patients' queries never read them. ``pids``: the numbers of its predicates that compiled steps look up
+    (``predicate_id``)."""
 
-    __slots__ = ("triples", "sp", "po", "p", "pids", "_s", "_o", "_stats")
+    __slots__ = ("triples", "sp", "po", "p", "pids", "_s", "_o", "_stats", "__weakref__")
 
     def __init__(self, triples=()):
         self._stats: dict = {}
@@ -124,9 +137,11 @@ class TripleIndex:
         self.pids: set = set()
         self._s: dict | None = None
         self._o: dict | None = None
+        with _NUMBERING:  # (before any number is read: ``predicate_id``)
+            _LIVE.add(self)
         # (``add`` inlined: an index is built for every patient, twice. A pyoxigraph term's hash is computed
         # anew at each lookup, in Rust: each key is hashed once here, a new triple told by the set's size)
-        seen, sp, po, by_p = self.triples, self.sp, self.po, self.p
+        seen, sp, po, by_p, ids = self.triples, self.sp, self.po, self.p, _PREDICATE_IDS
         size = 0
         for t in triples:
             seen.add(t)
@@ -138,8 +153,10 @@ class TripleIndex:
             po.setdefault((p, o), []).append(s)
             pairs = by_p.get(p)
             if pairs is None:
-                by_p[p] = [(s, o)]
-                self.pids.add(predicate_id(p))
+                by_p[p] = [(s, o)]  # (held before its number is read: ``predicate_id``)
+                n = ids.get(p)
+                if n is not None:
+                    self.pids.add(n)
             else:
                 pairs.append((s, o))
 
@@ -155,7 +172,9 @@ class TripleIndex:
         pairs = self.p.get(p)
         if pairs is None:
             self.p[p] = [(s, o)]
-            self.pids.add(predicate_id(p))
+            n = _PREDICATE_IDS.get(p)
+            if n is not None:
+                self.pids.add(n)
         else:
             pairs.append((s, o))
         if self._s is not None:
