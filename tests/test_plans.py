@@ -331,6 +331,56 @@ def test_an_ordered_plan_orders_as_pyoxigraph(world, where, order):
     assert planned == oxigraph
 
 
+def test_an_order_by_sort_keys_is_the_order_of_the_comparisons(monkeypatch):
+    """ORDER BY sorts by keys (``plans._order_keys``) when each key's values are of one kind: the rows, their
+    order and the Fallbacks (rows left tied, kinds mixed) of the pairwise comparisons (``_order_compare``),
+    on seeded random data of numbers, IRIs, strings, unbound values and ties, keys ascending and descending."""
+    import random
+
+    from kg_reasoner.reason import plans
+
+    ex = "http://example.org/"
+    integer, decimal = ox.NamedNode(XSD_INTEGER), ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+    orders = ("DESC(?x) ?y ?s", "?y DESC(?s)", "?x", "DESC(?y) DESC(?x)")
+    kinds = {"fast": 0, "fallback": 0}
+    for seed in range(60):
+        rng = random.Random(seed)
+
+        def value(rng=rng, seed=seed):
+            roll = rng.randrange(4 if seed % 3 else 5)
+            if roll == 0:
+                return ox.Literal(str(rng.randrange(4)), datatype=integer)
+            if roll == 1:
+                return ox.Literal(f"{rng.randrange(4)}.{rng.choice('05')}", datatype=decimal)
+            if roll == 2:
+                return ox.NamedNode(ex + rng.choice("abc"))
+            if roll == 3 and seed % 2:
+                return ox.NamedNode(ex + rng.choice("de"))
+            return ox.Literal(rng.choice("xyz"))  # (a string: a second kind of literal)
+
+        triples = []
+        for i in range(rng.randrange(1, 9)):
+            node = ox.NamedNode(f"{ex}n{i}")
+            triples.append((node, ox.NamedNode(ex + "a"), value()))
+            if rng.random() < 0.6:
+                triples.append((node, ox.NamedNode(ex + "b"), value()))
+        parts = (TripleIndex(triples),)
+        text = PREFIXES + "SELECT * WHERE { ?s ex:a ?x . OPTIONAL { ?s ex:b ?y } } ORDER BY " + orders[seed % 4]
+
+        def answer(text=text, parts=parts):
+            try:
+                return [sorted((k, str(v)) for k, v in row.items()) for row in QueryPlan(text).solutions(parts, {})]
+            except Fallback:
+                return "fallback"
+
+        by_keys = answer()
+        with monkeypatch.context() as m:
+            m.setattr(plans, "_order_keys", lambda rows, n: None)
+            assert by_keys == answer(), text
+        kinds["fallback" if by_keys == "fallback" else "fast"] += 1
+    assert kinds["fast"] > 10 and kinds["fallback"] > 10
+
+
 @pytest.mark.parametrize(
     "where,order",
     [("?s a ?c .", "?c"), ("?s ?p ?o .", "?o")],

@@ -1667,6 +1667,20 @@ class _OrderBy(_Plan):
                     values.append(None)
             rows.append((values, nu))
 
+        columns = _order_keys(rows, len(self.keys))
+        if columns is not None:
+            # each key's values of one kind that ``_order_compare`` orders without a Fallback: the same stable
+            # order by sort keys, one pass per key from the last (a descending pass keeps ties in order too)
+            order = list(range(len(rows)))
+            for column, (_fn, desc) in reversed(list(zip(columns, self.keys, strict=True))):
+                order.sort(key=column.__getitem__, reverse=desc)
+            for i, j in zip(order, order[1:]):
+                if all(column[i] == column[j] for column in columns) and rows[i][1] != rows[j][1]:
+                    raise Fallback("ORDER BY leaves two different rows tied")
+            for i in order:
+                yield rows[i][1]
+            return
+
         def compare(a, b) -> int:
             for fn_desc, x, y in zip(self.keys, a[0], b[0], strict=True):
                 c = _order_compare(x, y)
@@ -1683,6 +1697,37 @@ class _OrderBy(_Plan):
 
 
 _RANK = {type(None): 0, ox.BlankNode: 1, ox.NamedNode: 2, ox.Literal: 3}
+
+
+def _order_keys(rows: list, n: int) -> list | None:
+    """For each of the n ORDER BY keys, a sort key per row ((values, row) pairs) that orders as
+    ``_order_compare`` does: (0,) unbound, (2, IRI) an IRI, (3, value) a literal; or None when a key's values
+    are ones ``_order_compare`` may refuse or order by its own rules (a blank node, a language-tagged
+    literal, a literal it does not read, literals of two kinds): those rows are sorted by ``_order_compare``."""
+    columns: list = []
+    for k in range(n):
+        column: list = []
+        kinds: set = set()
+        for values, _nu in rows:
+            x = values[k]
+            t = type(x)
+            if x is None:
+                column.append((0,))
+            elif t is ox.NamedNode:
+                column.append((2, x.value))
+            elif t is ox.Literal and x.language is None:
+                try:
+                    kind, v = _literal_kind(x)
+                except Fallback:
+                    return None
+                kinds.add(kind)
+                column.append((3, v))
+            else:
+                return None
+        if len(kinds) > 1:
+            return None
+        columns.append(column)
+    return columns
 
 
 def _order_compare(x, y) -> int:
