@@ -119,6 +119,11 @@ CASES = {
     "datetimes-with-zones": "ex:a ex:t ?x . ex:b ex:t ?y . BIND (?x < ?y AS ?lt) BIND (?x = ?y AS ?eq)",
     "local-datetimes": "ex:c ex:local ?x . ex:d ex:local ?y . FILTER (?x < ?y)",
     "canonical-literals-match": "?s ex:flag true ; ex:dec 95.4 .",
+    "string-functions-of-str-and-constants": (
+        '?s ex:p ?x . OPTIONAL { ?s ex:r ?r } BIND (CONCAT(STR(?x), "-", STR(?r)) AS ?c) '
+        'BIND (STRSTARTS(STR(?s), "http") AS ?h) BIND (STRAFTER(STR(?s), "example.org/") AS ?a) '
+        'BIND (CONCAT(?x, "y") AS ?err) BIND (CONTAINS(STR(?nothing), "a") AS ?none) FILTER (STRENDS(STR(?s), ?r) || true)'
+    ),
     "a-filter-keeps-a-variable-to-iris": "?s a ?c ; ex:p ?x . FILTER (?c IN (ex:C, ex:D))",
     "a-scan-of-a-predicate-binds-two-variables": "?s ex:p ?x . ?t ex:next ?u . FILTER (?x != 2)",
     "effective-boolean-values": "?s ex:p ?x . FILTER (?x) OPTIONAL { ?s ex:r ?r FILTER (?r) }",

@@ -462,6 +462,15 @@ def _arith(op: str, a, b):
     return _decimal_literal(_checked(x + y if op == "+" else x - y, _I128_MIN, _I128_MAX))
 
 
+def _text_of(fn: Expr) -> Callable[[dict, tuple], str]:
+    """An argument of a string function as fn(solution, parts) -> str: ``_string_arg`` of its value, or what
+    the expression gives for it without making the literal first (``.text``: STR, a string constant)."""
+    text = getattr(fn, "text", None)
+    if text is not None:
+        return text
+    return lambda mu, parts: _string_arg(fn(mu, parts))
+
+
 def _string_arg(t) -> str:
     if t is None or type(t) is not ox.Literal:
         raise _Error()
@@ -484,7 +493,11 @@ def _compile_expr(e) -> Expr:
         return lambda mu, parts: mu.get(name)
     if isinstance(e, (URIRef, Literal)):
         const = _to_ox(e)
-        return lambda mu, parts: const
+        fn = lambda mu, parts: const  # noqa: E731
+        if type(const) is ox.Literal and const.language is None and const.datatype == _STRING:
+            value = const.value
+            fn.text = lambda mu, parts: value  # type: ignore[attr-defined]  # (``_text_of``)
+        return fn
     if not isinstance(e, CompValue):
         raise Unsupported(f"an expression {e!r}")
     name = e.name
@@ -632,18 +645,22 @@ def _coalesce(e) -> Expr:
 def _str(e) -> Expr:
     arg = _compile_expr(e.arg)
 
-    def run(mu, parts):
+    def text(mu, parts) -> str:
         v = _value(arg, mu, parts)
         if type(v) is ox.NamedNode or type(v) is ox.Literal:
-            return ox.Literal(v.value)
+            return v.value
         raise _Error()
 
+    def run(mu, parts):
+        return ox.Literal(text(mu, parts))
+
+    run.text = text  # type: ignore[attr-defined]  # (``_text_of``: the string, the literal not made)
     return run
 
 
 def _concat(e) -> Expr:
-    args = [_compile_expr(a) for a in e.arg]
-    return lambda mu, parts: ox.Literal("".join(_string_arg(a(mu, parts)) for a in args))
+    texts = [_text_of(_compile_expr(a)) for a in e.arg]
+    return lambda mu, parts: ox.Literal("".join([t(mu, parts) for t in texts]))
 
 
 def _iri(e) -> Expr:
@@ -665,10 +682,10 @@ def _iri(e) -> Expr:
 
 
 def _strafter(e) -> Expr:
-    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+    a, b = _text_of(_compile_expr(e.arg1)), _text_of(_compile_expr(e.arg2))
 
     def run(mu, parts):
-        x, y = _string_arg(a(mu, parts)), _string_arg(b(mu, parts))
+        x, y = a(mu, parts), b(mu, parts)
         i = x.find(y)
         return ox.Literal(x[i + len(y) :] if i >= 0 else "")
 
@@ -684,11 +701,11 @@ def _term_test(e) -> Expr:
 
 
 def _string_test(e) -> Expr:
-    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+    a, b = _text_of(_compile_expr(e.arg1)), _text_of(_compile_expr(e.arg2))
     test = {"Builtin_STRSTARTS": str.startswith, "Builtin_STRENDS": str.endswith, "Builtin_CONTAINS": str.__contains__}[
         e.name
     ]
-    return lambda mu, parts: _TRUE if test(_string_arg(a(mu, parts)), _string_arg(b(mu, parts))) else _FALSE
+    return lambda mu, parts: _TRUE if test(a(mu, parts), b(mu, parts)) else _FALSE
 
 
 def _floor(e) -> Expr:
