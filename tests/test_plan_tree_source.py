@@ -90,3 +90,38 @@ def test_the_compiled_tree_reads_as_nested_loops():
     assert callable(deep._tree) and deep._tree.source.count("for ") < 20
     deep.generated = False
     assert rows == deep.solutions((index,), {})
+
+
+def test_the_operand_of_an_order_by_distinct_or_aggregate_runs_compiled(world, monkeypatch):  # noqa: F811
+    """ORDER BY, DISTINCT and an aggregate run as themselves in a compiled tree, over their operand's tree
+    compiled as a function of its own (``plans._operand_rows``): the rows of the operators' generators, in
+    their order, compared on each call (``check_tree``)."""
+    _store, _graphs, parts = world
+    wheres = (
+        "SELECT ?s ?x ?q WHERE { ?s ex:p ?x . OPTIONAL { ?s ex:q ?q } } ORDER BY ?x",
+        "SELECT DISTINCT ?s WHERE { ?s ex:p ?x . OPTIONAL { ?s ex:q ?q } }",
+        "SELECT ?s (COUNT(?q) AS ?n) WHERE { ?s ex:p ?x . OPTIONAL { ?s ex:q ?q } } GROUP BY ?s",
+    )
+    for text in wheres:
+        plan = compile_select(PREFIXES + text)
+        assert plan is not None
+        compiled = plan.solutions(parts, {})
+        owners = [n for n in _nodes(plan.root) if n._tree_made]
+        assert owners and all(callable(n._tree) for n in owners), text
+        with monkeypatch.context() as m:
+            m.setattr(plans.QueryPlan, "generated", False)
+            assert compiled == plan.solutions(parts, {}), text
+    checked = both_ways(monkeypatch, plans.QueryPlan, "check_tree")
+    for text in wheres:
+        compile_select(PREFIXES + text).solutions(parts, {})  # (an AssertionError if they differ)
+    assert len(checked) >= 2 * len(wheres)  # (the root's tree and its operand's)
+
+
+def _nodes(node) -> list:
+    """A plan's operators, depth first."""
+    out = [node]
+    for attr in ("p", "a", "b", "_base"):
+        child = getattr(node, attr, None)
+        if isinstance(child, plans._Plan):
+            out += _nodes(child)
+    return out

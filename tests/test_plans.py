@@ -121,6 +121,13 @@ CASES = {
     "datetimes-with-zones": "ex:a ex:t ?x . ex:b ex:t ?y . BIND (?x < ?y AS ?lt) BIND (?x = ?y AS ?eq)",
     "local-datetimes": "ex:c ex:local ?x . ex:d ex:local ?y . FILTER (?x < ?y)",
     "canonical-literals-match": "?s ex:flag true ; ex:dec 95.4 .",
+    "string-functions-of-str-and-constants": (
+        '?s ex:p ?x . OPTIONAL { ?s ex:r ?r } BIND (CONCAT(STR(?x), "-", STR(?r)) AS ?c) '
+        'BIND (STRSTARTS(STR(?s), "http") AS ?h) BIND (STRAFTER(STR(?s), "example.org/") AS ?a) '
+        'BIND (CONCAT(?x, "y") AS ?err) BIND (CONTAINS(STR(?nothing), "a") AS ?none) FILTER (STRENDS(STR(?s), ?r) || true)'
+    ),
+    "a-filter-keeps-a-variable-to-iris": "?s a ?c ; ex:p ?x . FILTER (?c IN (ex:C, ex:D))",
+    "a-scan-of-a-predicate-binds-two-variables": "?s ex:p ?x . ?t ex:next ?u . FILTER (?x != 2)",
     "effective-boolean-values": "?s ex:p ?x . FILTER (?x) OPTIONAL { ?s ex:r ?r FILTER (?r) }",
     "count-over-nothing": "{ SELECT (COUNT(?y) AS ?n) WHERE { ?y ex:nothing ?z } }",
     "count-by-group": "{ SELECT ?s (COUNT(*) AS ?n) (COUNT(DISTINCT ?x) AS ?d) WHERE { ?s ?p ?x } GROUP BY ?s }",
@@ -329,6 +336,56 @@ def test_an_ordered_plan_orders_as_pyoxigraph(world, where, order):
     oxigraph = [tuple(str(sol[n]) if sol[n] is not None else "" for n in names) for sol in result]
     planned = [tuple(str(r[n]) if n in r else "" for n in names) for r in plan.solutions(parts, {})]
     assert planned == oxigraph
+
+
+def test_an_order_by_sort_keys_is_the_order_of_the_comparisons(monkeypatch):
+    """ORDER BY sorts by keys (``plans._order_keys``) when each key's values are of one kind: the rows, their
+    order and the Fallbacks (rows left tied, kinds mixed) of the pairwise comparisons (``_order_compare``),
+    on seeded random data of numbers, IRIs, strings, unbound values and ties, keys ascending and descending."""
+    import random
+
+    from kg_reasoner.reason import plans
+
+    ex = "http://example.org/"
+    integer, decimal = ox.NamedNode(XSD_INTEGER), ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+    orders = ("DESC(?x) ?y ?s", "?y DESC(?s)", "?x", "DESC(?y) DESC(?x)")
+    kinds = {"fast": 0, "fallback": 0}
+    for seed in range(60):
+        rng = random.Random(seed)
+
+        def value(rng=rng, seed=seed):
+            roll = rng.randrange(4 if seed % 3 else 5)
+            if roll == 0:
+                return ox.Literal(str(rng.randrange(4)), datatype=integer)
+            if roll == 1:
+                return ox.Literal(f"{rng.randrange(4)}.{rng.choice('05')}", datatype=decimal)
+            if roll == 2:
+                return ox.NamedNode(ex + rng.choice("abc"))
+            if roll == 3 and seed % 2:
+                return ox.NamedNode(ex + rng.choice("de"))
+            return ox.Literal(rng.choice("xyz"))  # (a string: a second kind of literal)
+
+        triples = []
+        for i in range(rng.randrange(1, 9)):
+            node = ox.NamedNode(f"{ex}n{i}")
+            triples.append((node, ox.NamedNode(ex + "a"), value()))
+            if rng.random() < 0.6:
+                triples.append((node, ox.NamedNode(ex + "b"), value()))
+        parts = (TripleIndex(triples),)
+        text = PREFIXES + "SELECT * WHERE { ?s ex:a ?x . OPTIONAL { ?s ex:b ?y } } ORDER BY " + orders[seed % 4]
+
+        def answer(text=text, parts=parts):
+            try:
+                return [sorted((k, str(v)) for k, v in row.items()) for row in QueryPlan(text).solutions(parts, {})]
+            except Fallback:
+                return "fallback"
+
+        by_keys = answer()
+        with monkeypatch.context() as m:
+            m.setattr(plans, "_order_keys", lambda rows, n: None)
+            assert by_keys == answer(), text
+        kinds["fallback" if by_keys == "fallback" else "fast"] += 1
+    assert kinds["fast"] > 10 and kinds["fallback"] > 10
 
 
 @pytest.mark.parametrize(
@@ -812,6 +869,49 @@ def test_the_compiled_steps_skip_a_part_without_their_predicate():
     grown.add((c, p, a))
     assert plans.predicate_id(p) in grown.pids
     assert run(mu, parts) == plans._solve(steps, mu, parts) == [{"s": a, "n": b, "x": c}, {"s": a, "n": c, "x": a}]
+
+
+def test_the_compiled_steps_scan_a_predicate_and_bind_from_a_filters_iris():
+    """A pattern binding its subject and object from the pairs of its predicate, and a variable bound from the
+    IRIs a FILTER keeps it to: loops of the compiled steps (not the interpreter's), the interpreter's solutions
+    in its order, a pair in two parts twice."""
+    from kg_reasoner.reason import plans
+
+    ex = "http://example.org/"
+    a, b, c, d = (ox.NamedNode(ex + n) for n in ("a", "b", "C", "D"))
+    p, t = ox.NamedNode(ex + "p"), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    one, two = ox.Literal("1", datatype=ox.NamedNode(XSD_INTEGER)), ox.Literal("2", datatype=ox.NamedNode(XSD_INTEGER))
+    parts = (TripleIndex([(a, p, one)]), TripleIndex([(a, p, one), (b, p, two), (a, t, c), (b, t, d), (b, t, c)]))
+    for where, loop, count in (
+        ("?s ex:p ?x . FILTER (?x != 3)", "idx.p.get(", 3),
+        ("?s a ?c . FILTER (?c IN (ex:D, ex:C))", "for v1 in K", 3),
+    ):
+        _first, steps = _steps(where, frozenset())
+        run, exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes, plans.predicate_id)
+        assert loop in run.source and "_solve((K" not in run.source
+        solved = plans._solve(steps, {}, parts)
+        assert run({}, parts) == solved and len(solved) == count
+        assert exists({}, parts) is True and exists({}, (TripleIndex(),)) is False
+    assert [row["s"] for row in solved] == [b, a, b]  # (ex:D first, as the filter lists it)
+
+
+def test_an_index_numbers_none_of_its_predicates_and_learns_a_number_given_later():
+    """Only a compiled step numbers a predicate (``plans.predicate_id``): an index built of a patient's own
+    predicates leaves the process's numbers as they were (nothing of hers accumulates there), and a predicate
+    numbered once the index is built is added to its numbers, so a step compiled later still finds her triple."""
+    from kg_reasoner.reason import plans
+
+    fresh = f"urn:test:{id(object())}:"
+    a, b = ox.NamedNode(fresh + "a"), ox.NamedNode(fresh + "b")
+    mine, later = ox.NamedNode(fresh + "mine"), ox.NamedNode(fresh + "later")
+    before = len(plans._PREDICATE_IDS)
+    index = TripleIndex([(a, mine, b), (a, later, b)])
+    index.add((b, mine, a))
+    assert len(plans._PREDICATE_IDS) == before and not index.pids
+    _first, steps = _steps(f"?s <{fresh}later> ?o .", frozenset({"s"}))
+    run, _exists = plans.step_source.compiled(steps, plans._solve, plans._filter_passes, plans.predicate_id)
+    assert index.pids == {plans._PREDICATE_IDS[later]} and len(plans._PREDICATE_IDS) == before + 1
+    assert run({"s": a}, (index,)) == [{"s": a, "o": b}]
 
 
 def test_steps_nested_deeper_than_python_allows_stay_interpreted():

@@ -627,35 +627,47 @@ class _PatientRun(ConstraintChecker):
         derived: list = []
         seen: set = set()
         only = self.only
+        # (the tests of ``_may_match``, ``_may_match_at`` and ``_stale`` that decide at once read here, their
+        # calls made only when they must look further; a candidate triple looked up only in the parts that hold
+        # its predicate, ``_present``)
+        skip = self.e.skip_unmatchable
+        last_focus, last_run = self.last_focus, self.last_run
+        matchable, matchable_at = self._matchable, self._matchable_at
+        present = self._present
         for shape in self.e.rule_shapes:
             while True:
                 shape_modified = False
                 for rule in shape.rules:
-                    if only is not None and id(rule) not in only:
+                    rid = id(rule)
+                    if only is not None and rid not in only:
                         continue
                     # (as pySHACL: the focus nodes are taken once for a rule's runs to its fixpoint; a rule
                     # whose focus nodes changed since it last ran runs again, even with nothing else new)
                     focus = self._focus(shape.targets)
-                    before = self.last_focus.get(id(rule))
+                    before = last_focus.get(rid)
                     moved = before is not focus and before != focus
                     while True:
-                        if not moved and not self._stale(rule):
-                            break
+                        if not moved:
+                            last = last_run.get(rid, -1)
+                            if last >= 0 and self.version <= last:
+                                break
+                            if not self._stale(rule):
+                                break
                         moved = False
-                        self.last_focus[id(rule)] = focus
-                        self.last_run[id(rule)] = self.version
+                        last_focus[rid] = focus
+                        last_run[rid] = self.version
                         new = []
-                        if self.e.skip_unmatchable and not self._may_match(rule):
+                        if skip and rid not in matchable and not self._may_match(rule):
                             break  # a run could find nothing: as if it had found nothing
                         for f in focus:
-                            if self.e.skip_unmatchable and not self._may_match_at(rule, f):
+                            if skip and (rid, f) not in matchable_at and not self._may_match_at(rule, f):
                                 continue
                             for t in self._construct(rule, to_ox(f)):
                                 # (a triple once present stays so: each is looked up once, its terms hashed once
                                 # for ``seen``, a new one told by the set's size)
                                 size = len(seen)
                                 seen.add(t)
-                                if len(seen) != size and not self._present(t):
+                                if len(seen) != size and not present(t):
                                     new.append(t)
                         if not new:
                             break
@@ -753,11 +765,14 @@ class _PatientRun(ConstraintChecker):
 
     def _present(self, t) -> bool:
         """Whether the rules' default graph (the ontology's rules graph and her two graphs) holds the
-        triple: looked up in their indexes, which hold what the store holds (canonical literals)."""
+        triple: looked up in their indexes, which hold what the store holds (canonical literals), in those
+        only that hold its predicate (``TripleIndex.p``: one term hashed, where a lookup of the triple hashes
+        three)."""
         if type(t[2]) is ox.Literal:  # (``canonical`` leaves any other term as it is)
             t = (t[0], t[1], canonical(t[2]))
+        p = t[1]
         for part in self.parts:
-            if t in part.triples:
+            if p in part.p and t in part.triples:
                 return True
         return False
 

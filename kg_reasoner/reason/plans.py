@@ -32,6 +32,8 @@ import datetime as _dt
 import functools
 import itertools
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -91,29 +93,40 @@ class _Error(Exception):
 # The index: one patient's triples (and, as a second part, the ontology's), looked up by any pattern.
 
 
-#: A number for each predicate an index has held (``TripleIndex.pids``) or a compiled step looks up
-#: (``predicate_id``), for the process: a step tests whether a part holds its predicate by that number, a
-#: small int hashed at once, where testing the pyoxigraph term would hash it in Rust as the lookup itself does.
-#: Only ever added to: a predicate numbered when a step is compiled is held by no index built before (each
-#: numbers its predicates), and each index built or grown after numbers it alike.
+#: A number for each predicate a compiled step looks up (``predicate_id``, called when the steps are compiled),
+#: for the process: a step tests whether a part holds its predicate by that number, a small int hashed at once,
+#: where testing the pyoxigraph term would hash it in Rust as the lookup itself does. Only the queries' and
+#: rules' own predicates are numbered (bounded by the knowledge base): an index reads the numbers of its
+#: predicates (``TripleIndex.pids``) and numbers none, so a patient's own predicates never accumulate here. A
+#: predicate numbered after an index was built is added to the numbers of each index alive that holds it
+#: (``_LIVE``), under ``_NUMBERING``; an index is registered before it reads any number.
 _PREDICATE_IDS: dict = {}
 _NEXT_PREDICATE_ID = itertools.count()
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+_NUMBERING = threading.Lock()
 
 
 def predicate_id(p) -> int:
-    """The process's number of the predicate p (``_PREDICATE_IDS``)."""
+    """The process's number of the predicate p (``_PREDICATE_IDS``), given to the indexes alive that hold it."""
     n = _PREDICATE_IDS.get(p)
     if n is None:
-        n = _PREDICATE_IDS.setdefault(p, next(_NEXT_PREDICATE_ID))
+        with _NUMBERING:
+            n = _PREDICATE_IDS.get(p)
+            if n is None:
+                n = _PREDICATE_IDS[p] = next(_NEXT_PREDICATE_ID)
+                for idx in list(_LIVE):
+                    if p in idx.p:
+                        idx.pids.add(n)
     return n
 
 
 class TripleIndex:
     """Triples of pyoxigraph terms, indexed by subject, predicate, object and their pairs. The subject and
     object indexes (``s``, ``o``: for a variable predicate, a zero-length path) are built when first read:
-    most patients' queries never read them. ``pids``: the numbers of its predicates (``predicate_id``)."""
+    most patients' queries never read them. ``pids``: the numbers of its predicates that compiled steps look up
+    (``predicate_id``)."""
 
-    __slots__ = ("triples", "sp", "po", "p", "pids", "_s", "_o", "_stats")
+    __slots__ = ("triples", "sp", "po", "p", "pids", "_s", "_o", "_stats", "__weakref__")
 
     def __init__(self, triples=()):
         self._stats: dict = {}
@@ -124,9 +137,11 @@ class TripleIndex:
         self.pids: set = set()
         self._s: dict | None = None
         self._o: dict | None = None
+        with _NUMBERING:  # (before any number is read: ``predicate_id``)
+            _LIVE.add(self)
         # (``add`` inlined: an index is built for every patient, twice. A pyoxigraph term's hash is computed
         # anew at each lookup, in Rust: each key is hashed once here, a new triple told by the set's size)
-        seen, sp, po, by_p = self.triples, self.sp, self.po, self.p
+        seen, sp, po, by_p, ids = self.triples, self.sp, self.po, self.p, _PREDICATE_IDS
         size = 0
         for t in triples:
             seen.add(t)
@@ -138,8 +153,10 @@ class TripleIndex:
             po.setdefault((p, o), []).append(s)
             pairs = by_p.get(p)
             if pairs is None:
-                by_p[p] = [(s, o)]
-                self.pids.add(predicate_id(p))
+                by_p[p] = [(s, o)]  # (held before its number is read: ``predicate_id``)
+                n = ids.get(p)
+                if n is not None:
+                    self.pids.add(n)
             else:
                 pairs.append((s, o))
 
@@ -155,7 +172,9 @@ class TripleIndex:
         pairs = self.p.get(p)
         if pairs is None:
             self.p[p] = [(s, o)]
-            self.pids.add(predicate_id(p))
+            n = _PREDICATE_IDS.get(p)
+            if n is not None:
+                self.pids.add(n)
         else:
             pairs.append((s, o))
         if self._s is not None:
@@ -496,6 +515,15 @@ def _arith(op: str, a, b):
     return _decimal_literal(_checked(x + y if op == "+" else x - y, _I128_MIN, _I128_MAX))
 
 
+def _text_of(fn: Expr) -> Callable[[dict, tuple], str]:
+    """An argument of a string function as fn(solution, parts) -> str: ``_string_arg`` of its value, or what
+    the expression gives for it without making the literal first (``.text``: STR, a string constant)."""
+    text = getattr(fn, "text", None)
+    if text is not None:
+        return text
+    return lambda mu, parts: _string_arg(fn(mu, parts))
+
+
 def _string_arg(t) -> str:
     if t is None or type(t) is not ox.Literal:
         raise _Error()
@@ -518,7 +546,11 @@ def _compile_expr(e) -> Expr:
         return lambda mu, parts: mu.get(name)
     if isinstance(e, (URIRef, Literal)):
         const = _to_ox(e)
-        return lambda mu, parts: const
+        fn = lambda mu, parts: const  # noqa: E731
+        if type(const) is ox.Literal and const.language is None and const.datatype == _STRING:
+            value = const.value
+            fn.text = lambda mu, parts: value  # type: ignore[attr-defined]  # (``_text_of``)
+        return fn
     if not isinstance(e, CompValue):
         raise Unsupported(f"an expression {e!r}")
     name = e.name
@@ -666,18 +698,22 @@ def _coalesce(e) -> Expr:
 def _str(e) -> Expr:
     arg = _compile_expr(e.arg)
 
-    def run(mu, parts):
+    def text(mu, parts) -> str:
         v = _value(arg, mu, parts)
         if type(v) is ox.NamedNode or type(v) is ox.Literal:
-            return ox.Literal(v.value)
+            return v.value
         raise _Error()
 
+    def run(mu, parts):
+        return ox.Literal(text(mu, parts))
+
+    run.text = text  # type: ignore[attr-defined]  # (``_text_of``: the string, the literal not made)
     return run
 
 
 def _concat(e) -> Expr:
-    args = [_compile_expr(a) for a in e.arg]
-    return lambda mu, parts: ox.Literal("".join(_string_arg(a(mu, parts)) for a in args))
+    texts = [_text_of(_compile_expr(a)) for a in e.arg]
+    return lambda mu, parts: ox.Literal("".join([t(mu, parts) for t in texts]))
 
 
 def _iri(e) -> Expr:
@@ -699,10 +735,10 @@ def _iri(e) -> Expr:
 
 
 def _strafter(e) -> Expr:
-    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+    a, b = _text_of(_compile_expr(e.arg1)), _text_of(_compile_expr(e.arg2))
 
     def run(mu, parts):
-        x, y = _string_arg(a(mu, parts)), _string_arg(b(mu, parts))
+        x, y = a(mu, parts), b(mu, parts)
         i = x.find(y)
         return ox.Literal(x[i + len(y) :] if i >= 0 else "")
 
@@ -718,11 +754,11 @@ def _term_test(e) -> Expr:
 
 
 def _string_test(e) -> Expr:
-    a, b = _compile_expr(e.arg1), _compile_expr(e.arg2)
+    a, b = _text_of(_compile_expr(e.arg1)), _text_of(_compile_expr(e.arg2))
     test = {"Builtin_STRSTARTS": str.startswith, "Builtin_STRENDS": str.endswith, "Builtin_CONTAINS": str.__contains__}[
         e.name
     ]
-    return lambda mu, parts: _TRUE if test(_string_arg(a(mu, parts)), _string_arg(b(mu, parts))) else _FALSE
+    return lambda mu, parts: _TRUE if test(a(mu, parts), b(mu, parts)) else _FALSE
 
 
 def _floor(e) -> Expr:
@@ -837,6 +873,9 @@ class _Plan:
     #: a join passes its left row whole to a BGP that reads only its own variables (``_takes_the_row``): a
     #: switch for the benchmarks
     whole_rows = True
+    #: the operand's tree compiled (``_operand_rows``: an operator the compiled trees run as itself)
+    _tree: Callable | None = None
+    _tree_made = False
 
     def run(self, mu: dict, parts: tuple) -> Iterator[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -846,6 +885,23 @@ class _Plan:
         soon as they are bound (``domain``: the IRIs the test admits for one variable, ``_domain``);
         False when this operator cannot (the filter above keeps it)."""
         return False
+
+
+def _operand_rows(owner, mu: dict, parts: tuple):
+    """The rows of the operand ``owner.p`` of an operator the compiled trees run as itself (ORDER BY, DISTINCT,
+    an aggregate, a subquery): from the operand's tree compiled as a function of its own (``plan_source``),
+    made at its first run, as ``QueryPlan`` compiles its root; else, or when switched off, its generators."""
+    if not QueryPlan.generated:
+        return owner.p.run(mu, parts)
+    if not owner._tree_made:
+        owner._tree, owner._tree_made = plan_source.compiled(owner.p, _TREE_HELPERS), True
+    tree = owner._tree
+    if tree is None:
+        return owner.p.run(mu, parts)
+    rows = tree(mu, parts)
+    if QueryPlan.check_tree:
+        _same_solutions(owner.p, rows, list(owner.p.run(mu, parts)), tree)
+    return rows
 
 
 def _compatible(a: dict, b: dict, names) -> bool:
@@ -954,7 +1010,15 @@ class _Bgp(_Plan):
         return plan if plan is not None else self._plan(mask, parts)
 
     def run(self, mu, parts):
-        _bound, first, steps, source = self._plan_for(mu, parts)
+        # (``_plan_for`` inlined: a BGP runs some 90 times a patient)
+        mask = 0
+        for bit, name in self._bits:
+            if name in mu:
+                mask |= bit
+        plan = self._steps.get(mask)
+        if plan is None:
+            plan = self._plan(mask, parts)
+        _bound, first, steps, source = plan
         if first:
             for t in first:
                 if not _filter_passes(t, mu, parts):
@@ -974,7 +1038,14 @@ class _Bgp(_Plan):
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
         first (``run`` is breadth first and finds them all; EXISTS needs one)."""
-        bound, first, steps, source = self._plan_for(mu, parts)
+        mask = 0
+        for bit, name in self._bits:
+            if name in mu:
+                mask |= bit
+        plan = self._steps.get(mask)
+        if plan is None:
+            plan = self._plan(mask, parts)
+        bound, first, steps, source = plan
         if first:
             for t in first:
                 if not _filter_passes(t, mu, parts):
@@ -1106,7 +1177,9 @@ def _tests_after_lookups(steps: list) -> tuple:
 def _values_of(values: tuple):
     """A BGP step that binds a variable to each of ``values`` (as a path answering (value, None))."""
     pairs = [(v, None) for v in values]
-    return lambda parts, s, o: pairs
+    fn = lambda parts, s, o: pairs  # noqa: E731
+    fn.values = values  # type: ignore[attr-defined]  # (read by the compiled steps, ``step_source``)
+    return fn
 
 
 def _joined(pat, known) -> bool:
@@ -1561,7 +1634,7 @@ class _Subquery(_Plan):
         # subquery nothing: it is never ``safe``)
         if not self.vars.isdisjoint(mu):
             raise Fallback("a value substituted into a subquery that projects its variable")
-        for nu in self.p.run({}, parts):
+        for nu in _operand_rows(self, {}, parts):
             if _compatible(mu, nu, nu):
                 yield {**mu, **nu}
 
@@ -1573,7 +1646,7 @@ class _Distinct(_Plan):
 
     def run(self, mu, parts):
         seen = set()
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             key = frozenset(nu.items())
             if key not in seen:
                 seen.add(key)
@@ -1606,7 +1679,7 @@ class _Aggregate(_Plan):
 
     def run(self, mu, parts):
         groups: dict = {}
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             groups.setdefault(tuple(nu.get(k) for k in self.keys), []).append(nu)
         if not groups and not self.keys:
             groups[()] = []
@@ -1655,7 +1728,7 @@ class _OrderBy(_Plan):
 
     def run(self, mu, parts):
         rows = []
-        for nu in self.p.run(mu, parts):
+        for nu in _operand_rows(self, mu, parts):
             values = []
             for fn, _desc in self.keys:
                 try:
@@ -1663,6 +1736,20 @@ class _OrderBy(_Plan):
                 except _Error:
                     values.append(None)
             rows.append((values, nu))
+
+        columns = _order_keys(rows, len(self.keys))
+        if columns is not None:
+            # each key's values of one kind that ``_order_compare`` orders without a Fallback: the same stable
+            # order by sort keys, one pass per key from the last (a descending pass keeps ties in order too)
+            order = list(range(len(rows)))
+            for column, (_fn, desc) in reversed(list(zip(columns, self.keys, strict=True))):
+                order.sort(key=column.__getitem__, reverse=desc)
+            for i, j in zip(order, order[1:]):
+                if all(column[i] == column[j] for column in columns) and rows[i][1] != rows[j][1]:
+                    raise Fallback("ORDER BY leaves two different rows tied")
+            for i in order:
+                yield rows[i][1]
+            return
 
         def compare(a, b) -> int:
             for fn_desc, x, y in zip(self.keys, a[0], b[0], strict=True):
@@ -1680,6 +1767,37 @@ class _OrderBy(_Plan):
 
 
 _RANK = {type(None): 0, ox.BlankNode: 1, ox.NamedNode: 2, ox.Literal: 3}
+
+
+def _order_keys(rows: list, n: int) -> list | None:
+    """For each of the n ORDER BY keys, a sort key per row ((values, row) pairs) that orders as
+    ``_order_compare`` does: (0,) unbound, (2, IRI) an IRI, (3, value) a literal; or None when a key's values
+    are ones ``_order_compare`` may refuse or order by its own rules (a blank node, a language-tagged
+    literal, a literal it does not read, literals of two kinds): those rows are sorted by ``_order_compare``."""
+    columns: list = []
+    for k in range(n):
+        column: list = []
+        kinds: set = set()
+        for values, _nu in rows:
+            x = values[k]
+            t = type(x)
+            if x is None:
+                column.append((0,))
+            elif t is ox.NamedNode:
+                column.append((2, x.value))
+            elif t is ox.Literal and x.language is None:
+                try:
+                    kind, v = _literal_kind(x)
+                except Fallback:
+                    return None
+                kinds.add(kind)
+                column.append((3, v))
+            else:
+                return None
+        if len(kinds) > 1:
+            return None
+        columns.append(column)
+    return columns
 
 
 def _order_compare(x, y) -> int:

@@ -171,7 +171,34 @@ class _Writer(SourceWriter):
             inner, base2, pending2 = self.tested(depth + 4, tests, base, [*pending, (name, local)])
             self.step(i + 1, inner, loops + 2, base2, pending2, {**values, name: local})
             return
-        # anything else (a path, a variable predicate, two variables of one pattern): the interpreter, row by row
+        if (
+            path is None
+            and p is not None
+            and s is None
+            and o is None
+            and len(binds) == 2
+            and binds[0][1] != binds[1][1]
+        ):
+            # two variables bound from a scan of the predicate's pairs (``TripleIndex.p``)
+            local_s, local_o = self.name("v"), self.name("v")
+            self.line(depth, "for idx in parts:")
+            self.line(depth + 1, f"if {self.holding(get)}:")
+            self.line(depth + 2, f"for {local_s}, {local_o} in idx.p.get({p}, ()):")
+            named = {0: local_s, 2: local_o}
+            bound_here = [(name, named[pos]) for pos, name in binds]
+            inner, base2, pending2 = self.tested(depth + 3, tests, base, [*pending, *bound_here])
+            self.step(i + 1, inner, loops + 2, base2, pending2, {**values, **dict(bound_here)})
+            return
+        domain = getattr(path, "values", None)
+        if domain is not None and len(binds) == 1 and binds[0][0] == 0 and s is None and o is None and p is None:
+            # a variable bound from the few IRIs a filter keeps it to (``plans._values_of``)
+            local = self.name("v")
+            self.line(depth, f"for {local} in {self.const(domain)}:")
+            name = binds[0][1]
+            inner, base2, pending2 = self.tested(depth + 1, tests, base, [*pending, (name, local)])
+            self.step(i + 1, inner, loops + 1, base2, pending2, {**values, name: local})
+            return
+        # anything else (a path, a variable predicate, one variable twice in a pattern): the interpreter, row by row
         row = self.name("n")
         self.line(depth, f"for {row} in _solve(({self.const(self.steps[i])},), {self.as_dict(base, pending)}, parts):")
         bound = {**values, **{name: f"{row}[{name!r}]" for _pos, name in binds}}
