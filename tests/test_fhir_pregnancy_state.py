@@ -1338,6 +1338,21 @@ NAMES_WITHHOLDING = _by_review(
                 "Management: ectopic",
             ],
         ),
+        (
+            "stop-48 (reader48): an abbreviation dotted letter by letter",
+            [
+                "I.U.F.D.",
+                "I.U.F.D",
+                "I. U. F. D.",
+                "Twin B: I.U.F.D. at 20 weeks",
+                "F.D.I.U.",
+                "FDIU",
+                "S.A.B.",
+                "R.P.O.C.",
+                "P.U.L.",
+                "D.&C.",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1700,6 +1715,15 @@ NAMES_HARMLESS = _by_review(
                 "palpitations ?ectopics",
                 "Heart: no activity restrictions",
                 "Cardiac: no activity on ECG",
+            ],
+        ),
+        (
+            "stop-48 (reader48): dotted abbreviations of two letters, and others' initials",
+            [
+                "Z.n. S.A.B.",
+                "e.g. miscarriage risk counselling",
+                "Reviewed at 9 a.m. by J.K.L. Smith",
+                "Medication p.r.n., U.S.A. visitor",
             ],
         ),
     ]

@@ -620,6 +620,22 @@ def _sentences_and_pairs(text: str) -> list[str]:
     return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
 
 
+#: an abbreviation of three or more letters written dotted letter by letter, the last dot optional: "I.U.F.D.",
+#: "I. U. F. D", "s.a.b." (not two letters: "Z.n.", "s.p.", "e.g.", "a.m." are read as they are written; nor a
+#: letter inside a word or a number: "Vit.B.C.", "1.2.3")
+_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\. ?){2,}[^\W\d_](?!\w)\.?")
+
+
+def _undotted(text: str) -> str | None:
+    """A text with its abbreviations dotted letter by letter written without the dots ("I.U.F.D. at 20 weeks":
+    "IUFD at 20 weeks"), or None when it has none: a name net knows an abbreviation undotted, and a text
+    may write it either way."""
+    if "." not in text:
+        return None
+    undotted = _DOTTED.sub(lambda m: re.sub(r"[. ]", "", m.group()), text)
+    return undotted if undotted != text else None
+
+
 def _whole_and_sentences(text: str) -> list[str]:
     """A text whole, then each of its sentences (when it has more than one): a name net judged by sentence keeps the
     context of the whole text ("Intrauterine embryo, CRL 12 mm. No heart motion."), and one whose exclusions are
@@ -1018,12 +1034,14 @@ class FhirVocabulary:
         return {c for w in words for c in self.named(w) if accept(c)}
 
     def named(self, name: str) -> frozenset[URIRef]:
-        """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name."""
+        """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name;
+        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged also with it undotted
+        (``_undotted``: the nets know "IUFD")."""
         return _remembered(
             self._named,
             name,
             # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
-            lambda: self._named_in(_whole_and_sentences(name)),
+            lambda: self._named_in(_whole_and_sentences(name) + _whole_and_sentences(_undotted(name) or "")),
         )
 
     def _named_in(self, parts: list[str]) -> frozenset[URIRef]:
