@@ -1353,6 +1353,15 @@ NAMES_WITHHOLDING = _by_review(
                 "D.&C.",
             ],
         ),
+        (
+            "stop-48 (reader48): a treatment of an ectopic said not needed",
+            [
+                "No treatment needed for ectopic",
+                "No further treatment needed for ectopic",
+                "No treatment is needed for the ectopic",
+                "No intervention required for L ectopic",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1724,6 +1733,14 @@ NAMES_HARMLESS = _by_review(
                 "e.g. miscarriage risk counselling",
                 "Reviewed at 9 a.m. by J.K.L. Smith",
                 "Medication p.r.n., U.S.A. visitor",
+            ],
+        ),
+        (
+            "stop-48 (reader48): no treatment needed for the heart's ectopics, or with no ectopic",
+            [
+                "No treatment needed for ectopic beats",
+                "No treatment needed for ectopics",
+                "No evidence of ectopic, no treatment needed",
             ],
         ),
     ]
