@@ -1362,6 +1362,26 @@ NAMES_WITHHOLDING = _by_review(
                 "No intervention required for L ectopic",
             ],
         ),
+        (
+            "stop-48 (reader48): no live or viable IUP in more words; the heart alone said absent",
+            [
+                "No live IUP",
+                "No live IUP seen",
+                "Live IUP not seen",
+                "IUP not yet seen",
+                "Intrauterine pregnancy not visualised",
+                "IUP: not seen",
+                "Live IUP: no",
+                "Live IUP? No",
+                "Viable pregnancy? No.",
+                "Heart absent",
+                "Heart: absent",
+                "Outcome: heart absent",
+                "Heart absent on today's scan",
+                "Fetal heart: absent",
+                "FH absent",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1741,6 +1761,19 @@ NAMES_HARMLESS = _by_review(
                 "No treatment needed for ectopic beats",
                 "No treatment needed for ectopics",
                 "No evidence of ectopic, no treatment needed",
+            ],
+        ),
+        (
+            "stop-48 (reader48): a live IUP seen; the heart present, or a murmur absent",
+            [
+                "Live IUP seen",
+                "Live IUP: yes",
+                "Viable pregnancy? Yes",
+                "IUP confirmed",
+                "Fetal heart present",
+                "Heart: murmur absent",
+                "Heart sounds absent",
+                "Heart: no activity restrictions",
             ],
         ),
     ]
