@@ -1382,6 +1382,16 @@ NAMES_WITHHOLDING = _by_review(
                 "FH absent",
             ],
         ),
+        (
+            "stop-48 (reader48): an ectopic's risk, then confirmed",
+            [
+                "Ectopic risk: high; confirmed on scan",
+                "Ectopic risk: high. Confirmed ectopic.",
+                "Ectopic risk: high, confirmed at laparoscopy",
+                "Ectopic risk high; now confirmed on TVUS",
+                "Ectopic risk: high. Confirmed on scan.",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1774,6 +1784,16 @@ NAMES_HARMLESS = _by_review(
                 "Heart: murmur absent",
                 "Heart sounds absent",
                 "Heart: no activity restrictions",
+            ],
+        ),
+        (
+            "stop-48 (reader48): an ectopic's risk, low or not confirmed; no ectopic",
+            [
+                "Ectopic risk: low",
+                "Ectopic risk: low; IUP confirmed on scan",
+                "Ectopic risk: high; seen in EPU",
+                "Ectopic risk discussed, confirmed understanding",
+                "No ectopic seen",
             ],
         ),
     ]
