@@ -1392,6 +1392,18 @@ NAMES_WITHHOLDING = _by_review(
                 "Ectopic risk: high. Confirmed on scan.",
             ],
         ),
+        (
+            "stop-48 (reader48): the heart seen, then absent, past a title's or a time's dots",
+            [
+                "Fetal heart seen by Dr. Smith. Absent today.",
+                "Fetal heart seen by Dr. Smith at booking. Not seen today.",
+                "FH seen by Mr. Jones last week. Absent now.",
+                "Fetal heart seen at 8 a.m. Absent at 4 p.m.",
+                "Fetal heart seen, scan by Prof. Brown. Not seen on repeat scan.",
+                "Scan at 9 a.m. Fetal heart absent",
+                "Seen by Dr. Smith. No fetal heart activity",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1796,6 +1808,14 @@ NAMES_HARMLESS = _by_review(
                 "No ectopic seen",
             ],
         ),
+        (
+            "stop-48 (reader48): the heart seen, with a title's or a time's dots",
+            [
+                "Seen by Dr. Jones. Fetal heart seen, 150 bpm.",
+                "Fetal heart seen at 9 a.m. Dr. Smith informed.",
+                "Scan at 9 a.m. Fetal heart seen, 150 bpm.",
+            ],
+        ),
     ]
 )
 
@@ -1822,8 +1842,18 @@ def test_a_fetal_heart_rate_of_zero_written_as_a_code_text_withholds_indicated(r
 
 @pytest.mark.parametrize(
     "text",
-    ["fetal " + "no " * 6000, "without " + "miscarriage " * 2000, "miscarriage " * 2000 + "excluded"],
-    ids=["heart-nets", "loss-before", "loss-after"],
+    [
+        "fetal " + "no " * 6000,
+        "without " + "miscarriage " * 2000,
+        "miscarriage " * 2000 + "excluded",
+        # (stop 48: the heart's later clause reads past a title's and a dotted abbreviation's dots; an abbreviation
+        # dotted letter by letter is judged also undotted; a heart said absent after a colon)
+        "fetal heart x.y.z, " * 3000,
+        "fetal heart seen by Dr. " * 2500,
+        "I.U.F.D. " * 6000,
+        ": " * 25000 + "heart",
+    ],
+    ids=["heart-nets", "loss-before", "loss-after", "heart-dotted", "heart-titles", "dotted", "colons"],
 )
 def test_a_long_adversarial_text_is_read_in_linear_time(reasoner, text):
     """The fourth review found a name net taking 6 s on 18,000 characters (regular-expression backtracking); the

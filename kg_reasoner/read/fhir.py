@@ -482,11 +482,21 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
+#: where a sentence ends: a full stop before a space or the end (not a decimal point; not one ending an abbreviation
+#: dotted letter by letter, nor a title before a name: "Dr. Smith"), a time's "a.m." or "p.m." before a capital
+#: ("Scan at 9 a.m. Fetal heart absent"), a semicolon or a line end
+_SENTENCE_END = re.compile(
+    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])(?<!\b[Dd]r)(?<!\b[Dd]rs)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)(?<!\b[Mm]x)"
+    r"(?<!\b[Pp]rof)(?<!\bSt)\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
+)
+
+
 def _sentences(text: str) -> list[str]:
     """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
     decimal point: "CRL 7.5 mm"; not at the end of an abbreviation dotted letter by letter: "Z.n. Fehlgeburt", "s.p.",
-    "e.g."; but after a word of one letter: "twin A. Absent in twin B")."""
-    return [c.strip() for c in re.split(r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|[;\n])+", text) if c.strip()]
+    "e.g.", unless it is a time's "a.m." or "p.m." before a capital: "Scan at 9 a.m. Fetal heart absent"; not after a
+    title before a name: "Seen by Dr. Smith"; but after a word of one letter: "twin A. Absent in twin B")."""
+    return [c.strip() for c in _SENTENCE_END.split(text) if c.strip()]
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -1035,13 +1045,13 @@ class FhirVocabulary:
 
     def named(self, name: str) -> frozenset[URIRef]:
         """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name;
-        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged also with it undotted
-        (``_undotted``: the nets know "IUFD")."""
+        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged with it undotted
+        (``_undotted``: the nets know "IUFD"; none of them reads such an abbreviation by its dots)."""
         return _remembered(
             self._named,
             name,
             # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
-            lambda: self._named_in(_whole_and_sentences(name) + _whole_and_sentences(_undotted(name) or "")),
+            lambda: self._named_in(_whole_and_sentences(_undotted(name) or name)),
         )
 
     def _named_in(self, parts: list[str]) -> frozenset[URIRef]:
