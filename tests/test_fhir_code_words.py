@@ -982,6 +982,15 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         (_questionnaire([_asked("Have you had a miscarriage before?", valueBoolean=True)]), False),
         (_questionnaire([_asked("Have you had a miscarriage before?", valueString="Yes, 2 days ago")]), True),
         (_questionnaire([{"linkId": "q", "answer": [{"valueString": "Complete miscarriage"}]}], "2019-03-01"), False),
+        # (stop 48: a yes written shortly, or first with a count or a time after it)
+        (_questionnaire([_asked(ENDED, valueString="Y")]), True),
+        (_questionnaire([_asked(ENDED, valueString="y.")]), True),
+        (_questionnaire([_asked(ENDED, valueString="Yes x1")]), True),
+        (_questionnaire([_asked(ENDED, valueString="Y, today")]), True),
+        (_questionnaire([_asked(ENDED, valueString="yes - 2 days ago")]), True),
+        (_questionnaire([_asked(ENDED, valueString="N")]), False),
+        (_questionnaire([_asked(ENDED, valueString="No - 2 days of spotting only")]), False),
+        (_questionnaire([_asked(ENDED, valueString="Yesterday I had some spotting")]), False),
     ],
     ids=[
         "yes-true",
@@ -996,6 +1005,14 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         "a-question-of-the-past",
         "a-question-of-the-past-answered-yes-days-ago",
         "an-answer-of-2019",
+        "yes-Y",
+        "yes-y-dot",
+        "yes-x1",
+        "yes-Y-today",
+        "yes-dash-days-ago",
+        "no-N",
+        "no-dash-days",
+        "yesterday-is-no-yes",
     ],
 )
 def test_a_question_answered_yes_states_what_it_asks(reasoner, record, withheld):

@@ -680,6 +680,12 @@ def _first_words(text: Any) -> list[str]:
     return [text, re.split(r"[,(;\n]|\.(?=\s)|\s-\s(?=[^\W\d])", text)[0]]
 
 
+def _first_word(text: Any) -> list[str]:
+    """A value's first word, when a space, a comma or a dash follows it ("Yes x1": "Yes"; "Yesterday": none)."""
+    found = re.match(r"\s*(\w+)(?=\s|[,;:-])", text) if isinstance(text, str) else None
+    return [found.group(1)] if found is not None else []
+
+
 #: the number zero as written in words, alone or with a unit of a rate ("0", "0.0", "0 bpm", "0/min", "0 beats/min")
 _ZERO = re.compile(
     r"^(?:0+(?:[.,]0+)?|zero)\s*(?:(?:/|per)\s*min(?:ute)?|bpm|b/min|min-1|\{beats?\}/min"
@@ -1148,14 +1154,18 @@ class FhirVocabulary:
             stack += [i for a in answers if isinstance(a.get("item"), list) for i in a["item"]]
 
     def _says_yes(self, answer: dict) -> bool:
-        """Whether a questionnaire's answer says yes: ``valueBoolean`` true, a coding of presence, or a word of it."""
+        """Whether a questionnaire's answer says yes: ``valueBoolean`` true, a coding of presence, or a word of it,
+        alone, in its first clause or as its first word."""
         coding = answer.get("valueCoding")
         return (
             answer.get("valueBoolean") is True
             or (isinstance(coding, dict) and bool(self.meanings({"coding": [coding]}, lambda c: c == KGR.Present)))
-            or (  # (a word of presence, alone or first: "Yes", "Yes, this week")
+            or (  # (a word of presence, alone or first: "Yes", "Yes, this week", "Y, today", "Yes x1", "yes - 2 days ago")
                 self.presence_words is not None
-                and any(self.presence_words.search(w) for w in _first_words(answer.get("valueString")))
+                and any(
+                    self.presence_words.search(w)
+                    for w in _first_words(answer.get("valueString")) + _first_word(answer.get("valueString"))
+                )
             )
         )
 
