@@ -943,6 +943,83 @@ def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld)
         assert a.status == "indicated" and not said, a.data_problems
 
 
+LOSS_NOTE = _base64("Complete miscarriage. Empty uterus.")
+
+
+def _binary(id_: str, data: str = LOSS_NOTE, media: str | None = "text/plain") -> dict:
+    return {"resourceType": "Binary", "id": id_, "data": data} | ({"contentType": media} if media else {})
+
+
+@pytest.mark.parametrize(
+    "records,entry_urls,withheld",
+    [
+        ([_document({"contentType": "text/plain", "url": "Binary/b1"}), _binary("b1")], {}, True),
+        ([_document({"url": "Binary/b1"}), _binary("b1")], {}, True),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "urn:uuid:7d1b3c0e-1f0a-4c55-9d7e-2f1f3a1b0c11"}),
+                _binary("b1"),
+            ],
+            {"b1": "urn:uuid:7d1b3c0e-1f0a-4c55-9d7e-2f1f3a1b0c11"},
+            True,
+        ),
+        (
+            [_document({"contentType": "text/plain", "url": "#b1"}) | {"contained": [_binary("b1")]}],
+            {},
+            True,
+        ),
+        ([_report_form({"contentType": "text/html", "url": "Binary/b1"}), _binary("b1", media="text/html")], {}, True),
+        ([_document({"contentType": "text/plain", "url": "Binary/b2"}), _binary("b1")], {}, False),
+        (
+            [_document({"contentType": "text/plain", "url": "https://docs.example.org/Binary/b1"}), _binary("b1")],
+            {},
+            False,
+        ),
+        (
+            [_document({"contentType": "application/pdf", "url": "Binary/b1"}), _binary("b1", media="application/pdf")],
+            {},
+            False,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1", _base64("Live IUP, FHR 150 bpm")),
+            ],
+            {},
+            False,
+        ),
+    ],
+    ids=[
+        "document-Binary-id",
+        "document-Binary-id-no-content-type",
+        "document-urn-uuid",
+        "document-contained-Binary",
+        "report-presentedForm-Binary-html",
+        "a-Binary-not-in-the-input",
+        "an-http-address-is-not-fetched",
+        "a-pdf-Binary",
+        "a-Binary-of-no-loss",
+    ],
+)
+def test_an_attachment_citing_a_binary_of_the_input_is_read_as_its_data(reasoner, records, entry_urls, withheld):
+    """Stop 48: a note whose Attachment cites by ``url`` a Binary in the same Bundle ("Binary/id", the entry's
+    fullUrl "urn:uuid:...") or contained in it ("#id") came out `indicated`, silent, its words unread; now the
+    Binary's data is read in its content type as an Attachment's own data is. Nothing is fetched: an http address,
+    or a Binary the input does not hold, leaves the Attachment unread."""
+    data = bundle(*INDICATED, *records)
+    for entry in data["entry"]:
+        if entry["resource"].get("id") in entry_urls and entry["resource"]["resourceType"] == "Binary":
+            entry["fullUrl"] = entry_urls[entry["resource"]["id"]]
+    a = reasoner.assess(data)
+    ref = f"{records[0]['resourceType']}/{records[0]['id']}"
+    said = [p for p in a.data_problems if p["record"] == ref and "could change the decision" in p["message"]]
+    if withheld:
+        assert a.status == "insufficient_data" and ref in a.missing and said, a.data_problems
+        assert "Complete miscarriage" in said[0]["message"], said
+    else:
+        assert a.status == "indicated" and not said, a.data_problems
+
+
 def _questionnaire(items: list, authored: str = "2026-11-20T10:00:00Z") -> dict:
     """Her answers to a questionnaire (R4 QuestionnaireResponse: a question's words in ``item.text``)."""
     return {

@@ -3873,6 +3873,54 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     return out
 
 
+def _binaries(items: list[tuple[dict, str]]) -> dict[str, dict]:
+    """The Binary resources of the input that have data, by "Binary/id" and by their entry's fullUrl (a
+    "urn:uuid:..." or the address the Bundle gives them): what an Attachment's ``url`` may cite."""
+    out: dict[str, dict] = {}
+    for r, _ in items:
+        if r.get("resourceType") == "Binary" and isinstance(r.get("data"), str):
+            if isinstance(r.get("id"), str):
+                out.setdefault(f"Binary/{r['id']}", r)
+            if isinstance(r.get("_fullUrl"), str):
+                out.setdefault(r["_fullUrl"], r)
+    return out
+
+
+def _with_binaries(r: dict, binaries: dict[str, dict]) -> dict:
+    """A resource whose Attachments without data cite by ``url`` a Binary of the input ("Binary/id", its
+    fullUrl, "urn:uuid:...") or one it contains ("#id"): a copy with each such Attachment given the Binary's data
+    and content type (its own type when the Binary has none), to be read as an Attachment with its data is
+    (``_attachment_text``). Nothing is fetched: a url citing no Binary of the input (an http address of a
+    server, a document store) leaves its Attachment unread."""
+    contained = {
+        f"#{c['id']}": c
+        for c in (r["contained"] if isinstance(r.get("contained"), list) else [])
+        if isinstance(c, dict)
+        and c.get("resourceType") == "Binary"
+        and isinstance(c.get("id"), str)
+        and isinstance(c.get("data"), str)
+    }
+    if not binaries and not contained:
+        return r
+
+    def filled(node: Any, key: str) -> Any:
+        if isinstance(node, list):
+            items = [filled(v, key) for v in node]
+            return items if any(a is not b for a, b in zip(items, node)) else node
+        if not isinstance(node, dict) or key in ("contained", "meta", "text"):
+            return node
+        url = node.get("url")
+        binary = (contained.get(url) or binaries.get(url)) if isinstance(url, str) and "data" not in node else None
+        out = node
+        if binary is not None:
+            media = binary.get("contentType") if isinstance(binary.get("contentType"), str) else node.get("contentType")
+            out = dict(node, data=binary["data"], **({"contentType": media} if media is not None else {}))
+        changed = {k: v2 for k, v in out.items() if (v2 := filled(v, k)) is not v}
+        return dict(out, **changed) if changed else out
+
+    return cast(dict, filled(r, ""))
+
+
 @dataclass(frozen=True)
 class _Container:
     """Whose a resource holding records is (``_container_references``), and the types of what it contains by
@@ -4176,6 +4224,8 @@ def read_resources(
         else:
             items.append(item)
     items = [x for r, where in items for x in _with_contained(r, where)]
+    binaries = _binaries(items)
+    items = [(_with_binaries(r, binaries), where) for r, where in items]
     for r, where in items:
         if r.get("resourceType") == "Patient":
             full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
