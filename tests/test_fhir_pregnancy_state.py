@@ -1390,6 +1390,10 @@ NAMES_WITHHOLDING = _by_review(
                 "Ectopic risk: high, confirmed at laparoscopy",
                 "Ectopic risk high; now confirmed on TVUS",
                 "Ectopic risk: high. Confirmed on scan.",
+                "Risk of ectopic: high; confirmed on scan",
+                "Risk of ectopic pregnancy high, confirmed at laparoscopy",
+                # (the risk's confirmation is looked ahead to, not taken in: a loss past it is still read)
+                "No risk of ectopic after miscarriage, seen on scan",
             ],
         ),
         (
@@ -1805,6 +1809,9 @@ NAMES_HARMLESS = _by_review(
                 "Ectopic risk: low; IUP confirmed on scan",
                 "Ectopic risk: high; seen in EPU",
                 "Ectopic risk discussed, confirmed understanding",
+                "Risk of ectopic: low; IUP confirmed on scan",
+                "No risk of ectopic; confirmed on scan",
+                "Risk of ectopic beats: high; confirmed on ECG",
                 "No ectopic seen",
             ],
         ),
