@@ -1020,6 +1020,27 @@ def test_an_attachment_citing_a_binary_of_the_input_is_read_as_its_data(reasoner
         assert a.status == "indicated" and not said, a.data_problems
 
 
+def test_a_binary_cited_from_deep_in_a_record_nested_as_deep_as_json_allows_is_read(reasoner):
+    """The Attachments citing a Binary are found with a stack, not by recursion: a record nested 450 deep (as
+    deep as the reader's JSON parsing allows) with a Binary beside it is read, not lost to a RecursionError."""
+    depth = 450
+    deep = json.loads(
+        '{"linkId":"q","item":[' * depth
+        + '{"linkId":"z","text":"Notes","answer":[{"valueAttachment":{"contentType":"text/plain","url":"Binary/b1"}}]}'
+        + "]}" * depth
+    )
+    answers = {
+        "resourceType": "QuestionnaireResponse",
+        "id": "qr",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "authored": "2026-11-20T10:00:00Z",
+        "item": [deep],
+    }
+    a = reasoner.assess(bundle(*INDICATED, answers, _binary("b1")))
+    assert a.status == "insufficient_data" and "QuestionnaireResponse/qr" in a.missing, a.data_problems
+
+
 def _questionnaire(items: list, authored: str = "2026-11-20T10:00:00Z") -> dict:
     """Her answers to a questionnaire (R4 QuestionnaireResponse: a question's words in ``item.text``)."""
     return {

@@ -3902,23 +3902,46 @@ def _with_binaries(r: dict, binaries: dict[str, dict]) -> dict:
     }
     if not binaries and not contained:
         return r
-
-    def filled(node: Any, key: str) -> Any:
+    # (walked with a stack, not by recursion: a resource nested as deep as a JSON parser allows is read, not lost)
+    nodes: list[tuple[int, Any, Any]] = [(-1, None, r)]  # (its parent's index, its key or index there, the node)
+    found: list[tuple[int, dict]] = []
+    stack = [0]
+    while stack:
+        i = stack.pop()
+        key, node = nodes[i][1], nodes[i][2]
         if isinstance(node, list):
-            items = [filled(v, key) for v in node]
-            return items if any(a is not b for a, b in zip(items, node)) else node
-        if not isinstance(node, dict) or key in ("contained", "meta", "text"):
-            return node
-        url = node.get("url")
-        binary = (contained.get(url) or binaries.get(url)) if isinstance(url, str) and "data" not in node else None
-        out = node
-        if binary is not None:
-            media = binary.get("contentType") if isinstance(binary.get("contentType"), str) else node.get("contentType")
-            out = dict(node, data=binary["data"], **({"contentType": media} if media is not None else {}))
-        changed = {k: v2 for k, v in out.items() if (v2 := filled(v, k)) is not v}
-        return dict(out, **changed) if changed else out
+            children: Iterable[tuple[Any, Any]] = enumerate(node)
+        elif isinstance(node, dict) and key not in ("contained", "meta", "text"):
+            url = node.get("url")
+            if isinstance(url, str) and "data" not in node:
+                binary = contained.get(url) or binaries.get(url)
+                if binary is not None:
+                    found.append((i, binary))
+            children = node.items()
+        else:
+            continue
+        for k, v in children:
+            if isinstance(v, (dict, list)):
+                nodes.append((i, k, v))
+                stack.append(len(nodes) - 1)
+    if not found:
+        return r
+    copies: dict[int, Any] = {0: dict(r)}  # (a node on the way to an Attachment, copied once)
 
-    return cast(dict, filled(r, ""))
+    for i, binary in found:
+        way = [i]  # (from the Attachment up to the first node already copied)
+        while way[-1] not in copies:
+            way.append(nodes[way[-1]][0])
+        for j in reversed(way[:-1]):
+            parent, key, node = nodes[j]
+            copies[j] = dict(node) if isinstance(node, dict) else list(node)
+            copies[parent][key] = copies[j]
+        attachment = copies[i]
+        attachment["data"] = binary["data"]
+        media = binary.get("contentType") if isinstance(binary.get("contentType"), str) else None
+        if media is not None:
+            attachment["contentType"] = media
+    return cast(dict, copies[0])
 
 
 @dataclass(frozen=True)
