@@ -1408,6 +1408,37 @@ NAMES_WITHHOLDING = _by_review(
                 "Seen by Dr. Smith. No fetal heart activity",
             ],
         ),
+        (
+            "stop-48 (rev48): a dotted abbreviation's final dot still ends a sentence: what comes before it does not "
+            "reach a loss after it (the undotted reading is judged beside the text as written)",
+            [
+                "No evidence of P.I.D. Incomplete miscarriage.",
+                "Negative for U.T.I. Missed miscarriage on scan.",
+                "No signs of U.T.I. Complete miscarriage.",
+                "No U.T.I. Missed miscarriage.",
+                "No evidence of D.V.T. Fetal demise confirmed.",
+                "R/O U.T.I. Incomplete miscarriage.",
+                "Ruled out P.I.D. Missed miscarriage.",
+                "Previous L.S.C.S. Missed miscarriage.",
+                "Prior L.S.C.S. Ectopic pregnancy",
+                "s/p L.S.C.S. Missed miscarriage.",
+                "History of L.S.C.S. Incomplete miscarriage.",
+                "h/o P.C.O.S. Missed miscarriage.",
+                "PMH: P.C.O.S. Missed miscarriage.",
+                "Hx of P.C.O.S. Missed miscarriage confirmed on scan.",
+                "No h/o P.P.H. Missed miscarriage.",
+                "Screening for G.D.M. Miscarriage.",
+                "Risk of P.T.B. Ectopic pregnancy.",
+                "Previous L.S.C.S. No live IUP seen.",
+                # (two dotted abbreviations side by side are two: "PCOS. IUFD")
+                "h/o P.C.O.S. I.U.F.D.",
+                "No evidence of P.I.D. I.U.F.D. at 20 weeks.",
+                "Prior L.S.C.S. I.U.F.D. today",
+                "I.U.F.D. Plan induction.",
+                "I.U.F.D. at 32 weeks",
+                "S.A.B. today",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1823,6 +1854,14 @@ NAMES_HARMLESS = _by_review(
                 "Scan at 9 a.m. Fetal heart seen, 150 bpm.",
             ],
         ),
+        (
+            "stop-48 (rev48): a dotted abbreviation before words that name no loss",
+            [
+                "No I.U.F.D.",
+                "History of I.U.F.D.",
+                "No evidence of P.I.D. Live IUP.",
+            ],
+        ),
     ]
 )
 
@@ -1859,8 +1898,21 @@ def test_a_fetal_heart_rate_of_zero_written_as_a_code_text_withholds_indicated(r
         "fetal heart seen by Dr. " * 1200,
         "I.U.F.D. " * 6000,
         ": " * 12000 + "heart",
+        # (rev48: a text with dotted abbreviations is judged both as written and undotted)
+        "No U.T.I. Missed miscarriage. " * 2000,
+        "I. U. F. D. " * 5000,
     ],
-    ids=["heart-nets", "loss-before", "loss-after", "heart-dotted", "heart-titles", "dotted", "colons"],
+    ids=[
+        "heart-nets",
+        "loss-before",
+        "loss-after",
+        "heart-dotted",
+        "heart-titles",
+        "dotted",
+        "colons",
+        "dotted-sentences",
+        "dotted-spaced",
+    ],
 )
 def test_a_long_adversarial_text_is_read_in_linear_time(reasoner, text):
     """The fourth review found a name net taking 6 s on 18,000 characters (regular-expression backtracking); the

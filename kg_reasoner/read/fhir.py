@@ -632,17 +632,31 @@ def _sentences_and_pairs(text: str) -> list[str]:
 
 #: an abbreviation of three or more letters written dotted letter by letter, the last dot optional: "I.U.F.D.",
 #: "I. U. F. D", "s.a.b." (not two letters: "Z.n.", "s.p.", "e.g.", "a.m." are read as they are written; nor a
-#: letter inside a word or a number: "Vit.B.C.", "1.2.3")
-_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\. ?){2,}[^\W\d_](?!\w)\.?")
+#: letter inside a word or a number: "Vit.B.C.", "1.2.3"); spaced or not, not both, so that two abbreviations are two:
+#: "P.C.O.S. I.U.F.D.")
+_DOTTED = re.compile(r"(?<![\w.])(?:(?:[^\W\d_]\.){2,}|(?:[^\W\d_]\. ){2,})[^\W\d_](?!\w)\.?")
+
+
+#: what follows an abbreviation's final dot that keeps it a full stop when the dots are taken out: a space and a
+#: capital ("I.U.F.D. Plan": "IUFD. Plan"; "No U.T.I. Missed miscarriage.": "No UTI. Missed miscarriage.")
+_CAPITAL_NEXT = re.compile(r"\s+[A-Z]")
+
+
+def _undot(m: re.Match) -> str:
+    """A dotted abbreviation without its dots, its final dot kept before a space and a capital (``_CAPITAL_NEXT``)."""
+    found = m.group()
+    end = "." if found.endswith(".") and _CAPITAL_NEXT.match(m.string, m.end()) else ""
+    return re.sub(r"[. ]", "", found) + end
 
 
 def _undotted(text: str) -> str | None:
     """A text with its abbreviations dotted letter by letter written without the dots ("I.U.F.D. at 20 weeks":
-    "IUFD at 20 weeks"), or None when it has none: a name net knows an abbreviation undotted, and a text
-    may write it either way."""
+    "IUFD at 20 weeks"; a final dot before a space and a capital kept, as it also ends a sentence: "I.U.F.D. Plan":
+    "IUFD. Plan"), or None when it has none: a name net knows an abbreviation undotted, and a text may write it
+    either way. A reading judged beside the text as written, never in its place."""
     if "." not in text:
         return None
-    undotted = _DOTTED.sub(lambda m: re.sub(r"[. ]", "", m.group()), text)
+    undotted = _DOTTED.sub(_undot, text)
     return undotted if undotted != text else None
 
 
@@ -653,6 +667,15 @@ def _whole_and_sentences(text: str) -> list[str]:
     Patient counselled."): what either finds counts."""
     sentences = _sentences(text)
     return [text, *sentences] if len(sentences) > 1 else [text]
+
+
+def _readings(name: str) -> list[str]:
+    """What of a name is judged: it whole and its sentences (``_whole_and_sentences``), and beside them (the union of
+    what either names) the same of it undotted, when it has a dotted abbreviation (``_undotted``: "I.U.F.D. at 20
+    weeks" names a loss as "IUFD at 20 weeks"; "No evidence of P.I.D. Incomplete miscarriage." as written)."""
+    parts = _whole_and_sentences(name)
+    undotted = _undotted(name)
+    return parts + [p for p in _whole_and_sentences(undotted) if p not in parts] if undotted is not None else parts
 
 
 def _texts_of(value: Any) -> list[str]:
@@ -1051,13 +1074,13 @@ class FhirVocabulary:
 
     def named(self, name: str) -> frozenset[URIRef]:
         """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name;
-        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged with it undotted
-        (``_undotted``: the nets know "IUFD"; none of them reads such an abbreviation by its dots)."""
+        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged both as written and with it
+        undotted (``_readings``: the nets know "IUFD"; a negation before "P.I.D." ends at its final dot)."""
         return _remembered(
             self._named,
             name,
             # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
-            lambda: self._named_in(_whole_and_sentences(_undotted(name) or name)),
+            lambda: self._named_in(_readings(name)),
         )
 
     def _named_in(self, parts: list[str]) -> frozenset[URIRef]:
