@@ -1439,6 +1439,20 @@ NAMES_WITHHOLDING = _by_review(
                 "S.A.B. today",
             ],
         ),
+        (
+            "stop-48 (rev48): a title's full stop may end a sentence: the heart's sentence after it is judged by "
+            "its own words (the sentences read past the title are judged beside it)",
+            [
+                "Counselled by Dr. No fetal heart seen.",
+                "Patient counselled by the Dr. No FH seen on TVS.",
+                "Fetal heart not assessed by Dr. Fetal heart absent on repeat scan.",
+                "Not examined by Mrs. No fetal heart activity.",
+                "Hx reviewed with Dr. Fetal heart: absent.",
+                "Fundus palpated by Dr. No fetal heart.",
+                "Fetal heart seen by Ms. Absent on recheck.",
+                "Fetal heart with normal rate per Dr. Not seen today.",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1862,6 +1876,14 @@ NAMES_HARMLESS = _by_review(
                 "No evidence of P.I.D. Live IUP.",
             ],
         ),
+        (
+            "stop-48 (rev48): a title's full stop before words that name no loss",
+            [
+                "Fetal heart seen by Dr. Smith. Present today.",
+                "Counselled by Dr. Fetal heart seen.",
+                "Seen by Dr. Smith. Live IUP.",
+            ],
+        ),
     ]
 )
 
@@ -1901,6 +1923,8 @@ def test_a_fetal_heart_rate_of_zero_written_as_a_code_text_withholds_indicated(r
         # (rev48: a text with dotted abbreviations is judged both as written and undotted)
         "No U.T.I. Missed miscarriage. " * 2000,
         "I. U. F. D. " * 5000,
+        # (a title's full stop read both as a sentence's end and not)
+        "Counselled by Dr. No fetal heart. " * 1600,
     ],
     ids=[
         "heart-nets",
@@ -1912,6 +1936,7 @@ def test_a_fetal_heart_rate_of_zero_written_as_a_code_text_withholds_indicated(r
         "colons",
         "dotted-sentences",
         "dotted-spaced",
+        "titles-both-ways",
     ],
 )
 def test_a_long_adversarial_text_is_read_in_linear_time(reasoner, text):

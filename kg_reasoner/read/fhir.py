@@ -482,10 +482,17 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
-#: where a sentence ends: a full stop before a space or the end (not a decimal point; not one ending an abbreviation
-#: dotted letter by letter, nor a title before a name: "Dr. Smith"), a time's "a.m." or "p.m." before a capital
-#: ("Scan at 9 a.m. Fetal heart absent"), a semicolon or a line end
+#: where a sentence ends: a full stop before a space or the end (not a decimal point, nor one ending an abbreviation
+#: dotted letter by letter), a time's "a.m." or "p.m." before a capital ("Scan at 9 a.m. Fetal heart absent"), a
+#: semicolon or a line end
 _SENTENCE_END = re.compile(
+    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
+)
+#: a title's full stop ("Dr.", "Mrs.", "Prof."): it may end a sentence ("Counselled by Dr. No fetal heart seen.") or
+#: come before a name ("Seen by Dr. Smith. Absent today.")
+_TITLE_DOT = re.compile(r"\b(?:[Dd]rs?|[Mm]rs?|[Mm]s|[Mm]x|[Pp]rof|St)\.(?=\s|$)")
+#: where a sentence ends when a title's full stop does not end one (``_TITLE_DOT``)
+_SENTENCE_END_PAST_TITLES = re.compile(
     r"(?:(?<!\b[^\W\d_]\.[^\W\d_])(?<!\b[Dd]r)(?<!\b[Dd]rs)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)(?<!\b[Mm]x)"
     r"(?<!\b[Pp]rof)(?<!\bSt)\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
 )
@@ -494,9 +501,28 @@ _SENTENCE_END = re.compile(
 def _sentences(text: str) -> list[str]:
     """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
     decimal point: "CRL 7.5 mm"; not at the end of an abbreviation dotted letter by letter: "Z.n. Fehlgeburt", "s.p.",
-    "e.g.", unless it is a time's "a.m." or "p.m." before a capital: "Scan at 9 a.m. Fetal heart absent"; not after a
-    title before a name: "Seen by Dr. Smith"; but after a word of one letter: "twin A. Absent in twin B")."""
+    "e.g.", unless it is a time's "a.m." or "p.m." before a capital: "Scan at 9 a.m. Fetal heart absent"; but after a
+    word of one letter: "twin A. Absent in twin B"; and after a title: "Counselled by Dr. No fetal heart seen.")."""
     return [c.strip() for c in _SENTENCE_END.split(text) if c.strip()]
+
+
+def _sentences_past_titles(text: str) -> list[str]:
+    """A text's sentences read as if a title's full stop ends none ("Fetal heart seen by Dr. Smith", "Absent
+    today"), when it has such a full stop and they differ from ``_sentences``'; else none: a reading judged beside
+    that of ``_sentences``, never in its place (a title may end a sentence: "Counselled by Dr. No fetal heart
+    seen.")."""
+    if not _TITLE_DOT.search(text):
+        return []
+    merged = [c.strip() for c in _SENTENCE_END_PAST_TITLES.split(text) if c.strip()]
+    return merged if merged != _sentences(text) else []
+
+
+def _all_sentences(text: str) -> list[str]:
+    """A text's sentences (``_sentences``), then those read past a title's full stop that are not among them
+    (``_sentences_past_titles``)."""
+    sentences = _sentences(text)
+    merged = _sentences_past_titles(text)
+    return sentences + [m for m in merged if m not in sentences] if merged else sentences
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -567,7 +593,8 @@ class NameNet:
         by a comma (``with_next``)."""
         if not self.by_sentence:
             return [name]
-        return _sentences_and_pairs(name) if self.with_next else _sentences(name)
+        # (each once: a text may repeat a sentence, and is read both at and past a title's full stop)
+        return list(dict.fromkeys(_sentences_and_pairs(name) if self.with_next else _all_sentences(name)))
 
     def _clause_ends(self, unit: str) -> tuple[list[int], list[int]]:
         """(starts, ends) of the unit's clause ends (``clause_end``, by default a comma), in order: found in the whole
@@ -625,9 +652,16 @@ def _written(element: dict) -> set[str]:
 def _sentences_and_pairs(text: str) -> list[str]:
     """A free text's sentences, then each sentence joined to the next as its later clause (a comma between): a
     report's sentences are judged each by its own words, and a sentence that leaves its subject unsaid with the one
-    before it ("Fetal heart seen at 7 weeks. Not seen today.")."""
+    before it ("Fetal heart seen at 7 weeks. Not seen today."); and beside them (not in their place) the sentences
+    read past a title's full stop, and their pairs (``_sentences_past_titles``: "Fetal heart seen by Dr. Smith.
+    Absent today.")."""
     sentences = _sentences(text)
-    return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
+    out = sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
+    merged = _sentences_past_titles(text)
+    if merged:
+        known = set(out)
+        out += [u for u in merged + [f"{a}, {b}" for a, b in zip(merged, merged[1:])] if u not in known]
+    return out
 
 
 #: an abbreviation of three or more letters written dotted letter by letter, the last dot optional: "I.U.F.D.",
@@ -665,8 +699,9 @@ def _whole_and_sentences(text: str) -> list[str]:
     context of the whole text ("Intrauterine embryo, CRL 12 mm. No heart motion."), and one whose exclusions are
     read in the whole name ("counselled", "history") cannot let another sentence hide a match ("Missed miscarriage.
     Patient counselled."): what either finds counts."""
-    sentences = _sentences(text)
-    return [text, *sentences] if len(sentences) > 1 else [text]
+    sentences = _all_sentences(text)
+    # (each once: a text may repeat a sentence)
+    return list(dict.fromkeys([text, *sentences])) if len(sentences) > 1 else [text]
 
 
 def _readings(name: str) -> list[str]:
