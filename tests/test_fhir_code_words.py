@@ -1058,6 +1058,7 @@ def _asked(text: str, **answer) -> dict:
 
 
 ENDED = "Has this pregnancy ended in a miscarriage?"
+PAST = "Have you had a miscarriage before?"
 
 
 @pytest.mark.parametrize(
@@ -1089,6 +1090,15 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         (_questionnaire([_asked(ENDED, valueString="N")]), False),
         (_questionnaire([_asked(ENDED, valueString="No - 2 days of spotting only")]), False),
         (_questionnaire([_asked(ENDED, valueString="Yesterday I had some spotting")]), False),
+        # (rev48: a question of the past answered yes states none, whatever count or year follows; a yes of now does)
+        (_questionnaire([_asked(PAST, valueString="Yes x1")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes x2")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes, 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Y, in 2019")]), False),
+        (_questionnaire([_asked("Ectopic pregnancy in the past?", valueString="Yes - 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes, today")]), True),
+        (_questionnaire([_asked(PAST, valueString="Yes, this pregnancy")]), True),
     ],
     ids=[
         "yes-true",
@@ -1111,6 +1121,14 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         "no-N",
         "no-dash-days",
         "yesterday-is-no-yes",
+        "past-yes-x1",
+        "past-yes-x2",
+        "past-yes-year",
+        "past-yes-comma-year",
+        "past-Y-in-year",
+        "past-ectopic-yes-dash-year",
+        "past-yes-today",
+        "past-yes-this-pregnancy",
     ],
 )
 def test_a_question_answered_yes_states_what_it_asks(reasoner, record, withheld):

@@ -1884,6 +1884,19 @@ NAMES_HARMLESS = _by_review(
                 "Seen by Dr. Smith. Live IUP.",
             ],
         ),
+        (
+            "stop-48 (rev48): an ectopic's risk written low, or seen on a scan (a live IUP is): no confirmation",
+            [
+                "Ectopic risk: low. Seen on scan: single live IUP.",
+                "Ectopic risk: low; seen on scan.",
+                "Ectopic risk: low; confirmed on scan",
+                "Ectopic risk: low, confirmed at laparoscopy",
+                "Ectopic risk factors: none, seen on ultrasound: single live IUP",
+                "Risk of ectopic: low; confirmed on scan",
+                "Risk of ectopic pregnancy: nil; confirmed on scan",
+                "Risk of ectopic explained, seen on scan: IUP",
+            ],
+        ),
     ]
 )
 
