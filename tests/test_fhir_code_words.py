@@ -988,6 +988,43 @@ def _binary(id_: str, data: str = LOSS_NOTE, media: str | None = "text/plain") -
             {},
             False,
         ),
+        # (rev48: two Binaries of one id: the words of both are read, whichever comes first)
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1", _base64("Routine note, all well.")),
+                _binary("b1"),
+            ],
+            {},
+            True,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1"),
+                _binary("b1", _base64("Routine note, all well."), media="text/html"),
+            ],
+            {},
+            True,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "#b1"})
+                | {"contained": [_binary("b1", _base64("Routine note, all well.")), _binary("b1")]}
+            ],
+            {},
+            True,
+        ),
+        # (rev48: only an Attachment's url is given a Binary's data, not an extension's)
+        (
+            [
+                _document({"contentType": "text/plain", "url": "https://docs.example.org/n1"})
+                | {"extension": [{"url": "Binary/b1", "valueString": "x"}]},
+                _binary("b1", media=None),
+            ],
+            {},
+            False,
+        ),
     ],
     ids=[
         "document-Binary-id",
@@ -999,6 +1036,10 @@ def _binary(id_: str, data: str = LOSS_NOTE, media: str | None = "text/plain") -
         "an-http-address-is-not-fetched",
         "a-pdf-Binary",
         "a-Binary-of-no-loss",
+        "two-Binaries-of-one-id-the-loss-second",
+        "two-Binaries-of-one-id-the-loss-first",
+        "two-contained-Binaries-of-one-id",
+        "an-extension-url-is-no-attachment",
     ],
 )
 def test_an_attachment_citing_a_binary_of_the_input_is_read_as_its_data(reasoner, records, entry_urls, withheld):

@@ -3931,72 +3931,113 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     return out
 
 
-def _binaries(items: list[tuple[dict, str]]) -> dict[str, dict]:
+def _binaries(items: list[tuple[dict, str]]) -> dict[str, list[dict]]:
     """The Binary resources of the input that have data, by "Binary/id" and by their entry's fullUrl (a
-    "urn:uuid:..." or the address the Bundle gives them): what an Attachment's ``url`` may cite."""
-    out: dict[str, dict] = {}
+    "urn:uuid:..." or the address the Bundle gives them): what an Attachment's ``url`` may cite. Every Binary a key
+    names, in the input's order: two of one id are both read (``_with_binaries``), neither wins silently."""
+    out: dict[str, list[dict]] = defaultdict(list)
     for r, _ in items:
         if r.get("resourceType") == "Binary" and isinstance(r.get("data"), str):
-            if isinstance(r.get("id"), str):
-                out.setdefault(f"Binary/{r['id']}", r)
-            if isinstance(r.get("_fullUrl"), str):
-                out.setdefault(r["_fullUrl"], r)
-    return out
+            keys = [f"Binary/{r['id']}"] if isinstance(r.get("id"), str) else []
+            keys += [r["_fullUrl"]] if isinstance(r.get("_fullUrl"), str) else []
+            for key in dict.fromkeys(keys):
+                if not any(b is r for b in out[key]):
+                    out[key].append(r)
+    return dict(out)
 
 
-def _with_binaries(r: dict, binaries: dict[str, dict]) -> dict:
+#: the elements of R4 whose type is Attachment (an Attachment elsewhere is known by its ``contentType``): only there
+#: does a ``url`` cite a Binary whose data is read (not an extension's url, nor a reference's)
+_ATTACHMENT_KEYS = frozenset(
+    ("attachment", "presentedForm", "content", "valueAttachment", "contentAttachment", "photo", "sourceAttachment")
+)
+
+
+def _binary_data(binaries: list[dict], media: Any) -> tuple[str, str | None]:
+    """The data and content type an Attachment citing ``binaries`` is read with: the one Binary's (its own type,
+    ``media``, when the Binary has none); of several Binaries the url names (two entries of one id), the words of
+    all that are text, one after the other, as UTF-8 text (each judged: a first "all well" does not hide a second
+    "complete miscarriage"), else the first's."""
+    typed = [
+        (
+            b["data"],
+            b["contentType"] if isinstance(b.get("contentType"), str) else media if isinstance(media, str) else None,
+        )
+        for b in binaries
+    ]
+    if len(typed) == 1:
+        return typed[0]
+    texts = [
+        t
+        for data, kind in typed
+        if (t := _attachment_text({"data": data} | ({"contentType": kind} if kind is not None else {}))) is not None
+    ]
+    if not texts:
+        return typed[0]
+    return base64.b64encode("\n".join(texts).encode("utf-8")).decode("ascii"), "text/plain; charset=utf-8"
+
+
+def _with_binaries(r: dict, binaries: dict[str, list[dict]]) -> dict:
     """A resource whose Attachments without data cite by ``url`` a Binary of the input ("Binary/id", its
     fullUrl, "urn:uuid:...") or one it contains ("#id"): a copy with each such Attachment given the Binary's data
-    and content type (its own type when the Binary has none), to be read as an Attachment with its data is
-    (``_attachment_text``). Nothing is fetched: a url citing no Binary of the input (an http address of a
+    and content type (its own type when the Binary has none; the words of all when the url names several:
+    ``_binary_data``), to be read as an Attachment with its data is (``_attachment_text``). An Attachment is an
+    element of that type (``_ATTACHMENT_KEYS``) or an object with a ``contentType``; no other object's url (an
+    extension's) is given data. Nothing is fetched: a url citing no Binary of the input (an http address of a
     server, a document store) leaves its Attachment unread."""
-    contained = {
-        f"#{c['id']}": c
-        for c in (r["contained"] if isinstance(r.get("contained"), list) else [])
-        if isinstance(c, dict)
-        and c.get("resourceType") == "Binary"
-        and isinstance(c.get("id"), str)
-        and isinstance(c.get("data"), str)
-    }
+    contained: dict[str, list[dict]] = defaultdict(list)
+    for c in r["contained"] if isinstance(r.get("contained"), list) else []:
+        if (
+            isinstance(c, dict)
+            and c.get("resourceType") == "Binary"
+            and isinstance(c.get("id"), str)
+            and isinstance(c.get("data"), str)
+        ):
+            contained[f"#{c['id']}"].append(c)
     if not binaries and not contained:
         return r
     # (walked with a stack, not by recursion: a resource nested as deep as a JSON parser allows is read, not lost)
-    nodes: list[tuple[int, Any, Any]] = [(-1, None, r)]  # (its parent's index, its key or index there, the node)
-    found: list[tuple[int, dict]] = []
+    # (its parent's index, its key or index there, the node, the element it is or is an item of)
+    nodes: list[tuple[int, Any, Any, Any]] = [(-1, None, r, None)]
+    found: list[tuple[int, list[dict]]] = []
     stack = [0]
     while stack:
         i = stack.pop()
-        key, node = nodes[i][1], nodes[i][2]
+        key, node, element = nodes[i][1], nodes[i][2], nodes[i][3]
         if isinstance(node, list):
             children: Iterable[tuple[Any, Any]] = enumerate(node)
         elif isinstance(node, dict) and key not in ("contained", "meta", "text"):
             url = node.get("url")
-            if isinstance(url, str) and "data" not in node:
-                binary = contained.get(url) or binaries.get(url)
-                if binary is not None:
-                    found.append((i, binary))
+            if (
+                isinstance(url, str)
+                and "data" not in node
+                and (element in _ATTACHMENT_KEYS or "contentType" in node)
+                and "resourceType" not in node
+            ):
+                cited = contained.get(url) or binaries.get(url)
+                if cited:
+                    found.append((i, cited))
             children = node.items()
         else:
             continue
         for k, v in children:
             if isinstance(v, (dict, list)):
-                nodes.append((i, k, v))
+                nodes.append((i, k, v, element if isinstance(node, list) else k))
                 stack.append(len(nodes) - 1)
     if not found:
         return r
     copies: dict[int, Any] = {0: dict(r)}  # (a node on the way to an Attachment, copied once)
 
-    for i, binary in found:
+    for i, cited in found:
         way = [i]  # (from the Attachment up to the first node already copied)
         while way[-1] not in copies:
             way.append(nodes[way[-1]][0])
         for j in reversed(way[:-1]):
-            parent, key, node = nodes[j]
+            parent, key, node, _ = nodes[j]
             copies[j] = dict(node) if isinstance(node, dict) else list(node)
             copies[parent][key] = copies[j]
         attachment = copies[i]
-        attachment["data"] = binary["data"]
-        media = binary.get("contentType") if isinstance(binary.get("contentType"), str) else None
+        attachment["data"], media = _binary_data(cited, attachment.get("contentType"))
         if media is not None:
             attachment["contentType"] = media
     return cast(dict, copies[0])
