@@ -1897,6 +1897,10 @@ NAMES_HARMLESS = _by_review(
                 "Risk of ectopic explained, seen on scan: IUP",
             ],
         ),
+        (
+            "stop-48 (rev48): vitamins D and C, dotted or not",
+            ["Vitamins D & C", "Vitamins D. & C.", "Vitamin D. & C."],
+        ),
     ]
 )
 
