@@ -943,6 +943,145 @@ def test_the_words_of_an_attachment_in_text_are_read(reasoner, record, withheld)
         assert a.status == "indicated" and not said, a.data_problems
 
 
+LOSS_NOTE = _base64("Complete miscarriage. Empty uterus.")
+
+
+def _binary(id_: str, data: str = LOSS_NOTE, media: str | None = "text/plain") -> dict:
+    return {"resourceType": "Binary", "id": id_, "data": data} | ({"contentType": media} if media else {})
+
+
+@pytest.mark.parametrize(
+    "records,entry_urls,withheld",
+    [
+        ([_document({"contentType": "text/plain", "url": "Binary/b1"}), _binary("b1")], {}, True),
+        ([_document({"url": "Binary/b1"}), _binary("b1")], {}, True),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "urn:uuid:7d1b3c0e-1f0a-4c55-9d7e-2f1f3a1b0c11"}),
+                _binary("b1"),
+            ],
+            {"b1": "urn:uuid:7d1b3c0e-1f0a-4c55-9d7e-2f1f3a1b0c11"},
+            True,
+        ),
+        (
+            [_document({"contentType": "text/plain", "url": "#b1"}) | {"contained": [_binary("b1")]}],
+            {},
+            True,
+        ),
+        ([_report_form({"contentType": "text/html", "url": "Binary/b1"}), _binary("b1", media="text/html")], {}, True),
+        ([_document({"contentType": "text/plain", "url": "Binary/b2"}), _binary("b1")], {}, False),
+        (
+            [_document({"contentType": "text/plain", "url": "https://docs.example.org/Binary/b1"}), _binary("b1")],
+            {},
+            False,
+        ),
+        (
+            [_document({"contentType": "application/pdf", "url": "Binary/b1"}), _binary("b1", media="application/pdf")],
+            {},
+            False,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1", _base64("Live IUP, FHR 150 bpm")),
+            ],
+            {},
+            False,
+        ),
+        # (rev48: two Binaries of one id: the words of both are read, whichever comes first)
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1", _base64("Routine note, all well.")),
+                _binary("b1"),
+            ],
+            {},
+            True,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "Binary/b1"}),
+                _binary("b1"),
+                _binary("b1", _base64("Routine note, all well."), media="text/html"),
+            ],
+            {},
+            True,
+        ),
+        (
+            [
+                _document({"contentType": "text/plain", "url": "#b1"})
+                | {"contained": [_binary("b1", _base64("Routine note, all well.")), _binary("b1")]}
+            ],
+            {},
+            True,
+        ),
+        # (rev48: only an Attachment's url is given a Binary's data, not an extension's)
+        (
+            [
+                _document({"contentType": "text/plain", "url": "https://docs.example.org/n1"})
+                | {"extension": [{"url": "Binary/b1", "valueString": "x"}]},
+                _binary("b1", media=None),
+            ],
+            {},
+            False,
+        ),
+    ],
+    ids=[
+        "document-Binary-id",
+        "document-Binary-id-no-content-type",
+        "document-urn-uuid",
+        "document-contained-Binary",
+        "report-presentedForm-Binary-html",
+        "a-Binary-not-in-the-input",
+        "an-http-address-is-not-fetched",
+        "a-pdf-Binary",
+        "a-Binary-of-no-loss",
+        "two-Binaries-of-one-id-the-loss-second",
+        "two-Binaries-of-one-id-the-loss-first",
+        "two-contained-Binaries-of-one-id",
+        "an-extension-url-is-no-attachment",
+    ],
+)
+def test_an_attachment_citing_a_binary_of_the_input_is_read_as_its_data(reasoner, records, entry_urls, withheld):
+    """Stop 48: a note whose Attachment cites by ``url`` a Binary in the same Bundle ("Binary/id", the entry's
+    fullUrl "urn:uuid:...") or contained in it ("#id") came out `indicated`, silent, its words unread; now the
+    Binary's data is read in its content type as an Attachment's own data is. Nothing is fetched: an http address,
+    or a Binary the input does not hold, leaves the Attachment unread."""
+    data = bundle(*INDICATED, *records)
+    for entry in data["entry"]:
+        if entry["resource"].get("id") in entry_urls and entry["resource"]["resourceType"] == "Binary":
+            entry["fullUrl"] = entry_urls[entry["resource"]["id"]]
+    a = reasoner.assess(data)
+    ref = f"{records[0]['resourceType']}/{records[0]['id']}"
+    said = [p for p in a.data_problems if p["record"] == ref and "could change the decision" in p["message"]]
+    if withheld:
+        assert a.status == "insufficient_data" and ref in a.missing and said, a.data_problems
+        assert "Complete miscarriage" in said[0]["message"], said
+    else:
+        assert a.status == "indicated" and not said, a.data_problems
+
+
+def test_a_binary_cited_from_deep_in_a_record_nested_as_deep_as_json_allows_is_read(reasoner):
+    """The Attachments citing a Binary are found with a stack, not by recursion: a record nested 450 deep (as
+    deep as the reader's JSON parsing allows) with a Binary beside it is read, not lost to a RecursionError."""
+    depth = 450
+    deep = json.loads(
+        '{"linkId":"q","item":[' * depth
+        + '{"linkId":"z","text":"Notes","answer":[{"valueAttachment":{"contentType":"text/plain","url":"Binary/b1"}}]}'
+        + "]}" * depth
+    )
+    answers = {
+        "resourceType": "QuestionnaireResponse",
+        "id": "qr",
+        "status": "completed",
+        "subject": {"reference": "Patient/F"},
+        "authored": "2026-11-20T10:00:00Z",
+        "item": [deep],
+    }
+    a = reasoner.assess(bundle(*INDICATED, answers, _binary("b1")))
+    assert a.status == "insufficient_data" and "QuestionnaireResponse/qr" in a.missing, a.data_problems
+
+
 def _questionnaire(items: list, authored: str = "2026-11-20T10:00:00Z") -> dict:
     """Her answers to a questionnaire (R4 QuestionnaireResponse: a question's words in ``item.text``)."""
     return {
@@ -960,6 +1099,7 @@ def _asked(text: str, **answer) -> dict:
 
 
 ENDED = "Has this pregnancy ended in a miscarriage?"
+PAST = "Have you had a miscarriage before?"
 
 
 @pytest.mark.parametrize(
@@ -982,6 +1122,24 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         (_questionnaire([_asked("Have you had a miscarriage before?", valueBoolean=True)]), False),
         (_questionnaire([_asked("Have you had a miscarriage before?", valueString="Yes, 2 days ago")]), True),
         (_questionnaire([{"linkId": "q", "answer": [{"valueString": "Complete miscarriage"}]}], "2019-03-01"), False),
+        # (stop 48: a yes written shortly, or first with a count or a time after it)
+        (_questionnaire([_asked(ENDED, valueString="Y")]), True),
+        (_questionnaire([_asked(ENDED, valueString="y.")]), True),
+        (_questionnaire([_asked(ENDED, valueString="Yes x1")]), True),
+        (_questionnaire([_asked(ENDED, valueString="Y, today")]), True),
+        (_questionnaire([_asked(ENDED, valueString="yes - 2 days ago")]), True),
+        (_questionnaire([_asked(ENDED, valueString="N")]), False),
+        (_questionnaire([_asked(ENDED, valueString="No - 2 days of spotting only")]), False),
+        (_questionnaire([_asked(ENDED, valueString="Yesterday I had some spotting")]), False),
+        # (rev48: a question of the past answered yes states none, whatever count or year follows; a yes of now does)
+        (_questionnaire([_asked(PAST, valueString="Yes x1")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes x2")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes, 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Y, in 2019")]), False),
+        (_questionnaire([_asked("Ectopic pregnancy in the past?", valueString="Yes - 2019")]), False),
+        (_questionnaire([_asked(PAST, valueString="Yes, today")]), True),
+        (_questionnaire([_asked(PAST, valueString="Yes, this pregnancy")]), True),
     ],
     ids=[
         "yes-true",
@@ -996,6 +1154,22 @@ ENDED = "Has this pregnancy ended in a miscarriage?"
         "a-question-of-the-past",
         "a-question-of-the-past-answered-yes-days-ago",
         "an-answer-of-2019",
+        "yes-Y",
+        "yes-y-dot",
+        "yes-x1",
+        "yes-Y-today",
+        "yes-dash-days-ago",
+        "no-N",
+        "no-dash-days",
+        "yesterday-is-no-yes",
+        "past-yes-x1",
+        "past-yes-x2",
+        "past-yes-year",
+        "past-yes-comma-year",
+        "past-Y-in-year",
+        "past-ectopic-yes-dash-year",
+        "past-yes-today",
+        "past-yes-this-pregnancy",
     ],
 )
 def test_a_question_answered_yes_states_what_it_asks(reasoner, record, withheld):

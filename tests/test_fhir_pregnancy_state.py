@@ -1338,6 +1338,121 @@ NAMES_WITHHOLDING = _by_review(
                 "Management: ectopic",
             ],
         ),
+        (
+            "stop-48 (reader48): an abbreviation dotted letter by letter",
+            [
+                "I.U.F.D.",
+                "I.U.F.D",
+                "I. U. F. D.",
+                "Twin B: I.U.F.D. at 20 weeks",
+                "F.D.I.U.",
+                "FDIU",
+                "S.A.B.",
+                "R.P.O.C.",
+                "P.U.L.",
+                "D.&C.",
+            ],
+        ),
+        (
+            "stop-48 (reader48): a treatment of an ectopic said not needed",
+            [
+                "No treatment needed for ectopic",
+                "No further treatment needed for ectopic",
+                "No treatment is needed for the ectopic",
+                "No intervention required for L ectopic",
+            ],
+        ),
+        (
+            "stop-48 (reader48): no live or viable IUP in more words; the heart alone said absent",
+            [
+                "No live IUP",
+                "No live IUP seen",
+                "Live IUP not seen",
+                "IUP not yet seen",
+                "Intrauterine pregnancy not visualised",
+                "IUP: not seen",
+                "Live IUP: no",
+                "Live IUP? No",
+                "Viable pregnancy? No.",
+                "Heart absent",
+                "Heart: absent",
+                "Outcome: heart absent",
+                "Heart absent on today's scan",
+                "Fetal heart: absent",
+                "FH absent",
+            ],
+        ),
+        (
+            "stop-48 (reader48): an ectopic's risk, then confirmed",
+            [
+                "Ectopic risk: high; confirmed on scan",
+                "Ectopic risk: high. Confirmed ectopic.",
+                "Ectopic risk: high, confirmed at laparoscopy",
+                "Ectopic risk high; now confirmed on TVUS",
+                "Ectopic risk: high. Confirmed on scan.",
+                "Risk of ectopic: high; confirmed on scan",
+                "Risk of ectopic pregnancy high, confirmed at laparoscopy",
+                # (the risk's confirmation is looked ahead to, not taken in: a loss past it is still read)
+                "No risk of ectopic after miscarriage, seen on scan",
+            ],
+        ),
+        (
+            "stop-48 (reader48): the heart seen, then absent, past a title's or a time's dots",
+            [
+                "Fetal heart seen by Dr. Smith. Absent today.",
+                "Fetal heart seen by Dr. Smith at booking. Not seen today.",
+                "FH seen by Mr. Jones last week. Absent now.",
+                "Fetal heart seen at 8 a.m. Absent at 4 p.m.",
+                "Fetal heart seen, scan by Prof. Brown. Not seen on repeat scan.",
+                "Scan at 9 a.m. Fetal heart absent",
+                "Seen by Dr. Smith. No fetal heart activity",
+            ],
+        ),
+        (
+            "stop-48 (rev48): a dotted abbreviation's final dot still ends a sentence: what comes before it does not "
+            "reach a loss after it (the undotted reading is judged beside the text as written)",
+            [
+                "No evidence of P.I.D. Incomplete miscarriage.",
+                "Negative for U.T.I. Missed miscarriage on scan.",
+                "No signs of U.T.I. Complete miscarriage.",
+                "No U.T.I. Missed miscarriage.",
+                "No evidence of D.V.T. Fetal demise confirmed.",
+                "R/O U.T.I. Incomplete miscarriage.",
+                "Ruled out P.I.D. Missed miscarriage.",
+                "Previous L.S.C.S. Missed miscarriage.",
+                "Prior L.S.C.S. Ectopic pregnancy",
+                "s/p L.S.C.S. Missed miscarriage.",
+                "History of L.S.C.S. Incomplete miscarriage.",
+                "h/o P.C.O.S. Missed miscarriage.",
+                "PMH: P.C.O.S. Missed miscarriage.",
+                "Hx of P.C.O.S. Missed miscarriage confirmed on scan.",
+                "No h/o P.P.H. Missed miscarriage.",
+                "Screening for G.D.M. Miscarriage.",
+                "Risk of P.T.B. Ectopic pregnancy.",
+                "Previous L.S.C.S. No live IUP seen.",
+                # (two dotted abbreviations side by side are two: "PCOS. IUFD")
+                "h/o P.C.O.S. I.U.F.D.",
+                "No evidence of P.I.D. I.U.F.D. at 20 weeks.",
+                "Prior L.S.C.S. I.U.F.D. today",
+                "I.U.F.D. Plan induction.",
+                "I.U.F.D. at 32 weeks",
+                "S.A.B. today",
+            ],
+        ),
+        (
+            "stop-48 (rev48): a title's full stop may end a sentence: the heart's sentence after it is judged by "
+            "its own words (the sentences read past the title are judged beside it)",
+            [
+                "Counselled by Dr. No fetal heart seen.",
+                "Patient counselled by the Dr. No FH seen on TVS.",
+                "Fetal heart not assessed by Dr. Fetal heart absent on repeat scan.",
+                "Not examined by Mrs. No fetal heart activity.",
+                "Hx reviewed with Dr. Fetal heart: absent.",
+                "Fundus palpated by Dr. No fetal heart.",
+                "Fetal heart seen by Ms. Absent on recheck.",
+                "Fetal heart with normal rate per Dr. Not seen today.",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1702,6 +1817,90 @@ NAMES_HARMLESS = _by_review(
                 "Cardiac: no activity on ECG",
             ],
         ),
+        (
+            "stop-48 (reader48): dotted abbreviations of two letters, and others' initials",
+            [
+                "Z.n. S.A.B.",
+                "e.g. miscarriage risk counselling",
+                "Reviewed at 9 a.m. by J.K.L. Smith",
+                "Medication p.r.n., U.S.A. visitor",
+            ],
+        ),
+        (
+            "stop-48 (reader48): no treatment needed for the heart's ectopics, or with no ectopic",
+            [
+                "No treatment needed for ectopic beats",
+                "No treatment needed for ectopics",
+                "No evidence of ectopic, no treatment needed",
+            ],
+        ),
+        (
+            "stop-48 (reader48): a live IUP seen; the heart present, or a murmur absent",
+            [
+                "Live IUP seen",
+                "Live IUP: yes",
+                "Viable pregnancy? Yes",
+                "IUP confirmed",
+                "Fetal heart present",
+                "Heart: murmur absent",
+                "Heart sounds absent",
+                "Heart: no activity restrictions",
+            ],
+        ),
+        (
+            "stop-48 (reader48): an ectopic's risk, low or not confirmed; no ectopic",
+            [
+                "Ectopic risk: low",
+                "Ectopic risk: low; IUP confirmed on scan",
+                "Ectopic risk: high; seen in EPU",
+                "Ectopic risk discussed, confirmed understanding",
+                "Risk of ectopic: low; IUP confirmed on scan",
+                "No risk of ectopic; confirmed on scan",
+                "Risk of ectopic beats: high; confirmed on ECG",
+                "No ectopic seen",
+            ],
+        ),
+        (
+            "stop-48 (reader48): the heart seen, with a title's or a time's dots",
+            [
+                "Seen by Dr. Jones. Fetal heart seen, 150 bpm.",
+                "Fetal heart seen at 9 a.m. Dr. Smith informed.",
+                "Scan at 9 a.m. Fetal heart seen, 150 bpm.",
+            ],
+        ),
+        (
+            "stop-48 (rev48): a dotted abbreviation before words that name no loss",
+            [
+                "No I.U.F.D.",
+                "History of I.U.F.D.",
+                "No evidence of P.I.D. Live IUP.",
+            ],
+        ),
+        (
+            "stop-48 (rev48): a title's full stop before words that name no loss",
+            [
+                "Fetal heart seen by Dr. Smith. Present today.",
+                "Counselled by Dr. Fetal heart seen.",
+                "Seen by Dr. Smith. Live IUP.",
+            ],
+        ),
+        (
+            "stop-48 (rev48): an ectopic's risk written low, or seen on a scan (a live IUP is): no confirmation",
+            [
+                "Ectopic risk: low. Seen on scan: single live IUP.",
+                "Ectopic risk: low; seen on scan.",
+                "Ectopic risk: low; confirmed on scan",
+                "Ectopic risk: low, confirmed at laparoscopy",
+                "Ectopic risk factors: none, seen on ultrasound: single live IUP",
+                "Risk of ectopic: low; confirmed on scan",
+                "Risk of ectopic pregnancy: nil; confirmed on scan",
+                "Risk of ectopic explained, seen on scan: IUP",
+            ],
+        ),
+        (
+            "stop-48 (rev48): vitamins D and C, dotted or not",
+            ["Vitamins D & C", "Vitamins D. & C.", "Vitamin D. & C."],
+        ),
     ]
 )
 
@@ -1728,8 +1927,34 @@ def test_a_fetal_heart_rate_of_zero_written_as_a_code_text_withholds_indicated(r
 
 @pytest.mark.parametrize(
     "text",
-    ["fetal " + "no " * 6000, "without " + "miscarriage " * 2000, "miscarriage " * 2000 + "excluded"],
-    ids=["heart-nets", "loss-before", "loss-after"],
+    [
+        "fetal " + "no " * 6000,
+        "without " + "miscarriage " * 2000,
+        "miscarriage " * 2000 + "excluded",
+        # (stop 48: the heart's later clause reads past a title's and a dotted abbreviation's dots; an abbreviation
+        # dotted letter by letter is judged also undotted; a heart said absent after a colon)
+        "fetal heart x.y.z, " * 1600,
+        "fetal heart seen by Dr. " * 1200,
+        "I.U.F.D. " * 6000,
+        ": " * 12000 + "heart",
+        # (rev48: a text with dotted abbreviations is judged both as written and undotted)
+        "No U.T.I. Missed miscarriage. " * 2000,
+        "I. U. F. D. " * 5000,
+        # (a title's full stop read both as a sentence's end and not)
+        "Counselled by Dr. No fetal heart. " * 1600,
+    ],
+    ids=[
+        "heart-nets",
+        "loss-before",
+        "loss-after",
+        "heart-dotted",
+        "heart-titles",
+        "dotted",
+        "colons",
+        "dotted-sentences",
+        "dotted-spaced",
+        "titles-both-ways",
+    ],
 )
 def test_a_long_adversarial_text_is_read_in_linear_time(reasoner, text):
     """The fourth review found a name net taking 6 s on 18,000 characters (regular-expression backtracking); the

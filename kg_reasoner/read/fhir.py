@@ -482,11 +482,47 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
+#: where a sentence ends: a full stop before a space or the end (not a decimal point, nor one ending an abbreviation
+#: dotted letter by letter), a time's "a.m." or "p.m." before a capital ("Scan at 9 a.m. Fetal heart absent"), a
+#: semicolon or a line end
+_SENTENCE_END = re.compile(
+    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
+)
+#: a title's full stop ("Dr.", "Mrs.", "Prof."): it may end a sentence ("Counselled by Dr. No fetal heart seen.") or
+#: come before a name ("Seen by Dr. Smith. Absent today.")
+_TITLE_DOT = re.compile(r"\b(?:[Dd]rs?|[Mm]rs?|[Mm]s|[Mm]x|[Pp]rof|St)\.(?=\s|$)")
+#: where a sentence ends when a title's full stop does not end one (``_TITLE_DOT``)
+_SENTENCE_END_PAST_TITLES = re.compile(
+    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])(?<!\b[Dd]r)(?<!\b[Dd]rs)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)(?<!\b[Mm]x)"
+    r"(?<!\b[Pp]rof)(?<!\bSt)\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
+)
+
+
 def _sentences(text: str) -> list[str]:
     """A text's sentences: split at a full stop before a space or the end, a semicolon or a line end (not at a
     decimal point: "CRL 7.5 mm"; not at the end of an abbreviation dotted letter by letter: "Z.n. Fehlgeburt", "s.p.",
-    "e.g."; but after a word of one letter: "twin A. Absent in twin B")."""
-    return [c.strip() for c in re.split(r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|[;\n])+", text) if c.strip()]
+    "e.g.", unless it is a time's "a.m." or "p.m." before a capital: "Scan at 9 a.m. Fetal heart absent"; but after a
+    word of one letter: "twin A. Absent in twin B"; and after a title: "Counselled by Dr. No fetal heart seen.")."""
+    return [c.strip() for c in _SENTENCE_END.split(text) if c.strip()]
+
+
+def _sentences_past_titles(text: str) -> list[str]:
+    """A text's sentences read as if a title's full stop ends none ("Fetal heart seen by Dr. Smith", "Absent
+    today"), when it has such a full stop and they differ from ``_sentences``'; else none: a reading judged beside
+    that of ``_sentences``, never in its place (a title may end a sentence: "Counselled by Dr. No fetal heart
+    seen.")."""
+    if not _TITLE_DOT.search(text):
+        return []
+    merged = [c.strip() for c in _SENTENCE_END_PAST_TITLES.split(text) if c.strip()]
+    return merged if merged != _sentences(text) else []
+
+
+def _all_sentences(text: str) -> list[str]:
+    """A text's sentences (``_sentences``), then those read past a title's full stop that are not among them
+    (``_sentences_past_titles``)."""
+    sentences = _sentences(text)
+    merged = _sentences_past_titles(text)
+    return sentences + [m for m in merged if m not in sentences] if merged else sentences
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -557,7 +593,8 @@ class NameNet:
         by a comma (``with_next``)."""
         if not self.by_sentence:
             return [name]
-        return _sentences_and_pairs(name) if self.with_next else _sentences(name)
+        # (each once: a text may repeat a sentence, and is read both at and past a title's full stop)
+        return list(dict.fromkeys(_sentences_and_pairs(name) if self.with_next else _all_sentences(name)))
 
     def _clause_ends(self, unit: str) -> tuple[list[int], list[int]]:
         """(starts, ends) of the unit's clause ends (``clause_end``, by default a comma), in order: found in the whole
@@ -615,9 +652,46 @@ def _written(element: dict) -> set[str]:
 def _sentences_and_pairs(text: str) -> list[str]:
     """A free text's sentences, then each sentence joined to the next as its later clause (a comma between): a
     report's sentences are judged each by its own words, and a sentence that leaves its subject unsaid with the one
-    before it ("Fetal heart seen at 7 weeks. Not seen today.")."""
+    before it ("Fetal heart seen at 7 weeks. Not seen today."); and beside them (not in their place) the sentences
+    read past a title's full stop, and their pairs (``_sentences_past_titles``: "Fetal heart seen by Dr. Smith.
+    Absent today.")."""
     sentences = _sentences(text)
-    return sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
+    out = sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
+    merged = _sentences_past_titles(text)
+    if merged:
+        known = set(out)
+        out += [u for u in merged + [f"{a}, {b}" for a, b in zip(merged, merged[1:])] if u not in known]
+    return out
+
+
+#: an abbreviation of three or more letters written dotted letter by letter, the last dot optional: "I.U.F.D.",
+#: "I. U. F. D", "s.a.b." (not two letters: "Z.n.", "s.p.", "e.g.", "a.m." are read as they are written; nor a
+#: letter inside a word or a number: "Vit.B.C.", "1.2.3"); spaced or not, not both, so that two abbreviations are two:
+#: "P.C.O.S. I.U.F.D.")
+_DOTTED = re.compile(r"(?<![\w.])(?:(?:[^\W\d_]\.){2,}|(?:[^\W\d_]\. ){2,})[^\W\d_](?!\w)\.?")
+
+
+#: what follows an abbreviation's final dot that keeps it a full stop when the dots are taken out: a space and a
+#: capital ("I.U.F.D. Plan": "IUFD. Plan"; "No U.T.I. Missed miscarriage.": "No UTI. Missed miscarriage.")
+_CAPITAL_NEXT = re.compile(r"\s+[A-Z]")
+
+
+def _undot(m: re.Match) -> str:
+    """A dotted abbreviation without its dots, its final dot kept before a space and a capital (``_CAPITAL_NEXT``)."""
+    found = m.group()
+    end = "." if found.endswith(".") and _CAPITAL_NEXT.match(m.string, m.end()) else ""
+    return re.sub(r"[. ]", "", found) + end
+
+
+def _undotted(text: str) -> str | None:
+    """A text with its abbreviations dotted letter by letter written without the dots ("I.U.F.D. at 20 weeks":
+    "IUFD at 20 weeks"; a final dot before a space and a capital kept, as it also ends a sentence: "I.U.F.D. Plan":
+    "IUFD. Plan"), or None when it has none: a name net knows an abbreviation undotted, and a text may write it
+    either way. A reading judged beside the text as written, never in its place."""
+    if "." not in text:
+        return None
+    undotted = _DOTTED.sub(_undot, text)
+    return undotted if undotted != text else None
 
 
 def _whole_and_sentences(text: str) -> list[str]:
@@ -625,8 +699,18 @@ def _whole_and_sentences(text: str) -> list[str]:
     context of the whole text ("Intrauterine embryo, CRL 12 mm. No heart motion."), and one whose exclusions are
     read in the whole name ("counselled", "history") cannot let another sentence hide a match ("Missed miscarriage.
     Patient counselled."): what either finds counts."""
-    sentences = _sentences(text)
-    return [text, *sentences] if len(sentences) > 1 else [text]
+    sentences = _all_sentences(text)
+    # (each once: a text may repeat a sentence)
+    return list(dict.fromkeys([text, *sentences])) if len(sentences) > 1 else [text]
+
+
+def _readings(name: str) -> list[str]:
+    """What of a name is judged: it whole and its sentences (``_whole_and_sentences``), and beside them (the union of
+    what either names) the same of it undotted, when it has a dotted abbreviation (``_undotted``: "I.U.F.D. at 20
+    weeks" names a loss as "IUFD at 20 weeks"; "No evidence of P.I.D. Incomplete miscarriage." as written)."""
+    parts = _whole_and_sentences(name)
+    undotted = _undotted(name)
+    return parts + [p for p in _whole_and_sentences(undotted) if p not in parts] if undotted is not None else parts
 
 
 def _texts_of(value: Any) -> list[str]:
@@ -652,6 +736,12 @@ def _first_words(text: Any) -> list[str]:
     if not isinstance(text, str):
         return []
     return [text, re.split(r"[,(;\n]|\.(?=\s)|\s-\s(?=[^\W\d])", text)[0]]
+
+
+def _first_word(text: Any) -> list[str]:
+    """A value's first word, when a space, a comma or a dash follows it ("Yes x1": "Yes"; "Yesterday": none)."""
+    found = re.match(r"\s*(\w+)(?=\s|[,;:-])", text) if isinstance(text, str) else None
+    return [found.group(1)] if found is not None else []
 
 
 #: the number zero as written in words, alone or with a unit of a rate ("0", "0.0", "0 bpm", "0/min", "0 beats/min")
@@ -1018,12 +1108,14 @@ class FhirVocabulary:
         return {c for w in words for c in self.named(w) if accept(c)}
 
     def named(self, name: str) -> frozenset[URIRef]:
-        """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name."""
+        """The concepts of the name nets (kgr:includesCodesNamed) that a name is a name of, judged once per name;
+        a name with an abbreviation written dotted letter by letter ("I.U.F.D.") judged both as written and with it
+        undotted (``_readings``: the nets know "IUFD"; a negation before "P.I.D." ends at its final dot)."""
         return _remembered(
             self._named,
             name,
             # (whole and sentence by sentence, as a report's words are: "Seen in EPU. Ectopic." names a loss)
-            lambda: self._named_in(_whole_and_sentences(name)),
+            lambda: self._named_in(_readings(name)),
         )
 
     def _named_in(self, parts: list[str]) -> frozenset[URIRef]:
@@ -1120,14 +1212,18 @@ class FhirVocabulary:
             stack += [i for a in answers if isinstance(a.get("item"), list) for i in a["item"]]
 
     def _says_yes(self, answer: dict) -> bool:
-        """Whether a questionnaire's answer says yes: ``valueBoolean`` true, a coding of presence, or a word of it."""
+        """Whether a questionnaire's answer says yes: ``valueBoolean`` true, a coding of presence, or a word of it,
+        alone, in its first clause or as its first word."""
         coding = answer.get("valueCoding")
         return (
             answer.get("valueBoolean") is True
             or (isinstance(coding, dict) and bool(self.meanings({"coding": [coding]}, lambda c: c == KGR.Present)))
-            or (  # (a word of presence, alone or first: "Yes", "Yes, this week")
+            or (  # (a word of presence, alone or first: "Yes", "Yes, this week", "Y, today", "Yes x1", "yes - 2 days ago")
                 self.presence_words is not None
-                and any(self.presence_words.search(w) for w in _first_words(answer.get("valueString")))
+                and any(
+                    self.presence_words.search(w)
+                    for w in _first_words(answer.get("valueString")) + _first_word(answer.get("valueString"))
+                )
             )
         )
 
@@ -3835,6 +3931,118 @@ def _with_contained(r: dict, where: str) -> list[tuple[dict, str]]:
     return out
 
 
+def _binaries(items: list[tuple[dict, str]]) -> dict[str, list[dict]]:
+    """The Binary resources of the input that have data, by "Binary/id" and by their entry's fullUrl (a
+    "urn:uuid:..." or the address the Bundle gives them): what an Attachment's ``url`` may cite. Every Binary a key
+    names, in the input's order: two of one id are both read (``_with_binaries``), neither wins silently."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r, _ in items:
+        if r.get("resourceType") == "Binary" and isinstance(r.get("data"), str):
+            keys = [f"Binary/{r['id']}"] if isinstance(r.get("id"), str) else []
+            keys += [r["_fullUrl"]] if isinstance(r.get("_fullUrl"), str) else []
+            for key in dict.fromkeys(keys):
+                if not any(b is r for b in out[key]):
+                    out[key].append(r)
+    return dict(out)
+
+
+#: the elements of R4 whose type is Attachment (an Attachment elsewhere is known by its ``contentType``): only there
+#: does a ``url`` cite a Binary whose data is read (not an extension's url, nor a reference's)
+_ATTACHMENT_KEYS = frozenset(
+    ("attachment", "presentedForm", "content", "valueAttachment", "contentAttachment", "photo", "sourceAttachment")
+)
+
+
+def _binary_data(binaries: list[dict], media: Any) -> tuple[str, str | None]:
+    """The data and content type an Attachment citing ``binaries`` is read with: the one Binary's (its own type,
+    ``media``, when the Binary has none); of several Binaries the url names (two entries of one id), the words of
+    all that are text, one after the other, as UTF-8 text (each judged: a first "all well" does not hide a second
+    "complete miscarriage"), else the first's."""
+    typed = [
+        (
+            b["data"],
+            b["contentType"] if isinstance(b.get("contentType"), str) else media if isinstance(media, str) else None,
+        )
+        for b in binaries
+    ]
+    if len(typed) == 1:
+        return typed[0]
+    texts = [
+        t
+        for data, kind in typed
+        if (t := _attachment_text({"data": data} | ({"contentType": kind} if kind is not None else {}))) is not None
+    ]
+    if not texts:
+        return typed[0]
+    return base64.b64encode("\n".join(texts).encode("utf-8")).decode("ascii"), "text/plain; charset=utf-8"
+
+
+def _with_binaries(r: dict, binaries: dict[str, list[dict]]) -> dict:
+    """A resource whose Attachments without data cite by ``url`` a Binary of the input ("Binary/id", its
+    fullUrl, "urn:uuid:...") or one it contains ("#id"): a copy with each such Attachment given the Binary's data
+    and content type (its own type when the Binary has none; the words of all when the url names several:
+    ``_binary_data``), to be read as an Attachment with its data is (``_attachment_text``). An Attachment is an
+    element of that type (``_ATTACHMENT_KEYS``) or an object with a ``contentType``; no other object's url (an
+    extension's) is given data. Nothing is fetched: a url citing no Binary of the input (an http address of a
+    server, a document store) leaves its Attachment unread."""
+    contained: dict[str, list[dict]] = defaultdict(list)
+    for c in r["contained"] if isinstance(r.get("contained"), list) else []:
+        if (
+            isinstance(c, dict)
+            and c.get("resourceType") == "Binary"
+            and isinstance(c.get("id"), str)
+            and isinstance(c.get("data"), str)
+        ):
+            contained[f"#{c['id']}"].append(c)
+    if not binaries and not contained:
+        return r
+    # (walked with a stack, not by recursion: a resource nested as deep as a JSON parser allows is read, not lost)
+    # (its parent's index, its key or index there, the node, the element it is or is an item of)
+    nodes: list[tuple[int, Any, Any, Any]] = [(-1, None, r, None)]
+    found: list[tuple[int, list[dict]]] = []
+    stack = [0]
+    while stack:
+        i = stack.pop()
+        key, node, element = nodes[i][1], nodes[i][2], nodes[i][3]
+        if isinstance(node, list):
+            children: Iterable[tuple[Any, Any]] = enumerate(node)
+        elif isinstance(node, dict) and key not in ("contained", "meta", "text"):
+            url = node.get("url")
+            if (
+                isinstance(url, str)
+                and "data" not in node
+                and (element in _ATTACHMENT_KEYS or "contentType" in node)
+                and "resourceType" not in node
+            ):
+                cited = contained.get(url) or binaries.get(url)
+                if cited:
+                    found.append((i, cited))
+            children = node.items()
+        else:
+            continue
+        for k, v in children:
+            if isinstance(v, (dict, list)):
+                nodes.append((i, k, v, element if isinstance(node, list) else k))
+                stack.append(len(nodes) - 1)
+    if not found:
+        return r
+    copies: dict[int, Any] = {0: dict(r)}  # (a node on the way to an Attachment, copied once)
+
+    for i, cited in found:
+        way = [i]  # (from the Attachment up to the first node already copied)
+        while way[-1] not in copies:
+            way.append(nodes[way[-1]][0])
+        for j in reversed(way[:-1]):
+            parent, key, node, _ = nodes[j]
+            copies[j] = dict(node) if isinstance(node, dict) else list(node)
+            copies[parent][key] = copies[j]
+        attachment = copies[i]
+        attachment["data"], media = _binary_data(cited, attachment.get("contentType"))
+        if media is not None:
+            attachment["contentType"] = media
+    return cast(dict, copies[0])
+
+
 @dataclass(frozen=True)
 class _Container:
     """Whose a resource holding records is (``_container_references``), and the types of what it contains by
@@ -4138,6 +4346,8 @@ def read_resources(
         else:
             items.append(item)
     items = [x for r, where in items for x in _with_contained(r, where)]
+    binaries = _binaries(items)
+    items = [(_with_binaries(r, binaries), where) for r, where in items]
     for r, where in items:
         if r.get("resourceType") == "Patient":
             full_url = r.get("_fullUrl") if isinstance(r.get("_fullUrl"), str) else None
