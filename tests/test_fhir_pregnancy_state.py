@@ -1453,6 +1453,23 @@ NAMES_WITHHOLDING = _by_review(
                 "Fetal heart with normal rate per Dr. Not seen today.",
             ],
         ),
+        (
+            "stop-48 (rev48b): a question of the past answered yes and more, and an ectopic's low risk later "
+            "confirmed, are losses (a rule excusing them excused losses said after the yes)",
+            [
+                "Miscarriage before? Yes. Passed products today.",
+                "Miscarriage before? Yes. Heavy bleeding, products passed at home, os closed.",
+                "Ectopic previously? Yes; laparoscopy today.",
+                "Ectopic previously? Yes; left salpingectomy performed this afternoon for ruptured tube.",
+                "Ectopic before? Yes, confirmed on scan this visit",
+                "Miscarriage in the past? Yes, this one",
+                "Miscarriage before? Yes, two days ago",
+                "Miscarriage before? Yes, approx. 2 days ago",
+                "Ectopic risk: low initially, later confirmed at laparoscopy",
+                "Ectopic risk: low initially, confirmed on scan",
+                "Ectopic risk: high; seen on scan",
+            ],
+        ),
     ]
 )
 NAMES_HARMLESS = _by_review(
@@ -1882,19 +1899,6 @@ NAMES_HARMLESS = _by_review(
                 "Fetal heart seen by Dr. Smith. Present today.",
                 "Counselled by Dr. Fetal heart seen.",
                 "Seen by Dr. Smith. Live IUP.",
-            ],
-        ),
-        (
-            "stop-48 (rev48): an ectopic's risk written low, or seen on a scan (a live IUP is): no confirmation",
-            [
-                "Ectopic risk: low. Seen on scan: single live IUP.",
-                "Ectopic risk: low; seen on scan.",
-                "Ectopic risk: low; confirmed on scan",
-                "Ectopic risk: low, confirmed at laparoscopy",
-                "Ectopic risk factors: none, seen on ultrasound: single live IUP",
-                "Risk of ectopic: low; confirmed on scan",
-                "Risk of ectopic pregnancy: nil; confirmed on scan",
-                "Risk of ectopic explained, seen on scan: IUP",
             ],
         ),
         (

@@ -522,7 +522,10 @@ def _all_sentences(text: str) -> list[str]:
     (``_sentences_past_titles``)."""
     sentences = _sentences(text)
     merged = _sentences_past_titles(text)
-    return sentences + [m for m in merged if m not in sentences] if merged else sentences
+    if not merged:
+        return sentences
+    known = set(sentences)  # (a set: a long text has thousands of sentences)
+    return sentences + [m for m in merged if m not in known]
 
 
 #: how far a negation before a match (in characters, back to the clause's start) and after it is looked for
@@ -710,7 +713,10 @@ def _readings(name: str) -> list[str]:
     weeks" names a loss as "IUFD at 20 weeks"; "No evidence of P.I.D. Incomplete miscarriage." as written)."""
     parts = _whole_and_sentences(name)
     undotted = _undotted(name)
-    return parts + [p for p in _whole_and_sentences(undotted) if p not in parts] if undotted is not None else parts
+    if undotted is None:
+        return parts
+    known = set(parts)  # (a set: a long text has thousands of sentences)
+    return parts + [p for p in _whole_and_sentences(undotted) if p not in known]
 
 
 def _texts_of(value: Any) -> list[str]:
@@ -3936,20 +3942,32 @@ def _binaries(items: list[tuple[dict, str]]) -> dict[str, list[dict]]:
     "urn:uuid:..." or the address the Bundle gives them): what an Attachment's ``url`` may cite. Every Binary a key
     names, in the input's order: two of one id are both read (``_with_binaries``), neither wins silently."""
     out: dict[str, list[dict]] = defaultdict(list)
+    held: set[tuple[str, int]] = set()  # (key, id of the Binary): each once, found in constant time
     for r, _ in items:
         if r.get("resourceType") == "Binary" and isinstance(r.get("data"), str):
             keys = [f"Binary/{r['id']}"] if isinstance(r.get("id"), str) else []
             keys += [r["_fullUrl"]] if isinstance(r.get("_fullUrl"), str) else []
             for key in dict.fromkeys(keys):
-                if not any(b is r for b in out[key]):
+                if (key, id(r)) not in held:
+                    held.add((key, id(r)))
                     out[key].append(r)
     return dict(out)
 
 
 #: the elements of R4 whose type is Attachment (an Attachment elsewhere is known by its ``contentType``): only there
-#: does a ``url`` cite a Binary whose data is read (not an extension's url, nor a reference's)
+#: does a ``url`` cite a Binary whose data is read (not an extension's url, nor a reference's); a RelatedArtifact's
+#: ``document`` too
 _ATTACHMENT_KEYS = frozenset(
-    ("attachment", "presentedForm", "content", "valueAttachment", "contentAttachment", "photo", "sourceAttachment")
+    (
+        "attachment",
+        "presentedForm",
+        "content",
+        "valueAttachment",
+        "contentAttachment",
+        "photo",
+        "sourceAttachment",
+        "document",
+    )
 )
 
 
