@@ -482,20 +482,25 @@ def _component_codeables(component: dict) -> list:
     return [component.get("valueCodeableConcept")] + ([] if counted else [component.get("code")])
 
 
-#: where a sentence ends: a full stop before a space or the end (not a decimal point, nor one ending an abbreviation
-#: dotted letter by letter), a time's "a.m." or "p.m." before a capital ("Scan at 9 a.m. Fetal heart absent"), a
-#: semicolon or a line end
-_SENTENCE_END = re.compile(
-    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
-)
-#: a title's full stop ("Dr.", "Mrs.", "Prof."): it may end a sentence ("Counselled by Dr. No fetal heart seen.") or
-#: come before a name ("Seen by Dr. Smith. Absent today.")
-_TITLE_DOT = re.compile(r"\b(?:[Dd]rs?|[Mm]rs?|[Mm]s|[Mm]x|[Pp]rof|St)\.(?=\s|$)")
+#: the titles whose full stop may end a sentence ("Counselled by Dr. No fetal heart seen.") or come before a name
+#: ("Seen by Dr. Smith. Absent today.")
+_TITLES = ("[Dd]r", "[Dd]rs", "[Mm]r", "[Mm]rs", "[Mm]s", "[Mm]x", "[Pp]rof", "St")
+_TITLE_DOT = re.compile(rf"\b(?:{'|'.join(_TITLES)})\.(?=\s|$)")
+
+
+def _sentence_end(not_after: str) -> re.Pattern:
+    """Where a sentence ends: a full stop before a space or the end (not a decimal point, nor one ending an
+    abbreviation dotted letter by letter, nor one after ``not_after``), a time's "a.m." or "p.m." before a capital
+    ("Scan at 9 a.m. Fetal heart absent"), a semicolon or a line end."""
+    return re.compile(
+        rf"(?:(?<!\b[^\W\d_]\.[^\W\d_]){not_after}\.(?=\s|$)"
+        r"|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
+    )
+
+
+_SENTENCE_END = _sentence_end("")
 #: where a sentence ends when a title's full stop does not end one (``_TITLE_DOT``)
-_SENTENCE_END_PAST_TITLES = re.compile(
-    r"(?:(?<!\b[^\W\d_]\.[^\W\d_])(?<!\b[Dd]r)(?<!\b[Dd]rs)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)(?<!\b[Mm]x)"
-    r"(?<!\b[Pp]rof)(?<!\bSt)\.(?=\s|$)|(?:(?<=\d[aApP]\.[mM])|(?<=\d [aApP]\.[mM]))\.(?=\s+[A-Z])|[;\n])+"
-)
+_SENTENCE_END_PAST_TITLES = _sentence_end("".join(rf"(?<!\b{t})" for t in _TITLES))
 
 
 def _sentences(text: str) -> list[str]:
@@ -506,22 +511,22 @@ def _sentences(text: str) -> list[str]:
     return [c.strip() for c in _SENTENCE_END.split(text) if c.strip()]
 
 
-def _sentences_past_titles(text: str) -> list[str]:
+def _sentences_past_titles(text: str, sentences: list[str]) -> list[str]:
     """A text's sentences read as if a title's full stop ends none ("Fetal heart seen by Dr. Smith", "Absent
-    today"), when it has such a full stop and they differ from ``_sentences``'; else none: a reading judged beside
-    that of ``_sentences``, never in its place (a title may end a sentence: "Counselled by Dr. No fetal heart
-    seen.")."""
+    today"), when it has such a full stop and they differ from its ``sentences`` (``_sentences(text)``, as the
+    caller has them); else none: a reading judged beside that of ``_sentences``, never in its place (a title may
+    end a sentence: "Counselled by Dr. No fetal heart seen.")."""
     if not _TITLE_DOT.search(text):
         return []
     merged = [c.strip() for c in _SENTENCE_END_PAST_TITLES.split(text) if c.strip()]
-    return merged if merged != _sentences(text) else []
+    return merged if merged != sentences else []
 
 
 def _all_sentences(text: str) -> list[str]:
     """A text's sentences (``_sentences``), then those read past a title's full stop that are not among them
     (``_sentences_past_titles``)."""
     sentences = _sentences(text)
-    merged = _sentences_past_titles(text)
+    merged = _sentences_past_titles(text, sentences)
     if not merged:
         return sentences
     known = set(sentences)  # (a set: a long text has thousands of sentences)
@@ -660,7 +665,7 @@ def _sentences_and_pairs(text: str) -> list[str]:
     Absent today.")."""
     sentences = _sentences(text)
     out = sentences + [f"{a}, {b}" for a, b in zip(sentences, sentences[1:])]
-    merged = _sentences_past_titles(text)
+    merged = _sentences_past_titles(text, sentences)
     if merged:
         known = set(out)
         out += [u for u in merged + [f"{a}, {b}" for a, b in zip(merged, merged[1:])] if u not in known]

@@ -959,7 +959,7 @@ class _Bgp(_Plan):
             self.patterns.append(tuple(pat))
         self.vars = frozenset(n for n in names if not n.startswith("_:"))
         self.safe = self.mentions = self.vars
-        #: (bit, variable) for each variable: ``_plan_for`` keys the join steps by the bits of those bound
+        #: (bit, variable) for each variable: ``run`` and ``exists`` key the join steps by the bits of those bound
         self._bits = tuple((1 << i, name) for i, name in enumerate(sorted(self.vars)))
 
         self.blank = any(n.startswith("_:") for n in names)
@@ -998,19 +998,12 @@ class _Bgp(_Plan):
     generated = True
     check_source = False
 
-    def _plan_for(self, mu, parts) -> tuple:
-        """(bound, first tests, join steps, compiled source) for the variables of ``mu`` bound on entry (made once per
-        set of them). (The plans are kept by which of its variables mu binds, as the bits of a number: mu can hold
-        many more names than the BGP has, so testing the BGP's few names is cheaper than intersecting.)"""
-        mask = 0
-        for bit, name in self._bits:
-            if name in mu:
-                mask |= bit
-        plan = self._steps.get(mask)
-        return plan if plan is not None else self._plan(mask, parts)
-
     def run(self, mu, parts):
-        # (``_plan_for`` inlined: a BGP runs some 90 times a patient)
+        # The plan, (bound, first tests, join steps, compiled source), for the variables of ``mu`` bound on entry
+        # (made once per set of them), found here and in ``exists`` without a call: a BGP runs some 90 times a
+        # patient, and a call of its own cost 0.2 % / 0.6 % of the instructions per summary row / full explanation.
+        # (The plans are kept by which of its variables mu binds, as the bits of a number: mu can hold many more
+        # names than the BGP has, so testing the BGP's few names is cheaper than intersecting.)
         mask = 0
         for bit, name in self._bits:
             if name in mu:
@@ -1038,6 +1031,7 @@ class _Bgp(_Plan):
     def exists(self, mu, parts) -> bool:
         """Whether the BGP has a solution extending mu: depth first, one step at a time, stopping at the
         first (``run`` is breadth first and finds them all; EXISTS needs one)."""
+        # (the plan found as ``run`` finds it, without a call)
         mask = 0
         for bit, name in self._bits:
             if name in mu:
